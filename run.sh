@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install Vigil into ./.venv (once) and run it. With no arguments it runs the main job on
+# the embedded defaults; any arguments are passed to the `vigil` command instead.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/venv.sh
+ensure_venv
+if [ "$#" -eq 0 ]; then
+    corpus="../shared/corpus/images"
+    [ -d "$corpus" ] || corpus="tests/data"
+    exec vigil hash "$corpus" --recursive --format table
+fi
+exec vigil "$@"

@@ -1,0 +1,17 @@
+# Shared by run.sh and test.sh: create ./.venv and install the project into it when
+# pyproject.toml changed since the last install.
+ensure_venv() {
+    local extras="${1:-}"
+    local python="${PYTHON:-python3}"
+    if [ ! -x .venv/bin/python ]; then
+        "$python" -m venv .venv
+    fi
+    # shellcheck disable=SC1091
+    source .venv/bin/activate
+    local stamp=".venv/.installed${extras:+-$extras}"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        python -m pip install --quiet --upgrade pip >&2
+        python -m pip install --quiet -e ".${extras:+[$extras]}" >&2
+        touch "$stamp"
+    fi
+}

@@ -1,0 +1,15 @@
+"""The `vigil` command: one Typer application, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from vigil.cli import hash_command
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Vigil: fingerprint, match, review and report child sexual abuse material.")
+app.command("hash")(hash_command.hash_files)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,144 @@
+"""Decode images to luminance, doing only the work PDQ needs.
+
+The fast path asks the JPEG decoder for the luma channel at a reduced scale
+(DCT-domain downscaling); other formats, and images whose hash would be
+ambiguous, take the exact path: the reference's ``convert('RGB')`` and float luma.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pillow_heif
+from PIL import Image, UnidentifiedImageError
+
+from vigil.fingerprint import pdq
+from vigil.fingerprint.errors import FailureReason, FingerprintError
+
+pillow_heif.register_heif_opener()
+
+DEFAULT_MAX_PIXELS = 100_000_000
+# Scale so each Jarosz box still spans at least this many decoded pixels. Measured on
+# the corpus (docs/benchmarks.md): 2 keeps quality>=80 hashes within 4 bits of the
+# reference; 4 halves that error but costs 15% of the speed.
+PIXELS_PER_WINDOW = 2
+MIN_WINDOW_TO_SCALE = 12
+MAX_SCALE = 8  # the JPEG decoder's coarsest DCT scaling
+EXACT_ROW_CHUNK = 1024  # strip height: bounds float memory for huge images
+
+MediaSource = Path | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LumaImage:
+    """Luminance, possibly averaged over blocks of the full-resolution image."""
+
+    luma: np.ndarray  # uint8 from the decoder's Y channel, or float32 reference luma
+    row_block: int
+    col_block: int
+    full_shape: tuple[int, int]  # rows, cols at full resolution
+    exact: bool  # True when this is the reference's own luma at full resolution
+
+
+def open_image(source: MediaSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open (header only) and refuse anything whose pixel count could exhaust memory."""
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(stream)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise FingerprintError(FailureReason.TOO_MANY_PIXELS, str(exc)) from exc
+    except UnidentifiedImageError as exc:
+        raise FingerprintError(FailureReason.CORRUPT, "the image header cannot be read") from exc
+    except OSError as exc:
+        raise FingerprintError(FailureReason.UNREADABLE, str(exc)) from exc
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise FingerprintError(
+            FailureReason.TOO_MANY_PIXELS,
+            f"{width}x{height} exceeds the limit of {max_pixels} pixels",
+        )
+    if width < 1 or height < 1:
+        raise FingerprintError(FailureReason.CORRUPT, f"invalid dimensions {width}x{height}")
+    return image
+
+
+def choose_scale(width: int, height: int) -> int:
+    """Largest power-of-two reduction that keeps PIXELS_PER_WINDOW pixels per Jarosz box.
+
+    Images whose box is narrower than MIN_WINDOW_TO_SCALE are decoded whole: for
+    them a reduced decode saves little and costs accuracy.
+    """
+    window = pdq.jarosz_window(min(width, height))
+    if window < MIN_WINDOW_TO_SCALE:
+        return 1
+    scale = 1
+    while scale * 2 <= MAX_SCALE and scale * 2 * PIXELS_PER_WINDOW <= window:
+        scale *= 2
+    return scale
+
+
+def fast_luma(image: Image.Image) -> LumaImage:
+    """Luma for a JPEG straight from the decoder's Y channel at reduced scale."""
+    if image.format != "JPEG" or image.mode not in ("RGB", "L"):
+        return exact_luma(image)
+    width, height = image.size
+    scale = choose_scale(width, height)
+    if scale == 1:
+        # Small enough that the exact decode costs little more than the Y channel,
+        # and it spares a second decode when the hash turns out ambiguous.
+        return exact_luma(image)
+    # Pillow picks the scale by floor division, so ask for floor sizes.
+    image.draft("L", (max(1, width // scale), max(1, height // scale)))
+    luma = _load_array(image, "L")
+    rows, cols = luma.shape
+    return LumaImage(luma, -(-height // rows), -(-width // cols), (height, width), exact=False)
+
+
+def exact_luma(image: Image.Image) -> LumaImage:
+    """The reference's luma: decode fully, ``convert('RGB')``, 0.299 R + 0.587 G + 0.114 B.
+
+    Pillow's RGB-to-F conversion computes exactly the reference's float32 luma;
+    it runs in strips so a huge image never holds two float copies.
+    """
+    width, height = image.size
+    rgb = _load_rgb(image)
+    if height <= EXACT_ROW_CHUNK:
+        return LumaImage(np.asarray(rgb.convert("F")), 1, 1, (height, width), exact=True)
+    luma = np.empty((height, width), dtype=np.float32)
+    for top in range(0, height, EXACT_ROW_CHUNK):
+        strip = rgb.crop((0, top, width, min(height, top + EXACT_ROW_CHUNK)))
+        luma[top:top + strip.height] = np.asarray(strip.convert("F"))
+    return LumaImage(luma, 1, 1, (height, width), exact=True)
+
+
+def _load_rgb(image: Image.Image) -> Image.Image:
+    try:
+        image.load()
+        return image if image.mode == "RGB" else image.convert("RGB")
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise FingerprintError(FailureReason.CORRUPT, f"cannot decode image: {exc}") from exc
+    except MemoryError as exc:
+        raise FingerprintError(FailureReason.TOO_MANY_PIXELS, "image too large to decode") from exc
+
+
+def _load_array(image: Image.Image, mode: str) -> np.ndarray:
+    converted = _load_rgb(image) if mode == "RGB" else _load_mode(image, mode)
+    return np.asarray(converted, dtype=np.uint8)
+
+
+def _load_mode(image: Image.Image, mode: str) -> Image.Image:
+    try:
+        image.load()
+        return image if image.mode == mode else image.convert(mode)
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        # Pillow reports truncated and malformed data through all of these.
+        raise FingerprintError(FailureReason.CORRUPT, f"cannot decode image: {exc}") from exc
+    except MemoryError as exc:
+        raise FingerprintError(FailureReason.TOO_MANY_PIXELS, "image too large to decode") from exc

@@ -1,0 +1,43 @@
+"""The fingerprint of one file as Vigil stores, prints and matches it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from vigil.fingerprint.errors import FingerprintError
+from vigil.fingerprint.photo import VariantHash
+from vigil.fingerprint.video import FrameHash
+
+
+@dataclass(slots=True)
+class Fingerprint:
+    """Everything known about one file; ``error`` set means hashing stopped early."""
+
+    path: str
+    media_type: str | None = None  # "photo" or "video"
+    size: int | None = None
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    pdq: str | None = None
+    pdq_quality: int | None = None
+    pdq_weak: bool | None = None
+    pdq_variants: list[VariantHash] = field(default_factory=list)
+    frames: list[FrameHash] | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    error: str | None = None
+    error_reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def fail(self, exc: FingerprintError) -> Fingerprint:
+        self.error, self.error_reason = exc.detail, exc.reason.value
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,3 @@
+"""Review cases: one case per account, protective renderings, classification and decisions.
+Domain service; no HTTP.
+"""

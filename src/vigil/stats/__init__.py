@@ -1,0 +1,3 @@
+"""Statistics and transparency reporting over reports, files, routing and outcomes.
+Domain service; no HTTP.
+"""

@@ -1,0 +1,3 @@
+"""Triage of clearinghouse reports: explainable scores, priorities, routing to agencies.
+Domain service; no HTTP.
+"""

@@ -1,0 +1,3 @@
+"""Server-rendered web console (Jinja2 + HTMX) for reviewers, analysts and agencies.
+Interface layer.
+"""

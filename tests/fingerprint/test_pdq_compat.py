@@ -1,0 +1,152 @@
+"""PDQ compatibility with Meta's reference: the rule the PDQ authors give for ports.
+
+For images of quality >= 80, at least 99% of hashes within 10 bits of the reference
+and a mean distance of at most 3 bits, over the corpus and synthetic images.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests import media_factory
+from tests.fingerprint.oracle import reference_dihedral, reference_pdq
+from vigil.fingerprint import decode, pdq, photo
+
+GOLDEN = json.loads((Path(__file__).parent / "golden_pdq.json").read_text())
+
+
+def test_golden_file_still_matches_the_reference(corpus_images: list[Path]) -> None:
+    # Guards the oracle itself: a changed pdqhash build would silently move the target.
+    assert {p.name for p in corpus_images} == set(GOLDEN)
+    for path in corpus_images[::6]:
+        assert reference_pdq(Image.open(path)) == (GOLDEN[path.name]["pdq"],
+                                                   GOLDEN[path.name]["quality"])
+
+
+def test_fast_path_meets_the_compatibility_rule(corpus_images: list[Path]) -> None:
+    distances, all_distances = [], []
+    for path in corpus_images:
+        ours = photo.hash_photo(path, variants=False).pdq
+        golden = GOLDEN[path.name]
+        distance = pdq.hamming(ours.hex, golden["pdq"])
+        all_distances.append(distance)
+        if golden["quality"] >= 80:
+            distances.append(distance)
+    assert len(distances) >= 20
+    assert np.mean(np.array(distances) <= 10) >= 0.99
+    assert np.mean(distances) <= 3
+    assert max(all_distances) <= 16  # low-quality images too stay close
+
+
+def test_exact_path_reproduces_the_reference(corpus_images: list[Path]) -> None:
+    for path in corpus_images[::4]:
+        with Image.open(path) as image:
+            luma = decode.exact_luma(image)
+        ours, _ = pdq.hash_luma(luma.luma)
+        assert pdq.hamming(ours.hex, GOLDEN[path.name]["pdq"]) <= 2, path.name
+        assert abs(ours.quality - GOLDEN[path.name]["quality"]) <= 1
+
+
+def _synthetic_files(tmp_path: Path) -> list[Path]:
+    files = []
+    for name, image in media_factory.synthetic_set().items():
+        files.append(media_factory.save(image, tmp_path / f"{name}.png"))
+        files.append(media_factory.save(image, tmp_path / f"{name}.jpg", quality=90))
+    base = media_factory.gradient(900, 700, seed=7)
+    files.append(media_factory.save(base.convert("L"), tmp_path / "gray.png"))
+    files.append(media_factory.save(base.convert("L"), tmp_path / "gray.jpg"))
+    rgba = base.convert("RGBA")
+    rgba.putalpha(Image.linear_gradient("L").resize(base.size))
+    files.append(media_factory.save(rgba, tmp_path / "alpha.png"))
+    sixteen = Image.fromarray(np.asarray(base.convert("L"), dtype=np.uint16) * 257).convert("I;16")
+    files.append(media_factory.save(sixteen, tmp_path / "sixteen.png"))
+    files.append(media_factory.save(base.convert("CMYK"), tmp_path / "cmyk.jpg", quality=92))
+    files.append(media_factory.save(base.convert("P"), tmp_path / "palette.gif"))
+    for fmt, ext in [("WEBP", "webp"), ("BMP", "bmp"), ("TIFF", "tiff"), ("AVIF", "avif"),
+                     ("HEIF", "heic")]:
+        files.append(media_factory.save(base, tmp_path / f"format.{ext}", fmt))
+    for seed, size in enumerate([(1200, 900), (2400, 1800), (4200, 2800)]):
+        detailed = media_factory.text_card(*size, seed=seed)
+        files.append(media_factory.save(detailed, tmp_path / f"text_{seed}.jpg", quality=85))
+        files.append(media_factory.save(media_factory.noise(*size, seed=seed, blur=3),
+                                        tmp_path / f"noise_{seed}.jpg", quality=80))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 on display; the reference ignores it, and so do we
+    files.append(media_factory.save(base, tmp_path / "exif_rotated.jpg", exif=exif))
+    return files
+
+
+def test_synthetic_images_of_every_mode_and_format(tmp_path: Path) -> None:
+    distances = []
+    for path in _synthetic_files(tmp_path):
+        ours = photo.hash_photo(path, variants=False).pdq
+        reference, quality = reference_pdq(Image.open(path))
+        distance = pdq.hamming(ours.hex, reference)
+        assert abs(ours.quality - quality) <= 3, path.name
+        if quality >= 80:
+            distances.append(distance)
+        if quality >= pdq.WEAK_QUALITY:  # weak hashes (tiny, flat) are float noise in any port
+            assert distance <= 16, f"{path.name}: {distance} bits from the reference"
+    assert len(distances) >= 8
+    assert np.mean(np.array(distances) <= 10) >= 0.99
+    assert np.mean(distances) <= 3
+
+
+def test_upscaled_corpus_images_take_the_fast_path_and_stay_close(
+        corpus_images: list[Path], tmp_path: Path) -> None:
+    for path in corpus_images[1::12]:
+        big = Image.open(path).convert("RGB").resize((4800, 3200))
+        target = media_factory.save(big, tmp_path / path.name, quality=88)
+        hashes = photo.hash_photo(target, variants=False)
+        reference, quality = reference_pdq(Image.open(target))
+        if quality >= pdq.WEAK_QUALITY:
+            assert pdq.hamming(hashes.pdq.hex, reference) <= 10, path.name
+
+
+def test_tiny_images_give_the_reference_zero_hash() -> None:
+    for size in [(1, 1), (4, 200), (200, 3)]:
+        data = media_factory.encode(media_factory.gradient(*size), "PNG")
+        ours = photo.hash_photo(data, variants=False).pdq
+        assert (ours.hex, ours.quality) == reference_pdq(Image.open(io.BytesIO(data)))
+        assert ours.weak
+
+
+@pytest.mark.parametrize("index", [0, 11, 23, 40])
+def test_dihedral_variants_equal_the_reference(corpus_images: list[Path], index: int) -> None:
+    path = corpus_images[index]
+    with Image.open(path) as image:
+        luma = decode.exact_luma(image)
+        expected = reference_dihedral(image)
+    _, coefficients = pdq.hash_luma(luma.luma)
+    order = [pdq.Dihedral.ORIGINAL, pdq.Dihedral.ROTATE_90, pdq.Dihedral.ROTATE_180,
+             pdq.Dihedral.ROTATE_270, pdq.Dihedral.FLIP_X, pdq.Dihedral.FLIP_Y,
+             pdq.Dihedral.FLIP_PLUS1, pdq.Dihedral.FLIP_MINUS1]
+    for variant, reference in zip(order, expected, strict=True):
+        ours = pdq.bits_to_hex(pdq.dihedral(coefficients, variant))
+        assert pdq.hamming(ours, reference) <= 2, variant
+
+
+@pytest.mark.parametrize(("transpose", "variant"), [
+    (Image.Transpose.ROTATE_90, "rotate270"),
+    (Image.Transpose.ROTATE_180, "rotate180"),
+    (Image.Transpose.ROTATE_270, "rotate90"),
+    (Image.Transpose.FLIP_LEFT_RIGHT, "flipy"),
+    (Image.Transpose.FLIP_TOP_BOTTOM, "flipx"),
+    (Image.Transpose.TRANSPOSE, "flip_plus1"),
+    (Image.Transpose.TRANSVERSE, "flip_minus1"),
+])
+def test_a_variant_of_a_transformed_copy_matches_the_original(
+        corpus_images: list[Path], transpose: Image.Transpose, variant: str) -> None:
+    path = corpus_images[3]
+    original = GOLDEN[path.name]["pdq"]
+    turned = media_factory.encode(Image.open(path).transpose(transpose), "PNG")
+    hashes = photo.hash_photo(turned)
+    by_name = {v.variant: v.pdq for v in hashes.variants}
+    assert pdq.hamming(by_name[variant], original) <= 10
+    assert pdq.hamming(hashes.pdq.hex, original) > 31  # without variants it would be missed
