@@ -90,10 +90,6 @@ def fast_luma(image: Image.Image) -> LumaImage:
         return exact_luma(image)
     width, height = image.size
     scale = choose_scale(width, height)
-    if scale == 1:
-        # Small enough that the exact decode costs little more than the Y channel,
-        # and it spares a second decode when the hash turns out ambiguous.
-        return exact_luma(image)
     # Pillow picks the scale by floor division, so ask for floor sizes.
     image.draft("L", (max(1, width // scale), max(1, height // scale)))
     luma = _load_array(image, "L")

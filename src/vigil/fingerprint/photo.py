@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from vigil.fingerprint import decode, pdq
+from vigil.fingerprint import borders, decode, pdq
 
 # Fall back to the exact path when more coefficients than this sit within
 # AMBIGUITY_TOLERANCE grey levels of the median (the fast path's measured error
 # is under one grey level). Symmetric and flat-textured images trip it.
 AMBIGUITY_TOLERANCE = 1.0
 AMBIGUITY_LIMIT = 32
+TRIMMED = "trimmed"  # variant hashed on the picture without its frame
+TRIMMED_NESTED = "trimmed_nested"  # ... and without a second frame inside it
+QUALITY_MARGIN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,9 @@ def _hash(luma: decode.LumaImage) -> tuple[pdq.PdqHash, pdq.FloatArray]:
 
 def _needs_exact(luma: decode.LumaImage, digest: pdq.PdqHash,
                  coefficients: pdq.FloatArray) -> bool:
-    # Weak hashes are ignored by matching, so their exactness is not worth a full decode.
-    if luma.exact or digest.weak:
+    # Weak hashes are ignored by matching, so their exactness is not worth a second
+    # decode; the margin covers the fast path's own error in the quality score.
+    if luma.exact or digest.quality < pdq.WEAK_QUALITY - QUALITY_MARGIN:
         return False
     return pdq.ambiguous_bits(coefficients, AMBIGUITY_TOLERANCE) > AMBIGUITY_LIMIT
 
@@ -78,4 +82,28 @@ def query_variants(luma: decode.LumaImage,
         VariantHash(d.value, pdq.bits_to_hex(pdq.dihedral(coefficients, d)))
         for d in pdq.Dihedral
         if d is not pdq.Dihedral.ORIGINAL
-    )
+    ) + _trimmed_variants(luma)
+
+
+def _trimmed_variants(luma: decode.LumaImage) -> tuple[VariantHash, ...]:
+    """The picture inside padding, letterbox bars or screenshot framing, if any.
+
+    The outer trim also gets its dihedral variants: a turned picture re-shared
+    inside a frame is found by neither the plain trim nor the plain rotations.
+    """
+    variants: list[VariantHash] = []
+    for box in borders.content_boxes(luma.luma):
+        cropped = luma.luma[box.top:box.bottom, box.left:box.right]
+        full_shape = box.full_shape(luma.row_block, luma.col_block, luma.full_shape)
+        digest, coefficients = pdq.hash_luma(cropped, luma.row_block, luma.col_block,
+                                             full_shape)
+        if variants:
+            variants.append(VariantHash(TRIMMED_NESTED, digest.hex))
+            continue
+        variants.append(VariantHash(TRIMMED, digest.hex))
+        variants.extend(
+            VariantHash(f"{TRIMMED}_{d.value}", pdq.bits_to_hex(pdq.dihedral(coefficients, d)))
+            for d in pdq.Dihedral
+            if d is not pdq.Dihedral.ORIGINAL
+        )
+    return tuple(variants)
