@@ -11,5 +11,10 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 app.command("hash")(hash_command.hash_files)
 
 
+@app.callback()
+def root() -> None:
+    """Vigil: fingerprint, match, review and report child sexual abuse material."""
+
+
 def main() -> None:
     app()
