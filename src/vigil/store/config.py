@@ -1,0 +1,205 @@
+"""Vigil's settings: environment variables (``VIGIL_*``) over an optional TOML file over defaults.
+
+Every setting is documented in docs/configuration.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from vigil.store.errors import ConfigurationError
+from vigil.store.urls import mask_url, normalise_database_url
+
+ENV_PREFIX = "VIGIL_"
+CONFIG_ENV = "VIGIL_CONFIG"
+CONFIG_FILE_NAME = "vigil.toml"
+DATABASE_FILE_NAME = "vigil.db"
+DEFAULT_PDQ_DISTANCE = 31
+DEFAULT_MIN_QUALITY = 50
+DEFAULT_BUSY_TIMEOUT = 5.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
+
+# load_settings() passes an explicit --config path to the TOML source through this.
+_explicit_config_file: ContextVar[Path | None] = ContextVar("vigil_config_file", default=None)
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory, e.g. ``~/.local/share/vigil`` on Linux."""
+    return platformdirs.user_data_path("vigil", appauthor=False)
+
+
+class _Section(BaseModel):
+    # Typos in the TOML file must fail loudly instead of silently using a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    busy_timeout: float = Field(default=DEFAULT_BUSY_TIMEOUT, ge=0)  # SQLite lock wait, seconds
+    connect_timeout: float = Field(default=DEFAULT_CONNECT_TIMEOUT, gt=0)  # PostgreSQL, seconds
+    echo: bool = False
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    secret_key: SecretStr | None = None
+
+
+class EvidenceSettings(_Section):
+    directory: Path | None = None  # None: <data_dir>/evidence
+
+
+class MatchingSettings(_Section):
+    pdq_distance: int = Field(default=DEFAULT_PDQ_DISTANCE, ge=0, le=256)
+    min_quality: int = Field(default=DEFAULT_MIN_QUALITY, ge=0, le=100)
+
+
+class FloodGuardSettings(_Section):
+    enabled: bool = True
+    threshold: float = Field(default=10.0, gt=1)  # surge: this many times the usual rate
+    min_matches: int = Field(default=50, ge=1)  # never flag an hour with fewer matches
+    baseline_hours: int = Field(default=168, ge=1)  # history the usual rate comes from
+
+
+class Settings(BaseSettings):
+    """The one configuration object. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""  # empty: sqlite:///<data_dir>/vigil.db
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    flood_guard: FloodGuardSettings = Field(default_factory=FloodGuardSettings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        # The SQLite URL and evidence paths are derived from it, so it must not depend on
+        # the working directory of whoever reads them later.
+        return value.expanduser().resolve()
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        try:
+            return normalise_database_url(value.strip()).render_as_string(hide_password=False)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        # frozen model: derived defaults are filled in through __dict__ once, at validation.
+        if not self.database_url:
+            sqlite_file = self.data_dir / DATABASE_FILE_NAME
+            self.__dict__["database_url"] = f"sqlite:///{sqlite_file}"
+        if self.evidence.directory is None:
+            evidence = EvidenceSettings(directory=self.data_dir / "evidence")
+            self.__dict__["evidence"] = evidence
+        return self
+
+    @property
+    def evidence_dir(self) -> Path:
+        assert self.evidence.directory is not None  # set by _derive_paths
+        return self.evidence.directory
+
+    @property
+    def masked_database_url(self) -> str:
+        return mask_url(self.database_url)
+
+    def redacted(self) -> dict[str, Any]:
+        """All settings as plain data with secrets masked, for ``vigil config`` and logs."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = self.masked_database_url
+        return data
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, (self.masked_database_url if name == "database_url" else value)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = _explicit_config_file.get() or find_config_file()
+        if config_file is None:
+            return init_settings, env_settings
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file)
+
+
+def find_config_file() -> Path | None:
+    """``$VIGIL_CONFIG`` (must exist), else ``<data_dir>/vigil.toml`` if it exists."""
+    explicit = os.environ.get(CONFIG_ENV, "").strip()
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigurationError(f"{CONFIG_ENV} points to {path}, which is not a file")
+        return path
+    data_dir = os.environ.get(f"{ENV_PREFIX}DATA_DIR", "").strip()
+    base = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    candidate = base / CONFIG_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings. ``config_file`` (e.g. a ``--config`` option) replaces the lookup of
+    :func:`find_config_file`; ``overrides`` (e.g. other CLI options) beat everything else.
+
+    Raises ConfigurationError with a readable message for any invalid value or file.
+    """
+    if config_file is not None and not config_file.is_file():
+        raise ConfigurationError(f"configuration file {config_file} does not exist")
+    token = _explicit_config_file.set(config_file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(_describe_validation_error(exc)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"configuration file is not valid TOML: {exc}") from None
+    finally:
+        _explicit_config_file.reset(token)
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    # Input values are left out on purpose: they may be secrets (passwords, keys).
+    problems = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "settings"
+        problems.append(f"{location}: {error['msg']}")
+    return "invalid configuration: " + "; ".join(problems)

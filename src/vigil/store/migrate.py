@@ -1,0 +1,99 @@
+"""Schema migrations, run programmatically so an installed Vigil can upgrade its database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import URL, Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from vigil.store.config import Settings
+from vigil.store.database import create_engine, writer_engine
+from vigil.store.errors import SchemaNotReady
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configuration pointing at the packaged migrations. env.py uses
+    ``connection`` when given, else the configured VIGIL_DATABASE_URL."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "no migrations packaged"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_database(url: str | URL | Settings, revision: str = "head") -> None:
+    """Bring the database at ``url`` up to ``revision`` (default: latest). Idempotent.
+
+    Raises DatabaseUnavailable if the database is locked or unreachable.
+    """
+    _run(url, lambda config: command.upgrade(config, revision))
+
+
+def downgrade_database(url: str | URL | Settings, revision: str) -> None:
+    _run(url, lambda config: command.downgrade(config, revision))
+
+
+def ensure_current_schema(engine: Engine) -> None:
+    """Raise SchemaNotReady unless the database is at the revision this Vigil expects."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaNotReady("the database has no Vigil tables yet: run `vigil db upgrade`")
+    raise SchemaNotReady(
+        f"the database schema is at revision {current}, this Vigil needs {head}: "
+        "run `vigil db upgrade` (or upgrade Vigil if the database is newer)"
+    )
+
+
+def _run(url: str | URL | Settings, action: Callable[[Config], None]) -> None:
+    engine = _migration_engine(url)
+    try:
+        # IMMEDIATE: take SQLite's write lock up front instead of failing half way.
+        with writer_engine(engine).connect() as connection:
+            action(alembic_config(connection))
+            _check_foreign_keys(connection)
+    finally:
+        engine.dispose()
+
+
+def _migration_engine(url: str | URL | Settings) -> Engine:
+    # SQLite batch migrations rebuild tables, which must not trip foreign keys mid-way;
+    # _check_foreign_keys verifies the result instead.
+    if not isinstance(url, Settings):
+        return create_engine(url, sqlite_foreign_keys=False, poolclass=NullPool)
+    url.data_dir.mkdir(parents=True, exist_ok=True)
+    return create_engine(
+        url.database_url,
+        busy_timeout=url.database.busy_timeout,
+        connect_timeout=url.database.connect_timeout,
+        sqlite_foreign_keys=False,
+        poolclass=NullPool,
+    )
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    connection.rollback()
+    if violations:
+        raise SchemaNotReady(f"migration left foreign key violations: {violations[:5]}")

@@ -1,0 +1,43 @@
+"""All tables, split by domain. Importing this package registers every table on
+``Base.metadata`` (Alembic's env.py relies on it)."""
+
+from vigil.store.models.base import Base, UTCDateTime, utcnow
+from vigil.store.models.feed import COUNTER_ROW_ID, ChangeCounter
+from vigil.store.models.imports import ImportJob, ImportStatus
+from vigil.store.models.lists import (
+    SIGNAL_HEX_LENGTH,
+    EntryEvent,
+    EntryFrame,
+    EntryStatus,
+    HashList,
+    ListEntry,
+    SignalType,
+    frame_set_signal,
+    normalise_signal,
+)
+from vigil.store.models.matches import MatchStat
+from vigil.store.models.scans import ScanItem, ScanItemStatus, ScanRun, ScanStatus
+
+__all__ = [
+    "COUNTER_ROW_ID",
+    "SIGNAL_HEX_LENGTH",
+    "Base",
+    "ChangeCounter",
+    "EntryEvent",
+    "EntryFrame",
+    "EntryStatus",
+    "HashList",
+    "ImportJob",
+    "ImportStatus",
+    "ListEntry",
+    "MatchStat",
+    "ScanItem",
+    "ScanItemStatus",
+    "ScanRun",
+    "ScanStatus",
+    "SignalType",
+    "UTCDateTime",
+    "frame_set_signal",
+    "normalise_signal",
+    "utcnow",
+]
