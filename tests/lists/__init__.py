@@ -1,0 +1,1 @@
+"""Tests for vigil.lists.formats: hash-list readers, writers and detection."""

@@ -1,0 +1,206 @@
+"""NCMEC hash-sharing XML pages, including hostile XML.
+
+The sample pages are written here from the element layout described in
+docs/list-formats.md; no real NCMEC response or third-party test file is copied.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from tests.lists.format_samples import (
+    as_stream,
+    errors,
+    md5_of,
+    pdq_of,
+    records,
+    sha1_of,
+    single_error,
+    warnings_of,
+)
+from vigil.lists.formats import ListRecord, RecordError, SignalType, read_ncmec_xml
+
+NAMESPACE = "https://hashsharing.ncmec.org/hashsharing/v2"
+
+
+def _page(body: str, *, prolog: str = '<?xml version="1.0" encoding="UTF-8"?>\n') -> bytes:
+    return f'{prolog}<queryResult xmlns="{NAMESPACE}">\n{body}</queryResult>\n'.encode()
+
+
+def _image(entry_id: str, fingerprints: str, classification: str = "A1") -> str:
+    return (
+        "    <image>\n"
+        '      <member id="7">Test Member</member>\n'
+        "      <timestamp>2024-01-02T03:04:05Z</timestamp>\n"
+        f"      <id>{entry_id}</id>\n"
+        f"      <classification>{classification}</classification>\n"
+        f"      <fingerprints>{fingerprints}</fingerprints>\n"
+        "    </image>\n"
+    )
+
+
+SAMPLE = _page(
+    '  <images count="3" maxTimestamp="2024-01-02T03:04:05Z">\n'
+    + _image("img-1", f"<md5>{md5_of(1).upper()}</md5><sha1>{sha1_of(1)}</sha1>")
+    + _image("img-2", f"<pdq>{pdq_of(1)}</pdq><pdna>opaque,photodna,values</pdna>", "B2")
+    + '    <deletedImage><member id="7">Test Member</member><id>img-0</id></deletedImage>\n'
+    + "  </images>\n"
+    + '  <videos count="2" maxTimestamp="2024-01-02T03:04:05Z">\n'
+    + '    <video><member id="8">Other</member><id>vid-1</id>'
+    + f"<fingerprints><md5>{md5_of(2)}</md5></fingerprints></video>\n"
+    + '    <deletedVideo><member id="8">Other</member><id>vid-0</id></deletedVideo>\n'
+    + "  </videos>\n"
+    + "  <paging><next>/v2/entries?from=x&amp;start=2</next></paging>\n"
+)
+
+
+def test_sample_page_yields_every_fingerprint_and_deletion() -> None:
+    items = list(read_ncmec_xml(as_stream(SAMPLE)))
+    assert errors(items) == []
+    assert records(items) == [
+        ListRecord(SignalType.MD5, md5_of(1), "7-img-1", "A1"),
+        ListRecord(SignalType.SHA1, sha1_of(1), "7-img-1", "A1"),
+        ListRecord(SignalType.PDQ, pdq_of(1), "7-img-2", "B2"),
+        ListRecord(None, None, "7-img-0", deleted=True),
+        ListRecord(SignalType.MD5, md5_of(2), "8-vid-1"),
+        ListRecord(None, None, "8-vid-0", deleted=True),
+    ]
+    assert [r.position for r in records(items)] == [4, 4, 11, 18, 21, 22]
+    [warning] = warnings_of(items)
+    assert "pdna" in warning.message
+
+
+def test_bad_fingerprints_are_reported_and_the_rest_imports() -> None:
+    body = (
+        "<images>"
+        + _image("a", f"<md5>{md5_of(1)[:-1]}</md5><sha1>{sha1_of(1)}</sha1>")
+        + _image("b", f"<pdq>{'0' * 64}</pdq>")
+        + _image("c", "<pdna>only-photodna</pdna>")
+        + "<image><member id='9'/><fingerprints><md5>"
+        + md5_of(3)
+        + "</md5></fingerprints></image>"
+        + _image("d", f"<md5>{md5_of(4)}</md5>")
+        + _image("e</id><id>f", f"<md5>{md5_of(5)}</md5>")
+        + "</images>"
+    )
+    items = list(read_ncmec_xml(as_stream(_page(body))))
+    assert [r.external_id for r in records(items)] == ["7-a", "7-d"]
+    messages = [e.message for e in errors(items)]
+    assert "32 hex digits" in messages[0]
+    assert "too small" in messages[1]
+    assert "no supported fingerprint" in messages[2]
+    assert "no id" in messages[3]
+    assert "2 <id> elements" in messages[4]
+
+
+def test_pdq_on_a_video_is_not_taken_as_an_image_hash() -> None:
+    body = (
+        "<videos><video><member id='1'/><id>v</id>"
+        f"<fingerprints><pdq>{pdq_of(1)}</pdq><md5>{md5_of(1)}</md5></fingerprints>"
+        "</video></videos>"
+    )
+    items = list(read_ncmec_xml(as_stream(_page(body))))
+    assert records(items) == [ListRecord(SignalType.MD5, md5_of(1), "1-v")]
+    assert len(warnings_of(items)) == 1
+
+
+def test_page_without_namespace_or_entries() -> None:
+    bare = b"<queryResult><images/></queryResult>"
+    assert list(read_ncmec_xml(as_stream(bare))) == []
+
+
+def test_xxe_is_refused_and_nothing_is_read_from_disk() -> None:
+    hostile = (
+        b'<?xml version="1.0"?>\n'
+        b'<!DOCTYPE queryResult [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+        b"<queryResult><images><image><member id='1'/><id>&xxe;</id>"
+        b"<fingerprints><md5>" + md5_of(1).encode() + b"</md5></fingerprints>"
+        b"</image></images></queryResult>"
+    )
+    items = list(read_ncmec_xml(as_stream(hostile)))
+    assert items == [RecordError(3, "DOCTYPE declarations are refused")]
+    assert "root:" not in repr(items)
+
+
+def test_external_entity_in_a_parameter_dtd_is_refused() -> None:
+    hostile = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE r SYSTEM "http://192.0.2.1/evil.dtd">\n<queryResult/>'
+    )
+    error = single_error(read_ncmec_xml(as_stream(hostile)))
+    assert "DOCTYPE" in error.message
+
+
+def test_parameter_entities_pulling_a_local_dtd_are_refused() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        dtd = Path(folder) / "planted.dtd"
+        dtd.write_text('<!ENTITY planted "PLANTED-CONTENT">')
+        hostile = (
+            '<?xml version="1.0"?>\n'
+            f'<!DOCTYPE queryResult [<!ENTITY % p SYSTEM "{dtd.as_uri()}"> %p;]>\n'
+            "<queryResult><images><image><id>&planted;</id></image></images></queryResult>"
+        ).encode()
+        items = list(read_ncmec_xml(as_stream(hostile)))
+    assert items == [RecordError(3, "DOCTYPE declarations are refused")]
+    assert "PLANTED" not in repr(items)
+
+
+def test_billion_laughs_is_refused() -> None:
+    entities = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    hostile = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE queryResult [<!ENTITY l0 "lol">{entities}]>\n'
+        "<queryResult><images><image><id>&l9;</id></image></images></queryResult>"
+    ).encode()
+    items = list(read_ncmec_xml(as_stream(hostile)))
+    assert len(items) == 1
+    assert isinstance(items[0], RecordError)
+    assert "DOCTYPE" in items[0].message
+
+
+def test_deep_nesting_fails_cleanly() -> None:
+    hostile = b"<queryResult>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</queryResult>"
+    error = single_error(read_ncmec_xml(as_stream(hostile)))
+    assert isinstance(error, RecordError)
+    assert "Excessive depth" in error.message
+
+
+def test_deep_nesting_inside_an_entry_fails_at_the_libxml2_depth_limit() -> None:
+    hostile = b"<queryResult><images><image>" + b"<x>" * 300 + b"</x>" * 300
+    hostile += b"</image></images></queryResult>"
+    error = single_error(read_ncmec_xml(as_stream(hostile)))
+    assert "depth" in error.message.lower()
+
+
+def test_oversized_input_stops_at_the_byte_limit() -> None:
+    entries = 2000
+    body = "".join(_image(f"e{n}", f"<md5>{md5_of(n)}</md5>") for n in range(entries))
+    page = _page(f"<images>{body}</images>")
+    items = list(read_ncmec_xml(as_stream(page), max_bytes=len(page) // 2))
+    assert 0 < len(records(items)) < entries
+    assert "larger than" in errors(items)[-1].message
+
+
+def test_an_entry_with_too_many_elements_stops_the_page() -> None:
+    flood = "<feedback>" + "<m/>" * 10_001 + "</feedback>"
+    page = _page(f"<images><image><id>x</id>{flood}</image></images>")
+    error = single_error(read_ncmec_xml(as_stream(page)))
+    assert "more than 10000 elements" in error.message
+
+
+def test_truncated_page_keeps_the_entries_before_the_break() -> None:
+    cut = SAMPLE[: SAMPLE.index(b"<videos")]
+    items = list(read_ncmec_xml(as_stream(cut)))
+    assert len(records(items)) == 4
+    assert "malformed XML" in errors(items)[-1].message
+
+
+def test_wrong_root_empty_input_and_bad_encoding() -> None:
+    wrong = single_error(read_ncmec_xml(as_stream(b"<status><member id='1'>x</member></status>")))
+    assert "expected 'queryResult'" in wrong.message
+    empty = single_error(read_ncmec_xml(as_stream(b"")))
+    assert "malformed XML" in empty.message
+    latin = b"<queryResult><images><image><id>caf\xe9</id></image></images></queryResult>"
+    bad_bytes = single_error(read_ncmec_xml(as_stream(latin)))
+    assert "malformed XML" in bad_bytes.message
+    utf16 = '<?xml version="1.0" encoding="UTF-16"?><queryResult/>'.encode("utf-16")
+    assert list(read_ncmec_xml(as_stream(utf16))) == []  # well-formed UTF-16 is still XML
