@@ -12,9 +12,3 @@ def reference_pdq(image: Image.Image) -> tuple[str, int]:
     rgb = np.ascontiguousarray(np.asarray(image.convert("RGB")))
     bits, quality = pdqhash.compute(rgb)
     return np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality)
-
-
-def reference_dihedral(image: Image.Image) -> list[str]:
-    rgb = np.ascontiguousarray(np.asarray(image.convert("RGB")))
-    vectors, _ = pdqhash.compute_dihedral(rgb)
-    return [np.packbits(v.astype(np.uint8)).tobytes().hex() for v in vectors]

@@ -3,7 +3,9 @@
 The reference pipeline is: float luminance, a two-pass Jarosz box filter, a
 64x64 decimation, a 16x16 block of a 2-D DCT, and one bit per coefficient above
 the median. Every step but the last is linear and separable, so the filter and
-the decimation collapse into two small weight matrices (64 x rows, 64 x cols).
+the decimation collapse into two small weight matrices (64 x rows, 64 x cols);
+reversing them filters the mirrored picture, which gives the rotation and mirror
+variants for one extra matrix product.
 Applying them to a block-averaged image (the JPEG decoder's DCT-domain scaling
 or Pillow's ``reduce``) approximates the reference closely at a fraction of the
 cost; applying them to the full image reproduces it.
@@ -44,16 +46,35 @@ class PdqHash:
 
 
 class Dihedral(StrEnum):
-    """The eight symmetries of the square, named by what they do to the query image."""
+    """The eight symmetries of the square, named as Pillow's ``Image.Transpose``.
+
+    A variant's hash is the PDQ of the query picture so transformed: ``rotate90``
+    turns it 90 degrees counter-clockwise, ``mirror`` swaps left and right.
+    """
 
     ORIGINAL = "original"
     ROTATE_90 = "rotate90"
     ROTATE_180 = "rotate180"
     ROTATE_270 = "rotate270"
-    FLIP_X = "flipx"
-    FLIP_Y = "flipy"
-    FLIP_PLUS1 = "flip_plus1"
-    FLIP_MINUS1 = "flip_minus1"
+    MIRROR = "mirror"
+    FLIP = "flip"
+    TRANSPOSE = "transpose"
+    TRANSVERSE = "transverse"
+
+
+# Each symmetry as (reverse rows, reverse columns, then transpose). PDQ's box filter
+# is not centred, so a turned picture's hash is not a turned hash: the variants are
+# filtered with reversed weights instead of derived from the DCT block.
+_DIHEDRAL_PARTS: dict[Dihedral, tuple[bool, bool, bool]] = {
+    Dihedral.ORIGINAL: (False, False, False),
+    Dihedral.FLIP: (True, False, False),
+    Dihedral.MIRROR: (False, True, False),
+    Dihedral.ROTATE_180: (True, True, False),
+    Dihedral.TRANSPOSE: (False, False, True),
+    Dihedral.ROTATE_90: (False, True, True),
+    Dihedral.ROTATE_270: (True, False, True),
+    Dihedral.TRANSVERSE: (True, True, True),
+}
 
 
 def jarosz_window(old_dimension: int, new_dimension: int = DOWNSAMPLE) -> int:
@@ -95,13 +116,17 @@ def _full_weights(length: int) -> FloatArray:
 
 
 @lru_cache(maxsize=1024)
-def block_weights(length: int, block: int, reduced_length: int) -> FloatArray:
+def block_weights(length: int, block: int, reduced_length: int,
+                  reverse: bool = False) -> FloatArray:
     """Weights for an axis whose pixels are means of ``block`` full-resolution pixels.
 
     Summing the full-resolution weights over each block is exact when a block is
-    uniform, and a close approximation otherwise.
+    uniform, and a close approximation otherwise. ``reverse`` gives the weights that
+    filter the axis as if the picture were mirrored along it.
     """
     full = _full_weights(length)
+    if reverse:
+        full = full[:, ::-1]
     if block == 1 and reduced_length == length:
         return full
     padded = np.zeros((DOWNSAMPLE, reduced_length * block))
@@ -119,20 +144,31 @@ def dct_matrix() -> FloatArray:
 
 
 def downsample(luma: npt.NDArray[np.floating], row_block: int = 1, col_block: int = 1,
-               full_shape: tuple[int, int] | None = None) -> FloatArray:
-    """The 64x64 image the reference computes, from a full or block-averaged luma image.
+               full_shape: tuple[int, int] | None = None,
+               mirrored: bool = False) -> dict[tuple[bool, bool], FloatArray]:
+    """The 64x64 images the reference computes, from a full or block-averaged luma image.
 
-    Rows are taken in chunks so a large float32 image is never upcast whole.
+    Keyed by (rows reversed, columns reversed); with ``mirrored`` all four are made
+    in one pass over the image, otherwise only the original. Rows are taken in
+    chunks so a large float32 image is never upcast whole.
     """
     rows, cols = full_shape or luma.shape
-    row_w = block_weights(rows, row_block, luma.shape[0]).astype(np.float32)
-    col_w_t = block_weights(cols, col_block, luma.shape[1]).T.astype(np.float32)
-    small = np.zeros((DOWNSAMPLE, DOWNSAMPLE))
+    row_sides = (False, True) if mirrored else (False,)
+    row_ws = {r: block_weights(rows, row_block, luma.shape[0], r).astype(np.float32)
+              for r in row_sides}
+    col_ws_t = np.concatenate(
+        [block_weights(cols, col_block, luma.shape[1], c).T for c in row_sides], axis=1,
+    ).astype(np.float32)
+    smalls = {(r, c): np.zeros((DOWNSAMPLE, DOWNSAMPLE)) for r in row_sides for c in row_sides}
     for start in range(0, luma.shape[0], ROW_CHUNK):
         # float32 like the reference; the sums are short enough not to drift.
         chunk = np.asarray(luma[start:start + ROW_CHUNK], dtype=np.float32)
-        small += row_w[:, start:start + ROW_CHUNK] @ (chunk @ col_w_t)
-    return small
+        filtered = chunk @ col_ws_t
+        for r, row_w in row_ws.items():
+            band = row_w[:, start:start + ROW_CHUNK] @ filtered
+            for index, c in enumerate(row_sides):
+                smalls[(r, c)] += band[:, index * DOWNSAMPLE:(index + 1) * DOWNSAMPLE]
+    return smalls
 
 
 def quality(small: FloatArray) -> int:
@@ -158,36 +194,31 @@ def bits_to_hex(coefficients: FloatArray) -> str:
     return np.packbits(bits[::-1]).tobytes().hex()
 
 
-def dihedral(coefficients: FloatArray, variant: Dihedral) -> FloatArray:
-    """The DCT block of a rotated or mirrored image, derived without re-decoding.
-
-    Mirroring an axis negates the odd-indexed basis functions along it (index i
-    holds frequency i + 1); a transpose swaps the axes.
-    """
-    sign = np.where(np.arange(DCT_SIZE) % 2 == 0, -1.0, 1.0)
-    c = coefficients
-    transforms = {
-        Dihedral.ORIGINAL: lambda: c,
-        Dihedral.FLIP_X: lambda: sign[:, None] * c,
-        Dihedral.FLIP_Y: lambda: c * sign[None, :],
-        Dihedral.ROTATE_180: lambda: sign[:, None] * c * sign[None, :],
-        Dihedral.FLIP_PLUS1: lambda: c.T,
-        Dihedral.FLIP_MINUS1: lambda: (sign[:, None] * c * sign[None, :]).T,
-        Dihedral.ROTATE_90: lambda: (c * sign[None, :]).T,
-        Dihedral.ROTATE_270: lambda: (sign[:, None] * c).T,
-    }
-    return transforms[variant]()
-
-
 def hash_luma(luma: npt.NDArray[np.floating], row_block: int = 1, col_block: int = 1,
               full_shape: tuple[int, int] | None = None) -> tuple[PdqHash, FloatArray]:
-    """PDQ hash of a luminance image, with the DCT block for deriving variants."""
+    """PDQ hash of a luminance image, with its DCT block."""
+    return hash_dihedral(luma, row_block, col_block, full_shape, variants=False)[
+        Dihedral.ORIGINAL]
+
+
+def hash_dihedral(luma: npt.NDArray[np.floating], row_block: int = 1, col_block: int = 1,
+                  full_shape: tuple[int, int] | None = None, *, variants: bool = True,
+                  ) -> dict[Dihedral, tuple[PdqHash, FloatArray]]:
+    """PDQ of the picture and, with ``variants``, of its seven rotations and mirrors."""
     rows, cols = full_shape or luma.shape
+    wanted = list(Dihedral) if variants else [Dihedral.ORIGINAL]
     if rows < MIN_SIDE or cols < MIN_SIDE:
-        return PdqHash("0" * HEX_LENGTH, 0), np.zeros((DCT_SIZE, DCT_SIZE))
-    small = downsample(luma, row_block, col_block, full_shape)
-    coefficients = dct16(small)
-    return PdqHash(bits_to_hex(coefficients), quality(small)), coefficients
+        empty = (PdqHash("0" * HEX_LENGTH, 0), np.zeros((DCT_SIZE, DCT_SIZE)))
+        return dict.fromkeys(wanted, empty)
+    smalls = downsample(luma, row_block, col_block, full_shape, mirrored=variants)
+    hashes = {}
+    for variant in wanted:
+        reverse_rows, reverse_cols, transpose = _DIHEDRAL_PARTS[variant]
+        small = smalls[(reverse_rows, reverse_cols)]
+        small = small.T if transpose else small
+        coefficients = dct16(small)
+        hashes[variant] = (PdqHash(bits_to_hex(coefficients), quality(small)), coefficients)
+    return hashes
 
 
 def ambiguous_bits(coefficients: FloatArray, tolerance: float) -> int:

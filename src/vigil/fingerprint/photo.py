@@ -44,26 +44,30 @@ def hash_image(image: Image.Image, source: decode.MediaSource, *, variants: bool
                max_pixels: int) -> PhotoHashes:
     width, height = image.size
     luma = decode.fast_luma(image)
-    digest, coefficients = _hash(luma)
-    if _needs_exact(luma, digest, coefficients):
+    hashes = _hash(luma, variants)
+    if _needs_exact(luma, *hashes[pdq.Dihedral.ORIGINAL]):
         with decode.open_image(source, max_pixels) as again:
             luma = decode.exact_luma(again)
-        digest, coefficients = _hash(luma)
-    extra = query_variants(luma, coefficients) if variants else ()
-    return PhotoHashes(digest, extra, luma.exact, width, height)
+        hashes = _hash(luma, variants)
+    extra = query_variants(luma, hashes) if variants else ()
+    return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, luma.exact, width, height)
 
 
 def hash_pil(image: Image.Image, *, variants: bool = True) -> PhotoHashes:
     """Hash an already-decoded frame (video frames, animation frames): always exact."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     luma = decode.exact_luma(rgb)
-    digest, coefficients = _hash(luma)
-    extra = query_variants(luma, coefficients) if variants else ()
-    return PhotoHashes(digest, extra, True, image.width, image.height)
+    hashes = _hash(luma, variants)
+    extra = query_variants(luma, hashes) if variants else ()
+    return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, True, image.width, image.height)
 
 
-def _hash(luma: decode.LumaImage) -> tuple[pdq.PdqHash, pdq.FloatArray]:
-    return pdq.hash_luma(luma.luma, luma.row_block, luma.col_block, luma.full_shape)
+DihedralHashes = dict[pdq.Dihedral, tuple[pdq.PdqHash, pdq.FloatArray]]
+
+
+def _hash(luma: decode.LumaImage, variants: bool) -> DihedralHashes:
+    return pdq.hash_dihedral(luma.luma, luma.row_block, luma.col_block, luma.full_shape,
+                             variants=variants)
 
 
 def _needs_exact(luma: decode.LumaImage, digest: pdq.PdqHash,
@@ -75,14 +79,15 @@ def _needs_exact(luma: decode.LumaImage, digest: pdq.PdqHash,
     return pdq.ambiguous_bits(coefficients, AMBIGUITY_TOLERANCE) > AMBIGUITY_LIMIT
 
 
-def query_variants(luma: decode.LumaImage,
-                   coefficients: pdq.FloatArray) -> tuple[VariantHash, ...]:
+def query_variants(luma: decode.LumaImage, hashes: DihedralHashes) -> tuple[VariantHash, ...]:
     """Extra hashes to query with; lists hold only the hash of the original."""
-    return tuple(
-        VariantHash(d.value, pdq.bits_to_hex(pdq.dihedral(coefficients, d)))
-        for d in pdq.Dihedral
-        if d is not pdq.Dihedral.ORIGINAL
-    ) + _trimmed_variants(luma)
+    return _named(hashes) + _trimmed_variants(luma)
+
+
+def _named(hashes: DihedralHashes, prefix: str = "") -> tuple[VariantHash, ...]:
+    return tuple(VariantHash(f"{prefix}{variant.value}", digest.hex)
+                 for variant, (digest, _) in hashes.items()
+                 if variant is not pdq.Dihedral.ORIGINAL)
 
 
 def _trimmed_variants(luma: decode.LumaImage) -> tuple[VariantHash, ...]:
@@ -95,15 +100,11 @@ def _trimmed_variants(luma: decode.LumaImage) -> tuple[VariantHash, ...]:
     for box in borders.content_boxes(luma.luma):
         cropped = luma.luma[box.top:box.bottom, box.left:box.right]
         full_shape = box.full_shape(luma.row_block, luma.col_block, luma.full_shape)
-        digest, coefficients = pdq.hash_luma(cropped, luma.row_block, luma.col_block,
-                                             full_shape)
         if variants:
+            digest, _ = pdq.hash_luma(cropped, luma.row_block, luma.col_block, full_shape)
             variants.append(VariantHash(TRIMMED_NESTED, digest.hex))
             continue
-        variants.append(VariantHash(TRIMMED, digest.hex))
-        variants.extend(
-            VariantHash(f"{TRIMMED}_{d.value}", pdq.bits_to_hex(pdq.dihedral(coefficients, d)))
-            for d in pdq.Dihedral
-            if d is not pdq.Dihedral.ORIGINAL
-        )
+        hashes = pdq.hash_dihedral(cropped, luma.row_block, luma.col_block, full_shape)
+        variants.append(VariantHash(TRIMMED, hashes[pdq.Dihedral.ORIGINAL][0].hex))
+        variants.extend(_named(hashes, prefix=f"{TRIMMED}_"))
     return tuple(variants)
