@@ -40,7 +40,14 @@ def reference_hash(path: Path) -> tuple[str, int]:
 
 
 def vigil_hash(path: Path) -> tuple[str, int]:
-    hashes = photo.hash_photo(path)  # with the 7 dihedral (+ trimmed) variants, as in production
+    """The same work as the reference: one PDQ hash and its quality."""
+    hashes = photo.hash_photo(path, variants=False)
+    return hashes.pdq.hex, hashes.pdq.quality
+
+
+def vigil_with_variants(path: Path) -> tuple[str, int]:
+    """As in production: plus the 7 rotations/mirrors and any border-trimmed hashes."""
+    hashes = photo.hash_photo(path)
     return hashes.pdq.hex, hashes.pdq.quality
 
 
@@ -51,14 +58,15 @@ def best_time(fn: Callable[[Path], object], files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def speed(files: list[Path], rounds: int) -> tuple[float, float]:
-    for fn in (reference_hash, vigil_hash):  # warm caches and lazy imports
+def speed(files: list[Path], rounds: int) -> dict[str, float]:
+    pipelines = (reference_hash, vigil_hash, vigil_with_variants)
+    for fn in pipelines:  # warm caches and lazy imports
         best_time(fn, files[:3])
-    reference, vigil = [], []
+    times: dict[str, list[float]] = {fn.__name__: [] for fn in pipelines}
     for _ in range(rounds):
-        reference.append(best_time(reference_hash, files))
-        vigil.append(best_time(vigil_hash, files))
-    return min(reference), min(vigil)
+        for fn in pipelines:
+            times[fn.__name__].append(best_time(fn, files))
+    return {name: min(values) for name, values in times.items()}
 
 
 def synthetic_files(folder: Path) -> list[Path]:
@@ -100,12 +108,15 @@ def main() -> int:
     files = sorted(CORPUS.glob("*.jpg"))
     print(f"machine: {describe()}")
     print(f"corpus: {len(files)} JPEGs, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB")
-    reference, vigil = speed(files, args.rounds)
-    ratio = reference / vigil
-    print(f"reference pipeline: {len(files) / reference:8.1f} images/s")
-    print(f"vigil (fast path):  {len(files) / vigil:8.1f} images/s")
-    verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
-    print(f"ratio: {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x) {verdict}")
+    best = speed(files, args.rounds)
+    reference = best["reference_hash"]
+    print(f"reference pipeline:      {len(files) / reference:8.1f} images/s")
+    labels = (("vigil_hash", "vigil hash:"), ("vigil_with_variants", "vigil + variants:"))
+    for name, label in labels:
+        ratio = reference / best[name]
+        verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
+        print(f"{label:24s} {len(files) / best[name]:8.1f} images/s  ratio {ratio:5.1f}x "
+              f"(target >= {TARGET_RATIO:.0f}x) {verdict}")
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         for label, group in (("corpus", files), ("synthetic", synthetic_files(Path(tmp)))):
