@@ -7,7 +7,10 @@ source scripts/venv.sh
 ensure_venv
 if [ "$#" -eq 0 ]; then
     corpus="../shared/corpus/images"
-    [ -d "$corpus" ] || corpus="tests/data"
+    if [ ! -d "$corpus" ]; then
+        echo "No media folder given and no benign corpus at $corpus; try ./run.sh hash FOLDER" >&2
+        exec vigil --help
+    fi
     exec vigil hash "$corpus" --recursive --format table
 fi
 exec vigil "$@"
