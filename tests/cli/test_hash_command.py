@@ -19,13 +19,13 @@ from tests.cli.vigil_cli import WIDE, hash_argv, records, run_hash, run_module
 from vigil.cli import feedback
 from vigil.cli.app import app
 from vigil.cli.output import CSV_COLUMNS
+from vigil.fingerprint.pdq import Dihedral
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 JSONL_FIELDS = {"path", "media_type", "size", "md5", "sha1", "sha256", "pdq", "pdq_quality",
                 "pdq_weak", "pdq_variants", "frames", "width", "height", "duration", "error",
                 "error_reason"}
-DIHEDRAL_VARIANTS = {"rotate90", "rotate180", "rotate270", "flipx", "flipy", "flip_plus1",
-                     "flip_minus1"}
+DIHEDRAL_VARIANTS = {d.value for d in Dihedral if d is not Dihedral.ORIGINAL}
 
 
 @pytest.fixture()
