@@ -1,4 +1,3 @@
-"""Screening of uploads and backlogs: hash, match against enabled lists, record match records and
-verdicts.
-Domain service; no HTTP.
+"""Screening of uploads and backlogs: a match index kept current from the database's change feed,
+matching of fingerprints against enabled lists (allow-lists suppress), and resumable scans.
 """
