@@ -1,0 +1,160 @@
+"""Matching one fingerprint against every enabled list: digests, PDQ with variants, video.
+
+Each list is searched with its own PDQ distance, and a photo hash of lower quality than a
+list's ``min_quality`` is not looked up in that list (weak hashes of flat images match
+unrelated content). Entry metadata comes from the database, one query per fingerprint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from vigil.fingerprint.record import Fingerprint
+from vigil.index.changes import Kind
+from vigil.index.distances import ListDistances
+from vigil.index.video_match import Segment
+from vigil.screening.feed_changes import ListSettings
+from vigil.screening.live_index import DEFAULT_MAX_AGE, LiveIndex
+from vigil.screening.verdict import Hit, Verdict, decide
+from vigil.store.config import FloodGuardSettings
+from vigil.store.flood_guard_enforcement import FloodQuarantine, enforce_flood_guard
+from vigil.store.match_stats import record_matches
+from vigil.store.models import ListEntry, utcnow
+
+log = logging.getLogger(__name__)
+
+ORIGINAL = "original"
+
+
+@dataclass(frozen=True, slots=True)
+class ListMatch:
+    list: str
+    entry_id: int
+    external_id: str | None
+    signal_type: str
+    distance: int | None
+    variant: str | None
+    classification: str | None
+    segments: tuple[Segment, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    matches: list[ListMatch]
+    suppressed_by: list[ListMatch]  # allow-list entries that silenced the matches
+    # entries this screening pushed over the flood guard: matched now, quarantined after
+    quarantined: list[FloodQuarantine] = field(default_factory=list)
+
+
+class Matcher:
+    def __init__(self, live: LiveIndex, *, max_age: float = DEFAULT_MAX_AGE,
+                 only_lists: Collection[str] | None = None,
+                 flood_guard: FloodGuardSettings | None = None) -> None:
+        """``only_lists``: names of the lists to match against (None: all). Allow-lists
+        always take part, so narrowing a search never brings back a known false match."""
+        self.live = live
+        self.flood_guard = flood_guard or FloodGuardSettings()
+        self.max_age = max_age
+        self.only_lists = frozenset(only_lists) if only_lists is not None else None
+
+    def match(self, fingerprint: Fingerprint) -> list[ListMatch]:
+        return self.screen(fingerprint).matches
+
+    def screen(self, fingerprint: Fingerprint) -> Screening:
+        self.live.refresh_if_stale(self.max_age)
+        verdict = decide(self.hits(fingerprint), self.live.lists)
+        return self._describe(verdict)
+
+    def hits(self, fingerprint: Fingerprint) -> Iterator[Hit]:
+        if not fingerprint.ok:
+            return
+        enabled = [s for s in self.live.lists.values() if s.enabled and self._wanted(s)]
+        yield from self._digest_hits(fingerprint, enabled)
+        yield from self._photo_hits(fingerprint, enabled)
+        yield from self._video_hits(fingerprint, enabled)
+
+    def _wanted(self, settings: ListSettings) -> bool:
+        return (self.only_lists is None or settings.is_allow_list
+                or settings.name in self.only_lists)
+
+    def _digest_hits(self, fingerprint: Fingerprint,
+                     enabled: list[ListSettings]) -> Iterator[Hit]:
+        lists = [s.list_id for s in enabled]
+        for kind, digest in ((Kind.MD5, fingerprint.md5), (Kind.SHA1, fingerprint.sha1),
+                             (Kind.SHA256, fingerprint.sha256)):
+            if digest is None or not lists:
+                continue
+            found = self.live.index.lookup_digests(kind, [digest], lists)
+            for entry_id, list_id in zip(found.entry_id.tolist(), found.list_id.tolist(),
+                                         strict=True):
+                yield Hit(int(entry_id), int(list_id), kind.value)
+
+    def _photo_hits(self, fingerprint: Fingerprint,
+                    enabled: list[ListSettings]) -> Iterator[Hit]:
+        if fingerprint.pdq is None:
+            return
+        quality = fingerprint.pdq_quality or 0
+        distances = {s.list_id: s.pdq_distance for s in enabled if quality >= s.min_quality}
+        if not distances:
+            return
+        variants = {ORIGINAL: fingerprint.pdq}
+        variants.update((v.variant, v.pdq) for v in fingerprint.pdq_variants)
+        for found in self.live.index.match_photo(variants, ListDistances.only(distances)):
+            yield Hit(found.entry_id, found.list_id, Kind.PDQ.value, found.distance,
+                      found.variant)
+
+    def _video_hits(self, fingerprint: Fingerprint,
+                    enabled: list[ListSettings]) -> Iterator[Hit]:
+        if not fingerprint.frames or not enabled:
+            return
+        distances = ListDistances.only({s.list_id: s.pdq_distance for s in enabled})
+        for found in self.live.index.match_video(fingerprint.frames, distances):
+            if found.is_match:  # vPDQ's share rule (80% of the distinct query frames)
+                yield Hit(found.entry_id, found.list_id, Kind.VIDEO.value,
+                          segments=found.segments)
+
+    def _describe(self, verdict: Verdict) -> Screening:
+        wanted = [h.entry_id for h in (*verdict.hits, *verdict.suppressed_by)]
+        if not wanted:
+            return Screening([], [])
+        with self.live.database.transaction(write=bool(verdict.hits)) as session:
+            rows = session.execute(
+                select(ListEntry.id, ListEntry.external_id, ListEntry.classification)
+                .where(ListEntry.id.in_(wanted))).all()
+            quarantined = self._count_matches(session, verdict.hits)
+        metadata = {row.id: (row.external_id, row.classification) for row in rows}
+        return Screening(self._named(verdict.hits, metadata),
+                         self._named(verdict.suppressed_by, metadata), quarantined)
+
+    def _count_matches(self, session: Any, hits: list[Hit]) -> list[FloodQuarantine]:
+        """Feed the flood guard: a colliding or poisoned hash shows as a sudden surge."""
+        if not hits:
+            return []
+        now = utcnow()
+        entry_ids = sorted({hit.entry_id for hit in hits})
+        for entry_id in entry_ids:
+            record_matches(session, entry_id, now)
+        quarantined = enforce_flood_guard(session, self.flood_guard, now=now,
+                                          entry_ids=entry_ids)
+        for item in quarantined:
+            log.warning("flood guard quarantined entry %d of list %r: %s", item.entry_id,
+                        item.list_name, item.verdict.explanation)
+        return quarantined
+
+    def _named(self, hits: list[Hit],
+               metadata: Mapping[int, tuple[str | None, str | None]]) -> list[ListMatch]:
+        named = []
+        for hit in hits:
+            external_id, classification = metadata.get(hit.entry_id, (None, None))
+            named.append(ListMatch(self.live.lists[hit.list_id].name, hit.entry_id,
+                                   external_id, hit.signal_type, hit.distance, hit.variant,
+                                   classification, hit.segments))
+        return named
