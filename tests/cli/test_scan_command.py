@@ -77,6 +77,15 @@ def test_csv_report_with_every_file(tree: Path, database_url: str, tmp_path: Pat
     assert all(r["error"] == "" for r in rows)
 
 
+def test_report_inside_the_scanned_tree_is_not_scanned(tree: Path, database_url: str,
+                                                       tmp_path: Path) -> None:
+    report = tree / "report.jsonl"
+    result = _scan(tmp_path, database_url, tree, "--output", report, "--all", "-w", "1")
+    assert result.exit_code == 0, result.stderr
+    assert report.name not in {Path(line["path"]).name for line in _lines(report)}
+    assert len(_lines(report)) == 5
+
+
 def test_resume_skips_finished_files(tree: Path, database: Database, database_url: str,
                                      tmp_path: Path) -> None:
     report = tmp_path / "report.jsonl"

@@ -72,7 +72,7 @@ def scan_files(
                         lambda line: report.write(line) if wanted(line, every_file) else None,
                         tick)
             try:
-                tally = scan.run(_inputs(directory, from_file))
+                tally = scan.run(_inputs(directory, from_file, output))
             except (ScanStopped, KeyboardInterrupt):
                 finish_run(screener.database, start.run_id, ScanStatus.INTERRUPTED)
                 _summarise(console, scan.tally)
@@ -110,8 +110,13 @@ def _listed_paths(from_file: Path) -> Iterator[Path]:
                 yield Path(name)
 
 
-def _inputs(directory: Path | None, from_file: Path | None) -> Iterator[WalkItem]:
-    return walk(*_sources(directory, from_file))
+def _inputs(directory: Path | None, from_file: Path | None,
+            output: Path | None) -> Iterator[WalkItem]:
+    """The files to scan, less the report being written (it may sit inside the tree)."""
+    report = output.resolve() if output is not None else None
+    for item in walk(*_sources(directory, from_file)):
+        if not (isinstance(item, Path) and report is not None and item.resolve() == report):
+            yield item
 
 
 @contextlib.contextmanager
