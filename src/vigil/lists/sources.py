@@ -28,6 +28,7 @@ from vigil.lists.formats import (
     read_list,
     read_vics_json,
 )
+from vigil.lists.formats.reading import cap_errors
 
 _CHUNK = 1024 * 1024
 _MAX_FORMAT_LABEL = 32  # the import job's ``format`` column
@@ -154,7 +155,7 @@ class LocalFileSource:
 
     def _read(self, stream: BinaryIO, list_format: ListFormat) -> Iterator[ReadItem]:
         if list_format is ListFormat.VICS_JSON:
-            return _capped(read_vics_json(stream, categories=self.vics_categories),
+            return cap_errors(read_vics_json(stream, categories=self.vics_categories),
                            self.max_errors)
         return read_list(stream, list_format, signal_type=self.signal_type,
                          max_errors=self.max_errors)
@@ -175,18 +176,6 @@ def format_label(
     if len(label) > _MAX_FORMAT_LABEL:
         label = f"{list_format}:{hashlib.sha256(label.encode()).hexdigest()[:12]}"
     return label
-
-
-def _capped(items: Iterator[ReadItem], max_errors: int | None) -> Iterator[ReadItem]:
-    # read_list caps the other formats the same way; VICS needs its categories argument.
-    errors = 0
-    for item in items:
-        yield item
-        if isinstance(item, RecordError):
-            errors += 1
-            if max_errors is not None and errors >= max_errors:
-                yield RecordError(item.position, f"stopped after {errors} errors")
-                return
 
 
 class _HashingReader(io.RawIOBase):

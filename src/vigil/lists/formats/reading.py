@@ -45,7 +45,7 @@ def read_list(
         except FormatNotRecognised as exc:
             yield RecordError(0, f"format not recognised: {exc}")
             return
-    yield from _capped(_reader(stream, list_format, signal_type), max_errors)
+    yield from cap_errors(_reader(stream, list_format, signal_type), max_errors)
 
 
 def _reader(
@@ -67,7 +67,8 @@ def _reader(
     raise ValueError(f"no reader for {list_format!r}")
 
 
-def _capped(items: Iterator[ReadItem], max_errors: int | None) -> Iterator[ReadItem]:
+def cap_errors(items: Iterator[ReadItem], max_errors: int | None) -> Iterator[ReadItem]:
+    """Stop a reader after ``max_errors`` rejected records, saying so as a last error."""
     errors = 0
     for item in items:
         yield item
