@@ -1,5 +1,3 @@
-"""Media fingerprints: streamed MD5/SHA-1/SHA-256, PDQ for photos (reference-compatible, fast
-path),
-robust query variants (dihedral, border-trimmed) and vPDQ-style video frame hashes. No I/O
-beyond reading media.
+"""Media fingerprints: streamed MD5/SHA-1/SHA-256, reference-compatible PDQ with robust variants
+(rotations, mirrors, border trims) and vPDQ-style video frame hashes; reads media, nothing else.
 """

@@ -1,5 +1,5 @@
-"""Match structures over fingerprints: exact Hamming range search for PDQ and exact digest lookup.
-Pure data structures; persistence is snapshot files, never the database.
+"""Match structures over fingerprints: exact PDQ range search (multi-index hashing), digest
+lookup, vPDQ video matching; kept as memory-mapped snapshots plus a change log, not in the database.
 """
 
 from vigil.index.changes import Change, Kind, Op

@@ -1,3 +1,3 @@
-"""Hash lists (banks) of known content: entry model, import/export formats and remote sources.
-Knows nothing of HTTP or the review workflow.
+"""Hash lists (banks) without a database: list records, import/export formats, remote sources
+and the flood-guard rule. Knows nothing of HTTP, storage or the review workflow.
 """

@@ -1,6 +1,6 @@
-"""Database models and migrations (SQLAlchemy 2 + Alembic), configuration, and the encrypted
-evidence store.
-The only layer that opens database connections.
+"""Database models and migrations (SQLAlchemy 2 + Alembic), configuration, the change feed and
+the list catalogue/imports (later also the encrypted evidence store). The only layer that opens
+database connections.
 
 Owns:
 - ``config``: the one Settings object (``VIGIL_*`` environment over a TOML file over defaults);
