@@ -69,6 +69,15 @@ class ServerSettings(_Section):
 
 class EvidenceSettings(_Section):
     directory: Path | None = None  # None: <data_dir>/evidence
+    # The master key is never generated for you: a key written next to the evidence would end
+    # up in the same backups and protect nothing. Base64 of 32 bytes, here or in a 0600 file.
+    master_key: SecretStr | None = None  # VIGIL_EVIDENCE__MASTER_KEY
+    master_key_file: Path | None = None
+    max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # larger media are refused
+    retention_days: int = Field(default=90, ge=0)  # kept this long unless a hold says longer
+    report_hold_days: int = Field(default=365, ge=1)  # hold placed when an item is reported
+    report_hold_days_by_jurisdiction: dict[str, int] = Field(default_factory=dict)
+    preservation_days: int = Field(default=90, ge=1)  # each preservation request adds this
 
 
 class MatchingSettings(_Section):
@@ -125,7 +134,8 @@ class Settings(BaseSettings):
             sqlite_file = self.data_dir / DATABASE_FILE_NAME
             self.__dict__["database_url"] = f"sqlite:///{sqlite_file}"
         if self.evidence.directory is None:
-            evidence = EvidenceSettings(directory=self.data_dir / "evidence")
+            # A copy, not a new section: the other evidence settings must survive.
+            evidence = self.evidence.model_copy(update={"directory": self.data_dir / "evidence"})
             self.__dict__["evidence"] = evidence
         return self
 

@@ -2,6 +2,7 @@
 ``Base.metadata`` (Alembic's env.py relies on it)."""
 
 from vigil.store.models.base import Base, UTCDateTime, utcnow
+from vigil.store.models.evidence import EvidenceItem, EvidencePurge, HoldKind, LegalHold
 from vigil.store.models.feed import COUNTER_ROW_ID, ChangeCounter
 from vigil.store.models.imports import ImportJob, ImportStatus
 from vigil.store.models.lists import (
@@ -26,9 +27,13 @@ __all__ = [
     "EntryEvent",
     "EntryFrame",
     "EntryStatus",
+    "EvidenceItem",
+    "EvidencePurge",
     "HashList",
+    "HoldKind",
     "ImportJob",
     "ImportStatus",
+    "LegalHold",
     "ListEntry",
     "MatchStat",
     "ScanItem",
