@@ -121,6 +121,7 @@ class ListEntry(Base):
     __table_args__ = (
         UniqueConstraint("list_id", "signal_type", "signal"),
         Index(None, "signal_type", "signal"),  # exact lookups across all lists
+        Index(None, "list_id", "external_id"),  # sources (NCMEC) delete by their own id
         CheckConstraint("match_count >= 0", name="match_count_non_negative"),
     )
 
