@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from vigil.cli import db_command, hash_command, lists_command, match_command, scan_command
+from vigil.cli.audit_command import app as audit_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Vigil: fingerprint, match, review and report child sexual abuse material.")
@@ -13,6 +14,7 @@ app.command("match")(match_command.match_files)
 app.command("scan")(scan_command.scan_files)
 app.add_typer(lists_command.app, name="lists")
 app.add_typer(db_command.app, name="db")
+app.add_typer(audit_app, name="audit")
 
 
 @app.callback()

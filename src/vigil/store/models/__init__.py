@@ -1,6 +1,7 @@
 """All tables, split by domain. Importing this package registers every table on
 ``Base.metadata`` (Alembic's env.py relies on it)."""
 
+from vigil.store.models.audit import AuditAction, AuditChainHead, AuditRecord
 from vigil.store.models.base import Base, UTCDateTime, utcnow
 from vigil.store.models.evidence import EvidenceItem, EvidencePurge, HoldKind, LegalHold
 from vigil.store.models.feed import COUNTER_ROW_ID, ChangeCounter
@@ -22,6 +23,9 @@ from vigil.store.models.scans import ScanItem, ScanItemStatus, ScanRun, ScanStat
 __all__ = [
     "COUNTER_ROW_ID",
     "SIGNAL_HEX_LENGTH",
+    "AuditAction",
+    "AuditChainHead",
+    "AuditRecord",
     "Base",
     "ChangeCounter",
     "EntryEvent",
