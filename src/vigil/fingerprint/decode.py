@@ -92,7 +92,7 @@ def fast_luma(image: Image.Image) -> LumaImage:
     scale = choose_scale(width, height)
     # Pillow picks the scale by floor division, so ask for floor sizes.
     image.draft("L", (max(1, width // scale), max(1, height // scale)))
-    luma = _load_array(image, "L")
+    luma = np.asarray(_load(image, "L"), dtype=np.uint8)
     rows, cols = luma.shape
     return LumaImage(luma, -(-height // rows), -(-width // cols), (height, width), exact=False)
 
@@ -104,7 +104,7 @@ def exact_luma(image: Image.Image) -> LumaImage:
     it runs in strips so a huge image never holds two float copies.
     """
     width, height = image.size
-    rgb = _load_rgb(image)
+    rgb = _load(image, "RGB")
     if height <= EXACT_ROW_CHUNK:
         return LumaImage(np.asarray(rgb.convert("F")), 1, 1, (height, width), exact=True)
     luma = np.empty((height, width), dtype=np.float32)
@@ -114,22 +114,8 @@ def exact_luma(image: Image.Image) -> LumaImage:
     return LumaImage(luma, 1, 1, (height, width), exact=True)
 
 
-def _load_rgb(image: Image.Image) -> Image.Image:
-    try:
-        image.load()
-        return image if image.mode == "RGB" else image.convert("RGB")
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise FingerprintError(FailureReason.CORRUPT, f"cannot decode image: {exc}") from exc
-    except MemoryError as exc:
-        raise FingerprintError(FailureReason.TOO_MANY_PIXELS, "image too large to decode") from exc
-
-
-def _load_array(image: Image.Image, mode: str) -> np.ndarray:
-    converted = _load_rgb(image) if mode == "RGB" else _load_mode(image, mode)
-    return np.asarray(converted, dtype=np.uint8)
-
-
-def _load_mode(image: Image.Image, mode: str) -> Image.Image:
+def _load(image: Image.Image, mode: str) -> Image.Image:
+    """Decode the pixels, converted to ``mode``; decoder failures become per-file errors."""
     try:
         image.load()
         return image if image.mode == mode else image.convert(mode)
