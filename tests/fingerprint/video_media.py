@@ -61,8 +61,9 @@ def moving_noise(seconds: float, size: tuple[int, int] = SIZE, seed: int = 0) ->
 
 
 def write_clip(path: Path, frames: Iterable[np.ndarray], encoding: Encoding = H264,
-               size: tuple[int, int] = SIZE) -> Path:
-    with av.open(str(path), "w") as container:
+               size: tuple[int, int] = SIZE,
+               container_options: dict[str, str] | None = None) -> Path:
+    with av.open(str(path), "w", options=container_options or {}) as container:
         stream = container.add_stream(encoding.codec, rate=RATE)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.options = dict(encoding.options)
@@ -74,14 +75,7 @@ def write_clip(path: Path, frames: Iterable[np.ndarray], encoding: Encoding = H2
 
 def write_faststart_clip(path: Path, frames: Iterable[np.ndarray]) -> Path:
     """H.264 MP4 with its index first, so a truncated copy still opens."""
-    with av.open(str(path), "w", options={"movflags": "faststart"}) as container:
-        stream = container.add_stream("libx264", rate=RATE)
-        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
-        stream.options = dict(H264.options)
-        for rgb in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-        container.mux(stream.encode(None))
-    return path
+    return write_clip(path, frames, container_options={"movflags": "faststart"})
 
 
 def write_audio_only(path: Path, seconds: float = 1.0, *, announce_video: bool = False) -> Path:
