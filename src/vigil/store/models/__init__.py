@@ -1,6 +1,7 @@
 """All tables, split by domain. Importing this package registers every table on
 ``Base.metadata`` (Alembic's env.py relies on it)."""
 
+from vigil.store.models.accounts import ApiKey, Role, User, UserRole, UserSession
 from vigil.store.models.audit import AuditAction, AuditChainHead, AuditRecord
 from vigil.store.models.base import Base, UTCDateTime, utcnow
 from vigil.store.models.evidence import EvidenceItem, EvidencePurge, HoldKind, LegalHold
@@ -18,16 +19,25 @@ from vigil.store.models.lists import (
     normalise_signal,
 )
 from vigil.store.models.matches import MatchStat
+from vigil.store.models.records import MatchHit, MatchRecord, RecordSource, Verdict
 from vigil.store.models.scans import ScanItem, ScanItemStatus, ScanRun, ScanStatus
+from vigil.store.models.webhooks import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "COUNTER_ROW_ID",
     "SIGNAL_HEX_LENGTH",
+    "ApiKey",
     "AuditAction",
     "AuditChainHead",
     "AuditRecord",
     "Base",
     "ChangeCounter",
+    "DeliveryStatus",
     "EntryEvent",
     "EntryFrame",
     "EntryStatus",
@@ -39,13 +49,24 @@ __all__ = [
     "ImportStatus",
     "LegalHold",
     "ListEntry",
+    "MatchHit",
+    "MatchRecord",
     "MatchStat",
+    "RecordSource",
+    "Role",
     "ScanItem",
     "ScanItemStatus",
     "ScanRun",
     "ScanStatus",
     "SignalType",
     "UTCDateTime",
+    "User",
+    "UserRole",
+    "UserSession",
+    "Verdict",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "frame_set_signal",
     "normalise_signal",
     "utcnow",

@@ -32,6 +32,13 @@ class AuditAction(StrEnum):
     DELETION = "deletion"
     EXPORT = "export"
     SETTING_CHANGED = "setting_changed"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_OUT = "sign_out"
+    USER_CREATED = "user_created"
+    USER_CHANGED = "user_changed"  # roles, password, second factor, disabled
+    KEY_REVOKED = "key_revoked"
+    WEBHOOK_CHANGED = "webhook_changed"
+    ESCALATION = "escalation"
 
 
 # Longer than enum_column_type's 16 characters so future actions get descriptive names.
