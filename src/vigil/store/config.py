@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import (
@@ -92,6 +92,47 @@ class FloodGuardSettings(_Section):
     baseline_hours: int = Field(default=168, ge=1)  # history the usual rate comes from
 
 
+class ApiSettings(_Section):
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, gt=0)  # larger bodies get 413
+    max_batch_items: int = Field(default=1000, ge=1)
+    rate_limit_per_minute: int = Field(default=60_000, ge=1)  # per API key, unless the key says
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_hours: int = Field(default=12, ge=1)  # absolute limit of a sign-in
+    secure_cookies: bool = True  # False only for plain-HTTP development on localhost
+    docs: bool = True  # serve the OpenAPI schema at /docs and /openapi.json
+    lockout_after: int = Field(default=5, ge=1)  # failed sign-ins before a lockout
+    lockout_minutes: int = Field(default=15, ge=1)
+    min_password_length: int = Field(default=12, ge=8)
+
+
+class ScreeningSettings(_Section):
+    # A PDQ hit at or under this distance is a match; farther (up to the list's own distance)
+    # it goes to a person, because near the threshold unrelated images start to collide.
+    match_pdq_distance: int = Field(default=20, ge=0, le=256)
+    review_lists: list[str] = Field(default_factory=list)  # hits on these always go to review
+    keep_unmatched: bool = False  # keep content that matched nothing as evidence too
+    max_frames_per_video: int = Field(default=3600, ge=1)
+
+
+class ClassifierConfig(_Section):
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["http", "onnx"]
+    threshold: float = Field(default=0.8, ge=0, le=1)  # a score above it sends to review
+    url: str | None = None  # http
+    token: SecretStr | None = None  # http: sent as a bearer token
+    timeout: float = Field(default=5.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    model_path: Path | None = None  # onnx
+
+
+class WebhookSettings(_Section):
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_seconds: float = Field(default=5.0, gt=0)  # doubles after each failed attempt
+    max_backoff_seconds: float = Field(default=3600.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0)
+
+
 class Settings(BaseSettings):
     """The one configuration object. Build it with :func:`load_settings`."""
 
@@ -109,6 +150,10 @@ class Settings(BaseSettings):
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     flood_guard: FloodGuardSettings = Field(default_factory=FloodGuardSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    classifiers: list[ClassifierConfig] = Field(default_factory=list)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @field_validator("data_dir")
     @classmethod
