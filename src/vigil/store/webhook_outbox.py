@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from vigil.store.errors import StoreError
 from vigil.store.models import (
@@ -49,8 +49,14 @@ def register_endpoint(
 
 
 def _check_url(url: str) -> None:
+    if len(url) > 2000 or any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+        raise InvalidWebhook("a webhook URL must be at most 2000 characters, without spaces")
     parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > 2000:
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        raise InvalidWebhook("a webhook URL must have a valid port") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidWebhook("a webhook URL must be an absolute http(s) URL")
     if parts.username or parts.password:
         raise InvalidWebhook("put no credentials in a webhook URL; requests are signed")
@@ -76,17 +82,37 @@ def enqueue_event(
 
 
 def due_deliveries(session: Session, now: datetime, limit: int = 50) -> list[WebhookDelivery]:
-    """Pending deliveries whose time has come, locked so that two dispatchers (e.g. two
-    service workers) never send the same one; SKIP LOCKED lets each take different rows."""
+    """Pending deliveries of enabled endpoints whose time has come, locked so that two
+    dispatchers (e.g. two service workers) never take the same one; SKIP LOCKED lets each
+    take different rows. Deliveries of a disabled endpoint wait until it is enabled again."""
     query = (
         select(WebhookDelivery)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(WebhookDelivery.status == DeliveryStatus.PENDING,
-               WebhookDelivery.next_attempt_at <= now)
+               WebhookDelivery.next_attempt_at <= now,
+               WebhookEndpoint.enabled)
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
     )
-    return list(session.scalars(query))
+    return list(session.scalars(query).unique())
+
+
+def claim_due(
+    session: Session, now: datetime, *, lease_until: datetime, limit: int = 50,
+) -> list[WebhookDelivery]:
+    """Take due deliveries for one dispatcher by moving them to ``lease_until``.
+
+    Call it in a short write transaction and send after the commit: until the lease runs out
+    every other dispatcher sees the deliveries as not due, so no lock is held during HTTP.
+    A dispatcher that dies mid-send leaves them to be retried when the lease expires."""
+    if lease_until <= now:
+        raise ValueError("a lease must end after now")
+    deliveries = due_deliveries(session, now, limit)
+    for delivery in deliveries:
+        delivery.next_attempt_at = lease_until
+    session.flush()
+    return deliveries
 
 
 def record_attempt(
@@ -99,6 +125,10 @@ def record_attempt(
                              error=(error or None) and error[:500], duration_ms=duration_ms)
     session.add(attempt)
     delivery.attempts += 1
+    if delivery.status != DeliveryStatus.PENDING:
+        # Another dispatcher finished it after our lease ran out: log the try, keep its outcome
+        # (a late failure must not turn a delivered event into a failed one).
+        return attempt
     if status_code is not None and 200 <= status_code < 300:
         delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, at
     elif next_attempt_at is None:
@@ -106,6 +136,53 @@ def record_attempt(
     else:
         delivery.next_attempt_at = next_attempt_at
     return attempt
+
+
+def set_endpoint_enabled(session: Session, endpoint_id: int, enabled: bool) -> WebhookEndpoint:
+    """Enable or disable an endpoint. A disabled one gets no new events and its pending
+    deliveries wait (they are sent if it is enabled again)."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        raise InvalidWebhook(f"no webhook endpoint {endpoint_id}")
+    endpoint.enabled = enabled
+    session.flush()
+    return endpoint
+
+
+def disable_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
+    return set_endpoint_enabled(session, endpoint_id, False)
+
+
+def list_endpoints(session: Session) -> list[WebhookEndpoint]:
+    return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+
+
+def deliveries_for(
+    session: Session, endpoint_id: int, *, status: DeliveryStatus | None = None,
+    limit: int = 100,
+) -> list[WebhookDelivery]:
+    """An endpoint's deliveries, newest first, with their attempt log loaded."""
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+        .options(selectinload(WebhookDelivery.log))
+        .order_by(WebhookDelivery.id.desc())
+        .limit(max(1, min(limit, 1000)))
+    )
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status)
+    return list(session.scalars(query).unique())
+
+
+def delivery_summary(delivery: WebhookDelivery) -> Mapping[str, Any]:
+    """A delivery and its attempt log, for operators (the payload is left out)."""
+    return {"id": delivery.id, "event_id": delivery.event_id, "event": delivery.event,
+            "endpoint_id": delivery.endpoint_id, "status": delivery.status.value,
+            "attempts": delivery.attempts, "created_at": delivery.created_at.isoformat(),
+            "next_attempt_at": delivery.next_attempt_at.isoformat(),
+            "delivered_at": delivery.delivered_at and delivery.delivered_at.isoformat(),
+            "log": [{"attempted_at": a.attempted_at.isoformat(), "status_code": a.status_code,
+                     "error": a.error, "duration_ms": a.duration_ms} for a in delivery.log]}
 
 
 def endpoint_summary(endpoint: WebhookEndpoint) -> Mapping[str, Any]:

@@ -1,0 +1,236 @@
+"""Sends queued webhook deliveries: claim with a lease, POST outside any transaction, log.
+
+One run: (1) a short write transaction moves due deliveries' next attempt past the time a send
+can take (the lease), so other dispatchers - other service workers - skip them; (2) the batch
+is sent concurrently with no database connection held; (3) each outcome is recorded in its own
+short transaction. A dispatcher that dies mid-run only delays its batch until the lease ends:
+delivery is at least once, and receivers drop duplicates by delivery id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from vigil.screening.webhooks.backoff import next_attempt_at
+from vigil.screening.webhooks.signing import SIGNATURE_HEADER, sign
+from vigil.store import Database
+from vigil.store.config import WebhookSettings
+from vigil.store.models import WebhookDelivery, utcnow
+from vigil.store.webhook_outbox import claim_due, record_attempt
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Vigil-Webhooks"
+LEASE_MARGIN_SECONDS = 30.0  # on top of the send timeout: connect, slow headers, recording
+MAX_RESPONSE_BYTES = 4096  # of a failed response's body, for the delivery log
+MAX_ERROR_CHARS = 500  # the delivery log's error column
+DEFAULT_BATCH_SIZE = 10  # sent concurrently, so a batch takes about one timeout at worst
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """What sending one delivery needs, copied out of the claiming transaction."""
+
+    delivery_id: int
+    endpoint_id: int
+    event_id: str
+    event: str
+    payload: dict[str, Any]
+    created_at: datetime
+    attempt: int  # 1 for the first try
+    url: str
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    status_code: int | None  # None when no response arrived
+    error: str | None  # None on 2xx
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookDispatcher:
+    """Delivers the webhook outbox. Safe to run in several processes against one database."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: WebhookSettings,
+        *,
+        client: httpx.Client | None = None,
+        clock: Callable[[], datetime] | None = None,
+        jitter: Callable[[], float] | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.database = database
+        self.settings = settings
+        self._timeout = httpx.Timeout(settings.timeout)
+        self._owns_client = client is None
+        self.client = client or httpx.Client(timeout=self._timeout, follow_redirects=False)
+        self.clock = clock or utcnow
+        self.jitter = jitter or random.random
+        self.batch_size = batch_size
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Send every due delivery this dispatcher can claim (one batch); returns how many
+        attempts were made."""
+        now = now or self.clock()
+        claims = self._claim(now)
+        if not claims:
+            return 0
+        workers = min(len(claims), self.batch_size)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vigil-webhook") as pool:
+            outcomes = pool.map(lambda claim: self._send(claim, now), claims)
+            for claim, outcome in zip(claims, outcomes, strict=True):
+                self._record(claim, outcome, now)
+        return len(claims)
+
+    def _claim(self, now: datetime) -> list[_Claim]:
+        lease_until = now + timedelta(seconds=self.settings.timeout + LEASE_MARGIN_SECONDS)
+        with self.database.transaction(write=True) as session:
+            deliveries = claim_due(session, now, lease_until=lease_until, limit=self.batch_size)
+            return [_claim_of(delivery) for delivery in deliveries]
+
+    def _send(self, claim: _Claim, now: datetime) -> SendOutcome:
+        """POST one signed delivery; never raises for anything the network or receiver does."""
+        body = _request_body(claim)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Vigil-Event": claim.event,
+            "Vigil-Delivery": str(claim.delivery_id),
+            SIGNATURE_HEADER: sign(claim.secret, int(now.timestamp()), body),
+        }
+        started = time.monotonic()
+        try:
+            status_code, error = self._post(claim.url, body, headers)
+        except httpx.TimeoutException:
+            status_code, error = None, f"timed out (limit {self.settings.timeout:g} s)"
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            status_code, error = None, f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a bug or odd input must not stop the other deliveries
+            log.exception("webhook delivery %s: unexpected error", claim.delivery_id)
+            status_code, error = None, f"unexpected error: {type(exc).__name__}"
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return SendOutcome(status_code, _clean_error(error, claim.secret), duration_ms)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
+        with self.client.stream("POST", url, content=body, headers=headers,
+                                timeout=self._timeout, follow_redirects=False) as response:
+            code = response.status_code
+            if 200 <= code < 300:
+                return code, None
+            if 300 <= code < 400:
+                # Following could send a signed event to a host nobody registered.
+                return code, f"HTTP {code}: redirect not followed"
+            snippet = _read_start(response).strip()
+            return code, f"HTTP {code}: {snippet}" if snippet else f"HTTP {code}"
+
+    def _record(self, claim: _Claim, outcome: SendOutcome, now: datetime) -> None:
+        try:
+            with self.database.transaction(write=True) as session:
+                delivery = session.get(WebhookDelivery, claim.delivery_id)
+                if delivery is None:
+                    return  # its endpoint was deleted meanwhile
+                retry_at = next_attempt_at(delivery.attempts + 1, self.settings, now,
+                                           jitter=self.jitter())
+                record_attempt(session, delivery, at=now, status_code=outcome.status_code,
+                               error=outcome.error, duration_ms=outcome.duration_ms,
+                               next_attempt_at=retry_at)
+        except Exception:
+            # The lease runs out and the delivery is tried again: at least once, not lost.
+            log.exception("webhook delivery %s: could not record the attempt",
+                          claim.delivery_id)
+            return
+        if outcome.delivered:
+            log.info("webhook delivery %s delivered to endpoint %s (attempt %s)",
+                     claim.delivery_id, claim.endpoint_id, claim.attempt)
+        else:
+            log.warning("webhook delivery %s to endpoint %s failed (attempt %s): %s",
+                        claim.delivery_id, claim.endpoint_id, claim.attempt, outcome.error)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Deliver until ``stop`` is set; errors (e.g. the database away) are logged and the
+        loop goes on after the usual pause."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once() >= self.batch_size
+            except Exception:
+                log.exception("webhook dispatch failed; retrying in %g s",
+                              self.settings.poll_seconds)
+                busy = False
+            if not busy:  # a full batch means more may be due: go on without waiting
+                stop.wait(self.settings.poll_seconds)
+
+    def start_in_thread(self, *, name: str = "vigil-webhooks") -> tuple[threading.Thread,
+                                                                        threading.Event]:
+        """Run :meth:`run_forever` in a daemon thread; set the event (and join) to stop."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run_forever, args=(stop,), name=name, daemon=True)
+        thread.start()
+        return thread, stop
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+    def __enter__(self) -> WebhookDispatcher:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _claim_of(delivery: WebhookDelivery) -> _Claim:
+    endpoint = delivery.endpoint
+    return _Claim(delivery_id=delivery.id, endpoint_id=endpoint.id, event_id=delivery.event_id,
+                  event=delivery.event, payload=dict(delivery.payload),
+                  created_at=delivery.created_at, attempt=delivery.attempts + 1,
+                  url=endpoint.url, secret=endpoint.secret)
+
+
+def _request_body(claim: _Claim) -> bytes:
+    document = {"id": claim.event_id, "delivery": claim.delivery_id, "event": claim.event,
+                "created_at": claim.created_at.isoformat(), "attempt": claim.attempt,
+                "data": claim.payload}
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _read_start(response: httpx.Response) -> str:
+    """The first few KiB of a response, raw: enough to explain an error, and a compressed
+    or endless body can cost no more than that."""
+    received = bytearray()
+    for chunk in response.iter_raw():
+        received += chunk
+        if len(received) >= MAX_RESPONSE_BYTES:
+            break
+    return bytes(received[:MAX_RESPONSE_BYTES]).decode("utf-8", errors="replace")
+
+
+def _clean_error(error: str | None, secret: str) -> str | None:
+    if error is None:
+        return None
+    # Receivers sometimes echo headers back; the secret itself never left, but be sure.
+    text = error.replace(secret, "***") if secret else error
+    text = _CONTROL_CHARACTERS.sub(" ", text).strip()
+    return text[:MAX_ERROR_CHARS]
