@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import NoReturn
 
 import typer
-from alembic.util.exc import CommandError
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -21,17 +20,12 @@ from sqlalchemy.orm import Session
 from vigil.lists.sources import SourceError
 from vigil.store import (
     Database,
-    SchemaNotReady,
     Settings,
     StoreError,
-    ensure_current_schema,
-    head_revision,
     load_settings,
     open_database,
-    upgrade_database,
 )
-from vigil.store.config import DATABASE_FILE_NAME
-from vigil.store.migrate import current_revision
+from vigil.store.migrate import prepare_schema
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
@@ -80,30 +74,6 @@ def store_session(
     with command_errors(console), configured_database(settings) as database, \
             database.transaction(write=write) as session:
         yield session
-
-
-def prepare_schema(settings: Settings, database: Database) -> None:
-    """Create or upgrade the embedded SQLite database on first use, so a new user needs no
-    setup step; any other database is upgraded only on purpose (`vigil db upgrade`), as
-    others may share it."""
-    if not is_embedded_default(settings):
-        ensure_current_schema(database.engine)
-        return
-    current = current_revision(database.engine)
-    if current == head_revision():
-        return
-    try:
-        upgrade_database(settings)
-    except CommandError:
-        # Alembic does not know the revision: the database is from a newer Vigil.
-        raise SchemaNotReady(
-            f"the database schema is at revision {current}, which this Vigil does not know: "
-            "upgrade Vigil"
-        ) from None
-
-
-def is_embedded_default(settings: Settings) -> bool:
-    return settings.database_url == f"sqlite:///{settings.data_dir / DATABASE_FILE_NAME}"
 
 
 def default_actor() -> str:

@@ -9,11 +9,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from vigil.store.config import Settings
-from vigil.store.database import create_engine, writer_engine
+from vigil.store.config import DATABASE_FILE_NAME, Settings
+from vigil.store.database import Database, create_engine, writer_engine
 from vigil.store.errors import SchemaNotReady
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -97,3 +98,27 @@ def _check_foreign_keys(connection: Connection) -> None:
     connection.rollback()
     if violations:
         raise SchemaNotReady(f"migration left foreign key violations: {violations[:5]}")
+
+
+def prepare_schema(settings: Settings, database: Database) -> None:
+    """Create or upgrade the embedded SQLite database on first use, so a new user needs no
+    setup step; any other database is upgraded only on purpose (`vigil db upgrade`), as
+    others may share it."""
+    if not is_embedded_default(settings):
+        ensure_current_schema(database.engine)
+        return
+    current = current_revision(database.engine)
+    if current == head_revision():
+        return
+    try:
+        upgrade_database(settings)
+    except CommandError:
+        # Alembic does not know the revision: the database is from a newer Vigil.
+        raise SchemaNotReady(
+            f"the database schema is at revision {current}, which this Vigil does not know: "
+            "upgrade Vigil"
+        ) from None
+
+
+def is_embedded_default(settings: Settings) -> bool:
+    return settings.database_url == f"sqlite:///{settings.data_dir / DATABASE_FILE_NAME}"
