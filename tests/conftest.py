@@ -18,3 +18,11 @@ def corpus_images() -> list[Path]:
     if not images:
         pytest.fail(f"benign corpus missing at {CORPUS}")
     return images
+
+
+@pytest.fixture(autouse=True)
+def _private_config_home(tmp_path_factory: pytest.TempPathFactory,
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the tester's own ~/.config/vigil (e.g. the master key `vigil serve` creates on a
+    first run) out of every test."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))

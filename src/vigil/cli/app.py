@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli import db_command, hash_command, lists_command, match_command, scan_command
+from vigil.cli import (
+    db_command,
+    hash_command,
+    lists_command,
+    match_command,
+    scan_command,
+)
 from vigil.cli.audit_command import app as audit_app
+from vigil.cli.evidence_command import app as evidence_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Vigil: fingerprint, match, review and report child sexual abuse material.")
@@ -15,6 +22,7 @@ app.command("scan")(scan_command.scan_files)
 app.add_typer(lists_command.app, name="lists")
 app.add_typer(db_command.app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(evidence_app, name="evidence")
 
 
 @app.callback()

@@ -63,7 +63,7 @@ class DatabaseSettings(_Section):
 
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: int = Field(default=8000, ge=1, le=65535)
     secret_key: SecretStr | None = None
 
 
@@ -78,6 +78,22 @@ class EvidenceSettings(_Section):
     report_hold_days: int = Field(default=365, ge=1)  # hold placed when an item is reported
     report_hold_days_by_jurisdiction: dict[str, int] = Field(default_factory=dict)
     preservation_days: int = Field(default=90, ge=1)  # each preservation request adds this
+    backend: Literal["local", "s3"] = "local"
+    # S3 credentials come only from the standard AWS chain (environment, ~/.aws, instance or
+    # pod role), never from this section: config files get copied, committed and pasted into
+    # tickets, and a key here would unlock the bucket for anyone who saw one.
+    s3_bucket: str | None = Field(
+        default=None, min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$"
+    )
+    s3_prefix: str = Field(default="", max_length=512)  # e.g. "vigil/evidence/"
+    s3_endpoint_url: str | None = Field(default=None, max_length=2048)  # MinIO, Ceph, R2...
+    s3_region: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> EvidenceSettings:
+        if self.backend == "s3" and self.s3_bucket is None:
+            raise ValueError('backend "s3" needs evidence.s3_bucket (VIGIL_EVIDENCE__S3_BUCKET)')
+        return self
 
 
 class MatchingSettings(_Section):

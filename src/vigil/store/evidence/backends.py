@@ -10,9 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vigil.store.evidence.errors import EvidenceBlobMissing
+
+if TYPE_CHECKING:
+    from vigil.store.config import Settings
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _TEMP_PREFIX = ".incoming-"
@@ -25,7 +28,7 @@ class StoredBlob:
 
 
 class EvidenceBackend(Protocol):
-    """Ciphertext storage. An S3 (object lock) backend is planned against this interface."""
+    """Ciphertext storage: LocalEvidenceBackend here, S3EvidenceBackend in s3_backend."""
 
     def write(self, blob_id: str, ciphertext: bytes) -> None:
         """Store durably and atomically: afterwards the blob is complete or absent."""
@@ -39,6 +42,16 @@ class EvidenceBackend(Protocol):
 
     def discard_incomplete(self, before: datetime) -> int:
         """Remove writes interrupted before ``before``; returns how many."""
+
+
+def backend_from_settings(settings: Settings) -> EvidenceBackend:
+    """The backend ``evidence.backend`` names."""
+    if settings.evidence.backend == "s3":
+        # Imported here so that boto3 is needed only by those who chose S3.
+        from vigil.store.evidence.s3_backend import S3EvidenceBackend
+
+        return S3EvidenceBackend.from_settings(settings.evidence)
+    return LocalEvidenceBackend(settings.evidence_dir)
 
 
 def check_blob_id(blob_id: str) -> str:

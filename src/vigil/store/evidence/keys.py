@@ -9,24 +9,35 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import platformdirs
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vigil.store.config import Settings
-from vigil.store.evidence.errors import MasterKeyMissing
+from vigil.store.evidence.backends import _fsync_directory
+from vigil.store.evidence.errors import EvidenceError, MasterKeyMissing
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # the GCM standard nonce; random nonces are safe since every key is used once
 _WRAP_CONTEXT = b"vigil-evidence-key/v1:"
+KEY_FILE_NAME = "master.key"
 _GENERATE_HINT = (
-    "generate one with: python -c \"import base64, os; "
-    "print(base64.b64encode(os.urandom(32)).decode())\" and keep it outside the data directory"
+    "create one with `vigil evidence new-key`, or generate one with: python -c \"import "
+    "base64, os; print(base64.b64encode(os.urandom(32)).decode())\", and keep it outside the "
+    "data directory"
 )
+
+
+class MasterKeyFileExists(EvidenceError):
+    """A key file is already there; replacing it would make everything sealed under it
+    unreadable, so it is never overwritten."""
 
 
 @dataclass(frozen=True)
@@ -70,18 +81,89 @@ def _wrap_aad(item_id: str) -> bytes:
     return _WRAP_CONTEXT + item_id.encode("ascii")
 
 
+def default_master_key_path() -> Path:
+    """``<user config dir>/master.key``, e.g. ``~/.config/vigil/master.key`` on Linux.
+
+    Deliberately not in the data directory: a key beside the evidence and the database ends
+    up in the same backups and protects nothing."""
+    return platformdirs.user_config_path("vigil", appauthor=False) / KEY_FILE_NAME
+
+
 def load_master_key(settings: Settings) -> MasterKey:
-    """The configured master key; raises MasterKeyMissing rather than ever generating one."""
+    """The configured master key, else the one at :func:`default_master_key_path`; raises
+    MasterKeyMissing rather than ever generating one."""
     secret = settings.evidence.master_key
     if secret is not None:
         return MasterKey.from_base64(secret.get_secret_value())
     path = settings.evidence.master_key_file
-    if path is None:
+    if path is not None:
+        return _read_key_file(path.expanduser())
+    default = default_master_key_path()
+    if default.is_file():
+        return _read_key_file(default)
+    raise MasterKeyMissing(
+        "no evidence master key: set VIGIL_EVIDENCE__MASTER_KEY (base64 of 32 bytes) or "
+        f"evidence.master_key_file, or put a key file at {default}; {_GENERATE_HINT}"
+    )
+
+
+def ensure_master_key(settings: Settings) -> tuple[MasterKey, Path | None]:
+    """The configured or default key; on a first run, a new key written to
+    :func:`default_master_key_path`, whose path is returned so the caller can tell the
+    operator, loudly, to back it up apart from the data (``None`` when nothing was created).
+    """
+    evidence = settings.evidence
+    path = default_master_key_path()
+    if evidence.master_key is not None or evidence.master_key_file is not None \
+            or path.is_file():
+        return load_master_key(settings), None
+    resolved = path.resolve()
+    if resolved.is_relative_to(settings.data_dir) \
+            or resolved.is_relative_to(settings.evidence_dir.resolve()):
         raise MasterKeyMissing(
-            "no evidence master key: set VIGIL_EVIDENCE__MASTER_KEY (base64 of 32 bytes) or "
-            f"evidence.master_key_file; {_GENERATE_HINT}"
+            f"refusing to create the evidence master key at {path}, inside the data "
+            f"directory {settings.data_dir}; {_GENERATE_HINT}"
         )
-    return _read_key_file(path.expanduser())
+    try:
+        return write_master_key_file(path), path
+    except MasterKeyFileExists:  # another worker created it first: use theirs
+        return _read_key_file(path), None
+
+
+def write_master_key_file(path: Path) -> MasterKey:
+    """Create a new random key in a new 0600 file (its folder 0700 if created here).
+
+    Raises MasterKeyFileExists rather than overwrite anything. The key is written to a
+    temporary file first and then hard-linked into place, so the path never shows a partial
+    key and two concurrent creators cannot both win."""
+    path = path.expanduser()
+    if path.exists() or path.is_symlink():
+        raise _exists(path)
+    key = MasterKey.generate()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkstemp creates the file 0600.
+    handle, temp_name = tempfile.mkstemp(prefix=".master-key-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as temp_file:
+            temp_file.write(base64.b64encode(key.material).decode("ascii") + "\n")
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        os.link(temp_name, path)  # unlike rename, fails instead of replacing
+    except FileExistsError:
+        raise _exists(path) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+    # Evidence may be sealed under this key at once: its name must survive a power cut.
+    _fsync_directory(path.parent)
+    return key
+
+
+def _exists(path: Path) -> MasterKeyFileExists:
+    return MasterKeyFileExists(
+        f"{path} already exists; refusing to overwrite an evidence master key (everything "
+        "sealed under it would become unreadable)"
+    )
 
 
 def _read_key_file(path: Path) -> MasterKey:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.store.config import Settings
-from vigil.store.evidence.backends import EvidenceBackend, LocalEvidenceBackend
+from vigil.store.evidence.backends import EvidenceBackend, backend_from_settings
 from vigil.store.evidence.errors import (
     EvidenceError,
     EvidenceNotFound,
@@ -61,9 +61,9 @@ class EvidenceVault:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EvidenceVault:
-        """The configured vault; raises MasterKeyMissing when no key is configured."""
+        """The configured vault and backend; raises MasterKeyMissing when no key is found."""
         return cls(
-            LocalEvidenceBackend(settings.evidence_dir),
+            backend_from_settings(settings),
             load_master_key(settings),
             max_bytes=settings.evidence.max_bytes,
             retention=timedelta(days=settings.evidence.retention_days),

@@ -1,0 +1,252 @@
+"""`vigil evidence`: retention purge, orphan sweep, master keys and legal holds.
+
+Exit codes as for the other database commands: 0 done, 2 nothing done (bad input or
+configuration, unknown item or hold, no master key, database or bucket unavailable).
+Placing and releasing holds is audited in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.cli.database_access import (
+    command_errors,
+    configured_database,
+    default_actor,
+    error_console,
+    fail,
+)
+from vigil.store import Settings, load_settings
+from vigil.store.audit import AuditAction, AuditLog
+from vigil.store.evidence import (
+    EvidenceNotFound,
+    EvidenceVault,
+    HoldPolicy,
+    place_preservation_hold,
+    release_hold,
+    sweep_orphans,
+)
+from vigil.store.evidence.keys import default_master_key_path, write_master_key_file
+from vigil.store.evidence.retention_job import RetentionJob, items_due
+from vigil.store.models import EvidenceItem, LegalHold, utcnow
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="The encrypted evidence store: purge expired items, keys, legal holds.")
+
+_ITEM_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_REASON = 2000
+MAX_REQUESTER = 200
+MAX_HOLD_ID = 2**63 - 1
+
+
+@app.command("new-key")
+def new_key(
+    out: Path | None = typer.Option(
+        None, "--out", metavar="PATH", dir_okay=False,
+        help="Where to write the key (default: the per-user config folder)."),
+) -> None:
+    """Write a new random master key to a private file; prints its path, never the key."""
+    console = error_console()
+    path = (out or default_master_key_path()).expanduser().absolute()
+    with command_errors(console):
+        settings = load_settings()
+        if path.resolve().is_relative_to(settings.data_dir) or \
+                path.resolve().is_relative_to(settings.evidence_dir.resolve()):
+            fail(console, f"{path} is inside the data directory {settings.data_dir}: a key "
+                          "kept with the evidence is in the same backups and protects nothing")
+        key = write_master_key_file(path)
+    typer.echo(f"{path}\tkey id {key.key_id}")
+    if path != default_master_key_path():
+        console.print(f"Vigil finds it with: VIGIL_EVIDENCE__MASTER_KEY_FILE={path}",
+                      markup=False)
+    console.print(
+        "WARNING: back this key file up NOW, somewhere apart from the data directory and its "
+        "backups. Without it no evidence can ever be read again; stored beside the evidence "
+        "it protects nothing.", markup=False, style="bold yellow")
+
+
+@app.command("purge")
+def purge(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List what would be destroyed; change nothing."),
+) -> None:
+    """Destroy every item whose retention expired and that no legal hold protects."""
+    console = error_console()
+    with command_errors(console):
+        settings = load_settings()
+        if dry_run:
+            _print_due(settings)
+            return
+        vault = EvidenceVault.from_settings(settings)
+        with configured_database(settings) as database:
+            run = RetentionJob(database, vault).run_once()
+    for item_id in run.purged:
+        typer.echo(f"purged\t{item_id}")
+    typer.echo(f"purged {len(run.purged)} evidence items, removed {run.orphans} orphan blobs")
+
+
+@app.command("sweep")
+def sweep() -> None:
+    """Delete blobs no live item references (crash leftovers) older than an hour."""
+    console = error_console()
+    with command_errors(console):
+        settings = load_settings()
+        vault = EvidenceVault.from_settings(settings)
+        with _session(console, settings) as session:
+            removed = sweep_orphans(session, vault)
+    for blob_id in removed:
+        typer.echo(f"removed\t{blob_id}")
+    typer.echo(f"removed {len(removed)} orphan blobs")
+
+
+@app.command("holds")
+def holds(item_id: str = typer.Argument(..., help="The evidence item's id.")) -> None:
+    """Every legal hold on an item, active or not, oldest first."""
+    console = error_console()
+    item_id = _checked_item_id(console, item_id)
+    with _session(console) as session:
+        _existing_item(session, item_id)
+        rows = list(session.scalars(select(LegalHold).where(LegalHold.item_id == item_id)
+                                    .order_by(LegalHold.placed_at, LegalHold.id)))
+    if not rows:
+        typer.echo(f"no legal holds on evidence item {item_id}")
+    now = utcnow()
+    for hold in rows:
+        typer.echo(_hold_line(hold, now))
+
+
+@app.command("preserve")
+def preserve(
+    item_id: str = typer.Argument(..., help="The evidence item's id."),
+    reason: str = typer.Option(..., "--reason", help="The request, e.g. its reference."),
+    days: int | None = typer.Option(
+        None, "--days", min=1, max=3650,
+        help="Extension past the latest active hold (default: evidence.preservation_days)."),
+    requested_by: str | None = typer.Option(
+        None, "--requested-by", help="The requesting agency or officer."),
+) -> None:
+    """Record a law-enforcement preservation request: extends the item's legal hold."""
+    console = error_console()
+    item_id = _checked_item_id(console, item_id)
+    reason = _checked_text(console, "--reason", reason, MAX_REASON)
+    if requested_by is not None:
+        requested_by = _checked_text(console, "--requested-by", requested_by, MAX_REQUESTER)
+    with command_errors(console):
+        settings = load_settings()
+    policy = HoldPolicy.from_settings(settings)
+    if days is not None:
+        policy = dataclasses.replace(policy, preservation_days=days)
+    actor = default_actor()
+    full_reason = f"{reason} (requested by {requested_by})" if requested_by else reason
+    with _session(console, settings, write=True) as session:
+        # Item lock before the audit chain's lock: the order the retention job takes them.
+        _existing_item(session, item_id, lock=True)
+        AuditLog(session).append(
+            AuditAction.DECISION, actor=actor, subject_type="evidence_item", subject_id=item_id,
+            details={"decision": "preservation_hold", "reason": reason,
+                     "requested_by": requested_by, "days": policy.preservation_days},
+        )
+        # Commits the hold and the audit record together, or raises and rolls both back.
+        hold = place_preservation_hold(session, item_id, placed_by=actor, reason=full_reason,
+                                       policy=policy)
+    typer.echo(f"hold #{hold.id} on evidence item {item_id} until "
+               f"{_timestamp(hold.expires_at)}")
+
+
+@app.command("release-hold")
+def release(
+    hold_id: int = typer.Argument(..., min=1, max=MAX_HOLD_ID, help="The hold's number."),
+    reason: str = typer.Option(..., "--reason", help="Why, e.g. the case was closed."),
+) -> None:
+    """End a legal hold early; the hold's row and the reason stay on record."""
+    console = error_console()
+    reason = _checked_text(console, "--reason", reason, MAX_REASON)
+    actor = default_actor()
+    with _session(console, write=True) as session:
+        hold = session.get(LegalHold, hold_id, with_for_update=True)
+        if hold is None:
+            fail(console, f"no legal hold #{hold_id}")
+        if hold.released_at is not None:
+            typer.echo(f"hold #{hold_id} was already released at "
+                       f"{_timestamp(hold.released_at)} by {hold.released_by}")
+            return
+        AuditLog(session).append(
+            AuditAction.DECISION, actor=actor, subject_type="legal_hold",
+            subject_id=str(hold_id), details={"decision": "release_legal_hold",
+                                              "item_id": hold.item_id,
+                                              "kind": hold.kind.value, "reason": reason},
+        )
+        hold = release_hold(session, hold_id, released_by=actor)  # commits both
+    typer.echo(f"hold #{hold_id} on evidence item {hold.item_id} released")
+
+
+@contextlib.contextmanager
+def _session(
+    console: Console, settings: Settings | None = None, *, write: bool = False
+) -> Iterator[Session]:
+    """A session on the configured database. Not a transaction block: the evidence
+    functions commit their own work, because their ordering is part of their guarantees."""
+    with command_errors(console):
+        settings = settings or load_settings()
+        with configured_database(settings) as database, \
+                database.session(write=write) as session:
+            yield session
+
+
+def _print_due(settings: Settings) -> None:
+    with configured_database(settings) as database, database.session() as session:
+        due = items_due(session)
+    for item in due:
+        typer.echo(f"would purge\t{item.item_id}\t{_timestamp(item.retain_until)}\t"
+                   f"{item.retention_policy}")
+    typer.echo(f"{len(due)} evidence items would be purged (dry run: nothing destroyed)")
+
+
+def _existing_item(session: Session, item_id: str, *, lock: bool = False) -> EvidenceItem:
+    item = session.get(EvidenceItem, item_id, with_for_update=lock)
+    if item is None:
+        raise EvidenceNotFound(f"no evidence item {item_id}")
+    return item
+
+
+def _checked_item_id(console: Console, value: str) -> str:
+    value = value.strip().lower()
+    if not _ITEM_ID.fullmatch(value):
+        fail(console, "ITEM_ID: expected an evidence item id (32 hex digits)")
+    return value
+
+
+def _checked_text(console: Console, option: str, value: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        fail(console, f"{option} must not be empty")
+    if len(value) > limit:
+        fail(console, f"{option} is longer than {limit} characters")
+    # Control characters (tabs, newlines, escapes) would forge lines in the listings.
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        fail(console, f"{option} must be a single line of text without control characters")
+    return value
+
+
+def _hold_line(hold: LegalHold, now: datetime) -> str:
+    if hold.released_at is not None:
+        status = f"released {_timestamp(hold.released_at)} by {hold.released_by}"
+    else:
+        status = "active" if hold.is_active(now) else "expired"
+    return (f"#{hold.id}\t{hold.kind.value}\t{status}\tplaced {_timestamp(hold.placed_at)} "
+            f"by {hold.placed_by}\tuntil {_timestamp(hold.expires_at)}\t{hold.reason}")
+
+
+def _timestamp(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+

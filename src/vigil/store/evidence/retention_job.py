@@ -1,0 +1,156 @@
+"""The scheduled retention job: purge expired evidence, sweep orphan blobs, audit each
+destruction.
+
+Every service worker may run it. Two runs racing for the same item are serialised by the
+item's row lock (SQLite: the write lock): the loser finds the item shredded and skips it, so
+each destruction is done, and audited, exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from vigil.store.audit import AuditAction, AuditLog
+from vigil.store.database import Database
+from vigil.store.errors import StoreError
+from vigil.store.evidence.retention import PURGE_ACTOR, active_holds, purge_expired
+from vigil.store.evidence.vault import EvidenceVault, sweep_orphans
+from vigil.store.models import EvidenceItem, EvidencePurge, utcnow
+
+DEFAULT_INTERVAL_SECONDS = 3600.0
+SUBJECT_TYPE = "evidence_item"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetentionRun:
+    purged: tuple[str, ...]  # ids of the items destroyed by this run
+    orphans: int  # blobs removed that no live item referenced
+
+
+@dataclass(frozen=True)
+class DueItem:
+    item_id: str
+    retain_until: datetime
+    retention_policy: str
+
+
+class RetentionJob:
+    """Runs :func:`purge_expired` and :func:`sweep_orphans` every ``interval_seconds``."""
+
+    def __init__(
+        self, database: Database, vault: EvidenceVault, *,
+        interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+    ) -> None:
+        if interval_seconds <= 0:
+            raise ValueError("interval_seconds must be positive")
+        self.database = database
+        self.vault = vault
+        self.interval_seconds = interval_seconds
+
+    def run_once(self, now: datetime | None = None) -> RetentionRun:
+        now = now or utcnow()
+        with self.database.session(write=True) as session, audited_purges(session):
+            # Read inside the session: skipping an item rolls back, which expires the rows.
+            purged = tuple(purge.item_id for purge in purge_expired(session, self.vault,
+                                                                     now=now))
+        with self.database.session() as session:
+            orphans = sweep_orphans(session, self.vault, now=now)
+        run = RetentionRun(purged, len(orphans))
+        log.info("retention run: %d evidence items purged, %d orphan blobs removed",
+                 len(run.purged), run.orphans)
+        return run
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Run now and then every interval until ``stop`` is set; a failed run is logged and
+        retried at the next interval, never fatal."""
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception as exc:
+                log.error("retention run failed (%s); next attempt in %g s",
+                          _describe(exc), self.interval_seconds)
+            if stop.wait(self.interval_seconds):
+                return
+
+    def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
+        """A daemon thread running :meth:`run_forever`; set the event to stop it."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run_forever, args=(stop,),
+                                  name="vigil-retention", daemon=True)
+        thread.start()
+        return thread, stop
+
+
+def items_due(session: Session, now: datetime | None = None) -> list[DueItem]:
+    """What a purge at ``now`` would destroy (for a dry run); changes nothing."""
+    now = now or utcnow()
+    candidates = session.execute(
+        select(EvidenceItem.id, EvidenceItem.retain_until, EvidenceItem.retention_policy)
+        .where(EvidenceItem.shredded_at.is_(None), EvidenceItem.retain_until <= now)
+        .order_by(EvidenceItem.retain_until)
+    ).all()
+    # The same rule purge_expired applies, through the same public hold check.
+    return [DueItem(item_id, retain_until, policy)
+            for item_id, retain_until, policy in candidates
+            if not active_holds(session, item_id, now)]
+
+
+@contextlib.contextmanager
+def audited_purges(session: Session) -> Iterator[None]:
+    """Append an AuditAction.DELETION record for every retention purge inside the very
+    transaction that commits it, so the destruction and its audit record commit, or roll
+    back, together (the vault commits each shred itself)."""
+    pending: list[EvidencePurge] = []
+
+    def collect(flushing: Session, _context: Any, _instances: Any) -> None:
+        pending.extend(obj for obj in flushing.new
+                       if isinstance(obj, EvidencePurge) and obj.actor == PURGE_ACTOR)
+
+    def append(committing: Session) -> None:
+        committing.flush()  # collects purges not flushed yet
+        for purge in list(pending):
+            _append_deletion(committing, purge)
+        pending.clear()
+
+    def forget(_rolled_back: Session) -> None:
+        pending.clear()
+
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_flush", collect), ("before_commit", append), ("after_rollback", forget),
+    ]
+    for name, listener in listeners:
+        event.listen(session, name, listener)
+    try:
+        yield
+    finally:
+        for name, listener in listeners:
+            event.remove(session, name, listener)
+
+
+def _append_deletion(session: Session, purge: EvidencePurge) -> None:
+    AuditLog(session).append(
+        AuditAction.DELETION, actor=PURGE_ACTOR, subject_type=SUBJECT_TYPE,
+        subject_id=purge.item_id, details={
+            "item_id": purge.item_id,
+            "retain_until": purge.retain_until.isoformat(),
+            "purged_at": purge.purged_at.isoformat(),
+            "reason": purge.reason,
+        },
+    )
+
+
+def _describe(exc: Exception) -> str:
+    # Store errors are written for operators; others (driver errors) may quote SQL
+    # parameters, so only their type is logged.
+    return str(exc) if isinstance(exc, StoreError) else exc.__class__.__name__
