@@ -11,6 +11,7 @@ from vigil.cli import (
     match_command,
     scan_command,
 )
+from vigil.cli.admin_command import app as admin_app
 from vigil.cli.audit_command import app as audit_app
 from vigil.cli.evidence_command import app as evidence_app
 
@@ -22,6 +23,7 @@ app.command("scan")(scan_command.scan_files)
 app.add_typer(lists_command.app, name="lists")
 app.add_typer(db_command.app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(admin_app, name="admin")
 app.add_typer(evidence_app, name="evidence")
 
 

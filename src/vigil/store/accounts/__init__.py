@@ -1,0 +1,113 @@
+"""Accounts: users with roles and argon2 passwords, sign-in (lockout, TOTP), browser sessions
+with CSRF tokens, scoped API keys, and the first-run administrator. See docs/accounts.md."""
+
+from vigil.store.accounts.api_keys import (
+    create_api_key,
+    find_api_key,
+    list_api_keys,
+    principal_for_key,
+    revoke_api_key,
+    verify_api_key,
+)
+from vigil.store.accounts.bootstrap import bootstrap_admin
+from vigil.store.accounts.errors import (
+    AccountError,
+    DuplicateUser,
+    InvalidAccountInput,
+    InvalidCredentials,
+    InvalidScope,
+    UnknownAccount,
+    WeakPassword,
+)
+from vigil.store.accounts.passwords import (
+    MAX_PASSWORD_LENGTH,
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from vigil.store.accounts.permissions import (
+    API_KEY_SCOPES,
+    ROLE_PERMISSIONS,
+    Permission,
+    parse_scopes,
+    permissions_for_roles,
+)
+from vigil.store.accounts.principal import Principal
+from vigil.store.accounts.sessions import (
+    check_csrf,
+    end_session,
+    principal_for_session,
+    resolve_session,
+    revoke_user_sessions,
+    start_session,
+)
+from vigil.store.accounts.totp import (
+    begin_totp_enrolment,
+    confirm_totp,
+    disable_totp,
+    verify_totp,
+)
+from vigil.store.accounts.users import (
+    SignInOutcome,
+    authenticate,
+    create_user,
+    disable_user,
+    find_user,
+    list_users,
+    parse_roles,
+    set_password,
+    set_roles,
+)
+from vigil.store.models.accounts import ApiKey, Role, User, UserSession
+
+__all__ = [
+    "API_KEY_SCOPES",
+    "MAX_PASSWORD_LENGTH",
+    "ROLE_PERMISSIONS",
+    "AccountError",
+    "ApiKey",
+    "DuplicateUser",
+    "InvalidAccountInput",
+    "InvalidCredentials",
+    "InvalidScope",
+    "Permission",
+    "Principal",
+    "Role",
+    "SignInOutcome",
+    "UnknownAccount",
+    "User",
+    "UserSession",
+    "WeakPassword",
+    "authenticate",
+    "begin_totp_enrolment",
+    "bootstrap_admin",
+    "check_csrf",
+    "check_password_policy",
+    "confirm_totp",
+    "create_api_key",
+    "create_user",
+    "disable_totp",
+    "disable_user",
+    "end_session",
+    "find_api_key",
+    "find_user",
+    "hash_password",
+    "list_api_keys",
+    "list_users",
+    "needs_rehash",
+    "parse_roles",
+    "parse_scopes",
+    "permissions_for_roles",
+    "principal_for_key",
+    "principal_for_session",
+    "resolve_session",
+    "revoke_api_key",
+    "revoke_user_sessions",
+    "set_password",
+    "set_roles",
+    "start_session",
+    "verify_api_key",
+    "verify_password",
+    "verify_totp",
+]

@@ -1,0 +1,46 @@
+"""The first administrator: created once, on an empty user table, with a one-time password."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.store.accounts.errors import DuplicateUser, WeakPassword
+from vigil.store.accounts.passwords import check_password_policy
+from vigil.store.accounts.users import create_user
+from vigil.store.models.accounts import Role, User
+
+BOOTSTRAP_USERNAME = "admin"
+BOOTSTRAP_ACTOR = "bootstrap"
+
+
+def bootstrap_admin(session: Session, *, now: datetime | None = None) -> str | None:
+    """Create ``admin`` (must change the password at first sign-in) when no user exists and
+    return its password; None when there are users already, including when a concurrent
+    process created the administrator first."""
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    password = _random_password()
+    try:
+        user = create_user(session, BOOTSTRAP_USERNAME, password, [Role.ADMIN],
+                           actor=BOOTSTRAP_ACTOR, display_name="Administrator",
+                           must_change_password=True)
+    except DuplicateUser:
+        return None
+    if now is not None:
+        user.created_at = now
+        session.flush()
+    return password
+
+
+def _random_password() -> str:
+    while True:  # the policy refuses e.g. "admin" inside it: vanishingly rare, but possible
+        password = secrets.token_urlsafe(18)
+        try:
+            check_password_policy(password, username=BOOTSTRAP_USERNAME)
+        except WeakPassword:
+            continue
+        return password
