@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 from av.container import InputContainer
@@ -48,6 +49,8 @@ MIN_FRAME_MS = 10
 DEFAULT_FRAME_MS = 100
 MAX_ANIMATION_FRAMES = 100_000
 MAX_ANIMATION_PIXELS = 10_000_000_000  # summed over frames: bounds decoding time
+
+VideoSource = Path | BinaryIO  # a file, or a seekable stream such as io.BytesIO
 
 
 class SampleClock:
@@ -257,19 +260,27 @@ def configure_decoder(stream: VideoStream, max_pixels: int, threads: int,
 
 
 @contextmanager
-def open_video(path: Path, *, max_pixels: int, threads: int = 1,
+def open_video(source: VideoSource, *, max_pixels: int, threads: int = 1,
                skip_loop_filter: bool = False) -> Iterator[VideoReader]:
-    """A reader for the file's main video stream; the container closes on exit."""
+    """A reader for the main video stream of a file or of a seekable binary stream (an
+    upload held in memory); the container closes on exit."""
     with ffmpeg_failures():
-        # "file:" stops FFmpeg reading a name like "concat:a|b" as another protocol.
-        container = av.open(f"file:{path}", metadata_errors="ignore", container_options={
-            "protocol_whitelist": "file", "format_whitelist": VIDEO_FORMATS})
+        container = av.open(_container_input(source), metadata_errors="ignore",
+                            container_options={"protocol_whitelist": "file",
+                                               "format_whitelist": VIDEO_FORMATS})
     try:
         with ffmpeg_failures():
             stream = main_video_stream(container)
             yield VideoReader(container, stream, max_pixels, threads, skip_loop_filter)
     finally:
         container.close()
+
+
+def _container_input(source: VideoSource) -> str | BinaryIO:
+    if isinstance(source, Path):
+        # "file:" stops FFmpeg reading a name like "concat:a|b" as another protocol.
+        return f"file:{source}"
+    return source  # read through PyAV's I/O callbacks: nothing is written to disk
 
 
 def main_video_stream(container: InputContainer) -> VideoStream:

@@ -1,8 +1,11 @@
-"""Fingerprint one file end to end; every failure becomes a per-file error, never a crash."""
+"""Fingerprint one file, or one upload held in memory, end to end; every failure becomes a
+per-item error, never a crash."""
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +32,29 @@ class FingerprintOptions:
 def fingerprint_path(path: Path, options: FingerprintOptions | None = None) -> Fingerprint:
     """Digests and perceptual hashes of one file; errors are recorded on the result."""
     options = options or FingerprintOptions()
-    record = Fingerprint(path=str(path))
+    return _guarded(Fingerprint(path=str(path)), lambda record: _fill(record, path, options))
+
+
+def fingerprint_bytes(data: bytes, options: FingerprintOptions | None = None, *,
+                      name: str = "upload") -> Fingerprint:
+    """Like :func:`fingerprint_path` for content held in memory, e.g. an upload.
+
+    Nothing is written to disk (videos are demuxed from memory), so a crash leaves no
+    plaintext copy behind. ``name`` only labels the result (its ``path``). The digests are
+    filled in even when the content is too large or cannot be decoded: they are cheap here,
+    and a digest match needs nothing else.
+    """
+    options = options or FingerprintOptions()
+    return _guarded(Fingerprint(path=name), lambda record: _fill_bytes(record, data, options))
+
+
+def _guarded(record: Fingerprint, fill: Callable[[Fingerprint], None]) -> Fingerprint:
     try:
-        _fill(record, path, options)
+        fill(record)
     except FingerprintError as exc:
         return record.fail(exc)
     except Exception as exc:  # a decoder bug must not stop a batch of millions
-        log.exception("unexpected failure hashing %s", path)
+        log.exception("unexpected failure hashing %s", record.path)
         return record.fail(FingerprintError(FailureReason.CORRUPT, f"decoder failed: {exc!r}"))
     return record
 
@@ -48,21 +67,38 @@ def _fill(record: Fingerprint, path: Path, options: FingerprintOptions) -> None:
         raise FingerprintError(FailureReason.UNREADABLE, str(exc)) from exc
     if size > options.max_bytes:
         raise FingerprintError(FailureReason.TOO_LARGE, f"{size} bytes exceeds {options.max_bytes}")
-    digests = crypto.digest_file(path)
+    _fill_digests(record, crypto.digest_file(path))
+    _fill_media(record, kind, path, options)
+
+
+def _fill_bytes(record: Fingerprint, data: bytes, options: FingerprintOptions) -> None:
+    _fill_digests(record, crypto.digest_bytes(data))
+    if len(data) > options.max_bytes:
+        raise FingerprintError(FailureReason.TOO_LARGE,
+                               f"{len(data)} bytes exceeds {options.max_bytes}")
+    _fill_media(record, media.sniff_bytes(data[:media.SNIFF_BYTES]), data, options)
+
+
+def _fill_digests(record: Fingerprint, digests: crypto.CryptoDigests) -> None:
     record.size, record.md5, record.sha1, record.sha256 = (
         digests.size, digests.md5, digests.sha1, digests.sha256)
+
+
+def _fill_media(record: Fingerprint, kind: media.MediaKind, source: decode.MediaSource,
+                options: FingerprintOptions) -> None:
     if kind is media.MediaKind.VIDEO:
+        stream = source if isinstance(source, Path) else io.BytesIO(source)
         _fill_video(record, video.hash_video(
-            path, fps=options.video_fps, dedupe_distance=options.dedupe_distance,
+            stream, fps=options.video_fps, dedupe_distance=options.dedupe_distance,
             max_pixels=options.max_pixels))
         return
-    with decode.open_image(path, options.max_pixels) as image:
+    with decode.open_image(source, options.max_pixels) as image:
         if _is_animated(image):
             _fill_video(record, video.hash_animation(
                 image, fps=options.video_fps, dedupe_distance=options.dedupe_distance))
             return
         _fill_photo(record, photo.hash_image(
-            image, path, variants=options.variants, max_pixels=options.max_pixels))
+            image, source, variants=options.variants, max_pixels=options.max_pixels))
 
 
 def _is_animated(image: Image.Image) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
@@ -44,18 +43,18 @@ class VideoHashes:
     decode_errors: int = 0  # above 0, later frames may be missing (a truncated file)
 
 
-def hash_video(path: Path, *, fps: float = DEFAULT_FPS,
+def hash_video(source: frames.VideoSource, *, fps: float = DEFAULT_FPS,
                dedupe_distance: int = DEFAULT_DEDUPE_DISTANCE,
                max_pixels: int = 100_000_000, decoder_threads: int = 1,
                skip_loop_filter: bool = False) -> VideoHashes:
-    """Hash the sampled frames of a video file.
+    """Hash the sampled frames of a video file or seekable binary stream (same hashes).
 
     ``decoder_threads`` is 1 by default because batches run a process per core.
     ``skip_loop_filter`` skips H.264/HEVC deblocking: decoding is ~20% faster, but
     reference frames drift from the true decode, so hashes move away from what
     other tools compute (benchmark clip: mean 5.7 bits, worst 18). Off by default.
     """
-    with frames.open_video(path, max_pixels=max_pixels, threads=decoder_threads,
+    with frames.open_video(source, max_pixels=max_pixels, threads=decoder_threads,
                            skip_loop_filter=skip_loop_filter) as reader:
         to_rgb = VideoReformatter()
         hashed = (frame_hash(t, video_frame_pdq(frame, to_rgb))

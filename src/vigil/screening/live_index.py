@@ -5,10 +5,14 @@ changes into the index and compacts into a new snapshot when the index says it i
 Every other process opens the same directory read-only and follows the writer's log with
 ``MatchIndex.refresh``. Lookups call ``refresh_if_stale`` first, so a committed change (an
 entry disabled, a list switched off) shows within about a second, without a rebuild.
+
+Threads: polling mutates the index (and may swap it for a writable one), so polls take
+``lock``; a service screening from several threads holds the same lock around each lookup.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -43,6 +47,8 @@ class LiveIndex:
         self.lists: dict[int, ListSettings] = {}
         self._batch = batch
         self._polled = 0.0
+        # Reentrant: a lookup holding it may poll (Matcher.screen calls refresh_if_stale).
+        self.lock = threading.RLock()
 
     @classmethod
     def open(cls, database: Database, root: Path, *, batch: int = DEFAULT_BATCH) -> LiveIndex:
@@ -59,11 +65,19 @@ class LiveIndex:
         return live
 
     def refresh_if_stale(self, max_age: float = DEFAULT_MAX_AGE) -> None:
-        if time.monotonic() - self._polled >= max_age:
-            self.poll()
+        if time.monotonic() - self._polled < max_age:
+            return
+        with self.lock:
+            # Another thread may have polled while this one waited for the lock.
+            if time.monotonic() - self._polled >= max_age:
+                self._poll()
 
     def poll(self) -> None:
         """Apply everything committed since the last poll."""
+        with self.lock:
+            self._poll()
+
+    def _poll(self) -> None:
         self._polled = time.monotonic()
         self._load_lists()
         if not self.writer and not self._take_over():
@@ -94,7 +108,8 @@ class LiveIndex:
             self.lists = {row.id: ListSettings.of_row(row) for row in rows}
 
     def close(self) -> None:
-        self.index.close()
+        with self.lock:
+            self.index.close()
 
     def __enter__(self) -> LiveIndex:
         return self

@@ -1,0 +1,82 @@
+"""The verdict on one screened item, from its list matches, how it arrived and classifier
+scores: a pure function of its inputs and the [screening] settings.
+
+A match is only what is safe to act on without a person: an exact digest, a video, or a PDQ hit
+close enough (``match_pdq_distance``) on a list not named in ``review_lists``, whose entry says
+what it is (a classification). Everything doubtful goes to review: near PDQ hits, unclassified
+entries, user reports, escalations and classifier scores. A classifier never makes a match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from vigil.screening.classifiers.base import ClassifierResult
+from vigil.screening.matcher import ListMatch
+from vigil.store.config import ScreeningSettings
+from vigil.store.models import RecordSource, Verdict
+
+DIGESTS = frozenset({"md5", "sha1", "sha256"})
+PDQ = "pdq"
+VIDEO = "video_pdq"
+FLAGS = {RecordSource.USER_REPORT: "user report", RecordSource.ESCALATION: "escalation"}
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictDecision:
+    verdict: Verdict
+    reasons: list[str] = field(default_factory=list)  # one per rule that fired, in order
+
+
+def decide(matches: Sequence[ListMatch], settings: ScreeningSettings, *,
+           flag: RecordSource | None = None,
+           classifier_results: Sequence[ClassifierResult] = ()) -> VerdictDecision:
+    """``matches`` are the matcher's (allow-list suppression already applied)."""
+    judged = [judge_match(match, settings) for match in matches]
+    if flag is not None:
+        judged.append((Verdict.REVIEW, _flag_reason(flag)))
+    judged.extend((Verdict.REVIEW, _classifier_reason(result))
+                  for result in classifier_results if result.needs_review)
+    if not judged:
+        return VerdictDecision(Verdict.NO_MATCH, [])
+    verdict = Verdict.MATCH if any(v is Verdict.MATCH for v, _ in judged) else Verdict.REVIEW
+    return VerdictDecision(verdict, [reason for _, reason in judged])
+
+
+def judge_match(match: ListMatch, settings: ScreeningSettings) -> tuple[Verdict, str]:
+    """What one list match alone calls for, and why."""
+    verdict, reason = _by_signal(match, settings)
+    if verdict is Verdict.MATCH and match.list in settings.review_lists:
+        return Verdict.REVIEW, f"{reason}; list {match.list} is a review list"
+    if verdict is Verdict.MATCH and not match.classification:
+        # Nothing says what the content is, so nothing can be done about it automatically.
+        return Verdict.REVIEW, f"{reason}; entry has no classification"
+    return verdict, reason
+
+
+def _by_signal(match: ListMatch, settings: ScreeningSettings) -> tuple[Verdict, str]:
+    where = f"on list {match.list}"
+    if match.signal_type in DIGESTS:
+        return Verdict.MATCH, f"{match.signal_type} digest {where}"
+    if match.signal_type == PDQ:
+        distance = match.distance if match.distance is not None else 0
+        variant = f" ({match.variant})" if match.variant not in (None, "original") else ""
+        if distance <= settings.match_pdq_distance:
+            return Verdict.MATCH, (f"pdq distance {distance} <= {settings.match_pdq_distance}"
+                                   f"{variant} {where}")
+        return Verdict.REVIEW, (f"near match: pdq distance {distance} > "
+                                f"{settings.match_pdq_distance}{variant} {where}")
+    if match.signal_type == VIDEO:
+        return Verdict.MATCH, f"video frames {where}"  # the matcher applied vPDQ's share rule
+    return Verdict.REVIEW, f"{match.signal_type} signal {where} has no automatic rule"
+
+
+def _flag_reason(flag: RecordSource) -> str:
+    if flag not in FLAGS:
+        raise ValueError(f"{flag.value} is not a flag; flags are {sorted(FLAGS)}")
+    return FLAGS[flag]
+
+
+def _classifier_reason(result: ClassifierResult) -> str:
+    return f"classifier {result.name} score {result.score:.2f} > {result.threshold:.2f}"
