@@ -10,6 +10,7 @@ from vigil.cli import (
     lists_command,
     match_command,
     scan_command,
+    serve_command,
 )
 from vigil.cli.admin_command import app as admin_app
 from vigil.cli.audit_command import app as audit_app
@@ -20,6 +21,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 app.command("hash")(hash_command.hash_files)
 app.command("match")(match_command.match_files)
 app.command("scan")(scan_command.scan_files)
+app.command("serve")(serve_command.serve)
 app.add_typer(lists_command.app, name="lists")
 app.add_typer(db_command.app, name="db")
 app.add_typer(audit_app, name="audit")

@@ -1,0 +1,120 @@
+"""The Vigil service: ``create_app`` builds the FastAPI application on the configured database,
+match index, evidence vault and classifiers; background threads deliver webhooks and purge
+expired evidence. ``vigil serve`` runs it under uvicorn (``--workers`` processes share the
+memory-mapped index snapshot)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from threading import Event, Thread
+
+from fastapi import FastAPI
+from starlette.formparsers import MultiPartParser
+
+from vigil.api.auth import Authentication
+from vigil.api.body_limit import BodyLimit
+from vigil.api.errors import install_error_handlers
+from vigil.api.routes import ROUTERS
+from vigil.api.security_headers import SecurityHeaders
+from vigil.api.state import ServiceState
+from vigil.screening.classifiers.factory import build_classifiers
+from vigil.screening.live_index import LiveIndex, index_root
+from vigil.screening.matcher import Matcher
+from vigil.screening.service import ScreeningService
+from vigil.screening.webhooks import WebhookDispatcher
+from vigil.store import Settings, load_settings, open_database
+from vigil.store.evidence import EvidenceVault, MasterKeyMissing
+from vigil.store.evidence.retention_job import RetentionJob
+from vigil.store.migrate import prepare_schema
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "1"
+
+
+@dataclass
+class _Background:
+    threads: list[tuple[Thread, Event]] = field(default_factory=list)
+
+    def start(self, starter: Callable[[], tuple[Thread, Event]]) -> None:
+        self.threads.append(starter())
+
+    def stop(self) -> None:
+        for _thread, stop in self.threads:
+            stop.set()
+        for thread, _stop in self.threads:
+            thread.join(timeout=10)
+
+
+def create_app(settings: Settings | None = None, *, background_jobs: bool = True) -> FastAPI:
+    """The application; nothing is opened until it starts (lifespan)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state, live = _open_services(settings)
+        background = _Background()
+        if background_jobs:
+            _start_jobs(background, state)
+        app.state.vigil = state
+        try:
+            yield
+        finally:
+            background.stop()
+            live.close()
+            state.database.dispose()
+
+    app = FastAPI(
+        title="Vigil screening API", version=API_VERSION, lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,  # served behind authentication
+        description="Screen uploads against hash lists; see docs/api.md.",
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(Authentication)
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)
+    # Uploaded media stay in memory (bounded by the body limit): spooled to a temporary file,
+    # they would sit on disk unencrypted, and survive there if the process died.
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size,
+                                         settings.api.max_upload_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """uvicorn's factory for worker processes: settings from VIGIL_* and VIGIL_CONFIG."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return create_app()
+
+
+def _open_services(settings: Settings) -> tuple[ServiceState, LiveIndex]:
+    database = open_database(settings)
+    prepare_schema(settings, database)
+    live = LiveIndex.open(database, index_root(settings.data_dir))
+    vault = _vault(settings)
+    screening = ScreeningService(
+        database, Matcher(live, flood_guard=settings.flood_guard), settings=settings,
+        vault=vault, classifiers=build_classifiers(settings.classifiers),
+    )
+    return ServiceState(settings, database, screening, vault), live
+
+
+def _vault(settings: Settings) -> EvidenceVault | None:
+    try:
+        return EvidenceVault.from_settings(settings)
+    except MasterKeyMissing:
+        log.warning("no evidence master key configured: matched content will be recorded "
+                    "WITHOUT its media. Run `vigil evidence new-key` and configure it.")
+        return None
+
+
+def _start_jobs(background: _Background, state: ServiceState) -> None:
+    dispatcher = WebhookDispatcher(state.database, state.settings.webhooks)
+    background.start(dispatcher.start_in_thread)
+    if state.vault is not None:
+        job = RetentionJob(state.database, state.vault)
+        background.start(job.start_in_thread)

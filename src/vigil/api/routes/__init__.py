@@ -1,0 +1,19 @@
+"""One router per resource; ``ROUTERS`` is what the application mounts."""
+
+from vigil.api.routes import (
+    admin,
+    audit,
+    docs,
+    flags,
+    health,
+    lists,
+    records,
+    screening,
+    sessions,
+    webhooks,
+)
+
+ROUTERS = [
+    health.router, docs.router, screening.router, flags.router, records.router,
+    sessions.router, admin.router, webhooks.router, audit.router, lists.router,
+]

@@ -1,0 +1,159 @@
+"""Administration over HTTP: users and API keys. Secrets (a generated password, a new key's
+token) are in the answer once and nowhere else."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from vigil.api.auth import require
+from vigil.api.errors import ApiError
+from vigil.api.state import service_state
+from vigil.store.accounts import (
+    AccountError,
+    DuplicateUser,
+    Permission,
+    Principal,
+    UnknownAccount,
+    create_api_key,
+    create_user,
+    disable_user,
+    find_user,
+    list_api_keys,
+    revoke_api_key,
+    set_roles,
+)
+from vigil.store.models import ApiKey, Role, User, utcnow
+
+router = APIRouter(prefix="/v1/admin", tags=["administration"])
+USERS = Depends(require(Permission.USERS_MANAGE))
+KEYS = Depends(require(Permission.KEYS_MANAGE))
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    roles: list[Role] = Field(min_length=1)
+    display_name: str = Field(default="", max_length=200)
+    password: str | None = Field(default=None, max_length=1024)  # None: one is generated
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    disabled: bool | None = None
+
+
+class NewApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(min_length=1, max_length=20)
+    expires_days: int | None = Field(default=None, ge=1, le=3650)
+    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=10_000_000)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/users", status_code=201)
+def add_user(body: NewUser, request: Request, principal: Principal = USERS) -> dict[str, Any]:
+    """Create a person's account. They must choose their own password at first sign-in."""
+    state = service_state(request)
+    password = body.password or secrets.token_urlsafe(18)
+    with state.database.transaction(write=True) as session:
+        try:
+            user = create_user(session, body.username, password, body.roles,
+                               actor=principal.actor, display_name=body.display_name,
+                               must_change_password=True,
+                               min_password_length=state.settings.api.min_password_length)
+        except DuplicateUser:
+            raise ApiError(409, "a user with this name exists") from None
+        except AccountError as exc:
+            raise ApiError(422, str(exc)) from None
+        answer = _user_summary(user)
+    if body.password is None:
+        answer["initial_password"] = password
+    return answer
+
+
+@router.get("/users")
+def users(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
+    with service_state(request).database.transaction() as session:
+        rows = session.scalars(select(User).order_by(User.username)).all()
+        return {"users": [_user_summary(user) for user in rows]}
+
+
+@router.patch("/users/{username}")
+def change_user(username: str, body: UserChange, request: Request,
+                principal: Principal = USERS) -> dict[str, Any]:
+    with service_state(request).database.transaction(write=True) as session:
+        user = find_user(session, username)
+        if user is None:
+            raise ApiError(404, "no such user")
+        if user.id == principal.id and (body.disabled or body.roles is not None):
+            raise ApiError(409, "change your own account through another administrator")
+        if body.roles is not None:
+            set_roles(session, user, body.roles, actor=principal.actor)
+        if body.disabled:
+            disable_user(session, user, actor=principal.actor)
+        return _user_summary(user)
+
+
+def _user_summary(user: User) -> dict[str, Any]:
+    return {"username": user.username, "display_name": user.display_name,
+            "roles": sorted(role.value for role in user.role_set),
+            "second_factor": user.totp_enabled, "disabled": user.disabled_at is not None,
+            "must_change_password": user.must_change_password,
+            "created_at": user.created_at.isoformat()}
+
+
+@router.post("/api-keys", status_code=201)
+def add_api_key(body: NewApiKey, request: Request, principal: Principal = KEYS,
+                ) -> dict[str, Any]:
+    """A key for a machine; the token is in this answer only."""
+    expires_at = utcnow() + timedelta(days=body.expires_days) if body.expires_days else None
+    with service_state(request).database.transaction(write=True) as session:
+        try:
+            key, token = create_api_key(
+                session, body.name, body.scopes, created_by=principal.actor,
+                expires_at=expires_at, rate_limit_per_minute=body.rate_limit_per_minute,
+                note=body.note)
+        except AccountError as exc:
+            raise ApiError(422, str(exc)) from None
+        return {**_key_summary(key), "token": token}
+
+
+@router.get("/api-keys")
+def api_keys(request: Request, _principal: Principal = KEYS) -> dict[str, Any]:
+    with service_state(request).database.transaction() as session:
+        return {"api_keys": [_key_summary(key) for key in list_api_keys(session)]}
+
+
+@router.delete("/api-keys/{prefix}")
+def revoke_key(prefix: str, request: Request, principal: Principal = KEYS) -> dict[str, Any]:
+    state = service_state(request)
+    with state.database.transaction(write=True) as session:
+        try:
+            key = revoke_api_key(session, prefix, actor=principal.actor)
+        except UnknownAccount:
+            raise ApiError(404, "no such API key") from None
+        answer = _key_summary(key)
+    state.credentials.forget(prefix)
+    return answer
+
+
+def _key_summary(key: ApiKey) -> dict[str, Any]:
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"prefix": key.prefix, "name": key.name, "scopes": sorted(key.scopes),
+            "created_by": key.created_by, "created_at": when(key.created_at),
+            "expires_at": when(key.expires_at), "revoked_at": when(key.revoked_at),
+            "last_used_at": when(key.last_used_at),
+            "rate_limit_per_minute": key.rate_limit_per_minute}

@@ -1,0 +1,151 @@
+"""Signing in and out (people only), the password change a first sign-in demands, and the
+optional TOTP second factor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.api.auth import CSRF_HEADER, SESSION_COOKIE, current_principal, signed_in_user
+from vigil.api.errors import ApiError
+from vigil.api.state import ServiceState, service_state
+from vigil.store.accounts import (
+    Principal,
+    WeakPassword,
+    authenticate,
+    begin_totp_enrolment,
+    confirm_totp,
+    end_session,
+    resolve_session,
+    set_password,
+    start_session,
+    verify_password,
+)
+from vigil.store.models import User
+
+router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
+SIGN_IN_PER_MINUTE = 20  # per client address, on top of the per-account lockout
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1024)
+    totp_code: str | None = Field(default=None, max_length=10)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class TotpCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=6, max_length=10)
+
+
+@router.post("/sign-in")
+def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any]:
+    """Password (and TOTP code when enabled) for a session cookie and a CSRF token."""
+    state = service_state(request)
+    address = request.client.host if request.client else "unknown"
+    if state.limiter.acquire(f"sign-in:{address}", SIGN_IN_PER_MINUTE) is not None:
+        raise ApiError(429, "too many sign-in attempts; wait a minute",
+                       headers={"Retry-After": "60"})
+    with state.database.transaction(write=True) as session:
+        outcome = authenticate(
+            session, body.username, body.password, totp_code=body.totp_code,
+            lockout_after=state.settings.api.lockout_after,
+            lockout_minutes=state.settings.api.lockout_minutes, source_ip=address)
+        if outcome.ok and outcome.user is not None:
+            _, token, csrf = start_session(
+                session, outcome.user, hours=state.settings.api.session_hours,
+                user_agent=request.headers.get("user-agent", "")[:300] or None)
+            answer = _signed_in(outcome.user, csrf)
+    if not outcome.ok:
+        # One answer for unknown user, wrong password and lockout: no account enumeration.
+        if outcome.reason == "second_factor_required":
+            raise ApiError(401, "enter the code from your authenticator app",
+                           code="second_factor_required")
+        raise ApiError(401, "invalid username or password")
+    _set_cookie(response, state, token)
+    return answer
+
+
+def _signed_in(user: User, csrf: str) -> dict[str, Any]:
+    return {"username": user.username, "roles": sorted(r.value for r in user.role_set),
+            "must_change_password": user.must_change_password, "csrf_token": csrf,
+            "csrf_header": CSRF_HEADER}
+
+
+def _set_cookie(response: Response, state: ServiceState, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=state.settings.api.session_hours * 3600, httponly=True,
+        secure=state.settings.api.secure_cookies, samesite="strict", path="/")
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, response: Response,
+             _principal: Principal = Depends(signed_in_user)) -> dict[str, str]:
+    state = service_state(request)
+    with state.database.transaction(write=True) as session:
+        user_session = resolve_session(session, request.cookies.get(SESSION_COOKIE, ""),
+                                       idle_minutes=state.settings.api.session_idle_minutes)
+        end_session(session, user_session)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"status": "signed out"}
+
+
+@router.get("/me")
+def me(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """Who the credentials belong to and what they may do."""
+    return {"kind": principal.kind, "name": principal.name,
+            "permissions": sorted(p.value for p in principal.permissions)}
+
+
+@router.post("/password")
+def change_password(body: PasswordChange, request: Request,
+                    principal: Principal = Depends(signed_in_user)) -> dict[str, str]:
+    state = service_state(request)
+    with state.database.transaction(write=True) as session:
+        user = session.get(User, principal.id)
+        if user is None or not verify_password(user.password_hash, body.current_password):
+            raise ApiError(403, "the current password is wrong")
+        try:
+            set_password(session, user, body.new_password, actor=principal.actor,
+                         min_password_length=state.settings.api.min_password_length)
+        except WeakPassword as exc:
+            raise ApiError(422, str(exc), code="weak_password") from None
+    return {"status": "password changed; sign in again"}
+
+
+@router.post("/totp/begin")
+def totp_begin(request: Request, principal: Principal = Depends(signed_in_user),
+               ) -> dict[str, str]:
+    """Start enrolling an authenticator app; confirm with a code to switch it on."""
+    with service_state(request).database.transaction(write=True) as session:
+        user = _user(session, principal)
+        return {"provisioning_uri": begin_totp_enrolment(session, user)}
+
+
+@router.post("/totp/confirm")
+def totp_confirm(body: TotpCode, request: Request,
+                 principal: Principal = Depends(signed_in_user)) -> dict[str, str]:
+    with service_state(request).database.transaction(write=True) as session:
+        if not confirm_totp(session, _user(session, principal), body.code,
+                            actor=principal.actor):
+            raise ApiError(422, "the code is not valid", code="invalid_code")
+    return {"status": "second factor enabled"}
+
+
+def _user(session: Any, principal: Principal) -> User:
+    user = session.get(User, principal.id)
+    if user is None:
+        raise ApiError(401, "your account no longer exists")
+    return user

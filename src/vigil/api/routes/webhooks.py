@@ -1,0 +1,94 @@
+"""Webhook endpoints of the platform: register (the signing secret is shown once), list,
+disable, and read the delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from vigil.api.auth import require
+from vigil.api.errors import ApiError
+from vigil.api.state import service_state
+from vigil.store.accounts import Permission, Principal
+from vigil.store.audit import AuditLog
+from vigil.store.models import AuditAction, WebhookDelivery, WebhookEndpoint
+from vigil.store.webhook_outbox import InvalidWebhook, endpoint_summary, register_endpoint
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+MANAGE = Depends(require(Permission.WEBHOOKS_MANAGE))
+
+
+class NewEndpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2000)
+    events: list[str] = Field(min_length=1, max_length=10)
+    description: str = Field(default="", max_length=500)
+
+
+@router.post("", status_code=201)
+def add_endpoint(body: NewEndpoint, request: Request, principal: Principal = MANAGE,
+                 ) -> dict[str, Any]:
+    with service_state(request).database.transaction(write=True) as session:
+        try:
+            endpoint, secret = register_endpoint(session, body.url, body.events,
+                                                 created_by=principal.actor,
+                                                 description=body.description)
+        except InvalidWebhook as exc:
+            raise ApiError(422, str(exc)) from None
+        _audit(session, principal, endpoint, "registered")
+        return {**endpoint_summary(endpoint), "secret": secret}
+
+
+@router.get("")
+def endpoints(request: Request, _principal: Principal = MANAGE) -> dict[str, Any]:
+    with service_state(request).database.transaction() as session:
+        rows = session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
+        return {"endpoints": [endpoint_summary(row) for row in rows]}
+
+
+@router.delete("/{endpoint_id}")
+def disable_endpoint(endpoint_id: int, request: Request, principal: Principal = MANAGE,
+                     ) -> dict[str, Any]:
+    """Stop sending to the endpoint (kept, with its delivery log)."""
+    with service_state(request).database.transaction(write=True) as session:
+        endpoint = session.get(WebhookEndpoint, endpoint_id)
+        if endpoint is None:
+            raise ApiError(404, "no such webhook endpoint")
+        endpoint.enabled = False
+        _audit(session, principal, endpoint, "disabled")
+        return dict(endpoint_summary(endpoint))
+
+
+@router.get("/{endpoint_id}/deliveries")
+def deliveries(endpoint_id: int, request: Request, limit: int = Query(50, ge=1, le=500),
+               _principal: Principal = MANAGE) -> dict[str, Any]:
+    """The delivery log: each event, its status and every attempt."""
+    with service_state(request).database.transaction() as session:
+        if session.get(WebhookEndpoint, endpoint_id) is None:
+            raise ApiError(404, "no such webhook endpoint")
+        rows = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+            .order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+        return {"deliveries": [_delivery(row) for row in rows]}
+
+
+def _delivery(row: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": row.id, "event_id": row.event_id, "event": row.event, "status": row.status.value,
+        "attempts": row.attempts, "created_at": row.created_at.isoformat(),
+        "next_attempt_at": row.next_attempt_at.isoformat(),
+        "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+        "log": [{"at": a.attempted_at.isoformat(), "status_code": a.status_code,
+                 "error": a.error, "duration_ms": a.duration_ms} for a in row.log],
+    }
+
+
+def _audit(session: Any, principal: Principal, endpoint: WebhookEndpoint, what: str) -> None:
+    AuditLog(session).append(AuditAction.WEBHOOK_CHANGED, actor=principal.actor,
+                             subject_type="webhook_endpoint", subject_id=str(endpoint.id),
+                             details={"change": what, "url": endpoint.url,
+                                      "events": endpoint.events})

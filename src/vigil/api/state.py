@@ -1,0 +1,28 @@
+"""What every request handler reaches through ``request.app.state.vigil``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from vigil.api.credential_cache import CredentialCache
+from vigil.api.rate_limit import RateLimiter
+from vigil.screening.service import ScreeningService
+from vigil.store.config import Settings
+from vigil.store.database import Database
+from vigil.store.evidence import EvidenceVault
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    database: Database
+    screening: ScreeningService
+    vault: EvidenceVault | None
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    credentials: CredentialCache = field(default_factory=CredentialCache)
+
+
+def service_state(request: Request) -> ServiceState:
+    return request.app.state.vigil

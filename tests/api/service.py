@@ -1,0 +1,61 @@
+"""A running Vigil service for API tests: the real application on the test database (SQLite
+or PostgreSQL), a real evidence vault under tmp_path, and credentials for every role."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from vigil.api.app import create_app
+from vigil.store import Database, Settings, load_settings
+from vigil.store.accounts import create_api_key, create_user
+from vigil.store.evidence import MasterKey
+from vigil.store.models import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+def service_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    key = base64.b64encode(MasterKey.generate().material).decode()
+    api = {"secure_cookies": False, **overrides.pop("api", {})}
+    return load_settings(data_dir=data_dir, database_url=database_url,
+                         evidence={"master_key": key}, api=api, **overrides)
+
+
+@dataclass
+class Credentials:
+    """Authorization headers (API keys) and signed-in clients (people), by name."""
+
+    keys: dict[str, str] = field(default_factory=dict)  # name -> token
+
+    def bearer(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[name]}"}
+
+
+def add_key(database: Database, name: str, scopes: list[str], **options: Any) -> str:
+    with database.transaction(write=True) as session:
+        _, token = create_api_key(session, name, scopes, created_by="test", **options)
+    return token
+
+
+def add_user(database: Database, username: str, roles: list[Role]) -> None:
+    with database.transaction(write=True) as session:
+        create_user(session, username, PASSWORD, roles, actor="test")
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Signs the client in (it keeps the cookie); returns the CSRF header to send."""
+    answer = client.post("/v1/auth/sign-in", json={"username": username, "password": password})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    return {body["csrf_header"]: body["csrf_token"]}
+
+
+def running(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, background_jobs=False)) as client:
+        yield client

@@ -1,0 +1,151 @@
+"""The authorization matrix, built from the routes themselves: every endpoint but the health
+checks and sign-in refuses anonymous callers, and each refuses every role and API scope that
+lacks the permission it declares. A new route is covered the day it is added."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.api.service import add_key, add_user, sign_in
+from vigil.api.app import create_app
+from vigil.api.auth import PUBLIC_PATHS, _Requirement, signed_in_user
+from vigil.api.routes import ROUTERS
+from vigil.store import Database
+from vigil.store.accounts import API_KEY_SCOPES, ROLE_PERMISSIONS, Permission
+from vigil.store.models import Role
+
+PERSON_ONLY = object()  # marker: the route is for signed-in people, never API keys
+
+
+def _routes() -> Iterator[tuple[str, str, object]]:
+    for router in ROUTERS:  # what create_app mounts, checked against its schema below
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            for method in sorted(route.methods - {"HEAD"}):
+                yield method, route.path, _needs(route)
+
+
+def _needs(route: APIRoute) -> object:
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        if isinstance(dependency.call, _Requirement):
+            return dependency.call.permission or "any caller"
+        if dependency.call is signed_in_user:
+            return PERSON_ONLY
+        pending.extend(dependency.dependencies)
+    return "none"
+
+
+ROUTES = sorted(_routes(), key=lambda r: (r[1], r[0]))
+PROTECTED = [r for r in ROUTES if r[1] not in PUBLIC_PATHS]
+
+
+def _url(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def test_every_route_declares_what_it_needs() -> None:
+    undeclared = [(m, p) for m, p, needs in PROTECTED if needs == "none"]
+    # /v1/auth/me answers "who am I" for any valid credentials, on purpose.
+    assert undeclared == [("GET", "/v1/auth/me")]
+    anyone = sorted(p for _, p, needs in PROTECTED if needs == "any caller")
+    assert anyone == ["/docs", "/openapi.json"]
+
+
+def test_the_matrix_covers_the_service() -> None:
+    paths = {path for _, path, _ in ROUTES}
+    assert set(create_app(background_jobs=False).openapi()["paths"]) <= paths
+    assert {"/v1/screen", "/v1/screen/hashes", "/v1/records/{record_id}/media",
+            "/v1/admin/api-keys", "/v1/audit", "/docs", "/openapi.json"} <= paths
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in PROTECTED])
+def test_no_credentials_no_entry(client: TestClient, method: str, path: str) -> None:
+    answer = client.request(method, _url(path))
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "unauthenticated"
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("header", [
+    "Bearer ", "Bearer vigil_nope_nope", "Basic dXNlcjpwYXNz", "Bearer " + "a" * 5000,
+    "vigil_abc_def", "Bearer vigil_\x00_x",
+])
+def test_bad_bearer_tokens(client: TestClient, header: str) -> None:
+    answer = client.get("/v1/records", headers={"Authorization": header})
+    assert answer.status_code == 401
+
+
+def test_health_needs_no_credentials(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health/ready").status_code == 200
+
+
+def _expect(needs: object, granted: frozenset[Permission], is_person: bool,
+            status: int, where: str) -> None:
+    if needs is PERSON_ONLY:
+        allowed = is_person
+    elif needs in ("none", "any caller"):
+        allowed = True
+    else:
+        allowed = needs in granted
+    if allowed:
+        assert status not in (401, 403), where
+    else:
+        assert status == 403, where
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_roles_against_every_route(client: TestClient, database: Database,
+                                   role: Role) -> None:
+    add_user(database, f"person-{role.value}", [role])
+    csrf = sign_in(client, f"person-{role.value}")
+    granted = ROLE_PERMISSIONS[role]
+    for method, path, needs in PROTECTED:
+        if path == "/v1/auth/sign-out":
+            continue  # would end the session the rest of the loop uses
+        answer = client.request(method, _url(path), headers=csrf)
+        _expect(needs, granted, True, answer.status_code, f"{method} {path}: {answer.text}")
+
+
+@pytest.mark.parametrize("scope", sorted(s.value for s in API_KEY_SCOPES))
+def test_api_key_scopes_against_every_route(client: TestClient, database: Database,
+                                            scope: str) -> None:
+    headers = {"Authorization": f"Bearer {add_key(database, f'key-{scope}', [scope])}"}
+    for method, path, needs in PROTECTED:
+        answer = client.request(method, _url(path), headers=headers)
+        _expect(needs, frozenset({Permission(scope)}), False, answer.status_code,
+                f"{method} {path}: {answer.text}")
+
+
+def test_unsafe_methods_need_the_csrf_token(client: TestClient, database: Database) -> None:
+    add_user(database, "csrf-person", [Role.ADMIN])
+    csrf = sign_in(client, "csrf-person")
+    assert client.get("/v1/admin/users").status_code == 200  # safe: no token needed
+    body = {"name": "k", "scopes": ["screen"]}
+    refused = client.post("/v1/admin/api-keys", json=body)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "csrf_failed"
+    wrong = client.post("/v1/admin/api-keys", json=body, headers={"X-CSRF-Token": "x" * 43})
+    assert wrong.status_code == 403
+    assert client.post("/v1/admin/api-keys", json=body, headers=csrf).status_code == 201
+
+
+def test_a_revoked_key_stops_working(client: TestClient, database: Database) -> None:
+    add_user(database, "revoker", [Role.ADMIN])
+    csrf = sign_in(client, "revoker")
+    token = client.post("/v1/admin/api-keys", json={"name": "soon gone",
+                                                     "scopes": ["records:read"]},
+                        headers=csrf).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/records", headers=bearer).status_code == 200
+    prefix = token.split("_")[1]
+    assert client.delete(f"/v1/admin/api-keys/{prefix}", headers=csrf).status_code == 200
+    assert client.get("/v1/records", headers=bearer).status_code == 401
+
