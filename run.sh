@@ -6,11 +6,6 @@ cd "$(dirname "$0")"
 source scripts/venv.sh
 ensure_venv
 if [ "$#" -eq 0 ]; then
-    corpus="../shared/corpus/images"
-    if [ ! -d "$corpus" ]; then
-        echo "No media folder given and no benign corpus at $corpus; try ./run.sh hash FOLDER" >&2
-        exec vigil --help
-    fi
-    exec vigil hash "$corpus" --recursive --format table
+    exec vigil serve    # the screening service on http://127.0.0.1:8000
 fi
 exec vigil "$@"
