@@ -18,6 +18,7 @@ from vigil.api.auth import Authentication
 from vigil.api.body_limit import BodyLimit
 from vigil.api.errors import install_error_handlers
 from vigil.api.routes import ROUTERS
+from vigil.api.routes.docs import router as docs_router
 from vigil.api.security_headers import SecurityHeaders
 from vigil.api.state import ServiceState
 from vigil.screening.classifiers.factory import build_classifiers
@@ -74,7 +75,8 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     )
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        if router is not docs_router or settings.api.docs:
+            app.include_router(router)
     app.add_middleware(Authentication)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_upload_bytes)
     app.add_middleware(SecurityHeaders)

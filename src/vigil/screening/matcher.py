@@ -69,9 +69,13 @@ class Matcher:
         return self.screen(fingerprint).matches
 
     def screen(self, fingerprint: Fingerprint) -> Screening:
-        self.live.refresh_if_stale(self.max_age)
-        verdict = decide(self.hits(fingerprint), self.live.lists)
-        return self._describe(verdict)
+        """Thread-safe. Only the index lookup holds the index's lock (a refresh must not
+        run under a lookup); the database work after it runs in parallel."""
+        with self.live.lock:
+            self.live.refresh_if_stale(self.max_age)
+            verdict = decide(self.hits(fingerprint), self.live.lists)
+            lists = self.live.lists
+        return self._describe(verdict, lists)
 
     def hits(self, fingerprint: Fingerprint) -> Iterator[Hit]:
         if not fingerprint.ok:
@@ -121,7 +125,7 @@ class Matcher:
                 yield Hit(found.entry_id, found.list_id, Kind.VIDEO.value,
                           segments=found.segments)
 
-    def _describe(self, verdict: Verdict) -> Screening:
+    def _describe(self, verdict: Verdict, lists: Mapping[int, ListSettings]) -> Screening:
         wanted = [h.entry_id for h in (*verdict.hits, *verdict.suppressed_by)]
         if not wanted:
             return Screening([], [])
@@ -131,8 +135,8 @@ class Matcher:
                 .where(ListEntry.id.in_(wanted))).all()
             quarantined = self._count_matches(session, verdict.hits)
         metadata = {row.id: (row.external_id, row.classification) for row in rows}
-        return Screening(self._named(verdict.hits, metadata),
-                         self._named(verdict.suppressed_by, metadata), quarantined)
+        return Screening(self._named(verdict.hits, metadata, lists),
+                         self._named(verdict.suppressed_by, metadata, lists), quarantined)
 
     def _count_matches(self, session: Any, hits: list[Hit]) -> list[FloodQuarantine]:
         """Feed the flood guard: a colliding or poisoned hash shows as a sudden surge."""
@@ -149,12 +153,13 @@ class Matcher:
                         item.list_name, item.verdict.explanation)
         return quarantined
 
-    def _named(self, hits: list[Hit],
-               metadata: Mapping[int, tuple[str | None, str | None]]) -> list[ListMatch]:
+    @staticmethod
+    def _named(hits: list[Hit], metadata: Mapping[int, tuple[str | None, str | None]],
+               lists: Mapping[int, ListSettings]) -> list[ListMatch]:
         named = []
         for hit in hits:
             external_id, classification = metadata.get(hit.entry_id, (None, None))
-            named.append(ListMatch(self.live.lists[hit.list_id].name, hit.entry_id,
+            named.append(ListMatch(lists[hit.list_id].name, hit.entry_id,
                                    external_id, hit.signal_type, hit.distance, hit.variant,
                                    classification, hit.segments))
         return named

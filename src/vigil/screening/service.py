@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
-from vigil.screening.classifiers.base import Classifier, ClassifierError, ClassifierResult
+from vigil.screening.classifiers.base import Classifier, ClassifierResult
+from vigil.screening.classifiers.factory import classify_all
 from vigil.screening.matcher import ListMatch, Matcher, Screening
 from vigil.screening.rules import VerdictDecision, decide
 from vigil.screening.submission import Submission, SubmissionInvalid, SubmittedHashes
@@ -176,31 +177,17 @@ class ScreeningService:
 
     def _match(self, fingerprint: Fingerprint) -> tuple[Screening, dict[str, int]]:
         matchable = fingerprint if fingerprint.ok else _digests_only(fingerprint)
-        live = self.matcher.live
-        with live.lock:
-            screening = self.matcher.screen(matchable)
-            return screening, {lst.name: lst.list_id for lst in live.lists.values()}
+        screening = self.matcher.screen(matchable)  # thread-safe
+        return screening, {lst.name: lst.list_id for lst in self.matcher.live.lists.values()}
 
     def _classify(self, item: _Item) -> None:
         media_type = item.fingerprint.media_type
         if item.content is None or not item.fingerprint.ok or media_type is None:
             return
-        for classifier in self.classifiers:
-            try:
-                result = classifier.classify(item.content, media_type)
-            except ClassifierError as exc:
-                item.errors.append({"name": classifier.name, "error": str(exc)[:MAX_ERROR]})
-                continue
-            except Exception as exc:  # a plug-in bug must not lose the screening
-                # Type only: a plug-in's message may hold its URL or token.
-                log.error("classifier %s failed: %s", classifier.name, type(exc).__name__)
-                item.errors.append({"name": classifier.name,
-                                    "error": f"unexpected {type(exc).__name__}"})
-                continue
-            if isinstance(result, ClassifierResult):
-                item.results.append(result)
-            else:
-                item.errors.append({"name": classifier.name, "error": "not a classifier result"})
+        results, errors = classify_all(self.classifiers, item.content, media_type)
+        item.results.extend(results)
+        item.errors.extend({"name": e["name"], "error": str(e["error"])[:MAX_ERROR]}
+                           for e in errors)
 
     def _record(self, item: _Item, decision: VerdictDecision) -> ScreeningOutcome:
         public_id = new_public_id()

@@ -69,8 +69,9 @@ class ServerSettings(_Section):
 
 class EvidenceSettings(_Section):
     directory: Path | None = None  # None: <data_dir>/evidence
-    # The master key is never generated for you: a key written next to the evidence would end
-    # up in the same backups and protect nothing. Base64 of 32 bytes, here or in a 0600 file.
+    # Base64 of 32 bytes, here or in a 0600 file. Never kept next to the evidence (it would
+    # end up in the same backups and protect nothing): with neither set, `vigil serve`
+    # creates ~/.config/vigil/master.key on its first run (see store/evidence/keys.py).
     master_key: SecretStr | None = None  # VIGIL_EVIDENCE__MASTER_KEY
     master_key_file: Path | None = None
     max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # larger media are refused

@@ -73,7 +73,7 @@ def classify_all(classifiers: Sequence[Classifier], media: bytes,
 def _classify_one(classifier: Classifier, media: bytes,
                   media_type: str) -> ClassifierResult | dict[str, Any]:
     try:
-        return classifier.classify(media, media_type)
+        result = classifier.classify(media, media_type)
     except ClassifierError as exc:
         log.warning("classifier %r failed: %s", classifier.name, exc)
         return {"name": classifier.name, "error": str(exc)}
@@ -81,3 +81,6 @@ def _classify_one(classifier: Classifier, media: bytes,
         # Only the type: an unexpected exception's text may quote what it was handling.
         log.error("classifier %r crashed with %s", classifier.name, type(exc).__name__)
         return {"name": classifier.name, "error": f"internal error ({type(exc).__name__})"}
+    if not isinstance(result, ClassifierResult):
+        return {"name": classifier.name, "error": "not a classifier result"}
+    return result
