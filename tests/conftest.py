@@ -26,3 +26,15 @@ def _private_config_home(tmp_path_factory: pytest.TempPathFactory,
     """Keep the tester's own ~/.config/vigil (e.g. the master key `vigil serve` creates on a
     first run) out of every test."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+
+
+@pytest.fixture
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same password code with argon2 at minimal cost: the production parameters take
+    about 0.1 s a hash, which tests that sign in many people would spend many seconds on."""
+    from argon2 import PasswordHasher
+
+    from vigil.store.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_HASHER",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

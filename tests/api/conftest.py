@@ -4,12 +4,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from tests.api.service import running, service_settings
 from vigil.store import Settings
-from vigil.store.accounts import passwords
 
 
 @pytest.fixture
@@ -23,7 +21,5 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # argon2 at production cost would make each sign-in here take a fifth of a second.
-    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8,
-                                                             parallelism=1))
+def _cheap_passwords(cheap_argon2: None) -> None:
+    """Every API test signs people in: argon2 at minimal cost (see tests/conftest.py)."""

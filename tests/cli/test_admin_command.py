@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from typer.testing import CliRunner, Result
 
 from vigil.cli.app import app
@@ -18,19 +17,14 @@ from vigil.store.accounts import (
     Role,
     authenticate,
     find_user,
-    passwords,
     verify_api_key,
 )
 from vigil.store.audit import AuditLog
 
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # see tests/conftest.py
+
 PASSWORD = "a-long-enough-passphrase"
 
-
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same code with argon2 at minimal cost: the defaults take ~0.1 s per hash."""
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _run(tmp_path: Path, database_url: str, *args: str, stdin: str | None = None) -> Result:

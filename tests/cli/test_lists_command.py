@@ -14,8 +14,9 @@ from typer.testing import CliRunner, Result
 
 from tests.lists.format_samples import md5_of, pdq_of, sha1_of
 from vigil.cli.app import app
-from vigil.cli.database_access import EXIT_FATAL, EXIT_OK, EXIT_REJECTED
+from vigil.cli.database_access import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, default_actor
 from vigil.store import open_database
+from vigil.store.audit import AuditRecord, verify_chain
 from vigil.store.models import EntryStatus, ListEntry
 
 CSV_HEADER = "signal_type,signal,external_id,classification\n"
@@ -147,6 +148,51 @@ def test_whole_lists_switch_off_and_on_and_settings_change(vigil: Vigil) -> None
     assert "PDQ distance 31, min quality 70, allow list" in changed.stdout
     back = vigil("lists", "set", "bank", "--no-allow-list")
     assert "block list" in back.stdout
+
+
+def _audit_trail(url: str) -> list[tuple[str, str, str | None, str | None, str | None]]:
+    """(action, actor, subject type, subject id, change or destination) of every record;
+    fails unless the chain verifies."""
+    database = open_database(url)
+    try:
+        with database.transaction() as session:
+            assert verify_chain(session).intact
+        with database.transaction() as session:
+            records = session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
+            return [(r.action.value, r.actor, r.subject_type, r.subject_id,
+                     r.details.get("change", r.details.get("destination"))) for r in records]
+    finally:
+        database.dispose()
+
+
+def test_every_list_act_is_audited_once(vigil: Vigil, database_url: str, tmp_path: Path) -> None:
+    me = default_actor()
+    assert vigil("lists", "create", "bank").exit_code == EXIT_OK
+    assert vigil("lists", "set", "bank", "--distance", "20").exit_code == EXIT_OK
+    assert vigil("lists", "disable", "bank", "--actor", "alice").exit_code == EXIT_OK
+    assert vigil("lists", "disable", "bank").exit_code == EXIT_OK  # already: no record
+    assert vigil("lists", "enable", "bank").exit_code == EXIT_OK
+    assert vigil("lists", "import", "bank", _bank_file(tmp_path, *_good_rows())).exit_code == 0
+    target = str(_entry_id(database_url, md5_of(1)))
+    assert vigil("lists", "disable", "bank", "--entry", target, "--reason", "fp",
+                 "--actor", "bob").exit_code == EXIT_OK
+    output = tmp_path / "out.csv"
+    assert vigil("lists", "export", "bank", "--output", output).exit_code == EXIT_OK
+    assert vigil("lists", "export", "bank").exit_code == EXIT_OK
+    missing = vigil("lists", "export", "bank", "--output", tmp_path / "no-such-dir" / "x.csv")
+    _one_line_error(missing, EXIT_FATAL, "no-such-dir")
+    assert vigil("lists", "show", "bank").exit_code == EXIT_OK  # reading is not audited
+    assert _audit_trail(database_url) == [
+        ("setting_changed", me, "hash_list", "bank", "created"),
+        ("setting_changed", me, "hash_list", "bank", "settings"),
+        ("setting_changed", "alice", "hash_list", "bank", "disabled"),
+        ("setting_changed", me, "hash_list", "bank", "enabled"),
+        ("setting_changed", me, "hash_list", "bank", "import"),
+        ("setting_changed", "bob", "list_entry", target, "status"),
+        ("export", me, "hash_list", "bank", "out.csv"),
+        ("export", me, "hash_list", "bank", "<stdout>"),
+    ]
+    assert not list((tmp_path).glob(".*partial"))
 
 
 def test_the_embedded_database_is_created_on_first_use(embedded: Vigil, tmp_path: Path) -> None:

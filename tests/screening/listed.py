@@ -32,10 +32,10 @@ def make_list(database: Database, name: str, rows: Iterable[tuple[str, str | Non
     rows = list(rows)
     assert all(signal for _, signal, _ in rows)
     with database.transaction(write=True) as session:
-        create_list(session, name, **settings)  # type: ignore[arg-type]
+        create_list(session, name, actor="test", **settings)  # type: ignore[arg-type]
     path = folder / f"{name}.csv"
     path.write_text(CSV_HEADER + "".join(f"{t},{s},{e},A1\n" for t, s, e in rows))
-    report = import_file(database, name, LocalFileSource(path))
+    report = import_file(database, name, LocalFileSource(path), actor="test")
     assert report.error_count == 0, report.errors
 
 

@@ -115,7 +115,7 @@ def test_disabled_list_and_entry_stop_matching_within_a_second(
     snapshot = current(index_dir)
     with database.transaction(write=True) as session:
         disable_entry(session, one.entry_id, actor="test", reason="false positive")
-        set_list_enabled(session, "other", False)
+        set_list_enabled(session, "other", False, actor="test")
     committed = time.monotonic()
     while matcher.match(photo) and time.monotonic() - committed < 1.0:
         time.sleep(0.05)

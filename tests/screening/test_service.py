@@ -315,7 +315,9 @@ def test_escalation_is_reviewed_and_audited(env: Env) -> None:
     assert outcome.verdict is Verdict.REVIEW and outcome.reasons == ("escalation",)
     assert stored(env, outcome.record_id).pdq == photo.pdq
     with env.database.session() as session:
-        [audit] = AuditLog(session).recent(5)
+        # The fixture's lists were audited as they were created and imported.
+        [audit] = [record for record in AuditLog(session).recent(50)
+                   if record.subject_type != "hash_list"]
     assert (audit.action, audit.actor, audit.subject_type, audit.subject_id) == (
         AuditAction.ESCALATION, "user:mod", "match_record", outcome.record_id)
     assert audit.details == {"content_id": "c-1", "verdict": "review"}

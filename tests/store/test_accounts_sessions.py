@@ -8,7 +8,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,6 @@ from vigil.store.accounts import (
     create_user,
     disable_user,
     end_session,
-    passwords,
     principal_for_session,
     resolve_session,
     revoke_user_sessions,
@@ -30,14 +28,10 @@ from vigil.store.accounts import (
 )
 from vigil.store.audit import AuditAction, AuditRecord
 
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # see tests/conftest.py
+
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same code with argon2 at minimal cost: the defaults take ~0.1 s per hash."""
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

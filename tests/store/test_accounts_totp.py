@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,21 +21,16 @@ from vigil.store.accounts import (
     confirm_totp,
     create_user,
     disable_totp,
-    passwords,
     verify_totp,
 )
 from vigil.store.audit import AuditAction, AuditRecord
+
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # see tests/conftest.py
 
 PASSWORD = "a-long-enough-passphrase"
 NOW = datetime(2026, 3, 1, 9, 0, 10, tzinfo=UTC)  # 10 s into a 30 s step
 STEP = timedelta(seconds=30)
 
-
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same code with argon2 at minimal cost: the defaults take ~0.1 s per hash."""
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from vigil.store.accounts import (
     find_user,
     list_users,
     needs_rehash,
-    passwords,
     principal_for_session,
     resolve_session,
     set_password,
@@ -37,15 +36,11 @@ from vigil.store.accounts import (
 from vigil.store.accounts.errors import InvalidCredentials
 from vigil.store.audit import AuditAction, AuditRecord
 
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # see tests/conftest.py
+
 PASSWORD = "Tr0ub4dor&3-horse-staple"
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same code with argon2 at minimal cost: the defaults take ~0.1 s per hash."""
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _audit(session: Session) -> list[AuditRecord]:

@@ -22,10 +22,10 @@ from vigil.store.models import EntryFrame, EntryStatus, ListEntry, SignalType, f
 
 
 def test_new_lists_take_the_matching_defaults(session: Session) -> None:
-    default = create_list(session, "  plain  ", description=" benign ")
-    tuned = create_list(session, "tuned", defaults=MatchingSettings(pdq_distance=20,
+    default = create_list(session, "  plain  ", actor="alice", description=" benign ")
+    tuned = create_list(session, "tuned", actor="alice", defaults=MatchingSettings(pdq_distance=20,
                                                                     min_quality=70))
-    explicit = create_list(session, "explicit", pdq_distance=0, min_quality=100,
+    explicit = create_list(session, "explicit", actor="alice", pdq_distance=0, min_quality=100,
                            is_allow_list=True, defaults=MatchingSettings(pdq_distance=20))
     session.commit()
     assert (default.name, default.description, default.enabled) == ("plain", "benign", True)
@@ -35,54 +35,54 @@ def test_new_lists_take_the_matching_defaults(session: Session) -> None:
 
 
 def test_names_are_unique_and_checked(session: Session) -> None:
-    create_list(session, "bank")
+    create_list(session, "bank", actor="alice")
     with pytest.raises(DuplicateList, match="already exists"):
-        create_list(session, " bank ")
+        create_list(session, " bank ", actor="alice")
     for bad in ("", "   ", "x" * 201, "tab\there"):
         with pytest.raises(InvalidListSetting):
-            create_list(session, bad)
+            create_list(session, bad, actor="alice")
 
 
 @pytest.mark.parametrize("field, value", [("pdq_distance", 257), ("pdq_distance", -1),
                                           ("min_quality", 101)])
 def test_out_of_range_settings_are_refused(session: Session, field: str, value: int) -> None:
     with pytest.raises(InvalidListSetting, match="must be between"):
-        create_list(session, "bank", **{field: value})  # type: ignore[arg-type]
-    create_list(session, "bank")
+        create_list(session, "bank", actor="alice", **{field: value})  # type: ignore[arg-type]
+    create_list(session, "bank", actor="alice")
     with pytest.raises(InvalidListSetting):
-        update_list_settings(session, "bank", **{field: value})  # type: ignore[arg-type]
+        update_list_settings(session, "bank", actor="alice", **{field: value})  # type: ignore[arg-type]
 
 
 def test_unknown_list_names_the_lists_that_exist(session: Session) -> None:
     with pytest.raises(UnknownList, match="there are no lists yet"):
         get_list(session, "nope")
-    create_list(session, "alpha")
-    create_list(session, "beta")
+    create_list(session, "alpha", actor="alice")
+    create_list(session, "beta", actor="alice")
     with pytest.raises(UnknownList, match=r"no hash list named 'nope' \(lists: alpha, beta\)"):
         get_list(session, "nope")
 
 
 def test_setting_changes_reach_the_change_feed(session: Session) -> None:
-    create_list(session, "bank")
+    create_list(session, "bank", actor="alice")
     session.commit()
     cursor = read_changes(session, after=0).next_seq
-    update_list_settings(session, "bank", pdq_distance=12, min_quality=80, is_allow_list=True,
-                         description="changed")
+    update_list_settings(session, "bank", actor="alice", pdq_distance=12, min_quality=80,
+                         is_allow_list=True, description="changed")
     session.commit()
     [change] = read_changes(session, after=cursor).lists
     assert (change.pdq_distance, change.min_quality, change.is_allow_list) == (12, 80, True)
 
 
 def test_enabling_and_disabling_report_whether_anything_changed(session: Session) -> None:
-    create_list(session, "bank")
+    create_list(session, "bank", actor="alice")
     session.commit()
     cursor = read_changes(session, after=0).next_seq
-    assert set_list_enabled(session, "bank", False)
-    assert not set_list_enabled(session, "bank", False)
+    assert set_list_enabled(session, "bank", False, actor="alice")
+    assert not set_list_enabled(session, "bank", False, actor="alice")
     session.commit()
     [change] = read_changes(session, after=cursor).lists
     assert change.enabled is False
-    assert set_list_enabled(session, "bank", True)
+    assert set_list_enabled(session, "bank", True, actor="alice")
 
 
 def test_summaries_count_entries_by_status(session: Session) -> None:

@@ -53,7 +53,7 @@ Snapshot = dict[tuple[str, str], tuple[Any, ...]]
 @pytest.fixture
 def bank(database: Database) -> str:
     with database.transaction(write=True) as session:
-        create_list(session, "bank")
+        create_list(session, "bank", actor="alice")
     return "bank"
 
 
@@ -71,7 +71,7 @@ def _import(
     database: Database, path: Path, *, list_name: str = "bank", batch_size: int = 5000,
     on_progress: Callable[[ImportProgress], None] | None = None, **source: Any,
 ) -> ImportReport:
-    return import_file(database, list_name, LocalFileSource(path, **source),
+    return import_file(database, list_name, LocalFileSource(path, **source), actor="alice",
                        options=ImportOptions(batch_size=batch_size), on_progress=on_progress)
 
 
@@ -380,8 +380,8 @@ def test_records_the_store_cannot_hold_are_reported(
 ) -> None:
     path = _csv(tmp_path, f"md5,{md5_of(1)},{'x' * 256},,,,,", f"md5,{md5_of(2)},,{'C' * 65},,,,",
                 f"sha1,{sha1_of(1)},,,,,,", f"md5,{md5_of(3)},,,,,,")
-    report = import_file(database, "bank", LocalFileSource(path), options=ImportOptions(
-        allowed_signal_types=frozenset({SignalType.MD5})))
+    report = import_file(database, "bank", LocalFileSource(path), actor="alice",
+                         options=ImportOptions(allowed_signal_types=frozenset({SignalType.MD5})))
     assert [(e.position, e.message) for e in report.errors] == [
         (2, "external_id longer than 255 characters"),
         (3, "classification longer than 64 characters"),
@@ -433,12 +433,12 @@ def test_bulk_inserts_follow_the_change_feed_contract(
 
 def test_sync_skips_an_unchanged_source(database: Database, bank: str, tmp_path: Path) -> None:
     path = _csv(tmp_path, f"md5,{md5_of(1)},,,,,,")
-    first = sync_list(database, "bank", LocalFileSource(path))
+    first = sync_list(database, "bank", LocalFileSource(path), actor="alice")
     assert first.counts.added == 1
-    second = sync_list(database, "bank", LocalFileSource(path))
+    second = sync_list(database, "bank", LocalFileSource(path), actor="alice")
     assert not second.source_changed and second.job_id is None
     _csv(tmp_path, f"md5,{md5_of(1)},,,,,,", f"md5,{md5_of(2)},,,,,,")
-    third = sync_list(database, "bank", LocalFileSource(path))
+    third = sync_list(database, "bank", LocalFileSource(path), actor="alice")
     assert (third.counts.added, third.counts.unchanged) == (1, 1)
 
 
@@ -457,10 +457,10 @@ def test_an_export_imports_back_to_the_same_list(
              {"signal_type": "video_pdq", "signal": frames}]
     _import(database, _write(tmp_path, "in.jsonl", "".join(json.dumps(x) + "\n" for x in lines)))
     out = io.StringIO(newline="")
-    with database.transaction() as session:
-        assert export_list(session, "bank", out, export_format) == 4
+    assert export_list(database, "bank", out, export_format, actor="alice",
+                       destination="out") == 4
     with database.transaction(write=True) as session:
-        create_list(session, "copy")
+        create_list(session, "copy", actor="alice")
     exported = _write(tmp_path, f"out.{export_format}", out.getvalue())
     report = _import(database, exported, list_name="copy")
     assert report.complete and report.counts.added == 4
@@ -485,8 +485,8 @@ def test_export_leaves_out_inactive_entries_unless_asked(
     for inactive in (False, True):
         for export_format in (ExportFormat.JSON_LINES, ExportFormat.PLAIN_TEXT):
             out = io.StringIO()
-            with database.transaction() as session:
-                export_list(session, "bank", out, export_format, include_inactive=inactive)
+            export_list(database, "bank", out, export_format, include_inactive=inactive,
+                        actor="alice", destination="out")
             outputs[inactive, export_format] = out.getvalue().splitlines()
     assert [json.loads(x)["external_id"] for x in outputs[False, ExportFormat.JSON_LINES]] == ["a"]
     everything = [json.loads(x) for x in outputs[True, ExportFormat.JSON_LINES]]

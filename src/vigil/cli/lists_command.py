@@ -102,7 +102,8 @@ def create(
     with store_session(console, write=True, settings=settings) as session:
         hash_list = create_list(session, name, description=description,
                                 pdq_distance=distance, min_quality=min_quality,
-                                is_allow_list=allow_list, defaults=settings.matching)
+                                is_allow_list=allow_list, defaults=settings.matching,
+                                actor=default_actor())
         created = (hash_list.name, hash_list.pdq_distance, hash_list.min_quality)
     typer.echo(f"created list {created[0]!r} (PDQ distance {created[1]}, "
                f"min quality {created[2]})")
@@ -137,8 +138,8 @@ def import_command(
                 show(source.bytes_read)
 
             try:
-                report = import_file(database, name, source, options=ImportOptions(),
-                                     on_progress=progress)
+                report = import_file(database, name, source, actor=default_actor(),
+                                     options=ImportOptions(), on_progress=progress)
             except DatabaseUnavailable as exc:
                 fail(console, f"{exc} Records already imported are kept; run the same "
                               "command again to resume.")
@@ -162,9 +163,12 @@ def export_command(
     console = error_console()
     with store_session(console) as session:
         get_list(session, name)  # fail before an output file is created
-        with _output(output) as out:
-            count = export_list(session, name, out, export_format,
-                                include_inactive=include_inactive)
+    # The audit record commits before the file takes its name: no export goes unrecorded.
+    with command_errors(console), _output(output) as out, \
+            configured_database() as database:
+        count = export_list(database, name, out, export_format, actor=default_actor(),
+                            destination=output.name if output else "<stdout>",
+                            include_inactive=include_inactive)
     console.print(f"exported {count} records of {name!r}"
                   + (f" to {output}" if output else ""), markup=False)
 
@@ -198,7 +202,7 @@ def disable(
     console = error_console()
     if entry is None:
         _no_reason_for_lists(console, reason)
-        _switch_list(console, name, enabled=False)
+        _switch_list(console, name, enabled=False, actor=actor or default_actor())
         return
     if not (reason or "").strip():
         fail(console, "give a --reason for disabling an entry")
@@ -221,7 +225,7 @@ def enable(
     console = error_console()
     if entry is None:
         _no_reason_for_lists(console, reason)
-        _switch_list(console, name, enabled=True)
+        _switch_list(console, name, enabled=True, actor=actor or default_actor())
         return
     with store_session(console, write=True) as session:
         change = enable_entry(session, resolve_entry_id(session, name, entry),
@@ -251,16 +255,16 @@ def set_command(
     with store_session(console, write=True) as session:
         hash_list = update_list_settings(
             session, name, description=description, pdq_distance=distance,
-            min_quality=min_quality, is_allow_list=allow_list)
+            min_quality=min_quality, is_allow_list=allow_list, actor=default_actor())
         kind = "allow list" if hash_list.is_allow_list else "block list"
         settings = (f"PDQ distance {hash_list.pdq_distance}, "
                     f"min quality {hash_list.min_quality}, {kind}")
     typer.echo(f"list {name!r}: {settings}")
 
 
-def _switch_list(console: Console, name: str, *, enabled: bool) -> None:
+def _switch_list(console: Console, name: str, *, enabled: bool, actor: str) -> None:
     with store_session(console, write=True) as session:
-        changed = set_list_enabled(session, name, enabled)
+        changed = set_list_enabled(session, name, enabled, actor=actor)
     word = "enabled" if enabled else "disabled"
     if not changed:
         typer.echo(f"list {name!r} was already {word}")

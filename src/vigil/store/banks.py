@@ -3,8 +3,10 @@ and count entries by status.
 
 Functions take a session and leave the transaction to the caller, so several changes can
 commit together: ``with database.transaction(write=True) as session: create_list(...)``.
-List changes reach the match index through the change feed (ORM flushes stamp them).
-Lists are never deleted: disable them instead, so the audit trail stays whole.
+List changes reach the match index through the change feed (ORM flushes stamp them), and
+each change appends a security audit record (vigil.store.list_audit) to the same
+transaction, naming the ``actor``. Lists are never deleted: disable them instead, so the
+audit trail stays whole.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.store.config import MatchingSettings
+from vigil.store.list_audit import checked_actor, record_list_change
 from vigil.store.list_errors import DuplicateList, InvalidListSetting, UnknownList
 from vigil.store.models import EntryStatus, HashList, ListEntry
 
@@ -53,6 +56,7 @@ def create_list(
     session: Session,
     name: str,
     *,
+    actor: str,
     description: str = "",
     pdq_distance: int | None = None,
     min_quality: int | None = None,
@@ -61,7 +65,7 @@ def create_list(
 ) -> HashList:
     """A new, enabled list; unset thresholds come from ``defaults`` (the ``[matching]``
     settings). Raises DuplicateList or InvalidListSetting."""
-    name = checked_name(name)
+    name, actor = checked_name(name), checked_actor(actor)
     if session.scalar(select(HashList.id).where(HashList.name == name)) is not None:
         raise DuplicateList(f"a hash list named {name!r} already exists")
     matching = defaults or MatchingSettings()
@@ -78,6 +82,8 @@ def create_list(
     )
     session.add(hash_list)
     session.flush()
+    record_list_change(session, name, actor=actor, change="created", old={},
+                       new={"enabled": hash_list.enabled, **_settings(hash_list)})
     return hash_list
 
 
@@ -95,13 +101,17 @@ def update_list_settings(
     session: Session,
     name: str,
     *,
+    actor: str,
     description: str | None = None,
     pdq_distance: int | None = None,
     min_quality: int | None = None,
     is_allow_list: bool | None = None,
 ) -> HashList:
-    """Change the settings given (None: leave as is); the index follows through the feed."""
+    """Change the settings given (None: leave as is); the index follows through the feed.
+    Audited only when a value actually changes."""
+    actor = checked_actor(actor)
     hash_list = get_list(session, name)
+    before = _settings(hash_list)
     if description is not None:
         hash_list.description = description.strip()
     if pdq_distance is not None:
@@ -111,17 +121,27 @@ def update_list_settings(
     if is_allow_list is not None:
         hash_list.is_allow_list = is_allow_list
     session.flush()
+    after = _settings(hash_list)
+    changed = [key for key in after if after[key] != before[key]]
+    if changed:
+        record_list_change(session, hash_list.name, actor=actor, change="settings",
+                           old={key: before[key] for key in changed},
+                           new={key: after[key] for key in changed})
     return hash_list
 
 
-def set_list_enabled(session: Session, name: str, enabled: bool) -> bool:
-    """Switch a whole list on or off; True if that changed anything. Entries keep their
-    own status, so enabling a list again restores exactly what it matched before."""
+def set_list_enabled(session: Session, name: str, enabled: bool, *, actor: str) -> bool:
+    """Switch a whole list on or off; True (and audited) if that changed anything. Entries
+    keep their own status, so enabling a list again restores exactly what it matched."""
+    actor = checked_actor(actor)
     hash_list = get_list(session, name)
     if hash_list.enabled == enabled:
         return False
     hash_list.enabled = enabled
     session.flush()
+    record_list_change(session, hash_list.name, actor=actor,
+                       change="enabled" if enabled else "disabled",
+                       old={"enabled": not enabled}, new={"enabled": enabled})
     return True
 
 
@@ -171,6 +191,12 @@ def _checked(label: str, value: int, allowed: range) -> int:
             f"{label} must be between {allowed.start} and {allowed.stop - 1}, got {value}"
         )
     return value
+
+
+def _settings(hash_list: HashList) -> dict[str, str | int | bool]:
+    """The settings an audit record shows before and after a change."""
+    return {"description": hash_list.description, "pdq_distance": hash_list.pdq_distance,
+            "min_quality": hash_list.min_quality, "is_allow_list": hash_list.is_allow_list}
 
 
 def _summary(hash_list: HashList, counts: Mapping[EntryStatus, int]) -> ListSummary:

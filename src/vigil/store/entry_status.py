@@ -1,7 +1,8 @@
 """Switching single entries off and on: disable, enable, quarantine, each with who and why.
 
-Every change appends an EntryEvent (the audit trail) and reaches the match index through
-the change feed. Entries are never removed: only their source deletes them, by import,
+Every change appends an EntryEvent (the entry's history) and a security audit record
+(vigil.store.list_audit) in the same transaction, and reaches the match index through the
+change feed. Entries are never removed: only their source deletes them, by import,
 and a deleted entry keeps its row and history. The caller commits.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from vigil.store.list_audit import record_entry_change
 from vigil.store.list_errors import StatusChangeRefused, UnknownEntry
 from vigil.store.models import EntryStatus, HashList, ListEntry
 
@@ -90,11 +92,18 @@ def enable_entry(
 def change_status(
     entry: ListEntry, status: EntryStatus, *, actor: str, reason: str | None
 ) -> StatusChange:
-    """Apply a local status decision to a loaded entry; no event if nothing changes."""
-    old = entry.status
+    """Apply a local status decision to an entry loaded in a session; no event and no
+    audit record if nothing changes."""
+    session = object_session(entry)
+    if session is None:  # the audit record could not join the change's transaction
+        raise StatusChangeRefused(f"entry {entry.id} is not loaded in a session")
+    old, actor, reason = entry.status, _checked_actor(actor), _clean(reason)
     _check_transition(entry, status, reason)
-    entry.set_status(status, actor=_checked_actor(actor), reason=_clean(reason))
-    return StatusChange(entry.id, entry.hash_list.name, old, status)
+    change = StatusChange(entry.id, entry.hash_list.name, old, status)
+    if entry.set_status(status, actor=actor, reason=reason) is not None:
+        record_entry_change(session, entry.id, actor=actor, list_name=change.list_name,
+                            old_status=old, new_status=status, reason=reason)
+    return change
 
 
 def _check_transition(entry: ListEntry, status: EntryStatus, reason: str | None) -> None:

@@ -4,6 +4,12 @@ By default only active entries are written: the list as it matches today. With
 ``include_inactive`` disabled and quarantined entries are written as ordinary records (the
 formats have no status column) and deleted entries as deletion records, which plain text
 cannot express, so it leaves them out.
+
+Every export appends a security audit record (who, which list, format, how many entries,
+the destination's file name; never content) once the last record is written, in its own
+short write transaction: the export itself only reads, so on SQLite a large export does not
+hold the write lock that screening needs. Publish the output only after export_list returns,
+so no finished export lacks its record.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from vigil.lists.formats import (
 )
 from vigil.lists.formats import SignalType as RecordSignalType
 from vigil.store.banks import get_list
+from vigil.store.database import Database
+from vigil.store.list_audit import checked_actor, record_export
 from vigil.store.models import EntryFrame, EntryStatus, ListEntry, SignalType
 
 PAGE = 5000
@@ -45,18 +53,32 @@ class ExportFormat(StrEnum):
 
 
 def export_list(
-    session: Session,
+    database: Database,
     list_name: str,
     out: TextIO,
     export_format: ExportFormat = ExportFormat.CSV,
     *,
+    actor: str,
+    destination: str,
     include_inactive: bool = False,
 ) -> int:
-    """Write the list to ``out`` (opened with ``newline=""``); returns records written."""
-    hash_list = get_list(session, list_name)
+    """Write the list to ``out`` (opened with ``newline=""``) and audit it; returns records
+    written. ``destination`` names where ``out`` goes; only its file name is recorded."""
+    actor = checked_actor(actor)
     keep_deleted = include_inactive and export_format is not ExportFormat.PLAIN_TEXT
-    records = list_records(session, hash_list.id, include_inactive=include_inactive,
-                           include_deleted=keep_deleted)
+    with database.transaction() as session:
+        hash_list = get_list(session, list_name)
+        records = list_records(session, hash_list.id, include_inactive=include_inactive,
+                               include_deleted=keep_deleted)
+        count = _write(records, out, export_format)
+    with database.transaction(write=True) as session:
+        record_export(session, hash_list.name, actor=actor, export_format=export_format,
+                      entries=count, destination=destination,
+                      include_inactive=include_inactive)
+    return count
+
+
+def _write(records: Iterator[ListRecord], out: TextIO, export_format: ExportFormat) -> int:
     match export_format:
         case ExportFormat.CSV:
             return write_csv(records, out)

@@ -9,6 +9,8 @@ resumable, in bulk.
   ``records_done``; rerunning the same file after a crash skips what is stored.
 * Reading happens outside transactions, so the write lock is held only while a batch is
   written.
+* Audited once per job: the security audit record (who imported what, with the counts) is
+  appended in the transaction that completes the job, so an interrupted import has none.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from vigil.store.errors import DatabaseUnavailable, StoreError
 from vigil.store.import_batch import BatchContext, BatchCounts, Offer, PendingBatch, write_batch
 from vigil.store.import_jobs import fail_job, finish_job, record_progress, start_job
 from vigil.store.import_records import EntryRecord, entry_record
-from vigil.store.list_errors import ImportRefused
+from vigil.store.list_audit import checked_actor, record_import
+from vigil.store.list_errors import ImportRefused, InvalidListSetting
 from vigil.store.models import HashList, SignalType
 from vigil.store.planner_statistics import PlannerStatistics
 
@@ -92,16 +95,18 @@ def import_file(
     list_name: str,
     source: LocalFileSource,
     *,
+    actor: str,
     options: ImportOptions | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ImportReport:
-    """Import a list file into ``list_name``; always reads the whole file (an unchanged
-    file imports as unchanged entries). Raises UnknownList or ImportRefused before
-    anything is stored; DatabaseUnavailable leaves the job resumable."""
+    """Import a list file into ``list_name`` on behalf of ``actor``; always reads the whole
+    file (an unchanged file imports as unchanged entries). Raises UnknownList or
+    ImportRefused before anything is stored; DatabaseUnavailable leaves the job resumable."""
+    _import_actor(actor)
     with database.transaction() as session:
         get_list(session, list_name)  # an unknown list fails before the file is read
     delta = _fetch(source, None)
-    return import_delta(database, list_name, delta, source.name,
+    return import_delta(database, list_name, delta, source.name, actor=actor,
                         file_path=str(source.path), options=options, on_progress=on_progress)
 
 
@@ -110,11 +115,14 @@ def sync_list(
     list_name: str,
     source: HashSource,
     *,
+    actor: str,
     options: ImportOptions | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Fetch what ``source`` has new since the list's stored checkpoint and import it; the
-    new checkpoint is stored in the same transaction as the last records."""
+    new checkpoint is stored in the same transaction as the last records. Nothing new:
+    nothing stored and nothing audited."""
+    _import_actor(actor)
     with database.transaction() as session:
         hash_list = get_list(session, list_name)
         checkpoint, list_id = hash_list.checkpoint, hash_list.id
@@ -128,7 +136,7 @@ def sync_list(
         if delta.version is not None:
             saved.version = delta.version
 
-    return import_delta(database, list_name, delta, source.name, options=options,
+    return import_delta(database, list_name, delta, source.name, actor=actor, options=options,
                         on_progress=on_progress, finalise=save_checkpoint)
 
 
@@ -138,17 +146,21 @@ def import_delta(
     delta: SourceDelta,
     source_name: str,
     *,
+    actor: str,
     file_path: str | None = None,
     options: ImportOptions | None = None,
     on_progress: ProgressCallback | None = None,
     finalise: _Finaliser | None = None,
 ) -> ImportReport:
-    """Apply a delta's items to the list, resuming an unfinished job for the same content."""
+    """Apply a delta's items to the list, resuming an unfinished job for the same content;
+    the job's audit record names ``actor``."""
     options = options or ImportOptions()
     if options.batch_size < 1:
         raise ValueError("batch_size must be positive")
+    actor = _import_actor(actor)
     started = time.monotonic()
-    run = _start(database, list_name, delta, source_name, file_path, options, on_progress)
+    run = _start(database, list_name, delta, source_name, file_path, options, on_progress,
+                 actor)
     try:
         for item in delta.items:
             run.take(item)
@@ -175,6 +187,7 @@ def _fetch(source: HashSource, checkpoint: str | None) -> SourceDelta:
 def _start(
     database: Database, list_name: str, delta: SourceDelta, source_name: str,
     file_path: str | None, options: ImportOptions, on_progress: ProgressCallback | None,
+    actor: str,
 ) -> _Run:
     with database.transaction(write=True) as session:
         hash_list = get_list(session, list_name)
@@ -185,7 +198,7 @@ def _start(
                                f"import:{source_name}"[:_MAX_ACTOR], options.list_version)
         report = ImportReport(hash_list.name, source_name, delta.format_label, job_id=job.id,
                               resumed_after=job.records_done)
-    return _Run(database, context, report, options, job.records_done, on_progress)
+    return _Run(database, context, report, options, job.records_done, on_progress, actor)
 
 
 class _Run:
@@ -193,7 +206,7 @@ class _Run:
 
     def __init__(
         self, database: Database, context: BatchContext, report: ImportReport,
-        options: ImportOptions, skip: int, on_progress: ProgressCallback | None,
+        options: ImportOptions, skip: int, on_progress: ProgressCallback | None, actor: str,
     ) -> None:
         self.database = database
         self.context = context
@@ -202,6 +215,7 @@ class _Run:
         self.skip = skip  # records stored by an interrupted earlier run of this job
         self.committed = skip
         self.on_progress = on_progress
+        self.actor = actor  # who the job's audit record names
         self.pending: list[PendingBatch] = [PendingBatch()]
         self.statistics = PlannerStatistics(database)
 
@@ -239,12 +253,33 @@ class _Run:
             else:
                 finish_job(session, self.context.job_id, read, errors, _last_error(self.report))
                 finalise(session)
+                self._audit(session, counts)
         self.report.counts.add(counts)
         self.statistics.note_writes(counts.added)
         self.pending = [PendingBatch()]
         self.committed = read
         if self.on_progress is not None:
             self.on_progress(ImportProgress(self.context.job_id, read, errors))
+
+
+    def _audit(self, session: Session, last_counts: BatchCounts) -> None:
+        """The job's one audit record; its counts cover this run, not an interrupted one."""
+        counts = BatchCounts()
+        counts.add(self.report.counts)
+        counts.add(last_counts)
+        record_import(session, self.report.list_name, actor=self.actor,
+                      job_id=self.context.job_id, source=self.report.source,
+                      format_label=self.report.format_label,
+                      records_read=self.report.records_read, errors=self.report.error_count,
+                      counts=counts)
+
+
+def _import_actor(actor: str) -> str:
+    """Refused before the source is read, like every other reason an import cannot run."""
+    try:
+        return checked_actor(actor)
+    except InvalidListSetting as exc:
+        raise ImportRefused(str(exc)) from None
 
 
 def _last_error(report: ImportReport) -> str | None:
