@@ -529,13 +529,14 @@ def hash_phase(pool: Any, args: argparse.Namespace, base_url: str, token: str,
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="vigil serve --workers")
-    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    parser.add_argument("--concurrency", type=int, default=10, help="requests in flight")
     parser.add_argument("--duration", type=float, default=30.0, help="measured seconds a phase")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds first")
     parser.add_argument("--batch", type=int, default=100, help="hashes per hash-only request")
     parser.add_argument("--images", type=int, default=200, help="distinct upload JPEGs")
     parser.add_argument("--entries", type=int, default=1_000_000, help="PDQ hashes listed")
-    parser.add_argument("--clients", type=int, default=1, help="load-generating processes")
+    parser.add_argument("--clients", type=int, default=2,
+                        help="load processes: one asyncio client cannot saturate 2 cores")
     parser.add_argument("--phases", default="uploads,hashes", help="uploads, hashes or both")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
