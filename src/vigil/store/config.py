@@ -150,6 +150,15 @@ class WebhookSettings(_Section):
     poll_seconds: float = Field(default=1.0, gt=0)
 
 
+class ReviewSettings(_Section):
+    daily_reveal_limit: int = Field(default=100, ge=1)  # a reviewer is warned past this
+    break_minutes: int = Field(default=50, ge=5)  # on media screens before a break reminder
+    two_reviewers_to_disable: bool = False  # a second reviewer approves disabling an entry
+    platform_list: str = Field(default="platform-confirmed", min_length=1, max_length=200)
+    blur_radius: int = Field(default=24, ge=4, le=200)  # default protective rendering
+    preview_pixels: int = Field(default=320, ge=64, le=1024)  # longest side of a preview
+
+
 class Settings(BaseSettings):
     """The one configuration object. Build it with :func:`load_settings`."""
 
@@ -171,6 +180,7 @@ class Settings(BaseSettings):
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     classifiers: list[ClassifierConfig] = Field(default_factory=list)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
     @field_validator("data_dir")
     @classmethod
