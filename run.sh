@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
+source scripts/web_assets.sh
 ensure_venv
+ensure_web_assets
 if [ "$#" -eq 0 ]; then
     exec vigil serve    # the screening service on http://127.0.0.1:8000
 fi

@@ -4,5 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
+source scripts/web_assets.sh
 ensure_venv test
+ensure_web_assets
+ensure_chromium
 exec python -m pytest "$@"

@@ -149,3 +149,16 @@ def test_a_revoked_key_stops_working(client: TestClient, database: Database) -> 
     assert client.delete(f"/v1/admin/api-keys/{prefix}", headers=csrf).status_code == 200
     assert client.get("/v1/records", headers=bearer).status_code == 401
 
+
+
+def test_console_pages_redirect_people_to_sign_in(client: TestClient) -> None:
+    answer = client.get("/review", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login?next=/review"
+    assert client.get("/v1/records", follow_redirects=False).status_code == 401  # JSON, no page
+    assert client.post("/review", follow_redirects=False).status_code == 401
+
+
+def test_the_console_script_and_sign_in_page_are_public(client: TestClient) -> None:
+    assert client.get("/static/console.js").status_code == 200
+    assert client.get("/login").status_code == 200
+    assert client.get("/static/../../pyproject.toml").status_code == 404

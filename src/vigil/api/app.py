@@ -30,6 +30,7 @@ from vigil.store import Settings, load_settings, open_database
 from vigil.store.evidence import EvidenceVault, MasterKeyMissing
 from vigil.store.evidence.retention_job import RetentionJob
 from vigil.store.migrate import prepare_schema
+from vigil.web.console import mount_console
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     for router in ROUTERS:
         if router is not docs_router or settings.api.docs:
             app.include_router(router)
+    mount_console(app)
     app.add_middleware(Authentication)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_upload_bytes)
     app.add_middleware(SecurityHeaders)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vigil.api.errors import ApiError, error_response
@@ -28,15 +30,19 @@ from vigil.store.accounts import (
     resolve_session,
     verify_api_key,
 )
+from vigil.store.config import Settings
 from vigil.store.errors import StoreError
 from vigil.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "vigil_session"
+CSRF_COOKIE = "vigil_csrf"  # readable by the page's script, which echoes it in CSRF_HEADER
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_PATHS = frozenset({"/health", "/health/ready", "/v1/auth/sign-in"})
+PUBLIC_PATHS = frozenset({"/health", "/health/ready", "/v1/auth/sign-in", "/login"})
+PUBLIC_PREFIXES = ("/static/",)  # the console's own script and style sheet, no content
+API_PREFIXES = ("/v1/", "/openapi.json", "/docs")
 MAX_TOKEN_CHARS = 200
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="vigil"'}
 
@@ -52,7 +58,7 @@ class Authentication:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or _is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
@@ -61,7 +67,8 @@ class Authentication:
             principal = await _identify(state, connection, scope["method"])
             _apply_rate_limit(state, principal)
         except ApiError as exc:
-            response = error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+            response = _page_redirect(scope, exc) or error_response(
+                exc.status, exc.code, exc.message, headers=exc.headers)
             await response(scope, receive, send)
             return
         except StoreError as exc:  # outside the app's handlers: answer in the same shape
@@ -71,6 +78,34 @@ class Authentication:
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+def _is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def _page_redirect(scope: Scope, exc: ApiError) -> Response | None:
+    """A person opening a console page without a session is sent to sign in, not shown JSON."""
+    path = scope["path"]
+    if exc.status != 401 or scope["method"] != "GET" or path.startswith(API_PREFIXES):
+        return None
+    return RedirectResponse(f"/login?next={quote(path, safe='/')}", status_code=303)
+
+
+def set_session_cookies(response: Response, settings: Settings, token: str, csrf: str) -> None:
+    """The session cookie (HttpOnly: no script can read it) and the CSRF cookie (readable
+    by the console's script, useless to another site: SameSite=Strict, same origin only)."""
+    max_age = settings.api.session_hours * 3600
+    secure = settings.api.secure_cookies
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure,
+                        samesite="strict", path="/")
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure,
+                        samesite="strict", path="/")
+
+
+def clear_session_cookies(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
 
 
 async def _identify(state: ServiceState, connection: HTTPConnection, method: str) -> Principal:

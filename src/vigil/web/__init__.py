@@ -1,3 +1,3 @@
-"""Server-rendered web console (Jinja2 + HTMX) for reviewers, analysts and agencies.
-Interface layer.
+"""The review console: server-rendered pages (Jinja2 + HTMX) served by the API application.
+Interface layer: uses the API's authentication and the review and store services below it.
 """

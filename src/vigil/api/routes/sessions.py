@@ -8,9 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.api.auth import CSRF_HEADER, SESSION_COOKIE, current_principal, signed_in_user
+from vigil.api.auth import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    clear_session_cookies,
+    current_principal,
+    set_session_cookies,
+    signed_in_user,
+)
 from vigil.api.errors import ApiError
-from vigil.api.state import ServiceState, service_state
+from vigil.api.state import service_state
 from vigil.store.accounts import (
     Principal,
     WeakPassword,
@@ -74,7 +81,7 @@ def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any
             raise ApiError(401, "enter the code from your authenticator app",
                            code="second_factor_required")
         raise ApiError(401, "invalid username or password")
-    _set_cookie(response, state, token)
+    set_session_cookies(response, state.settings, token, csrf)
     return answer
 
 
@@ -82,12 +89,6 @@ def _signed_in(user: User, csrf: str) -> dict[str, Any]:
     return {"username": user.username, "roles": sorted(r.value for r in user.role_set),
             "must_change_password": user.must_change_password, "csrf_token": csrf,
             "csrf_header": CSRF_HEADER}
-
-
-def _set_cookie(response: Response, state: ServiceState, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=state.settings.api.session_hours * 3600, httponly=True,
-        secure=state.settings.api.secure_cookies, samesite="strict", path="/")
 
 
 @router.post("/sign-out")
@@ -98,7 +99,7 @@ def sign_out(request: Request, response: Response,
         user_session = resolve_session(session, request.cookies.get(SESSION_COOKIE, ""),
                                        idle_minutes=state.settings.api.session_idle_minutes)
         end_session(session, user_session)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookies(response)
     return {"status": "signed out"}
 
 

@@ -1,0 +1,15 @@
+"""Mounting the console into the API application: its static files and its pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from vigil.web.pages import PAGE_ROUTERS
+from vigil.web.templating import STATIC_DIR
+
+
+def mount_console(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in PAGE_ROUTERS:
+        app.include_router(router)

@@ -1,0 +1,5 @@
+"""One router per console screen; ``PAGE_ROUTERS`` is what mount_console includes."""
+
+from vigil.web.pages import sign_in
+
+PAGE_ROUTERS = [sign_in.router]
