@@ -161,4 +161,5 @@ def test_console_pages_redirect_people_to_sign_in(client: TestClient) -> None:
 def test_the_console_script_and_sign_in_page_are_public(client: TestClient) -> None:
     assert client.get("/static/console.js").status_code == 200
     assert client.get("/login").status_code == 200
-    assert client.get("/static/../../pyproject.toml").status_code == 404
+    escape = client.get("/static/%2e%2e/%2e%2e/%2e%2e/pyproject.toml", follow_redirects=False)
+    assert escape.status_code == 404 and "[project]" not in escape.text
