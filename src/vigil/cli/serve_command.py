@@ -16,6 +16,7 @@ import uvicorn
 from rich.console import Console
 
 from vigil.cli.database_access import command_errors, error_console
+from vigil.cli.demo_data import DEMO_LIST, DEMO_REVIEWER, seed_demo
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.store import Settings, load_settings, open_database
 from vigil.store.accounts import bootstrap_admin
@@ -32,6 +33,8 @@ def serve(
     config: Path | None = typer.Option(None, "--config", exists=True, dir_okay=False,
                                        help="Settings file (TOML)."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    demo: bool = typer.Option(False, "--demo", help="Seed demo data (benign pictures, a "
+                              "demo list, cases waiting, a reviewer account) first."),
 ) -> None:
     """Run the screening API (OpenAPI at /docs, after signing in)."""
     console = error_console()
@@ -40,6 +43,8 @@ def serve(
     with command_errors(console):
         settings = load_settings()
         _prepare(settings, console)
+        if demo:
+            _seed(settings, console)
     uvicorn.run(APP_FACTORY, factory=True, host=host or settings.server.host,
                 port=port or settings.server.port, workers=workers, log_level=log_level,
                 server_header=False)
@@ -60,3 +65,15 @@ def _prepare(settings: Settings, console: Console) -> None:
                           f"password {password}\nSign in and change it now; it is not shown "
                           "again.", style="bold yellow", markup=False)
         LiveIndex.open(database, index_root(settings.data_dir)).close()
+
+
+def _seed(settings: Settings, console: Console) -> None:
+    seeded = seed_demo(settings)
+    if not seeded.created:
+        console.print("Demo data already seeded.", markup=False)
+        return
+    console.print(f"Demo data: list {DEMO_LIST!r}, {seeded.cases} accounts with cases waiting.",
+                  markup=False)
+    if seeded.reviewer_password:
+        console.print(f"Demo reviewer: {DEMO_REVIEWER} / {seeded.reviewer_password} (shown "
+                      "once). Open the console at /review.", style="bold yellow", markup=False)
