@@ -1,3 +1,2 @@
-"""Review cases: one case per account, protective renderings, classification and decisions.
-Domain service; no HTTP.
-"""
+"""Review: the queue of cases (one per account), protective renderings, classification, decisions
+feeding back into the lists, the two-reviewer rule and reviewers' exposure care. No HTTP."""

@@ -2,8 +2,9 @@
 
 The order of the last steps is what makes a record trustworthy. Content to keep is sealed in
 the evidence vault first (ciphertext written durably, its row not yet committed); then one
-write transaction adds the evidence row, the match record with its hits and the webhook event
-(and, for an escalation, the audit record). Either all of it commits or none of it does: a
+write transaction adds the evidence row, the match record with its hits, its item in the
+account's review case (match and review verdicts), the webhook event (and, for an
+escalation, the audit record). Either all of it commits or none of it does: a
 failure in between leaves at most an undecryptable blob, deleted at once when possible and by
 ``sweep_orphans`` otherwise. Content is never written to disk unencrypted.
 
@@ -32,6 +33,7 @@ from vigil.screening.matcher import ListMatch, Matcher, Screening
 from vigil.screening.rules import VerdictDecision, decide
 from vigil.screening.submission import Submission, SubmissionInvalid, SubmittedHashes
 from vigil.store.audit.log import AuditLog
+from vigil.store.cases import attach_record
 from vigil.store.config import Settings
 from vigil.store.database import Database
 from vigil.store.evidence import EvidenceTooLarge, EvidenceVault
@@ -48,6 +50,7 @@ from vigil.store.webhook_outbox import enqueue_event
 log = logging.getLogger(__name__)
 
 FLAG_SOURCES = frozenset({RecordSource.USER_REPORT, RecordSource.ESCALATION})
+REVIEWABLE = frozenset({Verdict.MATCH, Verdict.REVIEW})  # kept no_match records need no case
 MAX_SUBMITTER = 200  # MatchRecord.submitted_by
 MAX_NOTE = 10_000
 MAX_ERROR = 300
@@ -198,6 +201,8 @@ class ScreeningService:
                     session.add(evidence)
                     session.flush()
                 record = self._save(session, item, decision, public_id, evidence)
+                if decision.verdict in REVIEWABLE:
+                    attach_record(session, record)  # one case per account, same commit
                 enqueue_event(session, "verdict", _event_payload(record))
                 if item.source is RecordSource.ESCALATION:
                     AuditLog(session).append(
