@@ -18,12 +18,13 @@ from vigil.api.routes import ROUTERS
 from vigil.store import Database
 from vigil.store.accounts import API_KEY_SCOPES, ROLE_PERMISSIONS, Permission
 from vigil.store.models import Role
+from vigil.web.pages import PAGE_ROUTERS
 
 PERSON_ONLY = object()  # marker: the route is for signed-in people, never API keys
 
 
 def _routes() -> Iterator[tuple[str, str, object]]:
-    for router in ROUTERS:  # what create_app mounts, checked against its schema below
+    for router in [*ROUTERS, *PAGE_ROUTERS]:  # what create_app mounts (see below)
         for route in router.routes:
             assert isinstance(route, APIRoute)
             for method in sorted(route.methods - {"HEAD"}):
@@ -51,9 +52,9 @@ def _url(path: str) -> str:
 
 
 def test_every_route_declares_what_it_needs() -> None:
-    undeclared = [(m, p) for m, p, needs in PROTECTED if needs == "none"]
-    # /v1/auth/me answers "who am I" for any valid credentials, on purpose.
-    assert undeclared == [("GET", "/v1/auth/me")]
+    undeclared = sorted((m, p) for m, p, needs in PROTECTED if needs == "none")
+    # "Who am I", the way home and signing out need only valid credentials, on purpose.
+    assert undeclared == [("GET", "/"), ("GET", "/v1/auth/me")]
     anyone = sorted(p for _, p, needs in PROTECTED if needs == "any caller")
     assert anyone == ["/docs", "/openapi.json"]
 
@@ -67,7 +68,11 @@ def test_the_matrix_covers_the_service() -> None:
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in PROTECTED])
 def test_no_credentials_no_entry(client: TestClient, method: str, path: str) -> None:
-    answer = client.request(method, _url(path))
+    answer = client.request(method, _url(path), follow_redirects=False)
+    if method == "GET" and not path.startswith(("/v1/", "/docs", "/openapi.json")):
+        # a console page: people are sent to sign in
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+        return
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "unauthenticated"
     assert answer.headers["www-authenticate"].startswith("Bearer")
@@ -108,9 +113,9 @@ def test_roles_against_every_route(client: TestClient, database: Database,
     csrf = sign_in(client, f"person-{role.value}")
     granted = ROLE_PERMISSIONS[role]
     for method, path, needs in PROTECTED:
-        if path == "/v1/auth/sign-out":
+        if path in ("/v1/auth/sign-out", "/logout"):
             continue  # would end the session the rest of the loop uses
-        answer = client.request(method, _url(path), headers=csrf)
+        answer = client.request(method, _url(path), headers=csrf, follow_redirects=False)
         _expect(needs, granted, True, answer.status_code, f"{method} {path}: {answer.text}")
 
 
@@ -119,7 +124,7 @@ def test_api_key_scopes_against_every_route(client: TestClient, database: Databa
                                             scope: str) -> None:
     headers = {"Authorization": f"Bearer {add_key(database, f'key-{scope}', [scope])}"}
     for method, path, needs in PROTECTED:
-        answer = client.request(method, _url(path), headers=headers)
+        answer = client.request(method, _url(path), headers=headers, follow_redirects=False)
         _expect(needs, frozenset({Permission(scope)}), False, answer.status_code,
                 f"{method} {path}: {answer.text}")
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.api.auth import SESSION_COOKIE, clear_session_cookies, set_session_cookies
+from vigil.api.auth import (
+    SESSION_COOKIE,
+    clear_session_cookies,
+    set_session_cookies,
+    signed_in_user,
+)
 from vigil.api.state import service_state
-from vigil.store.accounts import authenticate, end_session, resolve_session, start_session
+from vigil.store.accounts import (
+    Principal,
+    authenticate,
+    end_session,
+    resolve_session,
+    start_session,
+)
 from vigil.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +63,7 @@ def sign_in(request: Request, username: str = Form(max_length=100),
 
 
 @router.post("/logout")
-def sign_out(request: Request) -> Response:
+def sign_out(request: Request, _person: Principal = Depends(signed_in_user)) -> Response:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
         user_session = resolve_session(session, request.cookies.get(SESSION_COOKIE, ""),

@@ -1,0 +1,124 @@
+"""What the case screen shows, gathered from the store: plain data for the templates, and
+nothing of the media itself (images are fetched separately, protected)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.review.vocabulary import (
+    ANNOTATION_KEYS,
+    CLASSIFICATION_KEYS,
+    CLASSIFICATION_MEANINGS,
+    DECISION_KEYS,
+    FILE_ANNOTATIONS,
+    INCIDENT_TYPE_KEYS,
+    INCIDENT_TYPES,
+)
+from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord, User
+
+PRIORITY_NAMES = {0: "urgent", 1: "likely new", 2: "known"}
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: int
+    status: str
+    pending: bool
+    source: str
+    verdict: str
+    reasons: list[str]
+    media_type: str
+    received_at: datetime
+    content_id: str
+    context: dict[str, Any]
+    hits: list[dict[str, Any]]
+    classification: str | None
+    inherited_classification: str | None
+    inherited_from: str | None
+    annotations: list[str]
+    reveals: int
+    has_media: bool
+    note: str | None
+
+    @property
+    def needs_viewing(self) -> bool:
+        """Known material: the inherited classification lets a reviewer confirm unseen."""
+        return self.inherited_classification is None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    public_id: str
+    account: str
+    status: str
+    priority: int
+    priority_name: str
+    priority_reason: str
+    incident_type: str | None
+    assigned_to: str | None
+    opened_at: datetime
+    second_opinion: bool
+    escalated: bool
+    items: list[ItemView]
+    vocabulary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reveals(self) -> int:
+        return sum(item.reveals for item in self.items)
+
+
+def case_view(session: Session, case: Case) -> CaseView:
+    records = _records(session, case.items)
+    assigned = session.get(User, case.assigned_to_id) if case.assigned_to_id else None
+    return CaseView(
+        public_id=case.public_id, account=case.platform_account_id or case.account_key,
+        status=case.status.value, priority=case.priority,
+        priority_name=PRIORITY_NAMES.get(case.priority, str(case.priority)),
+        priority_reason=case.priority_reason, incident_type=case.incident_type,
+        assigned_to=assigned.username if assigned else None, opened_at=case.opened_at,
+        second_opinion=case.second_opinion, escalated=case.escalated,
+        items=[item_view(item, records[item.record_id]) for item in case.items],
+        vocabulary=VOCABULARY,
+    )
+
+
+def item_view(item: CaseItem, record: MatchRecord) -> ItemView:
+    return ItemView(
+        id=item.id, status=item.status.value, pending=item.status is ItemStatus.PENDING,
+        source=record.source.value, verdict=record.verdict.value, reasons=list(record.reasons),
+        media_type=record.media_type or "photo", received_at=record.received_at,
+        content_id=record.platform_content_id, context=dict(record.context or {}),
+        hits=[{"list": hit.list_name, "version": hit.list_version,
+               "entry": hit.external_id or hit.entry_id, "distance": hit.distance,
+               "classification": hit.classification} for hit in record.hits],
+        classification=item.classification,
+        inherited_classification=item.inherited_classification,
+        inherited_from=item.inherited_from, annotations=list(item.annotations or []),
+        reveals=item.reveals, has_media=record.evidence_item_id is not None, note=record.note,
+    )
+
+
+def record_of(session: Session, item: CaseItem) -> MatchRecord:
+    return _records(session, [item])[item.record_id]
+
+
+def _records(session: Session, items: list[CaseItem]) -> dict[int, MatchRecord]:
+    ids = [item.record_id for item in items]
+    rows = session.scalars(select(MatchRecord).where(MatchRecord.id.in_(ids))).all()
+    return {row.id: row for row in rows}
+
+
+VOCABULARY: dict[str, Any] = {
+    "classifications": [(key, value, CLASSIFICATION_MEANINGS[value])
+                        for key, value in CLASSIFICATION_KEYS.items()],
+    "annotations": [(key, value, FILE_ANNOTATIONS[value])
+                    for key, value in ANNOTATION_KEYS.items()],
+    "incident_types": [(key, value) for key, value in INCIDENT_TYPE_KEYS.items()],
+    "all_incident_types": list(INCIDENT_TYPES),
+    "decisions": DECISION_KEYS,
+}
