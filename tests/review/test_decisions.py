@@ -46,7 +46,9 @@ from vigil.store.models import (
     RequestStatus,
     ReviewDecision,
     Verdict,
+    WebhookDelivery,
 )
+from vigil.store.webhook_outbox import register_endpoint
 
 SETTINGS = ReviewSettings()
 TWO_REVIEWERS = ReviewSettings(two_reviewers_to_disable=True)
@@ -118,6 +120,22 @@ def test_known_material_is_confirmed_without_a_reveal(env: ReviewEnv) -> None:
         "user:alice", "review_case", case_id)
     assert audit.details["decision_id"] == decision.id
     assert audit.details["kind"] == "confirm"
+
+
+def test_a_decision_is_announced_to_the_platform(env: ReviewEnv) -> None:
+    with env.database.transaction(write=True) as session:
+        register_endpoint(session, "https://platform.example/hook", ["decision"],
+                          created_by="test")
+    case_id, item_id = matched(env, account="acct-77")
+    result = run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
+                 settings=SETTINGS)
+    with env.database.transaction() as session:
+        [delivery] = session.scalars(select(WebhookDelivery)).all()
+    assert delivery.event == "decision"
+    assert delivery.payload["decision_id"] == result.decision_id
+    assert (delivery.payload["kind"], delivery.payload["account_id"]) == ("confirm", "acct-77")
+    assert delivery.payload["case_status"] == "confirmed"
+    assert "reason" not in delivery.payload
 
 
 def test_new_material_needs_a_classification_first(env: ReviewEnv) -> None:

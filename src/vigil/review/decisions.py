@@ -58,6 +58,7 @@ from vigil.store.models import (
     SignalType,
     utcnow,
 )
+from vigil.store.webhook_outbox import enqueue_event
 
 MAX_REASON = 2000
 MAX_ACTOR = 200
@@ -192,8 +193,23 @@ def decide(session: Session, case_id: str, kind: DecisionKind | str, *, reviewer
                                   "item_id": decision.item_id, "reveals_needed": reveals,
                                   "case_status": case.status.value, "reason": reason[:500],
                                   "feedback": applied}, at=when)
+    _announce(session, case, decision, item, when)
     return DecisionResult(decision.id, case.public_id, case.status, decision.item_id, kind,
                           reveals, applied)
+
+
+def _announce(session: Session, case: Case, decision: ReviewDecision, item: CaseItem | None,
+              when: datetime) -> None:
+    """The "decision" webhook, in the decision's transaction, so the platform can remove
+    confirmed content or restore a false positive. Platform ids only: no reason, no media."""
+    record = session.get(MatchRecord, item.record_id) if item is not None else None
+    enqueue_event(session, "decision", {
+        "decision_id": decision.id, "kind": decision.kind.value, "case_id": case.public_id,
+        "case_status": case.status.value, "account_id": case.platform_account_id,
+        "record_id": record.public_id if record else None,
+        "content_id": record.platform_content_id if record else None,
+        "classification": item.classification if item else None,
+        "decided_at": when.isoformat()}, now=when)
 
 
 def _confirm(case: Case, item: CaseItem, actor: str, when: datetime) -> dict[str, Any]:
