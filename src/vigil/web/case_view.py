@@ -19,7 +19,7 @@ from vigil.review.vocabulary import (
     INCIDENT_TYPE_KEYS,
     INCIDENT_TYPES,
 )
-from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord, User
+from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord, ReviewDecision, User
 
 PRIORITY_NAMES = {0: "urgent", 1: "likely new", 2: "known"}
 
@@ -52,6 +52,16 @@ class ItemView:
 
 
 @dataclass(frozen=True)
+class DecisionView:
+    at: datetime
+    kind: str
+    reviewer: str
+    item_id: int | None
+    reveals_needed: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class CaseView:
     public_id: str
     account: str
@@ -65,6 +75,7 @@ class CaseView:
     second_opinion: bool
     escalated: bool
     items: list[ItemView]
+    decisions: list[DecisionView] = field(default_factory=list)
     vocabulary: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -83,7 +94,7 @@ def case_view(session: Session, case: Case) -> CaseView:
         assigned_to=assigned.username if assigned else None, opened_at=case.opened_at,
         second_opinion=case.second_opinion, escalated=case.escalated,
         items=[item_view(item, records[item.record_id]) for item in case.items],
-        vocabulary=VOCABULARY,
+        decisions=_decisions(session, case), vocabulary=VOCABULARY,
     )
 
 
@@ -101,6 +112,13 @@ def item_view(item: CaseItem, record: MatchRecord) -> ItemView:
         inherited_from=item.inherited_from, annotations=list(item.annotations or []),
         reveals=item.reveals, has_media=record.evidence_item_id is not None, note=record.note,
     )
+
+
+def _decisions(session: Session, case: Case) -> list[DecisionView]:
+    rows = session.scalars(select(ReviewDecision).where(ReviewDecision.case_id == case.id)
+                           .order_by(ReviewDecision.id)).all()
+    return [DecisionView(row.at, row.kind.value, row.reviewer, row.item_id, row.reveals_needed,
+                         row.reason) for row in rows]
 
 
 def record_of(session: Session, item: CaseItem) -> MatchRecord:

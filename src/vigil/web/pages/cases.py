@@ -3,6 +3,7 @@ decisions and the one audited way to see an item unblurred."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Form, Request
@@ -14,6 +15,7 @@ from vigil.api.errors import ApiError
 from vigil.api.state import ServiceState, service_state
 from vigil.review.decisions import (
     FalsePositiveFeedback,
+    add_to_platform_list,
     classify_item,
     decide,
     set_incident_type,
@@ -84,6 +86,17 @@ def classify(request: Request, item_id: int, classification: str = Form(""),
         case = case_view(session, item.case)
     return templates.TemplateResponse(request, "_item.html", {
         "item": view, "case": case, "protection": protection_choice(request), "current": True})
+
+
+@router.post("/items/{item_id}/platform-list", response_class=HTMLResponse)
+def to_platform_list(request: Request, item_id: int, principal: Principal = DECIDE) -> str:
+    """A confirmed item's hashes join the platform's own list: re-uploads match at once."""
+    state = service_state(request)
+    with state.database.transaction(write=True) as session:
+        added = _changed(lambda: add_to_platform_list(session, item_id, actor=principal.actor,
+                                                      settings=state.settings.review))
+    return (f"<p role='status'>Added to {escape(added.list_name)}: {len(added.added)} new, "
+            f"{len(added.existing)} already there.</p>")
 
 
 @router.post("/cases/{case_id}/incident-type", response_class=HTMLResponse)

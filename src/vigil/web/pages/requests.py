@@ -1,0 +1,41 @@
+"""Entry-disable requests waiting for a second reviewer (the two-reviewer rule)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vigil.api.auth import require
+from vigil.api.errors import ApiError
+from vigil.api.state import service_state
+from vigil.review.decisions import approve_request, pending_requests, reject_request
+from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
+from vigil.store.accounts import Permission, Principal
+from vigil.web.templating import templates
+
+router = APIRouter(prefix="/review/requests", include_in_schema=False)
+DECIDE = Depends(require(Permission.DECIDE))
+
+
+@router.get("", response_class=HTMLResponse)
+def requests_page(request: Request, principal: Principal = DECIDE) -> Response:
+    with service_state(request).database.transaction() as session:
+        waiting = pending_requests(session)
+    return templates.TemplateResponse(request, "requests.html", {
+        "requests": waiting, "principal": principal})
+
+
+@router.post("/{request_id}")
+def resolve(request: Request, request_id: int, verdict: str = Form(pattern="^(approve|reject)$"),
+            reason: str = Form("", max_length=2000), principal: Principal = DECIDE) -> Response:
+    with service_state(request).database.transaction(write=True) as session:
+        try:
+            if verdict == "approve":
+                approve_request(session, request_id, reviewer=principal)
+            else:
+                reject_request(session, request_id, reviewer=principal, reason=reason)
+        except UnknownRequest:
+            raise ApiError(404, "no such request") from None
+        except (DecisionRefused, InvalidReviewInput) as exc:
+            raise ApiError(422, str(exc), code="refused") from None
+    return RedirectResponse("/review/requests", status_code=303)
