@@ -115,3 +115,18 @@ def test_pages_refuse_bad_input(console: TestClient, database: Database) -> None
     assert console.get("/review?priority=7").status_code == 422
     assert console.post(f"/review/cases/{case_id}/decide", headers={},
                         data={"kind": "confirm", "item_id": item_id}).status_code == 403
+
+
+def test_administrators_see_exposure_not_content(console: TestClient,
+                                                 database: Database) -> None:
+    _, item_id = _known_case(database)
+    csrf = _sign_in(console, "first")
+    assert console.post(f"/review/items/{item_id}/reveal", headers=csrf).status_code == 200
+    add_user(database, "boss", [Role.ADMIN])
+    _sign_in(console, "boss")
+    landing = console.get("/", follow_redirects=False)
+    assert landing.headers["location"] == "/review/exposure"
+    page = console.get("/review/exposure")
+    assert page.status_code == 200 and "first" in page.text and "<img" not in page.text
+    assert console.get(f"/review/items/{item_id}/preview").status_code == 403
+    assert console.get("/review").status_code == 403

@@ -28,7 +28,7 @@ def test_wrong_password_then_right(page: Page, console: str, database: Database)
     page.get_by_label("Username").fill("rita")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{console}/review")
+    page.wait_for_url(f"{console}/review")  # a reviewer's first screen: the queue
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["vigil_session"]["httpOnly"] is True
     assert cookies["vigil_session"]["sameSite"] == "Strict"

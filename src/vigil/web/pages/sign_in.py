@@ -8,11 +8,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.api.auth import (
     SESSION_COOKIE,
     clear_session_cookies,
+    current_principal,
     set_session_cookies,
     signed_in_user,
 )
 from vigil.api.state import service_state
 from vigil.store.accounts import (
+    Permission,
     Principal,
     authenticate,
     end_session,
@@ -22,12 +24,17 @@ from vigil.store.accounts import (
 from vigil.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-HOME = "/review"
+HOME = "/"
+LANDING = (  # the first screen each kind of person can use
+    (Permission.DECIDE, "/review"),
+    (Permission.USERS_MANAGE, "/review/exposure"),
+)
 
 
 @router.get("/", response_class=RedirectResponse)
-def home() -> RedirectResponse:
-    return RedirectResponse(HOME, status_code=303)
+def home(principal: Principal = Depends(current_principal)) -> RedirectResponse:
+    target = next((path for need, path in LANDING if principal.can(need)), "/docs")
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
