@@ -93,6 +93,8 @@ def test_review_a_case_end_to_end(demo: str, page: Page, console: str, database:
     expect(page.locator(".item").first.get_by_role("button", name="A2")).to_have_attribute(
         "aria-pressed", "true")
     _settled(page)
+    page.locator(".item").first.locator(".decisions").scroll_into_view_if_needed()
+    _shoot(page, "case-item.png", tmp_path)
     page.locator(".item").first.focus()
     page.keyboard.press("c")  # confirm
     expect(page.locator(".item").first).to_contain_text("Confirmed")
