@@ -159,6 +159,28 @@ class ReviewSettings(_Section):
     preview_pixels: int = Field(default=320, ge=64, le=1024)  # longest side of a preview
 
 
+class DestinationConfig(_Section):
+    """Where reports go. Credentials come from the environment (VIGIL_REPORTING__...) or a
+    secrets file, never from a committed config."""
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["cybertipline", "xml_file", "json_file"] = "cybertipline"
+    environment: Literal["test", "production"] = "test"  # kept apart: see base_url
+    base_url: str | None = None  # cybertipline: None = the documented URL of `environment`
+    username: str | None = None
+    password: SecretStr | None = None
+    directory: Path | None = None  # xml_file / json_file: where report files are written
+    timeout: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+
+
+class ReportingSettings(_Section):
+    destinations: list[DestinationConfig] = Field(default_factory=list)
+    hold_jurisdiction: str = "US"  # legal hold period: [evidence] report_hold_days(_by_jurisdiction)
+    emergency_due_hours: int = Field(default=4, ge=1)  # default deadline of emergency requests
+    request_due_days: int = Field(default=14, ge=1)  # default deadline of other requests
+
+
 class Settings(BaseSettings):
     """The one configuration object. Build it with :func:`load_settings`."""
 
@@ -181,6 +203,7 @@ class Settings(BaseSettings):
     classifiers: list[ClassifierConfig] = Field(default_factory=list)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    reporting: ReportingSettings = Field(default_factory=ReportingSettings)
 
     @field_validator("data_dir")
     @classmethod
