@@ -176,7 +176,7 @@ class DestinationConfig(_Section):
 
 class ReportingSettings(_Section):
     destinations: list[DestinationConfig] = Field(default_factory=list)
-    hold_jurisdiction: str = "US"  # legal hold period: [evidence] report_hold_days(_by_jurisdiction)
+    hold_jurisdiction: str = "US"  # picks [evidence] report_hold_days_by_jurisdiction
     emergency_due_hours: int = Field(default=4, ge=1)  # default deadline of emergency requests
     request_due_days: int = Field(default=14, ge=1)  # default deadline of other requests
 
