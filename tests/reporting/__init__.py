@@ -1,0 +1,1 @@
+"""Tests for reports to the clearinghouse."""
