@@ -28,7 +28,7 @@ from vigil.reporting.cybertipline.model import (
 from vigil.reporting.cybertipline.model import Person as PersonModel
 from vigil.reporting.cybertipline.reporter import ReporterDetails
 from vigil.reporting.cybertipline.schema import safe_parse, validate
-from vigil.review.vocabulary import FILE_ANNOTATIONS, INCIDENT_TYPES
+from vigil.store.vocabulary import FILE_ANNOTATIONS, INCIDENT_TYPES
 
 REPORTER = ReporterDetails(company_name="Example Social", contact_name="Sam Safety",
                            contact_email="safety@example.org")

@@ -50,7 +50,7 @@ from vigil.reporting.cybertipline.model import (
 )
 from vigil.reporting.cybertipline.schema import safe_parse, validate
 from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml, xml_datetime
-from vigil.review.vocabulary import FILE_ANNOTATIONS, INCIDENT_TYPES, INDUSTRY_CLASSIFICATIONS
+from vigil.store.vocabulary import FILE_ANNOTATIONS, INCIDENT_TYPES, INDUSTRY_CLASSIFICATIONS
 
 EXAMPLES = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

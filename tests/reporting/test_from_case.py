@@ -17,11 +17,11 @@ from vigil.reporting.cybertipline.reporter import ReporterDetails
 from vigil.reporting.cybertipline.schema import safe_parse, validate
 from vigil.review.decisions import classify_item, decide, set_incident_type
 from vigil.review.exposure import record_reveal
-from vigil.review.vocabulary import INCIDENT_TYPES
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
 from vigil.store.config import ReviewSettings
 from vigil.store.models import RecordSource, Verdict
+from vigil.store.vocabulary import INCIDENT_TYPES
 
 SETTINGS = ReviewSettings()
 UNLISTED = 8  # a corpus image on no list

@@ -30,7 +30,7 @@ from vigil.reporting.cybertipline.schema import (
     validate,
 )
 from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml
-from vigil.review.vocabulary import INCIDENT_TYPES
+from vigil.store.vocabulary import INCIDENT_TYPES
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cybertipline"
 

@@ -23,12 +23,6 @@ from vigil.review.decisions import (
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownCase
 from vigil.review.exposure import record_reveal
 from vigil.review.queue import assign
-from vigil.review.vocabulary import (
-    FILE_ANNOTATIONS,
-    INCIDENT_TYPES,
-    SHORTCUTS,
-    clashing_keys,
-)
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
 from vigil.store.config import ReviewSettings
@@ -47,6 +41,12 @@ from vigil.store.models import (
     ReviewDecision,
     Verdict,
     WebhookDelivery,
+)
+from vigil.store.vocabulary import (
+    FILE_ANNOTATIONS,
+    INCIDENT_TYPES,
+    SHORTCUTS,
+    clashing_keys,
 )
 from vigil.store.webhook_outbox import register_endpoint
 

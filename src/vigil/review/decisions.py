@@ -26,14 +26,6 @@ from sqlalchemy.orm import Session
 
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
 from vigil.review.lookup import get_case, get_item
-from vigil.review.vocabulary import (
-    FILE_ANNOTATIONS,
-    INCIDENT_TYPES,
-    INDUSTRY_CLASSIFICATIONS,
-    is_classification,
-    ordered_annotations,
-    unknown_annotations,
-)
 from vigil.store.audit import AuditLog
 from vigil.store.banks import create_list
 from vigil.store.cases import recompute_priority
@@ -57,6 +49,14 @@ from vigil.store.models import (
     ReviewDecision,
     SignalType,
     utcnow,
+)
+from vigil.store.vocabulary import (
+    FILE_ANNOTATIONS,
+    INCIDENT_TYPES,
+    INDUSTRY_CLASSIFICATIONS,
+    is_classification,
+    ordered_annotations,
+    unknown_annotations,
 )
 from vigil.store.webhook_outbox import enqueue_event
 

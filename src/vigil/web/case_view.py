@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.review.vocabulary import (
+from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord, ReviewDecision, User
+from vigil.store.vocabulary import (
     ANNOTATION_KEYS,
     CLASSIFICATION_KEYS,
     CLASSIFICATION_MEANINGS,
@@ -19,7 +20,6 @@ from vigil.review.vocabulary import (
     INCIDENT_TYPE_KEYS,
     INCIDENT_TYPES,
 )
-from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord, ReviewDecision, User
 
 PRIORITY_NAMES = {0: "urgent", 1: "likely new", 2: "known"}
 

@@ -34,7 +34,7 @@ from vigil.reporting.cybertipline.model import (
 from vigil.reporting.cybertipline.reporter import ReporterDetails
 from vigil.reporting.cybertipline.schema import validate
 from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml
-from vigil.review.vocabulary import FILE_ANNOTATIONS, INCIDENT_TYPES, is_classification
+from vigil.store.vocabulary import FILE_ANNOTATIONS, INCIDENT_TYPES, is_classification
 
 REASON = "VIRAL_POTENTIAL_MEME"
 BATCH_ANNOTATIONS = frozenset({"viral", "potentialMeme"})

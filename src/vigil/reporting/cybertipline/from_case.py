@@ -39,7 +39,6 @@ from vigil.reporting.cybertipline.model import (
 from vigil.reporting.cybertipline.reporter import ReporterDetails
 from vigil.reporting.cybertipline.schema import validate
 from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml
-from vigil.review.vocabulary import INCIDENT_TYPES, is_classification
 from vigil.store.models import (
     AuditAction,
     AuditRecord,
@@ -50,6 +49,7 @@ from vigil.store.models import (
     ItemStatus,
     MatchRecord,
 )
+from vigil.store.vocabulary import INCIDENT_TYPES, is_classification
 
 MAX_PUBLIC_ID = 32
 # The clearinghouse assigns report and file ids; these stand in to validate the details early.

@@ -21,7 +21,7 @@ from importlib import resources
 
 from lxml import etree
 
-from vigil.review.vocabulary import INCIDENT_TYPES
+from vigil.store.vocabulary import INCIDENT_TYPES
 
 MAX_XML_BYTES = 8 * 1024 * 1024  # a report or answer is kilobytes; this is generous
 SCHEMA_FILE = "report.xsd"

@@ -1,5 +1,6 @@
-"""The words a reviewer chooses from, as the clearinghouse defines them, and the keyboard
-shortcuts for each (one key, no clashes; the web layer renders ``SHORTCUTS``).
+"""The words a reviewer chooses and a report carries, as the clearinghouse defines them, and
+the keyboard shortcuts for each (one key, no clashes; the web layer renders ``SHORTCUTS``).
+In the store because the case tables hold these values and both review and reporting use them.
 
 Industry classification (the scale of the industry hash-sharing programme): the letter is
 the apparent developmental stage of the child, the digit what the content shows.
