@@ -30,6 +30,7 @@ from vigil.store.models import (
     MatchRecord,
     Role,
 )
+from vigil.store.vocabulary import INCIDENT_TYPES
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -102,6 +103,12 @@ def test_review_a_case_end_to_end(demo: str, page: Page, console: str, database:
         item = session.get(CaseItem, _first_item(database, case_id))
         assert item is not None and item.status is ItemStatus.CONFIRMED
         assert item.classification == "A2"
+    with page.expect_response(lambda answer: "incident-type" in answer.url) as answered:
+        page.get_by_label("Incident type").select_option(INCIDENT_TYPES[6])
+    assert answered.value.status in (200, 303), answered.value.status
+    with database.transaction() as session:
+        case = session.scalars(select(Case).where(Case.public_id == case_id)).one()
+        assert case.incident_type == INCIDENT_TYPES[6]
 
 
 def test_false_positive_disables_the_entry(demo: str, page: Page, console: str,

@@ -21,6 +21,7 @@ from vigil.api.routes import ROUTERS
 from vigil.api.routes.docs import router as docs_router
 from vigil.api.security_headers import SecurityHeaders
 from vigil.api.state import ServiceState
+from vigil.reporting.filing import ReportJob
 from vigil.screening.classifiers.factory import build_classifiers
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.screening.matcher import Matcher
@@ -122,3 +123,5 @@ def _start_jobs(background: _Background, state: ServiceState) -> None:
     if state.vault is not None:
         job = RetentionJob(state.database, state.vault)
         background.start(job.start_in_thread)
+        reports = ReportJob(state.database, state.settings, state.vault)
+        background.start(reports.start_in_thread)

@@ -175,7 +175,11 @@ class DestinationConfig(_Section):
 
 
 class ReportingSettings(_Section):
+    # None: one "xml_file" destination writing to <data_dir>/reports for manual upload
     destinations: list[DestinationConfig] = Field(default_factory=list)
+    reporter_company: str = Field(default="", max_length=200)  # who files: required to file
+    reporter_contact_name: str = Field(default="", max_length=200)
+    reporter_contact_email: str = Field(default="", max_length=254)
     hold_jurisdiction: str = "US"  # picks [evidence] report_hold_days_by_jurisdiction
     emergency_due_hours: int = Field(default=4, ge=1)  # default deadline of emergency requests
     request_due_days: int = Field(default=14, ge=1)  # default deadline of other requests

@@ -1,0 +1,103 @@
+"""Reports to the clearinghouse: confirmed cases waiting to be filed, and every report's
+state in the send queue (with the destination's last answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from vigil.api.auth import require
+from vigil.api.errors import ApiError
+from vigil.api.state import service_state
+from vigil.reporting.cybertipline import ReportRefused
+from vigil.reporting.filing import destinations, file_case_report, send_now
+from vigil.reporting.sending import ReportSender, ReportStateError
+from vigil.store.accounts import Permission, Principal
+from vigil.store.models import Case, CaseStatus, Report, ReportState
+from vigil.store.vocabulary import INCIDENT_TYPES
+from vigil.web.templating import templates
+
+router = APIRouter(prefix="/reports", include_in_schema=False)
+SUBMIT = Depends(require(Permission.REPORTS_SUBMIT))
+QUEUE_LIMIT = 200
+
+
+@router.get("", response_class=HTMLResponse)
+def reports_page(request: Request, principal: Principal = SUBMIT) -> Response:
+    with service_state(request).database.transaction() as session:
+        reported = select(Report.case_id).where(Report.case_id.is_not(None))
+        waiting = session.scalars(select(Case).where(
+            Case.status == CaseStatus.CONFIRMED, Case.id.not_in(reported))
+            .order_by(Case.priority, Case.closed_at)).all()
+        reports = session.scalars(select(Report).order_by(Report.id.desc())
+                                  .limit(QUEUE_LIMIT)).all()
+        cases = {case.id: case.public_id for case in session.scalars(select(Case).where(
+            Case.id.in_([r.case_id for r in reports if r.case_id])))}
+        rows = [_row(report, cases) for report in reports]
+    return templates.TemplateResponse(request, "reports.html", {
+        "waiting": waiting, "reports": rows, "incident_types": INCIDENT_TYPES,
+        "principal": principal})
+
+
+def _row(report: Report, cases: dict[int, str]) -> dict[str, Any]:
+    return {"public_id": report.public_id, "destination": report.destination,
+            "kind": report.kind.value, "state": report.state.value,
+            "case": cases.get(report.case_id or 0), "remote_id": report.remote_report_id,
+            "attempts": report.attempts, "error": report.last_error,
+            "updated_at": report.updated_at, "files": len(report.files),
+            "preserved": report.package_sha256 is not None,
+            "failed": report.state is ReportState.FAILED}
+
+
+@router.post("/file")
+async def file_report(request: Request, case_id: str = Form(max_length=32),
+                      incident_type: str = Form("", max_length=100),
+                      supplemental: bool = Form(False), principal: Principal = SUBMIT,
+                      ) -> Response:
+    """Build, validate and queue the case's report, then try to send it at once."""
+    state = service_state(request)
+
+    def queue() -> list[str]:
+        with state.database.transaction(write=True) as session:
+            try:
+                reports = file_case_report(session, case_id, settings=state.settings,
+                                           actor=principal.actor,
+                                           incident_type=incident_type or None,
+                                           supplemental=supplemental)
+            except ReportRefused as exc:
+                raise ApiError(422, f"The report cannot be filed: {exc}",
+                               code="report_refused") from None
+            return [report.public_id for report in reports]
+
+    for public_id in await run_in_threadpool(queue):
+        if state.vault is not None:
+            await run_in_threadpool(send_now, state.database, state.settings, state.vault,
+                                    public_id)
+    return RedirectResponse("/reports", status_code=303)
+
+
+@router.post("/{report_id}/retry")
+async def retry(request: Request, report_id: str, principal: Principal = SUBMIT) -> Response:
+    """A failed report, after a person has looked at why: back into the send queue."""
+    state = service_state(request)
+    if state.vault is None:
+        raise ApiError(503, "the evidence store is not configured (no master key)")
+    with state.database.transaction() as session:
+        report = session.scalars(select(Report).where(Report.public_id == report_id)).first()
+        if report is None:
+            raise ApiError(404, "no such report")
+        destination = next((d for d in destinations(state.settings)
+                            if d.name == report.destination), None)
+    if destination is None:
+        raise ApiError(422, "that destination is no longer configured")
+    sender = ReportSender(state.database, destination, state.vault)
+    try:
+        await run_in_threadpool(lambda: sender.retry(report_id, actor=principal.actor))
+    except ReportStateError as exc:
+        raise ApiError(422, str(exc), code="refused") from None
+    await run_in_threadpool(send_now, state.database, state.settings, state.vault, report_id)
+    return RedirectResponse("/reports", status_code=303)

@@ -1,0 +1,132 @@
+"""Reporting and law-enforcement requests through the console, end to end over HTTP on the
+demo data (benign pictures only), with the default destination: an XML file for manual
+upload."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.api.service import PASSWORD, add_user, running, service_settings
+from vigil.cli.demo_data import seed_demo
+from vigil.reporting.response_package import verify_response_package
+from vigil.store import Database, Settings
+from vigil.store.evidence import active_holds
+from vigil.store.models import (
+    Case,
+    CustodyEvent,
+    HoldKind,
+    LegalRequest,
+    Report,
+    ReportState,
+    Role,
+    utcnow,
+)
+from vigil.store.vocabulary import INCIDENT_TYPES
+
+REPORTER = {"reporter_company": "Example Platform", "reporter_contact_name": "Trust Team",
+            "reporter_contact_email": "trust@example.org"}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return service_settings(database_url, tmp_path / "data", reporting=REPORTER)
+
+
+@pytest.fixture
+def console(settings: Settings, corpus_images: list[Path],
+            database: Database) -> Iterator[TestClient]:
+    seed_demo(settings, corpus_images[0].parent)
+    add_user(database, "rev", [Role.REVIEWER])
+    add_user(database, "filer", [Role.REPORT_SUBMITTER])
+    yield from running(settings)
+
+
+def _sign_in(client: TestClient, username: str) -> dict[str, str]:
+    client.cookies.clear()
+    answer = client.post("/login", data={"username": username, "password": PASSWORD},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
+
+
+def _confirmed_case(client: TestClient, database: Database) -> Case:
+    with database.transaction() as session:
+        case = session.scalars(select(Case).where(Case.platform_account_id == "acct-1001")).one()
+    csrf = _sign_in(client, "rev")
+    client.post(f"/review/cases/{case.public_id}/incident-type", headers=csrf,
+                data={"value": INCIDENT_TYPES[0]})
+    for item in case.items:  # known material: confirmed on its inherited classification
+        answer = client.post(f"/review/cases/{case.public_id}/decide", headers=csrf,
+                             data={"kind": "confirm", "item_id": item.id})
+        assert answer.status_code == 200, answer.text
+    return case
+
+
+def test_a_confirmed_case_is_filed_preserved_and_not_filed_twice(
+        console: TestClient, database: Database, settings: Settings) -> None:
+    case = _confirmed_case(console, database)
+    csrf = _sign_in(console, "filer")
+    assert case.public_id[:8] in console.get("/reports").text
+    console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    with database.transaction() as session:
+        [report] = session.scalars(select(Report)).all()
+        assert report.state is ReportState.FINISHED and report.package_sha256
+        files = [(f.evidence_item_id, f.viewed_by_esp) for f in report.files]
+        holds = [active_holds(session, item_id, utcnow()) for item_id, _ in files]
+    written = settings.data_dir / "reports" / f"{report.public_id}.xml"
+    assert written.is_file() and b"<report" in written.read_bytes()
+    assert files and not any(viewed for _, viewed in files)  # nobody revealed them
+    assert all(any(h.kind is HoldKind.REPORT for h in item_holds) for item_holds in holds)
+    again = console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    assert again.status_code == 422 and "already reported" in again.text
+
+
+def test_an_unconfirmed_case_cannot_be_filed(console: TestClient, database: Database) -> None:
+    with database.transaction() as session:
+        case = session.scalars(select(Case).where(Case.platform_account_id == "acct-2001")).one()
+    csrf = _sign_in(console, "filer")
+    answer = console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    assert answer.status_code == 422 and "cannot be filed" in answer.json()["error"]["message"]
+    with database.transaction() as session:
+        assert session.scalars(select(Report)).all() == []
+
+
+def test_an_emergency_request_gets_its_package(console: TestClient, database: Database) -> None:
+    case = _confirmed_case(console, database)
+    csrf = _sign_in(console, "filer")
+    console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    console.post("/legal", headers=csrf, data={
+        "agency": "Example Police", "agency_case_number": "EP-1", "kind": "subpoena"})
+    console.post("/legal", headers=csrf, data={
+        "agency": "Example Police", "agency_case_number": "EP-2", "kind": "emergency",
+        "account_id": "acct-1001"})
+    board = console.get("/legal").text
+    assert board.index("EP-2") < board.index("EP-1")  # the emergency first
+    with database.transaction() as session:
+        emergency = session.scalars(select(LegalRequest).where(
+            LegalRequest.agency_case_number == "EP-2")).one()
+    built = console.post(f"/legal/{emergency.public_id}/package", headers=csrf)
+    assert built.status_code == 200 and built.headers["content-type"] == "application/zip"
+    assert verify_response_package(built.content).ok
+    with database.transaction() as session:
+        custody = session.scalars(select(CustodyEvent)).all()
+    assert [event.sha256 for event in custody] == [built.headers["x-vigil-package-sha256"]]
+
+
+def test_filing_needs_the_reporter_configured(database_url: str, tmp_path: Path,
+                                              corpus_images: list[Path],
+                                              database: Database) -> None:
+    settings = service_settings(database_url, tmp_path / "data")
+    seed_demo(settings, corpus_images[0].parent)
+    add_user(database, "rev", [Role.REVIEWER])
+    add_user(database, "filer", [Role.REPORT_SUBMITTER])
+    for client in running(settings):
+        case = _confirmed_case(client, database)
+        csrf = _sign_in(client, "filer")
+        answer = client.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+        assert answer.status_code == 422 and "reporter_company" in answer.text
