@@ -130,3 +130,14 @@ def test_filing_needs_the_reporter_configured(database_url: str, tmp_path: Path,
         csrf = _sign_in(client, "filer")
         answer = client.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
         assert answer.status_code == 422 and "reporter_company" in answer.text
+
+
+def test_a_reported_account_always_has_records(console: TestClient, database: Database) -> None:
+    case = _confirmed_case(console, database)
+    csrf = _sign_in(console, "filer")
+    console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    found = console.get("/legal/lookup", params={"account_id": "acct-1001"})
+    assert found.status_code == 200 and "preserved" in found.text
+    unknown = console.get("/legal/lookup", params={"account_id": "never-seen"})
+    assert unknown.status_code == 200 and "role=\"alert\"" not in unknown.text
+    assert console.get("/legal/lookup", params={"report_id": "x" * 500}).status_code == 200

@@ -19,6 +19,7 @@ from vigil.reporting.legal_requests import (
     record_request,
 )
 from vigil.reporting.preservation_errors import PreservationError
+from vigil.reporting.preserved_records import find_records
 from vigil.reporting.response_package import build_response_package
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import LegalRequestKind
@@ -35,6 +36,25 @@ def legal_page(request: Request, principal: Principal = HOLD) -> Response:
     return templates.TemplateResponse(request, "legal.html", {
         "board": board, "kinds": [kind.value for kind in LegalRequestKind],
         "principal": principal})
+
+
+@router.get("/lookup", response_class=HTMLResponse)
+def lookup(request: Request, account_id: str = "", report_id: str = "",
+           clearinghouse_id: str = "", principal: Principal = HOLD) -> Response:
+    """What Vigil holds for an account or report: never "no records" for one it reported;
+    after a purge, when and why each part was destroyed."""
+    answer, problem = None, None
+    if account_id or report_id or clearinghouse_id:
+        with service_state(request).database.transaction() as session:
+            try:
+                answer = find_records(session, account_id=account_id or None,
+                                      report_public_id=report_id or None,
+                                      remote_report_id=clearinghouse_id or None)
+            except (PreservationError, ValueError) as exc:
+                problem = str(exc)
+    return templates.TemplateResponse(request, "lookup.html", {
+        "answer": answer, "problem": problem, "account_id": account_id,
+        "report_id": report_id, "clearinghouse_id": clearinghouse_id, "principal": principal})
 
 
 @router.post("")
