@@ -32,15 +32,20 @@ def _routes() -> Iterator[tuple[str, str, object]]:
 
 
 def _needs(route: APIRoute) -> object:
-    pending = list(route.dependant.dependencies)
+    """PERSON_ONLY, "any caller", "none", or the frozenset of permissions required (all)."""
+    pending, needed = list(route.dependant.dependencies), set()
+    anyone = False
     while pending:
         dependency = pending.pop()
         if isinstance(dependency.call, _Requirement):
-            return dependency.call.permission or "any caller"
+            if dependency.call.permission is None:
+                anyone = True
+            else:
+                needed.add(dependency.call.permission)
         if dependency.call is signed_in_user:
             return PERSON_ONLY
         pending.extend(dependency.dependencies)
-    return "none"
+    return frozenset(needed) if needed else ("any caller" if anyone else "none")
 
 
 ROUTES = sorted(_routes(), key=lambda r: (r[1], r[0]))
@@ -99,7 +104,8 @@ def _expect(needs: object, granted: frozenset[Permission], is_person: bool,
     elif needs in ("none", "any caller"):
         allowed = True
     else:
-        allowed = needs in granted
+        assert isinstance(needs, frozenset)
+        allowed = needs <= granted
     if allowed:
         assert status not in (401, 403), where
     else:

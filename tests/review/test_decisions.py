@@ -432,3 +432,4 @@ def test_a_weak_pdq_is_not_added_to_a_list(env: ReviewEnv) -> None:
         kinds = set(session.scalars(select(ListEntry.signal_type)
                                     .where(ListEntry.id.in_(added.added))))
     assert kinds == {"sha256", "md5"}
+

@@ -4,6 +4,7 @@ upload."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api.service import PASSWORD, add_user, running, service_settings
+from tests.api.service import PASSWORD, add_key, add_user, running, service_settings
 from vigil.cli.demo_data import seed_demo
 from vigil.reporting.response_package import verify_response_package
 from vigil.store import Database, Settings
@@ -22,6 +23,8 @@ from vigil.store.models import (
     HoldKind,
     LegalRequest,
     Report,
+    ReportCase,
+    ReportKind,
     ReportState,
     Role,
     utcnow,
@@ -141,3 +144,37 @@ def test_a_reported_account_always_has_records(console: TestClient, database: Da
     unknown = console.get("/legal/lookup", params={"account_id": "never-seen"})
     assert unknown.status_code == 200 and "role=\"alert\"" not in unknown.text
     assert console.get("/legal/lookup", params={"report_id": "x" * 500}).status_code == 200
+
+
+def test_a_viral_file_gets_one_batched_report(console: TestClient, database: Database,
+                                             corpus_images: list[Path]) -> None:
+    screen = {"Authorization": f"Bearer {add_key(database, 'platform', ['screen'])}"}
+    listed = corpus_images[0].read_bytes()  # on the demo list
+    for account in ("viral-a", "viral-b"):
+        answer = console.post("/v1/screen", headers=screen, files={"file": listed},
+                              data={"content_id": f"post-{account}", "account_id": account})
+        assert answer.json()["verdict"] == "match", answer.text
+    csrf = _sign_in(console, "rev")
+    with database.transaction() as session:
+        cases = session.scalars(select(Case).where(
+            Case.platform_account_id.in_(["viral-a", "viral-b"]))).all()
+        work = [(case.public_id, case.items[0].id) for case in cases]
+    for case_id, item_id in work:
+        console.post(f"/review/items/{item_id}/classify", headers=csrf,
+                     data={"classification": "", "annotations": ["viral"]})
+        console.post(f"/review/cases/{case_id}/decide", headers=csrf,
+                     data={"kind": "confirm", "item_id": item_id})
+    csrf = _sign_in(console, "filer")
+    sha256 = hashlib.sha256(listed).hexdigest()
+    assert sha256[:16] in console.get("/reports").text
+    console.post("/reports/viral", headers=csrf,
+                 data={"sha256": sha256, "incident_type": INCIDENT_TYPES[0]})
+    with database.transaction() as session:
+        [report] = session.scalars(select(Report).where(Report.kind == ReportKind.BATCHED)).all()
+        assert report.state is ReportState.FINISHED
+        covered = session.scalars(select(ReportCase.case_id).where(
+            ReportCase.report_id == report.id)).all()
+    assert len(covered) == 2 and "viral-a" in report.xml and "viral-b" in report.xml
+    again = console.post("/reports/viral", headers=csrf,
+                         data={"sha256": sha256, "incident_type": INCIDENT_TYPES[0]})
+    assert again.status_code == 422

@@ -113,8 +113,19 @@ def _queued(session: Session, case_id: int, destination: str, document: Any, act
 
 
 def send_now(database: Database, settings: Settings, vault: EvidenceVault,
-             report_public_id: str) -> ReportState:
-    """Advance one report at once (a person asked), and preserve it if it finished."""
+             report_public_id: str) -> ReportState | None:
+    """Advance one report at once (a person asked), and preserve it if it finished. A
+    failure to even start (e.g. a destination without credentials) leaves the report queued
+    for the background job and returns None."""
+    try:
+        return _send_now(database, settings, vault, report_public_id)
+    except Exception as exc:  # the report is saved: it must not look lost to the person
+        log.error("report %s not sent now: %s: %s", report_public_id, type(exc).__name__, exc)
+        return None
+
+
+def _send_now(database: Database, settings: Settings, vault: EvidenceVault,
+              report_public_id: str) -> ReportState:
     with database.session() as session:
         report = session.scalars(select(Report).where(
             Report.public_id == report_public_id)).one()
@@ -154,7 +165,11 @@ class ReportJob:
 
     def run_once(self, now: datetime | None = None) -> None:
         for destination in destinations(self.settings):
-            ReportSender(self.database, destination, self.vault).run_due(now or utcnow())
+            try:
+                ReportSender(self.database, destination, self.vault).run_due(now or utcnow())
+            except Exception as exc:  # one misconfigured destination must not stop the rest
+                log.error("reports to %s not sent: %s: %s", destination.name,
+                          type(exc).__name__, exc)
         preserve_finished(self.database, self.settings, self.vault)
 
     def run_forever(self, stop: threading.Event) -> None:

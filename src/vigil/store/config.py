@@ -160,8 +160,8 @@ class ReviewSettings(_Section):
 
 
 class DestinationConfig(_Section):
-    """Where reports go. Credentials come from the environment (VIGIL_REPORTING__...) or a
-    secrets file, never from a committed config."""
+    """Where reports go. Put the password in the environment (VIGIL_REPORTING__DESTINATIONS
+    as JSON), not in a committed config file."""
 
     name: str = Field(min_length=1, max_length=64)
     kind: Literal["cybertipline", "xml_file", "json_file"] = "cybertipline"

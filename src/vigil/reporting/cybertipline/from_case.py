@@ -172,6 +172,12 @@ def _evidence_media_types(session: Session, records: Iterable[MatchRecord]) -> d
     return {row.id: row.media_type for row in rows if row.media_type}
 
 
+def media_viewed(session: Session, items: Sequence[CaseItem],
+                 records: Iterable[MatchRecord]) -> tuple[set[int], set[str]]:
+    """(item ids revealed, record ids fetched): fileViewedByEsp's only evidence."""
+    return _viewed(session, items, records)
+
+
 def _viewed(session: Session, items: Sequence[CaseItem],
             records: Iterable[MatchRecord]) -> tuple[set[int], set[str]]:
     """Items revealed in the console, and records whose media was fetched, per the audit

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.store.config import Settings
@@ -24,7 +24,20 @@ from vigil.store.evidence.errors import (
     EvidenceShredded,
     EvidenceUnderHold,
 )
-from vigil.store.models import EvidenceItem, EvidencePurge, HoldKind, LegalHold, utcnow
+from vigil.store.models import (
+    Case,
+    CaseItem,
+    CaseStatus,
+    EvidenceItem,
+    EvidencePurge,
+    HoldKind,
+    LegalHold,
+    MatchRecord,
+    Report,
+    ReportFile,
+    ReportState,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from vigil.store.evidence.vault import EvidenceVault
@@ -114,6 +127,7 @@ def purge_expired(
             EvidenceItem.shredded_at.is_(None),
             EvidenceItem.retain_until <= now,
             ~exists().where(LegalHold.item_id == EvidenceItem.id, _hold_is_active(now)),
+            ~_still_needed(),
         ).order_by(EvidenceItem.retain_until)
     ))
     session.rollback()
@@ -128,6 +142,23 @@ def purge_expired(
             # A hold placed, or a shred done, since the query: skipping is the safe outcome.
             log.info("purge skipped evidence item %s: %s", item_id, exc)
     return purges
+
+
+def _still_needed() -> ColumnElement[bool]:
+    """Evidence that work in progress still needs, whatever its retention says: media of a
+    case not yet decided, and files of a report not yet through (a finished report holds
+    its files by a legal hold; a retracted one needs nothing)."""
+    in_open_case = (
+        select(MatchRecord.evidence_item_id)
+        .join(CaseItem, CaseItem.record_id == MatchRecord.id)
+        .join(Case, Case.id == CaseItem.case_id)
+        .where(Case.status == CaseStatus.OPEN, MatchRecord.evidence_item_id.is_not(None)))
+    in_unfinished_report = (
+        select(ReportFile.evidence_item_id)
+        .join(Report, Report.id == ReportFile.report_id)
+        .where(Report.state.not_in([ReportState.FINISHED, ReportState.RETRACTED]),
+               ReportFile.evidence_item_id.is_not(None)))
+    return or_(EvidenceItem.id.in_(in_open_case), EvidenceItem.id.in_(in_unfinished_report))
 
 
 def _live_item(session: Session, item_id: str) -> EvidenceItem:

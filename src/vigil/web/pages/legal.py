@@ -81,9 +81,11 @@ def record(request: Request, agency: str = Form(min_length=1, max_length=300),
     return RedirectResponse("/legal", status_code=303)
 
 
-@router.post("/{request_id}/package")
+@router.post("/{request_id}/package", dependencies=[Depends(require(Permission.REPORTS_SUBMIT))])
 async def package(request: Request, request_id: str, principal: Principal = HOLD) -> Response:
-    """The response package (ZIP with manifest and chain of custody), built now."""
+    """The response package (ZIP with manifest and chain of custody), built now. It holds
+    the media, so it also needs the reporting permission: administrators (holds, no
+    content) cannot produce one."""
     state = service_state(request)
     built = await run_in_threadpool(_build, state, request_id, principal)
     return Response(built.archive, media_type="application/zip", headers={

@@ -16,6 +16,7 @@ from vigil.api.state import service_state
 from vigil.reporting.cybertipline import ReportRefused
 from vigil.reporting.filing import destinations, file_case_report, send_now
 from vigil.reporting.sending import ReportSender, ReportStateError
+from vigil.reporting.viral_filing import file_viral_report, viral_candidates
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import Case, CaseStatus, Report, ReportState
 from vigil.store.vocabulary import INCIDENT_TYPES
@@ -38,8 +39,9 @@ def reports_page(request: Request, principal: Principal = SUBMIT) -> Response:
         cases = {case.id: case.public_id for case in session.scalars(select(Case).where(
             Case.id.in_([r.case_id for r in reports if r.case_id])))}
         rows = [_row(report, cases) for report in reports]
+        viral = viral_candidates(session)
     return templates.TemplateResponse(request, "reports.html", {
-        "waiting": waiting, "reports": rows, "incident_types": INCIDENT_TYPES,
+        "waiting": waiting, "viral": viral, "reports": rows, "incident_types": INCIDENT_TYPES,
         "principal": principal})
 
 
@@ -68,6 +70,30 @@ async def file_report(request: Request, case_id: str = Form(max_length=32),
                                            actor=principal.actor,
                                            incident_type=incident_type or None,
                                            supplemental=supplemental)
+            except ReportRefused as exc:
+                raise ApiError(422, f"The report cannot be filed: {exc}",
+                               code="report_refused") from None
+            return [report.public_id for report in reports]
+
+    for public_id in await run_in_threadpool(queue):
+        if state.vault is not None:
+            await run_in_threadpool(send_now, state.database, state.settings, state.vault,
+                                    public_id)
+    return RedirectResponse("/reports", status_code=303)
+
+
+@router.post("/viral")
+async def file_viral(request: Request, sha256: str = Form(pattern="^[0-9a-f]{64}$"),
+                     incident_type: str = Form(max_length=100),
+                     principal: Principal = SUBMIT) -> Response:
+    """One batched report for a viral or meme file shared by many accounts."""
+    state = service_state(request)
+
+    def queue() -> list[str]:
+        with state.database.transaction(write=True) as session:
+            try:
+                reports = file_viral_report(session, sha256, settings=state.settings,
+                                            actor=principal.actor, incident_type=incident_type)
             except ReportRefused as exc:
                 raise ApiError(422, f"The report cannot be filed: {exc}",
                                code="report_refused") from None
