@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from tests.api.service import PASSWORD, add_key, add_user, running, service_settings
 from vigil.cli.demo_data import seed_demo
+from vigil.reporting.filing import file_case_report
 from vigil.reporting.response_package import verify_response_package
 from vigil.store import Database, Settings
 from vigil.store.evidence import active_holds
@@ -178,3 +179,26 @@ def test_a_viral_file_gets_one_batched_report(console: TestClient, database: Dat
     again = console.post("/reports/viral", headers=csrf,
                          data={"sha256": sha256, "incident_type": INCIDENT_TYPES[0]})
     assert again.status_code == 422
+
+
+def test_a_report_page_shows_its_files_and_can_be_retracted(
+        console: TestClient, database: Database) -> None:
+    case = _confirmed_case(console, database)
+    csrf = _sign_in(console, "filer")
+    with database.transaction(write=True) as session:  # queued, not yet sent
+        [report] = file_case_report(session, case.public_id, settings=_settings(console),
+                                    actor="user:filer")
+        report_id = report.public_id
+    page = console.get(f"/reports/{report_id}")
+    assert page.status_code == 200 and "draft" in page.text and "Retract" in page.text
+    assert console.post(f"/reports/{report_id}/retract", headers=csrf,
+                        data={"reason": ""}).status_code == 422
+    console.post(f"/reports/{report_id}/retract", headers=csrf, data={"reason": "filed by mistake"})
+    with database.transaction() as session:
+        retracted = session.scalars(select(Report).where(Report.public_id == report_id)).one()
+    assert retracted.state is ReportState.RETRACTED
+    assert console.get("/reports/" + "0" * 32).status_code == 404
+
+
+def _settings(client: TestClient) -> Settings:
+    return client.app.state.vigil.settings  # type: ignore[attr-defined]

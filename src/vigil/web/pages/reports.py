@@ -18,7 +18,7 @@ from vigil.reporting.filing import destinations, file_case_report, send_now
 from vigil.reporting.sending import ReportSender, ReportStateError
 from vigil.reporting.viral_filing import file_viral_report, viral_candidates
 from vigil.store.accounts import Permission, Principal
-from vigil.store.models import Case, CaseStatus, Report, ReportState
+from vigil.store.models import Case, CaseStatus, Report, ReportExchange, ReportState
 from vigil.store.vocabulary import INCIDENT_TYPES
 from vigil.web.templating import templates
 
@@ -106,21 +106,56 @@ async def file_viral(request: Request, sha256: str = Form(pattern="^[0-9a-f]{64}
     return RedirectResponse("/reports", status_code=303)
 
 
-@router.post("/{report_id}/retry")
-async def retry(request: Request, report_id: str, principal: Principal = SUBMIT) -> Response:
-    """A failed report, after a person has looked at why: back into the send queue."""
+@router.get("/{report_id}", response_class=HTMLResponse)
+def report_page(request: Request, report_id: str, principal: Principal = SUBMIT) -> Response:
+    """One report: its state, files and every exchange with the destination."""
+    with service_state(request).database.transaction() as session:
+        report = session.scalars(select(Report).where(Report.public_id == report_id)).first()
+        if report is None:
+            raise ApiError(404, "no such report")
+        exchanges = session.scalars(select(ReportExchange).where(
+            ReportExchange.report_id == report.id).order_by(ReportExchange.id)).all()
+        files = [{"name": f.file_name, "state": f.state.value, "remote_id": f.remote_file_id,
+                  "viewed": f.viewed_by_esp} for f in report.files]
+        row = _row(report, {})
+    return templates.TemplateResponse(request, "report.html", {
+        "report": row, "files": files, "exchanges": exchanges, "principal": principal})
+
+
+@router.post("/{report_id}/retract")
+async def retract(request: Request, report_id: str, reason: str = Form(min_length=1,
+                                                                         max_length=2000),
+                  principal: Principal = SUBMIT) -> Response:
+    """Cancel a report that is not finished (with the reason, audited)."""
     state = service_state(request)
+    sender = _sender(state, report_id)
+    try:
+        await run_in_threadpool(lambda: sender.retract(report_id, actor=principal.actor,
+                                                       reason=reason))
+    except ReportStateError as exc:
+        raise ApiError(422, str(exc), code="refused") from None
+    return RedirectResponse(f"/reports/{report_id}", status_code=303)
+
+
+def _sender(state: Any, report_id: str) -> ReportSender:
     if state.vault is None:
         raise ApiError(503, "the evidence store is not configured (no master key)")
     with state.database.transaction() as session:
         report = session.scalars(select(Report).where(Report.public_id == report_id)).first()
         if report is None:
             raise ApiError(404, "no such report")
-        destination = next((d for d in destinations(state.settings)
-                            if d.name == report.destination), None)
+        name = report.destination
+    destination = next((d for d in destinations(state.settings) if d.name == name), None)
     if destination is None:
         raise ApiError(422, "that destination is no longer configured")
-    sender = ReportSender(state.database, destination, state.vault)
+    return ReportSender(state.database, destination, state.vault)
+
+
+@router.post("/{report_id}/retry")
+async def retry(request: Request, report_id: str, principal: Principal = SUBMIT) -> Response:
+    """A failed report, after a person has looked at why: back into the send queue."""
+    state = service_state(request)
+    sender = _sender(state, report_id)
     try:
         await run_in_threadpool(lambda: sender.retry(report_id, actor=principal.actor))
     except ReportStateError as exc:
