@@ -7,6 +7,16 @@ from vigil.store.models.base import Base, UTCDateTime, utcnow
 from vigil.store.models.evidence import EvidenceItem, EvidencePurge, HoldKind, LegalHold
 from vigil.store.models.feed import COUNTER_ROW_ID, ChangeCounter
 from vigil.store.models.imports import ImportJob, ImportStatus
+from vigil.store.models.intake import (
+    FileVerdict,
+    IntakeEntity,
+    IntakeEntityLink,
+    IntakeFile,
+    IntakeIncident,
+    IntakeReport,
+    IntakeState,
+    ReportingCompany,
+)
 from vigil.store.models.lists import (
     SIGNAL_HEX_LENGTH,
     EntryEvent,
@@ -80,10 +90,17 @@ __all__ = [
     "ExposureEvent",
     "ExposureKind",
     "FileState",
+    "FileVerdict",
     "HashList",
     "HoldKind",
     "ImportJob",
     "ImportStatus",
+    "IntakeEntity",
+    "IntakeEntityLink",
+    "IntakeFile",
+    "IntakeIncident",
+    "IntakeReport",
+    "IntakeState",
     "ItemStatus",
     "LegalHold",
     "LegalRequest",
@@ -101,6 +118,7 @@ __all__ = [
     "ReportFile",
     "ReportKind",
     "ReportState",
+    "ReportingCompany",
     "RequestStatus",
     "ReviewDecision",
     "Role",
