@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.reporting.filed_report import (
     ACCOUNT,
@@ -42,6 +42,8 @@ from vigil.store.evidence import active_holds, purge_expired, release_hold
 from vigil.store.models import (
     AuditAction,
     AuditRecord,
+    Case,
+    CaseStatus,
     EvidenceItem,
     EvidencePurge,
     HoldKind,
@@ -198,6 +200,7 @@ def test_find_records_while_held_and_after_the_purge(env: FiledEnv, case: Opened
     assert case.pending_evidence in {item.evidence_item_id for item in report.items}
 
     later = utcnow() + timedelta(days=HOLD_DAYS + 1)
+    _close_cases(env)  # an open case's media are never purged
     with env.database.session(write=True) as session:
         purged = purge_expired(session, env.vault, now=later)
     assert len(purged) >= len(report.items)
@@ -225,6 +228,7 @@ def test_released_holds_let_the_purge_run_and_the_answer_says_so(
         env: FiledEnv, case: OpenedCase) -> None:
     report_id = finished_report(env, case)
     file_report(env, report_id)
+    _close_cases(env)
     with env.database.session(write=True) as session:
         for hold in session.scalars(select(LegalHold)).all():
             release_hold(session, hold.id, released_by="legal")
@@ -245,3 +249,9 @@ def test_find_records_for_unknown_and_malformed_queries(env: FiledEnv) -> None:
             find_records(session, remote_report_id="9" * 300)
         with pytest.raises(InvalidRequest):
             find_records(session, account_id="")
+
+
+def _close_cases(env: FiledEnv) -> None:
+    """Decide the case's last pending item as a reviewer would, closing the case."""
+    with env.database.transaction(write=True) as session:
+        session.execute(update(Case).values(status=CaseStatus.CONFIRMED))
