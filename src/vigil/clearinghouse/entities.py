@@ -1,0 +1,540 @@
+"""Entities in reports (emails, screen names, ESP user ids, IPs with time, phones, URLs,
+device ids), normalised so that the same identifier from two companies is one row, and the
+links that let an analyst see every other report sharing one, or a new file, with theirs.
+
+Where they come from: the <report> (personOrUserReported, intendedRecipient, victim and their
+associatedAccounts, internetDetails) and each file's <fileDetails> (ipCaptureEvent, deviceId).
+The <reporter> and <lawEnforcement> sections are skipped: they name the company's own staff
+and the police, who would otherwise link every report a company ever sent.
+
+Decisions:
+* ESP user ids are only unique per platform, so the value is ``<platform>|<id>``: the
+  platform is the sibling espService (or an associatedAccount's platform), else the reporting
+  company's name; casefolded, so "Instagram" and "instagram" agree. Ids are casefolded too.
+* Screen names are casefolded and global (a leading "@" dropped): the same handle on two
+  platforms links, which is the point across companies, at the cost of common handles.
+* Phones: digits with "+country code" when the number or its countryCallingCode gives one
+  (a leading 00 counts; a national trunk 0 is dropped after a calling code); without one, the
+  bare digits, which will not link to the international form. 5 to 15 digits (E.164).
+* A value too long for the column (500) is dropped, never truncated: truncation would link
+  unrelated reports. Documents are parsed with ``safe_parse`` (no DTDs or entities), walked
+  to a bounded depth and node count, and yield at most MAX_ENTITIES entities.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from lxml import etree
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from vigil.reporting.cybertipline.schema import UnsafeXml, safe_parse
+from vigil.store.models import (
+    FileVerdict,
+    IntakeEntity,
+    IntakeEntityLink,
+    IntakeFile,
+    IntakeReport,
+    IntakeState,
+    ReportingCompany,
+)
+
+MAX_VALUE_CHARS = 500  # IntakeEntity.value
+MAX_ENTITIES = 2000  # per document: a report names a handful
+MAX_DEPTH = 64
+MAX_NODES = 50_000
+MAX_LINKED_ROWS = 5000  # shared-entity rows read for one report (hub entities fan out)
+MAX_CLUSTER_DEPTH = 4
+SKIPPED_SECTIONS = frozenset({"reporter", "lawEnforcement"})
+LIVE_STATES = (IntakeState.OPEN, IntakeState.FINISHED)
+LINKING_VERDICTS = (FileVerdict.NEW, FileVerdict.SEEN)  # known files link nothing: viral
+_CHUNK = 500
+_T = TypeVar("_T")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
+_SPACE = re.compile(r"\s+")
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
+
+
+class EntityKind(StrEnum):
+    EMAIL = "email"
+    SCREEN_NAME = "screen_name"
+    ESP_USER = "esp_user"
+    IP = "ip"
+    PHONE = "phone"
+    URL = "url"
+    DEVICE = "device"
+
+
+class FoundEntity(NamedTuple):
+    kind: EntityKind
+    value: str
+    seen_at: datetime | None
+    context: str  # where in the document, e.g. "personOrUserReported/ipCaptureEvent"
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+
+def _clean(raw: object) -> str | None:
+    """NFKC, trimmed text without control or invisible characters; None when empty/too long."""
+    if not isinstance(raw, str) or len(raw) > 4 * MAX_VALUE_CHARS:
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text or _CONTROL.search(text):
+        return None
+    return text
+
+
+def _bounded(value: str | None) -> str | None:
+    return value if value and len(value) <= MAX_VALUE_CHARS else None
+
+
+def normalise_email(raw: object) -> str | None:
+    text = _clean(raw)
+    if text is None:
+        return None
+    text = text.lower().removeprefix("mailto:")
+    local, at, domain = text.rpartition("@")
+    domain = domain.rstrip(".")
+    if not at or not local or "." not in domain or _SPACE.search(text) or "@" in local:
+        return None
+    return _bounded(f"{local}@{domain}")
+
+
+def normalise_screen_name(raw: object) -> str | None:
+    text = _clean(raw)
+    return _bounded(_SPACE.sub(" ", text.removeprefix("@")).casefold()) if text else None
+
+
+def _label(raw: object) -> str | None:
+    text = _clean(raw)
+    return _SPACE.sub(" ", text).casefold().replace("|", "/") if text else None
+
+
+def esp_user_value(platform: object, user_id: object) -> str | None:
+    """``platform|id``: ids are unique only within a platform."""
+    name, ident = _label(platform), _clean(user_id)
+    if not name or not ident:
+        return None
+    return _bounded(f"{name}|{ident.casefold()}")
+
+
+def device_value(id_type: object, id_value: object) -> str | None:
+    kind, ident = _label(id_type), _clean(id_value)
+    if not kind or not ident:
+        return None
+    return _bounded(f"{kind}|{_SPACE.sub('', ident).casefold()}")
+
+
+def normalise_ip(raw: object) -> str | None:
+    text = _clean(raw)
+    if text is None or len(text) > 64:
+        return None
+    text = text.strip("[]")
+    if text.count(":") == 1 and "." in text:  # 192.0.2.1:443
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.compressed
+
+
+def normalise_phone(raw: object, country_code: object = None) -> str | None:
+    text = _clean(raw)
+    if text is None:
+        return None
+    number = re.split(r"(?i)\s*(?:ext\.?|x|#)\s*\d*$", text)[0]  # extensions never link
+    digits = "".join(str(unicodedata.decimal(c)) for c in number if c.isdecimal())
+    code = "".join(c for c in (_clean(country_code) or "") if c.isdecimal())
+    if number.startswith("+"):
+        full = "+" + digits
+    elif digits.startswith("00"):
+        full = "+" + digits[2:]
+    elif code:
+        full = "+" + code + digits.lstrip("0")
+    else:
+        full = digits
+    count = len(full.lstrip("+"))
+    return full if 5 <= count <= 15 else None
+
+
+def normalise_url(raw: object) -> str | None:
+    text = _clean(raw)
+    if text is None or _SPACE.search(text):
+        return None
+    if "://" not in text:
+        text = "http://" + text.lstrip("/")
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host or not parts.scheme.isascii():
+        return None
+    host = _idna(host.rstrip("."))
+    scheme = parts.scheme.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    return _bounded(urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")))
+
+
+def _idna(host: str) -> str:
+    """One spelling for internationalised hosts (punycode), so both forms link."""
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return host.lower()
+
+
+def parse_seen_at(raw: object) -> datetime | None:
+    text = _clean(raw)
+    if text is None or len(text) > 40:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+# --- walking a document --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Node:
+    tag: str
+    text: str | None
+    attrs: Mapping[str, str]
+    children: list[_Node] = field(default_factory=list)
+
+    def child_text(self, *tags: str) -> str | None:
+        for child in self.children:
+            if child.tag in tags and child.text:
+                return child.text
+        return None
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+    def spend(self) -> bool:
+        self.nodes += 1
+        return self.nodes <= MAX_NODES
+
+
+def _from_xml(element: etree._Element, depth: int, budget: _Budget) -> _Node:
+    tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
+    node = _Node(tag, element.text, dict(element.attrib))
+    if depth < MAX_DEPTH:
+        for child in element:
+            if isinstance(child.tag, str) and budget.spend():
+                node.children.append(_from_xml(child, depth + 1, budget))
+    return node
+
+
+def _from_value(tag: str, value: Any, depth: int, budget: _Budget) -> list[_Node]:
+    """A parsed dict in the usual XML-to-dict shape: keys are tags, lists repeat them,
+    ``@name`` keys are attributes and ``#text`` the text."""
+    if isinstance(value, list):
+        return [n for item in value[:MAX_NODES] for n in _from_value(tag, item, depth, budget)]
+    if not budget.spend():
+        return []
+    if not isinstance(value, Mapping):
+        return [_Node(tag, value if isinstance(value, str) else None, {})]
+    attrs = {k[1:]: v for k, v in value.items() if isinstance(k, str) and k.startswith("@")}
+    text = value.get("#text")
+    node = _Node(tag, text if isinstance(text, str) else None, attrs)
+    if depth < MAX_DEPTH:
+        for key, child in value.items():
+            if isinstance(key, str) and not key.startswith(("@", "#")):
+                node.children.extend(_from_value(key, child, depth + 1, budget))
+    return [node]
+
+
+def _document(source: bytes | str | Mapping[str, Any]) -> _Node:
+    """Raises UnsafeXml for hostile or malformed XML."""
+    if isinstance(source, Mapping):
+        root = _Node("", None, {})
+        for key, value in source.items():
+            root.children.extend(_from_value(str(key), value, 1, _Budget()))
+        return root
+    data = source.encode("utf-8") if isinstance(source, str) else source
+    return _from_xml(safe_parse(data), 0, _Budget())
+
+
+def extract_entities(source: bytes | str | Mapping[str, Any], *,
+                     platform: str | None = None) -> list[FoundEntity]:
+    """The normalised entities of a <report> or <fileDetails> (raw XML, or its parsed dict),
+    in document order, without repeats. ``platform`` names the ESP for ids that come without
+    an espService (the reporting company). Raises UnsafeXml for XML safe_parse refuses."""
+    found: dict[tuple[EntityKind, str, datetime | None, str], None] = {}
+    for entity in _walk(_document(source), (), None, platform):
+        found.setdefault(entity, None)
+        if len(found) >= MAX_ENTITIES:
+            break
+    return list(found)
+
+
+def _walk(node: _Node, path: tuple[str, ...], parent: _Node | None,
+          platform: str | None) -> Iterator[FoundEntity]:
+    if node.tag in SKIPPED_SECTIONS:
+        return
+    here = (*path, node.tag) if node.tag else path
+    yield from _entities_of(node, here, parent, platform)
+    for child in node.children:
+        yield from _walk(child, here, node, platform)
+
+
+def _entities_of(node: _Node, path: tuple[str, ...], parent: _Node | None,
+                 platform: str | None) -> Iterator[FoundEntity]:
+    context = "/".join(path[-4:])[:200]
+    tag = node.tag
+    if tag in ("email", "emailAddress"):
+        yield from _one(EntityKind.EMAIL, normalise_email(node.text), None, context)
+    elif tag == "screenName":
+        yield from _one(EntityKind.SCREEN_NAME, normalise_screen_name(node.text), None, context)
+    elif tag == "espIdentifier":
+        named = parent.child_text("espService", "platform") if parent else None
+        yield from _one(EntityKind.ESP_USER, esp_user_value(named or platform, node.text),
+                        None, context)
+    elif tag == "ipCaptureEvent":
+        yield from _one(EntityKind.IP, normalise_ip(node.child_text("ipAddress")),
+                        parse_seen_at(node.child_text("dateTime")), context)
+    elif tag in ("phone", "phoneNumber"):
+        yield from _one(EntityKind.PHONE,
+                        normalise_phone(node.text, node.attrs.get("countryCallingCode")),
+                        None, context)
+    elif tag in ("url", "profileUrl"):
+        yield from _one(EntityKind.URL, normalise_url(node.text), None, context)
+    elif tag == "deviceId":
+        yield from _one(EntityKind.DEVICE,
+                        device_value(node.child_text("idType"), node.child_text("idValue")),
+                        parse_seen_at(node.child_text("dateTime")), context)
+
+
+def _one(kind: EntityKind, value: str | None, seen_at: datetime | None,
+         context: str) -> Iterator[FoundEntity]:
+    if value:
+        yield FoundEntity(kind, value, seen_at, context)
+
+
+# --- linking -------------------------------------------------------------------------------
+
+
+def report_entities(session: Session, report: IntakeReport) -> list[FoundEntity]:
+    """Entities of the report document and its files' details. The raw XML is the source
+    (kept byte for byte); the parsed form stands in when the raw bytes cannot be read."""
+    company = session.get(ReportingCompany, report.company_id)
+    platform = company.name if company is not None else None
+    found = _safely(report.raw_xml, platform) or _safely(report.parsed or {}, platform)
+    for file in report.files:
+        if file.details_xml:
+            found += [e._replace(context=f"fileDetails:{file.public_id}/{e.context}"[:200])
+                      for e in _safely(file.details_xml, platform)]
+    return found
+
+
+def _safely(source: bytes | Mapping[str, Any], platform: str | None) -> list[FoundEntity]:
+    try:
+        return extract_entities(source, platform=platform)
+    except UnsafeXml:
+        return []  # the intake refuses such documents; nothing to link from one
+
+
+def link_report(session: Session, report: IntakeReport) -> int:
+    """Upsert the report's entities and link them to it (idempotent, race-safe: INSERT ...
+    ON CONFLICT DO NOTHING). Returns the number of entities linked."""
+    first: dict[tuple[str, str], FoundEntity] = {}
+    for entity in report_entities(session, report):
+        kept = first.get((entity.kind, entity.value))
+        if kept is None or (kept.seen_at is None and entity.seen_at is not None):
+            first[(entity.kind, entity.value)] = entity
+    if not first:
+        return 0
+    ids = _entity_ids(session, list(first))
+    rows = [{"entity_id": ids[key], "report_id": report.id, "seen_at": entity.seen_at,
+             "context": entity.context} for key, entity in first.items() if key in ids]
+    for chunk in _chunks(rows):
+        session.execute(_insert(session, IntakeEntityLink).values(chunk)
+                        .on_conflict_do_nothing(index_elements=["entity_id", "report_id"]))
+    return len(rows)
+
+
+def _insert(session: Session, table: type[Any]) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _entity_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    ids: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(keys):
+        session.execute(_insert(session, IntakeEntity)
+                        .values([{"kind": k, "value": v} for k, v in chunk])
+                        .on_conflict_do_nothing(index_elements=["kind", "value"]))
+        rows = session.execute(select(IntakeEntity.id, IntakeEntity.kind, IntakeEntity.value)
+                               .where(tuple_(IntakeEntity.kind, IntakeEntity.value)
+                                      .in_(list(chunk))))
+        ids.update({(row.kind, row.value): row.id for row in rows})
+    return ids
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+# --- reading links -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    kind: str  # an EntityKind, "file" (same SHA-256) or "near_copy" (PDQ through matching)
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedReport:
+    report_id: int
+    company_id: int
+    company: str
+    opened_at: datetime
+    incident_id: int | None
+    shared: tuple[Shared, ...]
+
+
+def linked_reports(session: Session, report_id: int, *, limit: int = 200) -> list[LinkedReport]:
+    """Other live reports, from any company, sharing an entity or a new/seen file with the
+    report; oldest first, at most ``limit``."""
+    shared: dict[int, dict[Shared, None]] = defaultdict(dict)
+    for other, item in (*_shared_entities(session, report_id),
+                        *_shared_files(session, report_id)):
+        shared[other].setdefault(item, None)
+    if not shared:
+        return []
+    rows = session.execute(
+        select(IntakeReport.id, IntakeReport.company_id, IntakeReport.opened_at,
+               IntakeReport.incident_id, ReportingCompany.name)
+        .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
+        .where(IntakeReport.id.in_(list(shared)), IntakeReport.state.in_(LIVE_STATES))
+        .order_by(IntakeReport.id).limit(limit))
+    return [LinkedReport(row.id, row.company_id, row.name, row.opened_at, row.incident_id,
+                         tuple(shared[row.id])) for row in rows]
+
+
+def _shared_entities(session: Session, report_id: int) -> Iterable[tuple[int, Shared]]:
+    mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
+    rows = session.execute(
+        select(theirs.report_id, IntakeEntity.kind, IntakeEntity.value)
+        .select_from(mine)
+        .join(theirs, theirs.entity_id == mine.entity_id)
+        .join(IntakeEntity, IntakeEntity.id == mine.entity_id)
+        .where(mine.report_id == report_id, theirs.report_id != report_id)
+        .order_by(theirs.report_id).limit(MAX_LINKED_ROWS))
+    return [(row.report_id, Shared(row.kind, row.value)) for row in rows]
+
+
+def _shared_files(session: Session, report_id: int) -> Iterable[tuple[int, Shared]]:
+    mine, theirs = aliased(IntakeFile), aliased(IntakeFile)
+    linking = mine.verdict.in_(LINKING_VERDICTS)
+    same = session.execute(
+        select(theirs.report_id, mine.sha256)
+        .select_from(mine)
+        .join(theirs, theirs.sha256 == mine.sha256)
+        .where(mine.report_id == report_id, linking, theirs.report_id != report_id)
+        .order_by(theirs.report_id).limit(MAX_LINKED_ROWS))
+    near = session.execute(
+        select(theirs.report_id, theirs.sha256)
+        .select_from(mine)
+        .join(theirs, (theirs.id == mine.matched_file_id) | (theirs.matched_file_id == mine.id))
+        .where(mine.report_id == report_id, linking, theirs.report_id != report_id,
+               theirs.sha256 != mine.sha256)
+        .order_by(theirs.report_id).limit(MAX_LINKED_ROWS))
+    return [*((row.report_id, Shared("file", row.sha256)) for row in same),
+            *((row.report_id, Shared("near_copy", row.sha256)) for row in near)]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterNode:
+    report_id: int
+    company: str
+    depth: int  # links away from the report the analyst opened
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterEdge:
+    source: int
+    target: int
+    shared: tuple[Shared, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    nodes: list[ClusterNode]
+    edges: list[ClusterEdge]
+    truncated: bool  # the limit cut the graph short
+
+
+def cluster(session: Session, report_id: int, depth: int = 2, limit: int = 200) -> Cluster:
+    """Reports within ``depth`` links of the report (at most ``limit`` of them, depth at
+    most MAX_CLUSTER_DEPTH) and the links between them, for a graph view."""
+    depth, limit = max(0, min(depth, MAX_CLUSTER_DEPTH)), max(1, limit)
+    start = session.get(IntakeReport, report_id)
+    if start is None:
+        return Cluster([], [], False)
+    company = session.get(ReportingCompany, start.company_id)
+    nodes = {report_id: ClusterNode(report_id, company.name if company else "", 0)}
+    edges: dict[tuple[int, int], ClusterEdge] = {}
+    frontier, truncated = [report_id], False
+    for level in range(1, depth + 1):
+        following: list[int] = []
+        for current in frontier:
+            for linked in linked_reports(session, current, limit=limit):
+                if linked.report_id not in nodes:
+                    if len(nodes) >= limit:
+                        truncated = True
+                        continue
+                    nodes[linked.report_id] = ClusterNode(linked.report_id, linked.company,
+                                                          level)
+                    following.append(linked.report_id)
+                pair = (min(current, linked.report_id), max(current, linked.report_id))
+                edges.setdefault(pair, ClusterEdge(*pair, linked.shared))
+        frontier = following
+    return Cluster(list(nodes.values()), list(edges.values()), truncated)
+
+
+@dataclass(frozen=True, slots=True)
+class Deconfliction:
+    report_id: int
+    company: str
+    shared: tuple[Shared, ...]
+    assigned_to: str | None  # always None until intake reports can be assigned
+    note: str
+
+
+UNASSIGNABLE_NOTE = ("Intake reports cannot be assigned yet: check who handles this earlier "
+                     "linked report before opening a parallel case.")
+
+
+def deconflict(session: Session, report_id: int) -> list[Deconfliction]:
+    """Earlier linked reports whose handler should see the new one rather than a second
+    case being opened. Without an assignment column, every earlier linked report is
+    returned with a note."""
+    return [Deconfliction(linked.report_id, linked.company, linked.shared, None,
+                          UNASSIGNABLE_NOTE)
+            for linked in linked_reports(session, report_id) if linked.report_id < report_id]
