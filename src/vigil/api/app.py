@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from threading import Event, Thread
 
 from fastapi import FastAPI
@@ -17,10 +18,16 @@ from starlette.formparsers import MultiPartParser
 from vigil.api.auth import Authentication
 from vigil.api.body_limit import BodyLimit
 from vigil.api.errors import install_error_handlers
+from vigil.api.intake import IntakeGate
+from vigil.api.intake import router as intake_router
+from vigil.api.intake.routes import INTAKE_HOOK
 from vigil.api.routes import ROUTERS
 from vigil.api.routes.docs import router as docs_router
 from vigil.api.security_headers import SecurityHeaders
 from vigil.api.state import ServiceState
+from vigil.clearinghouse.expiry_job import IntakeExpiryJob
+from vigil.clearinghouse.intake import Windows
+from vigil.clearinghouse.known_or_new import make_finish_hook
 from vigil.reporting.filing import ReportJob
 from vigil.screening.classifiers.factory import build_classifiers
 from vigil.screening.live_index import LiveIndex, index_root
@@ -62,6 +69,8 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
         background = _Background()
         if background_jobs:
             _start_jobs(background, state)
+        if settings.clearinghouse.enabled:
+            _start_clearinghouse(app, state, background if background_jobs else None)
         app.state.vigil = state
         try:
             yield
@@ -79,10 +88,16 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     for router in ROUTERS:
         if router is not docs_router or settings.api.docs:
             app.include_router(router)
+    if settings.clearinghouse.enabled:
+        app.include_router(intake_router)
     mount_console(app)
     app.add_middleware(Authentication)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_upload_bytes)
     app.add_middleware(SecurityHeaders)
+    if settings.clearinghouse.enabled:
+        # Outermost: the intake's limit answers with its own error document, before BodyLimit.
+        app.add_middleware(IntakeGate, max_bytes=min(settings.clearinghouse.max_upload_bytes,
+                                                     settings.api.max_upload_bytes))
     # Uploaded media stay in memory (bounded by the body limit): spooled to a temporary file,
     # they would sit on disk unencrypted, and survive there if the process died.
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size,
@@ -115,6 +130,17 @@ def _vault(settings: Settings) -> EvidenceVault | None:
         log.warning("no evidence master key configured: matched content will be recorded "
                     "WITHOUT its media. Run `vigil evidence new-key` and configure it.")
         return None
+
+
+def _start_clearinghouse(app: FastAPI, state: ServiceState,
+                         background: _Background | None) -> None:
+    """Every finished intake report is classified (known, seen, new), bundled and linked in
+    the transaction that finishes it; unfinished ones expire on the documented schedule."""
+    setattr(app.state, INTAKE_HOOK, make_finish_hook(state.screening.matcher))
+    if background is not None:
+        hours = state.settings.clearinghouse
+        windows = Windows(timedelta(hours=hours.open_hours), timedelta(hours=hours.idle_hours))
+        background.start(IntakeExpiryJob(state.database, windows).start_in_thread)
 
 
 def _start_jobs(background: _Background, state: ServiceState) -> None:

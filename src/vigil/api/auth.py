@@ -41,7 +41,10 @@ CSRF_COOKIE = "vigil_csrf"  # readable by the page's script, which echoes it in 
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PATHS = frozenset({"/health", "/health/ready", "/v1/auth/sign-in", "/login"})
-PUBLIC_PREFIXES = ("/static/",)  # the console's own script and style sheet, no content
+# /static/: the console's own script and style sheet, no content. /ispws/: the clearinghouse
+# intake, which authenticates each reporting company itself (HTTP basic, see api/intake) and
+# exists only when the clearinghouse is enabled (404 otherwise).
+PUBLIC_PREFIXES = ("/static/", "/ispws/")
 API_PREFIXES = ("/v1/", "/openapi.json", "/docs")
 MAX_TOKEN_CHARS = 200
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="vigil"'}

@@ -1,4 +1,2 @@
-"""Clearinghouse intake: CyberTipline-compatible report handling, known/seen/new, bundling and
-linking.
-Domain service; the HTTP surface lives in api.
-"""
+"""Clearinghouse domain: reporting companies, the CyberTipline-compatible report lifecycle,
+known/seen/new matching, viral bundling and entity linking; HTTP lives in vigil.api.intake."""

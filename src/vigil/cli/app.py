@@ -14,6 +14,7 @@ from vigil.cli import (
 )
 from vigil.cli.admin_command import app as admin_app
 from vigil.cli.audit_command import app as audit_app
+from vigil.cli.clearinghouse_command import app as clearinghouse_app
 from vigil.cli.evidence_command import app as evidence_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -27,6 +28,7 @@ app.add_typer(db_command.app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(admin_app, name="admin")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(clearinghouse_app, name="clearinghouse")
 
 
 @app.callback()

@@ -185,6 +185,15 @@ class ReportingSettings(_Section):
     request_due_days: int = Field(default=14, ge=1)  # default deadline of other requests
 
 
+class ClearinghouseSettings(_Section):
+    """Running this installation as a clearinghouse: the CyberTipline-compatible intake."""
+
+    enabled: bool = False  # mounts /ispws; off on a platform's installation
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, gt=0)  # larger bodies get 413
+    open_hours: int = Field(default=24, ge=1)  # unfinished reports live this long after opening
+    idle_hours: int = Field(default=1, ge=1)  # ... or this long after their last modification
+
+
 class Settings(BaseSettings):
     """The one configuration object. Build it with :func:`load_settings`."""
 
@@ -208,6 +217,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     reporting: ReportingSettings = Field(default_factory=ReportingSettings)
+    clearinghouse: ClearinghouseSettings = Field(default_factory=ClearinghouseSettings)
 
     @field_validator("data_dir")
     @classmethod

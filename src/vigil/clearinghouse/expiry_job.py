@@ -1,0 +1,40 @@
+"""Background: unfinished intake reports past the documented window become expired, as the
+documentation says the clearinghouse deletes them (their files stay held as evidence)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from vigil.clearinghouse.intake import Windows, expire_stale
+from vigil.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class IntakeExpiryJob:
+    def __init__(self, database: Database, windows: Windows, *,
+                 interval_seconds: float = 60.0) -> None:
+        self.database, self.windows, self.interval = database, windows, interval_seconds
+
+    def run_once(self) -> int:
+        with self.database.transaction(write=True) as session:
+            expired = expire_stale(session, windows=self.windows)
+        if expired:
+            log.info("intake: %d unfinished reports expired", expired)
+        return expired
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception as exc:  # the job must outlive one bad run
+                log.error("intake expiry failed: %s", type(exc).__name__)
+            stop.wait(self.interval)
+
+    def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run_forever, args=(stop,), daemon=True,
+                                  name="vigil-intake-expiry")
+        thread.start()
+        return thread, stop
