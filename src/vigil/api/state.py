@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from vigil.api.company_cache import CompanyCache
 from vigil.api.credential_cache import CredentialCache
 from vigil.api.rate_limit import RateLimiter
 from vigil.screening.service import ScreeningService
@@ -22,6 +23,7 @@ class ServiceState:
     vault: EvidenceVault | None
     limiter: RateLimiter = field(default_factory=RateLimiter)
     credentials: CredentialCache = field(default_factory=CredentialCache)
+    companies: CompanyCache = field(default_factory=CompanyCache)  # intake basic auth
 
 
 def service_state(request: Request) -> ServiceState:

@@ -237,10 +237,13 @@ def _authenticate(state: ServiceState, request: Request) -> ReportingCompany:
     credentials = _basic_credentials(request.headers.get("authorization"))
     company = None
     if credentials is not None:
+        company = state.companies.get(*credentials)
+    if company is None and credentials is not None:
         with state.database.session() as session:
             company = authenticate_company(session, *credentials)
             if company is not None:
                 session.expunge(company)
+                state.companies.put(*credentials, company)
     if company is None:
         raise _Answer(xml_response(report_response(ResponseCode.AUTHENTICATION_REQUIRED), 401,
                                    headers=_CHALLENGE))
