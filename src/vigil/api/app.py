@@ -27,7 +27,7 @@ from vigil.api.security_headers import SecurityHeaders
 from vigil.api.state import ServiceState
 from vigil.clearinghouse.expiry_job import IntakeExpiryJob
 from vigil.clearinghouse.intake import Windows
-from vigil.clearinghouse.known_or_new import make_finish_hook
+from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
 from vigil.reporting.filing import ReportJob
 from vigil.screening.classifiers.factory import build_classifiers
 from vigil.screening.live_index import LiveIndex, index_root
@@ -117,7 +117,8 @@ def _open_services(settings: Settings) -> tuple[ServiceState, LiveIndex]:
     live = LiveIndex.open(database, index_root(settings.data_dir))
     vault = _vault(settings)
     screening = ScreeningService(
-        database, Matcher(live, flood_guard=settings.flood_guard), settings=settings,
+        database, Matcher(live, flood_guard=settings.flood_guard, skip_lists={RECEIVED_LIST}),
+        settings=settings,
         vault=vault, classifiers=build_classifiers(settings.classifiers),
     )
     return ServiceState(settings, database, screening, vault), live
@@ -136,7 +137,8 @@ def _start_clearinghouse(app: FastAPI, state: ServiceState,
                          background: _Background | None) -> None:
     """Every finished intake report is classified (known, seen, new), bundled and linked in
     the transaction that finishes it; unfinished ones expire on the documented schedule."""
-    setattr(app.state, INTAKE_HOOK, make_finish_hook(state.screening.matcher))
+    # Its own matcher on the shared index: the platform side skips the received list.
+    setattr(app.state, INTAKE_HOOK, make_finish_hook(Matcher(state.screening.matcher.live)))
     if background is not None:
         hours = state.settings.clearinghouse
         windows = Windows(timedelta(hours=hours.open_hours), timedelta(hours=hours.idle_hours))

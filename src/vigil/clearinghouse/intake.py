@@ -103,7 +103,8 @@ def add_file(session: Session, vault: EvidenceVault, report_id: str | int,
         record = IntakeFile(
             public_id=uuid.uuid4().hex, report_id=report.id, file_name=name,
             evidence_item_id=item.id, size=len(content), md5=fingerprint.md5 or "",
-            sha1=fingerprint.sha1 or "", sha256=fingerprint.sha256 or "", pdq=fingerprint.pdq,
+            sha1=fingerprint.sha1 or "", sha256=fingerprint.sha256 or "",
+            pdq=None if fingerprint.pdq_weak else fingerprint.pdq,  # weak hashes collide
             media_type=fingerprint.media_type, received_at=now)
         session.add(record)
         report.last_activity_at = now

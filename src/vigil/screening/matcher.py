@@ -57,13 +57,17 @@ class Screening:
 class Matcher:
     def __init__(self, live: LiveIndex, *, max_age: float = DEFAULT_MAX_AGE,
                  only_lists: Collection[str] | None = None,
+                 skip_lists: Collection[str] = (),
                  flood_guard: FloodGuardSettings | None = None) -> None:
         """``only_lists``: names of the lists to match against (None: all). Allow-lists
-        always take part, so narrowing a search never brings back a known false match."""
+        always take part, so narrowing a search never brings back a known false match.
+        ``skip_lists``: lists that are not for this matcher (e.g. the clearinghouse's record
+        of what it received, which says nothing about a platform's upload)."""
         self.live = live
         self.flood_guard = flood_guard or FloodGuardSettings()
         self.max_age = max_age
         self.only_lists = frozenset(only_lists) if only_lists is not None else None
+        self.skip_lists = frozenset(skip_lists)
 
     def match(self, fingerprint: Fingerprint) -> list[ListMatch]:
         return self.screen(fingerprint).matches
@@ -86,6 +90,8 @@ class Matcher:
         yield from self._video_hits(fingerprint, enabled)
 
     def _wanted(self, settings: ListSettings) -> bool:
+        if settings.name in self.skip_lists:
+            return False
         return (self.only_lists is None or settings.is_allow_list
                 or settings.name in self.only_lists)
 
