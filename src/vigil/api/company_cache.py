@@ -27,6 +27,7 @@ class CompanyCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, tuple[ReportingCompany, float]] = OrderedDict()
+        self._loaders: dict[str, threading.Lock] = {}
 
     def get(self, username: str, password: str) -> ReportingCompany | None:
         key = _digest(username, password)
@@ -36,6 +37,31 @@ class CompanyCache:
                 self._entries.pop(key, None)
                 return None
             return entry[0]
+
+    def get_or_verify(self, username: str, password: str,
+                      verify: Callable[[], ReportingCompany | None]) -> ReportingCompany | None:
+        """The cached company, or ``verify()`` run by ONE caller per credential pair while
+        the others wait for its answer: when the entry expires under load, a burst of
+        requests costs one argon2 check, not one each. Wrong passwords have their own keys,
+        so a guesser never holds up a real company."""
+        cached = self.get(username, password)
+        if cached is not None:
+            return cached
+        with self._loader(_digest(username, password)):
+            cached = self.get(username, password)
+            if cached is not None:
+                return cached
+            company = verify()
+            if company is not None:
+                self.put(username, password, company)
+            return company
+
+    def _loader(self, key: str) -> threading.Lock:
+        with self._lock:
+            lock = self._loaders.setdefault(key, threading.Lock())
+            if len(self._loaders) > MAX_ENTRIES:  # idle locks are cheap to forget
+                self._loaders.pop(next(iter(self._loaders)))
+            return lock
 
     def put(self, username: str, password: str, company: ReportingCompany) -> None:
         with self._lock:

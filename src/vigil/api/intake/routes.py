@@ -237,17 +237,20 @@ def _authenticate(state: ServiceState, request: Request) -> ReportingCompany:
     credentials = _basic_credentials(request.headers.get("authorization"))
     company = None
     if credentials is not None:
-        company = state.companies.get(*credentials)
-    if company is None and credentials is not None:
-        with state.database.session() as session:
-            company = authenticate_company(session, *credentials)
-            if company is not None:
-                session.expunge(company)
-                state.companies.put(*credentials, company)
+        company = state.companies.get_or_verify(
+            *credentials, lambda: _verified(state, *credentials))
     if company is None:
         raise _Answer(xml_response(report_response(ResponseCode.AUTHENTICATION_REQUIRED), 401,
                                    headers=_CHALLENGE))
     return company
+
+
+def _verified(state: ServiceState, username: str, password: str) -> ReportingCompany | None:
+    with state.database.session() as session:
+        company = authenticate_company(session, username, password)
+        if company is not None:
+            session.expunge(company)
+        return company
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:
