@@ -1,0 +1,376 @@
+"""The clearinghouse analyst screens: finished intake reports with new material first, one
+report with its files (protected), the reports it links to and their cluster, the one audited
+way to see a received file unblurred, and labelling that makes the next copy known."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from lxml import etree
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
+from starlette.concurrency import run_in_threadpool
+
+from vigil.api.auth import require
+from vigil.api.errors import ApiError
+from vigil.api.state import ServiceState, service_state
+from vigil.clearinghouse.documents import as_dict
+from vigil.clearinghouse.entities import (
+    LINKING_VERDICTS,
+    LIVE_STATES,
+    Cluster,
+    cluster,
+    deconflict,
+    linked_reports,
+)
+from vigil.clearinghouse.labelling import InvalidClassification, UnknownIntakeFile, label_file
+from vigil.review.exposure import exposure_today
+from vigil.review.rendering import RenderError, RenderOptions, render_for
+from vigil.store.accounts import Permission, Principal
+from vigil.store.audit.log import AuditLog
+from vigil.store.models import (
+    FileVerdict,
+    IntakeEntityLink,
+    IntakeFile,
+    IntakeIncident,
+    IntakeReport,
+    IntakeState,
+    ReportingCompany,
+)
+from vigil.store.models.audit import AuditAction, AuditRecord
+from vigil.store.models.review import ExposureEvent, ExposureKind
+from vigil.store.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
+from vigil.web.protection import CHOICES, protection_choice, remember_choice, render_options
+from vigil.web.templating import templates
+
+router = APIRouter(prefix="/clearinghouse", include_in_schema=False)
+DECIDE = Depends(require(Permission.DECIDE))
+MEDIA = Depends(require(Permission.MEDIA_VIEW))
+QUEUE_LIMIT = 200
+MAX_LINK_PAIRS = 50_000  # rows read to count links for one queue page (viral files fan out)
+MAX_ID = 2**63 - 1  # BIGINT: larger ids cannot exist, and would overflow PostgreSQL
+MAX_FIELDS = 200  # report fields listed on the report page
+MAX_XML_BYTES = 5 << 20
+CLASSIFICATIONS = [(value, CLASSIFICATION_MEANINGS[value]) for value in INDUSTRY_CLASSIFICATIONS]
+VerdictFilter = Literal["all", "new", "seen", "known"]
+
+
+@dataclass(frozen=True)
+class Headline:
+    files: int
+    known: int
+    seen: int
+    new: int
+
+    @property
+    def known_or_seen_share(self) -> float:
+        classified = self.known + self.seen + self.new
+        return (self.known + self.seen) / classified if classified else 0.0
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    report_id: int
+    company: str
+    received_at: datetime | None
+    new: int
+    seen: int
+    known: int
+    incident_id: int | None
+    incident_size: int
+    linked: int
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def intake_queue(request: Request, verdict: VerdictFilter = "all",
+                 principal: Principal = DECIDE) -> Response:
+    state = _enabled(request)
+    with state.database.transaction() as session:
+        headline = _headline(session)
+        rows = _queue(session, None if verdict == "all" else FileVerdict(verdict))
+    return templates.TemplateResponse(request, "intake_queue.html", {
+        "headline": headline, "rows": rows, "verdict": verdict, "limit": QUEUE_LIMIT,
+        "principal": principal, "clearinghouse_enabled": True})
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse)
+def intake_report(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+                  principal: Principal = DECIDE) -> Response:
+    state = _enabled(request)
+    with state.database.transaction() as session:
+        report = session.get(IntakeReport, report_id)
+        if report is None or report.state is IntakeState.EXPIRED:
+            raise ApiError(404, "no such report")
+        company = session.get(ReportingCompany, report.company_id)
+        incident = session.get(IntakeIncident, report.incident_id) if report.incident_id else None
+        context = {
+            "report": report, "company": company.name if company else "",
+            "incident": incident, "summary": _summary(_document(report)),
+            "files": list(report.files), "linked": linked_reports(session, report.id),
+            "deconflictions": deconflict(session, report.id),
+            "cluster": cluster(session, report.id), "reveals": _reveals(session, report.files),
+        }
+        context["drawing"] = _drawing(context["cluster"])
+        exposure = exposure_today(session, principal.id, settings=state.settings.review) \
+            if principal.kind == "user" else None
+    protection = protection_choice(request)
+    response = templates.TemplateResponse(request, "intake_report.html", {
+        **context, "exposure": exposure, "protection": protection,
+        "protection_labels": CHOICES, "classifications": CLASSIFICATIONS,
+        "principal": principal, "clearinghouse_enabled": True})
+    remember_choice(response, protection)
+    return response
+
+
+@router.get("/files/{file_id}/preview")
+async def preview(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
+                  principal: Principal = MEDIA) -> Response:
+    """The protected rendering, made here: the original bytes do not leave the server."""
+    state = _enabled(request)
+    options = render_options(request, state.settings.review)
+    rendered = await run_in_threadpool(_render, state, file_id, options)
+    return Response(rendered.content, media_type=rendered.content_type,
+                    headers={"Cache-Control": "no-store"})
+
+
+@router.post("/files/{file_id}/reveal")
+async def reveal(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
+                 principal: Principal = MEDIA) -> Response:
+    """The original file, on an explicit request: counted and audited."""
+    state = _enabled(request)
+    content, reveals, warning = await run_in_threadpool(_reveal, state, file_id, principal)
+    headers = {"Cache-Control": "no-store", "X-Vigil-Reveals": str(reveals),
+               "Content-Disposition": "inline"}
+    if warning:
+        headers["X-Vigil-Exposure-Warning"] = warning
+    return Response(content, media_type="application/octet-stream", headers=headers)
+
+
+@router.post("/files/{file_id}/label", response_class=HTMLResponse)
+def label(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
+          classification: str = Form("", max_length=8),
+          principal: Principal = DECIDE) -> Response:
+    state = _enabled(request)
+    with state.database.transaction(write=True) as session:
+        try:
+            label_file(session, file_id, classification, actor=principal.actor)
+        except UnknownIntakeFile:
+            raise ApiError(404, "no such file") from None
+        except InvalidClassification as exc:
+            raise ApiError(422, str(exc), code="refused") from None
+        file = session.get(IntakeFile, file_id)
+        reveals = _reveals(session, [file])
+    return templates.TemplateResponse(request, "_intake_file.html", {
+        "file": file, "reveals": reveals, "classifications": CLASSIFICATIONS,
+        "protection": protection_choice(request), "labelled": True})
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+def _enabled(request: Request) -> ServiceState:
+    state = service_state(request)
+    if not state.settings.clearinghouse.enabled:
+        raise ApiError(404, "this installation is not a clearinghouse")
+    return state
+
+
+def _count(verdict: FileVerdict) -> Any:
+    return func.coalesce(func.sum(case((IntakeFile.verdict == verdict, 1), else_=0)), 0)
+
+
+def _headline(session: Session) -> Headline:
+    row = session.execute(select(func.count(IntakeFile.id), _count(FileVerdict.KNOWN),
+                                 _count(FileVerdict.SEEN), _count(FileVerdict.NEW))).one()
+    return Headline(*(int(value or 0) for value in row))
+
+
+def _queue(session: Session, verdict: FileVerdict | None) -> list[QueueRow]:
+    new, seen, known = (_count(FileVerdict.NEW), _count(FileVerdict.SEEN),
+                        _count(FileVerdict.KNOWN))
+    rank = case((new > 0, 0), (seen > 0, 1), else_=2)  # new material first
+    query = (
+        select(IntakeReport.id, ReportingCompany.name, IntakeReport.finished_at,
+               IntakeReport.incident_id, func.coalesce(IntakeIncident.report_count, 0),
+               new, seen, known)
+        .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
+        .outerjoin(IntakeFile, IntakeFile.report_id == IntakeReport.id)
+        .outerjoin(IntakeIncident, IntakeIncident.id == IntakeReport.incident_id)
+        .where(IntakeReport.state == IntakeState.FINISHED)
+        .group_by(IntakeReport.id, ReportingCompany.name, IntakeReport.finished_at,
+                  IntakeReport.incident_id, IntakeIncident.report_count)
+        .order_by(rank, IntakeReport.finished_at.desc(), IntakeReport.id.desc())
+        .limit(QUEUE_LIMIT))
+    if verdict is not None:
+        query = query.having(_count(verdict) > 0)
+    rows = session.execute(query).all()
+    links = _link_counts(session, [row[0] for row in rows])
+    return [QueueRow(row[0], row[1], row[2], int(row[5]), int(row[6]), int(row[7]), row[3],
+                     int(row[4]), links.get(row[0], 0)) for row in rows]
+
+
+def _link_counts(session: Session, report_ids: list[int]) -> dict[int, int]:
+    """How many other live reports share an entity or a new/seen file with each report: the
+    same links as entities.linked_reports, counted for a whole page in two queries."""
+    if not report_ids:
+        return {}
+    mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
+    other = aliased(IntakeReport)
+    by_entity = (select(mine.report_id, theirs.report_id)
+                 .join(theirs, theirs.entity_id == mine.entity_id)
+                 .join(other, other.id == theirs.report_id)
+                 .where(mine.report_id.in_(report_ids), theirs.report_id != mine.report_id,
+                        other.state.in_(LIVE_STATES)).distinct().limit(MAX_LINK_PAIRS))
+    mine_file, their_file = aliased(IntakeFile), aliased(IntakeFile)
+    by_file = (select(mine_file.report_id, their_file.report_id)
+               .join(their_file, their_file.sha256 == mine_file.sha256)
+               .join(other, other.id == their_file.report_id)
+               .where(mine_file.report_id.in_(report_ids),
+                      mine_file.verdict.in_(LINKING_VERDICTS),
+                      their_file.report_id != mine_file.report_id,
+                      other.state.in_(LIVE_STATES)).distinct().limit(MAX_LINK_PAIRS))
+    pairs: dict[int, set[int]] = defaultdict(set)
+    for query in (by_entity, by_file):
+        for report_id, linked in session.execute(query):
+            pairs[report_id].add(linked)
+    return {report_id: len(linked) for report_id, linked in pairs.items()}
+
+
+# --- one report ----------------------------------------------------------------------------
+
+
+def _document(report: IntakeReport) -> dict[str, Any]:
+    """The parsed form; for rows without one, the raw XML parsed safely (no entities, no
+    network, no huge trees): a reporter's document is never shown as markup."""
+    if report.parsed:
+        return dict(report.parsed)
+    raw = bytes(report.raw_xml or b"")
+    if not raw or len(raw) > MAX_XML_BYTES:
+        return {}
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                             load_dtd=False, remove_comments=True, remove_pis=True)
+    try:
+        return as_dict(etree.fromstring(raw, parser))
+    except (etree.XMLSyntaxError, ValueError):
+        return {}
+
+
+def _summary(document: dict[str, Any]) -> dict[str, Any]:
+    body = next(iter(document.values()), {}) if document else {}
+    body = body if isinstance(body, dict) else {}
+    incident = body.get("incidentSummary")
+    incident = incident if isinstance(incident, dict) else {}
+    annotations = incident.get("reportAnnotations")
+    return {
+        "incident_type": _text(incident.get("incidentType")),
+        "incident_time": _text(incident.get("incidentDateTime")),
+        "annotations": sorted(annotations) if isinstance(annotations, dict) else [],
+        "fields": list(_fields(body, ()))[:MAX_FIELDS],
+    }
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("#text", "")
+    return str(value)[:1000] if value is not None else ""
+
+
+def _fields(value: Any, path: tuple[str, ...], depth: int = 0) -> Any:
+    """(path, text) for every leaf of the parsed form, in document order."""
+    if depth > 32:
+        return
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _fields(child, (*path, key) if key != "#text" else path, depth + 1)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _fields(child, path, depth + 1)
+    elif value not in (None, ""):
+        yield " / ".join(path), str(value)[:1000]
+
+
+def _reveals(session: Session, files: Any) -> dict[int, int]:
+    ids = [str(file.id) for file in files if file is not None]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(AuditRecord.subject_id, func.count())
+        .where(AuditRecord.action == AuditAction.MEDIA_VIEWED,
+               AuditRecord.subject_type == "intake_file", AuditRecord.subject_id.in_(ids))
+        .group_by(AuditRecord.subject_id))
+    return {int(subject): int(count) for subject, count in rows}
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """The cluster laid out on a circle, server-side: positions only, no script."""
+
+    points: dict[int, tuple[float, float]]
+    lines: list[tuple[float, float, float, float]]
+    size: int = 320
+
+
+def _drawing(graph: Cluster) -> Drawing | None:
+    if len(graph.nodes) < 2 or len(graph.nodes) > 60:
+        return None  # nothing to draw, or too many to read: the table says it all
+    size, radius = 320, 130
+    others = [node for node in graph.nodes if node.depth > 0]
+    points = {graph.nodes[0].report_id: (size / 2, size / 2)}
+    for index, node in enumerate(others):
+        angle = 2 * math.pi * index / len(others)
+        scale = radius if node.depth == 1 else radius * 0.6
+        points[node.report_id] = (round(size / 2 + scale * math.cos(angle), 1),
+                                  round(size / 2 + scale * math.sin(angle), 1))
+    lines = [(*points[edge.source], *points[edge.target]) for edge in graph.edges
+             if edge.source in points and edge.target in points]
+    return Drawing(points, lines, size)
+
+
+# --- media ---------------------------------------------------------------------------------
+
+
+def _media(state: ServiceState, session: Session, file_id: int) -> tuple[IntakeFile, bytes]:
+    if state.vault is None:
+        raise ApiError(503, "the evidence store is not configured (no master key)")
+    file = session.get(IntakeFile, file_id)
+    if file is None or file.evidence_item_id is None:
+        raise ApiError(404, "no such file")
+    return file, state.vault.get(session, file.evidence_item_id)
+
+
+def _render(state: ServiceState, file_id: int, options: RenderOptions) -> Any:
+    with state.database.transaction() as session:
+        file, media = _media(state, session, file_id)
+        media_type, pdq = file.media_type or "photo", file.pdq
+    try:
+        return render_for(media, media_type, options, pdq=pdq)
+    except (RenderError, ValueError):
+        raise ApiError(422, "this file cannot be rendered; reveal it to see it",
+                       code="not_renderable") from None
+
+
+def _reveal(state: ServiceState, file_id: int, principal: Principal) -> tuple[bytes, int, str]:
+    with state.database.transaction(write=True) as session:
+        file, content = _media(state, session, file_id)
+        # Audited in the transaction that reads the media: no unrecorded view.
+        AuditLog(session).append(AuditAction.MEDIA_VIEWED, actor=principal.actor,
+                                 subject_type="intake_file", subject_id=str(file.id),
+                                 details={"report_id": file.report_id})
+        warning = ""
+        if principal.kind == "user":  # exposure is tracked for people
+            session.add(ExposureEvent(user_id=principal.id, kind=ExposureKind.REVEAL,
+                                      item_id=None, seconds=0.0))
+            session.flush()
+            exposure = exposure_today(session, principal.id, settings=state.settings.review)
+            warning = exposure.warning or ""
+        reveals = _reveals(session, [file]).get(file.id, 0)
+    return content, reveals, warning
