@@ -4,11 +4,16 @@ or PostgreSQL), a real evidence vault under tmp_path, and credentials for every 
 from __future__ import annotations
 
 import base64
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from fastapi.testclient import TestClient
 
 from vigil.api.app import create_app
@@ -54,6 +59,30 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict
     assert answer.status_code == 200, answer.text
     body = answer.json()
     return {body["csrf_header"]: body["csrf_token"]}
+
+
+@contextmanager
+def live_service(settings: Settings) -> Iterator[str]:
+    """The application served by uvicorn on a free local port (for real HTTP clients and
+    browsers); yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(settings, background_jobs=False), host="127.0.0.1",
+                            port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def running(settings: Settings) -> Iterator[TestClient]:

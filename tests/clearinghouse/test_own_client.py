@@ -5,19 +5,15 @@ finish; the clearinghouse keeps the report's XML exactly as sent."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
+from tests.api.service import live_service
 from tests.clearinghouse.conftest import PASSWORD, USERNAME
 from tests.reporting.test_client import REPORT_XML
-from vigil.api.app import create_app
 from vigil.clearinghouse.companies import add_company
 from vigil.reporting.sending import ReportSender
 from vigil.store import Database, Settings
@@ -39,22 +35,8 @@ def live_intake(intake_settings: Settings, database: Database) -> Iterator[str]:
     """The base URL of the intake of a running service."""
     with database.transaction(write=True) as session:
         add_company(session, "Example Platform", USERNAME, PASSWORD)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(intake_settings, background_jobs=False),
-                            host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/ispws"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_service(intake_settings) as base_url:
+        yield f"{base_url}/ispws"
 
 
 def _platform_report(database: Database, vault: EvidenceVault, files: int) -> str:

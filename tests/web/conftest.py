@@ -3,19 +3,14 @@ Debian's Chromium by Playwright (scripts/web_assets.sh installs both)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.api.service import service_settings
+from tests.api.service import live_service, service_settings
 from tests.db import in_ci
-from vigil.api.app import create_app
 from vigil.store import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,22 +43,8 @@ def console_settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def console(console_settings: Settings) -> Iterator[str]:
     """The base URL of a running service with the console."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(console_settings, background_jobs=False),
-                            host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the console did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_service(console_settings) as base_url:
+        yield base_url
 
 
 @pytest.fixture
