@@ -8,6 +8,7 @@ import threading
 
 from vigil.clearinghouse.intake import Windows, expire_stale
 from vigil.store.database import Database
+from vigil.store.periodic import repeat_until_stopped, start_daemon
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +26,7 @@ class IntakeExpiryJob:
         return expired
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.run_once()
-            except Exception as exc:  # the job must outlive one bad run
-                log.error("intake expiry failed: %s", type(exc).__name__)
-            stop.wait(self.interval)
+        repeat_until_stopped(self.run_once, stop, self.interval, what="intake expiry", log=log)
 
     def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
-        stop = threading.Event()
-        thread = threading.Thread(target=self.run_forever, args=(stop,), daemon=True,
-                                  name="vigil-intake-expiry")
-        thread.start()
-        return thread, stop
+        return start_daemon(self.run_forever, "vigil-intake-expiry")

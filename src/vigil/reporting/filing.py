@@ -33,6 +33,7 @@ from vigil.store.models import (
     ReportState,
     utcnow,
 )
+from vigil.store.periodic import repeat_until_stopped, start_daemon
 
 log = logging.getLogger(__name__)
 
@@ -173,16 +174,7 @@ class ReportJob:
         preserve_finished(self.database, self.settings, self.vault)
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.run_once()
-            except Exception as exc:  # the job must outlive one bad run
-                log.error("report job failed: %s", type(exc).__name__)
-            stop.wait(self.interval)
+        repeat_until_stopped(self.run_once, stop, self.interval, what="report job", log=log)
 
     def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
-        stop = threading.Event()
-        thread = threading.Thread(target=self.run_forever, args=(stop,), daemon=True,
-                                  name="vigil-reports")
-        thread.start()
-        return thread, stop
+        return start_daemon(self.run_forever, "vigil-reports")

@@ -28,6 +28,7 @@ from vigil.screening.webhooks.signing import SIGNATURE_HEADER, sign
 from vigil.store import Database
 from vigil.store.config import WebhookSettings
 from vigil.store.models import WebhookDelivery, utcnow
+from vigil.store.periodic import start_daemon
 from vigil.store.webhook_outbox import claim_due, record_attempt
 
 log = logging.getLogger(__name__)
@@ -185,10 +186,7 @@ class WebhookDispatcher:
     def start_in_thread(self, *, name: str = "vigil-webhooks") -> tuple[threading.Thread,
                                                                         threading.Event]:
         """Run :meth:`run_forever` in a daemon thread; set the event (and join) to stop."""
-        stop = threading.Event()
-        thread = threading.Thread(target=self.run_forever, args=(stop,), name=name, daemon=True)
-        thread.start()
-        return thread, stop
+        return start_daemon(self.run_forever, name)
 
     def close(self) -> None:
         if self._owns_client:

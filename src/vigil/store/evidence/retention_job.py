@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from vigil.store.audit import AuditAction, AuditLog
 from vigil.store.database import Database
-from vigil.store.errors import StoreError
 from vigil.store.evidence.retention import PURGE_ACTOR, active_holds, purge_expired
 from vigil.store.evidence.vault import EvidenceVault, sweep_orphans
 from vigil.store.models import EvidenceItem, EvidencePurge, utcnow
+from vigil.store.periodic import repeat_until_stopped, start_daemon
 
 DEFAULT_INTERVAL_SECONDS = 3600.0
 SUBJECT_TYPE = "evidence_item"
@@ -72,24 +72,11 @@ class RetentionJob:
         return run
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Run now and then every interval until ``stop`` is set; a failed run is logged and
-        retried at the next interval, never fatal."""
-        while not stop.is_set():
-            try:
-                self.run_once()
-            except Exception as exc:
-                log.error("retention run failed (%s); next attempt in %g s",
-                          _describe(exc), self.interval_seconds)
-            if stop.wait(self.interval_seconds):
-                return
+        repeat_until_stopped(self.run_once, stop, self.interval_seconds,
+                             what="retention run", log=log)
 
     def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
-        """A daemon thread running :meth:`run_forever`; set the event to stop it."""
-        stop = threading.Event()
-        thread = threading.Thread(target=self.run_forever, args=(stop,),
-                                  name="vigil-retention", daemon=True)
-        thread.start()
-        return thread, stop
+        return start_daemon(self.run_forever, "vigil-retention")
 
 
 def items_due(session: Session, now: datetime | None = None) -> list[DueItem]:
@@ -148,9 +135,3 @@ def _append_deletion(session: Session, purge: EvidencePurge) -> None:
             "reason": purge.reason,
         },
     )
-
-
-def _describe(exc: Exception) -> str:
-    # Store errors are written for operators; others (driver errors) may quote SQL
-    # parameters, so only their type is logged.
-    return str(exc) if isinstance(exc, StoreError) else exc.__class__.__name__

@@ -1,0 +1,39 @@
+"""Background jobs of a service worker (retention, report sending, intake expiry, webhook
+delivery): the loop that survives a failed run, and the daemon thread it runs in."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from vigil.store.errors import StoreError
+
+
+def safe_description(exc: Exception) -> str:
+    """Store errors are written for operators; others (driver errors) may quote SQL
+    parameters, so only their type is logged."""
+    return str(exc) if isinstance(exc, StoreError) else exc.__class__.__name__
+
+
+def repeat_until_stopped(step: Callable[[], object], stop: threading.Event, interval: float,
+                         *, what: str, log: logging.Logger) -> None:
+    """Run ``step`` now and then every ``interval`` seconds until ``stop`` is set; a failed
+    run is logged and retried at the next interval, never fatal."""
+    while not stop.is_set():
+        try:
+            step()
+        except Exception as exc:
+            log.error("%s failed (%s); next attempt in %g s", what, safe_description(exc),
+                      interval)
+        if stop.wait(interval):
+            return
+
+
+def start_daemon(run_forever: Callable[[threading.Event], None],
+                 name: str) -> tuple[threading.Thread, threading.Event]:
+    """A daemon thread running ``run_forever(stop)``; set the event (and join) to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(stop,), name=name, daemon=True)
+    thread.start()
+    return thread, stop
