@@ -29,7 +29,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared = declared_length(scope)
         if declared is not None and declared > self.max_bytes:
             await _send_413(send, self.max_bytes)
             return
@@ -57,7 +57,8 @@ class BodyLimit:
                 await _send_413(send, self.max_bytes)
 
 
-def _content_length(scope: Scope) -> int | None:
+def declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length, or None when absent or not a number."""
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:

@@ -22,6 +22,7 @@ from vigil.cli.database_access import (
     fail,
     store_session,
 )
+from vigil.cli.password_input import read_new_password
 from vigil.store import load_settings
 from vigil.store.accounts import (
     AccountError,
@@ -36,7 +37,6 @@ from vigil.store.accounts import (
     parse_scopes,
     revoke_api_key,
 )
-from vigil.store.accounts.passwords import MAX_PASSWORD_LENGTH
 from vigil.store.models.accounts import Role
 from vigil.store.models.base import utcnow
 
@@ -58,7 +58,7 @@ def create_user_command(
     """Create a user; the password is asked for twice (never given as an argument)."""
     console = error_console()
     roles = _checked(lambda: parse_roles(role))
-    password = _read_stdin_password() if password_stdin else _prompt_password()
+    password = read_new_password(from_stdin=password_stdin)
     with command_errors(console):
         settings = load_settings()
     with store_session(console, write=True, settings=settings) as session:
@@ -154,22 +154,6 @@ def _checked(parse: Callable[[], _T]) -> _T:
     except AccountError as exc:
         fail(error_console(), str(exc), EXIT_FATAL)
 
-
-def _prompt_password() -> str:
-    password = typer.prompt("Password", hide_input=True)
-    again = typer.prompt("Repeat the password", hide_input=True)
-    if password != again:
-        fail(error_console(), "the two passwords differ", EXIT_FATAL)
-    return str(password)
-
-
-def _read_stdin_password() -> str:
-    # One bounded line: an endless stdin must not fill memory.
-    line = typer.get_text_stream("stdin").readline(MAX_PASSWORD_LENGTH + 2)
-    password = line.rstrip("\r\n")
-    if not password:
-        fail(error_console(), "no password on stdin", EXIT_FATAL)
-    return password
 
 
 def _user_line(user: User) -> str:

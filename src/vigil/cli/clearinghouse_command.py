@@ -11,13 +11,12 @@ import typer
 
 from vigil.clearinghouse.companies import add_company
 from vigil.cli.database_access import (
-    EXIT_FATAL,
     default_actor,
     error_console,
     fail,
     store_session,
 )
-from vigil.store.accounts.passwords import MAX_PASSWORD_LENGTH
+from vigil.cli.password_input import read_new_password
 from vigil.store.audit import AuditAction, AuditLog
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -33,7 +32,7 @@ def add_company_command(
 ) -> None:
     """Allow a company to report; the password is asked for twice (never an argument)."""
     console = error_console()
-    password = _read_stdin_password() if password_stdin else _prompt_password()
+    password = read_new_password(from_stdin=password_stdin)
     with store_session(console, write=True) as session:
         try:
             company = add_company(session, name, username, password)
@@ -45,20 +44,3 @@ def add_company_command(
                                  details={"name": company.name, "username": company.username})
         line = f"added reporting company {company.name} (username {company.username})"
     typer.echo(line)
-
-
-def _prompt_password() -> str:
-    password = typer.prompt("Password", hide_input=True)
-    again = typer.prompt("Repeat the password", hide_input=True)
-    if password != again:
-        fail(error_console(), "the two passwords differ", EXIT_FATAL)
-    return str(password)
-
-
-def _read_stdin_password() -> str:
-    # One bounded line: an endless stdin must not fill memory.
-    line = typer.get_text_stream("stdin").readline(MAX_PASSWORD_LENGTH + 2)
-    password = line.rstrip("\r\n")
-    if not password:
-        fail(error_console(), "no password on stdin", EXIT_FATAL)
-    return password

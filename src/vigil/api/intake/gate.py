@@ -8,6 +8,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vigil.api.body_limit import declared_length
 from vigil.api.intake.documents import MEDIA_TYPE, error_body
 from vigil.clearinghouse.codes import ResponseCode
 
@@ -35,7 +36,7 @@ class IntakeGate:
         request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         header = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
-        declared = _content_length(scope)
+        declared = declared_length(scope)
         if declared is not None and declared > self.max_bytes:
             await self._too_large(send, header)
             return
@@ -73,13 +74,3 @@ class IntakeGate:
             (b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"), header]})
         await send({"type": "http.response.body", "body": body})
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None

@@ -3,16 +3,18 @@ state in the send queue (with the destination's last answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
-from vigil.api.state import service_state
+from vigil.api.state import ServiceState, service_state
 from vigil.reporting.cybertipline import ReportRefused
 from vigil.reporting.filing import destinations, file_case_report, send_now
 from vigil.reporting.sending import ReportSender, ReportStateError
@@ -62,23 +64,9 @@ async def file_report(request: Request, case_id: str = Form(max_length=32),
                       ) -> Response:
     """Build, validate and queue the case's report, then try to send it at once."""
     state = service_state(request)
-
-    def queue() -> list[str]:
-        with state.database.transaction(write=True) as session:
-            try:
-                reports = file_case_report(session, case_id, settings=state.settings,
-                                           actor=principal.actor,
-                                           incident_type=incident_type or None,
-                                           supplemental=supplemental)
-            except ReportRefused as exc:
-                raise ApiError(422, f"The report cannot be filed: {exc}",
-                               code="report_refused") from None
-            return [report.public_id for report in reports]
-
-    for public_id in await run_in_threadpool(queue):
-        if state.vault is not None:
-            await run_in_threadpool(send_now, state.database, state.settings, state.vault,
-                                    public_id)
+    await _file_and_send(state, lambda session: file_case_report(
+        session, case_id, settings=state.settings, actor=principal.actor,
+        incident_type=incident_type or None, supplemental=supplemental))
     return RedirectResponse("/reports", status_code=303)
 
 
@@ -88,22 +76,29 @@ async def file_viral(request: Request, sha256: str = Form(pattern="^[0-9a-f]{64}
                      principal: Principal = SUBMIT) -> Response:
     """One batched report for a viral or meme file shared by many accounts."""
     state = service_state(request)
+    await _file_and_send(state, lambda session: file_viral_report(
+        session, sha256, settings=state.settings, actor=principal.actor,
+        incident_type=incident_type))
+    return RedirectResponse("/reports", status_code=303)
+
+
+async def _file_and_send(state: ServiceState,
+                         file: Callable[[Session], list[Report]]) -> None:
+    """Queue the reports ``file`` builds (one transaction), then try to send each at once;
+    what cannot be sent now stays queued for the background job."""
 
     def queue() -> list[str]:
         with state.database.transaction(write=True) as session:
             try:
-                reports = file_viral_report(session, sha256, settings=state.settings,
-                                            actor=principal.actor, incident_type=incident_type)
+                return [report.public_id for report in file(session)]
             except ReportRefused as exc:
                 raise ApiError(422, f"The report cannot be filed: {exc}",
                                code="report_refused") from None
-            return [report.public_id for report in reports]
 
     for public_id in await run_in_threadpool(queue):
         if state.vault is not None:
             await run_in_threadpool(send_now, state.database, state.settings, state.vault,
                                     public_id)
-    return RedirectResponse("/reports", status_code=303)
 
 
 @router.get("/{report_id}", response_class=HTMLResponse)
