@@ -34,7 +34,14 @@ def test_administrators_manage_accounts_but_see_no_content_and_decide_nothing() 
 
 
 def test_auditors_are_read_only() -> None:
-    assert ROLE_PERMISSIONS[Role.AUDITOR] == {P.AUDIT_READ, P.RECORDS_READ, P.LISTS_READ}
+    assert ROLE_PERMISSIONS[Role.AUDITOR] == {P.AUDIT_READ, P.RECORDS_READ, P.LISTS_READ,
+                                              P.STATS_READ}
+
+
+def test_agencies_hold_only_their_own_queue() -> None:
+    """An agency user's single permission; which reports it reaches is decided per query."""
+    assert ROLE_PERMISSIONS[Role.AGENCY] == {P.AGENCY_WORK}
+    assert [role for role in Role if P.AGENCY_WORK in ROLE_PERMISSIONS[role]] == [Role.AGENCY]
 
 
 def test_only_admins_manage_users_and_keys() -> None:
@@ -52,7 +59,7 @@ def test_permissions_for_roles_is_the_union() -> None:
 
 def test_api_keys_cannot_hold_account_list_or_review_powers() -> None:
     forbidden = {P.USERS_MANAGE, P.KEYS_MANAGE, P.LISTS_MANAGE, P.DECIDE, P.AUDIT_READ,
-                 P.REPORTS_SUBMIT, P.EVIDENCE_HOLD}
+                 P.REPORTS_SUBMIT, P.EVIDENCE_HOLD, P.TRIAGE, P.AGENCIES_MANAGE, P.AGENCY_WORK}
     assert not forbidden & API_KEY_SCOPES
     assert {P.SCREEN, P.MEDIA_VIEW} <= API_KEY_SCOPES
 

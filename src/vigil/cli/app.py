@@ -13,9 +13,12 @@ from vigil.cli import (
     serve_command,
 )
 from vigil.cli.admin_command import app as admin_app
+from vigil.cli.agency_command import app as agency_app
 from vigil.cli.audit_command import app as audit_app
 from vigil.cli.clearinghouse_command import app as clearinghouse_app
 from vigil.cli.evidence_command import app as evidence_app
+from vigil.cli.stats_command import app as stats_app
+from vigil.cli.triage_command import app as triage_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Vigil: fingerprint, match, review and report child sexual abuse material.")
@@ -29,6 +32,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(admin_app, name="admin")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(clearinghouse_app, name="clearinghouse")
+app.add_typer(agency_app, name="agency")
+app.add_typer(triage_app, name="triage")
+app.add_typer(stats_app, name="stats")
 
 
 @app.callback()

@@ -194,6 +194,28 @@ class ClearinghouseSettings(_Section):
     idle_hours: int = Field(default=1, ge=1)  # ... or this long after their last modification
 
 
+class TriageSettings(_Section):
+    """Scoring and routing of clearinghouse reports (issue 8)."""
+
+    weights_file: Path | None = None  # None: the packaged default weights (vigil/triage)
+    poll_seconds: float = Field(default=0.5, gt=0)  # scored within a second of /finish
+    geoip_database: Path | None = None  # the operator's MaxMind-format (.mmdb) database
+
+
+class AgencySettings(_Section):
+    """The agency side: referral packages and requests to reporting companies."""
+
+    info_request_due_days: int = Field(default=7, ge=1)  # default due date of a request
+    signing_key_file: Path | None = None  # Ed25519 key signing packages; None: beside master.key
+
+
+class MetricsSettings(_Section):
+    """Prometheus /metrics: counts only, never content or identifiers."""
+
+    enabled: bool = True
+    token: SecretStr | None = None  # when set, /metrics needs "Authorization: Bearer <token>"
+
+
 class Settings(BaseSettings):
     """The one configuration object. Build it with :func:`load_settings`."""
 
@@ -218,6 +240,9 @@ class Settings(BaseSettings):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     reporting: ReportingSettings = Field(default_factory=ReportingSettings)
     clearinghouse: ClearinghouseSettings = Field(default_factory=ClearinghouseSettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
+    agency: AgencySettings = Field(default_factory=AgencySettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @field_validator("data_dir")
     @classmethod

@@ -2,11 +2,13 @@
 
 from vigil.api.routes import (
     admin,
+    agency,
     audit,
     docs,
     flags,
     health,
     lists,
+    metrics,
     records,
     screening,
     sessions,
@@ -16,4 +18,5 @@ from vigil.api.routes import (
 ROUTERS = [
     health.router, docs.router, screening.router, flags.router, records.router,
     sessions.router, admin.router, webhooks.router, audit.router, lists.router,
+    agency.router, metrics.router,
 ]

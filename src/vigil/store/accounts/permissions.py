@@ -28,27 +28,35 @@ class Permission(StrEnum):
     KEYS_MANAGE = "keys:manage"
     AUDIT_READ = "audit:read"
     EVIDENCE_HOLD = "evidence:hold"
+    TRIAGE = "triage:manage"  # assign, override priorities, route by hand, notes
+    AGENCIES_MANAGE = "agencies:manage"  # agencies, their members and routing rules
+    AGENCY_WORK = "agency:work"  # an agency's own queue: accept, decline, ask, outcomes
+    STATS_READ = "stats:read"
 
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType({
     Role.ADMIN: frozenset({
         Permission.USERS_MANAGE, Permission.KEYS_MANAGE, Permission.WEBHOOKS_MANAGE,
         Permission.LISTS_READ, Permission.RECORDS_READ, Permission.AUDIT_READ,
-        Permission.EVIDENCE_HOLD,
+        Permission.EVIDENCE_HOLD, Permission.AGENCIES_MANAGE, Permission.STATS_READ,
     }),
     Role.LIST_CURATOR: frozenset({
         Permission.LISTS_READ, Permission.LISTS_MANAGE, Permission.RECORDS_READ,
     }),
     Role.REVIEWER: frozenset({
         Permission.RECORDS_READ, Permission.MEDIA_VIEW, Permission.DECIDE, Permission.FLAG,
-        Permission.LISTS_READ,
+        Permission.LISTS_READ, Permission.TRIAGE, Permission.STATS_READ,
     }),
     Role.REPORT_SUBMITTER: frozenset({
         Permission.RECORDS_READ, Permission.REPORTS_SUBMIT, Permission.EVIDENCE_HOLD,
     }),
     Role.AUDITOR: frozenset({
         Permission.AUDIT_READ, Permission.RECORDS_READ, Permission.LISTS_READ,
+        Permission.STATS_READ,
     }),
+    # Agencies see only what is routed to them, enforced per query (vigil.agency.scope);
+    # files only where their agency may receive media.
+    Role.AGENCY: frozenset({Permission.AGENCY_WORK}),
 })
 
 # What a machine may be granted. Account, key, list and review powers stay with people, so a

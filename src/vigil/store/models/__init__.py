@@ -2,6 +2,19 @@
 ``Base.metadata`` (Alembic's env.py relies on it)."""
 
 from vigil.store.models.accounts import ApiKey, Role, User, UserRole, UserSession
+from vigil.store.models.agencies import (
+    Agency,
+    AgencyKind,
+    AgencyMember,
+    InfoRequest,
+    InfoRequestState,
+    OutcomeKind,
+    Referral,
+    ReferralOutcome,
+    ReferralState,
+    ReportLocation,
+    RoutingRule,
+)
 from vigil.store.models.audit import AuditAction, AuditChainHead, AuditRecord
 from vigil.store.models.base import Base, UTCDateTime, utcnow
 from vigil.store.models.evidence import EvidenceItem, EvidencePurge, HoldKind, LegalHold
@@ -58,6 +71,7 @@ from vigil.store.models.review import (
     ReviewDecision,
 )
 from vigil.store.models.scans import ScanItem, ScanItemStatus, ScanRun, ScanStatus
+from vigil.store.models.triage import Disposition, ReportTriage, TriageNote, TriageWeightSet
 from vigil.store.models.webhooks import (
     DeliveryStatus,
     WebhookAttempt,
@@ -68,6 +82,9 @@ from vigil.store.models.webhooks import (
 __all__ = [
     "COUNTER_ROW_ID",
     "SIGNAL_HEX_LENGTH",
+    "Agency",
+    "AgencyKind",
+    "AgencyMember",
     "ApiKey",
     "AuditAction",
     "AuditChainHead",
@@ -81,6 +98,7 @@ __all__ = [
     "CustodyEvent",
     "DecisionKind",
     "DeliveryStatus",
+    "Disposition",
     "EntryDisableRequest",
     "EntryEvent",
     "EntryFrame",
@@ -95,6 +113,8 @@ __all__ = [
     "HoldKind",
     "ImportJob",
     "ImportStatus",
+    "InfoRequest",
+    "InfoRequestState",
     "IntakeEntity",
     "IntakeEntityLink",
     "IntakeFile",
@@ -111,22 +131,31 @@ __all__ = [
     "MatchHit",
     "MatchRecord",
     "MatchStat",
+    "OutcomeKind",
     "RecordSource",
+    "Referral",
+    "ReferralOutcome",
+    "ReferralState",
     "Report",
     "ReportCase",
     "ReportExchange",
     "ReportFile",
     "ReportKind",
+    "ReportLocation",
     "ReportState",
+    "ReportTriage",
     "ReportingCompany",
     "RequestStatus",
     "ReviewDecision",
     "Role",
+    "RoutingRule",
     "ScanItem",
     "ScanItemStatus",
     "ScanRun",
     "ScanStatus",
     "SignalType",
+    "TriageNote",
+    "TriageWeightSet",
     "UTCDateTime",
     "User",
     "UserRole",

@@ -25,6 +25,7 @@ class Role(StrEnum):
     REVIEWER = "reviewer"  # child-safety trained; the only role that may view media
     REPORT_SUBMITTER = "report_submitter"
     AUDITOR = "auditor"  # read-only, including the audit log
+    AGENCY = "agency"  # an investigator: only the reports routed to their own agency
 
 
 class User(Base):

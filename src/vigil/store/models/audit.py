@@ -39,6 +39,14 @@ class AuditAction(StrEnum):
     KEY_REVOKED = "key_revoked"
     WEBHOOK_CHANGED = "webhook_changed"
     ESCALATION = "escalation"
+    ASSIGNMENT = "assignment"  # an intake report given to an analyst (or deconflicted)
+    TRIAGE_OVERRIDE = "triage_override"
+    TRIAGE_WEIGHTS = "triage_weights"  # a new weights version applied, open queue re-scored
+    ROUTING = "routing"  # a report routed to an agency, by rule or by a person
+    REFERRAL_ACTION = "referral_action"  # an agency accepted or declined a report
+    OUTCOME = "outcome"
+    INFO_REQUEST = "info_request"  # asked of or answered by a reporting company
+    AGENCY_CHANGED = "agency_changed"  # agencies, members and routing rules
 
 
 # Longer than enum_column_type's 16 characters so future actions get descriptive names.

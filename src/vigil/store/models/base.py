@@ -62,7 +62,7 @@ class Base(DeclarativeBase):
     }
 
 
-def enum_column_type(enum_cls: type[StrEnum], name: str) -> SAEnum:
+def enum_column_type(enum_cls: type[StrEnum], name: str, length: int = 16) -> SAEnum:
     """A VARCHAR + CHECK enum storing the members' values (identical on SQLite and PostgreSQL,
     and adding a member is a CHECK change rather than an ALTER TYPE)."""
     return SAEnum(
@@ -70,7 +70,7 @@ def enum_column_type(enum_cls: type[StrEnum], name: str) -> SAEnum:
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         validate_strings=True,
         values_callable=lambda members: [member.value for member in members],
     )

@@ -66,6 +66,13 @@ class IntakeReport(Base):
     finished_at: Mapped[datetime | None]
     incident_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("intake_incidents.id", ondelete="SET NULL"), index=True)
+    # The analyst handling the report. Deconfliction hands a new linked report to the analyst
+    # (or agency) of the earlier one instead of starting a parallel case.
+    assigned_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    assigned_at: Mapped[datetime | None]
+    deconflicted_with_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("intake_reports.id", ondelete="SET NULL"))
 
     files: Mapped[list[IntakeFile]] = relationship(
         back_populates="report", order_by="IntakeFile.id", lazy="selectin")

@@ -1,6 +1,17 @@
 """One router per console screen; ``PAGE_ROUTERS`` is what mount_console includes."""
 
-from vigil.web.pages import cases, intake, legal, queue, reports, requests, sign_in
+from vigil.web.pages import (
+    agency,
+    cases,
+    intake,
+    legal,
+    queue,
+    reports,
+    requests,
+    sign_in,
+    stats,
+    triage,
+)
 
 PAGE_ROUTERS = [sign_in.router, queue.router, cases.router, requests.router, reports.router,
-                legal.router, intake.router]
+                legal.router, intake.router, triage.router, agency.router, stats.router]

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from vigil.store.migrations.allowed_values import set_allowed_values
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -360,31 +362,4 @@ def downgrade() -> None:
 
 
 def _set_audit_actions(actions: tuple[str, ...]) -> None:
-    """Widen (or narrow) the CHECK on audit_records.action. SQLite cannot alter a CHECK, and
-    rebuilding an append-only table would copy it through its own triggers, so there the
-    check lives in the table definition that sqlite_master keeps: rewritten in place."""
-    allowed = ", ".join(f"'{action}'" for action in actions)
-    if op.get_context().dialect.name == "postgresql":
-        op.drop_constraint(op.f(ACTION_CHECK), "audit_records", type_="check")
-        op.create_check_constraint(op.f(ACTION_CHECK), "audit_records", f"action IN ({allowed})")
-        return
-    _rewrite_sqlite_check(allowed)
-
-
-def _rewrite_sqlite_check(allowed: str) -> None:
-    connection = op.get_bind()
-    sql = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit_records'"
-    ).scalar_one()
-    start = sql.index(f"CONSTRAINT {ACTION_CHECK} CHECK")
-    end = sql.index(")", sql.index("IN (", start)) + 1
-    rewritten = sql[:start] + f"CONSTRAINT {ACTION_CHECK} CHECK (action IN ({allowed}))"
-    rewritten += sql[end + 1 :] if sql[end] == ")" else sql[end:]
-    version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    connection.exec_driver_sql("PRAGMA writable_schema = ON")
-    connection.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'audit_records'",
-        (rewritten,),
-    )
-    connection.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")
-    connection.exec_driver_sql("PRAGMA writable_schema = OFF")
+    set_allowed_values("audit_records", ACTION_CHECK, "action", actions)
