@@ -34,7 +34,8 @@ class ReportTriage(Base):
     disposition: Mapped[Disposition] = mapped_column(
         enum_column_type(Disposition, "disposition"))
     weights_version: Mapped[str] = mapped_column(String(64))
-    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_computed_at: Mapped[datetime] = mapped_column(default=utcnow)  # time to triage
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)  # the latest scoring
     computations: Mapped[int] = mapped_column(Integer, default=1)  # how often (re)scored
     # Set when a new fact arrives (a label, a linked report, a note): the triage job re-scores.
     stale: Mapped[bool] = mapped_column(default=False, index=True)

@@ -235,6 +235,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("weights_version", sa.String(length=64), nullable=False),
+        sa.Column("first_computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("computations", sa.Integer(), nullable=False),
         sa.Column("stale", sa.Boolean(), nullable=False),
