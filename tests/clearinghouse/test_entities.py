@@ -13,7 +13,6 @@ from vigil.clearinghouse.entities import (
     MAX_VALUE_CHARS,
     EntityKind,
     cluster,
-    deconflict,
     device_value,
     esp_user_value,
     extract_entities,
@@ -180,9 +179,6 @@ def test_reports_from_two_companies_link_by_email_and_ip(database: Database) -> 
             ("email", "suspect@example.org"), ("ip", "192.0.2.7")}
         assert linked_reports(session, unrelated.id) == []
         assert session.scalar(select(func.count()).select_from(IntakeEntity)) == 4
-        [earlier] = deconflict(session, second.id)
-        assert earlier.report_id == first.id and earlier.assigned_to is None and earlier.note
-        assert deconflict(session, first.id) == []
 
 
 def test_new_files_link_reports_but_known_ones_do_not(database: Database) -> None:

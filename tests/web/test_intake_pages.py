@@ -105,7 +105,7 @@ def test_report_page_shows_reports_linked_across_companies(
     linked = page.text.split('id="linked-title"')[1].split("</section>")[0]
     assert f"/clearinghouse/reports/{first}" in linked and "Example Platform" in linked
     assert "email: suspect@example.net" in linked  # what they share, normalised
-    assert "Deconfliction" in page.text  # the earlier report's handler should see this one
+    assert "Deconfliction" not in page.text  # nobody handles the earlier report yet
     assert "<svg" in page.text and "Links between them" in page.text
     assert "<report" not in page.text  # the reporter's XML is never markup here
 
@@ -159,6 +159,42 @@ def test_labelling_makes_the_next_copy_known(client: TestClient, database: Datab
     client.app.state.vigil.screening.matcher.live.poll()  # the index follows the feed
     [copy] = _files(database, _file_report(client, [image], OTHER_USERNAME))
     assert (copy.verdict, copy.classification) == (FileVerdict.KNOWN, "B1")
+
+
+def test_a_taken_report_pulls_later_linked_reports_to_its_analyst(
+        client: TestClient, database: Database, corpus_images: list[Path]) -> None:
+    first = _file_report(client, [corpus_images[1].read_bytes()],
+                         document=report_naming(email="suspect@example.net"))
+    csrf = _sign_in(client)
+    taken = client.post(f"/clearinghouse/reports/{first}/assign", data={"action": "take"},
+                        headers=csrf)
+    assert taken.status_code == 200 and "Release" in taken.text and "analyst" in taken.text
+    second = _file_report(client, [corpus_images[2].read_bytes()], OTHER_USERNAME,
+                          report_naming(email="Suspect@example.net"))
+    page = client.get(f"/clearinghouse/reports/{second}")
+    handled = page.text.split('id="handler-title"')[1].split("</section>")[0]
+    assert "analyst" in handled
+    note = page.text.split('id="deconflict-title"')[1].split("</section>")[0]
+    assert f"report {first}" in note and "Handed over on arrival" in note
+    with database.transaction() as session:
+        actions = [(r.actor, r.subject_id) for r in session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.ASSIGNMENT))]
+    assert actions == [("user:analyst", str(first)), ("deconfliction", str(second))]
+
+
+def test_assignment_needs_triage_rights_and_a_finished_report(client: TestClient) -> None:
+    first = _file_report(client, [b"not an image"])
+    csrf = _sign_in(client, "auditor")
+    assert client.post(f"/clearinghouse/reports/{first}/assign", data={"action": "take"},
+                       headers=csrf).status_code == 403
+    csrf = _sign_in(client)
+    for report_id in ("99999", "0", "9" * 30):
+        assert client.post(f"/clearinghouse/reports/{report_id}/assign",
+                           data={"action": "take"}, headers=csrf).status_code in (404, 422)
+    assert client.post(f"/clearinghouse/reports/{first}/assign", data={"action": "steal"},
+                       headers=csrf).status_code == 422
+    assert client.post(f"/clearinghouse/reports/{first}/assign",
+                       data={"action": "take"}).status_code == 403  # no CSRF token
 
 
 @pytest.mark.parametrize("path", [

@@ -13,6 +13,7 @@ from datetime import timedelta
 from threading import Event, Thread
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session
 from starlette.formparsers import MultiPartParser
 
 from vigil.api.auth import Authentication
@@ -25,6 +26,7 @@ from vigil.api.routes import ROUTERS
 from vigil.api.routes.docs import router as docs_router
 from vigil.api.security_headers import SecurityHeaders
 from vigil.api.state import ServiceState
+from vigil.clearinghouse.assignment import deconflict_on_finish
 from vigil.clearinghouse.expiry_job import IntakeExpiryJob
 from vigil.clearinghouse.intake import Windows
 from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
@@ -38,6 +40,7 @@ from vigil.store import Settings, load_settings, open_database
 from vigil.store.evidence import EvidenceVault, MasterKeyMissing
 from vigil.store.evidence.retention_job import RetentionJob
 from vigil.store.migrate import prepare_schema
+from vigil.store.models import IntakeReport
 from vigil.web.console import mount_console
 
 log = logging.getLogger(__name__)
@@ -138,7 +141,13 @@ def _start_clearinghouse(app: FastAPI, state: ServiceState,
     """Every finished intake report is classified (known, seen, new), bundled and linked in
     the transaction that finishes it; unfinished ones expire on the documented schedule."""
     # Its own matcher on the shared index: the platform side skips the received list.
-    setattr(app.state, INTAKE_HOOK, make_finish_hook(Matcher(state.screening.matcher.live)))
+    classify = make_finish_hook(Matcher(state.screening.matcher.live))
+
+    def on_finished(session: Session, report: IntakeReport) -> None:
+        classify(session, report)
+        deconflict_on_finish(session, report)
+
+    setattr(app.state, INTAKE_HOOK, on_finished)
     if background is not None:
         hours = state.settings.clearinghouse
         windows = Windows(timedelta(hours=hours.open_hours), timedelta(hours=hours.idle_hours))

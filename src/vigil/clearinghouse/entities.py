@@ -516,25 +516,3 @@ def cluster(session: Session, report_id: int, depth: int = 2, limit: int = 200) 
                 edges.setdefault(pair, ClusterEdge(*pair, linked.shared))
         frontier = following
     return Cluster(list(nodes.values()), list(edges.values()), truncated)
-
-
-@dataclass(frozen=True, slots=True)
-class Deconfliction:
-    report_id: int
-    company: str
-    shared: tuple[Shared, ...]
-    assigned_to: str | None  # always None until intake reports can be assigned
-    note: str
-
-
-UNASSIGNABLE_NOTE = ("Intake reports cannot be assigned yet: check who handles this earlier "
-                     "linked report before opening a parallel case.")
-
-
-def deconflict(session: Session, report_id: int) -> list[Deconfliction]:
-    """Earlier linked reports whose handler should see the new one rather than a second
-    case being opened. Without an assignment column, every earlier linked report is
-    returned with a note."""
-    return [Deconfliction(linked.report_id, linked.company, linked.shared, None,
-                          UNASSIGNABLE_NOTE)
-            for linked in linked_reports(session, report_id) if linked.report_id < report_id]

@@ -18,6 +18,7 @@ from vigil.store.errors import StoreError
 from vigil.store.manual_entries import NewSignal, add_entries
 from vigil.store.models import FileVerdict, IntakeFile, ListEntry, SignalType
 from vigil.store.models.audit import AuditAction
+from vigil.store.rescoring import mark_for_rescore
 from vigil.store.vocabulary import INDUSTRY_CLASSIFICATIONS, is_classification
 
 LABELS_LIST = "clearinghouse-labels"
@@ -52,6 +53,7 @@ def label_file(session: Session, file_id: int, classification: str, *, actor: st
     file.verdict, file.classification = FileVerdict.KNOWN, classification
     file.matched_entry_id = _preferred(entries)
     session.flush()
+    mark_for_rescore(session, [file.report_id])  # a label is a new fact for triage
     AuditLog(session).append(
         AuditAction.DECISION, actor=actor, subject_type="intake_file", subject_id=str(file.id),
         details={"decision": "label", "classification": classification, "list": list_name,

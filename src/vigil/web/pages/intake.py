@@ -20,13 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
 from vigil.api.state import ServiceState, service_state
+from vigil.clearinghouse.assignment import AssignmentRefused, assign, deconflict, handler_of
 from vigil.clearinghouse.documents import as_dict
 from vigil.clearinghouse.entities import (
     LINKING_VERDICTS,
     LIVE_STATES,
     Cluster,
     cluster,
-    deconflict,
     linked_reports,
 )
 from vigil.clearinghouse.labelling import InvalidClassification, UnknownIntakeFile, label_file
@@ -52,6 +52,7 @@ from vigil.web.templating import templates
 router = APIRouter(prefix="/clearinghouse", include_in_schema=False)
 DECIDE = Depends(require(Permission.DECIDE))
 MEDIA = Depends(require(Permission.MEDIA_VIEW))
+TRIAGE = Depends(require(Permission.TRIAGE))
 QUEUE_LIMIT = 200
 MAX_LINK_PAIRS = 50_000  # rows read to count links for one queue page (viral files fan out)
 MAX_ID = 2**63 - 1  # BIGINT: larger ids cannot exist, and would overflow PostgreSQL
@@ -117,6 +118,7 @@ def intake_report(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
             "incident": incident, "summary": _summary(_document(report)),
             "files": list(report.files), "linked": linked_reports(session, report.id),
             "deconflictions": deconflict(session, report.id),
+            "handler": handler_of(session, report.id),
             "cluster": cluster(session, report.id), "reveals": _reveals(session, report.files),
         }
         context["drawing"] = _drawing(context["cluster"])
@@ -172,6 +174,23 @@ def label(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
     return templates.TemplateResponse(request, "_intake_file.html", {
         "file": file, "reveals": reveals, "classifications": CLASSIFICATIONS,
         "protection": protection_choice(request), "labelled": True})
+
+
+@router.post("/reports/{report_id}/assign", response_class=HTMLResponse)
+def assign_report(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+                  action: Literal["take", "release"] = Form(...),
+                  principal: Principal = TRIAGE) -> Response:
+    """An analyst takes a report (later linked reports then come to them) or releases it."""
+    state = _enabled(request)
+    with state.database.transaction(write=True) as session:
+        try:
+            assign(session, report_id, principal.id if action == "take" else None,
+                   actor=principal.actor)
+        except AssignmentRefused as exc:
+            raise ApiError(404 if "no finished" in str(exc) else 422, str(exc)) from None
+        handler = handler_of(session, report_id)
+    return templates.TemplateResponse(request, "_intake_handler.html", {
+        "report_id": report_id, "handler": handler, "principal": principal})
 
 
 # --- the queue -----------------------------------------------------------------------------
