@@ -8,6 +8,10 @@ comes from a hidden prompt or one line on stdin.
 from __future__ import annotations
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from vigil.clearinghouse.companies import add_company
 from vigil.cli.database_access import (
@@ -17,7 +21,9 @@ from vigil.cli.database_access import (
     store_session,
 )
 from vigil.cli.password_input import read_new_password
+from vigil.store.accounts.passwords import check_password_policy, hash_password
 from vigil.store.audit import AuditAction, AuditLog
+from vigil.store.models import ReportingCompany, utcnow
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Clearinghouse: the reporting companies of the intake (/ispws).")
@@ -44,3 +50,73 @@ def add_company_command(
                                  details={"name": company.name, "username": company.username})
         line = f"added reporting company {company.name} (username {company.username})"
     typer.echo(line)
+
+
+@app.command("list-companies")
+def list_companies_command() -> None:
+    """The reporting companies, with whether each may report."""
+    console = error_console()
+    with store_session(console) as session:
+        companies = list(session.scalars(select(ReportingCompany).order_by(ReportingCompany.id)))
+        table = Table("id", "name", "username", "created", "status")
+        for company in companies:
+            status = f"disabled {company.disabled_at:%Y-%m-%d}" if company.disabled_at else "active"
+            table.add_row(str(company.id), company.name, company.username,
+                          f"{company.created_at:%Y-%m-%d}", status)
+    Console().print(table)
+
+
+@app.command("disable-company")
+def disable_company_command(username: str = typer.Argument(..., help="Its user name.")) -> None:
+    """Stop a company reporting (within 5 s in every worker); its reports are kept."""
+    _set_disabled(username, disabled=True)
+
+
+@app.command("enable-company")
+def enable_company_command(username: str = typer.Argument(..., help="Its user name.")) -> None:
+    """Let a disabled company report again."""
+    _set_disabled(username, disabled=False)
+
+
+@app.command("set-password")
+def set_password_command(
+    username: str = typer.Argument(..., help="The company's user name."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password as one line from stdin."),
+) -> None:
+    """Replace a company's password (e.g. after a leak); the old one stops working within 5 s."""
+    console = error_console()
+    password = read_new_password(from_stdin=password_stdin)
+    with store_session(console, write=True) as session:
+        company = _company(console, session, username)
+        try:
+            check_password_policy(password, username=company.username)
+        except ValueError as exc:
+            fail(console, str(exc))
+        company.password_hash = hash_password(password)
+        _audit(session, company, "password")
+    typer.echo(f"new password set for {username}")
+
+
+def _set_disabled(username: str, *, disabled: bool) -> None:
+    console = error_console()
+    with store_session(console, write=True) as session:
+        company = _company(console, session, username)
+        company.disabled_at = utcnow() if disabled else None
+        _audit(session, company, "disabled" if disabled else "enabled")
+    typer.echo(f"{username} {'disabled' if disabled else 'enabled'}")
+
+
+def _company(console: Console, session: Session, username: str) -> ReportingCompany:
+    company = session.scalar(select(ReportingCompany).where(
+        ReportingCompany.username == username))
+    if company is None:
+        fail(console, f"no reporting company with username {username!r}")
+    return company
+
+
+def _audit(session: Session, company: ReportingCompany, change: str) -> None:
+    session.flush()
+    AuditLog(session).append(AuditAction.USER_CHANGED, actor=default_actor(),
+                             subject_type="intake_company", subject_id=str(company.id),
+                             details={"change": change, "username": company.username})
