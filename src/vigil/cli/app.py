@@ -17,6 +17,7 @@ from vigil.cli.agency_command import app as agency_app
 from vigil.cli.audit_command import app as audit_app
 from vigil.cli.clearinghouse_command import app as clearinghouse_app
 from vigil.cli.evidence_command import app as evidence_app
+from vigil.cli.package_command import app as package_app
 from vigil.cli.stats_command import app as stats_app
 from vigil.cli.triage_command import app as triage_app
 
@@ -35,6 +36,7 @@ app.add_typer(clearinghouse_app, name="clearinghouse")
 app.add_typer(agency_app, name="agency")
 app.add_typer(triage_app, name="triage")
 app.add_typer(stats_app, name="stats")
+app.add_typer(package_app, name="package")
 
 
 @app.callback()
