@@ -8,10 +8,12 @@ from vigil.web.pages import (
     queue,
     reports,
     requests,
+    routing,
     sign_in,
     stats,
     triage,
 )
 
 PAGE_ROUTERS = [sign_in.router, queue.router, cases.router, requests.router, reports.router,
-                legal.router, intake.router, triage.router, agency.router, stats.router]
+                legal.router, intake.router, triage.router, routing.router,
+                agency.router, stats.router]

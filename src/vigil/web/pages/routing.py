@@ -1,0 +1,58 @@
+"""The routing queue: referral reports no rule could send to an agency, oldest first, with
+why and where they were placed, and the form that routes one by hand (reason required,
+audited)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from vigil.api.auth import require
+from vigil.api.errors import ApiError
+from vigil.api.state import ServiceState, service_state
+from vigil.store.accounts import Permission, Principal
+from vigil.store.models import Agency
+from vigil.triage.routing import MAX_REASON_CHARS, RoutingError, route_by_hand, routing_queue
+from vigil.web.templating import templates
+
+router = APIRouter(prefix="/clearinghouse/routing", include_in_schema=False)
+TRIAGE = Depends(require(Permission.TRIAGE))
+QUEUE_LIMIT = 200
+MAX_ID = 2**63 - 1  # BIGINT: larger ids cannot exist, and would overflow PostgreSQL
+MAX_AGENCY_ID = 2**31 - 1
+
+
+@router.get("", response_class=HTMLResponse)
+def queue_page(request: Request, principal: Principal = TRIAGE) -> Response:
+    state = _enabled(request)
+    with state.database.transaction() as session:
+        waiting = routing_queue(session, limit=QUEUE_LIMIT)
+        agencies = list(session.scalars(select(Agency).where(Agency.disabled_at.is_(None))
+                                        .order_by(Agency.code)))
+    return templates.TemplateResponse(request, "routing_queue.html", {
+        "waiting": waiting, "agencies": agencies, "limit": QUEUE_LIMIT,
+        "max_reason": MAX_REASON_CHARS, "principal": principal,
+        "clearinghouse_enabled": True})
+
+
+@router.post("/{report_id}")
+def route(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+          agency_id: int = Form(ge=1, le=MAX_AGENCY_ID),
+          reason: str = Form(min_length=1, max_length=MAX_REASON_CHARS),
+          principal: Principal = TRIAGE) -> Response:
+    """Send the report to the agency; back to the queue on success."""
+    state = _enabled(request)
+    with state.database.transaction(write=True) as session:
+        try:
+            route_by_hand(session, report_id, agency_id, reason, principal.actor)
+        except RoutingError as exc:
+            raise ApiError(422, str(exc), code="refused") from None
+    return RedirectResponse("/clearinghouse/routing", status_code=303)
+
+
+def _enabled(request: Request) -> ServiceState:
+    state = service_state(request)
+    if not state.settings.clearinghouse.enabled:
+        raise ApiError(404, "this installation is not a clearinghouse")
+    return state
