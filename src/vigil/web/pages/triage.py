@@ -1,7 +1,132 @@
-"""Console screens: triage (being built)."""
+"""Console screens for triage: the queue of clearinghouse reports, most urgent first with
+the top reasons, and one report's triage (every reason, notes, and the audited override).
+Only clearinghouse analysts (Permission.TRIAGE); forms post through HTMX with the CSRF
+header the console script adds."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
-router = APIRouter(include_in_schema=False)
+from vigil.api.auth import require
+from vigil.api.errors import ApiError
+from vigil.api.state import ServiceState, service_state
+from vigil.store.accounts import Permission, Principal
+from vigil.store.models import IntakeReport, IntakeState, ReportingCompany, ReportTriage
+from vigil.triage.facts import UnknownReport
+from vigil.triage.scoring import REASON_TITLES
+from vigil.triage.service import (
+    MAX_NOTE_CHARS,
+    MAX_REASON_CHARS,
+    NotTriaged,
+    TriageRefused,
+    add_note,
+    clear_override,
+    notes_of,
+    override_priority,
+    triage_queue,
+)
+from vigil.web.templating import templates
+
+router = APIRouter(prefix="/clearinghouse", include_in_schema=False)
+TRIAGE = Depends(require(Permission.TRIAGE))
+PAGE_SIZE = 100
+MAX_ID = 2**63 - 1
+LEVELS = {1: "1 · a child may be in imminent danger", 2: "2", 3: "3", 4: "4 · informational"}
+
+
+@router.get("/triage", response_class=HTMLResponse)
+def queue_page(request: Request, page: int = Query(1, ge=1, le=10_000),
+               principal: Principal = TRIAGE) -> Response:
+    state = _enabled(request)
+    with state.database.transaction() as session:
+        entries = triage_queue(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return templates.TemplateResponse(request, "triage_queue.html", {
+        "entries": entries, "page": page, "page_size": PAGE_SIZE, "levels": LEVELS,
+        "titles": REASON_TITLES, "principal": principal, "clearinghouse_enabled": True})
+
+
+@router.get("/reports/{report_id}/triage", response_class=HTMLResponse)
+def report_page(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+                principal: Principal = TRIAGE) -> Response:
+    return _report_page(request, _enabled(request), report_id, principal)
+
+
+@router.post("/reports/{report_id}/triage/override", response_class=HTMLResponse)
+def override(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+             priority: int = Form(..., ge=1, le=4),
+             reason: str = Form("", max_length=MAX_REASON_CHARS + 100),
+             principal: Principal = TRIAGE) -> Response:
+    state = _enabled(request)
+    with state.database.transaction(write=True) as session:
+        _finished(session, report_id)
+        try:
+            override_priority(session, report_id, priority, reason, principal.actor)
+        except NotTriaged:
+            raise ApiError(409, "this report has not been scored yet", code="not_triaged") \
+                from None
+        except TriageRefused as exc:
+            raise ApiError(422, str(exc), code="refused") from None
+    return _report_page(request, state, report_id, principal, "Priority overridden.")
+
+
+@router.post("/reports/{report_id}/triage/override/clear", response_class=HTMLResponse)
+def clear(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+          principal: Principal = TRIAGE) -> Response:
+    state = _enabled(request)
+    with state.database.transaction(write=True) as session:
+        _finished(session, report_id)
+        try:
+            clear_override(session, report_id, principal.actor)
+        except NotTriaged:
+            raise ApiError(409, "this report has not been scored yet", code="not_triaged") \
+                from None
+    return _report_page(request, state, report_id, principal, "Back to the computed priority.")
+
+
+@router.post("/reports/{report_id}/triage/notes", response_class=HTMLResponse)
+def note(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+         text: str = Form("", max_length=MAX_NOTE_CHARS + 100),
+         principal: Principal = TRIAGE) -> Response:
+    state = _enabled(request)
+    with state.database.transaction(write=True) as session:
+        try:
+            add_note(session, report_id, text, principal.actor)
+        except UnknownReport:
+            raise ApiError(404, "no such report") from None
+        except TriageRefused as exc:
+            raise ApiError(422, str(exc), code="refused") from None
+    return _report_page(request, state, report_id, principal,
+                        "Note added: the report will be re-scored within a second.")
+
+
+def _enabled(request: Request) -> ServiceState:
+    state = service_state(request)
+    if not state.settings.clearinghouse.enabled:
+        raise ApiError(404, "this installation is not a clearinghouse")
+    return state
+
+
+def _finished(session: Session, report_id: int) -> IntakeReport:
+    report = session.get(IntakeReport, report_id)
+    if report is None or report.state is not IntakeState.FINISHED:
+        raise ApiError(404, "no such report")
+    return report
+
+
+def _report_page(request: Request, state: ServiceState, report_id: int, principal: Principal,
+                 message: str = "") -> Response:
+    with state.database.transaction() as session:
+        report = _finished(session, report_id)
+        company = session.get(ReportingCompany, report.company_id)
+        triage = session.get(ReportTriage, report_id)
+        notes = notes_of(session, report_id)
+        context = {
+            "report": report, "company": company.name if company else "", "triage": triage,
+            "reasons": list(triage.reasons or []) if triage else [], "notes": notes,
+        }
+    return templates.TemplateResponse(request, "triage_report.html", {
+        **context, "levels": LEVELS, "titles": REASON_TITLES, "message": message,
+        "max_note": MAX_NOTE_CHARS, "max_reason": MAX_REASON_CHARS,
+        "principal": principal, "clearinghouse_enabled": True})

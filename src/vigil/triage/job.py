@@ -1,0 +1,91 @@
+"""Background: every finished report is scored within a second of /finish, re-scored when a
+new fact marks it stale, and routed to an agency (or the routing queue) once it is a referral.
+
+Each service worker runs one; on PostgreSQL a transaction-level advisory lock lets one worker
+at a time do a round, so two never score or route the same report (SQLite's write lock does
+the same there). The first round applies the configured weights (audited when new).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from vigil.store.config import TriageSettings
+from vigil.store.database import Database
+from vigil.store.periodic import repeat_until_stopped, start_daemon
+from vigil.triage.geolocation import GeolocationError, Geolocator
+from vigil.triage.routing import route_pending
+from vigil.triage.service import apply_weights, score_pending
+from vigil.triage.weights import Weights, WeightsRefused, load_weights
+
+log = logging.getLogger(__name__)
+ROUND_LOCK = 0x76_69_67_69_6C_74  # any constant: names the triage round among advisory locks
+ACTOR = "triage-job"
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    scored: int
+    routed: int
+
+
+class TriageJob:
+    def __init__(self, database: Database, settings: TriageSettings) -> None:
+        self.database, self.settings = database, settings
+        self.weights: Weights = load_weights(settings.weights_file)
+        self.geolocator = _open_geolocator(settings)
+        self._weights_applied = False
+
+    def run_once(self) -> Round:
+        with self.database.transaction(write=True) as session:
+            if not self._take_round(session):
+                return Round(0, 0)
+            if not self._weights_applied:
+                self._apply_weights(session)
+            scored = score_pending(session, self.weights)
+            routed = route_pending(session, self.geolocator)
+        return Round(len(scored), len(routed))
+
+    def _apply_weights(self, session: Session) -> None:
+        """A changed file under an old version is refused once, loudly; scoring goes on with
+        the file as loaded, since stopping would leave every new report unscored."""
+        self._weights_applied = True
+        try:
+            with session.begin_nested():
+                apply_weights(session, self.weights, ACTOR)
+        except WeightsRefused as exc:
+            log.error("triage weights not applied: %s", exc)
+
+    def _take_round(self, session: Session) -> bool:
+        if self.database.backend != "postgresql":
+            return True
+        return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                   {"key": ROUND_LOCK}))
+
+    def run_forever(self, stop: threading.Event) -> None:
+        try:
+            repeat_until_stopped(self.run_once, stop, self.settings.poll_seconds,
+                                 what="triage", log=log)
+        finally:
+            if self.geolocator is not None:
+                self.geolocator.close()
+
+    def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
+        return start_daemon(self.run_forever, "vigil-triage")
+
+
+def _open_geolocator(settings: TriageSettings) -> Geolocator | None:
+    """The operator's database, or None (reports then wait in the routing queue) with the
+    reason logged: a bad file must not stop scoring."""
+    if settings.geoip_database is None:
+        return None
+    try:
+        return Geolocator.open(settings.geoip_database)
+    except GeolocationError as exc:
+        log.error("geolocation disabled: %s", exc)
+        return None
