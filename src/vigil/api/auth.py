@@ -40,7 +40,9 @@ SESSION_COOKIE = "vigil_session"
 CSRF_COOKIE = "vigil_csrf"  # readable by the page's script, which echoes it in CSRF_HEADER
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_PATHS = frozenset({"/health", "/health/ready", "/v1/auth/sign-in", "/login"})
+# /metrics checks its own token or loopback client (api/routes/metrics.py): Prometheus holds
+# no session or API key.
+PUBLIC_PATHS = frozenset({"/health", "/health/ready", "/v1/auth/sign-in", "/login", "/metrics"})
 # /static/: the console's own script and style sheet, no content. /ispws/: the clearinghouse
 # intake, which authenticates each reporting company itself (HTTP basic, see api/intake) and
 # exists only when the clearinghouse is enabled (404 otherwise).
