@@ -20,6 +20,7 @@ from vigil.agency.signing import public_key_pem, verify
 from vigil.store import Database
 from vigil.store.audit import AuditAction, AuditRecord
 from vigil.store.evidence import EvidenceVault
+from vigil.store.models import Referral, ReferralState
 
 ACTOR = "agent@icac.example"
 DOCUMENTS = {"report.xml", "report.json", "files.json", "entities.json", "linked.json",
@@ -115,13 +116,30 @@ def test_documents_carry_the_report_files_entities_links_and_triage(
     assert {(entity["kind"], entity["value"]) for entity in entities} == {
         ("email", "reported.user@example.org"), ("ip", "192.0.2.7")}
     assert all(entity["seen_at"] and entity["context"] for entity in entities)
-    linked = json.loads(members["linked.json"])
-    assert linked == {"reports": [{"reportId": made.other_report_id, "company": "Other",
-                                   "shares": ["email", "file"]}], "truncated": False}
+    linked = json.loads(members["linked.json"])  # the linked report is not this agency's
+    assert linked == {"reports": [], "elsewhere": 1, "truncated": False}
     triage = json.loads(members["triage.json"])
     assert (triage["priority"], triage["effectivePriority"], triage["score"]) == (2, 1, 41.5)
     assert triage["override"]["reason"] == "reporter escalated"
     assert triage["reasons"][0]["name"] == "new_material"
+
+
+def test_linked_reports_routed_to_the_same_agency_are_named(
+        database: Database, vault: EvidenceVault, corpus_images: list[Path],
+        key: Ed25519PrivateKey) -> None:
+    with database.transaction(write=True) as session:
+        made = build_referral(session, vault, corpus_images, media_allowed=False)
+    with database.transaction(write=True) as session:
+        agency_id = session.get(Referral, made.referral_id).agency_id
+        session.add(Referral(report_id=made.other_report_id, agency_id=agency_id,
+                             state=ReferralState.ACCEPTED, routed_by="routing"))
+    with database.transaction(write=True) as session:
+        data = build_referral_package(session, vault, made.referral_id, include_media=False,
+                                      signing_key=key, actor="user:investigator")
+    linked = json.loads(_members(data)["linked.json"])
+    assert linked == {"reports": [{"reportId": made.other_report_id, "company": "Other",
+                                   "shares": ["email", "file"]}], "elsewhere": 0,
+                      "truncated": False}
 
 
 def test_linked_reports_never_carry_their_contents(

@@ -33,6 +33,7 @@ from vigil.agency.package_verification import (
     SIGNATURE,
     verify_referral_package,
 )
+from vigil.agency.scope import VISIBLE_STATES
 from vigil.agency.signing import public_key_fingerprint, public_key_pem, sign
 from vigil.agency.vics import UnknownReferral, file_labels, vics_export
 from vigil.store.audit import AuditAction, AuditLog
@@ -133,7 +134,7 @@ def _add_documents(session: Session, members: _Members, referral: Referral,
     members.add("report.json", _json(_report(session, report)))
     members.add("files.json", _json(_files(session, report, media)))
     members.add("entities.json", _json(_entities(session, report.id)))
-    members.add("linked.json", _json(_linked(session, report.id)))
+    members.add("linked.json", _json(_linked(session, report.id, referral.agency_id)))
     members.add("triage.json", _json(_triage(session, report.id)))
     members.add("vics.json", _json(vics_export(session, referral.id, media_paths=paths)))
 
@@ -176,23 +177,30 @@ def _entities(session: Session, report_id: int) -> list[dict[str, Any]]:
              "context": row.context} for row in rows]
 
 
-def _linked(session: Session, report_id: int) -> dict[str, Any]:
-    """Other live reports sharing an entity or a new/seen file: ids, companies, the kinds of
-    what is shared. Never their contents: the agency may not be entitled to them."""
+def _linked(session: Session, report_id: int, agency_id: int | None) -> dict[str, Any]:
+    """Other live reports sharing an entity or a new/seen file that are routed to the same
+    agency: ids, companies, the kinds of what is shared. Linked reports elsewhere (another
+    agency's, or not routed) are only counted, as on the agency's pages; never any contents."""
     shared: dict[int, set[str]] = {}
     for other, kind in (*_shared_entity_kinds(session, report_id),
                         *_shared_files(session, report_id)):
         shared.setdefault(other, set()).add(kind)
     if not shared:
-        return {"reports": [], "truncated": False}
+        return {"reports": [], "elsewhere": 0, "truncated": False}
+    live = set(session.scalars(select(IntakeReport.id).where(
+        IntakeReport.id.in_(list(shared)), IntakeReport.state.in_(_LIVE))))
+    ours = set(session.scalars(select(Referral.report_id).where(
+        Referral.report_id.in_(list(live)), Referral.agency_id == agency_id,
+        Referral.state.in_(VISIBLE_STATES)))) if agency_id is not None else set()
     rows = session.execute(
         select(IntakeReport.id, ReportingCompany.name)
         .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
-        .where(IntakeReport.id.in_(list(shared)), IntakeReport.state.in_(_LIVE))
+        .where(IntakeReport.id.in_(list(ours)))
         .order_by(IntakeReport.id).limit(MAX_LINKED + 1)).all()
     reports = [{"reportId": row.id, "company": row.name, "shares": sorted(shared[row.id])}
                for row in rows[:MAX_LINKED]]
-    return {"reports": reports, "truncated": len(rows) > MAX_LINKED}
+    return {"reports": reports, "elsewhere": len(live - ours),
+            "truncated": len(rows) > MAX_LINKED}
 
 
 def _shared_entity_kinds(session: Session, report_id: int) -> list[tuple[int, str]]:

@@ -21,6 +21,7 @@ from vigil.api.body_limit import BodyLimit
 from vigil.api.errors import install_error_handlers
 from vigil.api.intake import IntakeGate
 from vigil.api.intake import router as intake_router
+from vigil.api.intake.info_requests import router as info_requests_router
 from vigil.api.intake.routes import INTAKE_HOOK
 from vigil.api.routes import ROUTERS
 from vigil.api.routes.docs import router as docs_router
@@ -41,6 +42,7 @@ from vigil.store.evidence import EvidenceVault, MasterKeyMissing
 from vigil.store.evidence.retention_job import RetentionJob
 from vigil.store.migrate import prepare_schema
 from vigil.store.models import IntakeReport
+from vigil.triage.job import TriageJob
 from vigil.web.console import mount_console
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
         if router is not docs_router or settings.api.docs:
             app.include_router(router)
     if settings.clearinghouse.enabled:
+        app.include_router(info_requests_router)  # before the intake's catch-all for /ispws
         app.include_router(intake_router)
     mount_console(app)
     app.add_middleware(Authentication)
@@ -152,6 +155,7 @@ def _start_clearinghouse(app: FastAPI, state: ServiceState,
         hours = state.settings.clearinghouse
         windows = Windows(timedelta(hours=hours.open_hours), timedelta(hours=hours.idle_hours))
         background.start(IntakeExpiryJob(state.database, windows).start_in_thread)
+        background.start(TriageJob(state.database, state.settings.triage).start_in_thread)
 
 
 def _start_jobs(background: _Background, state: ServiceState) -> None:

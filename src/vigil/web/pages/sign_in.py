@@ -27,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 HOME = "/"
 LANDING = (  # the first screen each kind of person can use
     (Permission.DECIDE, "/review"),
+    (Permission.AGENCY_WORK, "/agency"),
     (Permission.REPORTS_SUBMIT, "/reports"),
     (Permission.USERS_MANAGE, "/review/exposure"),
 )
