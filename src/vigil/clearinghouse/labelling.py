@@ -19,9 +19,13 @@ from vigil.store.manual_entries import NewSignal, add_entries
 from vigil.store.models import FileVerdict, IntakeFile, ListEntry, SignalType
 from vigil.store.models.audit import AuditAction
 from vigil.store.rescoring import mark_for_rescore
-from vigil.store.vocabulary import INDUSTRY_CLASSIFICATIONS, is_classification
+from vigil.store.vocabulary import (
+    CLEARINGHOUSE_LABELS_LIST,
+    INDUSTRY_CLASSIFICATIONS,
+    is_classification,
+)
 
-LABELS_LIST = "clearinghouse-labels"
+LABELS_LIST = CLEARINGHOUSE_LABELS_LIST
 
 
 class UnknownIntakeFile(StoreError, LookupError):

@@ -99,3 +99,6 @@ def ordered_annotations(values: Iterable[str]) -> list[str]:
 
 
 assert not clashing_keys(), "a shortcut key is bound twice"
+
+# The clearinghouse's own list of analysts' labels: written by the clearinghouse, read by triage.
+CLEARINGHOUSE_LABELS_LIST = "clearinghouse-labels"

@@ -27,10 +27,9 @@ from vigil.store.models import (
     ListEntry,
     TriageNote,
 )
-from vigil.store.vocabulary import FILE_ANNOTATIONS
+from vigil.store.vocabulary import CLEARINGHOUSE_LABELS_LIST, FILE_ANNOTATIONS
 
-# vigil.clearinghouse.labelling.LABELS_LIST: an entry there is an analyst's label.
-ANALYSTS_LABELS_LIST = "clearinghouse-labels"
+ANALYSTS_LABELS_LIST = CLEARINGHOUSE_LABELS_LIST  # an entry there is an analyst's label
 LIVE_STATES = (IntakeState.OPEN, IntakeState.FINISHED)
 LINKING_VERDICTS = (FileVerdict.NEW, FileVerdict.SEEN)  # known files are viral, not links
 MAX_LINKED_ROWS = 5000  # hub entities fan out: count at most this many pairs
