@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from lxml import etree
 from sqlalchemy import and_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
 from vigil.clearinghouse.documents import (
@@ -125,7 +125,7 @@ def add_file_details(session: Session, company: ReportingCompany, raw_xml: bytes
     root = _checked_document(raw_xml, "fileDetails")
     now = now or utcnow()
     report = open_report_of(session, (root.findtext("reportId") or "").strip(), company,
-                            now=now, windows=windows, lock=True)
+                            now=now, windows=windows, lock=True, with_files=True)
     file_id = (root.findtext("fileId") or "").strip()
     record = next((f for f in report.files if f.public_id == file_id), None)
     if record is None:
@@ -148,7 +148,8 @@ def finish(session: Session, report_id: str | int, company: ReportingCompany, *,
     """/finish: the report is complete and can no longer change; ``on_finished`` (e.g. file
     matching) runs in the same transaction, so a failure there leaves the report open."""
     now = now or utcnow()
-    report = open_report_of(session, report_id, company, now=now, windows=windows, lock=True)
+    report = open_report_of(session, report_id, company, now=now, windows=windows, lock=True,
+                            with_files=True)
     if report.batched and len(report.files) > 1 and _is_viral(report):
         raise IntakeRefused(ResponseCode.VALIDATION_FAILED, f"a {VIRAL} batched report may "
                             "have only 1 uploaded file; retract it and submit again",
@@ -192,13 +193,17 @@ def expire_stale(session: Session, now: datetime | None = None, *,
 
 
 def open_report_of(session: Session, report_id: str | int, company: ReportingCompany, *,
-                   now: datetime, windows: Windows = Windows(),
-                   lock: bool = False) -> IntakeReport:
-    """The company's report, if it can still change; otherwise the documented refusal."""
+                   now: datetime, windows: Windows = Windows(), lock: bool = False,
+                   with_files: bool = False) -> IntakeReport:
+    """The company's report, if it can still change; otherwise the documented refusal.
+    ``with_files`` reads its files in the same query (they load lazily otherwise)."""
     number = parse_report_id(report_id)
-    query = select(IntakeReport).where(IntakeReport.id == number,
-                                       IntakeReport.company_id == company.id)
-    report = session.scalar(query.with_for_update() if lock else query)
+    files = joinedload(IntakeReport.files) if with_files else lazyload(IntakeReport.files)
+    query = select(IntakeReport).options(files).where(
+        IntakeReport.id == number, IntakeReport.company_id == company.id)
+    if lock:  # only the report row: FOR UPDATE may not reach an outer join's nullable side
+        query = query.with_for_update(of=IntakeReport)
+    report = session.scalars(query).unique().first()
     if report is None or report.state == IntakeState.EXPIRED:
         raise IntakeRefused(ResponseCode.REPORT_DOES_NOT_EXIST, report_id=number)
     if report.state == IntakeState.RETRACTED:

@@ -73,24 +73,30 @@ class FileOutcome:
 
 
 def classify_file(session: Session, matcher: Matcher, file: IntakeFile, *,
-                  now: datetime | None = None) -> FileOutcome:
+                  now: datetime | None = None,
+                  received: HashList | None = None) -> FileOutcome:
     """Classify ``file`` and set its verdict, matched entry/file and classification; its
-    PDQ joins the received list so later copies find it. Flushes; the caller commits."""
+    PDQ joins the received list (``received``, looked up when not given) so later copies
+    find it. Flushes; the caller commits."""
     verdict = _index_verdict(matcher, fingerprint_of(file))
-    earlier = earliest_copy(session, file, _received_pdqs(session, matcher, verdict))
-    outcome = _labelled(session, file, verdict, earlier) or _unlabelled(file, verdict, earlier)
+    earlier = earliest_copy(session, file, near_entries=_received_entries(matcher, verdict))
+    outcome = (_labelled(session, matcher, file, verdict, earlier)
+               or _unlabelled(file, verdict, earlier))
     file.verdict = outcome.verdict
     file.classification = outcome.classification
     file.matched_entry_id = outcome.matched_entry_id
     file.matched_file_id = outcome.matched_file_id
-    remember_received(session, file, now=now)
+    remember_received(session, file, now=now, hash_list=received)
     session.flush()
     return outcome
 
 
 def classify_report(session: Session, matcher: Matcher,
                     report: IntakeReport) -> list[FileOutcome]:
-    return [classify_file(session, matcher, file) for file in report.files]
+    # One lookup of the received list per report, not one per file.
+    received = received_list(session) if any(f.pdq for f in report.files) else None
+    return [classify_file(session, matcher, file, received=received)
+            for file in report.files]
 
 
 def make_finish_hook(matcher: Matcher) -> FinishHook:
@@ -117,7 +123,7 @@ def _index_verdict(matcher: Matcher, fingerprint: Fingerprint) -> Verdict:
         return decide(matcher.hits(fingerprint), matcher.live.lists)
 
 
-def _labelled(session: Session, file: IntakeFile, verdict: Verdict,
+def _labelled(session: Session, matcher: Matcher, file: IntakeFile, verdict: Verdict,
               earlier: IntakeFile | None) -> FileOutcome | None:
     earlier_id = earlier.id if earlier is not None else None
     if verdict.suppressed_by:
@@ -125,7 +131,9 @@ def _labelled(session: Session, file: IntakeFile, verdict: Verdict,
         lists = sorted({_list_name(session, hit.list_id) for hit in verdict.suppressed_by})
         return FileOutcome(file.id, FileVerdict.KNOWN, matched_file_id=earlier_id,
                            details={"allow_listed_by": lists})
-    entries = _entries(session, verdict.hits)
+    # The received list holds no classifications: most files are seen copies, whose only
+    # hits are there, and they need no read of the entries.
+    entries = _entries(session, [h for h in verdict.hits if not _is_received(matcher, h.list_id)])
     labelled = [(hit, entries[hit.entry_id]) for hit in verdict.hits
                 if hit.entry_id in entries and entries[hit.entry_id].classification]
     if not labelled:
@@ -162,13 +170,10 @@ def _list_name(session: Session, list_id: int) -> str:
     return session.scalar(select(HashList.name).where(HashList.id == list_id)) or str(list_id)
 
 
-def _received_pdqs(session: Session, matcher: Matcher, verdict: Verdict) -> list[str]:
-    """PDQs of received files the index found near this one."""
-    received = [h.entry_id for h in verdict.hits if h.signal_type == SignalType.PDQ.value
-                and _is_received(matcher, h.list_id)]
-    if not received:
-        return []
-    return list(session.scalars(select(ListEntry.signal).where(ListEntry.id.in_(received))))
+def _received_entries(matcher: Matcher, verdict: Verdict) -> list[int]:
+    """Received-list entries (PDQs of received files) the index found near this one."""
+    return [h.entry_id for h in verdict.hits if h.signal_type == SignalType.PDQ.value
+            and _is_received(matcher, h.list_id)]
 
 
 def _is_received(matcher: Matcher, list_id: int) -> bool:
@@ -176,14 +181,18 @@ def _is_received(matcher: Matcher, list_id: int) -> bool:
     return settings is not None and settings.name == RECEIVED_LIST
 
 
-def earliest_copy(session: Session, file: IntakeFile,
-                  near_pdqs: Sequence[str] = ()) -> IntakeFile | None:
-    """The earliest file of another live report with the same SHA-256, the same PDQ or one
-    of ``near_pdqs``; None when there is none."""
+def earliest_copy(session: Session, file: IntakeFile, near_pdqs: Sequence[str] = (), *,
+                  near_entries: Sequence[int] = ()) -> IntakeFile | None:
+    """The earliest file of another live report with the same SHA-256, the same PDQ, one
+    of ``near_pdqs`` or the PDQ of one of the list entries ``near_entries``; None when
+    there is none. The entries are read in the same query: one round trip, not two."""
     same = IntakeFile.sha256 == file.sha256
     pdqs = {*near_pdqs, *([file.pdq] if file.pdq else [])}
     if pdqs:
         same = same | IntakeFile.pdq.in_(pdqs)
+    if near_entries:
+        same = same | IntakeFile.pdq.in_(
+            select(ListEntry.signal).where(ListEntry.id.in_(set(near_entries))))
     query = (select(IntakeFile).join(IntakeReport, IntakeReport.id == IntakeFile.report_id)
              .where(same, IntakeFile.id != file.id, IntakeFile.report_id != file.report_id,
                     IntakeReport.state.not_in([IntakeState.RETRACTED, IntakeState.EXPIRED]))
@@ -206,13 +215,17 @@ def own_list(session: Session, name: str, *, actor: str, description: str) -> Ha
         return session.scalars(select(HashList).where(HashList.name == name)).one()
 
 
-def remember_received(session: Session, file: IntakeFile, *,
-                      now: datetime | None = None) -> None:
+def received_list(session: Session) -> HashList:
+    return own_list(session, RECEIVED_LIST, actor=INTAKE_ACTOR,
+                    description="PDQ of every file the clearinghouse received")
+
+
+def remember_received(session: Session, file: IntakeFile, *, now: datetime | None = None,
+                      hash_list: HashList | None = None) -> None:
     """Add the file's PDQ to the received list (once per distinct PDQ)."""
     if not file.pdq:
         return
-    hash_list = own_list(session, RECEIVED_LIST, actor=INTAKE_ACTOR,
-                         description="PDQ of every file the clearinghouse received")
+    hash_list = hash_list or received_list(session)
     exists = session.scalar(select(ListEntry.id).where(
         ListEntry.list_id == hash_list.id, ListEntry.signal_type == SignalType.PDQ,
         ListEntry.signal == file.pdq.lower()))
