@@ -53,6 +53,15 @@ def add_user(database: Database, username: str, roles: list[Role]) -> None:
         create_user(session, username, PASSWORD, roles, actor="test")
 
 
+def console_sign_in(client: TestClient, username: str = "analyst") -> dict[str, str]:
+    """Signs in through the console's form (a fresh cookie jar); returns the CSRF header."""
+    client.cookies.clear()
+    answer = client.post("/login", data={"username": username, "password": PASSWORD},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
+
+
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
     """Signs the client in (it keeps the cookie); returns the CSRF header to send."""
     answer = client.post("/v1/auth/sign-in", json={"username": username, "password": password})

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api.service import PASSWORD, add_user, service_settings
+from tests.api.service import add_user, console_sign_in, service_settings
 from tests.triage.geo_database import SAO_PAULO, write_city_database
 from tests.triage.routing_rows import agency_row, capture, company_row, document, finished_report
 from vigil.api.app import create_app
@@ -53,17 +53,10 @@ def waiting(database: Database, tmp_path: Path) -> dict[str, int]:
         return {"older": older.id, "newer": newer.id, "agency": agency.id}
 
 
-def _sign_in(client: TestClient, username: str = "analyst") -> dict[str, str]:
-    client.cookies.clear()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD},
-                         follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
-
 
 def test_queue_lists_waiting_reports_oldest_first_with_why_and_location(
         client: TestClient, waiting: dict[str, int]) -> None:
-    _sign_in(client)
+    console_sign_in(client)
     page = client.get("/clearinghouse/routing")
     assert page.status_code == 200
     order = [int(n) for n in re.findall(r'id="waiting-(\d+)"', page.text)]
@@ -79,7 +72,7 @@ def test_queue_lists_waiting_reports_oldest_first_with_why_and_location(
 
 def test_routing_by_hand_needs_csrf_and_a_reason_and_is_audited(
         client: TestClient, database: Database, waiting: dict[str, int]) -> None:
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     url = f"/clearinghouse/routing/{waiting['older']}"
     form = {"agency_id": str(waiting["agency"]), "reason": "Brazilian report: liaison"}
     assert client.post(url, data=form).status_code == 403  # no CSRF token
@@ -122,7 +115,7 @@ HOSTILE = [
 
 def test_hostile_input_is_refused(client: TestClient, database: Database,
                                   waiting: dict[str, int]) -> None:
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     for report, fields in HOSTILE:
         path = f"/clearinghouse/routing/{report.format(older=waiting['older'])}"
         assert client.post(path, data=fields, headers=csrf).status_code == 422, (path, fields)
@@ -134,7 +127,7 @@ def test_only_triage_may_see_or_route(client: TestClient, waiting: dict[str, int
     assert client.get("/clearinghouse/routing", follow_redirects=False).status_code in (
         303, 401)
     for username in ("auditor", "investigator"):
-        csrf = _sign_in(client, username)
+        csrf = console_sign_in(client, username)
         assert client.get("/clearinghouse/routing").status_code == 403
         assert client.post(f"/clearinghouse/routing/{waiting['older']}", headers=csrf,
                            data={"agency_id": str(waiting["agency"]),
@@ -146,5 +139,5 @@ def test_not_a_clearinghouse_means_no_page(database_url: str, database: Database
     add_user(database, "analyst", [Role.REVIEWER])
     app = create_app(service_settings(database_url, tmp_path / "d"), background_jobs=False)
     with TestClient(app) as plain:
-        _sign_in(plain)
+        console_sign_in(plain)
         assert plain.get("/clearinghouse/routing").status_code == 404

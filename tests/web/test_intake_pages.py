@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import select
 
-from tests.api.service import PASSWORD, add_user, running, service_settings
+from tests.api.service import add_user, console_sign_in, running, service_settings
 from tests.clearinghouse.conftest import OTHER_USERNAME, USERNAME, basic
 from tests.clearinghouse.documented import report_xml
 from tests.clearinghouse.intake_rows import report_xml as report_naming
@@ -55,13 +55,6 @@ def _file_report(client: TestClient, images: list[bytes], username: str = USERNA
     return int(report_id)
 
 
-def _sign_in(client: TestClient, username: str = "analyst") -> dict[str, str]:
-    client.cookies.clear()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD},
-                         follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
-
 
 def _files(database: Database, report_id: int) -> list[IntakeFile]:
     with database.transaction() as session:
@@ -77,7 +70,7 @@ def test_queue_lists_new_material_first_with_the_known_share(
     client.app.state.vigil.screening.matcher.live.poll()
     known_only = _file_report(client, [known.read_bytes()])
     fresh = _file_report(client, [corpus_images[5].read_bytes()])
-    _sign_in(client)
+    console_sign_in(client)
     page = client.get("/clearinghouse")
     assert page.status_code == 200
     order = [int(n) for n in re.findall(r'href="/clearinghouse/reports/(\d+)"', page.text)]
@@ -98,7 +91,7 @@ def test_report_page_shows_reports_linked_across_companies(
     second = _file_report(client, [corpus_images[2].read_bytes()], OTHER_USERNAME,
                           report_naming(email="suspect@example.net",
                                         reporter_email="trust@other.example"))
-    _sign_in(client)
+    console_sign_in(client)
     page = client.get(f"/clearinghouse/reports/{second}")
     assert page.status_code == 200
     assert "Other Platform" in page.text and "Child Sex Trafficking" in page.text
@@ -115,13 +108,13 @@ def test_preview_is_protected_and_needs_media_view(
     original = corpus_images[3].read_bytes()
     report_id = _file_report(client, [original])
     [file] = _files(database, report_id)
-    _sign_in(client)
+    console_sign_in(client)
     preview = client.get(f"/clearinghouse/files/{file.id}/preview")
     assert preview.status_code == 200, preview.text
     assert preview.headers["cache-control"] == "no-store"
     assert preview.headers["content-type"].startswith("image/")
     assert preview.content != original and len(preview.content) < len(original)
-    _sign_in(client, "auditor")
+    console_sign_in(client, "auditor")
     assert client.get(f"/clearinghouse/files/{file.id}/preview").status_code == 403
     assert client.get(f"/clearinghouse/reports/{report_id}").status_code == 403
 
@@ -130,7 +123,7 @@ def test_reveal_is_audited(client: TestClient, database: Database,
                            corpus_images: list[Path]) -> None:
     original = corpus_images[4].read_bytes()
     [file] = _files(database, _file_report(client, [original]))
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     assert client.post(f"/clearinghouse/files/{file.id}/reveal").status_code == 403  # no CSRF
     answer = client.post(f"/clearinghouse/files/{file.id}/reveal", headers=csrf)
     assert answer.status_code == 200 and answer.content == original
@@ -148,7 +141,7 @@ def test_labelling_makes_the_next_copy_known(client: TestClient, database: Datab
     image = corpus_images[6].read_bytes()
     [file] = _files(database, _file_report(client, [image]))
     assert file.verdict is FileVerdict.NEW
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     refused = client.post(f"/clearinghouse/files/{file.id}/label", headers=csrf,
                           data={"classification": "Z9"})
     assert refused.status_code == 422
@@ -165,7 +158,7 @@ def test_a_taken_report_pulls_later_linked_reports_to_its_analyst(
         client: TestClient, database: Database, corpus_images: list[Path]) -> None:
     first = _file_report(client, [corpus_images[1].read_bytes()],
                          document=report_naming(email="suspect@example.net"))
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     taken = client.post(f"/clearinghouse/reports/{first}/assign", data={"action": "take"},
                         headers=csrf)
     assert taken.status_code == 200 and "Release" in taken.text and "analyst" in taken.text
@@ -184,10 +177,10 @@ def test_a_taken_report_pulls_later_linked_reports_to_its_analyst(
 
 def test_assignment_needs_triage_rights_and_a_finished_report(client: TestClient) -> None:
     first = _file_report(client, [b"not an image"])
-    csrf = _sign_in(client, "auditor")
+    csrf = console_sign_in(client, "auditor")
     assert client.post(f"/clearinghouse/reports/{first}/assign", data={"action": "take"},
                        headers=csrf).status_code == 403
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     for report_id in ("99999", "0", "9" * 30):
         assert client.post(f"/clearinghouse/reports/{report_id}/assign",
                            data={"action": "take"}, headers=csrf).status_code in (404, 422)
@@ -204,12 +197,12 @@ def test_assignment_needs_triage_rights_and_a_finished_report(client: TestClient
     "/clearinghouse/files/99999/preview",
 ])
 def test_hostile_ids_are_refused(client: TestClient, path: str) -> None:
-    _sign_in(client)
+    console_sign_in(client)
     assert client.get(path).status_code in (404, 422)
 
 
 def test_hostile_ids_on_unsafe_routes(client: TestClient) -> None:
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     for file_id in ("abc", "9" * 30, "99999", "0"):
         assert client.post(f"/clearinghouse/files/{file_id}/reveal",
                            headers=csrf).status_code in (404, 422)

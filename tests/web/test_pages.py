@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api.service import PASSWORD, add_user, running, service_settings
+from tests.api.service import add_user, console_sign_in, running, service_settings
 from vigil.cli.demo_data import seed_demo
 from vigil.store import Database, Settings
 from vigil.store.models import (
@@ -40,13 +40,6 @@ def console(two_reviewer_settings: Settings, corpus_images: list[Path],
     yield from running(two_reviewer_settings)
 
 
-def _sign_in(client: TestClient, username: str) -> dict[str, str]:
-    client.cookies.clear()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD},
-                         follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
-
 
 def _known_case(database: Database) -> tuple[str, int]:
     with database.transaction() as session:
@@ -66,7 +59,7 @@ def _entry_of(database: Database, item_id: int) -> ListEntry:
 def test_disabling_an_entry_needs_a_second_reviewer(console: TestClient,
                                                      database: Database) -> None:
     case_id, item_id = _known_case(database)
-    csrf = _sign_in(console, "first")
+    csrf = console_sign_in(console, "first")
     answer = console.post(f"/review/cases/{case_id}/decide", headers=csrf, data={
         "kind": "false_positive", "item_id": item_id, "reason": "a landscape",
         "disable_entries": "true"}, follow_redirects=False)
@@ -78,7 +71,7 @@ def test_disabling_an_entry_needs_a_second_reviewer(console: TestClient,
     refused = console.post(f"/review/requests/{request_id}", headers=csrf,
                            data={"verdict": "approve"})
     assert refused.status_code == 422  # not one's own request
-    csrf = _sign_in(console, "second")
+    csrf = console_sign_in(console, "second")
     console.post(f"/review/requests/{request_id}", headers=csrf, data={"verdict": "approve"})
     assert _entry_of(database, item_id).status is EntryStatus.DISABLED
     with database.transaction() as session:
@@ -91,7 +84,7 @@ def test_disabling_an_entry_needs_a_second_reviewer(console: TestClient,
 def test_a_confirmed_item_joins_the_platform_list(console: TestClient,
                                                   database: Database) -> None:
     case_id, item_id = _known_case(database)
-    csrf = _sign_in(console, "first")
+    csrf = console_sign_in(console, "first")
     console.post(f"/review/cases/{case_id}/decide", headers=csrf,
                  data={"kind": "confirm", "item_id": item_id})
     added = console.post(f"/review/items/{item_id}/platform-list", headers=csrf)
@@ -104,7 +97,7 @@ def test_a_confirmed_item_joins_the_platform_list(console: TestClient,
 
 def test_pages_refuse_bad_input(console: TestClient, database: Database) -> None:
     case_id, item_id = _known_case(database)
-    csrf = _sign_in(console, "first")
+    csrf = console_sign_in(console, "first")
     assert console.get("/review/cases/" + "x" * 40).status_code == 404
     assert console.post(f"/review/cases/{case_id}/decide", headers=csrf,
                         data={"kind": "obliterate", "item_id": item_id}).status_code == 422
@@ -120,10 +113,10 @@ def test_pages_refuse_bad_input(console: TestClient, database: Database) -> None
 def test_administrators_see_exposure_not_content(console: TestClient,
                                                  database: Database) -> None:
     _, item_id = _known_case(database)
-    csrf = _sign_in(console, "first")
+    csrf = console_sign_in(console, "first")
     assert console.post(f"/review/items/{item_id}/reveal", headers=csrf).status_code == 200
     add_user(database, "boss", [Role.ADMIN])
-    _sign_in(console, "boss")
+    console_sign_in(console, "boss")
     landing = console.get("/", follow_redirects=False)
     assert landing.headers["location"] == "/review/exposure"
     page = console.get("/review/exposure")

@@ -12,7 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api.service import PASSWORD, add_key, add_user, running, service_settings
+from tests.api.service import (
+    add_key,
+    add_user,
+    console_sign_in,
+    running,
+    service_settings,
+)
 from vigil.cli.demo_data import seed_demo
 from vigil.reporting.filing import file_case_report
 from vigil.reporting.response_package import verify_response_package
@@ -50,18 +56,11 @@ def console(settings: Settings, corpus_images: list[Path],
     yield from running(settings)
 
 
-def _sign_in(client: TestClient, username: str) -> dict[str, str]:
-    client.cookies.clear()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD},
-                         follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
-
 
 def _confirmed_case(client: TestClient, database: Database) -> Case:
     with database.transaction() as session:
         case = session.scalars(select(Case).where(Case.platform_account_id == "acct-1001")).one()
-    csrf = _sign_in(client, "rev")
+    csrf = console_sign_in(client, "rev")
     client.post(f"/review/cases/{case.public_id}/incident-type", headers=csrf,
                 data={"value": INCIDENT_TYPES[0]})
     for item in case.items:  # known material: confirmed on its inherited classification
@@ -74,7 +73,7 @@ def _confirmed_case(client: TestClient, database: Database) -> Case:
 def test_a_confirmed_case_is_filed_preserved_and_not_filed_twice(
         console: TestClient, database: Database, settings: Settings) -> None:
     case = _confirmed_case(console, database)
-    csrf = _sign_in(console, "filer")
+    csrf = console_sign_in(console, "filer")
     assert case.public_id[:8] in console.get("/reports").text
     console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
     with database.transaction() as session:
@@ -93,7 +92,7 @@ def test_a_confirmed_case_is_filed_preserved_and_not_filed_twice(
 def test_an_unconfirmed_case_cannot_be_filed(console: TestClient, database: Database) -> None:
     with database.transaction() as session:
         case = session.scalars(select(Case).where(Case.platform_account_id == "acct-2001")).one()
-    csrf = _sign_in(console, "filer")
+    csrf = console_sign_in(console, "filer")
     answer = console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
     assert answer.status_code == 422 and "cannot be filed" in answer.json()["error"]["message"]
     with database.transaction() as session:
@@ -102,7 +101,7 @@ def test_an_unconfirmed_case_cannot_be_filed(console: TestClient, database: Data
 
 def test_an_emergency_request_gets_its_package(console: TestClient, database: Database) -> None:
     case = _confirmed_case(console, database)
-    csrf = _sign_in(console, "filer")
+    csrf = console_sign_in(console, "filer")
     console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
     console.post("/legal", headers=csrf, data={
         "agency": "Example Police", "agency_case_number": "EP-1", "kind": "subpoena"})
@@ -131,14 +130,14 @@ def test_filing_needs_the_reporter_configured(database_url: str, tmp_path: Path,
     add_user(database, "filer", [Role.REPORT_SUBMITTER])
     for client in running(settings):
         case = _confirmed_case(client, database)
-        csrf = _sign_in(client, "filer")
+        csrf = console_sign_in(client, "filer")
         answer = client.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
         assert answer.status_code == 422 and "reporter_company" in answer.text
 
 
 def test_a_reported_account_always_has_records(console: TestClient, database: Database) -> None:
     case = _confirmed_case(console, database)
-    csrf = _sign_in(console, "filer")
+    csrf = console_sign_in(console, "filer")
     console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
     found = console.get("/legal/lookup", params={"account_id": "acct-1001"})
     assert found.status_code == 200 and "preserved" in found.text
@@ -155,7 +154,7 @@ def test_a_viral_file_gets_one_batched_report(console: TestClient, database: Dat
         answer = console.post("/v1/screen", headers=screen, files={"file": listed},
                               data={"content_id": f"post-{account}", "account_id": account})
         assert answer.json()["verdict"] == "match", answer.text
-    csrf = _sign_in(console, "rev")
+    csrf = console_sign_in(console, "rev")
     with database.transaction() as session:
         cases = session.scalars(select(Case).where(
             Case.platform_account_id.in_(["viral-a", "viral-b"]))).all()
@@ -165,7 +164,7 @@ def test_a_viral_file_gets_one_batched_report(console: TestClient, database: Dat
                      data={"classification": "", "annotations": ["viral"]})
         console.post(f"/review/cases/{case_id}/decide", headers=csrf,
                      data={"kind": "confirm", "item_id": item_id})
-    csrf = _sign_in(console, "filer")
+    csrf = console_sign_in(console, "filer")
     sha256 = hashlib.sha256(listed).hexdigest()
     assert sha256[:16] in console.get("/reports").text
     console.post("/reports/viral", headers=csrf,
@@ -184,7 +183,7 @@ def test_a_viral_file_gets_one_batched_report(console: TestClient, database: Dat
 def test_a_report_page_shows_its_files_and_can_be_retracted(
         console: TestClient, database: Database) -> None:
     case = _confirmed_case(console, database)
-    csrf = _sign_in(console, "filer")
+    csrf = console_sign_in(console, "filer")
     with database.transaction(write=True) as session:  # queued, not yet sent
         [report] = file_case_report(session, case.public_id, settings=_settings(console),
                                     actor="user:filer")

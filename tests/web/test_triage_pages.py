@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api.service import PASSWORD, add_user, running, service_settings
+from tests.api.service import add_user, console_sign_in, running, service_settings
 from tests.triage import triage_rows as rows
 from vigil.store import Database, Settings
 from vigil.store.models import AuditRecord, FileVerdict, ReportTriage, Role, TriageNote
@@ -48,18 +48,11 @@ def reports(database: Database) -> tuple[int, int]:
         return urgent.id, quiet.id
 
 
-def _sign_in(client: TestClient, username: str = "analyst") -> dict[str, str]:
-    client.cookies.clear()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD},
-                         follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
-
 
 def test_the_queue_lists_the_most_urgent_first_with_reasons(
         client: TestClient, reports: tuple[int, int]) -> None:
     urgent, quiet = reports
-    _sign_in(client)
+    console_sign_in(client)
     page = client.get("/clearinghouse/triage")
     assert page.status_code == 200
     order = [int(n) for n in re.findall(r'href="/clearinghouse/reports/(\d+)/triage"',
@@ -73,7 +66,7 @@ def test_the_queue_lists_the_most_urgent_first_with_reasons(
 def test_the_report_page_shows_every_reason_escaped(
         client: TestClient, reports: tuple[int, int]) -> None:
     urgent, _ = reports
-    _sign_in(client)
+    console_sign_in(client)
     page = client.get(f"/clearinghouse/reports/{urgent}/triage")
     assert page.status_code == 200
     for name in ("escalation", "new_material", "prepubescent"):
@@ -86,7 +79,7 @@ def test_the_report_page_shows_every_reason_escaped(
 def test_an_override_wins_in_the_queue_and_is_audited(
         client: TestClient, database: Database, reports: tuple[int, int]) -> None:
     urgent, quiet = reports
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     missing_reason = client.post(f"/clearinghouse/reports/{quiet}/triage/override",
                                  data={"priority": "1", "reason": " "}, headers=csrf)
     assert missing_reason.status_code == 422
@@ -115,7 +108,7 @@ def test_an_override_wins_in_the_queue_and_is_audited(
 def test_a_note_is_kept_and_marks_the_report_for_rescoring(
         client: TestClient, database: Database, reports: tuple[int, int]) -> None:
     _, quiet = reports
-    csrf = _sign_in(client)
+    csrf = console_sign_in(client)
     answer = client.post(f"/clearinghouse/reports/{quiet}/triage/notes",
                          data={"text": "Spoke to the platform; nothing more."}, headers=csrf)
     assert answer.status_code == 200 and "Spoke to the platform" in answer.text
@@ -133,7 +126,7 @@ def test_agencies_and_auditors_can_neither_read_nor_override(
         client: TestClient, database: Database, reports: tuple[int, int],
         username: str) -> None:
     _, quiet = reports
-    csrf = _sign_in(client, username)
+    csrf = console_sign_in(client, username)
     assert client.get("/clearinghouse/triage").status_code == 403
     assert client.get(f"/clearinghouse/reports/{quiet}/triage").status_code == 403
     for path, data in ((f"/clearinghouse/reports/{quiet}/triage/override",

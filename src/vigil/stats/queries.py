@@ -46,20 +46,11 @@ from vigil.store.models import (
     ReportTriage,
     utcnow,
 )
+from vigil.store.vocabulary import INCIDENT_TYPES as SCHEMA_INCIDENT_TYPES
 
-# The CyberTipline's incidentType enumeration (report.xsd). Anything else a reporter's
-# document carries is counted as OTHER rather than printed: a label in a published report
-# must not be text a reporter chose.
-INCIDENT_TYPES = frozenset({
-    "Child Pornography (possession, manufacture, and distribution)",
-    "Child Sex Trafficking",
-    "Child Sex Tourism",
-    "Child Sexual Molestation",
-    "Misleading Domain Name",
-    "Misleading Words or Digital Images on the Internet",
-    "Online Enticement of Children for Sexual Acts",
-    "Unsolicited Obscene Material Sent to a Child",
-})
+# Anything other than the schema's incident types is counted as OTHER rather than printed: a
+# label in a published report must not be text a reporter chose.
+INCIDENT_TYPES = frozenset(SCHEMA_INCIDENT_TYPES)
 OTHER = "Other or not stated"
 UNKNOWN_COUNTRY = "Unknown"
 _INCIDENT_PATH = ("report", "incidentSummary", "incidentType")
