@@ -23,7 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from vigil.agency.package_verification import (
     FORMAT,
@@ -33,7 +33,7 @@ from vigil.agency.package_verification import (
     SIGNATURE,
     verify_referral_package,
 )
-from vigil.agency.scope import VISIBLE_STATES
+from vigil.agency.queue import split_by_agency
 from vigil.agency.signing import public_key_fingerprint, public_key_pem, sign
 from vigil.agency.vics import UnknownReferral, file_labels, vics_export
 from vigil.store.audit import AuditAction, AuditLog
@@ -41,24 +41,20 @@ from vigil.store.errors import StoreError
 from vigil.store.evidence import EvidenceShredded, EvidenceVault
 from vigil.store.models import (
     Agency,
-    FileVerdict,
     IntakeEntity,
     IntakeEntityLink,
-    IntakeFile,
     IntakeReport,
-    IntakeState,
     Referral,
     ReportingCompany,
     ReportTriage,
     utcnow,
 )
+from vigil.store.report_links import shared_with
 
 __all__ = ["PackageRefused", "UnknownReferral", "build_referral_package",
            "verify_referral_package"]
 
 MAX_LINKED = 500
-_LIVE = (IntakeState.OPEN, IntakeState.FINISHED)
-_LINKING_VERDICTS = (FileVerdict.NEW, FileVerdict.SEEN)  # known (viral) files link nothing
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"),
     (b"BM", "bmp"), (b"\x1a\x45\xdf\xa3", "webm"), (b"II*\x00", "tif"), (b"MM\x00*", "tif"),
@@ -181,48 +177,19 @@ def _linked(session: Session, report_id: int, agency_id: int | None) -> dict[str
     """Other live reports sharing an entity or a new/seen file that are routed to the same
     agency: ids, companies, the kinds of what is shared. Linked reports elsewhere (another
     agency's, or not routed) are only counted, as on the agency's pages; never any contents."""
-    shared: dict[int, set[str]] = {}
-    for other, kind in (*_shared_entity_kinds(session, report_id),
-                        *_shared_files(session, report_id)):
-        shared.setdefault(other, set()).add(kind)
-    if not shared:
-        return {"reports": [], "elsewhere": 0, "truncated": False}
-    live = set(session.scalars(select(IntakeReport.id).where(
-        IntakeReport.id.in_(list(shared)), IntakeReport.state.in_(_LIVE))))
-    ours = set(session.scalars(select(Referral.report_id).where(
-        Referral.report_id.in_(list(live)), Referral.agency_id == agency_id,
-        Referral.state.in_(VISIBLE_STATES)))) if agency_id is not None else set()
+    shared = shared_with(session, report_id, near_copies=False)
+    if agency_id is None:
+        return {"reports": [], "elsewhere": len(shared), "truncated": False}
+    here, elsewhere = split_by_agency(session, agency_id, list(shared))
     rows = session.execute(
         select(IntakeReport.id, ReportingCompany.name)
         .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
-        .where(IntakeReport.id.in_(list(ours)))
+        .where(IntakeReport.id.in_([item.report_id for item in here]))
         .order_by(IntakeReport.id).limit(MAX_LINKED + 1)).all()
-    reports = [{"reportId": row.id, "company": row.name, "shares": sorted(shared[row.id])}
+    reports = [{"reportId": row.id, "company": row.name,
+                "shares": sorted({item.kind for item in shared[row.id]})}
                for row in rows[:MAX_LINKED]]
-    return {"reports": reports, "elsewhere": len(live - ours),
-            "truncated": len(rows) > MAX_LINKED}
-
-
-def _shared_entity_kinds(session: Session, report_id: int) -> list[tuple[int, str]]:
-    mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
-    rows = session.execute(
-        select(theirs.report_id, IntakeEntity.kind).distinct()
-        .select_from(mine)
-        .join(theirs, theirs.entity_id == mine.entity_id)
-        .join(IntakeEntity, IntakeEntity.id == mine.entity_id)
-        .where(mine.report_id == report_id, theirs.report_id != report_id))
-    return [(row.report_id, row.kind) for row in rows]
-
-
-def _shared_files(session: Session, report_id: int) -> list[tuple[int, str]]:
-    mine, theirs = aliased(IntakeFile), aliased(IntakeFile)
-    rows = session.scalars(
-        select(theirs.report_id).distinct()
-        .select_from(mine)
-        .join(theirs, theirs.sha256 == mine.sha256)
-        .where(mine.report_id == report_id, mine.verdict.in_(_LINKING_VERDICTS),
-               theirs.report_id != report_id))
-    return [(other, "file") for other in rows]
+    return {"reports": reports, "elsewhere": elsewhere, "truncated": len(rows) > MAX_LINKED}
 
 
 def _triage(session: Session, report_id: int) -> dict[str, Any] | None:

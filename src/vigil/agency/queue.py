@@ -13,12 +13,10 @@ from sqlalchemy.orm import Session, aliased
 
 from vigil.agency.scope import VISIBLE_STATES, visible_referrals
 from vigil.store.models import (
-    FileVerdict,
     IntakeEntity,
     IntakeEntityLink,
     IntakeFile,
     IntakeReport,
-    IntakeState,
     ReportingCompany,
     ReportTriage,
 )
@@ -29,13 +27,11 @@ from vigil.store.models.agencies import (
     ReferralOutcome,
     ReferralState,
 )
+from vigil.store.report_links import shared_with
 
 QUEUE_LIMIT = 500
 MAX_ENTITIES = 500  # listed on one page; a report names a handful
-MAX_LINKED = 5000  # linked report ids read for one report (hub entities fan out)
 UNSCORED = 5  # sorts after informational (4): not yet triaged
-LIVE_REPORTS = (IntakeState.OPEN, IntakeState.FINISHED)
-LINKING_VERDICTS = (FileVerdict.NEW, FileVerdict.SEEN)  # a known (viral) file links nothing
 
 
 @dataclass(frozen=True)
@@ -230,7 +226,14 @@ def _triage(triage: ReportTriage | None) -> TriageFacts | None:
 def _linked(session: Session, agency_id: int, report_id: int) -> tuple[list[LinkedHere], int]:
     """Live reports sharing an entity or a new/seen file with this one, split into those
     this agency holds (listed) and the rest (counted)."""
-    linked = linked_report_ids(session, report_id)
+    return split_by_agency(session, agency_id,
+                           list(shared_with(session, report_id, near_copies=False)))
+
+
+def split_by_agency(session: Session, agency_id: int,
+                    linked: list[int]) -> tuple[list[LinkedHere], int]:
+    """Of the ``linked`` report ids, those routed to (or accepted by) this agency, and how
+    many others there are: an agency may see that links exist, not whose they are."""
     if not linked:
         return [], 0
     held = session.execute(
@@ -241,21 +244,3 @@ def _linked(session: Session, agency_id: int, report_id: int) -> tuple[list[Link
     here = [LinkedHere(*row) for row in held]
     return here, len(linked) - len({item.report_id for item in here})
 
-
-def linked_report_ids(session: Session, report_id: int) -> set[int]:
-    mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
-    other = aliased(IntakeReport)
-    by_entity = (select(theirs.report_id)
-                 .join(mine, mine.entity_id == theirs.entity_id)
-                 .join(other, other.id == theirs.report_id)
-                 .where(mine.report_id == report_id, theirs.report_id != report_id,
-                        other.state.in_(LIVE_REPORTS)).distinct().limit(MAX_LINKED))
-    mine_file, their_file = aliased(IntakeFile), aliased(IntakeFile)
-    by_file = (select(their_file.report_id)
-               .join(mine_file, mine_file.sha256 == their_file.sha256)
-               .join(other, other.id == their_file.report_id)
-               .where(mine_file.report_id == report_id,
-                      mine_file.verdict.in_(LINKING_VERDICTS),
-                      their_file.report_id != report_id,
-                      other.state.in_(LIVE_REPORTS)).distinct().limit(MAX_LINKED))
-    return set(session.scalars(by_entity)) | set(session.scalars(by_file))

@@ -26,8 +26,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -37,28 +36,23 @@ from urllib.parse import urlsplit, urlunsplit
 from lxml import etree
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from vigil.reporting.cybertipline.schema import UnsafeXml, safe_parse
 from vigil.store.models import (
-    FileVerdict,
     IntakeEntity,
     IntakeEntityLink,
-    IntakeFile,
     IntakeReport,
-    IntakeState,
     ReportingCompany,
 )
+from vigil.store.report_links import Shared, shared_with
 
 MAX_VALUE_CHARS = 500  # IntakeEntity.value
 MAX_ENTITIES = 2000  # per document: a report names a handful
 MAX_DEPTH = 64
 MAX_NODES = 50_000
-MAX_LINKED_ROWS = 5000  # shared-entity rows read for one report (hub entities fan out)
 MAX_CLUSTER_DEPTH = 4
 SKIPPED_SECTIONS = frozenset({"reporter", "lawEnforcement"})
-LIVE_STATES = (IntakeState.OPEN, IntakeState.FINISHED)
-LINKING_VERDICTS = (FileVerdict.NEW, FileVerdict.SEEN)  # known files link nothing: viral
 _CHUNK = 500
 _T = TypeVar("_T")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
@@ -403,12 +397,6 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
 
 
 @dataclass(frozen=True, slots=True)
-class Shared:
-    kind: str  # an EntityKind, "file" (same SHA-256) or "near_copy" (PDQ through matching)
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
 class LinkedReport:
     report_id: int
     company_id: int
@@ -419,54 +407,19 @@ class LinkedReport:
 
 
 def linked_reports(session: Session, report_id: int, *, limit: int = 200) -> list[LinkedReport]:
-    """Other live reports, from any company, sharing an entity or a new/seen file with the
-    report; oldest first, at most ``limit``."""
-    shared: dict[int, dict[Shared, None]] = defaultdict(dict)
-    for other, item in (*_shared_entities(session, report_id),
-                        *_shared_files(session, report_id)):
-        shared[other].setdefault(item, None)
+    """Other live reports, from any company, sharing an entity or a new/seen file (or a near
+    copy) with the report; oldest first, at most ``limit``."""
+    shared = shared_with(session, report_id)
     if not shared:
         return []
     rows = session.execute(
         select(IntakeReport.id, IntakeReport.company_id, IntakeReport.opened_at,
                IntakeReport.incident_id, ReportingCompany.name)
         .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
-        .where(IntakeReport.id.in_(list(shared)), IntakeReport.state.in_(LIVE_STATES))
+        .where(IntakeReport.id.in_(list(shared)))
         .order_by(IntakeReport.id).limit(limit))
     return [LinkedReport(row.id, row.company_id, row.name, row.opened_at, row.incident_id,
                          tuple(shared[row.id])) for row in rows]
-
-
-def _shared_entities(session: Session, report_id: int) -> Iterable[tuple[int, Shared]]:
-    mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
-    rows = session.execute(
-        select(theirs.report_id, IntakeEntity.kind, IntakeEntity.value)
-        .select_from(mine)
-        .join(theirs, theirs.entity_id == mine.entity_id)
-        .join(IntakeEntity, IntakeEntity.id == mine.entity_id)
-        .where(mine.report_id == report_id, theirs.report_id != report_id)
-        .order_by(theirs.report_id).limit(MAX_LINKED_ROWS))
-    return [(row.report_id, Shared(row.kind, row.value)) for row in rows]
-
-
-def _shared_files(session: Session, report_id: int) -> Iterable[tuple[int, Shared]]:
-    mine, theirs = aliased(IntakeFile), aliased(IntakeFile)
-    linking = mine.verdict.in_(LINKING_VERDICTS)
-    same = session.execute(
-        select(theirs.report_id, mine.sha256)
-        .select_from(mine)
-        .join(theirs, theirs.sha256 == mine.sha256)
-        .where(mine.report_id == report_id, linking, theirs.report_id != report_id)
-        .order_by(theirs.report_id).limit(MAX_LINKED_ROWS))
-    near = session.execute(
-        select(theirs.report_id, theirs.sha256)
-        .select_from(mine)
-        .join(theirs, (theirs.id == mine.matched_file_id) | (theirs.matched_file_id == mine.id))
-        .where(mine.report_id == report_id, linking, theirs.report_id != report_id,
-               theirs.sha256 != mine.sha256)
-        .order_by(theirs.report_id).limit(MAX_LINKED_ROWS))
-    return [*((row.report_id, Shared("file", row.sha256)) for row in same),
-            *((row.report_id, Shared("near_copy", row.sha256)) for row in near)]
 
 
 @dataclass(frozen=True, slots=True)

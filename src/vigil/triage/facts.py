@@ -2,8 +2,8 @@
 verdicts, classifications and annotations, its viral bundle, the reports and companies it
 links to, and analysts' notes. Nothing here judges; scoring.py does, from these facts alone.
 
-The clearinghouse package is a sibling and is not imported: the joins below read its tables
-(the same links the analyst screens count: shared entities, shared new or seen files)."""
+The clearinghouse package is a sibling and is not imported: links come from
+vigil.store.report_links (shared entities, shared new or seen files)."""
 
 from __future__ import annotations
 
@@ -12,27 +12,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from vigil.store.errors import StoreError
 from vigil.store.models import (
     FileVerdict,
     HashList,
-    IntakeEntityLink,
     IntakeFile,
     IntakeIncident,
     IntakeReport,
-    IntakeState,
     ListEntry,
     TriageNote,
 )
+from vigil.store.report_links import shared_with
 from vigil.store.vocabulary import CLEARINGHOUSE_LABELS_LIST, FILE_ANNOTATIONS
 
 ANALYSTS_LABELS_LIST = CLEARINGHOUSE_LABELS_LIST  # an entry there is an analyst's label
-LIVE_STATES = (IntakeState.OPEN, IntakeState.FINISHED)
-LINKING_VERDICTS = (FileVerdict.NEW, FileVerdict.SEEN)  # known files are viral, not links
-MAX_LINKED_ROWS = 5000  # hub entities fan out: count at most this many pairs
 MAX_NOTES_READ = 200
 MAX_TEXT = 2000
 
@@ -214,33 +210,12 @@ def _bundle_size(session: Session, incident_id: int | None) -> int:
 def _links(session: Session, report: IntakeReport) -> tuple[int, int]:
     """(other live reports sharing an entity or a new/seen file, their distinct companies
     other than this report's own)."""
-    pairs = session.execute(_LINKS, {"report_id": report.id}).all()
-    reports = {row[0] for row in pairs}
-    companies = {row[1] for row in pairs} - {report.company_id}
-    return len(reports), len(companies)
-
-
-def _links_statement() -> Any:
-    """Built once: composing aliased joins costs more than running them."""
-    other = aliased(IntakeReport)
-    mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
-    report_id = bindparam("report_id")
-    by_entity = (select(other.id, other.company_id)
-                 .join(theirs, theirs.report_id == other.id)
-                 .join(mine, mine.entity_id == theirs.entity_id)
-                 .where(mine.report_id == report_id, other.id != report_id,
-                        other.state.in_(LIVE_STATES)))
-    mine_file, their_file = aliased(IntakeFile), aliased(IntakeFile)
-    by_file = (select(other.id, other.company_id)
-               .join(their_file, their_file.report_id == other.id)
-               .join(mine_file, mine_file.sha256 == their_file.sha256)
-               .where(mine_file.report_id == report_id,
-                      mine_file.verdict.in_(LINKING_VERDICTS), other.id != report_id,
-                      other.state.in_(LIVE_STATES)))
-    return by_entity.union(by_file).limit(MAX_LINKED_ROWS)
-
-
-_LINKS = _links_statement()
+    linked = list(shared_with(session, report.id, near_copies=False))
+    if not linked:
+        return 0, 0
+    companies = set(session.scalars(select(IntakeReport.company_id).distinct()
+                                    .where(IntakeReport.id.in_(linked))))
+    return len(linked), len(companies - {report.company_id})
 
 
 def _note_texts(session: Session, report_id: int) -> tuple[str, ...]:

@@ -22,13 +22,7 @@ from vigil.api.errors import ApiError
 from vigil.api.state import ServiceState, service_state
 from vigil.clearinghouse.assignment import AssignmentRefused, assign, deconflict, handler_of
 from vigil.clearinghouse.documents import as_dict
-from vigil.clearinghouse.entities import (
-    LINKING_VERDICTS,
-    LIVE_STATES,
-    Cluster,
-    cluster,
-    linked_reports,
-)
+from vigil.clearinghouse.entities import Cluster, cluster, linked_reports
 from vigil.clearinghouse.labelling import InvalidClassification, UnknownIntakeFile, label_file
 from vigil.review.exposure import exposure_today
 from vigil.review.rendering import RenderError, RenderOptions, render_for
@@ -45,6 +39,7 @@ from vigil.store.models import (
 )
 from vigil.store.models.audit import AuditAction, AuditRecord
 from vigil.store.models.review import ExposureEvent, ExposureKind
+from vigil.store.report_links import LINKING_VERDICTS, LIVE_STATES
 from vigil.store.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
 from vigil.web.protection import CHOICES, protection_choice, remember_choice, render_options
 from vigil.web.templating import templates
