@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.agency.actions import ActionRefused, InvalidText, required_text
-from vigil.agency.scope import VISIBLE_STATES, referral_for_agency
+from vigil.agency.scope import referral_for_agency
 from vigil.store.audit import AuditLog
 from vigil.store.models import AuditAction, IntakeReport, utcnow
-from vigil.store.models.agencies import InfoRequest, InfoRequestState, Referral
+from vigil.store.models.agencies import AGENCY_HELD_STATES, InfoRequest, InfoRequestState, Referral
 
 MAX_QUESTION_CHARS = 4000
 MAX_ANSWER_CHARS = 20_000
@@ -52,7 +52,7 @@ def agency_requests(session: Session, agency_id: int, *,
                     open_only: bool = True) -> list[InfoRequest]:
     """The agency's requests on its live referrals, the soonest due first."""
     query = (select(InfoRequest).join(Referral, Referral.id == InfoRequest.referral_id)
-             .where(Referral.agency_id == agency_id, Referral.state.in_(VISIBLE_STATES))
+             .where(Referral.agency_id == agency_id, Referral.state.in_(AGENCY_HELD_STATES))
              .order_by(InfoRequest.due_at, InfoRequest.id))
     if open_only:
         query = query.where(InfoRequest.state == InfoRequestState.OPEN)

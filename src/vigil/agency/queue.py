@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from vigil.agency.scope import VISIBLE_STATES, visible_referrals
+from vigil.agency.scope import visible_referrals
 from vigil.store.models import (
     IntakeEntity,
     IntakeEntityLink,
@@ -21,6 +21,7 @@ from vigil.store.models import (
     ReportTriage,
 )
 from vigil.store.models.agencies import (
+    AGENCY_HELD_STATES,
     Agency,
     InfoRequest,
     Referral,
@@ -238,7 +239,7 @@ def split_by_agency(session: Session, agency_id: int,
         return [], 0
     held = session.execute(
         select(Referral.report_id, Referral.id, Referral.state)
-        .where(Referral.agency_id == agency_id, Referral.state.in_(VISIBLE_STATES),
+        .where(Referral.agency_id == agency_id, Referral.state.in_(AGENCY_HELD_STATES),
                Referral.report_id.in_(linked))
         .order_by(Referral.report_id))
     here = [LinkedHere(*row) for row in held]

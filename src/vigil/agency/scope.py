@@ -10,10 +10,14 @@ from sqlalchemy.orm import Session
 
 from vigil.store.accounts import Principal
 from vigil.store.models import Role, User
-from vigil.store.models.agencies import Agency, AgencyMember, Referral, ReferralState
+from vigil.store.models.agencies import (
+    AGENCY_HELD_STATES,
+    Agency,
+    AgencyMember,
+    Referral,
+)
 
 # A declined referral leaves the agency's view the moment it is declined.
-VISIBLE_STATES = (ReferralState.ROUTED, ReferralState.ACCEPTED)
 
 
 class OutOfScope(LookupError):
@@ -44,7 +48,7 @@ def agency_of(session: Session, who: Principal | int) -> Agency:
 def visible_referrals(agency_id: int) -> Select[tuple[Referral]]:
     """The agency's live referrals: the filter every agency query starts from."""
     return select(Referral).where(Referral.agency_id == agency_id,
-                                  Referral.state.in_(VISIBLE_STATES))
+                                  Referral.state.in_(AGENCY_HELD_STATES))
 
 
 def referral_for_agency(session: Session, agency_id: int, referral_id: int, *,

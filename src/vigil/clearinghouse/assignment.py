@@ -25,11 +25,11 @@ from vigil.store.models import (
     User,
     utcnow,
 )
+from vigil.store.models.agencies import AGENCY_HELD_STATES
 from vigil.store.models.audit import AuditAction
 from vigil.store.rescoring import mark_for_rescore
 
 DECONFLICTION_ACTOR = "deconfliction"
-LIVE_REFERRALS = (ReferralState.ROUTED, ReferralState.ACCEPTED)
 
 
 class AssignmentRefused(StoreError, ValueError):
@@ -109,7 +109,7 @@ def _hand_over(session: Session, report: IntakeReport, other_id: int, handler: H
 def _live_agency(session: Session, report_id: int) -> Agency | None:
     return session.scalars(
         select(Agency).join(Referral, Referral.agency_id == Agency.id)
-        .where(Referral.report_id == report_id, Referral.state.in_(LIVE_REFERRALS))
+        .where(Referral.report_id == report_id, Referral.state.in_(AGENCY_HELD_STATES))
         .order_by(Referral.id.desc()).limit(1)).first()
 
 

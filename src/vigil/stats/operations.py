@@ -28,10 +28,10 @@ from vigil.store.models import (
     WebhookDelivery,
     utcnow,
 )
+from vigil.store.models.agencies import LIVE_REFERRAL_STATES
 
 PRIORITIES = (1, 2, 3, 4)
 # A referral an agency still holds or is about to: a report with one is not settled.
-LIVE_REFERRAL = (ReferralState.UNROUTED, ReferralState.ROUTED, ReferralState.ACCEPTED)
 # Outgoing reports the sender still has to act on (the reporting domain's active states).
 SENDING_STATES = (ReportState.DRAFT, ReportState.OPENED, ReportState.FILES,
                   ReportState.FINISHING)
@@ -102,7 +102,7 @@ def _triage_queue(session: Session) -> dict[int, int]:
     """Triaged finished reports not settled yet: no referral, or a live one."""
     has_referral = exists().where(Referral.report_id == ReportTriage.report_id)
     live = exists().where(Referral.report_id == ReportTriage.report_id,
-                          Referral.state.in_(LIVE_REFERRAL))
+                          Referral.state.in_(LIVE_REFERRAL_STATES))
     rows = session.execute(
         select(ReportTriage.effective_priority, func.count())
         .join(IntakeReport, IntakeReport.id == ReportTriage.report_id)

@@ -36,11 +36,11 @@ from vigil.store.models import (
     ReportTriage,
     RoutingRule,
 )
+from vigil.store.models.agencies import LIVE_REFERRAL_STATES
 from vigil.store.models.base import utcnow
 from vigil.triage.geolocation import Geolocator
 
 ROUTER = "routing"  # routed_by and audit actor of automatic routing
-LIVE_STATES = (ReferralState.UNROUTED, ReferralState.ROUTED, ReferralState.ACCEPTED)
 MAX_REASON_CHARS = 2000
 MAX_CANDIDATE_ADDRESSES = 50  # IP capture events tried per report
 IP_KIND = "ip"  # clearinghouse EntityKind.IP (domain packages do not import each other)
@@ -341,7 +341,7 @@ def route_pending(session: Session, geolocator: Geolocator | None, *,
     a ROUTED referral (a rule fits) or an UNROUTED one (the routing queue). Returns their
     report ids. Rows being routed by a concurrent worker are skipped, not waited for."""
     live = (select(Referral.id).where(Referral.report_id == ReportTriage.report_id,
-                                      Referral.state.in_(LIVE_STATES)).exists())
+                                      Referral.state.in_(LIVE_REFERRAL_STATES)).exists())
     pending = list(session.scalars(
         select(ReportTriage.report_id)
         .join(IntakeReport, IntakeReport.id == ReportTriage.report_id)
@@ -417,7 +417,7 @@ def route_by_hand(session: Session, report_id: int, agency_id: int, reason: str,
         raise RoutingError(f"agency {agency.code} is disabled")
     _routable_report(session, report_id)
     live = session.scalars(select(Referral).where(Referral.report_id == report_id,
-                                                  Referral.state.in_(LIVE_STATES))
+                                                  Referral.state.in_(LIVE_REFERRAL_STATES))
                            .order_by(Referral.id).with_for_update()).first()
     now, previous = utcnow(), None
     if live is not None and live.state == ReferralState.ACCEPTED:

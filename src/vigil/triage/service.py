@@ -20,13 +20,13 @@ from vigil.store.models import (
     IntakeReport,
     IntakeState,
     Referral,
-    ReferralState,
     ReportingCompany,
     ReportTriage,
     TriageNote,
     TriageWeightSet,
     utcnow,
 )
+from vigil.store.models.agencies import LIVE_REFERRAL_STATES
 from vigil.store.models.audit import AuditAction
 from vigil.store.rescoring import mark_for_rescore
 from vigil.triage.facts import UnknownReport, gather_facts
@@ -36,7 +36,6 @@ from vigil.triage.weights import Weights, WeightsRefused, parse_weights
 MAX_NOTE_CHARS = 2000
 MAX_REASON_CHARS = 1000
 MAX_QUEUE = 500
-LIVE_REFERRAL = (ReferralState.UNROUTED, ReferralState.ROUTED, ReferralState.ACCEPTED)
 LEVELS = (1, 2, 3, 4)
 
 
@@ -130,7 +129,7 @@ def open_triaged(session: Session) -> list[int]:
     """Triaged reports not yet settled: no referral at all, or one still live."""
     has_referral = exists().where(Referral.report_id == ReportTriage.report_id)
     live_referral = exists().where(Referral.report_id == ReportTriage.report_id,
-                                   Referral.state.in_(LIVE_REFERRAL))
+                                   Referral.state.in_(LIVE_REFERRAL_STATES))
     return list(session.scalars(select(ReportTriage.report_id)
                                 .where(or_(~has_referral, live_referral))
                                 .order_by(ReportTriage.report_id)))

@@ -3,6 +3,8 @@
 
 from vigil.store.models.accounts import ApiKey, Role, User, UserRole, UserSession
 from vigil.store.models.agencies import (
+    AGENCY_HELD_STATES,
+    LIVE_REFERRAL_STATES,
     Agency,
     AgencyKind,
     AgencyMember,
@@ -80,7 +82,9 @@ from vigil.store.models.webhooks import (
 )
 
 __all__ = [
+    "AGENCY_HELD_STATES",
     "COUNTER_ROW_ID",
+    "LIVE_REFERRAL_STATES",
     "SIGNAL_HEX_LENGTH",
     "Agency",
     "AgencyKind",

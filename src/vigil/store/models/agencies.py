@@ -83,6 +83,11 @@ class ReferralState(StrEnum):
     DECLINED = "declined"  # sent back with a reason: the report is routed again
 
 
+# A report has at most one live referral; one in AGENCY_HELD_STATES is an agency's to see.
+LIVE_REFERRAL_STATES = (ReferralState.UNROUTED, ReferralState.ROUTED, ReferralState.ACCEPTED)
+AGENCY_HELD_STATES = (ReferralState.ROUTED, ReferralState.ACCEPTED)
+
+
 class Referral(Base):
     """One delivery of a report to an agency (or its wait for a person to route it). A
     report has at most one live referral; declined ones stay as history."""
