@@ -27,9 +27,11 @@ from vigil.store.models import (
 )
 from vigil.store.models.agencies import AGENCY_HELD_STATES
 from vigil.store.models.audit import AuditAction
+from vigil.store.report_links import shared_with
 from vigil.store.rescoring import mark_for_rescore
 
 DECONFLICTION_ACTOR = "deconfliction"
+LINKED_READ = 200  # linked reports considered, oldest first (as entities.linked_reports)
 
 
 class AssignmentRefused(StoreError, ValueError):
@@ -77,33 +79,51 @@ def handler_of(session: Session, report_id: int) -> Handler:
 def deconflict_on_finish(session: Session, report: IntakeReport) -> None:
     """The finish hook's last step: hand the new report to whoever handles the earliest
     linked report, and mark every linked report for re-scoring (a new linked report is a
-    new fact for their triage)."""
-    earlier = [linked.report_id for linked in linked_reports(session, report.id)
-               if linked.report_id < report.id]
+    new fact for their triage). Two queries find every handler, since this runs on every
+    /finish."""
+    linked = list(shared_with(session, report.id))[:LINKED_READ]
+    earlier = [other for other in linked if other < report.id]
     mark_for_rescore(session, earlier)
+    handlers = _handlers(session, earlier)
     for other_id in earlier:
-        handler = handler_of(session, other_id)
-        if handler.user_id is None and handler.agency_id is None:
-            continue
-        _hand_over(session, report, other_id, handler)
-        return
+        if other_id in handlers:
+            _hand_over(session, report, other_id, *handlers[other_id])
+            return
 
 
-def _hand_over(session: Session, report: IntakeReport, other_id: int, handler: Handler) -> None:
+def _handlers(session: Session, report_ids: list[int]) -> dict[int, tuple[int | None, int | None]]:
+    """(analyst, agency) of each handled report among ``report_ids``; the latest referral
+    held by an agency counts, as in handler_of."""
+    if not report_ids:
+        return {}
+    handlers: dict[int, tuple[int | None, int | None]] = {
+        report_id: (user_id, None) for report_id, user_id in session.execute(
+            select(IntakeReport.id, IntakeReport.assigned_user_id)
+            .where(IntakeReport.id.in_(report_ids), IntakeReport.assigned_user_id.is_not(None)))}
+    held = session.execute(
+        select(Referral.report_id, Referral.agency_id)
+        .where(Referral.report_id.in_(report_ids), Referral.state.in_(AGENCY_HELD_STATES))
+        .order_by(Referral.id))
+    for report_id, agency_id in held:  # ascending: the latest referral is written last
+        handlers[report_id] = (handlers.get(report_id, (None, None))[0], agency_id)
+    return handlers
+
+
+def _hand_over(session: Session, report: IntakeReport, other_id: int, user_id: int | None,
+               agency_id: int | None) -> None:
     report.deconflicted_with_id = other_id
-    if handler.user_id is not None:
-        report.assigned_user_id, report.assigned_at = handler.user_id, utcnow()
-    if handler.agency_id is not None:
+    if user_id is not None:
+        report.assigned_user_id, report.assigned_at = user_id, utcnow()
+    if agency_id is not None:
         session.add(Referral(
-            report_id=report.id, agency_id=handler.agency_id, state=ReferralState.ROUTED,
+            report_id=report.id, agency_id=agency_id, state=ReferralState.ROUTED,
             routed_by=DECONFLICTION_ACTOR, routed_at=utcnow(),
             why=f"linked to report {other_id}, which this agency already handles"))
     session.flush()
     AuditLog(session).append(
         AuditAction.ASSIGNMENT, actor=DECONFLICTION_ACTOR, subject_type="intake_report",
         subject_id=str(report.id),
-        details={"linked_report": other_id, "to_user": handler.user_id,
-                 "to_agency": handler.agency_id})
+        details={"linked_report": other_id, "to_user": user_id, "to_agency": agency_id})
 
 
 def _live_agency(session: Session, report_id: int) -> Agency | None:
