@@ -24,6 +24,21 @@ from vigil.lists.formats import ListRecord, RecordError, SignalType, read_ncmec_
 NAMESPACE = "https://hashsharing.ncmec.org/hashsharing/v2"
 
 
+# The page-level errors this reader gives for a refused document: its own DOCTYPE refusal, or
+# "malformed XML" when libxml2 stops the document first (which libxml2 version does depends on
+# its own limits, so the tests assert the refusal, not libxml2's wording).
+OWN_REFUSALS = ("DOCTYPE declarations are refused", "malformed XML")
+
+
+def _refused(items: list[object]) -> RecordError:
+    """The whole page was refused: one error of ours, no record read from it."""
+    assert records(items) == [] and warnings_of(items) == [], items
+    [error] = items
+    assert isinstance(error, RecordError)
+    assert error.message.startswith(OWN_REFUSALS), error
+    return error
+
+
 def _page(body: str, *, prolog: str = '<?xml version="1.0" encoding="UTF-8"?>\n') -> bytes:
     return f'{prolog}<queryResult xmlns="{NAMESPACE}">\n{body}</queryResult>\n'.encode()
 
@@ -119,7 +134,7 @@ def test_xxe_is_refused_and_nothing_is_read_from_disk() -> None:
         b"</image></images></queryResult>"
     )
     items = list(read_ncmec_xml(as_stream(hostile)))
-    assert items == [RecordError(3, "DOCTYPE declarations are refused")]
+    _refused(items)
     assert "root:" not in repr(items)
 
 
@@ -127,8 +142,7 @@ def test_external_entity_in_a_parameter_dtd_is_refused() -> None:
     hostile = (
         b'<?xml version="1.0"?>\n<!DOCTYPE r SYSTEM "http://192.0.2.1/evil.dtd">\n<queryResult/>'
     )
-    error = single_error(read_ncmec_xml(as_stream(hostile)))
-    assert "DOCTYPE" in error.message
+    _refused(list(read_ncmec_xml(as_stream(hostile))))
 
 
 def test_parameter_entities_pulling_a_local_dtd_are_refused() -> None:
@@ -141,7 +155,7 @@ def test_parameter_entities_pulling_a_local_dtd_are_refused() -> None:
             "<queryResult><images><image><id>&planted;</id></image></images></queryResult>"
         ).encode()
         items = list(read_ncmec_xml(as_stream(hostile)))
-    assert items == [RecordError(3, "DOCTYPE declarations are refused")]
+    _refused(items)
     assert "PLANTED" not in repr(items)
 
 
@@ -152,23 +166,20 @@ def test_billion_laughs_is_refused() -> None:
         "<queryResult><images><image><id>&l9;</id></image></images></queryResult>"
     ).encode()
     items = list(read_ncmec_xml(as_stream(hostile)))
-    assert len(items) == 1
-    assert isinstance(items[0], RecordError)
-    assert "DOCTYPE" in items[0].message
+    error = _refused(items)
+    assert "lollol" not in repr(items)  # nothing was expanded into the error either
+    assert len(error.message) < 500 and len(error.raw_excerpt) < 500
 
 
 def test_deep_nesting_fails_cleanly() -> None:
     hostile = b"<queryResult>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</queryResult>"
-    error = single_error(read_ncmec_xml(as_stream(hostile)))
-    assert isinstance(error, RecordError)
-    assert "Excessive depth" in error.message
+    _refused(list(read_ncmec_xml(as_stream(hostile))))
 
 
 def test_deep_nesting_inside_an_entry_fails_at_the_libxml2_depth_limit() -> None:
     hostile = b"<queryResult><images><image>" + b"<x>" * 300 + b"</x>" * 300
     hostile += b"</image></images></queryResult>"
-    error = single_error(read_ncmec_xml(as_stream(hostile)))
-    assert "depth" in error.message.lower()
+    _refused(list(read_ncmec_xml(as_stream(hostile))))
 
 
 def test_oversized_input_stops_at_the_byte_limit() -> None:
