@@ -70,9 +70,9 @@ def add_file(session: Session, report: IntakeReport, record: Fingerprint, *,
 
 @contextmanager
 def open_matcher(database: Database, root: Path) -> Iterator[Matcher]:
-    """max_age 0: every lookup reads the change feed first, so committed labels show."""
+    """Every lookup applies the committed feed first, so committed labels show."""
     with LiveIndex.open(database, root) as live:
-        yield Matcher(live, max_age=0)
+        yield Matcher(live)
 
 
 def report_xml(*, email: str = "", ip: str = "", when: str = "2024-05-01T12:00:00Z",

@@ -63,7 +63,7 @@ class FiledEnv:
         return self.review.database
 
     def service(self) -> ScreeningService:
-        return ScreeningService(self.database, Matcher(self.review.live, max_age=0),
+        return ScreeningService(self.database, Matcher(self.review.live),
                                 settings=self.settings, vault=self.vault)
 
 

@@ -41,7 +41,7 @@ class ReviewEnv:
     bob: ReviewerRef
 
     def service(self) -> ScreeningService:
-        return ScreeningService(self.database, Matcher(self.live, max_age=0),
+        return ScreeningService(self.database, Matcher(self.live),
                                 settings=Settings(data_dir=self.root / "data"), vault=None)
 
     def upload(self, image: int | Path, account: str | None = "acct-1",

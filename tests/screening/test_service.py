@@ -73,7 +73,7 @@ class Env:
                 **screening: Any) -> ScreeningService:
         settings = Settings(data_dir=self.root / "data",
                             screening=ScreeningSettings(**screening))
-        return ScreeningService(self.database, Matcher(self.live, max_age=0), settings=settings,
+        return ScreeningService(self.database, Matcher(self.live), settings=settings,
                                 vault=self.vault if vault else None, classifiers=classifiers)
 
     def count(self, model: type) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,6 @@ from tests.api.service import PASSWORD, add_user, service_settings
 from tests.clearinghouse.intake_rows import report_xml
 from tests.web.intake_filing import Reporter, enrol, generated_picture
 from vigil.clearinghouse.labelling import LABELS_LIST, label_file
-from vigil.screening.live_index import DEFAULT_MAX_AGE
 from vigil.store import Database, Settings
 from vigil.store.models import (
     AuditAction,
@@ -38,7 +36,6 @@ from vigil.store.models import (
 pytestmark = pytest.mark.browser
 ANALYST = "analyst-ada"
 AUDITOR = "auditor-ann"
-FEED_POLLED = DEFAULT_MAX_AGE + 0.3  # the live index has read the labels list's new entries
 
 
 @pytest.fixture
@@ -86,7 +83,6 @@ def test_queue_shows_new_material_first_and_the_known_share(
     fresh = first.file([corpus_images[1].read_bytes()])  # the oldest report, but new material
     labelled = first.file([corpus_images[2].read_bytes()])
     _label(database, labelled, "A1")
-    time.sleep(FEED_POLLED)
     copy = second.file([corpus_images[2].read_bytes()])
     again = second.file([corpus_images[1].read_bytes()])
     verdicts = {report: [f.verdict for f in _files(database, report)]
@@ -174,7 +170,6 @@ def test_labelling_makes_a_later_copy_known(
     [labelled] = _files(database, report)
     assert (labelled.verdict, labelled.classification) == (FileVerdict.KNOWN, "B1")
 
-    time.sleep(FEED_POLLED)
     later = second.file([picture])
     [copy] = _files(database, later)
     assert (copy.verdict, copy.classification) == (FileVerdict.KNOWN, "B1")

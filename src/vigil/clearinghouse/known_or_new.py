@@ -119,7 +119,7 @@ def fingerprint_of(file: IntakeFile) -> Fingerprint:
 
 def _index_verdict(matcher: Matcher, fingerprint: Fingerprint) -> Verdict:
     with matcher.live.lock:
-        matcher.live.refresh_if_stale(matcher.max_age)
+        matcher.live.ensure_current()
         return decide(matcher.hits(fingerprint), matcher.live.lists)
 
 

@@ -68,6 +68,7 @@ class MatchIndex:
         self._snapshot: Path | None = None
         self._log: ChangeLog | None = None
         self._log_end = HEADER_BYTES
+        self._log_seq = seq  # last change read from the log (readers may be ahead of it)
         self._lock: int | None = None
 
     # Lookups ---------------------------------------------------------------------------
@@ -101,10 +102,13 @@ class MatchIndex:
 
     # Changes ---------------------------------------------------------------------------
 
-    def apply(self, changes: Iterable[Change], *, through: int | None = None) -> int:
+    def apply(self, changes: Iterable[Change], *, through: int | None = None,
+              logged: bool = True) -> int:
         """Apply changes with seq above ``self.seq`` (older ones were applied already) and
         return how many. ``through``: the feed has nothing else up to this seq (its
-        ``next_seq``), so ``seq`` moves there. Logged first when this process is the writer."""
+        ``next_seq``), so ``seq`` moves there. Logged first when this process is the writer;
+        ``logged=False`` lets a reader apply what it read from the database itself, in
+        memory only, ahead of the writer's log (``refresh`` then skips what it holds)."""
         fresh = [c for c in changes if c.seq > self.seq]
         if any(b.seq <= a.seq for a, b in pairwise(fresh)):
             raise SequenceError("changes must come in increasing sequence order")
@@ -112,7 +116,7 @@ class MatchIndex:
             fresh.append(Change.mark(through))
         if not fresh:
             return 0
-        if self._root is not None:
+        if self._root is not None and logged:
             if self._log is None or self._lock is None:
                 raise PermissionError("opened read-only: only the writer applies changes")
             self._log.append(fresh)
@@ -234,11 +238,17 @@ class MatchIndex:
 
     def _replay(self, *, strict: bool, repair: bool) -> None:
         assert self._log is not None
-        read = self._log.read(self._log_end, strict=strict and not repair, after_seq=self.seq)
+        read = self._log.read(self._log_end, strict=strict and not repair,
+                              after_seq=self._log_seq)
         if not read.complete and repair:
             self._log.truncate(read.end)
         if read.changes:
-            self._apply_in_memory(read.changes)
+            self._log_seq = read.changes[-1].seq
+            # A reader that applied the database's changes itself is ahead of the log:
+            # each change is the entry's whole state at its seq, so older ones are skipped.
+            fresh = [c for c in read.changes if c.seq > self.seq]
+            if fresh:
+                self._apply_in_memory(fresh)
         self._log_end = read.end
 
     def refresh(self) -> int:
@@ -277,7 +287,7 @@ class MatchIndex:
         self.pdq, self.video, self.digests = loaded.pdq, loaded.video, loaded.digests
         self.seq, self.snapshot_seq = loaded.seq, loaded.snapshot_seq
         self._root, self._snapshot = loaded._root, loaded._snapshot
-        self._log, self._log_end = loaded._log, loaded._log_end
+        self._log, self._log_end, self._log_seq = loaded._log, loaded._log_end, loaded._log_seq
 
     def _publish(self, target: Path, memory_budget: int | None) -> Path:
         compact = self.compacted(memory_budget=memory_budget)

@@ -1,10 +1,17 @@
 """The match index of ``<data_dir>/index``, kept in step with the database's change feed.
 
-One process at a time is the writer (the index's lock decides): it polls the feed, logs the
-changes into the index and compacts into a new snapshot when the index says it is worth it.
-Every other process opens the same directory read-only and follows the writer's log with
-``MatchIndex.refresh``. Lookups call ``refresh_if_stale`` first, so a committed change (an
-entry disabled, a list switched off) shows within about a second, without a rebuild.
+The freshness contract: before a lookup answers, the process has applied every list change
+committed before the lookup started (entries added, disabled, quarantined, deleted; lists
+switched off or re-tuned), whatever other processes run or don't. ``ensure_current`` keeps
+it with one cheap query (the feed's committed sequence number); only when that moved does
+the process read the changes, from the database itself.
+
+One process at a time is the writer (the index's lock decides): it logs the changes it
+reads into the index and compacts into a new snapshot when the index says it is worth it.
+Every other process opens the same directory read-only, picks up the writer's log and
+snapshots (cheap, shared) and then reads whatever the writer has not logged yet straight
+from the feed, in memory only. A reader never waits for the writer: an idle service (whose
+writer polls only when it serves) must not leave ``vigil scan`` matching a stale index.
 
 Threads: polling mutates the index (and may swap it for a writable one), so polls take
 ``lock``; a service screening from several threads holds the same lock around each lookup.
@@ -31,7 +38,6 @@ from vigil.store.database import Database
 from vigil.store.models import EntryFrame, HashList
 
 INDEX_DIR = "index"
-DEFAULT_MAX_AGE = 0.5  # seconds between feed polls: changes show within a second
 
 
 class LiveIndex:
@@ -46,8 +52,8 @@ class LiveIndex:
         self.built_from_feed = built_from_feed  # False: an existing snapshot was reused
         self.lists: dict[int, ListSettings] = {}
         self._batch = batch
-        self._polled = 0.0
-        # Reentrant: a lookup holding it may poll (Matcher.screen calls refresh_if_stale).
+        self._checked = 0.0  # time.monotonic() when the feed was last found applied
+        # Reentrant: a lookup holding it may poll (Matcher.screen calls ensure_current).
         self.lock = threading.RLock()
 
     @classmethod
@@ -64,29 +70,33 @@ class LiveIndex:
         live.poll()
         return live
 
-    def refresh_if_stale(self, max_age: float = DEFAULT_MAX_AGE) -> None:
-        if time.monotonic() - self._polled < max_age:
-            return
+    def ensure_current(self, started: float | None = None) -> None:
+        """Apply every change committed before ``started`` (a ``time.monotonic()`` value;
+        default: now). Within one request, later calls with the same ``started`` cost
+        nothing; otherwise one query says whether anything is new."""
         with self.lock:
-            # Another thread may have polled while this one waited for the lock.
-            if time.monotonic() - self._polled >= max_age:
+            if started is not None and self._checked >= started:
+                return
+            checked = time.monotonic()
+            if _committed(self.database) != self.index.seq or not self.lists:
                 self._poll()
+            self._checked = checked
 
     def poll(self) -> None:
         """Apply everything committed since the last poll."""
         with self.lock:
             self._poll()
+            self._checked = time.monotonic()
 
     def _poll(self) -> None:
-        self._polled = time.monotonic()
         self._load_lists()
-        if not self.writer and not self._take_over():
-            self.index.refresh()
-            return
+        logged = self.writer or self._take_over()
+        if not logged:
+            self.index.refresh()  # the writer's log and snapshots: shared, cheap
         for batch, times in _batches(self.database, self.index.seq, self._batch):
             self.index.apply([index_change(e, times) for e in batch.entries],
-                             through=batch.next_seq)
-        if self.index.needs_compaction:
+                             through=batch.next_seq, logged=logged)
+        if logged and self.index.needs_compaction:
             self.index.write_snapshot()
 
     def _take_over(self) -> bool:
@@ -179,8 +189,12 @@ def _build(database: Database, root: Path, limit: int) -> bool:
     return True
 
 
+def _committed(database: Database) -> int:
+    with database.transaction() as session:
+        return committed_seq(session)
+
+
 def _ahead_of(database: Database, seq: int) -> bool:
     """The index holds changes the database never committed: it belongs to another (or a
     restored) database, and following the feed from its seq would miss changes."""
-    with database.transaction() as session:
-        return seq > committed_seq(session)
+    return seq > _committed(database)

@@ -19,7 +19,7 @@ from vigil.index.changes import Kind
 from vigil.index.distances import ListDistances
 from vigil.index.video_match import Segment
 from vigil.screening.feed_changes import ListSettings
-from vigil.screening.live_index import DEFAULT_MAX_AGE, LiveIndex
+from vigil.screening.live_index import LiveIndex
 from vigil.screening.verdict import Hit, Verdict, decide
 from vigil.store.config import FloodGuardSettings
 from vigil.store.flood_guard_enforcement import FloodQuarantine, enforce_flood_guard
@@ -55,7 +55,7 @@ class Screening:
 
 
 class Matcher:
-    def __init__(self, live: LiveIndex, *, max_age: float = DEFAULT_MAX_AGE,
+    def __init__(self, live: LiveIndex, *,
                  only_lists: Collection[str] | None = None,
                  skip_lists: Collection[str] = (),
                  flood_guard: FloodGuardSettings | None = None) -> None:
@@ -65,18 +65,19 @@ class Matcher:
         of what it received, which says nothing about a platform's upload)."""
         self.live = live
         self.flood_guard = flood_guard or FloodGuardSettings()
-        self.max_age = max_age
         self.only_lists = frozenset(only_lists) if only_lists is not None else None
         self.skip_lists = frozenset(skip_lists)
 
     def match(self, fingerprint: Fingerprint) -> list[ListMatch]:
         return self.screen(fingerprint).matches
 
-    def screen(self, fingerprint: Fingerprint) -> Screening:
-        """Thread-safe. Only the index lookup holds the index's lock (a refresh must not
-        run under a lookup); the database work after it runs in parallel."""
+    def screen(self, fingerprint: Fingerprint, started: float | None = None) -> Screening:
+        """Thread-safe, and current: every list change committed before ``started`` (a
+        ``time.monotonic()`` value, default now) is applied first (the freshness contract of
+        ``LiveIndex``). Only the index lookup holds the index's lock; the database work
+        after it runs in parallel."""
         with self.live.lock:
-            self.live.refresh_if_stale(self.max_age)
+            self.live.ensure_current(started)
             verdict = decide(self.hits(fingerprint), self.live.lists)
             lists = self.live.lists
         return self._describe(verdict, lists)

@@ -97,6 +97,7 @@ class _Item:
     fingerprint: Fingerprint
     content: bytes | None = None
     note: str | None = None
+    started: float | None = None  # time.monotonic() of the request: lists as of then
     screening: Screening = field(default_factory=lambda: Screening([], []))
     list_ids: dict[str, int] = field(default_factory=dict)  # as matched: names are unique
     results: list[ClassifierResult] = field(default_factory=list)
@@ -113,18 +114,19 @@ class ScreeningService:
         self.classifiers = tuple(classifiers)
         self.options = FingerprintOptions(max_bytes=settings.evidence.max_bytes)
 
-    def screen_upload(self, submission: Submission, content: bytes, *,
-                      submitted_by: str) -> ScreeningOutcome:
-        """Screen content the platform sent."""
+    def screen_upload(self, submission: Submission, content: bytes, *, submitted_by: str,
+                      started: float | None = None) -> ScreeningOutcome:
+        """Screen content the platform sent. ``started``: when the request began
+        (``time.monotonic()``); every list change committed before it is applied first."""
         item = _Item(submission, RecordSource.UPLOAD, _submitter(submitted_by),
-                     self._fingerprint(content), content)
+                     self._fingerprint(content), content, started=started)
         return self._process(item)
 
     def screen_hashes(self, submission: Submission, hashes: SubmittedHashes, *,
-                      submitted_by: str) -> ScreeningOutcome:
+                      submitted_by: str, started: float | None = None) -> ScreeningOutcome:
         """Screen hashes the platform computed; no content, so no classifiers or evidence."""
         item = _Item(submission, RecordSource.HASHES, _submitter(submitted_by),
-                     self._from_hashes(hashes))
+                     self._from_hashes(hashes), started=started)
         return self._process(item)
 
     def flag(self, submission: Submission, *, source: RecordSource, submitted_by: str,
@@ -166,7 +168,7 @@ class ScreeningService:
 
     def _process(self, item: _Item) -> ScreeningOutcome:
         flag = item.source if item.source in FLAG_SOURCES else None
-        item.screening, item.list_ids = self._match(item.fingerprint)
+        item.screening, item.list_ids = self._match(item.fingerprint, item.started)
         decision = decide(item.screening.matches, self.settings.screening, flag=flag)
         if decision.verdict is not Verdict.MATCH:
             # Classifiers are slow and only ever send to review: skip them once the lists
@@ -178,9 +180,10 @@ class ScreeningService:
             return _outcome(item, decision, None, None)
         return self._record(item, decision)
 
-    def _match(self, fingerprint: Fingerprint) -> tuple[Screening, dict[str, int]]:
+    def _match(self, fingerprint: Fingerprint,
+               started: float | None) -> tuple[Screening, dict[str, int]]:
         matchable = fingerprint if fingerprint.ok else _digests_only(fingerprint)
-        screening = self.matcher.screen(matchable)  # thread-safe
+        screening = self.matcher.screen(matchable, started)  # thread-safe
         return screening, {lst.name: lst.list_id for lst in self.matcher.live.lists.values()}
 
     def _classify(self, item: _Item) -> None:

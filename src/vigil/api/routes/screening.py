@@ -7,6 +7,7 @@ fingerprinting, rules and recording are vigil.screening.service.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -50,11 +51,12 @@ async def screen_upload(
     principal: Principal = SCREEN,
 ) -> dict[str, Any]:
     """Screen one upload (multipart). Verdict ``match``, ``review`` or ``no_match``."""
+    started = time.monotonic()  # lists as committed now are what the answer reflects
     state = service_state(request)
     submission = submission_from(content_id, account_id, _json_field(context, "context"))
     content = await read_upload(file, state.settings.api.max_upload_bytes)
     outcome = await run_in_threadpool(state.screening.screen_upload, submission, content,
-                                      submitted_by=principal.actor)
+                                      submitted_by=principal.actor, started=started)
     return outcome.to_dict()
 
 
@@ -66,6 +68,7 @@ async def screen_upload_batch(
     principal: Principal = SCREEN,
 ) -> dict[str, Any]:
     """Screen many uploads in one request; every item is validated before any is screened."""
+    started = time.monotonic()
     state = service_state(request)
     described = _json_field(items, "items")
     if not isinstance(described, list) or len(described) != len(files):
@@ -77,7 +80,7 @@ async def screen_upload_batch(
     results = []
     for submission, content in zip(submissions, contents, strict=True):
         outcome = await run_in_threadpool(state.screening.screen_upload, submission, content,
-                                          submitted_by=principal.actor)
+                                          submitted_by=principal.actor, started=started)
         results.append(outcome.to_dict())
     return {"results": results}
 
@@ -86,11 +89,13 @@ async def screen_upload_batch(
 def screen_hashes(batch: HashBatch, request: Request, principal: Principal = SCREEN,
                   ) -> dict[str, Any]:
     """Screen hashes the platform computed itself (MD5, SHA-1, SHA-256, PDQ), in batches."""
+    started = time.monotonic()
     state = service_state(request)
     _check_batch_size(state, len(batch.items))
     prepared = [_hash_item(index, item) for index, item in enumerate(batch.items)]
-    results = [state.screening.screen_hashes(submission, hashes, submitted_by=principal.actor)
-               .to_dict() for submission, hashes in prepared]
+    results = [state.screening.screen_hashes(submission, hashes, submitted_by=principal.actor,
+                                             started=started).to_dict()
+               for submission, hashes in prepared]
     return {"results": results}
 
 
