@@ -14,7 +14,9 @@ from tests.screening.listed import (
     make_list,
     rotated_copy,
 )
+from tests.screening.undecodable import undecodable_files
 from vigil.cli.app import app
+from vigil.fingerprint.pipeline import fingerprint_path
 from vigil.store import Database
 
 
@@ -67,3 +69,20 @@ def test_match_against_unknown_list_fails_clearly(database: Database, database_u
     result = _match(tmp_path, database_url, "--list", "bnak", corpus_images[0])
     assert result.exit_code == 2
     assert "no hash list named 'bnak' (lists: bank)" in result.stderr
+
+
+def test_a_file_that_cannot_be_decoded_still_matches_by_digest(
+        database: Database, database_url: str, tmp_path: Path,
+        corpus_images: list[Path]) -> None:
+    """Like the service: the decode error is reported beside the digest match, exit code 1."""
+    broken = undecodable_files(corpus_images[0], tmp_path / "broken")
+    make_list(database, "bank", [("sha256", fingerprint_path(p).sha256, reason)
+                                 for reason, p in broken.items()], tmp_path)
+    result = _match(tmp_path, database_url, *broken.values())
+    assert result.exit_code == 1  # not fully hashed, whatever matched
+    lines = {Path(r["path"]).name: r for r in map(json.loads, result.stdout.splitlines())}
+    for reason, path in broken.items():
+        line = lines[path.name]
+        assert line["error"], line
+        [match] = line["matches"]
+        assert (match["signal_type"], match["external_id"]) == ("sha256", reason)

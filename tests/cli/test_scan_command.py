@@ -22,7 +22,9 @@ from tests.screening.listed import (
     make_list,
     rotated_copy,
 )
+from tests.screening.undecodable import undecodable_files
 from vigil.cli.app import app
+from vigil.fingerprint.pipeline import fingerprint_path
 from vigil.store import Database
 from vigil.store.models import ScanItem, ScanItemStatus, ScanRun, ScanStatus
 
@@ -176,3 +178,22 @@ def test_resume_across_lookup_chunks_and_item_batches(database_url: str,
     assert "40 files hashed, 260 from an earlier attempt" in resumed.stderr
     paths = [json.loads(line)["path"] for line in resumed.stdout.splitlines()]
     assert sorted(paths) == sorted(str(p) for p in root.iterdir())
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])  # in this process, and through hashing workers
+def test_files_that_cannot_be_decoded_still_match_by_digest(
+        database: Database, database_url: str, tmp_path: Path, corpus_images: list[Path],
+        workers: str) -> None:
+    broken = undecodable_files(corpus_images[0], tmp_path / "broken")
+    make_list(database, "bank", [("sha256", fingerprint_path(p).sha256, reason)
+                                 for reason, p in broken.items()], tmp_path)
+    report = tmp_path / "report.csv"
+    result = _scan(tmp_path, database_url, tmp_path / "broken", "-o", report, "-w", workers)
+    assert result.exit_code == 1, result.stderr  # matched, but not fully hashed
+    assert f"{len(broken)} matched, {len(broken)} failed" in result.stderr
+    with report.open(newline="") as rows:
+        found = {Path(row["path"]).name: row for row in csv.DictReader(rows)}
+    for reason, path in broken.items():
+        row = found[path.name]
+        assert (row["signal_type"], row["external_id"]) == ("sha256", reason)
+        assert row["error"], row

@@ -81,12 +81,13 @@ def match_files(
         records = batch.fingerprint_many(paths, FingerprintOptions(), workers)
         with contextlib.closing(records):
             for record in records:
-                line: dict[str, Any] = {"path": record.path, "matches": [],
-                                        "suppressed_by": [], "error": record.error}
-                if record.ok:
-                    screening = screener.matcher.screen(record)
-                    line["matches"] = [_described(m) for m in screening.matches]
-                    line["suppressed_by"] = [_described(m) for m in screening.suppressed_by]
+                # A file that could not be decoded still matches on its digests.
+                screening = screener.matcher.screen(record.matchable())
+                line: dict[str, Any] = {
+                    "path": record.path,
+                    "matches": [_described(m) for m in screening.matches],
+                    "suppressed_by": [_described(m) for m in screening.suppressed_by],
+                    "error": record.error}
                 failed |= not record.ok
                 sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     raise typer.Exit(EXIT_REJECTED if failed else EXIT_OK)

@@ -8,6 +8,7 @@ ambiguous, take the exact path: the reference's ``convert('RGB')`` and float lum
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ MAX_SCALE = 8  # the JPEG decoder's coarsest DCT scaling
 EXACT_STRIP_PIXELS = 1 << 22  # strip size: bounds float memory for huge images (16 MB)
 
 MediaSource = Path | bytes
+_PILLOW_LIMIT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +49,16 @@ class LumaImage:
 def open_image(source: MediaSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Open (header only) and refuse anything whose pixel count could exhaust memory."""
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    allow_in_pillow(max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(stream)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise FingerprintError(FailureReason.TOO_MANY_PIXELS, str(exc)) from exc
+        # Pillow's limit is at least ours (allow_in_pillow), so ours is exceeded too; say so
+        # in Vigil's terms rather than with Pillow's process-wide number.
+        raise FingerprintError(FailureReason.TOO_MANY_PIXELS,
+                               f"the image exceeds the limit of {max_pixels} pixels") from exc
     except UnidentifiedImageError as exc:
         raise FingerprintError(FailureReason.CORRUPT, "the image header cannot be read") from exc
     except OSError as exc:
@@ -67,6 +73,21 @@ def open_image(source: MediaSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     if width < 1 or height < 1:
         raise FingerprintError(FailureReason.CORRUPT, f"invalid dimensions {width}x{height}")
     return image
+
+
+def allow_in_pillow(max_pixels: int) -> None:
+    """Make room for ``max_pixels`` under Pillow's own decompression-bomb limit.
+
+    Pillow refuses images over its process-wide ``MAX_IMAGE_PIXELS`` (89.5 MP) before
+    :func:`open_image` sees their size, so a configured limit above it could not take effect.
+    Vigil's check after the header is the one that applies; Pillow's stays as a backstop (for
+    animation frames that grow while seeking) and is only ever raised, so one caller's smaller
+    limit never refuses what another's larger one allows.
+    """
+    with _PILLOW_LIMIT_LOCK:
+        current = Image.MAX_IMAGE_PIXELS
+        if current is not None and current < max_pixels:
+            Image.MAX_IMAGE_PIXELS = max_pixels
 
 
 def choose_scale(width: int, height: int) -> int:

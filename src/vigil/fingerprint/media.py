@@ -70,6 +70,7 @@ def _looks_like_ts(head: bytes) -> bool:
     return len(head) > 376 and head[0] == head[188] == head[376] == 0x47
 
 
-def sniff_file(path: Path) -> MediaKind:
+def read_head(path: Path) -> bytes:
+    """The leading bytes :func:`sniff_bytes` decides by."""
     with path.open("rb") as stream:
-        return sniff_bytes(stream.read(SNIFF_BYTES))
+        return stream.read(SNIFF_BYTES)

@@ -62,13 +62,18 @@ def _guarded(record: Fingerprint, fill: Callable[[Fingerprint], None]) -> Finger
 def _fill(record: Fingerprint, path: Path, options: FingerprintOptions) -> None:
     try:
         size = path.stat().st_size
-        kind = media.sniff_file(path)
+        head = media.read_head(path)
+        if size > options.max_bytes:
+            raise FingerprintError(FailureReason.TOO_LARGE,
+                                   f"{size} bytes exceeds {options.max_bytes}")
+        # Digests before deciding what the file is, as for uploads: a digest list can hold
+        # any file, and one that is not media (or not decodable) still matches on them. An
+        # empty file gets none: its digest would match every other empty file.
+        if head:
+            _fill_digests(record, crypto.digest_file(path))
     except OSError as exc:
         raise FingerprintError(FailureReason.UNREADABLE, str(exc)) from exc
-    if size > options.max_bytes:
-        raise FingerprintError(FailureReason.TOO_LARGE, f"{size} bytes exceeds {options.max_bytes}")
-    _fill_digests(record, crypto.digest_file(path))
-    _fill_media(record, kind, path, options)
+    _fill_media(record, media.sniff_bytes(head), path, options)
 
 
 def _fill_bytes(record: Fingerprint, data: bytes, options: FingerprintOptions) -> None:

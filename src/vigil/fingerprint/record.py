@@ -35,6 +35,16 @@ class Fingerprint:
     def ok(self) -> bool:
         return self.error is None
 
+    def matchable(self) -> Fingerprint:
+        """What of this file may be matched: everything once hashing finished; after a
+        failure (a file that cannot be decoded, too many pixels) only its exact digests,
+        which are complete whenever its bytes were read (None otherwise), never a perceptual
+        hash that hashing did not finish."""
+        if self.ok:
+            return self
+        return Fingerprint(path=self.path, size=self.size, md5=self.md5, sha1=self.sha1,
+                           sha256=self.sha256)
+
     def fail(self, exc: FingerprintError) -> Fingerprint:
         self.error, self.error_reason = exc.detail, exc.reason.value
         return self

@@ -110,10 +110,10 @@ class Scan:
         self._record(state, self._line(record))
 
     def _line(self, record: Fingerprint) -> dict[str, Any]:
-        if not record.ok:
-            return report_line(record.path, [], [], record.error)
-        screening = self.matcher.screen(record)
-        return report_line(record.path, screening.matches, screening.suppressed_by, None)
+        # A file that could not be decoded still matches on its digests; the error stays.
+        screening = self.matcher.screen(record.matchable())
+        return report_line(record.path, screening.matches, screening.suppressed_by,
+                           record.error)
 
     def _record(self, state: FileState, line: dict[str, Any]) -> None:
         failed = line["error"] is not None
