@@ -24,7 +24,7 @@ from vigil.store import Database
 from vigil.store.banks import set_list_enabled
 from vigil.store.config import FloodGuardSettings
 from vigil.store.entry_status import disable_entry
-from vigil.store.models import EntryStatus, ListEntry
+from vigil.store.models import EntryStatus, ListEntry, MatchStat
 
 
 @pytest.fixture
@@ -222,21 +222,42 @@ def test_narrowed_search_still_honours_allow_lists(database: Database, index_dir
             "stock"]
 
 
-def test_a_surging_entry_is_quarantined_by_the_flood_guard(
+GUARD = FloodGuardSettings(threshold=2, min_matches=3, baseline_hours=24, min_history_hours=0)
+
+
+def test_a_surging_entry_becomes_suspect_and_keeps_matching(
         database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]) -> None:
-    # Every screening counts its matches; an entry that suddenly matches far more than
-    # usual (a colliding or poisoned hash) is quarantined and gone from the next lookup.
+    # Live screenings count their matches; an entry that suddenly matches far more than
+    # usual (a colliding or poisoned hash) becomes suspect and goes on matching, flagged.
     photo = fingerprint(corpus_images[5])
     make_list(database, "bank", [("sha256", photo.sha256, "entry-1")], tmp_path)
-    guard = FloodGuardSettings(threshold=2, min_matches=3, baseline_hours=24)
-    matcher = Matcher(LiveIndex.open(database, index_dir), flood_guard=guard)
-    outcomes = [matcher.screen(photo) for _ in range(4)]
-    assert [len(o.matches) for o in outcomes] == [1, 1, 1, 1]
-    assert [len(o.quarantined) for o in outcomes] == [0, 0, 0, 1]
-    assert outcomes[3].quarantined[0].list_name == "bank"
-    assert matcher.screen(photo).matches == []
+    matcher = Matcher(LiveIndex.open(database, index_dir), flood_guard=GUARD,
+                      count_for_flood_guard=True)
+    outcomes = [matcher.screen(photo) for _ in range(5)]
+    assert [len(o.matches) for o in outcomes] == [1, 1, 1, 1, 1]
+    assert [len(o.suspected) for o in outcomes] == [0, 0, 0, 1, 0]
+    assert outcomes[3].suspected[0].list_name == "bank"
+    # The match that tipped it over already carries the flag, and so do later ones.
+    assert [o.matches[0].suspect for o in outcomes] == [False, False, False, True, True]
+    assert outcomes[4].matches[0].to_dict()["suspect"] is True
     matcher.live.close()
     with database.transaction() as session:
         entry = session.scalars(select(ListEntry)).one()
-        assert entry.status is EntryStatus.QUARANTINED
-        assert entry.match_count == 4
+        assert entry.status is EntryStatus.ACTIVE
+        assert entry.match_count == 5
+
+
+def test_backlog_matching_never_feeds_the_flood_guard(
+        database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]) -> None:
+    # A scan of 60 copies is a backlog, not a surge of uploads: counted, it would stop a
+    # listed picture from matching (or flag it) for everybody.
+    photo = fingerprint(corpus_images[5])
+    make_list(database, "bank", [("sha256", photo.sha256, "entry-1")], tmp_path)
+    matcher = Matcher(LiveIndex.open(database, index_dir), flood_guard=GUARD)
+    outcomes = [matcher.screen(photo) for _ in range(60)]
+    assert all(len(o.matches) == 1 and not o.matches[0].suspect for o in outcomes)
+    assert not any(o.suspected for o in outcomes)
+    matcher.live.close()
+    with database.transaction() as session:
+        assert session.scalars(select(ListEntry)).one().match_count == 0
+        assert session.scalars(select(MatchStat)).all() == []

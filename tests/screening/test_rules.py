@@ -134,3 +134,17 @@ def test_only_review_rules_give_review() -> None:
     assert decision.verdict is Verdict.REVIEW
     assert [r.split(":")[0].split(" ")[0] for r in decision.reasons] == [
         "near", "md5", "classifier"]
+
+
+def test_a_hit_on_a_suspect_entry_goes_to_review_naming_it() -> None:
+    suspect = ListMatch("ncmec", 7, "ext-7", "sha256", None, None, "A1", suspect=True)
+    decision = decide([suspect], SETTINGS)
+    assert decision.verdict is Verdict.REVIEW
+    [reason] = decision.reasons
+    assert reason.startswith("sha256 digest on list ncmec") and "entry 7 is suspect" in reason
+
+
+def test_a_suspect_hit_beside_a_sound_one_is_still_a_match() -> None:
+    suspect = ListMatch("ncmec", 7, "ext-7", "sha256", None, None, "A1", suspect=True)
+    decision = decide([suspect, hit("md5")], SETTINGS)
+    assert decision.verdict is Verdict.MATCH and len(decision.reasons) == 2

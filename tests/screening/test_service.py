@@ -32,7 +32,7 @@ from vigil.screening.submission import (
 )
 from vigil.store import Database
 from vigil.store.audit.log import AuditLog
-from vigil.store.config import ScreeningSettings, Settings
+from vigil.store.config import FloodGuardSettings, ScreeningSettings, Settings
 from vigil.store.errors import StoreError
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey, sweep_orphans
 from vigil.store.match_records import (
@@ -45,6 +45,7 @@ from vigil.store.match_records import (
 )
 from vigil.store.models import (
     AuditAction,
+    EntryStatus,
     EvidenceItem,
     HashList,
     ListEntry,
@@ -70,11 +71,12 @@ class Env:
     images: list[Path]
 
     def service(self, classifiers: tuple[Any, ...] = (), *, vault: bool = True,
-                **screening: Any) -> ScreeningService:
+                matcher: Matcher | None = None, **screening: Any) -> ScreeningService:
         settings = Settings(data_dir=self.root / "data",
                             screening=ScreeningSettings(**screening))
-        return ScreeningService(self.database, Matcher(self.live), settings=settings,
-                                vault=self.vault if vault else None, classifiers=classifiers)
+        return ScreeningService(self.database, matcher or Matcher(self.live),
+                                settings=settings, vault=self.vault if vault else None,
+                                classifiers=classifiers)
 
     def count(self, model: type) -> int:
         with self.database.transaction() as session:
@@ -120,6 +122,32 @@ def stored(env: Env, record_id: str | None) -> MatchRecord:
 
 
 # --- matches --------------------------------------------------------------------------
+
+def test_a_flood_of_uploads_makes_the_entry_suspect_never_silent(env: Env) -> None:
+    # Anyone with an upload key can send one listed picture 55 times in an hour. The entry
+    # must keep matching: from the surge on, each upload answers review, flagged, recorded.
+    guard = FloodGuardSettings(threshold=10, min_matches=50, baseline_hours=24,
+                               min_history_hours=0)
+    live_uploads = Matcher(env.live, flood_guard=guard, count_for_flood_guard=True)
+    service = env.service(matcher=live_uploads)
+    content = env.images[0].read_bytes()
+    outcomes = [service.screen_upload(item(f"c-{n}"), content, submitted_by=SUBMITTER)
+                for n in range(56)]
+    assert [o.verdict for o in outcomes[:50]] == [Verdict.MATCH] * 50
+    assert [o.verdict for o in outcomes[50:]] == [Verdict.REVIEW] * 6
+    last = outcomes[-1]
+    assert last.to_dict()["matches"][0]["suspect"] is True
+    assert any("is suspect" in reason for reason in last.reasons)
+    record = stored(env, last.record_id)
+    assert record.verdict is Verdict.REVIEW and [h.suspect for h in record.hits] == [True]
+    assert record_summary(record)["hits"][0]["suspect"] is True
+    with env.database.session() as session:
+        entry = session.scalars(select(ListEntry).where(ListEntry.external_id == "case-1")).one()
+        assert entry.status is EntryStatus.ACTIVE
+        deliveries = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert deliveries[-1].payload["hits"][0]["suspect"] is True
+
+
 
 def test_matching_upload_is_recorded_with_evidence_and_webhook(env: Env) -> None:
     content = env.images[0].read_bytes()

@@ -219,20 +219,22 @@ def test_entry_non_changes_and_refusals_leave_no_record(database: Database) -> N
         assert session.get_one(ListEntry, entry_id).status == "active"
 
 
-def test_flood_guard_quarantines_are_audited_under_its_name(database: Database) -> None:
+def test_flood_guard_suspicions_are_audited_under_its_name(database: Database) -> None:
     now = datetime(2024, 5, 1, 13, 25, tzinfo=UTC)
     entry_id = _entry(database)
     with database.transaction(write=True) as session:
         record_matches(session, entry_id, now, 51)
     with database.transaction(write=True) as session:
         [flagged] = enforce_flood_guard(
-            session, FloodGuardSettings(threshold=10.0, min_matches=50, baseline_hours=24),
+            session, FloodGuardSettings(threshold=10.0, min_matches=50, baseline_hours=24,
+                                        min_history_hours=0),
             now=now)
     [record] = _records(database)
     assert (record.actor, record.subject_type, record.subject_id) == (
         FLOOD_GUARD_ACTOR, "list_entry", str(entry_id))
-    assert (record.details["new_status"], record.details["reason"]) == (
-        "quarantined", flagged.verdict.explanation)
+    assert (record.details["change"], record.details["reason"]) == (
+        "suspect", flagged.verdict.explanation)
+    _assert_intact(database)
 
 
 # --- imports -------------------------------------------------------------------------------

@@ -123,7 +123,9 @@ def _open_services(settings: Settings) -> tuple[ServiceState, LiveIndex]:
     live = LiveIndex.open(database, index_root(settings.data_dir))
     vault = _vault(settings)
     screening = ScreeningService(
-        database, Matcher(live, flood_guard=settings.flood_guard, skip_lists={RECEIVED_LIST}),
+        # The one matcher of live uploads: only its matches count toward the flood guard.
+        database, Matcher(live, flood_guard=settings.flood_guard, skip_lists={RECEIVED_LIST},
+                          count_for_flood_guard=True),
         settings=settings,
         vault=vault, classifiers=build_classifiers(settings.classifiers),
     )

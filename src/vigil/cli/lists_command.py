@@ -19,6 +19,7 @@ from typing import TextIO
 import typer
 from rich.console import Console
 
+from vigil.cli import lists_suspects
 from vigil.cli.database_access import (
     EXIT_FATAL,
     EXIT_OK,
@@ -54,12 +55,14 @@ from vigil.store.entry_status import (
     enable_entry,
     resolve_entry_id,
 )
+from vigil.store.flood_suspicions import open_suspicions
 from vigil.store.list_activity import recent_events, recent_imports
 from vigil.store.list_export import ExportFormat, export_list
 from vigil.store.list_import import ImportOptions, ImportProgress, import_file
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Hash lists: create, import, export, show, disable and enable.")
+                  help="Hash lists: create, import, export, show, disable and enable; "
+                       "decide on the flood guard's suspect entries.")
 
 
 class ImportFormat(StrEnum):
@@ -187,6 +190,9 @@ def show(
         summary = list_summary(session, name)
         print_details(_stdout(), summary, recent_imports(session, summary.id),
                       recent_events(session, summary.id))
+        suspects = open_suspicions(session, name)
+        if suspects:
+            lists_suspects.print_suspects(_stdout(), suspects)
 
 
 @app.command("disable")
@@ -326,6 +332,10 @@ def _output(path: Path | None) -> Iterator[TextIO]:
             os.unlink(temporary)
         raise
 
+
+app.command("suspects")(lists_suspects.suspects)
+app.command("confirm-suspect")(lists_suspects.confirm)
+app.command("quarantine")(lists_suspects.quarantine)
 
 # Re-exported for tests and for callers that script the command's outcomes.
 __all__ = ["EXIT_FATAL", "EXIT_OK", "EXIT_REJECTED", "ImportFormat", "app"]

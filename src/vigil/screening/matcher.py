@@ -22,7 +22,8 @@ from vigil.screening.feed_changes import ListSettings
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.verdict import Hit, Verdict, decide
 from vigil.store.config import FloodGuardSettings
-from vigil.store.flood_guard_enforcement import FloodQuarantine, enforce_flood_guard
+from vigil.store.flood_guard_enforcement import RaisedSuspicion, enforce_flood_guard
+from vigil.store.flood_suspicions import suspect_entry_ids
 from vigil.store.match_stats import record_matches
 from vigil.store.models import ListEntry, utcnow
 
@@ -41,6 +42,8 @@ class ListMatch:
     variant: str | None
     classification: str | None
     segments: tuple[Segment, ...] = ()
+    # the flood guard saw this entry's matches surge: a person must look before any action
+    suspect: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,21 +53,26 @@ class ListMatch:
 class Screening:
     matches: list[ListMatch]
     suppressed_by: list[ListMatch]  # allow-list entries that silenced the matches
-    # entries this screening pushed over the flood guard: matched now, quarantined after
-    quarantined: list[FloodQuarantine] = field(default_factory=list)
+    # entries this screening pushed over the flood guard: they match on, as suspects
+    suspected: list[RaisedSuspicion] = field(default_factory=list)
 
 
 class Matcher:
     def __init__(self, live: LiveIndex, *,
                  only_lists: Collection[str] | None = None,
                  skip_lists: Collection[str] = (),
-                 flood_guard: FloodGuardSettings | None = None) -> None:
+                 flood_guard: FloodGuardSettings | None = None,
+                 count_for_flood_guard: bool = False) -> None:
         """``only_lists``: names of the lists to match against (None: all). Allow-lists
         always take part, so narrowing a search never brings back a known false match.
         ``skip_lists``: lists that are not for this matcher (e.g. the clearinghouse's record
-        of what it received, which says nothing about a platform's upload)."""
+        of what it received, which says nothing about a platform's upload).
+        ``count_for_flood_guard``: only the service screening live uploads counts matches
+        for the flood guard; a backlog scan or the clearinghouse's intake would make any
+        entry look like a surge."""
         self.live = live
         self.flood_guard = flood_guard or FloodGuardSettings()
+        self.count_for_flood_guard = count_for_flood_guard
         self.only_lists = frozenset(only_lists) if only_lists is not None else None
         self.skip_lists = frozenset(skip_lists)
 
@@ -136,16 +144,20 @@ class Matcher:
         wanted = [h.entry_id for h in (*verdict.hits, *verdict.suppressed_by)]
         if not wanted:
             return Screening([], [])
-        with self.live.database.transaction(write=bool(verdict.hits)) as session:
+        counting = self.count_for_flood_guard and bool(verdict.hits)
+        with self.live.database.transaction(write=counting) as session:
+            # Counted first, so the match that tips an entry over is already flagged.
+            suspected = self._count_matches(session, verdict.hits) if counting else []
             rows = session.execute(
                 select(ListEntry.id, ListEntry.external_id, ListEntry.classification)
                 .where(ListEntry.id.in_(wanted))).all()
-            quarantined = self._count_matches(session, verdict.hits)
+            suspects = suspect_entry_ids(session, [h.entry_id for h in verdict.hits])
         metadata = {row.id: (row.external_id, row.classification) for row in rows}
-        return Screening(self._named(verdict.hits, metadata, lists),
-                         self._named(verdict.suppressed_by, metadata, lists), quarantined)
+        return Screening(self._named(verdict.hits, metadata, lists, suspects),
+                         self._named(verdict.suppressed_by, metadata, lists, suspects),
+                         suspected)
 
-    def _count_matches(self, session: Any, hits: list[Hit]) -> list[FloodQuarantine]:
+    def _count_matches(self, session: Any, hits: list[Hit]) -> list[RaisedSuspicion]:
         """Feed the flood guard: a colliding or poisoned hash shows as a sudden surge."""
         if not hits:
             return []
@@ -153,20 +165,21 @@ class Matcher:
         entry_ids = sorted({hit.entry_id for hit in hits})
         for entry_id in entry_ids:
             record_matches(session, entry_id, now)
-        quarantined = enforce_flood_guard(session, self.flood_guard, now=now,
-                                          entry_ids=entry_ids)
-        for item in quarantined:
-            log.warning("flood guard quarantined entry %d of list %r: %s", item.entry_id,
-                        item.list_name, item.verdict.explanation)
-        return quarantined
+        suspected = enforce_flood_guard(session, self.flood_guard, now=now,
+                                        entry_ids=entry_ids)
+        for item in suspected:
+            log.warning("flood guard: entry %d of list %r is suspect, its matches go to "
+                        "review: %s", item.entry_id, item.list_name, item.verdict.explanation)
+        return suspected
 
     @staticmethod
     def _named(hits: list[Hit], metadata: Mapping[int, tuple[str | None, str | None]],
-               lists: Mapping[int, ListSettings]) -> list[ListMatch]:
+               lists: Mapping[int, ListSettings], suspects: set[int]) -> list[ListMatch]:
         named = []
         for hit in hits:
             external_id, classification = metadata.get(hit.entry_id, (None, None))
             named.append(ListMatch(lists[hit.list_id].name, hit.entry_id,
                                    external_id, hit.signal_type, hit.distance, hit.variant,
-                                   classification, hit.segments))
+                                   classification, hit.segments,
+                                   suspect=hit.entry_id in suspects))
         return named

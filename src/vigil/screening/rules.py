@@ -4,7 +4,9 @@ scores: a pure function of its inputs and the [screening] settings.
 A match is only what is safe to act on without a person: an exact digest, a video, or a PDQ hit
 close enough (``match_pdq_distance``) on a list not named in ``review_lists``, whose entry says
 what it is (a classification). Everything doubtful goes to review: near PDQ hits, unclassified
-entries, user reports, escalations and classifier scores. A classifier never makes a match.
+entries, entries the flood guard holds as suspect (their matches surged: possibly a colliding
+or poisoned hash), user reports, escalations and classifier scores. A classifier never makes a
+match.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def decide(matches: Sequence[ListMatch], settings: ScreeningSettings, *,
 def judge_match(match: ListMatch, settings: ScreeningSettings) -> tuple[Verdict, str]:
     """What one list match alone calls for, and why."""
     verdict, reason = _by_signal(match, settings)
+    if match.suspect:
+        # Still reported, never silenced: a person decides whether the entry is right.
+        return Verdict.REVIEW, (f"{reason}; entry {match.entry_id} is suspect: the flood "
+                                f"guard saw its matches surge")
     if verdict is Verdict.MATCH and match.list in settings.review_lists:
         return Verdict.REVIEW, f"{reason}; list {match.list} is a review list"
     if verdict is Verdict.MATCH and not match.classification:

@@ -182,8 +182,8 @@ class ScreeningService:
 
     def _match(self, fingerprint: Fingerprint,
                started: float | None) -> tuple[Screening, dict[str, int]]:
-        matchable = fingerprint if fingerprint.ok else _digests_only(fingerprint)
-        screening = self.matcher.screen(matchable, started)  # thread-safe
+        # content that could not be decoded still matches on its digests
+        screening = self.matcher.screen(fingerprint.matchable(), started)  # thread-safe
         return screening, {lst.name: lst.list_id for lst in self.matcher.live.lists.values()}
 
     def _classify(self, item: _Item) -> None:
@@ -259,12 +259,6 @@ def _submitter(submitted_by: str) -> str:
     return submitted_by
 
 
-def _digests_only(fingerprint: Fingerprint) -> Fingerprint:
-    """Content that could not be decoded still matches by its exact digests."""
-    return Fingerprint(path=fingerprint.path, size=fingerprint.size, md5=fingerprint.md5,
-                       sha1=fingerprint.sha1, sha256=fingerprint.sha256)
-
-
 def _record_source(item: _Item) -> RecordSource:
     """How the item reached Vigil; an upload kept only for a classifier's score says so."""
     only_classifier = (item.source is RecordSource.UPLOAD and not item.screening.matches
@@ -291,7 +285,7 @@ def _hit_row(match: ListMatch, list_ids: dict[str, int], fingerprint: Fingerprin
     return HitRow(entry_id=match.entry_id, list_id=list_ids[match.list],
                   signal_type=match.signal_type,
                   distance=match.distance, variant=match.variant,
-                  share=_share(match, fingerprint))
+                  share=_share(match, fingerprint), suspect=match.suspect)
 
 
 def _share(match: ListMatch, fingerprint: Fingerprint) -> float | None:
@@ -313,7 +307,7 @@ def _event_payload(record: MatchRecord) -> dict[str, Any]:
     email, ...), hashes or media."""
     summary = record_summary(record)
     hits = [{key: hit[key] for key in ("list", "list_version", "external_id", "signal_type",
-                                       "distance", "classification")}
+                                       "distance", "classification", "suspect")}
             for hit in summary["hits"]]
     return {"record_id": summary["record_id"], "source": summary["source"],
             "verdict": summary["verdict"], "reasons": summary["reasons"],

@@ -107,6 +107,9 @@ class FloodGuardSettings(_Section):
     threshold: float = Field(default=10.0, gt=1)  # surge: this many times the usual rate
     min_matches: int = Field(default=50, ge=1)  # never flag an hour with fewer matches
     baseline_hours: int = Field(default=168, ge=1)  # history the usual rate comes from
+    # A new install judges nothing until live uploads were counted this long: before, every
+    # usual rate reads as zero and any popular listed file would look like a surge.
+    min_history_hours: int = Field(default=24, ge=0)
 
 
 class ApiSettings(_Section):

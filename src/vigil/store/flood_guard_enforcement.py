@@ -1,10 +1,11 @@
-"""Applying the flood-guard rule to the recorded match counts: quarantine surging entries.
+"""Applying the flood-guard rule to the recorded match counts: surging entries become suspect.
 
-Only active entries of block lists are judged: allow-list matches raise no reports to
-flood reviewers with, and an entry already held back has nothing left to stop. Each
-quarantine is an ordinary status change with an audit event whose reason is the verdict's
-explanation, so a reviewer can see why and enable the entry again. The caller commits
-and reports what this returns.
+Only active entries of block lists that are not already suspect are judged: allow-list
+matches raise no reports, and an entry held back matches nothing. A surge never changes the
+entry's status (it keeps matching); it opens a suspicion (vigil.store.models.suspicions)
+with the verdict's explanation and an audit record, and from then on its matches go to
+review until a person decides (vigil.store.flood_suspicions). The caller commits and
+reports what this returns.
 """
 
 from __future__ import annotations
@@ -14,21 +15,31 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from vigil.lists.flood_guard import HOUR, FloodGuardRule, FloodVerdict, judge_hour
 from vigil.store.config import FloodGuardSettings
-from vigil.store.entry_status import change_status
+from vigil.store.list_audit import record_suspicion_change
 from vigil.store.match_stats import bucket_start
-from vigil.store.models import EntryStatus, HashList, ListEntry, MatchStat, SignalType, utcnow
+from vigil.store.models import (
+    EntryStatus,
+    FloodSuspicion,
+    HashList,
+    ListEntry,
+    MatchStat,
+    SignalType,
+    SuspicionState,
+    utcnow,
+)
 
 FLOOD_GUARD_ACTOR = "flood-guard"
 
 
 @dataclass(frozen=True, slots=True)
-class FloodQuarantine:
-    """An entry the flood guard quarantined, and why."""
+class RaisedSuspicion:
+    """An entry the flood guard made suspect, and why."""
 
     entry_id: int
     list_id: int
@@ -40,7 +51,8 @@ class FloodQuarantine:
 
 def flood_guard_rule(settings: FloodGuardSettings) -> FloodGuardRule:
     return FloodGuardRule(threshold=settings.threshold, min_matches=settings.min_matches,
-                          baseline_hours=settings.baseline_hours)
+                          baseline_hours=settings.baseline_hours,
+                          min_history_hours=settings.min_history_hours)
 
 
 def enforce_flood_guard(
@@ -50,9 +62,9 @@ def enforce_flood_guard(
     now: datetime | None = None,
     entry_ids: Collection[int] | None = None,
     actor: str = FLOOD_GUARD_ACTOR,
-) -> list[FloodQuarantine]:
+) -> list[RaisedSuspicion]:
     """Judge the current hour of every entry (or of ``entry_ids``, e.g. those a screener
-    just matched) and quarantine the surging ones. Does nothing when disabled."""
+    just matched) and make the surging ones suspect. Does nothing when disabled."""
     if not settings.enabled:
         return []
     rule = flood_guard_rule(settings)
@@ -60,28 +72,72 @@ def enforce_flood_guard(
     candidates = _candidates(session, hour, rule, entry_ids)
     if not candidates:
         return []
+    since = counting_since(session)
     histories = _histories(session, list(candidates), hour, rule)
-    quarantined = []
+    accepted = accepted_rates(session, list(candidates))
+    raised = []
     for entry, matches in candidates.values():
-        verdict = judge_hour(hour, matches, histories.get(entry.id, []), rule)
-        if verdict.quarantine:
-            change_status(entry, EntryStatus.QUARANTINED, actor=actor, reason=verdict.explanation)
-            quarantined.append(FloodQuarantine(entry.id, entry.list_id, entry.hash_list.name,
-                                               entry.signal_type, entry.signal, verdict))
+        verdict = judge_hour(hour, matches, histories.get(entry.id, []), rule,
+                             counting_since=since, accepted_rate=accepted.get(entry.id, 0))
+        if verdict.surge and raise_suspicion(session, entry, hour, verdict, actor):
+            raised.append(RaisedSuspicion(entry.id, entry.list_id, entry.hash_list.name,
+                                          entry.signal_type, entry.signal, verdict))
     session.flush()
-    return quarantined
+    return raised
+
+
+def counting_since(session: Session) -> datetime | None:
+    """The oldest hour with a counted live match of any entry: how long the guard has
+    watched this install (None: never)."""
+    return session.scalar(select(func.min(MatchStat.bucket_start)))
+
+
+def accepted_rates(session: Session, entry_ids: list[int]) -> dict[int, int]:
+    """Per entry, the highest hourly count a person confirmed."""
+    rows = session.execute(
+        select(FloodSuspicion.entry_id, func.max(FloodSuspicion.accepted_rate))
+        .where(FloodSuspicion.entry_id.in_(entry_ids),
+               FloodSuspicion.state == SuspicionState.CONFIRMED)
+        .group_by(FloodSuspicion.entry_id)
+    ).all()
+    return {entry_id: int(rate or 0) for entry_id, rate in rows}
+
+
+def raise_suspicion(session: Session, entry: ListEntry, hour: datetime,
+                    verdict: FloodVerdict, actor: str) -> bool:
+    """Open a suspicion unless one is open already, e.g. another screener's a moment ago
+    (one open per entry; the conflict is skipped, never an error that fails an upload).
+    True if this call opened it, with its audit record."""
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    insert = postgresql.insert if on_postgresql else sqlite.insert
+    statement = insert(FloodSuspicion).values(
+        entry_id=entry.id, state=SuspicionState.OPEN, hour=hour, matches=verdict.matches,
+        baseline_rate=verdict.baseline_rate, limit=verdict.limit,
+        explanation=verdict.explanation, raised_at=utcnow(),
+    ).on_conflict_do_nothing(
+        index_elements=[FloodSuspicion.entry_id],
+        index_where=FloodSuspicion.state == SuspicionState.OPEN,
+    ).returning(FloodSuspicion.id)
+    if session.execute(statement).scalar_one_or_none() is None:  # already open
+        return False
+    record_suspicion_change(session, entry.id, actor=actor, list_name=entry.hash_list.name,
+                            change="suspect", reason=verdict.explanation)
+    return True
 
 
 def _candidates(
     session: Session, hour: datetime, rule: FloodGuardRule, entry_ids: Collection[int] | None
 ) -> dict[int, tuple[ListEntry, int]]:
     # The limit is never below min_matches, so quieter hours need no history at all.
+    already_suspect = exists().where(FloodSuspicion.entry_id == ListEntry.id,
+                                     FloodSuspicion.state == SuspicionState.OPEN)
     query = (
         select(ListEntry, MatchStat.match_count)
         .join(MatchStat, MatchStat.entry_id == ListEntry.id)
         .join(HashList, HashList.id == ListEntry.list_id)
         .where(MatchStat.bucket_start == hour, MatchStat.match_count > rule.min_matches,
-               ListEntry.status == EntryStatus.ACTIVE, HashList.is_allow_list.is_(False))
+               ListEntry.status == EntryStatus.ACTIVE, HashList.is_allow_list.is_(False),
+               ~already_suspect)
         .order_by(ListEntry.id)
     )
     if entry_ids is not None:

@@ -57,6 +57,20 @@ def record_entry_change(
     )
 
 
+def record_suspicion_change(
+    session: Session, entry_id: int, *, actor: str, list_name: str, change: str,
+    reason: str | None,
+) -> AuditRecord:
+    """The flood guard made an entry suspect (``change`` "suspect"), or a person confirmed
+    ("suspect_confirmed") or quarantined ("suspect_quarantined") it."""
+    return AuditLog(session).append(
+        AuditAction.SETTING_CHANGED, actor=checked_actor(actor), subject_type=ENTRY_SUBJECT,
+        subject_id=str(entry_id),
+        details={"change": change, "list": list_name, "entry_id": entry_id,
+                 "reason": _text(reason)},
+    )
+
+
 def record_import(
     session: Session, list_name: str, *, actor: str, job_id: int, source: str,
     format_label: str, records_read: int, errors: int, counts: BatchCounts,

@@ -34,6 +34,7 @@ class HitRow:
     distance: int | None = None
     variant: str | None = None
     share: float | None = None  # videos: matched share of the query's frames
+    suspect: bool = False  # the flood guard held the entry as suspect
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,7 @@ def hit_summary(hit: MatchHit) -> dict[str, Any]:
         "entry_id": hit.entry_id, "list_id": hit.list_id, "list": hit.list_name,
         "list_version": hit.list_version, "external_id": hit.external_id,
         "signal_type": hit.signal_type, "distance": hit.distance, "variant": hit.variant,
-        "classification": hit.classification, "share": hit.share,
+        "classification": hit.classification, "share": hit.share, "suspect": hit.suspect,
     }
 
 
@@ -166,7 +167,7 @@ def _frozen_hits(session: Session, hits: Sequence[HitRow]) -> list[MatchHit]:
             # The list's current version, else the version the entry was imported with.
             list_version=entry.version or entry.list_version, external_id=entry.external_id,
             signal_type=hit.signal_type, distance=hit.distance, variant=hit.variant,
-            classification=entry.classification, share=hit.share))
+            classification=entry.classification, share=hit.share, suspect=hit.suspect))
     return frozen
 
 

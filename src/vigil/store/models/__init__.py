@@ -73,6 +73,7 @@ from vigil.store.models.review import (
     ReviewDecision,
 )
 from vigil.store.models.scans import ScanItem, ScanItemStatus, ScanRun, ScanStatus
+from vigil.store.models.suspicions import FloodSuspicion, SuspicionState
 from vigil.store.models.triage import Disposition, ReportTriage, TriageNote, TriageWeightSet
 from vigil.store.models.webhooks import (
     DeliveryStatus,
@@ -113,6 +114,7 @@ __all__ = [
     "ExposureKind",
     "FileState",
     "FileVerdict",
+    "FloodSuspicion",
     "HashList",
     "HoldKind",
     "ImportJob",
@@ -158,6 +160,7 @@ __all__ = [
     "ScanRun",
     "ScanStatus",
     "SignalType",
+    "SuspicionState",
     "TriageNote",
     "TriageWeightSet",
     "UTCDateTime",

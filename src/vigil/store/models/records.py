@@ -8,7 +8,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.models.base import Base, BigId, enum_column_type, utcnow
@@ -90,5 +100,7 @@ class MatchHit(Base):
     variant: Mapped[str | None] = mapped_column(String(32))
     classification: Mapped[str | None] = mapped_column(String(64))
     share: Mapped[float | None] = mapped_column(Float)  # videos: matched share of frames
+    # the flood guard held the entry as suspect: the hit went to review, not to action
+    suspect: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     record: Mapped[MatchRecord] = relationship(back_populates="hits")
