@@ -11,9 +11,11 @@ from vigil.web.pages import (
     routing,
     sign_in,
     stats,
+    suspects,
     triage,
 )
 
 PAGE_ROUTERS = [sign_in.router, queue.router, cases.router, requests.router, reports.router,
                 legal.router, intake.router, triage.router, routing.router,
                 agency.router, stats.router]
+PAGE_ROUTERS.append(suspects.router)  # the flood guard's suspect entries
