@@ -58,8 +58,9 @@ def _url(path: str) -> str:
 
 def test_every_route_declares_what_it_needs() -> None:
     undeclared = sorted((m, p) for m, p, needs in PROTECTED if needs == "none")
-    # "Who am I", the way home and signing out need only valid credentials, on purpose.
-    assert undeclared == [("GET", "/"), ("GET", "/v1/auth/me")]
+    # "Who am I", the way home, the start page and signing out need only valid credentials,
+    # on purpose.
+    assert undeclared == [("GET", "/"), ("GET", "/home"), ("GET", "/v1/auth/me")]
     anyone = sorted(p for _, p, needs in PROTECTED if needs == "any caller")
     assert anyone == ["/docs", "/openapi.json"]
 

@@ -118,7 +118,8 @@ def test_administrators_see_exposure_not_content(console: TestClient,
     add_user(database, "boss", [Role.ADMIN])
     console_sign_in(console, "boss")
     landing = console.get("/", follow_redirects=False)
-    assert landing.headers["location"] == "/review/exposure"
+    assert landing.headers["location"] == "/home"
+    assert '<a href="/review/exposure">' in console.get("/home").text
     page = console.get("/review/exposure")
     assert page.status_code == 200 and "first" in page.text and "<img" not in page.text
     assert console.get(f"/review/items/{item_id}/preview").status_code == 403

@@ -24,6 +24,7 @@ from vigil.api.intake import router as intake_router
 from vigil.api.intake.info_requests import router as info_requests_router
 from vigil.api.intake.routes import INTAKE_HOOK
 from vigil.api.routes import ROUTERS
+from vigil.api.routes.docs import mount_docs
 from vigil.api.routes.docs import router as docs_router
 from vigil.api.security_headers import SecurityHeaders
 from vigil.api.state import ServiceState
@@ -91,8 +92,10 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     )
     install_error_handlers(app)
     for router in ROUTERS:
-        if router is not docs_router or settings.api.docs:
+        if router is not docs_router:
             app.include_router(router)
+    if settings.api.docs:
+        mount_docs(app)
     if settings.clearinghouse.enabled:
         app.include_router(info_requests_router)  # before the intake's catch-all for /ispws
         app.include_router(intake_router)

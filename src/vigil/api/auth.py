@@ -9,11 +9,12 @@ parse a body. Routes then ask for the one permission they need with ``require``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -47,7 +48,12 @@ PUBLIC_PATHS = frozenset({"/health", "/health/ready", "/v1/auth/sign-in", "/logi
 # intake, which authenticates each reporting company itself (HTTP basic, see api/intake) and
 # exists only when the clearinghouse is enabled (404 otherwise).
 PUBLIC_PREFIXES = ("/static/", "/ispws/")
-API_PREFIXES = ("/v1/", "/openapi.json", "/docs")
+# Answered in JSON whoever asks. Every other path is a page for people (the console, /docs),
+# whose refusals a browser gets as a page (vigil.web.refusals).
+API_PREFIXES = ("/v1/", "/openapi.json", "/health", "/metrics", *PUBLIC_PREFIXES)
+DOCS_PATH = "/docs"  # a page, but scripts holding an API key fetch it too
+SIGN_IN_PATH = "/login"
+PASSWORD_CHANGE_REQUIRED = "password_change_required"  # the ApiError code
 MAX_TOKEN_CHARS = 200
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="vigil"'}
 
@@ -89,12 +95,28 @@ def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
+def is_page_request(path: str, headers: Mapping[str, str]) -> bool:
+    """A person's browser asking for a page (or an HTMX form on one), not a script."""
+    if path.startswith(API_PREFIXES):
+        return False
+    return "text/html" in headers.get("accept", "") or "hx-request" in headers
+
+
+def sign_in_url(path: str) -> str:
+    return f"{SIGN_IN_PATH}?next={quote(path, safe='/')}"
+
+
 def _page_redirect(scope: Scope, exc: ApiError) -> Response | None:
-    """A person opening a console page without a session is sent to sign in, not shown JSON."""
-    path = scope["path"]
-    if exc.status != 401 or scope["method"] != "GET" or path.startswith(API_PREFIXES):
+    """A person opening a console page without a session is sent to sign in, not shown JSON;
+    an HTMX form whose session ended sends the whole page there."""
+    path, headers = scope["path"], Headers(scope=scope)
+    if exc.status != 401 or path.startswith(API_PREFIXES):
         return None
-    return RedirectResponse(f"/login?next={quote(path, safe='/')}", status_code=303)
+    if "hx-request" in headers:
+        return Response(status_code=401, headers={"HX-Redirect": sign_in_url(path)})
+    if scope["method"] != "GET" or (path == DOCS_PATH and not is_page_request(path, headers)):
+        return None
+    return RedirectResponse(sign_in_url(path), status_code=303)
 
 
 def set_session_cookies(response: Response, settings: Settings, token: str, csrf: str) -> None:
@@ -176,7 +198,12 @@ class _Requirement:
         self.permission = permission
 
     def __call__(self, principal: Principal = Depends(current_principal)) -> Principal:
-        if self.permission is not None and not principal.can(self.permission):
+        if self.permission is None:
+            return principal
+        if principal.must_change_password:  # no permissions yet: say what to do instead
+            raise ApiError(403, "change your password first (POST /v1/auth/password): it "
+                           "was set by someone else", code=PASSWORD_CHANGE_REQUIRED)
+        if not principal.can(self.permission):
             raise ApiError(403, f"this needs the {self.permission.value} permission")
         return principal
 

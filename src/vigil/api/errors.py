@@ -46,21 +46,21 @@ def error_response(status: int, code: str, message: str, *, details: Any = None,
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ApiError, api_error_answer)
+    app.add_exception_handler(StarletteHTTPException, http_error_answer)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
     app.add_exception_handler(SchemaNotReady, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
-async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+async def api_error_answer(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, details=exc.details,
                           headers=exc.headers)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def http_error_answer(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")

@@ -19,16 +19,16 @@ from vigil.api.auth import (
 from vigil.api.errors import ApiError
 from vigil.api.state import service_state
 from vigil.store.accounts import (
+    InvalidCredentials,
     Principal,
     WeakPassword,
     authenticate,
     begin_totp_enrolment,
+    change_own_password,
     confirm_totp,
     end_session,
     resolve_session,
-    set_password,
     start_session,
-    verify_password,
 )
 from vigil.store.models import User
 
@@ -115,12 +115,12 @@ def change_password(body: PasswordChange, request: Request,
                     principal: Principal = Depends(signed_in_user)) -> dict[str, str]:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
-        user = session.get(User, principal.id)
-        if user is None or not verify_password(user.password_hash, body.current_password):
-            raise ApiError(403, "the current password is wrong")
         try:
-            set_password(session, user, body.new_password, actor=principal.actor,
-                         min_password_length=state.settings.api.min_password_length)
+            change_own_password(session, _user(session, principal), body.current_password,
+                                body.new_password,
+                                min_password_length=state.settings.api.min_password_length)
+        except InvalidCredentials as exc:
+            raise ApiError(403, str(exc)) from None
         except WeakPassword as exc:
             raise ApiError(422, str(exc), code="weak_password") from None
     return {"status": "password changed; sign in again"}

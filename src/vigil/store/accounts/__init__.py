@@ -19,6 +19,7 @@ from vigil.store.accounts.errors import (
     UnknownAccount,
     WeakPassword,
 )
+from vigil.store.accounts.one_time_passwords import reset_password
 from vigil.store.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
     check_password_policy,
@@ -51,6 +52,7 @@ from vigil.store.accounts.totp import (
 from vigil.store.accounts.users import (
     SignInOutcome,
     authenticate,
+    change_own_password,
     create_user,
     disable_user,
     find_user,
@@ -82,6 +84,7 @@ __all__ = [
     "authenticate",
     "begin_totp_enrolment",
     "bootstrap_admin",
+    "change_own_password",
     "check_csrf",
     "check_password_policy",
     "confirm_totp",
@@ -101,6 +104,7 @@ __all__ = [
     "permissions_for_roles",
     "principal_for_key",
     "principal_for_session",
+    "reset_password",
     "resolve_session",
     "revoke_api_key",
     "revoke_user_sessions",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.store.accounts.errors import DuplicateUser, WeakPassword
-from vigil.store.accounts.passwords import check_password_policy
+from vigil.store.accounts.errors import DuplicateUser
+from vigil.store.accounts.one_time_passwords import one_time_password
 from vigil.store.accounts.users import create_user
 from vigil.store.models.accounts import Role, User
 
@@ -23,7 +22,7 @@ def bootstrap_admin(session: Session, *, now: datetime | None = None) -> str | N
     process created the administrator first."""
     if session.scalar(select(User.id).limit(1)) is not None:
         return None
-    password = _random_password()
+    password = one_time_password(BOOTSTRAP_USERNAME)
     try:
         user = create_user(session, BOOTSTRAP_USERNAME, password, [Role.ADMIN],
                            actor=BOOTSTRAP_ACTOR, display_name="Administrator",
@@ -35,12 +34,3 @@ def bootstrap_admin(session: Session, *, now: datetime | None = None) -> str | N
         session.flush()
     return password
 
-
-def _random_password() -> str:
-    while True:  # the policy refuses e.g. "admin" inside it: vanishingly rare, but possible
-        password = secrets.token_urlsafe(18)
-        try:
-            check_password_policy(password, username=BOOTSTRAP_USERNAME)
-        except WeakPassword:
-            continue
-        return password

@@ -19,6 +19,8 @@ class Principal:
     permissions: frozenset[Permission]
     rate_limit_per_minute: int | None = None
     session_id: int | None = None
+    # A person whose password someone else set: no permissions until they replace it.
+    must_change_password: bool = False
 
     @property
     def actor(self) -> str:

@@ -110,7 +110,8 @@ def principal_for_session(user_session: UserSession) -> Principal:
     permissions = (
         frozenset() if user.must_change_password else permissions_for_roles(user.role_set))
     return Principal(kind="user", id=user.id, name=user.username, permissions=permissions,
-                     session_id=user_session.id)
+                     session_id=user_session.id,
+                     must_change_password=user.must_change_password)
 
 
 def token_digest(token: str) -> str:

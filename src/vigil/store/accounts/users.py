@@ -17,7 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vigil.store.accounts.errors import DuplicateUser, InvalidAccountInput, WeakPassword
+from vigil.store.accounts.errors import (
+    DuplicateUser,
+    InvalidAccountInput,
+    InvalidCredentials,
+    WeakPassword,
+)
 from vigil.store.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
     check_password_policy,
@@ -107,6 +112,20 @@ def set_password(
     revoke_user_sessions(session, user, except_id=keep_session_id)
     session.flush()
     _audit(session, AuditAction.USER_CHANGED, actor, user, change="password")
+
+
+def change_own_password(
+    session: Session, user: User, current_password: str, new_password: str, *,
+    min_password_length: int = 12,
+) -> None:
+    """A person replacing their own password (the console's page and the API alike): the
+    current one proves it is them. InvalidCredentials for a wrong one, WeakPassword for a new
+    one the policy refuses; every session of theirs ends."""
+    if (not isinstance(current_password, str) or len(current_password) > MAX_PASSWORD_LENGTH
+            or not verify_password(user.password_hash, current_password)):
+        raise InvalidCredentials("the current password is wrong")
+    set_password(session, user, new_password, actor=f"user:{user.username}",
+                 min_password_length=min_password_length)
 
 
 def disable_user(session: Session, user: User, *, actor: str) -> None:

@@ -1,8 +1,10 @@
 """One router per console screen; ``PAGE_ROUTERS`` is what mount_console includes."""
 
 from vigil.web.pages import (
+    account,
     agency,
     cases,
+    home,
     intake,
     legal,
     queue,
@@ -15,7 +17,7 @@ from vigil.web.pages import (
     triage,
 )
 
-PAGE_ROUTERS = [sign_in.router, queue.router, cases.router, requests.router, reports.router,
-                legal.router, intake.router, triage.router, routing.router,
-                agency.router, stats.router]
+PAGE_ROUTERS = [sign_in.router, home.router, account.router, queue.router, cases.router,
+                requests.router, reports.router, legal.router, intake.router, triage.router,
+                routing.router, agency.router, stats.router]
 PAGE_ROUTERS.append(suspects.router)  # the flood guard's suspect entries

@@ -8,35 +8,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.api.auth import (
     SESSION_COOKIE,
     clear_session_cookies,
-    current_principal,
     set_session_cookies,
     signed_in_user,
 )
 from vigil.api.state import service_state
 from vigil.store.accounts import (
-    Permission,
     Principal,
     authenticate,
     end_session,
     resolve_session,
     start_session,
 )
+from vigil.web.refusals import PASSWORD_PAGE
 from vigil.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-HOME = "/"
-LANDING = (  # the first screen each kind of person can use
-    (Permission.DECIDE, "/review"),
-    (Permission.AGENCY_WORK, "/agency"),
-    (Permission.REPORTS_SUBMIT, "/reports"),
-    (Permission.USERS_MANAGE, "/review/exposure"),
-)
-
-
-@router.get("/", response_class=RedirectResponse)
-def home(principal: Principal = Depends(current_principal)) -> RedirectResponse:
-    target = next((path for need, path in LANDING if principal.can(need)), "/docs")
-    return RedirectResponse(target, status_code=303)
+HOME = "/"  # the role's landing page (pages/home.py)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -61,12 +48,15 @@ def sign_in(request: Request, username: str = Form(max_length=100),
         if outcome.ok and outcome.user is not None:
             _, token, csrf = start_session(session, outcome.user,
                                            hours=state.settings.api.session_hours)
+            # A one-time password is good for nothing but replacing it: straight there.
+            must_change = outcome.user.must_change_password
     if not outcome.ok:
         message = ("Enter the code from your authenticator app."
                    if outcome.reason == "second_factor_required"
                    else "Wrong username or password.")
         return _refused(request, next, message, 401)
-    response = RedirectResponse(_local(next), status_code=303)
+    target = PASSWORD_PAGE if must_change else _local(next)
+    response = RedirectResponse(target, status_code=303)
     set_session_cookies(response, state.settings, token, csrf)
     return response
 

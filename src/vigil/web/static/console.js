@@ -11,6 +11,16 @@ document.addEventListener("htmx:configRequest", (event) => {
   event.detail.headers["X-CSRF-Token"] = csrfToken();
 });
 
+// A refused form answers with a page saying why (wrong password, not allowed): show it
+// rather than let HTMX drop every answer that is not a success.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr.status >= 400 && (xhr.getResponseHeader("Content-Type") || "").startsWith("text/html")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
 // Reveal: the unblurred bytes come only from an explicit POST (audited on the server) and
 // live in this page as a temporary object URL until the reviewer leaves the item.
 const revealed = new Map(); // img element -> object URL

@@ -1,0 +1,58 @@
+"""A refused page request answers with a page: a plain message and a way onward (sign in,
+change the password, go home), not the API's JSON. Scripts and /v1 keep the JSON."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vigil.api.auth import PASSWORD_CHANGE_REQUIRED, is_page_request, sign_in_url
+from vigil.api.errors import ApiError, api_error_answer, http_error_answer
+from vigil.web.navigation import go_to
+from vigil.web.templating import templates
+
+PASSWORD_PAGE = "/account/password"
+_TITLES = {401: "Please sign in", 403: "Not for your account", 404: "Not found",
+           405: "Not possible here", 429: "Too many requests"}
+# Starlette's own refusals carry only the HTTP phrase ("Not Found"): say it plainly.
+_PLAIN = {404: "There is no page at this address.",
+          405: "This address does not take that kind of request."}
+
+
+def install_page_refusals(app: FastAPI) -> None:
+    """Registered after the API's handlers, which these replace and fall back to."""
+    app.add_exception_handler(ApiError, _refused)
+    app.add_exception_handler(StarletteHTTPException, _refused)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    status, code, message = _parts(exc)
+    if not (400 <= status < 500 and is_page_request(request.url.path, request.headers)):
+        answer = api_error_answer if isinstance(exc, ApiError) else http_error_answer
+        return await answer(request, exc)
+    if code == PASSWORD_CHANGE_REQUIRED:
+        return go_to(request, PASSWORD_PAGE)
+    return refusal_page(request, status, message)
+
+
+def refusal_page(request: Request, status: int, message: str) -> Response:
+    principal = getattr(request.state, "principal", None)
+    return templates.TemplateResponse(request, "refused.html", {
+        "principal": principal, "status": status, "title": _TITLES.get(status, "Not done"),
+        "message": _sentence(message), "sign_in": sign_in_url(request.url.path),
+    }, status_code=status)
+
+
+def _parts(exc: Exception) -> tuple[int, str | None, str]:
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code, exc.message
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    return exc.status_code, None, _PLAIN.get(exc.status_code, detail)
+
+
+def _sentence(message: str) -> str:
+    message = message.strip() or "The request was refused."
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "?", "!")) else message + "."
