@@ -35,6 +35,7 @@ import httpx
 import pytest
 
 from tests.conftest import CORPUS, REPO
+from vigil.fingerprint.pipeline import fingerprint_path
 
 README = REPO / "README.md"
 QUICK_START, HASH_LISTS, MATCHING = ("Quick start: screen an upload", "Hash lists",
@@ -241,6 +242,9 @@ def _check_quick_start(run: Run) -> None:
         "the second upload after the demo list was imported did not match", again)
     assert again.get("record_id"), again
     assert again.get("evidence_kept") is True, again
+    weak = fingerprint_path(CORPUS / "background.jpg")  # the README's example of a weak hash
+    assert f"`pdq_quality`, {weak.pdq_quality})" in section(QUICK_START)
+    assert weak.pdq_quality is not None and weak.pdq_quality < 50
 
 
 def _check_hash_lists(run: Run, reader: Reader) -> None:
