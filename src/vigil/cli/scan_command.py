@@ -24,6 +24,7 @@ from vigil.cli.match_command import LIST_OPTION_HELP, open_screener
 from vigil.cli.walk import WalkItem, count_files, walk
 from vigil.fingerprint import batch
 from vigil.fingerprint.pipeline import FingerprintOptions
+from vigil.private_files import open_private
 from vigil.screening.scan import Scan, ScanSettings, ScanStopped, ScanTally
 from vigil.screening.scan_report import ReportFormat, open_report, wanted
 from vigil.screening.scan_runs import ItemRecorder, finish_run, start_run
@@ -125,7 +126,8 @@ def _report_stream(console: Console, output: Path | None) -> Iterator[TextIO]:
         yield sys.stdout
         return
     try:
-        stream = output.open("w", encoding="utf-8", newline="")
+        # 0600: a report names the files that matched, and where they are.
+        stream = open_private(output, "w", encoding="utf-8", newline="")
     except OSError as exc:
         fail(console, f"cannot write the report {output}: {exc.strerror or exc}")
     with stream:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from vigil.index.changes import Change, decode, encode
 from vigil.index.errors import CorruptIndexError
+from vigil.private_files import open_private
 
 MAGIC = b"VIGILOG1"
 _HEADER = struct.Struct("<8sQI")
@@ -42,7 +43,7 @@ class ChangeLog:
         """A new empty log following the snapshot at ``base_seq``, written atomically."""
         head = struct.pack("<8sQ", MAGIC, base_seq)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        with tmp.open("wb") as out:
+        with open_private(tmp) as out:
             out.write(_HEADER.pack(MAGIC, base_seq, zlib.crc32(head)))
             out.flush()
             os.fsync(out.fileno())

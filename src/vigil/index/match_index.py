@@ -45,6 +45,7 @@ from vigil.index.video_match import (
     VideoMatch,
     match_videos,
 )
+from vigil.private_files import FILE_MODE, private_directory
 
 DIGEST_KINDS = (Kind.MD5, Kind.SHA1, Kind.SHA256)
 LOCK = "LOCK"
@@ -334,8 +335,8 @@ def _open_log(root: Path, seq: int) -> ChangeLog:
 
 
 def _take_lock(root: Path) -> int:
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    private_directory(root)
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.index.errors import CorruptIndexError
+from vigil.private_files import open_private, private_directory
 
 FORMAT = "vigil-index/1"
 MANIFEST = "manifest.json"
@@ -64,14 +65,15 @@ def write_snapshot(root: Path, seq: int, groups: Mapping[str, Group]) -> Path:
     final = root / snapshot_name(seq)
     tmp = root / (final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    private_directory(tmp)
     body = {"format": FORMAT, "seq": seq, "groups": {
         name: {"meta": group.meta, "arrays": {
             key: _write_array(tmp / f"{name}.{key}.npy", array)
             for key, array in group.arrays.items()}}
         for name, group in groups.items()}}
     manifest = dict(body, checksum=_json_crc(body))
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    with open_private(tmp / MANIFEST, "w") as manifest_file:
+        manifest_file.write(json.dumps(manifest, indent=1, sort_keys=True))
     _fsync_tree(tmp)
     if final.exists():
         shutil.rmtree(final)
@@ -81,7 +83,7 @@ def write_snapshot(root: Path, seq: int, groups: Mapping[str, Group]) -> Path:
 
 
 def _write_array(path: Path, array: npt.NDArray[Any]) -> dict[str, Any]:
-    with path.open("wb") as out:
+    with open_private(path) as out:
         np.save(out, np.ascontiguousarray(array), allow_pickle=False)
     return {"file": path.name, "bytes": path.stat().st_size, "crc32": file_crc(path),
             "dtype": np.dtype(array.dtype).str, "shape": list(array.shape)}
@@ -102,7 +104,7 @@ def file_crc(path: Path) -> int:
 def publish(root: Path, snapshot: Path) -> None:
     """Make ``snapshot`` the one that opens: replace CURRENT atomically."""
     tmp = root / (CURRENT + ".tmp")
-    with tmp.open("w") as out:
+    with open_private(tmp, "w") as out:
         out.write(snapshot.name + "\n")
         out.flush()
         os.fsync(out.fileno())

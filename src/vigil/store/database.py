@@ -10,6 +10,7 @@ import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy
@@ -17,9 +18,10 @@ from sqlalchemy import URL, Engine, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.private_files import private_file, tighten_directory
 from vigil.store.config import DEFAULT_BUSY_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, Settings
 from vigil.store.errors import DatabaseUnavailable, UnavailableReason
-from vigil.store.urls import mask_url, normalise_database_url
+from vigil.store.urls import mask_url, normalise_database_url, sqlite_path
 
 _BEGIN_OPTION = "vigil_sqlite_begin"
 
@@ -43,10 +45,20 @@ def create_engine(
     return engine
 
 
+def _create_private(url: URL) -> None:
+    """Create the database file 0600 before SQLite does (it would follow the umask); SQLite
+    gives its -wal and -shm files the database file's mode."""
+    path = sqlite_path(url)
+    if path is None or path.startswith("file:") or not Path(path).parent.is_dir():
+        return  # in memory, a URI SQLite opens itself, or a folder SQLite will complain of
+    private_file(Path(path))
+
+
 def _sqlite_engine(
     url: URL, busy_timeout: float, foreign_keys: bool, echo: bool, options: dict[str, Any]
 ) -> Engine:
     connect_args = {"timeout": busy_timeout, **options.pop("connect_args", {})}
+    _create_private(url)
     engine = sqlalchemy.create_engine(url, echo=echo, connect_args=connect_args, **options)
     pragmas = (
         "PRAGMA journal_mode=WAL",  # readers never wait for the writer
@@ -193,7 +205,7 @@ class Database:
 def open_database(source: Settings | str | URL) -> Database:
     """A Database for the configured URL (creating Vigil's data directory if needed)."""
     if isinstance(source, Settings):
-        source.data_dir.mkdir(parents=True, exist_ok=True)
+        tighten_directory(source.data_dir)
         engine = create_engine(
             source.database_url,
             busy_timeout=source.database.busy_timeout,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from vigil.private_files import private_directory
 from vigil.store.evidence.errors import EvidenceBlobMissing
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class LocalEvidenceBackend:
 
     def write(self, blob_id: str, ciphertext: bytes) -> None:
         target = self._path(blob_id)
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_directory(target.parent)  # the evidence folder too, not only <2 hex>
         # mkstemp creates the file 0600; it only ever receives ciphertext.
         handle, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=target.parent)
         try:
