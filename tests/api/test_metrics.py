@@ -57,7 +57,8 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def _with_webhooks(database: Database) -> None:
     with database.transaction(write=True) as session:
         endpoint = WebhookEndpoint(url="https://hooks.example.invalid/secret-path",
-                                   secret="s" * 32, events=["verdict"], created_by="test")
+                                   sealed_secret="v1:" + "0" * 16 + ":x",
+                                   events=["verdict"], created_by="test")
         session.add(endpoint)
         session.flush()
         for status in (DeliveryStatus.PENDING, DeliveryStatus.PENDING, DeliveryStatus.FAILED):

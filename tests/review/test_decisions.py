@@ -26,6 +26,7 @@ from vigil.review.queue import assign
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
 from vigil.store.config import ReviewSettings
+from vigil.store.evidence import MasterKey
 from vigil.store.models import (
     AuditAction,
     AuditRecord,
@@ -125,7 +126,7 @@ def test_known_material_is_confirmed_without_a_reveal(env: ReviewEnv) -> None:
 def test_a_decision_is_announced_to_the_platform(env: ReviewEnv) -> None:
     with env.database.transaction(write=True) as session:
         register_endpoint(session, "https://platform.example/hook", ["decision"],
-                          created_by="test")
+                          created_by="test", master_key=MasterKey.generate())
     case_id, item_id = matched(env, account="acct-77")
     result = run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
                  settings=SETTINGS)

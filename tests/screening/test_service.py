@@ -96,13 +96,14 @@ def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterat
     make_list(database, "ncmec", [("sha256", listed[0].sha256, "case-1"),
                                   ("pdq", listed[1].pdq, "case-2")], tmp_path)
     make_list(database, "partner", [("md5", listed[2].md5, "p-1")], tmp_path)
+    master_key = MasterKey.generate()
     with database.transaction(write=True) as session:
         session.execute(update(HashList).where(HashList.name == "ncmec").values(version="v42"))
         session.execute(update(ListEntry).where(ListEntry.external_id == "p-1")
                         .values(list_version="2025-06"))
         register_endpoint(session, "https://hooks.example.org/vigil", ["verdict"],
-                          created_by="admin")
-    vault = EvidenceVault(LocalEvidenceBackend(tmp_path / "evidence"), MasterKey.generate(),
+                          created_by="admin", master_key=master_key)
+    vault = EvidenceVault(LocalEvidenceBackend(tmp_path / "evidence"), master_key,
                           max_bytes=64 << 20, retention=timedelta(days=90))
     with LiveIndex.open(database, tmp_path / "index") as live:
         yield Env(database, live, tmp_path, vault, corpus_images)

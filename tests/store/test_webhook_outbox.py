@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from vigil.store import Database
+from vigil.store.evidence import MasterKey
 from vigil.store.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, utcnow
 from vigil.store.webhook_outbox import (
     InvalidWebhook,
@@ -24,11 +25,13 @@ from vigil.store.webhook_outbox import (
 )
 
 URL = "https://platform.example/hooks/vigil"
+KEY = MasterKey.generate()
 
 
 def _register(database: Database, events: list[str], url: str = URL) -> tuple[int, str]:
     with database.transaction(write=True) as session:
-        endpoint, secret = register_endpoint(session, url, events, created_by="admin")
+        endpoint, secret = register_endpoint(session, url, events, created_by="admin",
+                                             master_key=KEY)
         return endpoint.id, secret
 
 
@@ -52,7 +55,7 @@ def _delivery_count(database: Database) -> int:
 ])
 def test_register_rejects_bad_urls(database: Database, url: str) -> None:
     with database.transaction(write=True) as session, pytest.raises(InvalidWebhook):
-        register_endpoint(session, url, ["verdict"], created_by="admin")
+        register_endpoint(session, url, ["verdict"], created_by="admin", master_key=KEY)
     with database.session() as session:
         assert list_endpoints(session) == []
 
@@ -60,7 +63,7 @@ def test_register_rejects_bad_urls(database: Database, url: str) -> None:
 @pytest.mark.parametrize("events", [[], ["verdict", "deleted"], ["VERDICT"], [""]])
 def test_register_rejects_unknown_or_no_events(database: Database, events: list[str]) -> None:
     with database.transaction(write=True) as session, pytest.raises(InvalidWebhook):
-        register_endpoint(session, URL, events, created_by="admin")
+        register_endpoint(session, URL, events, created_by="admin", master_key=KEY)
 
 
 def test_register_returns_a_fresh_secret_that_the_summary_hides(database: Database) -> None:

@@ -32,6 +32,7 @@ from vigil.clearinghouse.assignment import deconflict_on_finish
 from vigil.clearinghouse.expiry_job import IntakeExpiryJob
 from vigil.clearinghouse.intake import Windows
 from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
+from vigil.private_files import restrict_umask
 from vigil.reporting.filing import ReportJob
 from vigil.screening.classifiers.factory import build_classifiers
 from vigil.screening.live_index import LiveIndex, index_root
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
 
 def create_app_from_env() -> FastAPI:
     """uvicorn's factory for worker processes: settings from VIGIL_* and VIGIL_CONFIG."""
+    restrict_umask()  # also when uvicorn is started by hand rather than by `vigil serve`
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return create_app()
 
@@ -164,10 +166,12 @@ def _start_clearinghouse(app: FastAPI, state: ServiceState,
 
 
 def _start_jobs(background: _Background, state: ServiceState) -> None:
-    dispatcher = WebhookDispatcher(state.database, state.settings.webhooks)
+    if state.vault is None:
+        # Webhook signing secrets are sealed under the master key: deliveries wait.
+        log.warning("no evidence master key: webhooks are NOT sent until one is configured")
+        return
+    dispatcher = WebhookDispatcher(state.database, state.settings.webhooks,
+                                   state.vault.master_key)
     background.start(dispatcher.start_in_thread)
-    if state.vault is not None:
-        job = RetentionJob(state.database, state.vault)
-        background.start(job.start_in_thread)
-        reports = ReportJob(state.database, state.settings, state.vault)
-        background.start(reports.start_in_thread)
+    background.start(RetentionJob(state.database, state.vault).start_in_thread)
+    background.start(ReportJob(state.database, state.settings, state.vault).start_in_thread)

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -151,6 +152,9 @@ class WebhookSettings(_Section):
     max_backoff_seconds: float = Field(default=3600.0, gt=0)
     timeout: float = Field(default=10.0, gt=0)
     poll_seconds: float = Field(default=1.0, gt=0)
+    # Non-public networks endpoints may be in (on-premises receivers), e.g. ["10.1.2.0/24"];
+    # everything not public is refused otherwise (vigil.screening.webhooks.destinations).
+    allowed_networks: tuple[IPvAnyNetwork, ...] = ()
 
 
 class ReviewSettings(_Section):

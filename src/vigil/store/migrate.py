@@ -13,20 +13,31 @@ from alembic.util.exc import CommandError
 from sqlalchemy import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from vigil.store.config import DATABASE_FILE_NAME, Settings
+from vigil.private_files import tighten_directory
+from vigil.store.config import DATABASE_FILE_NAME, Settings, load_settings
 from vigil.store.database import Database, create_engine, writer_engine
 from vigil.store.errors import SchemaNotReady
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None,
+                   settings: Settings | None = None) -> Config:
     """Alembic configuration pointing at the packaged migrations. env.py uses
-    ``connection`` when given, else the configured VIGIL_DATABASE_URL."""
+    ``connection`` when given, else the configured VIGIL_DATABASE_URL. Data migrations that
+    need a key (0011 seals webhook secrets) find it through ``settings``, else through the
+    environment's settings (:func:`migration_settings`)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
+    config.attributes["settings"] = settings
     return config
+
+
+def migration_settings(config: Config) -> Settings:
+    """The settings of the Vigil being migrated (for its master key, say)."""
+    settings = config.attributes.get("settings")
+    return settings if isinstance(settings, Settings) else load_settings()
 
 
 def head_revision() -> str:
@@ -70,7 +81,7 @@ def _run(url: str | URL | Settings, action: Callable[[Config], None]) -> None:
     try:
         # IMMEDIATE: take SQLite's write lock up front instead of failing half way.
         with writer_engine(engine).connect() as connection:
-            action(alembic_config(connection))
+            action(alembic_config(connection, url if isinstance(url, Settings) else None))
             _check_foreign_keys(connection)
     finally:
         engine.dispose()
@@ -81,7 +92,7 @@ def _migration_engine(url: str | URL | Settings) -> Engine:
     # _check_foreign_keys verifies the result instead.
     if not isinstance(url, Settings):
         return create_engine(url, sqlite_foreign_keys=False, poolclass=NullPool)
-    url.data_dir.mkdir(parents=True, exist_ok=True)
+    tighten_directory(url.data_dir)
     return create_engine(
         url.database_url,
         busy_timeout=url.database.busy_timeout,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from vigil.store.errors import StoreError
+from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -21,9 +22,11 @@ from vigil.store.models import (
     WebhookEndpoint,
     utcnow,
 )
+from vigil.store.sealed_secrets import open_secret, seal_secret
 
 EVENTS = frozenset({"verdict", "decision"})  # "decision" comes from the review console
 SECRET_BYTES = 32
+SECRET_PURPOSE = "webhook-endpoint"  # authenticated with each sealed signing secret
 
 
 class InvalidWebhook(StoreError, ValueError):
@@ -32,20 +35,28 @@ class InvalidWebhook(StoreError, ValueError):
 
 def register_endpoint(
     session: Session, url: str, events: Iterable[str], *, created_by: str,
-    description: str = "",
+    master_key: MasterKey, description: str = "",
 ) -> tuple[WebhookEndpoint, str]:
-    """Add an endpoint; returns it with its signing secret (shown to the caller once)."""
+    """Add an endpoint; returns it with its signing secret (shown to the caller once, kept
+    only sealed under ``master_key``). Whether the destination may be reached is checked by
+    the caller (vigil.screening.webhooks.destinations), which can resolve names."""
     wanted = sorted(set(events))
     unknown = set(wanted) - EVENTS
     if not wanted or unknown:
         raise InvalidWebhook(f"events must be some of {sorted(EVENTS)}; got {wanted}")
     _check_url(url)
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    endpoint = WebhookEndpoint(url=url, secret=secret, events=wanted, created_by=created_by,
-                               description=description)
+    endpoint = WebhookEndpoint(url=url, sealed_secret=seal_secret(master_key, secret,
+                                                                  SECRET_PURPOSE),
+                               events=wanted, created_by=created_by, description=description)
     session.add(endpoint)
     session.flush()
     return endpoint, secret
+
+
+def endpoint_secret(endpoint: WebhookEndpoint, master_key: MasterKey) -> str:
+    """The signing secret of ``endpoint``; raises SealedSecretError under a wrong key."""
+    return open_secret(master_key, endpoint.sealed_secret, SECRET_PURPOSE)
 
 
 def _check_url(url: str) -> None:
@@ -153,8 +164,22 @@ def disable_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
     return set_endpoint_enabled(session, endpoint_id, False)
 
 
-def list_endpoints(session: Session) -> list[WebhookEndpoint]:
-    return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+def list_endpoints(session: Session, owner: str | None = None) -> list[WebhookEndpoint]:
+    """Every endpoint, or only those ``owner`` (an audit actor, e.g. ``key:ab12``) created."""
+    query = select(WebhookEndpoint).order_by(WebhookEndpoint.id)
+    if owner is not None:
+        query = query.where(WebhookEndpoint.created_by == owner)
+    return list(session.scalars(query))
+
+
+def owned_endpoint(session: Session, endpoint_id: int, owner: str | None,
+                   ) -> WebhookEndpoint | None:
+    """The endpoint if it exists and ``owner`` created it (any owner when None); None
+    otherwise, so that another owner's endpoint looks exactly like a missing one."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or (owner is not None and endpoint.created_by != owner):
+        return None
+    return endpoint
 
 
 def deliveries_for(

@@ -1,5 +1,10 @@
 """Webhook endpoints of the platform: register (the signing secret is shown once), list,
-disable, and read the delivery log."""
+disable, and read the delivery log.
+
+Each endpoint belongs to whoever registered it: an API key sees and changes only its own
+(another's answers 404, as a missing one does); an administrator's session sees them all,
+so that a person can always find and stop what a key set up. Destinations must be public
+addresses unless the operator allowed a private network (destinations.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +16,19 @@ from sqlalchemy import select
 
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
-from vigil.api.state import service_state
+from vigil.api.state import ServiceState, service_state
+from vigil.screening.webhooks.destinations import RefusedDestination, check_registration
 from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog
+from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import AuditAction, WebhookDelivery, WebhookEndpoint
-from vigil.store.webhook_outbox import InvalidWebhook, endpoint_summary, register_endpoint
+from vigil.store.webhook_outbox import (
+    InvalidWebhook,
+    endpoint_summary,
+    list_endpoints,
+    owned_endpoint,
+    register_endpoint,
+)
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 MANAGE = Depends(require(Permission.WEBHOOKS_MANAGE))
@@ -32,10 +45,17 @@ class NewEndpoint(BaseModel):
 @router.post("", status_code=201)
 def add_endpoint(body: NewEndpoint, request: Request, principal: Principal = MANAGE,
                  ) -> dict[str, Any]:
-    with service_state(request).database.transaction(write=True) as session:
+    state = service_state(request)
+    master_key = _master_key(state)
+    try:
+        check_registration(body.url, state.settings.webhooks.allowed_networks)
+    except RefusedDestination as exc:
+        raise ApiError(422, f"webhook URL {exc}") from None
+    with state.database.transaction(write=True) as session:
         try:
             endpoint, secret = register_endpoint(session, body.url, body.events,
                                                  created_by=principal.actor,
+                                                 master_key=master_key,
                                                  description=body.description)
         except InvalidWebhook as exc:
             raise ApiError(422, str(exc)) from None
@@ -44,9 +64,9 @@ def add_endpoint(body: NewEndpoint, request: Request, principal: Principal = MAN
 
 
 @router.get("")
-def endpoints(request: Request, _principal: Principal = MANAGE) -> dict[str, Any]:
+def endpoints(request: Request, principal: Principal = MANAGE) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
-        rows = session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
+        rows = list_endpoints(session, owner=_owner(principal))
         return {"endpoints": [endpoint_summary(row) for row in rows]}
 
 
@@ -55,9 +75,7 @@ def disable_endpoint(endpoint_id: int, request: Request, principal: Principal = 
                      ) -> dict[str, Any]:
     """Stop sending to the endpoint (kept, with its delivery log)."""
     with service_state(request).database.transaction(write=True) as session:
-        endpoint = session.get(WebhookEndpoint, endpoint_id)
-        if endpoint is None:
-            raise ApiError(404, "no such webhook endpoint")
+        endpoint = _endpoint(session, endpoint_id, principal)
         endpoint.enabled = False
         _audit(session, principal, endpoint, "disabled")
         return dict(endpoint_summary(endpoint))
@@ -65,15 +83,34 @@ def disable_endpoint(endpoint_id: int, request: Request, principal: Principal = 
 
 @router.get("/{endpoint_id}/deliveries")
 def deliveries(endpoint_id: int, request: Request, limit: int = Query(50, ge=1, le=500),
-               _principal: Principal = MANAGE) -> dict[str, Any]:
+               principal: Principal = MANAGE) -> dict[str, Any]:
     """The delivery log: each event, its status and every attempt."""
     with service_state(request).database.transaction() as session:
-        if session.get(WebhookEndpoint, endpoint_id) is None:
-            raise ApiError(404, "no such webhook endpoint")
+        _endpoint(session, endpoint_id, principal)
         rows = session.scalars(
             select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
             .order_by(WebhookDelivery.id.desc()).limit(limit)).all()
         return {"deliveries": [_delivery(row) for row in rows]}
+
+
+def _owner(principal: Principal) -> str | None:
+    """Whose endpoints ``principal`` manages: None (all) for a person - webhooks:manage is
+    an administrator's permission - and its own for an API key."""
+    return None if principal.kind == "user" else principal.actor
+
+
+def _endpoint(session: Any, endpoint_id: int, principal: Principal) -> WebhookEndpoint:
+    endpoint = owned_endpoint(session, endpoint_id, _owner(principal))
+    if endpoint is None:  # missing or another owner's: the same answer
+        raise ApiError(404, "no such webhook endpoint")
+    return endpoint
+
+
+def _master_key(state: ServiceState) -> MasterKey:
+    if state.vault is None:
+        raise ApiError(503, "webhooks need the evidence master key (their signing secrets "
+                            "are sealed under it); the operator has to configure one")
+    return state.vault.master_key
 
 
 def _delivery(row: WebhookDelivery) -> dict[str, Any]:

@@ -5,6 +5,10 @@ can take (the lease), so other dispatchers - other service workers - skip them; 
 is sent concurrently with no database connection held; (3) each outcome is recorded in its own
 short transaction. A dispatcher that dies mid-run only delays its batch until the lease ends:
 delivery is at least once, and receivers drop duplicates by delivery id.
+
+Every send checks its destination again (destinations.py) and connects to the address checked;
+the delivery log keeps a status code and a fixed description, never what a receiver answered,
+so the log cannot be used to read other services' replies.
 """
 
 from __future__ import annotations
@@ -24,18 +28,26 @@ from typing import Any
 import httpx
 
 from vigil.screening.webhooks.backoff import next_attempt_at
+from vigil.screening.webhooks.destinations import (
+    RefusedDestination,
+    Resolver,
+    check_destination,
+    pinned,
+    resolve_host,
+)
 from vigil.screening.webhooks.signing import SIGNATURE_HEADER, sign
 from vigil.store import Database
 from vigil.store.config import WebhookSettings
+from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import WebhookDelivery, utcnow
 from vigil.store.periodic import start_daemon
-from vigil.store.webhook_outbox import claim_due, record_attempt
+from vigil.store.sealed_secrets import SealedSecretError
+from vigil.store.webhook_outbox import claim_due, endpoint_secret, record_attempt
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Vigil-Webhooks"
 LEASE_MARGIN_SECONDS = 30.0  # on top of the send timeout: connect, slow headers, recording
-MAX_RESPONSE_BYTES = 4096  # of a failed response's body, for the delivery log
 MAX_ERROR_CHARS = 500  # the delivery log's error column
 DEFAULT_BATCH_SIZE = 10  # sent concurrently, so a batch takes about one timeout at worst
 
@@ -54,7 +66,7 @@ class _Claim:
     created_at: datetime
     attempt: int  # 1 for the first try
     url: str
-    secret: str = field(repr=False)
+    secret: str | None = field(repr=False)  # None: its sealed secret could not be opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +87,10 @@ class WebhookDispatcher:
         self,
         database: Database,
         settings: WebhookSettings,
+        master_key: MasterKey,
         *,
         client: httpx.Client | None = None,
+        resolve: Resolver = resolve_host,
         clock: Callable[[], datetime] | None = None,
         jitter: Callable[[], float] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -85,9 +99,16 @@ class WebhookDispatcher:
             raise ValueError("batch_size must be at least 1")
         self.database = database
         self.settings = settings
+        self.master_key = master_key  # opens the endpoints' sealed signing secrets
+        self.resolve = resolve
         self._timeout = httpx.Timeout(settings.timeout)
         self._owns_client = client is None
-        self.client = client or httpx.Client(timeout=self._timeout, follow_redirects=False)
+        # No proxy from the environment (it would connect, not us, to an unchecked address);
+        # no kept-alive connections, so a TLS session is never reused for another host name
+        # that happens to share the pinned address.
+        self.client = client or httpx.Client(
+            timeout=self._timeout, follow_redirects=False, trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0))
         self.clock = clock or utcnow
         self.jitter = jitter or random.random
         self.batch_size = batch_size
@@ -110,42 +131,48 @@ class WebhookDispatcher:
         lease_until = now + timedelta(seconds=self.settings.timeout + LEASE_MARGIN_SECONDS)
         with self.database.transaction(write=True) as session:
             deliveries = claim_due(session, now, lease_until=lease_until, limit=self.batch_size)
-            return [_claim_of(delivery) for delivery in deliveries]
+            return [_claim_of(delivery, self.master_key) for delivery in deliveries]
 
     def _send(self, claim: _Claim, now: datetime) -> SendOutcome:
-        """POST one signed delivery; never raises for anything the network or receiver does."""
-        body = _request_body(claim)
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "Vigil-Event": claim.event,
-            "Vigil-Delivery": str(claim.delivery_id),
-            SIGNATURE_HEADER: sign(claim.secret, int(now.timestamp()), body),
-        }
+        """POST one signed delivery; never raises for anything the network or receiver does.
+        Errors are fixed descriptions: nothing a receiver or a network stack says is kept."""
         started = time.monotonic()
         try:
-            status_code, error = self._post(claim.url, body, headers)
+            status_code, error = self._post(claim, now)
+        except RefusedDestination as exc:
+            status_code, error = None, str(exc)
         except httpx.TimeoutException:
             status_code, error = None, f"timed out (limit {self.settings.timeout:g} s)"
+        except httpx.ConnectError:
+            status_code, error = None, "could not connect"
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            status_code, error = None, f"{type(exc).__name__}: {exc}"
+            status_code, error = None, f"request failed ({type(exc).__name__})"
         except Exception as exc:  # a bug or odd input must not stop the other deliveries
             log.exception("webhook delivery %s: unexpected error", claim.delivery_id)
             status_code, error = None, f"unexpected error: {type(exc).__name__}"
         duration_ms = int((time.monotonic() - started) * 1000)
         return SendOutcome(status_code, _clean_error(error, claim.secret), duration_ms)
 
-    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
+    def _post(self, claim: _Claim, now: datetime) -> tuple[int | None, str | None]:
+        if claim.secret is None:
+            return None, "cannot sign: the endpoint's secret does not open with this master key"
+        destination = check_destination(claim.url, self.settings.allowed_networks,
+                                        resolve=self.resolve)
+        url, host, extensions = pinned(destination)
+        body = _request_body(claim)
+        headers = {
+            **host,
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Vigil-Event": claim.event,
+            "Vigil-Delivery": str(claim.delivery_id),
+            SIGNATURE_HEADER: sign(claim.secret, int(now.timestamp()), body),
+        }
+        # Streamed and closed unread: only the status line and headers are taken in.
         with self.client.stream("POST", url, content=body, headers=headers,
-                                timeout=self._timeout, follow_redirects=False) as response:
-            code = response.status_code
-            if 200 <= code < 300:
-                return code, None
-            if 300 <= code < 400:
-                # Following could send a signed event to a host nobody registered.
-                return code, f"HTTP {code}: redirect not followed"
-            snippet = _read_start(response).strip()
-            return code, f"HTTP {code}: {snippet}" if snippet else f"HTTP {code}"
+                                timeout=self._timeout, follow_redirects=False,
+                                extensions=extensions) as response:
+            return response.status_code, _describe(response.status_code)
 
     def _record(self, claim: _Claim, outcome: SendOutcome, now: datetime) -> None:
         try:
@@ -199,12 +226,17 @@ class WebhookDispatcher:
         self.close()
 
 
-def _claim_of(delivery: WebhookDelivery) -> _Claim:
+def _claim_of(delivery: WebhookDelivery, master_key: MasterKey) -> _Claim:
     endpoint = delivery.endpoint
+    try:
+        secret: str | None = endpoint_secret(endpoint, master_key)
+    except SealedSecretError as exc:
+        log.error("webhook endpoint %s: cannot open its signing secret: %s", endpoint.id, exc)
+        secret = None
     return _Claim(delivery_id=delivery.id, endpoint_id=endpoint.id, event_id=delivery.event_id,
                   event=delivery.event, payload=dict(delivery.payload),
                   created_at=delivery.created_at, attempt=delivery.attempts + 1,
-                  url=endpoint.url, secret=endpoint.secret)
+                  url=endpoint.url, secret=secret)
 
 
 def _request_body(claim: _Claim) -> bytes:
@@ -214,18 +246,17 @@ def _request_body(claim: _Claim) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _read_start(response: httpx.Response) -> str:
-    """The first few KiB of a response, raw: enough to explain an error, and a compressed
-    or endless body can cost no more than that."""
-    received = bytearray()
-    for chunk in response.iter_raw():
-        received += chunk
-        if len(received) >= MAX_RESPONSE_BYTES:
-            break
-    return bytes(received[:MAX_RESPONSE_BYTES]).decode("utf-8", errors="replace")
+def _describe(status_code: int) -> str | None:
+    """The delivery log's words for a status: fixed, whatever the receiver sent."""
+    if 200 <= status_code < 300:
+        return None
+    if 300 <= status_code < 400:
+        # Following could send a signed event to a host nobody registered.
+        return f"HTTP {status_code}: redirect not followed"
+    return f"HTTP {status_code}: the receiver did not accept the delivery"
 
 
-def _clean_error(error: str | None, secret: str) -> str | None:
+def _clean_error(error: str | None, secret: str | None) -> str | None:
     if error is None:
         return None
     # Receivers sometimes echo headers back; the secret itself never left, but be sure.

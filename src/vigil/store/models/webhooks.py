@@ -27,8 +27,9 @@ class WebhookEndpoint(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
-    # The HMAC key has to be usable to sign, so it is stored; it is shown once at creation.
-    secret: Mapped[str] = mapped_column(String(128))
+    # The HMAC key has to be usable to sign, so it is stored, sealed under the evidence master
+    # key (vigil.store.sealed_secrets); it is shown once at creation.
+    sealed_secret: Mapped[str] = mapped_column(String(256))
     events: Mapped[list[str]] = mapped_column(JSON)  # e.g. ["verdict", "decision"]
     enabled: Mapped[bool] = mapped_column(default=True)
     description: Mapped[str] = mapped_column(Text, default="")
