@@ -39,9 +39,17 @@ def tighten_directory(path: Path) -> Path:
     is closed nothing inside can be reached, whatever the files' own modes."""
     private_directory(path)
     status = path.stat()
-    if os.name == "posix" and status.st_uid == os.getuid() and status.st_mode & 0o077:
+    if (os.name == "posix" and status.st_uid == os.getuid() and status.st_mode & 0o077
+            and not _shared_on_purpose(path, status)):
         os.chmod(path, DIRECTORY_MODE)
     return path
+
+
+def _shared_on_purpose(path: Path, status: os.stat_result) -> bool:
+    """A folder others must keep reaching: a sticky one such as /tmp (which root owns, so
+    narrowing it as root would break the machine), the root or the user's home."""
+    resolved = path.resolve()
+    return bool(status.st_mode & stat.S_ISVTX) or resolved in {Path("/"), Path.home().resolve()}
 
 
 def private_file(path: Path) -> Path:

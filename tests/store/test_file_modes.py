@@ -56,6 +56,16 @@ def test_an_existing_open_data_directory_is_closed(tmp_path: Path) -> None:
     assert _mode(data) == 0o700
 
 
+def test_a_sticky_shared_folder_as_data_directory_is_left_open(tmp_path: Path) -> None:
+    """Like /tmp, which root owns: narrowing it would lock every other user out."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    open_database(load_settings(data_dir=shared)).dispose()
+    assert _mode(shared) == 0o1777
+    assert _mode(shared / "vigil.db") == 0o600
+
+
 def test_index_files_are_private(tmp_path: Path) -> None:
     root = tmp_path / "index"
     index = MatchIndex.open(root, writable=True)
