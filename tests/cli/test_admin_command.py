@@ -4,6 +4,7 @@ secrets never taken as arguments and never printed twice; bad input exits 2 in o
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,18 @@ from vigil.cli.app import app
 from vigil.cli.database_access import EXIT_FATAL, EXIT_OK, default_actor
 from vigil.store import open_database
 from vigil.store.accounts import (
+    API_KEY_SCOPES,
     InvalidCredentials,
     Role,
     authenticate,
+    disable_user,
     find_user,
+    resolve_session,
+    start_session,
     verify_api_key,
 )
 from vigil.store.audit import AuditLog
+from vigil.store.models import utcnow
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")  # see tests/conftest.py
 
@@ -146,3 +152,61 @@ def test_bootstrap_once_then_list_users(tmp_path: Path, database_url: str) -> No
     assert "argon2" not in listed.output and password not in listed.output
     with open_database(database_url) as database, database.transaction(write=True) as session:
         assert authenticate(session, "admin", password).ok
+
+
+def _one_time(result: Result, username: str) -> str:
+    lines = result.output.splitlines()
+    return lines[lines.index(f"new one-time password for {username}:") + 1]
+
+
+def test_reset_password_gives_a_one_time_password(tmp_path: Path, database_url: str) -> None:
+    assert _run(tmp_path, database_url, "create-user", "ivy", "--role", "reviewer",
+                "--password-stdin", stdin=PASSWORD + "\n").exit_code == EXIT_OK
+    with open_database(database_url) as database, database.transaction(write=True) as session:
+        user = find_user(session, "ivy")
+        assert user is not None
+        _, token, _ = start_session(session, user)
+        user.failed_sign_ins, user.locked_until = 4, utcnow() + timedelta(minutes=10)
+
+    reset = _run(tmp_path, database_url, "reset-password", "IVY")
+    assert reset.exit_code == EXIT_OK, reset.output
+    password = _one_time(reset, "ivy")
+    assert "shown only once" in reset.stderr and password not in reset.stderr
+    with open_database(database_url) as database, database.transaction(write=True) as session:
+        assert not authenticate(session, "ivy", PASSWORD).ok
+        assert authenticate(session, "ivy", password).ok  # the lockout was lifted
+        user = find_user(session, "ivy")
+        assert user is not None and user.must_change_password
+        with pytest.raises(InvalidCredentials):  # signed out everywhere
+            resolve_session(session, token)
+        [record] = [r for r in AuditLog(session).recent(10)
+                    if r.details.get("change") == "password reset"]
+        assert record.actor == default_actor() and record.details["username"] == "ivy"
+        assert password not in json.dumps(record.details)
+    listed = _run(tmp_path, database_url, "list-users")
+    assert "ivy\treviewer\tmust change password" in listed.output
+    again = _one_time(_run(tmp_path, database_url, "reset-password", "ivy"), "ivy")
+    assert again != password
+
+
+def test_reset_password_refusals_exit_2(tmp_path: Path, database_url: str) -> None:
+    _failed(_run(tmp_path, database_url, "reset-password", "nobody"), "no user")
+    _failed(_run(tmp_path, database_url, "reset-password", "h'; DROP TABLE users;--"),
+            "no user")
+    assert _run(tmp_path, database_url, "create-user", "jay", "--role", "auditor",
+                "--password-stdin", stdin=PASSWORD + "\n").exit_code == EXIT_OK
+    with open_database(database_url) as database, database.transaction(write=True) as session:
+        user = find_user(session, "jay")
+        assert user is not None
+        disable_user(session, user, actor="test")
+    _failed(_run(tmp_path, database_url, "reset-password", "jay"), "disabled")
+    with open_database(database_url) as database, database.transaction() as session:
+        assert not [r for r in AuditLog(session).recent(10)
+                    if r.details.get("change") == "password reset"]
+
+
+def test_create_api_key_help_lists_the_scopes(tmp_path: Path, sqlite_url: str) -> None:
+    shown = " ".join(_run(tmp_path, sqlite_url, "create-api-key", "--help").output.split())
+    for scope in API_KEY_SCOPES:
+        assert scope.value in shown
+    assert "users:manage" not in shown  # only what a key may be granted

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,9 +35,17 @@ def environment(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def server(environment: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    with _serving(environment) as running:
+        yield running
+
+
+@contextmanager
+def _serving(environment: dict[str, str],
+             *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = _free_port()
-    process = subprocess.Popen([str(VIGIL), "serve", "--port", str(port)], env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([str(VIGIL), "serve", "--port", str(port), *options],
+                               env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)
@@ -43,6 +53,12 @@ def server(environment: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _stopped(process: subprocess.Popen[str]) -> str:
+    """Everything the service printed, once it has stopped."""
+    process.terminate()
+    return process.communicate(timeout=20)[0]
 
 
 def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
@@ -75,3 +91,52 @@ def test_serve_starts_on_the_embedded_defaults(server: tuple[str, subprocess.Pop
     output = process.communicate(timeout=20)[0]
     assert "one-time password" in output
     assert token not in output
+
+
+def _on_a_busy_port(environment: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        return subprocess.run([str(VIGIL), "serve", "--port", str(port), *options],
+                              env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_a_busy_port_uses_up_no_one_time_password(environment: dict[str, str]) -> None:
+    failed = _on_a_busy_port(environment)
+    assert failed.returncode == 2
+    assert "cannot listen on 127.0.0.1:" in failed.stderr
+    assert "one-time password" not in failed.stdout + failed.stderr
+    # The first administrator is still to be created, and its password shown, next time.
+    with _serving(environment) as (base, process):
+        output = _stopped(process)
+    assert re.search(r"administrator 'admin' with the one-time password \S+", output)
+    assert f"Console: {base}/login" in output
+
+
+def _password(output: str, user: str) -> str:
+    found = re.search(rf"'{user}' with the (?:one-time )?password (\S+)", output)
+    assert found, output
+    return found.group(1)
+
+
+@pytest.mark.slow
+def test_the_demo_says_how_to_sign_in_every_time(environment: dict[str, str]) -> None:
+    failed = _on_a_busy_port(environment, "--demo")
+    assert failed.returncode == 2
+    assert "password" not in failed.stdout + failed.stderr.replace("reset-password", "")
+
+    with _serving(environment, "--demo") as (base, process):
+        output = _stopped(process)
+    admin, reviewer = _password(output, "admin"), _password(output, "reviewer")
+    assert f"Console: {base}/login" in output and "'reviewer' (reviewer)" in output
+
+    with _serving(environment, "--demo") as (base, process):
+        signed_in = httpx.post(f"{base}/v1/auth/sign-in", timeout=30,
+                               json={"username": "admin", "password": admin})
+        output = _stopped(process)
+    assert signed_in.status_code == 200 and signed_in.json()["must_change_password"]
+    assert f"Console: {base}/login" in output
+    assert "'admin' (administrator), 'reviewer' (reviewer)" in output
+    assert "vigil admin reset-password" in output
+    assert admin not in output and reviewer not in output

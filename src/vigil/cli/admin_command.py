@@ -25,6 +25,7 @@ from vigil.cli.database_access import (
 from vigil.cli.password_input import read_new_password
 from vigil.store import load_settings
 from vigil.store.accounts import (
+    API_KEY_SCOPES,
     AccountError,
     ApiKey,
     User,
@@ -35,15 +36,18 @@ from vigil.store.accounts import (
     list_users,
     parse_roles,
     parse_scopes,
+    reset_password,
     revoke_api_key,
 )
 from vigil.store.models.accounts import Role
 from vigil.store.models.base import utcnow
 
 _T = TypeVar("_T")
+_SCOPES = ", ".join(sorted(API_KEY_SCOPES))
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Accounts: create users and API keys, bootstrap the first administrator.")
+                  help="Accounts: create users and API keys, reset a password, bootstrap the first "
+                       "administrator.")
 
 
 @app.command("create-user")
@@ -72,7 +76,8 @@ def create_user_command(
 @app.command("create-api-key")
 def create_api_key_command(
     name: str = typer.Argument(..., help="What the key is for, e.g. the uploading service."),
-    scope: list[str] = typer.Option(..., "--scope", help="Repeat for several scopes."),
+    scope: list[str] = typer.Option(
+        ..., "--scope", help=f"What the key may do; repeat for several: {_SCOPES}."),
     expires_days: int | None = typer.Option(None, "--expires-days", min=1,
                                             help="Expire after N days (default: never)."),
     rate_limit: int | None = typer.Option(None, "--rate-limit", min=1,
@@ -132,6 +137,20 @@ def list_api_keys_command() -> None:
     typer.echo("prefix\tname\tscopes\tstatus\texpires\tlast_used\tcreated_by")
     for line in lines:
         typer.echo(line)
+
+
+@app.command("reset-password")
+def reset_password_command(
+    username: str = typer.Argument(..., help="Whose password to replace."),
+) -> None:
+    """Give a user a new one-time password, printed once; they must change it at their next
+    sign-in. Their sessions end and a lockout is lifted (audited)."""
+    with store_session(error_console(), write=True) as session:
+        password = reset_password(session, username, actor=default_actor())
+    typer.echo(f"new one-time password for {username.lower()}:")
+    typer.echo(password)
+    error_console().print("It is shown only once, and must be changed at the next sign-in.",
+                          markup=False, style="bold yellow")
 
 
 @app.command("bootstrap")

@@ -38,7 +38,7 @@ def hash_files(
     no_variants: bool = typer.Option(False, "--no-variants",
                                      help="Skip the rotated/flipped query variants."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, show_default=False,
-                                       help="Worker processes [default: number of CPUs]."),
+                                       help="Worker processes (default: one per CPU)."),
     max_pixels: int = typer.Option(decode.DEFAULT_MAX_PIXELS, "--max-pixels", min=1,
                                    help="Refuse images with more pixels than this."),
     timeout: float = typer.Option(batch.DEFAULT_TIMEOUT, "--timeout", min=1.0,

@@ -82,7 +82,7 @@ _LIST_FORMATS = {
     ImportFormat.VICS: ListFormat.VICS_JSON,
     ImportFormat.THREATEXCHANGE_CSV: ListFormat.THREATEXCHANGE_CSV,
 }
-_ACTOR_HELP = "Who makes the change, for the audit trail [default: your login name]."
+_ACTOR_HELP = "Who makes the change, for the audit trail (default: your login name)."
 
 
 @app.command("create")
@@ -91,10 +91,12 @@ def create(
     description: str = typer.Option("", "--description", help="What the list holds."),
     distance: int | None = typer.Option(
         None, "--distance", min=0, max=256, show_default=False,
-        help="Largest PDQ Hamming distance that matches [default: [matching] pdq_distance, 31]."),
+        help="Largest PDQ Hamming distance that matches (default: the matching.pdq_distance "
+             "setting, 31)."),
     min_quality: int | None = typer.Option(
         None, "--min-quality", min=0, max=100, show_default=False,
-        help="Ignore PDQ hashes of lower quality [default: [matching] min_quality, 50]."),
+        help="Ignore PDQ hashes of lower quality (default: the matching.min_quality setting, "
+             "50)."),
     allow_list: bool = typer.Option(
         False, "--allow-list", help="Known harmless content: matches clear rather than flag."),
 ) -> None:
@@ -118,7 +120,7 @@ def import_command(
     file: Path = typer.Argument(..., help="The list file.", show_default=False),
     list_format: ImportFormat | None = typer.Option(
         None, "--format", "-f", case_sensitive=False, show_default=False,
-        help="The file's format [default: detected from its content]."),
+        help="The file's format (default: detected from its content)."),
     signal_type: str | None = typer.Option(
         None, "--signal-type", show_default=False,
         help="Plain text only: the type of hashes without a '# signal_type:' line "
@@ -157,7 +159,7 @@ def export_command(
         ExportFormat.CSV, "--format", "-f", case_sensitive=False, help="csv, jsonl or text."),
     output: Path | None = typer.Option(
         None, "--output", "-o", show_default=False,
-        help="Write to this file [default: standard output]."),
+        help="Write to this file (default: standard output)."),
     include_inactive: bool = typer.Option(
         False, "--include-inactive",
         help="Also disabled and quarantined entries, and deleted ones as deletion records."),

@@ -21,7 +21,7 @@ from vigil.store.flood_suspicions import (
     quarantine_suspect,
 )
 
-ACTOR_HELP = "Who decides, for the audit trail [default: your login name]."
+ACTOR_HELP = "Who decides, for the audit trail (default: your login name)."
 LIST_ARGUMENT = typer.Argument(..., help="The list.", show_default=False)
 ENTRY_OPTION = typer.Option(..., "--entry", show_default=False,
                             help="The entry (its id or its hash).")

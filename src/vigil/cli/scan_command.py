@@ -43,7 +43,7 @@ def scan_files(
     every_file: bool = typer.Option(False, "--all",
                                     help="Report files that matched nothing too."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, show_default=False,
-                                       help="Hashing processes [default: number of CPUs]."),
+                                       help="Hashing processes (default: one per CPU)."),
     resume: bool = typer.Option(True, "--resume/--no-resume",
                                 help="Continue the latest unfinished scan of the same input."),
     timeout: float = typer.Option(batch.DEFAULT_TIMEOUT, "--timeout", min=1.0,

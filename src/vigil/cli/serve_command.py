@@ -1,25 +1,29 @@
 """`vigil serve`: the screening service under uvicorn.
 
-Everything that must happen once happens here, before any worker starts: the embedded
-database is migrated, the first administrator is created (its one-time password printed), the
-evidence master key is found or created, and the index snapshot is built, so N workers open
-one shared, memory-mapped snapshot instead of racing to build it.
+Everything that must happen once happens here, before any worker starts: the port is taken
+(first, so that a busy port fails before anything is created or any password shown), the
+embedded database is migrated, the first administrator is created (its one-time password
+printed), the evidence master key is found or created, and the index snapshot is built, so N
+workers open one shared, memory-mapped snapshot instead of racing to build it. The workers
+serve the socket opened here.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import typer
 import uvicorn
 from rich.console import Console
 
-from vigil.cli.database_access import command_errors, error_console
+from vigil.cli.database_access import command_errors, error_console, fail
 from vigil.cli.demo_data import DEMO_LIST, DEMO_REVIEWER, seed_demo
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.store import Settings, load_settings, open_database
 from vigil.store.accounts import bootstrap_admin
+from vigil.store.accounts.bootstrap import BOOTSTRAP_USERNAME
 from vigil.store.evidence.keys import ensure_master_key
 from vigil.store.migrate import prepare_schema
 
@@ -27,8 +31,8 @@ APP_FACTORY = "vigil.api.app:create_app_from_env"
 
 
 def serve(
-    host: str | None = typer.Option(None, help="Address to listen on [default: 127.0.0.1]."),
-    port: int | None = typer.Option(None, min=1, max=65535, help="Port [default: 8000]."),
+    host: str | None = typer.Option(None, help="Address to listen on (default: 127.0.0.1)."),
+    port: int | None = typer.Option(None, min=1, max=65535, help="Port (default: 8000)."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (one per core)."),
     config: Path | None = typer.Option(None, "--config", exists=True, dir_okay=False,
                                        help="Settings file (TOML)."),
@@ -36,18 +40,51 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="Seed demo data (benign pictures, a "
                               "demo list, cases waiting, a reviewer account) first."),
 ) -> None:
-    """Run the screening API (OpenAPI at /docs, after signing in)."""
+    """Run the screening API and the console (sign in at /login; API documentation at
+    /docs)."""
     console = error_console()
     if config is not None:
         os.environ["VIGIL_CONFIG"] = str(config.resolve())  # the workers read it too
     with command_errors(console):
         settings = load_settings()
-        _prepare(settings, console)
-        if demo:
-            _seed(settings, console)
-    uvicorn.run(APP_FACTORY, factory=True, host=host or settings.server.host,
-                port=port or settings.server.port, workers=workers, log_level=log_level,
-                server_header=False)
+    host, port = host or settings.server.host, port or settings.server.port
+    with _listen(host, port, console) as listening:
+        with command_errors(console):
+            _prepare(settings, console)
+            if demo:
+                _seed(settings, console)
+        _how_to_sign_in(console, host, port, demo=demo)
+        uvicorn.run(APP_FACTORY, factory=True, fd=listening.fileno(), workers=workers,
+                    log_level=log_level, server_header=False)
+
+
+def _listen(host: str, port: int, console: Console) -> socket.socket:
+    """The service's socket, bound now (uvicorn's workers serve it): nothing is set up, and
+    no one-time password used up, for a service that could not start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        fail(console, f"cannot listen on {host}:{port}: {exc.strerror or exc}. Nothing was "
+             "set up: stop what uses the port, or choose another with --port.")
+    listening.set_inheritable(True)  # for the worker processes
+    return listening
+
+
+def _how_to_sign_in(console: Console, host: str, port: int, *, demo: bool) -> None:
+    """On every start: one-time passwords are shown once, this is shown each time."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    users = f"{BOOTSTRAP_USERNAME!r} (administrator)"
+    if demo:
+        users += f", {DEMO_REVIEWER!r} (reviewer)"
+    console.print(f"Console: {base}/login  API documentation: {base}/docs\n"
+                  f"Sign in as {users}. A one-time password is shown only when the account is "
+                  "created; to get a new one: vigil admin reset-password USERNAME",
+                  markup=False)
 
 
 def _prepare(settings: Settings, console: Console) -> None:
@@ -61,19 +98,21 @@ def _prepare(settings: Settings, console: Console) -> None:
         with database.transaction(write=True) as session:
             password = bootstrap_admin(session)
         if password is not None:
-            console.print("First run: created the administrator 'admin' with the one-time "
-                          f"password {password}\nSign in and change it now; it is not shown "
-                          "again.", style="bold yellow", markup=False)
+            console.print(f"First run: created the administrator {BOOTSTRAP_USERNAME!r} "
+                          f"with the one-time password {password}\nIt is not shown again; "
+                          "the console asks for a new one at the first sign-in.",
+                          style="bold yellow", markup=False)
         LiveIndex.open(database, index_root(settings.data_dir)).close()
 
 
 def _seed(settings: Settings, console: Console) -> None:
     seeded = seed_demo(settings)
     if not seeded.created:
-        console.print("Demo data already seeded.", markup=False)
+        console.print(f"Demo data already seeded (list {DEMO_LIST!r}).", markup=False)
         return
     console.print(f"Demo data: list {DEMO_LIST!r}, {seeded.cases} accounts with cases waiting.",
                   markup=False)
     if seeded.reviewer_password:
-        console.print(f"Demo reviewer: {DEMO_REVIEWER} / {seeded.reviewer_password} (shown "
-                      "once). Open the console at /review.", style="bold yellow", markup=False)
+        console.print(f"Demo reviewer: {DEMO_REVIEWER!r} with the password "
+                      f"{seeded.reviewer_password} (shown only now).", style="bold yellow",
+                      markup=False)

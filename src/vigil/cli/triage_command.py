@@ -29,7 +29,7 @@ weights_app = typer.Typer(no_args_is_help=True, add_completion=False,
 app.add_typer(weights_app, name="weights")
 
 FILE_OPTION = typer.Option(None, "--file", help="A weights file (TOML); default: the "
-                           "configured [triage] weights_file, else the packaged default.")
+                           "configured triage.weights_file, else the packaged default.")
 LEVEL_NAMES = {1: "1 imminent", 2: "2", 3: "3", 4: "4 informational"}
 
 
@@ -80,7 +80,8 @@ def apply(path: Path | None = FILE_OPTION) -> None:
 def rescore(path: Path | None = FILE_OPTION,
             everything: bool = typer.Option(False, "--all",
                                             help="Re-score every triaged report too."),
-            batch: int = typer.Option(500, "--batch", min=1, max=10_000)) -> None:
+            batch: int = typer.Option(500, "--batch", min=1, max=10_000,
+                                      help="Reports scored per transaction.")) -> None:
     """Score finished reports not scored yet and stale ones (--all: every one)."""
     weights = _weights(path)
     total = 0
@@ -93,8 +94,9 @@ def rescore(path: Path | None = FILE_OPTION,
 
 
 @app.command("queue")
-def queue(limit: int = typer.Option(20, "--limit", min=1, max=500),
-          offset: int = typer.Option(0, "--offset", min=0)) -> None:
+def queue(limit: int = typer.Option(20, "--limit", min=1, max=500, help="How many reports."),
+          offset: int = typer.Option(0, "--offset", min=0,
+                                     help="Skip this many of the most urgent first.")) -> None:
     """The queue, most urgent first: level, score, report, company and the top reasons."""
     with store_session(error_console()) as session:
         entries = triage_queue(session, limit=limit, offset=offset)
