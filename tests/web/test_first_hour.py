@@ -189,7 +189,7 @@ def test_the_api_change_still_works_and_is_audited_alike(client: TestClient, one
 
 LANDINGS = {
     Role.ADMIN: ("/home", ["/review/exposure", "/stats", "/legal"]),
-    Role.LIST_CURATOR: ("/home", ["GET /v1/lists", "vigil lists"]),
+    Role.LIST_CURATOR: ("/home", ["/lists/suspects", "GET /v1/lists", "vigil lists"]),
     Role.REVIEWER: ("/review", ["Review queue"]),
     Role.REPORT_SUBMITTER: ("/reports", ["Reports"]),
     Role.AUDITOR: ("/home", ["/stats", "GET /v1/audit"]),

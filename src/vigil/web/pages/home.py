@@ -54,6 +54,9 @@ SCREENS = (
          "Preservation holds and records lookups for legal requests."),
     Task(Permission.STATS_READ, "Statistics", "/stats",
          "The year's figures, charts and the annual report."),
+    Task(Permission.LISTS_READ, "Suspect entries", "/lists/suspects",
+         "List entries the flood guard flagged after a surge of matches, waiting for a "
+         "list curator to confirm or quarantine them."),
     Task(Permission.USERS_MANAGE, "Reviewer exposure", "/review/exposure",
          "How much material each reviewer has seen, against the limits (no content)."),
 )
