@@ -228,7 +228,9 @@ def test_the_start_page_offers_only_what_the_role_may_do(client: TestClient,
                                                          database: Database) -> None:
     add_user(database, "otto", [Role.AUDITOR])
     console_sign_in(client, "otto")
-    start = client.get("/home", headers=HTML).text
+    answer = client.get("/home", headers=HTML)
+    assert answer.status_code == 200 and '<a href="/stats">' in answer.text
+    start = answer.text
     assert "/review/exposure" not in start and "/v1/admin/users" not in start
     assert 'href="/review"' not in start
 
@@ -250,14 +252,14 @@ def test_a_refused_page_is_a_page_with_a_way_on(client: TestClient,
     assert api.status_code == 403 and api.json()["error"]["code"] == "forbidden"
 
 
-def test_an_htmx_refusal_is_a_page_too(client: TestClient, database: Database) -> None:
+def test_an_htmx_refusal_stays_out_of_the_page(client: TestClient,
+                                               database: Database) -> None:
+    """A fragment request gets no page to swap into the middle of the screen."""
     add_user(database, "rita", [Role.REVIEWER])
     csrf = console_sign_in(client, "rita")
     answer = client.post("/review/requests/999999", headers={**csrf, "HX-Request": "true"},
                          data={"verdict": "approve"})
-    assert answer.status_code == 404
-    assert answer.headers["content-type"].startswith("text/html")
-    assert "No such request." in answer.text
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
 
 
 def test_an_unknown_page_is_a_page(client: TestClient, database: Database) -> None:

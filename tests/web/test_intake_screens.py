@@ -358,10 +358,14 @@ def _assert_protected(preview: bytes, original: bytes, max_side: int) -> None:
 
 
 def _assert_no_trace(answer: Response | APIResponse) -> None:
-    """Refused as a short JSON error, never a traceback or a debug page."""
+    """Refused as a short error (JSON, or for a page the browser opened, the console's
+    refusal page), never a traceback or a debug page."""
     text = answer.text()
-    assert answer.headers["content-type"].startswith("application/json"), text[:200]
-    assert "Traceback" not in text and 'File "' not in text and "<html" not in text
+    assert "Traceback" not in text and 'File "' not in text
+    if answer.headers["content-type"].startswith("text/html"):
+        assert 'class="refused"' in text, text[:200]
+    else:
+        assert answer.headers["content-type"].startswith("application/json"), text[:200]
 
 
 def _assert_quiet(watch: ConsoleWatch) -> None:

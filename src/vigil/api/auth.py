@@ -96,10 +96,11 @@ def _is_public(path: str) -> bool:
 
 
 def is_page_request(path: str, headers: Mapping[str, str]) -> bool:
-    """A person's browser asking for a page (or an HTMX form on one), not a script."""
+    """A person's browser asking for a page, not a script. (HTMX asks for a fragment: a page
+    in its place would be swapped into the middle of the screen.)"""
     if path.startswith(API_PREFIXES):
         return False
-    return "text/html" in headers.get("accept", "") or "hx-request" in headers
+    return "text/html" in headers.get("accept", "")
 
 
 def sign_in_url(path: str) -> str:
