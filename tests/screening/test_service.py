@@ -447,7 +447,9 @@ def test_failing_classifier_is_reported_and_changes_nothing(env: Env, error: Exc
 def test_undecodable_upload(env: Env, tmp_path: Path) -> None:
     garbage = b"\xff\xd8\xff" + bytes(range(256)) * 8
     listed = SubmittedHashes(sha1=hashlib.sha1(garbage).hexdigest())
-    unlisted = env.service().screen_upload(item(), garbage + b"!", submitted_by=SUBMITTER)
+    # Fail-open is opt-in (issue 14): unjudged media goes to review unless turned off.
+    unlisted = env.service(review_undecodable=False).screen_upload(
+        item(), garbage + b"!", submitted_by=SUBMITTER)
     assert (unlisted.verdict, unlisted.error_reason) == (Verdict.NO_MATCH, "corrupt_media")
     assert unlisted.fingerprint["sha1"] and unlisted.fingerprint["pdq"] is None
     env.nothing_written()

@@ -32,6 +32,7 @@ from vigil.clearinghouse.assignment import deconflict_on_finish
 from vigil.clearinghouse.expiry_job import IntakeExpiryJob
 from vigil.clearinghouse.intake import Windows
 from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
+from vigil.fingerprint.limits import DecodeLimits, set_process_limits
 from vigil.private_files import restrict_umask
 from vigil.reporting.filing import ReportJob
 from vigil.screening.classifiers.factory import build_classifiers
@@ -123,6 +124,8 @@ def create_app_from_env() -> FastAPI:
 
 
 def _open_services(settings: Settings) -> tuple[ServiceState, LiveIndex]:
+    # Decoding limits and slots are per process, shared by screening and the intake.
+    set_process_limits(DecodeLimits(**settings.decoding.model_dump()))
     database = open_database(settings)
     prepare_schema(settings, database)
     live = LiveIndex.open(database, index_root(settings.data_dir))

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vigil.fingerprint.limits import DecodersBusy
 from vigil.store.errors import DatabaseUnavailable, SchemaNotReady
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
     app.add_exception_handler(SchemaNotReady, _unavailable)
+    app.add_exception_handler(DecodersBusy, _decoders_busy)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -80,6 +82,13 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %s", exc)
     return error_response(503, "unavailable", "the service cannot reach its database; retry",
                           headers={"Retry-After": "5"})
+
+
+async def _decoders_busy(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DecodersBusy)
+    # Nothing was screened or recorded: the same request can simply be sent again.
+    return error_response(503, "decoders_busy", "every decoder of this server is busy; retry "
+                          "later", headers={"Retry-After": str(exc.retry_after)})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

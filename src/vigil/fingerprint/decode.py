@@ -10,15 +10,19 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pillow_heif
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from vigil.fingerprint import pdq
-from vigil.fingerprint.errors import FailureReason, FingerprintError
+from vigil.fingerprint.errors import FailureReason, FingerprintError, PixelsFailed
+from vigil.fingerprint.limits import DecodeBudget, process_limits
 
 pillow_heif.register_heif_opener()
 
@@ -33,6 +37,31 @@ EXACT_STRIP_PIXELS = 1 << 22  # strip size: bounds float memory for huge images 
 
 MediaSource = Path | bytes
 _PILLOW_LIMIT_LOCK = threading.Lock()
+_TOLERATE_TRUNCATION: ContextVar[bool] = ContextVar("vigil_tolerate_truncation", default=False)
+
+
+class _TruncationSwitch:
+    """Stands in for Pillow's process-wide ``ImageFile.LOAD_TRUNCATED_IMAGES``: false, as
+    Pillow's default, except inside :func:`truncation_tolerated` in the same thread or task.
+    Setting the real switch would make every concurrent decode accept truncated files
+    silently; this way only the decode that asked does, and it says so (partial)."""
+
+    def __bool__(self) -> bool:
+        return _TOLERATE_TRUNCATION.get()
+
+
+if ImageFile.LOAD_TRUNCATED_IMAGES is False:  # an application that chose True keeps it
+    ImageFile.LOAD_TRUNCATED_IMAGES = _TruncationSwitch()  # type: ignore[assignment]
+
+
+@contextmanager
+def truncation_tolerated() -> Iterator[None]:
+    """Decode what a truncated file holds instead of failing (the rest stays black)."""
+    token = _TOLERATE_TRUNCATION.set(True)
+    try:
+        yield
+    finally:
+        _TOLERATE_TRUNCATION.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,34 +134,78 @@ def choose_scale(width: int, height: int) -> int:
     return scale
 
 
-def fast_luma(image: Image.Image) -> LumaImage:
-    """Luma for a JPEG straight from the decoder's Y channel at reduced scale."""
+def fast_luma(image: Image.Image, budget: DecodeBudget | None = None) -> LumaImage:
+    """Luma for a JPEG straight from the decoder's Y channel at reduced scale; other
+    formats get :func:`bounded_luma`."""
+    budget = budget or DecodeBudget(process_limits())
     if image.format != "JPEG" or image.mode not in ("RGB", "L"):
-        return exact_luma(image)
+        return bounded_luma(image, budget)
     width, height = image.size
     scale = choose_scale(width, height)
     # Pillow picks the scale by floor division, so ask for floor sizes.
     image.draft("L", (max(1, width // scale), max(1, height // scale)))
+    budget.admit_still(image.width, image.height, image.mode)
     luma = np.asarray(_load(image, "L"), dtype=np.uint8)
     rows, cols = luma.shape
     return LumaImage(luma, -(-height // rows), -(-width // cols), (height, width), exact=False)
 
 
-def exact_luma(image: Image.Image) -> LumaImage:
+def bounded_luma(image: Image.Image, budget: DecodeBudget) -> LumaImage:
+    """The reference's exact luma when it fits the decode budget beside the decoded pixels;
+    block averages otherwise (as the JPEG fast path: within a few bits of the exact hash).
+    Refuses (``over_decode_budget``) a picture whose decoded pixels alone do not fit."""
+    width, height = image.size
+    if budget.admit_still(width, height, image.mode):
+        return exact_luma(image, budget)
+    return reduced_luma(image, max(2, choose_scale(width, height)), budget)
+
+
+def exact_luma(image: Image.Image, budget: DecodeBudget | None = None) -> LumaImage:
     """The reference's luma: decode fully, ``convert('RGB')``, 0.299 R + 0.587 G + 0.114 B.
 
-    Pillow's RGB-to-F conversion computes exactly the reference's float32 luma;
-    it runs in strips so a huge image never holds a second float copy of itself.
+    Pillow's RGB-to-F conversion computes exactly the reference's float32 luma. Both
+    conversions are per pixel, so they run in strips of the decoded picture: a huge image
+    never holds an RGB or a second float copy of itself beside its float luma.
     """
     width, height = image.size
-    rgb = _load(image, "RGB")
+    decoded = _load(image, None)
     luma = np.empty((height, width), dtype=np.float32)
-    strip_rows = max(1, EXACT_STRIP_PIXELS // width)
-    for top in range(0, height, strip_rows):
-        strip = rgb if height <= strip_rows else rgb.crop(
-            (0, top, width, min(height, top + strip_rows)))
-        _copy_float(strip.convert("F"), luma[top:top + strip.height])
+    for top, strip in _strips(decoded, max(1, EXACT_STRIP_PIXELS // width), budget):
+        _copy_float(_convert(_convert(strip, "RGB"), "F"), luma[top:top + strip.height])
     return LumaImage(luma, 1, 1, (height, width), exact=True)
+
+
+def reduced_luma(image: Image.Image, scale: int, budget: DecodeBudget | None = None
+                 ) -> LumaImage:
+    """Luma averaged over ``scale`` x ``scale`` blocks (the last ones partial), computed strip
+    by strip from the reference's float luma: memory for the decoded pixels and a small
+    float image only."""
+    width, height = image.size
+    decoded = _load(image, None)
+    rows, cols = -(-height // scale), -(-width // scale)
+    luma = np.empty((rows, cols), dtype=np.float32)
+    strip_rows = scale * max(1, EXACT_STRIP_PIXELS // (width * scale))
+    starts = np.arange(0, width, scale)
+    widths = np.diff(np.append(starts, width)).astype(np.float32)
+    for top, strip in _strips(decoded, strip_rows, budget):
+        exact = np.asarray(_convert(_convert(strip, "RGB"), "F"), dtype=np.float32)
+        row_starts = np.arange(0, exact.shape[0], scale)
+        heights = np.diff(np.append(row_starts, exact.shape[0])).astype(np.float32)
+        sums = np.add.reduceat(np.add.reduceat(exact, row_starts, axis=0), starts, axis=1)
+        first = top // scale
+        luma[first:first + len(row_starts)] = sums / heights[:, None] / widths[None, :]
+    return LumaImage(luma, scale, scale, (height, width), exact=False)
+
+
+def _strips(image: Image.Image, strip_rows: int,
+            budget: DecodeBudget | None) -> Iterator[tuple[int, Image.Image]]:
+    """(top row, strip) over the picture; the deadline is checked before each strip."""
+    width, height = image.size
+    for top in range(0, height, strip_rows):
+        if budget is not None:
+            budget.check_time()
+        yield top, image if height <= strip_rows else image.crop(
+            (0, top, width, min(height, top + strip_rows)))
 
 
 def _copy_float(source: Image.Image, target: np.ndarray) -> None:
@@ -155,13 +228,26 @@ def _copy_float(source: Image.Image, target: np.ndarray) -> None:
     target[...] = np.asarray(source)
 
 
-def _load(image: Image.Image, mode: str) -> Image.Image:
-    """Decode the pixels, converted to ``mode``; decoder failures become per-file errors."""
+def _load(image: Image.Image, mode: str | None) -> Image.Image:
+    """Decode the pixels, converted to ``mode`` unless None; decoder failures become
+    per-file errors."""
     try:
         image.load()
-        return image if image.mode == mode else image.convert(mode)
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         # Pillow reports truncated and malformed data through all of these.
-        raise FingerprintError(FailureReason.CORRUPT, f"cannot decode image: {exc}") from exc
+        raise PixelsFailed(f"cannot decode image: {exc}") from exc
+    except MemoryError as exc:
+        raise FingerprintError(FailureReason.TOO_MANY_PIXELS, "image too large to decode") from exc
+    return image if mode is None else _convert(image, mode)
+
+
+def _convert(image: Image.Image, mode: str) -> Image.Image:
+    if image.mode == mode:
+        return image
+    try:
+        return image.convert(mode)
+    except (OSError, ValueError) as exc:
+        raise FingerprintError(FailureReason.CORRUPT, f"cannot convert {image.mode} pixels: "
+                                                      f"{exc}") from exc
     except MemoryError as exc:
         raise FingerprintError(FailureReason.TOO_MANY_PIXELS, "image too large to decode") from exc

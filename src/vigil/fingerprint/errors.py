@@ -14,6 +14,7 @@ class FailureReason(StrEnum):
     TOO_LARGE = "file_too_large"
     NO_FRAMES = "no_frames"
     TIMEOUT = "timeout"
+    DECODE_BUDGET = "over_decode_budget"  # decoding would take more memory or work than allowed
 
 
 class FingerprintError(Exception):
@@ -23,3 +24,11 @@ class FingerprintError(Exception):
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class PixelsFailed(FingerprintError):
+    """The header was read but decoding the pixels failed: a truncated file may still give
+    part of them when decoded again with truncation tolerated (decode.truncation_tolerated)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(FailureReason.CORRUPT, detail)

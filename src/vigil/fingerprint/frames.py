@@ -29,7 +29,8 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 from PIL import Image
 
-from vigil.fingerprint.errors import FailureReason, FingerprintError
+from vigil.fingerprint.errors import FailureReason, FingerprintError, PixelsFailed
+from vigil.fingerprint.limits import DecodeBudget
 
 # Timestamps this close to a sample time count as at it: 30000/1001 fps frames
 # land a few microseconds either side of whole seconds.
@@ -102,8 +103,10 @@ class VideoReader:
     """Streams the sampled frames of one video; holds at most a few frames at a time."""
 
     def __init__(self, container: InputContainer, stream: VideoStream, max_pixels: int,
-                 threads: int, skip_loop_filter: bool) -> None:
+                 threads: int, skip_loop_filter: bool,
+                 budget: DecodeBudget | None = None) -> None:
         self.container = container
+        self.budget = budget  # its deadline is checked at every packet
         self.stream = stream
         self.decoder = stream.codec_context
         self.max_pixels = max_pixels
@@ -126,6 +129,8 @@ class VideoReader:
         for packet in self.packets():
             if self.gave_up:
                 break
+            if self.budget is not None:
+                self.budget.check_time()
             for ready in self.route(packet, clock.next_time):
                 yield from self.samples(self.decode(ready, clock.next_time), clock)
         yield from self.samples(self.decode(None, clock.next_time), clock)
@@ -261,7 +266,8 @@ def configure_decoder(stream: VideoStream, max_pixels: int, threads: int,
 
 @contextmanager
 def open_video(source: VideoSource, *, max_pixels: int, threads: int = 1,
-               skip_loop_filter: bool = False) -> Iterator[VideoReader]:
+               skip_loop_filter: bool = False,
+               budget: DecodeBudget | None = None) -> Iterator[VideoReader]:
     """A reader for the main video stream of a file or of a seekable binary stream (an
     upload held in memory); the container closes on exit."""
     with ffmpeg_failures():
@@ -271,7 +277,8 @@ def open_video(source: VideoSource, *, max_pixels: int, threads: int = 1,
     try:
         with ffmpeg_failures():
             stream = main_video_stream(container)
-            yield VideoReader(container, stream, max_pixels, threads, skip_loop_filter)
+            yield VideoReader(container, stream, max_pixels, threads, skip_loop_filter,
+                              budget)
     finally:
         container.close()
 
@@ -299,25 +306,32 @@ def main_video_stream(container: InputContainer) -> VideoStream:
 class AnimationReader:
     """Streams the sampled frames of a Pillow animation, timed by its frame durations."""
 
-    def __init__(self, image: Image.Image) -> None:
+    def __init__(self, image: Image.Image, budget: DecodeBudget | None = None) -> None:
         self.image = image
+        self.budget = budget
         self.count = int(getattr(image, "n_frames", 1))
         check_animation_size(self.count, image.width * image.height)
         self.info = VideoInfo(image.width, image.height, None)
 
-    def sample(self, fps: float) -> Iterator[tuple[float, Image.Image]]:
-        """(seconds from the start, RGB copy) per sample; a frame starts when those before end.
+    def sample(self, fps: float, *, copies: bool = True
+               ) -> Iterator[tuple[float, Image.Image]]:
+        """(seconds from the start, frame) per sample; a frame starts when those before end.
 
-        Each sample is a copy, so it stays valid while the animation seeks on.
+        With ``copies`` each sample is an RGB copy, so it stays valid while the animation
+        seeks on; without, it is the animation itself at that frame, to be used at once
+        (a large canvas is not copied). The budget's deadline is checked at every frame:
+        each one is drawn on the canvas, sampled or not.
         """
         clock = SampleClock(fps)
         start_ms = 0.0
         for index in range(self.count):
+            if self.budget is not None:
+                self.budget.check_time()
             if not self.seek(index):
                 return
             t = start_ms / 1000
             if clock.take(t):
-                rgb = self.rgb_copy(index)
+                rgb = self.rgb_copy(index) if copies else self.image
                 if rgb is None:
                     return
                 yield t, rgb
@@ -344,7 +358,7 @@ class AnimationReader:
     def damaged(self, index: int, exc: Exception) -> bool:
         # Pillow reports truncated and malformed data through all of these.
         if index == 0:
-            raise FingerprintError(FailureReason.CORRUPT, f"cannot decode frame 0: {exc}") from exc
+            raise PixelsFailed(f"cannot decode frame 0: {exc}") from exc
         self.info.decode_errors += 1
         self.info.last_error = str(exc)
         return False

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from vigil.fingerprint import borders, decode, pdq
+from vigil.fingerprint.limits import DecodeBudget, process_limits
 
 # Fall back to the exact path when more coefficients than this sit within
 # AMBIGUITY_TOLERANCE grey levels of the median (the fast path's measured error
@@ -34,32 +35,51 @@ class PhotoHashes:
 
 
 def hash_photo(source: decode.MediaSource, *, variants: bool = True,
-               max_pixels: int = decode.DEFAULT_MAX_PIXELS) -> PhotoHashes:
+               max_pixels: int = decode.DEFAULT_MAX_PIXELS,
+               budget: DecodeBudget | None = None) -> PhotoHashes:
     """Hash a still image, taking the fast path unless the result would be ambiguous."""
     with decode.open_image(source, max_pixels) as image:
-        return hash_image(image, source, variants=variants, max_pixels=max_pixels)
+        return hash_image(image, source, variants=variants, max_pixels=max_pixels,
+                          budget=budget)
 
 
 def hash_image(image: Image.Image, source: decode.MediaSource, *, variants: bool,
-               max_pixels: int) -> PhotoHashes:
+               max_pixels: int, budget: DecodeBudget | None = None) -> PhotoHashes:
+    budget = budget or DecodeBudget(process_limits())
     width, height = image.size
-    luma = decode.fast_luma(image)
+    luma = decode.fast_luma(image, budget)
     hashes = _hash(luma, variants)
     if _needs_exact(luma, *hashes[pdq.Dihedral.ORIGINAL]):
-        with decode.open_image(source, max_pixels) as again:
-            luma = decode.exact_luma(again)
-        hashes = _hash(luma, variants)
+        luma, hashes = _exact_if_affordable(source, max_pixels, budget, luma, hashes, variants)
     extra = query_variants(luma, hashes) if variants else ()
     return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, luma.exact, width, height)
+
+
+def _exact_if_affordable(source: decode.MediaSource, max_pixels: int, budget: DecodeBudget,
+                         luma: decode.LumaImage, hashes: DihedralHashes, variants: bool,
+                         ) -> tuple[decode.LumaImage, DihedralHashes]:
+    """The exact decode an ambiguous fast hash calls for, unless the budget cannot pay for
+    it: then the fast hash stands (it is within a few bits of the exact one)."""
+    with decode.open_image(source, max_pixels) as again:
+        if not budget.fits_exact(again.width, again.height, again.mode):
+            return luma, hashes
+        budget.check_time()
+        exact = decode.exact_luma(again, budget)
+    return exact, _hash(exact, variants)
 
 
 def hash_pil(image: Image.Image, *, variants: bool = True) -> PhotoHashes:
     """Hash an already-decoded frame (video frames, animation frames): always exact."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     luma = decode.exact_luma(rgb)
+    return hash_luma_image(luma, image.width, image.height, variants=variants)
+
+
+def hash_luma_image(luma: decode.LumaImage, width: int, height: int, *,
+                    variants: bool = True) -> PhotoHashes:
     hashes = _hash(luma, variants)
     extra = query_variants(luma, hashes) if variants else ()
-    return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, True, image.width, image.height)
+    return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, luma.exact, width, height)
 
 
 DihedralHashes = dict[pdq.Dihedral, tuple[pdq.PdqHash, pdq.FloatArray]]

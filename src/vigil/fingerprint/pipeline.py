@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from vigil.fingerprint import crypto, decode, media, photo, video
-from vigil.fingerprint.errors import FailureReason, FingerprintError
+from vigil.fingerprint import crypto, decode, limits, media, photo, video
+from vigil.fingerprint.errors import FailureReason, FingerprintError, PixelsFailed
 from vigil.fingerprint.record import Fingerprint
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ class FingerprintOptions:
     max_bytes: int = 16 << 30
     video_fps: float = video.DEFAULT_FPS
     dedupe_distance: int = video.DEFAULT_DEDUPE_DISTANCE
+    limits: limits.DecodeLimits | None = None  # None: the process's (limits.process_limits)
 
 
 def fingerprint_path(path: Path, options: FingerprintOptions | None = None) -> Fingerprint:
@@ -53,6 +54,8 @@ def _guarded(record: Fingerprint, fill: Callable[[Fingerprint], None]) -> Finger
         fill(record)
     except FingerprintError as exc:
         return record.fail(exc)
+    except limits.DecodersBusy:
+        raise  # about this process, not the file: the caller answers "retry later"
     except Exception as exc:  # a decoder bug must not stop a batch of millions
         log.exception("unexpected failure hashing %s", record.path)
         return record.fail(FingerprintError(FailureReason.CORRUPT, f"decoder failed: {exc!r}"))
@@ -90,20 +93,47 @@ def _fill_digests(record: Fingerprint, digests: crypto.CryptoDigests) -> None:
 
 
 def _fill_media(record: Fingerprint, kind: media.MediaKind, source: decode.MediaSource,
-                options: FingerprintOptions) -> None:
+                 options: FingerprintOptions) -> None:
+    """Decode within the limits, in one of the process's decode slots (waiting for one may
+    raise DecodersBusy: that is the caller's to answer, not a property of the file)."""
+    chosen = options.limits or limits.process_limits()
+    with limits.slots_for(chosen).slot():
+        budget = limits.DecodeBudget(chosen)
+        try:
+            _decode_media(record, kind, source, options, budget)
+        finally:
+            limits.release_memory(budget)
+
+
+def _decode_media(record: Fingerprint, kind: media.MediaKind, source: decode.MediaSource,
+                  options: FingerprintOptions, budget: limits.DecodeBudget) -> None:
     if kind is media.MediaKind.VIDEO:
         stream = source if isinstance(source, Path) else io.BytesIO(source)
         _fill_video(record, video.hash_video(
             stream, fps=options.video_fps, dedupe_distance=options.dedupe_distance,
-            max_pixels=options.max_pixels))
+            max_pixels=options.max_pixels, budget=budget))
         return
+    try:
+        _fill_image(record, source, options, budget)
+    except PixelsFailed as failed:
+        # A truncated file (an interrupted upload, or one cut on purpose: browsers still show
+        # what arrived) is hashed on what decodes, and says so.
+        with decode.truncation_tolerated():
+            _fill_image(record, source, options, budget)
+        record.mark_partial(f"{failed.reason.value}: {failed.detail}")
+
+
+def _fill_image(record: Fingerprint, source: decode.MediaSource, options: FingerprintOptions,
+                budget: limits.DecodeBudget) -> None:
     with decode.open_image(source, options.max_pixels) as image:
         if _is_animated(image):
             _fill_video(record, video.hash_animation(
-                image, fps=options.video_fps, dedupe_distance=options.dedupe_distance))
+                image, fps=options.video_fps, dedupe_distance=options.dedupe_distance,
+                budget=budget))
             return
         _fill_photo(record, photo.hash_image(
-            image, source, variants=options.variants, max_pixels=options.max_pixels))
+            image, source, variants=options.variants, max_pixels=options.max_pixels,
+            budget=budget))
 
 
 def _is_animated(image: Image.Image) -> bool:
@@ -124,3 +154,7 @@ def _fill_video(record: Fingerprint, hashes: video.VideoHashes) -> None:
     record.media_type = media.MediaKind.VIDEO.value
     record.frames = list(hashes.frames)
     record.width, record.height, record.duration = hashes.width, hashes.height, hashes.duration
+    if hashes.decode_errors:
+        # Frames after the damage are missing: what is there matches, but it is not all.
+        record.mark_partial(f"{FailureReason.CORRUPT.value}: {hashes.decode_errors} decode "
+                            f"errors, the last: {hashes.last_error}")

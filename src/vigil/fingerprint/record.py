@@ -30,6 +30,10 @@ class Fingerprint:
     duration: float | None = None
     error: str | None = None
     error_reason: str | None = None
+    # Hashed on part of the content only (a truncated file, frames lost to damage); the
+    # hashes stand, and ``partial_reason`` says what was missing.
+    partial: bool = False
+    partial_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -44,6 +48,9 @@ class Fingerprint:
             return self
         return Fingerprint(path=self.path, size=self.size, md5=self.md5, sha1=self.sha1,
                            sha256=self.sha256)
+
+    def mark_partial(self, reason: str) -> None:
+        self.partial, self.partial_reason = True, reason[:300]
 
     def fail(self, exc: FingerprintError) -> Fingerprint:
         self.error, self.error_reason = exc.detail, exc.reason.value

@@ -19,8 +19,9 @@ from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 from PIL import Image
 
-from vigil.fingerprint import frames, pdq, photo
+from vigil.fingerprint import decode, frames, pdq, photo
 from vigil.fingerprint.errors import FailureReason, FingerprintError
+from vigil.fingerprint.limits import DecodeBudget
 
 DEFAULT_FPS = 1.0
 DEFAULT_DEDUPE_DISTANCE = 4  # consecutive frames this close are one scene
@@ -41,12 +42,14 @@ class VideoHashes:
     height: int
     rotation: int = 0  # degrees players turn the frames; hashes are of frames as stored
     decode_errors: int = 0  # above 0, later frames may be missing (a truncated file)
+    last_error: str = ""
 
 
 def hash_video(source: frames.VideoSource, *, fps: float = DEFAULT_FPS,
                dedupe_distance: int = DEFAULT_DEDUPE_DISTANCE,
                max_pixels: int = 100_000_000, decoder_threads: int = 1,
-               skip_loop_filter: bool = False) -> VideoHashes:
+               skip_loop_filter: bool = False,
+               budget: DecodeBudget | None = None) -> VideoHashes:
     """Hash the sampled frames of a video file or seekable binary stream (same hashes).
 
     ``decoder_threads`` is 1 by default because batches run a process per core.
@@ -55,7 +58,7 @@ def hash_video(source: frames.VideoSource, *, fps: float = DEFAULT_FPS,
     other tools compute (benchmark clip: mean 5.7 bits, worst 18). Off by default.
     """
     with frames.open_video(source, max_pixels=max_pixels, threads=decoder_threads,
-                           skip_loop_filter=skip_loop_filter) as reader:
+                           skip_loop_filter=skip_loop_filter, budget=budget) as reader:
         to_rgb = VideoReformatter()
         hashed = (frame_hash(t, video_frame_pdq(frame, to_rgb))
                   for t, frame in reader.sample(fps))
@@ -70,15 +73,28 @@ def finished(kept: tuple[FrameHash, ...], info: frames.VideoInfo) -> VideoHashes
                                    f"no frame could be decoded: {info.last_error}")
         raise FingerprintError(FailureReason.NO_FRAMES, "the stream holds no frames")
     return VideoHashes(kept, info.duration, info.width, info.height, info.rotation,
-                       info.decode_errors)
+                       info.decode_errors, info.last_error[:200])
 
 
 def hash_animation(image: Image.Image, *, fps: float = DEFAULT_FPS,
-                   dedupe_distance: int = DEFAULT_DEDUPE_DISTANCE) -> VideoHashes:
-    """Hash an animated GIF, WebP or PNG opened by Pillow, timed by its frame durations."""
-    reader = frames.AnimationReader(image)
-    hashed = (frame_hash(t, photo.hash_pil(rgb, variants=False).pdq)
-              for t, rgb in reader.sample(fps))
+                   dedupe_distance: int = DEFAULT_DEDUPE_DISTANCE,
+                   budget: DecodeBudget | None = None) -> VideoHashes:
+    """Hash an animated GIF, WebP or PNG opened by Pillow, timed by its frame durations.
+
+    With a budget, an animation whose canvas or redrawing exceeds it is refused before any
+    frame is drawn, and frames whose exact luma would not fit are hashed from block averages
+    of the canvas (no copy), as large stills are.
+    """
+    reader = frames.AnimationReader(image, budget)
+    if budget is None or budget.admit_animation(reader.count, image.width, image.height):
+        hashed = (frame_hash(t, photo.hash_pil(rgb, variants=False).pdq)
+                  for t, rgb in reader.sample(fps))
+    else:
+        scale = max(2, decode.choose_scale(image.width, image.height))
+        hashed = (frame_hash(t, photo.hash_luma_image(
+                      decode.reduced_luma(frame, scale, budget), image.width, image.height,
+                      variants=False).pdq)
+                  for t, frame in reader.sample(fps, copies=False))
     kept = tuple(keep_distinct(hashed, dedupe_distance))
     return finished(kept, reader.info)
 

@@ -6,7 +6,9 @@ close enough (``match_pdq_distance``) on a list not named in ``review_lists``, w
 what it is (a classification). Everything doubtful goes to review: near PDQ hits, unclassified
 entries, entries the flood guard holds as suspect (their matches surged: possibly a colliding
 or poisoned hash), user reports, escalations and classifier scores. A classifier never makes a
-match.
+match. Media that could not be judged (not decoded: corrupt, over a limit; or decoded only in
+part: truncated) goes to review too when nothing else decides (``review_undecodable``): a
+picture Vigil cannot hash is not one it found clean.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from vigil.fingerprint.errors import FailureReason
+from vigil.fingerprint.record import Fingerprint
 from vigil.screening.classifiers.base import ClassifierResult
 from vigil.screening.matcher import ListMatch
 from vigil.store.config import ScreeningSettings
@@ -23,6 +27,12 @@ DIGESTS = frozenset({"md5", "sha1", "sha256"})
 PDQ = "pdq"
 VIDEO = "video_pdq"
 FLAGS = {RecordSource.USER_REPORT: "user report", RecordSource.ESCALATION: "escalation"}
+# Failures that leave media unjudged. Not: empty files and files that are no media (nothing
+# to see), media without a video stream (audio): digests judged them as far as anything can.
+UNJUDGED = frozenset({FailureReason.CORRUPT, FailureReason.TOO_MANY_PIXELS,
+                      FailureReason.DECODE_BUDGET, FailureReason.TIMEOUT,
+                      FailureReason.TOO_LARGE, FailureReason.UNREADABLE})
+MAX_UNJUDGED_DETAIL = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +43,13 @@ class VerdictDecision:
 
 def decide(matches: Sequence[ListMatch], settings: ScreeningSettings, *,
            flag: RecordSource | None = None,
-           classifier_results: Sequence[ClassifierResult] = ()) -> VerdictDecision:
-    """``matches`` are the matcher's (allow-list suppression already applied)."""
+           classifier_results: Sequence[ClassifierResult] = (),
+           unjudged: str | None = None) -> VerdictDecision:
+    """``matches`` are the matcher's (allow-list suppression already applied); ``unjudged``
+    says why the content could not be judged in full (:func:`unjudged_reason`)."""
     judged = [judge_match(match, settings) for match in matches]
+    if unjudged is not None and settings.review_undecodable:
+        judged.append((Verdict.REVIEW, unjudged))
     if flag is not None:
         judged.append((Verdict.REVIEW, _flag_reason(flag)))
     judged.extend((Verdict.REVIEW, _classifier_reason(result))
@@ -86,3 +100,14 @@ def _flag_reason(flag: RecordSource) -> str:
 
 def _classifier_reason(result: ClassifierResult) -> str:
     return f"classifier {result.name} score {result.score:.2f} > {result.threshold:.2f}"
+
+
+def unjudged_reason(fingerprint: Fingerprint) -> str | None:
+    """Why the perceptual hashes of this content are missing or incomplete; None when they
+    are whole (or were never expected: hashes sent by the platform, files that are not media)."""
+    if fingerprint.partial:
+        return f"only part of the content could be decoded ({fingerprint.partial_reason})"
+    if fingerprint.error_reason not in UNJUDGED:
+        return None
+    detail = (fingerprint.error or "")[:MAX_UNJUDGED_DETAIL]
+    return f"content could not be decoded ({fingerprint.error_reason}: {detail})"

@@ -25,12 +25,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vigil.fingerprint.limits import DecodeLimits
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
 from vigil.screening.classifiers.base import Classifier, ClassifierResult
 from vigil.screening.classifiers.factory import classify_all
 from vigil.screening.matcher import ListMatch, Matcher, Screening
-from vigil.screening.rules import VerdictDecision, decide
+from vigil.screening.rules import VerdictDecision, decide, unjudged_reason
 from vigil.screening.submission import Submission, SubmissionInvalid, SubmittedHashes
 from vigil.store.audit.log import AuditLog
 from vigil.store.cases import attach_record
@@ -112,7 +113,9 @@ class ScreeningService:
         self.settings = settings
         self.vault = vault
         self.classifiers = tuple(classifiers)
-        self.options = FingerprintOptions(max_bytes=settings.evidence.max_bytes)
+        self.options = FingerprintOptions(
+            max_bytes=settings.evidence.max_bytes,
+            limits=DecodeLimits(**settings.decoding.model_dump()))
 
     def screen_upload(self, submission: Submission, content: bytes, *, submitted_by: str,
                       started: float | None = None) -> ScreeningOutcome:
@@ -168,14 +171,16 @@ class ScreeningService:
 
     def _process(self, item: _Item) -> ScreeningOutcome:
         flag = item.source if item.source in FLAG_SOURCES else None
+        unjudged = unjudged_reason(item.fingerprint)  # undecodable media: review, not no_match
         item.screening, item.list_ids = self._match(item.fingerprint, item.started)
-        decision = decide(item.screening.matches, self.settings.screening, flag=flag)
+        decision = decide(item.screening.matches, self.settings.screening, flag=flag,
+                          unjudged=unjudged)
         if decision.verdict is not Verdict.MATCH:
             # Classifiers are slow and only ever send to review: skip them once the lists
             # alone already give a match.
             self._classify(item)
             decision = decide(item.screening.matches, self.settings.screening, flag=flag,
-                              classifier_results=item.results)
+                              classifier_results=item.results, unjudged=unjudged)
         if decision.verdict is Verdict.NO_MATCH and not self.settings.screening.keep_unmatched:
             return _outcome(item, decision, None, None)
         return self._record(item, decision)
@@ -278,7 +283,8 @@ def _fingerprint_summary(fingerprint: Fingerprint) -> dict[str, Any]:
     media = _media(fingerprint)
     return {"media_type": media.media_type, "size": media.size, "md5": media.md5,
             "sha1": media.sha1, "sha256": media.sha256, "pdq": media.pdq,
-            "pdq_quality": media.pdq_quality, "frame_count": media.frame_count}
+            "pdq_quality": media.pdq_quality, "frame_count": media.frame_count,
+            "partial": fingerprint.partial, "partial_reason": fingerprint.partial_reason}
 
 
 def _hit_row(match: ListMatch, list_ids: dict[str, int], fingerprint: Fingerprint) -> HitRow:

@@ -133,6 +133,19 @@ class ScreeningSettings(_Section):
     review_lists: list[str] = Field(default_factory=list)  # hits on these always go to review
     keep_unmatched: bool = False  # keep content that matched nothing as evidence too
     max_frames_per_video: int = Field(default=3600, ge=1)
+    # Media that could not be hashed (corrupt, over a limit) or only in part (truncated) and
+    # matched nothing goes to review instead of no_match: it could not be judged.
+    review_undecodable: bool = True
+
+
+class DecodingSettings(_Section):
+    """Bounds on decoding one upload (vigil.fingerprint.limits): decode bombs."""
+
+    max_bytes: int = Field(default=512 * 1024 * 1024, ge=1 << 20)  # memory of one decode
+    max_animation_bytes: int = Field(default=8 << 30, ge=1 << 20)  # canvas bytes x frames
+    deadline_seconds: float | None = Field(default=60.0, gt=0)  # per decode; None: none
+    concurrent: int = Field(default=2, ge=1, le=64)  # decodes at once per worker process
+    wait_seconds: float = Field(default=10.0, ge=0, le=300)  # for a slot, then 503
 
 
 class ClassifierConfig(_Section):
@@ -242,6 +255,7 @@ class Settings(BaseSettings):
     flood_guard: FloodGuardSettings = Field(default_factory=FloodGuardSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    decoding: DecodingSettings = Field(default_factory=DecodingSettings)
     classifiers: list[ClassifierConfig] = Field(default_factory=list)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
