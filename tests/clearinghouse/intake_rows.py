@@ -78,8 +78,10 @@ def open_matcher(database: Database, root: Path) -> Iterator[Matcher]:
 def report_xml(*, email: str = "", ip: str = "", when: str = "2024-05-01T12:00:00Z",
                screen_name: str = "", esp_id: str = "", esp_service: str = "",
                phone: str = "", calling_code: str = "", url: str = "",
-               device: tuple[str, str] | None = None, reporter_email: str = "") -> bytes:
-    """A <report> naming a reported user with the given identifiers (empty: left out)."""
+               device: tuple[str, str] | None = None,
+               reporter_email: str = "reports@example.com") -> bytes:
+    """A <report> naming a reported user with the given identifiers (empty: left out). The
+    reporting person always has an e-mail address: Appendix B.4 requires one."""
     user = "".join([
         f"<personOrUserReportedPerson><email>{email}</email></personOrUserReportedPerson>"
         if email else "",

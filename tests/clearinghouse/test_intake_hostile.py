@@ -13,10 +13,13 @@ from sqlalchemy import func, select
 
 from tests.api.service import running, service_settings
 from tests.clearinghouse.conftest import MAX_BYTES, Intake, basic
-from tests.clearinghouse.documented import file_details_xml, report_xml
+from tests.clearinghouse.documented import DOCUMENTATION, file_details_xml, report_xml
+from vigil.api.intake.documents import report_done_response
+from vigil.clearinghouse.codes import ResponseCode
 from vigil.store.evidence import LocalEvidenceBackend
 from vigil.store.models.intake import IntakeFile, IntakeReport, IntakeState
 
+SCHEMA = DOCUMENTATION.parent / "report.xsd"
 XXE = (b'<?xml version="1.0"?><!DOCTYPE report [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
        b"<report><incidentSummary><incidentType>&xxe;</incidentType></incidentSummary>"
        b"</report>")
@@ -29,10 +32,14 @@ UTF16_DOCTYPE = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e
 
 
 def _code(answer: object) -> str:
+    """The response code, from the document section 4 names for the endpoint: a
+    <reportDoneResponse> for /finish (refusals too), a <reportResponse> otherwise."""
     assert answer.headers["Request-ID"]  # type: ignore[attr-defined]
     root = etree.fromstring(answer.content)  # type: ignore[attr-defined]
-    assert root.tag == "reportResponse"
-    assert root.findtext("responseDescription")
+    finish = answer.request.url.path.endswith("/finish")  # type: ignore[attr-defined]
+    assert root.tag == ("reportDoneResponse" if finish else "reportResponse")
+    if not finish:  # <reportDoneResponse> has no description element
+        assert root.findtext("responseDescription")
     return root.findtext("responseCode") or ""
 
 
@@ -114,6 +121,29 @@ def test_oversized_bodies_get_413_with_the_error_document(intake: Intake) -> Non
     assert streamed.status_code == 413
     assert _code(streamed) == "4000"
     assert _count(intake, IntakeFile) == 0
+    finish = intake.post_form("finish", {"id": report_id, "padding": "x" * MAX_BYTES})
+    assert (finish.status_code, _code(finish)) == (413, "4000")  # a <reportDoneResponse>
+
+
+def test_every_finish_answer_is_a_report_done_response(intake: Intake) -> None:
+    """Section 4: wrong method, no credentials and a refusal of /finish all answer with
+    <reportDoneResponse>, valid against the schema (reportId 0 when none could be read)."""
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
+    answers = [intake.client.get("/ispws/finish", headers=basic()),
+               intake.client.post("/ispws/finish", data={"id": "1"}),
+               intake.post_form("finish", {"id": "abc"})]
+    assert [(a.status_code, _code(a)) for a in answers] == [
+        (404, "1210"), (401, "2000"), (400, "4000")]
+    for answer in answers:
+        root = etree.fromstring(answer.content)
+        assert schema.validate(root.getroottree()), answer.content
+        assert root.findtext("reportId") == "0"
+
+
+def test_a_reason_never_breaks_the_comment_it_travels_in() -> None:
+    body = report_done_response(7, [], ResponseCode.VALIDATION_FAILED, "a -- b --- c -")
+    comments = etree.fromstring(body).xpath("//comment()")
+    assert [c.text for c in comments] == [" a - - b - - - c  "]
 
 
 def test_missing_report_id(intake: Intake) -> None:

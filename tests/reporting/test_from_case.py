@@ -232,3 +232,19 @@ def test_reporter_details_are_checked() -> None:
         ReporterDetails(company_name="X", contact_name="Y", contact_email="nobody")
     with pytest.raises(ReportRefused, match="company_name"):
         ReporterDetails(company_name="", contact_name="Y", contact_email="a@b.org")
+
+
+def test_a_report_breaking_a_documented_rule_is_refused(env: ReviewEnv) -> None:
+    """Appendix A: an <ipCaptureEvent> <dateTime> must be in the past. The builder checks its
+    documents with the rules a clearinghouse refuses (report_rules), not only the XSD."""
+    context = UploadContext(ip_address="198.51.100.1",
+                            ip_seen_at=datetime(2999, 1, 1, tzinfo=UTC))
+    outcome = env.service().flag(Submission("future", "acct-3", context),
+                                 source=RecordSource.USER_REPORT, submitted_by=SUBMITTER,
+                                 content=env.images[UNLISTED].read_bytes())
+    case_id, item_id = env.case_of(outcome.record_id)
+    run(env, classify_item, item_id, "B1", actor=env.alice.actor)
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
+        settings=SETTINGS)
+    with pytest.raises(ReportRefused, match=r"ipCaptureEvent/dateTime: must be in the past"):
+        build(env, case_id, incident_type=INCIDENT_TYPES[0])

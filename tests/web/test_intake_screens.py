@@ -405,7 +405,8 @@ def _media_views(database: Database) -> list[tuple[str, str | None, int | None]]
 def test_markup_in_a_report_is_shown_as_text(
         reporters: tuple[Reporter, Reporter], page: Page, console: str,
         corpus_images: list[Path], watch: ConsoleWatch) -> None:
-    markup = '"><img src=x onerror="window.pwned=1">'
+    # no spaces: Appendix B.2.1 wants a valid URL, and this one still breaks out of markup
+    markup = '"><svg/onload=window.pwned=1>'
     escaped = markup.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     report = reporters[0].file([corpus_images[9].read_bytes()],
                                report_xml(url=f"https://example.net/{escaped}"))
@@ -413,5 +414,5 @@ def test_markup_in_a_report_is_shown_as_text(
     page.get_by_text("All report fields").click()
     expect(page.locator("section[aria-labelledby=summary-title] table")).to_contain_text(markup)
     assert page.evaluate("window.pwned") is None  # the onerror handler never ran
-    expect(page.locator('main img[src="x"]')).to_have_count(0)
+    expect(page.locator("main [onload]")).to_have_count(0)
     _assert_quiet(watch)

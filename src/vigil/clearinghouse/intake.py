@@ -21,14 +21,10 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
-from vigil.clearinghouse.documents import (
-    VIRAL,
-    as_dict,
-    batched_reason,
-    viral_details_problems,
-    viral_report_problems,
-)
+from vigil.clearinghouse.documents import as_dict, batched_reason
 from vigil.fingerprint.pipeline import fingerprint_bytes
+from vigil.reporting.cybertipline import report_rules
+from vigil.reporting.cybertipline.report_rules import VIRAL, VIRAL_FILE_LIMIT, Checking
 from vigil.reporting.cybertipline.schema import UnsafeXml, safe_parse, validate
 from vigil.store.evidence import EvidenceTooLarge, EvidenceVault, HoldPolicy, place_report_hold
 from vigil.store.models import utcnow
@@ -67,9 +63,9 @@ def open_report(session: Session, company: ReportingCompany, raw_xml: bytes,
     """/submit: a new open report holding ``raw_xml`` byte for byte and its parsed form."""
     root = _checked_document(raw_xml, "report")
     batched = batched_reason(root) is not None
-    if batched_reason(root) == VIRAL:
-        _refuse_problems(viral_report_problems(root))
     now = now or utcnow()
+    _refuse_problems(report_rules.problems(root, Checking(
+        now, is_prior_report=lambda number: _finished_report_of(session, company, number))))
     report = IntakeReport(company_id=company.id, raw_xml=bytes(raw_xml), parsed=as_dict(root),
                           request_id=request_id[:64], batched=batched, opened_at=now,
                           last_activity_at=now)
@@ -126,6 +122,8 @@ def add_file_details(session: Session, company: ReportingCompany, raw_xml: bytes
     now = now or utcnow()
     report = open_report_of(session, (root.findtext("reportId") or "").strip(), company,
                             now=now, windows=windows, lock=True, with_files=True)
+    _refuse_problems(report_rules.problems(root, Checking(
+        now, viral=report.batched and _is_viral(report))), report.id)
     file_id = (root.findtext("fileId") or "").strip()
     record = next((f for f in report.files if f.public_id == file_id), None)
     if record is None:
@@ -133,8 +131,6 @@ def add_file_details(session: Session, company: ReportingCompany, raw_xml: bytes
     if record.details_xml is not None:
         raise IntakeRefused(ResponseCode.INVALID_REQUEST, "details were already submitted for "
                             "this file", report_id=report.id)
-    if report.batched and _is_viral(report):
-        _refuse_problems(viral_details_problems(root), report.id)
     record.details_xml = bytes(raw_xml)
     record.details = as_dict(root)
     report.last_activity_at = now
@@ -150,10 +146,9 @@ def finish(session: Session, report_id: str | int, company: ReportingCompany, *,
     now = now or utcnow()
     report = open_report_of(session, report_id, company, now=now, windows=windows, lock=True,
                             with_files=True)
-    if report.batched and len(report.files) > 1 and _is_viral(report):
-        raise IntakeRefused(ResponseCode.VALIDATION_FAILED, f"a {VIRAL} batched report may "
-                            "have only 1 uploaded file; retract it and submit again",
-                            report_id=report.id)
+    if report.batched and len(report.files) > VIRAL_FILE_LIMIT and _is_viral(report):
+        raise IntakeRefused(ResponseCode.VALIDATION_FAILED,
+                            report_rules.VIRAL_FILE_LIMIT_WORDING, report_id=report.id)
     report.state = IntakeState.FINISHED
     report.finished_at = now
     report.last_activity_at = now
@@ -237,6 +232,14 @@ def _checked_document(raw_xml: bytes, root_name: str) -> etree._Element:
     if problems:
         raise IntakeRefused(ResponseCode.VALIDATION_FAILED, str(problems[0]))
     return root
+
+
+def _finished_report_of(session: Session, company: ReportingCompany, number: int) -> bool:
+    """Appendix B's "a valid CyberTipline report ID" for a prior report: one this company
+    filed and finished here (to any other company a report does not exist)."""
+    return session.scalar(select(IntakeReport.id).where(
+        IntakeReport.id == number, IntakeReport.company_id == company.id,
+        IntakeReport.state == IntakeState.FINISHED)) is not None
 
 
 def _refuse_problems(problems: list[str], report_id: int | None = None) -> None:

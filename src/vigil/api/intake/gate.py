@@ -14,6 +14,7 @@ from vigil.clearinghouse.codes import ResponseCode
 
 REQUEST_ID_HEADER = "Request-ID"
 INTAKE_PATH = "/ispws"
+FINISH_PATH = INTAKE_PATH + "/finish"  # answered with <reportDoneResponse>, errors too
 
 
 class _TooLarge(Exception):
@@ -37,8 +38,9 @@ class IntakeGate:
         scope.setdefault("state", {})["request_id"] = request_id
         header = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
         declared = declared_length(scope)
+        done = path.rstrip("/") == FINISH_PATH
         if declared is not None and declared > self.max_bytes:
-            await self._too_large(send, header)
+            await self._too_large(send, header, done)
             return
         started = False
         seen = 0
@@ -65,11 +67,12 @@ class IntakeGate:
             await self.app(scope, bounded_receive, identified_send)
         except _TooLarge:
             if not started:
-                await self._too_large(send, header)
+                await self._too_large(send, header, done)
 
-    async def _too_large(self, send: Send, header: tuple[bytes, bytes]) -> None:
+    async def _too_large(self, send: Send, header: tuple[bytes, bytes], done: bool) -> None:
         body = error_body(ResponseCode.INVALID_REQUEST,
-                          f"Invalid request: the request body exceeds {self.max_bytes} bytes")
+                          f"Invalid request: the request body exceeds {self.max_bytes} bytes",
+                          done=done)
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"), header]})

@@ -6,7 +6,9 @@ and kept in memory: an upload is sealed into the encrypted vault and never touch
 in plaintext. Statuses: 200 with code 0 on success; 400 with the code for a refused request
 (the documentation shows 400 + 4100 for a /finish validation failure); 401 + 2000 for missing
 or wrong credentials; 413 for a body over the limit; 415 for a wrong content type; 404 + 1210
-for an unknown endpoint; 500 + 1000 (or 1110 for an upload) when the server fails.
+for an unknown endpoint; 500 + 1000 (or 1110 for an upload) when the server fails. Every
+answer to /finish, a refusal too, is a <reportDoneResponse> (section 4); the others answer
+with a <reportResponse>.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from starlette.formparsers import MultiPartException
 from starlette.responses import Response
 
 from vigil.api.intake.documents import (
+    error_body,
     refusal_response,
     report_done_response,
     report_response,
@@ -90,7 +93,7 @@ async def upload(request: Request) -> Response:
 
 @router.post("/finish")
 async def finish(request: Request) -> Response:
-    return await _serve(request, _finish, form=True)
+    return await _serve(request, _finish, form=True, done=True)
 
 
 @router.post("/retract")
@@ -100,7 +103,9 @@ async def retract(request: Request) -> Response:
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 async def unknown(request: Request, rest: str) -> Response:
-    return xml_response(report_response(ResponseCode.RESOURCE_NOT_FOUND), 404)
+    # GET /finish is still a request to /finish: its answer is a <reportDoneResponse>
+    return xml_response(error_body(ResponseCode.RESOURCE_NOT_FOUND,
+                                   done=rest.strip("/") == "finish"), 404)
 
 
 # --- handlers (run in a worker thread with the body already read) ---------------------------
@@ -199,21 +204,22 @@ def _attached(session: Session, company: ReportingCompany) -> ReportingCompany:
 # --- the request pipeline -------------------------------------------------------------------
 
 async def _serve(request: Request, handler: Handler, *, xml: bool = False,
-                 form: bool = False) -> Response:
+                 form: bool = False, done: bool = False) -> Response:
+    """``done``: the endpoint answers with <reportDoneResponse> (/finish), errors included."""
     state: ServiceState = request.app.state.vigil
     request_id = getattr(request.state, "request_id", "")
     body, fields = b"", None
     try:
-        company = await run_in_threadpool(_authenticate, state, request)
+        company = await run_in_threadpool(_authenticate, state, request, done)
         if xml:
-            _require_type(request, XML_TYPES)
+            _require_type(request, XML_TYPES, done)
             body = await request.body()
         elif form:
-            fields = await _form(request, upload=handler is _upload)
+            fields = await _form(request, upload=handler is _upload, done=done)
         call = _Call(state, company, request_id,
                      request.client.host if request.client else "", body, fields,
                      getattr(request.app.state, INTAKE_HOOK, None))
-        return await run_in_threadpool(_guarded, handler, call)
+        return await run_in_threadpool(_guarded, handler, call, done)
     except _Answer as answer:
         return answer.response
     finally:
@@ -221,27 +227,28 @@ async def _serve(request: Request, handler: Handler, *, xml: bool = False,
             await fields.close()
 
 
-def _guarded(handler: Handler, call: _Call) -> Response:
+def _guarded(handler: Handler, call: _Call, done: bool) -> Response:
     try:
         return handler(call)
     except IntakeRefused as refused:
-        return refusal_response(refused)
+        return refusal_response(refused, done=done)
     except Exception:
         # Never a traceback to the reporter; the transaction has rolled back.
         log.exception("intake request %s failed", call.request_id)
         code = ResponseCode.UPLOAD_FAILED if handler is _upload else ResponseCode.SERVER_ERROR
-        return xml_response(report_response(code), 500)
+        return xml_response(error_body(code, done=done), 500)
 
 
-def _authenticate(state: ServiceState, request: Request) -> ReportingCompany:
+def _authenticate(state: ServiceState, request: Request,
+                  done: bool = False) -> ReportingCompany:
     credentials = _basic_credentials(request.headers.get("authorization"))
     company = None
     if credentials is not None:
         company = state.companies.get_or_verify(
             *credentials, lambda: _verified(state, *credentials))
     if company is None:
-        raise _Answer(xml_response(report_response(ResponseCode.AUTHENTICATION_REQUIRED), 401,
-                                   headers=_CHALLENGE))
+        raise _Answer(xml_response(error_body(ResponseCode.AUTHENTICATION_REQUIRED,
+                                              done=done), 401, headers=_CHALLENGE))
     return company
 
 
@@ -267,19 +274,20 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     return (username, password) if colon else None
 
 
-def _require_type(request: Request, accepted: frozenset[str]) -> None:
+def _require_type(request: Request, accepted: frozenset[str], done: bool = False) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in accepted:
-        raise _Answer(xml_response(report_response(
+        raise _Answer(xml_response(error_body(
             ResponseCode.INVALID_REQUEST,
-            f"Invalid request: the content type must be {' or '.join(sorted(accepted))}"), 415))
+            f"Invalid request: the content type must be {' or '.join(sorted(accepted))}",
+            done=done), 415))
 
 
-async def _form(request: Request, *, upload: bool) -> FormData:
-    _require_type(request, FORM_TYPES)
+async def _form(request: Request, *, upload: bool, done: bool) -> FormData:
+    _require_type(request, FORM_TYPES, done)
     try:
         return await request.form(max_files=1 if upload else 0, max_fields=MAX_FORM_FIELDS)
     except (MultiPartException, ValueError, KeyError) as exc:
         code = ResponseCode.MALFORMED_FILE if upload else ResponseCode.INVALID_REQUEST
-        raise _Answer(xml_response(report_response(code, f"{code.description}: the form "
-                                                   "cannot be read"), 400)) from exc
+        raise _Answer(xml_response(error_body(code, f"{code.description}: the form cannot be "
+                                              "read", done=done), 400)) from exc

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from vigil.reporting.cybertipline.errors import ReportRefused
 from vigil.reporting.cybertipline.model import (
@@ -31,6 +31,7 @@ from vigil.reporting.cybertipline.model import (
     ReportAnnotations,
     ReportModel,
 )
+from vigil.reporting.cybertipline.report_rules import Checking, document_problems
 from vigil.reporting.cybertipline.reporter import ReporterDetails
 from vigil.reporting.cybertipline.schema import validate
 from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml
@@ -201,3 +202,10 @@ def _require_valid(document: BatchedReportDocument) -> None:
     if problems:
         raise ReportRefused("The batched report does not match the CyberTipline schema: "
                             + " ".join(str(p) for p in problems[:10]))
+    now = datetime.now(UTC)
+    broken = document_problems(document.report_xml, Checking(now))
+    broken += document_problems(document.details_xml(1, "unassigned"),
+                                Checking(now, viral=True))
+    if broken:
+        raise ReportRefused("The batched report breaks the CyberTipline API documentation: "
+                            + " ".join(broken[:10]))

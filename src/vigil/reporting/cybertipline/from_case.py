@@ -36,6 +36,7 @@ from vigil.reporting.cybertipline.model import (
     PersonOrUserReported,
     ReportModel,
 )
+from vigil.reporting.cybertipline.report_rules import Checking, document_problems
 from vigil.reporting.cybertipline.reporter import ReporterDetails
 from vigil.reporting.cybertipline.schema import validate
 from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml
@@ -333,6 +334,14 @@ def _require_valid(document: ReportDocument) -> None:
     if problems:
         raise ReportRefused("The report does not match the CyberTipline schema: "
                             + " ".join(str(p) for p in problems[:10]))
+    checking = Checking(datetime.now(UTC))
+    broken = document_problems(document.report_xml, checking)
+    for each in document.files:
+        broken += document_problems(
+            each.details_xml(PLACEHOLDER_REPORT_ID, PLACEHOLDER_FILE_ID), checking)
+    if broken:
+        raise ReportRefused("The report breaks the CyberTipline API documentation: "
+                            + " ".join(broken[:10]))
 
 
 def _text(context: Mapping[str, Any], name: str) -> str | None:

@@ -87,6 +87,16 @@ def report_schema() -> etree.XMLSchema:
 
 
 @functools.cache
+def enumeration(type_name: str) -> frozenset[str]:
+    """The non-empty values report.xsd enumerates for the simple type ``type_name``."""
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    return frozenset(
+        value for node in _schema_document().iter(f"{xs}simpleType")
+        if node.get("name") == type_name
+        for value in (e.get("value") for e in node.iter(f"{xs}enumeration")) if value)
+
+
+@functools.cache
 def required_elements() -> frozenset[str]:
     """Names of the elements some sequence in report.xsd requires (minOccurs 1)."""
     xs = "{http://www.w3.org/2001/XMLSchema}"
