@@ -17,8 +17,10 @@ import pytest
 from onnx import TensorProto, helper
 from PIL import Image
 
+from tests import decode_bombs
 from tests.fingerprint.video_media import MPEG4, write_clip
 from tests.media_factory import gradient, noise
+from vigil.fingerprint import limits
 from vigil.screening.classifiers import ClassifierError, OnnxClassifier
 
 SIDE = 16
@@ -261,6 +263,23 @@ def test_too_many_pixels_is_refused_before_decoding(mean_path: Path) -> None:
     model = OnnxClassifier("b", mean_path, threshold=0.5, max_pixels=1000)
     with pytest.raises(ClassifierError, match="too_many_pixels"):
         model.classify(png(solid((1, 2, 3), (100, 100))), "photo")
+
+
+@pytest.mark.parametrize(("bomb", "media_type"), [
+    (decode_bombs.png16(1_000, 1_000), "photo"),
+    (decode_bombs.gif_canvas(1_000, 1_000, frames=3), "video")])  # animations: as videos
+def test_the_decode_budget_holds_for_classifiers(mean_path: Path, bomb: bytes,
+                                                 media_type: str) -> None:
+    """Issue 14: a decode bomb is refused from its header here too, not decoded again."""
+    before = limits.process_limits()
+    model = OnnxClassifier("b", mean_path, threshold=0.5)
+    try:
+        limits.set_process_limits(limits.DecodeLimits(max_bytes=2 << 20))  # 4 MB decoded
+        with pytest.raises(ClassifierError, match="over_decode_budget"):
+            model.classify(bomb, media_type)
+    finally:
+        limits.set_process_limits(before)
+    assert model.classify(bomb, media_type).score < 0.5
 
 
 def test_empty_media_and_unknown_type_are_errors(mean_path: Path) -> None:

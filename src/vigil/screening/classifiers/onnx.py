@@ -30,6 +30,7 @@ from vigil.fingerprint.frames import (
     ffmpeg_failures,
     main_video_stream,
 )
+from vigil.fingerprint.limits import DecodeBudget, process_limits
 from vigil.fingerprint.media import SNIFF_BYTES, MediaKind, sniff_bytes
 from vigil.screening.classifiers.base import ClassifierError, ClassifierResult
 
@@ -211,6 +212,8 @@ class OnnxClassifier:
         try:
             # JPEG only: decode at a reduced scale no smaller than the model input.
             image.draft("RGB", (self._input.width, self._input.height))
+            # The fingerprint's decode budget holds here too: a bomb is not decoded twice.
+            DecodeBudget(process_limits()).admit_still(image.width, image.height, image.mode)
             # Models are trained on upright pictures; phones store them sideways plus a tag.
             upright = ImageOps.exif_transpose(image)
             return upright if upright.mode == "RGB" else upright.convert("RGB")
@@ -219,7 +222,9 @@ class OnnxClassifier:
                                   f"{exc}") from exc
 
     def _animation_frames(self, media: bytes) -> Iterator[Image.Image]:
-        reader = AnimationReader(open_image(media, self.max_pixels))
+        budget = DecodeBudget(process_limits())
+        reader = AnimationReader(open_image(media, self.max_pixels), budget)
+        budget.admit_animation(reader.count, reader.image.width, reader.image.height)
         for index in spread(reader.count, self.max_frames):
             if not reader.seek(index):
                 return  # damaged after its first frame: score what came before
