@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from tests import decode_bombs
 from tests.clearinghouse.intake_rows import (
     add_file,
     add_report,
@@ -22,6 +23,7 @@ from vigil.clearinghouse.known_or_new import (
     classify_report,
     make_finish_hook,
 )
+from vigil.fingerprint.pipeline import fingerprint_bytes
 from vigil.store import Database
 from vigil.store.models import (
     FileVerdict,
@@ -165,3 +167,19 @@ def test_finish_hook_classifies_bundles_and_links(database: Database, tmp_path: 
     assert verdicts == [FileVerdict.NEW, FileVerdict.SEEN]
     assert incident.sha256 == image.sha256 and incident.report_count == 2
     assert len(links) == 2 and links[0].entity_id == links[1].entity_id
+
+
+def test_a_file_that_cannot_be_decoded_is_new_for_a_person(database: Database, tmp_path: Path,
+                                                            corpus_images: list[Path]) -> None:
+    """Issue 14: no PDQ (here a decode bomb over the budget) is never taken as known or seen
+    by a near copy: with no labelled digest it is new, the verdict a person looks at."""
+    bomb = fingerprint_bytes(decode_bombs.gif_canvas())
+    assert bomb.error_reason == "over_decode_budget" and bomb.pdq is None
+    make_list(database, "national", [("pdq", corpus_fingerprint(corpus_images[0]).pdq, "c-1")],
+              tmp_path)
+    with open_matcher(database, tmp_path / "index") as matcher, \
+            database.transaction(write=True) as session:
+        report = add_report(session, company_row(session, "Alpha"), files=(bomb,))
+        outcome = classify_file(session, matcher, report.files[0])
+    assert outcome.verdict is FileVerdict.NEW
+    assert outcome.classification is None and outcome.matched_file_id is None
