@@ -46,6 +46,30 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(sqlite_url: st
     engine.dispose()
 
 
+SYNCHRONOUS_FULL, SYNCHRONOUS_NORMAL = 2, 1  # SQLite's numbers for the two levels
+
+
+def test_sqlite_commits_are_durable_by_default(tmp_path: Path) -> None:
+    """FULL: an acknowledged commit (a /finish, a kept record) survives power loss; under
+    WAL, NORMAL may lose the last ones."""
+    database = open_database(load_settings(data_dir=tmp_path / "data"))
+    try:
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == SYNCHRONOUS_FULL
+    finally:
+        database.dispose()
+
+
+def test_an_operator_may_trade_durability_for_speed(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", database={"sqlite_synchronous": "normal"})
+    database = open_database(settings)
+    try:
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == SYNCHRONOUS_NORMAL
+    finally:
+        database.dispose()
+
+
 def test_datetimes_come_back_aware_utc(database: Database) -> None:
     created = datetime(2024, 5, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
     with database.transaction(write=True) as session:

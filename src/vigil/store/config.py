@@ -41,6 +41,8 @@ DEFAULT_PDQ_DISTANCE = 31
 DEFAULT_MIN_QUALITY = 50
 DEFAULT_BUSY_TIMEOUT = 5.0
 DEFAULT_CONNECT_TIMEOUT = 5.0
+SqliteSynchronous = Literal["full", "normal"]
+DEFAULT_SQLITE_SYNCHRONOUS: SqliteSynchronous = "full"
 
 # load_settings() passes an explicit --config path to the TOML source through this.
 _explicit_config_file: ContextVar[Path | None] = ContextVar("vigil_config_file", default=None)
@@ -60,6 +62,8 @@ class DatabaseSettings(_Section):
     busy_timeout: float = Field(default=DEFAULT_BUSY_TIMEOUT, ge=0)  # SQLite lock wait, seconds
     connect_timeout: float = Field(default=DEFAULT_CONNECT_TIMEOUT, gt=0)  # PostgreSQL, seconds
     echo: bool = False
+    # "full": every acknowledged commit survives power loss; "normal" trades that for speed.
+    sqlite_synchronous: SqliteSynchronous = DEFAULT_SQLITE_SYNCHRONOUS
 
 
 class ServerSettings(_Section):
@@ -212,6 +216,13 @@ class ClearinghouseSettings(_Section):
     max_upload_bytes: int = Field(default=64 * 1024 * 1024, gt=0)  # larger bodies get 413
     open_hours: int = Field(default=24, ge=1)  # unfinished reports live this long after opening
     idle_hours: int = Field(default=1, ge=1)  # ... or this long after their last modification
+    # Sign-in limits of /ispws (issue 14), per client address and per user name, applied
+    # before any password is hashed; docs/clearinghouse.md explains them.
+    sign_in_free_failures: int = Field(default=5, ge=1)  # then each attempt waits ...
+    sign_in_backoff_seconds: float = Field(default=1.0, gt=0)  # ... this, doubling each time,
+    sign_in_max_backoff_seconds: float = Field(default=300.0, gt=0)  # up to this per address
+    sign_in_username_max_backoff_seconds: float = Field(default=60.0, gt=0)  # ... per name
+    failed_sign_in_cache_seconds: float = Field(default=30.0, ge=0)  # same wrong pair: 401
 
 
 class TriageSettings(_Section):

@@ -19,7 +19,13 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.private_files import private_file, tighten_directory
-from vigil.store.config import DEFAULT_BUSY_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, Settings
+from vigil.store.config import (
+    DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_SQLITE_SYNCHRONOUS,
+    Settings,
+    SqliteSynchronous,
+)
 from vigil.store.errors import DatabaseUnavailable, UnavailableReason
 from vigil.store.urls import mask_url, normalise_database_url, sqlite_path
 
@@ -33,12 +39,14 @@ def create_engine(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     echo: bool = False,
     sqlite_foreign_keys: bool = True,
+    sqlite_synchronous: SqliteSynchronous = DEFAULT_SQLITE_SYNCHRONOUS,
     **engine_options: Any,
 ) -> Engine:
     """An engine with Vigil's connection setup; ``engine_options`` go to SQLAlchemy."""
     parsed = normalise_database_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(parsed, busy_timeout, sqlite_foreign_keys, echo, engine_options)
+        engine = _sqlite_engine(parsed, busy_timeout, sqlite_foreign_keys, echo, engine_options,
+                                sqlite_synchronous)
     else:
         engine = _postgresql_engine(parsed, connect_timeout, echo, engine_options)
     event.listen(engine, "handle_error", _ErrorTranslator(parsed, busy_timeout))
@@ -55,14 +63,17 @@ def _create_private(url: URL) -> None:
 
 
 def _sqlite_engine(
-    url: URL, busy_timeout: float, foreign_keys: bool, echo: bool, options: dict[str, Any]
+    url: URL, busy_timeout: float, foreign_keys: bool, echo: bool, options: dict[str, Any],
+    synchronous: SqliteSynchronous = DEFAULT_SQLITE_SYNCHRONOUS,
 ) -> Engine:
     connect_args = {"timeout": busy_timeout, **options.pop("connect_args", {})}
     _create_private(url)
     engine = sqlalchemy.create_engine(url, echo=echo, connect_args=connect_args, **options)
     pragmas = (
         "PRAGMA journal_mode=WAL",  # readers never wait for the writer
-        "PRAGMA synchronous=NORMAL",  # durable enough under WAL, much faster than FULL
+        # FULL: a commit is on disk before it is acknowledged. Under WAL, NORMAL can lose the
+        # last commits on power loss - a /finish or a record already answered "kept".
+        f"PRAGMA synchronous={synchronous.upper()}",
         f"PRAGMA busy_timeout={int(busy_timeout * 1000)}",
         f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",  # off by default in SQLite
     )
@@ -211,6 +222,7 @@ def open_database(source: Settings | str | URL) -> Database:
             busy_timeout=source.database.busy_timeout,
             connect_timeout=source.database.connect_timeout,
             echo=source.database.echo,
+            sqlite_synchronous=source.database.sqlite_synchronous,
         )
     else:
         engine = create_engine(source)

@@ -97,6 +97,7 @@ def _migration_engine(url: str | URL | Settings) -> Engine:
         url.database_url,
         busy_timeout=url.database.busy_timeout,
         connect_timeout=url.database.connect_timeout,
+        sqlite_synchronous=url.database.sqlite_synchronous,
         sqlite_foreign_keys=False,
         poolclass=NullPool,
     )
