@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -55,7 +56,16 @@ def serve(
                 _seed(settings, console)
         _how_to_sign_in(console, host, port, demo=demo)
         uvicorn.run(APP_FACTORY, factory=True, fd=listening.fileno(), workers=workers,
-                    log_level=log_level, server_header=False)
+                    log_level=log_level, server_header=False,
+                    **proxy_options(settings.server.trusted_proxies))
+
+
+def proxy_options(trusted_proxies: list[str]) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For from loopback by default; Vigil believes it only
+    from the proxies the operator names (``[server] trusted_proxies``)."""
+    if not trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
 
 
 def _listen(host: str, port: int, console: Console) -> socket.socket:
