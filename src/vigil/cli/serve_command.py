@@ -29,6 +29,9 @@ from vigil.store.evidence.keys import ensure_master_key
 from vigil.store.migrate import prepare_schema
 
 APP_FACTORY = "vigil.api.app:create_app_from_env"
+# A worker opens the database, the index and the classifiers before it answers uvicorn's
+# health check; on a busy machine that took over uvicorn's 5 s and the worker was killed.
+WORKER_START_SECONDS = 60.0
 
 
 def serve(
@@ -57,6 +60,7 @@ def serve(
         _how_to_sign_in(console, host, port, demo=demo)
         uvicorn.run(APP_FACTORY, factory=True, fd=listening.fileno(), workers=workers,
                     log_level=log_level, server_header=False,
+                    timeout_worker_healthcheck=WORKER_START_SECONDS,
                     **proxy_options(settings.server.trusted_proxies))
 
 
