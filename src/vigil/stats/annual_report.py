@@ -11,11 +11,9 @@ import textwrap
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
 
 from vigil.stats.charts import SERIES, Chart, all_charts, draw
 from vigil.stats.figures import Statistics
@@ -28,6 +26,10 @@ from vigil.stats.sections import (
     headline,
     sections,
 )
+
+# matplotlib is imported when a PDF is made (see charts.py for why not at import time).
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 A4 = (8.27, 11.69)  # inches, portrait
 ROWS_WITH_CHART = 18  # table rows that fit under a chart on one page
@@ -70,6 +72,8 @@ def render_html(stats: Statistics, charts: list[Chart] | None = None) -> str:
 
 
 def render_pdf(stats: Statistics) -> bytes:
+    from matplotlib.backends.backend_pdf import PdfPages
+
     buffer = io.BytesIO()
     # Fixed metadata (no creation date): the same statistics give the same file.
     metadata = {"Title": title(stats), "Creator": "Vigil", "Producer": "Vigil",
@@ -88,6 +92,8 @@ def _generated(stats: Statistics) -> str:
 
 
 def _page() -> Figure:
+    from matplotlib.figure import Figure
+
     return Figure(figsize=A4)
 
 
@@ -119,6 +125,8 @@ def _cover(stats: Statistics) -> Figure:
     writer.heading(CAVEAT_TITLE, 13)
     writer.paragraph(CAVEAT, width=WRAP - 5)
     writer.paragraph(WHAT_IT_MEASURES, width=WRAP - 5)
+    from matplotlib.patches import FancyBboxPatch
+
     page.add_artist(FancyBboxPatch((0.06, writer.y), 0.88, box_top - writer.y,
                                    boxstyle="square,pad=0", fill=False, linewidth=2.5,
                                    edgecolor="#c05621", transform=page.transFigure))

@@ -10,13 +10,15 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from vigil.stats.figures import Statistics
+
+# matplotlib is imported where a chart is drawn, not here: importing it takes about a second,
+# and the service, the command line and most tests never draw one.
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 TOP_COUNTRIES = 10
 TOP_AGENCIES = 15
@@ -95,6 +97,9 @@ SERIES: dict[str, Callable[[Statistics], Series]] = {
 
 
 def figure(series: Series) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     draw(fig.add_subplot(), series)
@@ -113,6 +118,8 @@ def draw(axes: Axes, series: Series) -> None:
 
 
 def _vertical(axes: Axes, series: Series) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     bars = axes.bar(series.labels, series.values, color=series.colours or BAR_COLOUR)
     axes.bar_label(bars, labels=[_value(v, series.unit) for v in series.values], fontsize=8)
     axes.set_xlabel(series.x_label)
@@ -124,6 +131,8 @@ def _vertical(axes: Axes, series: Series) -> None:
 
 
 def _horizontal(axes: Axes, series: Series) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     labels, values = list(reversed(series.labels)), list(reversed(series.values))
     bars = axes.barh([_short(label) for label in labels], values, color=BAR_COLOUR)
     axes.bar_label(bars, labels=[_value(v, series.unit) for v in values], fontsize=8,
