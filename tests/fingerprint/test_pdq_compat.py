@@ -2,6 +2,10 @@
 
 For images of quality >= 80, at least 99% of hashes within 10 bits of the reference
 and a mean distance of at most 3 bits, over the corpus and synthetic images.
+
+The long sweeps (every synthetic mode and format, upscaled and turned pictures, every turn of
+a transformed copy) are marked slow: CI runs them (`./test.sh --all`); the fast suite keeps
+the whole-corpus rule, the exact path and one case of each kind of turn.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ def _synthetic_files(tmp_path: Path) -> list[Path]:
     return files
 
 
+@pytest.mark.slow
 def test_synthetic_images_of_every_mode_and_format(tmp_path: Path) -> None:
     distances = []
     for path in _synthetic_files(tmp_path):
@@ -98,6 +103,7 @@ def test_synthetic_images_of_every_mode_and_format(tmp_path: Path) -> None:
     assert np.mean(distances) <= 3
 
 
+@pytest.mark.slow
 def test_upscaled_corpus_images_take_the_fast_path_and_stay_close(
         corpus_images: list[Path], tmp_path: Path) -> None:
     for path in corpus_images[1::12]:
@@ -128,7 +134,7 @@ TRANSPOSES = {
 }
 
 
-@pytest.mark.parametrize("index", [0, 11, 23, 40, 44])
+@pytest.mark.parametrize("index", [0, 11, 23, 40, pytest.param(44, marks=pytest.mark.slow)])
 def test_each_variant_is_the_reference_hash_of_the_turned_picture(
         corpus_images: list[Path], index: int) -> None:
     # Stronger than agreeing with pdqhash.compute_dihedral, which turns the DCT
@@ -143,6 +149,7 @@ def test_each_variant_is_the_reference_hash_of_the_turned_picture(
             assert abs(hashes[variant][0].quality - quality) <= 1
 
 
+@pytest.mark.slow
 def test_variants_on_the_fast_path_stay_close(corpus_images: list[Path]) -> None:
     big = [p for p in corpus_images if p.stat().st_size > 1_000_000][:3]
     for path in big:
@@ -154,14 +161,17 @@ def test_variants_on_the_fast_path_stay_close(corpus_images: list[Path]) -> None
                     assert pdq.hamming(hashes[variant.value], expected) <= 10, variant
 
 
+SLOW = pytest.mark.slow  # about 4 s a case; the fast suite keeps a turn and a mirror
+
+
 @pytest.mark.parametrize(("transpose", "variant"), [
     (Image.Transpose.ROTATE_90, "rotate270"),
-    (Image.Transpose.ROTATE_180, "rotate180"),
-    (Image.Transpose.ROTATE_270, "rotate90"),
+    pytest.param(Image.Transpose.ROTATE_180, "rotate180", marks=SLOW),
+    pytest.param(Image.Transpose.ROTATE_270, "rotate90", marks=SLOW),
     (Image.Transpose.FLIP_LEFT_RIGHT, "mirror"),
-    (Image.Transpose.FLIP_TOP_BOTTOM, "flip"),
-    (Image.Transpose.TRANSPOSE, "transpose"),
-    (Image.Transpose.TRANSVERSE, "transverse"),
+    pytest.param(Image.Transpose.FLIP_TOP_BOTTOM, "flip", marks=SLOW),
+    pytest.param(Image.Transpose.TRANSPOSE, "transpose", marks=SLOW),
+    pytest.param(Image.Transpose.TRANSVERSE, "transverse", marks=SLOW),
 ])
 def test_a_variant_of_a_transformed_copy_matches_the_original(
         corpus_images: list[Path], transpose: Image.Transpose, variant: str) -> None:
