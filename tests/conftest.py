@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.db"]
+pytest_plugins = ["tests.db", "tests.shared_service"]
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "images"
@@ -24,8 +24,10 @@ def corpus_images() -> list[Path]:
 def _private_config_home(tmp_path_factory: pytest.TempPathFactory,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the tester's own ~/.config/vigil (e.g. the master key `vigil serve` creates on a
-    first run) out of every test."""
+    first run) and default data directory (~/.local/share/vigil) out of every test, and tests
+    running at once (pytest-xdist workers) out of each other's."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
 
 
 @pytest.fixture

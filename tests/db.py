@@ -8,6 +8,12 @@ Use them anywhere by adding ``pytest_plugins = ["tests.db"]`` to tests/conftest.
   ``empty_database_url`` for that).
 * ``sqlite_url`` / ``postgres_url`` - one backend only; ``database`` / ``session`` on top.
 * ``empty_database_url`` - like ``database_url`` but not migrated (migration tests).
+* ``module_database_url`` - like ``database_url`` but one database for all the tests of a
+  module (matrices of many cases on one application that each add their own, uniquely named
+  rows); such a module must not also use the per-test fixtures, which empty PostgreSQL's.
+
+Safe under pytest-xdist: each worker process has its own PostgreSQL database (the process id
+is in its name) and its own temporary directories.
 
 PostgreSQL: the server at VIGIL_TEST_POSTGRES_URL, else 127.0.0.1:5432 database ``test`` as
 ``root`` then ``postgres`` (trust auth). Unreachable: with CI=true the tests FAIL, otherwise
@@ -128,13 +134,17 @@ def postgres_session_url(postgres_admin_url: str) -> Iterator[str]:
 def postgres_url(postgres_session_url: str) -> str:
     """The session database, emptied before the test (a database per test would cost a
     server checkpoint, often a second, each time)."""
-    engine = sqlalchemy.create_engine(postgres_session_url, poolclass=NullPool)
+    return _emptied(postgres_session_url)
+
+
+def _emptied(url: str) -> str:
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
     try:
         with engine.begin() as connection:
             _empty_database(connection)
     finally:
         engine.dispose()
-    return postgres_session_url
+    return url
 
 
 def _empty_database(connection: sqlalchemy.Connection) -> None:
@@ -205,6 +215,17 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def empty_database_url(request: pytest.FixtureRequest) -> str:
     fixture = "empty_sqlite_url" if request.param == "sqlite" else "empty_postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, migrated database shared by the tests of one module, once per backend."""
+    if request.param == "postgresql":
+        return _emptied(request.getfixturevalue("postgres_session_url"))
+    path = tmp_path_factory.mktemp("module-db") / "vigil.db"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

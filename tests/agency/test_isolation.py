@@ -1,13 +1,14 @@
 """Agency isolation, checked for EVERY route of the agency API and the agency screens, taken
 from the routers themselves (a new route is covered the day it is added): another agency's
 member given agency A's referral ids gets 404 and never A's data, a person with the agency
-role but no agency reaches nothing, and every other role gets 403."""
+role but no agency reaches nothing, and every other role gets 403.
+
+One application and one world (two agencies, their referrals) per backend serve every case:
+no case may change them (each checks that), so building them per case only cost time."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from tests.agency.agency_rows import add_member, two_agencies
-from tests.api.service import running, service_settings, sign_in
+from tests.api.service import sign_in
 from vigil.agency import info_requests
 from vigil.api.routes.agency import router as api_router
 from vigil.store import Database
@@ -68,12 +69,17 @@ def test_the_routes_are_all_here() -> None:
             ("GET", "/agency")} <= paths
 
 
-@pytest.fixture
-def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    yield from running(service_settings(database_url, tmp_path / "data"))
+@pytest.fixture(scope="module")
+def database(module_database: Database) -> Database:
+    return module_database
 
 
 @pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
+@pytest.fixture(scope="module")
 def world(database: Database) -> dict[str, Any]:
     with database.transaction(write=True) as session:
         built = two_agencies(session)

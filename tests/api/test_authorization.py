@@ -1,6 +1,10 @@
 """The authorization matrix, built from the routes themselves: every endpoint but the health
 checks and sign-in refuses anonymous callers, and each refuses every role and API scope that
-lacks the permission it declares. A new route is covered the day it is added."""
+lacks the permission it declares. A new route is covered the day it is added.
+
+One application (and database) per backend serves the whole matrix: building one per case
+cost more than the case. Each case signs in its own, uniquely named person or key and starts
+from an empty cookie jar."""
 
 from __future__ import annotations
 
@@ -50,6 +54,16 @@ def _needs(route: APIRoute) -> object:
 
 ROUTES = sorted(_routes(), key=lambda r: (r[1], r[0]))
 PROTECTED = [r for r in ROUTES if r[1] not in PUBLIC_PATHS]
+
+
+@pytest.fixture(scope="module")
+def database(module_database: Database) -> Database:
+    return module_database
+
+
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    return shared_client
 
 
 def _url(path: str) -> str:
