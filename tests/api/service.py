@@ -74,13 +74,15 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict
 def live_service(settings: Settings) -> Iterator[str]:
     """The application served by uvicorn on a free local port (for real HTTP clients and
     browsers); yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    # The socket stays bound from here on and is handed to uvicorn: probing for a free port
+    # and binding it again later could race another test process (pytest-xdist workers).
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     config = uvicorn.Config(create_app(settings, background_jobs=False), host="127.0.0.1",
                             port=port, log_level="warning")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
@@ -92,6 +94,7 @@ def live_service(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        listening.close()
 
 
 def running(settings: Settings) -> Iterator[TestClient]:
