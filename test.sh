@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install Vigil with its test dependencies into ./.venv (once) and run the test suite.
-# Extra arguments go to pytest, e.g. `./test.sh -m slow` for the slow tests.
+# Extra arguments go to pytest, e.g. `./test.sh -m slow` for the slow tests only.
+# `./test.sh --all` (first argument) runs every test, the slow ones too: that is what CI runs.
+# The tests run in parallel, one worker per core (pytest-xdist); VIGIL_TEST_WORKERS=N sets
+# the number of workers, 0 runs them in this process.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
@@ -8,4 +11,16 @@ source scripts/web_assets.sh
 ensure_venv test
 ensure_web_assets
 ensure_chromium
-exec python -m pytest "$@"
+# Temporary files (each test's databases, index snapshots, evidence) on a RAM file system where
+# there is one: the tests fsync them often, and nothing needs them to survive the run.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    export TMPDIR=/dev/shm
+fi
+selection=()
+if [ "${1:-}" = "--all" ]; then
+    shift
+    selection=(-m "")  # overrides pyproject's -m 'not slow'
+fi
+# worksteal: an idle worker takes tests queued on a busy one, so a run of slow tests at the
+# end of one worker's share does not leave the other core idle.
+exec python -m pytest -n "${VIGIL_TEST_WORKERS:-auto}" --dist worksteal "${selection[@]}" "$@"
