@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from fastapi.routing import APIRoute
@@ -27,12 +28,25 @@ from vigil.web.pages import PAGE_ROUTERS
 PERSON_ONLY = object()  # marker: the route is for signed-in people, never API keys
 
 
+@dataclass(frozen=True)
+class Console:
+    """A console screen: for people only (mount_console refuses API keys whatever their
+    scopes), who are judged by ``needs``."""
+
+    needs: object
+
+
 def _routes() -> Iterator[tuple[str, str, object]]:
     for router in [*ROUTERS, *PAGE_ROUTERS]:  # what create_app mounts (see below)
         for route in router.routes:
             assert isinstance(route, APIRoute)
+            needs = _needs(route)
             for method in sorted(route.methods - {"HEAD"}):
-                yield method, route.path, _needs(route)
+                yield method, route.path, Console(needs) if router in PAGE_ROUTERS else needs
+
+
+def _inner(needs: object) -> object:
+    return needs.needs if isinstance(needs, Console) else needs
 
 
 def _needs(route: APIRoute) -> object:
@@ -71,11 +85,11 @@ def _url(path: str) -> str:
 
 
 def test_every_route_declares_what_it_needs() -> None:
-    undeclared = sorted((m, p) for m, p, needs in PROTECTED if needs == "none")
+    undeclared = sorted((m, p) for m, p, needs in PROTECTED if _inner(needs) == "none")
     # "Who am I", the way home, the start page and signing out need only valid credentials,
     # on purpose.
     assert undeclared == [("GET", "/"), ("GET", "/home"), ("GET", "/v1/auth/me")]
-    anyone = sorted(p for _, p, needs in PROTECTED if needs == "any caller")
+    anyone = sorted(p for _, p, needs in PROTECTED if _inner(needs) == "any caller")
     assert anyone == ["/docs", "/openapi.json"]
 
 
@@ -114,6 +128,11 @@ def test_health_needs_no_credentials(client: TestClient) -> None:
 
 def _expect(needs: object, granted: frozenset[Permission], is_person: bool,
             status: int, where: str) -> None:
+    if isinstance(needs, Console):
+        if not is_person:
+            assert status == 403, where
+            return
+        needs = needs.needs
     if needs is PERSON_ONLY:
         allowed = is_person
     elif needs in ("none", "any caller"):
@@ -148,6 +167,25 @@ def test_api_key_scopes_against_every_route(client: TestClient, database: Databa
         answer = client.request(method, _url(path), headers=headers, follow_redirects=False)
         _expect(needs, frozenset({Permission(scope)}), False, answer.status_code,
                 f"{method} {path}: {answer.text}")
+
+
+CONSOLE = [(m, p) for m, p, needs in PROTECTED if isinstance(needs, Console)]
+
+
+@pytest.mark.parametrize("scope", sorted(s.value for s in API_KEY_SCOPES))
+def test_no_api_key_reaches_a_console_screen(client: TestClient, database: Database,
+                                             scope: str) -> None:
+    """Console media (review items, clearinghouse files, agency referrals, reports, legal
+    packages) are for people with a session: a key of any scope, media:view included, is
+    refused on every console route before the route runs (issue 14, item 4)."""
+    headers = {"Authorization": f"Bearer {add_key(database, f'console-{scope}', [scope])}",
+               "X-CSRF-Token": "x"}
+    assert {p.split("/")[1] for _, p in CONSOLE} >= {
+        "review", "clearinghouse", "agency", "reports", "legal"}
+    for method, path in CONSOLE:
+        answer = client.request(method, _url(path), headers=headers, follow_redirects=False)
+        assert answer.status_code == 403, f"{method} {path}: {answer.status_code}"
+        assert answer.json()["error"]["code"] == "console_needs_person", f"{method} {path}"
 
 
 def test_unsafe_methods_need_the_csrf_token(client: TestClient, database: Database) -> None:
