@@ -10,7 +10,7 @@ Use them anywhere by adding ``pytest_plugins = ["tests.db"]`` to tests/conftest.
 * ``empty_database_url`` - like ``database_url`` but not migrated (migration tests).
 * ``module_database_url`` - like ``database_url`` but one database for all the tests of a
   module (matrices of many cases on one application that each add their own, uniquely named
-  rows); such a module must not also use the per-test fixtures, which empty PostgreSQL's.
+  rows); on PostgreSQL a schema of its own, so the per-test fixtures never empty it.
 
 Safe under pytest-xdist: each worker process has its own PostgreSQL database (the process id
 is in its name) and its own temporary directories.
@@ -26,6 +26,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -174,8 +175,15 @@ def _empty_database(connection: sqlalchemy.Connection) -> None:
 
 @pytest.fixture
 def empty_postgres_url(postgres_session_url: str) -> Iterator[str]:
-    """A new, empty schema in the session database, first on the search path. A schema rather
-    than a database: DROP DATABASE forces a server checkpoint, which can take seconds."""
+    """A new, empty schema in the session database, first on the search path."""
+    with _own_schema(postgres_session_url) as url:
+        yield url
+
+
+@contextmanager
+def _own_schema(postgres_session_url: str) -> Iterator[str]:
+    """A schema rather than a database: DROP DATABASE forces a server checkpoint, which can
+    take seconds."""
     schema = _unique_name("schema")
     engine = sqlalchemy.create_engine(postgres_session_url, poolclass=NullPool)
     with engine.begin() as connection:
@@ -225,13 +233,16 @@ def empty_database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def module_database_url(request: pytest.FixtureRequest,
-                        tmp_path_factory: pytest.TempPathFactory) -> str:
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, migrated database shared by the tests of one module, once per backend."""
     if request.param == "postgresql":
-        return _emptied(request.getfixturevalue("postgres_session_url"))
+        with _own_schema(request.getfixturevalue("postgres_session_url")) as url:
+            upgrade_database(url)
+            yield url
+        return
     path = tmp_path_factory.mktemp("module-db") / "vigil.db"
     shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture

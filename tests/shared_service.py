@@ -12,13 +12,15 @@ Use in a module by overriding the per-test fixtures:
     def client(shared_client: TestClient) -> TestClient:
         return shared_client
 
-Such a module must not also use the per-test database fixtures (they empty PostgreSQL's).
+A module whose service needs other settings overrides ``shared_service_options`` (the
+keyword arguments of ``tests.api.service.service_settings``). The per-test fixtures may be used
+beside these: they never touch the module's database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -38,13 +40,19 @@ def module_database(module_database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="module")
-def module_service(module_database_url: str,
+def shared_service_options() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture(scope="module")
+def module_service(module_database_url: str, shared_service_options: dict[str, Any],
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     # Imported here: most test modules never start a service (see tests/api/service.py).
     from tests.api.service import running, service_settings
 
     data_dir = tmp_path_factory.mktemp("shared-service") / "data"
-    yield from running(service_settings(module_database_url, data_dir))
+    yield from running(service_settings(module_database_url, data_dir,
+                                        **shared_service_options))
 
 
 @pytest.fixture

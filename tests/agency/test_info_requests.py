@@ -8,6 +8,7 @@ import base64
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -43,6 +44,23 @@ def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def asked(database: Database) -> dict[str, int]:
+    return _ask(database)
+
+
+@pytest.fixture(scope="module")
+def shared_service_options() -> dict[str, Any]:
+    return {"clearinghouse": {"enabled": True}}
+
+
+@pytest.fixture(scope="module")
+def asked_once(module_database: Database) -> dict[str, int]:
+    """The same questions in the module's database, for the cases of the hostile-input
+    matrices below: none of them may change anything (each checks), so they share one world
+    and one service (tests/shared_service.py)."""
+    return _ask(module_database)
+
+
+def _ask(database: Database) -> dict[str, int]:
     """Agency A asked company "one" about its report; agency B asked company "two"."""
     with database.transaction(write=True) as session:
         world = two_agencies(session)
@@ -143,10 +161,11 @@ def test_another_companys_request_is_not_found(client: TestClient, database: Dat
     {}, basic("one", "wrong-password-entirely"), basic("nobody"),
     {"Authorization": "Basic !!!"}, {"Authorization": "Bearer " + "a" * 40},
 ])
-def test_wrong_credentials_are_refused(client: TestClient, asked: dict[str, int],
+def test_wrong_credentials_are_refused(shared_client: TestClient, asked_once: dict[str, int],
                                        headers: dict[str, str]) -> None:
+    client = shared_client
     assert client.get("/ispws/requests", headers=headers).status_code == 401
-    answer = client.post(f"/ispws/requests/{asked['mine']}/answer", headers=headers,
+    answer = client.post(f"/ispws/requests/{asked_once['mine']}/answer", headers=headers,
                          json={"answer": "x"})
     assert answer.status_code == 401 and "Which IP" not in answer.text
 
@@ -161,18 +180,19 @@ def test_wrong_credentials_are_refused(client: TestClient, asked: dict[str, int]
     (b'{"answer": "fine"}', "text/plain", 415),
     (b'{"answer": "' + b"x" * (MAX_ANSWER_BYTES + 1) + b'"}', "application/json", 413),
 ])
-def test_hostile_answers(client: TestClient, database: Database, asked: dict[str, int],
-                         body: bytes, content_type: str, status: int) -> None:
-    answer = client.post(f"/ispws/requests/{asked['mine']}/answer", headers={
+def test_hostile_answers(shared_client: TestClient, module_database: Database,
+                         asked_once: dict[str, int], body: bytes, content_type: str,
+                         status: int) -> None:
+    answer = shared_client.post(f"/ispws/requests/{asked_once['mine']}/answer", headers={
         **basic("one"), "Content-Type": content_type}, content=body)
     assert answer.status_code == status, answer.text
-    with database.transaction() as session:
-        assert session.get(InfoRequest, asked["mine"]).state is InfoRequestState.OPEN
+    with module_database.transaction() as session:
+        assert session.get(InfoRequest, asked_once["mine"]).state is InfoRequestState.OPEN
 
 
 @pytest.mark.parametrize("request_id", ["abc", "-1", "0", "1e3", "²", "9" * 25])
-@pytest.mark.usefixtures("asked")
-def test_malformed_request_ids(client: TestClient, request_id: str) -> None:
-    answer = client.post(f"/ispws/requests/{request_id}/answer", headers=basic("one"),
+@pytest.mark.usefixtures("asked_once")
+def test_malformed_request_ids(shared_client: TestClient, request_id: str) -> None:
+    answer = shared_client.post(f"/ispws/requests/{request_id}/answer", headers=basic("one"),
                          json={"answer": "x"})
     assert answer.status_code == 404
