@@ -32,6 +32,7 @@ from vigil.clearinghouse.assignment import deconflict_on_finish
 from vigil.clearinghouse.expiry_job import IntakeExpiryJob
 from vigil.clearinghouse.intake import Windows
 from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
+from vigil.clearinghouse.readiness import prepare_intake
 from vigil.fingerprint.limits import DecodeLimits, set_process_limits
 from vigil.private_files import restrict_umask
 from vigil.reporting.filing import ReportJob
@@ -153,6 +154,7 @@ def _start_clearinghouse(app: FastAPI, state: ServiceState,
                          background: _Background | None) -> None:
     """Every finished intake report is classified (known, seen, new), bundled and linked in
     the transaction that finishes it; unfinished ones expire on the documented schedule."""
+    prepare_intake()  # the schema and rules now, not on the first report (issue 14)
     # Its own matcher on the shared index: the platform side skips the received list.
     classify = make_finish_hook(Matcher(state.screening.matcher.live))
 

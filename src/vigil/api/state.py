@@ -8,6 +8,7 @@ from fastapi import Request
 
 from vigil.api.company_cache import CompanyCache
 from vigil.api.credential_cache import CredentialCache
+from vigil.api.intake_sign_in import SignInGuard
 from vigil.api.rate_limit import RateLimiter
 from vigil.screening.service import ScreeningService
 from vigil.store.config import Settings
@@ -24,6 +25,10 @@ class ServiceState:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     credentials: CredentialCache = field(default_factory=CredentialCache)
     companies: CompanyCache = field(default_factory=CompanyCache)  # intake basic auth
+    intake_sign_in: SignInGuard = field(init=False)  # the intake's limits before hashing
+
+    def __post_init__(self) -> None:
+        self.intake_sign_in = SignInGuard(self.settings.clearinghouse)
 
 
 def service_state(request: Request) -> ServiceState:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import binascii
 import logging
+import math
 from base64 import b64decode
 from collections.abc import Callable
 from datetime import timedelta
@@ -35,6 +36,7 @@ from vigil.api.intake.documents import (
     report_response,
     xml_response,
 )
+from vigil.api.intake_sign_in import Verdict
 from vigil.api.state import ServiceState
 from vigil.clearinghouse import intake
 from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
@@ -242,14 +244,40 @@ def _guarded(handler: Handler, call: _Call, done: bool) -> Response:
 def _authenticate(state: ServiceState, request: Request,
                   done: bool = False) -> ReportingCompany:
     credentials = _basic_credentials(request.headers.get("authorization"))
-    company = None
-    if credentials is not None:
-        company = state.companies.get_or_verify(
-            *credentials, lambda: _verified(state, *credentials))
+    if credentials is None:
+        raise _Answer(_unauthenticated(done))
+    company = state.companies.get(*credentials)  # verified seconds ago: no hash, no limit
+    if company is not None:
+        return company
+    admission = state.intake_sign_in.admit(
+        *credentials, request.client.host if request.client else "")
+    if admission.verdict is Verdict.WAIT:
+        raise _Answer(_too_many_attempts(admission.retry_after, done))
+    if admission.verdict is Verdict.KNOWN_FAILURE:
+        raise _Answer(_unauthenticated(done))
+    try:
+        company = state.companies.get_or_verify(*credentials, lambda: (
+            state.intake_sign_in.checked(admission, lambda: _verified(state, *credentials))))
+    finally:
+        state.intake_sign_in.release(admission)
     if company is None:
-        raise _Answer(xml_response(error_body(ResponseCode.AUTHENTICATION_REQUIRED,
-                                              done=done), 401, headers=_CHALLENGE))
+        raise _Answer(_unauthenticated(done))
     return company
+
+
+def _unauthenticated(done: bool) -> Response:
+    return xml_response(error_body(ResponseCode.AUTHENTICATION_REQUIRED, done=done), 401,
+                        headers=_CHALLENGE)
+
+
+def _too_many_attempts(retry_after: float, done: bool) -> Response:
+    # The documentation has no code for a throttled client: 2000, since the request was
+    # not authenticated, with the reason in words and the wait in Retry-After.
+    seconds = max(1, math.ceil(retry_after))
+    description = (f"{ResponseCode.AUTHENTICATION_REQUIRED.description}: too many failed "
+                   f"sign-ins; try again in {seconds} s")
+    return xml_response(error_body(ResponseCode.AUTHENTICATION_REQUIRED, description,
+                                   done=done), 429, headers={"Retry-After": str(seconds)})
 
 
 def _verified(state: ServiceState, username: str, password: str) -> ReportingCompany | None:

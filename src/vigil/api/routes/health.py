@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from vigil.api.errors import ApiError
 from vigil.api.state import service_state
+from vigil.clearinghouse.readiness import intake_not_ready
 
 router = APIRouter(tags=["health"])
 
@@ -19,10 +20,22 @@ def liveness() -> dict[str, str]:
 
 @router.get("/health/ready")
 def readiness(request: Request) -> dict[str, str]:
-    """The process can serve: its database answers."""
+    """The process can serve: its database answers and, on a clearinghouse, the intake has
+    its schema and rules. A 503 names what is missing in a few words (details: the log)."""
+    state = service_state(request)
+    missing = [] if _database_answers(request) else ["database"]
+    if state.settings.clearinghouse.enabled:
+        missing += [f"clearinghouse intake: {part}" for part in intake_not_ready()]
+    if missing:
+        raise ApiError(503, "not ready: " + "; ".join(missing), code="unavailable",
+                       details={"not_ready": missing})
+    return {"status": "ready"}
+
+
+def _database_answers(request: Request) -> bool:
     try:
         with service_state(request).database.transaction() as session:
             session.execute(text("SELECT 1"))
     except Exception:
-        raise ApiError(503, "not ready", code="unavailable") from None
-    return {"status": "ready"}
+        return False
+    return True

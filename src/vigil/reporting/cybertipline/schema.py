@@ -14,10 +14,13 @@ reaches them.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Generic, TypeVar
 
 from lxml import etree
 
@@ -29,6 +32,17 @@ INCIDENT_TYPE_MISSING = ("The incident type is missing: choose one of the eight 
                          "incident types.")
 
 _VALIDATION_LOCK = threading.Lock()  # an XMLSchema's error log is shared state
+# The smallest report the schema and the documented rules accept: what start-up and
+# /health/ready check the loaded schema against.
+KNOWN_GOOD_REPORT = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<report><incidentSummary><incidentType>Child '
+    b"Pornography (possession, manufacture, and distribution)</incidentType>"
+    b"<incidentDateTime>2020-01-01T00:00:00Z</incidentDateTime></incidentSummary>"
+    b"<reporter><reportingPerson><email>readiness@example.org</email></reportingPerson>"
+    b"</reporter></report>")
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class UnsafeXml(ValueError):
@@ -74,16 +88,53 @@ def safe_parse(data: bytes) -> etree._Element:
     return root
 
 
-@functools.cache
-def _schema_document() -> etree._Element:
+class SchemaUnavailable(RuntimeError):
+    """report.xsd could not be loaded or compiled into a working schema (logged)."""
+
+
+class _LoadedOnce(Generic[T]):
+    """A value built on first use by one thread while the others wait, then kept. A failure
+    is logged and NOT kept: the next use tries again. (issue 14: a first compile that failed
+    under a lazy, lock-free cache left every later submit answering 500 until a restart.)"""
+
+    def __init__(self, what: str, build: Callable[[], T]) -> None:
+        self._what, self._build = what, build
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def __call__(self) -> T:
+        value = self._value
+        if value is not None:
+            return value
+        with self._lock:
+            if self._value is None:
+                try:
+                    self._value = self._build()
+                except Exception as exc:
+                    log.error("loading %s failed (%s: %s); the next use tries again",
+                              self._what, type(exc).__name__, exc)
+                    raise SchemaUnavailable(f"{self._what} is not available") from exc
+            return self._value
+
+
+def _read_schema_document() -> etree._Element:
     data = resources.files(__package__).joinpath(SCHEMA_FILE).read_bytes()
     return etree.fromstring(data, parser=_parser())
 
 
-@functools.cache
-def report_schema() -> etree.XMLSchema:
-    """report.xsd, loaded once with the safe parser."""
-    return etree.XMLSchema(_schema_document())
+def _compile_schema() -> etree.XMLSchema:
+    """report.xsd compiled, and proven to accept a document known to be valid: a schema that
+    compiled wrongly would otherwise refuse every report while looking loaded."""
+    schema = etree.XMLSchema(_schema_document())
+    with _VALIDATION_LOCK:
+        if not schema.validate(safe_parse(KNOWN_GOOD_REPORT).getroottree()):
+            raise SchemaUnavailable("the compiled schema refuses a known-good report")
+    return schema
+
+
+# The parsed report.xsd and the compiled schema, each built once, under a lock, on first use.
+_schema_document = _LoadedOnce("report.xsd", _read_schema_document)
+report_schema = _LoadedOnce("the report schema", _compile_schema)
 
 
 @functools.cache
