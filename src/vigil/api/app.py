@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     mount_console(app)
     app.add_middleware(Authentication)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_upload_bytes)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, strict_transport=settings.api.secure_cookies)
     if settings.clearinghouse.enabled:
         # Outermost: the intake's limit answers with its own error document, before BodyLimit.
         app.add_middleware(IntakeGate, max_bytes=min(settings.clearinghouse.max_upload_bytes,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -19,17 +19,18 @@ from vigil.agency.scope import NoAgency, OutOfScope, agency_of, referral_for_age
 from vigil.agency.signing import default_signing_key_path, load_or_create_signing_key
 from vigil.agency.vics import vics_export
 from vigil.api.auth import require
+from vigil.api.error_answers import RESOURCES
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import RowId
 from vigil.api.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog
 from vigil.store.models import AuditAction, InfoRequest, Referral
 from vigil.store.models.agencies import Agency, OutcomeKind
 
-router = APIRouter(prefix="/v1/agency", tags=["agency"])
+router = APIRouter(prefix="/v1/agency", tags=["agency"],
+                   responses=RESOURCES)
 WORK = Depends(require(Permission.AGENCY_WORK))
-MAX_ID = 2**63 - 1  # BIGINT: larger ids cannot exist, and would overflow PostgreSQL
-ReferralId = Path(ge=1, le=MAX_ID)
 T = TypeVar("T")
 
 
@@ -66,7 +67,7 @@ def referrals(request: Request, principal: Principal = WORK) -> dict[str, Any]:
 
 
 @router.get("/referrals/{referral_id}")
-def referral(request: Request, referral_id: int = ReferralId,
+def referral(request: Request, referral_id: RowId,
              principal: Principal = WORK) -> dict[str, Any]:
     def read(session: Session, agency: Agency) -> dict[str, Any]:
         found = referral_for_agency(session, agency.id, referral_id)
@@ -87,14 +88,14 @@ def open_info_requests(request: Request, principal: Principal = WORK) -> dict[st
 
 
 @router.post("/referrals/{referral_id}/accept")
-def accept(request: Request, referral_id: int = ReferralId,
+def accept(request: Request, referral_id: RowId,
            principal: Principal = WORK) -> dict[str, Any]:
     return _scoped(request, principal, lambda session, agency: referral_document(
         actions.accept(session, agency.id, referral_id, actor=principal.actor)), write=True)
 
 
 @router.post("/referrals/{referral_id}/decline")
-def decline(request: Request, body: DeclineBody, referral_id: int = ReferralId,
+def decline(request: Request, body: DeclineBody, referral_id: RowId,
             principal: Principal = WORK) -> dict[str, Any]:
     """Sends the report back: it will be routed again, never to this agency."""
     return _scoped(request, principal, lambda session, agency: referral_document(
@@ -103,7 +104,7 @@ def decline(request: Request, body: DeclineBody, referral_id: int = ReferralId,
 
 
 @router.post("/referrals/{referral_id}/outcomes", status_code=201)
-def outcome(request: Request, body: OutcomeBody, referral_id: int = ReferralId,
+def outcome(request: Request, body: OutcomeBody, referral_id: RowId,
             principal: Principal = WORK) -> dict[str, Any]:
     def act(session: Session, agency: Agency) -> dict[str, Any]:
         made = actions.record_outcome(session, agency.id, referral_id, body.kind,
@@ -114,7 +115,7 @@ def outcome(request: Request, body: OutcomeBody, referral_id: int = ReferralId,
 
 
 @router.post("/referrals/{referral_id}/info-requests", status_code=201)
-def ask(request: Request, body: QuestionBody, referral_id: int = ReferralId,
+def ask(request: Request, body: QuestionBody, referral_id: RowId,
         principal: Principal = WORK) -> dict[str, Any]:
     """A question to the company that reported it; it answers through the intake."""
     days = body.due_days or service_state(request).settings.agency.info_request_due_days
@@ -127,7 +128,7 @@ def ask(request: Request, body: QuestionBody, referral_id: int = ReferralId,
 
 
 @router.get("/referrals/{referral_id}/package")
-async def package(request: Request, referral_id: int = ReferralId,
+async def package(request: Request, referral_id: RowId,
                   principal: Principal = WORK) -> Response:
     """The signed referral archive; the files themselves only if the agency may receive
     media. Every download is in the audit log before a byte is sent."""
@@ -141,7 +142,7 @@ async def package(request: Request, referral_id: int = ReferralId,
 
 
 @router.get("/referrals/{referral_id}/vics")
-def vics(request: Request, referral_id: int = ReferralId,
+def vics(request: Request, referral_id: RowId,
          principal: Principal = WORK) -> dict[str, Any]:
     """The referral as Project VIC VICS JSON (hashes and labels; never media)."""
     def export(session: Session, agency: Agency) -> dict[str, Any]:

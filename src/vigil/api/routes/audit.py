@@ -7,12 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from vigil.api.auth import require
+from vigil.api.error_answers import AUTHENTICATED
 from vigil.api.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog, verify_chain
 from vigil.store.models import AuditRecord
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/v1/audit", tags=["audit"],
+                   responses=AUTHENTICATED)
 READ = Depends(require(Permission.AUDIT_READ))
 
 

@@ -6,6 +6,9 @@ CDN, and nothing about the operator's browsing leaves for one."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -16,12 +19,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from vigil.api.auth import DOCS_PATH, require
+from vigil.api.security_headers import content_security_policy
 
 router = APIRouter(tags=["documentation"], dependencies=[Depends(require(None))])
 ASSETS = f"{DOCS_PATH}/assets"
 SWAGGER_UI = Path(str(files("fastapi_offline") / "static"))
 # Swagger UI's own default would send every schema to an online validator.
 PARAMETERS = {"validatorUrl": None}
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -31,12 +36,23 @@ def openapi_schema(request: Request) -> dict[str, Any]:
 
 @router.get(DOCS_PATH, include_in_schema=False)
 def openapi_page() -> HTMLResponse:
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url="/openapi.json", title="Vigil API",
         swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
         swagger_css_url=f"{ASSETS}/swagger-ui.css",
         swagger_favicon_url=f"{ASSETS}/favicon.png",
         swagger_ui_parameters=PARAMETERS)
+    page.headers["Content-Security-Policy"] = _page_policy(bytes(page.body))
+    return page
+
+
+def _page_policy(page: bytes) -> str:
+    """The console's policy with this page's exceptions only: its one inline script (the
+    Swagger UI start-up, named by its hash, so no other inline script runs) and inline styles
+    (Swagger UI sets them as it renders)."""
+    inline = _INLINE_SCRIPT.findall(page)
+    digests = [base64.b64encode(hashlib.sha256(script).digest()).decode() for script in inline]
+    return content_security_policy(script_hashes=digests, inline_styles=True)
 
 
 def mount_docs(app: FastAPI) -> None:

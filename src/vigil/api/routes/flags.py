@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from vigil.api.auth import require
+from vigil.api.error_answers import RESOURCES
 from vigil.api.errors import ApiError
 from vigil.api.state import service_state
 from vigil.api.submissions import multipart_only, read_upload, submission_from
@@ -17,7 +18,8 @@ from vigil.screening.submission import SubmissionInvalid, SubmittedHashes
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import RecordSource
 
-router = APIRouter(prefix="/v1/flags", tags=["review intake"])
+router = APIRouter(prefix="/v1/flags", tags=["review intake"],
+                   responses=RESOURCES)
 MAX_NOTE = 4000
 FLAG = Depends(require(Permission.FLAG))
 SOURCES = {"user_report": RecordSource.USER_REPORT, "escalation": RecordSource.ESCALATION}

@@ -8,13 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from vigil.api.auth import require
+from vigil.api.error_answers import AUTHENTICATED
 from vigil.api.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.banks import ListSummary, list_summaries
 from vigil.store.flood_suspicions import SuspectView, open_suspicions
 from vigil.store.models import EntryStatus
 
-router = APIRouter(prefix="/v1/lists", tags=["lists"])
+router = APIRouter(prefix="/v1/lists", tags=["lists"],
+                   responses=AUTHENTICATED)
 
 
 @router.get("")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from vigil.api.auth import require
+from vigil.api.error_answers import RESOURCES
 from vigil.api.errors import ApiError
 from vigil.api.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
@@ -17,7 +18,8 @@ from vigil.store.evidence import EvidenceError, EvidenceShredded
 from vigil.store.match_records import RecordNotFound, get_record, list_records, record_summary
 from vigil.store.models import AuditAction, Verdict
 
-router = APIRouter(prefix="/v1/records", tags=["records"])
+router = APIRouter(prefix="/v1/records", tags=["records"],
+                   responses=RESOURCES)
 MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
                "webp": "image/webp"}
 

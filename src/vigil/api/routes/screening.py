@@ -15,13 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from vigil.api.auth import require
+from vigil.api.error_answers import UPLOADS
 from vigil.api.errors import ApiError
 from vigil.api.state import ServiceState, service_state
 from vigil.api.submissions import multipart_only, read_upload, submission_from
 from vigil.screening.submission import SubmissionInvalid, SubmittedHashes
 from vigil.store.accounts import Permission, Principal
 
-router = APIRouter(prefix="/v1/screen", tags=["screening"])
+router = APIRouter(prefix="/v1/screen", tags=["screening"],
+                   responses=UPLOADS)
 SCREEN = Depends(require(Permission.SCREEN))
 
 

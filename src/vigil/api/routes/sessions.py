@@ -16,6 +16,8 @@ from vigil.api.auth import (
     set_session_cookies,
     signed_in_user,
 )
+from vigil.api.cross_site import refuse_cross_site
+from vigil.api.error_answers import AUTHENTICATED
 from vigil.api.errors import ApiError
 from vigil.api.state import service_state
 from vigil.store.accounts import (
@@ -32,7 +34,8 @@ from vigil.store.accounts import (
 )
 from vigil.store.models import User
 
-router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
+router = APIRouter(prefix="/v1/auth", tags=["sign-in"],
+                   responses=AUTHENTICATED)
 SIGN_IN_PER_MINUTE = 20  # per client address, on top of the per-account lockout
 
 
@@ -57,7 +60,7 @@ class TotpCode(BaseModel):
     code: str = Field(min_length=6, max_length=10)
 
 
-@router.post("/sign-in")
+@router.post("/sign-in", dependencies=[Depends(refuse_cross_site)])
 def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any]:
     """Password (and TOTP code when enabled) for a session cookie and a CSRF token."""
     state = service_state(request)

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from vigil.api.auth import require
+from vigil.api.error_answers import RESOURCES
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import NarrowRowId
 from vigil.api.state import ServiceState, service_state
 from vigil.screening.webhooks.destinations import RefusedDestination, check_registration
 from vigil.store.accounts import Permission, Principal
@@ -30,7 +32,8 @@ from vigil.store.webhook_outbox import (
     register_endpoint,
 )
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"],
+                   responses=RESOURCES)
 MANAGE = Depends(require(Permission.WEBHOOKS_MANAGE))
 
 
@@ -71,7 +74,7 @@ def endpoints(request: Request, principal: Principal = MANAGE) -> dict[str, Any]
 
 
 @router.delete("/{endpoint_id}")
-def disable_endpoint(endpoint_id: int, request: Request, principal: Principal = MANAGE,
+def disable_endpoint(endpoint_id: NarrowRowId, request: Request, principal: Principal = MANAGE,
                      ) -> dict[str, Any]:
     """Stop sending to the endpoint (kept, with its delivery log)."""
     with service_state(request).database.transaction(write=True) as session:
@@ -82,7 +85,7 @@ def disable_endpoint(endpoint_id: int, request: Request, principal: Principal = 
 
 
 @router.get("/{endpoint_id}/deliveries")
-def deliveries(endpoint_id: int, request: Request, limit: int = Query(50, ge=1, le=500),
+def deliveries(endpoint_id: NarrowRowId, request: Request, limit: int = Query(50, ge=1, le=500),
                principal: Principal = MANAGE) -> dict[str, Any]:
     """The delivery log: each event, its status and every attempt."""
     with service_state(request).database.transaction() as session:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from vigil.agency.queue import agency_queue, referral_page
 from vigil.agency.scope import NoAgency, OutOfScope, agency_of, referral_for_agency
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import RowId
 from vigil.api.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import utcnow
@@ -25,8 +26,6 @@ from vigil.web.templating import templates
 
 router = APIRouter(prefix="/agency", include_in_schema=False)
 WORK = Depends(require(Permission.AGENCY_WORK))
-MAX_ID = 2**63 - 1
-ReferralId = Path(ge=1, le=MAX_ID)
 OUTCOMES = [(kind.value, kind.value.replace("_", " ").capitalize()) for kind in OutcomeKind]
 Act = Callable[[Session, Agency], object]
 
@@ -44,20 +43,20 @@ def queue_page(request: Request, principal: Principal = WORK) -> Response:
 
 
 @router.get("/referrals/{referral_id}", response_class=HTMLResponse)
-def referral_screen(request: Request, referral_id: int = ReferralId,
+def referral_screen(request: Request, referral_id: RowId,
                     principal: Principal = WORK) -> Response:
     return _referral(request, principal, referral_id, problem=None)
 
 
 @router.post("/referrals/{referral_id}/accept")
-def accept(request: Request, referral_id: int = ReferralId,
+def accept(request: Request, referral_id: RowId,
            principal: Principal = WORK) -> Response:
     return _act(request, principal, referral_id, lambda session, agency: actions.accept(
         session, agency.id, referral_id, actor=principal.actor))
 
 
 @router.post("/referrals/{referral_id}/decline")
-def decline(request: Request, referral_id: int = ReferralId,
+def decline(request: Request, referral_id: RowId,
             reason: str = Form("", max_length=actions.MAX_REASON_CHARS),
             principal: Principal = WORK) -> Response:
     """Back to the queue: the referral has left it."""
@@ -66,7 +65,7 @@ def decline(request: Request, referral_id: int = ReferralId,
 
 
 @router.post("/referrals/{referral_id}/outcomes")
-def outcome(request: Request, referral_id: int = ReferralId, kind: OutcomeKind = Form(),
+def outcome(request: Request, referral_id: RowId, kind: OutcomeKind = Form(),
             note: str = Form("", max_length=actions.MAX_NOTE_CHARS),
             principal: Principal = WORK) -> Response:
     return _act(request, principal, referral_id, lambda session, agency: actions.record_outcome(
@@ -74,7 +73,7 @@ def outcome(request: Request, referral_id: int = ReferralId, kind: OutcomeKind =
 
 
 @router.post("/referrals/{referral_id}/info-requests")
-def ask(request: Request, referral_id: int = ReferralId,
+def ask(request: Request, referral_id: RowId,
         question: str = Form("", max_length=info_requests.MAX_QUESTION_CHARS),
         due_days: int | None = Form(None, ge=1, le=info_requests.MAX_DUE_DAYS),
         principal: Principal = WORK) -> Response:

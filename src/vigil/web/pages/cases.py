@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import RowId
 from vigil.api.state import ServiceState, service_state
 from vigil.review.decisions import (
     FalsePositiveFeedback,
@@ -54,7 +55,7 @@ def case_page(request: Request, case_id: str, principal: Principal = DECIDE) -> 
 
 
 @router.get("/items/{item_id}/preview")
-async def preview(request: Request, item_id: int, principal: Principal = MEDIA) -> Response:
+async def preview(request: Request, item_id: RowId, principal: Principal = MEDIA) -> Response:
     """The protected rendering, made here: the original bytes do not leave the server."""
     state = service_state(request)
     options = render_options(request, state.settings.review)
@@ -64,7 +65,7 @@ async def preview(request: Request, item_id: int, principal: Principal = MEDIA) 
 
 
 @router.post("/items/{item_id}/reveal")
-async def reveal(request: Request, item_id: int, principal: Principal = MEDIA) -> Response:
+async def reveal(request: Request, item_id: RowId, principal: Principal = MEDIA) -> Response:
     """The original media, for one item, on an explicit request: counted and audited."""
     state = service_state(request)
     content, reveals, warning = await run_in_threadpool(_reveal, state, item_id, principal)
@@ -76,7 +77,7 @@ async def reveal(request: Request, item_id: int, principal: Principal = MEDIA) -
 
 
 @router.post("/items/{item_id}/classify", response_class=HTMLResponse)
-def classify(request: Request, item_id: int, classification: str = Form(""),
+def classify(request: Request, item_id: RowId, classification: str = Form(""),
              annotations: list[str] = Form([]), principal: Principal = DECIDE) -> Response:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
@@ -89,7 +90,7 @@ def classify(request: Request, item_id: int, classification: str = Form(""),
 
 
 @router.post("/items/{item_id}/platform-list", response_class=HTMLResponse)
-def to_platform_list(request: Request, item_id: int, principal: Principal = DECIDE) -> str:
+def to_platform_list(request: Request, item_id: RowId, principal: Principal = DECIDE) -> str:
     """A confirmed item's hashes join the platform's own list: re-uploads match at once."""
     state = service_state(request)
     with state.database.transaction(write=True) as session:

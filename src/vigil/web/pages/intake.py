@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from lxml import etree
 from sqlalchemy import case, func, select
@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import RowId
 from vigil.api.state import ServiceState, service_state
 from vigil.clearinghouse.assignment import AssignmentRefused, assign, deconflict, handler_of
 from vigil.clearinghouse.documents import as_dict
@@ -50,7 +51,6 @@ MEDIA = Depends(require(Permission.MEDIA_VIEW))
 TRIAGE = Depends(require(Permission.TRIAGE))
 QUEUE_LIMIT = 200
 MAX_LINK_PAIRS = 50_000  # rows read to count links for one queue page (viral files fan out)
-MAX_ID = 2**63 - 1  # BIGINT: larger ids cannot exist, and would overflow PostgreSQL
 MAX_FIELDS = 200  # report fields listed on the report page
 MAX_XML_BYTES = 5 << 20
 CLASSIFICATIONS = [(value, CLASSIFICATION_MEANINGS[value]) for value in INDUSTRY_CLASSIFICATIONS]
@@ -99,7 +99,7 @@ def intake_queue(request: Request, verdict: VerdictFilter = "all",
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def intake_report(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+def intake_report(request: Request, report_id: RowId,
                   principal: Principal = DECIDE) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
@@ -129,7 +129,7 @@ def intake_report(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
 
 
 @router.get("/files/{file_id}/preview")
-async def preview(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
+async def preview(request: Request, file_id: RowId,
                   principal: Principal = MEDIA) -> Response:
     """The protected rendering, made here: the original bytes do not leave the server."""
     state = _enabled(request)
@@ -140,7 +140,7 @@ async def preview(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
 
 
 @router.post("/files/{file_id}/reveal")
-async def reveal(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
+async def reveal(request: Request, file_id: RowId,
                  principal: Principal = MEDIA) -> Response:
     """The original file, on an explicit request: counted and audited."""
     state = _enabled(request)
@@ -153,7 +153,7 @@ async def reveal(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
 
 
 @router.post("/files/{file_id}/label", response_class=HTMLResponse)
-def label(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
+def label(request: Request, file_id: RowId,
           classification: str = Form("", max_length=8),
           principal: Principal = DECIDE) -> Response:
     state = _enabled(request)
@@ -172,7 +172,7 @@ def label(request: Request, file_id: int = Path(ge=1, le=MAX_ID),
 
 
 @router.post("/reports/{report_id}/assign", response_class=HTMLResponse)
-def assign_report(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+def assign_report(request: Request, report_id: RowId,
                   action: Literal["take", "release"] = Form(...),
                   principal: Principal = TRIAGE) -> Response:
     """An analyst takes a report (later linked reports then come to them) or releases it."""

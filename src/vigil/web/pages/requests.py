@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import RowId
 from vigil.api.state import service_state
 from vigil.review.decisions import approve_request, pending_requests, reject_request
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
@@ -26,7 +27,7 @@ def requests_page(request: Request, principal: Principal = DECIDE) -> Response:
 
 
 @router.post("/{request_id}")
-def resolve(request: Request, request_id: int, verdict: str = Form(pattern="^(approve|reject)$"),
+def resolve(request: Request, request_id: RowId, verdict: str = Form(pattern="^(approve|reject)$"),
             reason: str = Form("", max_length=2000), principal: Principal = DECIDE) -> Response:
     with service_state(request).database.transaction(write=True) as session:
         try:

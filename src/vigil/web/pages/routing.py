@@ -4,12 +4,13 @@ audited)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import RowId
 from vigil.api.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import Agency
@@ -19,7 +20,6 @@ from vigil.web.templating import templates
 router = APIRouter(prefix="/clearinghouse/routing", include_in_schema=False)
 TRIAGE = Depends(require(Permission.TRIAGE))
 QUEUE_LIMIT = 200
-MAX_ID = 2**63 - 1  # BIGINT: larger ids cannot exist, and would overflow PostgreSQL
 MAX_AGENCY_ID = 2**31 - 1
 
 
@@ -37,7 +37,7 @@ def queue_page(request: Request, principal: Principal = TRIAGE) -> Response:
 
 
 @router.post("/{report_id}")
-def route(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+def route(request: Request, report_id: RowId,
           agency_id: int = Form(ge=1, le=MAX_AGENCY_ID),
           reason: str = Form(min_length=1, max_length=MAX_REASON_CHARS),
           principal: Principal = TRIAGE) -> Response:

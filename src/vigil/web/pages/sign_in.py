@@ -11,6 +11,7 @@ from vigil.api.auth import (
     set_session_cookies,
     signed_in_user,
 )
+from vigil.api.cross_site import refuse_cross_site
 from vigil.api.state import service_state
 from vigil.store.accounts import (
     Principal,
@@ -32,7 +33,7 @@ def sign_in_page(request: Request, next: str = HOME) -> Response:
                                       {"next": _local(next), "error": None})
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Depends(refuse_cross_site)])
 def sign_in(request: Request, username: str = Form(max_length=100),
             password: str = Form(max_length=1024), totp_code: str = Form("", max_length=10),
             next: str = Form(HOME, max_length=500)) -> Response:

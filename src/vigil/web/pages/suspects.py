@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import RowId
 from vigil.api.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.flood_suspicions import confirm_suspect, open_suspicions, quarantine_suspect
@@ -29,7 +30,7 @@ def suspects_page(request: Request, principal: Principal = READ) -> Response:
 
 
 @router.post("/{entry_id}")
-def decide(request: Request, entry_id: int,
+def decide(request: Request, entry_id: RowId,
            decision: str = Form(pattern="^(confirm|quarantine)$"),
            reason: str = Form(max_length=2000), principal: Principal = MANAGE) -> Response:
     decide_one = confirm_suspect if decision == "confirm" else quarantine_suspect

@@ -5,12 +5,13 @@ header the console script adds."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from vigil.api.auth import require
 from vigil.api.errors import ApiError
+from vigil.api.row_ids import RowId
 from vigil.api.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import IntakeReport, IntakeState, ReportingCompany, ReportTriage
@@ -32,7 +33,6 @@ from vigil.web.templating import templates
 router = APIRouter(prefix="/clearinghouse", include_in_schema=False)
 TRIAGE = Depends(require(Permission.TRIAGE))
 PAGE_SIZE = 100
-MAX_ID = 2**63 - 1
 LEVELS = {1: "1 · a child may be in imminent danger", 2: "2", 3: "3", 4: "4 · informational"}
 
 
@@ -48,13 +48,13 @@ def queue_page(request: Request, page: int = Query(1, ge=1, le=10_000),
 
 
 @router.get("/reports/{report_id}/triage", response_class=HTMLResponse)
-def report_page(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+def report_page(request: Request, report_id: RowId,
                 principal: Principal = TRIAGE) -> Response:
     return _report_page(request, _enabled(request), report_id, principal)
 
 
 @router.post("/reports/{report_id}/triage/override", response_class=HTMLResponse)
-def override(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+def override(request: Request, report_id: RowId,
              priority: int = Form(..., ge=1, le=4),
              reason: str = Form("", max_length=MAX_REASON_CHARS + 100),
              principal: Principal = TRIAGE) -> Response:
@@ -72,7 +72,7 @@ def override(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
 
 
 @router.post("/reports/{report_id}/triage/override/clear", response_class=HTMLResponse)
-def clear(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+def clear(request: Request, report_id: RowId,
           principal: Principal = TRIAGE) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
@@ -86,7 +86,7 @@ def clear(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
 
 
 @router.post("/reports/{report_id}/triage/notes", response_class=HTMLResponse)
-def note(request: Request, report_id: int = Path(ge=1, le=MAX_ID),
+def note(request: Request, report_id: RowId,
          text: str = Form("", max_length=MAX_NOTE_CHARS + 100),
          principal: Principal = TRIAGE) -> Response:
     state = _enabled(request)

@@ -11,6 +11,15 @@ document.addEventListener("htmx:configRequest", (event) => {
   event.detail.headers["X-CSRF-Token"] = csrfToken();
 });
 
+// Forms that send themselves when a choice changes (the page's Content-Security-Policy allows
+// no inline handlers): "request" goes through HTMX's submit event, anything else reloads.
+document.addEventListener("change", (event) => {
+  const control = event.target.closest("[data-submit-on-change]");
+  if (!control || !control.form) return;
+  if (control.dataset.submitOnChange === "request") control.form.requestSubmit();
+  else control.form.submit();
+});
+
 // A refused form answers with a page saying why (wrong password, not allowed): show it
 // rather than let HTMX drop every answer that is not a success.
 document.addEventListener("htmx:beforeSwap", (event) => {
