@@ -293,5 +293,9 @@ def _check_service_and_defaults(run: Run, reader: Reader, service: Service) -> N
     assert (reader.home / ".local" / "share" / "vigil").is_dir()
     log = service.stop()
     assert "one-time password" in log
+    # The service's output is not a terminal: the password is in a private file, not the log.
+    kept = reader.home / ".config" / "vigil" / "one-time-password-admin"
+    assert kept.stat().st_mode & 0o777 == 0o600 and str(kept) in log
+    assert kept.read_text().strip() not in log
     token = (run.outputs / "token").read_text()
     assert token and token not in log

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from vigil.api.app import create_app
 from vigil.store import Database, Settings, load_settings
-from vigil.store.accounts import create_api_key, create_user
+from vigil.store.accounts import approve_grant, create_api_key, create_user, grant_for_key
 from vigil.store.evidence import MasterKey
 from vigil.store.models import Role
 
@@ -43,8 +43,12 @@ class Credentials:
 
 
 def add_key(database: Database, name: str, scopes: list[str], **options: Any) -> str:
+    """A working key: one with media:view is approved as a second administrator would."""
     with database.transaction(write=True) as session:
-        _, token = create_api_key(session, name, scopes, created_by="test", **options)
+        key, token = create_api_key(session, name, scopes, created_by="test", **options)
+        grant = grant_for_key(session, key) if key.awaiting_approval else None
+        if grant is not None:
+            approve_grant(session, grant.id, actor="second-administrator")
     return token
 
 

@@ -4,6 +4,7 @@ secrets never taken as arguments and never printed twice; bad input exits 2 in o
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from vigil.store.accounts import (
     InvalidCredentials,
     Role,
     authenticate,
+    create_api_key,
     disable_user,
     find_user,
     resolve_session,
@@ -25,7 +27,7 @@ from vigil.store.accounts import (
     verify_api_key,
 )
 from vigil.store.audit import AuditLog
-from vigil.store.models import utcnow
+from vigil.store.models import SignInLock, utcnow
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")  # see tests/conftest.py
 
@@ -37,6 +39,7 @@ def _run(tmp_path: Path, database_url: str, *args: str, stdin: str | None = None
     env = {
         "VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_DATABASE_URL": database_url,
         "VIGIL_CONFIG": None, "VIGIL_DATABASE__CONNECT_TIMEOUT": "2", "COLUMNS": "200",
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
     }
     result = CliRunner().invoke(app, ["admin", *args], input=stdin, env=env,
                                 catch_exceptions=False)
@@ -141,8 +144,8 @@ def test_create_api_key_bad_scope_exits_2(tmp_path: Path, sqlite_url: str) -> No
 def test_bootstrap_once_then_list_users(tmp_path: Path, database_url: str) -> None:
     first = _run(tmp_path, database_url, "bootstrap")
     assert first.exit_code == EXIT_OK, first.output
-    lines = first.output.splitlines()
-    password = lines[lines.index("created administrator 'admin'; one-time password:") + 1]
+    password = _from_file(first, "admin")  # not a terminal: a private file, not the output
+    assert password not in first.output + first.stderr
     assert "shown only once" in first.stderr
     again = _run(tmp_path, database_url, "bootstrap")
     assert again.exit_code == EXIT_OK and "already exist" in again.output
@@ -154,9 +157,21 @@ def test_bootstrap_once_then_list_users(tmp_path: Path, database_url: str) -> No
         assert authenticate(session, "admin", password).ok
 
 
+def _from_file(result: Result, username: str) -> str:
+    """The one-time password from the file the command named (issue 14, item 12)."""
+    found = re.search(r"the one-time password is in (\S+)", result.output)
+    assert found, result.output
+    path = Path(found.group(1))
+    assert path.name == f"one-time-password-{username}"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    return path.read_text().strip()
+
+
 def _one_time(result: Result, username: str) -> str:
-    lines = result.output.splitlines()
-    return lines[lines.index(f"new one-time password for {username}:") + 1]
+    password = _from_file(result, username)
+    assert password not in result.output + result.stderr
+    return password
 
 
 def test_reset_password_gives_a_one_time_password(tmp_path: Path, database_url: str) -> None:
@@ -166,7 +181,12 @@ def test_reset_password_gives_a_one_time_password(tmp_path: Path, database_url: 
         user = find_user(session, "ivy")
         assert user is not None
         _, token, _ = start_session(session, user)
-        user.failed_sign_ins, user.locked_until = 4, utcnow() + timedelta(minutes=10)
+        user.failed_sign_ins = 4
+        session.add(SignInLock(user_id=user.id, source="", failures=0, locks=1,
+                               locked_until=utcnow() + timedelta(minutes=10),
+                               last_failure_at=utcnow()))
+    assert "ivy\treviewer\tlocked from 1 address\t" in _run(
+        tmp_path, database_url, "list-users").output
 
     reset = _run(tmp_path, database_url, "reset-password", "IVY")
     assert reset.exit_code == EXIT_OK, reset.output
@@ -210,3 +230,40 @@ def test_create_api_key_help_lists_the_scopes(tmp_path: Path, sqlite_url: str) -
     for scope in API_KEY_SCOPES:
         assert scope.value in shown
     assert "users:manage" not in shown  # only what a key may be granted
+
+
+def test_media_access_for_administrators_needs_a_second_one(tmp_path: Path,
+                                                            database_url: str) -> None:
+    """Issue 14, item 8, on the command line: a media:view key waits; the shell's login
+    cannot approve what it asked for, another administrator can; refusing revokes."""
+    created = _run(tmp_path, database_url, "create-api-key", "viewer", "--scope", "media:view",
+                   "--json")
+    shown = json.loads(created.output)
+    assert shown["awaiting_approval"] is True
+    assert "viewer\tmedia:view\tawaiting approval" in _run(
+        tmp_path, database_url, "list-api-keys").output
+    listed = _run(tmp_path, database_url, "list-grants").output.splitlines()
+    assert len(listed) == 2 and f"key {shown['prefix']}" in listed[1]
+    grant_id = listed[1].split("\t")[0]
+    _failed(_run(tmp_path, database_url, "approve-grant", grant_id), "another administrator")
+    with open_database(database_url) as database, database.transaction(write=True) as session:
+        _, token = create_api_key(session, "second", ["media:view"], created_by="user:ann")
+    second_id = _run(tmp_path, database_url, "list-grants").output.splitlines()[1].split("\t")[0]
+    approved = _run(tmp_path, database_url, "approve-grant", second_id)
+    assert approved.exit_code == EXIT_OK and "approved grant" in approved.output
+    refused = _run(tmp_path, database_url, "refuse-grant", grant_id)
+    assert refused.exit_code == EXIT_OK
+    with open_database(database_url) as database, database.session() as session:
+        assert verify_api_key(session, token)
+        with pytest.raises(InvalidCredentials):
+            verify_api_key(session, shown["token"])
+    _failed(_run(tmp_path, database_url, "approve-grant", "999999"), "no access grant")
+
+
+def test_create_user_with_media_roles_for_an_administrator(tmp_path: Path,
+                                                           database_url: str) -> None:
+    made = _run(tmp_path, database_url, "create-user", "kim", "--role", "admin", "--role",
+                "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
+    assert made.exit_code == EXIT_OK, made.output
+    assert "created user kim (roles: admin)" in made.output
+    assert "second administrator" in made.stderr

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import time
+import uuid
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -38,6 +39,7 @@ from vigil.reporting.response_package import (
 from vigil.store import Database
 from vigil.store.evidence import purge_expired
 from vigil.store.models import AuditAction, AuditRecord, CustodyEvent, utcnow
+from vigil.store.models.records import MatchRecord, RecordSource, Verdict
 
 ACTOR = "user:legal"
 
@@ -204,3 +206,41 @@ def test_unknown_request(env: FiledEnv) -> None:
         build(env, "0" * 32)
     with pytest.raises(UnknownRequest):
         build(env, "x" * 1000)
+
+
+def _bystander_with_kept_media(env: FiledEnv, account: str) -> bytes:
+    """An account with kept evidence that no case concerns."""
+    content = b"kept bytes of an account nobody opened a case about"
+    with env.database.session(write=True) as session:
+        item = env.vault.put(session, content, reference=f"test:{account}")  # commits
+        session.add(MatchRecord(public_id=uuid.uuid4().hex, source=RecordSource.UPLOAD,
+                                verdict=Verdict.MATCH, submitted_by="key:test",
+                                platform_content_id=f"{account}-1",
+                                platform_account_id=account, evidence_item_id=item.id))
+        session.commit()
+    return content
+
+
+def test_no_media_for_an_account_no_case_concerns(env: FiledEnv) -> None:
+    """Issue 14, item 8: a report submitter linked a request to any account and downloaded
+    its decrypted media. The package now names the account and withholds its files."""
+    _, _, request_id = requested(env, report=False)
+    content = _bystander_with_kept_media(env, "bystander")
+    with env.database.session(write=True) as session:
+        link_request(session, request_id, account_id="bystander", actor=ACTOR,
+                     settings=env.settings)
+    package = build(env, request_id)
+    files = members(package)
+    assert content not in files.values()
+    withheld = [entry for entry in json.loads(files["unavailable.json"])
+                if "bystander" in entry["why"]]
+    assert len(withheld) == 1 and "no case or filed report" in withheld[0]["why"]
+    bystander = [name for name in files if name.startswith("accounts/bystander")]
+    assert bystander and all(name.endswith("account-data.json") for name in bystander)
+    # The account that a case concerns still has its files.
+    assert any(name.startswith("accounts/") and "/files/" in name for name in files)
+    with env.database.session() as session:
+        [record] = session.scalars(select(AuditRecord).where(
+            AuditRecord.action == AuditAction.EXPORT)).all()
+        assert record.details["media_withheld_accounts"] == ["bystander"]
+    assert verify_response_package(package.archive).ok

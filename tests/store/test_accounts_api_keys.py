@@ -64,7 +64,8 @@ def test_creation_is_audited_without_the_secret(session: Session) -> None:
     assert record.action == AuditAction.KEY_CREATED and record.actor == "user:root"
     assert record.subject_id == key.prefix
     assert record.details == {"prefix": key.prefix, "name": "uploader",
-                              "scopes": ["flag", "screen"], "expires_at": expires.isoformat()}
+                              "scopes": ["flag", "screen"], "expires_at": expires.isoformat(),
+                              "awaiting_approval": False}
     text = json.dumps(record.details)
     assert _secret(token) not in text and key.secret_hash not in text
 

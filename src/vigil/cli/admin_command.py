@@ -1,8 +1,10 @@
-"""`vigil admin`: users, API keys and the first-run administrator.
+"""`vigil admin`: users, API keys, grants of media access, and the first-run administrator.
 
 Secrets never travel as arguments (they would land in shell history and in `ps`): passwords
-come from a hidden prompt or one line on stdin; a new API key's token or the bootstrap password
-is printed once, after the transaction has committed, and cannot be shown again.
+come from a hidden prompt or one line on stdin; a new API key's token is printed once, after
+the transaction has committed, and cannot be shown again. A one-time password (bootstrap,
+reset) is printed on a terminal only, otherwise written to a private file whose path is
+printed (vigil.cli.one_time_password_output).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 import typer
+from rich.console import Console
 
 from vigil.cli.database_access import (
     EXIT_FATAL,
@@ -22,23 +25,31 @@ from vigil.cli.database_access import (
     fail,
     store_session,
 )
+from vigil.cli.one_time_password_output import hand_over
 from vigil.cli.password_input import read_new_password
 from vigil.store import load_settings
 from vigil.store.accounts import (
     API_KEY_SCOPES,
+    AccessGrant,
     AccountError,
     ApiKey,
     User,
+    approve_grant,
     bootstrap_admin,
     create_api_key,
     create_user,
     list_api_keys,
+    list_grants,
     list_users,
     parse_roles,
     parse_scopes,
+    pending_roles,
+    refuse_grant,
     reset_password,
     revoke_api_key,
 )
+from vigil.store.accounts.bootstrap import BOOTSTRAP_USERNAME
+from vigil.store.accounts.sign_in_locks import locked_addresses
 from vigil.store.models.accounts import Role
 from vigil.store.models.base import utcnow
 
@@ -46,8 +57,8 @@ _T = TypeVar("_T")
 _SCOPES = ", ".join(sorted(API_KEY_SCOPES))
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Accounts: create users and API keys, reset a password, bootstrap the first "
-                       "administrator.")
+                  help="Accounts: create users and API keys, approve media access, reset a "
+                       "password, bootstrap the first administrator.")
 
 
 @app.command("create-user")
@@ -69,8 +80,13 @@ def create_user_command(
         user = create_user(session, username, password, roles, actor=default_actor(),
                            display_name=display_name,
                            min_password_length=settings.api.min_password_length)
-        name = user.username
-    typer.echo(f"created user {name} (roles: {', '.join(sorted(roles))})")
+        name, granted = user.username, sorted(role.value for role in user.role_set)
+        waiting = pending_roles(session, user)
+    typer.echo(f"created user {name} (roles: {', '.join(granted)})")
+    if waiting:
+        console.print(f"The roles {', '.join(waiting)} give an administrator media access: they "
+                      "wait for a second administrator (vigil admin list-grants).", markup=False,
+                      style="bold yellow")
 
 
 @app.command("create-api-key")
@@ -96,6 +112,8 @@ def create_api_key_command(
         label = key.name
         shown = {"prefix": key.prefix, "token": token, "scopes": list(key.scopes),
                  "expires_at": _iso(key.expires_at)}
+        if key.awaiting_approval:
+            shown["awaiting_approval"] = True
     if as_json:
         typer.echo(json.dumps(shown))
         return
@@ -105,6 +123,10 @@ def create_api_key_command(
     typer.echo(token)
     console.print("Store this token now: it cannot be shown again.", markup=False,
                   style="bold yellow")
+    if shown.get("awaiting_approval"):
+        console.print("It fetches media, so it works only once a second administrator "
+                      "approves it (vigil admin list-grants, approve-grant).", markup=False,
+                      style="bold yellow")
 
 
 @app.command("revoke-api-key")
@@ -118,11 +140,44 @@ def revoke_api_key_command(
     typer.echo(line)
 
 
+@app.command("list-grants")
+def list_grants_command() -> None:
+    """Media access for administrators (keys with media:view, roles): pending first."""
+    with store_session(error_console()) as session:
+        lines = [_grant_line(grant) for grant in list_grants(session)]
+    typer.echo("id\tstate\tkind\tfor\twhat\trequested_by\trequested_at\tdecided_by")
+    for line in lines:
+        typer.echo(line)
+
+
+@app.command("approve-grant")
+def approve_grant_command(
+    grant_id: int = typer.Argument(..., help="The grant's id (vigil admin list-grants)."),
+) -> None:
+    """Approve media access someone else asked for; it takes effect at once (audited)."""
+    with store_session(error_console(), write=True) as session:
+        grant = approve_grant(session, grant_id, actor=default_actor())
+        line = f"approved grant {grant.id}: {_grant_subject(grant)} {_grant_what(grant)}"
+    typer.echo(line)
+
+
+@app.command("refuse-grant")
+def refuse_grant_command(
+    grant_id: int = typer.Argument(..., help="The grant's id (vigil admin list-grants)."),
+) -> None:
+    """Refuse (or withdraw) a pending grant; a key waiting for it is revoked (audited)."""
+    with store_session(error_console(), write=True) as session:
+        grant = refuse_grant(session, grant_id, actor=default_actor())
+        line = f"refused grant {grant.id}: {_grant_subject(grant)} {_grant_what(grant)}"
+    typer.echo(line)
+
+
 @app.command("list-users")
 def list_users_command() -> None:
     """Users with roles and status (never password hashes or second-factor secrets)."""
     with store_session(error_console()) as session:
-        lines = [_user_line(user) for user in list_users(session)]
+        locked = locked_addresses(session, utcnow())
+        lines = [_user_line(user, locked.get(user.id, 0)) for user in list_users(session)]
     typer.echo("username\troles\tstatus\tsecond_factor\tlast_sign_in")
     for line in lines:
         typer.echo(line)
@@ -147,8 +202,8 @@ def reset_password_command(
     sign-in. Their sessions end and a lockout is lifted (audited)."""
     with store_session(error_console(), write=True) as session:
         password = reset_password(session, username, actor=default_actor())
-    typer.echo(f"new one-time password for {username.lower()}:")
-    typer.echo(password)
+    hand_over(_output(), password, username.lower(),
+              headline=f"reset the password of {username.lower()}")
     error_console().print("It is shown only once, and must be changed at the next sign-in.",
                           markup=False, style="bold yellow")
 
@@ -161,10 +216,15 @@ def bootstrap_command() -> None:
     if password is None:
         typer.echo("users already exist (an administrator was set up before): nothing to do")
         return
-    typer.echo("created administrator 'admin'; one-time password:")
-    typer.echo(password)
+    hand_over(_output(), password, BOOTSTRAP_USERNAME,
+              headline=f"created administrator {BOOTSTRAP_USERNAME!r}")
     error_console().print("It is shown only once, and must be changed at first sign-in.",
                           markup=False, style="bold yellow")
+
+
+def _output() -> Console:
+    """stdout, where one-time passwords go when it is a terminal (see hand_over)."""
+    return Console(highlight=False, soft_wrap=True)
 
 
 def _checked(parse: Callable[[], _T]) -> _T:
@@ -175,12 +235,11 @@ def _checked(parse: Callable[[], _T]) -> _T:
 
 
 
-def _user_line(user: User) -> str:
-    now = utcnow()
+def _user_line(user: User, locked_addresses: int) -> str:
     if user.disabled_at is not None:
         status = "disabled"
-    elif user.locked_until is not None and user.locked_until > now:
-        status = f"locked until {_iso(user.locked_until)}"
+    elif locked_addresses:
+        status = f"locked from {locked_addresses} address{'es' if locked_addresses > 1 else ''}"
     else:
         status = "must change password" if user.must_change_password else "active"
     roles = ",".join(sorted(role.value for role in user.role_set)) or "-"
@@ -192,10 +251,30 @@ def _user_line(user: User) -> str:
 def _key_line(key: ApiKey, now: datetime) -> str:
     if key.revoked_at is not None:
         status = "revoked"
+    elif key.awaiting_approval:
+        status = "awaiting approval"
     else:
         status = "active" if key.is_usable(now) else "expired"
     return (f"{key.prefix}\t{key.name}\t{','.join(key.scopes)}\t{status}\t"
             f"{_iso(key.expires_at) or 'never'}\t{_iso(key.last_used_at) or '-'}\t{key.created_by}")
+
+
+def _grant_line(grant: AccessGrant) -> str:
+    return (f"{grant.id}\t{grant.state.value}\t{grant.kind.value}\t{_grant_subject(grant)}\t"
+            f"{_grant_what(grant)}\t{grant.requested_by}\t{_iso(grant.requested_at)}\t"
+            f"{grant.decided_by or '-'}")
+
+
+def _grant_subject(grant: AccessGrant) -> str:
+    if grant.user is not None:
+        return f"user {grant.user.username}"
+    return f"key {grant.api_key.prefix}" if grant.api_key is not None else "-"
+
+
+def _grant_what(grant: AccessGrant) -> str:
+    if grant.roles is not None:
+        return f"roles {','.join(grant.roles)} (were {','.join(grant.previous_roles or []) or '-'})"
+    return f"scopes {','.join(grant.api_key.scopes)}" if grant.api_key is not None else "-"
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -3,7 +3,8 @@
 Everything that must happen once happens here, before any worker starts: the port is taken
 (first, so that a busy port fails before anything is created or any password shown), the
 embedded database is migrated, the first administrator is created (its one-time password
-printed), the evidence master key is found or created, and the index snapshot is built, so N
+shown on a terminal, else written to a private file: vigil.cli.one_time_password_output), the
+evidence master key is found or created, and the index snapshot is built, so N
 workers open one shared, memory-mapped snapshot instead of racing to build it. The workers
 serve the socket opened here.
 """
@@ -21,6 +22,7 @@ from rich.console import Console
 
 from vigil.cli.database_access import command_errors, error_console, fail
 from vigil.cli.demo_data import DEMO_LIST, DEMO_REVIEWER, seed_demo
+from vigil.cli.one_time_password_output import FILE_PREFIX, hand_over, password_file
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.store import Settings, load_settings, open_database
 from vigil.store.accounts import bootstrap_admin
@@ -95,10 +97,15 @@ def _how_to_sign_in(console: Console, host: str, port: int, *, demo: bool) -> No
     users = f"{BOOTSTRAP_USERNAME!r} (administrator)"
     if demo:
         users += f", {DEMO_REVIEWER!r} (reviewer)"
+    waiting = password_file(BOOTSTRAP_USERNAME)
     console.print(f"Console: {base}/login  API documentation: {base}/docs\n"
-                  f"Sign in as {users}. A one-time password is shown only when the account is "
-                  "created; to get a new one: vigil admin reset-password USERNAME",
-                  markup=False)
+                  f"Sign in as {users}. A one-time password is given only when the account is "
+                  "created or reset (shown on a terminal, otherwise written to "
+                  f"{waiting.parent / FILE_PREFIX}USERNAME); to get a new one: "
+                  "vigil admin reset-password USERNAME", markup=False)
+    if waiting.exists():
+        console.print(f"The one-time password of {BOOTSTRAP_USERNAME!r} is in {waiting} "
+                      "(delete the file once the password is changed).", markup=False)
 
 
 def _prepare(settings: Settings, console: Console) -> None:
@@ -111,11 +118,11 @@ def _prepare(settings: Settings, console: Console) -> None:
         prepare_schema(settings, database)
         with database.transaction(write=True) as session:
             password = bootstrap_admin(session)
-        if password is not None:
-            console.print(f"First run: created the administrator {BOOTSTRAP_USERNAME!r} "
-                          f"with the one-time password {password}\nIt is not shown again; "
-                          "the console asks for a new one at the first sign-in.",
-                          style="bold yellow", markup=False)
+        if password is not None:  # never into a service log: a terminal, else a file
+            hand_over(console, password, BOOTSTRAP_USERNAME,
+                      headline=f"First run: created the administrator {BOOTSTRAP_USERNAME!r}")
+            console.print("The console asks for a new password at the first sign-in.",
+                          markup=False)
         LiveIndex.open(database, index_root(settings.data_dir)).close()
 
 

@@ -6,6 +6,11 @@ Anything that can no longer be included (purged, missing, failing its integrity 
 listed in ``unavailable.json`` with when and why, so the answer is never "no records". Each
 build is itself recorded: a CustodyEvent with the archive's digest and an EXPORT audit record.
 
+Media go only to accounts that a case concerns (every filed report is about cases): linking a
+request to some other account yields its account data but none of its files, named in
+``unavailable.json`` and in the audit record (issue 14: a report submitter, who may not view
+media, could otherwise pull any account's decrypted files through a request).
+
 The archive holds decrypted evidence: it is meant for handover. It is returned as bytes and
 only written to disk (0600, never overwriting) when the caller names a directory.
 """
@@ -23,7 +28,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.reporting.account_data import (
@@ -56,12 +61,15 @@ from vigil.store.models import (
     Report,
     utcnow,
 )
+from vigil.store.models.review import Case
 
 RESPONSE_FORMAT = "vigil-response-package/1"
 MANIFEST_NAME = "manifest.json"
 MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024  # verification refuses anything larger
 MAX_MEMBERS = 100_000
 _SUBJECT_CHUNK = 500  # ids per IN list: well under every backend's parameter limit
+MEDIA_WITHHELD = ("no case or filed report concerns account {account}: its files are not "
+                  "included (its account data is)")
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class _Contents:
     unavailable: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
     subjects: dict[str, set[str]] = field(default_factory=dict)
+    media_withheld: list[str] = field(default_factory=list)  # accounts no case concerns
 
     def subject(self, kind: str, *ids: str | int | None) -> None:
         self.subjects.setdefault(kind, set()).update(str(i) for i in ids if i is not None)
@@ -198,12 +207,23 @@ def _add_account(session: Session, vault: EvidenceVault, account_id: str,
     _cover(contents, records)
     contents.members[f"{folder}/account-data.json"] = canonical_json(
         {"account_id": account_id, **account_data_document(records)})
+    if not _concerned(session, account_id):
+        contents.media_withheld.append(account_id)
+        contents.unavailable.append({"path": f"{folder}/files",
+                                     "why": MEDIA_WITHHELD.format(account=account_id)})
+        return
     for entry in records:
         item_id = entry.record.evidence_item_id
         if item_id is not None:
             contents.subject("evidence_item", item_id)
             _add_item(session, vault, f"{folder}/files/{entry.record.public_id}", item_id,
                       contents)
+
+
+def _concerned(session: Session, account_id: str) -> bool:
+    """Does a case concern the account? (Reports are filed about cases, so a filed report
+    about the account implies one.)"""
+    return bool(session.scalar(select(exists().where(Case.platform_account_id == account_id))))
 
 
 def _add_item(session: Session, vault: EvidenceVault, path: str, item_id: str,
@@ -317,7 +337,8 @@ def _record_build(session: Session, request: LegalRequest, actor: str, now: date
                   digest: str, manifest: dict[str, Any], contents: _Contents) -> CustodyEvent:
     details = {"members": len(manifest["members"]) + 1,
                "reports": [report["public_id"] for report in contents.reports],
-               "unavailable": len(contents.unavailable)}
+               "unavailable": len(contents.unavailable),
+               "media_withheld_accounts": contents.media_withheld}
     event = CustodyEvent(request_id=request.id, at=now, actor=actor, action="package_built",
                          sha256=digest, details=details)
     session.add(event)

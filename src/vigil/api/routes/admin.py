@@ -1,44 +1,61 @@
-"""Administration over HTTP: users and API keys. Secrets (a generated password, a new key's
-token) are in the answer once and nowhere else."""
+"""Administration over HTTP: users, API keys and grants of media access. Secrets (a generated
+password, a new key's token) are in the answer once and nowhere else.
+
+Media access for administrators (a key with media:view, roles that would let an administrator
+view media) is asked for here and takes effect only once a second administrator approves it
+under /v1/admin/grants (vigil.store.accounts.grants)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from vigil.api.auth import require
+from vigil.api.error_answers import RESOURCES
 from vigil.api.errors import ApiError
 from vigil.api.state import service_state
 from vigil.store.accounts import (
     AccountError,
     DuplicateUser,
+    GrantClosed,
     Permission,
     Principal,
+    SecondApproverRequired,
     UnknownAccount,
+    approve_grant,
     create_api_key,
     create_user,
     disable_user,
     find_user,
+    grant_for_key,
+    grant_summary,
     list_api_keys,
+    list_grants,
+    pending_roles,
+    refuse_grant,
     revoke_api_key,
     set_roles,
 )
 from vigil.store.models import ApiKey, Role, User, utcnow
 
-router = APIRouter(prefix="/v1/admin", tags=["administration"])
+router = APIRouter(prefix="/v1/admin", tags=["administration"],
+                   responses=RESOURCES)
 USERS = Depends(require(Permission.USERS_MANAGE))
 KEYS = Depends(require(Permission.KEYS_MANAGE))
+MAX_GRANT_ID = 2**31 - 1
 
 
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=100)
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
     roles: list[Role] = Field(min_length=1)
     display_name: str = Field(default="", max_length=200)
     password: str | None = Field(default=None, max_length=1024)  # None: one is generated
@@ -76,7 +93,7 @@ def add_user(body: NewUser, request: Request, principal: Principal = USERS) -> d
             raise ApiError(409, "a user with this name exists") from None
         except AccountError as exc:
             raise ApiError(422, str(exc)) from None
-        answer = _user_summary(user)
+        answer = {**_user_summary(user), "pending_roles": pending_roles(session, user)}
     if body.password is None:
         answer["initial_password"] = password
     return answer
@@ -90,19 +107,25 @@ def users(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
 
 
 @router.patch("/users/{username}")
-def change_user(username: str, body: UserChange, request: Request,
+def change_user(username: str, body: UserChange, request: Request, response: Response,
                 principal: Principal = USERS) -> dict[str, Any]:
+    """Roles that would let an administrator view media are not applied but asked for: the
+    answer is 202 with ``pending_grant``, which a second administrator approves."""
     with service_state(request).database.transaction(write=True) as session:
         user = find_user(session, username)
         if user is None:
             raise ApiError(404, "no such user")
         if user.id == principal.id and (body.disabled or body.roles is not None):
             raise ApiError(409, "change your own account through another administrator")
+        grant = None
         if body.roles is not None:
-            set_roles(session, user, body.roles, actor=principal.actor)
+            grant = set_roles(session, user, body.roles, actor=principal.actor)
         if body.disabled:
             disable_user(session, user, actor=principal.actor)
-        return _user_summary(user)
+        if grant is not None:
+            response.status_code = 202
+        return {**_user_summary(user),
+                "pending_grant": grant_summary(grant) if grant is not None else None}
 
 
 def _user_summary(user: User) -> dict[str, Any]:
@@ -116,7 +139,8 @@ def _user_summary(user: User) -> dict[str, Any]:
 @router.post("/api-keys", status_code=201)
 def add_api_key(body: NewApiKey, request: Request, principal: Principal = KEYS,
                 ) -> dict[str, Any]:
-    """A key for a machine; the token is in this answer only."""
+    """A key for a machine; the token is in this answer only. A key with media:view works
+    only once a second administrator approves its ``pending_grant``."""
     expires_at = utcnow() + timedelta(days=body.expires_days) if body.expires_days else None
     with service_state(request).database.transaction(write=True) as session:
         try:
@@ -126,7 +150,9 @@ def add_api_key(body: NewApiKey, request: Request, principal: Principal = KEYS,
                 note=body.note)
         except AccountError as exc:
             raise ApiError(422, str(exc)) from None
-        return {**_key_summary(key), "token": token}
+        grant = grant_for_key(session, key) if key.awaiting_approval else None
+        return {**_key_summary(key), "token": token,
+                "pending_grant": grant_summary(grant) if grant is not None else None}
 
 
 @router.get("/api-keys")
@@ -148,6 +174,48 @@ def revoke_key(prefix: str, request: Request, principal: Principal = KEYS) -> di
     return answer
 
 
+@router.get("/grants")
+def grants(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
+    """Media access for administrators, pending first, then the latest decisions."""
+    with service_state(request).database.transaction() as session:
+        return {"grants": [grant_summary(grant) for grant in list_grants(session)]}
+
+
+@router.post("/grants/{grant_id}/approve")
+def approve(request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID),
+            principal: Principal = USERS) -> dict[str, Any]:
+    """By an administrator other than the one who asked (and not the one who would receive
+    it, nor an account the asker created or made administrator); takes effect at once."""
+    with service_state(request).database.transaction(write=True) as session:
+        approver = find_user(session, principal.name) if principal.kind == "user" else None
+        with _grant_errors():
+            grant = approve_grant(session, grant_id, actor=principal.actor, approver=approver)
+        return grant_summary(grant)
+
+
+@router.post("/grants/{grant_id}/refuse")
+def refuse(request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID),
+           principal: Principal = USERS) -> dict[str, Any]:
+    """Any administrator, the asker included (withdrawing it); a waiting key is revoked."""
+    state = service_state(request)
+    with state.database.transaction(write=True) as session:
+        with _grant_errors():
+            grant = refuse_grant(session, grant_id, actor=principal.actor)
+        return grant_summary(grant)
+
+
+@contextmanager
+def _grant_errors() -> Iterator[None]:
+    try:
+        yield
+    except UnknownAccount:
+        raise ApiError(404, "no such grant") from None
+    except SecondApproverRequired as exc:
+        raise ApiError(403, str(exc), code="second_approver_required") from None
+    except GrantClosed as exc:
+        raise ApiError(409, str(exc)) from None
+
+
 def _key_summary(key: ApiKey) -> dict[str, Any]:
     def when(value: Any) -> str | None:
         return value.isoformat() if value else None
@@ -156,4 +224,5 @@ def _key_summary(key: ApiKey) -> dict[str, Any]:
             "created_by": key.created_by, "created_at": when(key.created_at),
             "expires_at": when(key.expires_at), "revoked_at": when(key.revoked_at),
             "last_used_at": when(key.last_used_at),
-            "rate_limit_per_minute": key.rate_limit_per_minute}
+            "rate_limit_per_minute": key.rate_limit_per_minute,
+            "awaiting_approval": key.awaiting_approval}

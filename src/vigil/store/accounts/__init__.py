@@ -13,11 +13,21 @@ from vigil.store.accounts.bootstrap import bootstrap_admin
 from vigil.store.accounts.errors import (
     AccountError,
     DuplicateUser,
+    GrantClosed,
     InvalidAccountInput,
     InvalidCredentials,
     InvalidScope,
+    SecondApproverRequired,
     UnknownAccount,
     WeakPassword,
+)
+from vigil.store.accounts.grant_requests import grant_summary
+from vigil.store.accounts.grants import (
+    approve_grant,
+    grant_for_key,
+    list_grants,
+    pending_roles,
+    refuse_grant,
 )
 from vigil.store.accounts.one_time_passwords import reset_password
 from vigil.store.accounts.passwords import (
@@ -43,6 +53,7 @@ from vigil.store.accounts.sessions import (
     revoke_user_sessions,
     start_session,
 )
+from vigil.store.accounts.sign_in import SignInOutcome, authenticate
 from vigil.store.accounts.totp import (
     begin_totp_enrolment,
     confirm_totp,
@@ -50,8 +61,6 @@ from vigil.store.accounts.totp import (
     verify_totp,
 )
 from vigil.store.accounts.users import (
-    SignInOutcome,
-    authenticate,
     change_own_password,
     create_user,
     disable_user,
@@ -61,26 +70,31 @@ from vigil.store.accounts.users import (
     set_password,
     set_roles,
 )
-from vigil.store.models.accounts import ApiKey, Role, User, UserSession
+from vigil.store.models.accounts import AccessGrant, ApiKey, GrantState, Role, User, UserSession
 
 __all__ = [
     "API_KEY_SCOPES",
     "MAX_PASSWORD_LENGTH",
     "ROLE_PERMISSIONS",
+    "AccessGrant",
     "AccountError",
     "ApiKey",
     "DuplicateUser",
+    "GrantClosed",
+    "GrantState",
     "InvalidAccountInput",
     "InvalidCredentials",
     "InvalidScope",
     "Permission",
     "Principal",
     "Role",
+    "SecondApproverRequired",
     "SignInOutcome",
     "UnknownAccount",
     "User",
     "UserSession",
     "WeakPassword",
+    "approve_grant",
     "authenticate",
     "begin_totp_enrolment",
     "bootstrap_admin",
@@ -95,15 +109,20 @@ __all__ = [
     "end_session",
     "find_api_key",
     "find_user",
+    "grant_for_key",
+    "grant_summary",
     "hash_password",
     "list_api_keys",
+    "list_grants",
     "list_users",
     "needs_rehash",
     "parse_roles",
     "parse_scopes",
+    "pending_roles",
     "permissions_for_roles",
     "principal_for_key",
     "principal_for_session",
+    "refuse_grant",
     "reset_password",
     "resolve_session",
     "revoke_api_key",

@@ -20,7 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.store.accounts.errors import InvalidAccountInput, InvalidCredentials, UnknownAccount
-from vigil.store.accounts.permissions import Permission, parse_scopes
+from vigil.store.accounts.grant_requests import open_key_grant
+from vigil.store.accounts.permissions import (
+    Permission,
+    parse_scopes,
+    scopes_need_second_approval,
+)
 from vigil.store.accounts.principal import Principal
 from vigil.store.audit import AuditAction, AuditLog
 from vigil.store.models.accounts import ApiKey
@@ -43,7 +48,9 @@ def create_api_key(
     expires_at: datetime | None = None, rate_limit_per_minute: int | None = None,
     note: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key and its token. The token is not stored anywhere: show it once."""
+    """A new key and its token. The token is not stored anywhere: show it once. A key that
+    may fetch media works only once a second administrator approves its grant
+    (``awaiting_approval``; vigil.store.accounts.grants)."""
     granted = parse_scopes(scopes)
     label = _checked_name(name)
     _check_limits(expires_at, rate_limit_per_minute)
@@ -53,14 +60,18 @@ def create_api_key(
         prefix=prefix, secret_hash=_digest(secret), name=label,
         scopes=sorted(scope.value for scope in granted), created_by=created_by,
         expires_at=expires_at, rate_limit_per_minute=rate_limit_per_minute, note=note,
+        awaiting_approval=scopes_need_second_approval(granted),
     )
     session.add(key)
     session.flush()
     AuditLog(session).append(
         AuditAction.KEY_CREATED, actor=created_by, subject_type="api_key", subject_id=prefix,
         details={"prefix": prefix, "name": label, "scopes": key.scopes,
-                 "expires_at": expires_at.isoformat() if expires_at else None},
+                 "expires_at": expires_at.isoformat() if expires_at else None,
+                 "awaiting_approval": key.awaiting_approval},
     )
+    if key.awaiting_approval:
+        open_key_grant(session, key, requested_by=created_by)
     return key, f"{TOKEN_PREFIX}{prefix}_{secret}"
 
 

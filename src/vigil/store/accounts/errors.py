@@ -35,3 +35,13 @@ class UnknownAccount(AccountError, LookupError):
 
 class InvalidAccountInput(AccountError, ValueError):
     """A username, role, key name or limit is malformed."""
+
+
+class SecondApproverRequired(AccountError):
+    """A grant of media access may not be approved by whoever asked for it, whoever would
+    receive it, or an account the asker created or made an administrator."""
+
+
+class GrantClosed(AccountError):
+    """The grant was decided already, or what it would change has changed since it was
+    asked for (ask again)."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from vigil.store.accounts.errors import InvalidAccountInput, UnknownAccount, WeakPassword
 from vigil.store.accounts.passwords import check_password_policy, hash_password
 from vigil.store.accounts.sessions import revoke_user_sessions
+from vigil.store.accounts.sign_in_locks import lift_locks
 from vigil.store.accounts.users import find_user
 from vigil.store.audit import AuditAction, AuditLog
 
@@ -37,7 +38,8 @@ def reset_password(session: Session, username: str, *, actor: str) -> str:
     password = one_time_password(user.username)
     user.password_hash = hash_password(password)
     user.must_change_password = True
-    user.failed_sign_ins, user.locked_until = 0, None
+    user.failed_sign_ins = 0
+    lift_locks(session, user)
     revoke_user_sessions(session, user)
     session.flush()
     AuditLog(session).append(AuditAction.USER_CHANGED, actor=actor, subject_type="user",

@@ -68,6 +68,11 @@ API_KEY_SCOPES: frozenset[Permission] = frozenset({
 
 _MAX_SCOPES = 32  # bounds the work a hostile request can ask for
 
+# Powers over accounts and keys: whoever holds them could hand themselves anything else, so
+# their media access needs a second administrator's approval (vigil.store.accounts.grants).
+ADMINISTRATION: frozenset[Permission] = frozenset({Permission.USERS_MANAGE,
+                                                   Permission.KEYS_MANAGE})
+
 
 def permissions_for_roles(roles: Iterable[Role]) -> frozenset[Permission]:
     """The union of the roles' permissions."""
@@ -75,6 +80,30 @@ def permissions_for_roles(roles: Iterable[Role]) -> frozenset[Permission]:
     for role in roles:
         granted |= ROLE_PERMISSIONS[Role(role)]
     return frozenset(granted)
+
+
+def roles_need_second_approval(roles: Iterable[Role], previous: Iterable[Role], *,
+                               self_granted: bool) -> bool:
+    """Would these roles newly let an administrator view media, or give media access to the
+    person making the change? (Losing a power never needs approval.)"""
+    granted, before = permissions_for_roles(roles), permissions_for_roles(previous)
+    if Permission.MEDIA_VIEW not in granted:
+        return False
+    if self_granted and Permission.MEDIA_VIEW not in before:
+        return True
+    combined_before = Permission.MEDIA_VIEW in before and bool(before & ADMINISTRATION)
+    return bool(granted & ADMINISTRATION) and not combined_before
+
+
+def media_roles(roles: Iterable[Role]) -> frozenset[Role]:
+    """The roles among these that carry media access."""
+    return frozenset(role for role in roles
+                     if Permission.MEDIA_VIEW in ROLE_PERMISSIONS[Role(role)])
+
+
+def scopes_need_second_approval(scopes: Iterable[Permission]) -> bool:
+    """Keys are made by administrators: a key that fetches media needs a second one."""
+    return Permission.MEDIA_VIEW in set(scopes)
 
 
 def parse_scopes(values: Iterable[str]) -> frozenset[Permission]:

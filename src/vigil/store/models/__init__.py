@@ -1,7 +1,17 @@
 """All tables, split by domain. Importing this package registers every table on
 ``Base.metadata`` (Alembic's env.py relies on it)."""
 
-from vigil.store.models.accounts import ApiKey, Role, User, UserRole, UserSession
+from vigil.store.models.accounts import (
+    AccessGrant,
+    ApiKey,
+    GrantKind,
+    GrantState,
+    Role,
+    SignInLock,
+    User,
+    UserRole,
+    UserSession,
+)
 from vigil.store.models.agencies import (
     AGENCY_HELD_STATES,
     LIVE_REFERRAL_STATES,
@@ -87,6 +97,7 @@ __all__ = [
     "COUNTER_ROW_ID",
     "LIVE_REFERRAL_STATES",
     "SIGNAL_HEX_LENGTH",
+    "AccessGrant",
     "Agency",
     "AgencyKind",
     "AgencyMember",
@@ -115,6 +126,8 @@ __all__ = [
     "FileState",
     "FileVerdict",
     "FloodSuspicion",
+    "GrantKind",
+    "GrantState",
     "HashList",
     "HoldKind",
     "ImportJob",
@@ -159,6 +172,7 @@ __all__ = [
     "ScanItemStatus",
     "ScanRun",
     "ScanStatus",
+    "SignInLock",
     "SignalType",
     "SuspicionState",
     "TriageNote",

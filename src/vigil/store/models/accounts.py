@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.models.base import Base, enum_column_type, utcnow
@@ -40,8 +40,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # refuses a replayed code
+    # Failures since the last success, from any address (shown to administrators); locks are
+    # per (account, address): SignInLock.
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     disabled_at: Mapped[datetime | None]
@@ -109,9 +110,68 @@ class ApiKey(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(200))
     last_used_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+    # A key with media:view works only once a second administrator approved it (AccessGrant).
+    awaiting_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def is_usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return (self.revoked_at is None and not self.awaiting_approval
+                and (self.expires_at is None or self.expires_at > now))
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "prefix": self.prefix, "name": self.name, "scopes": self.scopes}
+
+
+class SignInLock(Base):
+    """Failed sign-ins to one account from one client address, and that pair's lock: a
+    stranger guessing from their address locks only themselves out, never the account's owner
+    signing in from elsewhere. ``locks`` makes each new lock of the pair last longer."""
+
+    __tablename__ = "sign_in_locks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when unknown
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locks: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime]
+
+
+class GrantKind(StrEnum):
+    API_KEY = "api_key"  # a key with media:view
+    ROLES = "roles"  # roles that would let an administrator view media
+
+
+class GrantState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"  # by any administrator, the requester included (withdrawn)
+
+
+class AccessGrant(Base):
+    """Media access for an administrator, requested by one and in force only once a second
+    administrator approves it (vigil.store.accounts.grants; docs/accounts.md)."""
+
+    __tablename__ = "access_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[GrantKind] = mapped_column(enum_column_type(GrantKind, "grant_kind"))
+    state: Mapped[GrantState] = mapped_column(
+        enum_column_type(GrantState, "grant_state"), default=GrantState.PENDING
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    api_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
+    )
+    roles: Mapped[list[str] | None] = mapped_column(JSON)  # the whole role set asked for
+    previous_roles: Mapped[list[str] | None] = mapped_column(JSON)  # when it was asked
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+    api_key: Mapped[ApiKey | None] = relationship(lazy="joined")

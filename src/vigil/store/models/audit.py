@@ -47,6 +47,8 @@ class AuditAction(StrEnum):
     OUTCOME = "outcome"
     INFO_REQUEST = "info_request"  # asked of or answered by a reporting company
     AGENCY_CHANGED = "agency_changed"  # agencies, members and routing rules
+    ACCESS_GRANT = "access_grant"  # media access for an administrator: asked, approved, refused
+    SIGN_IN_ALERT = "sign_in_alert"  # one account failing from many addresses
 
 
 # Longer than enum_column_type's 16 characters so future actions get descriptive names.
