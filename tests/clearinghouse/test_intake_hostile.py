@@ -4,6 +4,7 @@ document (and a Request-ID), none crashing the service or leaving a half-stored 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,15 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
 
+from tests import decode_bombs
 from tests.api.service import running, service_settings
-from tests.clearinghouse.conftest import MAX_BYTES, Intake, basic
+from tests.clearinghouse.conftest import MAX_BYTES, PASSWORD, USERNAME, Intake, basic
 from tests.clearinghouse.documented import DOCUMENTATION, file_details_xml, report_xml
 from vigil.api.intake.documents import report_done_response
 from vigil.clearinghouse.codes import ResponseCode
+from vigil.clearinghouse.companies import add_company
+from vigil.fingerprint import limits
+from vigil.store import Database
 from vigil.store.evidence import LocalEvidenceBackend
 from vigil.store.models.intake import IntakeFile, IntakeReport, IntakeState
 
@@ -252,3 +257,35 @@ def test_intake_is_absent_unless_enabled(database_url: str, tmp_path: Path) -> N
         answer = client.get("/ispws/status", headers=basic())
         assert answer.status_code == 404
         assert "Request-ID" not in answer.headers
+
+
+@pytest.fixture
+def busy_intake(database_url: str, tmp_path: Path, database: Database) -> Iterator[Intake]:
+    """One decoder per worker, a short wait: a burst of decode bombs would hold it."""
+    before = limits.process_limits()  # the app sets its process's limits: put them back
+    settings = service_settings(database_url, tmp_path / "data",
+                                clearinghouse={"enabled": True, "max_upload_bytes": MAX_BYTES},
+                                decoding={"concurrent": 1, "wait_seconds": 0.3})
+    with database.transaction(write=True) as session:
+        add_company(session, "Example Platform", USERNAME, PASSWORD)
+    try:
+        for client in running(settings):
+            yield Intake(client, database, settings)
+    finally:
+        limits.set_process_limits(before)
+
+
+def test_upload_while_every_decoder_is_busy_is_a_plain_503(busy_intake: Intake) -> None:
+    """Not a 500 with a traceback in the log: the company's client retries after the pause,
+    and nothing was stored."""
+    report_id = _open(busy_intake)
+    picture = {"file": ("a.png", decode_bombs.png16(64, 64))}  # small, decodes at once
+    with limits.slots_for(limits.process_limits()).slot():  # the one decoder is taken
+        busy = busy_intake.post_form("upload", {"id": report_id}, picture)
+    assert busy.status_code == 503
+    assert int(busy.headers["Retry-After"]) >= 1
+    assert _code(busy) == str(ResponseCode.UPLOAD_FAILED.value)
+    assert _count(busy_intake, IntakeFile) == 0
+    again = busy_intake.post_form("upload", {"id": report_id}, picture)
+    assert (again.status_code, _code(again)) == (200, "0")
+    assert _count(busy_intake, IntakeFile) == 1

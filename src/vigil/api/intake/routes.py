@@ -41,6 +41,7 @@ from vigil.api.state import ServiceState
 from vigil.clearinghouse import intake
 from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
 from vigil.clearinghouse.companies import authenticate_company
+from vigil.fingerprint.limits import DecodersBusy
 from vigil.reporting.cybertipline import schema
 from vigil.store.evidence import HoldPolicy
 from vigil.store.models.intake import ReportingCompany
@@ -234,6 +235,12 @@ def _guarded(handler: Handler, call: _Call, done: bool) -> Response:
         return handler(call)
     except IntakeRefused as refused:
         return refusal_response(refused, done=done)
+    except DecodersBusy as busy:
+        # Every decoder of this worker is taken (decode bombs, a burst): nothing was stored,
+        # the company's client retries after the pause, as it does after any 503.
+        description = f"{ResponseCode.UPLOAD_FAILED.description}: busy; try again"
+        return xml_response(error_body(ResponseCode.UPLOAD_FAILED, description, done=done),
+                            503, headers={"Retry-After": str(busy.retry_after)})
     except Exception:
         # Never a traceback to the reporter; the transaction has rolled back.
         log.exception("intake request %s failed", call.request_id)
