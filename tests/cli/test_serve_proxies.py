@@ -77,6 +77,7 @@ def _sign_in_from_forged_address(base: str) -> None:
     assert answer.status_code == 401
 
 
+@pytest.mark.slow
 def test_forwarded_for_from_loopback_is_not_believed(environment: dict[str, str],
                                                      tmp_path: Path) -> None:
     for base in _serve(environment):
@@ -84,6 +85,7 @@ def test_forwarded_for_from_loopback_is_not_believed(environment: dict[str, str]
     assert _failed_sign_in_sources(tmp_path / "data") == ["127.0.0.1"]
 
 
+@pytest.mark.slow
 def test_forwarded_for_from_a_named_proxy_is_believed(environment: dict[str, str],
                                                       tmp_path: Path) -> None:
     environment["VIGIL_SERVER__TRUSTED_PROXIES"] = '["127.0.0.1"]'
