@@ -13,7 +13,7 @@ from vigil.api.rate_limit import RateLimiter
 from vigil.screening.service import ScreeningService
 from vigil.store.config import Settings
 from vigil.store.database import Database
-from vigil.store.evidence import EvidenceVault
+from vigil.store.evidence import EvidenceVault, MasterKey
 
 
 @dataclass
@@ -29,6 +29,12 @@ class ServiceState:
 
     def __post_init__(self) -> None:
         self.intake_sign_in = SignInGuard(self.settings.clearinghouse)
+
+    @property
+    def master_key(self) -> MasterKey | None:
+        """The evidence master key, which also seals secrets Vigil must use again (second
+        factors, webhook signing secrets); None when the operator configured none."""
+        return self.vault.master_key if self.vault is not None else None
 
 
 def service_state(request: Request) -> ServiceState:

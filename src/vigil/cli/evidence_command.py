@@ -19,6 +19,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.agency.signing import default_signing_key_path
 from vigil.cli.database_access import (
     command_errors,
     configured_database,
@@ -36,8 +37,14 @@ from vigil.store.evidence import (
     release_hold,
     sweep_orphans,
 )
-from vigil.store.evidence.keys import default_master_key_path, write_master_key_file
+from vigil.store.evidence.keys import (
+    default_master_key_path,
+    load_master_key,
+    read_master_key_file,
+    write_master_key_file,
+)
 from vigil.store.evidence.retention_job import RetentionJob, items_due
+from vigil.store.key_rotation import BATCH_SIZE, RotationResult, rotate_master_key
 from vigil.store.models import EvidenceItem, LegalHold, utcnow
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -60,10 +67,7 @@ def new_key(
     path = (out or default_master_key_path()).expanduser().absolute()
     with command_errors(console):
         settings = load_settings()
-        if path.resolve().is_relative_to(settings.data_dir) or \
-                path.resolve().is_relative_to(settings.evidence_dir.resolve()):
-            fail(console, f"{path} is inside the data directory {settings.data_dir}: a key "
-                          "kept with the evidence is in the same backups and protects nothing")
+        _refuse_key_in_data_dir(console, settings, path)
         key = write_master_key_file(path)
     typer.echo(f"{path}\tkey id {key.key_id}")
     if path != default_master_key_path():
@@ -73,6 +77,32 @@ def new_key(
         "WARNING: back this key file up NOW, somewhere apart from the data directory and its "
         "backups. Without it no evidence can ever be read again; stored beside the evidence "
         "it protects nothing.", markup=False, style="bold yellow")
+
+
+@app.command("rotate-key")
+def rotate_key(
+    new_key: Path = typer.Option(
+        ..., "--new-key", metavar="PATH", dir_okay=False,
+        help="The new key file (from `vigil evidence new-key --out PATH`)."),
+    batch_size: int = typer.Option(
+        BATCH_SIZE, "--batch-size", min=1, max=10_000, help="Rows per transaction."),
+) -> None:
+    """Move everything sealed under the current master key to a new one: evidence data keys,
+    webhook and second-factor secrets. Stop the service first; safe to run again after an
+    interruption. Prints what to change so that Vigil uses the new key."""
+    console = error_console()
+    path = new_key.expanduser().absolute()
+    with command_errors(console):
+        settings = load_settings()
+        _refuse_key_in_data_dir(console, settings, path)
+        old, new = load_master_key(settings), read_master_key_file(path)
+        with configured_database(settings) as database:
+            result = rotate_master_key(
+                database, old, new, actor=default_actor(), batch_size=batch_size,
+                on_batch=lambda kind, count: console.print(f"{kind}: {count} moved",
+                                                           markup=False))
+    _print_rotation(result)
+    _print_key_switch(console, settings, path)
 
 
 @app.command("purge")
@@ -188,6 +218,41 @@ def release(
         )
         hold = release_hold(session, hold_id, released_by=actor)  # commits both
     typer.echo(f"hold #{hold_id} on evidence item {hold.item_id} released")
+
+
+def _refuse_key_in_data_dir(console: Console, settings: Settings, path: Path) -> None:
+    if path.resolve().is_relative_to(settings.data_dir) or \
+            path.resolve().is_relative_to(settings.evidence_dir.resolve()):
+        fail(console, f"{path} is inside the data directory {settings.data_dir}: a key "
+                      "kept with the evidence is in the same backups and protects nothing")
+
+
+def _print_rotation(result: RotationResult) -> None:
+    moved = ", ".join(f"{count} {kind.replace('_', ' ')}"
+                      for kind, count in result.rewritten.items())
+    typer.echo(f"rotated from key {result.old_key_id} to key {result.new_key_id}: {moved} "
+               f"moved by this run; none is left under {result.old_key_id}")
+
+
+def _print_key_switch(console: Console, settings: Settings, path: Path) -> None:
+    """What the operator changes so that Vigil loads the new key: the key itself is found
+    through the configuration (keys.load_master_key), which this command does not edit."""
+    signing_key = default_signing_key_path(settings)
+    switched = settings.model_copy(update={"evidence": settings.evidence.model_copy(
+        update={"master_key": None, "master_key_file": path})})
+    lines = ["Now point Vigil at the new key, restart it, and retire the old key:",
+             f"  VIGIL_EVIDENCE__MASTER_KEY_FILE={path}  (or evidence.master_key_file in "
+             "the configuration file)"]
+    if settings.evidence.master_key is not None:
+        lines.append("  and remove VIGIL_EVIDENCE__MASTER_KEY (evidence.master_key): it "
+                     "takes precedence and holds the old key")
+    if default_signing_key_path(switched) != signing_key:
+        # The agency signing key is found beside the master key unless configured.
+        lines.append(f"  and VIGIL_AGENCY__SIGNING_KEY_FILE={signing_key}  (the agency "
+                     "signing key stays where it is)")
+    lines.append("Then delete the old key once no backup taken before this rotation is kept "
+                 "(such backups open only with the old key).")
+    console.print("\n".join(lines), markup=False, style="bold yellow")
 
 
 @contextlib.contextmanager

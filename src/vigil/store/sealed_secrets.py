@@ -1,5 +1,5 @@
-"""Secrets Vigil has to use again, not just check (a webhook's HMAC key), kept sealed at rest
-under the evidence master key with AES-256-GCM.
+"""Secrets Vigil has to use again, not just check (a webhook's HMAC key, a TOTP secret), kept
+sealed at rest under the evidence master key with AES-256-GCM.
 
 A sealed secret is one line of text, ``v1:<master key id>:<base64url(nonce + ciphertext)>``:
 it fits a text column, names the key it was sealed under (so a wrong key is reported as
@@ -49,6 +49,17 @@ def open_secret(master_key: MasterKey, sealed: str, purpose: str) -> str:
         # ValueError also covers a nonce cut short and bytes that are not UTF-8.
         raise SealedSecretError(f"a {version} sealed secret is damaged or not for "
                                 f"{purpose!r}") from None
+
+
+def reseal_secret(old_key: MasterKey, new_key: MasterKey, sealed: str, purpose: str) -> str:
+    """The same secret sealed under ``new_key`` (master key rotation); raises
+    SealedSecretError if ``sealed`` does not open under ``old_key``."""
+    return seal_secret(new_key, open_secret(old_key, sealed, purpose), purpose)
+
+
+def sealed_prefix(key_id: str) -> str:
+    """How every value sealed under the key ``key_id`` begins: finds them in a query."""
+    return f"{FORMAT}:{key_id}:"
 
 
 def is_sealed(text: str) -> bool:

@@ -3,6 +3,8 @@ optional TOTP second factor."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -23,6 +25,7 @@ from vigil.api.state import service_state
 from vigil.store.accounts import (
     InvalidCredentials,
     Principal,
+    SecondFactorUnavailable,
     WeakPassword,
     authenticate,
     begin_totp_enrolment,
@@ -37,6 +40,8 @@ from vigil.store.models import User
 router = APIRouter(prefix="/v1/auth", tags=["sign-in"],
                    responses=AUTHENTICATED)
 SIGN_IN_PER_MINUTE = 20  # per client address, on top of the per-account lockout
+SECOND_FACTOR_UNAVAILABLE = ("second factors cannot be checked: the evidence master key they "
+                             "are sealed under is not configured; tell the operator")
 
 
 class SignIn(BaseModel):
@@ -72,7 +77,8 @@ def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any
         outcome = authenticate(
             session, body.username, body.password, totp_code=body.totp_code,
             lockout_after=state.settings.api.lockout_after,
-            lockout_minutes=state.settings.api.lockout_minutes, source_ip=address)
+            lockout_minutes=state.settings.api.lockout_minutes, source_ip=address,
+            master_key=state.master_key)
         if outcome.ok and outcome.user is not None:
             _, token, csrf = start_session(
                 session, outcome.user, hours=state.settings.api.session_hours,
@@ -83,6 +89,8 @@ def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any
         if outcome.reason == "second_factor_required":
             raise ApiError(401, "enter the code from your authenticator app",
                            code="second_factor_required")
+        if outcome.reason == "second_factor_unavailable":
+            raise ApiError(503, SECOND_FACTOR_UNAVAILABLE, code="second_factor_unavailable")
         raise ApiError(401, "invalid username or password")
     set_session_cookies(response, state.settings, token, csrf)
     return answer
@@ -133,19 +141,31 @@ def change_password(body: PasswordChange, request: Request,
 def totp_begin(request: Request, principal: Principal = Depends(signed_in_user),
                ) -> dict[str, str]:
     """Start enrolling an authenticator app; confirm with a code to switch it on."""
-    with service_state(request).database.transaction(write=True) as session:
+    state = service_state(request)
+    with state.database.transaction(write=True) as session, _second_factor_available():
         user = _user(session, principal)
-        return {"provisioning_uri": begin_totp_enrolment(session, user)}
+        return {"provisioning_uri": begin_totp_enrolment(session, user,
+                                                         master_key=state.master_key)}
 
 
 @router.post("/totp/confirm")
 def totp_confirm(body: TotpCode, request: Request,
                  principal: Principal = Depends(signed_in_user)) -> dict[str, str]:
-    with service_state(request).database.transaction(write=True) as session:
+    state = service_state(request)
+    with state.database.transaction(write=True) as session, _second_factor_available():
         if not confirm_totp(session, _user(session, principal), body.code,
-                            actor=principal.actor):
+                            actor=principal.actor, master_key=state.master_key):
             raise ApiError(422, "the code is not valid", code="invalid_code")
     return {"status": "second factor enabled"}
+
+
+@contextlib.contextmanager
+def _second_factor_available() -> Iterator[None]:
+    try:
+        yield
+    except SecondFactorUnavailable:
+        raise ApiError(503, SECOND_FACTOR_UNAVAILABLE,
+                       code="second_factor_unavailable") from None
 
 
 def _user(session: Any, principal: Principal) -> User:

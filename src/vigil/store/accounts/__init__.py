@@ -18,6 +18,7 @@ from vigil.store.accounts.errors import (
     InvalidCredentials,
     InvalidScope,
     SecondApproverRequired,
+    SecondFactorUnavailable,
     UnknownAccount,
     WeakPassword,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "Principal",
     "Role",
     "SecondApproverRequired",
+    "SecondFactorUnavailable",
     "SignInOutcome",
     "UnknownAccount",
     "User",

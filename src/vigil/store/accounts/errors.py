@@ -45,3 +45,9 @@ class SecondApproverRequired(AccountError):
 class GrantClosed(AccountError):
     """The grant was decided already, or what it would change has changed since it was
     asked for (ask again)."""
+
+
+class SecondFactorUnavailable(AccountError):
+    """A second factor that cannot be checked: no evidence master key is configured, or the
+    sealed secret does not open under it (another key, damage). Neither accepted nor counted
+    as a wrong code: the operator has to fix the key."""

@@ -13,6 +13,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from vigil.store.accounts.errors import SecondFactorUnavailable
 from vigil.store.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
     hash_password,
@@ -29,10 +30,12 @@ from vigil.store.accounts.sign_in_locks import (
 from vigil.store.accounts.totp import verify_totp
 from vigil.store.accounts.users import find_user
 from vigil.store.audit import AuditAction, AuditLog
+from vigil.store.evidence.keys import MasterKey
 from vigil.store.models.accounts import User
 from vigil.store.models.base import utcnow
 
-SignInReason = Literal["ok", "invalid", "locked", "second_factor_required"]
+SignInReason = Literal["ok", "invalid", "locked", "second_factor_required",
+                       "second_factor_unavailable"]
 
 
 @dataclass
@@ -46,10 +49,12 @@ class SignInOutcome:
 def authenticate(
     session: Session, username: str, password: str, *, totp_code: str | None = None,
     now: datetime | None = None, lockout_after: int = 5, lockout_minutes: int = 15,
-    source_ip: str | None = None,
+    source_ip: str | None = None, master_key: MasterKey | None = None,
 ) -> SignInOutcome:
     """Check a sign-in; the outcome says why it was refused. ``source_ip`` is the client's
-    address: locks apply to it alone."""
+    address: locks apply to it alone. ``master_key`` opens second-factor secrets; without it
+    (or under another key) an account with a second factor is refused as
+    ``second_factor_unavailable``, which is not counted as a failure."""
     now = now or utcnow()
     attempt = _Attempt(session, now, source_ip, lockout_after, lockout_minutes)
     user = find_user(session, username)
@@ -66,8 +71,11 @@ def authenticate(
     if user.totp_enabled:
         if totp_code is None:
             return attempt.refuse(user, "second_factor_required")
-        if not verify_totp(user, totp_code, now=now):
-            return attempt.fail(user)
+        try:
+            if not verify_totp(user, totp_code, master_key=master_key, now=now):
+                return attempt.fail(user)
+        except SecondFactorUnavailable:
+            return attempt.refuse(user, "second_factor_unavailable")
     return attempt.succeed(user, password)
 
 

@@ -166,6 +166,12 @@ def _exists(path: Path) -> MasterKeyFileExists:
     )
 
 
+def read_master_key_file(path: Path) -> MasterKey:
+    """The key in the file at ``path`` (e.g. the new key of a rotation); raises
+    MasterKeyMissing if it is unreadable, readable by others, or not a key."""
+    return _read_key_file(path.expanduser())
+
+
 def _read_key_file(path: Path) -> MasterKey:
     try:
         mode = path.stat().st_mode

@@ -37,7 +37,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     # A bootstrap or admin-set password must be replaced at first sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Sealed under the evidence master key (vigil.store.accounts.totp), never in the clear.
+    sealed_totp_secret: Mapped[str | None] = mapped_column(String(256))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # refuses a replayed code
     # Failures since the last success, from any address (shown to administrators); locks are

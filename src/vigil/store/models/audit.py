@@ -49,6 +49,7 @@ class AuditAction(StrEnum):
     AGENCY_CHANGED = "agency_changed"  # agencies, members and routing rules
     ACCESS_GRANT = "access_grant"  # media access for an administrator: asked, approved, refused
     SIGN_IN_ALERT = "sign_in_alert"  # one account failing from many addresses
+    MASTER_KEY_ROTATED = "master_key_rotated"  # counts and key ids, never key material
 
 
 # Longer than enum_column_type's 16 characters so future actions get descriptive names.

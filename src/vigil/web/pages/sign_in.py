@@ -45,12 +45,16 @@ def sign_in(request: Request, username: str = Form(max_length=100),
         outcome = authenticate(
             session, username, password, totp_code=totp_code or None,
             lockout_after=state.settings.api.lockout_after,
-            lockout_minutes=state.settings.api.lockout_minutes, source_ip=address)
+            lockout_minutes=state.settings.api.lockout_minutes, source_ip=address,
+            master_key=state.master_key)
         if outcome.ok and outcome.user is not None:
             _, token, csrf = start_session(session, outcome.user,
                                            hours=state.settings.api.session_hours)
             # A one-time password is good for nothing but replacing it: straight there.
             must_change = outcome.user.must_change_password
+    if outcome.reason == "second_factor_unavailable":
+        return _refused(request, next, "Your second factor cannot be checked: the key it "
+                        "is sealed under is not configured. Tell the operator.", 503)
     if not outcome.ok:
         message = ("Enter the code from your authenticator app."
                    if outcome.reason == "second_factor_required"
