@@ -22,7 +22,6 @@ import csv
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ import httpx
 import pytest
 
 from tests.conftest import CORPUS, REPO
+from tests.served import free_port
 from vigil.fingerprint.pipeline import fingerprint_path
 
 README = REPO / "README.md"
@@ -116,12 +116,6 @@ def _venv(target: Path) -> None:
         f'export PATH="{bin_dir}:{Path(sys.executable).parent}:$PATH"\n')
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass(frozen=True)
 class Service:
     port: int
@@ -138,7 +132,7 @@ class Service:
 @pytest.fixture
 def service(reader: Reader) -> Iterator[Service]:
     """`./run.sh` with no arguments: `vigil serve` on the embedded defaults."""
-    port = _free_port()
+    port = free_port()
     log = reader.outputs / "serve.log"
     vigil = Path(sys.executable).parent / "vigil"
     with log.open("wb") as sink:

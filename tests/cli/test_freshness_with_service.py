@@ -10,62 +10,26 @@ on PostgreSQL.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.served import VIGIL, private_environment, serving
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_path
-
-VIGIL = Path(sys.executable).parent / "vigil"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def environment(tmp_path: Path, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    env.update(VIGIL_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "cfg"),
-               VIGIL_DATABASE_URL=database_url, COLUMNS="250")
-    return env
+    return private_environment(tmp_path, VIGIL_DATABASE_URL=database_url, COLUMNS="250")
 
 
 @pytest.fixture
 def idle_service(environment: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen([str(VIGIL), "serve", "--port", str(port)], env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, process)
+    with serving(environment) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"vigil serve exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail("vigil serve did not answer within 60 s")
 
 
 def _vigil(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:

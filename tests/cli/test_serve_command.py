@@ -4,74 +4,33 @@ Quick start against it (uploads, lists, scans) is tests/test_readme.py, run as w
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-VIGIL = Path(sys.executable).parent / "vigil"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.served import VIGIL, private_environment, serving
 
 
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    env.update(VIGIL_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    return env
+    return private_environment(tmp_path)
 
 
 @pytest.fixture
 def server(environment: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    with _serving(environment) as running:
+    with serving(environment) as running:
         yield running
-
-
-@contextmanager
-def _serving(environment: dict[str, str],
-             *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = _free_port()
-    process = subprocess.Popen([str(VIGIL), "serve", "--port", str(port), *options],
-                               env=environment, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, process)
-        yield base, process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _stopped(process: subprocess.Popen[str]) -> str:
     """Everything the service printed, once it has stopped."""
     process.terminate()
     return process.communicate(timeout=20)[0]
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"vigil serve exited: {process.stdout.read() if process.stdout else ''}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail("vigil serve did not answer within 60 s")
 
 
 def test_serve_starts_on_the_embedded_defaults(server: tuple[str, subprocess.Popen[str]],
@@ -108,7 +67,7 @@ def test_a_busy_port_uses_up_no_one_time_password(environment: dict[str, str]) -
     assert "cannot listen on 127.0.0.1:" in failed.stderr
     assert "one-time password" not in failed.stdout + failed.stderr
     # The first administrator is still to be created, and its password shown, next time.
-    with _serving(environment) as (base, process):
+    with serving(environment) as (base, process):
         output = _stopped(process)
     assert _first_password(output)
     assert f"Console: {base}/login" in output
@@ -129,11 +88,11 @@ def _first_password(output: str) -> str:
 
 def test_the_first_password_is_kept_out_of_the_service_log(
         environment: dict[str, str], tmp_path: Path) -> None:
-    with _serving(environment) as (base, process):
+    with serving(environment) as (base, process):
         first = _stopped(process)
     password = _first_password(first)
     assert str(tmp_path / "cfg" / "vigil" / "one-time-password-admin") in first
-    with _serving(environment) as (base, process):  # later starts say where it is
+    with serving(environment) as (base, process):  # later starts say where it is
         signed_in = httpx.post(f"{base}/v1/auth/sign-in", timeout=30,
                                json={"username": "admin", "password": password})
         later = _stopped(process)
@@ -153,12 +112,12 @@ def test_the_demo_says_how_to_sign_in_every_time(environment: dict[str, str]) ->
     assert failed.returncode == 2
     assert "password" not in failed.stdout + failed.stderr.replace("reset-password", "")
 
-    with _serving(environment, "--demo") as (base, process):
+    with serving(environment, "--demo") as (base, process):
         output = _stopped(process)
     admin, reviewer = _first_password(output), _password(output, "reviewer")
     assert f"Console: {base}/login" in output and "'reviewer' (reviewer)" in output
 
-    with _serving(environment, "--demo") as (base, process):
+    with serving(environment, "--demo") as (base, process):
         signed_in = httpx.post(f"{base}/v1/auth/sign-in", timeout=30,
                                json={"username": "admin", "password": admin})
         output = _stopped(process)

@@ -7,57 +7,23 @@ Each test runs a real `vigil serve` and reads the audit record the sign-in left.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from tests.served import VIGIL, free_port, private_environment, serving
 from vigil.store import Database, open_database
 from vigil.store.models import AuditAction, AuditRecord
 
-VIGIL = Path(sys.executable).parent / "vigil"
 FORGED = "203.0.113.9"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    env.update(VIGIL_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    return env
-
-
-def _serve(env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen([str(VIGIL), "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("vigil serve did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    return private_environment(tmp_path)
 
 
 def _failed_sign_in_sources(data_dir: Path) -> list[str]:
@@ -80,7 +46,7 @@ def _sign_in_from_forged_address(base: str) -> None:
 @pytest.mark.slow
 def test_forwarded_for_from_loopback_is_not_believed(environment: dict[str, str],
                                                      tmp_path: Path) -> None:
-    for base in _serve(environment):
+    with serving(environment) as (base, _process):
         _sign_in_from_forged_address(base)
     assert _failed_sign_in_sources(tmp_path / "data") == ["127.0.0.1"]
 
@@ -89,14 +55,14 @@ def test_forwarded_for_from_loopback_is_not_believed(environment: dict[str, str]
 def test_forwarded_for_from_a_named_proxy_is_believed(environment: dict[str, str],
                                                       tmp_path: Path) -> None:
     environment["VIGIL_SERVER__TRUSTED_PROXIES"] = '["127.0.0.1"]'
-    for base in _serve(environment):
+    with serving(environment) as (base, _process):
         _sign_in_from_forged_address(base)
     assert _failed_sign_in_sources(tmp_path / "data") == [FORGED]
 
 
 def test_a_malformed_proxy_address_is_refused(environment: dict[str, str]) -> None:
     environment["VIGIL_SERVER__TRUSTED_PROXIES"] = '["not-an-address"]'
-    done = subprocess.run([str(VIGIL), "serve", "--port", str(_free_port())], env=environment,
+    done = subprocess.run([str(VIGIL), "serve", "--port", str(free_port())], env=environment,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "trusted_proxies" in done.stderr + done.stdout
