@@ -11,12 +11,12 @@ import pytest
 
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "vigil"
 LAYERS = {
-    "fingerprint": 0, "index": 1, "lists": 2, "store": 3,
-    "screening": 4, "review": 4, "reporting": 4, "clearinghouse": 4, "triage": 4, "stats": 4,
-    "agency": 4,
-    "api": 5, "web": 5, "cli": 5,
+    "core": 0, "fingerprint": 1, "index": 2, "lists": 3, "store": 4,
+    "screening": 5, "review": 5, "reporting": 5, "clearinghouse": 5, "triage": 5, "stats": 5,
+    "agency": 5,
+    "api": 6, "web": 6, "cli": 6,
 }
-DOMAIN = 4
+DOMAIN = 5
 # Shared on purpose, and named in docs/architecture.md: the clearinghouse receives the
 # documents the platform side writes, and matches with the platform's own rules.
 SHARED_DOMAIN_MODULES = ("vigil.reporting.cybertipline", "vigil.screening.matcher",

@@ -8,7 +8,7 @@ import pytest
 
 from vigil.api.company_cache import CompanyCache
 from vigil.api.intake_sign_in import SignInGuard, Verdict, client_key
-from vigil.store.config import ClearinghouseSettings
+from vigil.core.settings import ClearinghouseSettings
 
 SETTINGS = ClearinghouseSettings(sign_in_free_failures=3, sign_in_backoff_seconds=1.0,
                                  sign_in_max_backoff_seconds=8.0,

@@ -20,9 +20,9 @@ from typer.testing import CliRunner, Result
 from tests.screening.listed import cli_env, make_list
 from tests.store.samples import add_entry, add_list
 from vigil.cli.app import app
+from vigil.core.settings import FloodGuardSettings
 from vigil.store import Database
 from vigil.store.audit import AuditRecord
-from vigil.store.config import FloodGuardSettings
 from vigil.store.flood_guard_enforcement import enforce_flood_guard
 from vigil.store.match_stats import record_matches
 from vigil.store.models import EntryStatus, FloodSuspicion, ListEntry, MatchStat, SuspicionState

@@ -19,12 +19,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.review.review_env import SUBMITTER, ReviewEnv, review_env
+from vigil.core.settings import EvidenceSettings, ReportingSettings, ReviewSettings, Settings
 from vigil.review.decisions import decide
 from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningService
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.config import EvidenceSettings, ReportingSettings, ReviewSettings, Settings
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
 from vigil.store.models import (
     Case,

@@ -11,6 +11,8 @@ import pytest
 from pydantic import SecretStr
 
 from tests.reporting.cybertip_server import CyberTipServer
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import DestinationConfig
 from vigil.reporting.cybertipline.client import (
     MAX_ANSWER_BYTES,
     PRODUCTION_URL,
@@ -20,8 +22,6 @@ from vigil.reporting.cybertipline.client import (
     RemoteErrorKind,
     cybertipline_base_url,
 )
-from vigil.store.config import DestinationConfig
-from vigil.store.errors import ConfigurationError
 
 PASSWORD = "pswd123-secret"
 REPORT_XML = b"""<?xml version="1.0" encoding="UTF-8"?>

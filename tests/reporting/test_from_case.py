@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.review.review_env import SUBMITTER, ReviewEnv, review_env
+from vigil.core.settings import ReviewSettings
 from vigil.reporting.cybertipline.errors import ReportRefused
 from vigil.reporting.cybertipline.from_case import build_case_report
 from vigil.reporting.cybertipline.reporter import ReporterDetails
@@ -19,7 +20,6 @@ from vigil.review.decisions import classify_item, decide, set_incident_type
 from vigil.review.exposure import record_reveal
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.config import ReviewSettings
 from vigil.store.models import RecordSource, Verdict
 from vigil.store.vocabulary import INCIDENT_TYPES
 

@@ -19,6 +19,8 @@ from sqlalchemy import select
 
 from tests.reporting.cybertip_server import CyberTipServer
 from tests.reporting.test_client import REPORT_XML
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import DestinationConfig
 from vigil.reporting.cybertipline.client import CyberTiplineClient
 from vigil.reporting.sending import (
     ReportNotFound,
@@ -29,8 +31,6 @@ from vigil.reporting.sending import (
     expiry_deadline,
 )
 from vigil.store import Database
-from vigil.store.config import DestinationConfig
-from vigil.store.errors import ConfigurationError
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
 from vigil.store.models import (
     AuditRecord,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tests.screening.listed import fingerprint as fingerprint_file
 from tests.screening.listed import make_list
+from vigil.core.settings import Settings
 from vigil.fingerprint.record import Fingerprint
 from vigil.review.decisions import ReviewerRef
 from vigil.screening.live_index import LiveIndex
@@ -23,7 +24,6 @@ from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningOutcome, ScreeningService
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.config import Settings
 from vigil.store.match_records import get_record
 from vigil.store.models import Case, CaseItem, User
 

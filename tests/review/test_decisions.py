@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.review.review_env import ReviewEnv, review_env
+from vigil.core.settings import ReviewSettings
 from vigil.review.decisions import (
     FalsePositiveFeedback,
     add_to_platform_list,
@@ -25,7 +26,6 @@ from vigil.review.exposure import record_reveal
 from vigil.review.queue import assign
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.config import ReviewSettings
 from vigil.store.evidence import MasterKey
 from vigil.store.models import (
     AuditAction,

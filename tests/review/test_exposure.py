@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.review.review_env import ReviewEnv, review_env
+from vigil.core.settings import ReviewSettings
 from vigil.review.errors import InvalidReviewInput, UnknownItem
 from vigil.review.exposure import (
     MAX_MEDIA_REPORT,
@@ -22,7 +23,6 @@ from vigil.review.exposure import (
     record_reveal,
 )
 from vigil.store import Database
-from vigil.store.config import ReviewSettings
 from vigil.store.models import AuditAction, AuditRecord, ExposureEvent
 
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

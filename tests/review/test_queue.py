@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.review.review_env import ReviewEnv, add_user, review_env
+from vigil.core.settings import ReviewSettings
 from vigil.review.decisions import decide
 from vigil.review.errors import InvalidReviewInput, UnknownCase, UnknownReviewer
 from vigil.review.queue import (
@@ -22,7 +23,6 @@ from vigil.review.queue import (
 )
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.config import ReviewSettings
 from vigil.store.models import Case, CasePriority, CaseStatus, RecordSource, User, utcnow
 
 UNLISTED = 8

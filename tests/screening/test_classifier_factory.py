@@ -14,6 +14,8 @@ import pytest
 from PIL import Image
 
 from tests.screening.test_classifier_onnx import mean_model
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import ClassifierConfig, load_settings
 from vigil.screening.classifiers import (
     Classifier,
     ClassifierError,
@@ -23,8 +25,6 @@ from vigil.screening.classifiers import (
     build_classifiers,
     classify_all,
 )
-from vigil.store.config import ClassifierConfig, load_settings
-from vigil.store.errors import ConfigurationError
 
 TOKEN = "factory-token-5d1e0b9c"
 

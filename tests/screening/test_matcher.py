@@ -17,12 +17,12 @@ from tests.screening.listed import (
     make_list,
     rotated_copy,
 )
+from vigil.core.settings import FloodGuardSettings
 from vigil.index.snapshot import current
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.matcher import Matcher
 from vigil.store import Database
 from vigil.store.banks import set_list_enabled
-from vigil.store.config import FloodGuardSettings
 from vigil.store.entry_status import disable_entry
 from vigil.store.models import EntryStatus, ListEntry, MatchStat
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from vigil.core.settings import ScreeningSettings
 from vigil.screening.classifiers.base import ClassifierResult
 from vigil.screening.matcher import ListMatch
 from vigil.screening.rules import decide, judge_match
-from vigil.store.config import ScreeningSettings
 from vigil.store.models import RecordSource, Verdict
 
 SETTINGS = ScreeningSettings(match_pdq_distance=20)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from tests.screening.listed import fingerprint as fingerprint_file
 from tests.screening.listed import list_video, make_clip, make_list, rotated_copy
+from vigil.core.settings import FloodGuardSettings, ScreeningSettings, Settings
 from vigil.screening import service as service_module
 from vigil.screening.classifiers.base import ClassifierError, ClassifierResult
 from vigil.screening.live_index import LiveIndex
@@ -32,7 +33,6 @@ from vigil.screening.submission import (
 )
 from vigil.store import Database
 from vigil.store.audit.log import AuditLog
-from vigil.store.config import FloodGuardSettings, ScreeningSettings, Settings
 from vigil.store.errors import StoreError
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey, sweep_orphans
 from vigil.store.match_records import (

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from tests import decode_bombs
 from tests.screening import test_service
 from tests.screening.test_service import SUBMITTER, Env, item, stored
+from vigil.core.settings import DecodingSettings, ScreeningSettings, Settings
 from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningService
 from vigil.screening.submission import SubmittedHashes
-from vigil.store.config import DecodingSettings, ScreeningSettings, Settings
 from vigil.store.models import CaseItem, Verdict
 
 MIB = 1 << 20

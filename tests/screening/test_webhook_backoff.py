@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vigil.core.settings import WebhookSettings
 from vigil.screening.webhooks.backoff import JITTER_FRACTION, next_attempt_at, retry_delay
-from vigil.store.config import WebhookSettings
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SETTINGS = WebhookSettings(max_attempts=8, backoff_seconds=5, max_backoff_seconds=60)

@@ -23,9 +23,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from vigil.core.settings import WebhookSettings
 from vigil.screening.webhooks import WebhookDispatcher, verify_signature
 from vigil.store import Database, open_database
-from vigil.store.config import WebhookSettings
 from vigil.store.evidence import MasterKey
 from vigil.store.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, utcnow
 from vigil.store.webhook_outbox import disable_endpoint, enqueue_event, register_endpoint

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.store.samples import add_entry, add_list, fake_hex
+from vigil.core.settings import MatchingSettings
 from vigil.store.active_entries import enabled_lists, iter_active_entries
 from vigil.store.banks import (
     create_list,
@@ -16,7 +17,6 @@ from vigil.store.banks import (
     update_list_settings,
 )
 from vigil.store.change_feed import read_changes
-from vigil.store.config import MatchingSettings
 from vigil.store.list_errors import DuplicateList, InvalidListSetting, UnknownList
 from vigil.store.models import EntryFrame, EntryStatus, ListEntry, SignalType, frame_set_signal
 

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from tests.screening.listed import cli_env, fingerprint, make_list
 from vigil.cli import app as cli_app
+from vigil.core.private_files import UMASK, open_private
 from vigil.index.match_index import MatchIndex
-from vigil.private_files import UMASK, open_private
 from vigil.store import Database, load_settings, open_database
 from vigil.store.evidence import LocalEvidenceBackend
 

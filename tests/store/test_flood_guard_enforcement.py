@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.store.samples import add_entry, add_list
+from vigil.core.settings import FloodGuardSettings
 from vigil.lists.flood_guard import FloodGuardRule, judge_hour
 from vigil.store import Database
 from vigil.store.audit import AuditRecord
 from vigil.store.change_feed import read_changes
-from vigil.store.config import FloodGuardSettings
 from vigil.store.flood_guard_enforcement import enforce_flood_guard, raise_suspicion
 from vigil.store.flood_suspicions import open_suspicions, suspect_entry_ids
 from vigil.store.list_activity import entry_events

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.store.samples import add_entry, add_list
+from vigil.core.settings import FloodGuardSettings
 from vigil.store.audit import AuditRecord
 from vigil.store.change_feed import read_changes
-from vigil.store.config import FloodGuardSettings
 from vigil.store.flood_guard_enforcement import enforce_flood_guard
 from vigil.store.flood_suspicions import (
     NotSuspect,

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from tests.lists.format_samples import md5_of
 from tests.store.samples import add_entry, add_list
+from vigil.core.settings import FloodGuardSettings
 from vigil.lists.sources import LocalFileSource
 from vigil.store import Database
 from vigil.store.audit import AuditAction, AuditRecord, verify_chain
 from vigil.store.banks import create_list, set_list_enabled, update_list_settings
-from vigil.store.config import FloodGuardSettings
 from vigil.store.entry_status import disable_entry, enable_entry, quarantine_entry
 from vigil.store.flood_guard_enforcement import FLOOD_GUARD_ACTOR, enforce_flood_guard
 from vigil.store.list_errors import (

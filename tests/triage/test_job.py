@@ -15,8 +15,8 @@ from tests.triage.geo_database import SACRAMENTO, write_city_database
 from tests.triage.routing_rows import agency_row, capture, company_row, document, rule_row
 from vigil.clearinghouse.documents import as_dict
 from vigil.clearinghouse.entities import link_report
+from vigil.core.settings import TriageSettings
 from vigil.store import Database
-from vigil.store.config import TriageSettings
 from vigil.store.models import (
     AuditAction,
     AuditRecord,

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from tests.api.service import add_user, console_sign_in, running, service_settings, sign_in
 from tests.store.samples import add_entry, add_list
+from vigil.core.settings import FloodGuardSettings
 from vigil.store import Database
-from vigil.store.config import FloodGuardSettings
 from vigil.store.flood_guard_enforcement import enforce_flood_guard
 from vigil.store.match_stats import record_matches
 from vigil.store.models import EntryStatus, FloodSuspicion, ListEntry, Role, SuspicionState

@@ -19,8 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from vigil.store.config import Settings
-from vigil.store.errors import ConfigurationError
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import Settings
 from vigil.store.evidence.keys import default_master_key_path
 
 SIGNING_KEY_FILE_NAME = "signing.key"

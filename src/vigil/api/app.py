@@ -33,8 +33,8 @@ from vigil.clearinghouse.expiry_job import IntakeExpiryJob
 from vigil.clearinghouse.intake import Windows
 from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
 from vigil.clearinghouse.readiness import prepare_intake
+from vigil.core.private_files import restrict_umask
 from vigil.fingerprint.limits import DecodeLimits, set_process_limits
-from vigil.private_files import restrict_umask
 from vigil.reporting.filing import ReportJob
 from vigil.screening.classifiers.factory import build_classifiers
 from vigil.screening.live_index import LiveIndex, index_root

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vigil.api.errors import ApiError, error_response
 from vigil.api.state import ServiceState
+from vigil.core.settings import Settings
 from vigil.store.accounts import (
     InvalidCredentials,
     Permission,
@@ -31,7 +32,6 @@ from vigil.store.accounts import (
     resolve_session,
     verify_api_key,
 )
-from vigil.store.config import Settings
 from vigil.store.errors import StoreError
 from vigil.store.models import utcnow
 

@@ -35,7 +35,7 @@ from enum import Enum
 from typing import TypeVar
 
 from vigil.api.backoff import Backoff
-from vigil.store.config import ClearinghouseSettings
+from vigil.core.settings import ClearinghouseSettings
 
 log = logging.getLogger(__name__)
 

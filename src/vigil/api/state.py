@@ -10,8 +10,8 @@ from vigil.api.company_cache import CompanyCache
 from vigil.api.credential_cache import CredentialCache
 from vigil.api.intake_sign_in import SignInGuard
 from vigil.api.rate_limit import RateLimiter
+from vigil.core.settings import Settings
 from vigil.screening.service import ScreeningService
-from vigil.store.config import Settings
 from vigil.store.database import Database
 from vigil.store.evidence import EvidenceVault, MasterKey
 

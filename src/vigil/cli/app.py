@@ -20,7 +20,7 @@ from vigil.cli.evidence_command import app as evidence_app
 from vigil.cli.package_command import app as package_app
 from vigil.cli.stats_command import app as stats_app
 from vigil.cli.triage_command import app as triage_app
-from vigil.private_files import restrict_umask
+from vigil.core.private_files import restrict_umask
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Vigil: fingerprint, match, review and report child sexual abuse material.")

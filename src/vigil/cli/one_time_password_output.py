@@ -14,7 +14,7 @@ from typing import TextIO
 
 from rich.console import Console
 
-from vigil.private_files import open_private, private_directory
+from vigil.core.private_files import open_private, private_directory
 from vigil.store.evidence.keys import default_master_key_path
 
 FILE_PREFIX = "one-time-password-"

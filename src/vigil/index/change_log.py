@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.core.private_files import open_private
 from vigil.index.changes import Change, decode, encode
 from vigil.index.errors import CorruptIndexError
-from vigil.private_files import open_private
 
 MAGIC = b"VIGILOG1"
 _HEADER = struct.Struct("<8sQI")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vigil.core.private_files import FILE_MODE, private_directory
 from vigil.fingerprint.video import FrameHash
 from vigil.index.change_log import HEADER_BYTES, ChangeLog
 from vigil.index.changes import Change, Kind, Op
@@ -45,7 +46,6 @@ from vigil.index.video_match import (
     VideoMatch,
     match_videos,
 )
-from vigil.private_files import FILE_MODE, private_directory
 
 DIGEST_KINDS = (Kind.MD5, Kind.SHA1, Kind.SHA256)
 LOCK = "LOCK"

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vigil.core.private_files import open_private, private_directory
 from vigil.index.errors import CorruptIndexError
-from vigil.private_files import open_private, private_directory
 
 FORMAT = "vigil-index/1"
 MANIFEST = "manifest.json"

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import DestinationConfig, Settings
 from vigil.reporting.cybertipline import ReporterDetails, ReportRefused, build_case_report
 from vigil.reporting.preservation import on_report_filed
 from vigil.reporting.sending import ReportSender
 from vigil.store.audit import AuditLog
-from vigil.store.config import DestinationConfig, Settings
 from vigil.store.database import Database
 from vigil.store.evidence import EvidenceVault
 from vigil.store.models import (

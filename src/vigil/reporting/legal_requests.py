@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import Settings
 from vigil.reporting.account_data import account_records, account_reports
 from vigil.reporting.preservation import checked_actor, load_report, report_item_ids
 from vigil.reporting.preservation_errors import InvalidRequest, RequestNotOpen, UnknownRequest
 from vigil.store.audit import AuditLog
-from vigil.store.config import Settings
 from vigil.store.evidence import (
     EvidenceShredded,
     EvidenceVault,

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import Settings
 from vigil.reporting.account_data import (
     CaseRecord,
     account_data_document,
@@ -39,7 +40,6 @@ from vigil.reporting.preservation_errors import (
     UnknownReport,
 )
 from vigil.store.audit import AuditLog
-from vigil.store.config import Settings
 from vigil.store.evidence import (
     EvidenceBlobMissing,
     EvidenceError,

@@ -41,6 +41,8 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import DestinationConfig
 from vigil.reporting.cybertipline.client import (
     ALREADY_FINISHED,
     ALREADY_RETRACTED,
@@ -53,8 +55,6 @@ from vigil.reporting.cybertipline.client import (
     RemoteErrorKind,
 )
 from vigil.store.audit.log import AuditLog
-from vigil.store.config import DestinationConfig
-from vigil.store.errors import ConfigurationError
 from vigil.store.evidence import EvidenceError, EvidenceVault
 from vigil.store.models import AuditAction, FileState, Report, ReportExchange, ReportFile
 from vigil.store.models import ReportState as State

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import Settings
 from vigil.reporting.cybertipline import BatchedFile, ReportRefused, build_batched_report
 from vigil.reporting.cybertipline.batched import BatchedReportDocument
 from vigil.reporting.cybertipline.from_case import media_viewed
@@ -22,7 +23,6 @@ from vigil.reporting.filing import (
     reporter_details,
 )
 from vigil.store.audit import AuditLog
-from vigil.store.config import Settings
 from vigil.store.models import (
     AuditAction,
     CaseItem,

@@ -24,12 +24,12 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import ReviewSettings
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
 from vigil.review.lookup import get_case, get_item
 from vigil.store.audit import AuditLog
 from vigil.store.banks import create_list
 from vigil.store.cases import recompute_priority
-from vigil.store.config import ReviewSettings
 from vigil.store.entry_status import disable_entry, get_entry
 from vigil.store.list_errors import StatusChangeRefused
 from vigil.store.manual_entries import AddedEntries, NewSignal, add_entries

@@ -15,10 +15,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import ReviewSettings
 from vigil.review.errors import InvalidReviewInput
 from vigil.review.lookup import get_item
 from vigil.store.audit import AuditLog
-from vigil.store.config import ReviewSettings
 from vigil.store.models import (
     AuditAction,
     CaseItem,

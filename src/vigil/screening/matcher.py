@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vigil.core.settings import FloodGuardSettings
 from vigil.fingerprint.record import Fingerprint
 from vigil.index.changes import Kind
 from vigil.index.distances import ListDistances
@@ -21,7 +22,6 @@ from vigil.index.video_match import Segment
 from vigil.screening.feed_changes import ListSettings
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.verdict import Hit, Verdict, decide
-from vigil.store.config import FloodGuardSettings
 from vigil.store.flood_guard_enforcement import RaisedSuspicion, enforce_flood_guard
 from vigil.store.flood_suspicions import suspect_entry_ids
 from vigil.store.match_stats import record_matches

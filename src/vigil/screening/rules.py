@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from vigil.core.settings import ScreeningSettings
 from vigil.fingerprint.errors import FailureReason
 from vigil.fingerprint.record import Fingerprint
 from vigil.screening.classifiers.base import ClassifierResult
 from vigil.screening.matcher import ListMatch
-from vigil.store.config import ScreeningSettings
 from vigil.store.models import RecordSource, Verdict
 
 DIGESTS = frozenset({"md5", "sha1", "sha256"})

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import Settings
 from vigil.fingerprint.limits import DecodeLimits
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
@@ -35,7 +36,6 @@ from vigil.screening.rules import VerdictDecision, decide, unjudged_reason
 from vigil.screening.submission import Submission, SubmissionInvalid, SubmittedHashes
 from vigil.store.audit.log import AuditLog
 from vigil.store.cases import attach_record
-from vigil.store.config import Settings
 from vigil.store.database import Database
 from vigil.store.evidence import EvidenceTooLarge, EvidenceVault
 from vigil.store.match_records import (

@@ -1,20 +1,20 @@
-"""Database models and migrations (SQLAlchemy 2 + Alembic), configuration, the change feed and
-the list catalogue/imports (later also the encrypted evidence store). The only layer that opens
-database connections.
+"""Database models and migrations (SQLAlchemy 2 + Alembic), the change feed and the list
+catalogue/imports (later also the encrypted evidence store). The only layer that opens
+database connections. The settings live in ``vigil.core.settings`` (re-exported here).
 
 Owns:
-- ``config``: the one Settings object (``VIGIL_*`` environment over a TOML file over defaults);
 - ``database``: engines and sessions for SQLite (WAL, foreign keys, busy timeout) and
   PostgreSQL (psycopg 3), with locked/unreachable errors raised as DatabaseUnavailable;
 - ``models``: the tables, split by domain (lists, imports, scans, matches, feed);
 - ``change_feed``: the commit-ordered change sequence the in-memory match index follows;
 - ``match_stats``: hourly per-entry match counts for the flood guard;
 - ``migrate`` + ``migrations/``: packaged Alembic migrations (``upgrade_database``).
-May import vigil.fingerprint, vigil.index and vigil.lists; never services or interfaces.
+May import vigil.core, vigil.fingerprint, vigil.index and vigil.lists; never services or interfaces.
 """
 
+from vigil.core.database_urls import mask_url
+from vigil.core.settings import Settings, find_config_file, load_settings
 from vigil.store import change_feed as change_feed  # registers the ORM flush hooks
-from vigil.store.config import Settings, find_config_file, load_settings
 from vigil.store.database import Database, create_engine, open_database
 from vigil.store.errors import (
     AppendOnlyViolation,
@@ -26,7 +26,6 @@ from vigil.store.errors import (
     UnavailableReason,
 )
 from vigil.store.migrate import ensure_current_schema, head_revision, upgrade_database
-from vigil.store.urls import mask_url
 
 __all__ = [
     "AppendOnlyViolation",

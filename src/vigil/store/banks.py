@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigil.store.config import MatchingSettings
+from vigil.core.settings import MatchingSettings
 from vigil.store.list_audit import checked_actor, record_list_change
 from vigil.store.list_errors import DuplicateList, InvalidListSetting, UnknownList
 from vigil.store.models import EntryStatus, HashList, ListEntry

@@ -18,8 +18,9 @@ from sqlalchemy import URL, Engine, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
-from vigil.private_files import private_file, tighten_directory
-from vigil.store.config import (
+from vigil.core.database_urls import mask_url, normalise_database_url, sqlite_path
+from vigil.core.private_files import private_file, tighten_directory
+from vigil.core.settings import (
     DEFAULT_BUSY_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_SQLITE_SYNCHRONOUS,
@@ -27,7 +28,6 @@ from vigil.store.config import (
     SqliteSynchronous,
 )
 from vigil.store.errors import DatabaseUnavailable, UnavailableReason
-from vigil.store.urls import mask_url, normalise_database_url, sqlite_path
 
 _BEGIN_OPTION = "vigil_sqlite_begin"
 

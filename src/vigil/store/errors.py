@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class StoreError(Exception):
-    """Base class for every error raised by ``vigil.store``."""
-
-
-class ConfigurationError(StoreError):
-    """The configuration file or environment is invalid; the message says which setting."""
+# Defined in core (the settings raise them); named here too, as the data layer's errors.
+from vigil.core.errors import ConfigurationError as ConfigurationError
+from vigil.core.errors import StoreError as StoreError
 
 
 class UnavailableReason(StrEnum):

@@ -19,8 +19,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import FloodGuardSettings
 from vigil.lists.flood_guard import HOUR, FloodGuardRule, FloodVerdict, judge_hour
-from vigil.store.config import FloodGuardSettings
 from vigil.store.list_audit import record_suspicion_change
 from vigil.store.match_stats import bucket_start
 from vigil.store.models import (

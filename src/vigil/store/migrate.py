@@ -13,8 +13,8 @@ from alembic.util.exc import CommandError
 from sqlalchemy import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from vigil.private_files import tighten_directory
-from vigil.store.config import DATABASE_FILE_NAME, Settings, load_settings
+from vigil.core.private_files import tighten_directory
+from vigil.core.settings import DATABASE_FILE_NAME, Settings, load_settings
 from vigil.store.database import Database, create_engine, writer_engine
 from vigil.store.errors import SchemaNotReady
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from vigil.store.config import TriageSettings
+from vigil.core.settings import TriageSettings
 from vigil.store.database import Database
 from vigil.store.periodic import repeat_until_stopped, start_daemon
 from vigil.triage.geolocation import GeolocationError, Geolocator

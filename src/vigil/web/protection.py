@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
+from vigil.core.settings import ReviewSettings
 from vigil.review.rendering import Protection, RenderOptions
-from vigil.store.config import ReviewSettings
 
 VIEW_COOKIE = "vigil_view"
 CHOICES = {

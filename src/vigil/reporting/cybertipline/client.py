@@ -23,8 +23,8 @@ import httpx
 from lxml import etree
 from pydantic import SecretStr
 
-from vigil.store.config import DestinationConfig
-from vigil.store.errors import ConfigurationError
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import DestinationConfig
 
 PRODUCTION_URL = "https://report.cybertip.org/ispws"
 TEST_URL = "https://exttest.cybertip.org/ispws"

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import ClassifierConfig
 from vigil.screening.classifiers.base import Classifier, ClassifierError, ClassifierResult
 from vigil.screening.classifiers.http import HttpClassifier
 from vigil.screening.classifiers.onnx import OnnxClassifier
-from vigil.store.config import ClassifierConfig
-from vigil.store.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

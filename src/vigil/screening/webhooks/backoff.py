@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from vigil.store.config import WebhookSettings
+from vigil.core.settings import WebhookSettings
 
 # The delay is shortened by up to this fraction, at random, so deliveries that failed together
 # (an endpoint down for a while) spread out instead of hitting it again all at once.

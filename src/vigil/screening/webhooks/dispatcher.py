@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from vigil.core.settings import WebhookSettings
 from vigil.screening.webhooks.backoff import next_attempt_at
 from vigil.screening.webhooks.destinations import (
     RefusedDestination,
@@ -37,7 +38,6 @@ from vigil.screening.webhooks.destinations import (
 )
 from vigil.screening.webhooks.signing import SIGNATURE_HEADER, sign
 from vigil.store import Database
-from vigil.store.config import WebhookSettings
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import WebhookDelivery, utcnow
 from vigil.store.periodic import start_daemon

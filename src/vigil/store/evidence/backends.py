@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from vigil.private_files import private_directory
+from vigil.core.private_files import private_directory
 from vigil.store.evidence.errors import EvidenceBlobMissing
 
 if TYPE_CHECKING:
-    from vigil.store.config import Settings
+    from vigil.core.settings import Settings
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _TEMP_PREFIX = ".incoming-"

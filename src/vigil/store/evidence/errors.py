@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from vigil.store.errors import ConfigurationError, StoreError
+from vigil.core.errors import ConfigurationError
+from vigil.store.errors import StoreError
 
 
 class EvidenceError(StoreError):

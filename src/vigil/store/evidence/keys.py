@@ -20,7 +20,7 @@ from pathlib import Path
 import platformdirs
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from vigil.store.config import Settings
+from vigil.core.settings import Settings
 from vigil.store.evidence.backends import _fsync_directory
 from vigil.store.evidence.errors import EvidenceError, MasterKeyMissing
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from vigil.store.config import Settings
+from vigil.core.settings import Settings
 from vigil.store.evidence.errors import (
     EvidenceError,
     EvidenceNotFound,

@@ -13,14 +13,14 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from vigil.store.errors import ConfigurationError
+from vigil.core.errors import ConfigurationError
 from vigil.store.evidence.backends import StoredBlob, check_blob_id
 from vigil.store.evidence.errors import EvidenceBlobMissing, EvidenceError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from vigil.store.config import EvidenceSettings
+    from vigil.core.settings import EvidenceSettings
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _MISSING_OBJECT = frozenset({"NoSuchKey", "404", "NotFound"})

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.store.config import Settings
+from vigil.core.settings import Settings
 from vigil.store.evidence.backends import EvidenceBackend, backend_from_settings
 from vigil.store.evidence.errors import (
     EvidenceError,

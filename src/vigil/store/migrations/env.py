@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.pool import NullPool
 
-from vigil.store.config import load_settings
+from vigil.core.settings import load_settings
 from vigil.store.database import create_engine, writer_engine
 from vigil.store.models import Base
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
 
-from vigil.store.config import DEFAULT_MIN_QUALITY, DEFAULT_PDQ_DISTANCE
+from vigil.core.settings import DEFAULT_MIN_QUALITY, DEFAULT_PDQ_DISTANCE
 from vigil.store.errors import InvalidSignal
 from vigil.store.models.base import Base, BigId, enum_column_type, utcnow
 

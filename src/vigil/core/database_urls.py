@@ -7,7 +7,7 @@ import re
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from vigil.store.errors import ConfigurationError
+from vigil.core.errors import ConfigurationError
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 _SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword")

@@ -31,8 +31,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from vigil.store.errors import ConfigurationError
-from vigil.store.urls import mask_url, normalise_database_url
+from vigil.core.database_urls import mask_url, normalise_database_url
+from vigil.core.errors import ConfigurationError
 
 ENV_PREFIX = "VIGIL_"
 CONFIG_ENV = "VIGIL_CONFIG"
