@@ -8,7 +8,7 @@ import threading
 
 from vigil.clearinghouse.intake import Windows, expire_stale
 from vigil.store.database import Database
-from vigil.store.periodic import repeat_until_stopped, start_daemon
+from vigil.core.periodic import repeat_until_stopped, start_daemon
 
 log = logging.getLogger(__name__)
 

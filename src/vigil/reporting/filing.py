@@ -33,7 +33,7 @@ from vigil.store.models import (
     ReportState,
     utcnow,
 )
-from vigil.store.periodic import repeat_until_stopped, start_daemon
+from vigil.core.periodic import repeat_until_stopped, start_daemon
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from vigil.core.settings import TriageSettings
 from vigil.store.database import Database
-from vigil.store.periodic import repeat_until_stopped, start_daemon
+from vigil.core.periodic import repeat_until_stopped, start_daemon
 from vigil.triage.geolocation import GeolocationError, Geolocator
 from vigil.triage.routing import route_pending
 from vigil.triage.service import apply_weights, score_pending

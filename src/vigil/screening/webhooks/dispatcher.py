@@ -40,7 +40,7 @@ from vigil.screening.webhooks.signing import SIGNATURE_HEADER, sign
 from vigil.store import Database
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import WebhookDelivery, utcnow
-from vigil.store.periodic import start_daemon
+from vigil.core.periodic import start_daemon
 from vigil.store.sealed_secrets import SealedSecretError
 from vigil.store.webhook_outbox import claim_due, endpoint_secret, record_attempt
 

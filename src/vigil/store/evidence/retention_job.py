@@ -24,7 +24,7 @@ from vigil.store.database import Database
 from vigil.store.evidence.retention import PURGE_ACTOR, active_holds, purge_expired
 from vigil.store.evidence.vault import EvidenceVault, sweep_orphans
 from vigil.store.models import EvidenceItem, EvidencePurge, utcnow
-from vigil.store.periodic import repeat_until_stopped, start_daemon
+from vigil.core.periodic import repeat_until_stopped, start_daemon
 
 DEFAULT_INTERVAL_SECONDS = 3600.0
 SUBJECT_TYPE = "evidence_item"

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from vigil.store.errors import StoreError
+from vigil.core.errors import StoreError
 
 
 def safe_description(exc: Exception) -> str:
