@@ -277,18 +277,23 @@ def _drift(frame: Luma) -> float:
 
 def _line_kinds(lines: Luma, colour: float) -> npt.NDArray[np.int8]:
     """UNIFORM, SPARSE or CONTENT for each line, against the frame colour."""
-    share = _share_near(lines, colour, axis=1)
+    near = _near(lines, colour)
+    share = np.count_nonzero(near, axis=1) / near.shape[1]
     # CONTENT 0, SPARSE 1, UNIFORM 2: one step up for each threshold reached.
     return ((share >= SPARSE_SHARE).astype(np.int8) + (share >= UNIFORM_SHARE)).astype(np.int8)
 
 
-def _share_near(values: Luma, colour: float, axis: int | None = None) -> npt.NDArray[np.float64]:
+def _share_near(values: Luma, colour: float) -> float:
+    near = _near(values, colour)
+    return np.count_nonzero(near) / near.size
+
+
+def _near(values: Luma, colour: float) -> npt.NDArray[np.bool_]:
     low, high = _bounds(values.dtype, colour)
-    near = (values >= low) & (values <= high)
-    return np.count_nonzero(near, axis=axis) / (near.shape[axis] if axis is not None else near.size)
+    return (values >= low) & (values <= high)
 
 
-def _bounds(dtype: np.dtype, colour: float) -> tuple[np.generic, np.generic]:
+def _bounds(dtype: np.dtype, colour: float) -> tuple[np.number, np.number]:
     """The tolerance band as scalars of the image's own type.
 
     A Python float would promote a uint8 image to float64 for the comparison,
@@ -304,10 +309,10 @@ def _bounds(dtype: np.dtype, colour: float) -> tuple[np.generic, np.generic]:
 
 def _comparable(luma: Luma) -> np.ndarray:
     """Integer and floating images as they are; anything else (bool, object) as float32."""
-    luma = np.asarray(luma)
-    if np.issubdtype(luma.dtype, np.integer) or np.issubdtype(luma.dtype, np.floating):
-        return luma
-    return luma.astype(np.float32)
+    array = np.asarray(luma)
+    if np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating):
+        return array
+    return array.astype(np.float32)
 
 
 def _worth_trimming(luma: Luma, box: ContentBox, colours: dict[Side, float]) -> bool:

@@ -271,7 +271,7 @@ def open_video(source: VideoSource, *, max_pixels: int, threads: int = 1,
     """A reader for the main video stream of a file or of a seekable binary stream (an
     upload held in memory); the container closes on exit."""
     with ffmpeg_failures():
-        container = av.open(_container_input(source), metadata_errors="ignore",
+        container = av.open(_container_input(source), "r", metadata_errors="ignore",
                             container_options={"protocol_whitelist": "file",
                                                "format_whitelist": VIDEO_FORMATS})
     try:

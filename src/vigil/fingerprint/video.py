@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
+import numpy as np
+import numpy.typing as npt
 from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 from PIL import Image
@@ -101,7 +104,9 @@ def hash_animation(image: Image.Image, *, fps: float = DEFAULT_FPS,
 
 def video_frame_pdq(frame: VideoFrame, to_rgb: VideoReformatter) -> pdq.PdqHash:
     # One scaler thread: the batch already runs a process per core.
-    rgb = to_rgb.reformat(frame, format="rgb24", threads=1).to_ndarray()
+    # PyAV types to_ndarray() for every pixel format; rgb24 is always 8-bit.
+    rgb = cast(npt.NDArray[np.uint8],
+               to_rgb.reformat(frame, format="rgb24", threads=1).to_ndarray())
     digest, _ = pdq.hash_luma(pdq.rgb_to_luma(rgb))
     return digest
 

@@ -24,16 +24,21 @@ PdqInput = str | bytes | Sequence[str] | Sequence[bytes] | npt.NDArray[np.generi
 
 def pdq_words(hashes: PdqInput) -> Words:
     """Rows of words from hex strings, 32-byte strings, (n, 32) uint8 or (n, 4) uint64."""
-    if isinstance(hashes, str | bytes):
-        hashes = [hashes]
     if isinstance(hashes, np.ndarray):
         return _array_words(hashes)
-    items = list(hashes)
+    items: list[str | bytes] = [hashes] if isinstance(hashes, str | bytes) else list(hashes)
     if not items:
         return np.empty((0, WORDS), dtype=np.uint64)
     if isinstance(items[0], str):
         return _hex_words([str(h) for h in items])
-    return _bytes_words([bytes(h) for h in items])
+    return _bytes_words([raw_bytes(h) for h in items])
+
+
+def raw_bytes(item: str | bytes) -> bytes:
+    """One raw hash of a sequence of raw ones; a str among them is refused, as bytes() does."""
+    if isinstance(item, str):
+        raise TypeError(f"a string among raw byte hashes: {item!r}")
+    return bytes(item)
 
 
 def _array_words(array: npt.NDArray[np.generic]) -> Words:
@@ -74,7 +79,7 @@ def row_distances(xored: Words) -> npt.NDArray[np.uint16]:
     return np.add(counts[:, 0] + counts[:, 1], counts[:, 2] + counts[:, 3], dtype=np.uint16)
 
 
-def distances_to(words: Words, rows: npt.NDArray[np.intp], queries: Words,
+def distances_to(words: Words, rows: npt.NDArray[np.integer], queries: Words,
                  query_rows: npt.NDArray[np.intp]) -> npt.NDArray[np.uint16]:
     """Distance between ``words[rows[i]]`` and ``queries[query_rows[i]]`` for every i."""
     gathered = words.take(rows, axis=0)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vigil.index.codes import raw_bytes
 from vigil.index.errors import InvalidHashError
 from vigil.index.pdq_segment import compact_ids, ranges_of, same_width
 from vigil.index.tombstones import Tombstones
@@ -32,9 +33,10 @@ def digest_bytes(digests: DigestInput, width: int) -> npt.NDArray[np.uint8]:
         if digests.dtype != np.uint8 or digests.ndim != 2 or digests.shape[1] != width:
             raise InvalidHashError(f"expected (n, {width}) uint8 digests")
         return np.ascontiguousarray(digests)
-    items = [digests] if isinstance(digests, str | bytes) else list(digests)
+    items: list[str | bytes] = (
+        [digests] if isinstance(digests, str | bytes) else list(digests))
     raw = _hex_bytes(items, width) if items and isinstance(items[0], str) else b"".join(
-        bytes(d) for d in items)
+        raw_bytes(d) for d in items)
     if len(raw) != width * len(items):
         raise InvalidHashError(f"digest must be {width} bytes ({2 * width} hex characters)")
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, width)

@@ -180,8 +180,8 @@ def candidates(tables: MihTables, queries: Words,
 _COUNTING = np.arange(MAX_CANDIDATES, dtype=np.intp)
 
 
-def _rows(tables: MihTables, starts: npt.NDArray[np.unsignedinteger],
-          counts: npt.NDArray[np.unsignedinteger], before: IntArray,
+def _rows(tables: MihTables, starts: npt.NDArray[np.integer],
+          counts: npt.NDArray[np.integer], before: IntArray,
           total: int) -> npt.NDArray[np.uint32]:
     # Candidate k of a probe sits at starts[probe] + (k - candidates before the probe).
     positions = np.repeat(starts - before, counts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,7 @@ from vigil.index.tombstones import Tombstones
 
 PENDING_LIMIT = 4096  # rows scanned linearly before the delta segment is rebuilt
 DEFAULT_DISTANCES = ListDistances()
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +113,9 @@ class _Delta:
         tail_start = self.indexed_size
         tail = PdqSegment(self.rows(tail_start), None, ids_sorted=False).search(queries, radius)
         tail = Hits(tail.query, tail.row + tail_start, tail.distance)
-        hits = Hits(*(np.concatenate(pair) for pair in zip(
-            (indexed.query, indexed.row, indexed.distance),
-            (tail.query, tail.row, tail.distance), strict=True)))
+        hits = Hits(np.concatenate((indexed.query, tail.query)),
+                    np.concatenate((indexed.row, tail.row)),
+                    np.concatenate((indexed.distance, tail.distance)))
         return hits.select(~self.dead[hits.row])
 
     def _reserve(self, size: int) -> None:
@@ -127,7 +129,7 @@ class _Delta:
         self.dead = _grown(self.dead, capacity)
 
 
-def _grown(array: npt.NDArray[np.generic], capacity: int) -> npt.NDArray[np.generic]:
+def _grown(array: npt.NDArray[_Scalar], capacity: int) -> npt.NDArray[_Scalar]:
     grown = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
     grown[:len(array)] = array
     return grown
