@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from vigil.core.errors import ConfigurationError
+from vigil.core.files import create_atomically
 from vigil.core.settings import Settings
 from vigil.store.evidence.keys import default_master_key_path
 
@@ -91,16 +91,8 @@ def _create(path: Path) -> Ed25519PrivateKey:
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=".signing-key-", dir=path.parent)  # 0600
-    try:
-        with os.fdopen(handle, "wb") as temp_file:
-            temp_file.write(pem)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.link(temp_name, path)  # unlike rename, fails instead of replacing a key
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+    # 0600, and FileExistsError rather than replace a key another worker created.
+    create_atomically(path, pem, temporary_prefix=".signing-key-")
     return key
 
 

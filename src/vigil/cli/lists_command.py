@@ -8,9 +8,7 @@ Results go to stdout, messages and the progress bar to stderr. Exit codes: 0 don
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +35,7 @@ from vigil.cli.lists_output import (
     print_import_report,
     print_summaries,
 )
+from vigil.core.files import replacing
 from vigil.lists.formats import ListFormat, SignalType
 from vigil.lists.formats.signals import SignalError, signal_type_named
 from vigil.lists.sources import LocalFileSource
@@ -323,16 +322,8 @@ def _output(path: Path | None) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".partial")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            yield out
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    with replacing(path, text=True, temporary_suffix=".partial") as out:
+        yield out
 
 
 app.command("suspects")(lists_suspects.suspects)

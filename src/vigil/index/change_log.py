@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.core.private_files import open_private
+from vigil.core.files import write_atomically
 from vigil.index.changes import Change, decode, encode
 from vigil.index.errors import CorruptIndexError
 
@@ -42,12 +42,9 @@ class ChangeLog:
     def create(cls, path: Path, base_seq: int) -> ChangeLog:
         """A new empty log following the snapshot at ``base_seq``, written atomically."""
         head = struct.pack("<8sQ", MAGIC, base_seq)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        with open_private(tmp) as out:
-            out.write(_HEADER.pack(MAGIC, base_seq, zlib.crc32(head)))
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)
+        # Named like the log, so snapshot.remove_stale sweeps up one a crash left behind.
+        write_atomically(path, _HEADER.pack(MAGIC, base_seq, zlib.crc32(head)),
+                         temporary_prefix=f"{path.name}.")
         return cls(path)
 
     def _read_header(self) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vigil.core.files import sync_directory, write_atomically
 from vigil.core.private_files import open_private, private_directory
 from vigil.index.errors import CorruptIndexError
 
@@ -78,7 +79,7 @@ def write_snapshot(root: Path, seq: int, groups: Mapping[str, Group]) -> Path:
     if final.exists():
         shutil.rmtree(final)
     tmp.replace(final)
-    _fsync_dir(root)
+    sync_directory(root)
     return final
 
 
@@ -103,13 +104,7 @@ def file_crc(path: Path) -> int:
 
 def publish(root: Path, snapshot: Path) -> None:
     """Make ``snapshot`` the one that opens: replace CURRENT atomically."""
-    tmp = root / (CURRENT + ".tmp")
-    with open_private(tmp, "w") as out:
-        out.write(snapshot.name + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    tmp.replace(root / CURRENT)
-    _fsync_dir(root)
+    write_atomically(root / CURRENT, (snapshot.name + "\n").encode())
 
 
 def current(root: Path) -> Path | None:
@@ -194,12 +189,4 @@ def _fsync_tree(directory: Path) -> None:
     for file in directory.iterdir():
         with file.open("rb") as handle:
             os.fsync(handle.fileno())
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    sync_directory(directory)

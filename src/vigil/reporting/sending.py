@@ -30,8 +30,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.core.errors import ConfigurationError
+from vigil.core.files import write_atomically
 from vigil.core.settings import DestinationConfig
 from vigil.reporting.cybertipline.client import (
     ALREADY_FINISHED,
@@ -494,11 +493,11 @@ class FileDestination:
         for index, report_file in enumerate(report.files, start=1):
             if report_file.file_details_xml:
                 path = self.directory / f"{report.public_id}.file-{index:03d}.xml"
-                _write_atomically(path, report_file.file_details_xml.encode())
+                write_atomically(path, report_file.file_details_xml.encode())
                 written.append(path)
         # The report last: its presence means the whole set is there.
         path = self.directory / f"{report.public_id}.xml"
-        _write_atomically(path, report.xml.encode())
+        write_atomically(path, report.xml.encode())
         return [*written, path]
 
     def _write_json(self, report: Report) -> list[Path]:
@@ -513,21 +512,8 @@ class FileDestination:
             } for f in report.files],
         }
         path = self.directory / f"{report.public_id}.json"
-        _write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False).encode())
+        write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False).encode())
         return [path]
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _safe_parser() -> etree.XMLParser:

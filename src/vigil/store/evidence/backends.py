@@ -3,15 +3,14 @@ file name would let anyone holding a hash list see which known images are stored
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from vigil.core.files import sync_directory, write_atomically
 from vigil.core.private_files import private_directory
 from vigil.store.evidence.errors import EvidenceBlobMissing
 
@@ -75,18 +74,9 @@ class LocalEvidenceBackend:
     def write(self, blob_id: str, ciphertext: bytes) -> None:
         target = self._path(blob_id)
         private_directory(target.parent)  # the evidence folder too, not only <2 hex>
-        # mkstemp creates the file 0600; it only ever receives ciphertext.
-        handle, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=target.parent)
-        try:
-            with os.fdopen(handle, "wb") as temp_file:
-                temp_file.write(ciphertext)
-                temp_file.flush()
-                os.fsync(temp_file.fileno())
-            os.replace(temp_name, target)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-        _fsync_directory(target.parent)
+        # A 0600 temporary file that only ever receives ciphertext, swept up by
+        # discard_incomplete if a crash leaves it.
+        write_atomically(target, ciphertext, temporary_prefix=_TEMP_PREFIX)
 
     def read(self, blob_id: str) -> bytes:
         try:
@@ -98,7 +88,7 @@ class LocalEvidenceBackend:
         path = self._path(blob_id)
         path.unlink(missing_ok=True)
         if path.parent.is_dir():
-            _fsync_directory(path.parent)
+            sync_directory(path.parent)
 
     def blobs(self) -> Iterator[StoredBlob]:
         if not self.directory.is_dir():
@@ -115,14 +105,3 @@ class LocalEvidenceBackend:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; Windows cannot open directories, and does not need to.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from vigil.core.files import create_atomically
 from vigil.core.settings import Settings
-from vigil.store.evidence.backends import _fsync_directory
 from vigil.store.evidence.errors import EvidenceError, MasterKeyMissing
 
 KEY_BYTES = 32  # AES-256
@@ -141,21 +139,13 @@ def write_master_key_file(path: Path) -> MasterKey:
         raise _exists(path)
     key = MasterKey.generate()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # mkstemp creates the file 0600.
-    handle, temp_name = tempfile.mkstemp(prefix=".master-key-", dir=path.parent)
+    # Evidence may be sealed under this key at once: its name must survive a power cut,
+    # which create_atomically's synced folder makes sure of.
+    encoded = base64.b64encode(key.material) + b"\n"
     try:
-        with os.fdopen(handle, "w", encoding="ascii") as temp_file:
-            temp_file.write(base64.b64encode(key.material).decode("ascii") + "\n")
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.link(temp_name, path)  # unlike rename, fails instead of replacing
+        create_atomically(path, encoded, temporary_prefix=".master-key-")
     except FileExistsError:
         raise _exists(path) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-    # Evidence may be sealed under this key at once: its name must survive a power cut.
-    _fsync_directory(path.parent)
     return key
 
 
