@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from vigil.store.affected_rows import affected_rows
 from vigil.store.models import IntakeFile, IntakeIncident, IntakeReport, IntakeState, utcnow
 
 BUNDLED_STATES = (IntakeState.FINISHED,)  # open, retracted and expired reports never join
@@ -78,11 +79,10 @@ def _incident(session: Session, sha256: str) -> IntakeIncident:
 
 
 def _attach(session: Session, incident: IntakeIncident, report_ids: list[int]) -> int:
-    result = session.execute(
-        update(IntakeReport)
-        .where(IntakeReport.id.in_(report_ids), IntakeReport.incident_id.is_(None))
-        .values(incident_id=incident.id).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+    return affected_rows(session, update(IntakeReport)
+                         .where(IntakeReport.id.in_(report_ids), IntakeReport.incident_id.is_(None))
+                         .values(incident_id=incident.id)
+                         .execution_options(synchronize_session=False))
 
 
 def _attach_earlier(session: Session, incident: IntakeIncident, sha256: str,
@@ -91,12 +91,12 @@ def _attach_earlier(session: Session, incident: IntakeIncident, sha256: str,
     of a file becomes viral only when the second copy arrives."""
     sent_it = exists().where(IntakeFile.report_id == IntakeReport.id,
                              IntakeFile.sha256 == sha256)
-    result = session.execute(
-        update(IntakeReport)
-        .where(sent_it, IntakeReport.id != report_id, IntakeReport.incident_id.is_(None),
-               IntakeReport.state.in_(BUNDLED_STATES))
-        .values(incident_id=incident.id).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+    return affected_rows(session, update(IntakeReport)
+                         .where(sent_it, IntakeReport.id != report_id,
+                                IntakeReport.incident_id.is_(None),
+                                IntakeReport.state.in_(BUNDLED_STATES))
+                         .values(incident_id=incident.id)
+                         .execution_options(synchronize_session=False))
 
 
 def incident_reports(session: Session, incident_id: int, *, limit: int = 200) -> list[int]:

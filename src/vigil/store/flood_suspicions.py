@@ -145,7 +145,7 @@ def _highest_hour_since(session: Session, entry_id: int, suspicion: FloodSuspici
     return max(int(highest or 0), suspicion.matches)
 
 
-def _view(row: Row[Any]) -> SuspectView:
+def _view(row: Row[*tuple[Any, ...]]) -> SuspectView:
     suspicion: FloodSuspicion = row[0]
     return SuspectView(
         entry_id=suspicion.entry_id, list_name=row.name, signal_type=str(row.signal_type),

@@ -26,9 +26,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from vigil.store.change_feed import allocate_change_seqs
@@ -37,9 +37,11 @@ from vigil.store.models import EntryEvent, EntryFrame, EntryStatus, ListEntry, S
 
 # Values per IN (...) list: well below SQLite's and PostgreSQL's parameter limits.
 IN_CHUNK = 900
-_ENTRIES = ListEntry.__table__
-_FRAMES = EntryFrame.__table__
-_EVENTS = EntryEvent.__table__
+# Core inserts of the tables, not ORM bulk inserts. A declarative class's __table__ is typed
+# as any FROM clause; these classes are mapped to plain tables.
+_ENTRIES = cast(Table, ListEntry.__table__)
+_FRAMES = cast(Table, EntryFrame.__table__)
+_EVENTS = cast(Table, EntryEvent.__table__)
 
 
 @dataclass(slots=True)

@@ -46,8 +46,8 @@ class Metadata(NamedTuple):
     def merged_with(self, newer: Metadata) -> Metadata:
         """``newer``'s values where it has one: a source that omits a field (plain text
         has none) does not wipe what another import of the same hash supplied."""
-        return Metadata(*(new if new is not None else old
-                          for old, new in zip(self, newer, strict=True)))
+        return Metadata._make(new if new is not None else old
+                              for old, new in zip(self, newer, strict=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,8 +41,11 @@ class KeyRotationError(StoreError):
 class _Kind(Protocol):
     """One kind of row that holds something sealed under the master key."""
 
-    name: str
-    model: type[Any]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> type[Any]: ...
 
     def under(self, key_id: str) -> ColumnElement[bool]: ...
 

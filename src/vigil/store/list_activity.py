@@ -9,7 +9,14 @@ from datetime import datetime
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from vigil.store.models import EntryEvent, EntryStatus, ImportJob, ImportStatus, ListEntry
+from vigil.store.models import (
+    EntryEvent,
+    EntryStatus,
+    ImportJob,
+    ImportStatus,
+    ListEntry,
+    SignalType,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +79,7 @@ def recent_imports(session: Session, list_id: int, limit: int = 5) -> list[Impor
     ]
 
 
-def _views(rows: Sequence[Row[tuple[EntryEvent, str, str]]]) -> list[EntryEventView]:
+def _views(rows: Sequence[Row[EntryEvent, SignalType, str]]) -> list[EntryEventView]:
     return [
         EntryEventView(event.id, event.entry_id, str(signal_type), signal, event.old_status,
                        event.new_status, event.reason, event.actor, event.at)

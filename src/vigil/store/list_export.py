@@ -129,7 +129,7 @@ def _frames(session: Session, entry_ids: list[int]) -> dict[int, tuple[VideoFram
     return {entry_id: tuple(found) for entry_id, found in frames.items()}
 
 
-def _record(row: Row[Any], frames: tuple[VideoFrame, ...]) -> ListRecord:
+def _record(row: Row[*tuple[Any, ...]], frames: tuple[VideoFrame, ...]) -> ListRecord:
     signal: str | tuple[VideoFrame, ...] = frames if frames else row.signal
     return ListRecord(
         signal_type=RecordSignalType(str(row.signal_type)),

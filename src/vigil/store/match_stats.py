@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from vigil.store.affected_rows import affected_rows
 from vigil.store.models import ListEntry, MatchStat
 
 BUCKET = timedelta(hours=1)
@@ -62,5 +63,4 @@ def match_history(
 
 def prune_match_stats(session: Session, before: datetime) -> int:
     """Delete buckets older than ``before``; returns how many went."""
-    result = session.execute(delete(MatchStat).where(MatchStat.bucket_start < before))
-    return int(getattr(result, "rowcount", 0) or 0)  # DML results are CursorResults
+    return affected_rows(session, delete(MatchStat).where(MatchStat.bucket_start < before))

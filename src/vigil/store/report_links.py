@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from vigil.store.models import (
     FileVerdict,
@@ -51,7 +52,7 @@ def shared_with(session: Session, report_id: int, *, near_copies: bool = True,
 def _by_entity() -> Any:
     mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
     other = aliased(IntakeReport)
-    report_id = bindparam("report_id")
+    report_id: BindParameter[int] = bindparam("report_id")
     return (select(theirs.report_id, IntakeEntity.kind, IntakeEntity.value)
             .select_from(mine)
             .join(theirs, theirs.entity_id == mine.entity_id)
@@ -64,7 +65,9 @@ def _by_entity() -> Any:
 
 def _by_file(near: bool) -> Any:
     mine, theirs, other = aliased(IntakeFile), aliased(IntakeFile), aliased(IntakeReport)
-    report_id = bindparam("report_id")
+    report_id: BindParameter[int] = bindparam("report_id")
+    joined: ColumnElement[bool]
+    extra: tuple[ColumnElement[bool], ...]
     if near:  # the earliest copy one of them matched, under another SHA-256
         joined = (theirs.id == mine.matched_file_id) | (theirs.matched_file_id == mine.id)
         kind, value, extra = "near_copy", theirs.sha256, (theirs.sha256 != mine.sha256,)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from vigil.store.affected_rows import affected_rows
 from vigil.store.models.triage import ReportTriage
 
 _CHUNK = 500  # keeps IN lists well under every backend's parameter limit
@@ -22,10 +23,8 @@ def mark_for_rescore(session: Session, report_ids: Iterable[int]) -> int:
     ids = sorted(set(report_ids))
     flagged = 0
     for start in range(0, len(ids), _CHUNK):
-        result = session.execute(
-            update(ReportTriage)
-            .where(ReportTriage.report_id.in_(ids[start:start + _CHUNK]),
-                   ReportTriage.stale.is_(False))
-            .values(stale=True))
-        flagged += result.rowcount or 0
+        flagged += affected_rows(session, update(ReportTriage)
+                                 .where(ReportTriage.report_id.in_(ids[start:start + _CHUNK]),
+                                        ReportTriage.stale.is_(False))
+                                 .values(stale=True))
     return flagged

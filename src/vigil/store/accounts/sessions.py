@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from vigil.store.accounts.errors import InvalidCredentials
 from vigil.store.accounts.permissions import permissions_for_roles
 from vigil.store.accounts.principal import Principal
+from vigil.store.affected_rows import affected_rows
 from vigil.store.audit import AuditAction, AuditLog
 from vigil.store.models.accounts import User, UserSession
 from vigil.store.models.base import utcnow
@@ -97,9 +98,8 @@ def revoke_user_sessions(
         UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if except_id is not None:
         query = query.where(UserSession.id != except_id)
-    result = session.execute(
-        query.values(revoked_at=now or utcnow()).execution_options(synchronize_session="fetch"))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(session, query.values(revoked_at=now or utcnow())
+                         .execution_options(synchronize_session="fetch"))
 
 
 def principal_for_session(user_session: UserSession) -> Principal:
