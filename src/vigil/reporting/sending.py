@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from vigil.core.errors import ConfigurationError
 from vigil.core.files import write_atomically
 from vigil.core.settings import DestinationConfig
+from vigil.core.xml import hardened_parser
 from vigil.reporting.cybertipline.client import (
     ALREADY_FINISHED,
     ALREADY_RETRACTED,
@@ -516,13 +517,9 @@ class FileDestination:
         return [path]
 
 
-def _safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
 def _with_ids(details_xml: str, report_id: str, file_id: str) -> bytes:
     """The <fileDetails> with the ids NCMEC assigned, first as the schema's sequence wants."""
-    root = etree.fromstring(details_xml.encode(), _safe_parser())
+    root = etree.fromstring(details_xml.encode(), hardened_parser())
     for tag in ("reportId", "fileId"):
         for element in root.findall(tag):
             root.remove(element)
@@ -534,7 +531,7 @@ def _with_ids(details_xml: str, report_id: str, file_id: str) -> bytes:
 
 
 def _xml_to_data(xml: str) -> dict[str, Any]:
-    root = etree.fromstring(xml.encode(), _safe_parser())
+    root = etree.fromstring(xml.encode(), hardened_parser())
     return {str(root.tag): _element_data(root)}
 
 

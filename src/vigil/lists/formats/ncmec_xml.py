@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from vigil.core.xml import declares_doctype, hardened_iterparse
 from vigil.lists.formats.bounded_input import CappedReader, InputTooLarge
 from vigil.lists.formats.fields import FieldError, identifier, normalise_classification
 from vigil.lists.formats.records import (
@@ -50,16 +51,6 @@ FINGERPRINTS: dict[str, SignalType] = {
     "sha1": SignalType.SHA1,
     "pdq": SignalType.PDQ,
 }
-# No entity expansion, no DTD or network fetches, libxml2's default size and depth limits.
-PARSER_OPTIONS: dict[str, bool] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "dtd_validation": False,
-    "huge_tree": False,
-    "remove_comments": True,
-    "remove_pis": True,
-}
 _MAX_WARNED_NAMES = 32
 
 
@@ -74,7 +65,8 @@ def read_ncmec_xml(stream: BinaryIO, *, max_bytes: int = MAX_XML_BYTES) -> Itera
     source = CappedReader(stream, max_total=max_bytes)
     walker = _PageWalker()
     try:
-        for event, element in etree.iterparse(source, events=("start", "end"), **PARSER_OPTIONS):
+        # No entity expansion, no DTD or network fetches, libxml2's size and depth limits.
+        for event, element in hardened_iterparse(source, events=("start", "end")):
             yield from walker.step(event, element)
     except _Refused as refused:
         yield refused.error
@@ -199,7 +191,7 @@ class _Entry:
 
 def _check_root(element: etree._Element) -> None:
     line = element.sourceline or 1
-    if element.getroottree().docinfo.doctype:
+    if declares_doctype(element):
         # Hash pages never carry a DTD; refusing it shuts out entity expansion attacks.
         raise _Refused(RecordError(line, "DOCTYPE declarations are refused"))
     if _local_name(element) != ROOT:

@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from vigil.core.errors import ConfigurationError
 from vigil.core.settings import DestinationConfig
+from vigil.core.xml import UnsafeXml, safe_parse
 
 PRODUCTION_URL = "https://report.cybertip.org/ispws"
 TEST_URL = "https://exttest.cybertip.org/ispws"
@@ -305,18 +306,11 @@ class _Unparseable(ValueError):
     pass
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_pis=True)
-
-
 def _parse(root: str, body: bytes, answer: RemoteAnswer) -> RemoteAnswer:
     try:
-        tree = etree.fromstring(body, _parser())
-    except etree.XMLSyntaxError:
-        raise _Unparseable("the answer is not well-formed XML") from None
-    if tree.getroottree().docinfo.doctype:
-        raise _Unparseable("the answer carries a DOCTYPE, which the API never sends")
+        tree = safe_parse(body, max_bytes=MAX_ANSWER_BYTES)
+    except UnsafeXml as exc:  # not XML, or a DOCTYPE, which the API never sends
+        raise _Unparseable(f"the answer was refused: {exc}") from None
     if tree.tag not in {root, "reportResponse", "reportDoneResponse"}:
         raise _Unparseable(f"the answer's root is <{_plain(str(tree.tag))}>, not <{root}>")
     code_text = tree.findtext("responseCode")

@@ -1,14 +1,13 @@
-"""Validation against the CyberTipline schema, with problems in plain words, and the one
-safe way to parse XML that came from outside (documents to check, clearinghouse answers).
+"""Validation against the CyberTipline schema, with problems in plain words. Documents from
+outside are parsed with vigil.core.xml's ``safe_parse`` (re-exported here).
 
 report.xsd beside this module is NCMEC's published CyberTipline Reporting API schema,
 copied unchanged from the API documentation's /xsd (shared/reference/cybertipline/report.xsd);
 replace it with a newer download when NCMEC publishes one.
 
 Parsing never resolves entities, loads a DTD or touches the network, refuses any document
-with a DOCTYPE (no report or answer needs one; it is how entity bombs arrive) and anything
-over MAX_XML_BYTES. lxml's messages are turned into a submitter's words; a traceback never
-reaches them.
+with a DOCTYPE and anything over core.xml.MAX_XML_BYTES. lxml's messages are turned into a
+submitter's words; a traceback never reaches them.
 """
 
 from __future__ import annotations
@@ -24,9 +23,11 @@ from typing import Generic, TypeVar
 
 from lxml import etree
 
+from vigil.core.xml import UnsafeXml as UnsafeXml
+from vigil.core.xml import hardened_parser, shortened
+from vigil.core.xml import safe_parse as safe_parse
 from vigil.store.vocabulary import INCIDENT_TYPES
 
-MAX_XML_BYTES = 8 * 1024 * 1024  # a report or answer is kilobytes; this is generous
 SCHEMA_FILE = "report.xsd"
 INCIDENT_TYPE_MISSING = ("The incident type is missing: choose one of the eight CyberTipline "
                          "incident types.")
@@ -45,10 +46,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class UnsafeXml(ValueError):
-    """The bytes were refused before or while parsing; the message is safe to show."""
-
-
 @dataclass(frozen=True, slots=True)
 class Problem:
     message: str  # for the submitter
@@ -57,35 +54,6 @@ class Problem:
 
     def __str__(self) -> str:
         return self.message if self.line is None else f"{self.message} (line {self.line})"
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_comments=True,
-                           remove_pis=True)
-
-
-def safe_parse(data: bytes) -> etree._Element:
-    """The root of an untrusted document. Raises UnsafeXml (a ValueError) when the bytes
-    are not bytes, too large, carry a DOCTYPE or are not well-formed XML."""
-    if not isinstance(data, bytes | bytearray):
-        raise UnsafeXml("the document must be bytes (UTF-8 XML)")
-    if len(data) > MAX_XML_BYTES:
-        raise UnsafeXml(f"the document is larger than {MAX_XML_BYTES // (1024 * 1024)} MiB")
-    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
-        raise UnsafeXml("the document declares a DOCTYPE or entities, which are not accepted")
-    try:
-        root = etree.fromstring(bytes(data), parser=_parser())
-    except etree.XMLSyntaxError as exc:
-        line = getattr(exc, "lineno", None)
-        raise UnsafeXml(f"the document is not well-formed XML (line {line}): "
-                        f"{_short(str(exc.msg))}") from None
-    if root is None:
-        raise UnsafeXml("the document is empty")
-    # Belt and braces: a DTD that slipped past the byte check (another encoding) is refused.
-    if root.getroottree().docinfo.internalDTD is not None:
-        raise UnsafeXml("the document declares a DOCTYPE or entities, which are not accepted")
-    return root
 
 
 class SchemaUnavailable(RuntimeError):
@@ -119,7 +87,7 @@ class _LoadedOnce(Generic[T]):
 
 def _read_schema_document() -> etree._Element:
     data = resources.files(__package__).joinpath(SCHEMA_FILE).read_bytes()
-    return etree.fromstring(data, parser=_parser())
+    return etree.fromstring(data, parser=hardened_parser())
 
 
 def _compile_schema() -> etree.XMLSchema:
@@ -230,7 +198,7 @@ def plain_message(message: str, path: str | None) -> str:
                 "<fileDetails>.")
     if "Character content other than whitespace is not allowed" in rest:
         return f"{where}: text is not allowed here, only the child elements."
-    return f"{where}: {_short(rest)}"
+    return f"{where}: {shortened(rest)}"
 
 
 def _incident_type(rest: str, expected: list[str]) -> str:
@@ -272,21 +240,16 @@ def _joined(names: list[str], word: str = "and") -> str:
 
 def _value(rest: str) -> str:
     found = _VALUE.search(rest)
-    return f"'{_short(found['value'], 60)}'" if found else "the value"
+    return f"'{shortened(found['value'], 60)}'" if found else "the value"
 
 
 def _choices(rest: str) -> str:
     found = re.search(r"\{(?P<set>.*)\}", rest)
-    return _short(found["set"], 300) if found else "see the schema"
+    return shortened(found["set"], 300) if found else "see the schema"
 
 
 def _name(tag: object) -> str:
     return str(tag).rsplit("}", 1)[-1][:60]
-
-
-def _short(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
