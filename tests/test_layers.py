@@ -14,7 +14,8 @@ LAYERS = {
     "core": 0, "fingerprint": 1, "index": 2, "lists": 3, "store": 4,
     "screening": 5, "review": 5, "reporting": 5, "clearinghouse": 5, "triage": 5, "stats": 5,
     "agency": 5,
-    "api": 6, "web": 6, "cli": 6,
+    "jobs": 6,  # the background-job registry builds domain services' jobs
+    "api": 7, "web": 7, "cli": 7,
 }
 DOMAIN = 5
 # Shared on purpose, and named in docs/architecture.md: the clearinghouse receives the

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from vigil.core.periodic import repeat_until_stopped, start_daemon
 from vigil.core.settings import WebhookSettings
 from vigil.screening.webhooks import WebhookDispatcher, verify_signature
 from vigil.store import Database, open_database
@@ -361,9 +362,10 @@ def test_disabled_endpoint_gets_nothing(
                for d in _deliveries(database) if d.endpoint_id == enabled)
 
 
-def test_background_thread_survives_errors_and_delivers(
+def test_the_job_loop_survives_errors_and_delivers(
     database: Database, receiver: Receiver,
 ) -> None:
+    # The loop every registered job runs in (vigil.jobs.runner), with the dispatcher's pace.
     _register(database, receiver)
     _enqueue(database, utcnow())
     calls = 0
@@ -376,7 +378,9 @@ def test_background_thread_survives_errors_and_delivers(
         return utcnow()
 
     dispatcher = _dispatcher(database, clock=flaky_clock)
-    thread, stop = dispatcher.start_in_thread()
+    thread, stop = start_daemon(lambda stop: repeat_until_stopped(
+        dispatcher.run_once, stop, SETTINGS.poll_seconds, what="webhooks",
+        log=logging.getLogger(__name__), again_at_once=dispatcher.full_batch), "webhooks")
     try:
         deadline = time.monotonic() + 5
         while not receiver.posts_to_hook() and time.monotonic() < deadline:
@@ -389,6 +393,13 @@ def test_background_thread_survives_errors_and_delivers(
     assert calls >= 2 and len(receiver.posts_to_hook()) == 1
     [delivery] = _deliveries(database)
     assert delivery.status == DeliveryStatus.DELIVERED
+
+
+def test_a_full_batch_means_the_next_run_goes_at_once(database: Database) -> None:
+    with _dispatcher(database, batch_size=3) as dispatcher:
+        assert dispatcher.full_batch(3) and dispatcher.full_batch(4)
+        assert not dispatcher.full_batch(2) and not dispatcher.full_batch(0)
+        assert not dispatcher.full_batch(None)  # a run skipped or failed: the usual pause
 
 
 def test_a_non_public_destination_is_refused_at_delivery(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from tests.clearinghouse.intake_rows import add_report
 from tests.triage.geo_database import SACRAMENTO, write_city_database
@@ -26,7 +26,7 @@ from vigil.store.models import (
     ReportTriage,
     TriageWeightSet,
 )
-from vigil.triage.job import ROUND_LOCK, Round, TriageJob
+from vigil.triage.job import Round, TriageJob
 
 
 def _finished(database: Database, raw_xml: bytes) -> int:
@@ -93,21 +93,6 @@ def test_a_bad_geolocation_file_does_not_stop_scoring(database: Database,
     job.run_once()
     with database.session() as session:
         assert session.get(ReportTriage, report_id) is not None
-
-
-@pytest.mark.postgres
-def test_one_worker_at_a_time_on_postgresql(postgres_url: str) -> None:
-    database = Database(create_engine(postgres_url))
-    report_id = _finished(database, document())
-    holder = create_engine(postgres_url)
-    with holder.connect() as other, other.begin():
-        other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROUND_LOCK})
-        assert TriageJob(database, TriageSettings()).run_once() == Round(0, 0)
-    holder.dispose()
-    TriageJob(database, TriageSettings()).run_once()
-    with database.session() as session:
-        assert session.get(ReportTriage, report_id) is not None
-    database.dispose()
 
 
 def test_changed_weights_under_an_old_version_are_refused_but_scoring_goes_on(

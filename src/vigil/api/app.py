@@ -1,16 +1,15 @@
 """The Vigil service: ``create_app`` builds the FastAPI application on the configured database,
-match index, evidence vault and classifiers; background threads deliver webhooks and purge
-expired evidence. ``vigil serve`` runs it under uvicorn (``--workers`` processes share the
+match index, evidence vault and classifiers; each worker also runs the background jobs of
+vigil.jobs.registry (webhooks, retention, ...) unless they run apart (`vigil serve --no-jobs`
+and `vigil worker`). ``vigil serve`` runs it under uvicorn (``--workers`` processes share the
 memory-mapped index snapshot)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import timedelta
-from threading import Event, Thread
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
@@ -29,43 +28,26 @@ from vigil.api.routes.docs import router as docs_router
 from vigil.api.security_headers import SecurityHeaders
 from vigil.api.state import ServiceState
 from vigil.clearinghouse.assignment import deconflict_on_finish
-from vigil.clearinghouse.expiry_job import IntakeExpiryJob
-from vigil.clearinghouse.intake import Windows
 from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
 from vigil.clearinghouse.readiness import prepare_intake
 from vigil.core.private_files import restrict_umask
 from vigil.fingerprint.limits import DecodeLimits, set_process_limits
-from vigil.reporting.filing import ReportJob
+from vigil.jobs import WEB_ONLY_ENV
+from vigil.jobs.registry import JobServices
+from vigil.jobs.runner import BackgroundJobs
 from vigil.screening.classifiers.factory import build_classifiers
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningService
-from vigil.screening.webhooks import WebhookDispatcher
 from vigil.store import Settings, load_settings, open_database
 from vigil.store.evidence import EvidenceVault, MasterKeyMissing
-from vigil.store.evidence.retention_job import RetentionJob
 from vigil.store.migrate import prepare_schema
 from vigil.store.models import IntakeReport
-from vigil.triage.job import TriageJob
 from vigil.web.console import mount_console
 
 log = logging.getLogger(__name__)
 
 API_VERSION = "1"
-
-
-@dataclass
-class _Background:
-    threads: list[tuple[Thread, Event]] = field(default_factory=list)
-
-    def start(self, starter: Callable[[], tuple[Thread, Event]]) -> None:
-        self.threads.append(starter())
-
-    def stop(self) -> None:
-        for _thread, stop in self.threads:
-            stop.set()
-        for thread, _stop in self.threads:
-            thread.join(timeout=10)
 
 
 def create_app(settings: Settings | None = None, *, background_jobs: bool = True) -> FastAPI:
@@ -75,11 +57,11 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state, live = _open_services(settings)
-        background = _Background()
-        if background_jobs:
-            _start_jobs(background, state)
         if settings.clearinghouse.enabled:
-            _start_clearinghouse(app, state, background if background_jobs else None)
+            _start_clearinghouse(app, state)
+        background = BackgroundJobs()
+        if background_jobs:
+            background.start(JobServices(settings, state.database, state.vault))
         app.state.vigil = state
         try:
             yield
@@ -121,7 +103,7 @@ def create_app_from_env() -> FastAPI:
     """uvicorn's factory for worker processes: settings from VIGIL_* and VIGIL_CONFIG."""
     restrict_umask()  # also when uvicorn is started by hand rather than by `vigil serve`
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return create_app()
+    return create_app(background_jobs=os.environ.get(WEB_ONLY_ENV) != "1")
 
 
 def _open_services(settings: Settings) -> tuple[ServiceState, LiveIndex]:
@@ -150,10 +132,9 @@ def _vault(settings: Settings) -> EvidenceVault | None:
         return None
 
 
-def _start_clearinghouse(app: FastAPI, state: ServiceState,
-                         background: _Background | None) -> None:
+def _start_clearinghouse(app: FastAPI, state: ServiceState) -> None:
     """Every finished intake report is classified (known, seen, new), bundled and linked in
-    the transaction that finishes it; unfinished ones expire on the documented schedule."""
+    the transaction that finishes it (expiry and triage are background jobs)."""
     prepare_intake()  # the schema and rules now, not on the first report (issue 14)
     # Its own matcher on the shared index: the platform side skips the received list.
     classify = make_finish_hook(Matcher(state.screening.matcher.live))
@@ -163,20 +144,3 @@ def _start_clearinghouse(app: FastAPI, state: ServiceState,
         deconflict_on_finish(session, report)
 
     setattr(app.state, INTAKE_HOOK, on_finished)
-    if background is not None:
-        hours = state.settings.clearinghouse
-        windows = Windows(timedelta(hours=hours.open_hours), timedelta(hours=hours.idle_hours))
-        background.start(IntakeExpiryJob(state.database, windows).start_in_thread)
-        background.start(TriageJob(state.database, state.settings.triage).start_in_thread)
-
-
-def _start_jobs(background: _Background, state: ServiceState) -> None:
-    if state.vault is None:
-        # Webhook signing secrets are sealed under the master key: deliveries wait.
-        log.warning("no evidence master key: webhooks are NOT sent until one is configured")
-        return
-    dispatcher = WebhookDispatcher(state.database, state.settings.webhooks,
-                                   state.vault.master_key)
-    background.start(dispatcher.start_in_thread)
-    background.start(RetentionJob(state.database, state.vault).start_in_thread)
-    background.start(ReportJob(state.database, state.settings, state.vault).start_in_thread)

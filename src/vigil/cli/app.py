@@ -11,6 +11,7 @@ from vigil.cli import (
     match_command,
     scan_command,
     serve_command,
+    worker_command,
 )
 from vigil.cli.admin_command import app as admin_app
 from vigil.cli.agency_command import app as agency_app
@@ -28,6 +29,7 @@ app.command("hash")(hash_command.hash_files)
 app.command("match")(match_command.match_files)
 app.command("scan")(scan_command.scan_files)
 app.command("serve")(serve_command.serve)
+app.command("worker")(worker_command.worker)
 app.add_typer(lists_command.app, name="lists")
 app.add_typer(db_command.app, name="db")
 app.add_typer(audit_app, name="audit")

@@ -6,7 +6,8 @@ embedded database is migrated, the first administrator is created (its one-time 
 shown on a terminal, else written to a private file: vigil.cli.one_time_password_output), the
 evidence master key is found or created, and the index snapshot is built, so N
 workers open one shared, memory-mapped snapshot instead of racing to build it. The workers
-serve the socket opened here.
+serve the socket opened here, and run the background jobs unless ``--no-jobs`` leaves them to
+``vigil worker``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.console import Console
 from vigil.cli.database_access import command_errors, error_console, fail
 from vigil.cli.demo_data import DEMO_LIST, DEMO_REVIEWER, seed_demo
 from vigil.cli.one_time_password_output import FILE_PREFIX, hand_over, password_file
+from vigil.jobs import WEB_ONLY_ENV
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.store import Settings, load_settings, open_database
 from vigil.store.accounts import bootstrap_admin
@@ -45,12 +47,18 @@ def serve(
     log_level: str = typer.Option("info", help="uvicorn log level."),
     demo: bool = typer.Option(False, "--demo", help="Seed demo data (benign pictures, a "
                               "demo list, cases waiting, a reviewer account) first."),
+    no_jobs: bool = typer.Option(False, "--no-jobs", help="Serve only: run no background "
+                                 "job (webhooks, retention, ...); run `vigil worker` for them."),
 ) -> None:
     """Run the screening API and the console (sign in at /login; API documentation at
     /docs)."""
     console = error_console()
     if config is not None:
         os.environ["VIGIL_CONFIG"] = str(config.resolve())  # the workers read it too
+    if no_jobs:
+        os.environ[WEB_ONLY_ENV] = "1"  # read by each worker's create_app_from_env
+    else:
+        os.environ.pop(WEB_ONLY_ENV, None)  # the flag says, not a leftover of the environment
     with command_errors(console):
         settings = load_settings()
     host, port = host or settings.server.host, port or settings.server.port
@@ -60,6 +68,9 @@ def serve(
             if demo:
                 _seed(settings, console)
         _how_to_sign_in(console, host, port, demo=demo)
+        if no_jobs:
+            console.print("Background jobs are off (--no-jobs): webhooks, retention and "
+                          "report sending wait for `vigil worker`.", markup=False)
         uvicorn.run(APP_FACTORY, factory=True, fd=listening.fileno(), workers=workers,
                     log_level=log_level, server_header=False,
                     timeout_worker_healthcheck=WORKER_START_SECONDS,

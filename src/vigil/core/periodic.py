@@ -1,5 +1,5 @@
-"""Background jobs of a service worker (retention, report sending, intake expiry, webhook
-delivery): the loop that survives a failed run, and the daemon thread it runs in."""
+"""The loop of a background job (declared in vigil.jobs.registry): it survives a failed run,
+and goes again at once when the job says more is due; and the daemon thread it runs in."""
 
 from __future__ import annotations
 
@@ -16,17 +16,26 @@ def safe_description(exc: Exception) -> str:
     return str(exc) if isinstance(exc, StoreError) else exc.__class__.__name__
 
 
+def never_at_once(_result: object) -> bool:
+    """The usual pace: wait the interval after every run."""
+    return False
+
+
 def repeat_until_stopped(step: Callable[[], object], stop: threading.Event, interval: float,
-                         *, what: str, log: logging.Logger) -> None:
+                         *, what: str, log: logging.Logger,
+                         again_at_once: Callable[[object], bool] = never_at_once) -> None:
     """Run ``step`` now and then every ``interval`` seconds until ``stop`` is set; a failed
-    run is logged and retried at the next interval, never fatal."""
+    run is logged and retried at the next interval, never fatal. When ``again_at_once`` says
+    so of a run's result (a full batch: more may be due), the next run starts without waiting.
+    """
     while not stop.is_set():
         try:
-            step()
+            busy = again_at_once(step())
         except Exception as exc:
             log.error("%s failed (%s); next attempt in %g s", what, safe_description(exc),
                       interval)
-        if stop.wait(interval):
+            busy = False
+        if not busy and stop.wait(interval):
             return
 
 

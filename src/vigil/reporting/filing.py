@@ -8,7 +8,6 @@ With no destination configured, reports go to an XML file destination in
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from datetime import datetime
 from typing import Any
@@ -33,7 +32,6 @@ from vigil.store.models import (
     ReportState,
     utcnow,
 )
-from vigil.core.periodic import repeat_until_stopped, start_daemon
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +155,11 @@ def preserve_finished(database: Database, settings: Settings, vault: EvidenceVau
 
 
 class ReportJob:
-    """Background: send due reports of every destination, then preserve finished ones."""
+    """Background (declared in vigil.jobs.registry): send due reports of every destination,
+    then preserve finished ones."""
 
-    def __init__(self, database: Database, settings: Settings, vault: EvidenceVault, *,
-                 interval_seconds: float = 10.0) -> None:
+    def __init__(self, database: Database, settings: Settings, vault: EvidenceVault) -> None:
         self.database, self.settings, self.vault = database, settings, vault
-        self.interval = interval_seconds
 
     def run_once(self, now: datetime | None = None) -> None:
         for destination in destinations(self.settings):
@@ -172,9 +169,3 @@ class ReportJob:
                 log.error("reports to %s not sent: %s: %s", destination.name,
                           type(exc).__name__, exc)
         preserve_finished(self.database, self.settings, self.vault)
-
-    def run_forever(self, stop: threading.Event) -> None:
-        repeat_until_stopped(self.run_once, stop, self.interval, what="report job", log=log)
-
-    def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
-        return start_daemon(self.run_forever, "vigil-reports")

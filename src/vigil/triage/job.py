@@ -1,30 +1,26 @@
 """Background: every finished report is scored within a second of /finish, re-scored when a
 new fact marks it stale, and routed to an agency (or the routing queue) once it is a referral.
 
-Each service worker runs one; on PostgreSQL a transaction-level advisory lock lets one worker
-at a time do a round, so two never score or route the same report (SQLite's write lock does
-the same there). The first round applies the configured weights (audited when new).
+Declared exclusive in vigil.jobs.registry: one process at a time does a round (its lock is
+vigil.store.job_locks), so two never score or route the same report. The first round applies
+the configured weights (audited when new).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from vigil.core.settings import TriageSettings
 from vigil.store.database import Database
-from vigil.core.periodic import repeat_until_stopped, start_daemon
 from vigil.triage.geolocation import GeolocationError, Geolocator
 from vigil.triage.routing import route_pending
 from vigil.triage.service import apply_weights, score_pending
 from vigil.triage.weights import Weights, WeightsRefused, load_weights
 
 log = logging.getLogger(__name__)
-ROUND_LOCK = 0x76_69_67_69_6C_74  # any constant: names the triage round among advisory locks
 ACTOR = "triage-job"
 
 
@@ -43,8 +39,6 @@ class TriageJob:
 
     def run_once(self) -> Round:
         with self.database.transaction(write=True) as session:
-            if not self._take_round(session):
-                return Round(0, 0)
             if not self._weights_applied:
                 self._apply_weights(session)
             scored = score_pending(session, self.weights)
@@ -61,22 +55,9 @@ class TriageJob:
         except WeightsRefused as exc:
             log.error("triage weights not applied: %s", exc)
 
-    def _take_round(self, session: Session) -> bool:
-        if self.database.backend != "postgresql":
-            return True
-        return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
-                                   {"key": ROUND_LOCK}))
-
-    def run_forever(self, stop: threading.Event) -> None:
-        try:
-            repeat_until_stopped(self.run_once, stop, self.settings.poll_seconds,
-                                 what="triage", log=log)
-        finally:
-            if self.geolocator is not None:
-                self.geolocator.close()
-
-    def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
-        return start_daemon(self.run_forever, "vigil-triage")
+    def close(self) -> None:
+        if self.geolocator is not None:
+            self.geolocator.close()
 
 
 def _open_geolocator(settings: TriageSettings) -> Geolocator | None:

@@ -17,7 +17,6 @@ import json
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +39,6 @@ from vigil.screening.webhooks.signing import SIGNATURE_HEADER, sign
 from vigil.store import Database
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import WebhookDelivery, utcnow
-from vigil.core.periodic import start_daemon
 from vigil.store.sealed_secrets import SealedSecretError
 from vigil.store.webhook_outbox import claim_due, endpoint_secret, record_attempt
 
@@ -197,23 +195,10 @@ class WebhookDispatcher:
             log.warning("webhook delivery %s to endpoint %s failed (attempt %s): %s",
                         claim.delivery_id, claim.endpoint_id, claim.attempt, outcome.error)
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """Deliver until ``stop`` is set; errors (e.g. the database away) are logged and the
-        loop goes on after the usual pause."""
-        while not stop.is_set():
-            try:
-                busy = self.run_once() >= self.batch_size
-            except Exception:
-                log.exception("webhook dispatch failed; retrying in %g s",
-                              self.settings.poll_seconds)
-                busy = False
-            if not busy:  # a full batch means more may be due: go on without waiting
-                stop.wait(self.settings.poll_seconds)
-
-    def start_in_thread(self, *, name: str = "vigil-webhooks") -> tuple[threading.Thread,
-                                                                        threading.Event]:
-        """Run :meth:`run_forever` in a daemon thread; set the event (and join) to stop."""
-        return start_daemon(self.run_forever, name)
+    def full_batch(self, sent: object) -> bool:
+        """Whether a run's result (attempts made) filled a batch: more may be due, so the
+        next run goes at once instead of after ``poll_seconds`` (vigil.jobs.registry)."""
+        return isinstance(sent, int) and sent >= self.batch_size
 
     def close(self) -> None:
         if self._owns_client:

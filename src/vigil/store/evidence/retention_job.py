@@ -1,16 +1,15 @@
 """The scheduled retention job: purge expired evidence, sweep orphan blobs, audit each
 destruction.
 
-Every service worker may run it. Two runs racing for the same item are serialised by the
-item's row lock (SQLite: the write lock): the loser finds the item shredded and skips it, so
-each destruction is done, and audited, exactly once.
+Declared in vigil.jobs.registry; every process may run it. Two runs racing for the same item
+are serialised by the item's row lock (SQLite: the write lock): the loser finds the item
+shredded and skips it, so each destruction is done, and audited, exactly once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,9 +23,7 @@ from vigil.store.database import Database
 from vigil.store.evidence.retention import PURGE_ACTOR, active_holds, purge_expired
 from vigil.store.evidence.vault import EvidenceVault, sweep_orphans
 from vigil.store.models import EvidenceItem, EvidencePurge, utcnow
-from vigil.core.periodic import repeat_until_stopped, start_daemon
 
-DEFAULT_INTERVAL_SECONDS = 3600.0
 SUBJECT_TYPE = "evidence_item"
 
 log = logging.getLogger(__name__)
@@ -46,17 +43,11 @@ class DueItem:
 
 
 class RetentionJob:
-    """Runs :func:`purge_expired` and :func:`sweep_orphans` every ``interval_seconds``."""
+    """One run: :func:`purge_expired`, then :func:`sweep_orphans`."""
 
-    def __init__(
-        self, database: Database, vault: EvidenceVault, *,
-        interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
-    ) -> None:
-        if interval_seconds <= 0:
-            raise ValueError("interval_seconds must be positive")
+    def __init__(self, database: Database, vault: EvidenceVault) -> None:
         self.database = database
         self.vault = vault
-        self.interval_seconds = interval_seconds
 
     def run_once(self, now: datetime | None = None) -> RetentionRun:
         now = now or utcnow()
@@ -70,13 +61,6 @@ class RetentionJob:
         log.info("retention run: %d evidence items purged, %d orphan blobs removed",
                  len(run.purged), run.orphans)
         return run
-
-    def run_forever(self, stop: threading.Event) -> None:
-        repeat_until_stopped(self.run_once, stop, self.interval_seconds,
-                             what="retention run", log=log)
-
-    def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
-        return start_daemon(self.run_forever, "vigil-retention")
 
 
 def items_due(session: Session, now: datetime | None = None) -> list[DueItem]:
