@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from typing import Final
 
 from vigil.reporting.cybertipline.errors import ReportRefused
 from vigil.reporting.cybertipline.model import (
@@ -37,7 +38,7 @@ from vigil.reporting.cybertipline.schema import validate
 from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml
 from vigil.store.vocabulary import FILE_ANNOTATIONS, INCIDENT_TYPES, is_classification
 
-REASON = "VIRAL_POTENTIAL_MEME"
+REASON: Final = "VIRAL_POTENTIAL_MEME"
 BATCH_ANNOTATIONS = frozenset({"viral", "potentialMeme"})
 MAX_ACCOUNTS = 10_000  # our bound, not the API's: keeps one document reasonable
 MAX_ACCOUNT_ID = 255

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeAlias
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -32,7 +33,8 @@ VIRAL_FILE_LIMIT_WORDING = (f"only {VIRAL_FILE_LIMIT} uploaded file is allowed i
                             "batched report; retract the report and submit it again "
                             "(Appendix E.1)")
 
-Node = etree._Element | etree._ElementUnicodeResult  # an element, or an attribute's value
+# An element, or an attribute's value.
+Node: TypeAlias = etree._Element | etree._ElementUnicodeResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,7 @@ def open_bounded(data: bytes, max_pixels: int) -> Iterator[BoundedVideoReader]:
     """Like ``frames.open_video`` on an in-memory stream: only video demuxers, no protocols
     but the stream itself, and only the main video stream (audio is never decoded)."""
     with sampling.ffmpeg_failures():
-        container = av.open(io.BytesIO(data), metadata_errors="ignore",
+        container = av.open(io.BytesIO(data), "r", metadata_errors="ignore",
                             container_options={"protocol_whitelist": "file",
                                                "format_whitelist": sampling.VIDEO_FORMATS})
     try:
@@ -107,8 +107,8 @@ def open_bounded(data: bytes, max_pixels: int) -> Iterator[BoundedVideoReader]:
 
 def video_tiles(data: bytes, options: RenderOptions, count: int) -> list[Image.Image]:
     with open_bounded(data, options.max_pixels) as reader, sampling.ffmpeg_failures():
-        duration = reader.info.duration
-        known = duration is not None and duration > 0
+        duration = reader.info.duration or 0.0  # None when the container does not say
+        known = duration > 0
         fps = count / duration if known else UNKNOWN_DURATION_FPS
         tiles = ThinningSample(count)
         for _, frame in reader.sample(fps):

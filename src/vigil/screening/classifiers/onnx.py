@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,7 +199,7 @@ class OnnxClassifier:
 
     # --- decoding ------------------------------------------------------------------------
 
-    def _images(self, media: bytes, media_type: str) -> Iterator[Image.Image]:
+    def _images(self, media: bytes, media_type: str) -> Generator[Image.Image, None, None]:
         if media_type == "photo":
             yield self._photo(media)
         elif sniff_bytes(media[:SNIFF_BYTES]) == MediaKind.PHOTO:
@@ -237,7 +237,7 @@ class OnnxClassifier:
         with ffmpeg_failures():
             # The whitelist keeps FFmpeg to ordinary video demuxers: others (playlists,
             # concat lists) can make it open further files named inside the input.
-            container = av.open(io.BytesIO(media), metadata_errors="ignore",
+            container = av.open(io.BytesIO(media), "r", metadata_errors="ignore",
                                 options={"format_whitelist": VIDEO_FORMATS})
         try:
             with ffmpeg_failures():
