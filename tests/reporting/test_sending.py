@@ -22,13 +22,13 @@ from tests.reporting.test_client import REPORT_XML
 from vigil.core.errors import ConfigurationError
 from vigil.core.settings import DestinationConfig
 from vigil.reporting.cybertipline.client import CyberTiplineClient
+from vigil.reporting.cybertipline.expiry import expiry_deadline
 from vigil.reporting.sending import (
     ReportNotFound,
     ReportSender,
     ReportStateError,
     backoff,
     due_reports,
-    expiry_deadline,
 )
 from vigil.store import Database
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey

@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from lxml import etree
 from sqlalchemy import and_, select, update
@@ -24,6 +24,8 @@ from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
 from vigil.clearinghouse.documents import as_dict, batched_reason
 from vigil.fingerprint.pipeline import fingerprint_bytes
 from vigil.reporting.cybertipline import report_rules
+from vigil.reporting.cybertipline.expiry import Windows as Windows  # the jobs name it here
+from vigil.reporting.cybertipline.expiry import expiry_deadline
 from vigil.reporting.cybertipline.report_rules import VIRAL, VIRAL_FILE_LIMIT, Checking
 from vigil.reporting.cybertipline.schema import UnsafeXml, safe_parse, validate
 from vigil.store.evidence import EvidenceTooLarge, EvidenceVault, HoldPolicy, place_report_hold
@@ -32,8 +34,6 @@ from vigil.store.models.intake import IntakeFile, IntakeReport, IntakeState, Rep
 
 log = logging.getLogger(__name__)
 
-OPEN_WINDOW = timedelta(hours=24)  # documented: deleted 24 h after opening ...
-IDLE_WINDOW = timedelta(hours=1)  # ... or 1 h after the last modification, whichever is later
 MAX_FILE_NAME = 500
 MAX_REPORT_ID_CHARS = 19  # a long
 
@@ -46,12 +46,6 @@ class Receipt:
 
     report_id: int
     file_ids: list[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Windows:
-    open: timedelta = OPEN_WINDOW
-    idle: timedelta = IDLE_WINDOW
 
 
 def _no_hook(_session: Session, _report: IntakeReport) -> None:
@@ -168,11 +162,6 @@ def retract(session: Session, report_id: str | int, company: ReportingCompany, *
     return report.id
 
 
-def expiry_deadline(report: IntakeReport, windows: Windows = Windows()) -> datetime:
-    """24 hours after opening or 1 hour after the last modification, whichever is later."""
-    return max(report.opened_at + windows.open, report.last_activity_at + windows.idle)
-
-
 def expire_stale(session: Session, now: datetime | None = None, *,
                  windows: Windows = Windows()) -> int:
     """Mark every open report past its deadline expired; returns how many. Flushes."""
@@ -205,7 +194,8 @@ def open_report_of(session: Session, report_id: str | int, company: ReportingCom
         raise IntakeRefused(ResponseCode.REPORT_ALREADY_RETRACTED, report_id=number)
     if report.state == IntakeState.FINISHED:
         raise IntakeRefused(ResponseCode.REPORT_ALREADY_FINISHED, report_id=number)
-    if now >= expiry_deadline(report, windows):  # not swept yet: already deleted for the reporter
+    # Not swept yet, but already deleted for the reporter:
+    if now >= expiry_deadline(report.opened_at, report.last_activity_at, windows):
         raise IntakeRefused(ResponseCode.REPORT_DOES_NOT_EXIST, report_id=number)
     return report
 

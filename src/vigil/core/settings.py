@@ -44,6 +44,10 @@ DEFAULT_BUSY_TIMEOUT = 5.0
 DEFAULT_CONNECT_TIMEOUT = 5.0
 SqliteSynchronous = Literal["full", "normal"]
 DEFAULT_SQLITE_SYNCHRONOUS: SqliteSynchronous = "full"
+# The CyberTipline API's documented life of an unfinished report: deleted 24 h after opening
+# or 1 h after the last modification, whichever is later (reporting/cybertipline/expiry.py).
+DOCUMENTED_OPEN_HOURS = 24
+DOCUMENTED_IDLE_HOURS = 1
 
 # load_settings() passes an explicit --config path to the TOML source through this.
 _explicit_config_file: ContextVar[Path | None] = ContextVar("vigil_config_file", default=None)
@@ -227,8 +231,9 @@ class ClearinghouseSettings(_Section):
 
     enabled: bool = False  # mounts /ispws; off on a platform's installation
     max_upload_bytes: int = Field(default=64 * 1024 * 1024, gt=0)  # larger bodies get 413
-    open_hours: int = Field(default=24, ge=1)  # unfinished reports live this long after opening
-    idle_hours: int = Field(default=1, ge=1)  # ... or this long after their last modification
+    # Unfinished reports live this long after opening, or after their last modification.
+    open_hours: int = Field(default=DOCUMENTED_OPEN_HOURS, ge=1)
+    idle_hours: int = Field(default=DOCUMENTED_IDLE_HOURS, ge=1)
     # Sign-in limits of /ispws (issue 14), per client address and per user name, applied
     # before any password is hashed; docs/clearinghouse.md explains them.
     sign_in_free_failures: int = Field(default=5, ge=1)  # then each attempt waits ...

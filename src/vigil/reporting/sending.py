@@ -54,6 +54,7 @@ from vigil.reporting.cybertipline.client import (
     RemoteError,
     RemoteErrorKind,
 )
+from vigil.reporting.cybertipline.expiry import expiry_deadline
 from vigil.store.audit.log import AuditLog
 from vigil.store.evidence import EvidenceError, EvidenceVault
 from vigil.store.models import AuditAction, FileState, Report, ReportExchange, ReportFile
@@ -62,8 +63,6 @@ from vigil.store.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
-OPEN_WINDOW = timedelta(hours=24)  # documented: deleted 24 h after opening ...
-IDLE_WINDOW = timedelta(hours=1)  # ... or 1 h after the last modification, whichever is later
 EXPIRY_MARGIN = timedelta(minutes=5)  # our clock and NCMEC's differ; never race the deadline
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -305,12 +304,6 @@ def due_reports(session: Session, now: datetime, *,
     if destination is not None:
         query = query.where(Report.destination == destination)
     return list(session.scalars(query.order_by(Report.next_attempt_at).limit(_DUE_BATCH)))
-
-
-def expiry_deadline(opened_at: datetime, last_modification: datetime | None) -> datetime:
-    """When NCMEC deletes an unfinished report (documented rule, whichever is later)."""
-    deadline = opened_at + OPEN_WINDOW
-    return max(deadline, last_modification + IDLE_WINDOW) if last_modification else deadline
 
 
 def _plain_error(destination: str, error: Exception) -> str:

@@ -18,7 +18,6 @@ import logging
 import math
 from base64 import b64decode
 from collections.abc import Callable
-from datetime import timedelta
 from importlib import resources
 from typing import TypeVar
 
@@ -43,6 +42,7 @@ from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
 from vigil.clearinghouse.companies import authenticate_company
 from vigil.fingerprint.limits import DecodersBusy
 from vigil.reporting.cybertipline import schema
+from vigil.reporting.cybertipline.expiry import Windows
 from vigil.store.evidence import HoldPolicy
 from vigil.store.models.intake import ReportingCompany
 
@@ -125,10 +125,8 @@ class _Call:
         self.on_finished = on_finished
 
     @property
-    def windows(self) -> intake.Windows:
-        settings = self.state.settings.clearinghouse
-        return intake.Windows(timedelta(hours=settings.open_hours),
-                              timedelta(hours=settings.idle_hours))
+    def windows(self) -> Windows:
+        return Windows.configured(self.state.settings.clearinghouse)
 
     def field(self, name: str) -> str:
         value = self.form.get(name) if self.form is not None else None
