@@ -98,7 +98,7 @@ def test_the_company_reports_while_an_address_floods(
 def test_the_company_signs_in_while_its_name_is_flooded(
         intake: Intake, elsewhere: TestClient) -> None:
     assert _status(intake.client).status_code == 200  # the company signed in before
-    intake.client.app.state.vigil.companies._entries.clear()  # its 5 s cache has expired
+    intake.client.app.state.vigil.companies.clear()  # its 5 s cache has expired
     for n in range(20):
         _status(elsewhere, password=f"guess-{n}")
     assert _status(elsewhere, password="guess-more").status_code == 429

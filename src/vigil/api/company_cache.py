@@ -9,11 +9,10 @@ disabled company or a changed password takes effect within ``ttl`` seconds.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
+from vigil.core.ttl_cache import TtlCache
 from vigil.store.models.intake import ReportingCompany
 
 DEFAULT_TTL = 5.0
@@ -23,20 +22,10 @@ MAX_ENTRIES = 1000
 class CompanyCache:
     def __init__(self, ttl: float = DEFAULT_TTL,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[str, tuple[ReportingCompany, float]] = OrderedDict()
-        self._loaders: dict[str, threading.Lock] = {}
+        self._verified: TtlCache[str, ReportingCompany] = TtlCache(ttl, MAX_ENTRIES, clock)
 
     def get(self, username: str, password: str) -> ReportingCompany | None:
-        key = _digest(username, password)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or self._clock() - entry[1] > self.ttl:
-                self._entries.pop(key, None)
-                return None
-            return entry[0]
+        return self._verified.get(_digest(username, password))
 
     def get_or_verify(self, username: str, password: str,
                       verify: Callable[[], ReportingCompany | None]) -> ReportingCompany | None:
@@ -44,30 +33,14 @@ class CompanyCache:
         the others wait for its answer: when the entry expires under load, a burst of
         requests costs one argon2 check, not one each. Wrong passwords have their own keys,
         so a guesser never holds up a real company."""
-        cached = self.get(username, password)
-        if cached is not None:
-            return cached
-        with self._loader(_digest(username, password)):
-            cached = self.get(username, password)
-            if cached is not None:
-                return cached
-            company = verify()
-            if company is not None:
-                self.put(username, password, company)
-            return company
-
-    def _loader(self, key: str) -> threading.Lock:
-        with self._lock:
-            lock = self._loaders.setdefault(key, threading.Lock())
-            if len(self._loaders) > MAX_ENTRIES:  # idle locks are cheap to forget
-                self._loaders.pop(next(iter(self._loaders)))
-            return lock
+        return self._verified.get_or_load(_digest(username, password), verify)
 
     def put(self, username: str, password: str, company: ReportingCompany) -> None:
-        with self._lock:
-            self._entries[_digest(username, password)] = (company, self._clock())
-            if len(self._entries) > MAX_ENTRIES:
-                self._entries.popitem(last=False)
+        self._verified.put(_digest(username, password), company)
+
+    def clear(self) -> None:
+        """Forget every company (as if the ``ttl`` had passed for all of them)."""
+        self._verified.clear()
 
 
 def _digest(username: str, password: str) -> str:
