@@ -61,3 +61,51 @@ def test_imports_go_downwards_only(path: Path) -> None:
         if upwards or sideways:
             wrong.append(module)
     assert not wrong, f"{own} must not import {wrong}"
+
+
+# core is the bottom layer: every layer may use it, and it uses nothing of Vigil's but itself
+# (not even through a relative import), so it can be read, tested and reused alone.
+CORE = SOURCE / "core"
+
+
+def _outside_core(source: str) -> list[str]:
+    wrong = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            wrong += [alias.name for alias in node.names if _leaves_core(alias.name)]
+        elif isinstance(node, ast.ImportFrom) and _from_outside_core(node):
+            wrong.append("." * node.level + (node.module or ""))
+    return wrong
+
+
+def _from_outside_core(node: ast.ImportFrom) -> bool:
+    # core has no subpackages: two dots already climb out of it
+    return node.level > 1 or (node.level == 0 and _leaves_core(node.module or ""))
+
+
+def _leaves_core(module: str) -> bool:
+    return module.split(".")[0] == "vigil" and not (module + ".").startswith("vigil.core.")
+
+
+@pytest.mark.parametrize("path", sorted(CORE.rglob("*.py")), ids=lambda p: p.name)
+def test_core_imports_nothing_from_vigil(path: Path) -> None:
+    wrong = _outside_core(path.read_text(encoding="utf-8"))
+    assert not wrong, f"core/{path.name} must not import {wrong}"
+
+
+@pytest.mark.parametrize("source", [
+    "from vigil.store.errors import StoreError",
+    "import vigil.fingerprint",
+    "import vigil",
+    "from vigil import private_files",
+    "from ..store import database",
+    "def later():\n    from vigil.api.state import ServiceState",
+])
+def test_the_core_rule_catches_every_way_out(source: str) -> None:
+    assert _outside_core(source)
+
+
+def test_the_core_rule_allows_core_and_outside_libraries() -> None:
+    assert not _outside_core("from vigil.core.errors import ConfigurationError\n"
+                             "from .files import write_atomically\nimport lxml.etree\n"
+                             "import vigilance")
