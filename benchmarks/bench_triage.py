@@ -37,7 +37,8 @@ if __package__ in (None, ""):
 from sqlalchemy import select
 
 from benchmarks.machine import describe
-from vigil.store import Database, load_settings, open_database, upgrade_database
+from vigil.core.settings import load_settings
+from vigil.store import Database, open_database, upgrade_database
 from vigil.store.models import ReportTriage
 from vigil.triage.evaluation import Ordering, measure
 from vigil.triage.service import score_pending, triage_queue

@@ -20,7 +20,7 @@ from vigil.agency.signing import (
     sign,
     verify,
 )
-from vigil.store import Settings
+from vigil.core.settings import Settings
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 

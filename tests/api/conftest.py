@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.service import running, service_settings
-from vigil.store import Settings
+from vigil.core.settings import Settings
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from vigil.api.app import create_app
-from vigil.store import Database, Settings, load_settings
+from vigil.core.settings import Settings, load_settings
+from vigil.store import Database
 from vigil.store.accounts import approve_grant, create_api_key, create_user, grant_for_key
 from vigil.store.evidence import MasterKey
 from vigil.store.models import Role

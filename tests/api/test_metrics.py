@@ -24,7 +24,8 @@ from tests.stats.dataset import (
 )
 from vigil.api.app import create_app
 from vigil.api.routes.metrics import DatabaseCollector, is_loopback
-from vigil.store import Database, Settings, open_database
+from vigil.core.settings import Settings
+from vigil.store import Database, open_database
 from vigil.store.models import (
     DeliveryStatus,
     IntakeState,

@@ -16,7 +16,8 @@ from tests.api.service import add_user, console_sign_in, running
 from vigil.api.intake.info_requests import router as intake_requests
 from vigil.api.routes import ROUTERS
 from vigil.api.row_ids import MAX_ROW_ID
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.models import Role
 from vigil.web.pages import PAGE_ROUTERS
 

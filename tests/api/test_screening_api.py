@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from tests.api.service import add_key, add_user, running, sign_in
 from tests.screening.listed import fingerprint, make_list
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.banks import get_list
 from vigil.store.models import AuditAction, AuditRecord, MatchRecord, Role, WebhookDelivery
 

@@ -14,7 +14,8 @@ from sqlalchemy import text
 
 from tests.api.service import PASSWORD, add_user, sign_in
 from vigil.api.app import create_app
-from vigil.store import Database, load_settings
+from vigil.core.settings import load_settings
+from vigil.store import Database
 from vigil.store.accounts import begin_totp_enrolment, find_user
 from vigil.store.evidence import MasterKey
 from vigil.store.models import Role

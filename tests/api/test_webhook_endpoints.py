@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.api.service import add_key, add_user, running, service_settings, sign_in
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.evidence import load_master_key
 from vigil.store.models import Role, WebhookEndpoint
 from vigil.store.webhook_outbox import endpoint_secret

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from tests.api.service import running, service_settings
 from vigil.clearinghouse.companies import add_company
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 
 USERNAME = "usr123"
 PASSWORD = "pswd123-long-enough"  # the documentation's pswd123 is shorter than our policy

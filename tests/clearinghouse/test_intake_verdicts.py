@@ -15,7 +15,8 @@ from tests.clearinghouse.documented import report_xml
 from tests.clearinghouse.test_intake_api import _finish, _submit, _upload
 from tests.screening.listed import fingerprint, make_list
 from vigil.clearinghouse.entities import linked_reports
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.models import FileVerdict, IntakeFile, IntakeReport
 
 

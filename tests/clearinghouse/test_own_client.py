@@ -15,9 +15,9 @@ from tests.api.service import live_service
 from tests.clearinghouse.conftest import PASSWORD, USERNAME
 from tests.reporting.test_client import REPORT_XML
 from vigil.clearinghouse.companies import add_company
-from vigil.core.settings import DestinationConfig
+from vigil.core.settings import DestinationConfig, Settings
 from vigil.reporting.sending import ReportSender
-from vigil.store import Database, Settings
+from vigil.store import Database
 from vigil.store.evidence import EvidenceVault
 from vigil.store.models import FileState, Report, ReportFile, ReportKind, ReportState, utcnow
 from vigil.store.models.intake import IntakeFile, IntakeReport, IntakeState

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from vigil.store import ConfigurationError, load_settings, mask_url
+from vigil.core.database_urls import mask_url
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

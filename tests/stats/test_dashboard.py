@@ -12,11 +12,12 @@ from fastapi.testclient import TestClient
 from tests.api.service import add_user, running, service_settings, sign_in
 from tests.stats.dataset import HOSTILE_TYPE, SECRET_EMAIL, SECRET_IP, at, insert
 from tests.stats.rendering import assert_not_blank, image
+from vigil.core.settings import Settings
 from vigil.stats.charts import SERIES
 from vigil.stats.period import Period
 from vigil.stats.queries import statistics
 from vigil.stats.sections import CAVEAT_TITLE
-from vigil.store import Database, Settings
+from vigil.store import Database
 from vigil.store.models import Role
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")

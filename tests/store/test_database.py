@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.store.samples import add_list
+from vigil.core.settings import load_settings
 from vigil.store import (
     Database,
     DatabaseUnavailable,
     UnavailableReason,
     create_engine,
-    load_settings,
     open_database,
     upgrade_database,
 )

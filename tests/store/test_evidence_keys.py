@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vigil.store import load_settings
+from vigil.core.settings import load_settings
 from vigil.store.evidence import MasterKey, MasterKeyMissing, load_master_key
 from vigil.store.evidence.keys import (
     MasterKeyFileExists,

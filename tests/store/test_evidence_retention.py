@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.store import load_settings
+from vigil.core.settings import load_settings
 from vigil.store.evidence import (
     EvidenceShredded,
     EvidenceUnderHold,

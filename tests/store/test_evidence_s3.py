@@ -16,7 +16,8 @@ import pytest
 from moto import mock_aws
 from sqlalchemy.orm import Session
 
-from vigil.store import ConfigurationError, load_settings
+from vigil.core.errors import ConfigurationError
+from vigil.core.settings import load_settings
 from vigil.store.evidence import (
     EvidenceBlobMissing,
     EvidenceShredded,

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.store import load_settings
+from vigil.core.settings import load_settings
 from vigil.store.evidence import (
     EvidenceShredded,
     EvidenceTampered,

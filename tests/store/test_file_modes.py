@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 from tests.screening.listed import cli_env, fingerprint, make_list
 from vigil.cli import app as cli_app
 from vigil.core.private_files import UMASK, open_private
+from vigil.core.settings import load_settings
 from vigil.index.match_index import MatchIndex
-from vigil.store import Database, load_settings, open_database
+from vigil.store import Database, open_database
 from vigil.store.evidence import LocalEvidenceBackend
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from vigil.store import create_engine, load_settings
+from vigil.core.settings import load_settings
+from vigil.store import create_engine
 from vigil.store.evidence import MasterKey, MasterKeyMissing
 from vigil.store.migrate import (
     current_revision,

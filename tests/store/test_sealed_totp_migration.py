@@ -12,7 +12,8 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from vigil.store import Settings, create_engine, load_settings, open_database
+from vigil.core.settings import Settings, load_settings
+from vigil.store import create_engine, open_database
 from vigil.store.accounts import authenticate, hash_password
 from vigil.store.accounts.totp import totp_purpose
 from vigil.store.evidence import MasterKey, MasterKeyMissing

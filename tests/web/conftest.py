@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.api.service import live_service, service_settings
 from tests.db import in_ci
-from vigil.store import Settings
+from vigil.core.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 

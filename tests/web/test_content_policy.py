@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.api.service import PASSWORD, add_user, service_settings
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.models import Role
 
 pytestmark = pytest.mark.browser

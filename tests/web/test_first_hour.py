@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from tests.agency.agency_rows import add_agency, add_member
 from tests.api.service import PASSWORD, add_user, console_sign_in, running, service_settings
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.accounts import authenticate, bootstrap_admin, find_user
 from vigil.store.models import AuditAction, AuditRecord, Role
 

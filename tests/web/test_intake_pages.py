@@ -19,7 +19,8 @@ from tests.clearinghouse.documented import report_xml
 from tests.clearinghouse.intake_rows import report_xml as report_naming
 from tests.screening.listed import fingerprint, make_list
 from vigil.clearinghouse.companies import add_company
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.models import AuditRecord, FileVerdict, IntakeFile, Role
 from vigil.store.models.audit import AuditAction
 

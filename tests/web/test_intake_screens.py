@@ -22,7 +22,8 @@ from tests.api.service import PASSWORD, add_user, service_settings
 from tests.clearinghouse.intake_rows import report_xml
 from tests.web.intake_filing import Reporter, enrol, generated_picture
 from vigil.clearinghouse.labelling import LABELS_LIST, label_file
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.models import (
     AuditAction,
     AuditRecord,

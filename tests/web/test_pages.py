@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from tests.api.service import add_user, console_sign_in, running, service_settings
 from vigil.cli.demo_data import seed_demo
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.models import (
     Case,
     CaseItem,

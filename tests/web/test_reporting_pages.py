@@ -20,9 +20,10 @@ from tests.api.service import (
     service_settings,
 )
 from vigil.cli.demo_data import seed_demo
+from vigil.core.settings import Settings
 from vigil.reporting.filing import file_case_report
 from vigil.reporting.response_package import verify_response_package
-from vigil.store import Database, Settings
+from vigil.store import Database
 from vigil.store.evidence import active_holds
 from vigil.store.models import (
     Case,

@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from tests.api.service import PASSWORD, add_user
 from vigil.cli.demo_data import DEMO_REVIEWER, seed_demo
+from vigil.core.settings import Settings
 from vigil.fingerprint.pdq import hamming
 from vigil.fingerprint.pipeline import fingerprint_bytes
-from vigil.store import Database, Settings
+from vigil.store import Database
 from vigil.store.models import (
     AuditAction,
     AuditRecord,

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from tests.api.service import add_user, console_sign_in, running, service_settings
 from tests.triage import triage_rows as rows
-from vigil.store import Database, Settings
+from vigil.core.settings import Settings
+from vigil.store import Database
 from vigil.store.models import AuditRecord, FileVerdict, ReportTriage, Role, TriageNote
 from vigil.store.models.audit import AuditAction
 from vigil.triage.service import score_pending

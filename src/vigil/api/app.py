@@ -31,6 +31,7 @@ from vigil.clearinghouse.assignment import deconflict_on_finish
 from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
 from vigil.clearinghouse.readiness import prepare_intake
 from vigil.core.private_files import restrict_umask
+from vigil.core.settings import Settings, load_settings
 from vigil.fingerprint.limits import DecodeLimits, set_process_limits
 from vigil.jobs import WEB_ONLY_ENV
 from vigil.jobs.registry import JobServices
@@ -39,7 +40,7 @@ from vigil.screening.classifiers.factory import build_classifiers
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningService
-from vigil.store import Settings, load_settings, open_database
+from vigil.store import open_database
 from vigil.store.evidence import EvidenceVault, MasterKeyMissing
 from vigil.store.migrate import prepare_schema
 from vigil.store.models import IntakeReport

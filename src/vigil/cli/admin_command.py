@@ -27,7 +27,7 @@ from vigil.cli.database_access import (
 )
 from vigil.cli.one_time_password_output import hand_over
 from vigil.cli.password_input import read_new_password
-from vigil.store import load_settings
+from vigil.core.settings import load_settings
 from vigil.store.accounts import (
     API_KEY_SCOPES,
     AccessGrant,

@@ -17,7 +17,7 @@ from vigil.cli.database_access import (
     fail,
     store_session,
 )
-from vigil.store import load_settings
+from vigil.core.settings import load_settings
 from vigil.store.models import AgencyKind
 from vigil.triage.agencies import (
     add_agency,

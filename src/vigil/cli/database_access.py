@@ -17,14 +17,9 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from vigil.core.settings import Settings, load_settings
 from vigil.lists.sources import SourceError
-from vigil.store import (
-    Database,
-    Settings,
-    StoreError,
-    load_settings,
-    open_database,
-)
+from vigil.store import Database, StoreError, open_database
 from vigil.store.migrate import prepare_schema
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2

@@ -17,13 +17,14 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from vigil.core.settings import Settings
 from vigil.fingerprint.pipeline import fingerprint_bytes
 from vigil.lists.sources import LocalFileSource
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningService
 from vigil.screening.submission import Submission
-from vigil.store import Database, Settings, open_database
+from vigil.store import Database, open_database
 from vigil.store.accounts import create_user, find_user
 from vigil.store.banks import create_list
 from vigil.store.evidence import EvidenceVault

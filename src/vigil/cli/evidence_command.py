@@ -27,7 +27,7 @@ from vigil.cli.database_access import (
     error_console,
     fail,
 )
-from vigil.store import Settings, load_settings
+from vigil.core.settings import Settings, load_settings
 from vigil.store.audit import AuditAction, AuditLog
 from vigil.store.evidence import (
     EvidenceNotFound,

@@ -36,10 +36,11 @@ from vigil.cli.lists_output import (
     print_summaries,
 )
 from vigil.core.files import replacing
+from vigil.core.settings import load_settings
 from vigil.lists.formats import ListFormat, SignalType
 from vigil.lists.formats.signals import SignalError, signal_type_named
 from vigil.lists.sources import LocalFileSource
-from vigil.store import DatabaseUnavailable, load_settings
+from vigil.store import DatabaseUnavailable
 from vigil.store.banks import (
     create_list,
     get_list,

@@ -27,12 +27,13 @@ from vigil.cli.database_access import (
     error_console,
     fail,
 )
+from vigil.core.settings import load_settings
 from vigil.fingerprint import batch
 from vigil.fingerprint.pipeline import FingerprintOptions
 from vigil.index.errors import VigilIndexError
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.screening.matcher import ListMatch, Matcher
-from vigil.store import Database, load_settings
+from vigil.store import Database
 from vigil.store.banks import get_list
 
 

@@ -24,9 +24,10 @@ from rich.console import Console
 from vigil.cli.database_access import command_errors, error_console, fail
 from vigil.cli.demo_data import DEMO_LIST, DEMO_REVIEWER, seed_demo
 from vigil.cli.one_time_password_output import FILE_PREFIX, hand_over, password_file
+from vigil.core.settings import Settings, load_settings
 from vigil.jobs import WEB_ONLY_ENV
 from vigil.screening.live_index import LiveIndex, index_root
-from vigil.store import Settings, load_settings, open_database
+from vigil.store import open_database
 from vigil.store.accounts import bootstrap_admin
 from vigil.store.accounts.bootstrap import BOOTSTRAP_USERNAME
 from vigil.store.evidence.keys import ensure_master_key

@@ -17,7 +17,7 @@ from vigil.cli.database_access import (
     fail,
     store_session,
 )
-from vigil.store import load_settings
+from vigil.core.settings import load_settings
 from vigil.store.models import ReportTriage, TriageWeightSet
 from vigil.triage.service import apply_weights, score_pending, triage_queue
 from vigil.triage.weights import Weights, WeightsRefused, load_weights
