@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 
-from vigil.clearinghouse.intake import Windows, expire_stale
+from vigil.clearinghouse.intake import expire_stale
+from vigil.reporting.cybertipline.expiry import Windows
 from vigil.store.database import Database
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,7 @@ from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
 from vigil.clearinghouse.documents import as_dict, batched_reason
 from vigil.fingerprint.pipeline import fingerprint_bytes
 from vigil.reporting.cybertipline import report_rules
-from vigil.reporting.cybertipline.expiry import Windows as Windows  # the jobs name it here
-from vigil.reporting.cybertipline.expiry import expiry_deadline
+from vigil.reporting.cybertipline.expiry import Windows, expiry_deadline
 from vigil.reporting.cybertipline.report_rules import VIRAL, VIRAL_FILE_LIMIT, Checking
 from vigil.reporting.cybertipline.schema import UnsafeXml, safe_parse, validate
 from vigil.store.evidence import EvidenceTooLarge, EvidenceVault, HoldPolicy, place_report_hold

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from vigil.clearinghouse.expiry_job import IntakeExpiryJob
-from vigil.clearinghouse.intake import Windows
 from vigil.core.periodic import never_at_once
 from vigil.core.settings import Settings
+from vigil.reporting.cybertipline.expiry import Windows
 from vigil.reporting.filing import ReportJob
 from vigil.screening.webhooks import WebhookDispatcher
 from vigil.store.database import Database
@@ -93,8 +92,7 @@ def _reports(services: JobServices) -> Work:
 
 
 def _intake_expiry(services: JobServices) -> Work:
-    hours = services.settings.clearinghouse
-    windows = Windows(timedelta(hours=hours.open_hours), timedelta(hours=hours.idle_hours))
+    windows = Windows.configured(services.settings.clearinghouse)
     return Work(IntakeExpiryJob(services.database, windows).run_once)
 
 
