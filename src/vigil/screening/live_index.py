@@ -190,8 +190,9 @@ def _build(database: Database, root: Path, limit: int) -> bool:
 
 
 def _committed(database: Database) -> int:
-    with database.transaction() as session:
-        return committed_seq(session)
+    # A bare connection, not an ORM session: this runs before every lookup.
+    with database.engine.connect() as connection:
+        return committed_seq(connection)
 
 
 def _ahead_of(database: Database, seq: int) -> bool:

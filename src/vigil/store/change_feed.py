@@ -106,8 +106,8 @@ def allocate_change_seqs(db: Session | Connection, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
-def last_committed_seq(session: Session) -> int:
-    last = session.scalar(select(ChangeCounter.last_seq).where(ChangeCounter.id == COUNTER_ROW_ID))
+def last_committed_seq(db: Session | Connection) -> int:
+    last = db.scalar(select(ChangeCounter.last_seq).where(ChangeCounter.id == COUNTER_ROW_ID))
     if last is None:
         raise SchemaNotReady("change_counter row missing: run the database migrations")
     return last
