@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from tests.clearinghouse.intake_rows import add_report, company_row, made_up, report_xml
 from vigil.clearinghouse.entities import (
+    MAX_ENTITIES,
     MAX_VALUE_CHARS,
     EntityKind,
     cluster,
@@ -143,16 +144,20 @@ def test_hostile_documents_are_refused(document: bytes) -> None:
         extract_entities(document)
 
 
-def test_deep_and_wide_documents_are_bounded() -> None:
-    deep = b"<a>" * 100 + b"<email>x@example.org</email>" + b"</a>" * 100
-    assert extract_entities(deep) == []  # below the walk's depth bound
-    shallow = b"<a>" * 10 + b"<email>x@example.org</email>" + b"</a>" * 10
-    assert [e.value for e in extract_entities(shallow)] == ["x@example.org"]
+def test_identifiers_outside_the_schema_are_ignored_and_documents_bounded() -> None:
+    stray = b"<report>" + b"<a>" * 10 + b"<email>x@example.org</email>" + b"</a>" * 10 \
+        + b"<screenName>loose</screenName></report>"
+    assert extract_entities(stray) == []  # only the schema's places are read
     with pytest.raises(UnsafeXml):  # libxml2's own nesting limit
         extract_entities(b"<a>" * 5000 + b"</a>" * 5000)
-    wide = b"<report>" + b"".join(f"<screenName>n{i}</screenName>".encode()
-                                  for i in range(5000)) + b"</report>"
-    assert len(extract_entities(wide)) == 2000
+    events = "".join(f"<ipCaptureEvent><ipAddress>192.0.{i // 250}.{i % 250 + 1}</ipAddress>"
+                     "</ipCaptureEvent>" for i in range(1500))
+    urls = "".join(f"<profileUrl>https://example.org/u{i}</profileUrl>" for i in range(1500))
+    devices = "".join(f"<deviceId><idType>IMEI</idType><idValue>{i}</idValue></deviceId>"
+                      for i in range(1500))
+    wide = (f"<report><personOrUserReported>{urls}{events}{devices}</personOrUserReported>"
+            "</report>")
+    assert len(extract_entities(wide.encode())) == MAX_ENTITIES  # 3000 read, capped
 
 
 def _link(session, company, xml: bytes, *files):  # type: ignore[no-untyped-def]

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from tests.clearinghouse.intake_rows import add_report
 from tests.triage.geo_database import SACRAMENTO, write_city_database
 from tests.triage.routing_rows import agency_row, capture, company_row, document, rule_row
-from vigil.clearinghouse.documents import as_dict
 from vigil.clearinghouse.entities import link_report
 from vigil.core.settings import TriageSettings
+from vigil.reporting.cybertipline.received import as_dict
 from vigil.store import Database
 from vigil.store.models import (
     AuditAction,

@@ -12,6 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from vigil.agency.scope import visible_referrals
+from vigil.reporting.cybertipline.received import (
+    ReceivedIncidentSummary,
+    flag_names,
+    read_report,
+)
+from vigil.reporting.cybertipline.xml_writer import xml_value
 from vigil.store.models import (
     IntakeEntity,
     IntakeEntityLink,
@@ -33,6 +39,7 @@ from vigil.store.report_links import shared_with
 QUEUE_LIMIT = 500
 MAX_ENTITIES = 500  # listed on one page; a report names a handful
 UNSCORED = 5  # sorts after informational (4): not yet triaged
+MAX_SHOWN_CHARS = 1000  # of one report field
 
 
 @dataclass(frozen=True)
@@ -127,27 +134,27 @@ def agency_queue(session: Session, agency_id: int, *,
     mine = visible_referrals(agency_id).subquery()
     referral = aliased(Referral, mine)
     priority = func.coalesce(ReportTriage.effective_priority, UNSCORED)
-    query = (select(referral, ReportTriage, IntakeReport.parsed, ReportingCompany.name)
+    query = (select(referral, ReportTriage, IntakeReport.parsed, IntakeReport.raw_xml,
+                    ReportingCompany.name)
              .join(IntakeReport, IntakeReport.id == referral.report_id)
              .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
              .outerjoin(ReportTriage, ReportTriage.report_id == referral.report_id)
              .order_by(priority, func.coalesce(ReportTriage.score, 0.0).desc(),
                        referral.routed_at, referral.id)
              .limit(limit))
-    return [_entry(row, triage, parsed, company)
-            for row, triage, parsed, company in session.execute(query)]
+    return [_entry(row, triage, read_report(parsed, raw_xml).incident_summary, company)
+            for row, triage, parsed, raw_xml, company in session.execute(query)]
 
 
-def _entry(referral: Referral, triage: ReportTriage | None, parsed: dict[str, Any] | None,
-           company: str) -> QueueEntry:
-    incident = _incident(parsed or {})
+def _entry(referral: Referral, triage: ReportTriage | None,
+           incident: ReceivedIncidentSummary, company: str) -> QueueEntry:
     return QueueEntry(
         referral_id=referral.id, report_id=referral.report_id, state=referral.state,
         priority=triage.effective_priority if triage else None,
         score=triage.score if triage else None,
         overridden=bool(triage and triage.override_priority is not None),
         reasons=list(triage.reasons or []) if triage else [], company=company,
-        incident_type=_text(incident.get("incidentType")), routed_at=referral.routed_at)
+        incident_type=_shown(incident.incident_type), routed_at=referral.routed_at)
 
 
 # --- one referral --------------------------------------------------------------------------
@@ -172,28 +179,19 @@ def referral_page(session: Session, agency: Agency, referral: Referral) -> Refer
 
 
 def _summary(session: Session, report: IntakeReport) -> ReportSummary:
-    incident = _incident(report.parsed or {})
-    annotations = incident.get("reportAnnotations")
-    escalation = incident.get("escalateToHighPriority")
+    incident = read_report(report.parsed, report.raw_xml).incident_summary
+    when = incident.incident_date_time
     company = session.get(ReportingCompany, report.company_id)
     return ReportSummary(
         report_id=report.id, company=company.name if company else "",
-        incident_type=_text(incident.get("incidentType")),
-        incident_time=_text(incident.get("incidentDateTime")),
-        annotations=sorted(annotations) if isinstance(annotations, dict) else [],
-        escalation=_text(escalation), finished_at=report.finished_at)
+        incident_type=_shown(incident.incident_type),
+        incident_time=xml_value(when) if when else "",
+        annotations=sorted(flag_names(incident.report_annotations)),
+        escalation=_shown(incident.escalate_to_high_priority), finished_at=report.finished_at)
 
 
-def _incident(parsed: dict[str, Any]) -> dict[str, Any]:
-    body = next(iter(parsed.values()), {}) if parsed else {}
-    incident = body.get("incidentSummary") if isinstance(body, dict) else None
-    return incident if isinstance(incident, dict) else {}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, dict):
-        value = value.get("#text", "")
-    return str(value)[:1000] if value is not None else ""
+def _shown(text: str | None) -> str:
+    return (text or "")[:MAX_SHOWN_CHARS]
 
 
 def _file(file: IntakeFile) -> FileFacts:

@@ -18,6 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.reporting.cybertipline.received import (
+    ReceivedFileDetails,
+    flag_names,
+    read_file_details,
+)
+from vigil.reporting.cybertipline.xml_writer import xml_value
 from vigil.store.errors import StoreError
 from vigil.store.models import (
     FileVerdict,
@@ -59,7 +65,7 @@ class FileLabels:
 
 def file_labels(session: Session, file: IntakeFile) -> FileLabels:
     entry, list_name = _matched_entry(session, file.matched_entry_id)
-    reported = _details_text(file.details, "industryClassification")
+    reported = _details(file).industry_classification
     if file.classification:
         classification, by = file.classification, "clearinghouse"
     elif reported in INDUSTRY_CLASSIFICATIONS:
@@ -102,10 +108,7 @@ def vics_export(session: Session, referral_id: int, *,
 
 
 def annotations_of(file: IntakeFile) -> list[str]:
-    annotations = _details(file.details).get("fileAnnotations")
-    if not isinstance(annotations, dict):
-        return []
-    return ordered_annotations(name for name in annotations if isinstance(name, str))
+    return ordered_annotations(flag_names(_details(file).file_annotations))
 
 
 def _media(session: Session, media_id: int, file: IntakeFile, distributed: set[str],
@@ -162,15 +165,13 @@ def _alternative_hashes(file: IntakeFile) -> list[dict[str, str]]:
 def _media_file(file: IntakeFile) -> dict[str, Any]:
     entry: dict[str, Any] = {"FileName": file.file_name or file.public_id,
                              "FileSize": file.size}
-    original = _details_text(file.details, "originalFileName")
-    location = _details_text(file.details, "locationOfFile")
-    uploaded = _details_text(file.details, "uploadedToEspTimestamp")
-    if original:
-        entry["OriginalFileName"] = original[:500]
-    if location:
-        entry["FilePath"] = location[:2000]
-    if uploaded:
-        entry["Created"] = uploaded[:64]
+    details = _details(file)
+    if details.original_file_name:
+        entry["OriginalFileName"] = details.original_file_name[:500]
+    if details.location_of_file:
+        entry["FilePath"] = details.location_of_file[:2000]
+    if details.uploaded_to_esp_timestamp:
+        entry["Created"] = xml_value(details.uploaded_to_esp_timestamp)
     return entry
 
 
@@ -195,14 +196,8 @@ def _matched_entry(session: Session, entry_id: int | None) -> tuple[ListEntry | 
     return (row[0], row[1]) if row else (None, None)
 
 
-def _details(details: dict[str, Any] | None) -> dict[str, Any]:
-    inner = (details or {}).get("fileDetails")
-    return inner if isinstance(inner, dict) else {}
-
-
-def _details_text(details: dict[str, Any] | None, name: str) -> str | None:
-    value = _details(details).get(name)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+def _details(file: IntakeFile) -> ReceivedFileDetails:
+    return read_file_details(file.details, file.details_xml)
 
 
 def _timestamp(moment: datetime) -> str:

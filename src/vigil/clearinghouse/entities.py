@@ -17,8 +17,12 @@ Decisions:
   (a leading 00 counts; a national trunk 0 is dropped after a calling code); without one, the
   bare digits, which will not link to the international form. 5 to 15 digits (E.164).
 * A value too long for the column (500) is dropped, never truncated: truncation would link
-  unrelated reports. Documents are parsed with ``safe_parse`` (no DTDs or entities), walked
-  to a bounded depth and node count, and yield at most MAX_ENTITIES entities.
+  unrelated reports. Documents are read by the typed reader
+  (vigil.reporting.cybertipline.received: ``safe_parse``, no DTDs or entities, only the
+  schema's elements, a bounded number of each), and yield at most MAX_ENTITIES entities.
+* Each entity carries its role (EntityRole: reported person, victim, recipient...), the
+  section it was found in; the link's context keeps the path, which starts with that
+  section, so routing can tell the reported person's addresses from the victim's.
 """
 
 from __future__ import annotations
@@ -27,18 +31,28 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from lxml import etree
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from vigil.reporting.cybertipline.schema import UnsafeXml, safe_parse
+from vigil.reporting.cybertipline.model import DeviceId, Email, IpCaptureEvent, Phone
+from vigil.reporting.cybertipline.received import (
+    EntityRole,
+    Node,
+    ReceivedFileDetails,
+    ReceivedReport,
+    nodes,
+    read_document,
+    read_file_details,
+    read_report,
+    role_of,
+)
 from vigil.store.models import (
     IntakeEntity,
     IntakeEntityLink,
@@ -49,10 +63,8 @@ from vigil.store.report_links import Shared, shared_with
 
 MAX_VALUE_CHARS = 500  # IntakeEntity.value
 MAX_ENTITIES = 2000  # per document: a report names a handful
-MAX_DEPTH = 64
-MAX_NODES = 50_000
 MAX_CLUSTER_DEPTH = 4
-SKIPPED_SECTIONS = frozenset({"reporter", "lawEnforcement"})
+SKIPPED_ROLES = frozenset({EntityRole.REPORTER, EntityRole.LAW_ENFORCEMENT})
 _CHUNK = 500
 _T = TypeVar("_T")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
@@ -74,7 +86,8 @@ class FoundEntity(NamedTuple):
     kind: EntityKind
     value: str
     seen_at: datetime | None
-    context: str  # where in the document, e.g. "personOrUserReported/ipCaptureEvent"
+    context: str  # where in the document, e.g. "report/personOrUserReported/ipCaptureEvent"
+    role: EntityRole  # whose it is: the section it was found in
 
 
 # --- normalisation -------------------------------------------------------------------------
@@ -195,160 +208,88 @@ def _idna(host: str) -> str:
         return host.lower()
 
 
-def parse_seen_at(raw: object) -> datetime | None:
-    text = _clean(raw)
-    if text is None or len(text) > 40:
-        return None
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+# --- reading a document --------------------------------------------------------------------
+# The typed reader (vigil.reporting.cybertipline.received) reads the document; here its
+# values are picked by the XML name they were found under, so an identifier counts wherever
+# the schema allows it, and its role says whose it is.
+
+Document = ReceivedReport | ReceivedFileDetails
+_EMAILS = frozenset({"email", "emailAddress"})
+_PHONES = frozenset({"phone", "phoneNumber"})
+_URLS = frozenset({"url", "profileUrl"})
 
 
-# --- walking a document --------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Node:
-    tag: str
-    text: str | None
-    attrs: Mapping[str, str]
-    children: list[_Node] = field(default_factory=list)
-
-    def child_text(self, *tags: str) -> str | None:
-        for child in self.children:
-            if child.tag in tags and child.text:
-                return child.text
-        return None
-
-
-class _Budget:
-    def __init__(self) -> None:
-        self.nodes = 0
-
-    def spend(self) -> bool:
-        self.nodes += 1
-        return self.nodes <= MAX_NODES
-
-
-def _from_xml(element: etree._Element, depth: int, budget: _Budget) -> _Node:
-    tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
-    node = _Node(tag, element.text, dict(element.attrib))
-    if depth < MAX_DEPTH:
-        for child in element:
-            if isinstance(child.tag, str) and budget.spend():
-                node.children.append(_from_xml(child, depth + 1, budget))
-    return node
-
-
-def _from_value(tag: str, value: Any, depth: int, budget: _Budget) -> list[_Node]:
-    """A parsed dict in the usual XML-to-dict shape: keys are tags, lists repeat them,
-    ``@name`` keys are attributes and ``#text`` the text."""
-    if isinstance(value, list):
-        return [n for item in value[:MAX_NODES] for n in _from_value(tag, item, depth, budget)]
-    if not budget.spend():
-        return []
-    if not isinstance(value, Mapping):
-        return [_Node(tag, value if isinstance(value, str) else None, {})]
-    attrs = {k[1:]: v for k, v in value.items() if isinstance(k, str) and k.startswith("@")}
-    text = value.get("#text")
-    node = _Node(tag, text if isinstance(text, str) else None, attrs)
-    if depth < MAX_DEPTH:
-        for key, child in value.items():
-            if isinstance(key, str) and not key.startswith(("@", "#")):
-                node.children.extend(_from_value(key, child, depth + 1, budget))
-    return [node]
-
-
-def _document(source: bytes | str | Mapping[str, Any]) -> _Node:
-    """Raises UnsafeXml for hostile or malformed XML."""
-    if isinstance(source, Mapping):
-        root = _Node("", None, {})
-        for key, value in source.items():
-            root.children.extend(_from_value(str(key), value, 1, _Budget()))
-        return root
-    data = source.encode("utf-8") if isinstance(source, str) else source
-    return _from_xml(safe_parse(data), 0, _Budget())
-
-
-def extract_entities(source: bytes | str | Mapping[str, Any], *,
+def extract_entities(source: bytes | str | Mapping[str, Any] | Document, *,
                      platform: str | None = None) -> list[FoundEntity]:
-    """The normalised entities of a <report> or <fileDetails> (raw XML, or its parsed dict),
-    in document order, without repeats. ``platform`` names the ESP for ids that come without
-    an espService (the reporting company). Raises UnsafeXml for XML safe_parse refuses."""
-    found: dict[tuple[EntityKind, str, datetime | None, str], None] = {}
-    for entity in _walk(_document(source), (), None, platform):
-        found.setdefault(entity, None)
-        if len(found) >= MAX_ENTITIES:
-            break
+    """The normalised entities of a <report> or <fileDetails> (typed, raw XML, or its parsed
+    form), in document order, without repeats. ``platform`` names the ESP for ids that come
+    without an espService (the reporting company). Raises UnsafeXml for XML safe_parse
+    refuses."""
+    document = source if isinstance(source, Document) else read_document(source)
+    found: dict[FoundEntity, None] = {}
+    for node in nodes(document):
+        role = role_of(node.path)
+        if role in SKIPPED_ROLES:
+            continue
+        for entity in _entities_of(node, role, platform):
+            found.setdefault(entity, None)
+            if len(found) >= MAX_ENTITIES:
+                return list(found)
     return list(found)
 
 
-def _walk(node: _Node, path: tuple[str, ...], parent: _Node | None,
-          platform: str | None) -> Iterator[FoundEntity]:
-    if node.tag in SKIPPED_SECTIONS:
-        return
-    here = (*path, node.tag) if node.tag else path
-    yield from _entities_of(node, here, parent, platform)
-    for child in node.children:
-        yield from _walk(child, here, node, platform)
-
-
-def _entities_of(node: _Node, path: tuple[str, ...], parent: _Node | None,
+def _entities_of(node: Node, role: EntityRole | None,
                  platform: str | None) -> Iterator[FoundEntity]:
-    context = "/".join(path[-4:])[:200]
-    tag = node.tag
-    if tag in ("email", "emailAddress"):
-        yield from _one(EntityKind.EMAIL, normalise_email(node.text), None, context)
-    elif tag == "screenName":
-        yield from _one(EntityKind.SCREEN_NAME, normalise_screen_name(node.text), None, context)
-    elif tag == "espIdentifier":
-        named = parent.child_text("espService", "platform") if parent else None
-        yield from _one(EntityKind.ESP_USER, esp_user_value(named or platform, node.text),
-                        None, context)
-    elif tag == "ipCaptureEvent":
-        yield from _one(EntityKind.IP, normalise_ip(node.child_text("ipAddress")),
-                        parse_seen_at(node.child_text("dateTime")), context)
-    elif tag in ("phone", "phoneNumber"):
-        yield from _one(EntityKind.PHONE,
-                        normalise_phone(node.text, node.attrs.get("countryCallingCode")),
-                        None, context)
-    elif tag in ("url", "profileUrl"):
-        yield from _one(EntityKind.URL, normalise_url(node.text), None, context)
-    elif tag == "deviceId":
-        yield from _one(EntityKind.DEVICE,
-                        device_value(node.child_text("idType"), node.child_text("idValue")),
-                        parse_seen_at(node.child_text("dateTime")), context)
+    context = "/".join(node.path[-4:])[:200]
+    tag, value = node.path[-1], node.value
+    found: tuple[EntityKind, str | None, datetime | None] | None = None
+    if tag in _EMAILS and isinstance(value, Email):
+        found = EntityKind.EMAIL, normalise_email(value.address), None
+    elif tag == "screenName" and isinstance(value, str):
+        found = EntityKind.SCREEN_NAME, normalise_screen_name(value), None
+    elif isinstance(value, IpCaptureEvent):
+        found = EntityKind.IP, normalise_ip(value.ip_address), value.date_time
+    elif tag in _PHONES and isinstance(value, Phone):
+        found = EntityKind.PHONE, normalise_phone(value.number,
+                                                  value.country_calling_code), None
+    elif tag in _URLS and isinstance(value, str):
+        found = EntityKind.URL, normalise_url(value), None
+    elif isinstance(value, DeviceId):
+        found = EntityKind.DEVICE, device_value(value.id_type, value.id_value), value.date_time
+    if found is not None and found[1] and role is not None:
+        yield FoundEntity(found[0], found[1], found[2], context, role)
+    yield from _esp_user(node, role, platform)
 
 
-def _one(kind: EntityKind, value: str | None, seen_at: datetime | None,
-         context: str) -> Iterator[FoundEntity]:
+def _esp_user(node: Node, role: EntityRole | None,
+              platform: str | None) -> Iterator[FoundEntity]:
+    """An espIdentifier, with the platform it is unique on: the account's own platform or
+    espService, else the reporting company."""
+    ident = getattr(node.value, "esp_identifier", None)
+    if not ident or role is None:
+        return
+    named = getattr(node.value, "platform", None)
+    service = (named.name if named is not None else "") or node.value.esp_service
+    value = esp_user_value(service or platform, ident)
     if value:
-        yield FoundEntity(kind, value, seen_at, context)
+        context = "/".join((*node.path, "espIdentifier")[-4:])[:200]
+        yield FoundEntity(EntityKind.ESP_USER, value, None, context, role)
 
 
 # --- linking -------------------------------------------------------------------------------
 
 
 def report_entities(session: Session, report: IntakeReport) -> list[FoundEntity]:
-    """Entities of the report document and its files' details. The raw XML is the source
-    (kept byte for byte); the parsed form stands in when the raw bytes cannot be read."""
+    """Entities of the report document and its files' details, as the typed reader reads
+    them (the parsed form, or the raw XML for a row without one)."""
     company = session.get(ReportingCompany, report.company_id)
     platform = company.name if company is not None else None
-    found = _safely(report.raw_xml, platform) or _safely(report.parsed or {}, platform)
+    found = extract_entities(read_report(report.parsed, report.raw_xml), platform=platform)
     for file in report.files:
-        if file.details_xml:
-            found += [e._replace(context=f"fileDetails:{file.public_id}/{e.context}"[:200])
-                      for e in _safely(file.details_xml, platform)]
+        details = read_file_details(file.details, file.details_xml)
+        found += [e._replace(context=f"fileDetails:{file.public_id}/{e.context}"[:200])
+                  for e in extract_entities(details, platform=platform)]
     return found
-
-
-def _safely(source: bytes | Mapping[str, Any], platform: str | None) -> list[FoundEntity]:
-    try:
-        return extract_entities(source, platform=platform)
-    except UnsafeXml:
-        return []  # the intake refuses such documents; nothing to link from one
 
 
 def link_report(session: Session, report: IntakeReport) -> int:

@@ -21,10 +21,15 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
-from vigil.clearinghouse.documents import as_dict, batched_reason
 from vigil.fingerprint.pipeline import fingerprint_bytes
 from vigil.reporting.cybertipline import report_rules
 from vigil.reporting.cybertipline.expiry import Windows, expiry_deadline
+from vigil.reporting.cybertipline.received import (
+    as_dict,
+    batched_reason,
+    read_file_details,
+    read_report,
+)
 from vigil.reporting.cybertipline.report_rules import VIRAL, VIRAL_FILE_LIMIT, Checking
 from vigil.reporting.cybertipline.schema import UnsafeXml, safe_parse, validate
 from vigil.store.evidence import EvidenceTooLarge, EvidenceVault, HoldPolicy, place_report_hold
@@ -55,11 +60,12 @@ def open_report(session: Session, company: ReportingCompany, raw_xml: bytes,
                 request_id: str, *, now: datetime | None = None) -> IntakeReport:
     """/submit: a new open report holding ``raw_xml`` byte for byte and its parsed form."""
     root = _checked_document(raw_xml, "report")
-    batched = batched_reason(root) is not None
+    parsed = as_dict(root)
+    batched = batched_reason(read_report(parsed)) is not None
     now = now or utcnow()
     _refuse_problems(report_rules.problems(root, Checking(
         now, is_prior_report=lambda number: _finished_report_of(session, company, number))))
-    report = IntakeReport(company_id=company.id, raw_xml=bytes(raw_xml), parsed=as_dict(root),
+    report = IntakeReport(company_id=company.id, raw_xml=bytes(raw_xml), parsed=parsed,
                           request_id=request_id[:64], batched=batched, opened_at=now,
                           last_activity_at=now)
     session.add(report)
@@ -112,20 +118,21 @@ def add_file_details(session: Session, company: ReportingCompany, raw_xml: bytes
                      windows: Windows = Windows(), now: datetime | None = None) -> IntakeFile:
     """/fileinfo: the validated <fileDetails>, once per file of the company's open report."""
     root = _checked_document(raw_xml, "fileDetails")
+    parsed = as_dict(root)
+    details = read_file_details(parsed)
     now = now or utcnow()
-    report = open_report_of(session, (root.findtext("reportId") or "").strip(), company,
-                            now=now, windows=windows, lock=True, with_files=True)
+    report = open_report_of(session, "" if details.report_id is None else details.report_id,
+                            company, now=now, windows=windows, lock=True, with_files=True)
     _refuse_problems(report_rules.problems(root, Checking(
         now, viral=report.batched and _is_viral(report))), report.id)
-    file_id = (root.findtext("fileId") or "").strip()
-    record = next((f for f in report.files if f.public_id == file_id), None)
+    record = next((f for f in report.files if f.public_id == (details.file_id or "")), None)
     if record is None:
         raise IntakeRefused(ResponseCode.FILE_DOES_NOT_EXIST, report_id=report.id)
     if record.details_xml is not None:
         raise IntakeRefused(ResponseCode.INVALID_REQUEST, "details were already submitted for "
                             "this file", report_id=report.id)
     record.details_xml = bytes(raw_xml)
-    record.details = as_dict(root)
+    record.details = parsed
     report.last_activity_at = now
     session.flush()
     return record
@@ -237,12 +244,7 @@ def _refuse_problems(problems: list[str], report_id: int | None = None) -> None:
 
 
 def _is_viral(report: IntakeReport) -> bool:
-    return batched_reason(etree.fromstring(report.raw_xml, parser=_no_entities())) == VIRAL
-
-
-def _no_entities() -> etree.XMLParser:
-    # raw_xml passed safe_parse when it was stored; this parser is as strict anyway.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return batched_reason(read_report(report.parsed, report.raw_xml)) == VIRAL
 
 
 def _discard(vault: EvidenceVault, blob_id: str) -> None:

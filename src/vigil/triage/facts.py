@@ -1,4 +1,5 @@
-"""The facts triage scores, read from the store only: the report as parsed, its files'
+"""The facts triage scores, read from the store only: the report as the typed reader reads
+it (vigil.reporting.cybertipline.received, as the console and the agencies do), its files'
 verdicts, classifications and annotations, its viral bundle, the reports and companies it
 links to, and analysts' notes. Nothing here judges; scoring.py does, from these facts alone.
 
@@ -7,14 +8,20 @@ vigil.store.report_links (shared entities, shared new or seen files)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.reporting.cybertipline.model import FileAnnotations
+from vigil.reporting.cybertipline.received import (
+    ReceivedFileDetails,
+    flag_names,
+    read_file_details,
+    read_report,
+)
 from vigil.store.errors import StoreError
 from vigil.store.models import (
     FileVerdict,
@@ -99,16 +106,17 @@ def gather_facts(session: Session, report_id: int, now: datetime) -> ReportFacts
     report = session.get(IntakeReport, report_id)
     if report is None:
         raise UnknownReport(f"no report with id {report_id}")
-    summary = _section(_body(report.parsed), "incidentSummary")
+    document = read_report(report.parsed, report.raw_xml)
+    summary = document.incident_summary
     linked, companies = _links(session, report)
     texts = _note_texts(session, report_id)
     return ReportFacts(
         report_id=report.id, now=now,
-        escalation=_text(summary.get("escalateToHighPriority"))[:MAX_TEXT],
-        incident_type=_text(summary.get("incidentType"))[:200],
-        incident_time=_when(summary.get("incidentDateTime")),
-        report_annotations=_flags(summary.get("reportAnnotations")),
-        victim="victim" in _body(report.parsed),
+        escalation=(summary.escalate_to_high_priority or "")[:MAX_TEXT],
+        incident_type=(summary.incident_type or "")[:200],
+        incident_time=summary.incident_date_time,
+        report_annotations=frozenset(flag_names(summary.report_annotations)),
+        victim=bool(document.victim),
         batched=report.batched,
         files=tuple(_file_facts(session, report.files)),
         viral_bundle_size=_bundle_size(session, report.incident_id),
@@ -117,65 +125,17 @@ def gather_facts(session: Session, report_id: int, now: datetime) -> ReportFacts
     )
 
 
-# --- the parsed document -------------------------------------------------------------------
+# --- a file's details ----------------------------------------------------------------------
+
+# The older <potentialMeme> element says what the fileAnnotations flag of that name says.
+_POTENTIAL_MEME = flag_names(FileAnnotations(potential_meme=True))[0]
 
 
-def _body(parsed: Any) -> Mapping[str, Any]:
-    """The <report> content of IntakeReport.parsed ({"report": {...}})."""
-    if not isinstance(parsed, Mapping) or not parsed:
-        return {}
-    body = parsed.get("report", next(iter(parsed.values())))
-    return body if isinstance(body, Mapping) else {}
-
-
-def _section(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    value = body.get(name)
-    if isinstance(value, list):  # repeated where the schema says once: take the first
-        value = value[0] if value else {}
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    if isinstance(value, Mapping):
-        value = value.get("#text", "")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _flags(value: Any) -> frozenset[str]:
-    """Present boolean elements (fixed="true" in the schema, so presence means yes)."""
-    if not isinstance(value, Mapping):
-        return frozenset()
-    return frozenset(str(name)[:64] for name, flag in value.items()
-                     if not str(name).startswith(("@", "#"))
-                     and _text(flag).lower() not in ("false", "0"))
-
-
-def _when(value: Any) -> datetime | None:
-    text = _text(value)
-    if not text or len(text) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _file_annotations(details: Any) -> frozenset[str]:
-    body = details.get("fileDetails", {}) if isinstance(details, Mapping) else {}
-    body = body if isinstance(body, Mapping) else {}
-    flags = set(_flags(body.get("fileAnnotations")) & set(FILE_ANNOTATIONS))
-    if _text(body.get("potentialMeme")).lower() in ("true", "1"):  # the older element
-        flags.add("potentialMeme")
+def _file_annotations(details: ReceivedFileDetails) -> frozenset[str]:
+    flags = set(flag_names(details.file_annotations)) & set(FILE_ANNOTATIONS)
+    if details.potential_meme:  # the older element
+        flags.add(_POTENTIAL_MEME)
     return frozenset(flags)
-
-
-def _reported_classification(details: Any) -> str | None:
-    body = details.get("fileDetails", {}) if isinstance(details, Mapping) else {}
-    value = _text(body.get("industryClassification")) if isinstance(body, Mapping) else ""
-    return value or None
 
 
 # --- the store -----------------------------------------------------------------------------
@@ -185,10 +145,11 @@ def _file_facts(session: Session, files: list[IntakeFile]) -> Iterable[FileFacts
     labelled = _analyst_labelled(session, [f.matched_entry_id for f in files
                                            if f.matched_entry_id is not None])
     for file in files:
+        details = read_file_details(file.details, file.details_xml)
         yield FileFacts(
             verdict=file.verdict,
-            classification=file.classification or _reported_classification(file.details),
-            annotations=_file_annotations(file.details),
+            classification=file.classification or details.industry_classification or None,
+            annotations=_file_annotations(details),
             analyst_label=file.matched_entry_id in labelled)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.reporting.cybertipline.received import EntityRole, role_of_context
 from vigil.store.audit import AuditAction, AuditLog
 from vigil.store.models import (
     Agency,
@@ -190,15 +191,15 @@ def condition_from_text(text: str) -> tuple[str, Any]:
 # --- locating a report ----------------------------------------------------------------------
 
 
+# Whose addresses may place a report, best first: never the victim's or the recipient's.
+_ADDRESS_RANKS = {EntityRole.REPORTED_PERSON: 0, EntityRole.FILE: 1}
+
+
 def _address_rank(context: str | None) -> int | None:
     """0: the reported person (or their associated account); 1: a file's upload event;
     None: someone else's address (victim, recipient), never used to route."""
-    text = context or ""
-    if text.startswith("fileDetails:"):
-        return 1
-    if "personOrUserReported" in text.split("/"):
-        return 0
-    return None
+    role = role_of_context(context)
+    return None if role is None else _ADDRESS_RANKS.get(role)
 
 
 def report_addresses(session: Session, report_id: int) -> list[str]:

@@ -1,8 +1,9 @@
 """Synthetic clearinghouse reports with a known ground-truth urgency, for evaluating triage.
 
-Each report is written as real intake rows (IntakeReport with its parsed document, IntakeFile
-rows with verdicts, classifications and file annotations, viral incidents, shared entities)
-so the evaluation runs the same fact gathering and scoring as production. No media: files
+Each report is written as real intake rows (IntakeReport with its document, written by the
+CyberTipline writer and kept raw and parsed as the intake keeps it, IntakeFile rows with
+their file details, verdicts, classifications and file annotations, viral incidents, shared
+entities) so the evaluation runs the same fact gathering and scoring as production. No media: files
 are made-up digests. The level of each report comes from its scenario, never from the
 scorer; scenarios carry noise (file counts, incident ages, stray annotations, links) so the
 ordering is not a restatement of the weights. Only for tests, benchmarks and demos.
@@ -16,10 +17,22 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vigil.reporting.cybertipline.model import (
+    Email,
+    FileAnnotations,
+    FileDetailsModel,
+    IncidentSummary,
+    Person,
+    ReportAnnotations,
+    Reporter,
+    ReportModel,
+    Victim,
+)
+from vigil.reporting.cybertipline.received import flags_of, stored_form
+from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml
 from vigil.store.models import (
     FileVerdict,
     IntakeEntity,
@@ -202,8 +215,9 @@ def _incident(session: Session, seed: str) -> IntakeIncident:
 
 def _report(session: Session, company: ReportingCompany, draft: _Draft,
             finished: datetime) -> IntakeReport:
-    report = IntakeReport(company_id=company.id, raw_xml=b"<report/>",
-                          parsed=_document(draft, finished), request_id=uuid.uuid4().hex,
+    raw = report_xml(_document(draft, finished))
+    report = IntakeReport(company_id=company.id, raw_xml=raw,
+                          parsed=stored_form(raw), request_id=uuid.uuid4().hex,
                           batched=draft.batched, state=IntakeState.FINISHED,
                           opened_at=finished, last_activity_at=finished, finished_at=finished)
     session.add(report)
@@ -211,19 +225,16 @@ def _report(session: Session, company: ReportingCompany, draft: _Draft,
     return report
 
 
-def _document(draft: _Draft, finished: datetime) -> dict[str, Any]:
-    when = finished - timedelta(days=draft.age_days)
-    summary: dict[str, Any] = {"incidentType": draft.incident_type,
-                               "incidentDateTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    if draft.escalation:
-        summary["escalateToHighPriority"] = draft.escalation
-    if draft.annotations:
-        summary["reportAnnotations"] = {name: "true" for name in draft.annotations}
-    body: dict[str, Any] = {"incidentSummary": summary,
-                            "reporter": {"reportingPerson": {"email": "safety@example.com"}}}
-    if draft.victim:
-        body["victim"] = {"victimPerson": {"firstName": "(synthetic)"}}
-    return {"report": body}
+def _document(draft: _Draft, finished: datetime) -> ReportModel:
+    when = (finished - timedelta(days=draft.age_days)).replace(microsecond=0)
+    summary = IncidentSummary(
+        incident_type=draft.incident_type, incident_date_time=when,
+        escalate_to_high_priority=draft.escalation or None,
+        report_annotations=flags_of(ReportAnnotations, draft.annotations)
+        if draft.annotations else None)
+    victims = (Victim(person=Person(first_name="(synthetic)")),) if draft.victim else ()
+    reporter = Reporter(reporting_person=Person(email=(Email(address="safety@example.com"),)))
+    return ReportModel(incident_summary=summary, reporter=reporter, victim=victims)
 
 
 def _write_files(session: Session, report: IntakeReport, draft: _Draft) -> None:
@@ -244,15 +255,15 @@ def _join_incident(session: Session, report: IntakeReport, draft: _Draft,
 def _file(session: Session, report: IntakeReport, seed: str, verdict: FileVerdict,
           classification: str | None, annotations: list[str]) -> IntakeFile:
     seed = seed or uuid.uuid4().hex
-    details: dict[str, Any] = {"reportId": str(report.id)}
-    if annotations:
-        details["fileAnnotations"] = {name: "true" for name in dict.fromkeys(annotations)}
-    if classification and verdict is not FileVerdict.KNOWN:
-        details["industryClassification"] = classification  # the reporter's own view
+    raw = file_details_xml(FileDetailsModel(
+        report_id=report.id,
+        file_annotations=flags_of(FileAnnotations, annotations) if annotations else None,
+        # the reporter's own view
+        industry_classification=classification if verdict is not FileVerdict.KNOWN else None))
     file = IntakeFile(public_id=uuid.uuid4().hex, report_id=report.id, size=1000,
                       md5=_digest(seed, "md5"), sha1=_digest(seed, "sha1"),
                       sha256=_digest(seed, "sha256"), media_type="photo",
-                      details={"fileDetails": details}, verdict=verdict,
+                      details_xml=raw, details=stored_form(raw), verdict=verdict,
                       classification=classification if verdict is FileVerdict.KNOWN else None,
                       received_at=report.finished_at or utcnow())
     session.add(file)

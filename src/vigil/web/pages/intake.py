@@ -8,11 +8,11 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from lxml import etree
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 from starlette.concurrency import run_in_threadpool
@@ -22,9 +22,10 @@ from vigil.api.errors import ApiError
 from vigil.api.row_ids import RowId
 from vigil.api.state import ServiceState, service_state
 from vigil.clearinghouse.assignment import AssignmentRefused, assign, deconflict, handler_of
-from vigil.clearinghouse.documents import as_dict
 from vigil.clearinghouse.entities import Cluster, cluster, linked_reports
 from vigil.clearinghouse.labelling import InvalidClassification, UnknownIntakeFile, label_file
+from vigil.reporting.cybertipline.received import flag_names, leaves, read_report
+from vigil.reporting.cybertipline.xml_writer import xml_value
 from vigil.review.exposure import exposure_today
 from vigil.review.rendering import RenderError, RenderOptions, render_for
 from vigil.store.accounts import Permission, Principal
@@ -52,7 +53,7 @@ TRIAGE = Depends(require(Permission.TRIAGE))
 QUEUE_LIMIT = 200
 MAX_LINK_PAIRS = 50_000  # rows read to count links for one queue page (viral files fan out)
 MAX_FIELDS = 200  # report fields listed on the report page
-MAX_XML_BYTES = 5 << 20
+MAX_SHOWN_CHARS = 1000  # of one report field
 CLASSIFICATIONS = [(value, CLASSIFICATION_MEANINGS[value]) for value in INDUSTRY_CLASSIFICATIONS]
 VerdictFilter = Literal["all", "new", "seen", "known"]
 
@@ -110,7 +111,7 @@ def intake_report(request: Request, report_id: RowId,
         incident = session.get(IntakeIncident, report.incident_id) if report.incident_id else None
         context = {
             "report": report, "company": company.name if company else "",
-            "incident": incident, "summary": _summary(_document(report)),
+            "incident": incident, "summary": _summary(report),
             "files": list(report.files), "linked": linked_reports(session, report.id),
             "deconflictions": deconflict(session, report.id),
             "handler": handler_of(session, report.id),
@@ -262,54 +263,18 @@ def _link_counts(session: Session, report_ids: list[int]) -> dict[int, int]:
 # --- one report ----------------------------------------------------------------------------
 
 
-def _document(report: IntakeReport) -> dict[str, Any]:
-    """The parsed form; for rows without one, the raw XML parsed safely (no entities, no
-    network, no huge trees): a reporter's document is never shown as markup."""
-    if report.parsed:
-        return dict(report.parsed)
-    raw = bytes(report.raw_xml or b"")
-    if not raw or len(raw) > MAX_XML_BYTES:
-        return {}
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                             load_dtd=False, remove_comments=True, remove_pis=True)
-    try:
-        return as_dict(etree.fromstring(raw, parser))
-    except (etree.XMLSyntaxError, ValueError):
-        return {}
-
-
-def _summary(document: dict[str, Any]) -> dict[str, Any]:
-    body = next(iter(document.values()), {}) if document else {}
-    body = body if isinstance(body, dict) else {}
-    incident = body.get("incidentSummary")
-    incident = incident if isinstance(incident, dict) else {}
-    annotations = incident.get("reportAnnotations")
+def _summary(report: IntakeReport) -> dict[str, Any]:
+    """What the report says, as the typed reader reads it for triage and the agencies too."""
+    document = read_report(report.parsed, report.raw_xml)
+    incident = document.incident_summary
+    when = incident.incident_date_time
     return {
-        "incident_type": _text(incident.get("incidentType")),
-        "incident_time": _text(incident.get("incidentDateTime")),
-        "annotations": sorted(annotations) if isinstance(annotations, dict) else [],
-        "fields": list(_fields(body, ()))[:MAX_FIELDS],
+        "incident_type": (incident.incident_type or "")[:MAX_SHOWN_CHARS],
+        "incident_time": xml_value(when) if when else "",
+        "annotations": sorted(flag_names(incident.report_annotations)),
+        "fields": [(path, text[:MAX_SHOWN_CHARS])
+                   for path, text in islice(leaves(document), MAX_FIELDS)],
     }
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, dict):
-        value = value.get("#text", "")
-    return str(value)[:1000] if value is not None else ""
-
-
-def _fields(value: Any, path: tuple[str, ...], depth: int = 0) -> Any:
-    """(path, text) for every leaf of the parsed form, in document order."""
-    if depth > 32:
-        return
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _fields(child, (*path, key) if key != "#text" else path, depth + 1)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _fields(child, path, depth + 1)
-    elif value not in (None, ""):
-        yield " / ".join(path), str(value)[:1000]
 
 
 def _reveals(session: Session, files: Any) -> dict[int, int]:
