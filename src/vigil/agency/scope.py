@@ -45,7 +45,7 @@ def agency_of(session: Session, who: Principal | int) -> Agency:
     return agency
 
 
-def visible_referrals(agency_id: int) -> Select[tuple[Referral]]:
+def visible_referrals(agency_id: int) -> Select[Referral]:
     """The agency's live referrals: the filter every agency query starts from."""
     return select(Referral).where(Referral.agency_id == agency_id,
                                   Referral.state.in_(AGENCY_HELD_STATES))

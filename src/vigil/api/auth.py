@@ -144,7 +144,9 @@ async def _identify(state: ServiceState, connection: HTTPConnection, method: str
         if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_CHARS:
             raise _unauthenticated()
         cached = state.credentials.get(token, utcnow())
-        return cached or await run_in_threadpool(_from_api_key, state, token)
+        if cached is not None:
+            return cached
+        return await run_in_threadpool(_from_api_key, state, token)
     token = connection.cookies.get(SESSION_COOKIE, "")
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise _unauthenticated()

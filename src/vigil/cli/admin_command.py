@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -110,8 +110,8 @@ def create_api_key_command(
                                     expires_at=expires_at, rate_limit_per_minute=rate_limit,
                                     note=note)
         label = key.name
-        shown = {"prefix": key.prefix, "token": token, "scopes": list(key.scopes),
-                 "expires_at": _iso(key.expires_at)}
+        shown: dict[str, Any] = {"prefix": key.prefix, "token": token,
+                                 "scopes": list(key.scopes), "expires_at": _iso(key.expires_at)}
         if key.awaiting_approval:
             shown["awaiting_approval"] = True
     if as_json:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import typer
 from rich.console import Console
@@ -317,7 +317,7 @@ def _stdout() -> Console:
 
 
 @contextlib.contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
+def _output(path: Path | None) -> Iterator[IO[str]]:
     """Standard output, or a file that appears only once it is complete: a failed export
     never leaves a truncated list behind that a later import would take for the whole."""
     if path is None:

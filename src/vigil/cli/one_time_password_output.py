@@ -10,7 +10,7 @@ beside the evidence master key, 0600 in a 0700 folder, so it never lands in a se
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 from rich.console import Console
 
@@ -44,7 +44,7 @@ def hand_over(console: Console, password: str, username: str, *, headline: str) 
     return path
 
 
-def _is_terminal(stream: TextIO) -> bool:
+def _is_terminal(stream: IO[str]) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError, OSError):  # closed or not a real stream

@@ -13,7 +13,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import typer
 from rich.console import Console
@@ -121,7 +121,7 @@ def _inputs(directory: Path | None, from_file: Path | None,
 
 
 @contextlib.contextmanager
-def _report_stream(console: Console, output: Path | None) -> Iterator[TextIO]:
+def _report_stream(console: Console, output: Path | None) -> Iterator[IO[str]]:
     if output is None:
         yield sys.stdout
         return

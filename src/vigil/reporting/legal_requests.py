@@ -7,6 +7,7 @@ Every function commits; pass a write session (``database.session(write=True)``).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import statistics
 import uuid
@@ -288,8 +289,11 @@ def _answer_stats(session: Session) -> AnswerStats:
         select(LegalRequest.received_at, LegalRequest.answered_at, LegalRequest.due_at)
         .where(LegalRequest.answered_at.is_not(None))
     ).all()
-    spans = [answered - received for received, answered, _ in rows]
-    late = sum(answered > due for _, answered, due in rows)
+    # The query's filter again, for the type checker: answered_at is a nullable column.
+    answers = [(received, answered, due) for received, answered, due in rows
+               if answered is not None]
+    spans = [answered - received for received, answered, _ in answers]
+    late = sum(answered > due for _, answered, due in answers)
     if not spans:
         return AnswerStats(0, 0, None, None, None)
     seconds = [span.total_seconds() for span in spans]
@@ -304,11 +308,11 @@ def _default_term(kind: LegalRequestKind, settings: Settings) -> timedelta:
 
 
 def _kind(kind: object) -> LegalRequestKind:
-    try:
-        return LegalRequestKind(kind)
-    except ValueError:
-        choices = ", ".join(member.value for member in LegalRequestKind)
-        raise InvalidRequest(f"the request type must be one of {choices}") from None
+    if isinstance(kind, str):  # anything else names no request type either
+        with contextlib.suppress(ValueError):
+            return LegalRequestKind(kind)
+    choices = ", ".join(member.value for member in LegalRequestKind)
+    raise InvalidRequest(f"the request type must be one of {choices}")
 
 
 def _text(field: str, value: object, limit: int) -> str:

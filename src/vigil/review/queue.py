@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, TypeVarTuple
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Row, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from vigil.review.errors import InvalidReviewInput, UnknownReviewer
@@ -18,6 +18,7 @@ MAX_PAGE = 200
 MAX_SEARCH = 255  # MatchRecord.platform_account_id
 PRIORITIES = (CasePriority.URGENT, CasePriority.LIKELY_NEW, CasePriority.KNOWN)
 ANY: Literal["any"] = "any"
+_Columns = TypeVarTuple("_Columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def unassign(session: Session, case_id: str, *, actor: str) -> Case:
     return case_row
 
 
-def _summary_query() -> Select[tuple[object, ...]]:
+def _summary_query() -> Select[*tuple[Any, ...]]:
     counts = (select(CaseItem.case_id.label("case_id"),
                      func.count(CaseItem.id).label("item_total"),
                      func.sum(case((CaseItem.status == ItemStatus.PENDING, 1), else_=0))
@@ -104,9 +105,9 @@ def _summary_query() -> Select[tuple[object, ...]]:
             .outerjoin(User, User.id == Case.assigned_to_id))
 
 
-def _filtered(query: Select[tuple[object, ...]] | Select[tuple[int]],
+def _filtered(query: Select[*_Columns],
               status: CaseStatus | str | None, assigned_to: int | Literal["any"] | None,
-              priority: int | None, account: str | None) -> Select:  # type: ignore[type-arg]
+              priority: int | None, account: str | None) -> Select[*_Columns]:
     if status is not None:
         query = query.where(Case.status == _status(status))
     if assigned_to is None:
@@ -124,7 +125,7 @@ def _filtered(query: Select[tuple[object, ...]] | Select[tuple[int]],
     return query
 
 
-def _account_prefix(account: str) -> object:
+def _account_prefix(account: str) -> ColumnElement[bool]:
     text = account.strip()[:MAX_SEARCH]
     # LIKE wildcards in the search are literal: escape them so "%" finds only "%".
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -139,8 +140,8 @@ def _status(status: CaseStatus | str) -> CaseStatus:
             f"status must be one of {', '.join(s.value for s in CaseStatus)}") from None
 
 
-def _summary(row: object, now: datetime) -> CaseSummary:
-    case_row, items, pending, username = row  # type: ignore[misc]
+def _summary(row: Row[*tuple[Any, ...]], now: datetime) -> CaseSummary:
+    case_row, items, pending, username = row
     return CaseSummary(
         public_id=case_row.public_id, account_id=case_row.platform_account_id,
         account_key=case_row.account_key, status=case_row.status, priority=case_row.priority,

@@ -10,7 +10,7 @@ import csv
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import IO, Any, Protocol
 
 from vigil.screening.scan import REPORTED_FIELDS
 
@@ -36,7 +36,7 @@ def wanted(line: dict[str, Any], every_file: bool) -> bool:
 
 
 class JsonlReport:
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
 
     def write(self, line: dict[str, Any]) -> None:
@@ -44,7 +44,7 @@ class JsonlReport:
 
 
 class CsvReport:
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: IO[str]) -> None:
         self.rows = csv.writer(stream)
         self.rows.writerow(CSV_COLUMNS)
 
@@ -58,5 +58,5 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def open_report(report_format: ReportFormat, stream: TextIO) -> ScanReport:
+def open_report(report_format: ReportFormat, stream: IO[str]) -> ScanReport:
     return CsvReport(stream) if report_format is ReportFormat.CSV else JsonlReport(stream)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Any, TextIO
+from typing import IO, Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
@@ -55,7 +55,7 @@ class ExportFormat(StrEnum):
 def export_list(
     database: Database,
     list_name: str,
-    out: TextIO,
+    out: IO[str],
     export_format: ExportFormat = ExportFormat.CSV,
     *,
     actor: str,
@@ -78,7 +78,7 @@ def export_list(
     return count
 
 
-def _write(records: Iterator[ListRecord], out: TextIO, export_format: ExportFormat) -> int:
+def _write(records: Iterator[ListRecord], out: IO[str], export_format: ExportFormat) -> int:
     match export_format:
         case ExportFormat.CSV:
             return write_csv(records, out)

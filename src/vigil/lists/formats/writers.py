@@ -8,14 +8,14 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from typing import TextIO
+from typing import IO
 
 from vigil.lists.formats.records import ListRecord, Signal, SignalType
 from vigil.lists.formats.rows import FIELD_NAMES
 from vigil.lists.formats.signals import signal_text
 
 
-def write_csv(records: Iterable[ListRecord], out: TextIO) -> int:
+def write_csv(records: Iterable[ListRecord], out: IO[str]) -> int:
     """Header plus one row per record; returns the number of records written."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELD_NAMES)
@@ -26,7 +26,7 @@ def write_csv(records: Iterable[ListRecord], out: TextIO) -> int:
     return count
 
 
-def write_json_lines(records: Iterable[ListRecord], out: TextIO) -> int:
+def write_json_lines(records: Iterable[ListRecord], out: IO[str]) -> int:
     count = 0
     for record in records:
         out.write(json.dumps(_json_object(record), separators=(",", ":")) + "\n")
@@ -34,7 +34,7 @@ def write_json_lines(records: Iterable[ListRecord], out: TextIO) -> int:
     return count
 
 
-def write_plain_text(records: Iterable[ListRecord], out: TextIO) -> int:
+def write_plain_text(records: Iterable[ListRecord], out: IO[str]) -> int:
     """Hashes only; metadata is dropped. A ``# signal_type:`` line precedes each change of
     type, so 64-digit sha256 and pdq hashes stay distinguishable when read back."""
     current: SignalType | None = None

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,6 +36,8 @@ _TEST_HOST = "exttest.cybertip.org"
 MAX_ANSWER_BYTES = 1 << 20  # the documented answers are a few hundred bytes
 EXCERPT_CHARS = 8192  # what ReportExchange.answer keeps
 _REQUEST_ID_CHARS = 128
+# One part of a multipart body, as httpx takes it: (file name, content, type) or (None, value).
+MultipartPart: TypeAlias = tuple[str | None, bytes, str] | tuple[None, bytes]
 
 Environment = Literal["test", "production"]
 
@@ -218,7 +220,7 @@ class CyberTiplineClient:
 
     def upload(self, report_id: str, file_name: str, content: bytes) -> RemoteAnswer:
         """POST /upload (multipart: id, file); the answer carries the file id and MD5."""
-        files = {"id": (None, report_id.encode()),
+        files: dict[str, MultipartPart] = {"id": (None, report_id.encode()),
                  "file": (file_name, content, "application/octet-stream")}
         answer = self._call("upload", "POST", "reportResponse", files=files)
         if not answer.file_id:
@@ -245,7 +247,7 @@ class CyberTiplineClient:
     def _call(
         self, endpoint: str, method: str, root: str, *,
         content: bytes | None = None, headers: dict[str, str] | None = None,
-        files: dict[str, tuple[str | None, bytes, str] | tuple[None, bytes]] | None = None,
+        files: dict[str, MultipartPart] | None = None,
     ) -> RemoteAnswer:
         started = time.monotonic()
         elapsed: Callable[[], int] = lambda: int((time.monotonic() - started) * 1000)  # noqa: E731

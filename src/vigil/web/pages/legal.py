@@ -20,7 +20,7 @@ from vigil.reporting.legal_requests import (
 )
 from vigil.reporting.preservation_errors import PreservationError
 from vigil.reporting.preserved_records import find_records
-from vigil.reporting.response_package import build_response_package
+from vigil.reporting.response_package import ResponsePackage, build_response_package
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import LegalRequestKind
 from vigil.web.templating import templates
@@ -103,7 +103,7 @@ def answered(request: Request, request_id: str, principal: Principal = HOLD) -> 
     return RedirectResponse("/legal", status_code=303)
 
 
-def _build(state: ServiceState, request_id: str, principal: Principal):  # type: ignore[no-untyped-def]
+def _build(state: ServiceState, request_id: str, principal: Principal) -> ResponsePackage:
     if state.vault is None:
         raise ApiError(503, "the evidence store is not configured (no master key)")
     with state.database.session(write=True) as session:

@@ -155,5 +155,5 @@ async def retry(request: Request, report_id: str, principal: Principal = SUBMIT)
         await run_in_threadpool(lambda: sender.retry(report_id, actor=principal.actor))
     except ReportStateError as exc:
         raise ApiError(422, str(exc), code="refused") from None
-    await run_in_threadpool(send_now, state.database, state.settings, state.vault, report_id)
+    await run_in_threadpool(send_now, state.database, state.settings, sender.vault, report_id)
     return RedirectResponse("/reports", status_code=303)
