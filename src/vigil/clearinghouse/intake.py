@@ -32,6 +32,7 @@ from vigil.reporting.cybertipline.received import (
 )
 from vigil.reporting.cybertipline.report_rules import VIRAL, VIRAL_FILE_LIMIT, Checking
 from vigil.reporting.cybertipline.schema import UnsafeXml, safe_parse, validate
+from vigil.store.affected_rows import affected_rows
 from vigil.store.evidence import EvidenceTooLarge, EvidenceVault, HoldPolicy, place_report_hold
 from vigil.store.models import utcnow
 from vigil.store.models.intake import IntakeFile, IntakeReport, IntakeState, ReportingCompany
@@ -172,14 +173,12 @@ def expire_stale(session: Session, now: datetime | None = None, *,
                  windows: Windows = Windows()) -> int:
     """Mark every open report past its deadline expired; returns how many. Flushes."""
     now = now or utcnow()
-    result = session.execute(
-        update(IntakeReport)
-        .where(and_(IntakeReport.state == IntakeState.OPEN,
-                    IntakeReport.opened_at <= now - windows.open,
-                    IntakeReport.last_activity_at <= now - windows.idle))
-        .values(state=IntakeState.EXPIRED)
-        .execution_options(synchronize_session="fetch"))
-    return int(result.rowcount or 0)
+    return affected_rows(session, update(IntakeReport)
+                         .where(and_(IntakeReport.state == IntakeState.OPEN,
+                                     IntakeReport.opened_at <= now - windows.open,
+                                     IntakeReport.last_activity_at <= now - windows.idle))
+                         .values(state=IntakeState.EXPIRED)
+                         .execution_options(synchronize_session="fetch"))
 
 
 def open_report_of(session: Session, report_id: str | int, company: ReportingCompany, *,

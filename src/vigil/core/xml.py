@@ -9,7 +9,7 @@ report, answer or list page needs one, and it is how entity bombs arrive.
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import Any, Protocol
 
 from lxml import etree
 
@@ -26,6 +26,12 @@ HARDENED_OPTIONS: dict[str, bool] = {
 _REFUSED_DECLARATION = "the document declares a DOCTYPE or entities, which are not accepted"
 
 
+class ByteStream(Protocol):
+    """What iterparse pulls bytes from: a binary file, or a reader that caps its input."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
 class UnsafeXml(ValueError):
     """The bytes were refused before or while parsing; the message is safe to show."""
 
@@ -35,7 +41,7 @@ def hardened_parser() -> etree.XMLParser:
     return etree.XMLParser(**HARDENED_OPTIONS)
 
 
-def hardened_iterparse(source: IO[bytes], events: tuple[str, ...]) -> Any:
+def hardened_iterparse(source: ByteStream, events: tuple[str, ...]) -> Any:
     """``etree.iterparse`` with the hardened options, for documents read as a stream; the
     caller refuses a DOCTYPE with :func:`declares_doctype` on the first element."""
     return etree.iterparse(source, events=events, **HARDENED_OPTIONS)

@@ -109,7 +109,7 @@ def intake_report(request: Request, report_id: RowId,
             raise ApiError(404, "no such report")
         company = session.get(ReportingCompany, report.company_id)
         incident = session.get(IntakeIncident, report.incident_id) if report.incident_id else None
-        context = {
+        context: dict[str, Any] = {
             "report": report, "company": company.name if company else "",
             "incident": incident, "summary": _summary(report),
             "files": list(report.files), "linked": linked_reports(session, report.id),
@@ -286,7 +286,8 @@ def _reveals(session: Session, files: Any) -> dict[int, int]:
         .where(AuditRecord.action == AuditAction.MEDIA_VIEWED,
                AuditRecord.subject_type == "intake_file", AuditRecord.subject_id.in_(ids))
         .group_by(AuditRecord.subject_id))
-    return {int(subject): int(count) for subject, count in rows}
+    # subject_id is nullable; these rows matched ids, so the filter drops nothing.
+    return {int(subject): int(count) for subject, count in rows if subject is not None}
 
 
 @dataclass(frozen=True)
