@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from vigil.reporting.cybertipline.received import INCIDENT_TYPE_PATH
 from vigil.stats.figures import (
     AgencyRow,
     CompanyAnswers,
@@ -53,7 +54,6 @@ from vigil.store.vocabulary import INCIDENT_TYPES as SCHEMA_INCIDENT_TYPES
 INCIDENT_TYPES = frozenset(SCHEMA_INCIDENT_TYPES)
 OTHER = "Other or not stated"
 UNKNOWN_COUNTRY = "Unknown"
-_INCIDENT_PATH = ("report", "incidentSummary", "incidentType")
 _BATCH = 10_000  # duration rows fetched at a time
 
 
@@ -109,7 +109,7 @@ def months_of(session: Session, period: Period) -> list[MonthRow]:
 
 
 def by_company(session: Session, period: Period) -> list[CompanyRow]:
-    def counted(query: Select[Any]) -> dict[tuple[int, str], int]:
+    def counted(query: Select[int, str, int]) -> dict[tuple[int, str], int]:
         grouped = query.where(_finished_in(period)).group_by(ReportingCompany.id,
                                                               ReportingCompany.name)
         return {(company, name): int(count) for company, name, count in session.execute(grouped)}
@@ -125,7 +125,7 @@ def by_company(session: Session, period: Period) -> list[CompanyRow]:
 
 
 def by_incident_type(session: Session, period: Period) -> list[Count]:
-    kind = IntakeReport.parsed[_INCIDENT_PATH].as_string()
+    kind = IntakeReport.parsed[INCIDENT_TYPE_PATH].as_string()
     counts: dict[str, int] = defaultdict(int)
     for value, count in _grouped(session, select(kind.label("kind"))
                                  .where(_finished_in(period))).items():
@@ -160,7 +160,7 @@ def _ranked(counts: dict[str, int]) -> list[Count]:
 # --- triage, routing, agencies -------------------------------------------------------------
 
 
-def _durations(session: Session, query: Select[Any]) -> Durations:
+def _durations(session: Session, query: Select[*tuple[Any, ...]]) -> Durations:
     pairs = session.execute(query.execution_options(yield_per=_BATCH))
     return Durations.of((end - start).total_seconds() for start, end in pairs)
 
