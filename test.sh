@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Vigil with its test dependencies into ./.venv (once) and run the test suite.
+# Install Vigil with its test dependencies into ./.venv (once), check types (mypy) and run the
+# test suite.
 # Extra arguments go to pytest, e.g. `./test.sh -m slow` for the slow tests only.
 # `./test.sh --all` (first argument) runs every test, the slow ones too: that is what CI runs.
 # The tests run in parallel, one worker per core (pytest-xdist); VIGIL_TEST_WORKERS=N sets
@@ -16,6 +17,9 @@ ensure_chromium
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
     export TMPDIR=/dev/shm
 fi
+# Types first (the [tool.mypy] configuration in pyproject.toml): a type error fails the run
+# before any test starts. The cache in .mypy_cache keeps a re-run to a few seconds.
+python -m mypy
 selection=()
 if [ "${1:-}" = "--all" ]; then
     shift
