@@ -93,6 +93,15 @@ def test_nothing_new_reads_no_feed(
         assert live.index.seq == seq and live.lists is lists  # no poll: nothing was new
 
 
+def test_an_install_without_lists_reads_no_feed_either(database: Database,
+                                                      index_dir: Path) -> None:
+    """No lists is a state like any other: it must not make every lookup poll."""
+    with LiveIndex.open(database, index_dir) as live:
+        lists = live.lists
+        live.ensure_current()
+        assert live.lists == {} and live.lists is lists
+
+
 def test_one_check_per_request(database: Database, index_dir: Path, tmp_path: Path,
                                corpus_images: list[Path]) -> None:
     """A change committed after a request started may or may not show in it; a change

@@ -78,7 +78,7 @@ class LiveIndex:
             if started is not None and self._checked >= started:
                 return
             checked = time.monotonic()
-            if _committed(self.database) != self.index.seq or not self.lists:
+            if _committed(self.database) != self.index.seq:
                 self._poll()
             self._checked = checked
 
