@@ -41,8 +41,10 @@ from benchmarks.bench_service import (
     wait_healthy,
 )
 
-BOMBS = {"png16": ("bomb.png", "image/png", decode_bombs.png16),
-         "gif": ("bomb.gif", "image/gif", decode_bombs.gif_canvas)}
+BOMBS = {
+    "png16": ("bomb.png", "image/png", decode_bombs.png16),
+    "gif": ("bomb.gif", "image/gif", decode_bombs.gif_canvas),
+}
 REQUEST_TIMEOUT_S = 600
 SETTLE_S = 5  # after the answers, before reading what stayed allocated
 MIB = 1 << 20
@@ -68,8 +70,9 @@ def group_memory(group: int) -> dict[int, dict[str, int]]:
                 fields = dict(line.split(":", 1) for line in status if ":" in line)
         except (OSError, ValueError):
             continue
-        found[int(entry)] = {key: int(fields[key].split()[0]) * 1024
-                             for key in ("VmRSS", "VmHWM") if key in fields}
+        found[int(entry)] = {
+            key: int(fields[key].split()[0]) * 1024 for key in ("VmRSS", "VmHWM") if key in fields
+        }
     return found
 
 
@@ -78,36 +81,43 @@ def create_key(env: dict[str, str]) -> str:
     try:
         return str(json.loads(done.stdout)["token"])
     except (ValueError, KeyError, TypeError) as exc:  # never print the output: it holds a key
-        raise SystemExit(f"create-api-key --json printed no JSON with a token ({exc!r})") \
-            from None
+        raise SystemExit(f"create-api-key --json printed no JSON with a token ({exc!r})") from None
 
 
 def send(base_url: str, token: str, name: str, kind: str, content: bytes, n: int) -> Answer:
     started = time.perf_counter()
     try:
-        reply = httpx.post(f"{base_url}/v1/screen",
-                           headers={"Authorization": f"Bearer {token}"},
-                           data={"content_id": f"bomb-{n}"},
-                           files={"file": (name, content, kind)}, timeout=REQUEST_TIMEOUT_S)
+        reply = httpx.post(
+            f"{base_url}/v1/screen",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"content_id": f"bomb-{n}"},
+            files={"file": (name, content, kind)},
+            timeout=REQUEST_TIMEOUT_S,
+        )
     except httpx.HTTPError as exc:
         return Answer(0, time.perf_counter() - started, f"no answer: {exc!r}")
     seconds = time.perf_counter() - started
-    body = reply.json() if reply.headers.get("content-type", "").startswith("application/json") \
-        else {}
+    body = (
+        reply.json() if reply.headers.get("content-type", "").startswith("application/json") else {}
+    )
     if reply.status_code == 200:
         summary = f"verdict {body.get('verdict')}, error_reason {body.get('error_reason')}"
     else:
         error = body.get("error", {})
-        summary = (f"{error.get('code')}: {error.get('message')}"
-                   f" (Retry-After {reply.headers.get('retry-after')})")
+        summary = (
+            f"{error.get('code')}: {error.get('message')}"
+            f" (Retry-After {reply.headers.get('retry-after')})"
+        )
     return Answer(reply.status_code, seconds, summary)
 
 
 def measure(bomb: str, args: argparse.Namespace) -> None:
     name, kind, make = BOMBS[bomb]
     content = make()
-    print(f"\n{bomb}: {len(content):,} bytes, {args.parallel} at once, "
-          f"{args.workers} worker process(es)")
+    print(
+        f"\n{bomb}: {len(content):,} bytes, {args.parallel} at once, "
+        f"{args.workers} worker process(es)"
+    )
     with tempfile.TemporaryDirectory(prefix="vigil-bombs-") as scratch:
         data_dir = Path(scratch) / "data"
         data_dir.mkdir(mode=0o700)
@@ -120,9 +130,12 @@ def measure(bomb: str, args: argparse.Namespace) -> None:
             wait_healthy(base_url, server, log_path)
             before = group_memory(server.pid)
             with concurrent.futures.ThreadPoolExecutor(args.parallel) as pool:
-                answers = list(pool.map(
-                    lambda n: send(base_url, token, name, kind, content, n),
-                    range(args.parallel)))
+                answers = list(
+                    pool.map(
+                        lambda n: send(base_url, token, name, kind, content, n),
+                        range(args.parallel),
+                    )
+                )
             peak = group_memory(server.pid)
             time.sleep(SETTLE_S)
             after = group_memory(server.pid)

@@ -23,16 +23,18 @@ from vigil.store.database import Database, create_engine
 
 
 def _commits_per_second(folder: Path, level: str, commits: int, rows: int) -> float:
-    database = Database(create_engine(f"sqlite:///{folder / (level + '.db')}",
-                                      sqlite_synchronous=level))  # type: ignore[arg-type]
+    database = Database(
+        create_engine(f"sqlite:///{folder / (level + '.db')}", sqlite_synchronous=level)
+    )  # type: ignore[arg-type]
     with database.transaction(write=True) as session:
         session.execute(text("CREATE TABLE entry (id INTEGER PRIMARY KEY, body TEXT)"))
     body = "x" * 400  # about an audit record with its details
     started = time.perf_counter()
     for _ in range(commits):
         with database.transaction(write=True) as session:
-            session.execute(text("INSERT INTO entry (body) VALUES (:body)"),
-                            [{"body": body}] * rows)
+            session.execute(
+                text("INSERT INTO entry (body) VALUES (:body)"), [{"body": body}] * rows
+            )
     elapsed = time.perf_counter() - started
     database.dispose()
     return commits / elapsed
@@ -50,8 +52,10 @@ def main() -> None:
         full = _commits_per_second(folder, "full", args.commits, args.rows)
     print(f"commits/s synchronous=NORMAL {normal:,.0f}")
     print(f"commits/s synchronous=FULL   {full:,.0f} (Vigil's default)")
-    print(f"ratio FULL/NORMAL: {full / normal:.2f}x; "
-          f"added per commit: {1000 / full - 1000 / normal:.2f} ms")
+    print(
+        f"ratio FULL/NORMAL: {full / normal:.2f}x; "
+        f"added per commit: {1000 / full - 1000 / normal:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

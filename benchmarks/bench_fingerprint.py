@@ -18,8 +18,9 @@ HERE = Path(__file__).resolve().parent
 
 def run(script: str, *args: str) -> int:
     print(f"\n=== {script} {' '.join(args)}", flush=True)
-    return subprocess.run([sys.executable, str(HERE / script), *args], cwd=HERE.parent,
-                          check=False).returncode
+    return subprocess.run(
+        [sys.executable, str(HERE / script), *args], cwd=HERE.parent, check=False
+    ).returncode
 
 
 def main() -> int:

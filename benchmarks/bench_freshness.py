@@ -30,8 +30,8 @@ from vigil.lists.sources import LocalFileSource
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.matcher import Matcher
 from vigil.store import Database, open_database, upgrade_database
-from vigil.store.banks import create_list
-from vigil.store.list_import import import_file
+from vigil.store.lists.catalogue import create_list
+from vigil.store.lists.importing import import_file
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "images"
 POSTGRES_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/test"
@@ -88,18 +88,24 @@ def main() -> None:
     args = parser.parse_args()
     print(describe())
     photos = [fingerprint_path(p) for p in sorted(CORPUS.glob("*.jpg"))]
-    with tempfile.TemporaryDirectory() as scratch, _database(args.backend,
-                                                             Path(scratch)) as database:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        _database(args.backend, Path(scratch)) as database,
+    ):
         folder = Path(scratch)
         _list(database, folder, args.entries, photos)
-        with LiveIndex.open(database, folder / "index") as _writer, \
-                LiveIndex.open(database, folder / "index") as reader:
+        with (
+            LiveIndex.open(database, folder / "index") as _writer,
+            LiveIndex.open(database, folder / "index") as reader,
+        ):
             matcher = Matcher(reader)
             reference = _rate(matcher, photos, args.lookups, check=False)
             checked = _rate(matcher, photos, args.lookups, check=True)
     cost_us = (1 / checked - 1 / reference) * 1e6
-    print(f"backend {args.backend}, list {args.entries + len(photos):,} entries, "
-          f"{args.lookups:,} lookups of {len(photos)} corpus pictures")
+    print(
+        f"backend {args.backend}, list {args.entries + len(photos):,} entries, "
+        f"{args.lookups:,} lookups of {len(photos)} corpus pictures"
+    )
     print(f"lookups/s without a freshness check (reference): {reference:,.0f}")
     print(f"lookups/s checking the feed before each lookup:   {checked:,.0f}")
     print(f"ratio: {checked / reference:.2f}x; the check costs {cost_us:,.0f} us a lookup")

@@ -97,10 +97,14 @@ def reference_run(name: str, size: int, query_hex: list[str]) -> dict[str, Any]:
     start = time.perf_counter()
     limits, _, _ = index.index.faiss_index.range_search(codes, THRESHOLD + 1)
     batch_s = time.perf_counter() - start
-    return {"build_s": build, "query_rate": len(query_hex) / query_s,
-            "batch_rate": len(query_hex) / batch_s, "counts": per_query,
-            "batch_counts": np.diff(limits).tolist(),
-            "max_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+    return {
+        "build_s": build,
+        "query_rate": len(query_hex) / query_s,
+        "batch_rate": len(query_hex) / batch_s,
+        "counts": per_query,
+        "batch_counts": np.diff(limits).tolist(),
+        "max_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+    }
 
 
 def vigil_run(root: str, name: str, size: int, words: np.ndarray) -> dict[str, Any]:
@@ -110,15 +114,26 @@ def vigil_run(root: str, name: str, size: int, words: np.ndarray) -> dict[str, A
     index = MatchIndex.open(root, verify=True)
     load = time.perf_counter() - start
     pdq = index.pdq
-    single = [words[i:i + 1] for i in range(len(words))]
-    photos = [words[i:i + PHOTO_HASHES] for i in range(0, len(words), PHOTO_HASHES)]
-    rates = best_rates({"hash": lambda: [pdq.search(q) for q in single],
-                        "photo": lambda: [pdq.search(p) for p in photos],
-                        "batch": lambda: pdq.search(words)}, len(words))
+    single = [words[i : i + 1] for i in range(len(words))]
+    photos = [words[i : i + PHOTO_HASHES] for i in range(0, len(words), PHOTO_HASHES)]
+    rates = best_rates(
+        {
+            "hash": lambda: [pdq.search(q) for q in single],
+            "photo": lambda: [pdq.search(p) for p in photos],
+            "batch": lambda: pdq.search(words),
+        },
+        len(words),
+    )
     counts = np.bincount(pdq.search(words).query, minlength=len(words))
     recall, pairs = _recall(pdq, name, size, words)
-    return {"load_s": load, "rates": rates, "counts": counts.tolist(), "recall": recall,
-            "recall_pairs": pairs, "rss_mib": rss_mib() - before}
+    return {
+        "load_s": load,
+        "rates": rates,
+        "counts": counts.tolist(),
+        "recall": recall,
+        "recall_pairs": pairs,
+        "rss_mib": rss_mib() - before,
+    }
 
 
 def _recall(pdq: PdqIndex, name: str, size: int, words: np.ndarray) -> tuple[float, int]:
@@ -151,8 +166,10 @@ def verdict(ok: bool) -> str:
 
 
 def run_dataset(name: str, size: int, query_count: int, reference: bool) -> None:
-    print(f"\n== {name}: {size:,} hashes, {query_count:,} queries "
-          f"(0-31 bits from listed rows, 20% misses) ==")
+    print(
+        f"\n== {name}: {size:,} hashes, {query_count:,} queries "
+        f"(0-31 bits from listed rows, 20% misses) =="
+    )
     data = np.asarray(dataset(name, size))
     words, _ = queries(data, query_count)
     ref = in_child(reference_run, name, size, words_hex(words)) if reference else None
@@ -175,36 +192,55 @@ def run_dataset(name: str, size: int, query_count: int, reference: bool) -> None
 
     if plan is not None:
         widths = ",".join(str(t.width) for t in plan.tables)
-        print(f"Vigil tables: {len(plan.tables)} substrings of {widths} bits, radii "
-              f"{plan.radii(THRESHOLD)}, {plan.probes(THRESHOLD):,} probes a query")
+        print(
+            f"Vigil tables: {len(plan.tables)} substrings of {widths} bits, radii "
+            f"{plan.radii(THRESHOLD)}, {plan.probes(THRESHOLD):,} probes a query"
+        )
     rates = mine["rates"]
-    print(f"Vigil lookups/s: hash {rates['hash']:,.0f}  photo {rates['photo']:,.0f}  "
-          f"batch {rates['batch']:,.0f}   (snapshot memory-mapped, best of {ROUNDS})")
+    print(
+        f"Vigil lookups/s: hash {rates['hash']:,.0f}  photo {rates['photo']:,.0f}  "
+        f"batch {rates['batch']:,.0f}   (snapshot memory-mapped, best of {ROUNDS})"
+    )
     if ref is not None:
-        print(f"PDQIndex: build {ref['build_s']:.1f} s, peak RSS {ref['max_rss_gib']:.1f} GiB; "
-              f"query() {ref['query_rate']:,.0f} lookups/s; FAISS batch range_search "
-              f"{ref['batch_rate']:,.0f} lookups/s")
+        print(
+            f"PDQIndex: build {ref['build_s']:.1f} s, peak RSS {ref['max_rss_gib']:.1f} GiB; "
+            f"query() {ref['query_rate']:,.0f} lookups/s; FAISS batch range_search "
+            f"{ref['batch_rate']:,.0f} lookups/s"
+        )
         agree = ref["counts"] == mine["counts"] == ref["batch_counts"]
-        print(f"same matches per query as PDQIndex: {'yes' if agree else 'NO'} "
-              f"({sum(mine['counts']):,} matches)")
-        for label, ours, theirs in (("hash  vs query()", rates["hash"], ref["query_rate"]),
-                                    ("photo vs query()", rates["photo"], ref["query_rate"]),
-                                    ("batch vs FAISS batch", rates["batch"],
-                                     ref["batch_rate"])):
+        print(
+            f"same matches per query as PDQIndex: {'yes' if agree else 'NO'} "
+            f"({sum(mine['counts']):,} matches)"
+        )
+        for label, ours, theirs in (
+            ("hash  vs query()", rates["hash"], ref["query_rate"]),
+            ("photo vs query()", rates["photo"], ref["query_rate"]),
+            ("batch vs FAISS batch", rates["batch"], ref["batch_rate"]),
+        ):
             ratio = ours / theirs
-            print(f"RATIO {label}: {ratio:6.1f}x  (target >= {TARGET_RATIO:.0f}x) "
-                  f"{verdict(ratio >= TARGET_RATIO)}")
-    print(f"memory: index arrays (hashes, ids, lists, bucket offsets, order) "
-          f"{memory / 2**20:,.0f} MiB (target <= 1024 MiB) {verdict(memory <= TARGET_MEMORY)}; "
-          f"worker RSS growth after load + lookups {mine['rss_mib']:,.0f} MiB (the mapped "
-          f"arrays plus lookup temporaries)")
-    print(f"build: {build:.2f} s from arrays (target <= {TARGET_BUILD_S:.0f} s) "
-          f"{verdict(build <= TARGET_BUILD_S)}; snapshot write {written:.2f} s")
-    print(f"load: {mine['load_s']:.2f} s, memory-mapped with every CRC-32 checked "
-          f"(target <= {TARGET_LOAD_S:.0f} s) {verdict(mine['load_s'] <= TARGET_LOAD_S)}")
-    print(f"recall vs brute force: {mine['recall']:.2%} of {mine['recall_pairs']:,} pairs "
-          f"within {THRESHOLD} ({RECALL_QUERIES} queries + {RECALL_CROWD} from the dense "
-          f"cluster where present) {verdict(mine['recall'] == 1.0)}")
+            print(
+                f"RATIO {label}: {ratio:6.1f}x  (target >= {TARGET_RATIO:.0f}x) "
+                f"{verdict(ratio >= TARGET_RATIO)}"
+            )
+    print(
+        f"memory: index arrays (hashes, ids, lists, bucket offsets, order) "
+        f"{memory / 2**20:,.0f} MiB (target <= 1024 MiB) {verdict(memory <= TARGET_MEMORY)}; "
+        f"worker RSS growth after load + lookups {mine['rss_mib']:,.0f} MiB (the mapped "
+        f"arrays plus lookup temporaries)"
+    )
+    print(
+        f"build: {build:.2f} s from arrays (target <= {TARGET_BUILD_S:.0f} s) "
+        f"{verdict(build <= TARGET_BUILD_S)}; snapshot write {written:.2f} s"
+    )
+    print(
+        f"load: {mine['load_s']:.2f} s, memory-mapped with every CRC-32 checked "
+        f"(target <= {TARGET_LOAD_S:.0f} s) {verdict(mine['load_s'] <= TARGET_LOAD_S)}"
+    )
+    print(
+        f"recall vs brute force: {mine['recall']:.2%} of {mine['recall_pairs']:,} pairs "
+        f"within {THRESHOLD} ({RECALL_QUERIES} queries + {RECALL_CROWD} from the dense "
+        f"cluster where present) {verdict(mine['recall'] == 1.0)}"
+    )
 
 
 def main() -> None:
@@ -212,8 +248,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10_000_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--datasets", default="uniform,clustered")
-    parser.add_argument("--no-reference", action="store_true",
-                        help="skip python-threatexchange's PDQIndex")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip python-threatexchange's PDQIndex"
+    )
     args = parser.parse_args()
     print(describe())
     print(f"load average at start: {os.getloadavg()[0]:.2f} (other jobs skew timings)")

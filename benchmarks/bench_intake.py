@@ -76,8 +76,10 @@ from vigil.reporting.cybertipline.schema import validate
 
 TARGET_REPORTS = 40.0  # complete reports a second
 FILES_PER_REPORT = 3
-ADMIN_URLS = ("postgresql+psycopg://root@127.0.0.1:5432/postgres",
-              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URLS = (
+    "postgresql+psycopg://root@127.0.0.1:5432/postgres",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+)
 KNOWN_LIST = "bench-known"
 COMPANY = "Bench Platform"
 USERNAME = "bench-platform"
@@ -89,6 +91,7 @@ ENDPOINTS = ("submit", "upload", "fileinfo", "finish")
 
 
 # --- documents -------------------------------------------------------------------------------
+
 
 def report_document(n: int) -> bytes:
     """A minimal valid <report> (the documented example's shape) naming a reported user."""
@@ -105,7 +108,8 @@ def report_document(n: int) -> bytes:
         f"<personOrUserReported><personOrUserReportedPerson><email>user{user}@mail.example"
         f"</email></personOrUserReportedPerson><espIdentifier>{100000 + user}</espIdentifier>"
         f"<screenName>bench_user_{user}</screenName></personOrUserReported>"
-        "</report>").encode()
+        "</report>"
+    ).encode()
 
 
 def file_details_document(report_id: str, file_id: str, n: int, k: int) -> bytes:
@@ -115,19 +119,23 @@ def file_details_document(report_id: str, file_id: str, n: int, k: int) -> bytes
         f"<originalFileName>photo-{n}-{k}.jpg</originalFileName>"
         f"<ipCaptureEvent><ipAddress>198.51.100.{n % 250 + 1}</ipAddress>"
         "<eventName>Upload</eventName><dateTime>2024-05-01T12:00:00Z</dateTime>"
-        "</ipCaptureEvent></fileDetails>").encode()
+        "</ipCaptureEvent></fileDetails>"
+    ).encode()
 
 
 def check_documents() -> None:
     """The benchmark's documents must pass the intake's own XSD, or it measures refusals."""
-    for document, root in ((report_document(1), "report"),
-                           (file_details_document("1", "f" * 32, 1, 0), "fileDetails")):
+    for document, root in (
+        (report_document(1), "report"),
+        (file_details_document("1", "f" * 32, 1, 0), "fileDetails"),
+    ):
         problems = validate(document, root=root)
         if problems:
             raise SystemExit(f"the benchmark's <{root}> is invalid: {problems[0]}")
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
+
 
 def admin_engine() -> sqlalchemy.Engine:
     failures = []
@@ -184,6 +192,7 @@ def postgres_cpu_seconds() -> float:
 
 # --- setup through the CLI -------------------------------------------------------------------
 
+
 def intake_env(data_dir: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
     env["VIGIL_DATA_DIR"] = str(data_dir)
@@ -197,9 +206,11 @@ def prepare_database(env: dict[str, str], images: list[UploadImage], data_dir: P
     run_vigil(env, "db", "upgrade")
     listed = [(i, image.pdq) for i, image in enumerate(images) if image.listed]
     csv = data_dir / "known.csv"
-    csv.write_text("signal_type,signal,external_id,classification\n" + "".join(
-        f"pdq,{pdq},bench-upload-{i:04d},{CLASSIFICATION}\n" for i, pdq in listed),
-        encoding="ascii")
+    csv.write_text(
+        "signal_type,signal,external_id,classification\n"
+        + "".join(f"pdq,{pdq},bench-upload-{i:04d},{CLASSIFICATION}\n" for i, pdq in listed),
+        encoding="ascii",
+    )
     run_vigil(env, "lists", "create", KNOWN_LIST, "--description", "benchmark: known images")
     done = run_vigil(env, "lists", "import", KNOWN_LIST, str(csv), "--format", "csv")
     if done.returncode:
@@ -209,9 +220,22 @@ def prepare_database(env: dict[str, str], images: list[UploadImage], data_dir: P
 
 def add_company(env: dict[str, str]) -> str:
     password = secrets.token_urlsafe(24)
-    done = subprocess.run([vigil_command(), "clearinghouse", "add-company", COMPANY,
-                           "--username", USERNAME, "--password-stdin"], env=env,
-                          input=password + "\n", capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            vigil_command(),
+            "clearinghouse",
+            "add-company",
+            COMPANY,
+            "--username",
+            USERNAME,
+            "--password-stdin",
+        ],
+        env=env,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode:
         raise SystemExit(f"add-company failed ({done.returncode}): {done.stderr[-2000:]}")
     token = base64.b64encode(f"{USERNAME}:{password}".encode()).decode()
@@ -223,8 +247,9 @@ def wait_intake(base_url: str, authorization: str) -> float:
     last = "no reply"
     while time.perf_counter() - start < READY_TIMEOUT_S:
         with contextlib.suppress(httpx.HTTPError):
-            reply = httpx.get(f"{base_url}/ispws/status", timeout=10.0,
-                              headers={"Authorization": authorization})
+            reply = httpx.get(
+                f"{base_url}/ispws/status", timeout=10.0, headers={"Authorization": authorization}
+            )
             last = f"HTTP {reply.status_code}: {reply.text[:200]}"
             if reply.status_code == 200:
                 return time.perf_counter() - start
@@ -233,6 +258,7 @@ def wait_intake(base_url: str, authorization: str) -> float:
 
 
 # --- load generation (in client processes) ---------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class LoadJob:
@@ -270,11 +296,15 @@ async def drive(job: LoadJob) -> ClientResult:
     digests = [hashlib.md5(p, usedforsecurity=False).hexdigest() for p in payloads]
     result = ClientResult()
     numbers = itertools.count(job.client, job.clients)  # unique across client processes
-    limits = httpx.Limits(max_connections=job.concurrency,
-                          max_keepalive_connections=job.concurrency)
-    async with httpx.AsyncClient(base_url=job.base_url, limits=limits,
-                                 headers={"Authorization": job.authorization},
-                                 timeout=REQUEST_TIMEOUT_S) as client:
+    limits = httpx.Limits(
+        max_connections=job.concurrency, max_keepalive_connections=job.concurrency
+    )
+    async with httpx.AsyncClient(
+        base_url=job.base_url,
+        limits=limits,
+        headers={"Authorization": job.authorization},
+        timeout=REQUEST_TIMEOUT_S,
+    ) as client:
         await asyncio.sleep(max(0.0, job.start_at - time.monotonic()))
 
         async def keep_one_in_flight() -> None:
@@ -294,8 +324,14 @@ async def cpu_in_window(job: LoadJob) -> float:
     return time.process_time() - start
 
 
-async def one_report(client: httpx.AsyncClient, job: LoadJob, n: int, payloads: list[bytes],
-                     digests: list[str], result: ClientResult) -> None:
+async def one_report(
+    client: httpx.AsyncClient,
+    job: LoadJob,
+    n: int,
+    payloads: list[bytes],
+    digests: list[str],
+    result: ClientResult,
+) -> None:
     started = time.monotonic()
     sent = 0
     try:
@@ -310,8 +346,14 @@ async def one_report(client: httpx.AsyncClient, job: LoadJob, n: int, payloads: 
         result.bytes_sent += sent
 
 
-async def transaction(client: httpx.AsyncClient, job: LoadJob, n: int, payloads: list[bytes],
-                      digests: list[str], result: ClientResult) -> int:
+async def transaction(
+    client: httpx.AsyncClient,
+    job: LoadJob,
+    n: int,
+    payloads: list[bytes],
+    digests: list[str],
+    result: ClientResult,
+) -> int:
     """submit, the uploads (one after the other, as a reporting client sends them), their
     fileinfo, finish; returns the bytes uploaded."""
     xml = {"Content-Type": "text/xml; charset=utf-8"}
@@ -327,16 +369,23 @@ async def transaction(client: httpx.AsyncClient, job: LoadJob, n: int, payloads:
         file_ids.append(text_of(answer, "fileId"))
         sent += len(payloads[image])
     for k, file_id in enumerate(file_ids):
-        await call(client, job, result, "fileinfo", headers=xml,
-                   content=file_details_document(report_id, file_id, n, k))
+        await call(
+            client,
+            job,
+            result,
+            "fileinfo",
+            headers=xml,
+            content=file_details_document(report_id, file_id, n, k),
+        )
     answer = await call(client, job, result, "finish", data={"id": report_id})
     if [e.text for e in answer.iter("fileId")] != file_ids:
         raise Refused("finish answered with other file ids")
     return sent
 
 
-async def call(client: httpx.AsyncClient, job: LoadJob, result: ClientResult, endpoint: str,
-               **request: Any) -> ElementTree.Element:
+async def call(
+    client: httpx.AsyncClient, job: LoadJob, result: ClientResult, endpoint: str, **request: Any
+) -> ElementTree.Element:
     started = time.monotonic()
     try:
         reply = await client.post(f"/ispws/{endpoint}", **request)
@@ -350,8 +399,9 @@ async def call(client: httpx.AsyncClient, job: LoadJob, result: ClientResult, en
         answer = None
     code = answer.findtext("responseCode") if answer is not None else None
     if reply.status_code != 200 or code != "0":
-        raise Refused(f"{endpoint}: HTTP {reply.status_code}, responseCode {code}: "
-                      f"{reply.text[:160]}")
+        raise Refused(
+            f"{endpoint}: HTTP {reply.status_code}, responseCode {code}: {reply.text[:160]}"
+        )
     return answer
 
 
@@ -381,6 +431,7 @@ def merge(results: list[ClientResult]) -> ClientResult:
 
 # --- the measured phase ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     result: ClientResult
@@ -396,37 +447,54 @@ class Outcome:
     def cpu_line(self) -> str:
         cores = os.cpu_count() or 1
         other = self.machine_busy - self.server_cpu - self.postgres_cpu - self.result.cpu_seconds
-        return (f"CPU in the window ({cores} cores = {100 * cores}%): vigil serve "
-                f"{self.share(self.server_cpu)}, PostgreSQL {self.share(self.postgres_cpu)}, "
-                f"load clients {self.share(self.result.cpu_seconds)}, everything else "
-                f"{self.share(max(0.0, other))}, idle "
-                f"{self.share(max(0.0, self.machine_total - self.machine_busy))}")
+        return (
+            f"CPU in the window ({cores} cores = {100 * cores}%): vigil serve "
+            f"{self.share(self.server_cpu)}, PostgreSQL {self.share(self.postgres_cpu)}, "
+            f"load clients {self.share(self.result.cpu_seconds)}, everything else "
+            f"{self.share(max(0.0, other))}, idle "
+            f"{self.share(max(0.0, self.machine_total - self.machine_busy))}"
+        )
 
     def per_report_cpu_line(self) -> str:
         count = max(1, self.result.completed)
-        return (f"CPU per report: vigil serve {1000 * self.server_cpu / count:.1f} ms, "
-                f"PostgreSQL {1000 * self.postgres_cpu / count:.1f} ms, load clients "
-                f"{1000 * self.result.cpu_seconds / count:.1f} ms")
+        return (
+            f"CPU per report: vigil serve {1000 * self.server_cpu / count:.1f} ms, "
+            f"PostgreSQL {1000 * self.postgres_cpu / count:.1f} ms, load clients "
+            f"{1000 * self.result.cpu_seconds / count:.1f} ms"
+        )
 
 
 def quantiles_ms(values: list[float]) -> str:
     if not values:
         return "none"
-    p50, p95, p99, top = (float(v) * 1000 for v in np.quantile(np.asarray(values),
-                                                                 [0.5, 0.95, 0.99, 1.0]))
+    p50, p95, p99, top = (
+        float(v) * 1000 for v in np.quantile(np.asarray(values), [0.5, 0.95, 0.99, 1.0])
+    )
     return f"p50 {p50:.0f}, p95 {p95:.0f}, p99 {p99:.0f}, max {top:.0f}"
 
 
-def run_load(args: argparse.Namespace, base_url: str, authorization: str,
-             images: list[UploadImage], group: int) -> Outcome:
+def run_load(
+    args: argparse.Namespace,
+    base_url: str,
+    authorization: str,
+    images: list[UploadImage],
+    group: int,
+) -> Outcome:
     start_at = time.monotonic() + CHILD_START_S
     measure_from = start_at + args.warmup
     stop_at = measure_from + args.duration
-    shares = [args.concurrency // args.clients + (i < args.concurrency % args.clients)
-              for i in range(args.clients)]
+    shares = [
+        args.concurrency // args.clients + (i < args.concurrency % args.clients)
+        for i in range(args.clients)
+    ]
     paths = tuple(str(image.path) for image in images)
-    jobs = [LoadJob(base_url, authorization, share, i, args.clients, start_at, measure_from,
-                    stop_at, paths) for i, share in enumerate(shares) if share]
+    jobs = [
+        LoadJob(
+            base_url, authorization, share, i, args.clients, start_at, measure_from, stop_at, paths
+        )
+        for i, share in enumerate(shares)
+        if share
+    ]
     with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
         pending = pool.map_async(run_client, jobs)
         time.sleep(max(0.0, measure_from - time.monotonic()))
@@ -434,8 +502,14 @@ def run_load(args: argparse.Namespace, base_url: str, authorization: str,
         time.sleep(max(0.0, stop_at - time.monotonic()))
         after = (group_cpu_seconds(group), postgres_cpu_seconds(), machine_busy_seconds())
         results = pending.get(REQUEST_TIMEOUT_S * 4 + stop_at - time.monotonic())
-    return Outcome(merge(results), stop_at - measure_from, after[0] - before[0],
-                   after[1] - before[1], after[2][0] - before[2][0], after[2][1] - before[2][1])
+    return Outcome(
+        merge(results),
+        stop_at - measure_from,
+        after[0] - before[0],
+        after[1] - before[1],
+        after[2][0] - before[2][0],
+        after[2][1] - before[2][1],
+    )
 
 
 def load_lines(args: argparse.Namespace, outcome: Outcome) -> list[str]:
@@ -450,8 +524,8 @@ def load_lines(args: argparse.Namespace, outcome: Outcome) -> list[str]:
         f"{errors:,}; ratio to target: {rate / TARGET_REPORTS:.2f}x "
         f"(target >= {TARGET_REPORTS:.0f}/s) {passed(rate >= TARGET_REPORTS and not errors)}",
         f"per-report latency ms (8 requests in sequence): {quantiles_ms(result.latencies)}",
-        f"requests {requests:,} ({requests / outcome.duration:.0f}/s): " + ", ".join(
-            f"{name} {len(result.requests[name]):,}" for name in ENDPOINTS),
+        f"requests {requests:,} ({requests / outcome.duration:.0f}/s): "
+        + ", ".join(f"{name} {len(result.requests[name]):,}" for name in ENDPOINTS),
     ]
     lines += [f"  {name:<8} ms: {quantiles_ms(result.requests[name])}" for name in ENDPOINTS]
     lines += [outcome.cpu_line(), outcome.per_report_cpu_line()]
@@ -479,8 +553,9 @@ def verdict_lines(database_url: str, images: list[UploadImage]) -> tuple[list[st
             states = dict(connection.exec_driver_sql(STATE_QUERY).all())
     finally:
         engine.dispose()
-    listed = {hashlib.sha256(image.path.read_bytes()).hexdigest(): image.expect_match
-              for image in images}
+    listed = {
+        hashlib.sha256(image.path.read_bytes()).hexdigest(): image.expect_match for image in images
+    }
     counts: Counter[str] = Counter()
     listed_known = listed_files = stray_known = 0
     for sha256, verdict, count in rows:
@@ -494,8 +569,8 @@ def verdict_lines(database_url: str, images: list[UploadImage]) -> tuple[list[st
     share = (counts["known"] + counts["seen"]) / files if files else 0.0
     ok = files > 0 and counts["none"] == 0 and listed_known == listed_files
     lines = [
-        "reports in the database (warm-up and run): " + ", ".join(
-            f"{state} {count:,}" for state, count in sorted(states.items())),
+        "reports in the database (warm-up and run): "
+        + ", ".join(f"{state} {count:,}" for state, count in sorted(states.items())),
         f"files of finished reports {files:,}: known {counts['known']:,}, seen "
         f"{counts['seen']:,}, new {counts['new']:,}, without a verdict {counts['none']:,}; "
         f"known+seen {100 * share:.1f}% {passed(ok)}",
@@ -506,6 +581,7 @@ def verdict_lines(database_url: str, images: list[UploadImage]) -> tuple[list[st
 
 
 # --- main ------------------------------------------------------------------------------------
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
@@ -518,8 +594,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--keep-database", action="store_true", help="do not drop it")
     args = parser.parse_args()
-    if min(args.workers, args.concurrency, args.clients, args.images) < 1 \
-            or args.duration <= 0 or args.warmup < 0:
+    if (
+        min(args.workers, args.concurrency, args.clients, args.images) < 1
+        or args.duration <= 0
+        or args.warmup < 0
+    ):
         parser.error("workers, concurrency, clients, images >= 1; duration > 0; warmup >= 0")
     return args
 
@@ -532,19 +611,24 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.2f} (other jobs skew timings)")
     images = upload_images(args.images)
     print(f"uploads: {sizes_summary(images)}")
-    with tempfile.TemporaryDirectory(prefix="vigil-bench-intake-") as folder, \
-            fresh_database(args.keep_database) as database_url:
+    with (
+        tempfile.TemporaryDirectory(prefix="vigil-bench-intake-") as folder,
+        fresh_database(args.keep_database) as database_url,
+    ):
         summary = benchmark(args, images, Path(folder), database_url)
     print("\n---- summary (for docs/benchmarks.md) ----")
     print("\n".join(summary))
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 
 
-def benchmark(args: argparse.Namespace, images: list[UploadImage], data_dir: Path,
-              database_url: str) -> list[str]:
+def benchmark(
+    args: argparse.Namespace, images: list[UploadImage], data_dir: Path, database_url: str
+) -> list[str]:
     env = intake_env(data_dir, database_url)
-    database_line = (f"database: PostgreSQL {postgres_version(database_url)} at 127.0.0.1, "
-                     f"fresh database {make_url(database_url).database}")
+    database_line = (
+        f"database: PostgreSQL {postgres_version(database_url)} at 127.0.0.1, "
+        f"fresh database {make_url(database_url).database}"
+    )
     print(database_line)
     known_line = prepare_database(env, images, data_dir)
     authorization = add_company(env)
@@ -554,12 +638,16 @@ def benchmark(args: argparse.Namespace, images: list[UploadImage], data_dir: Pat
     with running_server(env, port, args.workers, log_path) as server:
         healthy = wait_healthy(base_url, server, log_path)
         ready = wait_intake(base_url, authorization)
-        server_line = (f"server: vigil serve --workers {args.workers}, clearinghouse enabled; "
-                       f"/health after {healthy:.1f} s, /ispws/status after "
-                       f"{healthy + ready:.1f} s")
+        server_line = (
+            f"server: vigil serve --workers {args.workers}, clearinghouse enabled; "
+            f"/health after {healthy:.1f} s, /ispws/status after "
+            f"{healthy + ready:.1f} s"
+        )
         print(server_line)
-        print(f"\n== reports: concurrency {args.concurrency} over {args.clients} client "
-              f"process(es), {args.warmup:.0f} s warm-up, {args.duration:.0f} s measured ==")
+        print(
+            f"\n== reports: concurrency {args.concurrency} over {args.clients} client "
+            f"process(es), {args.warmup:.0f} s warm-up, {args.duration:.0f} s measured =="
+        )
         outcome = run_load(args, base_url, authorization, images, server.pid)
         lines = load_lines(args, outcome)
         print("\n".join(lines))
@@ -572,11 +660,17 @@ def benchmark(args: argparse.Namespace, images: list[UploadImage], data_dir: Pat
     print("\n".join(checked))
     if errors_logged:
         print(f"WARNING: {errors_logged} traceback(s) in the server log:\n{log_tail(log_path)}")
-    return [describe(), database_line, known_line, server_line,
-            f"complete reports (submit, {FILES_PER_REPORT} uploads of "
-            f"{sizes_summary(images)}, {FILES_PER_REPORT} fileinfo, finish), concurrency "
-            f"{args.concurrency}, {args.clients} client process(es):",
-            *("  " + line for line in lines), *("  " + line for line in checked)]
+    return [
+        describe(),
+        database_line,
+        known_line,
+        server_line,
+        f"complete reports (submit, {FILES_PER_REPORT} uploads of "
+        f"{sizes_summary(images)}, {FILES_PER_REPORT} fileinfo, finish), concurrency "
+        f"{args.concurrency}, {args.clients} client process(es):",
+        *("  " + line for line in lines),
+        *("  " + line for line in checked),
+    ]
 
 
 if __name__ == "__main__":

@@ -55,9 +55,21 @@ MAX_TRANSACTIONS = 10_000  # a bound on each phase's loop besides its duration
 
 def add_company(env: dict[str, str], password: str) -> None:
     done = subprocess.run(
-        [vigil_command(), "clearinghouse", "add-company", "Flood Bench Platform",
-         "--username", USERNAME, "--password-stdin"],
-        input=password + "\n", env=env, capture_output=True, text=True, check=False)
+        [
+            vigil_command(),
+            "clearinghouse",
+            "add-company",
+            "Flood Bench Platform",
+            "--username",
+            USERNAME,
+            "--password-stdin",
+        ],
+        input=password + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode:
         raise SystemExit(f"add-company failed ({done.returncode}): {done.stderr[-2000:]}")
 
@@ -70,20 +82,25 @@ def basic(password: str) -> dict[str, str]:
 def transaction(client: httpx.Client, headers: dict[str, str]) -> float:
     """Seconds for one report: /submit, then /finish; raises on any refusal."""
     start = time.perf_counter()
-    submitted = client.post("/ispws/submit", content=report_xml(),
-                            headers={**headers, "Content-Type": "text/xml; charset=utf-8"})
+    submitted = client.post(
+        "/ispws/submit",
+        content=report_xml(),
+        headers={**headers, "Content-Type": "text/xml; charset=utf-8"},
+    )
     if submitted.status_code != 200:
         raise RuntimeError(f"/submit answered {submitted.status_code}: {submitted.text[:300]}")
     report_id = submitted.text.split("<reportId>")[1].split("</reportId>")[0]
-    finished = client.post("/ispws/finish", files={"id": (None, report_id.encode())},
-                           headers=headers)
+    finished = client.post(
+        "/ispws/finish", files={"id": (None, report_id.encode())}, headers=headers
+    )
     if finished.status_code != 200:
         raise RuntimeError(f"/finish answered {finished.status_code}: {finished.text[:300]}")
     return time.perf_counter() - start
 
 
-def timed_transactions(base_url: str, password: str, duration: float,
-                       errors: Counter[str] | None = None) -> list[float]:
+def timed_transactions(
+    base_url: str, password: str, duration: float, errors: Counter[str] | None = None
+) -> list[float]:
     """Latencies of the transactions that succeeded; refusals counted in ``errors`` (their
     time is in no percentile, so the count is printed beside them)."""
     latencies: list[float] = []
@@ -109,8 +126,11 @@ def flood(base_url: str, rate: float, duration: float, answers: dict[str, int]) 
 
     def guess(n: int) -> None:
         try:
-            reply = httpx.get(f"{base_url}/ispws/status", headers=basic(f"guess-{n:06d}"),
-                              timeout=REQUEST_TIMEOUT_S)
+            reply = httpx.get(
+                f"{base_url}/ispws/status",
+                headers=basic(f"guess-{n:06d}"),
+                timeout=REQUEST_TIMEOUT_S,
+            )
             status = str(reply.status_code)
         except httpx.HTTPError as exc:
             status = type(exc).__name__
@@ -131,8 +151,11 @@ def flood(base_url: str, rate: float, duration: float, answers: dict[str, int]) 
 
 def server_errors(log_path: Path, limit: int = 8) -> str:
     lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-    errors = [line for line in lines if "ERROR" in line or line.startswith(
-        ("sqlalchemy", "vigil", "TimeoutError", "psycopg"))]
+    errors = [
+        line
+        for line in lines
+        if "ERROR" in line or line.startswith(("sqlalchemy", "vigil", "TimeoutError", "psycopg"))
+    ]
     return "\n".join(errors[:limit]) or log_tail(log_path, 15)
 
 
@@ -166,7 +189,8 @@ def main() -> None:
             with multiprocessing.Manager() as manager:
                 answers = manager.dict()
                 flooder = multiprocessing.Process(
-                    target=flood, args=(base_url, args.rate, args.duration, answers))
+                    target=flood, args=(base_url, args.rate, args.duration, answers)
+                )
                 flooder.start()
                 flooded = timed_transactions(base_url, password, args.duration, flood_errors)
                 flooder.join(args.duration + REQUEST_TIMEOUT_S)
@@ -179,20 +203,29 @@ def main() -> None:
             print(f"FAILED transactions {phase}: {count} x {error}")
 
 
-def report(quiet: list[float], flooded: list[float], answers: dict[str, int],
-           args: argparse.Namespace) -> None:
+def report(
+    quiet: list[float], flooded: list[float], answers: dict[str, int], args: argparse.Namespace
+) -> None:
     quiet_median, quiet_p95 = summary(quiet)
     flood_median, flood_p95 = summary(flooded)
-    for phase, latencies, median, p95 in (("no flood:   ", quiet, quiet_median, quiet_p95),
-                                          ("under flood:", flooded, flood_median, flood_p95)):
-        print(f"{phase} {len(latencies)} transactions in {args.duration:g} s, median "
-              f"{median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, slowest "
-              f"{max(latencies, default=float('nan')) * 1000:.1f} ms")
+    for phase, latencies, median, p95 in (
+        ("no flood:   ", quiet, quiet_median, quiet_p95),
+        ("under flood:", flooded, flood_median, flood_p95),
+    ):
+        print(
+            f"{phase} {len(latencies)} transactions in {args.duration:g} s, median "
+            f"{median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, slowest "
+            f"{max(latencies, default=float('nan')) * 1000:.1f} ms"
+        )
     print(f"flood: {args.rate:g} bad sign-ins/s for {args.duration:g} s")
-    print(f"ratio (flood/quiet): median {flood_median / quiet_median:.1f}x, "
-          f"p95 {flood_p95 / quiet_p95:.1f}x")
-    print("flood answered: " + ", ".join(f"{count} x {status}"
-                                         for status, count in sorted(answers.items())))
+    print(
+        f"ratio (flood/quiet): median {flood_median / quiet_median:.1f}x, "
+        f"p95 {flood_p95 / quiet_p95:.1f}x"
+    )
+    print(
+        "flood answered: "
+        + ", ".join(f"{count} x {status}" for status, count in sorted(answers.items()))
+    )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -74,10 +74,16 @@ def synthetic_files(folder: Path) -> list[Path]:
     for name, image in media_factory.synthetic_set(seed=11).items():
         files.append(media_factory.save(image, folder / f"{name}.jpg", quality=88))
     for seed, size in enumerate([(1200, 900), (2400, 1800), (4200, 2800), (5000, 3300)]):
-        files.append(media_factory.save(media_factory.text_card(*size, seed=seed),
-                                        folder / f"text_{seed}.jpg", quality=85))
-        files.append(media_factory.save(media_factory.noise(*size, seed=seed, blur=3),
-                                        folder / f"noise_{seed}.png"))
+        files.append(
+            media_factory.save(
+                media_factory.text_card(*size, seed=seed), folder / f"text_{seed}.jpg", quality=85
+            )
+        )
+        files.append(
+            media_factory.save(
+                media_factory.noise(*size, seed=seed, blur=3), folder / f"noise_{seed}.png"
+            )
+        )
     for path in sorted(CORPUS.glob("*.jpg"))[::5]:
         big = Image.open(path).convert("RGB").resize((4800, 3200))
         files.append(media_factory.save(big, folder / f"up_{path.name}", quality=90))
@@ -94,9 +100,12 @@ def compatibility(files: list[Path]) -> dict[str, float]:
             strong.append(distance)
     strong_array = np.array(strong)
     return {
-        "images": len(files), "quality>=80": len(strong),
-        "within10": float(np.mean(strong_array <= 10)), "mean": float(strong_array.mean()),
-        "max": int(strong_array.max()), "mean_all": float(np.mean(every)),
+        "images": len(files),
+        "quality>=80": len(strong),
+        "within10": float(np.mean(strong_array <= 10)),
+        "mean": float(strong_array.mean()),
+        "max": int(strong_array.max()),
+        "mean_all": float(np.mean(every)),
         "max_all": int(max(every)),
     }
 
@@ -115,17 +124,22 @@ def main() -> int:
     for name, label in labels:
         ratio = reference / best[name]
         verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
-        print(f"{label:24s} {len(files) / best[name]:8.1f} images/s  ratio {ratio:5.1f}x "
-              f"(target >= {TARGET_RATIO:.0f}x) {verdict}")
+        print(
+            f"{label:24s} {len(files) / best[name]:8.1f} images/s  ratio {ratio:5.1f}x "
+            f"(target >= {TARGET_RATIO:.0f}x) {verdict}"
+        )
     import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
         for label, group in (("corpus", files), ("synthetic", synthetic_files(Path(tmp)))):
             c = compatibility(group)
             ok = c["within10"] >= 0.99 and c["mean"] <= 3
-            print(f"compatibility {label}: {c['images']} images, {c['quality>=80']} with "
-                  f"quality>=80: {c['within10']:.1%} within 10 bits, mean {c['mean']:.2f}, max "
-                  f"{c['max']} | all images mean {c['mean_all']:.2f}, max {c['max_all']} "
-                  f"{'PASS' if ok else 'FAIL'}")
+            print(
+                f"compatibility {label}: {c['images']} images, {c['quality>=80']} with "
+                f"quality>=80: {c['within10']:.1%} within 10 bits, mean {c['mean']:.2f}, max "
+                f"{c['max']} | all images mean {c['mean_all']:.2f}, max {c['max_all']} "
+                f"{'PASS' if ok else 'FAIL'}"
+            )
     return 0
 
 

@@ -42,8 +42,9 @@ MATCH_DISTANCE = 31
 DIHEDRAL_SHARE_OF_UNTOUCHED = 0.95
 FRAMING_RECALL = 0.80
 FP_RATIO_LIMIT = 2.0
-TRIMMED_ROTATIONS = frozenset(f"{photo.TRIMMED}_{d.value}" for d in pdq.Dihedral
-                              if d is not pdq.Dihedral.ORIGINAL)
+TRIMMED_ROTATIONS = frozenset(
+    f"{photo.TRIMMED}_{d.value}" for d in pdq.Dihedral if d is not pdq.Dihedral.ORIGINAL
+)
 MAIN = "main"
 
 
@@ -104,8 +105,9 @@ def distances(queries: list[str], targets: list[str]) -> np.ndarray:
     return np.rint(q @ (1 - t).T + (1 - q) @ t.T).astype(np.int32)
 
 
-def hits(items: list[Item], originals: list[str], without: frozenset[str] = frozenset()
-         ) -> tuple[np.ndarray, np.ndarray]:
+def hits(
+    items: list[Item], originals: list[str], without: frozenset[str] = frozenset()
+) -> tuple[np.ndarray, np.ndarray]:
     """(items x originals) matrices: reference PDQ within reach; any Vigil hash within reach.
 
     ``without`` names Vigil variants to leave out, to measure what they add.
@@ -123,22 +125,27 @@ def hits(items: list[Item], originals: list[str], without: frozenset[str] = froz
     return reference, vigil
 
 
-def recall_table(items: list[Item], reference: np.ndarray, vigil: np.ndarray,
-                 vigil_plain: np.ndarray) -> dict[str, np.ndarray]:
+def recall_table(
+    items: list[Item], reference: np.ndarray, vigil: np.ndarray, vigil_plain: np.ndarray
+) -> dict[str, np.ndarray]:
     """Print recall per transform; return, per transform, which copies Vigil found."""
     own = np.array([item.image for item in items])
     rows = np.arange(len(items))
     ref_own, vigil_own = reference[rows, own], vigil[rows, own]
     plain_own = vigil_plain[rows, own]
-    print(f"{'transform':<14} {'group':<10} {'n':>3} {'ref PDQ':>8} {'Vigil':>8} "
-          f"{'Vigil w/o trimmed rotations':>28}")
+    print(
+        f"{'transform':<14} {'group':<10} {'n':>3} {'ref PDQ':>8} {'Vigil':>8} "
+        f"{'Vigil w/o trimmed rotations':>28}"
+    )
     found = {}
     for transform in TRANSFORMS:
         mask = np.array([item.transform == transform.name for item in items])
         found[transform.name] = vigil_own[mask]
-        print(f"{transform.name:<14} {transform.group:<10} {mask.sum():>3} "
-              f"{ref_own[mask].mean():>8.1%} {vigil_own[mask].mean():>8.1%} "
-              f"{plain_own[mask].mean():>28.1%}")
+        print(
+            f"{transform.name:<14} {transform.group:<10} {mask.sum():>3} "
+            f"{ref_own[mask].mean():>8.1%} {vigil_own[mask].mean():>8.1%} "
+            f"{plain_own[mask].mean():>28.1%}"
+        )
     return found
 
 
@@ -157,13 +164,20 @@ def verdicts(found: dict[str, np.ndarray], names: list[str]) -> bool:
         passed = recall >= target - 1e-9
         ok &= passed
         missed = ", ".join(Path(names[i]).stem for i in np.flatnonzero(~found[transform.name]))
-        print(f"target {transform.name:<13} Vigil recall {recall:6.1%} >= {target:6.1%} "
-              f"{'PASS' if passed else 'FAIL'}; missed: {missed or 'none'}")
+        print(
+            f"target {transform.name:<13} Vigil recall {recall:6.1%} >= {target:6.1%} "
+            f"{'PASS' if passed else 'FAIL'}; missed: {missed or 'none'}"
+        )
     return ok
 
 
-def false_positives(items: list[Item], reference: np.ndarray, vigil: np.ndarray,
-                    names: list[str], skip: np.ndarray | None = None) -> tuple[int, int]:
+def false_positives(
+    items: list[Item],
+    reference: np.ndarray,
+    vigil: np.ndarray,
+    names: list[str],
+    skip: np.ndarray | None = None,
+) -> tuple[int, int]:
     """Pair counts, with the image pairs behind them; ``skip`` marks image pairs to leave out."""
     own = np.array([item.image for item in items])
     other = np.arange(reference.shape[1])[None, :] != own[:, None]
@@ -175,14 +189,17 @@ def false_positives(items: list[Item], reference: np.ndarray, vigil: np.ndarray,
         rows, columns = np.nonzero(pairs)
         np.add.at(per_image[layer], (own[rows], columns), 1)
     for query, target in zip(*np.nonzero(per_image.sum(axis=0)), strict=True):
-        print(f"  {names[query]} (or a copy) -> {names[target]}: "
-              f"reference {per_image[0, query, target]}, Vigil {per_image[1, query, target]}")
+        print(
+            f"  {names[query]} (or a copy) -> {names[target]}: "
+            f"reference {per_image[0, query, target]}, Vigil {per_image[1, query, target]}"
+        )
     return int(ref_pairs.sum()), int(vigil_pairs.sum())
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--max-side", type=int, default=0, help="0: full resolution")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -192,8 +209,10 @@ def main() -> int:
         return 1
     print(f"machine: {describe()}")
     cap = f"longest side capped at {args.max_side}" if args.max_side else "full resolution"
-    print(f"corpus: {len(paths)} images ({cap}), "
-          f"{len(TRANSFORMS)} copies each, match distance <= {MATCH_DISTANCE}")
+    print(
+        f"corpus: {len(paths)} images ({cap}), "
+        f"{len(TRANSFORMS)} copies each, match distance <= {MATCH_DISTANCE}"
+    )
     start = time.perf_counter()
     jobs = [(index, path, args.max_side) for index, path in enumerate(paths)]
     with Pool(args.workers) as pool:
@@ -220,11 +239,15 @@ def main() -> int:
         passed = vigil_fp <= FP_RATIO_LIMIT * ref_fp
         if label == "all variants":
             ok &= passed
-        print(f"target false positives ({label}): Vigil/reference = {vigil_fp}/{ref_fp} = "
-              f"{ratio:.2f} <= {FP_RATIO_LIMIT:.0f} {'PASS' if passed else 'FAIL'}")
+        print(
+            f"target false positives ({label}): Vigil/reference = {vigil_fp}/{ref_fp} = "
+            f"{ratio:.2f} <= {FP_RATIO_LIMIT:.0f} {'PASS' if passed else 'FAIL'}"
+        )
         ref_fp, vigil_fp = false_positives(items, reference, matrix, names, near_duplicates)
-        print(f"  (for information, leaving out the near-duplicate originals above: "
-              f"Vigil {vigil_fp}, reference {ref_fp})")
+        print(
+            f"  (for information, leaving out the near-duplicate originals above: "
+            f"Vigil {vigil_fp}, reference {ref_fp})"
+        )
         print()
     hashes = [len(item.vigil) for item in items]
     print(f"Vigil hashes per query: mean {np.mean(hashes):.1f}, max {max(hashes)}")

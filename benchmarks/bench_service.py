@@ -91,6 +91,7 @@ def vigil_command() -> str:
 
 # --- the service under test ------------------------------------------------------------------
 
+
 def service_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
     env["VIGIL_DATA_DIR"] = str(data_dir)
@@ -114,11 +115,14 @@ def master_key(data_dir: Path) -> str:
 
 
 def run_vigil(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([vigil_command(), *args], env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [vigil_command(), *args], env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode not in (0, 1):  # 1: an import rejected some records, reported below
-        raise SystemExit(f"`vigil {args[0]} {args[1]}` failed ({done.returncode}):\n"
-                         f"{done.stderr.strip()[-2000:]}")
+        raise SystemExit(
+            f"`vigil {args[0]} {args[1]}` failed ({done.returncode}):\n"
+            f"{done.stderr.strip()[-2000:]}"
+        )
     return done
 
 
@@ -147,15 +151,28 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str], port: int, workers: int,
-                   log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running_server(
+    env: dict[str, str], port: int, workers: int, log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """``vigil serve`` in its own session, so Ctrl-C reaches only us and one signal to the
     group reaches every worker; stopped whatever happens."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [vigil_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                vigil_command(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         yield process
     finally:
@@ -177,8 +194,7 @@ def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path
     start = time.perf_counter()
     while time.perf_counter() - start < HEALTH_TIMEOUT_S:
         if process.poll() is not None:
-            raise SystemExit(f"vigil serve exited with {process.returncode}:\n"
-                             f"{log_tail(log_path)}")
+            raise SystemExit(f"vigil serve exited with {process.returncode}:\n{log_tail(log_path)}")
         with contextlib.suppress(httpx.HTTPError, ValueError):
             reply = httpx.get(f"{base_url}/health", timeout=2.0)
             if reply.status_code == 200 and reply.json().get("status") == "ok":
@@ -189,14 +205,22 @@ def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path
 
 def create_token(env: dict[str, str]) -> str:
     # A high per-key rate limit: the benchmark measures the service, not its throttle.
-    done = run_vigil(env, "admin", "create-api-key", "bench", "--scope", "screen",
-                     "--rate-limit", str(RATE_LIMIT), "--json")
+    done = run_vigil(
+        env,
+        "admin",
+        "create-api-key",
+        "bench",
+        "--scope",
+        "screen",
+        "--rate-limit",
+        str(RATE_LIMIT),
+        "--json",
+    )
     try:
         token = json.loads(done.stdout)["token"]
     except (ValueError, KeyError, TypeError) as exc:
         # The output holds the secret: say what was wrong with it, never print it.
-        raise SystemExit(f"create-api-key --json printed no JSON with a token ({exc!r})") \
-            from None
+        raise SystemExit(f"create-api-key --json printed no JSON with a token ({exc!r})") from None
     return str(token)
 
 
@@ -208,14 +232,20 @@ def wait_index(base_url: str, token: str, listed_pdq: str) -> float | None:
     last = "no reply"
     while time.perf_counter() - start < INDEX_TIMEOUT_S:
         with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
-            reply = httpx.post(f"{base_url}/v1/screen/hashes", json=body, timeout=10.0,
-                               headers={"Authorization": f"Bearer {token}"})
+            reply = httpx.post(
+                f"{base_url}/v1/screen/hashes",
+                json=body,
+                timeout=10.0,
+                headers={"Authorization": f"Bearer {token}"},
+            )
             last = f"HTTP {reply.status_code}: {reply.text[:200]}"
             if reply.status_code == 200 and reply.json()["results"][0]["verdict"] != "no_match":
                 return time.perf_counter() - start
         time.sleep(0.5)
-    print(f"  WARNING: a listed hash was not flagged within {INDEX_TIMEOUT_S:.0f} s "
-          f"(last reply {last}); measuring anyway")
+    print(
+        f"  WARNING: a listed hash was not flagged within {INDEX_TIMEOUT_S:.0f} s "
+        f"(last reply {last}); measuring anyway"
+    )
     return None
 
 
@@ -244,6 +274,7 @@ def machine_busy_seconds() -> tuple[float, float]:
 
 
 # --- load generation (in client processes) ---------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class LoadJob:
@@ -282,11 +313,13 @@ async def drive(job: LoadJob) -> ClientResult:
     payloads = [Path(p).read_bytes() for p in job.images]
     result = ClientResult()
     numbers = itertools.count(job.client, job.clients)  # unique across client processes
-    limits = httpx.Limits(max_connections=job.concurrency,
-                          max_keepalive_connections=job.concurrency)
+    limits = httpx.Limits(
+        max_connections=job.concurrency, max_keepalive_connections=job.concurrency
+    )
     headers = {"Authorization": f"Bearer {job.token}"}
-    async with httpx.AsyncClient(base_url=job.base_url, headers=headers, limits=limits,
-                                 timeout=REQUEST_TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        base_url=job.base_url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S
+    ) as client:
         await asyncio.sleep(max(0.0, job.start_at - time.monotonic()))
 
         async def keep_one_in_flight() -> None:
@@ -310,8 +343,9 @@ async def cpu_in_window(job: LoadJob) -> float:
     return time.process_time() - start
 
 
-async def send_upload(client: httpx.AsyncClient, job: LoadJob, n: int,
-                      payloads: list[bytes], result: ClientResult) -> None:
+async def send_upload(
+    client: httpx.AsyncClient, job: LoadJob, n: int, payloads: list[bytes], result: ClientResult
+) -> None:
     image = n % len(payloads)  # n is unique across clients: a global round robin
     data = {"content_id": f"{job.run_id}-u{n}", "account_id": f"bench-account-{n % ACCOUNTS}"}
     files = {"file": (f"upload-{n}.jpg", payloads[image], "image/jpeg")}
@@ -325,12 +359,17 @@ async def send_upload(client: httpx.AsyncClient, job: LoadJob, n: int,
     result.bytes_sent += len(payloads[image])
 
 
-async def send_hashes(client: httpx.AsyncClient, job: LoadJob, n: int,
-                      result: ClientResult) -> None:
+async def send_hashes(
+    client: httpx.AsyncClient, job: LoadJob, n: int, result: ClientResult
+) -> None:
     first = (n * job.batch) % len(job.hashes)
-    items = [{"content_id": f"{job.run_id}-h{n}-{k}",
-              "hashes": {"pdq": job.hashes[(first + k) % len(job.hashes)]}}
-             for k in range(job.batch)]
+    items = [
+        {
+            "content_id": f"{job.run_id}-h{n}-{k}",
+            "hashes": {"pdq": job.hashes[(first + k) % len(job.hashes)]},
+        }
+        for k in range(job.batch)
+    ]
     started = time.monotonic()
     reply, error = await post(client, "/v1/screen/hashes", json={"items": items})
     if not in_window(job, time.monotonic()):
@@ -340,8 +379,9 @@ async def send_hashes(client: httpx.AsyncClient, job: LoadJob, n: int,
     record(result, started, error)
 
 
-async def post(client: httpx.AsyncClient, url: str,
-               **request: Any) -> tuple[Any | None, str | None]:
+async def post(
+    client: httpx.AsyncClient, url: str, **request: Any
+) -> tuple[Any | None, str | None]:
     try:
         reply = await client.post(url, **request)
     except httpx.HTTPError as exc:
@@ -358,12 +398,16 @@ def in_window(job: LoadJob, finished: float) -> bool:
     return job.measure_from <= finished <= job.stop_at
 
 
-def record_verdicts(body: Any, result: ClientResult, images: list[int] | None,
-                    expected: int = 1) -> str | None:
+def record_verdicts(
+    body: Any, result: ClientResult, images: list[int] | None, expected: int = 1
+) -> str | None:
     """Count the verdicts; a reply that breaks the contract is an error, not a verdict."""
     try:
-        verdicts = [str(body["verdict"])] if images is not None else \
-            [str(item["verdict"]) for item in body["results"]]
+        verdicts = (
+            [str(body["verdict"])]
+            if images is not None
+            else [str(item["verdict"]) for item in body["results"]]
+        )
     except (KeyError, TypeError):
         return f"HTTP 200 without verdict(s): {json.dumps(body)[:200]}"
     if len(verdicts) != expected:
@@ -398,6 +442,7 @@ def merge(results: list[ClientResult]) -> ClientResult:
 
 # --- phases ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class PhaseOutcome:
     result: ClientResult
@@ -413,14 +458,18 @@ class PhaseOutcome:
 
     def cpu_line(self) -> str:
         cores = os.cpu_count() or 1
+
         def share(seconds: float) -> str:
             return f"{100 * seconds / self.duration:.0f}%"
+
         other = self.machine_busy - self.server_cpu - self.result.cpu_seconds
-        return (f"CPU in the window ({cores} cores = {100 * cores}%): server "
-                f"{share(self.server_cpu)}, load clients {share(self.result.cpu_seconds)}, "
-                f"everything else "
-                f"{share(max(0.0, other))}, idle "
-                f"{share(max(0.0, self.machine_total - self.machine_busy))}")
+        return (
+            f"CPU in the window ({cores} cores = {100 * cores}%): server "
+            f"{share(self.server_cpu)}, load clients {share(self.result.cpu_seconds)}, "
+            f"everything else "
+            f"{share(max(0.0, other))}, idle "
+            f"{share(max(0.0, self.machine_total - self.machine_busy))}"
+        )
 
 
 def run_phase(pool: Any, jobs: list[LoadJob], group: int) -> PhaseOutcome:
@@ -431,21 +480,42 @@ def run_phase(pool: Any, jobs: list[LoadJob], group: int) -> PhaseOutcome:
     time.sleep(max(0.0, first.stop_at - time.monotonic()))
     server_after, machine_after = group_cpu_seconds(group), machine_busy_seconds()
     results = pending.get(REQUEST_TIMEOUT_S * 2 + first.stop_at - time.monotonic())
-    return PhaseOutcome(merge(results), first.stop_at - first.measure_from,
-                        server_after - server_before, machine_after[0] - machine_before[0],
-                        machine_after[1] - machine_before[1])
+    return PhaseOutcome(
+        merge(results),
+        first.stop_at - first.measure_from,
+        server_after - server_before,
+        machine_after[0] - machine_before[0],
+        machine_after[1] - machine_before[1],
+    )
 
 
-def phase_jobs(kind: str, args: argparse.Namespace, base_url: str, token: str,
-               **payload: Any) -> list[LoadJob]:
+def phase_jobs(
+    kind: str, args: argparse.Namespace, base_url: str, token: str, **payload: Any
+) -> list[LoadJob]:
     start_at = time.monotonic() + CHILD_START_S
     measure_from = start_at + args.warmup
-    shares = [args.concurrency // args.clients + (i < args.concurrency % args.clients)
-              for i in range(args.clients)]
-    return [LoadJob(kind, base_url, token, share, i, args.clients, start_at, measure_from,
-                    measure_from + args.duration, secrets.token_hex(4), batch=args.batch,
-                    **payload)
-            for i, share in enumerate(shares) if share]
+    shares = [
+        args.concurrency // args.clients + (i < args.concurrency % args.clients)
+        for i in range(args.clients)
+    ]
+    return [
+        LoadJob(
+            kind,
+            base_url,
+            token,
+            share,
+            i,
+            args.clients,
+            start_at,
+            measure_from,
+            measure_from + args.duration,
+            secrets.token_hex(4),
+            batch=args.batch,
+            **payload,
+        )
+        for i, share in enumerate(shares)
+        if share
+    ]
 
 
 def report_errors(result: ClientResult) -> None:
@@ -462,12 +532,21 @@ def passed(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def upload_phase(pool: Any, args: argparse.Namespace, base_url: str, token: str,
-                 images: list[UploadImage], group: int) -> list[str]:
-    print(f"\n== uploads: concurrency {args.concurrency} over {args.clients} client "
-          f"process(es), {args.warmup:.0f} s warm-up, {args.duration:.0f} s measured ==")
-    jobs = phase_jobs("upload", args, base_url, token,
-                      images=tuple(str(image.path) for image in images))
+def upload_phase(
+    pool: Any,
+    args: argparse.Namespace,
+    base_url: str,
+    token: str,
+    images: list[UploadImage],
+    group: int,
+) -> list[str]:
+    print(
+        f"\n== uploads: concurrency {args.concurrency} over {args.clients} client "
+        f"process(es), {args.warmup:.0f} s warm-up, {args.duration:.0f} s measured =="
+    )
+    jobs = phase_jobs(
+        "upload", args, base_url, token, images=tuple(str(image.path) for image in images)
+    )
     outcome = run_phase(pool, jobs, group)
     result = outcome.result
     rate = result.completed / outcome.duration
@@ -495,14 +574,24 @@ def match_check(result: ClientResult, images: list[UploadImage]) -> str:
     expected = sum(n for i, n in result.sent_images.items() if images[i].expect_match)
     flagged = sum(n for i, n in result.matched_images.items() if images[i].expect_match)
     stray = sum(n for i, n in result.matched_images.items() if not images[i].expect_match)
-    return (f"uploads of listed images flagged {flagged:,} of {expected:,}, "
-            f"other uploads flagged {stray:,}")
+    return (
+        f"uploads of listed images flagged {flagged:,} of {expected:,}, "
+        f"other uploads flagged {stray:,}"
+    )
 
 
-def hash_phase(pool: Any, args: argparse.Namespace, base_url: str, token: str,
-               images: list[UploadImage], group: int) -> list[str]:
-    print(f"\n== hash-only: batches of {args.batch}, concurrency {args.concurrency} over "
-          f"{args.clients} client process(es), {args.duration:.0f} s measured ==")
+def hash_phase(
+    pool: Any,
+    args: argparse.Namespace,
+    base_url: str,
+    token: str,
+    images: list[UploadImage],
+    group: int,
+) -> list[str]:
+    print(
+        f"\n== hash-only: batches of {args.batch}, concurrency {args.concurrency} over "
+        f"{args.clients} client process(es), {args.duration:.0f} s measured =="
+    )
     hashes = tuple(query_hashes(QUERY_POOL, images, seed=17))
     jobs = phase_jobs("hashes", args, base_url, token, hashes=hashes)
     outcome = run_phase(pool, jobs, group)
@@ -526,6 +615,7 @@ def hash_phase(pool: Any, args: argparse.Namespace, base_url: str, token: str,
 
 # --- main ------------------------------------------------------------------------------------
 
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="vigil serve --workers")
@@ -535,19 +625,28 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=100, help="hashes per hash-only request")
     parser.add_argument("--images", type=int, default=200, help="distinct upload JPEGs")
     parser.add_argument("--entries", type=int, default=1_000_000, help="PDQ hashes listed")
-    parser.add_argument("--clients", type=int, default=2,
-                        help="load processes: one asyncio client cannot saturate 2 cores")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=2,
+        help="load processes: one asyncio client cannot saturate 2 cores",
+    )
     parser.add_argument("--phases", default="uploads,hashes", help="uploads, hashes or both")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
-    parser.add_argument("--data-dir", type=Path,
-                        help="reuse a data directory kept with --keep (no list import)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="reuse a data directory kept with --keep (no list import)"
+    )
     parser.add_argument("--prepare-only", action="store_true", help="build the cache, stop")
-    parser.add_argument("--import-only", action="store_true",
-                        help="build the cache and time the list import, stop")
+    parser.add_argument(
+        "--import-only", action="store_true", help="build the cache and time the list import, stop"
+    )
     args = parser.parse_args()
-    if min(args.workers, args.concurrency, args.clients, args.batch, args.images) < 1 \
-            or args.batch > 1000 or args.duration <= 0:
+    if (
+        min(args.workers, args.concurrency, args.clients, args.batch, args.images) < 1
+        or args.batch > 1000
+        or args.duration <= 0
+    ):
         parser.error("workers, concurrency, clients, images >= 1; batch 1-1000; duration > 0")
     return args
 
@@ -557,9 +656,11 @@ def prepare(args: argparse.Namespace) -> tuple[list[UploadImage], tuple[Path, Pa
     images = upload_images(args.images)
     files = list_files(args.entries, images)
     print(f"uploads: {sizes_summary(images)}")
-    print(f"list files: {files[0].name} ({files[0].stat().st_size / 1e6:.0f} MB) + "
-          f"{files[1].name}, {args.entries:,} PDQ hashes in all (data ready in "
-          f"{time.perf_counter() - start:.1f} s; cached after the first run)")
+    print(
+        f"list files: {files[0].name} ({files[0].stat().st_size / 1e6:.0f} MB) + "
+        f"{files[1].name}, {args.entries:,} PDQ hashes in all (data ready in "
+        f"{time.perf_counter() - start:.1f} s; cached after the first run)"
+    )
     return images, files
 
 
@@ -585,8 +686,9 @@ def main() -> None:
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 
 
-def benchmark(args: argparse.Namespace, images: list[UploadImage], files: tuple[Path, Path],
-              data_dir: Path) -> list[str]:
+def benchmark(
+    args: argparse.Namespace, images: list[UploadImage], files: tuple[Path, Path], data_dir: Path
+) -> list[str]:
     env = service_env(data_dir)
     if args.data_dir:
         import_line = f"list: reused from {data_dir} (import not timed)"
@@ -594,9 +696,11 @@ def benchmark(args: argparse.Namespace, images: list[UploadImage], files: tuple[
         print(f"\nimporting into a fresh data directory {data_dir} (SQLite):")
         imported = import_list(env, *files)
         count = args.entries - sum(image.listed for image in images)
-        import_line = (f"list: {args.entries:,} PDQ entries; `vigil lists import` of the "
-                       f"{count:,} random ones (text file) took {imported:.1f} s "
-                       f"({count / imported:,.0f} records/s)")
+        import_line = (
+            f"list: {args.entries:,} PDQ entries; `vigil lists import` of the "
+            f"{count:,} random ones (text file) took {imported:.1f} s "
+            f"({count / imported:,.0f} records/s)"
+        )
     print(import_line)
     if args.import_only:
         return [describe(), import_line]
@@ -609,22 +713,29 @@ def benchmark(args: argparse.Namespace, images: list[UploadImage], files: tuple[
         listed = next(image.pdq for image in images if image.listed)
         ready = wait_index(base_url, token, listed)
         ready_text = f"{healthy + ready:.1f} s" if ready is not None else "NOT CONFIRMED"
-        server_line = (f"server: vigil serve --workers {args.workers}; /health after "
-                       f"{healthy:.1f} s, a listed hash flagged after {ready_text}")
+        server_line = (
+            f"server: vigil serve --workers {args.workers}; /health after "
+            f"{healthy:.1f} s, a listed hash flagged after {ready_text}"
+        )
         print(server_line)
         summary = [describe(), import_line, server_line]
         spawn = multiprocessing.get_context("spawn")
         with spawn.Pool(args.clients) as pool:
             if "uploads" in args.phases:
-                summary += [f"uploads ({sizes_summary(images)}), concurrency "
-                            f"{args.concurrency}, {args.clients} client process(es):"]
-                summary += ["  " + line for line in
-                            upload_phase(pool, args, base_url, token, images, server.pid)]
+                summary += [
+                    f"uploads ({sizes_summary(images)}), concurrency "
+                    f"{args.concurrency}, {args.clients} client process(es):"
+                ]
+                summary += [
+                    "  " + line
+                    for line in upload_phase(pool, args, base_url, token, images, server.pid)
+                ]
             if "hashes" in args.phases:
-                summary += [f"hash-only (batches of {args.batch}), concurrency "
-                            f"{args.concurrency}:"]
-                summary += ["  " + line for line in
-                            hash_phase(pool, args, base_url, token, images, server.pid)]
+                summary += [f"hash-only (batches of {args.batch}), concurrency {args.concurrency}:"]
+                summary += [
+                    "  " + line
+                    for line in hash_phase(pool, args, base_url, token, images, server.pid)
+                ]
         if server.poll() is not None:
             print(f"WARNING: the server exited during the run:\n{log_tail(log_path)}")
     return summary

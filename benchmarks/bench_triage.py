@@ -50,6 +50,7 @@ from vigil.triage.weights import Weights, load_weights
 def database_for(backend: str) -> Iterator[Database]:
     if backend == "postgresql":
         from benchmarks.bench_intake import fresh_database
+
         with fresh_database(keep=False) as url:
             yield _migrated(url)
         return
@@ -102,8 +103,9 @@ def share_in_top(order: list[int], levels: dict[int, int], k: int) -> float:
 
 def confusion(database: Database, made: list[SyntheticReport]) -> list[str]:
     with database.transaction() as session:
-        computed = dict(session.execute(select(ReportTriage.report_id,
-                                               ReportTriage.priority)).all())
+        computed = dict(
+            session.execute(select(ReportTriage.report_id, ReportTriage.priority)).all()
+        )
     counts = Counter((report.level, computed.get(report.report_id)) for report in made)
     lines = ["ground truth -> computed level (reports)"]
     for truth in (1, 2, 3, 4):
@@ -113,9 +115,11 @@ def confusion(database: Database, made: list[SyntheticReport]) -> list[str]:
 
 
 def ordering_line(name: str, result: Ordering) -> str:
-    return (f"{name:<14} level-1 in top K={result.top_k}: {result.precision_at_k:6.1%}  "
-            f"within 2K: {result.recall_at_2k:6.1%}  pairwise: {result.pairwise:6.1%}  "
-            f"gamma: {result.gamma:+.3f}")
+    return (
+        f"{name:<14} level-1 in top K={result.top_k}: {result.precision_at_k:6.1%}  "
+        f"within 2K: {result.recall_at_2k:6.1%}  pairwise: {result.pairwise:6.1%}  "
+        f"gamma: {result.gamma:+.3f}"
+    )
 
 
 def ratio(measured: float, reference: float) -> str:
@@ -132,35 +136,49 @@ def main() -> None:
     args = parser.parse_args()
     weights = load_weights(args.weights)
     print(f"machine: {describe()}")
-    print(f"backend: {args.backend}; weights {weights.version} ({weights.sha256[:12]}); "
-          f"{args.reports} synthetic reports, seed {args.seed}")
+    print(
+        f"backend: {args.backend}; weights {weights.version} ({weights.sha256[:12]}); "
+        f"{args.reports} synthetic reports, seed {args.seed}"
+    )
     with database_for(args.backend) as database:
         try:
             started = time.perf_counter()
             with database.transaction(write=True) as session:
                 made = generate(session, args.reports, seed=args.seed)
-            print(f"generated in {time.perf_counter() - started:.1f} s; levels "
-                  + ", ".join(f"{level}: {count}" for level, count in
-                              sorted(Counter(r.level for r in made).items())))
+            print(
+                f"generated in {time.perf_counter() - started:.1f} s; levels "
+                + ", ".join(
+                    f"{level}: {count}"
+                    for level, count in sorted(Counter(r.level for r in made).items())
+                )
+            )
             scored, seconds, slowest = score_all(database, weights, args.batch)
-            print(f"scored {scored} reports in {seconds:.2f} s: "
-                  f"{seconds / max(1, scored) * 1000:.2f} ms a report; slowest batch of "
-                  f"{args.batch}: {slowest * 1000:.0f} ms")
+            print(
+                f"scored {scored} reports in {seconds:.2f} s: "
+                f"{seconds / max(1, scored) * 1000:.2f} ms a report; slowest batch of "
+                f"{args.batch}: {slowest * 1000:.0f} ms"
+            )
             levels = {report.report_id: report.level for report in made}
             order = queue_order(database, len(made))
             arrival = [r.report_id for r in sorted(made, key=lambda r: r.finished_at)]
             triaged, baseline = measure(order, levels), measure(arrival, levels)
             print(ordering_line("triage queue", triaged))
             print(ordering_line("arrival order", baseline))
-            print(f"ratio (queue / arrival): level-1 in top K "
-                  f"{ratio(triaged.precision_at_k, baseline.precision_at_k)}, "
-                  f"pairwise {ratio(triaged.pairwise, baseline.pairwise)}")
-            print(f"level-1 in the top 50: queue {share_in_top(order, levels, 50):.1%}, "
-                  f"arrival {share_in_top(arrival, levels, 50):.1%}")
+            print(
+                f"ratio (queue / arrival): level-1 in top K "
+                f"{ratio(triaged.precision_at_k, baseline.precision_at_k)}, "
+                f"pairwise {ratio(triaged.pairwise, baseline.pairwise)}"
+            )
+            print(
+                f"level-1 in the top 50: queue {share_in_top(order, levels, 50):.1%}, "
+                f"arrival {share_in_top(arrival, levels, 50):.1%}"
+            )
             print("\n".join(confusion(database, made)))
             single = one_report_seconds(database, weights, args.seed)
-            print(f"one report alone: {single * 1000:.1f} ms to score; with the job's default "
-                  f"poll of 0.5 s a report is scored within {0.5 + single:.2f} s of /finish")
+            print(
+                f"one report alone: {single * 1000:.1f} ms to score; with the job's default "
+                f"poll of 0.5 s a report is scored within {0.5 + single:.2f} s of /finish"
+            )
         finally:
             database.dispose()
 

@@ -14,8 +14,13 @@ from __future__ import annotations
 import os
 
 # One core, honestly: no BLAS or OpenMP pools behind NumPy's back. Must precede numpy.
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                  "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+for _variable in (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+):
     os.environ[_variable] = "1"
 
 import argparse  # noqa: E402
@@ -70,8 +75,9 @@ def scene_for(path: Path, rng: np.random.Generator) -> Scene:
     return Scene(image, crop_box(image, rng, 0.95), crop_box(image, rng, 0.6))
 
 
-def crop_box(image: Image.Image, rng: np.random.Generator,
-             zoom: float) -> tuple[float, float, float, float]:
+def crop_box(
+    image: Image.Image, rng: np.random.Generator, zoom: float
+) -> tuple[float, float, float, float]:
     """A 16:9 box covering ``zoom`` of the image's width (or height), placed at random."""
     box_w = min(image.width * zoom, image.height * zoom * WIDTH / HEIGHT)
     box_h = box_w * HEIGHT / WIDTH
@@ -144,8 +150,10 @@ def measure(path: Path, threads: int, skip_loop_filter: bool) -> float:
     factor = duration / wall
     verdict = "PASS" if factor >= TARGET_FACTOR else "FAIL"
     size = path.stat().st_size
-    print(f"clip:             {path.name} ({size / 1e6:.1f} MB, "
-          f"{size * 8 / max(duration, 1e-9) / 1e6:.2f} Mbit/s)")
+    print(
+        f"clip:             {path.name} ({size / 1e6:.1f} MB, "
+        f"{size * 8 / max(duration, 1e-9) / 1e6:.2f} Mbit/s)"
+    )
     print(f"decoder:          thread_count={threads}, skip_loop_filter={skip_loop_filter}")
     print(f"video duration:   {duration:.1f} s ({hashes.width}x{hashes.height})")
     print(f"wall time:        {wall:.2f} s (cpu {cpu:.2f} s)")
@@ -192,7 +200,8 @@ def breakdown(path: Path, threads: int, duration: float) -> None:
         "decode every frame (no shortcuts)": lambda: decode_every_frame(path, threads),
         "decode with shortcuts, no hashing": lambda: sample_without_hashing(path, threads),
         "hash_video (decode + hash samples)": lambda: video.hash_video(
-            path, decoder_threads=threads),
+            path, decoder_threads=threads
+        ),
     }
     print("breakdown (cpu s, real-time factor on cpu time):")
     for name, work in stages.items():
@@ -203,8 +212,9 @@ def breakdown(path: Path, threads: int, duration: float) -> None:
 def machine() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
-            model = next(line.split(":", 1)[1].strip() for line in info
-                         if line.startswith("model name"))
+            model = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         model = "unknown CPU"
     return f"{model}; {os.cpu_count()} cores; PyAV {av.__version__}"
@@ -213,14 +223,28 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--grain", type=float, default=DEFAULT_GRAIN,
-                        help="luma noise in grey levels; higher means a higher bitrate")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="decoder threads; above 1 the process is not pinned to one core")
-    parser.add_argument("--skip-loop-filter", action="store_true",
-                        help="skip deblocking (faster, slightly inexact frames)")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="also time each stage separately (several more passes)")
+    parser.add_argument(
+        "--grain",
+        type=float,
+        default=DEFAULT_GRAIN,
+        help="luma noise in grey levels; higher means a higher bitrate",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="decoder threads; above 1 the process is not pinned to one core",
+    )
+    parser.add_argument(
+        "--skip-loop-filter",
+        action="store_true",
+        help="skip deblocking (faster, slightly inexact frames)",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time each stage separately (several more passes)",
+    )
     args = parser.parse_args()
     path = cached_clip(args.minutes, args.grain)
     print(machine())

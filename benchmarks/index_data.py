@@ -31,8 +31,11 @@ def dataset(name: str, size: int, seed: int = 7) -> Words:
     path = CACHE / f"{name}-{size}-{seed}.npy"
     if not path.exists():
         rng = np.random.default_rng(seed)
-        data, crowd = (uniform(rng, size), np.empty(0, np.int64)) if name == "uniform" \
+        data, crowd = (
+            (uniform(rng, size), np.empty(0, np.int64))
+            if name == "uniform"
             else clustered(rng, size)
+        )
         CACHE.mkdir(exist_ok=True)
         np.save(path.with_suffix(".crowd.npy"), crowd)
         np.save(path, data)
@@ -58,16 +61,19 @@ def clustered(rng: np.random.Generator, size: int) -> tuple[Words, npt.NDArray[n
     members = family_centres[np.arange(size - dense) // FAMILY_SIZE]
     crowd = dense_centres[rng.integers(0, DENSE_CENTRES, dense)]
     data = np.concatenate([members, crowd])
-    toggles = np.concatenate([
-        rng.integers(FAMILY_TOGGLES[0], FAMILY_TOGGLES[1] + 1, size - dense),
-        rng.integers(DENSE_TOGGLES[0], DENSE_TOGGLES[1] + 1, dense)])
+    toggles = np.concatenate(
+        [
+            rng.integers(FAMILY_TOGGLES[0], FAMILY_TOGGLES[1] + 1, size - dense),
+            rng.integers(DENSE_TOGGLES[0], DENSE_TOGGLES[1] + 1, dense),
+        ]
+    )
     for start in range(0, size, CHUNK):
         part = slice(start, start + CHUNK)
         data[part] ^= toggle_masks(rng, toggles[part])
     order = rng.permutation(size)
     position = np.empty(size, dtype=np.int64)
     position[order] = np.arange(size)
-    return data[order], np.sort(position[size - dense:])
+    return data[order], np.sort(position[size - dense :])
 
 
 def toggle_masks(rng: np.random.Generator, toggles: npt.NDArray[np.int64]) -> Words:

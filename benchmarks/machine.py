@@ -18,10 +18,13 @@ def describe() -> str:
     cpu = "unknown CPU"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
-            names = (line.split(":", 1)[1].strip() for line in info
-                     if line.startswith("model name"))
+            names = (
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
             cpu = next(names)
     except (OSError, StopIteration):
         pass
-    return (f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"{platform.system()} {platform.release()}"
+    )

@@ -146,9 +146,11 @@ def _describe(paths: list[Path]) -> list[UploadImage]:
     for i, (path, hashes) in enumerate(zip(paths, stored, strict=True)):
         own = [hashes["pdq"], *hashes["variants"]]
         near = hashes["quality"] >= MIN_QUALITY and any(
-            distance(a, b) <= MATCH_DISTANCE for a in own for b in listed)
-        images.append(UploadImage(path, hashes["pdq"], tuple(hashes["variants"]),
-                                  i in chosen, near))
+            distance(a, b) <= MATCH_DISTANCE for a in own for b in listed
+        )
+        images.append(
+            UploadImage(path, hashes["pdq"], tuple(hashes["variants"]), i in chosen, near)
+        )
     return images
 
 
@@ -165,8 +167,11 @@ def _hashes(path: Path) -> dict[str, Any]:
     record = fingerprint_path(path)
     if record.pdq is None:
         raise SystemExit(f"could not hash {path}: {record.error}")
-    return {"pdq": record.pdq, "quality": record.pdq_quality,
-            "variants": [variant.pdq for variant in record.pdq_variants]}
+    return {
+        "pdq": record.pdq,
+        "quality": record.pdq_quality,
+        "variants": [variant.pdq for variant in record.pdq_variants],
+    }
 
 
 def _flip_bits(hex_hash: str, rng: np.random.Generator, count: int) -> str:
@@ -184,6 +189,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def sizes_summary(images: list[UploadImage]) -> str:
     sizes = np.array([image.path.stat().st_size for image in images]) / 1000
-    return (f"{len(images)} JPEGs 1920x1080 q{QUALITY}, {sizes.min():.0f}-{sizes.max():.0f} KB "
-            f"(median {np.median(sizes):.0f} KB), {sum(i.listed for i in images)} listed, "
-            f"{sum(i.expect_match for i in images)} within {MATCH_DISTANCE} bits of a listed one")
+    return (
+        f"{len(images)} JPEGs 1920x1080 q{QUALITY}, {sizes.min():.0f}-{sizes.max():.0f} KB "
+        f"(median {np.median(sizes):.0f} KB), {sum(i.listed for i in images)} listed, "
+        f"{sum(i.expect_match for i in images)} within {MATCH_DISTANCE} bits of a listed one"
+    )

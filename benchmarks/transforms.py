@@ -17,8 +17,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 Edit = Callable[[Image.Image, np.random.Generator], Image.Image]
 
-PAD_COLOURS = ((0, 0, 0), (255, 255, 255), (128, 128, 128), (200, 30, 40), (30, 90, 200),
-               (250, 230, 120))
+PAD_COLOURS = (
+    (0, 0, 0),
+    (255, 255, 255),
+    (128, 128, 128),
+    (200, 30, 40),
+    (30, 90, 200),
+    (250, 230, 120),
+)
 PHONE_SIZE = (1080, 2340)  # a common 19.5:9 phone screen, portrait
 STATUS_BAR = 84
 NAVIGATION_BAR = 132
@@ -74,8 +80,12 @@ def pad_one_side(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     colour = PAD_COLOURS[int(rng.integers(len(PAD_COLOURS)))]
     share = rng.uniform(0.1, 0.2)
     side = int(rng.integers(4))
-    border = (int(width * share) if side == 0 else 0, int(height * share) if side == 1 else 0,
-              int(width * share) if side == 2 else 0, int(height * share) if side == 3 else 0)
+    border = (
+        int(width * share) if side == 0 else 0,
+        int(height * share) if side == 1 else 0,
+        int(width * share) if side == 2 else 0,
+        int(height * share) if side == 3 else 0,
+    )
     return ImageOps.expand(image, border=border, fill=colour)
 
 
@@ -110,8 +120,7 @@ def screenshot(image: Image.Image, style: ScreenStyle, rng: np.random.Generator)
     width, height = PHONE_SIZE
     screen = Image.new("RGB", PHONE_SIZE, background)
     left, top, right, bottom = screenshot_picture_box(image.size)
-    screen.paste(image.resize((right - left, bottom - top), Image.Resampling.LANCZOS),
-                 (left, top))
+    screen.paste(image.resize((right - left, bottom - top), Image.Resampling.LANCZOS), (left, top))
     draw = ImageDraw.Draw(screen)
     draw.rectangle((0, 0, width - 1, STATUS_BAR - 1), fill=bar)
     draw.rectangle((0, height - NAVIGATION_BAR, width - 1, height - 1), fill=bar)
@@ -142,8 +151,9 @@ def rotate_then_pad(image: Image.Image, rng: np.random.Generator) -> Image.Image
 
 
 def reduce_half(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    return image.resize((max(1, image.width // 2), max(1, image.height // 2)),
-                        Image.Resampling.LANCZOS)
+    return image.resize(
+        (max(1, image.width // 2), max(1, image.height // 2)), Image.Resampling.LANCZOS
+    )
 
 
 def crop_ten_percent(image: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -164,15 +174,24 @@ def text_overlay(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     draw = ImageDraw.Draw(image)
     size = max(10, image.height // 10)
     font = ImageFont.load_default(size=size)
-    for text, y in (("WHEN THE TEST", image.height * 0.04),
-                    ("FINALLY PASSES", image.height * 0.96 - size)):
-        draw.text((image.width * 0.08, y), text, font=font, fill=(255, 255, 255),
-                  stroke_width=max(1, size // 12), stroke_fill=(0, 0, 0))
+    for text, y in (
+        ("WHEN THE TEST", image.height * 0.04),
+        ("FINALLY PASSES", image.height * 0.96 - size),
+    ):
+        draw.text(
+            (image.width * 0.08, y),
+            text,
+            font=font,
+            fill=(255, 255, 255),
+            stroke_width=max(1, size // 12),
+            stroke_fill=(0, 0, 0),
+        )
     return image
 
 
-def _fit(image: Image.Image, size: tuple[int, int], background: tuple[int, int, int]
-         ) -> Image.Image:
+def _fit(
+    image: Image.Image, size: tuple[int, int], background: tuple[int, int, int]
+) -> Image.Image:
     """The image scaled to fit ``size`` and centred on a solid background."""
     fitted = image.resize(_fitted_size(image.size, size), Image.Resampling.LANCZOS)
     canvas = Image.new("RGB", size, background)
@@ -185,12 +204,17 @@ def _fitted_size(size: tuple[int, int], bounds: tuple[int, int]) -> tuple[int, i
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
-def _status_bar(draw: ImageDraw.ImageDraw, width: int, ink: tuple[int, int, int],
-                rng: np.random.Generator) -> None:
+def _status_bar(
+    draw: ImageDraw.ImageDraw, width: int, ink: tuple[int, int, int], rng: np.random.Generator
+) -> None:
     """Clock on the left; signal bars, battery outline and percentage on the right."""
     font = ImageFont.load_default(size=34)
-    draw.text((48, 22), f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}",
-              font=font, fill=ink)
+    draw.text(
+        (48, 22),
+        f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}",
+        font=font,
+        fill=ink,
+    )
     right = width - 48
     draw.text((right - 170, 22), f"{int(rng.integers(5, 100))}%", font=font, fill=ink)
     draw.rectangle((right - 60, 28, right - 8, 56), outline=ink, width=3)
@@ -202,21 +226,28 @@ def _status_bar(draw: ImageDraw.ImageDraw, width: int, ink: tuple[int, int, int]
         draw.rectangle((x, 56 - 8 * (i + 1), x + 8, 56), fill=ink)
 
 
-def _navigation_bar(draw: ImageDraw.ImageDraw, width: int, height: int,
-                    ink: tuple[int, int, int], *, gestures: bool) -> None:
+def _navigation_bar(
+    draw: ImageDraw.ImageDraw, width: int, height: int, ink: tuple[int, int, int], *, gestures: bool
+) -> None:
     """Either the gesture pill or the back, home and recents buttons."""
     middle = height - NAVIGATION_BAR // 2
     if gestures:
-        draw.rounded_rectangle((width // 2 - 110, middle - 6, width // 2 + 110, middle + 6),
-                               radius=6, fill=ink)
+        draw.rounded_rectangle(
+            (width // 2 - 110, middle - 6, width // 2 + 110, middle + 6), radius=6, fill=ink
+        )
         return
     third = width // 3
-    draw.polygon([(third // 2 + 20, middle - 22), (third // 2 + 20, middle + 22),
-                  (third // 2 - 20, middle)], outline=ink, width=4)
-    draw.ellipse((width // 2 - 22, middle - 22, width // 2 + 22, middle + 22), outline=ink,
-                 width=4)
-    draw.rectangle((width - third // 2 - 20, middle - 20, width - third // 2 + 20, middle + 20),
-                   outline=ink, width=4)
+    draw.polygon(
+        [(third // 2 + 20, middle - 22), (third // 2 + 20, middle + 22), (third // 2 - 20, middle)],
+        outline=ink,
+        width=4,
+    )
+    draw.ellipse((width // 2 - 22, middle - 22, width // 2 + 22, middle + 22), outline=ink, width=4)
+    draw.rectangle(
+        (width - third // 2 - 20, middle - 20, width - third // 2 + 20, middle + 20),
+        outline=ink,
+        width=4,
+    )
 
 
 TRANSFORMS: tuple[Transform, ...] = (

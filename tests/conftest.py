@@ -21,8 +21,9 @@ def corpus_images() -> list[Path]:
 
 
 @pytest.fixture(autouse=True)
-def _private_config_home(tmp_path_factory: pytest.TempPathFactory,
-                         monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_config_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep the tester's own ~/.config/vigil (e.g. the master key `vigil serve` creates on a
     first run) and default data directory (~/.local/share/vigil) out of every test, and tests
     running at once (pytest-xdist workers) out of each other's."""
@@ -38,5 +39,6 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from vigil.store.accounts import passwords
 
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )

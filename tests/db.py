@@ -46,7 +46,8 @@ POSTGRES_ADMIN_URLS = (
 # Everything but the counter row, which is reset instead (the migration created it).
 # Children first, so deleting in this order never trips a foreign key.
 _DATA_TABLES = [
-    table.name for table in reversed(Base.metadata.sorted_tables)
+    table.name
+    for table in reversed(Base.metadata.sorted_tables)
     if table.name != ChangeCounter.__tablename__
 ]
 BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgres))
@@ -63,14 +64,19 @@ def in_ci() -> bool:
 def _admin_engine(url: str | URL) -> sqlalchemy.Engine:
     # CREATE/DROP DATABASE cannot run inside a transaction.
     return sqlalchemy.create_engine(
-        url, isolation_level="AUTOCOMMIT", poolclass=NullPool,
+        url,
+        isolation_level="AUTOCOMMIT",
+        poolclass=NullPool,
         connect_args={"connect_timeout": 3},
     )
 
 
 def _reachable_admin_url() -> tuple[str | None, list[str]]:
-    candidates = [os.environ["VIGIL_TEST_POSTGRES_URL"]] if os.environ.get(
-        "VIGIL_TEST_POSTGRES_URL") else list(POSTGRES_ADMIN_URLS)
+    candidates = (
+        [os.environ["VIGIL_TEST_POSTGRES_URL"]]
+        if os.environ.get("VIGIL_TEST_POSTGRES_URL")
+        else list(POSTGRES_ADMIN_URLS)
+    )
     failures: list[str] = []
     for url in candidates:
         engine = _admin_engine(url)
@@ -155,7 +161,8 @@ def _emptied(url: str) -> str:
 
 def _empty_database(connection: sqlalchemy.Connection) -> None:
     superuser = connection.exec_driver_sql(
-        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar()
+        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+    ).scalar()
     if superuser:
         # DELETE is ~10x faster than TRUNCATE on tiny tables; replica mode lets it past the
         # append-only triggers.
@@ -163,13 +170,12 @@ def _empty_database(connection: sqlalchemy.Connection) -> None:
         for table in _DATA_TABLES:
             connection.exec_driver_sql(f"DELETE FROM {table}")
         sequences = connection.exec_driver_sql(
-            "SELECT quote_ident(sequencename) FROM pg_sequences "
-            "WHERE schemaname = current_schema()").scalars()
+            "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = current_schema()"
+        ).scalars()
         for sequence in sequences:
             connection.exec_driver_sql(f"ALTER SEQUENCE {sequence} RESTART")
     else:
-        connection.exec_driver_sql(
-            f"TRUNCATE {', '.join(_DATA_TABLES)} RESTART IDENTITY CASCADE")
+        connection.exec_driver_sql(f"TRUNCATE {', '.join(_DATA_TABLES)} RESTART IDENTITY CASCADE")
     connection.execute(update(ChangeCounter).values(last_seq=0))
 
 
@@ -189,7 +195,8 @@ def _own_schema(postgres_session_url: str) -> Iterator[str]:
     with engine.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     url = make_url(postgres_session_url).update_query_dict(
-        {"options": f"{FAST_COMMITS} -c search_path={schema}"})
+        {"options": f"{FAST_COMMITS} -c search_path={schema}"}
+    )
     try:
         yield _url_string(url)
     finally:
@@ -232,8 +239,9 @@ def empty_database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def module_database_url(request: pytest.FixtureRequest,
-                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A fresh, migrated database shared by the tests of one module, once per backend."""
     if request.param == "postgresql":
         with _own_schema(request.getfixturevalue("postgres_session_url")) as url:

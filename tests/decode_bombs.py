@@ -20,17 +20,26 @@ def png16(width: int = BOMB_SIDE, height: int = BOMB_SIDE, *, channels: int = 3)
     row = b"\x00" + bytes(width * channels * 2)  # filter byte, then the samples
     packer = zlib.compressobj(9)
     data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data)
-            + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", data)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return (struct.pack(">I", len(body)) + kind + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
 
 
-def gif_canvas(width: int = BOMB_SIDE, height: int = BOMB_SIDE,
-               frames: int = GIF_FRAMES, delay_cs: int = 10) -> bytes:
+def gif_canvas(
+    width: int = BOMB_SIDE, height: int = BOMB_SIDE, frames: int = GIF_FRAMES, delay_cs: int = 10
+) -> bytes:
     """An animated GIF: a ``width`` x ``height`` canvas, ``frames`` frames of one pixel each
     (alternately black and white, so none is a duplicate of the last)."""
     screen = struct.pack("<HHBBB", width, height, 0x80, 0, 0)  # global table of 2 colours

@@ -16,7 +16,7 @@ def gradient(width: int, height: int, seed: int = 0) -> Image.Image:
     rng = np.random.default_rng(seed)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
     angle = rng.uniform(0, np.pi)
-    ramp = (np.cos(angle) * xs / max(width, 1) + np.sin(angle) * ys / max(height, 1))
+    ramp = np.cos(angle) * xs / max(width, 1) + np.sin(angle) * ys / max(height, 1)
     wave = np.sin(xs / max(width, 1) * rng.uniform(2, 9)) * np.cos(ys / max(height, 1) * 5)
     channels = [(ramp * 160 + wave * 60 + rng.uniform(0, 60)) for _ in range(3)]
     rgb = np.clip(np.stack(channels, axis=-1), 0, 255).astype(np.uint8)
@@ -29,20 +29,23 @@ def noise(width: int, height: int, seed: int = 0, blur: int = 0) -> Image.Image:
     image = Image.fromarray(rgb, "RGB")
     if blur:
         from PIL import ImageFilter
+
         image = image.filter(ImageFilter.GaussianBlur(blur))
     return image
 
 
-def text_card(width: int, height: int, words: str = "Vigil test card",
-              seed: int = 0) -> Image.Image:
+def text_card(
+    width: int, height: int, words: str = "Vigil test card", seed: int = 0
+) -> Image.Image:
     rng = np.random.default_rng(seed)
     image = Image.new("RGB", (width, height), tuple(int(v) for v in rng.integers(0, 255, 3)))
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=max(10, height // 10))
     for row in range(6):
         colour = tuple(int(v) for v in rng.integers(0, 255, 3))
-        draw.text((width * 0.05, height * (0.05 + row * 0.15)), f"{words} {row}", fill=colour,
-                  font=font)
+        draw.text(
+            (width * 0.05, height * (0.05 + row * 0.15)), f"{words} {row}", fill=colour, font=font
+        )
     return image
 
 
@@ -53,8 +56,9 @@ def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
 
 
 def save(image: Image.Image, path: Path, fmt: str | None = None, **params: object) -> Path:
-    path.write_bytes(encode(image, fmt or path.suffix.lstrip(".").upper().replace("JPG", "JPEG"),
-                            **params))
+    path.write_bytes(
+        encode(image, fmt or path.suffix.lstrip(".").upper().replace("JPG", "JPEG"), **params)
+    )
     return path
 
 

@@ -27,19 +27,25 @@ def free_port() -> int:
 
 def private_environment(tmp_path: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    env.update(VIGIL_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "cfg"),
-               **settings)
+    env.update(
+        VIGIL_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "cfg"), **settings
+    )
     return env
 
 
 @contextmanager
-def serving(environment: dict[str, str],
-            *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def serving(
+    environment: dict[str, str], *options: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """The base URL and the process, once /health answers; stopped afterwards."""
     port = free_port()
-    process = subprocess.Popen([str(VIGIL), "serve", "--port", str(port), *options],
-                               env=environment, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [str(VIGIL), "serve", "--port", str(port), *options],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process)

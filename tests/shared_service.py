@@ -45,14 +45,16 @@ def shared_service_options() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def module_service(module_database_url: str, shared_service_options: dict[str, Any],
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def module_service(
+    module_database_url: str,
+    shared_service_options: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[TestClient]:
     # Imported here: most test modules never start a service (see tests/api/service.py).
     from tests.api.service import running, service_settings
 
     data_dir = tmp_path_factory.mktemp("shared-service") / "data"
-    yield from running(service_settings(module_database_url, data_dir,
-                                        **shared_service_options))
+    yield from running(service_settings(module_database_url, data_dir, **shared_service_options))
 
 
 @pytest.fixture

@@ -48,15 +48,17 @@ def test_every_declared_dependency_is_pinned_inside_its_range() -> None:
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{name} is not in constraints.txt: run scripts/lock.sh"
         assert requirement.specifier.contains(pins[name], prereleases=True), (
-            f"constraints.txt pins {name}=={pins[name]}, outside {requirement.specifier}")
+            f"constraints.txt pins {name}=={pins[name]}, outside {requirement.specifier}"
+        )
 
 
 def test_the_project_itself_is_not_pinned() -> None:
     assert "vigil" not in _pins()
 
 
-@pytest.mark.parametrize("requirement", _declared(skip_extras=("bench",)),
-                         ids=lambda r: canonicalize_name(r.name))
+@pytest.mark.parametrize(
+    "requirement", _declared(skip_extras=("bench",)), ids=lambda r: canonicalize_name(r.name)
+)
 def test_installed_versions_are_the_pinned_ones(requirement: Requirement) -> None:
     """The environment running the suite (./test.sh installs the test extra) is the locked
     one; the benchmarks' extra is installed only by hand."""

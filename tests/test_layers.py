@@ -11,17 +11,31 @@ import pytest
 
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "vigil"
 LAYERS = {
-    "core": 0, "fingerprint": 1, "index": 2, "lists": 3, "store": 4,
-    "screening": 5, "review": 5, "reporting": 5, "clearinghouse": 5, "triage": 5, "stats": 5,
+    "core": 0,
+    "fingerprint": 1,
+    "index": 2,
+    "lists": 3,
+    "store": 4,
+    "screening": 5,
+    "review": 5,
+    "reporting": 5,
+    "clearinghouse": 5,
+    "triage": 5,
+    "stats": 5,
     "agency": 5,
     "jobs": 6,  # the background-job registry builds domain services' jobs
-    "api": 7, "web": 7, "cli": 7,
+    "api": 7,
+    "web": 7,
+    "cli": 7,
 }
 DOMAIN = 5
 # Shared on purpose, and named in docs/architecture.md: the clearinghouse receives the
 # documents the platform side writes, and matches with the platform's own rules.
-SHARED_DOMAIN_MODULES = ("vigil.reporting.cybertipline", "vigil.screening.matcher",
-                         "vigil.screening.verdict")
+SHARED_DOMAIN_MODULES = (
+    "vigil.reporting.cybertipline",
+    "vigil.screening.matcher",
+    "vigil.screening.verdict",
+)
 
 
 def _imports(path: Path) -> Iterator[str]:
@@ -93,19 +107,24 @@ def test_core_imports_nothing_from_vigil(path: Path) -> None:
     assert not wrong, f"core/{path.name} must not import {wrong}"
 
 
-@pytest.mark.parametrize("source", [
-    "from vigil.store.errors import StoreError",
-    "import vigil.fingerprint",
-    "import vigil",
-    "from vigil import private_files",
-    "from ..store import database",
-    "def later():\n    from vigil.api.state import ServiceState",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from vigil.store.errors import StoreError",
+        "import vigil.fingerprint",
+        "import vigil",
+        "from vigil import private_files",
+        "from ..store import database",
+        "def later():\n    from vigil.api.state import ServiceState",
+    ],
+)
 def test_the_core_rule_catches_every_way_out(source: str) -> None:
     assert _outside_core(source)
 
 
 def test_the_core_rule_allows_core_and_outside_libraries() -> None:
-    assert not _outside_core("from vigil.core.errors import ConfigurationError\n"
-                             "from .files import write_atomically\nimport lxml.etree\n"
-                             "import vigilance")
+    assert not _outside_core(
+        "from vigil.core.errors import ConfigurationError\n"
+        "from .files import write_atomically\nimport lxml.etree\n"
+        "import vigilance"
+    )

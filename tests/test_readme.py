@@ -38,8 +38,11 @@ from tests.served import free_port
 from vigil.fingerprint.pipeline import fingerprint_path
 
 README = REPO / "README.md"
-QUICK_START, HASH_LISTS, MATCHING = ("Quick start: screen an upload", "Hash lists",
-                                     "Matching and scanning")
+QUICK_START, HASH_LISTS, MATCHING = (
+    "Quick start: screen an upload",
+    "Hash lists",
+    "Matching and scanning",
+)
 README_PORT = "127.0.0.1:8000"
 STEPS = ("quick-start", "hash-lists", "upload-again", "matching")
 
@@ -48,9 +51,11 @@ pytestmark = pytest.mark.slow  # about a minute: it hashes the corpus three time
 
 # --- reading the README ------------------------------------------------------------------
 
+
 def section(title: str) -> str:
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README.read_text(),
-                      re.MULTILINE | re.DOTALL)
+    match = re.search(
+        rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README.read_text(), re.MULTILINE | re.DOTALL
+    )
     assert match, f"README has no section {title!r}"
     return match.group(1)
 
@@ -68,7 +73,7 @@ def command_starting(block: str, word: str) -> str:
     end = start
     while lines[end].endswith("\\"):
         end += 1
-    return "\n".join(lines[start:end + 1])
+    return "\n".join(lines[start : end + 1])
 
 
 def promised_scan_summary() -> str:
@@ -78,6 +83,7 @@ def promised_scan_summary() -> str:
 
 
 # --- the scratch clone and the service -------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Reader:
@@ -113,7 +119,8 @@ def _venv(target: Path) -> None:
     bin_dir.mkdir(parents=True)
     (bin_dir / "python").symlink_to(sys.executable)
     (bin_dir / "activate").write_text(
-        f'export PATH="{bin_dir}:{Path(sys.executable).parent}:$PATH"\n')
+        f'export PATH="{bin_dir}:{Path(sys.executable).parent}:$PATH"\n'
+    )
 
 
 @dataclass(frozen=True)
@@ -136,8 +143,13 @@ def service(reader: Reader) -> Iterator[Service]:
     log = reader.outputs / "serve.log"
     vigil = Path(sys.executable).parent / "vigil"
     with log.open("wb") as sink:
-        process = subprocess.Popen([str(vigil), "serve", "--port", str(port)], cwd=reader.clone,
-                                   env=reader.env, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [str(vigil), "serve", "--port", str(port)],
+            cwd=reader.clone,
+            env=reader.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     running = Service(port, process, log)
     try:
         _wait_until_up(running)
@@ -162,20 +174,30 @@ def _wait_until_up(service: Service) -> None:
 
 # --- running the blocks ----------------------------------------------------------------
 
+
 def script(port: int) -> str:
     """One bash session, as a reader types it: each step's output goes to its own files;
     `set -e` stops at the first failing command and the ERR trap names it."""
     quick_start = shell_blocks(QUICK_START)[0]
-    steps = {"quick-start": quick_start, "hash-lists": "\n".join(shell_blocks(HASH_LISTS)),
-             "upload-again": command_starting(quick_start, "curl"),
-             "matching": "\n".join(shell_blocks(MATCHING))}
+    steps = {
+        "quick-start": quick_start,
+        "hash-lists": "\n".join(shell_blocks(HASH_LISTS)),
+        "upload-again": command_starting(quick_start, "curl"),
+        "matching": "\n".join(shell_blocks(MATCHING)),
+    }
     assert tuple(steps) == STEPS
-    lines = ["set -eE -o pipefail",
-             'trap \'echo "exit $? from: $BASH_COMMAND" >> "$OUT/failed"\' ERR']
+    lines = [
+        "set -eE -o pipefail",
+        'trap \'echo "exit $? from: $BASH_COMMAND" >> "$OUT/failed"\' ERR',
+    ]
     for name, text in steps.items():
         text = text.replace(README_PORT, f"127.0.0.1:{port}")
-        lines += ["{", text, f'}} > "$OUT/{name}.out" 2> "$OUT/{name}.err"',
-                  f'echo done > "$OUT/{name}.done"']
+        lines += [
+            "{",
+            text,
+            f'}} > "$OUT/{name}.out" 2> "$OUT/{name}.err"',
+            f'echo done > "$OUT/{name}.done"',
+        ]
     lines.append('printf %s "$TOKEN" > "$OUT/token"')  # to check the service never logs it
     return "\n".join(lines) + "\n"
 
@@ -198,18 +220,27 @@ class Run:
             if not (self.outputs / f"{step}.done").exists():
                 why = failed.read_text() if failed.exists() else f"bash exit {self.returncode}"
                 errors = self.outputs / f"{step}.err"
-                pytest.fail(f"README step {step!r} failed ({why.strip()}):\n"
-                            f"{errors.read_text() if errors.exists() else '(not run)'}")
+                pytest.fail(
+                    f"README step {step!r} failed ({why.strip()}):\n"
+                    f"{errors.read_text() if errors.exists() else '(not run)'}"
+                )
 
 
 def run_readme(reader: Reader, service: Service) -> Run:
     env = reader.env | {"OUT": str(reader.outputs)}
-    done = subprocess.run(["bash", "-c", script(service.port)], cwd=reader.clone, env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        ["bash", "-c", script(service.port)],
+        cwd=reader.clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return Run(reader.outputs, done.returncode)
 
 
 # --- what the README promises ----------------------------------------------------------
+
 
 def test_the_readme_does_what_it_says(reader: Reader, service: Service) -> None:
     run = run_readme(reader, service)
@@ -233,7 +264,9 @@ def _check_quick_start(run: Run) -> None:
     run.finished("hash-lists", "upload-again")
     again = _answer(run.out("upload-again"))
     assert again["verdict"] == "match", (
-        "the second upload after the demo list was imported did not match", again)
+        "the second upload after the demo list was imported did not match",
+        again,
+    )
     assert again.get("record_id"), again
     assert again.get("evidence_kept") is True, again
     weak = fingerprint_path(CORPUS / "background.jpg")  # the README's example of a weak hash
@@ -261,12 +294,14 @@ def _check_matching(run: Run, reader: Reader) -> None:
     picture = "bridge_by_sander_klootwijk.jpg"
     [matched] = [json.loads(line) for line in run.out("matching").splitlines()]
     assert matched["path"].endswith(picture) and matched["error"] is None, matched
-    assert [(m["list"], m["external_id"], m["classification"]) for m in matched["matches"]] \
-        == [("demo-list", picture, "demo")], (
-        "vigil match found nothing after the import, with vigil serve running", matched)
+    assert [(m["list"], m["external_id"], m["classification"]) for m in matched["matches"]] == [
+        ("demo-list", picture, "demo")
+    ], ("vigil match found nothing after the import, with vigil serve running", matched)
     assert promised_scan_summary() in run.err("matching"), (
         "vigil scan after the import, with vigil serve running, did not report what the "
-        "README quotes", run.err("matching"))
+        "README quotes",
+        run.err("matching"),
+    )
     report = [json.loads(line) for line in (reader.clone / "report.jsonl").open()]
     names = {Path(line["path"]).name for line in report}
     assert picture in names
@@ -277,7 +312,8 @@ def _check_matching(run: Run, reader: Reader) -> None:
     table = list(csv.DictReader((reader.clone / "report.csv").open()))
     assert [row["path"] for row in table] == listed  # --all: a row for every file
     assert {Path(row["path"]).name for row in table if row["external_id"]} == {
-        Path(p).name for p in listed} - {"aitzgorri_by_aitzol_berasategi.jpg", "background.jpg"}
+        Path(p).name for p in listed
+    } - {"aitzgorri_by_aitzol_berasategi.jpg", "background.jpg"}
 
 
 def _check_service_and_defaults(run: Run, reader: Reader, service: Service) -> None:

@@ -28,8 +28,13 @@ from vigil.web.pages.agency import router as page_router
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
 SECRET_QUESTION = "Agency A's question about the suspect's second account"
 # Valid input for every body field a route may take: the request must reach the scope check.
-SAMPLE_FIELDS: dict[str, Any] = {"reason": "not ours", "kind": "arrest", "note": "n",
-                                 "question": "more?", "due_days": 3}
+SAMPLE_FIELDS: dict[str, Any] = {
+    "reason": "not ours",
+    "kind": "arrest",
+    "note": "n",
+    "question": "more?",
+    "due_days": 3,
+}
 
 
 def _routes() -> list[tuple[str, str, APIRoute]]:
@@ -63,10 +68,12 @@ def _body(route: APIRoute, path: str) -> dict[str, Any]:
 def test_the_routes_are_all_here() -> None:
     paths = {(method, path) for method, path, _ in ROUTES}
     assert len(WITH_ID) >= 12 and len(LISTS) >= 3
-    assert {("GET", "/v1/agency/referrals/{referral_id}/package"),
-            ("GET", "/v1/agency/referrals/{referral_id}/vics"),
-            ("POST", "/agency/referrals/{referral_id}/decline"),
-            ("GET", "/agency")} <= paths
+    assert {
+        ("GET", "/v1/agency/referrals/{referral_id}/package"),
+        ("GET", "/v1/agency/referrals/{referral_id}/vics"),
+        ("POST", "/agency/referrals/{referral_id}/decline"),
+        ("GET", "/agency"),
+    } <= paths
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +92,14 @@ def world(database: Database) -> dict[str, Any]:
         built = two_agencies(session)
         add_member(session, "agent-nowhere", None)
         first = built.referrals_a[0]
-        info_requests.ask(session, built.agency_a.id, first.id, SECRET_QUESTION,
-                          actor="user:agent-a", due_days=7)
-        return {"a_ids": [r.id for r in built.referrals_a],
-                "a_reports": [r.report_id for r in built.referrals_a],
-                "b_ids": [r.id for r in built.referrals_b]}
+        info_requests.ask(
+            session, built.agency_a.id, first.id, SECRET_QUESTION, actor="user:agent-a", due_days=7
+        )
+        return {
+            "a_ids": [r.id for r in built.referrals_a],
+            "a_reports": [r.report_id for r in built.referrals_a],
+            "b_ids": [r.id for r in built.referrals_b],
+        }
 
 
 def _url(path: str, referral_id: int) -> str:
@@ -98,21 +108,30 @@ def _url(path: str, referral_id: int) -> str:
 
 def _snapshot(database: Database) -> tuple[Any, ...]:
     with database.transaction() as session:
-        return (sorted((r.id, r.state.value, r.acted_by or "") for r in
-                       session.scalars(select(Referral))),
-                session.scalars(select(ReferralOutcome.id)).all(),
-                sorted(session.scalars(select(InfoRequest.id)).all()))
+        return (
+            sorted(
+                (r.id, r.state.value, r.acted_by or "") for r in session.scalars(select(Referral))
+            ),
+            session.scalars(select(ReferralOutcome.id)).all(),
+            sorted(session.scalars(select(InfoRequest.id)).all()),
+        )
 
 
 @pytest.mark.parametrize("intruder", ["agent-b", "agent-nowhere"])
-def test_another_agency_gets_404_for_every_route(client: TestClient, database: Database,
-                                                 world: dict[str, Any], intruder: str) -> None:
+def test_another_agency_gets_404_for_every_route(
+    client: TestClient, database: Database, world: dict[str, Any], intruder: str
+) -> None:
     before = _snapshot(database)
     csrf = sign_in(client, intruder)
     for method, path, route in WITH_ID:
         for referral_id in world["a_ids"]:
-            answer = client.request(method, _url(path, referral_id), headers=csrf,
-                                    follow_redirects=False, **_body(route, path))
+            answer = client.request(
+                method,
+                _url(path, referral_id),
+                headers=csrf,
+                follow_redirects=False,
+                **_body(route, path),
+            )
             where = f"{intruder} {method} {path}: {answer.status_code} {answer.text[:200]}"
             assert answer.status_code == 404, where
             assert SECRET_QUESTION not in answer.text, where
@@ -131,8 +150,7 @@ def test_another_agency_gets_404_for_every_route(client: TestClient, database: D
             assert f'"report_id":{report_id},' not in answer.text, where
 
 
-def test_agency_a_reaches_its_own_and_b_its_own(client: TestClient,
-                                                world: dict[str, Any]) -> None:
+def test_agency_a_reaches_its_own_and_b_its_own(client: TestClient, world: dict[str, Any]) -> None:
     """The same routes answer for the owner: the 404s above are about scope, not breakage."""
     sign_in(client, "agent-a")
     for method, path, _route in WITH_ID:
@@ -147,13 +165,19 @@ def test_agency_a_reaches_its_own_and_b_its_own(client: TestClient,
 
 
 @pytest.mark.parametrize("role", [role for role in Role if role is not Role.AGENCY])
-def test_other_roles_are_forbidden_everywhere(client: TestClient, database: Database,
-                                              world: dict[str, Any], role: Role) -> None:
+def test_other_roles_are_forbidden_everywhere(
+    client: TestClient, database: Database, world: dict[str, Any], role: Role
+) -> None:
     with database.transaction(write=True) as session:
         add_member(session, f"person-{role.value}", None, roles=(role,))
     csrf = sign_in(client, f"person-{role.value}")
     for method, path, route in ROUTES:
-        answer = client.request(method, _url(path, world["a_ids"][0]), headers=csrf,
-                                follow_redirects=False, **_body(route, path))
+        answer = client.request(
+            method,
+            _url(path, world["a_ids"][0]),
+            headers=csrf,
+            follow_redirects=False,
+            **_body(route, path),
+        )
         assert answer.status_code == 403, f"{role} {method} {path}: {answer.status_code}"
         assert SECRET_QUESTION not in answer.text

@@ -29,8 +29,7 @@ def test_intact_package_passes_with_and_without_the_published_key(tmp_path: Path
     public = tmp_path / "clearinghouse.pub"
     public.write_bytes(public_key_pem(KEY))
     runner = CliRunner()
-    result = runner.invoke(_app(), ["package", "verify", str(package), "--public-key",
-                                    str(public)])
+    result = runner.invoke(_app(), ["package", "verify", str(package), "--public-key", str(public)])
     assert result.exit_code == 0, result.output
     assert public_key_fingerprint(KEY) in result.output
     result = runner.invoke(_app(), ["package", "verify", str(package)])
@@ -44,8 +43,9 @@ def test_wrong_key_and_tampering_exit_1(tmp_path: Path) -> None:
     package.write_bytes(data)
     other = tmp_path / "other.pub"
     other.write_bytes(public_key_pem(KEY_HOLDER))
-    result = CliRunner().invoke(_app(), ["package", "verify", str(package),
-                                         "--public-key", str(other)])
+    result = CliRunner().invoke(
+        _app(), ["package", "verify", str(package), "--public-key", str(other)]
+    )
     assert result.exit_code == 1
     assert "bad signature" in result.output
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -69,7 +69,8 @@ def test_not_a_package_or_a_bad_key_file(tmp_path: Path) -> None:
     assert "not a ZIP archive" in result.output
     bad_key = tmp_path / "bad.pub"
     bad_key.write_bytes(b"nonsense")
-    result = CliRunner().invoke(_app(), ["package", "verify", str(package),
-                                         "--public-key", str(bad_key)])
+    result = CliRunner().invoke(
+        _app(), ["package", "verify", str(package), "--public-key", str(bad_key)]
+    )
     assert result.exit_code == 2
     assert "not a PEM public key" in result.output

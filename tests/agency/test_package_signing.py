@@ -48,11 +48,16 @@ def test_key_readable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
         load_or_create_signing_key(path)
 
 
-@pytest.mark.parametrize("content", [
-    b"", b"not a key at all", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-    b"\x00" * 20_000])
-def test_malformed_key_file_is_refused_without_quoting_it(tmp_path: Path,
-                                                          content: bytes) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not a key at all",
+        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        b"\x00" * 20_000,
+    ],
+)
+def test_malformed_key_file_is_refused_without_quoting_it(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "signing.key"
     path.write_bytes(content)
     path.chmod(0o600)
@@ -65,9 +70,13 @@ def test_malformed_key_file_is_refused_without_quoting_it(tmp_path: Path,
 def test_a_key_of_another_algorithm_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "signing.key"
     other = ec.generate_private_key(ec.SECP256R1())
-    path.write_bytes(other.private_bytes(serialization.Encoding.PEM,
-                                         serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption()))
+    path.write_bytes(
+        other.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     path.chmod(0o600)
     with pytest.raises(SigningKeyError, match="not an Ed25519 key"):
         load_or_create_signing_key(path)
@@ -75,8 +84,9 @@ def test_a_key_of_another_algorithm_is_refused(tmp_path: Path) -> None:
 
 def test_a_public_key_of_another_algorithm_is_refused() -> None:
     other = ec.generate_private_key(ec.SECP256R1()).public_key()
-    pem = other.public_bytes(serialization.Encoding.PEM,
-                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = other.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     with pytest.raises(ValueError, match="not an Ed25519"):
         load_public_key(pem)
     with pytest.raises(ValueError):
@@ -88,8 +98,7 @@ def test_default_path_is_beside_the_master_key(tmp_path: Path) -> None:
     settings = Settings(evidence={"master_key_file": master})
     assert default_signing_key_path(settings) == tmp_path / "secrets" / "signing.key"
     chosen = tmp_path / "elsewhere.key"
-    settings = Settings(evidence={"master_key_file": master},
-                        agency={"signing_key_file": chosen})
+    settings = Settings(evidence={"master_key_file": master}, agency={"signing_key_file": chosen})
     assert default_signing_key_path(settings) == chosen
     default = default_signing_key_path(Settings())
     assert default.name == "signing.key"

@@ -27,15 +27,25 @@ def test_the_queue_is_in_priority_then_score_order(database: Database) -> None:
         world = two_agencies(session)  # A already holds (2, 40.0) and (1, 90.0)
         expected = [(2, -40.0, world.referrals_a[0].id), (1, -90.0, world.referrals_a[1].id)]
         # (computed priority, score, override): an override wins over the computed priority
-        for priority, score, override in ((3, 10.0, None), (2, 80.0, None), (2, 95.0, None),
-                                          (4, 99.0, 1), (1, 5.0, None)):
+        for priority, score, override in (
+            (3, 10.0, None),
+            (2, 80.0, None),
+            (2, 95.0, None),
+            (4, 99.0, 1),
+            (1, 5.0, None),
+        ):
             report = add_report(session, world.company)
             add_triage(session, report, priority, score, override=override)
-            expected.append((override or priority, -score,
-                             add_referral(session, report, world.agency_a).id))
+            expected.append(
+                (override or priority, -score, add_referral(session, report, world.agency_a).id)
+            )
         unscored = add_referral(session, add_report(session, world.company), world.agency_a)
-        declined = add_referral(session, add_report(session, world.company), world.agency_a,
-                                state=ReferralState.DECLINED)
+        declined = add_referral(
+            session,
+            add_report(session, world.company),
+            world.agency_a,
+            state=ReferralState.DECLINED,
+        )
         agency_id, other_id = world.agency_a.id, world.referrals_b[0].id
     with database.transaction() as session:
         queue = agency_queue(session, agency_id)
@@ -52,12 +62,18 @@ def test_the_queue_is_in_priority_then_score_order(database: Database) -> None:
 
 
 def test_the_page_shows_linked_reports_held_here_and_only_counts_the_rest(
-        database: Database) -> None:
+    database: Database,
+) -> None:
     with database.transaction(write=True) as session:
         world = two_agencies(session)
-        main = add_report(session, world.company,
-                          parsed=document("Online Enticement of Children", ("sextortion",)),
-                          files=2, sha_seed="shared-file", classification="A1")
+        main = add_report(
+            session,
+            world.company,
+            parsed=document("Online Enticement of Children", ("sextortion",)),
+            files=2,
+            sha_seed="shared-file",
+            classification="A1",
+        )
         here = add_report(session, world.company)
         at_b = add_report(session, world.other_company)
         unrouted = add_report(session, world.other_company, files=1, sha_seed="shared-file")
@@ -71,8 +87,7 @@ def test_the_page_shows_linked_reports_held_here_and_only_counts_the_rest(
         hidden = {at_b.id, unrouted.id, known_copy.id}
     with database.transaction() as session:
         agency = session.get(type(world.agency_a), agency_id)
-        page = referral_page(session, agency, referral_for_agency(session, agency_id,
-                                                                  referral_id))
+        page = referral_page(session, agency, referral_for_agency(session, agency_id, referral_id))
     assert [item.report_id for item in page.linked_here] == [here.id]
     assert page.linked_here[0].referral_id == here_referral.id
     assert page.linked_elsewhere == 2  # at agency B, and the unrouted one sharing a file
@@ -96,6 +111,5 @@ def test_a_page_of_another_agency_is_empty_of_its_links(database: Database) -> N
         agency_id, referral_id = other.id, referral.id
     with database.transaction() as session:
         agency = session.get(type(world.agency_a), agency_id)
-        page = referral_page(session, agency, referral_for_agency(session, agency_id,
-                                                                  referral_id))
+        page = referral_page(session, agency, referral_for_agency(session, agency_id, referral_id))
     assert page.linked_here == [] and page.linked_elsewhere == 0 and page.triage is None

@@ -31,8 +31,9 @@ def test_a_member_reaches_their_agency(database: Database) -> None:
         world = two_agencies(session)
     with database.transaction() as session:
         assert agency_of(session, _user_id(database, "agent-a")).id == world.agency_a.id
-        principal = Principal("user", _user_id(database, "agent-b"), "agent-b",
-                              permissions_for_roles([Role.AGENCY]))
+        principal = Principal(
+            "user", _user_id(database, "agent-b"), "agent-b", permissions_for_roles([Role.AGENCY])
+        )
         assert agency_of(session, principal).id == world.agency_b.id
 
 
@@ -68,12 +69,22 @@ def test_only_routed_or_accepted_referrals_to_the_agency(database: Database) -> 
         world = two_agencies(session)
         routed, accepted = world.referrals_a
         accepted.state = ReferralState.ACCEPTED
-        declined = add_referral(session, add_report(session, world.company), world.agency_a,
-                                state=ReferralState.DECLINED)
-        unrouted = add_referral(session, add_report(session, world.company), None,
-                                state=ReferralState.UNROUTED)
-        ids = {"routed": routed.id, "accepted": accepted.id, "declined": declined.id,
-               "unrouted": unrouted.id, "other": world.referrals_b[0].id}
+        declined = add_referral(
+            session,
+            add_report(session, world.company),
+            world.agency_a,
+            state=ReferralState.DECLINED,
+        )
+        unrouted = add_referral(
+            session, add_report(session, world.company), None, state=ReferralState.UNROUTED
+        )
+        ids = {
+            "routed": routed.id,
+            "accepted": accepted.id,
+            "declined": declined.id,
+            "unrouted": unrouted.id,
+            "other": world.referrals_b[0].id,
+        }
         agency_a, agency_b = world.agency_a.id, world.agency_b.id
     with database.transaction() as session:
         assert referral_for_agency(session, agency_a, ids["routed"]).id == ids["routed"]

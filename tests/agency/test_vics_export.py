@@ -38,8 +38,9 @@ def documented_fields() -> dict[str, dict[str, Field]]:
     return objects
 
 
-def problems(value: Any, name: str, fields: dict[str, dict[str, Field]],
-             where: str = "") -> list[str]:
+def problems(
+    value: Any, name: str, fields: dict[str, dict[str, Field]], where: str = ""
+) -> list[str]:
     found: list[str] = []
     if not isinstance(value, dict):
         return [f"{where or name} is not an object"]
@@ -54,8 +55,9 @@ def problems(value: Any, name: str, fields: dict[str, dict[str, Field]],
     return found
 
 
-def _type_problems(value: Any, kind: str, fields: dict[str, dict[str, Field]],
-                   where: str) -> list[str]:
+def _type_problems(
+    value: Any, kind: str, fields: dict[str, dict[str, Field]], where: str
+) -> list[str]:
     nullable = kind.endswith(" or null")
     kind = kind.removesuffix(" or null")
     if value is None:
@@ -64,8 +66,11 @@ def _type_problems(value: Any, kind: str, fields: dict[str, dict[str, Field]],
     if array:
         if not isinstance(value, list):
             return [f"{where} is not an array"]
-        return [problem for index, item in enumerate(value)
-                for problem in problems(item, array[1], fields, f"{where}[{index}]")]
+        return [
+            problem
+            for index, item in enumerate(value)
+            for problem in problems(item, array[1], fields, f"{where}[{index}]")
+        ]
     expected = _SCALARS[kind]
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         return [f"{where} is not a {kind}"]
@@ -97,8 +102,8 @@ def test_checker_catches_what_it_should() -> None:
 
 @pytest.mark.parametrize("with_paths", [False, True])
 def test_every_export_matches_the_documented_fields(
-        database: Database, tmp_path: Path, corpus_images: list[Path],
-        with_paths: bool) -> None:
+    database: Database, tmp_path: Path, corpus_images: list[Path], with_paths: bool
+) -> None:
     vault = make_vault(tmp_path / "evidence")
     with database.transaction(write=True) as session:
         made = build_referral(session, vault, corpus_images)
@@ -109,13 +114,15 @@ def test_every_export_matches_the_documented_fields(
     assert case["CaseNumber"] == str(made.report_id)
     media = case["Media"]
     assert [m["MediaID"] for m in media] == [1, 2, 3]
-    assert [m["AlternativeHashes"][0]["HashValue"] for m in media] == \
-        [sha.upper() for sha in made.sha256s]
+    assert [m["AlternativeHashes"][0]["HashValue"] for m in media] == [
+        sha.upper() for sha in made.sha256s
+    ]
     assert all(("RelativeFilePath" in m) is with_paths for m in media)
 
 
 def test_category_mapping_is_the_documented_one(
-        database: Database, tmp_path: Path, corpus_images: list[Path]) -> None:
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     vault = make_vault(tmp_path / "evidence")
     with database.transaction(write=True) as session:
         made = build_referral(session, vault, corpus_images)
@@ -129,8 +136,7 @@ def test_category_mapping_is_the_documented_one(
     assert (drawn["Category"], drawn["IsDistributed"]) == (3, True)
     assert drawn["MediaFiles"][0]["OriginalFileName"] == "drawing.png"
     # Nobody classified it: left for the examiner; another report carries it: distributed.
-    assert (new["Category"], new["IsPrecategorized"], new["IsDistributed"]) == \
-        (None, False, True)
+    assert (new["Category"], new["IsPrecategorized"], new["IsDistributed"]) == (None, False, True)
     assert labelled["IsDistributed"] is False
     table = DOCS.read_text(encoding="utf-8").split("## Category mapping", 1)[1]
     assert "| A1, A2, B1 or B2 | not `animeDrawingVirtualHentai` | 1 |" in table
@@ -138,7 +144,8 @@ def test_category_mapping_is_the_documented_one(
 
 
 def test_case_id_is_stable_and_unknown_referrals_refused(
-        database: Database, tmp_path: Path, corpus_images: list[Path]) -> None:
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     vault = make_vault(tmp_path / "evidence")
     with database.transaction(write=True) as session:
         made = build_referral(session, vault, corpus_images)

@@ -29,8 +29,13 @@ PASSWORD = "correct horse battery staple"
 def service_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     key = base64.b64encode(MasterKey.generate().material).decode()
     api = {"secure_cookies": False, **overrides.pop("api", {})}
-    return load_settings(data_dir=data_dir, database_url=database_url,
-                         evidence={"master_key": key}, api=api, **overrides)
+    return load_settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        evidence={"master_key": key},
+        api=api,
+        **overrides,
+    )
 
 
 @dataclass
@@ -61,8 +66,9 @@ def add_user(database: Database, username: str, roles: list[Role]) -> None:
 def console_sign_in(client: TestClient, username: str = "analyst") -> dict[str, str]:
     """Signs in through the console's form (a fresh cookie jar); returns the CSRF header."""
     client.cookies.clear()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD},
-                         follow_redirects=False)
+    answer = client.post(
+        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
     return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
 
@@ -84,8 +90,12 @@ def live_service(settings: Settings) -> Iterator[str]:
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, background_jobs=False), host="127.0.0.1",
-                            port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings, background_jobs=False),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()

@@ -96,8 +96,15 @@ def test_every_route_declares_what_it_needs() -> None:
 def test_the_matrix_covers_the_service() -> None:
     paths = {path for _, path, _ in ROUTES}
     assert set(create_app(background_jobs=False).openapi()["paths"]) <= paths
-    assert {"/v1/screen", "/v1/screen/hashes", "/v1/records/{record_id}/media",
-            "/v1/admin/api-keys", "/v1/audit", "/docs", "/openapi.json"} <= paths
+    assert {
+        "/v1/screen",
+        "/v1/screen/hashes",
+        "/v1/records/{record_id}/media",
+        "/v1/admin/api-keys",
+        "/v1/audit",
+        "/docs",
+        "/openapi.json",
+    } <= paths
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in PROTECTED])
@@ -112,10 +119,17 @@ def test_no_credentials_no_entry(client: TestClient, method: str, path: str) -> 
     assert answer.headers["www-authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer ", "Bearer vigil_nope_nope", "Basic dXNlcjpwYXNz", "Bearer " + "a" * 5000,
-    "vigil_abc_def", "Bearer vigil_\x00_x",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer ",
+        "Bearer vigil_nope_nope",
+        "Basic dXNlcjpwYXNz",
+        "Bearer " + "a" * 5000,
+        "vigil_abc_def",
+        "Bearer vigil_\x00_x",
+    ],
+)
 def test_bad_bearer_tokens(client: TestClient, header: str) -> None:
     answer = client.get("/v1/records", headers={"Authorization": header})
     assert answer.status_code == 401
@@ -126,8 +140,9 @@ def test_health_needs_no_credentials(client: TestClient) -> None:
     assert client.get("/health/ready").status_code == 200
 
 
-def _expect(needs: object, granted: frozenset[Permission], is_person: bool,
-            status: int, where: str) -> None:
+def _expect(
+    needs: object, granted: frozenset[Permission], is_person: bool, status: int, where: str
+) -> None:
     if isinstance(needs, Console):
         if not is_person:
             assert status == 403, where
@@ -147,8 +162,7 @@ def _expect(needs: object, granted: frozenset[Permission], is_person: bool,
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_roles_against_every_route(client: TestClient, database: Database,
-                                   role: Role) -> None:
+def test_roles_against_every_route(client: TestClient, database: Database, role: Role) -> None:
     add_user(database, f"person-{role.value}", [role])
     csrf = sign_in(client, f"person-{role.value}")
     granted = ROLE_PERMISSIONS[role]
@@ -160,28 +174,42 @@ def test_roles_against_every_route(client: TestClient, database: Database,
 
 
 @pytest.mark.parametrize("scope", sorted(s.value for s in API_KEY_SCOPES))
-def test_api_key_scopes_against_every_route(client: TestClient, database: Database,
-                                            scope: str) -> None:
+def test_api_key_scopes_against_every_route(
+    client: TestClient, database: Database, scope: str
+) -> None:
     headers = {"Authorization": f"Bearer {add_key(database, f'key-{scope}', [scope])}"}
     for method, path, needs in PROTECTED:
         answer = client.request(method, _url(path), headers=headers, follow_redirects=False)
-        _expect(needs, frozenset({Permission(scope)}), False, answer.status_code,
-                f"{method} {path}: {answer.text}")
+        _expect(
+            needs,
+            frozenset({Permission(scope)}),
+            False,
+            answer.status_code,
+            f"{method} {path}: {answer.text}",
+        )
 
 
 CONSOLE = [(m, p) for m, p, needs in PROTECTED if isinstance(needs, Console)]
 
 
 @pytest.mark.parametrize("scope", sorted(s.value for s in API_KEY_SCOPES))
-def test_no_api_key_reaches_a_console_screen(client: TestClient, database: Database,
-                                             scope: str) -> None:
+def test_no_api_key_reaches_a_console_screen(
+    client: TestClient, database: Database, scope: str
+) -> None:
     """Console media (review items, clearinghouse files, agency referrals, reports, legal
     packages) are for people with a session: a key of any scope, media:view included, is
     refused on every console route before the route runs (issue 14, item 4)."""
-    headers = {"Authorization": f"Bearer {add_key(database, f'console-{scope}', [scope])}",
-               "X-CSRF-Token": "x"}
+    headers = {
+        "Authorization": f"Bearer {add_key(database, f'console-{scope}', [scope])}",
+        "X-CSRF-Token": "x",
+    }
     assert {p.split("/")[1] for _, p in CONSOLE} >= {
-        "review", "clearinghouse", "agency", "reports", "legal"}
+        "review",
+        "clearinghouse",
+        "agency",
+        "reports",
+        "legal",
+    }
     for method, path in CONSOLE:
         answer = client.request(method, _url(path), headers=headers, follow_redirects=False)
         assert answer.status_code == 403, f"{method} {path}: {answer.status_code}"
@@ -204,15 +232,14 @@ def test_unsafe_methods_need_the_csrf_token(client: TestClient, database: Databa
 def test_a_revoked_key_stops_working(client: TestClient, database: Database) -> None:
     add_user(database, "revoker", [Role.ADMIN])
     csrf = sign_in(client, "revoker")
-    token = client.post("/v1/admin/api-keys", json={"name": "soon gone",
-                                                     "scopes": ["records:read"]},
-                        headers=csrf).json()["token"]
+    token = client.post(
+        "/v1/admin/api-keys", json={"name": "soon gone", "scopes": ["records:read"]}, headers=csrf
+    ).json()["token"]
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.get("/v1/records", headers=bearer).status_code == 200
     prefix = token.split("_")[1]
     assert client.delete(f"/v1/admin/api-keys/{prefix}", headers=csrf).status_code == 200
     assert client.get("/v1/records", headers=bearer).status_code == 401
-
 
 
 def test_console_pages_redirect_people_to_sign_in(client: TestClient) -> None:

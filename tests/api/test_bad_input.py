@@ -32,25 +32,30 @@ def _error(answer, status: int) -> dict:  # type: ignore[no-untyped-def]
     return body["error"]
 
 
-def test_oversized_upload_is_refused_early(database_url: str, tmp_path: Path,
-                                           database: Database) -> None:
-    settings = service_settings(database_url, tmp_path / "data",
-                                api={"max_upload_bytes": 10_000})
+def test_oversized_upload_is_refused_early(
+    database_url: str, tmp_path: Path, database: Database
+) -> None:
+    settings = service_settings(database_url, tmp_path / "data", api={"max_upload_bytes": 10_000})
     headers = {"Authorization": f"Bearer {add_key(database, 'p', ['screen'])}"}
     for client in running(settings):
-        answer = client.post("/v1/screen", headers=headers,
-                             files={"file": ("big.jpg", b"\xff" * 20_000)},
-                             data={"content_id": "c1"})
+        answer = client.post(
+            "/v1/screen",
+            headers=headers,
+            files={"file": ("big.jpg", b"\xff" * 20_000)},
+            data={"content_id": "c1"},
+        )
         assert _error(answer, 413)["code"] == "payload_too_large"
     assert _records(database) == 0
 
 
-def test_streamed_body_over_the_limit(database_url: str, tmp_path: Path,
-                                      database: Database) -> None:
-    settings = service_settings(database_url, tmp_path / "data",
-                                api={"max_upload_bytes": 10_000})
-    headers = {"Authorization": f"Bearer {add_key(database, 'p', ['screen'])}",
-               "Content-Type": "application/json"}
+def test_streamed_body_over_the_limit(
+    database_url: str, tmp_path: Path, database: Database
+) -> None:
+    settings = service_settings(database_url, tmp_path / "data", api={"max_upload_bytes": 10_000})
+    headers = {
+        "Authorization": f"Bearer {add_key(database, 'p', ['screen'])}",
+        "Content-Type": "application/json",
+    }
 
     def chunks():  # type: ignore[no-untyped-def]  # no Content-Length: chunked
         for _ in range(20):
@@ -66,23 +71,46 @@ def test_wrong_content_type(client: TestClient, screen: dict[str, str]) -> None:
     assert _error(answer, 415)["code"] == "unsupported_media_type"
 
 
-@pytest.mark.parametrize("body", [b"{", b"[]", b"null", b'{"items": "x"}', b'{"items": []}',
-                                  b'{"items": [{"content_id": "c"}]}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"[]",
+        b"null",
+        b'{"items": "x"}',
+        b'{"items": []}',
+        b'{"items": [{"content_id": "c"}]}',
+        b"\xff\xfe",
+    ],
+)
 def test_malformed_json(client: TestClient, screen: dict[str, str], body: bytes) -> None:
-    answer = client.post("/v1/screen/hashes", content=body,
-                         headers={**screen, "Content-Type": "application/json"})
+    answer = client.post(
+        "/v1/screen/hashes", content=body, headers={**screen, "Content-Type": "application/json"}
+    )
     error = _error(answer, 422)
     assert "details" not in error or all("input" not in d for d in error["details"])
 
 
-@pytest.mark.parametrize("hashes", [
-    {"pdq": "zz" * 32}, {"pdq": "ab" * 31}, {"md5": "0" * 31}, {"sha256": "x"}, {},
-    {"sha1": 12}, {"pdq": "a" * 64, "colour": "red"}, {"pdq_quality": 50},
-])
-def test_invalid_hashes_refuse_the_whole_batch(client: TestClient, screen: dict[str, str],
-                                               database: Database, hashes: dict) -> None:
-    items = [{"content_id": "fine", "hashes": {"md5": "1" * 32}},
-             {"content_id": "bad", "hashes": hashes}]
+@pytest.mark.parametrize(
+    "hashes",
+    [
+        {"pdq": "zz" * 32},
+        {"pdq": "ab" * 31},
+        {"md5": "0" * 31},
+        {"sha256": "x"},
+        {},
+        {"sha1": 12},
+        {"pdq": "a" * 64, "colour": "red"},
+        {"pdq_quality": 50},
+    ],
+)
+def test_invalid_hashes_refuse_the_whole_batch(
+    client: TestClient, screen: dict[str, str], database: Database, hashes: dict
+) -> None:
+    items = [
+        {"content_id": "fine", "hashes": {"md5": "1" * 32}},
+        {"content_id": "bad", "hashes": hashes},
+    ]
     answer = client.post("/v1/screen/hashes", headers=screen, json={"items": items})
     assert "items[1]" in _error(answer, 422)["message"]
     assert _records(database) == 0
@@ -96,16 +124,28 @@ def test_batch_size_is_bounded(database_url: str, tmp_path: Path, database: Data
         _error(client.post("/v1/screen/hashes", headers=headers, json={"items": items}), 413)
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("content_id", ""), ("content_id", "x" * 300), ("context", "{not json"),
-    ("context", '{"ip_address": "999.1.1.1"}'), ("context", '{"port": 70000}'),
-    ("context", '{"unknown": 1}'), ("account_id", "a" * 300),
-])
-def test_bad_upload_fields(client: TestClient, screen: dict[str, str], database: Database,
-                           field: str, value: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("content_id", ""),
+        ("content_id", "x" * 300),
+        ("context", "{not json"),
+        ("context", '{"ip_address": "999.1.1.1"}'),
+        ("context", '{"port": 70000}'),
+        ("context", '{"unknown": 1}'),
+        ("account_id", "a" * 300),
+    ],
+)
+def test_bad_upload_fields(
+    client: TestClient, screen: dict[str, str], database: Database, field: str, value: str
+) -> None:
     data = {"content_id": "c1", field: value}
-    answer = client.post("/v1/screen", headers=screen, data=data,
-                         files={"file": ("a.jpg", b"\xff\xd8\xff" + b"0" * 100)})
+    answer = client.post(
+        "/v1/screen",
+        headers=screen,
+        data=data,
+        files={"file": ("a.jpg", b"\xff\xd8\xff" + b"0" * 100)},
+    )
     _error(answer, 422)
     assert _records(database) == 0
 

@@ -20,8 +20,12 @@ def test_a_burst_verifies_once() -> None:
         return company
 
     answers: list[object] = []
-    threads = [threading.Thread(target=lambda: answers.append(
-        cache.get_or_verify("platform", "secret", verify))) for _ in range(8)]
+    threads = [
+        threading.Thread(
+            target=lambda: answers.append(cache.get_or_verify("platform", "secret", verify))
+        )
+        for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

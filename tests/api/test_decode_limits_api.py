@@ -21,8 +21,11 @@ MIB = 1 << 20
 @pytest.fixture
 def service(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
     before = limits.process_limits()  # the app sets its process's limits: put them back
-    settings = service_settings(database_url, tmp_path / "data", decoding={
-        "max_bytes": 8 * MIB, "concurrent": 1, "wait_seconds": 0.3})
+    settings = service_settings(
+        database_url,
+        tmp_path / "data",
+        decoding={"max_bytes": 8 * MIB, "concurrent": 1, "wait_seconds": 0.3},
+    )
     try:
         yield from running(settings)
     finally:
@@ -35,12 +38,17 @@ def platform(database: Database, service: TestClient) -> dict[str, str]:
 
 
 def screen(client: TestClient, headers: dict[str, str], content: bytes):  # type: ignore[no-untyped-def]
-    return client.post("/v1/screen", headers=headers, data={"content_id": "c-1"},
-                       files={"file": ("upload.png", content, "image/png")})
+    return client.post(
+        "/v1/screen",
+        headers=headers,
+        data={"content_id": "c-1"},
+        files={"file": ("upload.png", content, "image/png")},
+    )
 
 
-def test_busy_decoders_answer_503_with_retry_after(service: TestClient,
-                                                   platform: dict[str, str]) -> None:
+def test_busy_decoders_answer_503_with_retry_after(
+    service: TestClient, platform: dict[str, str]
+) -> None:
     picture = decode_bombs.png16(64, 64)
     with limits.slots_for(limits.process_limits()).slot():  # the one slot is taken
         started = time.monotonic()
@@ -52,8 +60,9 @@ def test_busy_decoders_answer_503_with_retry_after(service: TestClient,
     assert screen(service, platform, picture).status_code == 200  # free again
 
 
-def test_a_bomb_over_the_budget_is_answered_with_its_reason(service: TestClient,
-                                                            platform: dict[str, str]) -> None:
+def test_a_bomb_over_the_budget_is_answered_with_its_reason(
+    service: TestClient, platform: dict[str, str]
+) -> None:
     answer = screen(service, platform, decode_bombs.png16(2_000, 2_000))  # 16 MB decoded
     assert answer.status_code == 200, answer.text
     body = answer.json()

@@ -10,10 +10,13 @@ from vigil.api.company_cache import CompanyCache
 from vigil.api.intake_sign_in import SignInGuard, Verdict, client_key
 from vigil.core.settings import ClearinghouseSettings
 
-SETTINGS = ClearinghouseSettings(sign_in_free_failures=3, sign_in_backoff_seconds=1.0,
-                                 sign_in_max_backoff_seconds=8.0,
-                                 sign_in_username_max_backoff_seconds=4.0,
-                                 failed_sign_in_cache_seconds=10.0)
+SETTINGS = ClearinghouseSettings(
+    sign_in_free_failures=3,
+    sign_in_backoff_seconds=1.0,
+    sign_in_max_backoff_seconds=8.0,
+    sign_in_username_max_backoff_seconds=4.0,
+    failed_sign_in_cache_seconds=10.0,
+)
 GOOD = "the-right-password"
 
 
@@ -35,25 +38,29 @@ def guard(clock: Clock) -> SignInGuard:
     return SignInGuard(SETTINGS, clock=clock)
 
 
-def attempt(guard: SignInGuard, username: str, password: str, address: str,
-            hashes: list[str] | None = None) -> Verdict | bool:
+def attempt(
+    guard: SignInGuard, username: str, password: str, address: str, hashes: list[str] | None = None
+) -> Verdict | bool:
     """One sign-in as the intake makes it: a verdict without a hash, else whether the
     password was right (each hash appended to ``hashes``)."""
     admission = guard.admit(username, password, address)
     if admission.verdict is not Verdict.VERIFY:
         return admission.verdict
     try:
+
         def check() -> str | None:
             if hashes is not None:
                 hashes.append(password)
             return "company" if password == GOOD else None
+
         return guard.checked(admission, check) is not None
     finally:
         guard.release(admission)
 
 
-def test_an_address_backs_off_exponentially_without_hashing(guard: SignInGuard,
-                                                            clock: Clock) -> None:
+def test_an_address_backs_off_exponentially_without_hashing(
+    guard: SignInGuard, clock: Clock
+) -> None:
     hashes: list[str] = []
     for n in range(3):
         assert attempt(guard, f"user{n}", "guess", "198.51.100.7", hashes) is False
@@ -92,7 +99,8 @@ def test_a_user_name_backs_off_across_addresses(guard: SignInGuard, clock: Clock
 
 
 def test_the_real_company_signs_in_while_its_name_and_address_are_flooded(
-        guard: SignInGuard) -> None:
+    guard: SignInGuard,
+) -> None:
     assert attempt(guard, "platform", GOOD, "203.0.113.5") is True
     for n in range(20):  # a guesser on the company's name, from its address and others
         attempt(guard, "platform", f"guess{n}", "203.0.113.5")
@@ -113,13 +121,11 @@ def test_a_first_correct_sign_in_clears_the_waits(guard: SignInGuard, clock: Clo
     assert attempt(guard, "other", "typo", "203.0.113.5") is False  # counters start over
 
 
-def test_the_same_wrong_pair_is_answered_from_memory(guard: SignInGuard,
-                                                     clock: Clock) -> None:
+def test_the_same_wrong_pair_is_answered_from_memory(guard: SignInGuard, clock: Clock) -> None:
     hashes: list[str] = []
     assert attempt(guard, "platform", "stale", "203.0.113.5", hashes) is False
     for _ in range(20):
-        assert attempt(guard, "platform", "stale", "203.0.113.5", hashes) is \
-            Verdict.KNOWN_FAILURE
+        assert attempt(guard, "platform", "stale", "203.0.113.5", hashes) is Verdict.KNOWN_FAILURE
     assert len(hashes) == 1
     assert attempt(guard, "platform", GOOD, "203.0.113.5") is True  # not held against it
     clock.now += 10.5
@@ -138,12 +144,15 @@ def test_a_burst_of_one_pair_counts_once_and_hashes_once(guard: SignInGuard) -> 
             answers.append(admission.verdict)
             return
         try:
+
             def check() -> str | None:
                 hashes.append(password)
                 threading.Event().wait(0.05)  # an argon2 check takes this long
                 return "company" if password == GOOD else None
-            answers.append(cache.get_or_verify("platform", password, lambda: guard.checked(
-                admission, check)))
+
+            answers.append(
+                cache.get_or_verify("platform", password, lambda: guard.checked(admission, check))
+            )
         finally:
             guard.release(admission)
 
@@ -167,8 +176,9 @@ def test_pairs_are_kept_only_as_keyed_digests(clock: Clock) -> None:
 
 
 def test_cached_failures_can_be_switched_off(clock: Clock) -> None:
-    guard = SignInGuard(SETTINGS.model_copy(update={"failed_sign_in_cache_seconds": 0}),
-                        clock=clock)
+    guard = SignInGuard(
+        SETTINGS.model_copy(update={"failed_sign_in_cache_seconds": 0}), clock=clock
+    )
     hashes: list[str] = []
     attempt(guard, "platform", "stale", "203.0.113.5", hashes)
     attempt(guard, "platform", "stale", "203.0.113.5", hashes)
@@ -184,15 +194,18 @@ def test_a_quiet_address_starts_over(guard: SignInGuard, clock: Clock) -> None:
         assert attempt(guard, f"later{n}", "guess", "198.51.100.7") is False
 
 
-@pytest.mark.parametrize(("address", "client"), [
-    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
-    ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
-    ("::ffff:198.51.100.7", "198.51.100.7"),
-    ("198.51.100.7", "198.51.100.7"),
-    ("testclient", "testclient"),
-    ("", ""),
-    ("x" * 500, "x" * 100),
-])
+@pytest.mark.parametrize(
+    ("address", "client"),
+    [
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("198.51.100.7", "198.51.100.7"),
+        ("testclient", "testclient"),
+        ("", ""),
+        ("x" * 500, "x" * 100),
+    ],
+)
 def test_client_keys(address: str, client: str) -> None:
     assert client_key(address) == client
 

@@ -37,13 +37,19 @@ def caller(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, str
     but an agency's (the widest authorized caller; refusals to narrower ones are the
     document's 403s)."""
     root: Path = tmp_path_factory.mktemp("conformance")
-    config = service_settings(f"sqlite:///{root / 'vigil.db'}", root / "data",
-                              clearinghouse={"enabled": True})
+    config = service_settings(
+        f"sqlite:///{root / 'vigil.db'}", root / "data", clearinghouse={"enabled": True}
+    )
     upgrade_database(config)
     database = open_database(config)
     with database.transaction(write=True) as session:
-        person = create_user(session, "conformance", PASSWORD,
-                             [role for role in Role if role is not Role.AGENCY], actor="test")
+        person = create_user(
+            session,
+            "conformance",
+            PASSWORD,
+            [role for role in Role if role is not Role.AGENCY],
+            actor="test",
+        )
         _, token, csrf = start_session(session, person)
     database.dispose()
     headers = {"Cookie": f"{SESSION_COOKIE}={token}; {CSRF_COOKIE}={csrf}", CSRF_HEADER: csrf}
@@ -54,8 +60,14 @@ def _failures(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> 
     found: list[str] = []
 
     @given(operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
     def run(case: schemathesis.Case) -> None:
         case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 

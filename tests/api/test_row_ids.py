@@ -42,16 +42,21 @@ def _upper_bound(field_info: object) -> int | None:
     return min((bound for bound in bounds if bound is not None), default=None)
 
 
-@pytest.mark.parametrize(("method", "path", "name", "field_info"), INTEGER_PARAMETERS,
-                         ids=[f"{m} {p} {n}" for m, p, n, _ in INTEGER_PARAMETERS])
-def test_every_integer_parameter_is_bounded(method: str, path: str, name: str,
-                                            field_info: object) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "name", "field_info"),
+    INTEGER_PARAMETERS,
+    ids=[f"{m} {p} {n}" for m, p, n, _ in INTEGER_PARAMETERS],
+)
+def test_every_integer_parameter_is_bounded(
+    method: str, path: str, name: str, field_info: object
+) -> None:
     bound = _upper_bound(field_info)
     assert bound is not None and bound <= MAX_ROW_ID, f"{method} {path}: {name} is unbounded"
 
 
-ID_ROUTES = [(method, path) for method, path, name, _ in INTEGER_PARAMETERS
-             if f"{{{name}}}" in path]
+ID_ROUTES = [
+    (method, path) for method, path, name, _ in INTEGER_PARAMETERS if f"{{{name}}}" in path
+]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.api.service import add_key, add_user, running, sign_in
 from tests.screening.listed import fingerprint, make_list
 from vigil.core.settings import Settings
 from vigil.store import Database
-from vigil.store.banks import get_list
+from vigil.store.lists.catalogue import get_list
 from vigil.store.models import AuditAction, AuditRecord, MatchRecord, Role, WebhookDelivery
 
 
@@ -26,8 +26,9 @@ def listed(corpus_images: list[Path]) -> list[Path]:
 
 
 @pytest.fixture
-def service(settings: Settings, database: Database, listed: list[Path],
-            tmp_path: Path) -> Iterator[TestClient]:
+def service(
+    settings: Settings, database: Database, listed: list[Path], tmp_path: Path
+) -> Iterator[TestClient]:
     rows = [("pdq", fingerprint(path).pdq, f"entry-{n}") for n, path in enumerate(listed)]
     make_list(database, "known", rows, tmp_path)
     with database.transaction(write=True) as session:
@@ -53,19 +54,29 @@ def _count(database: Database, model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def _upload(client: TestClient, headers: dict[str, str], content: bytes, content_id: str,
-            context: str | None = None) -> dict:
+def _upload(
+    client: TestClient,
+    headers: dict[str, str],
+    content: bytes,
+    content_id: str,
+    context: str | None = None,
+) -> dict:
     data = {"content_id": content_id, "account_id": "uploader-7"}
     if context:
         data["context"] = context
-    answer = client.post("/v1/screen", headers=headers, data=data,
-                         files={"file": ("upload.jpg", content, "image/jpeg")})
+    answer = client.post(
+        "/v1/screen",
+        headers=headers,
+        data=data,
+        files={"file": ("upload.jpg", content, "image/jpeg")},
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def test_a_listed_upload_matches_and_is_recorded(service: TestClient, platform: dict,
-                                                 listed: list[Path]) -> None:
+def test_a_listed_upload_matches_and_is_recorded(
+    service: TestClient, platform: dict, listed: list[Path]
+) -> None:
     context = '{"ip_address": "192.0.2.7", "port": 4431, "visibility": "private"}'
     result = _upload(service, platform, listed[0].read_bytes(), "post-1", context)
     assert result["verdict"] == "match"
@@ -77,8 +88,9 @@ def test_a_listed_upload_matches_and_is_recorded(service: TestClient, platform: 
     assert record["context"]["ip_address"] == "192.0.2.7"
 
 
-def test_unmatched_content_leaves_nothing(service: TestClient, platform: dict,
-                                          database: Database) -> None:
+def test_unmatched_content_leaves_nothing(
+    service: TestClient, platform: dict, database: Database
+) -> None:
     result = _upload(service, platform, _unrelated_jpeg(), "post-2")
     assert result["verdict"] == "no_match" and result["record_id"] is None
     assert result["fingerprint"]["pdq"]
@@ -86,7 +98,8 @@ def test_unmatched_content_leaves_nothing(service: TestClient, platform: dict,
 
 
 def test_evidence_is_served_to_reviewers_only_and_audited(
-        service: TestClient, platform: dict, database: Database, listed: list[Path]) -> None:
+    service: TestClient, platform: dict, database: Database, listed: list[Path]
+) -> None:
     content = listed[0].read_bytes()
     record_id = _upload(service, platform, content, "post-3")["record_id"]
     add_user(database, "curator", [Role.LIST_CURATOR])
@@ -97,15 +110,18 @@ def test_evidence_is_served_to_reviewers_only_and_audited(
     answer = service.get(f"/v1/records/{record_id}/media")
     assert answer.status_code == 200 and answer.content == content
     with database.transaction() as session:
-        views = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.MEDIA_VIEWED)).all()
+        views = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.MEDIA_VIEWED)
+        ).all()
     assert [(v.actor, v.subject_id) for v in views] == [("user:reviewer", record_id)]
 
 
 def test_hash_only_batch(service: TestClient, platform: dict, listed: list[Path]) -> None:
     known = fingerprint(listed[1])
-    items = [{"content_id": "h1", "hashes": {"pdq": known.pdq, "pdq_quality": 100}},
-             {"content_id": "h2", "hashes": {"sha256": "ab" * 32}}]
+    items = [
+        {"content_id": "h1", "hashes": {"pdq": known.pdq, "pdq_quality": 100}},
+        {"content_id": "h2", "hashes": {"sha256": "ab" * 32}},
+    ]
     answer = service.post("/v1/screen/hashes", headers=platform, json={"items": items})
     assert answer.status_code == 200, answer.text
     verdicts = [r["verdict"] for r in answer.json()["results"]]
@@ -113,30 +129,42 @@ def test_hash_only_batch(service: TestClient, platform: dict, listed: list[Path]
 
 
 def test_multipart_batch(service: TestClient, platform: dict, listed: list[Path]) -> None:
-    files = [("files", ("a.jpg", listed[1].read_bytes(), "image/jpeg")),
-             ("files", ("b.jpg", _unrelated_jpeg(), "image/jpeg"))]
+    files = [
+        ("files", ("a.jpg", listed[1].read_bytes(), "image/jpeg")),
+        ("files", ("b.jpg", _unrelated_jpeg(), "image/jpeg")),
+    ]
     items = '[{"content_id": "b1"}, {"content_id": "b2", "account_id": "u"}]'
-    answer = service.post("/v1/screen/batch", headers=platform, files=files,
-                          data={"items": items})
+    answer = service.post("/v1/screen/batch", headers=platform, files=files, data={"items": items})
     assert answer.status_code == 200, answer.text
     assert [r["verdict"] for r in answer.json()["results"]] == ["match", "no_match"]
 
 
 def test_a_user_report_goes_to_review(service: TestClient, platform: dict) -> None:
-    answer = service.post("/v1/flags", headers=platform, data={
-        "source": "user_report", "content_id": "post-9", "note": "reported by a user",
-    }, files={"file": ("x.jpg", _unrelated_jpeg(), "image/jpeg")})
+    answer = service.post(
+        "/v1/flags",
+        headers=platform,
+        data={
+            "source": "user_report",
+            "content_id": "post-9",
+            "note": "reported by a user",
+        },
+        files={"file": ("x.jpg", _unrelated_jpeg(), "image/jpeg")},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["verdict"] == "review"
     record = service.get(f"/v1/records/{answer.json()['record_id']}", headers=platform)
     assert record.json()["source"] == "user_report"
 
 
-def test_a_verdict_is_announced_by_webhook(service: TestClient, platform: dict,
-                                           database: Database, listed: list[Path]) -> None:
+def test_a_verdict_is_announced_by_webhook(
+    service: TestClient, platform: dict, database: Database, listed: list[Path]
+) -> None:
     manager = {"Authorization": f"Bearer {add_key(database, 'hooks', ['webhooks:manage'])}"}
-    created = service.post("/v1/webhooks", headers=manager, json={
-        "url": "https://platform.example/vigil", "events": ["verdict"]})
+    created = service.post(
+        "/v1/webhooks",
+        headers=manager,
+        json={"url": "https://platform.example/vigil", "events": ["verdict"]},
+    )
     assert created.status_code == 201 and len(created.json()["secret"]) >= 32
     listing = service.get("/v1/webhooks", headers=manager).json()["endpoints"]
     assert "secret" not in listing[0]

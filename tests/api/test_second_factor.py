@@ -35,8 +35,7 @@ def _next_code(app: pyotp.TOTP) -> str:
     return app.at(time.time() + 30)
 
 
-def test_an_enrolled_factor_is_sealed_and_signs_in(client: TestClient,
-                                                   database: Database) -> None:
+def test_an_enrolled_factor_is_sealed_and_signs_in(client: TestClient, database: Database) -> None:
     add_user(database, "dave", [Role.REVIEWER])
     app = _enrol(client, sign_in(client, "dave"))
     with database.session() as session:
@@ -46,8 +45,10 @@ def test_an_enrolled_factor_is_sealed_and_signs_in(client: TestClient,
     client.cookies.clear()
     asked = client.post("/v1/auth/sign-in", json={"username": "dave", "password": PASSWORD})
     assert asked.status_code == 401 and asked.json()["error"]["code"] == "second_factor_required"
-    signed_in = client.post("/v1/auth/sign-in", json={"username": "dave", "password": PASSWORD,
-                                                      "totp_code": _next_code(app)})
+    signed_in = client.post(
+        "/v1/auth/sign-in",
+        json={"username": "dave", "password": PASSWORD, "totp_code": _next_code(app)},
+    )
     assert signed_in.status_code == 200, signed_in.text
 
 
@@ -55,8 +56,11 @@ def test_the_console_signs_in_with_the_code(client: TestClient, database: Databa
     add_user(database, "dave", [Role.REVIEWER])
     app = _enrol(client, sign_in(client, "dave"))
     client.cookies.clear()
-    answer = client.post("/login", data={"username": "dave", "password": PASSWORD,
-                                         "totp_code": _next_code(app)}, follow_redirects=False)
+    answer = client.post(
+        "/login",
+        data={"username": "dave", "password": PASSWORD, "totp_code": _next_code(app)},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text
 
 
@@ -71,15 +75,19 @@ def test_without_the_master_key_the_factor_is_unavailable_not_skipped(
         uri = begin_totp_enrolment(session, dave, master_key=MasterKey.generate())
         dave.totp_enabled = True  # enrolled under a key this service does not have
     app = pyotp.TOTP(parse_qs(urlparse(uri).query)["secret"][0])
-    keyless = load_settings(data_dir=tmp_path / "data", database_url=database_url,
-                            api={"secure_cookies": False})  # and no key file: conftest
+    keyless = load_settings(
+        data_dir=tmp_path / "data", database_url=database_url, api={"secure_cookies": False}
+    )  # and no key file: conftest
     with TestClient(create_app(keyless, background_jobs=False)) as client:
-        answer = client.post("/v1/auth/sign-in", json={
-            "username": "dave", "password": PASSWORD, "totp_code": app.now()})
+        answer = client.post(
+            "/v1/auth/sign-in",
+            json={"username": "dave", "password": PASSWORD, "totp_code": app.now()},
+        )
         assert answer.status_code == 503
         assert answer.json()["error"]["code"] == "second_factor_unavailable"
-        console = client.post("/login", data={"username": "dave", "password": PASSWORD,
-                                              "totp_code": app.now()})
+        console = client.post(
+            "/login", data={"username": "dave", "password": PASSWORD, "totp_code": app.now()}
+        )
         assert console.status_code == 503
         csrf = sign_in(client, "erin")  # no second factor: unaffected
         begun = client.post("/v1/auth/totp/begin", headers=csrf)

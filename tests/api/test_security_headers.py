@@ -17,14 +17,22 @@ from vigil.store.models import Role
 from vigil.web.templating import STATIC_DIR
 
 TEMPLATES = STATIC_DIR.parent / "templates"
-STRICT = {"default-src": "'self'", "script-src": "'self'", "style-src": "'self'",
-          "object-src": "'none'", "frame-ancestors": "'none'", "base-uri": "'none'",
-          "form-action": "'self'"}
+STRICT = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "object-src": "'none'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+}
 
 
 def _policy(header: str) -> dict[str, str]:
-    return {name: value.strip() for name, _, value in
-            (part.strip().partition(" ") for part in header.split(";"))}
+    return {
+        name: value.strip()
+        for name, _, value in (part.strip().partition(" ") for part in header.split(";"))
+    }
 
 
 def _assert_browser_headers(answer, *, strict: bool = True) -> None:  # type: ignore[no-untyped-def]
@@ -47,16 +55,16 @@ def key(database: Database) -> dict[str, str]:
     return {"Authorization": f"Bearer {add_key(database, 'reader', ['records:read'])}"}
 
 
-def test_every_kind_of_answer_carries_the_headers(client: TestClient,
-                                                  key: dict[str, str]) -> None:
+def test_every_kind_of_answer_carries_the_headers(client: TestClient, key: dict[str, str]) -> None:
     answers = [
         client.get("/login", headers={"Accept": "text/html"}),  # a page
         client.get("/health"),  # JSON
         client.get("/v1/records", headers=key),  # JSON behind a key
         client.get("/v1/records"),  # an error (401)
         client.get("/v1/records/" + "0" * 32, headers=key),  # an error (404)
-        client.get("/no/such/page", headers={"Accept": "text/html"},
-                   follow_redirects=False),  # a redirect to sign in
+        client.get(
+            "/no/such/page", headers={"Accept": "text/html"}, follow_redirects=False
+        ),  # a redirect to sign in
         client.get("/static/console.js"),  # a static file
         client.get("/docs/assets/swagger-ui.css", headers=key),  # /docs' static files
     ]
@@ -66,16 +74,16 @@ def test_every_kind_of_answer_carries_the_headers(client: TestClient,
         assert "strict-transport-security" not in answer.headers  # plain HTTP in these tests
 
 
-def test_https_service_sends_strict_transport_security(database_url: str,
-                                                       tmp_path: Path) -> None:
+def test_https_service_sends_strict_transport_security(database_url: str, tmp_path: Path) -> None:
     settings = service_settings(database_url, tmp_path / "data", api={"secure_cookies": True})
     for client in running(settings):
         for answer in (client.get("/health"), client.get("/v1/records")):
             assert answer.headers["strict-transport-security"] == "max-age=31536000"
 
 
-def test_the_docs_page_allows_its_own_inline_script_only(client: TestClient,
-                                                         key: dict[str, str]) -> None:
+def test_the_docs_page_allows_its_own_inline_script_only(
+    client: TestClient, key: dict[str, str]
+) -> None:
     answer = client.get("/docs", headers=key)
     assert answer.status_code == 200
     _assert_browser_headers(answer, strict=False)
@@ -83,7 +91,8 @@ def test_the_docs_page_allows_its_own_inline_script_only(client: TestClient,
     assert len(inline) == 1
     digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
     assert _policy(answer.headers["content-security-policy"])["script-src"] == (
-        f"'self' 'sha256-{digest}'")
+        f"'self' 'sha256-{digest}'"
+    )
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.html")), ids=lambda p: p.name)
@@ -98,8 +107,12 @@ def test_templates_hold_no_inline_script_or_style(template: Path) -> None:
 
 # --- login CSRF ---------------------------------------------------------------------------
 
-CROSS_SITE = [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
-              {"Origin": "https://attacker.example"}, {"Origin": "null"}]
+CROSS_SITE = [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "https://attacker.example"},
+    {"Origin": "null"},
+]
 
 
 @pytest.fixture
@@ -109,26 +122,40 @@ def person(database: Database) -> str:
 
 
 @pytest.mark.parametrize("headers", CROSS_SITE, ids=lambda h: "-".join(h.values()))
-def test_another_site_cannot_sign_a_browser_in(client: TestClient, person: str,
-                                               headers: dict[str, str]) -> None:
-    form = client.post("/login", data={"username": person, "password": PASSWORD},
-                       headers={**headers, "Accept": "text/html"}, follow_redirects=False)
-    api = client.post("/v1/auth/sign-in", json={"username": person, "password": PASSWORD},
-                      headers=headers)
+def test_another_site_cannot_sign_a_browser_in(
+    client: TestClient, person: str, headers: dict[str, str]
+) -> None:
+    form = client.post(
+        "/login",
+        data={"username": person, "password": PASSWORD},
+        headers={**headers, "Accept": "text/html"},
+        follow_redirects=False,
+    )
+    api = client.post(
+        "/v1/auth/sign-in", json={"username": person, "password": PASSWORD}, headers=headers
+    )
     assert (form.status_code, api.status_code) == (403, 403)
     assert api.json()["error"]["code"] == "cross_site"
     assert "vigil_session" not in client.cookies
 
 
-@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "same-origin"},
-                                     {"Origin": "http://testserver"}, {}],
-                         ids=["fetch-metadata", "origin", "no-browser-headers"])
-def test_own_pages_and_scripts_still_sign_in(client: TestClient, person: str,
-                                             headers: dict[str, str]) -> None:
-    form = client.post("/login", data={"username": person, "password": PASSWORD},
-                       headers=headers, follow_redirects=False)
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://testserver"}, {}],
+    ids=["fetch-metadata", "origin", "no-browser-headers"],
+)
+def test_own_pages_and_scripts_still_sign_in(
+    client: TestClient, person: str, headers: dict[str, str]
+) -> None:
+    form = client.post(
+        "/login",
+        data={"username": person, "password": PASSWORD},
+        headers=headers,
+        follow_redirects=False,
+    )
     assert form.status_code == 303 and "vigil_session" in client.cookies
     client.cookies.clear()
-    api = client.post("/v1/auth/sign-in", json={"username": person, "password": PASSWORD},
-                      headers=headers)
+    api = client.post(
+        "/v1/auth/sign-in", json={"username": person, "password": PASSWORD}, headers=headers
+    )
     assert api.status_code == 200

@@ -35,16 +35,27 @@ class Intake:
     settings: Settings
 
     def post_xml(self, endpoint: str, body: bytes, **headers: str) -> object:
-        return self.client.post(f"/ispws/{endpoint}", content=body, headers={
-            **basic(), "Content-Type": "text/xml; charset=utf-8", **headers})
+        return self.client.post(
+            f"/ispws/{endpoint}",
+            content=body,
+            headers={**basic(), "Content-Type": "text/xml; charset=utf-8", **headers},
+        )
 
-    def post_form(self, endpoint: str, fields: dict[str, str],
-                  files: dict[str, tuple[str, bytes]] | None = None,
-                  auth: dict[str, str] | None = None) -> object:
+    def post_form(
+        self,
+        endpoint: str,
+        fields: dict[str, str],
+        files: dict[str, tuple[str, bytes]] | None = None,
+        auth: dict[str, str] | None = None,
+    ) -> object:
         # curl --form: always multipart/form-data, also without a file
         parts = {name: (None, value.encode()) for name, value in fields.items()}
-        parts.update({name: (file_name, content, "application/octet-stream")
-                      for name, (file_name, content) in (files or {}).items()})
+        parts.update(
+            {
+                name: (file_name, content, "application/octet-stream")
+                for name, (file_name, content) in (files or {}).items()
+            }
+        )
         return self.client.post(f"/ispws/{endpoint}", files=parts, headers=auth or basic())
 
 
@@ -55,8 +66,11 @@ def _cheap_passwords(cheap_argon2: None) -> None:
 
 @pytest.fixture
 def intake_settings(database_url: str, tmp_path: Path) -> Settings:
-    return service_settings(database_url, tmp_path / "data",
-                            clearinghouse={"enabled": True, "max_upload_bytes": MAX_BYTES})
+    return service_settings(
+        database_url,
+        tmp_path / "data",
+        clearinghouse={"enabled": True, "max_upload_bytes": MAX_BYTES},
+    )
 
 
 @pytest.fixture

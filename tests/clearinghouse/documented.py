@@ -10,8 +10,13 @@ from pathlib import Path
 
 from lxml import etree
 
-DOCUMENTATION = (Path(__file__).resolve().parents[3] / "shared" / "reference" / "cybertipline"
-                 / "api-documentation.txt")
+DOCUMENTATION = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "reference"
+    / "cybertipline"
+    / "api-documentation.txt"
+)
 EXAMPLE_REPORT_ID = "4564654"
 EXAMPLE_FILE_ID = "b0754af766b426f2928a02c651ed4b99"
 EXAMPLE_HASH = "fafa5efeaf3cbe3b23b2748d13e629a1"
@@ -38,17 +43,20 @@ def report_xml() -> bytes:
 
 def file_details_xml(report_id: str, file_id: str) -> bytes:
     document = _after("/home/me/file-details.xml\n", "fileDetails")
-    return (document.replace(EXAMPLE_REPORT_ID, report_id)
-            .replace(EXAMPLE_FILE_ID, file_id).encode())
+    return document.replace(EXAMPLE_REPORT_ID, report_id).replace(EXAMPLE_FILE_ID, file_id).encode()
 
 
 def response(heading: str, root: str = "reportResponse", **values: str) -> str:
     """A documented response with its example values replaced by ``values`` (report_id,
     file_id, hash, username, ip)."""
     document = _after(heading, root)
-    for example, key in ((EXAMPLE_REPORT_ID, "report_id"), (EXAMPLE_FILE_ID, "file_id"),
-                         (EXAMPLE_HASH, "hash"), ("{username}", "username"),
-                         ("{ip address}", "ip")):
+    for example, key in (
+        (EXAMPLE_REPORT_ID, "report_id"),
+        (EXAMPLE_FILE_ID, "file_id"),
+        (EXAMPLE_HASH, "hash"),
+        ("{username}", "username"),
+        ("{ip address}", "ip"),
+    ):
         if key in values:
             document = document.replace(example, values[key])
     return canonical(document.encode())
@@ -56,6 +64,5 @@ def response(heading: str, root: str = "reportResponse", **values: str) -> str:
 
 def canonical(xml: bytes) -> str:
     """Element structure and text, without the indentation between elements."""
-    root = etree.fromstring(xml, etree.XMLParser(remove_blank_text=True,
-                                                 resolve_entities=False))
+    root = etree.fromstring(xml, etree.XMLParser(remove_blank_text=True, resolve_entities=False))
     return etree.tostring(root, encoding="unicode")

@@ -56,12 +56,16 @@ def test_an_analyst_takes_and_releases_a_report_audited(database: Database) -> N
         report = _finished(session, company_row(session, "Alpha"), "a@example.org")
         assign(session, report.id, analyst, actor="ana")
         assert (report.assigned_user_id, handler_of(session, report.id).user_name) == (
-            analyst, "ana")
+            analyst,
+            "ana",
+        )
         assign(session, report.id, None, actor="ana")
         assert report.assigned_user_id is None and report.assigned_at is None
         details = [record.details for record in _audits(session, AuditAction.ASSIGNMENT)]
-        assert details == [{"to_user": analyst, "from_user": None},
-                           {"to_user": None, "from_user": analyst}]
+        assert details == [
+            {"to_user": analyst, "from_user": None},
+            {"to_user": None, "from_user": analyst},
+        ]
 
 
 def test_only_finished_reports_go_to_active_analysts(database: Database) -> None:
@@ -88,9 +92,17 @@ def test_a_new_linked_report_goes_to_the_analyst_of_the_earlier_one(database: Da
         alpha, beta = company_row(session, "Alpha"), company_row(session, "Beta")
         earlier = _finished(session, alpha, "suspect@example.org")
         assign(session, earlier.id, analyst, actor="ana")
-        session.add(ReportTriage(report_id=earlier.id, priority=2, score=1.0, reasons=[],
-                                 disposition=Disposition.REFERRAL, weights_version="t",
-                                 effective_priority=2))
+        session.add(
+            ReportTriage(
+                report_id=earlier.id,
+                priority=2,
+                score=1.0,
+                reasons=[],
+                disposition=Disposition.REFERRAL,
+                weights_version="t",
+                effective_priority=2,
+            )
+        )
         session.flush()
         unrelated = _finished(session, beta, "other@example.org")
         deconflict_on_finish(session, unrelated)
@@ -100,8 +112,9 @@ def test_a_new_linked_report_goes_to_the_analyst_of_the_earlier_one(database: Da
         deconflict_on_finish(session, new)
         assert (new.assigned_user_id, new.deconflicted_with_id) == (analyst, earlier.id)
         assert session.get(ReportTriage, earlier.id).stale  # a linked report is a new fact
-        [record] = [r for r in _audits(session, AuditAction.ASSIGNMENT)
-                    if r.actor == DECONFLICTION_ACTOR]
+        [record] = [
+            r for r in _audits(session, AuditAction.ASSIGNMENT) if r.actor == DECONFLICTION_ACTOR
+        ]
         assert record.subject_id == str(new.id)
         assert record.details["linked_report"] == earlier.id
         [note] = deconflict(session, earlier.id)
@@ -109,33 +122,48 @@ def test_a_new_linked_report_goes_to_the_analyst_of_the_earlier_one(database: Da
 
 
 def test_a_new_linked_report_goes_to_the_agency_handling_the_earlier_one(
-        database: Database) -> None:
+    database: Database,
+) -> None:
     with database.transaction(write=True) as session:
         agency = Agency(code="TF-1", name="Task force one", kind=AgencyKind.TASK_FORCE)
         session.add(agency)
         alpha, beta = company_row(session, "Alpha"), company_row(session, "Beta")
         earlier = _finished(session, alpha, "suspect@example.org")
-        session.add(Referral(report_id=earlier.id, agency_id=agency.id,
-                             state=ReferralState.ACCEPTED, routed_by="routing"))
+        session.add(
+            Referral(
+                report_id=earlier.id,
+                agency_id=agency.id,
+                state=ReferralState.ACCEPTED,
+                routed_by="routing",
+            )
+        )
         session.flush()
         new = _finished(session, beta, "suspect@example.org")
         deconflict_on_finish(session, new)
         [referral] = session.scalars(select(Referral).where(Referral.report_id == new.id))
         assert (referral.agency_id, referral.state, referral.routed_by) == (
-            agency.id, ReferralState.ROUTED, DECONFLICTION_ACTOR)
+            agency.id,
+            ReferralState.ROUTED,
+            DECONFLICTION_ACTOR,
+        )
         assert str(earlier.id) in referral.why
         assert handler_of(session, new.id).agency_name == "Task force one"
 
 
-def test_a_declined_referral_does_not_pull_new_reports_to_that_agency(
-        database: Database) -> None:
+def test_a_declined_referral_does_not_pull_new_reports_to_that_agency(database: Database) -> None:
     with database.transaction(write=True) as session:
         agency = Agency(code="TF-2", name="Task force two", kind=AgencyKind.TASK_FORCE)
         session.add(agency)
         alpha = company_row(session, "Alpha")
         earlier = _finished(session, alpha, "suspect@example.org")
-        session.add(Referral(report_id=earlier.id, agency_id=agency.id,
-                             state=ReferralState.DECLINED, routed_by="routing"))
+        session.add(
+            Referral(
+                report_id=earlier.id,
+                agency_id=agency.id,
+                state=ReferralState.DECLINED,
+                routed_by="routing",
+            )
+        )
         session.flush()
         new = _finished(session, alpha, "suspect@example.org")
         deconflict_on_finish(session, new)

@@ -16,14 +16,16 @@ def test_many_reports_of_one_file_are_one_incident(database: Database) -> None:
     viral, other = made_up("viral meme"), made_up("holiday photo")
     with database.transaction(write=True) as session:
         companies = [company_row(session, f"Platform{i}") for i in range(4)]
-        reports = [add_report(session, companies[i % 4],
-                              files=(other, viral) if i % 2 else (viral,))
-                   for i in range(REPORTS)]
+        reports = [
+            add_report(session, companies[i % 4], files=(other, viral) if i % 2 else (viral,))
+            for i in range(REPORTS)
+        ]
         incidents = {bundle_report(session, report) for report in reports}
     with database.transaction() as session:
         [incident] = session.scalars(select(IntakeIncident)).all()
-        bundled = session.scalar(select(func.count()).where(
-            IntakeReport.incident_id == incident.id))
+        bundled = session.scalar(
+            select(func.count()).where(IntakeReport.incident_id == incident.id)
+        )
         listed = incident_reports(session, incident.id, limit=10)
     assert {i.id for i in incidents if i is not None} == {incident.id}
     assert incident.sha256 == viral.sha256
@@ -52,8 +54,12 @@ def test_a_lone_report_waits_for_the_second_copy(database: Database) -> None:
 
 def test_batched_report_is_an_incident_on_its_own(database: Database) -> None:
     with database.transaction(write=True) as session:
-        batch = add_report(session, company_row(session, "Alpha"), batched=True,
-                           files=(made_up("declared viral"), made_up("second file")))
+        batch = add_report(
+            session,
+            company_row(session, "Alpha"),
+            batched=True,
+            files=(made_up("declared viral"), made_up("second file")),
+        )
         incident = bundle_report(session, batch)
         assert incident is not None
         assert (incident.sha256, incident.report_count) == (made_up("declared viral").sha256, 1)

@@ -23,12 +23,14 @@ from vigil.store.evidence import EvidenceVault, HoldPolicy, active_holds
 from vigil.store.models import utcnow
 from vigil.store.models.intake import IntakeFile, IntakeReport, IntakeState
 
-VIRAL_REPORT = (b'<?xml version="1.0" encoding="UTF-8"?><report>'
-                b'<batchedReport reason="VIRAL_POTENTIAL_MEME"/><incidentSummary><incidentType>'
-                b"Child Pornography (possession, manufacture, and distribution)</incidentType>"
-                b"<incidentDateTime>2024-05-01T12:00:00Z</incidentDateTime></incidentSummary>"
-                b"<reporter><reportingPerson><email>t@example.com</email></reportingPerson>"
-                b"</reporter></report>")
+VIRAL_REPORT = (
+    b'<?xml version="1.0" encoding="UTF-8"?><report>'
+    b'<batchedReport reason="VIRAL_POTENTIAL_MEME"/><incidentSummary><incidentType>'
+    b"Child Pornography (possession, manufacture, and distribution)</incidentType>"
+    b"<incidentDateTime>2024-05-01T12:00:00Z</incidentDateTime></incidentSummary>"
+    b"<reporter><reportingPerson><email>t@example.com</email></reportingPerson>"
+    b"</reporter></report>"
+)
 
 
 def _file(n: int) -> bytes:
@@ -50,8 +52,11 @@ def _upload(intake: Intake, report_id: str, content: bytes, name: str = "file.jp
     file_id = etree.fromstring(answer.content).findtext("fileId")
     assert file_id
     assert canonical(answer.content) == response(
-        "File Upload Response", report_id=report_id, file_id=file_id,
-        hash=hashlib.md5(content, usedforsecurity=False).hexdigest())
+        "File Upload Response",
+        report_id=report_id,
+        file_id=file_id,
+        hash=hashlib.md5(content, usedforsecurity=False).hexdigest(),
+    )
     return file_id
 
 
@@ -59,12 +64,15 @@ def _finish(intake: Intake, report_id: str, file_ids: list[str]) -> None:
     answer = intake.post_form("finish", {"id": report_id})
     assert answer.status_code == 200, answer.text
     files = "".join(f"<fileId>{f}</fileId>" for f in file_ids)
-    expected = (f"<reportDoneResponse><responseCode>0</responseCode><reportId>{report_id}"
-                f"</reportId><files>{files}</files></reportDoneResponse>")
+    expected = (
+        f"<reportDoneResponse><responseCode>0</responseCode><reportId>{report_id}"
+        f"</reportId><files>{files}</files></reportDoneResponse>"
+    )
     assert canonical(answer.content) == canonical(expected.encode())
     if len(file_ids) == 1:
         assert canonical(answer.content) == response(
-            "Finish Response", "reportDoneResponse", report_id=report_id, file_id=file_ids[0])
+            "Finish Response", "reportDoneResponse", report_id=report_id, file_id=file_ids[0]
+        )
 
 
 def _report(intake: Intake, report_id: str) -> IntakeReport:
@@ -78,8 +86,9 @@ def _report(intake: Intake, report_id: str) -> IntakeReport:
 def test_status_names_the_user_and_address(intake: Intake) -> None:
     answer = intake.client.get("/ispws/status", headers=basic())
     assert answer.status_code == 200
-    assert canonical(answer.content) == response("Status Response", username=USERNAME,
-                                                 ip="testclient")
+    assert canonical(answer.content) == response(
+        "Status Response", username=USERNAME, ip="testclient"
+    )
     assert answer.headers["Request-ID"]
 
 
@@ -103,8 +112,7 @@ def test_curl_example_end_to_end(intake: Intake) -> None:
     report = _report(intake, report_id)
     assert report.state == IntakeState.FINISHED and report.finished_at is not None
     assert report.raw_xml == report_xml()  # byte for byte
-    assert report.parsed["report"]["reporter"]["reportingPerson"]["email"] == (
-        "jsmith@example.com")
+    assert report.parsed["report"]["reporter"]["reportingPerson"]["email"] == ("jsmith@example.com")
     vault = EvidenceVault.from_settings(intake.settings)
     with intake.database.session() as session:
         record = session.scalar(select(IntakeFile).where(IntakeFile.public_id == file_id))
@@ -143,8 +151,9 @@ def test_retract_after_upload(intake: Intake) -> None:
 
 
 def test_request_ids_differ_per_answer(intake: Intake) -> None:
-    ids = {intake.client.get("/ispws/status", headers=basic()).headers["Request-ID"]
-           for _ in range(3)}
+    ids = {
+        intake.client.get("/ispws/status", headers=basic()).headers["Request-ID"] for _ in range(3)
+    }
     assert len(ids) == 3
 
 
@@ -170,9 +179,12 @@ def test_viral_batched_report_takes_one_file(intake: Intake) -> None:
 
 
 def test_viral_batched_report_refuses_forbidden_sections(intake: Intake) -> None:
-    body = VIRAL_REPORT.replace(b"</incidentSummary>", b"</incidentSummary><internetDetails>"
-                                b"<webPageIncident><url>http://example.com/</url>"
-                                b"</webPageIncident></internetDetails>")
+    body = VIRAL_REPORT.replace(
+        b"</incidentSummary>",
+        b"</incidentSummary><internetDetails>"
+        b"<webPageIncident><url>http://example.com/</url>"
+        b"</webPageIncident></internetDetails>",
+    )
     answer = intake.post_xml("submit", body)
     assert answer.status_code == 400
     assert etree.fromstring(answer.content).findtext("responseCode") == "4100"
@@ -182,15 +194,19 @@ def test_a_past_deadline_answers_report_does_not_exist(intake: Intake) -> None:
     report_id = _submit(intake)
     past = utcnow() - timedelta(hours=25)
     with intake.database.transaction(write=True) as session:
-        session.execute(update(IntakeReport).where(IntakeReport.id == int(report_id))
-                        .values(opened_at=past, last_activity_at=past))
+        session.execute(
+            update(IntakeReport)
+            .where(IntakeReport.id == int(report_id))
+            .values(opened_at=past, last_activity_at=past)
+        )
     answer = intake.post_form("upload", {"id": report_id}, {"file": ("a.jpg", _file(1))})
     assert answer.status_code == 400
     assert etree.fromstring(answer.content).findtext("responseCode") == "5001"
 
 
 def test_expiry_is_the_later_of_24h_after_opening_and_1h_after_the_last_change(
-        intake: Intake) -> None:
+    intake: Intake,
+) -> None:
     vault = EvidenceVault.from_settings(intake.settings)
     policy = HoldPolicy.from_settings(intake.settings)
     opened = utcnow() - timedelta(days=3)
@@ -202,8 +218,16 @@ def test_expiry_is_the_later_of_24h_after_opening_and_1h_after_the_last_change(
         quiet_id, busy_id = quiet.id, busy.id
         session.commit()
         # a file 23.5 h after opening moves busy's deadline to 24.5 h
-        domain.add_file(session, vault, busy_id, company, _file(1), "a.jpg",
-                        hold_policy=policy, now=opened + timedelta(hours=23, minutes=30))
+        domain.add_file(
+            session,
+            vault,
+            busy_id,
+            company,
+            _file(1),
+            "a.jpg",
+            hold_policy=policy,
+            now=opened + timedelta(hours=23, minutes=30),
+        )
         assert domain.expire_stale(session, opened + timedelta(hours=23, minutes=59)) == 0
         assert domain.expire_stale(session, opened + timedelta(hours=24)) == 1
         session.commit()
@@ -221,8 +245,9 @@ def test_finish_runs_the_hook_in_the_transaction(intake: Intake) -> None:
         company = authenticate_company(session, USERNAME, PASSWORD)
         assert company is not None
         report = domain.open_report(session, company, report_xml(), "r")
-        receipt = domain.finish(session, report.id, company,
-                                on_finished=lambda _s, r: seen.append(r.id))
+        receipt = domain.finish(
+            session, report.id, company, on_finished=lambda _s, r: seen.append(r.id)
+        )
     assert seen == [receipt.report_id] and receipt.file_ids == []
 
 
@@ -240,8 +265,9 @@ def test_failing_hook_leaves_the_report_open(intake: Intake) -> None:
 
 def test_wrong_credentials_store_nothing(intake: Intake) -> None:
     for auth in (basic(password=PASSWORD + "x"), basic(password=""), basic("nobody"), {}):
-        answer = intake.client.post("/ispws/submit", content=report_xml(), headers={
-            **auth, "Content-Type": "text/xml"})
+        answer = intake.client.post(
+            "/ispws/submit", content=report_xml(), headers={**auth, "Content-Type": "text/xml"}
+        )
         assert answer.status_code == 401
         assert etree.fromstring(answer.content).findtext("responseCode") == "2000"
         assert answer.headers["WWW-Authenticate"].startswith("Basic")
@@ -249,23 +275,43 @@ def test_wrong_credentials_store_nothing(intake: Intake) -> None:
         assert session.scalar(select(func.count()).select_from(IntakeReport)) == 0
 
 
-def test_cli_adds_a_company_that_can_then_authenticate(database_url: str, tmp_path: Path,
-                                                       database: Database) -> None:
-    env = {"VIGIL_DATA_DIR": str(tmp_path / "cli"), "VIGIL_DATABASE_URL": database_url,
-           "VIGIL_CONFIG": None, "COLUMNS": "200"}
+def test_cli_adds_a_company_that_can_then_authenticate(
+    database_url: str, tmp_path: Path, database: Database
+) -> None:
+    env = {
+        "VIGIL_DATA_DIR": str(tmp_path / "cli"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "COLUMNS": "200",
+    }
 
     def run(*args: str, stdin: str) -> Result:
-        result = CliRunner().invoke(cli_app, ["clearinghouse", "add-company", *args],
-                                    input=stdin, env=env, catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli_app,
+            ["clearinghouse", "add-company", *args],
+            input=stdin,
+            env=env,
+            catch_exceptions=False,
+        )
         assert "Traceback" not in result.output + result.stderr
         return result
 
-    added = run("Platform B", "--username", "platform-b", "--password-stdin",
-                stdin="b-long-enough-password\n")
+    added = run(
+        "Platform B",
+        "--username",
+        "platform-b",
+        "--password-stdin",
+        stdin="b-long-enough-password\n",
+    )
     assert added.exit_code == 0, added.output
     assert "b-long-enough-password" not in added.output
-    taken = run("Platform B2", "--username", "platform-b", "--password-stdin",
-                stdin="another-long-password\n")
+    taken = run(
+        "Platform B2",
+        "--username",
+        "platform-b",
+        "--password-stdin",
+        stdin="another-long-password\n",
+    )
     assert taken.exit_code == 2 and "already uses" in taken.stderr
     weak = run("Platform C", "--username", "platform-c", "--password-stdin", stdin="short\n")
     assert weak.exit_code == 2 and "short" not in weak.stderr

@@ -25,15 +25,21 @@ from vigil.store.evidence import LocalEvidenceBackend
 from vigil.store.models.intake import IntakeFile, IntakeReport, IntakeState
 
 SCHEMA = DOCUMENTATION.parent / "report.xsd"
-XXE = (b'<?xml version="1.0"?><!DOCTYPE report [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-       b"<report><incidentSummary><incidentType>&xxe;</incidentType></incidentSummary>"
-       b"</report>")
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + b"".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">'.encode()
-                     for i in range(1, 10)).replace(b"&lol0;", b"&lol;")
-          + b"]><report><additionalInfo>&lol9;</additionalInfo></report>")
-UTF16_DOCTYPE = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "x">]>'
-                 "<report>&e;</report>").encode("utf-16")
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE report [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b"<report><incidentSummary><incidentType>&xxe;</incidentType></incidentSummary>"
+    b"</report>"
+)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">'.encode() for i in range(1, 10)).replace(
+        b"&lol0;", b"&lol;"
+    )
+    + b"]><report><additionalInfo>&lol9;</additionalInfo></report>"
+)
+UTF16_DOCTYPE = (
+    '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "x">]><report>&e;</report>'
+).encode("utf-16")
 
 
 def _code(answer: object) -> str:
@@ -101,11 +107,15 @@ def test_wrong_content_types(intake: Intake) -> None:
     as_json = intake.post_xml("submit", report_xml(), **{"Content-Type": "application/json"})
     assert (as_json.status_code, _code(as_json)) == (415, "4000")
     report_id = _open(intake)
-    upload_as_xml = intake.client.post("/ispws/upload", content=b"<x/>", headers={
-        **basic(), "Content-Type": "text/xml"})
+    upload_as_xml = intake.client.post(
+        "/ispws/upload", content=b"<x/>", headers={**basic(), "Content-Type": "text/xml"}
+    )
     assert (upload_as_xml.status_code, _code(upload_as_xml)) == (415, "4000")
-    finish_as_xml = intake.client.post("/ispws/finish", content=report_id.encode(), headers={
-        **basic(), "Content-Type": "text/plain"})
+    finish_as_xml = intake.client.post(
+        "/ispws/finish",
+        content=report_id.encode(),
+        headers={**basic(), "Content-Type": "text/plain"},
+    )
     assert (finish_as_xml.status_code, _code(finish_as_xml)) == (415, "4000")
     assert _count(intake, IntakeReport) == 1
 
@@ -121,8 +131,9 @@ def test_oversized_bodies_get_413_with_the_error_document(intake: Intake) -> Non
         for _ in range(MAX_BYTES // 4096 + 2):
             yield b"<report>" + b" " * 4088
 
-    streamed = intake.client.post("/ispws/submit", content=chunks(), headers={
-        **basic(), "Content-Type": "text/xml"})
+    streamed = intake.client.post(
+        "/ispws/submit", content=chunks(), headers={**basic(), "Content-Type": "text/xml"}
+    )
     assert streamed.status_code == 413
     assert _code(streamed) == "4000"
     assert _count(intake, IntakeFile) == 0
@@ -134,11 +145,16 @@ def test_every_finish_answer_is_a_report_done_response(intake: Intake) -> None:
     """Section 4: wrong method, no credentials and a refusal of /finish all answer with
     <reportDoneResponse>, valid against the schema (reportId 0 when none could be read)."""
     schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
-    answers = [intake.client.get("/ispws/finish", headers=basic()),
-               intake.client.post("/ispws/finish", data={"id": "1"}),
-               intake.post_form("finish", {"id": "abc"})]
+    answers = [
+        intake.client.get("/ispws/finish", headers=basic()),
+        intake.client.post("/ispws/finish", data={"id": "1"}),
+        intake.post_form("finish", {"id": "abc"}),
+    ]
     assert [(a.status_code, _code(a)) for a in answers] == [
-        (404, "1210"), (401, "2000"), (400, "4000")]
+        (404, "1210"),
+        (401, "2000"),
+        (400, "4000"),
+    ]
     for answer in answers:
         root = etree.fromstring(answer.content)
         assert schema.validate(root.getroottree()), answer.content
@@ -191,8 +207,11 @@ def test_upload_without_file_or_empty(intake: Intake) -> None:
 
 
 def test_broken_multipart(intake: Intake) -> None:
-    answer = intake.client.post("/ispws/upload", content=b"--x\r\nnonsense", headers={
-        **basic(), "Content-Type": "multipart/form-data; boundary=x"})
+    answer = intake.client.post(
+        "/ispws/upload",
+        content=b"--x\r\nnonsense",
+        headers={**basic(), "Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert answer.status_code == 400
     assert _code(answer) in {"4200", "4000"}
 
@@ -208,8 +227,9 @@ def test_file_details_for_unknown_file_and_twice(intake: Intake) -> None:
     assert (twice.status_code, _code(twice)) == (400, "4000")
 
 
-def test_failed_evidence_write_stores_no_half_file(intake: Intake,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_evidence_write_stores_no_half_file(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     report_id = _open(intake)
 
     def broken_write(self: LocalEvidenceBackend, blob_id: str, data: bytes) -> None:
@@ -223,8 +243,10 @@ def test_failed_evidence_write_stores_no_half_file(intake: Intake,
     monkeypatch.undo()
     ok = intake.post_form("upload", {"id": report_id}, {"file": ("a.jpg", b"benign")})
     assert ok.status_code == 200
-    assert etree.fromstring(ok.content).findtext("hash") == hashlib.md5(
-        b"benign", usedforsecurity=False).hexdigest()
+    assert (
+        etree.fromstring(ok.content).findtext("hash")
+        == hashlib.md5(b"benign", usedforsecurity=False).hexdigest()
+    )
 
 
 def test_malformed_authorization(intake: Intake) -> None:
@@ -263,9 +285,12 @@ def test_intake_is_absent_unless_enabled(database_url: str, tmp_path: Path) -> N
 def busy_intake(database_url: str, tmp_path: Path, database: Database) -> Iterator[Intake]:
     """One decoder per worker, a short wait: a burst of decode bombs would hold it."""
     before = limits.process_limits()  # the app sets its process's limits: put them back
-    settings = service_settings(database_url, tmp_path / "data",
-                                clearinghouse={"enabled": True, "max_upload_bytes": MAX_BYTES},
-                                decoding={"concurrent": 1, "wait_seconds": 0.3})
+    settings = service_settings(
+        database_url,
+        tmp_path / "data",
+        clearinghouse={"enabled": True, "max_upload_bytes": MAX_BYTES},
+        decoding={"concurrent": 1, "wait_seconds": 0.3},
+    )
     with database.transaction(write=True) as session:
         add_company(session, "Example Platform", USERNAME, PASSWORD)
     try:

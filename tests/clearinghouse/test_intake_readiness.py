@@ -25,8 +25,9 @@ def schema_broken(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
             raise OSError(SECRET_DETAIL)
         return compile_schema()
 
-    monkeypatch.setattr(schema, "report_schema", type(schema.report_schema)(
-        "the report schema", flaky))
+    monkeypatch.setattr(
+        schema, "report_schema", type(schema.report_schema)("the report schema", flaky)
+    )
     return state
 
 
@@ -36,16 +37,19 @@ def test_ready_when_the_intake_loaded(intake: Intake) -> None:
 
 
 def test_not_ready_while_the_schema_cannot_load(
-        caplog: pytest.LogCaptureFixture, schema_broken: dict[str, bool],
-        intake: Intake) -> None:
-    started = "\n".join(r.getMessage() for r in caplog.get_records("setup")
-                        if r.levelno >= logging.ERROR)
+    caplog: pytest.LogCaptureFixture, schema_broken: dict[str, bool], intake: Intake
+) -> None:
+    started = "\n".join(
+        r.getMessage() for r in caplog.get_records("setup") if r.levelno >= logging.ERROR
+    )
     assert "clearinghouse intake is NOT ready" in started
     assert intake.client.get("/health").status_code == 200  # alive, but ...
     answer = intake.client.get("/health/ready")
     assert answer.status_code == 503
     assert answer.json()["error"]["details"]["not_ready"] == [
-        "clearinghouse intake: report schema", "clearinghouse intake: report rules"]
+        "clearinghouse intake: report schema",
+        "clearinghouse intake: report rules",
+    ]
     assert "secret" not in answer.text and "OSError" not in answer.text
     refused = intake.post_xml("submit", report_xml())
     assert refused.status_code == 500 and b"secret" not in refused.content

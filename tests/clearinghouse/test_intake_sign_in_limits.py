@@ -72,8 +72,7 @@ def test_finish_is_limited_with_its_own_document(intake: Intake) -> None:
     assert (root.tag, root.findtext("responseCode")) == ("reportDoneResponse", "2000")
 
 
-def test_guessing_other_names_is_limited_by_address(intake: Intake,
-                                                    hashes: list[str]) -> None:
+def test_guessing_other_names_is_limited_by_address(intake: Intake, hashes: list[str]) -> None:
     answers = [_status(intake.client, username=f"name-{n}") for n in range(12)]
     assert [a.status_code for a in answers] == [401] * FREE + [429] * (12 - FREE)
     assert len(hashes) == FREE
@@ -87,7 +86,8 @@ def test_the_same_wrong_pair_is_hashed_once(intake: Intake, hashes: list[str]) -
 
 
 def test_the_company_reports_while_an_address_floods(
-        intake: Intake, elsewhere: TestClient, hashes: list[str]) -> None:
+    intake: Intake, elsewhere: TestClient, hashes: list[str]
+) -> None:
     for n in range(20):  # guessing names, none of them the company's
         _status(elsewhere, username=f"name-{n}")
     assert _status(elsewhere, username="name-x").status_code == 429
@@ -96,7 +96,8 @@ def test_the_company_reports_while_an_address_floods(
 
 
 def test_the_company_signs_in_while_its_name_is_flooded(
-        intake: Intake, elsewhere: TestClient) -> None:
+    intake: Intake, elsewhere: TestClient
+) -> None:
     assert _status(intake.client).status_code == 200  # the company signed in before
     intake.client.app.state.vigil.companies.clear()  # its 5 s cache has expired
     for n in range(20):

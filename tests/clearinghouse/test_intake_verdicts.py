@@ -23,14 +23,22 @@ from vigil.store.models import FileVerdict, IntakeFile, IntakeReport
 @pytest.fixture
 def intake_settings(database_url: str, tmp_path: Path) -> Settings:
     """Photo-sized uploads (the folder's default limit is kept small for its size tests)."""
-    return service_settings(database_url, tmp_path / "data",
-                            clearinghouse={"enabled": True, "max_upload_bytes": 8 << 20})
+    return service_settings(
+        database_url,
+        tmp_path / "data",
+        clearinghouse={"enabled": True, "max_upload_bytes": 8 << 20},
+    )
 
 
 def _files(intake: Intake, report_id: str) -> list[IntakeFile]:
     with intake.database.transaction() as session:
-        return list(session.scalars(select(IntakeFile).where(
-            IntakeFile.report_id == int(report_id)).order_by(IntakeFile.id)))
+        return list(
+            session.scalars(
+                select(IntakeFile)
+                .where(IntakeFile.report_id == int(report_id))
+                .order_by(IntakeFile.id)
+            )
+        )
 
 
 @pytest.fixture
@@ -41,8 +49,9 @@ def hotline_list(database: Database, corpus_images: list[Path], tmp_path: Path) 
     return known
 
 
-def test_known_new_and_seen_before_finish_answers(hotline_list: Path, intake: Intake,
-                                                  corpus_images: list[Path]) -> None:
+def test_known_new_and_seen_before_finish_answers(
+    hotline_list: Path, intake: Intake, corpus_images: list[Path]
+) -> None:
     known = hotline_list
     first = _submit(intake)
     listed = _upload(intake, first, known.read_bytes(), "a.jpg")
@@ -52,13 +61,19 @@ def test_known_new_and_seen_before_finish_answers(hotline_list: Path, intake: In
     assert verdicts[listed] == (FileVerdict.KNOWN, "A1")
     assert verdicts[fresh] == (FileVerdict.NEW, None)
 
-    second = intake.client.post("/ispws/submit", content=report_xml(),
-                                headers={**basic(OTHER_USERNAME), "Content-Type": "text/xml"})
+    second = intake.client.post(
+        "/ispws/submit",
+        content=report_xml(),
+        headers={**basic(OTHER_USERNAME), "Content-Type": "text/xml"},
+    )
     assert second.status_code == 200
     other = etree.fromstring(second.content).findtext("reportId")
-    answer = intake.client.post("/ispws/upload", data={"id": other},
-                                files={"file": ("c.jpg", corpus_images[9].read_bytes())},
-                                headers=basic(OTHER_USERNAME))
+    answer = intake.client.post(
+        "/ispws/upload",
+        data={"id": other},
+        files={"file": ("c.jpg", corpus_images[9].read_bytes())},
+        headers=basic(OTHER_USERNAME),
+    )
     assert answer.status_code == 200
     intake.client.post("/ispws/finish", data={"id": other}, headers=basic(OTHER_USERNAME))
     [copy] = _files(intake, other)

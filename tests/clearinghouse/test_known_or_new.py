@@ -36,15 +36,18 @@ from vigil.store.models import (
 )
 
 
-def test_listed_file_is_known_and_inherits_the_label(database: Database, tmp_path: Path,
-                                                     corpus_images: list[Path]) -> None:
+def test_listed_file_is_known_and_inherits_the_label(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[0])
     make_list(database, "national", [("sha256", image.sha256, "case-7")], tmp_path)
     with database.transaction(write=True) as session:
         session.execute(update(ListEntry).values(series="series-x", victim_identified=True))
         entry_id = session.scalars(select(ListEntry.id)).one()
-    with open_matcher(database, tmp_path / "index") as matcher, \
-            database.transaction(write=True) as session:
+    with (
+        open_matcher(database, tmp_path / "index") as matcher,
+        database.transaction(write=True) as session,
+    ):
         report = add_report(session, company_row(session, "Alpha"), files=(image,))
         outcome = classify_file(session, matcher, report.files[0])
         file = report.files[0]
@@ -55,20 +58,24 @@ def test_listed_file_is_known_and_inherits_the_label(database: Database, tmp_pat
     assert outcome.details["list"] == "national"
 
 
-def test_pdq_near_a_listed_entry_is_known(database: Database, tmp_path: Path,
-                                          corpus_images: list[Path]) -> None:
+def test_pdq_near_a_listed_entry_is_known(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[1])
     make_list(database, "national", [("pdq", flipped_bits(image.pdq, 12), "case-8")], tmp_path)
-    with open_matcher(database, tmp_path / "index") as matcher, \
-            database.transaction(write=True) as session:
+    with (
+        open_matcher(database, tmp_path / "index") as matcher,
+        database.transaction(write=True) as session,
+    ):
         report = add_report(session, company_row(session, "Alpha"), files=(image,))
         [outcome] = classify_report(session, matcher, report)
     assert outcome.verdict is FileVerdict.KNOWN
     assert outcome.details["signal_type"] == "pdq" and outcome.details["distance"] == 12
 
 
-def test_first_copy_is_new_and_the_next_is_seen(database: Database, tmp_path: Path,
-                                                corpus_images: list[Path]) -> None:
+def test_first_copy_is_new_and_the_next_is_seen(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[2])
     with open_matcher(database, tmp_path / "index") as matcher:
         with database.transaction(write=True) as session:
@@ -83,8 +90,9 @@ def test_first_copy_is_new_and_the_next_is_seen(database: Database, tmp_path: Pa
     assert seen.classification is None
 
 
-def test_near_copy_is_seen_through_the_received_list(database: Database, tmp_path: Path,
-                                                     corpus_images: list[Path]) -> None:
+def test_near_copy_is_seen_through_the_received_list(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image, other = corpus_fingerprint(corpus_images[3]), corpus_fingerprint(corpus_images[4])
     with open_matcher(database, tmp_path / "index") as matcher:
         with database.transaction(write=True) as session:
@@ -94,13 +102,18 @@ def test_near_copy_is_seen_through_the_received_list(database: Database, tmp_pat
         with database.transaction(write=True) as session:
             received = session.scalar(select(HashList).where(HashList.name == RECEIVED_LIST))
             assert received is not None
-            listed = session.scalars(select(ListEntry.signal)
-                                     .where(ListEntry.list_id == received.id)).all()
+            listed = session.scalars(
+                select(ListEntry.signal).where(ListEntry.list_id == received.id)
+            ).all()
             assert listed == [image.pdq]
             second = add_report(session, alpha)
             near = add_file(session, second, other, pdq=flipped_bits(image.pdq, 10))
-            far = add_file(session, second, corpus_fingerprint(corpus_images[5]),
-                           pdq=flipped_bits(image.pdq, 60))
+            far = add_file(
+                session,
+                second,
+                corpus_fingerprint(corpus_images[5]),
+                pdq=flipped_bits(image.pdq, 60),
+            )
             near_outcome = classify_file(session, matcher, near)
             far_outcome = classify_file(session, matcher, far)
     assert near_outcome.verdict is FileVerdict.SEEN
@@ -109,14 +122,17 @@ def test_near_copy_is_seen_through_the_received_list(database: Database, tmp_pat
 
 
 def test_received_and_unlabelled_entries_never_make_a_file_known(
-        database: Database, tmp_path: Path, corpus_images: list[Path]) -> None:
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[6])
     with database.transaction(write=True) as session:
-        from vigil.store.banks import create_list
-        from vigil.store.manual_entries import NewSignal, add_entries
+        from vigil.store.lists.catalogue import create_list
+        from vigil.store.lists.manual_entries import NewSignal, add_entries
+
         bank = create_list(session, "unlabelled", actor="test")
-        add_entries(session, bank, [NewSignal("sha256", image.sha256)], actor="test",
-                    reason="no label")
+        add_entries(
+            session, bank, [NewSignal("sha256", image.sha256)], actor="test", reason="no label"
+        )
     with open_matcher(database, tmp_path / "index") as matcher:
         for name in ("Alpha", "Beta"):
             with database.transaction(write=True) as session:
@@ -126,10 +142,13 @@ def test_received_and_unlabelled_entries_never_make_a_file_known(
 
 
 def test_retracted_and_same_report_copies_do_not_count_as_seen(
-        database: Database, tmp_path: Path, corpus_images: list[Path]) -> None:
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[7])
-    with open_matcher(database, tmp_path / "index") as matcher, \
-            database.transaction(write=True) as session:
+    with (
+        open_matcher(database, tmp_path / "index") as matcher,
+        database.transaction(write=True) as session,
+    ):
         alpha = company_row(session, "Alpha")
         add_report(session, alpha, state=IntakeState.RETRACTED, files=(image,))
         report = add_report(session, alpha, files=(image, image))
@@ -137,11 +156,14 @@ def test_retracted_and_same_report_copies_do_not_count_as_seen(
     assert [o.verdict for o in outcomes] == [FileVerdict.NEW, FileVerdict.NEW]
 
 
-def test_file_without_pdq_is_classified_by_digest(database: Database, tmp_path: Path,
-                                                  corpus_images: list[Path]) -> None:
+def test_file_without_pdq_is_classified_by_digest(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[8])
-    with open_matcher(database, tmp_path / "index") as matcher, \
-            database.transaction(write=True) as session:
+    with (
+        open_matcher(database, tmp_path / "index") as matcher,
+        database.transaction(write=True) as session,
+    ):
         report = add_report(session, company_row(session, "Alpha"))
         file = add_file(session, report, image)
         file.pdq = None
@@ -150,15 +172,20 @@ def test_file_without_pdq_is_classified_by_digest(database: Database, tmp_path: 
     assert outcome.verdict is FileVerdict.NEW
 
 
-def test_finish_hook_classifies_bundles_and_links(database: Database, tmp_path: Path,
-                                                  corpus_images: list[Path]) -> None:
+def test_finish_hook_classifies_bundles_and_links(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[9])
     with open_matcher(database, tmp_path / "index") as matcher:
         hook = make_finish_hook(matcher)
         for name in ("Alpha", "Beta"):
             with database.transaction(write=True) as session:
-                report = add_report(session, company_row(session, name),
-                                    report_xml(email="same@example.org"), files=(image,))
+                report = add_report(
+                    session,
+                    company_row(session, name),
+                    report_xml(email="same@example.org"),
+                    files=(image,),
+                )
                 hook(session, report)
     with database.transaction() as session:
         verdicts = session.scalars(select(IntakeFile.verdict).order_by(IntakeFile.id)).all()
@@ -169,16 +196,20 @@ def test_finish_hook_classifies_bundles_and_links(database: Database, tmp_path: 
     assert len(links) == 2 and links[0].entity_id == links[1].entity_id
 
 
-def test_a_file_that_cannot_be_decoded_is_new_for_a_person(database: Database, tmp_path: Path,
-                                                            corpus_images: list[Path]) -> None:
+def test_a_file_that_cannot_be_decoded_is_new_for_a_person(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     """Issue 14: no PDQ (here a decode bomb over the budget) is never taken as known or seen
     by a near copy: with no labelled digest it is new, the verdict a person looks at."""
     bomb = fingerprint_bytes(decode_bombs.gif_canvas())
     assert bomb.error_reason == "over_decode_budget" and bomb.pdq is None
-    make_list(database, "national", [("pdq", corpus_fingerprint(corpus_images[0]).pdq, "c-1")],
-              tmp_path)
-    with open_matcher(database, tmp_path / "index") as matcher, \
-            database.transaction(write=True) as session:
+    make_list(
+        database, "national", [("pdq", corpus_fingerprint(corpus_images[0]).pdq, "c-1")], tmp_path
+    )
+    with (
+        open_matcher(database, tmp_path / "index") as matcher,
+        database.transaction(write=True) as session,
+    ):
         report = add_report(session, company_row(session, "Alpha"), files=(bomb,))
         outcome = classify_file(session, matcher, report.files[0])
     assert outcome.verdict is FileVerdict.NEW

@@ -26,16 +26,23 @@ from vigil.store.models import FileVerdict, HashList, ListEntry
 from vigil.store.models.audit import AuditAction
 
 
-def test_labelled_file_makes_the_next_copy_known(database: Database, tmp_path: Path,
-                                                 corpus_images: list[Path]) -> None:
+def test_labelled_file_makes_the_next_copy_known(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[10])
     with open_matcher(database, tmp_path / "index") as matcher:
         with database.transaction(write=True) as session:
             first = add_report(session, company_row(session, "Alpha"), files=(image,))
             [before] = classify_report(session, matcher, first)
         with database.transaction(write=True) as session:
-            entry_ids = label_file(session, first.files[0].id, "B1", actor="analyst-1",
-                                   series="series-q", victim_identified=False)
+            entry_ids = label_file(
+                session,
+                first.files[0].id,
+                "B1",
+                actor="analyst-1",
+                series="series-q",
+                victim_identified=False,
+            )
         with database.transaction(write=True) as session:
             second = add_report(session, company_row(session, "Beta"), files=(image,))
             [after] = classify_report(session, matcher, second)
@@ -47,8 +54,7 @@ def test_labelled_file_makes_the_next_copy_known(database: Database, tmp_path: P
     with database.transaction() as session:
         labels = session.scalars(select(HashList).where(HashList.name == LABELS_LIST)).one()
         entries = session.scalars(select(ListEntry).where(ListEntry.list_id == labels.id)).all()
-        [decision] = [r for r in AuditLog(session).recent(10)
-                      if r.action is AuditAction.DECISION]
+        [decision] = [r for r in AuditLog(session).recent(10) if r.action is AuditAction.DECISION]
     assert {e.signal_type.value for e in entries} == {"sha256", "md5", "sha1", "pdq"}
     assert {e.classification for e in entries} == {"B1"}
     assert (decision.actor, decision.subject_id) == ("analyst-1", str(first.files[0].id))
@@ -56,8 +62,9 @@ def test_labelled_file_makes_the_next_copy_known(database: Database, tmp_path: P
     assert image.sha256 not in str(decision.details)  # counts, never hashes
 
 
-def test_relabelling_changes_the_classification(database: Database,
-                                                corpus_images: list[Path]) -> None:
+def test_relabelling_changes_the_classification(
+    database: Database, corpus_images: list[Path]
+) -> None:
     image = corpus_fingerprint(corpus_images[11])
     with database.transaction(write=True) as session:
         report = add_report(session, company_row(session, "Alpha"), files=(image,))

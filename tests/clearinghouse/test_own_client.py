@@ -42,25 +42,45 @@ def live_intake(intake_settings: Settings, database: Database) -> Iterator[str]:
 def _platform_report(database: Database, vault: EvidenceVault, files: int) -> str:
     public_id = uuid.uuid4().hex
     with database.transaction(write=True) as session:
-        report = Report(public_id=public_id, kind=ReportKind.CASE, destination="clearinghouse",
-                        xml=REPORT_XML.decode(), created_by="reviewer", next_attempt_at=utcnow())
+        report = Report(
+            public_id=public_id,
+            kind=ReportKind.CASE,
+            destination="clearinghouse",
+            xml=REPORT_XML.decode(),
+            created_by="reviewer",
+            next_attempt_at=utcnow(),
+        )
         for n in range(1, files + 1):
             item = vault.seal(f"benign generated test file {n}\n".encode() + os.urandom(256))
             session.add(item)
             session.flush()
-            report.files.append(ReportFile(
-                evidence_item_id=item.id, file_name=f"file-{n}.jpg", sha256=item.sha256,
-                file_details_xml=DETAILS_XML.format(n=n)))
+            report.files.append(
+                ReportFile(
+                    evidence_item_id=item.id,
+                    file_name=f"file-{n}.jpg",
+                    sha256=item.sha256,
+                    file_details_xml=DETAILS_XML.format(n=n),
+                )
+            )
         session.add(report)
     return public_id
 
 
-def test_vigil_files_a_report_into_vigil(live_intake: str, intake_settings: Settings,
-                                         database: Database) -> None:
+def test_vigil_files_a_report_into_vigil(
+    live_intake: str, intake_settings: Settings, database: Database
+) -> None:
     vault = EvidenceVault.from_settings(intake_settings)
-    destination = DestinationConfig.model_validate({
-        "name": "clearinghouse", "kind": "cybertipline", "environment": "test",
-        "base_url": live_intake, "username": USERNAME, "password": PASSWORD, "timeout": 10})
+    destination = DestinationConfig.model_validate(
+        {
+            "name": "clearinghouse",
+            "kind": "cybertipline",
+            "environment": "test",
+            "base_url": live_intake,
+            "username": USERNAME,
+            "password": PASSWORD,
+            "timeout": 10,
+        }
+    )
     public_id = _platform_report(database, vault, files=2)
 
     assert ReportSender(database, destination, vault).advance(public_id) is ReportState.FINISHED
@@ -71,8 +91,10 @@ def test_vigil_files_a_report_into_vigil(live_intake: str, intake_settings: Sett
         received = session.get(IntakeReport, int(sent.remote_report_id))
         assert received is not None and received.state == IntakeState.FINISHED
         assert received.raw_xml == REPORT_XML  # the bytes sent, byte for byte
-        intake_files = {f.public_id: f for f in session.scalars(
-            select(IntakeFile).where(IntakeFile.report_id == received.id))}
+        intake_files = {
+            f.public_id: f
+            for f in session.scalars(select(IntakeFile).where(IntakeFile.report_id == received.id))
+        }
         assert set(intake_files) == {f.remote_file_id for f in sent.files}
         for platform_file in sent.files:
             assert platform_file.state is FileState.DESCRIBED
@@ -82,5 +104,6 @@ def test_vigil_files_a_report_into_vigil(live_intake: str, intake_settings: Sett
             assert copy.details is not None
             assert copy.details["fileDetails"]["reportId"] == sent.remote_report_id
             assert vault.get(session, str(copy.evidence_item_id)) == vault.get(
-                session, platform_file.evidence_item_id)
+                session, platform_file.evidence_item_id
+            )
         assert sent.receipt and f"<reportId>{received.id}</reportId>" in sent.receipt

@@ -34,15 +34,16 @@ pytestmark = pytest.mark.usefixtures("cheap_argon2")  # see tests/conftest.py
 PASSWORD = "a-long-enough-passphrase"
 
 
-
 def _run(tmp_path: Path, database_url: str, *args: str, stdin: str | None = None) -> Result:
     env = {
-        "VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_DATABASE_URL": database_url,
-        "VIGIL_CONFIG": None, "VIGIL_DATABASE__CONNECT_TIMEOUT": "2", "COLUMNS": "200",
+        "VIGIL_DATA_DIR": str(tmp_path / "data"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "VIGIL_DATABASE__CONNECT_TIMEOUT": "2",
+        "COLUMNS": "200",
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
     }
-    result = CliRunner().invoke(app, ["admin", *args], input=stdin, env=env,
-                                catch_exceptions=False)
+    result = CliRunner().invoke(app, ["admin", *args], input=stdin, env=env, catch_exceptions=False)
     assert "Traceback" not in result.output + result.stderr
     return result
 
@@ -54,9 +55,20 @@ def _failed(result: Result, fragment: str) -> None:
 
 
 def test_create_user_from_stdin(tmp_path: Path, database_url: str) -> None:
-    result = _run(tmp_path, database_url, "create-user", "Erin", "--role", "reviewer",
-                  "--role", "auditor", "--display-name", "Erin R", "--password-stdin",
-                  stdin=PASSWORD + "\n")
+    result = _run(
+        tmp_path,
+        database_url,
+        "create-user",
+        "Erin",
+        "--role",
+        "reviewer",
+        "--role",
+        "auditor",
+        "--display-name",
+        "Erin R",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert result.exit_code == EXIT_OK, result.output
     assert "created user erin (roles: auditor, reviewer)" in result.output
     assert PASSWORD not in result.output + result.stderr
@@ -70,37 +82,138 @@ def test_create_user_from_stdin(tmp_path: Path, database_url: str) -> None:
 
 
 def test_create_user_prompts_twice(tmp_path: Path, sqlite_url: str) -> None:
-    ok = _run(tmp_path, sqlite_url, "create-user", "frank", "--role", "admin",
-              stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    ok = _run(
+        tmp_path,
+        sqlite_url,
+        "create-user",
+        "frank",
+        "--role",
+        "admin",
+        stdin=f"{PASSWORD}\n{PASSWORD}\n",
+    )
     assert ok.exit_code == EXIT_OK, ok.output
     assert PASSWORD not in ok.output  # the prompt does not echo
-    differ = _run(tmp_path, sqlite_url, "create-user", "grace", "--role", "admin",
-                  stdin=f"{PASSWORD}\n{PASSWORD}x\n")
+    differ = _run(
+        tmp_path,
+        sqlite_url,
+        "create-user",
+        "grace",
+        "--role",
+        "admin",
+        stdin=f"{PASSWORD}\n{PASSWORD}x\n",
+    )
     _failed(differ, "differ")
 
 
 def test_create_user_bad_input_exits_2(tmp_path: Path, database_url: str) -> None:
-    _failed(_run(tmp_path, database_url, "create-user", "hank", "--role", "root",
-                 "--password-stdin", stdin=PASSWORD + "\n"), "unknown role")
-    weak = _run(tmp_path, database_url, "create-user", "hank", "--role", "admin",
-                "--password-stdin", stdin="hank-hank-hank\n")
+    _failed(
+        _run(
+            tmp_path,
+            database_url,
+            "create-user",
+            "hank",
+            "--role",
+            "root",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        ),
+        "unknown role",
+    )
+    weak = _run(
+        tmp_path,
+        database_url,
+        "create-user",
+        "hank",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="hank-hank-hank\n",
+    )
     _failed(weak, "username")
     assert "hank-hank-hank" not in weak.output + weak.stderr
-    _failed(_run(tmp_path, database_url, "create-user", "hank", "--role", "admin",
-                 "--password-stdin", stdin="x" * 100_000 + "\n"), "at most")
-    _failed(_run(tmp_path, database_url, "create-user", "h'; DROP TABLE users;--", "--role",
-                 "admin", "--password-stdin", stdin=PASSWORD + "\n"), "username")
-    _failed(_run(tmp_path, database_url, "create-user", "hank", "--role", "admin",
-                 "--password-stdin", stdin=""), "no password")
-    assert _run(tmp_path, database_url, "create-user", "hank", "--role", "admin",
-                "--password-stdin", stdin=PASSWORD + "\n").exit_code == EXIT_OK
-    _failed(_run(tmp_path, database_url, "create-user", "HANK", "--role", "admin",
-                 "--password-stdin", stdin=PASSWORD + "\n"), "already exists")
+    _failed(
+        _run(
+            tmp_path,
+            database_url,
+            "create-user",
+            "hank",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin="x" * 100_000 + "\n",
+        ),
+        "at most",
+    )
+    _failed(
+        _run(
+            tmp_path,
+            database_url,
+            "create-user",
+            "h'; DROP TABLE users;--",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        ),
+        "username",
+    )
+    _failed(
+        _run(
+            tmp_path,
+            database_url,
+            "create-user",
+            "hank",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin="",
+        ),
+        "no password",
+    )
+    assert (
+        _run(
+            tmp_path,
+            database_url,
+            "create-user",
+            "hank",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        ).exit_code
+        == EXIT_OK
+    )
+    _failed(
+        _run(
+            tmp_path,
+            database_url,
+            "create-user",
+            "HANK",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        ),
+        "already exists",
+    )
 
 
 def test_api_key_lifecycle(tmp_path: Path, database_url: str) -> None:
-    created = _run(tmp_path, database_url, "create-api-key", "uploader", "--scope", "screen",
-                   "--scope", "flag", "--expires-days", "30", "--rate-limit", "100", "--json")
+    created = _run(
+        tmp_path,
+        database_url,
+        "create-api-key",
+        "uploader",
+        "--scope",
+        "screen",
+        "--scope",
+        "flag",
+        "--expires-days",
+        "30",
+        "--rate-limit",
+        "100",
+        "--json",
+    )
     assert created.exit_code == EXIT_OK, created.output
     shown = json.loads(created.output)
     assert set(shown) == {"prefix", "token", "scopes", "expires_at"}
@@ -117,8 +230,11 @@ def test_api_key_lifecycle(tmp_path: Path, database_url: str) -> None:
     revoked = _run(tmp_path, database_url, "revoke-api-key", shown["prefix"])
     assert revoked.exit_code == EXIT_OK and shown["prefix"] in revoked.output
     assert "\trevoked\t" in _run(tmp_path, database_url, "list-api-keys").output
-    with open_database(database_url) as database, database.session() as session, \
-            pytest.raises(InvalidCredentials):
+    with (
+        open_database(database_url) as database,
+        database.session() as session,
+        pytest.raises(InvalidCredentials),
+    ):
         verify_api_key(session, shown["token"])
     _failed(_run(tmp_path, database_url, "revoke-api-key", "0" * 12), "no API key")
 
@@ -134,10 +250,11 @@ def test_create_api_key_prints_the_token_once_with_a_warning(
 
 
 def test_create_api_key_bad_scope_exits_2(tmp_path: Path, sqlite_url: str) -> None:
-    _failed(_run(tmp_path, sqlite_url, "create-api-key", "k", "--scope", "users:manage"),
-            "cannot be granted")
-    _failed(_run(tmp_path, sqlite_url, "create-api-key", "k", "--scope", "nope"),
-            "unknown scope")
+    _failed(
+        _run(tmp_path, sqlite_url, "create-api-key", "k", "--scope", "users:manage"),
+        "cannot be granted",
+    )
+    _failed(_run(tmp_path, sqlite_url, "create-api-key", "k", "--scope", "nope"), "unknown scope")
     assert "vigil_" not in _run(tmp_path, sqlite_url, "list-api-keys").output
 
 
@@ -175,18 +292,38 @@ def _one_time(result: Result, username: str) -> str:
 
 
 def test_reset_password_gives_a_one_time_password(tmp_path: Path, database_url: str) -> None:
-    assert _run(tmp_path, database_url, "create-user", "ivy", "--role", "reviewer",
-                "--password-stdin", stdin=PASSWORD + "\n").exit_code == EXIT_OK
+    assert (
+        _run(
+            tmp_path,
+            database_url,
+            "create-user",
+            "ivy",
+            "--role",
+            "reviewer",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        ).exit_code
+        == EXIT_OK
+    )
     with open_database(database_url) as database, database.transaction(write=True) as session:
         user = find_user(session, "ivy")
         assert user is not None
         _, token, _ = start_session(session, user)
         user.failed_sign_ins = 4
-        session.add(SignInLock(user_id=user.id, source="", failures=0, locks=1,
-                               locked_until=utcnow() + timedelta(minutes=10),
-                               last_failure_at=utcnow()))
-    assert "ivy\treviewer\tlocked from 1 address\t" in _run(
-        tmp_path, database_url, "list-users").output
+        session.add(
+            SignInLock(
+                user_id=user.id,
+                source="",
+                failures=0,
+                locks=1,
+                locked_until=utcnow() + timedelta(minutes=10),
+                last_failure_at=utcnow(),
+            )
+        )
+    assert (
+        "ivy\treviewer\tlocked from 1 address\t"
+        in _run(tmp_path, database_url, "list-users").output
+    )
 
     reset = _run(tmp_path, database_url, "reset-password", "IVY")
     assert reset.exit_code == EXIT_OK, reset.output
@@ -199,8 +336,9 @@ def test_reset_password_gives_a_one_time_password(tmp_path: Path, database_url: 
         assert user is not None and user.must_change_password
         with pytest.raises(InvalidCredentials):  # signed out everywhere
             resolve_session(session, token)
-        [record] = [r for r in AuditLog(session).recent(10)
-                    if r.details.get("change") == "password reset"]
+        [record] = [
+            r for r in AuditLog(session).recent(10) if r.details.get("change") == "password reset"
+        ]
         assert record.actor == default_actor() and record.details["username"] == "ivy"
         assert password not in json.dumps(record.details)
     listed = _run(tmp_path, database_url, "list-users")
@@ -211,18 +349,29 @@ def test_reset_password_gives_a_one_time_password(tmp_path: Path, database_url: 
 
 def test_reset_password_refusals_exit_2(tmp_path: Path, database_url: str) -> None:
     _failed(_run(tmp_path, database_url, "reset-password", "nobody"), "no user")
-    _failed(_run(tmp_path, database_url, "reset-password", "h'; DROP TABLE users;--"),
-            "no user")
-    assert _run(tmp_path, database_url, "create-user", "jay", "--role", "auditor",
-                "--password-stdin", stdin=PASSWORD + "\n").exit_code == EXIT_OK
+    _failed(_run(tmp_path, database_url, "reset-password", "h'; DROP TABLE users;--"), "no user")
+    assert (
+        _run(
+            tmp_path,
+            database_url,
+            "create-user",
+            "jay",
+            "--role",
+            "auditor",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        ).exit_code
+        == EXIT_OK
+    )
     with open_database(database_url) as database, database.transaction(write=True) as session:
         user = find_user(session, "jay")
         assert user is not None
         disable_user(session, user, actor="test")
     _failed(_run(tmp_path, database_url, "reset-password", "jay"), "disabled")
     with open_database(database_url) as database, database.transaction() as session:
-        assert not [r for r in AuditLog(session).recent(10)
-                    if r.details.get("change") == "password reset"]
+        assert not [
+            r for r in AuditLog(session).recent(10) if r.details.get("change") == "password reset"
+        ]
 
 
 def test_create_api_key_help_lists_the_scopes(tmp_path: Path, sqlite_url: str) -> None:
@@ -232,16 +381,20 @@ def test_create_api_key_help_lists_the_scopes(tmp_path: Path, sqlite_url: str) -
     assert "users:manage" not in shown  # only what a key may be granted
 
 
-def test_media_access_for_administrators_needs_a_second_one(tmp_path: Path,
-                                                            database_url: str) -> None:
+def test_media_access_for_administrators_needs_a_second_one(
+    tmp_path: Path, database_url: str
+) -> None:
     """Issue 14, item 8, on the command line: a media:view key waits; the shell's login
     cannot approve what it asked for, another administrator can; refusing revokes."""
-    created = _run(tmp_path, database_url, "create-api-key", "viewer", "--scope", "media:view",
-                   "--json")
+    created = _run(
+        tmp_path, database_url, "create-api-key", "viewer", "--scope", "media:view", "--json"
+    )
     shown = json.loads(created.output)
     assert shown["awaiting_approval"] is True
-    assert "viewer\tmedia:view\tawaiting approval" in _run(
-        tmp_path, database_url, "list-api-keys").output
+    assert (
+        "viewer\tmedia:view\tawaiting approval"
+        in _run(tmp_path, database_url, "list-api-keys").output
+    )
     listed = _run(tmp_path, database_url, "list-grants").output.splitlines()
     assert len(listed) == 2 and f"key {shown['prefix']}" in listed[1]
     grant_id = listed[1].split("\t")[0]
@@ -260,10 +413,21 @@ def test_media_access_for_administrators_needs_a_second_one(tmp_path: Path,
     _failed(_run(tmp_path, database_url, "approve-grant", "999999"), "no access grant")
 
 
-def test_create_user_with_media_roles_for_an_administrator(tmp_path: Path,
-                                                           database_url: str) -> None:
-    made = _run(tmp_path, database_url, "create-user", "kim", "--role", "admin", "--role",
-                "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
+def test_create_user_with_media_roles_for_an_administrator(
+    tmp_path: Path, database_url: str
+) -> None:
+    made = _run(
+        tmp_path,
+        database_url,
+        "create-user",
+        "kim",
+        "--role",
+        "admin",
+        "--role",
+        "reviewer",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert made.exit_code == EXIT_OK, made.output
     assert "created user kim (roles: admin)" in made.output
     assert "second administrator" in made.stderr

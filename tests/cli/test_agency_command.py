@@ -35,34 +35,61 @@ Run = Callable[..., Result]
 
 @pytest.fixture
 def run(database_url: str, tmp_path: Path, database: Database) -> Run:
-    env = {"VIGIL_DATA_DIR": str(tmp_path / "cli"), "VIGIL_DATABASE_URL": database_url,
-           "VIGIL_CONFIG": None, "COLUMNS": "200"}
+    env = {
+        "VIGIL_DATA_DIR": str(tmp_path / "cli"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "COLUMNS": "200",
+    }
 
     def invoke(*args: str) -> Result:
         result = CliRunner().invoke(app, ["agency", *args], env=env, catch_exceptions=False)
         assert "Traceback" not in result.output + result.stderr
         return result
+
     return invoke
 
 
 def _audits(database: Database, action: AuditAction) -> list[AuditRecord]:
     with database.session() as session:
-        return list(session.scalars(select(AuditRecord).where(AuditRecord.action == action)
-                                    .order_by(AuditRecord.seq)))
+        return list(
+            session.scalars(
+                select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
+            )
+        )
 
 
 def test_add_list_and_disable_agencies(run: Run, database: Database) -> None:
-    added = run("add", "icac-ca", "--name", "California ICAC Task Force", "--kind",
-                "task_force", "--country", "us", "--region", "CA", "--media-allowed")
+    added = run(
+        "add",
+        "icac-ca",
+        "--name",
+        "California ICAC Task Force",
+        "--kind",
+        "task_force",
+        "--country",
+        "us",
+        "--region",
+        "CA",
+        "--media-allowed",
+    )
     assert added.exit_code == 0, added.output
     assert "added agency ICAC-CA" in added.output
-    assert run("add", "INTL", "--name", "International liaison", "--kind",
-               "international").exit_code == 0
+    assert (
+        run("add", "INTL", "--name", "International liaison", "--kind", "international").exit_code
+        == 0
+    )
     listed = run("list").output.splitlines()
-    assert listed[0].split("\t") == ["ICAC-CA", "task_force", "US", "US-CA", "media", "enabled",
-                                     "California ICAC Task Force"]
-    assert listed[1].split("\t")[:6] == ["INTL", "international", "-", "-", "no-media",
-                                         "enabled"]
+    assert listed[0].split("\t") == [
+        "ICAC-CA",
+        "task_force",
+        "US",
+        "US-CA",
+        "media",
+        "enabled",
+        "California ICAC Task Force",
+    ]
+    assert listed[1].split("\t")[:6] == ["INTL", "international", "-", "-", "no-media", "enabled"]
     assert run("disable", "intl").exit_code == 0
     assert "\tdisabled\t" in run("list").output.splitlines()[1]
     audits = _audits(database, AuditAction.AGENCY_CHANGED)
@@ -71,18 +98,35 @@ def test_add_list_and_disable_agencies(run: Run, database: Database) -> None:
     assert audits[0].details["region"] == "US-CA"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("add", "BAD CODE", "--name", "x", "--kind", "national"), "not an agency code"),
-    (("add", "X1", "--name", "x", "--kind", "police"), "kind must be one of"),
-    (("add", "X1", "--name", "x", "--kind", "national", "--country", "USA"), "two-letter"),
-    (("add", "X1", "--name", "x", "--kind", "national", "--region", "CA"), "needs a country"),
-    (("add", "X1", "--name", "x", "--kind", "national", "--country", "US", "--region", "GB-ENG"),
-     "not a region code"),
-    (("add", "X1", "--name", " ", "--kind", "national"), "printable name"),
-    (("disable", "NOPE"), "no agency with code"),
-])
-def test_bad_agency_input_is_refused_in_one_line(run: Run, database: Database,
-                                                 args: tuple[str, ...], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("add", "BAD CODE", "--name", "x", "--kind", "national"), "not an agency code"),
+        (("add", "X1", "--name", "x", "--kind", "police"), "kind must be one of"),
+        (("add", "X1", "--name", "x", "--kind", "national", "--country", "USA"), "two-letter"),
+        (("add", "X1", "--name", "x", "--kind", "national", "--region", "CA"), "needs a country"),
+        (
+            (
+                "add",
+                "X1",
+                "--name",
+                "x",
+                "--kind",
+                "national",
+                "--country",
+                "US",
+                "--region",
+                "GB-ENG",
+            ),
+            "not a region code",
+        ),
+        (("add", "X1", "--name", " ", "--kind", "national"), "printable name"),
+        (("disable", "NOPE"), "no agency with code"),
+    ],
+)
+def test_bad_agency_input_is_refused_in_one_line(
+    run: Run, database: Database, args: tuple[str, ...], message: str
+) -> None:
     result = run(*args)
     assert result.exit_code == 2 and message in result.stderr
     assert _audits(database, AuditAction.AGENCY_CHANGED) == []
@@ -113,21 +157,51 @@ def test_members_need_the_agency_role_and_work_for_one_agency(run: Run, database
         assert session.get(Agency, member.agency_id).code == "ICAC-CA"
         assert session.scalars(select(AgencyMember)).all() == [member]
     added = _audits(database, AuditAction.AGENCY_CHANGED)[-1]
-    assert added.details == {"change": "member added", "username": "investigator",
-                             "agency": "ICAC-CA"}
+    assert added.details == {
+        "change": "member added",
+        "username": "investigator",
+        "agency": "ICAC-CA",
+    }
 
 
 def test_rules_are_added_listed_and_removed(run: Run, database: Database) -> None:
     run("add", "ICAC-CA", "--name", "California", "--kind", "task_force")
     run("add", "INTL", "--name", "Liaison", "--kind", "international")
-    first = run("add-rule", "--agency", "ICAC-CA", "--country", "US", "--region", "CA",
-                "--description", "California")
+    first = run(
+        "add-rule",
+        "--agency",
+        "ICAC-CA",
+        "--country",
+        "US",
+        "--region",
+        "CA",
+        "--description",
+        "California",
+    )
     assert first.exit_code == 0 and "position 10" in first.output
-    liaison = run("add-rule", "--agency", "intl", "--condition", "countries_other_than=US",
-                  "--condition", "max_priority=2", "--description", "urgent reports abroad")
+    liaison = run(
+        "add-rule",
+        "--agency",
+        "intl",
+        "--condition",
+        "countries_other_than=US",
+        "--condition",
+        "max_priority=2",
+        "--description",
+        "urgent reports abroad",
+    )
     assert liaison.exit_code == 0 and "position 20" in liaison.output
-    early = run("add-rule", "--agency", "INTL", "--position", "5", "--condition",
-                "companies=Example Social", "--description", "Example's reports")
+    early = run(
+        "add-rule",
+        "--agency",
+        "INTL",
+        "--position",
+        "5",
+        "--condition",
+        "companies=Example Social",
+        "--description",
+        "Example's reports",
+    )
     assert early.exit_code == 0
     rows = [line.split("\t") for line in run("list-rules").output.splitlines()]
     assert [row[1:3] for row in rows] == [["5", "INTL"], ["10", "ICAC-CA"], ["20", "INTL"]]
@@ -141,15 +215,19 @@ def test_rules_are_added_listed_and_removed(run: Run, database: Database) -> Non
     assert changes[-4:] == ["rule added", "rule added", "rule added", "rule removed"]
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (("--condition", "abroad=true"), "unknown condition"),
-    (("--condition", "max_priority=9"), "from 1 to 4"),
-    (("--condition", "countries_other_than"), "key=value"),
-    (("--position", "-1"), "position"),
-    (("--region", "CA"), "needs a country"),
-])
-def test_bad_rules_are_refused(run: Run, database: Database, extra: tuple[str, ...],
-                               message: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--condition", "abroad=true"), "unknown condition"),
+        (("--condition", "max_priority=9"), "from 1 to 4"),
+        (("--condition", "countries_other_than"), "key=value"),
+        (("--position", "-1"), "position"),
+        (("--region", "CA"), "needs a country"),
+    ],
+)
+def test_bad_rules_are_refused(
+    run: Run, database: Database, extra: tuple[str, ...], message: str
+) -> None:
     run("add", "INTL", "--name", "Liaison", "--kind", "international")
     result = run("add-rule", "--agency", "INTL", "--description", "x", *extra)
     assert result.exit_code == 2 and message in result.stderr
@@ -174,23 +252,38 @@ def test_route_by_hand_from_the_command_line(run: Run, database: Database) -> No
         assert referral.routed_by == getpass.getuser()
     audit = _audits(database, AuditAction.ROUTING)[-1]
     assert audit.actor == getpass.getuser() and audit.details["by_hand"] is True
-    assert "no finished report" in run("route", "999999", "--agency", "ICAC-CA",
-                                       "--reason", "x").stderr
+    assert (
+        "no finished report"
+        in run("route", "999999", "--agency", "ICAC-CA", "--reason", "x").stderr
+    )
 
 
-def test_reroute_uses_the_configured_database(run: Run, database: Database, tmp_path: Path,
-                                              database_url: str) -> None:
+def test_reroute_uses_the_configured_database(
+    run: Run, database: Database, tmp_path: Path, database_url: str
+) -> None:
     with database.transaction(write=True) as session:
-        finished_report(session, company_row(session, "Example"),
-                        document(reported=(capture(SAO_PAULO),)))
+        finished_report(
+            session, company_row(session, "Example"), document(reported=(capture(SAO_PAULO),))
+        )
         route_pending(session, None)
     run("add", "INTL", "--name", "Liaison", "--kind", "international")
-    run("add-rule", "--agency", "INTL", "--condition", "countries_other_than=US",
-        "--description", "abroad")
+    run(
+        "add-rule",
+        "--agency",
+        "INTL",
+        "--condition",
+        "countries_other_than=US",
+        "--description",
+        "abroad",
+    )
     assert "routed 0 waiting reports" in run("reroute").output  # no database configured
     geo = write_city_database(tmp_path / "city.mmdb")
-    env = {"VIGIL_DATA_DIR": str(tmp_path / "cli"), "VIGIL_DATABASE_URL": database_url,
-           "VIGIL_CONFIG": None, "VIGIL_TRIAGE__GEOIP_DATABASE": str(geo)}
+    env = {
+        "VIGIL_DATA_DIR": str(tmp_path / "cli"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "VIGIL_TRIAGE__GEOIP_DATABASE": str(geo),
+    }
     result = CliRunner().invoke(app, ["agency", "reroute"], env=env, catch_exceptions=False)
     assert result.exit_code == 0 and "routed 1 waiting report" in result.output
     env["VIGIL_TRIAGE__GEOIP_DATABASE"] = str(tmp_path / "absent.mmdb")

@@ -19,8 +19,11 @@ UNREACHABLE = "postgresql+psycopg://vigil@127.0.0.1:1/vigil"
 
 def _run(tmp_path: Path, database_url: str, *args: str) -> Result:
     env = {
-        "VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_DATABASE_URL": database_url,
-        "VIGIL_CONFIG": None, "VIGIL_DATABASE__CONNECT_TIMEOUT": "2", "COLUMNS": "200",
+        "VIGIL_DATA_DIR": str(tmp_path / "data"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "VIGIL_DATABASE__CONNECT_TIMEOUT": "2",
+        "COLUMNS": "200",
     }
     result = CliRunner().invoke(app, ["audit", *args], env=env, catch_exceptions=False)
     assert "Traceback" not in result.output + result.stderr
@@ -34,8 +37,13 @@ def _append(database_url: str, count: int) -> str:
         with database.transaction(write=True) as session:
             log = AuditLog(session)
             records = [
-                log.append(AuditAction.DECISION, actor="reviewer-1", subject_type="case",
-                           subject_id=str(number), details={"outcome": "report"})
+                log.append(
+                    AuditAction.DECISION,
+                    actor="reviewer-1",
+                    subject_type="case",
+                    subject_id=str(number),
+                    details={"outcome": "report"},
+                )
                 for number in range(count)
             ]
         return records[-1].hash

@@ -23,22 +23,34 @@ OLD, NEW = "first-long-password", "second-long-password"
 def run(database_url: str, tmp_path: Path, database: Database):  # type: ignore[no-untyped-def]
     with database.transaction(write=True) as session:
         add_company(session, "Platform A", "platform-a", OLD)
-    env = {"VIGIL_DATA_DIR": str(tmp_path / "cli"), "VIGIL_DATABASE_URL": database_url,
-           "VIGIL_CONFIG": None, "COLUMNS": "200"}
+    env = {
+        "VIGIL_DATA_DIR": str(tmp_path / "cli"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "COLUMNS": "200",
+    }
 
     def invoke(*args: str, stdin: str = "") -> Result:
-        result = CliRunner().invoke(cli_app, ["clearinghouse", *args], input=stdin, env=env,
-                                    catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli_app, ["clearinghouse", *args], input=stdin, env=env, catch_exceptions=False
+        )
         assert "Traceback" not in result.output + result.stderr
         return result
+
     return invoke
 
 
 def _changes(database: Database) -> list[str]:
     with database.session() as session:
-        return [record.details["change"] for record in session.scalars(
-            select(AuditRecord).where(AuditRecord.action == AuditAction.USER_CHANGED,
-                                      AuditRecord.subject_type == "intake_company"))]
+        return [
+            record.details["change"]
+            for record in session.scalars(
+                select(AuditRecord).where(
+                    AuditRecord.action == AuditAction.USER_CHANGED,
+                    AuditRecord.subject_type == "intake_company",
+                )
+            )
+        ]
 
 
 def test_disable_and_enable_a_company(run, database: Database) -> None:  # type: ignore[no-untyped-def]

@@ -43,8 +43,12 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def vault(data_dir: Path, master_key: MasterKey) -> EvidenceVault:
-    return EvidenceVault(LocalEvidenceBackend(data_dir / "evidence"), master_key,
-                         max_bytes=1 << 20, retention=timedelta(days=30))
+    return EvidenceVault(
+        LocalEvidenceBackend(data_dir / "evidence"),
+        master_key,
+        max_bytes=1 << 20,
+        retention=timedelta(days=30),
+    )
 
 
 @pytest.fixture
@@ -58,8 +62,11 @@ def db(database_url: str) -> Iterator[Database]:
 
 def run(tmp_path: Path, database_url: str, *args: str, key: MasterKey | None = None) -> Result:
     env = {
-        "VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_DATABASE_URL": database_url,
-        "VIGIL_CONFIG": None, "VIGIL_DATABASE__CONNECT_TIMEOUT": "2", "COLUMNS": "200",
+        "VIGIL_DATA_DIR": str(tmp_path / "data"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "VIGIL_DATABASE__CONNECT_TIMEOUT": "2",
+        "COLUMNS": "200",
         "XDG_CONFIG_HOME": str(tmp_path / "config-home"),
         "VIGIL_EVIDENCE__MASTER_KEY": base64.b64encode(key.material).decode() if key else None,
         "VIGIL_EVIDENCE__MASTER_KEY_FILE": None,
@@ -72,9 +79,13 @@ def run(tmp_path: Path, database_url: str, *args: str, key: MasterKey | None = N
 def store(db: Database, vault: EvidenceVault, *, expired: bool) -> EvidenceItem:
     now = utcnow()
     with db.session() as session:
-        return vault.put(session, os.urandom(128), now=now - timedelta(days=40),
-                         retain_until=now + timedelta(days=-1 if expired else 30),
-                         retention_policy="cli test")
+        return vault.put(
+            session,
+            os.urandom(128),
+            now=now - timedelta(days=40),
+            retain_until=now + timedelta(days=-1 if expired else 30),
+            retention_policy="cli test",
+        )
 
 
 def audit_records(db: Database, action: AuditAction) -> list[AuditRecord]:
@@ -140,8 +151,7 @@ def test_purge_dry_run_changes_nothing(
     expired, fresh = store(db, vault, expired=True), store(db, vault, expired=False)
     held = store(db, vault, expired=True)
     with db.session() as session:
-        place_report_hold(session, held.id, placed_by="analyst", reason="report",
-                          policy=POLICY)
+        place_report_hold(session, held.id, placed_by="analyst", reason="report", policy=POLICY)
 
     result = run(tmp_path, database_url, "purge", "--dry-run")  # needs no master key
 
@@ -154,7 +164,10 @@ def test_purge_dry_run_changes_nothing(
 
 
 def test_purge_destroys_and_audits(
-    tmp_path: Path, database_url: str, db: Database, vault: EvidenceVault,
+    tmp_path: Path,
+    database_url: str,
+    db: Database,
+    vault: EvidenceVault,
     master_key: MasterKey,
 ) -> None:
     expired, fresh = store(db, vault, expired=True), store(db, vault, expired=False)
@@ -163,10 +176,11 @@ def test_purge_destroys_and_audits(
 
     assert result.exit_code == EXIT_OK, result.output
     assert result.stdout.splitlines() == [
-        f"purged\t{expired.id}", "purged 1 evidence items, removed 0 orphan blobs"]
+        f"purged\t{expired.id}",
+        "purged 1 evidence items, removed 0 orphan blobs",
+    ]
     assert not is_readable(db, vault, expired.id) and is_readable(db, vault, fresh.id)
-    assert [record.subject_id for record in audit_records(db, AuditAction.DELETION)] == [
-        expired.id]
+    assert [record.subject_id for record in audit_records(db, AuditAction.DELETION)] == [expired.id]
 
 
 def test_purge_without_a_master_key_does_nothing(
@@ -179,11 +193,18 @@ def test_purge_without_a_master_key_does_nothing(
 
 
 def test_sweep_removes_old_orphans_only(
-    tmp_path: Path, sqlite_url: str, data_dir: Path, master_key: MasterKey,
+    tmp_path: Path,
+    sqlite_url: str,
+    data_dir: Path,
+    master_key: MasterKey,
 ) -> None:
     database = open_database(sqlite_url)
-    vault = EvidenceVault(LocalEvidenceBackend(data_dir / "evidence"), master_key,
-                          max_bytes=1 << 20, retention=timedelta(days=30))
+    vault = EvidenceVault(
+        LocalEvidenceBackend(data_dir / "evidence"),
+        master_key,
+        max_bytes=1 << 20,
+        retention=timedelta(days=30),
+    )
     try:
         live = store(database, vault, expired=False)
         old, recent = vault.seal(os.urandom(64)), vault.seal(os.urandom(64))  # never committed
@@ -208,10 +229,12 @@ def test_holds_lists_active_and_released(
 ) -> None:
     item = store(db, vault, expired=False)
     with db.session() as session:
-        first = place_report_hold(session, item.id, placed_by="analyst", reason="report 1",
-                                  policy=POLICY)
-        second = place_report_hold(session, item.id, placed_by="analyst", reason="report 2",
-                                   policy=POLICY)
+        first = place_report_hold(
+            session, item.id, placed_by="analyst", reason="report 1", policy=POLICY
+        )
+        second = place_report_hold(
+            session, item.id, placed_by="analyst", reason="report 2", policy=POLICY
+        )
         release_hold(session, first.id, released_by="legal")
 
     result = run(tmp_path, database_url, "holds", item.id)
@@ -248,11 +271,22 @@ def test_preserve_extends_the_hold_and_is_audited(
 ) -> None:
     item = store(db, vault, expired=True)
     with db.session() as session:
-        report = place_report_hold(session, item.id, placed_by="analyst", reason="report",
-                                   policy=POLICY)
+        report = place_report_hold(
+            session, item.id, placed_by="analyst", reason="report", policy=POLICY
+        )
 
-    result = run(tmp_path, database_url, "preserve", item.id, "--reason", "2703(f) ref 42",
-                 "--days", "30", "--requested-by", "Example Police")
+    result = run(
+        tmp_path,
+        database_url,
+        "preserve",
+        item.id,
+        "--reason",
+        "2703(f) ref 42",
+        "--days",
+        "30",
+        "--requested-by",
+        "Example Police",
+    )
 
     assert result.exit_code == EXIT_OK, result.output
     preservation = holds_of(db, item.id)[-1]
@@ -278,17 +312,28 @@ def test_preserve_a_shredded_item_fails_and_audits_nothing(
     assert holds_of(db, item.id) == [] and audit_records(db, AuditAction.DECISION) == []
 
 
-@pytest.mark.parametrize("args", [
-    ["--reason", ""], ["--reason", "   "], ["--reason", "x" * 2001],
-    ["--reason", "line one\nforged line"], ["--reason", "ok", "--days", "0"],
-    ["--reason", "ok", "--days", "3651"], ["--reason", "ok", "--requested-by", "y" * 201],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--reason", ""],
+        ["--reason", "   "],
+        ["--reason", "x" * 2001],
+        ["--reason", "line one\nforged line"],
+        ["--reason", "ok", "--days", "0"],
+        ["--reason", "ok", "--days", "3651"],
+        ["--reason", "ok", "--requested-by", "y" * 201],
+    ],
+)
 def test_preserve_rejects_bad_input(
     tmp_path: Path, sqlite_url: str, data_dir: Path, master_key: MasterKey, args: list[str]
 ) -> None:
     database = open_database(sqlite_url)
-    vault = EvidenceVault(LocalEvidenceBackend(data_dir / "evidence"), master_key,
-                          max_bytes=1 << 20, retention=timedelta(days=30))
+    vault = EvidenceVault(
+        LocalEvidenceBackend(data_dir / "evidence"),
+        master_key,
+        max_bytes=1 << 20,
+        retention=timedelta(days=30),
+    )
     try:
         item = store(database, vault, expired=False)
         result = run(tmp_path, sqlite_url, "preserve", item.id, *args)
@@ -303,11 +348,11 @@ def test_release_hold_records_the_reason_once(
 ) -> None:
     item = store(db, vault, expired=False)
     with db.session() as session:
-        hold = place_report_hold(session, item.id, placed_by="analyst", reason="report",
-                                 policy=POLICY)
+        hold = place_report_hold(
+            session, item.id, placed_by="analyst", reason="report", policy=POLICY
+        )
 
-    result = run(tmp_path, database_url, "release-hold", str(hold.id), "--reason",
-                 "case closed")
+    result = run(tmp_path, database_url, "release-hold", str(hold.id), "--reason", "case closed")
 
     assert result.exit_code == EXIT_OK, result.output
     assert f"hold #{hold.id} on evidence item {item.id} released" in result.stdout
@@ -315,8 +360,12 @@ def test_release_hold_records_the_reason_once(
     assert released.released_at is not None and released.released_by
     [record] = audit_records(db, AuditAction.DECISION)
     assert record.subject_type == "legal_hold" and record.subject_id == str(hold.id)
-    assert record.details == {"decision": "release_legal_hold", "item_id": item.id,
-                              "kind": "report", "reason": "case closed"}
+    assert record.details == {
+        "decision": "release_legal_hold",
+        "item_id": item.id,
+        "kind": "report",
+        "reason": "case closed",
+    }
 
     again = run(tmp_path, database_url, "release-hold", str(hold.id), "--reason", "again")
     assert again.exit_code == EXIT_OK and "already released" in again.stdout

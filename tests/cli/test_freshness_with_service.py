@@ -33,8 +33,9 @@ def idle_service(environment: dict[str, str]) -> Iterator[str]:
 
 
 def _vigil(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(VIGIL), *(str(a) for a in args)], env=env, capture_output=True,
-                          text=True, timeout=180)
+    done = subprocess.run(
+        [str(VIGIL), *(str(a) for a in args)], env=env, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode in (0, 1), done.stderr
     return done
 
@@ -46,8 +47,9 @@ def _lines(stdout: str) -> list[dict[str, Any]]:
 def _list_file(path: Path, images: list[Path]) -> Path:
     rows = ["signal_type,signal,external_id,classification"]
     for image in images:
-        rows.append(f"sha256,{fingerprint_path(image, FingerprintOptions()).sha256},"
-                    f"{image.name},A1")
+        rows.append(
+            f"sha256,{fingerprint_path(image, FingerprintOptions()).sha256},{image.name},A1"
+        )
     path.write_text("\n".join(rows) + "\n")
     return path
 
@@ -58,8 +60,8 @@ def _matched(lines: list[dict[str, Any]]) -> set[str]:
 
 @pytest.mark.slow
 def test_cli_follows_the_database_while_the_service_is_idle(
-        idle_service: str, environment: dict[str, str], corpus_images: list[Path],
-        tmp_path: Path) -> None:
+    idle_service: str, environment: dict[str, str], corpus_images: list[Path], tmp_path: Path
+) -> None:
     listed, other = corpus_images[20:23], corpus_images[23:25]
     backlog = tmp_path / "backlog"
     backlog.mkdir()
@@ -81,14 +83,21 @@ def test_cli_follows_the_database_while_the_service_is_idle(
 
 @pytest.mark.slow
 def test_two_cli_processes_at_once_both_see_a_new_list(
-        idle_service: str, environment: dict[str, str], corpus_images: list[Path],
-        tmp_path: Path) -> None:
+    idle_service: str, environment: dict[str, str], corpus_images: list[Path], tmp_path: Path
+) -> None:
     listed = corpus_images[25:27]
     _vigil(environment, "lists", "create", "bank")
     _vigil(environment, "lists", "import", "bank", _list_file(tmp_path / "bank.csv", listed))
-    runs = [subprocess.Popen([str(VIGIL), "match", *map(str, listed)], env=environment,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            [str(VIGIL), "match", *map(str, listed)],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [run.communicate(timeout=180)[0] for run in runs]
     for output in outputs:
         assert _matched(_lines(output)) == {image.name for image in listed}

@@ -22,9 +22,24 @@ from vigil.cli.output import CSV_COLUMNS
 from vigil.fingerprint.pdq import Dihedral
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-JSONL_FIELDS = {"path", "media_type", "size", "md5", "sha1", "sha256", "pdq", "pdq_quality",
-                "pdq_weak", "pdq_variants", "frames", "width", "height", "duration", "error",
-                "error_reason"}
+JSONL_FIELDS = {
+    "path",
+    "media_type",
+    "size",
+    "md5",
+    "sha1",
+    "sha256",
+    "pdq",
+    "pdq_quality",
+    "pdq_weak",
+    "pdq_variants",
+    "frames",
+    "width",
+    "height",
+    "duration",
+    "error",
+    "error_reason",
+}
 DIHEDRAL_VARIANTS = {d.value for d in Dihedral if d is not Dihedral.ORIGINAL}
 
 
@@ -33,8 +48,10 @@ def photos(corpus_images: list[Path], tmp_path: Path) -> list[Path]:
     """Three corpus images copied under names whose sorted order is known."""
     folder = tmp_path / "photos"
     folder.mkdir()
-    return [Path(shutil.copy(source, folder / f"{n}_{source.name}"))
-            for n, source in enumerate(corpus_images[:3])]
+    return [
+        Path(shutil.copy(source, folder / f"{n}_{source.name}"))
+        for n, source in enumerate(corpus_images[:3])
+    ]
 
 
 def test_jsonl_fields_and_values(photos: list[Path]) -> None:
@@ -138,12 +155,15 @@ def test_missing_path_is_a_per_file_error(photos: list[Path], tmp_path: Path) ->
     assert "1 of 2 files failed (unreadable 1)" in result.stderr
 
 
-@pytest.mark.parametrize("bad_args", [
-    ["--format", "xml"],
-    ["--workers", "0"],
-    ["--max-pixels", "0"],
-    ["--no-such-option"],
-])
+@pytest.mark.parametrize(
+    "bad_args",
+    [
+        ["--format", "xml"],
+        ["--workers", "0"],
+        ["--max-pixels", "0"],
+        ["--no-such-option"],
+    ],
+)
 def test_usage_errors_exit_2(photos: list[Path], bad_args: list[str]) -> None:
     assert run_hash(photos[0], *bad_args).exit_code == 2
 
@@ -161,8 +181,11 @@ def test_empty_folder_hashes_nothing(tmp_path: Path) -> None:
 
 def test_undecodable_file_name(photos: list[Path], tmp_path: Path) -> None:
     # POSIX names are bytes; this one is not UTF-8.
-    odd = Path(tmp_path.as_posix().encode().decode() + "/" + b"caf\xe9.jpg".decode(
-        "utf-8", "surrogateescape"))
+    odd = Path(
+        tmp_path.as_posix().encode().decode()
+        + "/"
+        + b"caf\xe9.jpg".decode("utf-8", "surrogateescape")
+    )
     shutil.copy(photos[0], odd)
     jsonl = run_hash(odd, "-w", "1")
     assert jsonl.exit_code == 0
@@ -179,7 +202,8 @@ def test_python_dash_m_with_workers(photos: list[Path]) -> None:
     assert done.stderr == ""
     rows = records(done.stdout)
     assert [r["sha256"] for r in rows] == [
-        hashlib.sha256(p.read_bytes()).hexdigest() for p in photos]
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in photos
+    ]
 
 
 def test_hash_is_a_subcommand(photos: list[Path]) -> None:
@@ -211,8 +235,7 @@ def test_progress_only_on_a_terminal_with_many_files() -> None:
 
 def test_progress_bar_shows_count_rate_and_eta() -> None:
     screen = io.StringIO()
-    with feedback.progress_bar(Console(file=screen, force_terminal=True, width=140),
-                               30) as tick:
+    with feedback.progress_bar(Console(file=screen, force_terminal=True, width=140), 30) as tick:
         for _ in range(30):
             tick()
     assert "30/30" in screen.getvalue()

@@ -40,10 +40,12 @@ def test_the_walk_finds_the_commands() -> None:
     assert {"serve", "admin create-api-key", "admin reset-password", "lists import"} <= paths
 
 
-@pytest.mark.parametrize(("path", "command"), COMMANDS,
-                         ids=[" ".join(path) or "vigil" for path, _ in COMMANDS])
-def test_every_parameter_has_help_and_it_is_shown_whole(path: tuple[str, ...],
-                                                         command: Any) -> None:
+@pytest.mark.parametrize(
+    ("path", "command"), COMMANDS, ids=[" ".join(path) or "vigil" for path, _ in COMMANDS]
+)
+def test_every_parameter_has_help_and_it_is_shown_whole(
+    path: tuple[str, ...], command: Any
+) -> None:
     shown = _shown(path)
     for parameter in _parameters(command):
         written = " ".join((parameter.help or "").split())

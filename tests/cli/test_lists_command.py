@@ -42,8 +42,9 @@ class Vigil:
         self.env = env
 
     def __call__(self, *args: str | Path) -> Result:
-        result = CliRunner().invoke(app, [str(arg) for arg in args], env=self.env,
-                                    catch_exceptions=False)
+        result = CliRunner().invoke(
+            app, [str(arg) for arg in args], env=self.env, catch_exceptions=False
+        )
         assert "Traceback" not in result.output + result.stderr
         return result
 
@@ -97,8 +98,9 @@ def _one_line_error(result: Result, code: int, *fragments: str) -> None:
 
 
 def test_walkthrough(vigil: Vigil, database_url: str, tmp_path: Path) -> None:
-    created = vigil("lists", "create", "test-bank", "--description", "benign test hashes",
-                    "--distance", "25")
+    created = vigil(
+        "lists", "create", "test-bank", "--description", "benign test hashes", "--distance", "25"
+    )
     assert created.exit_code == EXIT_OK and "PDQ distance 25" in created.stdout
 
     imported = vigil("lists", "import", "test-bank", _bank_file(tmp_path, *_good_rows()))
@@ -111,8 +113,17 @@ def test_walkthrough(vigil: Vigil, database_url: str, tmp_path: Path) -> None:
     assert row.split()[1:] == ["enabled", "block", "25", "50", "3", "0", "0", "0"]
 
     target = _entry_id(database_url, md5_of(1))
-    disabled = vigil("lists", "disable", "test-bank", "--entry", target, "--reason",
-                     "false positives", "--actor", "alice")
+    disabled = vigil(
+        "lists",
+        "disable",
+        "test-bank",
+        "--entry",
+        target,
+        "--reason",
+        "false positives",
+        "--actor",
+        "alice",
+    )
     assert disabled.exit_code == EXIT_OK
     assert f"entry {target} of 'test-bank' disabled (was active)" in disabled.stdout
 
@@ -125,14 +136,23 @@ def test_walkthrough(vigil: Vigil, database_url: str, tmp_path: Path) -> None:
     exported = vigil("lists", "export", "test-bank", "--format", "jsonl", "--output", output)
     assert exported.exit_code == EXIT_OK and "exported 2 records" in exported.stderr
     assert [json.loads(line)["external_id"] for line in output.read_text().splitlines()] == [
-        "case-0", "case-2"]
+        "case-0",
+        "case-2",
+    ]
     everything = vigil("lists", "export", "test-bank", "--include-inactive")
     assert everything.stdout.count("\n") == 4  # header and three rows, to stdout
 
     assert vigil("lists", "enable", "test-bank", "--entry", target).exit_code == EXIT_OK
     assert _statuses(database_url)[md5_of(1)] is EntryStatus.ACTIVE
-    by_hash = vigil("lists", "disable", "test-bank", "--entry", md5_of(2).upper(),
-                    "--reason", "found by its hash")
+    by_hash = vigil(
+        "lists",
+        "disable",
+        "test-bank",
+        "--entry",
+        md5_of(2).upper(),
+        "--reason",
+        "found by its hash",
+    )
     assert by_hash.exit_code == EXIT_OK
     assert _statuses(database_url)[md5_of(2)] is EntryStatus.DISABLED
 
@@ -159,8 +179,16 @@ def _audit_trail(url: str) -> list[tuple[str, str, str | None, str | None, str |
             assert verify_chain(session).intact
         with database.transaction() as session:
             records = session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
-            return [(r.action.value, r.actor, r.subject_type, r.subject_id,
-                     r.details.get("change", r.details.get("destination"))) for r in records]
+            return [
+                (
+                    r.action.value,
+                    r.actor,
+                    r.subject_type,
+                    r.subject_id,
+                    r.details.get("change", r.details.get("destination")),
+                )
+                for r in records
+            ]
     finally:
         database.dispose()
 
@@ -174,8 +202,12 @@ def test_every_list_act_is_audited_once(vigil: Vigil, database_url: str, tmp_pat
     assert vigil("lists", "enable", "bank").exit_code == EXIT_OK
     assert vigil("lists", "import", "bank", _bank_file(tmp_path, *_good_rows())).exit_code == 0
     target = str(_entry_id(database_url, md5_of(1)))
-    assert vigil("lists", "disable", "bank", "--entry", target, "--reason", "fp",
-                 "--actor", "bob").exit_code == EXIT_OK
+    assert (
+        vigil(
+            "lists", "disable", "bank", "--entry", target, "--reason", "fp", "--actor", "bob"
+        ).exit_code
+        == EXIT_OK
+    )
     output = tmp_path / "out.csv"
     assert vigil("lists", "export", "bank", "--output", output).exit_code == EXIT_OK
     assert vigil("lists", "export", "bank").exit_code == EXIT_OK
@@ -213,11 +245,17 @@ def test_plain_text_with_a_signal_type(embedded: Vigil, tmp_path: Path) -> None:
 # --- bad input ----------------------------------------------------------------------------
 
 
-def test_bad_records_are_reported_and_the_rest_stored(vigil: Vigil, database_url: str,
-                                                      tmp_path: Path) -> None:
+def test_bad_records_are_reported_and_the_rest_stored(
+    vigil: Vigil, database_url: str, tmp_path: Path
+) -> None:
     vigil("lists", "create", "bank")
-    path = _bank_file(tmp_path, f"md5,{md5_of(1)},a,", f"md5,{md5_of(2)[:-1]},b,",
-                      f"sha3,{sha1_of(3)},c,", f"sha1,{sha1_of(4)},d,")
+    path = _bank_file(
+        tmp_path,
+        f"md5,{md5_of(1)},a,",
+        f"md5,{md5_of(2)[:-1]},b,",
+        f"sha3,{sha1_of(3)},c,",
+        f"sha1,{sha1_of(4)},d,",
+    )
     result = vigil("lists", "import", "bank", path)
     assert result.exit_code == EXIT_REJECTED
     assert "2 record(s) rejected, the rest stored" in result.stdout
@@ -233,28 +271,41 @@ def test_a_corrupt_file_stores_nothing_and_keeps_what_was_there(
     vigil("lists", "import", "bank", _bank_file(tmp_path, *_good_rows()))
     corrupt = tmp_path / "corrupt.csv"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16)
-    _one_line_error(vigil("lists", "import", "bank", corrupt), EXIT_FATAL,
-                    "corrupt.csv: format not recognised")
+    _one_line_error(
+        vigil("lists", "import", "bank", corrupt), EXIT_FATAL, "corrupt.csv: format not recognised"
+    )
     assert len(_statuses(database_url)) == 3
 
 
 def test_unknown_signal_types_and_misused_options(embedded: Vigil, tmp_path: Path) -> None:
     embedded("lists", "create", "bank")
     csv_file = _bank_file(tmp_path, *_good_rows())
-    _one_line_error(embedded("lists", "import", "bank", csv_file, "--signal-type", "sha3"),
-                    EXIT_FATAL, "unknown signal type 'sha3'", "known types: md5")
-    _one_line_error(embedded("lists", "import", "bank", csv_file, "--signal-type", "md5"),
-                    EXIT_FATAL, "plain text lists only")
-    _one_line_error(embedded("lists", "import", "bank", tmp_path / "absent.csv"),
-                    EXIT_FATAL, "cannot read", "absent.csv: No such file or directory")
+    _one_line_error(
+        embedded("lists", "import", "bank", csv_file, "--signal-type", "sha3"),
+        EXIT_FATAL,
+        "unknown signal type 'sha3'",
+        "known types: md5",
+    )
+    _one_line_error(
+        embedded("lists", "import", "bank", csv_file, "--signal-type", "md5"),
+        EXIT_FATAL,
+        "plain text lists only",
+    )
+    _one_line_error(
+        embedded("lists", "import", "bank", tmp_path / "absent.csv"),
+        EXIT_FATAL,
+        "cannot read",
+        "absent.csv: No such file or directory",
+    )
     vics = tmp_path / "case.json"
     vics.write_text(json.dumps({"@odata.context": "x/ProjectVic#Media", "value": []}))
-    _one_line_error(embedded("lists", "import", "bank", vics), EXIT_FATAL,
-                    "choose the categories")
-    _one_line_error(embedded("lists", "disable", "bank", "--entry", "1"), EXIT_FATAL,
-                    "give a --reason")
-    _one_line_error(embedded("lists", "disable", "bank", "--reason", "x"), EXIT_FATAL,
-                    "add --entry ID")
+    _one_line_error(embedded("lists", "import", "bank", vics), EXIT_FATAL, "choose the categories")
+    _one_line_error(
+        embedded("lists", "disable", "bank", "--entry", "1"), EXIT_FATAL, "give a --reason"
+    )
+    _one_line_error(
+        embedded("lists", "disable", "bank", "--reason", "x"), EXIT_FATAL, "add --entry ID"
+    )
     _one_line_error(embedded("lists", "set", "bank"), EXIT_FATAL, "nothing to change")
     assert embedded("lists", "set", "bank", "--distance", "300").exit_code == 2  # usage
 
@@ -262,15 +313,21 @@ def test_unknown_signal_types_and_misused_options(embedded: Vigil, tmp_path: Pat
 def test_an_unknown_list_or_entry(vigil: Vigil, tmp_path: Path) -> None:
     vigil("lists", "create", "bank")
     csv_file = _bank_file(tmp_path, *_good_rows())
-    _one_line_error(vigil("lists", "import", "nope", csv_file), EXIT_FATAL,
-                    "no hash list named 'nope' (lists: bank)")
+    _one_line_error(
+        vigil("lists", "import", "nope", csv_file),
+        EXIT_FATAL,
+        "no hash list named 'nope' (lists: bank)",
+    )
     output = tmp_path / "out.csv"
     _one_line_error(vigil("lists", "export", "nope", "--output", output), EXIT_FATAL, "'nope'")
     assert not output.exists()
     for command in ("show", "disable", "enable"):
         _one_line_error(vigil("lists", command, "nope"), EXIT_FATAL, "no hash list named")
-    _one_line_error(vigil("lists", "enable", "bank", "--entry", "12345"), EXIT_FATAL,
-                    "no entry 12345 in list 'bank'")
+    _one_line_error(
+        vigil("lists", "enable", "bank", "--entry", "12345"),
+        EXIT_FATAL,
+        "no entry 12345 in list 'bank'",
+    )
     _one_line_error(vigil("lists", "create", "bank"), EXIT_FATAL, "already exists")
 
 
@@ -282,8 +339,9 @@ def test_a_locked_database(sqlite_url: str, tmp_path: Path) -> None:
     holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        _one_line_error(vigil("lists", "import", "bank", more), EXIT_FATAL,
-                        "is locked by another program")
+        _one_line_error(
+            vigil("lists", "import", "bank", more), EXIT_FATAL, "is locked by another program"
+        )
         _one_line_error(vigil("lists", "disable", "bank"), EXIT_FATAL, "locked")
         assert vigil("lists", "show").exit_code == EXIT_OK  # readers still get through
     finally:
@@ -297,8 +355,12 @@ def test_a_locked_database(sqlite_url: str, tmp_path: Path) -> None:
 def test_an_unreachable_server(tmp_path: Path) -> None:
     vigil = Vigil(_env(tmp_path, UNREACHABLE))
     for args in (("lists", "show"), ("lists", "create", "bank"), ("db", "upgrade")):
-        _one_line_error(vigil(*args), EXIT_FATAL, "Cannot connect to the database",
-                        "postgresql+psycopg://vigil@127.0.0.1:1/vigil")
+        _one_line_error(
+            vigil(*args),
+            EXIT_FATAL,
+            "Cannot connect to the database",
+            "postgresql+psycopg://vigil@127.0.0.1:1/vigil",
+        )
 
 
 def test_an_unmigrated_database_asks_for_db_upgrade(tmp_path: Path) -> None:
@@ -312,5 +374,6 @@ def test_an_unmigrated_database_asks_for_db_upgrade(tmp_path: Path) -> None:
 
 def test_bad_configuration(tmp_path: Path) -> None:
     vigil = Vigil(_env(tmp_path, VIGIL_MATCHING__PDQ_DISTANCE="999"))
-    _one_line_error(vigil("lists", "create", "bank"), EXIT_FATAL,
-                    "invalid configuration: matching.pdq_distance")
+    _one_line_error(
+        vigil("lists", "create", "bank"), EXIT_FATAL, "invalid configuration: matching.pdq_distance"
+    )

@@ -21,15 +21,16 @@ from vigil.store import Database
 
 
 def _match(tmp_path: Path, url: str, *paths: Path) -> Result:
-    result = CliRunner().invoke(app, ["match", *map(str, paths)], env=cli_env(tmp_path, url),
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        app, ["match", *map(str, paths)], env=cli_env(tmp_path, url), catch_exceptions=False
+    )
     assert "Traceback" not in result.output + result.stderr
     return result
 
 
 def test_match_reports_entries_variants_and_failures(
-        database: Database, database_url: str, tmp_path: Path,
-        corpus_images: list[Path]) -> None:
+    database: Database, database_url: str, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     listed = fingerprint(corpus_images[0])
     make_list(database, "bank", [("pdq", listed.pdq, "case-7")], tmp_path)
     rotated = rotated_copy(corpus_images[0], tmp_path / "rotated.jpg")
@@ -45,15 +46,15 @@ def test_match_reports_entries_variants_and_failures(
     assert lines["missing.jpg"]["error"]
 
 
-def test_match_without_database_fails_clearly(tmp_path: Path,
-                                              corpus_images: list[Path]) -> None:
+def test_match_without_database_fails_clearly(tmp_path: Path, corpus_images: list[Path]) -> None:
     result = _match(tmp_path, UNREACHABLE_DATABASE, corpus_images[0])
     assert result.exit_code == 2
     assert result.stderr.startswith("error:") and result.stdout == ""
 
 
-def test_match_with_damaged_index_fails_clearly(database_url: str, tmp_path: Path,
-                                                corpus_images: list[Path]) -> None:
+def test_match_with_damaged_index_fails_clearly(
+    database_url: str, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     index = tmp_path / "data" / "index"
     index.mkdir(parents=True)
     (index / "CURRENT").write_text("../elsewhere\n")
@@ -62,9 +63,9 @@ def test_match_with_damaged_index_fails_clearly(database_url: str, tmp_path: Pat
     assert "match index unusable" in result.stderr and "rebuild" in result.stderr
 
 
-def test_match_against_unknown_list_fails_clearly(database: Database, database_url: str,
-                                                  tmp_path: Path,
-                                                  corpus_images: list[Path]) -> None:
+def test_match_against_unknown_list_fails_clearly(
+    database: Database, database_url: str, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     make_list(database, "bank", [("md5", fingerprint(corpus_images[0]).md5, "1")], tmp_path)
     result = _match(tmp_path, database_url, "--list", "bnak", corpus_images[0])
     assert result.exit_code == 2
@@ -72,12 +73,16 @@ def test_match_against_unknown_list_fails_clearly(database: Database, database_u
 
 
 def test_a_file_that_cannot_be_decoded_still_matches_by_digest(
-        database: Database, database_url: str, tmp_path: Path,
-        corpus_images: list[Path]) -> None:
+    database: Database, database_url: str, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     """Like the service: the decode error is reported beside the digest match, exit code 1."""
     broken = undecodable_files(corpus_images[0], tmp_path / "broken")
-    make_list(database, "bank", [("sha256", fingerprint_path(p).sha256, reason)
-                                 for reason, p in broken.items()], tmp_path)
+    make_list(
+        database,
+        "bank",
+        [("sha256", fingerprint_path(p).sha256, reason) for reason, p in broken.items()],
+        tmp_path,
+    )
     result = _match(tmp_path, database_url, *broken.values())
     assert result.exit_code == 1  # not fully hashed, whatever matched
     lines = {Path(r["path"]).name: r for r in map(json.loads, result.stdout.splitlines())}

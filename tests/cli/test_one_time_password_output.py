@@ -28,16 +28,27 @@ def _config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_terminal_sees_the_password_and_no_file_is_written() -> None:
     screen = _Terminal()
-    assert hand_over(Console(file=screen, width=300), PASSWORD, "admin",
-                     headline="created administrator 'admin'") is None
+    assert (
+        hand_over(
+            Console(file=screen, width=300),
+            PASSWORD,
+            "admin",
+            headline="created administrator 'admin'",
+        )
+        is None
+    )
     assert PASSWORD in screen.getvalue()
     assert not password_file("admin").exists()
 
 
 def test_a_log_gets_only_the_path_of_a_private_file() -> None:
     log = io.StringIO()  # what a service manager keeps
-    path = hand_over(Console(file=log, width=300), PASSWORD, "admin",
-                     headline="First run: created the administrator 'admin'")
+    path = hand_over(
+        Console(file=log, width=300),
+        PASSWORD,
+        "admin",
+        headline="First run: created the administrator 'admin'",
+    )
     assert path == password_file("admin") and path is not None
     assert PASSWORD not in log.getvalue() and str(path) in log.getvalue()
     assert path.read_text() == PASSWORD + "\n"

@@ -29,21 +29,30 @@ from vigil.store.models import EvidenceItem
 
 def _run(tmp_path: Path, database_url: str, key: MasterKey | None, *args: str) -> Result:
     env = {
-        "VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_DATABASE_URL": database_url,
-        "VIGIL_CONFIG": None, "VIGIL_DATABASE__CONNECT_TIMEOUT": "2", "COLUMNS": "200",
+        "VIGIL_DATA_DIR": str(tmp_path / "data"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "VIGIL_DATABASE__CONNECT_TIMEOUT": "2",
+        "COLUMNS": "200",
         "XDG_CONFIG_HOME": str(tmp_path / "config-home"),
         "VIGIL_EVIDENCE__MASTER_KEY": base64.b64encode(key.material).decode() if key else None,
-        "VIGIL_EVIDENCE__MASTER_KEY_FILE": None, "VIGIL_AGENCY__SIGNING_KEY_FILE": None,
+        "VIGIL_EVIDENCE__MASTER_KEY_FILE": None,
+        "VIGIL_AGENCY__SIGNING_KEY_FILE": None,
     }
-    result = CliRunner().invoke(app, ["evidence", "rotate-key", *args], env=env,
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        app, ["evidence", "rotate-key", *args], env=env, catch_exceptions=False
+    )
     assert "Traceback" not in result.output + result.stderr
     return result
 
 
 def _vault(tmp_path: Path, key: MasterKey) -> EvidenceVault:
-    return EvidenceVault(LocalEvidenceBackend(tmp_path / "data" / "evidence"), key,
-                         max_bytes=1 << 20, retention=timedelta(days=30))
+    return EvidenceVault(
+        LocalEvidenceBackend(tmp_path / "data" / "evidence"),
+        key,
+        max_bytes=1 << 20,
+        retention=timedelta(days=30),
+    )
 
 
 def _stored(database: Database, vault: EvidenceVault, count: int) -> dict[str, bytes]:
@@ -65,8 +74,7 @@ def test_rotate_key_moves_evidence_and_says_what_to_change(
 
     result = _run(tmp_path, database_url, old, "--new-key", str(path), "--batch-size", "2")
     assert result.exit_code == EXIT_OK, result.output
-    assert f"rotated from key {old.key_id} to key {new.key_id}: 3 evidence items" \
-        in result.stdout
+    assert f"rotated from key {old.key_id} to key {new.key_id}: 3 evidence items" in result.stdout
     assert f"VIGIL_EVIDENCE__MASTER_KEY_FILE={path}" in result.stderr
     assert "remove VIGIL_EVIDENCE__MASTER_KEY" in result.stderr
     # The agency signing key was found beside the default key location: it must stay put.
@@ -78,8 +86,9 @@ def test_rotate_key_moves_evidence_and_says_what_to_change(
             assert _vault(tmp_path, new).get(session, item_id) == content
             with pytest.raises(WrongMasterKey):
                 _vault(tmp_path, old).get(session, item_id)
-        [record] = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.MASTER_KEY_ROTATED)).all()
+        [record] = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.MASTER_KEY_ROTATED)
+        ).all()
         assert record.details["evidence_items"] == 3
 
     again = _run(tmp_path, database_url, old, "--new-key", str(path))  # a re-run: no-op
@@ -113,5 +122,6 @@ def test_rotate_key_refuses_bad_new_keys_before_changing_anything(
     no_key = _run(tmp_path, database_url, None, "--new-key", str(garbage))
     assert no_key.exit_code == EXIT_FATAL and "no evidence master key" in no_key.stderr
     with database.session() as session:
-        assert {item.master_key_id for item in session.scalars(select(EvidenceItem))} == \
-            {old.key_id}
+        assert {item.master_key_id for item in session.scalars(select(EvidenceItem))} == {
+            old.key_id
+        }

@@ -37,14 +37,22 @@ def tree(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Path:
     for image in corpus_images[:4]:
         shutil.copy(image, root / image.name)
     rotated_copy(corpus_images[4], root / "sub" / "turned.jpg")
-    make_list(database, "bank", [("sha1", fingerprint(corpus_images[0]).sha1, "d-1"),
-                                 ("pdq", fingerprint(corpus_images[4]).pdq, "p-1")], tmp_path)
+    make_list(
+        database,
+        "bank",
+        [
+            ("sha1", fingerprint(corpus_images[0]).sha1, "d-1"),
+            ("pdq", fingerprint(corpus_images[4]).pdq, "p-1"),
+        ],
+        tmp_path,
+    )
     return root
 
 
 def _scan(tmp_path: Path, url: str, *args: str | Path) -> Result:
-    result = CliRunner().invoke(app, ["scan", *map(str, args)], env=cli_env(tmp_path, url),
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        app, ["scan", *map(str, args)], env=cli_env(tmp_path, url), catch_exceptions=False
+    )
     assert "Traceback" not in result.output + result.stderr
     return result
 
@@ -53,16 +61,23 @@ def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_jsonl_report_lists_matched_files(tree: Path, database_url: str, tmp_path: Path,
-                                          corpus_images: list[Path]) -> None:
+def test_jsonl_report_lists_matched_files(
+    tree: Path, database_url: str, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     report = tmp_path / "report.jsonl"
     result = _scan(tmp_path, database_url, tree, "--output", report, "--workers", "1")
     assert result.exit_code == 0, result.stderr
     lines = {Path(line["path"]).name: line for line in _lines(report)}
     assert set(lines) == {corpus_images[0].name, "turned.jpg"}
     [digest] = lines[corpus_images[0].name]["matches"]
-    assert digest == {"list": "bank", "entry_id": digest["entry_id"], "external_id": "d-1",
-                      "signal_type": "sha1", "distance": None, "variant": None}
+    assert digest == {
+        "list": "bank",
+        "entry_id": digest["entry_id"],
+        "external_id": "d-1",
+        "signal_type": "sha1",
+        "distance": None,
+        "variant": None,
+    }
     [photo] = lines["turned.jpg"]["matches"]
     assert photo["external_id"] == "p-1" and photo["variant"] != "original"
     assert all(line["error"] is None for line in lines.values())
@@ -79,8 +94,9 @@ def test_csv_report_with_every_file(tree: Path, database_url: str, tmp_path: Pat
     assert all(r["error"] == "" for r in rows)
 
 
-def test_report_inside_the_scanned_tree_is_not_scanned(tree: Path, database_url: str,
-                                                       tmp_path: Path) -> None:
+def test_report_inside_the_scanned_tree_is_not_scanned(
+    tree: Path, database_url: str, tmp_path: Path
+) -> None:
     report = tree / "report.jsonl"
     result = _scan(tmp_path, database_url, tree, "--output", report, "--all", "-w", "1")
     assert result.exit_code == 0, result.stderr
@@ -88,11 +104,13 @@ def test_report_inside_the_scanned_tree_is_not_scanned(tree: Path, database_url:
     assert len(_lines(report)) == 5
 
 
-def test_resume_skips_finished_files(tree: Path, database: Database, database_url: str,
-                                     tmp_path: Path) -> None:
+def test_resume_skips_finished_files(
+    tree: Path, database: Database, database_url: str, tmp_path: Path
+) -> None:
     report = tmp_path / "report.jsonl"
-    stopped = _scan(tmp_path, database_url, tree, "-o", report, "--all", "-w", "1",
-                    "--stop-after", "2")
+    stopped = _scan(
+        tmp_path, database_url, tree, "-o", report, "--all", "-w", "1", "--stop-after", "2"
+    )
     assert stopped.exit_code == 2 and "resume" in stopped.stderr
     with database.transaction() as session:
         assert session.scalar(select(ScanRun.status)) is ScanStatus.INTERRUPTED
@@ -115,8 +133,7 @@ def test_resume_skips_finished_files(tree: Path, database: Database, database_ur
     assert "5 files hashed, 0 from an earlier attempt" in fresh.stderr
 
 
-def test_file_list_with_missing_file_exits_1(tree: Path, database_url: str,
-                                             tmp_path: Path) -> None:
+def test_file_list_with_missing_file_exits_1(tree: Path, database_url: str, tmp_path: Path) -> None:
     listing = tmp_path / "files.txt"
     listing.write_text(f"{sorted(tree.glob('*.jpg'))[0]}\n{tree / 'gone.jpg'}\n")
     result = _scan(tmp_path, database_url, "--from-file", listing, "-w", "1")
@@ -125,10 +142,18 @@ def test_file_list_with_missing_file_exits_1(tree: Path, database_url: str,
     assert [Path(line["path"]).name for line in lines if line["error"]] == ["gone.jpg"]
 
 
-@pytest.mark.parametrize("args", [(), ("{tree}", "--from-file", "{tree}/x"),
-                                  ("{tmp}/not-a-folder",), ("--from-file", "{tmp}/none.txt")])
-def test_bad_arguments_exit_2(tree: Path, database_url: str, tmp_path: Path,
-                              args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("{tree}", "--from-file", "{tree}/x"),
+        ("{tmp}/not-a-folder",),
+        ("--from-file", "{tmp}/none.txt"),
+    ],
+)
+def test_bad_arguments_exit_2(
+    tree: Path, database_url: str, tmp_path: Path, args: tuple[str, ...]
+) -> None:
     argv = [a.format(tree=tree, tmp=tmp_path) for a in args]
     result = _scan(tmp_path, database_url, *argv)
     assert result.exit_code == 2
@@ -142,19 +167,19 @@ def test_unavailable_database_exits_2(tmp_path: Path, corpus_images: list[Path])
 
 
 def test_list_filter_and_resume_only_with_the_same_lists(
-        tree: Path, database: Database, database_url: str, tmp_path: Path,
-        corpus_images: list[Path]) -> None:
+    tree: Path, database: Database, database_url: str, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     make_list(database, "other", [("md5", fingerprint(corpus_images[1]).md5, "o-1")], tmp_path)
-    stopped = _scan(tmp_path, database_url, tree, "--list", "other", "-w", "1",
-                    "--stop-after", "1")
+    stopped = _scan(tmp_path, database_url, tree, "--list", "other", "-w", "1", "--stop-after", "1")
     assert stopped.exit_code == 2
     widened = _scan(tmp_path, database_url, tree, "-w", "1")  # other lists: a new run
     assert "5 files hashed, 0 from an earlier attempt" in widened.stderr
     assert len(widened.stdout.splitlines()) == 3
     narrowed = _scan(tmp_path, database_url, tree, "--list", "other", "-w", "1")
     assert "4 files hashed, 1 from an earlier attempt" in narrowed.stderr
-    assert [m["list"] for line in map(json.loads, narrowed.stdout.splitlines())
-            for m in line["matches"]] == ["other"]
+    assert [
+        m["list"] for line in map(json.loads, narrowed.stdout.splitlines()) for m in line["matches"]
+    ] == ["other"]
 
 
 def test_unknown_list_exits_2(tree: Path, database_url: str, tmp_path: Path) -> None:
@@ -163,8 +188,7 @@ def test_unknown_list_exits_2(tree: Path, database_url: str, tmp_path: Path) -> 
     assert "no hash list named 'nope'" in result.stderr
 
 
-def test_resume_across_lookup_chunks_and_item_batches(database_url: str,
-                                                      tmp_path: Path) -> None:
+def test_resume_across_lookup_chunks_and_item_batches(database_url: str, tmp_path: Path) -> None:
     """More files than one lookup chunk (256) and one item batch (200)."""
     root = tmp_path / "many"
     root.mkdir()
@@ -182,11 +206,15 @@ def test_resume_across_lookup_chunks_and_item_batches(database_url: str,
 
 @pytest.mark.parametrize("workers", ["1", "2"])  # in this process, and through hashing workers
 def test_files_that_cannot_be_decoded_still_match_by_digest(
-        database: Database, database_url: str, tmp_path: Path, corpus_images: list[Path],
-        workers: str) -> None:
+    database: Database, database_url: str, tmp_path: Path, corpus_images: list[Path], workers: str
+) -> None:
     broken = undecodable_files(corpus_images[0], tmp_path / "broken")
-    make_list(database, "bank", [("sha256", fingerprint_path(p).sha256, reason)
-                                 for reason, p in broken.items()], tmp_path)
+    make_list(
+        database,
+        "bank",
+        [("sha256", fingerprint_path(p).sha256, reason) for reason, p in broken.items()],
+        tmp_path,
+    )
     report = tmp_path / "report.csv"
     result = _scan(tmp_path, database_url, tmp_path / "broken", "-o", report, "-w", workers)
     assert result.exit_code == 1, result.stderr  # matched, but not fully hashed

@@ -33,13 +33,17 @@ def _stopped(process: subprocess.Popen[str]) -> str:
     return process.communicate(timeout=20)[0]
 
 
-def test_serve_starts_on_the_embedded_defaults(server: tuple[str, subprocess.Popen[str]],
-                                              environment: dict[str, str],
-                                              tmp_path: Path) -> None:
+def test_serve_starts_on_the_embedded_defaults(
+    server: tuple[str, subprocess.Popen[str]], environment: dict[str, str], tmp_path: Path
+) -> None:
     base, process = server
     created = subprocess.run(
         [str(VIGIL), "admin", "create-api-key", "platform", "--scope", "screen", "--json"],
-        env=environment, capture_output=True, text=True, check=True)
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     token = json.loads(created.stdout)["token"]
     refused = httpx.post(f"{base}/v1/screen", files={"file": b"x"}, timeout=30)
     assert refused.status_code == 401  # no key, no screening
@@ -57,8 +61,13 @@ def _on_a_busy_port(environment: dict[str, str], *options: str) -> subprocess.Co
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        return subprocess.run([str(VIGIL), "serve", "--port", str(port), *options],
-                              env=environment, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [str(VIGIL), "serve", "--port", str(port), *options],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def test_a_busy_port_uses_up_no_one_time_password(environment: dict[str, str]) -> None:
@@ -76,8 +85,9 @@ def test_a_busy_port_uses_up_no_one_time_password(environment: dict[str, str]) -
 def _first_password(output: str) -> str:
     """The administrator's one-time password, from the private file the output names: a
     service's output is not a terminal, so it is never printed (issue 14, item 12)."""
-    found = re.search(r"created the administrator 'admin'; the one-time password is in (\S+)",
-                      output)
+    found = re.search(
+        r"created the administrator 'admin'; the one-time password is in (\S+)", output
+    )
     assert found, output
     path = Path(found.group(1))
     assert path.stat().st_mode & 0o777 == 0o600
@@ -87,14 +97,16 @@ def _first_password(output: str) -> str:
 
 
 def test_the_first_password_is_kept_out_of_the_service_log(
-        environment: dict[str, str], tmp_path: Path) -> None:
+    environment: dict[str, str], tmp_path: Path
+) -> None:
     with serving(environment) as (base, process):
         first = _stopped(process)
     password = _first_password(first)
     assert str(tmp_path / "cfg" / "vigil" / "one-time-password-admin") in first
     with serving(environment) as (base, process):  # later starts say where it is
-        signed_in = httpx.post(f"{base}/v1/auth/sign-in", timeout=30,
-                               json={"username": "admin", "password": password})
+        signed_in = httpx.post(
+            f"{base}/v1/auth/sign-in", timeout=30, json={"username": "admin", "password": password}
+        )
         later = _stopped(process)
     assert signed_in.status_code == 200 and signed_in.json()["must_change_password"]
     assert "one-time-password-admin" in later and password not in later
@@ -118,8 +130,9 @@ def test_the_demo_says_how_to_sign_in_every_time(environment: dict[str, str]) ->
     assert f"Console: {base}/login" in output and "'reviewer' (reviewer)" in output
 
     with serving(environment, "--demo") as (base, process):
-        signed_in = httpx.post(f"{base}/v1/auth/sign-in", timeout=30,
-                               json={"username": "admin", "password": admin})
+        signed_in = httpx.post(
+            f"{base}/v1/auth/sign-in", timeout=30, json={"username": "admin", "password": admin}
+        )
         output = _stopped(process)
     assert signed_in.status_code == 200 and signed_in.json()["must_change_password"]
     assert f"Console: {base}/login" in output

@@ -20,15 +20,20 @@ from vigil.fingerprint.record import Fingerprint
 
 
 def _names(items: list[Path | Fingerprint], root: Path) -> list[str]:
-    return [Path(str(item) if isinstance(item, Path) else item.path).relative_to(root)
-            .as_posix() for item in items]
+    return [
+        Path(str(item) if isinstance(item, Path) else item.path).relative_to(root).as_posix()
+        for item in items
+    ]
 
 
 def test_hidden_files_are_kept(tmp_path: Path) -> None:
     for name in (".DS_Store", ".hidden.jpg", "shown.jpg"):
         (tmp_path / name).write_bytes(b"x")
     assert _names(list(walk([tmp_path], recursive=False)), tmp_path) == [
-        ".DS_Store", ".hidden.jpg", "shown.jpg"]
+        ".DS_Store",
+        ".hidden.jpg",
+        "shown.jpg",
+    ]
 
 
 def test_symlink_loop_is_walked_once(tmp_path: Path) -> None:
@@ -51,8 +56,9 @@ def test_symlinked_file_is_hashed_and_dangling_link_reported(tmp_path: Path) -> 
     assert by_name["dangling.png"]["error_reason"] == "unreadable"
 
 
-def test_unreadable_folder_is_a_per_file_error(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_folder_is_a_per_file_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Tests may run as root, where chmod 000 does not stop listing: fake the refusal.
     media_factory.save(media_factory.gradient(40, 30), tmp_path / "a.png")
     (tmp_path / "locked").mkdir()
@@ -104,14 +110,28 @@ def test_missing_path_passes_through_for_the_pipeline(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_walk_failures_keep_their_place(tmp_path: Path, workers: int) -> None:
-    good = [media_factory.save(media_factory.gradient(40, 30, seed), tmp_path / f"{seed}.png")
-            for seed in range(4)]
+    good = [
+        media_factory.save(media_factory.gradient(40, 30, seed), tmp_path / f"{seed}.png")
+        for seed in range(4)
+    ]
     failure = Fingerprint(path="walk-failure").fail(
-        FingerprintError(FailureReason.UNREADABLE, "cannot list folder"))
-    items: list[Path | Fingerprint] = [failure, good[0], failure, failure, good[1], good[2],
-                                       failure, good[3], failure]
-    out = list(fingerprint_walk(iter(items), FingerprintOptions(variants=False), workers,
-                                timeout=60))
+        FingerprintError(FailureReason.UNREADABLE, "cannot list folder")
+    )
+    items: list[Path | Fingerprint] = [
+        failure,
+        good[0],
+        failure,
+        failure,
+        good[1],
+        good[2],
+        failure,
+        good[3],
+        failure,
+    ]
+    out = list(
+        fingerprint_walk(iter(items), FingerprintOptions(variants=False), workers, timeout=60)
+    )
     assert [r.path for r in out] == [
-        item.path if isinstance(item, Fingerprint) else str(item) for item in items]
+        item.path if isinstance(item, Fingerprint) else str(item) for item in items
+    ]
     assert all(r.ok for r in out if r.path != "walk-failure")

@@ -27,9 +27,14 @@ def run_hash(*args: str | Path, env: dict[str, str] | None = None) -> Result:
 
 def run_module(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m vigil hash ARGS` in a fresh interpreter, as a user would run it."""
-    return subprocess.run([sys.executable, "-m", "vigil", *hash_argv(*args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120,
-                          env=os.environ | {"COLUMNS": "250"})
+    return subprocess.run(
+        [sys.executable, "-m", "vigil", *hash_argv(*args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"COLUMNS": "250"},
+    )
 
 
 def records(stdout: str) -> list[dict[str, Any]]:

@@ -85,8 +85,11 @@ def test_explicit_config_file_beats_vigil_config(
     ],
 )
 def test_bad_configuration_is_a_readable_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-    env: dict[str, str], file_text: str | None, expected: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    env: dict[str, str],
+    file_text: str | None,
+    expected: str,
 ) -> None:
     monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
     if file_text is not None:

@@ -64,8 +64,10 @@ def test_a_burst_of_misses_loads_once() -> None:
         return "company"
 
     answers: list[str | None] = []
-    threads = [threading.Thread(target=lambda: answers.append(cache.get_or_load("pair", load)))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: answers.append(cache.get_or_load("pair", load)))
+        for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -98,5 +100,7 @@ def test_concurrent_writers_keep_the_bound() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(cache.get(key) is not None for n in range(4)
-               for key in range(n * 1000, n * 1000 + 500)) == 50
+    assert (
+        sum(cache.get(key) is not None for n in range(4) for key in range(n * 1000, n * 1000 + 500))
+        == 50
+    )

@@ -34,6 +34,7 @@ BROKEN_VIDEO = {"corrupt_media", "no_frames"}  # either is a fair verdict on a b
 
 # --- generated media -------------------------------------------------------------------
 
+
 def jpeg() -> bytes:
     return media_factory.encode(media_factory.gradient(320, 240, seed=3), "JPEG", quality=90)
 
@@ -44,13 +45,17 @@ def png() -> bytes:
 
 def png_claiming(width: int, height: int) -> bytes:
     """A valid PNG header for a huge greyscale image, with almost no pixel data behind it."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (width + 1) * 4, 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows)
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
 
 
 def gif_claiming(width: int, height: int) -> bytes:
@@ -58,7 +63,7 @@ def gif_claiming(width: int, height: int) -> bytes:
     data = bytearray(media_factory.encode(Image.new("L", (1, 1)), "GIF"))
     data[6:10] = struct.pack("<HH", width, height)  # logical screen descriptor
     frame = data.index(b"\x2c", 13)  # image descriptor
-    data[frame + 5:frame + 9] = struct.pack("<HH", width, height)
+    data[frame + 5 : frame + 9] = struct.pack("<HH", width, height)
     return bytes(data)
 
 
@@ -80,8 +85,7 @@ def mp4(seconds: int = 2, fps: int = 10) -> bytes:
 def animated_gif(frames: int = 6) -> bytes:
     images = [media_factory.gradient(96, 64, seed=n) for n in range(frames)]
     buffer = io.BytesIO()
-    images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=500,
-                   loop=0)
+    images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=500, loop=0)
     return buffer.getvalue()
 
 
@@ -99,7 +103,7 @@ def random_bytes() -> bytes:
 
 
 def _half(data: bytes) -> bytes:
-    return data[:len(data) // 2]
+    return data[: len(data) // 2]
 
 
 def _garbage(size: int, seed: int = 1) -> bytes:
@@ -122,7 +126,8 @@ BAD_FILES: dict[str, tuple[Callable[[], bytes], set[str]]] = {
     "big.png": (lambda: png_claiming(12_000, 12_000), {"too_many_pixels"}),
     "ftyp_then_garbage.mp4": (
         lambda: b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + _garbage(5_000),
-        BROKEN_VIDEO),
+        BROKEN_VIDEO,
+    ),
     "truncated.mp4": (lambda: _half(mp4()), BROKEN_VIDEO),
 }
 
@@ -135,6 +140,7 @@ def _write(folder: Path, name: str) -> Path:
 
 
 # --- one file at a time ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
 def test_bad_file_fails_with_a_clear_reason(tmp_path: Path, name: str) -> None:
@@ -205,8 +211,12 @@ def test_decompression_bombs_are_refused_before_allocation(tmp_path: Path) -> No
     """
     bombs = [_write(tmp_path, name) for name in ("bomb.png", "bomb.gif", "big.png")]
     assert all(bomb.stat().st_size < 2_000 for bomb in bombs)
-    done = subprocess.run([sys.executable, "-c", _BOMB_PROBE, *map(str, bombs)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _BOMB_PROBE, *map(str, bombs)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["peak_traced_bytes"] < 8 << 20
@@ -233,6 +243,7 @@ _BOMB_PROBE = textwrap.dedent("""
 
 
 # --- good video (turns on when video.py lands) ----------------------------------------
+
 
 def _pending(hasher: Callable[..., object], *args: object) -> bool:
     """True while the function is still the NotImplementedError stub."""
@@ -273,6 +284,7 @@ def test_good_animated_gif_hashes(tmp_path: Path) -> None:
 
 
 # --- the batch goes on -----------------------------------------------------------------
+
 
 def test_mixed_batch_hashes_every_good_file(corpus_images: list[Path], tmp_path: Path) -> None:
     folder = tmp_path / "mixed"

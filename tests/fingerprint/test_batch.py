@@ -46,8 +46,9 @@ def test_parallel_matches_serial_in_order(corpus_images: list[Path]) -> None:
     assert [r["path"] for r in parallel] == [str(p) for p in paths]
 
 
-def test_hung_and_crashing_files_do_not_stop_the_batch(corpus_images: list[Path],
-                                                        tmp_path: Path) -> None:
+def test_hung_and_crashing_files_do_not_stop_the_batch(
+    corpus_images: list[Path], tmp_path: Path
+) -> None:
     hang = tmp_path / "hang.jpg"
     crash = tmp_path / "crash.jpg"
     for probe in (hang, crash):
@@ -83,8 +84,11 @@ def test_input_is_pulled_lazily_and_workers_stop(corpus_images: list[Path]) -> N
 
 
 def test_workers_run_single_threaded_blas(tmp_path: Path) -> None:
-    out = list(fingerprint_many([tmp_path / "a", tmp_path / "b"], OPTIONS, workers=2,
-                                hasher=report_blas_threads))
+    out = list(
+        fingerprint_many(
+            [tmp_path / "a", tmp_path / "b"], OPTIONS, workers=2, hasher=report_blas_threads
+        )
+    )
     assert [r.error for r in out] == ["1", "1"]
 
 

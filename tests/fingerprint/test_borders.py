@@ -55,16 +55,20 @@ def assert_near(box: borders.ContentBox | None, expected: Box) -> None:
     assert np.abs(np.subtract(as_pil_box(box), expected)).max() <= EDGE_SLACK, (box, expected)
 
 
-@pytest.mark.parametrize(("border", "colour"), [
-    ((0, 60, 0, 0), (0, 0, 0)),
-    ((0, 0, 0, 60), (255, 255, 255)),
-    ((70, 0, 0, 0), (128, 128, 128)),
-    ((0, 0, 70, 0), (200, 30, 40)),
-    ((50, 40, 60, 45), (30, 90, 200)),
-    ((50, 40, 60, 45), (250, 230, 120)),
-])
-def test_solid_padding_is_found_on_any_side(picture: Image.Image, border: Box,
-                                            colour: tuple[int, int, int]) -> None:
+@pytest.mark.parametrize(
+    ("border", "colour"),
+    [
+        ((0, 60, 0, 0), (0, 0, 0)),
+        ((0, 0, 0, 60), (255, 255, 255)),
+        ((70, 0, 0, 0), (128, 128, 128)),
+        ((0, 0, 70, 0), (200, 30, 40)),
+        ((50, 40, 60, 45), (30, 90, 200)),
+        ((50, 40, 60, 45), (250, 230, 120)),
+    ],
+)
+def test_solid_padding_is_found_on_any_side(
+    picture: Image.Image, border: Box, colour: tuple[int, int, int]
+) -> None:
     padded = ImageOps.expand(picture, border=border, fill=colour)
     left, top, right, bottom = border
     expected = (left, top, padded.width - right, padded.height - bottom)
@@ -84,15 +88,20 @@ def test_padding_is_found_on_a_block_averaged_luma(picture: Image.Image) -> None
     left = box.left * luma.col_block
     assert abs(top - 300) <= luma.row_block and abs(left - 400) <= luma.col_block
     assert box.full_shape(luma.row_block, luma.col_block, luma.full_shape) == pytest.approx(
-        (2400, 3600), abs=2 * luma.row_block)
+        (2400, 3600), abs=2 * luma.row_block
+    )
 
 
-@pytest.mark.parametrize(("edit", "stretch"), [
-    (transforms.letterbox, (1.0, 4 / 3)),
-    (transforms.pillarbox, (4 / 3, 1.0)),
-])
-def test_letterbox_and_pillarbox_bars(picture: Image.Image, edit: transforms.Edit,
-                                      stretch: tuple[float, float]) -> None:
+@pytest.mark.parametrize(
+    ("edit", "stretch"),
+    [
+        (transforms.letterbox, (1.0, 4 / 3)),
+        (transforms.pillarbox, (4 / 3, 1.0)),
+    ],
+)
+def test_letterbox_and_pillarbox_bars(
+    picture: Image.Image, edit: transforms.Edit, stretch: tuple[float, float]
+) -> None:
     framed = edit(picture, np.random.default_rng(0))
     assert framed.size == (round(picture.width * stretch[0]), round(picture.height * stretch[1]))
     left = (framed.width - picture.width) // 2
@@ -109,8 +118,15 @@ def test_phone_screenshot_framing(picture: Image.Image, style: transforms.Screen
     if style is transforms.ScreenStyle.GREY_BARS:
         # The outer box drops only the grey bars; the nested one the black fill too.
         assert len(boxes) == 2
-        assert_near(boxes[0], (0, transforms.STATUS_BAR, transforms.PHONE_SIZE[0],
-                               transforms.PHONE_SIZE[1] - transforms.NAVIGATION_BAR))
+        assert_near(
+            boxes[0],
+            (
+                0,
+                transforms.STATUS_BAR,
+                transforms.PHONE_SIZE[0],
+                transforms.PHONE_SIZE[1] - transforms.NAVIGATION_BAR,
+            ),
+        )
 
 
 def test_full_bleed_corpus_images_are_not_trimmed(corpus_images: list[Path]) -> None:
@@ -163,8 +179,7 @@ def test_trimmed_rotations_find_a_turned_padded_picture() -> None:
     by_name = {v.variant: v.pdq for v in photo.hash_photo(buffer.getvalue()).variants}
     original = GOLDEN[PHOTO]["pdq"]
     assert pdq.hamming(by_name[photo.TRIMMED], original) > 31
-    assert pdq.hamming(by_name[f"{photo.TRIMMED}_{pdq.Dihedral.ROTATE_270.value}"],
-                       original) <= 12
+    assert pdq.hamming(by_name[f"{photo.TRIMMED}_{pdq.Dihedral.ROTATE_270.value}"], original) <= 12
 
 
 def test_no_trimmed_variant_without_a_frame() -> None:
@@ -182,20 +197,35 @@ def test_box_maps_back_to_full_resolution() -> None:
     assert box.full_shape(1, 1, (40, 63)) == (30, 58)
 
 
-@pytest.mark.parametrize("luma", [
-    np.zeros((1, 500), dtype=np.uint8),
-    np.zeros((500, 1), dtype=np.uint8),
-    np.zeros((0, 0), dtype=np.float32),
-    np.full((300, 400), 77, dtype=np.uint8),
-    np.full((300, 400), 0.25, dtype=np.float32),
-    np.random.default_rng(0).random((200, 300)) * 255,  # float64 noise
-    np.random.default_rng(1).integers(0, 256, (2, 5000)).astype(np.uint8),
-    np.random.default_rng(2).integers(0, 256, (5000, 3)).astype(np.uint8),
-    np.random.default_rng(3).integers(-500, 500, (120, 90)).astype(np.int16),
-    np.ones((50, 60), dtype=bool),
-    np.zeros((20, 30, 3), dtype=np.uint8),  # not a luma image at all
-], ids=["1xN", "Nx1", "empty", "constant-u8", "constant-f32", "float64-noise", "2x5000",
-        "5000x3", "int16", "bool", "3-D"])
+@pytest.mark.parametrize(
+    "luma",
+    [
+        np.zeros((1, 500), dtype=np.uint8),
+        np.zeros((500, 1), dtype=np.uint8),
+        np.zeros((0, 0), dtype=np.float32),
+        np.full((300, 400), 77, dtype=np.uint8),
+        np.full((300, 400), 0.25, dtype=np.float32),
+        np.random.default_rng(0).random((200, 300)) * 255,  # float64 noise
+        np.random.default_rng(1).integers(0, 256, (2, 5000)).astype(np.uint8),
+        np.random.default_rng(2).integers(0, 256, (5000, 3)).astype(np.uint8),
+        np.random.default_rng(3).integers(-500, 500, (120, 90)).astype(np.int16),
+        np.ones((50, 60), dtype=bool),
+        np.zeros((20, 30, 3), dtype=np.uint8),  # not a luma image at all
+    ],
+    ids=[
+        "1xN",
+        "Nx1",
+        "empty",
+        "constant-u8",
+        "constant-f32",
+        "float64-noise",
+        "2x5000",
+        "5000x3",
+        "int16",
+        "bool",
+        "3-D",
+    ],
+)
 def test_hostile_input_gives_no_frame_and_no_exception(luma: np.ndarray) -> None:
     assert borders.content_boxes(luma) == ()
     assert borders.content_box(luma) is None

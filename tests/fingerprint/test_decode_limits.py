@@ -29,8 +29,7 @@ MIB = 1 << 20
 
 
 def hashed(data: bytes, **limit: float | int | None) -> object:
-    return fingerprint_bytes(data, FingerprintOptions(variants=False,
-                                                      limits=DecodeLimits(**limit)))  # type: ignore[arg-type]
+    return fingerprint_bytes(data, FingerprintOptions(variants=False, limits=DecodeLimits(**limit)))  # type: ignore[arg-type]
 
 
 def corpus_png(corpus_images: list, side: int = 1200) -> bytes:
@@ -118,8 +117,11 @@ def test_a_waiting_decode_takes_the_slot_when_it_frees(corpus_images: list) -> N
     slots = limits.slots_for(capped)
     results: list[object] = []
     with slots.slot():
-        waiting = threading.Thread(target=lambda: results.append(
-            fingerprint_bytes(data, FingerprintOptions(limits=capped))))
+        waiting = threading.Thread(
+            target=lambda: results.append(
+                fingerprint_bytes(data, FingerprintOptions(limits=capped))
+            )
+        )
         waiting.start()
         time.sleep(0.2)
         assert results == []  # still waiting: the cap holds
@@ -145,12 +147,13 @@ def test_process_limits_are_what_callers_without_limits_get() -> None:
 def test_the_16_bit_png_bomb_costs_its_decoded_pixels_not_three_copies() -> None:
     """Before: the decoded pixels, an RGB copy and the float luma (1.06 GB for the 353 MB of
     pixels). Now the luma is averaged strip by strip: the pixels and little more."""
-    done = subprocess.run([sys.executable, "-c", _RSS_PROBE], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_PROBE], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] and report["pdq"], report
-    decoded = decode_bombs.BOMB_SIDE ** 2 * 4
+    decoded = decode_bombs.BOMB_SIDE**2 * 4
     assert report["growth"] < decoded + 120 * MIB, report
 
 

@@ -13,18 +13,30 @@ from tests import media_factory
 from vigil.fingerprint import decode, pdq
 
 
-def _dense(luma: np.ndarray, row_block: int, col_block: int, full_shape: tuple[int, int],
-           reverse_rows: bool, reverse_cols: bool) -> np.ndarray:
+def _dense(
+    luma: np.ndarray,
+    row_block: int,
+    col_block: int,
+    full_shape: tuple[int, int],
+    reverse_rows: bool,
+    reverse_cols: bool,
+) -> np.ndarray:
     rows = pdq.block_weights(full_shape[0], row_block, luma.shape[0], reverse_rows)
     cols = pdq.block_weights(full_shape[1], col_block, luma.shape[1], reverse_cols)
     return rows @ luma.astype(np.float64) @ cols.T
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.integers(5, 700), cols=st.integers(5, 700), row_block=st.sampled_from([1, 2, 8]),
-       col_block=st.sampled_from([1, 4]), seed=st.integers(0, 2**16))
-def test_banded_downsample_equals_the_dense_weights(rows: int, cols: int, row_block: int,
-                                                    col_block: int, seed: int) -> None:
+@given(
+    rows=st.integers(5, 700),
+    cols=st.integers(5, 700),
+    row_block=st.sampled_from([1, 2, 8]),
+    col_block=st.sampled_from([1, 4]),
+    seed=st.integers(0, 2**16),
+)
+def test_banded_downsample_equals_the_dense_weights(
+    rows: int, cols: int, row_block: int, col_block: int, seed: int
+) -> None:
     reduced = (-(-rows // row_block), -(-cols // col_block))
     luma = np.random.default_rng(seed).integers(0, 256, reduced, dtype=np.uint8)
     smalls = pdq.downsample(luma, row_block, col_block, (rows, cols), mirrored=True)
@@ -71,14 +83,12 @@ def test_exact_luma_when_pillow_cannot_map_the_array(monkeypatch: pytest.MonkeyP
     assert np.array_equal(decode.exact_luma(image.copy()).luma, _reference_luma(image))
 
 
-def test_exact_luma_when_pillow_copies_instead_of_mapping(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exact_luma_when_pillow_copies_instead_of_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
     # A Pillow that copied the buffer would leave the array untouched: the copy is noticed.
     image = media_factory.gradient(120, 90, seed=6)
     mapped = Image.frombuffer
 
-    def copying(mode: str, size: tuple[int, int], data: np.ndarray,
-                *args: object) -> Image.Image:
+    def copying(mode: str, size: tuple[int, int], data: np.ndarray, *args: object) -> Image.Image:
         return mapped(mode, size, np.array(data, copy=True), *args)
 
     monkeypatch.setattr(Image, "frombuffer", copying)

@@ -23,8 +23,23 @@ from tests.fingerprint.video_media import slideshow, write_clip
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes, fingerprint_path
 from vigil.fingerprint.record import Fingerprint
 
-COMPARED = ("media_type", "size", "md5", "sha1", "sha256", "pdq", "pdq_quality", "pdq_weak",
-            "pdq_variants", "frames", "width", "height", "duration", "error", "error_reason")
+COMPARED = (
+    "media_type",
+    "size",
+    "md5",
+    "sha1",
+    "sha256",
+    "pdq",
+    "pdq_quality",
+    "pdq_weak",
+    "pdq_variants",
+    "frames",
+    "width",
+    "height",
+    "duration",
+    "error",
+    "error_reason",
+)
 
 
 def same(from_path: Fingerprint, from_bytes: Fingerprint) -> None:
@@ -43,8 +58,7 @@ def no_temp_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     assert list(folder.iterdir()) == []
 
 
-def test_corpus_photos_hash_as_from_files(corpus_images: list[Path],
-                                          no_temp_files: Path) -> None:
+def test_corpus_photos_hash_as_from_files(corpus_images: list[Path], no_temp_files: Path) -> None:
     for path in corpus_images[:6]:
         from_bytes = fingerprint_bytes(path.read_bytes(), name="upload")
         assert from_bytes.ok and from_bytes.pdq_variants
@@ -52,8 +66,9 @@ def test_corpus_photos_hash_as_from_files(corpus_images: list[Path],
         assert from_bytes.path == "upload"
 
 
-def test_generated_video_hashes_as_from_a_file(tmp_path: Path, corpus_images: list[Path],
-                                               no_temp_files: Path) -> None:
+def test_generated_video_hashes_as_from_a_file(
+    tmp_path: Path, corpus_images: list[Path], no_temp_files: Path
+) -> None:
     pictures = [Image.open(p) for p in corpus_images[8:11]]
     clip = write_clip(tmp_path / "clip.mp4", slideshow(pictures, 2.0))
     from_path = fingerprint_path(clip)
@@ -88,8 +103,10 @@ HOSTILE = {
     "random bytes": (random_bytes, {"not_media"}),
     "png bomb header": (lambda: png_claiming(30_000, 30_000), {"too_many_pixels"}),
     "gif bomb header": (lambda: gif_claiming(30_000, 30_000), {"too_many_pixels"}),
-    "ftyp then garbage": (lambda: b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
-                          + bytes(range(256)) * 20, {"corrupt_media", "no_frames"}),
+    "ftyp then garbage": (
+        lambda: b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(range(256)) * 20,
+        {"corrupt_media", "no_frames"},
+    ),
     "truncated mp4": (lambda: mp4()[: len(mp4()) // 2], {"corrupt_media", "no_frames"}),
     "jpeg magic then text": (lambda: b"\xff\xd8\xff" + b"hello" * 100, {"corrupt_media"}),
 }

@@ -29,8 +29,10 @@ def test_golden_file_still_matches_the_reference(corpus_images: list[Path]) -> N
     # Guards the oracle itself: a changed pdqhash build would silently move the target.
     assert {p.name for p in corpus_images} == set(GOLDEN)
     for path in corpus_images[::6]:
-        assert reference_pdq(Image.open(path)) == (GOLDEN[path.name]["pdq"],
-                                                   GOLDEN[path.name]["quality"])
+        assert reference_pdq(Image.open(path)) == (
+            GOLDEN[path.name]["pdq"],
+            GOLDEN[path.name]["quality"],
+        )
 
 
 def test_fast_path_meets_the_compatibility_rule(corpus_images: list[Path]) -> None:
@@ -72,14 +74,24 @@ def _synthetic_files(tmp_path: Path) -> list[Path]:
     files.append(media_factory.save(sixteen, tmp_path / "sixteen.png"))
     files.append(media_factory.save(base.convert("CMYK"), tmp_path / "cmyk.jpg", quality=92))
     files.append(media_factory.save(base.convert("P"), tmp_path / "palette.gif"))
-    for fmt, ext in [("WEBP", "webp"), ("BMP", "bmp"), ("TIFF", "tiff"), ("AVIF", "avif"),
-                     ("HEIF", "heic")]:
+    for fmt, ext in [
+        ("WEBP", "webp"),
+        ("BMP", "bmp"),
+        ("TIFF", "tiff"),
+        ("AVIF", "avif"),
+        ("HEIF", "heic"),
+    ]:
         files.append(media_factory.save(base, tmp_path / f"format.{ext}", fmt))
     for seed, size in enumerate([(1200, 900), (2400, 1800), (4200, 2800)]):
         detailed = media_factory.text_card(*size, seed=seed)
         files.append(media_factory.save(detailed, tmp_path / f"text_{seed}.jpg", quality=85))
-        files.append(media_factory.save(media_factory.noise(*size, seed=seed, blur=3),
-                                        tmp_path / f"noise_{seed}.jpg", quality=80))
+        files.append(
+            media_factory.save(
+                media_factory.noise(*size, seed=seed, blur=3),
+                tmp_path / f"noise_{seed}.jpg",
+                quality=80,
+            )
+        )
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 on display; the reference ignores it, and so do we
     files.append(media_factory.save(base, tmp_path / "exif_rotated.jpg", exif=exif))
@@ -105,7 +117,8 @@ def test_synthetic_images_of_every_mode_and_format(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_upscaled_corpus_images_take_the_fast_path_and_stay_close(
-        corpus_images: list[Path], tmp_path: Path) -> None:
+    corpus_images: list[Path], tmp_path: Path
+) -> None:
     for path in corpus_images[1::12]:
         big = Image.open(path).convert("RGB").resize((4800, 3200))
         target = media_factory.save(big, tmp_path / path.name, quality=88)
@@ -136,7 +149,8 @@ TRANSPOSES = {
 
 @pytest.mark.parametrize("index", [0, 11, 23, 40, pytest.param(44, marks=pytest.mark.slow)])
 def test_each_variant_is_the_reference_hash_of_the_turned_picture(
-        corpus_images: list[Path], index: int) -> None:
+    corpus_images: list[Path], index: int
+) -> None:
     # Stronger than agreeing with pdqhash.compute_dihedral, which turns the DCT
     # block: PDQ's filter is off-centre, so that misses small and textured pictures.
     with Image.open(path := corpus_images[index]) as image:
@@ -164,17 +178,21 @@ def test_variants_on_the_fast_path_stay_close(corpus_images: list[Path]) -> None
 SLOW = pytest.mark.slow  # about 4 s a case; the fast suite keeps a turn and a mirror
 
 
-@pytest.mark.parametrize(("transpose", "variant"), [
-    (Image.Transpose.ROTATE_90, "rotate270"),
-    pytest.param(Image.Transpose.ROTATE_180, "rotate180", marks=SLOW),
-    pytest.param(Image.Transpose.ROTATE_270, "rotate90", marks=SLOW),
-    (Image.Transpose.FLIP_LEFT_RIGHT, "mirror"),
-    pytest.param(Image.Transpose.FLIP_TOP_BOTTOM, "flip", marks=SLOW),
-    pytest.param(Image.Transpose.TRANSPOSE, "transpose", marks=SLOW),
-    pytest.param(Image.Transpose.TRANSVERSE, "transverse", marks=SLOW),
-])
+@pytest.mark.parametrize(
+    ("transpose", "variant"),
+    [
+        (Image.Transpose.ROTATE_90, "rotate270"),
+        pytest.param(Image.Transpose.ROTATE_180, "rotate180", marks=SLOW),
+        pytest.param(Image.Transpose.ROTATE_270, "rotate90", marks=SLOW),
+        (Image.Transpose.FLIP_LEFT_RIGHT, "mirror"),
+        pytest.param(Image.Transpose.FLIP_TOP_BOTTOM, "flip", marks=SLOW),
+        pytest.param(Image.Transpose.TRANSPOSE, "transpose", marks=SLOW),
+        pytest.param(Image.Transpose.TRANSVERSE, "transverse", marks=SLOW),
+    ],
+)
 def test_a_variant_of_a_transformed_copy_matches_the_original(
-        corpus_images: list[Path], transpose: Image.Transpose, variant: str) -> None:
+    corpus_images: list[Path], transpose: Image.Transpose, variant: str
+) -> None:
     path = corpus_images[3]
     original = GOLDEN[path.name]["pdq"]
     turned = media_factory.encode(Image.open(path).transpose(transpose), "PNG")

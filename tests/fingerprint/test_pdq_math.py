@@ -39,8 +39,9 @@ def test_half_the_bits_are_set_for_distinct_coefficients() -> None:
 def test_reversed_weights_filter_the_mirrored_axis() -> None:
     luma = np.random.default_rng(9).random((300, 420)) * 255
     hashes = pdq.hash_dihedral(luma)
-    np.testing.assert_allclose(hashes[pdq.Dihedral.MIRROR][1],
-                               pdq.hash_luma(luma[:, ::-1])[1], atol=1e-3)  # float32 sums
+    np.testing.assert_allclose(
+        hashes[pdq.Dihedral.MIRROR][1], pdq.hash_luma(luma[:, ::-1])[1], atol=1e-3
+    )  # float32 sums
     flipped_turned = np.rot90(luma)  # numpy turns counter-clockwise, as Pillow's ROTATE_90
     assert hashes[pdq.Dihedral.ROTATE_90][0] == pdq.hash_luma(flipped_turned)[0]
     assert hashes[pdq.Dihedral.TRANSPOSE][0] == pdq.hash_luma(luma.T)[0]

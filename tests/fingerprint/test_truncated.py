@@ -24,12 +24,13 @@ def encoded(path: Path, fmt: str) -> bytes:
 
 
 def cut(data: bytes, share: float = KEPT) -> bytes:
-    return data[:int(len(data) * share)]
+    return data[: int(len(data) * share)]
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "TIFF"])
-def test_a_picture_cut_by_two_percent_hashes_near_the_whole(corpus_images: list[Path],
-                                                           fmt: str) -> None:
+def test_a_picture_cut_by_two_percent_hashes_near_the_whole(
+    corpus_images: list[Path], fmt: str
+) -> None:
     data = encoded(corpus_images[1], fmt)
     whole, truncated = fingerprint_bytes(data), fingerprint_bytes(cut(data))
     assert whole.ok and not whole.partial
@@ -51,7 +52,7 @@ def test_the_listed_corpus_file_itself_cut(corpus_images: list[Path], tmp_path: 
 
 def test_a_file_with_no_pixel_data_still_fails(corpus_images: list[Path]) -> None:
     data = corpus_images[0].read_bytes()
-    headers_only = data[:data.index(b"\xff\xda")]  # cut before the first scan
+    headers_only = data[: data.index(b"\xff\xda")]  # cut before the first scan
     record = fingerprint_bytes(headers_only)
     assert record.error_reason == "corrupt_media" and not record.partial
     assert record.pdq is None

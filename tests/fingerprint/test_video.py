@@ -31,8 +31,7 @@ def slides(corpus_images: list[Path]) -> list[Image.Image]:
 
 
 @pytest.fixture(scope="session")
-def slideshow_mp4(tmp_path_factory: pytest.TempPathFactory,
-                  slides: list[Image.Image]) -> Path:
+def slideshow_mp4(tmp_path_factory: pytest.TempPathFactory, slides: list[Image.Image]) -> Path:
     path = tmp_path_factory.mktemp("video") / "slideshow.mp4"
     return video_media.write_clip(path, video_media.slideshow(slides, SECONDS_EACH))
 
@@ -67,6 +66,7 @@ def assert_matches_full_decode(hashes: video.VideoHashes, path: Path) -> None:
 
 # Sampling ------------------------------------------------------------------------------
 
+
 def test_samples_are_one_second_apart(slideshow_mp4: Path) -> None:
     hashes = video.hash_video(slideshow_mp4, dedupe_distance=-1)
     times = [f.t for f in hashes.frames]
@@ -80,27 +80,31 @@ def test_samples_are_one_second_apart(slideshow_mp4: Path) -> None:
 def test_dedupe_keeps_one_frame_per_still_image(slideshow_mp4: Path) -> None:
     hashes = video.hash_video(slideshow_mp4)
     assert [f.t for f in hashes.frames] == pytest.approx(
-        [i * SECONDS_EACH for i in range(4)], abs=FRAME)
+        [i * SECONDS_EACH for i in range(4)], abs=FRAME
+    )
 
 
 @pytest.mark.parametrize(("fps", "expected"), [(2.0, 0.5), (0.5, 2.0), (1 / 3, 3.0)])
-def test_fps_option_sets_the_sampling_interval(slideshow_mp4: Path, fps: float,
-                                               expected: float) -> None:
+def test_fps_option_sets_the_sampling_interval(
+    slideshow_mp4: Path, fps: float, expected: float
+) -> None:
     times = [f.t for f in video.hash_video(slideshow_mp4, fps=fps, dedupe_distance=-1).frames]
     assert np.diff(times) == pytest.approx(np.full(len(times) - 1, expected), abs=FRAME)
     assert len(times) == round(4 * SECONDS_EACH * fps)
 
 
 def test_kept_frames_equal_the_reference_pdq_of_the_decoded_frame(slideshow_mp4: Path) -> None:
-    assert_matches_full_decode(video.hash_video(slideshow_mp4, dedupe_distance=-1),
-                               slideshow_mp4)
+    assert_matches_full_decode(video.hash_video(slideshow_mp4, dedupe_distance=-1), slideshow_mp4)
 
 
-def test_kept_frames_are_close_to_their_source_image(slideshow_mp4: Path,
-                                                     slides: list[Image.Image]) -> None:
+def test_kept_frames_are_close_to_their_source_image(
+    slideshow_mp4: Path, slides: list[Image.Image]
+) -> None:
     hashes = video.hash_video(slideshow_mp4)
-    distances = [pdq.hamming(kept.pdq, reference_pdq(video_media.fitted(slide))[0])
-                 for kept, slide in zip(hashes.frames, slides, strict=True)]
+    distances = [
+        pdq.hamming(kept.pdq, reference_pdq(video_media.fitted(slide))[0])
+        for kept, slide in zip(hashes.frames, slides, strict=True)
+    ]
     assert max(distances) <= 31
     assert np.mean(distances) <= 12  # H.264 at crf 20 barely moves a PDQ hash
 
@@ -114,14 +118,17 @@ def test_moving_content_matches_the_full_decode(noise_mp4: Path) -> None:
 
 
 def test_short_gops_are_skipped_without_changing_the_samples(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = video_media.write_clip(tmp_path / "short_gop.mp4", video_media.moving_noise(6),
-                                  video_media.H264_SHORT_GOP)
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = video_media.write_clip(
+        tmp_path / "short_gop.mp4", video_media.moving_noise(6), video_media.H264_SHORT_GOP
+    )
     decoded = []
     original = frames.VideoReader.decode
 
-    def counting(self: frames.VideoReader, packet: av.Packet | None,
-                 next_time: float) -> list[av.VideoFrame]:
+    def counting(
+        self: frames.VideoReader, packet: av.Packet | None, next_time: float
+    ) -> list[av.VideoFrame]:
         decoded.append(packet)
         return original(self, packet, next_time)
 
@@ -133,12 +140,15 @@ def test_short_gops_are_skipped_without_changing_the_samples(
     assert len(decoded) < 0.6 * 6 * video_media.RATE
 
 
-@pytest.mark.parametrize("encoding", [video_media.VP9, video_media.MPEG4],
-                         ids=["vp9-webm", "mpeg4-avi"])
-def test_other_codecs(tmp_path: Path, slides: list[Image.Image],
-                      encoding: video_media.Encoding) -> None:
-    path = video_media.write_clip(tmp_path / f"clip{encoding.suffix}",
-                                  video_media.slideshow(slides[:2], 2), encoding)
+@pytest.mark.parametrize(
+    "encoding", [video_media.VP9, video_media.MPEG4], ids=["vp9-webm", "mpeg4-avi"]
+)
+def test_other_codecs(
+    tmp_path: Path, slides: list[Image.Image], encoding: video_media.Encoding
+) -> None:
+    path = video_media.write_clip(
+        tmp_path / f"clip{encoding.suffix}", video_media.slideshow(slides[:2], 2), encoding
+    )
     hashes = video.hash_video(path)
     assert [f.t for f in hashes.frames] == pytest.approx([0, 2], abs=FRAME)
     assert_matches_full_decode(hashes, path)
@@ -162,11 +172,14 @@ def test_sample_clock_rejects_nonsense_rates() -> None:
 
 # Animations ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
-def test_animation_sampled_by_frame_durations(tmp_path: Path, slides: list[Image.Image],
-                                              fmt: str) -> None:
-    path = video_media.write_animation(tmp_path / f"anim.{fmt.lower()}", slides,
-                                       [2500, 400, 300, 1000], fmt)
+def test_animation_sampled_by_frame_durations(
+    tmp_path: Path, slides: list[Image.Image], fmt: str
+) -> None:
+    path = video_media.write_animation(
+        tmp_path / f"anim.{fmt.lower()}", slides, [2500, 400, 300, 1000], fmt
+    )
     with Image.open(path) as image:
         hashes = video.hash_animation(image, dedupe_distance=-1)
     # Frames start at 0, 2.5, 2.9 and 3.2 s: samples at 0, 1 (-> 2.5), 3 (-> 3.2).
@@ -179,7 +192,8 @@ def test_animation_sampled_by_frame_durations(tmp_path: Path, slides: list[Image
 
 
 def test_animation_zero_durations_count_as_browsers_show_them(
-        tmp_path: Path, slides: list[Image.Image]) -> None:
+    tmp_path: Path, slides: list[Image.Image]
+) -> None:
     images = [*slides, *slides, *slides]
     path = video_media.write_animation(tmp_path / "fast.gif", images, [0] * len(images), "GIF")
     with Image.open(path) as image:
@@ -190,8 +204,7 @@ def test_animation_zero_durations_count_as_browsers_show_them(
 
 def test_animation_dedupe_and_pipeline(tmp_path: Path, slides: list[Image.Image]) -> None:
     images = [slides[0], slides[0].transpose(Image.Transpose.FLIP_LEFT_RIGHT), slides[1]]
-    path = video_media.write_animation(tmp_path / "anim.webp", images, [1000, 1000, 1000],
-                                       "WEBP")
+    path = video_media.write_animation(tmp_path / "anim.webp", images, [1000, 1000, 1000], "WEBP")
     record = pipeline.fingerprint_path(path)
     assert record.ok, record.error
     assert record.media_type == "video"
@@ -199,7 +212,8 @@ def test_animation_dedupe_and_pipeline(tmp_path: Path, slides: list[Image.Image]
 
 
 def test_animation_with_absurd_frame_count_is_refused(
-        tmp_path: Path, slides: list[Image.Image], monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, slides: list[Image.Image], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = video_media.write_animation(tmp_path / "long.gif", slides, [100] * 4, "GIF")
     monkeypatch.setattr(frames, "MAX_ANIMATION_FRAMES", 3)
     with Image.open(path) as image, pytest.raises(FingerprintError) as caught:
@@ -208,7 +222,8 @@ def test_animation_with_absurd_frame_count_is_refused(
 
 
 def test_truncated_animation_keeps_the_frames_before_the_damage(
-        tmp_path: Path, slides: list[Image.Image]) -> None:
+    tmp_path: Path, slides: list[Image.Image]
+) -> None:
     whole = video_media.write_animation(tmp_path / "whole.gif", slides, [1000] * 4, "GIF")
     cut = video_media.truncated_copy(whole, tmp_path / "cut.gif", 0.6)
     with Image.open(cut) as image:
@@ -221,6 +236,7 @@ def test_truncated_animation_keeps_the_frames_before_the_damage(
 
 
 # Limits and broken input ---------------------------------------------------------------
+
 
 def test_frames_over_the_pixel_limit_are_refused(slideshow_mp4: Path) -> None:
     width, height = video_media.SIZE
@@ -237,21 +253,32 @@ def broken_inputs(directory: Path, good_mp4: Path) -> dict[str, tuple[Path, Fail
     random.write_bytes(np.random.default_rng(1).integers(0, 256, 20_000, np.uint8).tobytes())
     return {
         # The default MP4 muxer writes its index last: cut it off and nothing opens.
-        "truncated": (video_media.truncated_copy(good_mp4, directory / "cut.mp4", 0.5),
-                      FailureReason.CORRUPT),
-        "ftyp_then_garbage": (video_media.ftyp_then_garbage(directory / "garbage.mp4"),
-                              FailureReason.CORRUPT),
+        "truncated": (
+            video_media.truncated_copy(good_mp4, directory / "cut.mp4", 0.5),
+            FailureReason.CORRUPT,
+        ),
+        "ftyp_then_garbage": (
+            video_media.ftyp_then_garbage(directory / "garbage.mp4"),
+            FailureReason.CORRUPT,
+        ),
         "random_bytes": (random, FailureReason.CORRUPT),
-        "transport_stream_noise": (video_media.transport_stream_noise(directory / "noise.ts"),
-                                   FailureReason.CORRUPT),
+        "transport_stream_noise": (
+            video_media.transport_stream_noise(directory / "noise.ts"),
+            FailureReason.CORRUPT,
+        ),
         "empty_file": (empty, FailureReason.CORRUPT),
-        "scrambled_frames": (video_media.scramble_payload(good_mkv, directory / "scrambled.mkv"),
-                             FailureReason.CORRUPT),
-        "audio_only": (video_media.write_audio_only(directory / "audio.mp4"),
-                       FailureReason.NO_FRAMES),
+        "scrambled_frames": (
+            video_media.scramble_payload(good_mkv, directory / "scrambled.mkv"),
+            FailureReason.CORRUPT,
+        ),
+        "audio_only": (
+            video_media.write_audio_only(directory / "audio.mp4"),
+            FailureReason.NO_FRAMES,
+        ),
         "video_stream_without_frames": (
             video_media.write_audio_only(directory / "silent.ts", announce_video=True),
-            FailureReason.NO_FRAMES),
+            FailureReason.NO_FRAMES,
+        ),
         "missing": (directory / "does_not_exist.mp4", FailureReason.UNREADABLE),
     }
 
@@ -262,14 +289,17 @@ def test_broken_inputs_fail_with_a_reason(tmp_path: Path, slideshow_mp4: Path) -
         with pytest.raises(FingerprintError) as caught:
             video.hash_video(path)
         outcomes[name] = (caught.value.reason, expected)
-    assert {name: got for name, (got, _) in outcomes.items()} == \
-        {name: want for name, (_, want) in outcomes.items()}
+    assert {name: got for name, (got, _) in outcomes.items()} == {
+        name: want for name, (_, want) in outcomes.items()
+    }
 
 
-def test_truncated_faststart_file_keeps_its_start(tmp_path: Path,
-                                                  slides: list[Image.Image]) -> None:
-    whole = video_media.write_faststart_clip(tmp_path / "whole.mp4",
-                                             video_media.slideshow(slides, SECONDS_EACH))
+def test_truncated_faststart_file_keeps_its_start(
+    tmp_path: Path, slides: list[Image.Image]
+) -> None:
+    whole = video_media.write_faststart_clip(
+        tmp_path / "whole.mp4", video_media.slideshow(slides, SECONDS_EACH)
+    )
     cut = video_media.truncated_copy(whole, tmp_path / "cut.mp4", 0.6)
     hashes = video.hash_video(cut)
     times = [f.t for f in hashes.frames]
@@ -279,6 +309,7 @@ def test_truncated_faststart_file_keeps_its_start(tmp_path: Path,
 
 
 # Streaming -----------------------------------------------------------------------------
+
 
 def live_video_frames() -> int:
     return sum(isinstance(o, av.VideoFrame) for o in gc.get_objects())
@@ -314,6 +345,7 @@ def test_memory_does_not_grow_with_length(tmp_path: Path) -> None:
 
 
 # Pipeline ------------------------------------------------------------------------------
+
 
 def test_pipeline_fingerprints_an_mp4_as_video(slideshow_mp4: Path) -> None:
     record = pipeline.fingerprint_path(slideshow_mp4)

@@ -26,10 +26,14 @@ class Encoding:
 
 H264 = Encoding("libx264", ".mp4", {"preset": "veryfast", "crf": "20"})
 # Short GOPs: a keyframe every third of a second, so whole GOPs fall between samples.
-H264_SHORT_GOP = Encoding("libx264", ".mp4", {"preset": "veryfast", "crf": "20", "g": "10",
-                                              "keyint_min": "10", "sc_threshold": "0"})
-VP9 = Encoding("libvpx-vp9", ".webm", {"deadline": "realtime", "cpu-used": "8", "crf": "30",
-                                       "b": "0"})
+H264_SHORT_GOP = Encoding(
+    "libx264",
+    ".mp4",
+    {"preset": "veryfast", "crf": "20", "g": "10", "keyint_min": "10", "sc_threshold": "0"},
+)
+VP9 = Encoding(
+    "libvpx-vp9", ".webm", {"deadline": "realtime", "cpu-used": "8", "crf": "30", "b": "0"}
+)
 MPEG4 = Encoding("mpeg4", ".avi", {"b": "2000000"})  # the 200 kbit/s default smears stills
 
 
@@ -38,8 +42,9 @@ def fitted(image: Image.Image, size: tuple[int, int] = SIZE) -> Image.Image:
     return image.convert("RGB").resize(size, Image.Resampling.BILINEAR)
 
 
-def slideshow(images: Sequence[Image.Image], seconds_each: float,
-              size: tuple[int, int] = SIZE) -> Iterator[np.ndarray]:
+def slideshow(
+    images: Sequence[Image.Image], seconds_each: float, size: tuple[int, int] = SIZE
+) -> Iterator[np.ndarray]:
     """Each image held still for ``seconds_each`` seconds."""
     for image in images:
         rgb = np.asarray(fitted(image, size))
@@ -47,22 +52,29 @@ def slideshow(images: Sequence[Image.Image], seconds_each: float,
             yield rgb
 
 
-def moving_noise(seconds: float, size: tuple[int, int] = SIZE, seed: int = 0) -> Iterator[
-        np.ndarray]:
+def moving_noise(
+    seconds: float, size: tuple[int, int] = SIZE, seed: int = 0
+) -> Iterator[np.ndarray]:
     """Smooth noise scrolling sideways: every frame differs, so nothing dedupes."""
     rng = np.random.default_rng(seed)
     width, height = size
-    field_ = np.asarray(Image.fromarray(
-        rng.integers(0, 256, (height // 8, width // 4, 3), dtype=np.uint8)).resize(
-        (width * 2, height), Image.Resampling.BICUBIC))
+    field_ = np.asarray(
+        Image.fromarray(rng.integers(0, 256, (height // 8, width // 4, 3), dtype=np.uint8)).resize(
+            (width * 2, height), Image.Resampling.BICUBIC
+        )
+    )
     for index in range(round(seconds * RATE)):
         offset = (index * 3) % width
-        yield np.ascontiguousarray(field_[:, offset:offset + width])
+        yield np.ascontiguousarray(field_[:, offset : offset + width])
 
 
-def write_clip(path: Path, frames: Iterable[np.ndarray], encoding: Encoding = H264,
-               size: tuple[int, int] = SIZE,
-               container_options: dict[str, str] | None = None) -> Path:
+def write_clip(
+    path: Path,
+    frames: Iterable[np.ndarray],
+    encoding: Encoding = H264,
+    size: tuple[int, int] = SIZE,
+    container_options: dict[str, str] | None = None,
+) -> Path:
     with av.open(str(path), "w", options=container_options or {}) as container:
         stream = container.add_stream(encoding.codec, rate=RATE)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
@@ -90,8 +102,9 @@ def write_audio_only(path: Path, seconds: float = 1.0, *, announce_video: bool =
         samples = (np.sin(np.arange(int(rate * seconds)) / 20) * 0.1).astype(np.float32)
         step = 1024
         for start in range(0, len(samples) - step, step):
-            frame = av.AudioFrame.from_ndarray(samples[None, start:start + step], format="fltp",
-                                               layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                samples[None, start : start + step], format="fltp", layout="mono"
+            )
             frame.sample_rate = rate
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
@@ -125,15 +138,27 @@ def transport_stream_noise(path: Path, packets: int = 20_000, seed: int = 0) -> 
 
 def truncated_copy(source: Path, target: Path, fraction: float) -> Path:
     data = source.read_bytes()
-    target.write_bytes(data[:int(len(data) * fraction)])
+    target.write_bytes(data[: int(len(data) * fraction)])
     return target
 
 
-def write_animation(path: Path, images: Sequence[Image.Image], durations_ms: Sequence[int],
-                    fmt: str, size: tuple[int, int] = SIZE) -> Path:
+def write_animation(
+    path: Path,
+    images: Sequence[Image.Image],
+    durations_ms: Sequence[int],
+    fmt: str,
+    size: tuple[int, int] = SIZE,
+) -> Path:
     """An animated GIF or WebP of the given frames (fitted to ``size``) and durations."""
     frames = [fitted(image, size) for image in images]
     extra: dict[str, object] = {"lossless": True} if fmt == "WEBP" else {}
-    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:],
-                   duration=list(durations_ms), loop=0, **extra)
+    frames[0].save(
+        path,
+        format=fmt,
+        save_all=True,
+        append_images=frames[1:],
+        duration=list(durations_ms),
+        loop=0,
+        **extra,
+    )
     return path

@@ -28,10 +28,12 @@ def clustered_words(rng: np.random.Generator, count: int) -> Words:
     within 25 bits of three centres: heavy buckets on every substring."""
     crowd = count // 20
     centres = random_words(rng, (count - crowd) // 10 + 1)
-    members = flipped(rng, centres[np.arange(count - crowd) // 10],
-                      rng.integers(2, 21, count - crowd))
-    dense = flipped(rng, random_words(rng, 3)[rng.integers(0, 3, crowd)],
-                    rng.integers(1, 26, crowd))
+    members = flipped(
+        rng, centres[np.arange(count - crowd) // 10], rng.integers(2, 21, count - crowd)
+    )
+    dense = flipped(
+        rng, random_words(rng, 3)[rng.integers(0, 3, crowd)], rng.integers(1, 26, crowd)
+    )
     return np.concatenate([members, dense])[rng.permutation(count)]
 
 

@@ -12,15 +12,23 @@ from vigil.index.errors import InvalidHashError
 
 hex_of = st.binary(min_size=32, max_size=32).map(bytes.hex)
 frames = st.builds(FrameHash, st.floats(0, 1e5, allow_nan=False), hex_of, st.integers(0, 100))
-common = {"seq": st.integers(1, 2**63), "entry_id": st.integers(0, 2**64 - 1),
-          "list_id": st.integers(0, 0xFFFF)}
+common = {
+    "seq": st.integers(1, 2**63),
+    "entry_id": st.integers(0, 2**64 - 1),
+    "list_id": st.integers(0, 0xFFFF),
+}
 changes = st.one_of(
     st.builds(Change.add, kind=st.just(Kind.PDQ), value=hex_of, **common),
-    st.builds(Change.add, kind=st.just(Kind.SHA1),
-              value=st.binary(min_size=20, max_size=20).map(bytes.hex), **common),
+    st.builds(
+        Change.add,
+        kind=st.just(Kind.SHA1),
+        value=st.binary(min_size=20, max_size=20).map(bytes.hex),
+        **common,
+    ),
     st.builds(Change.add_video, frames=st.lists(frames, max_size=5).map(tuple), **common),
-    st.builds(Change.remove, seq=common["seq"], entry_id=common["entry_id"],
-              kind=st.sampled_from(Kind)),
+    st.builds(
+        Change.remove, seq=common["seq"], entry_id=common["entry_id"], kind=st.sampled_from(Kind)
+    ),
     st.builds(Change.mark, seq=common["seq"]),
 )
 

@@ -66,14 +66,18 @@ def test_each_list_has_its_own_distance(rng, listed: np.ndarray) -> None:
 def test_matches_equal_brute_force_with_list_limits(rng, listed: np.ndarray) -> None:
     lists = np.arange(len(listed)) % 4
     index = build(listed, lists)
-    queries = flipped(rng, listed[rng.integers(0, len(listed), 100)],
-                      rng.integers(0, 40, 100))
+    queries = flipped(rng, listed[rng.integers(0, len(listed), 100)], rng.integers(0, 40, 100))
     limits = {0: 0, 1: 15, 2: 31, 3: 40}
     got = index.search(queries, ListDistances.only(limits))
-    expected = {(q, r + 1000, d) for q, r, d in brute_force(listed, queries, 40)
-                if d <= limits[int(lists[r])]}
-    assert set(zip(got.query.tolist(), got.entry_id.tolist(), got.distance.tolist(),
-                   strict=True)) == expected
+    expected = {
+        (q, r + 1000, d)
+        for q, r, d in brute_force(listed, queries, 40)
+        if d <= limits[int(lists[r])]
+    }
+    assert (
+        set(zip(got.query.tolist(), got.entry_id.tolist(), got.distance.tolist(), strict=True))
+        == expected
+    )
 
 
 def test_results_sorted_by_query_then_distance(rng, listed: np.ndarray) -> None:
@@ -86,14 +90,18 @@ def test_results_sorted_by_query_then_distance(rng, listed: np.ndarray) -> None:
 
 def test_variant_that_matched_is_reported(rng, listed: np.ndarray) -> None:
     index = build(listed)
-    variants = {"original": words_hex(random_words(rng, 1))[0],
-                "rotate90": words_hex(flipped(rng, listed[7:8], 9))[0],
-                "flipx": words_hex(flipped(rng, listed[7:8], 3))[0],
-                "rotate180": words_hex(listed[8:9])[0]}
+    variants = {
+        "original": words_hex(random_words(rng, 1))[0],
+        "rotate90": words_hex(flipped(rng, listed[7:8], 9))[0],
+        "flipx": words_hex(flipped(rng, listed[7:8], 3))[0],
+        "rotate180": words_hex(listed[8:9])[0],
+    }
     names = list(variants)
     best = best_variants(index.search(list(variants.values())), names)
     assert [(m.entry_id, m.variant, m.distance) for m in best] == [
-        (1008, "rotate180", 0), (1007, "flipx", 3)]
+        (1008, "rotate180", 0),
+        (1007, "flipx", 3),
+    ]
 
 
 def test_additions_and_removals_take_effect_on_next_lookup(rng, listed: np.ndarray) -> None:
@@ -123,7 +131,7 @@ def test_delta_rebuilds_its_tables_past_the_pending_limit(rng, listed, monkeypat
     index = build(listed)
     added = random_words(rng, 12_000)
     for start in range(0, len(added), 1000):
-        index.add(added[start:start + 1000], np.arange(start, start + 1000) + 10**6, 1)
+        index.add(added[start : start + 1000], np.arange(start, start + 1000) + 10**6, 1)
     assert index._delta.indexed is not None and index._delta.indexed.tables is not None
     index.remove([10**6 + 5])
     queries = flipped(rng, added[::100], 20)
@@ -162,8 +170,11 @@ def test_bad_hashes_are_refused(listed: np.ndarray) -> None:
         ListDistances.of({1: 300})
 
 
-OPS = st.lists(st.tuples(st.sampled_from(["add", "remove", "compact"]),
-                         st.integers(0, 2**32 - 1)), min_size=1, max_size=12)
+OPS = st.lists(
+    st.tuples(st.sampled_from(["add", "remove", "compact"]), st.integers(0, 2**32 - 1)),
+    min_size=1,
+    max_size=12,
+)
 
 
 @settings(max_examples=20, deadline=None)
@@ -185,8 +196,7 @@ def test_any_sequence_of_changes_matches_a_plain_model(ops, monkeypatch_pending)
                 words[k] = flipped(local, live[entry][0][None, :], 4)[0]
             lists = local.integers(0, 3, len(ids))
             index.add(words, ids, lists)
-            live.update({int(e): (w, int(li)) for e, w, li in zip(ids, words, lists,
-                                                                   strict=True)})
+            live.update({int(e): (w, int(li)) for e, w, li in zip(ids, words, lists, strict=True)})
         elif op == "remove":
             gone = local.integers(0, 400, 60)
             index.remove(gone)
@@ -202,5 +212,7 @@ def test_any_sequence_of_changes_matches_a_plain_model(ops, monkeypatch_pending)
     queries = flipped(rng, stored[rng.integers(0, len(stored), 30)], rng.integers(0, 35, 30))
     got = index.search(queries)
     expected = {(q, int(entries[r]), d) for q, r, d in brute_force(stored, queries, 31)}
-    assert set(zip(got.query.tolist(), got.entry_id.tolist(), got.distance.tolist(),
-                   strict=True)) == expected
+    assert (
+        set(zip(got.query.tolist(), got.entry_id.tolist(), got.distance.tolist(), strict=True))
+        == expected
+    )

@@ -23,14 +23,14 @@ RADII = (0, 5, 16, 31, 40)
 
 def segment_of(data: np.ndarray) -> PdqSegment:
     n = len(data)
-    return PdqSegment.build(PdqRows(data, np.arange(n, dtype=np.uint64),
-                                    np.zeros(n, dtype=np.uint16)))
+    return PdqSegment.build(
+        PdqRows(data, np.arange(n, dtype=np.uint64), np.zeros(n, dtype=np.uint16))
+    )
 
 
 def found(segment: PdqSegment, queries: np.ndarray, radius: int) -> set[tuple[int, int, int]]:
     hits = segment.search(queries, radius)
-    triples = set(zip(hits.query.tolist(), hits.row.tolist(), hits.distance.tolist(),
-                      strict=True))
+    triples = set(zip(hits.query.tolist(), hits.row.tolist(), hits.distance.tolist(), strict=True))
     assert len(triples) == len(hits.row), "a (query, row) pair was reported twice"
     return triples
 
@@ -86,8 +86,11 @@ def test_duplicate_hashes_all_reported() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), radius=st.integers(0, 48),
-       size=st.sampled_from([100, 5_000, 9_000]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    radius=st.integers(0, 48),
+    size=st.sampled_from([100, 5_000, 9_000]),
+)
 def test_recall_property(seed: int, radius: int, size: int) -> None:
     rng = np.random.default_rng(seed)
     data = random_words(rng, size)

@@ -29,21 +29,25 @@ def hashes() -> list[str]:
 
 
 def history(hashes: list[str], first_seq: int = 1) -> list[Change]:
-    changes = [Change.add(first_seq + i, Kind.PDQ, 10 + i, i % 4, h)
-               for i, h in enumerate(hashes)]
+    changes = [Change.add(first_seq + i, Kind.PDQ, 10 + i, i % 4, h) for i, h in enumerate(hashes)]
     seq = first_seq + len(hashes)
     frames = tuple(FrameHash(float(t), hashes[t], 90) for t in range(20))
-    changes += [Change.add(seq, Kind.MD5, 1, 2, MD5),
-                Change.add_video(seq + 1, 2, 3, frames),
-                Change.remove(seq + 2, Kind.PDQ, 15)]
+    changes += [
+        Change.add(seq, Kind.MD5, 1, 2, MD5),
+        Change.add_video(seq + 1, 2, 3, frames),
+        Change.remove(seq + 2, Kind.PDQ, 15),
+    ]
     return changes
 
 
 def probe(index: MatchIndex, hashes: list[str]) -> tuple[int, list[int], list[int], bool]:
     found = index.search_pdq(hashes[:8])
-    return (index.seq, found.entry_id.tolist(),
-            index.lookup_digests(Kind.MD5, MD5).entry_id.tolist(),
-            bool(index.match_video([FrameHash(float(t), hashes[t], 90) for t in range(20)])))
+    return (
+        index.seq,
+        found.entry_id.tolist(),
+        index.lookup_digests(Kind.MD5, MD5).entry_id.tolist(),
+        bool(index.match_video([FrameHash(float(t), hashes[t], 90) for t in range(20)])),
+    )
 
 
 @pytest.fixture
@@ -53,16 +57,21 @@ def written(tmp_path: Path, hashes: list[str]) -> Path:
         writer.apply(history(hashes))
         writer.write_snapshot()
         seq = writer.seq
-        writer.apply([Change.remove(seq + 1, Kind.PDQ, 11),
-                      Change.add(seq + 2, Kind.PDQ, 99, 1, hashes[2])])
+        writer.apply(
+            [Change.remove(seq + 1, Kind.PDQ, 11), Change.add(seq + 2, Kind.PDQ, 99, 1, hashes[2])]
+        )
     return tmp_path
 
 
 def test_round_trip_through_snapshot_and_log(written: Path, hashes: list[str]) -> None:
     memory = MatchIndex()
     memory.apply(history(hashes))
-    memory.apply([Change.remove(memory.seq + 1, Kind.PDQ, 11),
-                  Change.add(memory.seq + 2, Kind.PDQ, 99, 1, hashes[2])])
+    memory.apply(
+        [
+            Change.remove(memory.seq + 1, Kind.PDQ, 11),
+            Change.add(memory.seq + 2, Kind.PDQ, 99, 1, hashes[2]),
+        ]
+    )
     loaded = MatchIndex.open(written)
     assert loaded.snapshot_seq == loaded.seq - 2
     assert probe(loaded, hashes) == probe(memory, hashes)
@@ -198,6 +207,7 @@ def test_near_duplicates_survive_the_round_trip(tmp_path: Path) -> None:
     base = random_words(rng, 5000)
     near = words_hex(flipped(rng, base[:20], 25))
     index = MatchIndex.from_changes(
-        [Change.add(i + 1, Kind.PDQ, i, 0, h) for i, h in enumerate(words_hex(base))])
+        [Change.add(i + 1, Kind.PDQ, i, 0, h) for i, h in enumerate(words_hex(base))]
+    )
     index.write_snapshot(tmp_path)
     assert MatchIndex.open(tmp_path).search_pdq(near).entry_id.tolist() == list(range(20))

@@ -33,8 +33,12 @@ def noisy(hashes: np.ndarray, seed: int = 41) -> np.ndarray:
 @pytest.fixture
 def index(scenes: np.ndarray) -> MatchIndex:
     index = MatchIndex()
-    index.apply([Change.add_video(1, LISTED, 3, tuple(frames(scenes[:60]))),
-                 Change.add_video(2, UNRELATED, 4, tuple(frames(scenes[300:340])))])
+    index.apply(
+        [
+            Change.add_video(1, LISTED, 3, tuple(frames(scenes[:60]))),
+            Change.add_video(2, UNRELATED, 4, tuple(frames(scenes[300:340]))),
+        ]
+    )
     return index
 
 
@@ -48,9 +52,8 @@ def test_clip_cut_from_a_listed_video(index: MatchIndex, scenes: np.ndarray) -> 
 
 
 @pytest.mark.parametrize(("matching", "expected"), [(8, True), (7, False)])
-def test_eighty_percent_of_distinct_frames(index, scenes, matching: int,
-                                           expected: bool) -> None:
-    query = np.concatenate([noisy(scenes[:matching]), scenes[200:210 - matching]])
+def test_eighty_percent_of_distinct_frames(index, scenes, matching: int, expected: bool) -> None:
+    query = np.concatenate([noisy(scenes[:matching]), scenes[200 : 210 - matching]])
     [match] = index.match_video(frames(query))
     assert match.query_share == pytest.approx(matching / 10)
     assert match.is_match is expected
@@ -83,8 +86,7 @@ def test_listed_clip_inside_a_longer_upload(scenes: np.ndarray) -> None:
 def test_two_excerpts_give_two_segments(index: MatchIndex, scenes: np.ndarray) -> None:
     upload = np.concatenate([noisy(scenes[0:10]), scenes[100:120], noisy(scenes[30:40])])
     [match] = index.match_video(frames(upload))
-    assert match.segments == (Segment(0.0, 9.0, 0.0, 9.0, 10),
-                              Segment(30.0, 39.0, 30.0, 39.0, 10))
+    assert match.segments == (Segment(0.0, 9.0, 0.0, 9.0, 10), Segment(30.0, 39.0, 30.0, 39.0, 10))
     assert match.is_match is False  # 20 of 40 distinct frames
 
 

@@ -40,8 +40,9 @@ def _calls(path: Path) -> Iterator[str]:
 
 
 def _modules_calling(name: str) -> set[str]:
-    return {str(path.relative_to(SOURCE)) for path in SOURCE.rglob("*.py")
-            if name in set(_calls(path))}
+    return {
+        str(path.relative_to(SOURCE)) for path in SOURCE.rglob("*.py") if name in set(_calls(path))
+    }
 
 
 def test_no_thread_or_job_is_started_outside_the_registry() -> None:
@@ -85,8 +86,11 @@ def test_why_a_job_cannot_run(tmp_path: Path) -> None:
 
 
 def _job_threads() -> set[str]:
-    return {thread.name for thread in threading.enumerate()
-            if thread.name.startswith(THREAD_PREFIX) and thread.is_alive()}
+    return {
+        thread.name
+        for thread in threading.enumerate()
+        if thread.name.startswith(THREAD_PREFIX) and thread.is_alive()
+    }
 
 
 def _full_service(database_url: str, tmp_path: Path) -> Settings:
@@ -95,7 +99,8 @@ def _full_service(database_url: str, tmp_path: Path) -> Settings:
 
 
 def test_the_service_starts_exactly_the_registry_jobs_and_stops_them(
-        sqlite_url: str, tmp_path: Path) -> None:
+    sqlite_url: str, tmp_path: Path
+) -> None:
     before = _job_threads()
     with TestClient(create_app(_full_service(sqlite_url, tmp_path))):
         started = _job_threads() - before
@@ -103,15 +108,15 @@ def test_the_service_starts_exactly_the_registry_jobs_and_stops_them(
     assert not _job_threads() - before  # stopped with the application
 
 
-def test_without_background_jobs_the_service_starts_none(sqlite_url: str,
-                                                         tmp_path: Path) -> None:
+def test_without_background_jobs_the_service_starts_none(sqlite_url: str, tmp_path: Path) -> None:
     before = _job_threads()
     with TestClient(create_app(_full_service(sqlite_url, tmp_path), background_jobs=False)):
         assert _job_threads() - before == set()
 
 
-def test_the_web_only_flag_reaches_the_workers_app(sqlite_url: str, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_web_only_flag_reaches_the_workers_app(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # `vigil serve --no-jobs` sets the flag; uvicorn's workers build the app from the
     # environment with create_app_from_env.
     settings = _full_service(sqlite_url, tmp_path)

@@ -45,15 +45,24 @@ class Overlap:
         return 1
 
 
-def _spec(run: Callable[[], object], *, exclusive: bool = False, name: str = "probe",
-          close: Callable[[], None] = lambda: None) -> JobSpec:
-    return JobSpec(name, "a test job", lambda _settings: SHORT,
-                   lambda _services: Work(run, close), exclusive=exclusive)
+def _spec(
+    run: Callable[[], object],
+    *,
+    exclusive: bool = False,
+    name: str = "probe",
+    close: Callable[[], None] = lambda: None,
+) -> JobSpec:
+    return JobSpec(
+        name,
+        "a test job",
+        lambda _settings: SHORT,
+        lambda _services: Work(run, close),
+        exclusive=exclusive,
+    )
 
 
 @contextmanager
-def _workers(database_url: str, tmp_path: Path, spec: JobSpec,
-             count: int = 2) -> Iterator[None]:
+def _workers(database_url: str, tmp_path: Path, spec: JobSpec, count: int = 2) -> Iterator[None]:
     """``count`` workers as separate processes would be: each its own database handle."""
     settings = load_settings(data_dir=tmp_path / "data", database_url=database_url)
     handles = [open_database(database_url) for _ in range(count)]
@@ -75,16 +84,16 @@ def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def test_an_exclusive_job_runs_in_one_worker_at_a_time(database_url: str,
-                                                       tmp_path: Path) -> None:
+def test_an_exclusive_job_runs_in_one_worker_at_a_time(database_url: str, tmp_path: Path) -> None:
     overlap = Overlap()
     with _workers(database_url, tmp_path, _spec(overlap.run, exclusive=True)):
         _until(lambda: overlap.runs >= 20)
     assert overlap.runs >= 20 and overlap.most == 1
 
 
-def test_a_job_not_exclusive_runs_in_every_worker_at_once(database_url: str,
-                                                         tmp_path: Path) -> None:
+def test_a_job_not_exclusive_runs_in_every_worker_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
     # The control: the probe does see overlapping runs when nothing prevents them.
     overlap = Overlap()
     with _workers(database_url, tmp_path, _spec(overlap.run)):
@@ -103,8 +112,12 @@ with open_database(sys.argv[1]) as database, held_alone(database, "probe") as he
 
 
 def test_the_lock_holds_across_processes(database_url: str) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, database_url],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, database_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with open_database(database_url) as database:
@@ -128,8 +141,11 @@ def test_a_lock_is_released_when_the_run_fails(database: Database) -> None:
 
 
 def test_in_memory_sqlite_locks_within_the_process() -> None:
-    with open_database("sqlite://") as database, held_alone(database, "probe") as first, \
-            held_alone(database, "probe") as second:
+    with (
+        open_database("sqlite://") as database,
+        held_alone(database, "probe") as first,
+        held_alone(database, "probe") as second,
+    ):
         assert first and not second
 
 
@@ -138,11 +154,13 @@ def test_lock_keys_and_files_are_stable_and_per_job() -> None:
     assert -(2**63) <= advisory_key("triage") < 2**63
     assert lock_file("/var/vigil/vigil.db", "triage") == Path("/var/vigil/vigil.db.triage.lock")
     assert lock_file("file:/var/vigil/vigil.db?mode=rw", "triage") == Path(
-        "/var/vigil/vigil.db.triage.lock")
+        "/var/vigil/vigil.db.triage.lock"
+    )
 
 
 def test_a_failing_run_is_logged_without_its_message_and_retried(
-        sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     calls: list[int] = []
 
     def flaky() -> None:
@@ -150,8 +168,10 @@ def test_a_failing_run_is_logged_without_its_message_and_retried(
         if len(calls) == 1:
             raise RuntimeError("postgres://user:hunter2@db failed")
 
-    with caplog.at_level(logging.ERROR, logger="vigil.jobs.runner"), \
-            _workers(sqlite_url, tmp_path, _spec(flaky), count=1):
+    with (
+        caplog.at_level(logging.ERROR, logger="vigil.jobs.runner"),
+        _workers(sqlite_url, tmp_path, _spec(flaky), count=1),
+    ):
         _until(lambda: len(calls) >= 3)
     assert len(calls) >= 3
     assert "background job probe failed (RuntimeError)" in caplog.text
@@ -175,15 +195,20 @@ def test_a_job_that_cannot_be_built_leaks_nothing(sqlite_url: str, tmp_path: Pat
     broken = JobSpec("broken", "a test job", lambda _settings: SHORT, refuse)
     runner = BackgroundJobs()
     with open_database(sqlite_url) as database, pytest.raises(ValueError):
-        runner.start(JobServices(load_settings(data_dir=tmp_path), database, None),
-                     (fine, broken))
+        runner.start(JobServices(load_settings(data_dir=tmp_path), database, None), (fine, broken))
     assert closed.is_set() and runner.names == []
 
 
-def test_a_named_job_that_cannot_run_is_refused(sqlite_url: str, tmp_path: Path,
-                                                caplog: pytest.LogCaptureFixture) -> None:
-    needs_key = JobSpec("keyed", "a test job", lambda _settings: SHORT,
-                        lambda _services: Work(lambda: None), needs_vault=True)
+def test_a_named_job_that_cannot_run_is_refused(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    needs_key = JobSpec(
+        "keyed",
+        "a test job",
+        lambda _settings: SHORT,
+        lambda _services: Work(lambda: None),
+        needs_vault=True,
+    )
     services = JobServices(load_settings(data_dir=tmp_path), open_database(sqlite_url), None)
     with pytest.raises(JobUnavailable, match="master key"):
         BackgroundJobs().start(services, (needs_key,), strict=True)

@@ -30,4 +30,3 @@ def test_serve_with_no_jobs_runs_none_in_any_worker(tmp_path: Path) -> None:
     output = _served_output(tmp_path, "--no-jobs", "--workers", "2")
     assert output.count("Application startup complete") == 2  # both workers came up
     assert RUNNING not in output and "vigil worker" in output
-

@@ -38,8 +38,7 @@ def test_list_shows_every_job_with_its_interval() -> None:
 
 
 @pytest.mark.parametrize("names", [["--jobs", "nope"], ["--jobs", "webhooks,nope"]])
-def test_an_unknown_job_is_refused_before_anything_runs(names: list[str],
-                                                        tmp_path: Path) -> None:
+def test_an_unknown_job_is_refused_before_anything_runs(names: list[str], tmp_path: Path) -> None:
     code, output = _invoke(*names, VIGIL_DATA_DIR=str(tmp_path))
     assert code == 2 and "nope" in output and "intake-expiry" in output
     assert not (tmp_path / "vigil.db").exists()  # refused before the database is opened
@@ -60,30 +59,41 @@ def _stale_open_report(database: Database) -> int:
     with database.transaction(write=True) as session:
         report = add_report(session, company_row(session, "Alpha"), state=IntakeState.OPEN)
         long_ago = utcnow() - timedelta(days=30)
-        session.execute(update(IntakeReport).where(IntakeReport.id == report.id)
-                        .values(opened_at=long_ago, last_activity_at=long_ago))
+        session.execute(
+            update(IntakeReport)
+            .where(IntakeReport.id == report.id)
+            .values(opened_at=long_ago, last_activity_at=long_ago)
+        )
         return report.id
 
 
 def _state(database: Database, report_id: int) -> IntakeState:
     with database.session() as session:
-        return session.scalars(select(IntakeReport.state)
-                               .where(IntakeReport.id == report_id)).one()
+        return session.scalars(select(IntakeReport.state).where(IntakeReport.id == report_id)).one()
 
 
 @pytest.mark.slow
-def test_a_worker_runs_its_job_and_stops_on_sigterm(database: Database, database_url: str,
-                                                    tmp_path: Path) -> None:
+def test_a_worker_runs_its_job_and_stops_on_sigterm(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
     report_id = _stale_open_report(database)
-    environment = private_environment(tmp_path, VIGIL_DATABASE_URL=database_url,
-                                      VIGIL_CLEARINGHOUSE__ENABLED="true")
-    worker = subprocess.Popen([str(VIGIL), "worker", "--jobs", "intake-expiry"],
-                              env=environment, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    environment = private_environment(
+        tmp_path, VIGIL_DATABASE_URL=database_url, VIGIL_CLEARINGHOUSE__ENABLED="true"
+    )
+    worker = subprocess.Popen(
+        [str(VIGIL), "worker", "--jobs", "intake-expiry"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
-        while _state(database, report_id) is IntakeState.OPEN and worker.poll() is None \
-                and time.monotonic() < deadline:
+        while (
+            _state(database, report_id) is IntakeState.OPEN
+            and worker.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         assert _state(database, report_id) is IntakeState.EXPIRED
         worker.send_signal(signal.SIGTERM)

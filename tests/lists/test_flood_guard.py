@@ -37,8 +37,7 @@ def test_a_busy_entry_is_judged_against_its_usual_rate() -> None:
 
 def test_hours_without_matches_count_as_zero() -> None:
     # 168 matches in one hour of the week: a usual rate of 1 an hour, so min_matches rules.
-    verdict = judge_hour(HOUR, 60, [(HOUR - timedelta(hours=3), 168)], RULE,
-                         counting_since=WATCHED)
+    verdict = judge_hour(HOUR, 60, [(HOUR - timedelta(hours=3), 168)], RULE, counting_since=WATCHED)
     assert verdict.baseline_rate == 1 and verdict.limit == 50 and verdict.surge
 
 
@@ -63,8 +62,7 @@ def test_the_explanation_says_why() -> None:
 
 @pytest.mark.parametrize(
     "fields",
-    [{"threshold": 1.0}, {"min_matches": 0}, {"baseline_hours": 0},
-     {"min_history_hours": -1}],
+    [{"threshold": 1.0}, {"min_matches": 0}, {"baseline_hours": 0}, {"min_history_hours": -1}],
 )
 def test_invalid_rules_are_refused(fields: dict[str, float]) -> None:
     with pytest.raises(ValueError):
@@ -108,8 +106,7 @@ def test_no_history_needed_when_the_setting_says_so() -> None:
 
 
 def test_a_confirmed_rate_is_not_flagged_again() -> None:
-    assert not judge_hour(HOUR, 300, [], RULE, counting_since=WATCHED,
-                          accepted_rate=300).surge
+    assert not judge_hour(HOUR, 300, [], RULE, counting_since=WATCHED, accepted_rate=300).surge
     verdict = judge_hour(HOUR, 301, [], RULE, counting_since=WATCHED, accepted_rate=300)
     assert verdict.surge and verdict.limit == 300
     assert "confirmed 300 per hour" in verdict.explanation

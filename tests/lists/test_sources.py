@@ -27,7 +27,8 @@ def test_checkpoint_is_the_sha256_and_an_unchanged_file_yields_nothing(tmp_path:
     assert delta.checkpoint == delta.resume_key == hashlib.sha256(path.read_bytes()).hexdigest()
     assert delta.format_label == "csv"
     assert records(delta.items) == [
-        ListRecord(SignalType.MD5, md5_of(1), "a"), ListRecord(SignalType.SHA1, sha1_of(2), "b"),
+        ListRecord(SignalType.MD5, md5_of(1), "a"),
+        ListRecord(SignalType.SHA1, sha1_of(2), "b"),
     ]
 
     again = source.fetch(delta.checkpoint)
@@ -77,8 +78,10 @@ def test_an_unrecognised_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_vics_needs_chosen_categories(tmp_path: Path) -> None:
-    items = [{"MediaID": 1, "MD5": md5_of(1), "Category": 1},
-             {"MediaID": 2, "MD5": md5_of(2), "Category": 3}]
+    items = [
+        {"MediaID": 1, "MD5": md5_of(1), "Category": 1},
+        {"MediaID": 2, "MD5": md5_of(2), "Category": 3},
+    ]
     path = tmp_path / "case.json"
     path.write_text(json.dumps({"@odata.context": "x/ProjectVic/2.0.xml#Media", "value": items}))
     with pytest.raises(SourceError, match="choose the categories"):

@@ -50,8 +50,9 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-XSD_PATH = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cybertipline" / (
-    "report.xsd")
+XSD_PATH = (
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "cybertipline" / ("report.xsd")
+)
 MAX_REQUEST_BYTES = 16 << 20
 BASE_PATH = "/ispws"
 FAULT_KINDS = frozenset({"drop", "500", "503", "malformed", "delay", "unauthorized", "raw", "pass"})
@@ -81,9 +82,13 @@ class CyberTipServer:
     """Start with ``with CyberTipServer() as server:``; ``server.base_url`` is the API root."""
 
     def __init__(
-        self, *, username: str = "usr123", password: str = "pswd123",
+        self,
+        *,
+        username: str = "usr123",
+        password: str = "pswd123",
         clock: Callable[[], datetime] | None = None,
-        open_window: timedelta = timedelta(hours=24), idle_window: timedelta = timedelta(hours=1),
+        open_window: timedelta = timedelta(hours=24),
+        idle_window: timedelta = timedelta(hours=1),
     ) -> None:
         self.username, self.password = username, password
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -99,8 +104,7 @@ class CyberTipServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         # A short poll keeps shutdown() (and so every test's teardown) fast.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -115,8 +119,9 @@ class CyberTipServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def inject(self, endpoint: str, kind: str, *, times: int = 1, skip: int = 0,
-               **options: object) -> None:
+    def inject(
+        self, endpoint: str, kind: str, *, times: int = 1, skip: int = 0, **options: object
+    ) -> None:
         """Queue ``times`` faults for ``endpoint``, after ``skip`` requests served normally."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}")
@@ -149,16 +154,17 @@ class CyberTipServer:
             user, _, password = b64decode(header[6:], validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             return False
-        return (hmac.compare_digest(user.encode(), self.username.encode())
-                & hmac.compare_digest(password.encode(), self.password.encode()))
+        return hmac.compare_digest(user.encode(), self.username.encode()) & hmac.compare_digest(
+            password.encode(), self.password.encode()
+        )
 
-    def handle(self, endpoint: str, body: bytes, content_type: str,
-               client_ip: str) -> tuple[int, bytes]:
+    def handle(
+        self, endpoint: str, body: bytes, content_type: str, client_ip: str
+    ) -> tuple[int, bytes]:
         with self._lock:
             self._expire(self.clock())
             if endpoint == "status":
-                return 200, _response(0, f"Remote User : {self.username}, "
-                                         f"Remote Ip : {client_ip}")
+                return 200, _response(0, f"Remote User : {self.username}, Remote Ip : {client_ip}")
             if endpoint in {"submit", "fileinfo"}:
                 document = self._document(body)
                 if isinstance(document, tuple):
@@ -244,7 +250,8 @@ class CyberTipServer:
         return 200, (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><reportDoneResponse>'
             f"<responseCode>0</responseCode><reportId>{report_id}</reportId>"
-            f"<files>{files}</files></reportDoneResponse>").encode()
+            f"<files>{files}</files></reportDoneResponse>"
+        ).encode()
 
     def _retract(self, report_id: str) -> tuple[int, bytes]:
         report = self._open(report_id)
@@ -254,16 +261,27 @@ class CyberTipServer:
         return 200, _response(0, "Success", report_id)
 
 
-def _response(code: int, description: str, report_id: str | None = None, *,
-              file_id: str | None = None, md5: str | None = None) -> bytes:
-    parts = [f"<responseCode>{code}</responseCode>",
-             f"<responseDescription>{escape(description)}</responseDescription>"]
+def _response(
+    code: int,
+    description: str,
+    report_id: str | None = None,
+    *,
+    file_id: str | None = None,
+    md5: str | None = None,
+) -> bytes:
+    parts = [
+        f"<responseCode>{code}</responseCode>",
+        f"<responseDescription>{escape(description)}</responseDescription>",
+    ]
     if report_id and report_id.isdigit():
         parts.append(f"<reportId>{report_id}</reportId>")
     if file_id:
         parts.append(f"<fileId>{file_id}</fileId><hash>{md5}</hash>")
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<reportResponse>'
-            + "".join(parts) + "</reportResponse>").encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<reportResponse>'
+        + "".join(parts)
+        + "</reportResponse>"
+    ).encode()
 
 
 def _multipart(body: bytes, content_type: str) -> dict[str, tuple[str, bytes]] | None:
@@ -271,7 +289,8 @@ def _multipart(body: bytes, content_type: str) -> dict[str, tuple[str, bytes]] |
     if not content_type.lower().startswith("multipart/form-data"):
         return None
     message = BytesParser(policy=HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
     if not message.is_multipart():
         return None
     form: dict[str, tuple[str, bytes]] = {}
@@ -312,13 +331,18 @@ def _handler_for(server: CyberTipServer) -> type[BaseHTTPRequestHandler]:
             if fault is not None and fault.kind == "pass":
                 fault = None
             if not server.authorised(self.headers.get("Authorization")) or (
-                    fault is not None and fault.kind == "unauthorized"):
-                self._send(401, _response(2000, "Authentication required"),
-                           {"WWW-Authenticate": 'Basic realm="CyberTipline"'})
+                fault is not None and fault.kind == "unauthorized"
+            ):
+                self._send(
+                    401,
+                    _response(2000, "Authentication required"),
+                    {"WWW-Authenticate": 'Basic realm="CyberTipline"'},
+                )
                 return
             if fault is None or fault.after:
-                status, answer = server.handle(endpoint, body, self.headers.get(
-                    "Content-Type", ""), self.client_address[0])
+                status, answer = server.handle(
+                    endpoint, body, self.headers.get("Content-Type", ""), self.client_address[0]
+                )
             if fault is None:
                 self._send(status, answer)
             else:

@@ -41,12 +41,14 @@ REPORT_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def details_xml(report_id: str, file_id: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><fileDetails><reportId>{report_id}</reportId>'
-            f"<fileId>{file_id}</fileId><originalFileName>mypic.jpg</originalFileName>"
-            "<ipCaptureEvent><ipAddress>63.116.246.17</ipAddress><eventName>Upload</eventName>"
-            "<dateTime>2011-10-31T12:00:00Z</dateTime></ipCaptureEvent>"
-            "<additionalInfo>File was originally posted with 6 others</additionalInfo>"
-            "</fileDetails>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><fileDetails><reportId>{report_id}</reportId>'
+        f"<fileId>{file_id}</fileId><originalFileName>mypic.jpg</originalFileName>"
+        "<ipCaptureEvent><ipAddress>63.116.246.17</ipAddress><eventName>Upload</eventName>"
+        "<dateTime>2011-10-31T12:00:00Z</dateTime></ipCaptureEvent>"
+        "<additionalInfo>File was originally posted with 6 others</additionalInfo>"
+        "</fileDetails>"
+    ).encode()
 
 
 @pytest.fixture
@@ -62,7 +64,8 @@ def client(server: CyberTipServer) -> Iterator[CyberTiplineClient]:
 
 
 def test_status_authenticates_and_keeps_request_id(
-        server: CyberTipServer, client: CyberTiplineClient) -> None:
+    server: CyberTipServer, client: CyberTiplineClient
+) -> None:
     answer = client.status()
     assert answer.response_code == 0 and answer.http_status == 200
     assert "Remote User : usr123" in (answer.response_description or "")
@@ -110,16 +113,24 @@ def test_schema_invalid_report_is_rejected_not_retried(client: CyberTiplineClien
     assert caught.value.response_code == 4100 and not caught.value.transient
 
 
-@pytest.mark.parametrize(("fault", "kind", "transient"), [
-    ("drop", RemoteErrorKind.CONNECTION, True),
-    ("500", RemoteErrorKind.SERVER, True),
-    ("503", RemoteErrorKind.SERVER, True),
-    ("malformed", RemoteErrorKind.MALFORMED, True),
-    ("delay", RemoteErrorKind.TIMEOUT, True),
-    ("unauthorized", RemoteErrorKind.AUTH, False),
-])
-def test_failures_are_classified(server: CyberTipServer, client: CyberTiplineClient, fault: str,
-                                 kind: RemoteErrorKind, transient: bool) -> None:
+@pytest.mark.parametrize(
+    ("fault", "kind", "transient"),
+    [
+        ("drop", RemoteErrorKind.CONNECTION, True),
+        ("500", RemoteErrorKind.SERVER, True),
+        ("503", RemoteErrorKind.SERVER, True),
+        ("malformed", RemoteErrorKind.MALFORMED, True),
+        ("delay", RemoteErrorKind.TIMEOUT, True),
+        ("unauthorized", RemoteErrorKind.AUTH, False),
+    ],
+)
+def test_failures_are_classified(
+    server: CyberTipServer,
+    client: CyberTiplineClient,
+    fault: str,
+    kind: RemoteErrorKind,
+    transient: bool,
+) -> None:
     server.inject("submit", fault, delay=0.6)
     with pytest.raises(RemoteError) as caught:
         client.submit(REPORT_XML)
@@ -129,8 +140,12 @@ def test_failures_are_classified(server: CyberTipServer, client: CyberTiplineCli
 
 
 def test_wrong_credentials(server: CyberTipServer) -> None:
-    with CyberTiplineClient(server.base_url, "usr123", SecretStr("wrong-pass"),
-                            timeout=1) as tipline, pytest.raises(RemoteError) as caught:
+    with (
+        CyberTiplineClient(
+            server.base_url, "usr123", SecretStr("wrong-pass"), timeout=1
+        ) as tipline,
+        pytest.raises(RemoteError) as caught,
+    ):
         tipline.status()
     assert caught.value.kind is RemoteErrorKind.AUTH and not caught.value.transient
     assert caught.value.answer is not None and caught.value.answer.http_status == 401
@@ -140,37 +155,41 @@ def test_wrong_credentials(server: CyberTipServer) -> None:
 def test_connection_refused() -> None:
     with CyberTipServer() as stopped:
         url = stopped.base_url
-    with CyberTiplineClient(url, "u", "p", timeout=1) as tipline, \
-            pytest.raises(RemoteError) as caught:
+    with (
+        CyberTiplineClient(url, "u", "p", timeout=1) as tipline,
+        pytest.raises(RemoteError) as caught,
+    ):
         tipline.status()
     assert caught.value.kind is RemoteErrorKind.CONNECTION and caught.value.transient
 
 
 HOSTILE_ANSWERS = {
     "entity bomb": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
-                   b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-                   b"<reportResponse><responseCode>0</responseCode>"
-                   b"<responseDescription>&b;</responseDescription></reportResponse>",
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    b"<reportResponse><responseCode>0</responseCode>"
+    b"<responseDescription>&b;</responseDescription></reportResponse>",
     "external entity": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM '
-                       b'"file:///etc/hostname">]><reportResponse><responseCode>0</responseCode>'
-                       b"<responseDescription>&x;</responseDescription><reportId>1</reportId>"
-                       b"</reportResponse>",
+    b'"file:///etc/hostname">]><reportResponse><responseCode>0</responseCode>'
+    b"<responseDescription>&x;</responseDescription><reportId>1</reportId>"
+    b"</reportResponse>",
     "wrong root": b"<html><responseCode>0</responseCode></html>",
     "code not a number": b"<reportResponse><responseCode>zero</responseCode></reportResponse>",
     "no code": b"<reportResponse><responseDescription>x</responseDescription></reportResponse>",
     "not xml": b"Service temporarily unavailable",
     "empty": b"",
     "too large": b"<reportResponse><responseCode>0</responseCode><responseDescription>"
-                 + b"x" * (MAX_ANSWER_BYTES + 10) + b"</responseDescription></reportResponse>",
+    + b"x" * (MAX_ANSWER_BYTES + 10)
+    + b"</responseDescription></reportResponse>",
     "submit without report id": b"<reportResponse><responseCode>0</responseCode>"
-                                b"<responseDescription>Success</responseDescription>"
-                                b"</reportResponse>",
+    b"<responseDescription>Success</responseDescription>"
+    b"</reportResponse>",
 }
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_ANSWERS))
-def test_hostile_answers_are_malformed(server: CyberTipServer, client: CyberTiplineClient,
-                                       name: str) -> None:
+def test_hostile_answers_are_malformed(
+    server: CyberTipServer, client: CyberTiplineClient, name: str
+) -> None:
     server.inject("submit", "raw", status=200, body=HOSTILE_ANSWERS[name])
     with pytest.raises(RemoteError) as caught:
         client.submit(REPORT_XML)
@@ -182,21 +201,49 @@ def test_hostile_answers_are_malformed(server: CyberTipServer, client: CyberTipl
     assert hostname not in str(answer.response_description)
 
 
-@pytest.mark.parametrize(("status", "body", "kind", "transient"), [
-    (200, b"<reportResponse><responseCode>1000</responseCode><responseDescription>Server error"
-          b"</responseDescription></reportResponse>", RemoteErrorKind.REJECTED, True),
-    (200, b"<reportResponse><responseCode>3100</responseCode><responseDescription>no"
-          b"</responseDescription></reportResponse>", RemoteErrorKind.AUTH, False),
-    (400, b"<reportResponse><responseCode>4110</responseCode><responseDescription>Malformed"
-          b" XML submittal</responseDescription></reportResponse>",
-     RemoteErrorKind.REJECTED, False),
-    (404, b"<html>not here</html>", RemoteErrorKind.REJECTED, False),
-    (429, b"slow down", RemoteErrorKind.SERVER, True),
-    (400, b"<reportResponse><responseCode>0</responseCode><responseDescription/>"
-          b"</reportResponse>", RemoteErrorKind.MALFORMED, True),
-])
-def test_response_codes(server: CyberTipServer, client: CyberTiplineClient, status: int,
-                        body: bytes, kind: RemoteErrorKind, transient: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "transient"),
+    [
+        (
+            200,
+            b"<reportResponse><responseCode>1000</responseCode><responseDescription>Server error"
+            b"</responseDescription></reportResponse>",
+            RemoteErrorKind.REJECTED,
+            True,
+        ),
+        (
+            200,
+            b"<reportResponse><responseCode>3100</responseCode><responseDescription>no"
+            b"</responseDescription></reportResponse>",
+            RemoteErrorKind.AUTH,
+            False,
+        ),
+        (
+            400,
+            b"<reportResponse><responseCode>4110</responseCode><responseDescription>Malformed"
+            b" XML submittal</responseDescription></reportResponse>",
+            RemoteErrorKind.REJECTED,
+            False,
+        ),
+        (404, b"<html>not here</html>", RemoteErrorKind.REJECTED, False),
+        (429, b"slow down", RemoteErrorKind.SERVER, True),
+        (
+            400,
+            b"<reportResponse><responseCode>0</responseCode><responseDescription/>"
+            b"</reportResponse>",
+            RemoteErrorKind.MALFORMED,
+            True,
+        ),
+    ],
+)
+def test_response_codes(
+    server: CyberTipServer,
+    client: CyberTiplineClient,
+    status: int,
+    body: bytes,
+    kind: RemoteErrorKind,
+    transient: bool,
+) -> None:
     server.inject("status", "raw", status=status, body=body)
     with pytest.raises(RemoteError) as caught:
         client.status()
@@ -212,27 +259,31 @@ def test_client_refuses_credentials_in_url() -> None:
 
 def destination(**values: object) -> DestinationConfig:
     return DestinationConfig.model_validate(
-        {"name": "ncmec", "kind": "cybertipline", "username": "u", "password": "p", **values})
+        {"name": "ncmec", "kind": "cybertipline", "username": "u", "password": "p", **values}
+    )
 
 
 def test_documented_urls_per_environment() -> None:
     assert cybertipline_base_url(destination(environment="test")) == TEST_URL
     assert cybertipline_base_url(destination(environment="production")) == PRODUCTION_URL
-    assert cybertipline_base_url(destination(
-        environment="test", base_url="http://127.0.0.1:8080/ispws/")) == (
-        "http://127.0.0.1:8080/ispws")
+    assert cybertipline_base_url(
+        destination(environment="test", base_url="http://127.0.0.1:8080/ispws/")
+    ) == ("http://127.0.0.1:8080/ispws")
 
 
-@pytest.mark.parametrize(("environment", "base_url"), [
-    ("test", PRODUCTION_URL),
-    ("test", "https://REPORT.cybertip.org/ispws/"),
-    ("test", "http://report.cybertip.org/ispws"),
-    ("production", TEST_URL),
-    ("production", "http://127.0.0.1:8080/ispws"),
-    ("production", "http://report.cybertip.org/ispws"),
-    ("test", "http://exttest.cybertip.org/ispws"),  # plain http off this machine
-    ("test", "https://u:p@exttest.cybertip.org/ispws"),
-])
+@pytest.mark.parametrize(
+    ("environment", "base_url"),
+    [
+        ("test", PRODUCTION_URL),
+        ("test", "https://REPORT.cybertip.org/ispws/"),
+        ("test", "http://report.cybertip.org/ispws"),
+        ("production", TEST_URL),
+        ("production", "http://127.0.0.1:8080/ispws"),
+        ("production", "http://report.cybertip.org/ispws"),
+        ("test", "http://exttest.cybertip.org/ispws"),  # plain http off this machine
+        ("test", "https://u:p@exttest.cybertip.org/ispws"),
+    ],
+)
 def test_environments_kept_apart(environment: str, base_url: str) -> None:
     with pytest.raises(ConfigurationError):
         cybertipline_base_url(destination(environment=environment, base_url=base_url))
@@ -247,6 +298,7 @@ def test_from_destination_needs_credentials_and_hides_them() -> None:
     with pytest.raises(ConfigurationError):
         CyberTiplineClient.from_destination(destination(environment="test", password=None))
     tipline = CyberTiplineClient.from_destination(
-        destination(environment="test", password="very-secret"))
+        destination(environment="test", password="very-secret")
+    )
     assert "very-secret" not in repr(tipline) and tipline.base_url == TEST_URL
     tipline.close()

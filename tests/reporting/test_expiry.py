@@ -32,7 +32,8 @@ def test_configured_windows_replace_the_documented_ones() -> None:
 
 
 def test_the_clearinghouse_defaults_are_the_documented_windows(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("VIGIL_CONFIG", raising=False)
     settings = load_settings(data_dir=tmp_path)
     assert Windows.configured(settings.clearinghouse) == Windows()

@@ -21,12 +21,16 @@ from vigil.review.exposure import record_reveal
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
 from vigil.store.models import RecordSource, Verdict
-from vigil.store.vocabulary import INCIDENT_TYPES
+from vigil.store.shared.vocabulary import INCIDENT_TYPES
 
 SETTINGS = ReviewSettings()
 UNLISTED = 8  # a corpus image on no list
-REPORTER = ReporterDetails(company_name="Example Social", contact_name="Sam Safety",
-                           contact_email="safety@example.org", platform="Example Social")
+REPORTER = ReporterDetails(
+    company_name="Example Social",
+    contact_name="Sam Safety",
+    contact_email="safety@example.org",
+    platform="Example Social",
+)
 UPLOADED = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 SEEN = datetime(2024, 3, 1, 9, 59, 30, tzinfo=UTC)
 LATER = datetime(2024, 3, 2, 8, 0, tzinfo=UTC)
@@ -50,11 +54,18 @@ def build(env: ReviewEnv, case_id: str, **kwargs):  # type: ignore[no-untyped-de
 
 def known_upload(env: ReviewEnv) -> tuple[str, int, str]:
     """Listed material, uploaded publicly: confirmed from the list without anyone seeing it."""
-    context = UploadContext(ip_address="203.0.113.7", port=443, ip_seen_at=SEEN,
-                            uploaded_at=UPLOADED, email="user@example.net",
-                            screen_name="sunny", visibility="public")
-    outcome = env.service().screen_upload(Submission("c-known", "acct-9", context),
-                                          env.images[0].read_bytes(), submitted_by=SUBMITTER)
+    context = UploadContext(
+        ip_address="203.0.113.7",
+        port=443,
+        ip_seen_at=SEEN,
+        uploaded_at=UPLOADED,
+        email="user@example.net",
+        screen_name="sunny",
+        visibility="public",
+    )
+    outcome = env.service().screen_upload(
+        Submission("c-known", "acct-9", context), env.images[0].read_bytes(), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.MATCH
     case_id, item_id = env.case_of(outcome.record_id)
     return case_id, item_id, str(outcome.record_id)
@@ -62,11 +73,15 @@ def known_upload(env: ReviewEnv) -> tuple[str, int, str]:
 
 def reported_upload(env: ReviewEnv) -> tuple[str, int, str]:
     """New material flagged by a user, in a private conversation, from another address."""
-    context = UploadContext(ip_address="2001:db8::5", ip_seen_at=LATER, visibility="private",
-                            conversation_id="conv-1")
-    outcome = env.service().flag(Submission("c-new", "acct-9", context),
-                                 source=RecordSource.USER_REPORT, submitted_by=SUBMITTER,
-                                 content=env.images[UNLISTED].read_bytes())
+    context = UploadContext(
+        ip_address="2001:db8::5", ip_seen_at=LATER, visibility="private", conversation_id="conv-1"
+    )
+    outcome = env.service().flag(
+        Submission("c-new", "acct-9", context),
+        source=RecordSource.USER_REPORT,
+        submitted_by=SUBMITTER,
+        content=env.images[UNLISTED].read_bytes(),
+    )
     case_id, item_id = env.case_of(outcome.record_id)
     return case_id, item_id, str(outcome.record_id)
 
@@ -78,8 +93,7 @@ def confirmed_case(env: ReviewEnv) -> tuple[str, int, int]:
     run(env, record_reveal, env.alice.id, new, actor=env.alice.actor)  # a person saw it
     run(env, classify_item, new, "A2", ["viral", "generativeAi"], actor=env.alice.actor)
     for item in (known, new):
-        run(env, decide, case_id, "confirm", item_id=item, reviewer=env.alice,
-            settings=SETTINGS)
+        run(env, decide, case_id, "confirm", item_id=item, reviewer=env.alice, settings=SETTINGS)
     run(env, set_incident_type, case_id, INCIDENT_TYPES[0], actor=env.alice.actor)
     return case_id, known, new
 
@@ -99,8 +113,7 @@ def test_a_confirmed_case_becomes_a_valid_report(env: ReviewEnv) -> None:
     assert user.findtext("personOrUserReportedPerson/email") == "user@example.net"
     assert [f.item_id for f in document.files] == [known, new]
     for each in document.files:
-        assert validate(each.details_xml(4564654, f"file{each.item_id}"),
-                        root="fileDetails") == []
+        assert validate(each.details_xml(4564654, f"file{each.item_id}"), root="fileDetails") == []
 
 
 def test_file_viewed_by_esp_only_for_the_revealed_file(env: ReviewEnv) -> None:
@@ -113,12 +126,10 @@ def test_file_viewed_by_esp_only_for_the_revealed_file(env: ReviewEnv) -> None:
     assert new_xml.findtext("fileViewedByEsp") == "true"
 
 
-def test_a_reveal_counted_without_an_audit_record_does_not_claim_a_view(
-        env: ReviewEnv) -> None:
+def test_a_reveal_counted_without_an_audit_record_does_not_claim_a_view(env: ReviewEnv) -> None:
     case_id, item_id, _ = known_upload(env)
     run(env, record_reveal, env.alice.id, item_id)  # counted, but no MEDIA_VIEWED record
-    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-        settings=SETTINGS)
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     [file] = build(env, case_id, incident_type=INCIDENT_TYPES[3]).files
     assert file.viewed_by_esp is False
 
@@ -130,10 +141,11 @@ def test_hashes_classification_and_annotations_as_first_received(env: ReviewEnv)
         expected = env.fingerprint(image)
         file = files[item_id]
         assert (file.sha256, file.md5) == (expected.sha256, expected.md5)
-        hashes = {h.get("hashType"): h.text
-                  for h in safe_parse(file.details_xml(1, "f")).findall("originalFileHash")}
-        assert hashes == {"MD5": expected.md5, "SHA1": expected.sha1,
-                          "SHA256": expected.sha256}
+        hashes = {
+            h.get("hashType"): h.text
+            for h in safe_parse(file.details_xml(1, "f")).findall("originalFileHash")
+        }
+        assert hashes == {"MD5": expected.md5, "SHA1": expected.sha1, "SHA256": expected.sha256}
     new_xml = safe_parse(files[new].details_xml(1, "f"))
     assert new_xml.findtext("industryClassification") == "A2"
     assert [c.tag for c in new_xml.find("fileAnnotations")] == ["viral", "generativeAi"]
@@ -150,50 +162,69 @@ def test_hashes_classification_and_annotations_as_first_received(env: ReviewEnv)
 def test_ip_capture_events_from_the_upload_context(env: ReviewEnv) -> None:
     case_id, known, _ = confirmed_case(env)
     root = safe_parse(build(env, case_id).report_xml)
-    events = [(e.findtext("ipAddress"), e.findtext("eventName"), e.findtext("dateTime"),
-               e.findtext("port")) for e in root.iter("ipCaptureEvent")]
-    assert events == [("203.0.113.7", "Upload", "2024-03-01T09:59:30Z", "443"),
-                      ("2001:db8::5", None, "2024-03-02T08:00:00Z", None)]
+    events = [
+        (
+            e.findtext("ipAddress"),
+            e.findtext("eventName"),
+            e.findtext("dateTime"),
+            e.findtext("port"),
+        )
+        for e in root.iter("ipCaptureEvent")
+    ]
+    assert events == [
+        ("203.0.113.7", "Upload", "2024-03-01T09:59:30Z", "443"),
+        ("2001:db8::5", None, "2024-03-02T08:00:00Z", None),
+    ]
     files = {f.item_id: f for f in build(env, case_id).files}
     event = safe_parse(files[known].details_xml(1, "f")).find("ipCaptureEvent")
-    assert (event.findtext("ipAddress"), event.findtext("eventName")) == ("203.0.113.7",
-                                                                          "Upload")
+    assert (event.findtext("ipAddress"), event.findtext("eventName")) == ("203.0.113.7", "Upload")
 
 
 def test_the_same_address_port_and_time_is_one_event(env: ReviewEnv) -> None:
     context = UploadContext(ip_address="198.51.100.1", ip_seen_at=SEEN)
     items = []
     for content, image in (("a", UNLISTED), ("b", UNLISTED + 1)):
-        outcome = env.service().flag(Submission(content, "acct-2", context),
-                                     source=RecordSource.USER_REPORT, submitted_by=SUBMITTER,
-                                     content=env.images[image].read_bytes())
+        outcome = env.service().flag(
+            Submission(content, "acct-2", context),
+            source=RecordSource.USER_REPORT,
+            submitted_by=SUBMITTER,
+            content=env.images[image].read_bytes(),
+        )
         case_id, item_id = env.case_of(outcome.record_id)
         items.append(item_id)
         run(env, classify_item, item_id, "B1", actor=env.alice.actor)
     with pytest.raises(ReportRefused, match="open"):  # one item still pending
         build(env, case_id, incident_type=INCIDENT_TYPES[0])
     for item_id in items:
-        run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-            settings=SETTINGS)
+        run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     document = build(env, case_id, incident_type=INCIDENT_TYPES[0])
     events = list(safe_parse(document.report_xml).iter("ipCaptureEvent"))
     assert [(e.findtext("ipAddress"), e.findtext("eventName")) for e in events] == [
-        ("198.51.100.1", None)]
+        ("198.51.100.1", None)
+    ]
     assert len(document.files) == 2
 
 
 def test_an_escalated_case_asks_for_high_priority(env: ReviewEnv) -> None:
     case_id, item_id, _ = known_upload(env)
-    run(env, decide, case_id, "escalate", reviewer=env.alice, settings=SETTINGS,
-        imminent_danger=True)
-    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-        settings=SETTINGS)
+    run(
+        env,
+        decide,
+        case_id,
+        "escalate",
+        reviewer=env.alice,
+        settings=SETTINGS,
+        imminent_danger=True,
+    )
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     root = safe_parse(build(env, case_id, incident_type=INCIDENT_TYPES[3]).report_xml)
     assert root.findtext("incidentSummary/escalateToHighPriority").startswith(
-        "A child may be in imminent danger.")
+        "A child may be in imminent danger."
+    )
 
 
 # --- refusals ------------------------------------------------------------------------------
+
 
 def test_an_open_case_is_refused(env: ReviewEnv) -> None:
     case_id, _, _ = known_upload(env)
@@ -203,22 +234,31 @@ def test_an_open_case_is_refused(env: ReviewEnv) -> None:
 
 def test_a_dismissed_case_is_refused(env: ReviewEnv) -> None:
     case_id, item_id, _ = reported_upload(env)
-    run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-        settings=SETTINGS, reason="a landscape")
+    run(
+        env,
+        decide,
+        case_id,
+        "false_positive",
+        item_id=item_id,
+        reviewer=env.alice,
+        settings=SETTINGS,
+        reason="a landscape",
+    )
     with pytest.raises(ReportRefused, match="dismissed"):
         build(env, case_id, incident_type=INCIDENT_TYPES[0])
 
 
 def test_a_case_without_an_incident_type_is_refused(env: ReviewEnv) -> None:
     case_id, item_id, _ = known_upload(env)
-    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-        settings=SETTINGS)
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     with pytest.raises(ReportRefused, match="incident type is missing"):
         build(env, case_id)
     with pytest.raises(ReportRefused, match="eight"):
         build(env, case_id, incident_type="Something else")
-    assert build(env, case_id, incident_type=INCIDENT_TYPES[5]).report.incident_summary \
-        .incident_type == INCIDENT_TYPES[5]
+    assert (
+        build(env, case_id, incident_type=INCIDENT_TYPES[5]).report.incident_summary.incident_type
+        == INCIDENT_TYPES[5]
+    )
 
 
 @pytest.mark.parametrize("case_id", ["", "x" * 40, "0" * 32])
@@ -237,14 +277,15 @@ def test_reporter_details_are_checked() -> None:
 def test_a_report_breaking_a_documented_rule_is_refused(env: ReviewEnv) -> None:
     """Appendix A: an <ipCaptureEvent> <dateTime> must be in the past. The builder checks its
     documents with the rules a clearinghouse refuses (report_rules), not only the XSD."""
-    context = UploadContext(ip_address="198.51.100.1",
-                            ip_seen_at=datetime(2999, 1, 1, tzinfo=UTC))
-    outcome = env.service().flag(Submission("future", "acct-3", context),
-                                 source=RecordSource.USER_REPORT, submitted_by=SUBMITTER,
-                                 content=env.images[UNLISTED].read_bytes())
+    context = UploadContext(ip_address="198.51.100.1", ip_seen_at=datetime(2999, 1, 1, tzinfo=UTC))
+    outcome = env.service().flag(
+        Submission("future", "acct-3", context),
+        source=RecordSource.USER_REPORT,
+        submitted_by=SUBMITTER,
+        content=env.images[UNLISTED].read_bytes(),
+    )
     case_id, item_id = env.case_of(outcome.record_id)
     run(env, classify_item, item_id, "B1", actor=env.alice.actor)
-    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-        settings=SETTINGS)
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     with pytest.raises(ReportRefused, match=r"ipCaptureEvent/dateTime: must be in the past"):
         build(env, case_id, incident_type=INCIDENT_TYPES[0])

@@ -51,18 +51,37 @@ T0 = datetime(2026, 5, 4, 9, tzinfo=UTC)
 
 @pytest.fixture
 def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterator[FiledEnv]:
-    with filed_env(database, tmp_path, corpus_images, emergency_due_hours=EMERGENCY_HOURS,
-                   request_due_days=DUE_DAYS) as made:
+    with filed_env(
+        database,
+        tmp_path,
+        corpus_images,
+        emergency_due_hours=EMERGENCY_HOURS,
+        request_due_days=DUE_DAYS,
+    ) as made:
         yield made
 
 
-def record(env: FiledEnv, kind: str, *, received_at: datetime = T0,
-           now: datetime = T0 + timedelta(minutes=1), **fields: object) -> LegalRequest:
+def record(
+    env: FiledEnv,
+    kind: str,
+    *,
+    received_at: datetime = T0,
+    now: datetime = T0 + timedelta(minutes=1),
+    **fields: object,
+) -> LegalRequest:
     with env.database.session(write=True) as session:
-        return record_request(session, agency="County Sheriff", agency_case_number="CR-2026-17",
-                              kind=kind, settings=env.settings, actor=ACTOR,
-                              received_at=received_at, vault=env.vault, now=now,
-                              **fields)  # type: ignore[arg-type]
+        return record_request(
+            session,
+            agency="County Sheriff",
+            agency_case_number="CR-2026-17",
+            kind=kind,
+            settings=env.settings,
+            actor=ACTOR,
+            received_at=received_at,
+            vault=env.vault,
+            now=now,
+            **fields,
+        )  # type: ignore[arg-type]
 
 
 def test_default_deadlines_come_from_the_settings(env: FiledEnv) -> None:
@@ -73,25 +92,34 @@ def test_default_deadlines_come_from_the_settings(env: FiledEnv) -> None:
     assert subpoena.due_at == T0 + timedelta(days=DUE_DAYS)
     assert given.due_at == T0 + timedelta(days=3)
     with env.database.session() as session:
-        audited = session.scalars(select(AuditRecord).where(
-            AuditRecord.subject_type == "legal_request")).all()
-    assert {a.subject_id for a in audited} == {emergency.public_id, subpoena.public_id,
-                                               given.public_id}
+        audited = session.scalars(
+            select(AuditRecord).where(AuditRecord.subject_type == "legal_request")
+        ).all()
+    assert {a.subject_id for a in audited} == {
+        emergency.public_id,
+        subpoena.public_id,
+        given.public_id,
+    }
     assert {a.action for a in audited} == {AuditAction.REPORT}
 
 
 def test_dashboard_puts_emergencies_first_and_flags_overdue(env: FiledEnv) -> None:
     subpoena = record(env, "subpoena")  # due T0 + 10 days
     warrant = record(env, "warrant", due_at=T0 + timedelta(days=1))
-    late_emergency = record(env, "emergency", received_at=T0 + timedelta(days=2),
-                            now=T0 + timedelta(days=2))
+    late_emergency = record(
+        env, "emergency", received_at=T0 + timedelta(days=2), now=T0 + timedelta(days=2)
+    )
     emergency = record(env, "emergency")  # due T0 + 2 h
     now = T0 + timedelta(hours=3)
     with env.database.session() as session:
         board = dashboard(session, now)
     order = [row.public_id for row in board.open_requests]
-    assert order == [emergency.public_id, late_emergency.public_id, warrant.public_id,
-                     subpoena.public_id]
+    assert order == [
+        emergency.public_id,
+        late_emergency.public_id,
+        warrant.public_id,
+        subpoena.public_id,
+    ]
     first = board.open_requests[0]
     assert first.overdue and first.time_left == timedelta(hours=-1)
     assert [row.overdue for row in board.open_requests] == [True, False, False, False]
@@ -104,8 +132,13 @@ def test_answering_leaves_the_dashboard_and_counts_time_to_answer(env: FiledEnv)
     slow = record(env, "emergency")
     record(env, "warrant")
     with env.database.session(write=True) as session:
-        mark_answered(session, quick.public_id, actor=ACTOR, now=T0 + timedelta(days=1),
-                      handed_over_sha256="ab" * 32)
+        mark_answered(
+            session,
+            quick.public_id,
+            actor=ACTOR,
+            now=T0 + timedelta(days=1),
+            handed_over_sha256="ab" * 32,
+        )
         mark_answered(session, slow.public_id, actor=ACTOR, now=T0 + timedelta(hours=5))
         with pytest.raises(RequestNotOpen):
             mark_answered(session, quick.public_id, actor=ACTOR)
@@ -144,11 +177,19 @@ def test_linking_a_report_extends_every_hold(env: FiledEnv) -> None:
     now = utcnow()
     request = record(env, "preservation", received_at=now, now=now)
     with env.database.session() as session:
-        before = {item: max(h.expires_at for h in active_holds(session, item, now))
-                  for item in (case.reported_evidence, case.pending_evidence)}
+        before = {
+            item: max(h.expires_at for h in active_holds(session, item, now))
+            for item in (case.reported_evidence, case.pending_evidence)
+        }
     with env.database.session(write=True) as session:
-        result = link_request(session, request.public_id, report_public_id=report_id,
-                              actor=ACTOR, settings=env.settings, now=now)
+        result = link_request(
+            session,
+            request.public_id,
+            report_public_id=report_id,
+            actor=ACTOR,
+            settings=env.settings,
+            now=now,
+        )
     extended = {hold.item_id: hold.expires_at for hold in result.extended}
     assert set(before) <= set(extended)
     for item_id, expiry in before.items():
@@ -165,47 +206,73 @@ def test_linking_an_account_extends_its_evidence_and_reports(env: FiledEnv) -> N
     now = utcnow()
     request = record(env, "subpoena", received_at=now, now=now)
     with env.database.session(write=True) as session:
-        result = link_request(session, request, account_id=ACCOUNT, actor=ACTOR,
-                              settings=env.settings, now=now)
-        nothing = link_request(session, request, account_id="unknown-account", actor=ACTOR,
-                               settings=env.settings, now=now)
+        result = link_request(
+            session, request, account_id=ACCOUNT, actor=ACTOR, settings=env.settings, now=now
+        )
+        nothing = link_request(
+            session,
+            request,
+            account_id="unknown-account",
+            actor=ACTOR,
+            settings=env.settings,
+            now=now,
+        )
     ids = {hold.item_id for hold in result.extended}
     assert {case.reported_evidence, case.pending_evidence} <= ids
     with env.database.session() as session:  # the package, found through the account
-        manifest = session.scalars(select(EvidenceItem.id).where(
-            EvidenceItem.reference == f"report-package:{report_id}")).one()
+        manifest = session.scalars(
+            select(EvidenceItem.id).where(EvidenceItem.reference == f"report-package:{report_id}")
+        ).one()
     assert manifest in ids
     assert nothing.extended == () and nothing.account_id == "unknown-account"
 
 
 def test_hostile_and_malformed_requests_are_refused(env: FiledEnv) -> None:
     bad: list[dict[str, object]] = [
-        {"agency": ""}, {"agency": "x" * 301}, {"agency": "Sheriff\x00"},
-        {"agency_case_number": "  "}, {"kind": "rumour"},
+        {"agency": ""},
+        {"agency": "x" * 301},
+        {"agency": "Sheriff\x00"},
+        {"agency_case_number": "  "},
+        {"kind": "rumour"},
         {"received_at": datetime(2026, 5, 4, 9)},  # naive
         {"received_at": T0, "due_at": T0 - timedelta(hours=1)},
         {"received_at": T0 + timedelta(days=30)},  # in the future
-        {"notes": "n" * 10_001}, {"document": b""}, {"actor": ""},
+        {"notes": "n" * 10_001},
+        {"document": b""},
+        {"actor": ""},
     ]
     for override in bad:
         fields: dict[str, object] = {
-            "agency": "County Sheriff", "agency_case_number": "CR-1", "kind": "warrant",
-            "settings": env.settings, "actor": ACTOR, "vault": env.vault, "now": T0,
-            **override}
+            "agency": "County Sheriff",
+            "agency_case_number": "CR-1",
+            "kind": "warrant",
+            "settings": env.settings,
+            "actor": ACTOR,
+            "vault": env.vault,
+            "now": T0,
+            **override,
+        }
         with env.database.session(write=True) as session, pytest.raises(InvalidRequest):
             record_request(session, **fields)  # type: ignore[arg-type]
     with env.database.session(write=True) as session:
         assert session.scalars(select(LegalRequest)).all() == []
-        request = record_request(session, agency="A", agency_case_number="1", kind="warrant",
-                                 settings=env.settings, actor=ACTOR, now=T0)
+        request = record_request(
+            session,
+            agency="A",
+            agency_case_number="1",
+            kind="warrant",
+            settings=env.settings,
+            actor=ACTOR,
+            now=T0,
+        )
         with pytest.raises(InvalidRequest, match="link a report"):
             link_request(session, request, actor=ACTOR, settings=env.settings)
         with pytest.raises(UnknownReport):
-            link_request(session, request, report_public_id="f" * 32, actor=ACTOR,
-                         settings=env.settings)
+            link_request(
+                session, request, report_public_id="f" * 32, actor=ACTOR, settings=env.settings
+            )
         with pytest.raises(InvalidRequest):
-            link_request(session, request, account_id="a" * 256, actor=ACTOR,
-                         settings=env.settings)
+            link_request(session, request, account_id="a" * 256, actor=ACTOR, settings=env.settings)
         with pytest.raises(UnknownRequest):
             link_request(session, "nope", account_id="a", actor=ACTOR, settings=env.settings)
         with pytest.raises(InvalidRequest):
@@ -215,4 +282,8 @@ def test_hostile_and_malformed_requests_are_refused(env: FiledEnv) -> None:
 
 def test_request_kind_values_are_the_four_documented(env: FiledEnv) -> None:
     assert {kind.value for kind in LegalRequestKind} == {
-        "preservation", "subpoena", "warrant", "emergency"}
+        "preservation",
+        "subpoena",
+        "warrant",
+        "emergency",
+    }

@@ -69,8 +69,9 @@ def case(env: FiledEnv) -> OpenedCase:
 
 def file_report(env: FiledEnv, report_id: str) -> PreservedPackage:
     with env.database.session(write=True) as session:
-        return on_report_filed(session, report_id, settings=env.settings, actor=ACTOR,
-                               vault=env.vault)
+        return on_report_filed(
+            session, report_id, settings=env.settings, actor=ACTOR, vault=env.vault
+        )
 
 
 def test_filing_holds_the_files_and_the_account_data(env: FiledEnv, case: OpenedCase) -> None:
@@ -90,9 +91,11 @@ def test_filing_holds_the_files_and_the_account_data(env: FiledEnv, case: Opened
         assert active_holds(session, package.manifest_item_id, utcnow())
         report = session.scalars(select(Report).where(Report.public_id == report_id)).one()
         assert report.package_sha256 == package.package_sha256
-        audit = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.REPORT,
-            AuditRecord.subject_id == report_id)).one()
+        audit = session.scalars(
+            select(AuditRecord).where(
+                AuditRecord.action == AuditAction.REPORT, AuditRecord.subject_id == report_id
+            )
+        ).one()
     assert package.file_item_ids == (case.reported_evidence,)
     assert set(package.account_item_ids) == {case.reported_evidence, case.pending_evidence}
     assert audit.details["held_account_items"] == list(package.account_item_ids)
@@ -108,7 +111,12 @@ def test_the_package_holds_every_part_with_its_hash(env: FiledEnv, case: OpenedC
     assert file_part.sha256 == case.reported_sha256
     assert parts["report.xml"].sha256 == hashlib.sha256(REPORT_XML.encode()).hexdigest()
     assert {part.kind for part in package.parts} == {
-        "report_xml", "receipt", "file_details", "file", "account_data"}
+        "report_xml",
+        "receipt",
+        "file_details",
+        "file",
+        "account_data",
+    }
     with env.database.session() as session:
         manifest_bytes = env.vault.get(session, package.manifest_item_id)
         account = json.loads(env.vault.get(session, parts["account-data.json"].evidence_item_id))
@@ -205,9 +213,11 @@ def test_find_records_while_held_and_after_the_purge(env: FiledEnv, case: Opened
         purged = purge_expired(session, env.vault, now=later)
     assert len(purged) >= len(report.items)
     with env.database.session() as session:
-        answers = [find_records(session, report_public_id=report_id),
-                   find_records(session, remote_report_id="31337"),
-                   find_records(session, account_id=ACCOUNT)]
+        answers = [
+            find_records(session, report_public_id=report_id),
+            find_records(session, remote_report_id="31337"),
+            find_records(session, account_id=ACCOUNT),
+        ]
         purges = {p.item_id: p for p in session.scalars(select(EvidencePurge))}
         check = verify_package(session, env.vault, report_id)
     for answer in answers:
@@ -218,14 +228,18 @@ def test_find_records_while_held_and_after_the_purge(env: FiledEnv, case: Opened
         for item in after.items:
             purge = purges[item.evidence_item_id]
             assert (item.purged_at, item.purged_by, item.purge_reason) == (
-                purge.purged_at, purge.actor, purge.reason)
+                purge.purged_at,
+                purge.actor,
+                purge.reason,
+            )
             assert item.purged_at == later and "retention expired" in (item.purge_reason or "")
         assert "purged at" in after.summary and "retention expired" in after.summary
     assert not check.ok and "cannot be read" in check.problems[0]
 
 
 def test_released_holds_let_the_purge_run_and_the_answer_says_so(
-        env: FiledEnv, case: OpenedCase) -> None:
+    env: FiledEnv, case: OpenedCase
+) -> None:
     report_id = finished_report(env, case)
     file_report(env, report_id)
     _close_cases(env)

@@ -50,28 +50,34 @@ def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterat
         yield made
 
 
-def requested(env: FiledEnv, *, report: bool = True, account: bool = True
-              ) -> tuple[OpenedCase, str, str]:
+def requested(
+    env: FiledEnv, *, report: bool = True, account: bool = True
+) -> tuple[OpenedCase, str, str]:
     """A preserved report and a warrant linked to it and/or its account."""
     case = open_case(env)
     report_id = finished_report(env, case)
     with env.database.session(write=True) as session:
         on_report_filed(session, report_id, settings=env.settings, actor=ACTOR, vault=env.vault)
-        request = record_request(session, agency="State Police", agency_case_number="W-88",
-                                 kind="warrant", settings=env.settings, actor=ACTOR)
+        request = record_request(
+            session,
+            agency="State Police",
+            agency_case_number="W-88",
+            kind="warrant",
+            settings=env.settings,
+            actor=ACTOR,
+        )
         if report:
-            link_request(session, request, report_public_id=report_id, actor=ACTOR,
-                         settings=env.settings)
+            link_request(
+                session, request, report_public_id=report_id, actor=ACTOR, settings=env.settings
+            )
         if account:
-            link_request(session, request, account_id=ACCOUNT, actor=ACTOR,
-                         settings=env.settings)
+            link_request(session, request, account_id=ACCOUNT, actor=ACTOR, settings=env.settings)
     return case, report_id, request.public_id
 
 
 def build(env: FiledEnv, request_id: str, **options: object) -> ResponsePackage:
     with env.database.session(write=True) as session:
-        return build_response_package(session, env.vault, request_id, actor=ACTOR,
-                                      **options)  # type: ignore[arg-type]
+        return build_response_package(session, env.vault, request_id, actor=ACTOR, **options)  # type: ignore[arg-type]
 
 
 def members(package: ResponsePackage) -> dict[str, bytes]:
@@ -88,7 +94,8 @@ def rezip(contents: dict[str, bytes]) -> bytes:
 
 
 def test_the_package_holds_report_files_account_data_and_audit_trail(
-        env: FiledEnv, corpus_images: list[Path]) -> None:
+    env: FiledEnv, corpus_images: list[Path]
+) -> None:
     case, report_id, request_id = requested(env)
     started = time.monotonic()
     package = build(env, request_id)
@@ -96,8 +103,9 @@ def test_the_package_holds_report_files_account_data_and_audit_trail(
     files = members(package)
     folder = f"reports/{report_id}"
     assert files[f"{folder}/report.xml"] == REPORT_XML.encode()
-    reported = [name for name in files if name.startswith(f"{folder}/files/")
-                and name.endswith(".jpg")]
+    reported = [
+        name for name in files if name.startswith(f"{folder}/files/") and name.endswith(".jpg")
+    ]
     assert [files[name] for name in reported] == [corpus_images[0].read_bytes()]
     account_folder = next(n for n in files if n.startswith("accounts/")).split("/")[1]
     account = json.loads(files[f"accounts/{account_folder}/account-data.json"])
@@ -123,10 +131,13 @@ def test_each_build_is_in_the_chain_of_custody(env: FiledEnv, tmp_path: Path) ->
     second = build(env, request_id, out_dir=tmp_path / "out")
     with env.database.session() as session:
         events = session.scalars(select(CustodyEvent).order_by(CustodyEvent.id)).all()
-        exports = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.EXPORT)).all()
+        exports = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.EXPORT)
+        ).all()
     assert [(e.action, e.sha256, e.actor) for e in events] == [
-        ("package_built", first.sha256, ACTOR), ("package_built", second.sha256, ACTOR)]
+        ("package_built", first.sha256, ACTOR),
+        ("package_built", second.sha256, ACTOR),
+    ]
     assert [e.details["sha256"] for e in exports] == [first.sha256, second.sha256]
     log = json.loads(members(second)["custody-log.json"])
     assert [entry["sha256"] for entry in log] == [first.sha256]  # the earlier build
@@ -151,8 +162,7 @@ def test_tampering_with_any_member_is_detected(env: FiledEnv) -> None:
     assert not verify_response_package(rezip(extra)).ok
 
 
-def test_a_part_rehashed_in_both_manifests_still_fails_the_report_digest(
-        env: FiledEnv) -> None:
+def test_a_part_rehashed_in_both_manifests_still_fails_the_report_digest(env: FiledEnv) -> None:
     _, report_id, request_id = requested(env, account=False)
     original = members(build(env, request_id))
     folder = f"reports/{report_id}"
@@ -161,8 +171,11 @@ def test_a_part_rehashed_in_both_manifests_still_fails_the_report_digest(
     for part in inner["parts"]:
         if part["name"] == "report.xml":
             part["sha256"], part["size"] = hashlib.sha256(forged).hexdigest(), len(forged)
-    changed = {**original, f"{folder}/report.xml": forged,
-               f"{folder}/package-manifest.json": json.dumps(inner).encode()}
+    changed = {
+        **original,
+        f"{folder}/report.xml": forged,
+        f"{folder}/package-manifest.json": json.dumps(inner).encode(),
+    }
     outer = json.loads(original["manifest.json"])
     for member in outer["members"]:
         if member["path"] in changed:
@@ -193,8 +206,9 @@ def test_hostile_archives_are_refused_without_exceptions() -> None:
     assert not verify_response_package(b"not a zip").ok
     assert not verify_response_package(rezip({"a.txt": b"x"})).ok  # no manifest
     assert not verify_response_package(rezip({"manifest.json": b"{]"})).ok
-    traversal = rezip({"manifest.json": json.dumps({"members": []}).encode(),
-                       "../../etc/passwd": b"x"})
+    traversal = rezip(
+        {"manifest.json": json.dumps({"members": []}).encode(), "../../etc/passwd": b"x"}
+    )
     check = verify_response_package(traversal)
     assert not check.ok and any("unsafe" in problem for problem in check.problems)
     odd = rezip({"manifest.json": json.dumps({"members": [1, {"path": 3}]}).encode()})
@@ -213,10 +227,17 @@ def _bystander_with_kept_media(env: FiledEnv, account: str) -> bytes:
     content = b"kept bytes of an account nobody opened a case about"
     with env.database.session(write=True) as session:
         item = env.vault.put(session, content, reference=f"test:{account}")  # commits
-        session.add(MatchRecord(public_id=uuid.uuid4().hex, source=RecordSource.UPLOAD,
-                                verdict=Verdict.MATCH, submitted_by="key:test",
-                                platform_content_id=f"{account}-1",
-                                platform_account_id=account, evidence_item_id=item.id))
+        session.add(
+            MatchRecord(
+                public_id=uuid.uuid4().hex,
+                source=RecordSource.UPLOAD,
+                verdict=Verdict.MATCH,
+                submitted_by="key:test",
+                platform_content_id=f"{account}-1",
+                platform_account_id=account,
+                evidence_item_id=item.id,
+            )
+        )
         session.commit()
     return content
 
@@ -227,20 +248,23 @@ def test_no_media_for_an_account_no_case_concerns(env: FiledEnv) -> None:
     _, _, request_id = requested(env, report=False)
     content = _bystander_with_kept_media(env, "bystander")
     with env.database.session(write=True) as session:
-        link_request(session, request_id, account_id="bystander", actor=ACTOR,
-                     settings=env.settings)
+        link_request(
+            session, request_id, account_id="bystander", actor=ACTOR, settings=env.settings
+        )
     package = build(env, request_id)
     files = members(package)
     assert content not in files.values()
-    withheld = [entry for entry in json.loads(files["unavailable.json"])
-                if "bystander" in entry["why"]]
+    withheld = [
+        entry for entry in json.loads(files["unavailable.json"]) if "bystander" in entry["why"]
+    ]
     assert len(withheld) == 1 and "no case or filed report" in withheld[0]["why"]
     bystander = [name for name in files if name.startswith("accounts/bystander")]
     assert bystander and all(name.endswith("account-data.json") for name in bystander)
     # The account that a case concerns still has its files.
     assert any(name.startswith("accounts/") and "/files/" in name for name in files)
     with env.database.session() as session:
-        [record] = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.EXPORT)).all()
+        [record] = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.EXPORT)
+        ).all()
         assert record.details["media_withheld_accounts"] == ["bystander"]
     assert verify_response_package(package.archive).ok

@@ -44,6 +44,7 @@ def test_an_unfinished_report_keeps_its_files(env: FiledEnv) -> None:
         session.execute(update(Case).values(status=CaseStatus.CONFIRMED))
     assert case.reported_evidence not in _purge(env)  # the failed report still needs it
     with env.database.transaction(write=True) as session:
-        session.execute(update(Report).where(Report.public_id == report_id)
-                        .values(state=ReportState.RETRACTED))
+        session.execute(
+            update(Report).where(Report.public_id == report_id).values(state=ReportState.RETRACTED)
+        )
     assert case.reported_evidence in _purge(env)

@@ -20,15 +20,18 @@ logging.basicConfig(level=logging.ERROR, format="LOG %(message)s")
 GOOD = GOOD_REPORT
 real_compile = etree.XMLSchema
 """
-OTHER_SCHEMA = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
-                b'<xs:element name="somethingElse" type="xs:string"/></xs:schema>')
+OTHER_SCHEMA = (
+    b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+    b'<xs:element name="somethingElse" type="xs:string"/></xs:schema>'
+)
 
 
 def run_fresh(script: str) -> tuple[dict[str, object], str]:
     """The JSON the script prints last, and its standard error (the log)."""
     code = PRELUDE.replace("GOOD_REPORT", repr(report_xml())) + textwrap.dedent(script)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
@@ -55,8 +58,7 @@ def test_concurrent_first_use_compiles_once() -> None:
                           "answers": len(got), "errors": errors,
                           "valid": schema.validate(GOOD, root="report") == []}))
     """)
-    assert result == {"compiles": 1, "schemas": 1, "answers": 16, "errors": [],
-                      "valid": True}
+    assert result == {"compiles": 1, "schemas": 1, "answers": 16, "errors": [], "valid": True}
 
 
 def test_a_compile_into_a_broken_schema_is_not_kept() -> None:

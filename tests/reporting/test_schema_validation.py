@@ -30,16 +30,20 @@ from vigil.reporting.cybertipline.schema import (
     validate,
 )
 from vigil.reporting.cybertipline.xml_writer import file_details_xml, report_xml
-from vigil.store.vocabulary import INCIDENT_TYPES
+from vigil.store.shared.vocabulary import INCIDENT_TYPES
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cybertipline"
 
 
 def valid_report() -> bytes:
-    return report_xml(ReportModel(
-        incident_summary=IncidentSummary(incident_type=INCIDENT_TYPES[0],
-                                         incident_date_time=datetime(2024, 1, 1, tzinfo=UTC)),
-        reporter=Reporter(reporting_person=Person(email=(Email(address="a@example.org"),)))))
+    return report_xml(
+        ReportModel(
+            incident_summary=IncidentSummary(
+                incident_type=INCIDENT_TYPES[0], incident_date_time=datetime(2024, 1, 1, tzinfo=UTC)
+            ),
+            reporter=Reporter(reporting_person=Person(email=(Email(address="a@example.org"),))),
+        )
+    )
 
 
 def messages(xml: bytes, **kwargs: str) -> list[str]:
@@ -47,6 +51,7 @@ def messages(xml: bytes, **kwargs: str) -> list[str]:
 
 
 # --- the shipped schema --------------------------------------------------------------------
+
 
 def test_the_shipped_schema_is_the_published_one() -> None:
     shipped = Path(schema.__file__).with_name("report.xsd").read_bytes()
@@ -73,9 +78,9 @@ def test_the_documentation_example_report_is_valid() -> None:
 
 # --- invalid documents: problems in plain words, never an exception ------------------------
 
+
 def test_a_missing_incident_type_is_named_plainly() -> None:
-    xml = valid_report().replace(f"<incidentType>{INCIDENT_TYPES[0]}</incidentType>".encode(),
-                                 b"")
+    xml = valid_report().replace(f"<incidentType>{INCIDENT_TYPES[0]}</incidentType>".encode(), b"")
     assert messages(xml) == [INCIDENT_TYPE_MISSING]
 
 
@@ -87,11 +92,16 @@ def test_an_unknown_incident_type_lists_the_eight() -> None:
 
 
 def test_a_bad_enumeration_value_names_the_place_and_the_choices() -> None:
-    xml = file_details_xml(FileDetailsModel(report_id=1, file_id="f", file_relevance="Maybe",
-                                            industry_classification="C9"))  # type: ignore[arg-type]
+    xml = file_details_xml(
+        FileDetailsModel(
+            report_id=1, file_id="f", file_relevance="Maybe", industry_classification="C9"
+        )
+    )  # type: ignore[arg-type]
     found = validate(xml)
-    assert [p.path for p in found] == ["/fileDetails/fileRelevance",
-                                       "/fileDetails/industryClassification"]
+    assert [p.path for p in found] == [
+        "/fileDetails/fileRelevance",
+        "/fileDetails/industryClassification",
+    ]
     assert "'Maybe' is not one of the accepted values" in found[0].message
     assert "'Reported', 'Supplemental Reported'" in found[0].message
     assert found[1].message.startswith("fileDetails/industryClassification: 'C9'")
@@ -111,8 +121,7 @@ def test_elements_out_of_order_say_what_was_expected() -> None:
 
 def test_a_missing_required_element_is_required() -> None:
     xml = file_details_xml(FileDetailsModel(file_id="abc"))
-    assert messages(xml) == [
-        "fileDetails: reportId is required (found <fileId> where it belongs)."]
+    assert messages(xml) == ["fileDetails: reportId is required (found <fileId> where it belongs)."]
     xml = file_details_xml(FileDetailsModel(report_id=3))
     assert messages(xml) == ["fileDetails: fileId is required."]
 
@@ -129,20 +138,25 @@ def test_type_errors_say_which_form_is_needed() -> None:
 
 
 def test_a_missing_attribute_and_a_false_annotation_are_explained() -> None:
-    xml = file_details_xml(FileDetailsModel(
-        report_id=1, file_id="x", original_file_hash=(OriginalFileHash(value="ab",
-                                                                       hash_type="MD5"),)))
+    xml = file_details_xml(
+        FileDetailsModel(
+            report_id=1,
+            file_id="x",
+            original_file_hash=(OriginalFileHash(value="ab", hash_type="MD5"),),
+        )
+    )
     [message] = messages(xml.replace(b' hashType="MD5"', b""))
     assert message == "fileDetails/originalFileHash: the hashType attribute is required."
-    annotated = (b"<fileDetails><reportId>1</reportId><fileId>x</fileId>"
-                 b"<fileAnnotations><viral>false</viral></fileAnnotations></fileDetails>")
+    annotated = (
+        b"<fileDetails><reportId>1</reportId><fileId>x</fileId>"
+        b"<fileAnnotations><viral>false</viral></fileAnnotations></fileDetails>"
+    )
     [message] = messages(annotated)
     assert "leave it out" in message
 
 
 def test_the_wrong_document_and_unknown_roots_are_reported() -> None:
-    assert "Expected a <fileDetails> document" in messages(valid_report(),
-                                                            root="fileDetails")[0]
+    assert "Expected a <fileDetails> document" in messages(valid_report(), root="fileDetails")[0]
     [message] = messages(b"<invoice><total>3</total></invoice>")
     assert "not a CyberTipline document" in message
 
@@ -161,8 +175,9 @@ def test_non_bytes_input_is_a_problem() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(reports, st.data())
-def test_dropping_the_incident_type_from_any_report_is_caught(model: ReportModel,
-                                                              data: st.DataObject) -> None:
+def test_dropping_the_incident_type_from_any_report_is_caught(
+    model: ReportModel, data: st.DataObject
+) -> None:
     root = safe_parse(report_xml(model))
     summary = root.find("incidentSummary")
     summary.remove(summary.find("incidentType"))
@@ -191,9 +206,16 @@ NETWORK_DTD = b"""<?xml version="1.0"?>
 </reportResponse>"""
 
 
-@pytest.mark.parametrize("hostile", [BILLION_LAUGHS, EXTERNAL_ENTITY, NETWORK_DTD,
-                                     BILLION_LAUGHS.replace(b"DOCTYPE", b"doctype"),
-                                     EXTERNAL_ENTITY.decode().encode("utf-16")])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        BILLION_LAUGHS,
+        EXTERNAL_ENTITY,
+        NETWORK_DTD,
+        BILLION_LAUGHS.replace(b"DOCTYPE", b"doctype"),
+        EXTERNAL_ENTITY.decode().encode("utf-16"),
+    ],
+)
 def test_documents_with_entities_or_a_dtd_are_refused(hostile: bytes) -> None:
     with pytest.raises(UnsafeXml):
         safe_parse(hostile)
@@ -210,8 +232,11 @@ def test_an_external_entity_is_never_resolved_even_past_the_byte_check() -> None
 
 
 def test_an_oversized_document_is_refused_before_parsing() -> None:
-    huge = b"<reportResponse><responseDescription>" + b"a" * MAX_XML_BYTES + \
-        b"</responseDescription></reportResponse>"
+    huge = (
+        b"<reportResponse><responseDescription>"
+        + b"a" * MAX_XML_BYTES
+        + b"</responseDescription></reportResponse>"
+    )
     with pytest.raises(UnsafeXml, match="larger than"):
         safe_parse(huge)
     assert "larger than" in validate(huge)[0].message
@@ -224,10 +249,17 @@ def test_deep_nesting_is_refused_not_crashing() -> None:
 
 
 def test_a_plain_response_parses() -> None:
-    root = safe_parse(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                      b"<reportResponse><responseCode>0</responseCode>"
-                      b"<responseDescription>Success</responseDescription>"
-                      b"<reportId>4564654</reportId></reportResponse>")
+    root = safe_parse(
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b"<reportResponse><responseCode>0</responseCode>"
+        b"<responseDescription>Success</responseDescription>"
+        b"<reportId>4564654</reportId></reportResponse>"
+    )
     assert (root.tag, root.findtext("reportId")) == ("reportResponse", "4564654")
-    assert validate(b"<reportResponse><responseCode>0</responseCode>"
-                    b"<responseDescription>Success</responseDescription></reportResponse>") == []
+    assert (
+        validate(
+            b"<reportResponse><responseCode>0</responseCode>"
+            b"<responseDescription>Success</responseDescription></reportResponse>"
+        )
+        == []
+    )

@@ -78,28 +78,52 @@ class Env:
     tmp_path: Path
 
     def config(self, **values: Any) -> DestinationConfig:
-        base = {"name": "ncmec", "kind": "cybertipline", "environment": "test",
-                "base_url": self.server.base_url, "username": "usr123", "password": PASSWORD,
-                "timeout": 0.2, "max_attempts": 4}
+        base = {
+            "name": "ncmec",
+            "kind": "cybertipline",
+            "environment": "test",
+            "base_url": self.server.base_url,
+            "username": "usr123",
+            "password": PASSWORD,
+            "timeout": 0.2,
+            "max_attempts": 4,
+        }
         return DestinationConfig.model_validate({**base, **values})
 
     def sender(self, **values: Any) -> ReportSender:
         return ReportSender(self.database, self.config(**values), self.vault, clock=self.clock)
 
-    def report(self, files: int = 2, *, destination: str = "ncmec", details: bool = True,
-               xml: bytes = REPORT_XML) -> str:
+    def report(
+        self,
+        files: int = 2,
+        *,
+        destination: str = "ncmec",
+        details: bool = True,
+        xml: bytes = REPORT_XML,
+    ) -> str:
         public_id = uuid.uuid4().hex
         with self.database.transaction(write=True) as session:
-            report = Report(public_id=public_id, kind=ReportKind.CASE, destination=destination,
-                            xml=xml.decode(), created_by="reviewer", next_attempt_at=self.clock())
+            report = Report(
+                public_id=public_id,
+                kind=ReportKind.CASE,
+                destination=destination,
+                xml=xml.decode(),
+                created_by="reviewer",
+                next_attempt_at=self.clock(),
+            )
             for n in range(1, files + 1):
                 content = f"benign generated test file {n}\n".encode() + os.urandom(512)
                 item = self.vault.seal(content)
                 session.add(item)
                 session.flush()
-                report.files.append(ReportFile(
-                    evidence_item_id=item.id, file_name=f"file-{n}.jpg", sha256=item.sha256,
-                    file_details_xml=DETAILS_XML.format(n=n) if details else None))
+                report.files.append(
+                    ReportFile(
+                        evidence_item_id=item.id,
+                        file_name=f"file-{n}.jpg",
+                        sha256=item.sha256,
+                        file_details_xml=DETAILS_XML.format(n=n) if details else None,
+                    )
+                )
             session.add(report)
         return public_id
 
@@ -112,15 +136,24 @@ class Env:
     def exchanges(self, public_id: str) -> list[ReportExchange]:
         report = self.load(public_id)
         with self.database.session() as session:
-            return list(session.scalars(select(ReportExchange).where(
-                ReportExchange.report_id == report.id).order_by(ReportExchange.id)))
+            return list(
+                session.scalars(
+                    select(ReportExchange)
+                    .where(ReportExchange.report_id == report.id)
+                    .order_by(ReportExchange.id)
+                )
+            )
 
 
 @pytest.fixture
 def env(database: Database, tmp_path: Path) -> Iterator[Env]:
     clock = Clock()
-    vault = EvidenceVault(LocalEvidenceBackend(tmp_path / "evidence"), MasterKey.generate(),
-                          max_bytes=1 << 20, retention=timedelta(days=365))
+    vault = EvidenceVault(
+        LocalEvidenceBackend(tmp_path / "evidence"),
+        MasterKey.generate(),
+        max_bytes=1 << 20,
+        retention=timedelta(days=365),
+    )
     with CyberTipServer(password=PASSWORD, clock=clock) as server:
         yield Env(database, vault, server, clock, tmp_path)
 
@@ -150,9 +183,14 @@ def test_happy_path_records_every_exchange(env: Env) -> None:
     assert report.receipt and "<reportDoneResponse>" in report.receipt
     exchanges = env.exchanges(public_id)
     assert [e.endpoint for e in exchanges] == [
-        "submit", "upload", "fileinfo", "upload", "fileinfo", "finish"]
-    assert all(e.response_code == 0 and e.http_status == 200 and e.error is None
-               for e in exchanges)
+        "submit",
+        "upload",
+        "fileinfo",
+        "upload",
+        "fileinfo",
+        "finish",
+    ]
+    assert all(e.response_code == 0 and e.http_status == 200 and e.error is None for e in exchanges)
     assert [e.request_id for e in exchanges] == env.server.request_ids
     remote = env.server.finished()[0]
     for report_file in report.files:  # the ids NCMEC assigned were put into <fileDetails>
@@ -168,15 +206,30 @@ def test_file_without_details_is_uploaded_only(env: Env) -> None:
     assert env.server.requests["fileinfo"] == 0
 
 
-STEPS = [("submit", 0), ("upload", 0), ("upload", 1), ("fileinfo", 0), ("fileinfo", 1),
-         ("finish", 0)]
+STEPS = [
+    ("submit", 0),
+    ("upload", 0),
+    ("upload", 1),
+    ("fileinfo", 0),
+    ("fileinfo", 1),
+    ("finish", 0),
+]
 # Every kind at every step; 503 takes 500's path and each timeout costs the client's timeout,
 # so those run with the slow tests except one timeout in the middle of the files.
 FAULT_CASES = [
-    pytest.param(endpoint, skip, fault, id=f"{endpoint}-{skip}-{fault}", marks=(
-        pytest.mark.slow if fault == "503" or (fault == "delay" and (endpoint, skip) != (
-            "upload", 1)) else ()))
-    for endpoint, skip in STEPS for fault in ("drop", "500", "503", "malformed", "delay")
+    pytest.param(
+        endpoint,
+        skip,
+        fault,
+        id=f"{endpoint}-{skip}-{fault}",
+        marks=(
+            pytest.mark.slow
+            if fault == "503" or (fault == "delay" and (endpoint, skip) != ("upload", 1))
+            else ()
+        ),
+    )
+    for endpoint, skip in STEPS
+    for fault in ("drop", "500", "503", "malformed", "delay")
 ]
 
 
@@ -234,8 +287,13 @@ class FileinfoCrash(CyberTiplineClient):
 
 def test_crash_after_upload_does_not_upload_again(env: Env) -> None:
     public_id = env.report(files=1)
-    crashing = ReportSender(env.database, env.config(), env.vault, clock=env.clock, client=(
-        FileinfoCrash(env.server.base_url, "usr123", PASSWORD, timeout=1)))
+    crashing = ReportSender(
+        env.database,
+        env.config(),
+        env.vault,
+        clock=env.clock,
+        client=(FileinfoCrash(env.server.base_url, "usr123", PASSWORD, timeout=1)),
+    )
     with pytest.raises(RuntimeError):
         crashing.advance(public_id)
     assert env.load(public_id).files[0].state is FileState.UPLOADED
@@ -294,9 +352,15 @@ def test_gives_up_after_max_attempts(env: Env) -> None:
 
 def test_transient_response_code_is_retried(env: Env) -> None:
     public_id = env.report(files=1)
-    env.server.inject("finish", "raw", status=200, body=(
-        b"<reportResponse><responseCode>1000</responseCode><responseDescription>Server error"
-        b"</responseDescription></reportResponse>"))
+    env.server.inject(
+        "finish",
+        "raw",
+        status=200,
+        body=(
+            b"<reportResponse><responseCode>1000</responseCode><responseDescription>Server error"
+            b"</responseDescription></reportResponse>"
+        ),
+    )
     sender = env.sender()
     assert sender.advance(public_id) is ReportState.FINISHING
     assert env.exchanges(public_id)[-1].response_code == 1000
@@ -355,10 +419,18 @@ def test_expiry_noticed_by_time_reopens(env: Env) -> None:
 
 def test_expiry_noticed_by_answer_reopens(database: Database, tmp_path: Path) -> None:
     clock = Clock()
-    vault = EvidenceVault(LocalEvidenceBackend(tmp_path / "evidence"), MasterKey.generate(),
-                          max_bytes=1 << 20, retention=timedelta(days=365))
-    with CyberTipServer(password=PASSWORD, clock=clock, open_window=timedelta(minutes=10),
-                        idle_window=timedelta(minutes=2)) as server:
+    vault = EvidenceVault(
+        LocalEvidenceBackend(tmp_path / "evidence"),
+        MasterKey.generate(),
+        max_bytes=1 << 20,
+        retention=timedelta(days=365),
+    )
+    with CyberTipServer(
+        password=PASSWORD,
+        clock=clock,
+        open_window=timedelta(minutes=10),
+        idle_window=timedelta(minutes=2),
+    ) as server:
         env = Env(database, vault, server, clock, tmp_path)
         public_id = env.report()
         sender = env.sender()
@@ -382,12 +454,14 @@ def test_retract_open_report(env: Env) -> None:
     with pytest.raises(ReportStateError):
         sender.retract(public_id, actor="admin", reason="  ")
     assert sender.retract(public_id, actor="admin", reason="wrong account") is (
-        ReportState.RETRACTED)
+        ReportState.RETRACTED
+    )
     assert env.server.reports[remote_id].state == "retracted"
     assert sender.advance(public_id) is ReportState.RETRACTED
     with env.database.session() as session:
-        record = session.scalars(select(AuditRecord).where(
-            AuditRecord.subject_id == public_id)).one()
+        record = session.scalars(
+            select(AuditRecord).where(AuditRecord.subject_id == public_id)
+        ).one()
     assert record.actor == "admin" and record.details["reason"] == "wrong account"
     with pytest.raises(ReportStateError):
         sender.retract(public_id, actor="admin", reason="again")
@@ -428,8 +502,9 @@ def test_xml_file_destination(env: Env) -> None:
     sender = env.sender(name="manual", kind="xml_file", directory=str(out))
     assert sender.advance(public_id) is ReportState.FINISHED
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([f"{public_id}.xml", f"{public_id}.file-001.xml",
-                            f"{public_id}.file-002.xml"])
+    assert names == sorted(
+        [f"{public_id}.xml", f"{public_id}.file-001.xml", f"{public_id}.file-002.xml"]
+    )
     assert (out / f"{public_id}.xml").read_bytes() == REPORT_XML
     assert b"mypic-2.jpg" in (out / f"{public_id}.file-002.xml").read_bytes()
     receipt = json.loads(str(env.load(public_id).receipt))
@@ -447,7 +522,9 @@ def test_json_file_destination(env: Env) -> None:
     summary = document["report"]["report"]["incidentSummary"]
     assert summary["incidentDateTime"] == "2012-10-15T08:00:00-07:00"
     assert [f["file_details"]["fileDetails"]["originalFileName"] for f in document["files"]] == [
-        "mypic-1.jpg", "mypic-2.jpg"]
+        "mypic-1.jpg",
+        "mypic-2.jpg",
+    ]
 
 
 def test_file_destination_needs_directory(env: Env) -> None:

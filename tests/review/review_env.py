@@ -24,8 +24,8 @@ from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningOutcome, ScreeningService
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.match_records import get_record
 from vigil.store.models import Case, CaseItem, User
+from vigil.store.records.matches import get_record
 
 SUBMITTER = "key:test0001"
 fingerprint = functools.cache(fingerprint_file)
@@ -41,14 +41,20 @@ class ReviewEnv:
     bob: ReviewerRef
 
     def service(self) -> ScreeningService:
-        return ScreeningService(self.database, Matcher(self.live),
-                                settings=Settings(data_dir=self.root / "data"), vault=None)
+        return ScreeningService(
+            self.database,
+            Matcher(self.live),
+            settings=Settings(data_dir=self.root / "data"),
+            vault=None,
+        )
 
-    def upload(self, image: int | Path, account: str | None = "acct-1",
-               content: str = "c-1") -> ScreeningOutcome:
+    def upload(
+        self, image: int | Path, account: str | None = "acct-1", content: str = "c-1"
+    ) -> ScreeningOutcome:
         path = self.images[image] if isinstance(image, int) else image
-        return self.service().screen_upload(Submission(content, account, UploadContext()),
-                                            path.read_bytes(), submitted_by=SUBMITTER)
+        return self.service().screen_upload(
+            Submission(content, account, UploadContext()), path.read_bytes(), submitted_by=SUBMITTER
+        )
 
     def fingerprint(self, image: int) -> Fingerprint:
         return fingerprint(self.images[image])
@@ -81,12 +87,17 @@ def add_user(database: Database, username: str) -> ReviewerRef:
 
 
 @contextmanager
-def review_env(database: Database, tmp_path: Path,
-               corpus_images: list[Path]) -> Iterator[ReviewEnv]:
+def review_env(
+    database: Database, tmp_path: Path, corpus_images: list[Path]
+) -> Iterator[ReviewEnv]:
     """List "ncmec": image 0 by SHA-256 and image 1 by PDQ, classification A1."""
     listed = [fingerprint(p) for p in corpus_images[:2]]
-    make_list(database, "ncmec", [("sha256", listed[0].sha256, "case-1"),
-                                  ("pdq", listed[1].pdq, "case-2")], tmp_path)
+    make_list(
+        database,
+        "ncmec",
+        [("sha256", listed[0].sha256, "case-1"), ("pdq", listed[1].pdq, "case-2")],
+        tmp_path,
+    )
     alice, bob = add_user(database, "alice"), add_user(database, "bob")
     with LiveIndex.open(database, tmp_path / "index") as live:
         yield ReviewEnv(database, live, tmp_path, corpus_images, alice, bob)

@@ -43,18 +43,19 @@ from vigil.store.models import (
     Verdict,
     WebhookDelivery,
 )
-from vigil.store.vocabulary import (
+from vigil.store.records.outbox import register_endpoint
+from vigil.store.shared.vocabulary import (
     FILE_ANNOTATIONS,
     INCIDENT_TYPES,
     SHORTCUTS,
     clashing_keys,
 )
-from vigil.store.webhook_outbox import register_endpoint
 
 SETTINGS = ReviewSettings()
 TWO_REVIEWERS = ReviewSettings(two_reviewers_to_disable=True)
 UNLISTED = 8  # a corpus image on no list, its PDQ of quality 100
 WEAK_PDQ = 5  # on no list, PDQ quality 28: below the default minimum of 50
+
 
 @pytest.fixture
 def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterator[ReviewEnv]:
@@ -62,13 +63,16 @@ def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterat
         yield made
 
 
-
-def reported(env: ReviewEnv, image: int = UNLISTED, account: str = "acct-1",
-             content: str = "r-1") -> tuple[str, int]:
+def reported(
+    env: ReviewEnv, image: int = UNLISTED, account: str = "acct-1", content: str = "r-1"
+) -> tuple[str, int]:
     """A user report of content no list knows: a likely-new case."""
-    outcome = env.service().flag(Submission(content, account, UploadContext()),
-                                 source=RecordSource.USER_REPORT, submitted_by="key:test0001",
-                                 content=env.images[image].read_bytes())
+    outcome = env.service().flag(
+        Submission(content, account, UploadContext()),
+        source=RecordSource.USER_REPORT,
+        submitted_by="key:test0001",
+        content=env.images[image].read_bytes(),
+    )
     return env.case_of(outcome.record_id)
 
 
@@ -85,14 +89,18 @@ def decisions(env: ReviewEnv) -> list[ReviewDecision]:
 
 def audit_records(env: ReviewEnv) -> list[AuditRecord]:
     with env.database.transaction() as session:
-        return list(session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.DECISION).order_by(AuditRecord.seq)))
+        return list(
+            session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.action == AuditAction.DECISION)
+                .order_by(AuditRecord.seq)
+            )
+        )
 
 
 def entry(env: ReviewEnv, external_id: str) -> ListEntry:
     with env.database.transaction() as session:
-        return session.scalars(select(ListEntry).where(
-            ListEntry.external_id == external_id)).one()
+        return session.scalars(select(ListEntry).where(ListEntry.external_id == external_id)).one()
 
 
 def run(env: ReviewEnv, function, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -102,34 +110,58 @@ def run(env: ReviewEnv, function, *args, **kwargs):  # type: ignore[no-untyped-d
 
 # --- confirm -------------------------------------------------------------------------------
 
+
 def test_known_material_is_confirmed_without_a_reveal(env: ReviewEnv) -> None:
     case_id, item_id = matched(env)
-    result = run(env, decide, case_id, DecisionKind.CONFIRM, item_id=item_id,
-                 reviewer=env.alice, settings=SETTINGS)
+    result = run(
+        env,
+        decide,
+        case_id,
+        DecisionKind.CONFIRM,
+        item_id=item_id,
+        reviewer=env.alice,
+        settings=SETTINGS,
+    )
     assert (result.case_status, result.reveals_needed) == (CaseStatus.CONFIRMED, 0)
     assert result.feedback["classification"] == "A1"
     assert result.feedback["inherited_from"] == "list ncmec entry case-1"
     item, case = env.item(item_id), env.case(case_id)
     assert (item.status, item.classification, item.decided_by) == (
-        ItemStatus.CONFIRMED, "A1", "user:alice")
+        ItemStatus.CONFIRMED,
+        "A1",
+        "user:alice",
+    )
     assert case.closed_at is not None
     [decision] = decisions(env)
     assert (decision.kind, decision.reviewer, decision.reveals_needed, decision.item_id) == (
-        DecisionKind.CONFIRM, "user:alice", 0, item_id)
+        DecisionKind.CONFIRM,
+        "user:alice",
+        0,
+        item_id,
+    )
     [audit] = audit_records(env)
     assert (audit.actor, audit.subject_type, audit.subject_id) == (
-        "user:alice", "review_case", case_id)
+        "user:alice",
+        "review_case",
+        case_id,
+    )
     assert audit.details["decision_id"] == decision.id
     assert audit.details["kind"] == "confirm"
 
 
 def test_a_decision_is_announced_to_the_platform(env: ReviewEnv) -> None:
     with env.database.transaction(write=True) as session:
-        register_endpoint(session, "https://platform.example/hook", ["decision"],
-                          created_by="test", master_key=MasterKey.generate())
+        register_endpoint(
+            session,
+            "https://platform.example/hook",
+            ["decision"],
+            created_by="test",
+            master_key=MasterKey.generate(),
+        )
     case_id, item_id = matched(env, account="acct-77")
-    result = run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-                 settings=SETTINGS)
+    result = run(
+        env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS
+    )
     with env.database.transaction() as session:
         [delivery] = session.scalars(select(WebhookDelivery)).all()
     assert delivery.event == "decision"
@@ -142,15 +174,16 @@ def test_a_decision_is_announced_to_the_platform(env: ReviewEnv) -> None:
 def test_new_material_needs_a_classification_first(env: ReviewEnv) -> None:
     case_id, item_id = reported(env)
     with pytest.raises(DecisionRefused, match="classify"):
-        run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-            settings=SETTINGS)
+        run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     assert decisions(env) == [] and audit_records(env) == []
     for _ in range(2):
         run(env, record_reveal, env.alice.id, item_id)
-    run(env, classify_item, item_id, "A2", ["generativeAi", "viral", "viral"],
-        actor=env.alice.actor)
-    result = run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-                 settings=SETTINGS)
+    run(
+        env, classify_item, item_id, "A2", ["generativeAi", "viral", "viral"], actor=env.alice.actor
+    )
+    result = run(
+        env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS
+    )
     assert result.reveals_needed == 2 and result.feedback["classification"] == "A2"
     assert env.item(item_id).annotations == ["viral", "generativeAi"]  # schema order, once
     assert decisions(env)[-1].reveals_needed == 2
@@ -160,23 +193,39 @@ def test_a_case_stays_open_until_every_item_is_decided(env: ReviewEnv) -> None:
     case_id, known = matched(env)
     same_case, unknown = reported(env)
     assert same_case == case_id
-    result = run(env, decide, case_id, "confirm", item_id=known, reviewer=env.alice,
-                 settings=SETTINGS)
+    result = run(
+        env, decide, case_id, "confirm", item_id=known, reviewer=env.alice, settings=SETTINGS
+    )
     assert result.case_status is CaseStatus.OPEN
-    run(env, decide, case_id, "false_positive", item_id=unknown, reviewer=env.alice,
-        settings=SETTINGS, reason="a landscape photo")
+    run(
+        env,
+        decide,
+        case_id,
+        "false_positive",
+        item_id=unknown,
+        reviewer=env.alice,
+        settings=SETTINGS,
+        reason="a landscape photo",
+    )
     case = env.case(case_id)
     assert case.status is CaseStatus.CONFIRMED and case.closed_at is not None
 
 
 def test_decided_items_and_closed_cases_refuse_further_decisions(env: ReviewEnv) -> None:
     case_id, item_id = matched(env)
-    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-        settings=SETTINGS)
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     for kind in ("confirm", "false_positive", "escalate", "second_opinion"):
         with pytest.raises(DecisionRefused):
-            run(env, decide, case_id, kind, item_id=item_id, reviewer=env.bob,
-                settings=SETTINGS, reason="again")
+            run(
+                env,
+                decide,
+                case_id,
+                kind,
+                item_id=item_id,
+                reviewer=env.bob,
+                settings=SETTINGS,
+                reason="again",
+            )
     assert len(decisions(env)) == 1
 
 
@@ -184,8 +233,15 @@ def test_an_item_of_another_case_is_refused(env: ReviewEnv) -> None:
     case_id, _ = matched(env, account="acct-1")
     _, other_item = reported(env, account="acct-2")
     with pytest.raises(InvalidReviewInput, match="not in case"):
-        run(env, decide, case_id, "confirm", item_id=other_item, reviewer=env.alice,
-            settings=SETTINGS)
+        run(
+            env,
+            decide,
+            case_id,
+            "confirm",
+            item_id=other_item,
+            reviewer=env.alice,
+            settings=SETTINGS,
+        )
 
 
 @pytest.mark.parametrize("case_id", ["", "x" * 33, "0" * 32])
@@ -198,8 +254,7 @@ def test_unknown_cases_are_refused(env: ReviewEnv, case_id: str) -> None:
 def test_unknown_decision_kinds_are_refused(env: ReviewEnv, kind: str) -> None:
     case_id, item_id = matched(env)
     with pytest.raises(InvalidReviewInput):
-        run(env, decide, case_id, kind, item_id=item_id, reviewer=env.alice,
-            settings=SETTINGS)
+        run(env, decide, case_id, kind, item_id=item_id, reviewer=env.alice, settings=SETTINGS)
 
 
 def test_item_decisions_need_an_item(env: ReviewEnv) -> None:
@@ -210,21 +265,38 @@ def test_item_decisions_need_an_item(env: ReviewEnv) -> None:
 
 # --- false positive ------------------------------------------------------------------------
 
+
 def test_false_positive_needs_a_reason(env: ReviewEnv) -> None:
     case_id, item_id = matched(env)
     for reason in ("", "   ", "x" * 2001):
         with pytest.raises(InvalidReviewInput):
-            run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-                settings=SETTINGS, reason=reason)
+            run(
+                env,
+                decide,
+                case_id,
+                "false_positive",
+                item_id=item_id,
+                reviewer=env.alice,
+                settings=SETTINGS,
+                reason=reason,
+            )
     assert env.item(item_id).status is ItemStatus.PENDING
 
 
 def test_false_positive_disabling_the_entry_stops_the_match(env: ReviewEnv) -> None:
     case_id, item_id = matched(env)
     listed = entry(env, "case-1")
-    result = run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-                 settings=SETTINGS, reason="stock wallpaper",
-                 feedback=FalsePositiveFeedback(disable_entries=True))
+    result = run(
+        env,
+        decide,
+        case_id,
+        "false_positive",
+        item_id=item_id,
+        reviewer=env.alice,
+        settings=SETTINGS,
+        reason="stock wallpaper",
+        feedback=FalsePositiveFeedback(disable_entries=True),
+    )
     assert result.feedback == {"disabled_entries": [listed.id]}
     assert result.case_status is CaseStatus.DISMISSED
     disabled = entry(env, "case-1")
@@ -237,8 +309,16 @@ def test_false_positive_disabling_the_entry_stops_the_match(env: ReviewEnv) -> N
 
 def test_false_positive_without_feedback_changes_no_list(env: ReviewEnv) -> None:
     case_id, item_id = matched(env)
-    result = run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-                 settings=SETTINGS, reason="not abuse")
+    result = run(
+        env,
+        decide,
+        case_id,
+        "false_positive",
+        item_id=item_id,
+        reviewer=env.alice,
+        settings=SETTINGS,
+        reason="not abuse",
+    )
     assert result.feedback == {}
     assert entry(env, "case-1").status is EntryStatus.ACTIVE
     assert env.upload(0, "acct-9").verdict is Verdict.MATCH
@@ -248,28 +328,53 @@ def test_false_positive_may_only_disable_what_the_item_matched(env: ReviewEnv) -
     case_id, item_id = matched(env)
     other = entry(env, "case-2")
     with pytest.raises(InvalidReviewInput, match="matched"):
-        run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-            settings=SETTINGS, reason="x",
-            feedback=FalsePositiveFeedback(disable_entries=True, entry_ids=(other.id,)))
+        run(
+            env,
+            decide,
+            case_id,
+            "false_positive",
+            item_id=item_id,
+            reviewer=env.alice,
+            settings=SETTINGS,
+            reason="x",
+            feedback=FalsePositiveFeedback(disable_entries=True, entry_ids=(other.id,)),
+        )
     assert entry(env, "case-2").status is EntryStatus.ACTIVE
     assert env.item(item_id).status is ItemStatus.PENDING
     reported_case, reported_item = reported(env, account="acct-2")
     with pytest.raises(InvalidReviewInput, match="no list entry"):
-        run(env, decide, reported_case, "false_positive", item_id=reported_item,
-            reviewer=env.alice, settings=SETTINGS, reason="x",
-            feedback=FalsePositiveFeedback(disable_entries=True))
+        run(
+            env,
+            decide,
+            reported_case,
+            "false_positive",
+            item_id=reported_item,
+            reviewer=env.alice,
+            settings=SETTINGS,
+            reason="x",
+            feedback=FalsePositiveFeedback(disable_entries=True),
+        )
 
 
 def test_false_positive_on_the_allow_list_suppresses_it(env: ReviewEnv) -> None:
     case_id, item_id = matched(env, image=1)  # a PDQ match
-    result = run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-                 settings=SETTINGS, reason="a benign photo",
-                 feedback=FalsePositiveFeedback(allow_list=True))
+    result = run(
+        env,
+        decide,
+        case_id,
+        "false_positive",
+        item_id=item_id,
+        reviewer=env.alice,
+        settings=SETTINGS,
+        reason="a benign photo",
+        feedback=FalsePositiveFeedback(allow_list=True),
+    )
     assert result.feedback["allow_list"] == "platform-confirmed-allow"
     assert len(result.feedback["allow_entries"]) == 3  # sha256, md5, pdq
     with env.database.transaction() as session:
-        allow = session.scalars(select(HashList).where(
-            HashList.name == "platform-confirmed-allow")).one()
+        allow = session.scalars(
+            select(HashList).where(HashList.name == "platform-confirmed-allow")
+        ).one()
         assert allow.is_allow_list
     assert entry(env, "case-2").status is EntryStatus.ACTIVE  # the list itself is untouched
     again = env.upload(1, "acct-9")
@@ -280,26 +385,46 @@ def test_false_positive_on_the_allow_list_suppresses_it(env: ReviewEnv) -> None:
 def test_a_block_list_is_never_used_as_the_allow_list(env: ReviewEnv) -> None:
     case_id, item_id = matched(env)
     with pytest.raises(InvalidReviewInput, match="not an allow-list"):
-        run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-            settings=SETTINGS, reason="x",
-            feedback=FalsePositiveFeedback(allow_list=True, allow_list_name="ncmec"))
+        run(
+            env,
+            decide,
+            case_id,
+            "false_positive",
+            item_id=item_id,
+            reviewer=env.alice,
+            settings=SETTINGS,
+            reason="x",
+            feedback=FalsePositiveFeedback(allow_list=True, allow_list_name="ncmec"),
+        )
     assert env.item(item_id).status is ItemStatus.PENDING
 
 
 # --- the two-reviewer rule -----------------------------------------------------------------
 
+
 def test_two_reviewers_are_needed_to_disable_an_entry(env: ReviewEnv) -> None:
     case_id, item_id = matched(env)
-    result = run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-                 settings=TWO_REVIEWERS, reason="stock wallpaper",
-                 feedback=FalsePositiveFeedback(disable_entries=True))
+    result = run(
+        env,
+        decide,
+        case_id,
+        "false_positive",
+        item_id=item_id,
+        reviewer=env.alice,
+        settings=TWO_REVIEWERS,
+        reason="stock wallpaper",
+        feedback=FalsePositiveFeedback(disable_entries=True),
+    )
     [request_id] = result.feedback["disable_requests"]
     assert entry(env, "case-1").status is EntryStatus.ACTIVE
     assert env.upload(0, "acct-9").verdict is Verdict.MATCH  # not yet
     with env.database.transaction() as session:
         [pending] = pending_requests(session)
     assert (pending.id, pending.list_name, pending.requested_by) == (
-        request_id, "ncmec", "user:alice")
+        request_id,
+        "ncmec",
+        "user:alice",
+    )
 
     with pytest.raises(DecisionRefused, match="second reviewer"):
         run(env, approve_request, request_id, reviewer=env.alice)
@@ -317,9 +442,17 @@ def test_two_reviewers_are_needed_to_disable_an_entry(env: ReviewEnv) -> None:
 
 def test_a_rejected_request_leaves_the_entry_active(env: ReviewEnv) -> None:
     case_id, item_id = matched(env)
-    result = run(env, decide, case_id, "false_positive", item_id=item_id, reviewer=env.alice,
-                 settings=TWO_REVIEWERS, reason="stock wallpaper",
-                 feedback=FalsePositiveFeedback(disable_entries=True))
+    result = run(
+        env,
+        decide,
+        case_id,
+        "false_positive",
+        item_id=item_id,
+        reviewer=env.alice,
+        settings=TWO_REVIEWERS,
+        reason="stock wallpaper",
+        feedback=FalsePositiveFeedback(disable_entries=True),
+    )
     [request_id] = result.feedback["disable_requests"]
     rejected = run(env, reject_request, request_id, reviewer=env.bob, reason="it is listed")
     assert rejected.status is RequestStatus.REJECTED
@@ -332,6 +465,7 @@ def test_a_rejected_request_leaves_the_entry_active(env: ReviewEnv) -> None:
 
 # --- second opinion, escalation ------------------------------------------------------------
 
+
 def test_second_opinion_keeps_the_case_open_and_unassigns_it(env: ReviewEnv) -> None:
     case_id, item_id = reported(env)
     _, second_item = reported(env, image=UNLISTED + 1, content="r-2")
@@ -339,8 +473,15 @@ def test_second_opinion_keeps_the_case_open_and_unassigns_it(env: ReviewEnv) -> 
     run(env, record_reveal, env.alice.id, item_id)
     run(env, record_reveal, env.alice.id, second_item)
     run(env, record_reveal, env.alice.id, second_item)
-    result = run(env, decide, case_id, "second_opinion", reviewer=env.alice,
-                 settings=SETTINGS, reason="unsure about the age")
+    result = run(
+        env,
+        decide,
+        case_id,
+        "second_opinion",
+        reviewer=env.alice,
+        settings=SETTINGS,
+        reason="unsure about the age",
+    )
     assert result.reveals_needed == 3 and result.item_id is None  # the case's sum
     case = env.case(case_id)
     assert case.status is CaseStatus.OPEN and case.second_opinion
@@ -353,17 +494,29 @@ def test_second_opinion_keeps_the_case_open_and_unassigns_it(env: ReviewEnv) -> 
 def test_escalation_makes_the_case_urgent(env: ReviewEnv) -> None:
     case_id, _ = matched(env)
     assert env.case(case_id).priority == CasePriority.KNOWN
-    result = run(env, decide, case_id, "escalate", reviewer=env.alice, settings=SETTINGS,
-                 reason="recent abuse, child may be at risk", imminent_danger=True)
+    result = run(
+        env,
+        decide,
+        case_id,
+        "escalate",
+        reviewer=env.alice,
+        settings=SETTINGS,
+        reason="recent abuse, child may be at risk",
+        imminent_danger=True,
+    )
     case = env.case(case_id)
     assert (case.priority, case.escalated, case.imminent_danger) == (
-        CasePriority.URGENT, True, True)
+        CasePriority.URGENT,
+        True,
+        True,
+    )
     assert case.status is CaseStatus.OPEN and "imminent" in case.priority_reason
     assert result.feedback == {"escalated": True, "imminent_danger": True}
     assert audit_records(env)[-1].details["kind"] == "escalate"
 
 
 # --- vocabulary ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("classification", ["C3", "a1", "A1 ", "", "A"])
 def test_invalid_classifications_are_refused(env: ReviewEnv, classification: str) -> None:
@@ -373,8 +526,9 @@ def test_invalid_classifications_are_refused(env: ReviewEnv, classification: str
     assert env.item(item_id).classification is None
 
 
-@pytest.mark.parametrize("annotations", [["selfie"], ["viral", "VIRAL"], "viral",
-                                         [None], ["viral"] * 41, [1]])
+@pytest.mark.parametrize(
+    "annotations", [["selfie"], ["viral", "VIRAL"], "viral", [None], ["viral"] * 41, [1]]
+)
 def test_invalid_annotations_are_refused(env: ReviewEnv, annotations: object) -> None:
     _, item_id = reported(env)
     with pytest.raises(InvalidReviewInput):
@@ -403,14 +557,14 @@ def test_the_vocabulary_matches_the_cybertipline_schema() -> None:
 
 # --- the platform's own list ---------------------------------------------------------------
 
+
 def test_a_confirmed_item_on_the_platform_list_catches_re_uploads(env: ReviewEnv) -> None:
     case_id, item_id = reported(env)
     assert env.upload(UNLISTED, "acct-2").verdict is Verdict.NO_MATCH
     with pytest.raises(DecisionRefused, match="not confirmed"):
         run(env, add_to_platform_list, item_id, actor=env.alice.actor, settings=SETTINGS)
     run(env, classify_item, item_id, "B1", [], actor=env.alice.actor)
-    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-        settings=SETTINGS)
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     added = run(env, add_to_platform_list, item_id, actor=env.alice.actor, settings=SETTINGS)
     assert added.list_name == "platform-confirmed" and len(added.added) == 3
     again = env.upload(UNLISTED, "acct-3", content="re-upload")
@@ -426,11 +580,10 @@ def test_a_confirmed_item_on_the_platform_list_catches_re_uploads(env: ReviewEnv
 def test_a_weak_pdq_is_not_added_to_a_list(env: ReviewEnv) -> None:
     case_id, item_id = reported(env, image=WEAK_PDQ)
     run(env, classify_item, item_id, "A1", [], actor=env.alice.actor)
-    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice,
-        settings=SETTINGS)
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     added = run(env, add_to_platform_list, item_id, actor=env.alice.actor, settings=SETTINGS)
     with env.database.transaction() as session:
-        kinds = set(session.scalars(select(ListEntry.signal_type)
-                                    .where(ListEntry.id.in_(added.added))))
+        kinds = set(
+            session.scalars(select(ListEntry.signal_type).where(ListEntry.id.in_(added.added)))
+        )
     assert kinds == {"sha256", "md5"}
-

@@ -27,11 +27,11 @@ from vigil.store.models import AuditAction, AuditRecord, ExposureEvent
 
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
+
 @pytest.fixture
 def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterator[ReviewEnv]:
     with review_env(database, tmp_path, corpus_images) as made:
         yield made
-
 
 
 @pytest.fixture
@@ -39,8 +39,7 @@ def item_id(env: ReviewEnv) -> int:
     return env.case_of(env.upload(0, "acct-1").record_id)[1]
 
 
-def reveal(env: ReviewEnv, user_id: int, item: int, at: datetime, actor: str | None = None
-           ) -> int:
+def reveal(env: ReviewEnv, user_id: int, item: int, at: datetime, actor: str | None = None) -> int:
     with env.database.transaction(write=True) as session:
         return record_reveal(session, user_id, item, now=at, actor=actor)
 
@@ -61,10 +60,14 @@ def test_a_reveal_is_counted_on_the_item_and_the_reviewer(env: ReviewEnv, item_i
     assert env.item(item_id).reveals == 2
     assert today(env, env.alice.id, NOON).reveals == 1
     with env.database.transaction() as session:
-        [audit] = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.MEDIA_VIEWED)).all()
+        [audit] = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.MEDIA_VIEWED)
+        ).all()
     assert (audit.actor, audit.subject_type, audit.subject_id) == (
-        "user:bob", "review_item", str(item_id))
+        "user:bob",
+        "review_item",
+        str(item_id),
+    )
 
 
 def test_revealing_an_unknown_item_is_refused(env: ReviewEnv) -> None:
@@ -73,12 +76,21 @@ def test_revealing_an_unknown_item_is_refused(env: ReviewEnv) -> None:
             record_reveal(session, env.alice.id, bad)
 
 
-@pytest.mark.parametrize(("seconds", "counted"), [
-    (42.5, 42.5), (-3, 0.0), (0, 0.0), (float("nan"), 0.0), (float("inf"), 0.0),
-    (True, 0.0), ("60", 0.0), (None, 0.0), (10_000, MAX_MEDIA_REPORT),
-])
-def test_media_time_reports_are_bounded(env: ReviewEnv, seconds: object,
-                                        counted: float) -> None:
+@pytest.mark.parametrize(
+    ("seconds", "counted"),
+    [
+        (42.5, 42.5),
+        (-3, 0.0),
+        (0, 0.0),
+        (float("nan"), 0.0),
+        (float("inf"), 0.0),
+        (True, 0.0),
+        ("60", 0.0),
+        (None, 0.0),
+        (10_000, MAX_MEDIA_REPORT),
+    ],
+)
+def test_media_time_reports_are_bounded(env: ReviewEnv, seconds: object, counted: float) -> None:
     assert media(env, env.alice.id, seconds, NOON) == counted
     assert today(env, env.alice.id, NOON).media_seconds == counted
     with env.database.transaction() as session:
@@ -122,7 +134,11 @@ def test_administrators_see_counts_and_minutes_only(env: ReviewEnv, item_id: int
         rows = aggregate_exposure(session, days=7, now=NOON + timedelta(hours=1))
     assert rows == [ReviewerExposure("alice", 2, 0.0, 2), ReviewerExposure("bob", 1, 4.0, 1)]
     assert {f.name for f in fields(ReviewerExposure)} == {
-        "username", "reveals", "media_minutes", "days_active"}
+        "username",
+        "reveals",
+        "media_minutes",
+        "days_active",
+    }
 
 
 @pytest.mark.parametrize("days", [0, -1, 367, True, 7.5])

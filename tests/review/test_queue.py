@@ -27,24 +27,30 @@ from vigil.store.models import Case, CasePriority, CaseStatus, RecordSource, Use
 
 UNLISTED = 8
 
+
 @pytest.fixture
 def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterator[ReviewEnv]:
     with review_env(database, tmp_path, corpus_images) as made:
         yield made
 
 
-
 def flagged(env: ReviewEnv, account: str, source: RecordSource, image: int = UNLISTED) -> str:
-    outcome = env.service().flag(Submission(f"c-{account}", account, UploadContext()),
-                                 source=source, submitted_by="key:test0001",
-                                 content=env.images[image].read_bytes())
+    outcome = env.service().flag(
+        Submission(f"c-{account}", account, UploadContext()),
+        source=source,
+        submitted_by="key:test0001",
+        content=env.images[image].read_bytes(),
+    )
     return env.case_of(outcome.record_id)[0]
 
 
 def age_case(env: ReviewEnv, public_id: str, hours: float) -> None:
     with env.database.transaction(write=True) as session:
-        session.execute(update(Case).where(Case.public_id == public_id)
-                        .values(opened_at=utcnow() - timedelta(hours=hours)))
+        session.execute(
+            update(Case)
+            .where(Case.public_id == public_id)
+            .values(opened_at=utcnow() - timedelta(hours=hours))
+        )
 
 
 @pytest.fixture
@@ -77,7 +83,11 @@ def test_summaries_carry_what_the_queue_shows(env: ReviewEnv, three: dict[str, s
         summaries = {s.public_id: s for s in queue(session, now=now)}
     known = summaries[three["known"]]
     assert (known.account_id, known.priority, known.item_count, known.pending_count) == (
-        "known-1", CasePriority.KNOWN, 2, 2)
+        "known-1",
+        CasePriority.KNOWN,
+        2,
+        2,
+    )
     assert timedelta(hours=29, minutes=59) < known.age < timedelta(hours=30, minutes=1)
     urgent = summaries[three["urgent"]]
     assert urgent.priority == CasePriority.URGENT and urgent.escalated
@@ -111,7 +121,8 @@ def test_assignment(env: ReviewEnv, three: dict[str, str]) -> None:
 
 
 def test_assigning_to_an_unknown_or_disabled_user_is_refused(
-        env: ReviewEnv, three: dict[str, str]) -> None:
+    env: ReviewEnv, three: dict[str, str]
+) -> None:
     carol = add_user(env.database, "carol")
     with env.database.transaction(write=True) as session:
         session.execute(update(User).where(User.id == carol.id).values(disabled_at=utcnow()))
@@ -124,24 +135,39 @@ def test_assigning_to_an_unknown_or_disabled_user_is_refused(
 
 def test_closed_cases_leave_the_open_queue(env: ReviewEnv, three: dict[str, str]) -> None:
     with env.database.transaction() as session:
-        [item] = [i.id for i in session.query(Case).filter_by(public_id=three["known"])
-                  .one().items]
+        [item] = [i.id for i in session.query(Case).filter_by(public_id=three["known"]).one().items]
     with env.database.transaction(write=True) as session:
-        decide(session, three["known"], "confirm", item_id=item, reviewer=env.alice,
-               settings=ReviewSettings())
+        decide(
+            session,
+            three["known"],
+            "confirm",
+            item_id=item,
+            reviewer=env.alice,
+            settings=ReviewSettings(),
+        )
     assert three["known"] not in ids(env)
     assert ids(env, status=CaseStatus.CONFIRMED) == [three["known"]]
     assert set(ids(env, status=None)) == set(three.values())
     with env.database.transaction() as session:
         closed = case_summary(session, three["known"])
         assert closed.pending_count == 0
-        frozen = case_age(session.query(Case).filter_by(public_id=three["known"]).one(),
-                          utcnow() + timedelta(days=5))
+        frozen = case_age(
+            session.query(Case).filter_by(public_id=three["known"]).one(),
+            utcnow() + timedelta(days=5),
+        )
     assert frozen < timedelta(hours=31)  # a closed case's age stops at closing
 
 
-@pytest.mark.parametrize("filters", [{"priority": 3}, {"priority": -1}, {"status": "closed"},
-                                     {"assigned_to": "alice"}, {"assigned_to": True}])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"priority": 3},
+        {"priority": -1},
+        {"status": "closed"},
+        {"assigned_to": "alice"},
+        {"assigned_to": True},
+    ],
+)
 def test_invalid_filters_are_refused(env: ReviewEnv, filters: dict[str, object]) -> None:
     with pytest.raises(InvalidReviewInput):
         ids(env, **filters)

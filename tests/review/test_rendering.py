@@ -75,14 +75,18 @@ def generated() -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def corpus_renderings(corpus_images: list[Path]) -> list[tuple[bytes, Image.Image]]:
     """(original bytes, default protected rendering) for every corpus image."""
-    return [(data, opened(render_protected(data, DEFAULT)))
-            for data in (path.read_bytes() for path in corpus_images)]
+    return [
+        (data, opened(render_protected(data, DEFAULT)))
+        for data in (path.read_bytes() for path in corpus_images)
+    ]
 
 
 # (a) not the original
 
+
 def test_default_rendering_is_small_and_unlike_the_original(
-        corpus_renderings: list[tuple[bytes, Image.Image]]) -> None:
+    corpus_renderings: list[tuple[bytes, Image.Image]],
+) -> None:
     distances, ratios, detailed = [], [], 0
     for data, rendered in corpus_renderings:
         assert max(rendered.size) <= DEFAULT.max_side
@@ -117,10 +121,10 @@ def test_every_protection_hides_generated_detail(kind: Protection, name: str) ->
 
 def test_stronger_blur_is_blurrier(corpus_images: list[Path]) -> None:
     data = corpus_images[0].read_bytes()
-    weak = opened(render_protected(data, RenderOptions(protection=Protection.BLUR,
-                                                       blur_radius=2)))
-    strong = opened(render_protected(data, RenderOptions(protection=Protection.BLUR_STRONG,
-                                                         blur_radius=2)))
+    weak = opened(render_protected(data, RenderOptions(protection=Protection.BLUR, blur_radius=2)))
+    strong = opened(
+        render_protected(data, RenderOptions(protection=Protection.BLUR_STRONG, blur_radius=2))
+    )
     assert laplacian_energy(strong) < laplacian_energy(weak)
 
 
@@ -138,14 +142,17 @@ def test_blur_is_scaled_with_the_picture() -> None:
 
 # (b) grayscale, (c) pixelation
 
+
 def test_grayscale_blur_has_no_colour(corpus_images: list[Path]) -> None:
     data = corpus_images[3].read_bytes()
     rendered = opened(render_protected(data, DEFAULT))
     rgb = np.asarray(rendered.convert("RGB"), dtype=np.int16)
     assert rendered.mode == "L"
     assert np.abs(rgb[..., 0] - rgb[..., 1]).max() == 0
-    colourful = np.asarray(opened(render_protected(
-        data, RenderOptions(protection=Protection.BLUR))).convert("RGB"), dtype=np.int16)
+    colourful = np.asarray(
+        opened(render_protected(data, RenderOptions(protection=Protection.BLUR))).convert("RGB"),
+        dtype=np.int16,
+    )
     assert np.abs(colourful[..., 0] - colourful[..., 2]).max() > 10  # the check can fail
 
 
@@ -160,12 +167,13 @@ def test_pixelate_is_made_of_blocks() -> None:
     block = 32  # at 320 pixels the block is exactly pixel_block
     for top in range(0, height, block):
         for left in range(0, width, block):
-            cell = pixels[top:top + block, left:left + block].reshape(-1, 3)
+            cell = pixels[top : top + block, left : left + block].reshape(-1, 3)
             assert (cell == cell[0]).all()
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 10  # blocks differ
 
 
 # (d) metadata
+
 
 def test_metadata_is_stripped(tmp_path: Path) -> None:
     image = media_factory.text_card(800, 600, seed=2)
@@ -188,6 +196,7 @@ def test_metadata_is_stripped(tmp_path: Path) -> None:
 
 def test_png_text_and_alpha_do_not_leak() -> None:
     from PIL import PngImagePlugin
+
     rgba = media_factory.noise(200, 200, 8).convert("RGBA")
     rgba.putalpha(0)  # fully transparent: the colours underneath must not show
     text = PngImagePlugin.PngInfo()
@@ -201,6 +210,7 @@ def test_png_text_and_alpha_do_not_leak() -> None:
 
 # (e) orientation
 
+
 def test_exif_orientation_is_applied() -> None:
     stored = np.zeros((200, 400, 3), dtype=np.uint8)
     stored[:, 200:] = 255  # left half black, right half white, as stored
@@ -210,10 +220,11 @@ def test_exif_orientation_is_applied() -> None:
     rendered = opened(render_protected(data, RenderOptions(protection=Protection.BLUR)))
     assert rendered.height > rendered.width
     luma = np.asarray(rendered.convert("L"), dtype=float)
-    assert luma[: luma.shape[0] // 4].mean() + 100 < luma[-luma.shape[0] // 4:].mean()
+    assert luma[: luma.shape[0] // 4].mean() + 100 < luma[-luma.shape[0] // 4 :].mean()
 
 
 # (f) fingerprint only
+
 
 def test_fingerprint_view_draws_the_hash_cells() -> None:
     digest = "f" * 16 + "0" * 16 + "a5" * 16
@@ -237,8 +248,9 @@ def test_fingerprint_only_depends_only_on_the_hash(corpus_images: list[Path]) ->
     assert render_for(b"", "photo", options, pdq=flipped).content != first.content
 
 
-@pytest.mark.parametrize("bad", ["", "f" * 63, "f" * 65, "g" * 64, " " + "f" * 63,
-                                 "f" * 63 + "\n", "\uff10" * 64])
+@pytest.mark.parametrize(
+    "bad", ["", "f" * 63, "f" * 65, "g" * 64, " " + "f" * 63, "f" * 63 + "\n", "\uff10" * 64]
+)
 def test_fingerprint_rejects_bad_hex(bad: str) -> None:
     with pytest.raises(ValueError, match="PDQ"):
         fingerprint_image(bad)
@@ -246,8 +258,9 @@ def test_fingerprint_rejects_bad_hex(bad: str) -> None:
 
 def test_fingerprint_only_without_hash_is_refused() -> None:
     with pytest.raises(ValueError, match="PDQ"):
-        render_for(b"anything", "photo", RenderOptions(protection=Protection.FINGERPRINT_ONLY),
-                   pdq=None)
+        render_for(
+            b"anything", "photo", RenderOptions(protection=Protection.FINGERPRINT_ONLY), pdq=None
+        )
     with pytest.raises(ValueError, match="fingerprint_image"):
         render_protected(b"anything", RenderOptions(protection=Protection.FINGERPRINT_ONLY))
 
@@ -271,13 +284,20 @@ def slideshow(tmp_path_factory: pytest.TempPathFactory, slides: list[Image.Image
 def tile_boxes(count: int, columns: int, cell: tuple[int, int]) -> list[tuple[int, int, int, int]]:
     width, height = cell
     step_x, step_y = width + sheet.SEPARATOR, height + sheet.SEPARATOR
-    return [(sheet.SEPARATOR + (i % columns) * step_x, sheet.SEPARATOR + (i // columns) * step_y,
-             sheet.SEPARATOR + (i % columns) * step_x + width,
-             sheet.SEPARATOR + (i // columns) * step_y + height) for i in range(count)]
+    return [
+        (
+            sheet.SEPARATOR + (i % columns) * step_x,
+            sheet.SEPARATOR + (i // columns) * step_y,
+            sheet.SEPARATOR + (i % columns) * step_x + width,
+            sheet.SEPARATOR + (i // columns) * step_y + height,
+        )
+        for i in range(count)
+    ]
 
 
 def test_contact_sheet_is_a_blurred_grid_of_evenly_sampled_frames(
-        slideshow: bytes, slides: list[Image.Image]) -> None:
+    slideshow: bytes, slides: list[Image.Image]
+) -> None:
     content = contact_sheet(slideshow, DEFAULT)
     assert content.startswith(b"\xff\xd8") and len(content) < MAX_OUTPUT_BYTES
     grid = opened(content)
@@ -286,14 +306,16 @@ def test_contact_sheet_is_a_blurred_grid_of_evenly_sampled_frames(
     luma = np.asarray(grid.convert("L"), dtype=float)
     for x in range(3):  # separators: thin dark lines between tiles
         left = x * (tile[0] + sheet.SEPARATOR)
-        assert np.abs(luma[:, left:left + sheet.SEPARATOR] - sheet.BACKGROUND[0]).mean() < 12
+        assert np.abs(luma[:, left : left + sheet.SEPARATOR] - sheet.BACKGROUND[0]).mean() < 12
     for box, slide in zip(tile_boxes(9, 3, tile), slides, strict=True):
         shown = grid.crop(box)
         original = video_media.fitted(slide)
         assert laplacian_energy(shown) < QUANTISATION_FLOOR * 2  # blurred (and JPEG'd)
         # Each tile is its own slide, blurred: the same overall brightness.
-        assert abs(np.asarray(shown.convert("L")).mean()
-                   - np.asarray(original.convert("L")).mean()) < 12
+        assert (
+            abs(np.asarray(shown.convert("L")).mean() - np.asarray(original.convert("L")).mean())
+            < 12
+        )
         assert pdq.hamming(pdq_of(shown), pdq_of(original)) > 40
 
 
@@ -307,7 +329,8 @@ def test_contact_sheet_frame_count_sets_the_grid(slideshow: bytes) -> None:
 
 
 def test_contact_sheet_decodes_a_bounded_number_of_frames(
-        slideshow: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    slideshow: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[int] = []
     original_decode = sheet.BoundedVideoReader.decode
 
@@ -325,18 +348,26 @@ def test_contact_sheet_decodes_a_bounded_number_of_frames(
 
 def test_contact_sheet_of_an_animation(tmp_path: Path, slides: list[Image.Image]) -> None:
     for fmt in ("GIF", "WEBP"):
-        path = video_media.write_animation(tmp_path / f"anim.{fmt.lower()}", slides[:4],
-                                           [200] * 4, fmt)
+        path = video_media.write_animation(
+            tmp_path / f"anim.{fmt.lower()}", slides[:4], [200] * 4, fmt
+        )
         media = render_for(path.read_bytes(), "photo", DEFAULT, pdq=None)
         assert media.content_type == "image/jpeg"
-        assert (media.width, media.height) == (2 * 320 + 3 * sheet.SEPARATOR,
-                                               2 * 240 + 3 * sheet.SEPARATOR)
+        assert (media.width, media.height) == (
+            2 * 320 + 3 * sheet.SEPARATOR,
+            2 * 240 + 3 * sheet.SEPARATOR,
+        )
         grid = opened(media.content)
         for box, slide in zip(tile_boxes(4, 2, (320, 240)), slides, strict=False):
             shown = grid.crop(box)
             assert laplacian_energy(shown) < QUANTISATION_FLOOR * 2
-            assert abs(np.asarray(shown.convert("L")).mean()
-                       - np.asarray(video_media.fitted(slide).convert("L")).mean()) < 12
+            assert (
+                abs(
+                    np.asarray(shown.convert("L")).mean()
+                    - np.asarray(video_media.fitted(slide).convert("L")).mean()
+                )
+                < 12
+            )
 
 
 def test_render_for_dispatches(slideshow: bytes, corpus_images: list[Path]) -> None:
@@ -346,14 +377,19 @@ def test_render_for_dispatches(slideshow: bytes, corpus_images: list[Path]) -> N
     still = render_for(corpus_images[1].read_bytes(), "photo", DEFAULT, pdq=None)
     assert max(still.width, still.height) == 320
     assert opened(still.content).size == (still.width, still.height)
-    pixelated = render_for(corpus_images[1].read_bytes(), "photo",
-                           RenderOptions(protection=Protection.PIXELATE), pdq=None)
+    pixelated = render_for(
+        corpus_images[1].read_bytes(),
+        "photo",
+        RenderOptions(protection=Protection.PIXELATE),
+        pdq=None,
+    )
     assert pixelated.content_type == "image/png"
     with pytest.raises(ValueError, match="media_type"):
         render_for(slideshow, "audio", DEFAULT, pdq=None)
 
 
 # (h) hostile input
+
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG that declares huge dimensions and carries almost no data."""
@@ -423,10 +459,18 @@ def test_audio_only_and_undecodable_video(tmp_path: Path) -> None:
             contact_sheet(data, DEFAULT)
 
 
-@pytest.mark.parametrize("fields", [{"blur_radius": 0}, {"blur_radius": -1},
-                                    {"max_side": 0}, {"max_side": 100_000},
-                                    {"pixel_block": 1}, {"max_pixels": 0},
-                                    {"protection": "sharpen"}])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"blur_radius": 0},
+        {"blur_radius": -1},
+        {"max_side": 0},
+        {"max_side": 100_000},
+        {"pixel_block": 1},
+        {"max_pixels": 0},
+        {"protection": "sharpen"},
+    ],
+)
 def test_options_are_bounded(fields: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         RenderOptions(**fields)  # type: ignore[arg-type]

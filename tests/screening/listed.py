@@ -13,8 +13,8 @@ from vigil.fingerprint.pipeline import fingerprint_path
 from vigil.fingerprint.record import Fingerprint
 from vigil.lists.sources import LocalFileSource
 from vigil.store import Database
-from vigil.store.banks import create_list, get_list
-from vigil.store.list_import import import_file
+from vigil.store.lists.catalogue import create_list, get_list
+from vigil.store.lists.importing import import_file
 from vigil.store.models import EntryFrame, ListEntry, SignalType, frame_set_signal
 
 CSV_HEADER = "signal_type,signal,external_id,classification\n"
@@ -26,8 +26,13 @@ def fingerprint(path: Path) -> Fingerprint:
     return record
 
 
-def make_list(database: Database, name: str, rows: Iterable[tuple[str, str | None, str]],
-              folder: Path, **settings: object) -> None:
+def make_list(
+    database: Database,
+    name: str,
+    rows: Iterable[tuple[str, str | None, str]],
+    folder: Path,
+    **settings: object,
+) -> None:
     """A list holding ``rows`` of (signal type, signal, external id), classification A1."""
     rows = list(rows)
     assert all(signal for _, signal, _ in rows)
@@ -65,12 +70,17 @@ def list_video(database: Database, list_name: str, video: Fingerprint, external_
     assert video.frames
     with database.transaction(write=True) as session:
         hash_list = get_list(session, list_name)
-        entry = ListEntry(hash_list=hash_list, signal_type=SignalType.VIDEO_PDQ,
-                          signal=frame_set_signal(f.pdq for f in video.frames),
-                          external_id=external_id, classification="A1")
-        entry.frames = [EntryFrame(position=i, pdq=f.pdq, quality=f.quality,
-                                   time_offset=f.t)
-                        for i, f in enumerate(video.frames)]
+        entry = ListEntry(
+            hash_list=hash_list,
+            signal_type=SignalType.VIDEO_PDQ,
+            signal=frame_set_signal(f.pdq for f in video.frames),
+            external_id=external_id,
+            classification="A1",
+        )
+        entry.frames = [
+            EntryFrame(position=i, pdq=f.pdq, quality=f.quality, time_offset=f.t)
+            for i, f in enumerate(video.frames)
+        ]
         session.add(entry)
         session.flush()
         return entry.id
@@ -81,6 +91,11 @@ UNREACHABLE_DATABASE = "postgresql+psycopg://vigil@127.0.0.1:1/vigil"
 
 def cli_env(tmp_path: Path, database_url: str) -> dict[str, str | None]:
     """Environment for running `vigil` in-process against one database."""
-    return {"VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_DATABASE_URL": database_url,
-            "VIGIL_CONFIG": None, "VIGIL_DATABASE__BUSY_TIMEOUT": "0.2",
-            "VIGIL_DATABASE__CONNECT_TIMEOUT": "2", "COLUMNS": "200"}
+    return {
+        "VIGIL_DATA_DIR": str(tmp_path / "data"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "VIGIL_DATABASE__BUSY_TIMEOUT": "0.2",
+        "VIGIL_DATABASE__CONNECT_TIMEOUT": "2",
+        "COLUMNS": "200",
+    }

@@ -95,13 +95,23 @@ class Failing:
 
 # --- build_classifiers ---------------------------------------------------------------------
 
+
 def test_builds_both_kinds_in_order(tmp_path: Path, scoring_service: str) -> None:
     model = mean_model(tmp_path / "mean.onnx")
-    built = build_classifiers([
-        config(name="remote", kind="http", url=scoring_service, token=TOKEN, threshold=0.7,
-               timeout=2, retries=0),
-        config(name="local", kind="onnx", model_path=str(model), threshold=0.3),
-    ])
+    built = build_classifiers(
+        [
+            config(
+                name="remote",
+                kind="http",
+                url=scoring_service,
+                token=TOKEN,
+                threshold=0.7,
+                timeout=2,
+                retries=0,
+            ),
+            config(name="local", kind="onnx", model_path=str(model), threshold=0.3),
+        ]
+    )
     assert [type(c) for c in built] == [HttpClassifier, OnnxClassifier]
     assert [(c.name, c.threshold) for c in built] == [("remote", 0.7), ("local", 0.3)]
     assert all(isinstance(c, Classifier) for c in built)
@@ -112,8 +122,9 @@ def test_builds_both_kinds_in_order(tmp_path: Path, scoring_service: str) -> Non
 
 
 def test_http_without_token_sends_none(scoring_service: str) -> None:
-    [remote] = build_classifiers([config(name="remote", kind="http", url=scoring_service,
-                                         retries=0)])
+    [remote] = build_classifiers(
+        [config(name="remote", kind="http", url=scoring_service, retries=0)]
+    )
     with pytest.raises(ClassifierError, match="401"):
         remote.classify(b"media", "photo")
 
@@ -147,8 +158,10 @@ def test_no_configs_gives_no_classifiers() -> None:
 
 @pytest.mark.parametrize("names", [("same", "same"), ("Same", "same"), ("same", " same ")])
 def test_duplicate_names_are_rejected(names: tuple[str, str]) -> None:
-    configs = [config(name=names[0], kind="http", url="https://a.example/"),
-               config(name=names[1], kind="http", url="https://b.example/")]
+    configs = [
+        config(name=names[0], kind="http", url="https://a.example/"),
+        config(name=names[1], kind="http", url="https://b.example/"),
+    ]
     with pytest.raises(ConfigurationError, match="used twice"):
         build_classifiers(configs)
 
@@ -184,6 +197,7 @@ def test_bad_url_is_a_configuration_error_without_the_token(url: str) -> None:
 
 # --- classify_all --------------------------------------------------------------------------
 
+
 def test_results_keep_configured_order_and_every_classifier_sees_the_media() -> None:
     first, second = Fixed("first", 0.2), Fixed("second", 0.9)
     results, errors = classify_all([first, second], b"bytes", "video")
@@ -194,10 +208,12 @@ def test_results_keep_configured_order_and_every_classifier_sees_the_media() -> 
 
 
 def test_one_failure_does_not_stop_the_others() -> None:
-    classifiers = [Failing("down", ClassifierError("classifier 'down': timed out after 5 s")),
-                   Fixed("ok", 0.6),
-                   Failing("buggy", RuntimeError("internal state: secret-ish detail")),
-                   Fixed("also-ok", 0.1)]
+    classifiers = [
+        Failing("down", ClassifierError("classifier 'down': timed out after 5 s")),
+        Fixed("ok", 0.6),
+        Failing("buggy", RuntimeError("internal state: secret-ish detail")),
+        Fixed("also-ok", 0.1),
+    ]
     results, errors = classify_all(classifiers, b"bytes", "photo")
     assert [r.name for r in results] == ["ok", "also-ok"]
     assert errors == [
@@ -207,8 +223,9 @@ def test_one_failure_does_not_stop_the_others() -> None:
 
 
 def test_all_failing_gives_only_errors() -> None:
-    results, errors = classify_all([Failing("a", ClassifierError("x")),
-                                    Failing("b", ValueError("y"))], b"m", "photo")
+    results, errors = classify_all(
+        [Failing("a", ClassifierError("x")), Failing("b", ValueError("y"))], b"m", "photo"
+    )
     assert results == []
     assert [e["name"] for e in errors] == ["a", "b"]
 
@@ -229,7 +246,8 @@ def test_real_classifiers_mixed_with_a_failing_one(tmp_path: Path) -> None:
     results, errors = classify_all([local], b"not an image", "photo")
     assert results == []
     assert errors[0]["name"] == "local" and "cannot decode" in errors[0]["error"]
-    results, errors = classify_all([local, Failing("x", ClassifierError("down"))],
-                                   white_png(), "photo")
+    results, errors = classify_all(
+        [local, Failing("x", ClassifierError("down"))], white_png(), "photo"
+    )
     assert [r.name for r in results] == ["local"] and results[0].needs_review
     assert errors == [{"name": "x", "error": "down"}]

@@ -47,10 +47,19 @@ class Service:
             return self.script[index]
 
 
-def reply(status: int, body: bytes | str | object, *, content_type: str = "application/json",
-          headers: dict[str, str] | None = None, length: bool = True) -> Action:
-    raw = body if isinstance(body, bytes) else (
-        body.encode() if isinstance(body, str) else json.dumps(body).encode())
+def reply(
+    status: int,
+    body: bytes | str | object,
+    *,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+    length: bool = True,
+) -> Action:
+    raw = (
+        body
+        if isinstance(body, bytes)
+        else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+    )
 
     def act(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(status)
@@ -61,6 +70,7 @@ def reply(status: int, body: bytes | str | object, *, content_type: str = "appli
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(raw)
+
     return act
 
 
@@ -105,12 +115,25 @@ def service(shared_client: httpx.Client) -> Iterator[Service]:
         server.server_close()
 
 
-def classifier(service: Service, *, token: str | None = TOKEN, retries: int = 2,
-               timeout: float = 2.0, threshold: float = 0.5,
-               client: httpx.Client | None = None) -> HttpClassifier:
-    return HttpClassifier("remote", service.url, threshold=threshold, token=token,
-                          timeout=timeout, retries=retries, backoff=0.01,
-                          client=client or service.client)
+def classifier(
+    service: Service,
+    *,
+    token: str | None = TOKEN,
+    retries: int = 2,
+    timeout: float = 2.0,
+    threshold: float = 0.5,
+    client: httpx.Client | None = None,
+) -> HttpClassifier:
+    return HttpClassifier(
+        "remote",
+        service.url,
+        threshold=threshold,
+        token=token,
+        timeout=timeout,
+        retries=retries,
+        backoff=0.01,
+        client=client or service.client,
+    )
 
 
 def failure(service: Service, action: Action | list[Action], **options: object) -> str:
@@ -119,12 +142,12 @@ def failure(service: Service, action: Action | list[Action], **options: object) 
         classifier(service, **options).classify(MEDIA, "photo")  # type: ignore[arg-type]
     message = str(caught.value)
     assert TOKEN not in message
-    assert TOKEN not in repr(caught.value.__cause__) and TOKEN not in repr(
-        caught.value.__context__)
+    assert TOKEN not in repr(caught.value.__cause__) and TOKEN not in repr(caught.value.__context__)
     return message
 
 
 # --- the happy path ------------------------------------------------------------------------
+
 
 def test_score_labels_and_model_are_parsed(service: Service) -> None:
     service.script = [score(0.73, labels=["nudity", "weapon"], model="m-2024.1")]
@@ -191,13 +214,13 @@ def test_own_client_scores_and_does_not_follow_redirects(service: Service) -> No
 def test_caller_supplied_client_is_used_without_redirects(service: Service) -> None:
     service.script = [reply(302, b"", headers={"Location": "/elsewhere"}), score(0.9)]
     # A client configured to follow redirects must still not follow them for us.
-    with httpx.Client(follow_redirects=True) as client, pytest.raises(ClassifierError,
-                                                                     match="302"):
+    with httpx.Client(follow_redirects=True) as client, pytest.raises(ClassifierError, match="302"):
         classifier(service, client=client, retries=0).classify(MEDIA, "photo")
     assert [r.path for r in service.received] == ["/classify"]
 
 
 # --- retries -------------------------------------------------------------------------------
+
 
 def test_retries_after_503_then_succeeds(service: Service) -> None:
     service.script = [reply(503, "busy", content_type="text/plain"), score(0.6)]
@@ -208,8 +231,11 @@ def test_retries_after_503_then_succeeds(service: Service) -> None:
 
 
 def test_retries_after_429(service: Service) -> None:
-    service.script = [reply(429, "slow down", content_type="text/plain"),
-                      reply(429, "slow down", content_type="text/plain"), score(0.3)]
+    service.script = [
+        reply(429, "slow down", content_type="text/plain"),
+        reply(429, "slow down", content_type="text/plain"),
+        score(0.3),
+    ]
     assert classifier(service, retries=2).classify(MEDIA, "photo").score == pytest.approx(0.3)
     assert len(service.received) == 3
 
@@ -252,11 +278,19 @@ def test_timeout_raises_after_retries(service: Service) -> None:
 
 def test_connection_refused_is_retried_then_reported() -> None:
     import socket
+
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    remote = HttpClassifier("remote", f"http://127.0.0.1:{port}/", threshold=0.5, token=TOKEN,
-                            timeout=1, retries=2, backoff=0.01)
+    remote = HttpClassifier(
+        "remote",
+        f"http://127.0.0.1:{port}/",
+        threshold=0.5,
+        token=TOKEN,
+        timeout=1,
+        retries=2,
+        backoff=0.01,
+    )
     with pytest.raises(ClassifierError, match="request failed") as caught:
         remote.classify(MEDIA, "photo")
     assert TOKEN not in str(caught.value)
@@ -274,31 +308,38 @@ def test_connection_dropped_mid_answer_is_an_error(service: Service) -> None:
 
 # --- hostile or broken answers -------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    b"not json at all",
-    b'{"score": 0.5',
-    b"\xff\xfe\x00garbage",
-    b"",
-    b"[0.5]",
-    b'"0.5"',
-    b"0.5",
-    b"null",
-])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json at all",
+        b'{"score": 0.5',
+        b"\xff\xfe\x00garbage",
+        b"",
+        b"[0.5]",
+        b'"0.5"',
+        b"0.5",
+        b"null",
+    ],
+)
 def test_malformed_answer_is_rejected(service: Service, body: bytes) -> None:
     assert "invalid answer" in failure(service, reply(200, body), retries=0)
 
 
-@pytest.mark.parametrize("payload", [
-    {"score": 1.0000001},
-    {"score": -0.01},
-    {"score": 7},
-    {"score": "0.5"},
-    {"score": True},
-    {"score": None},
-    {"score": [0.5]},
-    {},
-    {"labels": ["x"]},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"score": 1.0000001},
+        {"score": -0.01},
+        {"score": 7},
+        {"score": "0.5"},
+        {"score": True},
+        {"score": None},
+        {"score": [0.5]},
+        {},
+        {"labels": ["x"]},
+    ],
+)
 def test_bad_score_is_rejected(service: Service, payload: dict[str, object]) -> None:
     assert "score" in failure(service, reply(200, payload), retries=0)
 
@@ -312,16 +353,19 @@ def test_overflowing_score_is_rejected(service: Service) -> None:
     failure(service, reply(200, '{"score": 1e999}'), retries=0)
 
 
-@pytest.mark.parametrize("labels", [
-    "nudity",
-    {"a": 1},
-    [1, 2],
-    [None],
-    [""],
-    ["x" * 65],
-    ["ok", "line\nbreak"],
-    [f"l{i}" for i in range(33)],
-])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        "nudity",
+        {"a": 1},
+        [1, 2],
+        [None],
+        [""],
+        ["x" * 65],
+        ["ok", "line\nbreak"],
+        [f"l{i}" for i in range(33)],
+    ],
+)
 def test_bad_labels_are_rejected(service: Service, labels: object) -> None:
     assert "label" in failure(service, score(0.5, labels=labels), retries=0)
 
@@ -349,8 +393,7 @@ def test_compressed_answer_is_refused(service: Service) -> None:
     # A small gzip body can expand to gigabytes; only identity encoding is read.
     bomb = gzip.compress(b'{"score": 0.5, "pad": "' + b" " * (20 * MAX_RESPONSE_BYTES) + b'"}')
     assert len(bomb) < MAX_RESPONSE_BYTES
-    message = failure(service, reply(200, bomb, headers={"Content-Encoding": "gzip"}),
-                      retries=0)
+    message = failure(service, reply(200, bomb, headers={"Content-Encoding": "gzip"}), retries=0)
     assert "compressed" in message
     assert service.received[0].headers["Accept-Encoding"] == "identity"
 
@@ -377,16 +420,20 @@ def test_other_success_statuses_are_not_scores(service: Service, status: int) ->
 
 # --- construction and arguments ------------------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    "ftp://example.org/x",
-    "file:///etc/passwd",
-    "javascript:alert(1)",
-    "example.org/classify",
-    "http://",
-    "https://user:pw@example.org/",
-    "http://example.org:99999999/",
-    "",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.org/x",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "example.org/classify",
+        "http://",
+        "https://user:pw@example.org/",
+        "http://example.org:99999999/",
+        "",
+    ],
+)
 def test_bad_urls_are_refused_at_construction(url: str) -> None:
     with pytest.raises(ClassifierError, match="url"):
         HttpClassifier("remote", url, threshold=0.5, token=TOKEN)

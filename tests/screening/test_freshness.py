@@ -17,8 +17,8 @@ from tests.screening.listed import fingerprint, make_list
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.matcher import Matcher
 from vigil.store import Database
-from vigil.store.banks import set_list_enabled
-from vigil.store.entry_status import change_status, disable_entry
+from vigil.store.lists.catalogue import set_list_enabled
+from vigil.store.lists.entry_status import change_status, disable_entry
 from vigil.store.models import EntryStatus, ListEntry
 
 
@@ -32,22 +32,28 @@ def _names(matcher: Matcher, photo: object) -> list[str]:
 
 
 def test_reader_matches_a_new_list_while_the_writer_is_idle(
-        database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]) -> None:
+    database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     photo = fingerprint(corpus_images[30])
-    with LiveIndex.open(database, index_dir) as writer, \
-            LiveIndex.open(database, index_dir) as reader:
+    with (
+        LiveIndex.open(database, index_dir) as writer,
+        LiveIndex.open(database, index_dir) as reader,
+    ):
         assert writer.writer and not reader.writer
         make_list(database, "bank", [("sha256", photo.sha256, "x")], tmp_path)
         assert _names(Matcher(reader), photo) == ["bank"]  # the writer never polled
 
 
 def test_reader_stops_matching_disabled_entries_and_lists_at_once(
-        database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]) -> None:
+    database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     photo = fingerprint(corpus_images[31])
     make_list(database, "bank", [("sha1", photo.sha1, "a")], tmp_path)
     make_list(database, "other", [("md5", photo.md5, "b")], tmp_path)
-    with LiveIndex.open(database, index_dir) as writer, \
-            LiveIndex.open(database, index_dir) as reader:
+    with (
+        LiveIndex.open(database, index_dir) as writer,
+        LiveIndex.open(database, index_dir) as reader,
+    ):
         assert not reader.writer
         matcher = Matcher(reader)
         [bank] = [m for m in matcher.match(photo) if m.list == "bank"]
@@ -61,12 +67,15 @@ def test_reader_stops_matching_disabled_entries_and_lists_at_once(
 
 
 def test_reader_ahead_of_the_log_skips_what_the_writer_logs_later(
-        database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]) -> None:
+    database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     """The reader applies add then quarantine from the database; the writer then logs the
     add (and later the quarantine). Replaying the older add must not bring the entry back."""
     photo = fingerprint(corpus_images[32])
-    with LiveIndex.open(database, index_dir) as writer, \
-            LiveIndex.open(database, index_dir) as reader:
+    with (
+        LiveIndex.open(database, index_dir) as writer,
+        LiveIndex.open(database, index_dir) as reader,
+    ):
         matcher = Matcher(reader)
         make_list(database, "bank", [("sha256", photo.sha256, "x")], tmp_path)
         assert _names(matcher, photo) == ["bank"]
@@ -83,7 +92,8 @@ def test_reader_ahead_of_the_log_skips_what_the_writer_logs_later(
 
 
 def test_nothing_new_reads_no_feed(
-        database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]) -> None:
+    database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     photo = fingerprint(corpus_images[33])
     make_list(database, "bank", [("sha256", photo.sha256, "x")], tmp_path)
     with LiveIndex.open(database, index_dir) as live:
@@ -93,8 +103,7 @@ def test_nothing_new_reads_no_feed(
         assert live.index.seq == seq and live.lists is lists  # no poll: nothing was new
 
 
-def test_an_install_without_lists_reads_no_feed_either(database: Database,
-                                                      index_dir: Path) -> None:
+def test_an_install_without_lists_reads_no_feed_either(database: Database, index_dir: Path) -> None:
     """No lists is a state like any other: it must not make every lookup poll."""
     with LiveIndex.open(database, index_dir) as live:
         lists = live.lists
@@ -102,8 +111,9 @@ def test_an_install_without_lists_reads_no_feed_either(database: Database,
         assert live.lists == {} and live.lists is lists
 
 
-def test_one_check_per_request(database: Database, index_dir: Path, tmp_path: Path,
-                               corpus_images: list[Path]) -> None:
+def test_one_check_per_request(
+    database: Database, index_dir: Path, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     """A change committed after a request started may or may not show in it; a change
     committed before it always does."""
     photo = fingerprint(corpus_images[34])

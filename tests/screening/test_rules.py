@@ -13,8 +13,14 @@ from vigil.store.models import RecordSource, Verdict
 SETTINGS = ScreeningSettings(match_pdq_distance=20)
 
 
-def hit(signal_type: str = "sha256", *, distance: int | None = None, listed: str = "ncmec",
-        classification: str | None = "A1", variant: str | None = None) -> ListMatch:
+def hit(
+    signal_type: str = "sha256",
+    *,
+    distance: int | None = None,
+    listed: str = "ncmec",
+    classification: str | None = "A1",
+    variant: str | None = None,
+) -> ListMatch:
     return ListMatch(listed, 7, "ext-7", signal_type, distance, variant, classification)
 
 
@@ -84,13 +90,16 @@ def test_an_unclassified_entry_goes_to_review(classification: str | None) -> Non
 
 
 def test_a_near_match_on_a_review_list_stays_review_with_one_reason() -> None:
-    verdict, reason = judge_match(hit("pdq", distance=25, listed="partner"),
-                                  ScreeningSettings(review_lists=["partner"]))
+    verdict, reason = judge_match(
+        hit("pdq", distance=25, listed="partner"), ScreeningSettings(review_lists=["partner"])
+    )
     assert verdict is Verdict.REVIEW and reason.startswith("near match")
 
 
-@pytest.mark.parametrize(("flag", "reason"), [(RecordSource.USER_REPORT, "user report"),
-                                              (RecordSource.ESCALATION, "escalation")])
+@pytest.mark.parametrize(
+    ("flag", "reason"),
+    [(RecordSource.USER_REPORT, "user report"), (RecordSource.ESCALATION, "escalation")],
+)
 def test_reports_and_escalations_are_at_least_review(flag: RecordSource, reason: str) -> None:
     alone = decide([], SETTINGS, flag=flag)
     assert (alone.verdict, alone.reasons) == (Verdict.REVIEW, [reason])
@@ -99,8 +108,9 @@ def test_reports_and_escalations_are_at_least_review(flag: RecordSource, reason:
     assert with_match.reasons == ["sha1 digest on list ncmec", reason]
 
 
-@pytest.mark.parametrize("source", [RecordSource.UPLOAD, RecordSource.HASHES,
-                                    RecordSource.CLASSIFIER])
+@pytest.mark.parametrize(
+    "source", [RecordSource.UPLOAD, RecordSource.HASHES, RecordSource.CLASSIFIER]
+)
 def test_other_sources_are_not_flags(source: RecordSource) -> None:
     with pytest.raises(ValueError, match="not a flag"):
         decide([], SETTINGS, flag=source)
@@ -116,13 +126,15 @@ def test_classifier_above_threshold_sends_to_review_never_match() -> None:
 
 def test_classifier_at_or_below_threshold_changes_nothing() -> None:
     assert decide([], SETTINGS, classifier_results=[score(0.8), score(0.1)]).verdict is (
-        Verdict.NO_MATCH)
+        Verdict.NO_MATCH
+    )
 
 
 def test_match_beats_review_and_every_rule_gives_its_reason() -> None:
     matches = [hit("pdq", distance=30), hit("md5", classification=None), hit("sha256")]
-    decision = decide(matches, SETTINGS, flag=RecordSource.USER_REPORT,
-                      classifier_results=[score(0.99)])
+    decision = decide(
+        matches, SETTINGS, flag=RecordSource.USER_REPORT, classifier_results=[score(0.99)]
+    )
     assert decision.verdict is Verdict.MATCH
     assert len(decision.reasons) == 5
     assert decision.reasons[2] == "sha256 digest on list ncmec"
@@ -133,7 +145,10 @@ def test_only_review_rules_give_review() -> None:
     decision = decide(matches, SETTINGS, classifier_results=[score(0.99)])
     assert decision.verdict is Verdict.REVIEW
     assert [r.split(":")[0].split(" ")[0] for r in decision.reasons] == [
-        "near", "md5", "classifier"]
+        "near",
+        "md5",
+        "classifier",
+    ]
 
 
 def test_a_hit_on_a_suspect_entry_goes_to_review_naming_it() -> None:

@@ -35,14 +35,6 @@ from vigil.store import Database
 from vigil.store.audit.log import AuditLog
 from vigil.store.errors import StoreError
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey, sweep_orphans
-from vigil.store.match_records import (
-    HitRow,
-    RecordNotFound,
-    get_record,
-    list_records,
-    record_summary,
-    save_record,
-)
 from vigil.store.models import (
     AuditAction,
     EntryStatus,
@@ -55,7 +47,15 @@ from vigil.store.models import (
     Verdict,
     WebhookDelivery,
 )
-from vigil.store.webhook_outbox import register_endpoint
+from vigil.store.records.matches import (
+    HitRow,
+    RecordNotFound,
+    get_record,
+    list_records,
+    record_summary,
+    save_record,
+)
+from vigil.store.records.outbox import register_endpoint
 
 SUBMITTER = "key:abc123"
 # Corpus fingerprints are the same in every test: computing them once keeps the suite fast.
@@ -70,13 +70,22 @@ class Env:
     vault: EvidenceVault
     images: list[Path]
 
-    def service(self, classifiers: tuple[Any, ...] = (), *, vault: bool = True,
-                matcher: Matcher | None = None, **screening: Any) -> ScreeningService:
-        settings = Settings(data_dir=self.root / "data",
-                            screening=ScreeningSettings(**screening))
-        return ScreeningService(self.database, matcher or Matcher(self.live),
-                                settings=settings, vault=self.vault if vault else None,
-                                classifiers=classifiers)
+    def service(
+        self,
+        classifiers: tuple[Any, ...] = (),
+        *,
+        vault: bool = True,
+        matcher: Matcher | None = None,
+        **screening: Any,
+    ) -> ScreeningService:
+        settings = Settings(data_dir=self.root / "data", screening=ScreeningSettings(**screening))
+        return ScreeningService(
+            self.database,
+            matcher or Matcher(self.live),
+            settings=settings,
+            vault=self.vault if vault else None,
+            classifiers=classifiers,
+        )
 
     def count(self, model: type) -> int:
         with self.database.transaction() as session:
@@ -93,25 +102,42 @@ class Env:
 @pytest.fixture
 def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterator[Env]:
     listed = [fingerprint(p) for p in corpus_images[:3]]
-    make_list(database, "ncmec", [("sha256", listed[0].sha256, "case-1"),
-                                  ("pdq", listed[1].pdq, "case-2")], tmp_path)
+    make_list(
+        database,
+        "ncmec",
+        [("sha256", listed[0].sha256, "case-1"), ("pdq", listed[1].pdq, "case-2")],
+        tmp_path,
+    )
     make_list(database, "partner", [("md5", listed[2].md5, "p-1")], tmp_path)
     master_key = MasterKey.generate()
     with database.transaction(write=True) as session:
         session.execute(update(HashList).where(HashList.name == "ncmec").values(version="v42"))
-        session.execute(update(ListEntry).where(ListEntry.external_id == "p-1")
-                        .values(list_version="2025-06"))
-        register_endpoint(session, "https://hooks.example.org/vigil", ["verdict"],
-                          created_by="admin", master_key=master_key)
-    vault = EvidenceVault(LocalEvidenceBackend(tmp_path / "evidence"), master_key,
-                          max_bytes=64 << 20, retention=timedelta(days=90))
+        session.execute(
+            update(ListEntry).where(ListEntry.external_id == "p-1").values(list_version="2025-06")
+        )
+        register_endpoint(
+            session,
+            "https://hooks.example.org/vigil",
+            ["verdict"],
+            created_by="admin",
+            master_key=master_key,
+        )
+    vault = EvidenceVault(
+        LocalEvidenceBackend(tmp_path / "evidence"),
+        master_key,
+        max_bytes=64 << 20,
+        retention=timedelta(days=90),
+    )
     with LiveIndex.open(database, tmp_path / "index") as live:
         yield Env(database, live, tmp_path, vault, corpus_images)
 
 
 def item(content_id: str = "c-1") -> Submission:
-    return Submission(content_id, "acct-1", UploadContext(
-        ip_address="192.0.2.1", port=5555, email="someone@example.org"))
+    return Submission(
+        content_id,
+        "acct-1",
+        UploadContext(ip_address="192.0.2.1", port=5555, email="someone@example.org"),
+    )
 
 
 def stored(env: Env, record_id: str | None) -> MatchRecord:
@@ -124,16 +150,17 @@ def stored(env: Env, record_id: str | None) -> MatchRecord:
 
 # --- matches --------------------------------------------------------------------------
 
+
 def test_a_flood_of_uploads_makes_the_entry_suspect_never_silent(env: Env) -> None:
     # Anyone with an upload key can send one listed picture 55 times in an hour. The entry
     # must keep matching: from the surge on, each upload answers review, flagged, recorded.
-    guard = FloodGuardSettings(threshold=10, min_matches=50, baseline_hours=24,
-                               min_history_hours=0)
+    guard = FloodGuardSettings(threshold=10, min_matches=50, baseline_hours=24, min_history_hours=0)
     live_uploads = Matcher(env.live, flood_guard=guard, count_for_flood_guard=True)
     service = env.service(matcher=live_uploads)
     content = env.images[0].read_bytes()
-    outcomes = [service.screen_upload(item(f"c-{n}"), content, submitted_by=SUBMITTER)
-                for n in range(56)]
+    outcomes = [
+        service.screen_upload(item(f"c-{n}"), content, submitted_by=SUBMITTER) for n in range(56)
+    ]
     assert [o.verdict for o in outcomes[:50]] == [Verdict.MATCH] * 50
     assert [o.verdict for o in outcomes[50:]] == [Verdict.REVIEW] * 6
     last = outcomes[-1]
@@ -149,7 +176,6 @@ def test_a_flood_of_uploads_makes_the_entry_suspect_never_silent(env: Env) -> No
     assert deliveries[-1].payload["hits"][0]["suspect"] is True
 
 
-
 def test_matching_upload_is_recorded_with_evidence_and_webhook(env: Env) -> None:
     content = env.images[0].read_bytes()
     outcome = env.service().screen_upload(item(), content, submitted_by=SUBMITTER)
@@ -161,11 +187,18 @@ def test_matching_upload_is_recorded_with_evidence_and_webhook(env: Env) -> None
 
     record = stored(env, outcome.record_id)
     assert (record.source, record.verdict, record.submitted_by) == (
-        RecordSource.UPLOAD, Verdict.MATCH, SUBMITTER)
+        RecordSource.UPLOAD,
+        Verdict.MATCH,
+        SUBMITTER,
+    )
     assert record.context["ip_address"] == "192.0.2.1"
     [hit] = record.hits
     assert (hit.list_name, hit.list_version, hit.external_id, hit.classification) == (
-        "ncmec", "v42", "case-1", "A1")
+        "ncmec",
+        "v42",
+        "case-1",
+        "A1",
+    )
     assert record.evidence_item_id == outcome.evidence_item_id
 
     with env.database.session() as session:
@@ -175,8 +208,12 @@ def test_matching_upload_is_recorded_with_evidence_and_webhook(env: Env) -> None
         [delivery] = session.scalars(select(WebhookDelivery)).all()
     payload = delivery.payload
     assert delivery.event == "verdict"
-    assert (payload["record_id"], payload["verdict"], payload["content_id"],
-            payload["account_id"]) == (outcome.record_id, "match", "c-1", "acct-1")
+    assert (
+        payload["record_id"],
+        payload["verdict"],
+        payload["content_id"],
+        payload["account_id"],
+    ) == (outcome.record_id, "match", "c-1", "acct-1")
     assert payload["hits"][0]["list"] == "ncmec" and payload["hits"][0]["list_version"] == "v42"
     assert "context" not in payload and "192.0.2.1" not in str(payload)
     assert "someone@example.org" not in str(payload)
@@ -184,26 +221,32 @@ def test_matching_upload_is_recorded_with_evidence_and_webhook(env: Env) -> None
 
 
 def test_hit_takes_the_entry_version_when_the_list_has_none(env: Env) -> None:
-    outcome = env.service().screen_upload(item(), env.images[2].read_bytes(),
-                                          submitted_by=SUBMITTER)
+    outcome = env.service().screen_upload(
+        item(), env.images[2].read_bytes(), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.MATCH
     [hit] = stored(env, outcome.record_id).hits
     assert (hit.list_name, hit.list_version, hit.signal_type) == ("partner", "2025-06", "md5")
 
 
 def test_unmatched_upload_writes_nothing(env: Env) -> None:
-    outcome = env.service().screen_upload(item(), env.images[5].read_bytes(),
-                                          submitted_by=SUBMITTER)
+    outcome = env.service().screen_upload(
+        item(), env.images[5].read_bytes(), submitted_by=SUBMITTER
+    )
     assert (outcome.verdict, outcome.record_id, outcome.evidence_kept) == (
-        Verdict.NO_MATCH, None, False)
+        Verdict.NO_MATCH,
+        None,
+        False,
+    )
     assert outcome.matches == () and outcome.fingerprint["pdq"]
     env.nothing_written()
 
 
 def test_keep_unmatched_keeps_record_and_evidence(env: Env) -> None:
     content = env.images[5].read_bytes()
-    outcome = env.service(keep_unmatched=True).screen_upload(item(), content,
-                                                             submitted_by=SUBMITTER)
+    outcome = env.service(keep_unmatched=True).screen_upload(
+        item(), content, submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.NO_MATCH and outcome.evidence_kept
     record = stored(env, outcome.record_id)
     assert record.verdict is Verdict.NO_MATCH and record.hits == []
@@ -212,8 +255,9 @@ def test_keep_unmatched_keeps_record_and_evidence(env: Env) -> None:
 
 
 def test_without_a_vault_the_record_is_kept_without_evidence(env: Env) -> None:
-    outcome = env.service(vault=False).screen_upload(item(), env.images[0].read_bytes(),
-                                                     submitted_by=SUBMITTER)
+    outcome = env.service(vault=False).screen_upload(
+        item(), env.images[0].read_bytes(), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.MATCH and not outcome.evidence_kept
     assert stored(env, outcome.record_id).evidence_item_id is None
     assert env.count(EvidenceItem) == 0 and env.blobs() == []
@@ -221,23 +265,25 @@ def test_without_a_vault_the_record_is_kept_without_evidence(env: Env) -> None:
 
 def test_rotated_image_matches_through_a_variant(env: Env) -> None:
     rotated = rotated_copy(env.images[1], env.root / "rotated.jpg").read_bytes()
-    outcome = env.service(match_pdq_distance=31).screen_upload(item(), rotated,
-                                                               submitted_by=SUBMITTER)
+    outcome = env.service(match_pdq_distance=31).screen_upload(
+        item(), rotated, submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.MATCH
     [match] = outcome.matches
     assert match.variant not in (None, "original") and match.external_id == "case-2"
     [hit] = stored(env, outcome.record_id).hits
-    assert (hit.signal_type, hit.variant, hit.distance) == ("pdq", match.variant,
-                                                           match.distance)
+    assert (hit.signal_type, hit.variant, hit.distance) == ("pdq", match.variant, match.distance)
 
 
 def test_near_match_goes_to_review(env: Env) -> None:
     buffer = io.BytesIO()
     with Image.open(env.images[1]) as image:
         image.convert("RGB").resize((image.width // 2, image.height // 2)).save(
-            buffer, "JPEG", quality=30)
-    outcome = env.service(match_pdq_distance=0).screen_upload(item(), buffer.getvalue(),
-                                                              submitted_by=SUBMITTER)
+            buffer, "JPEG", quality=30
+        )
+    outcome = env.service(match_pdq_distance=0).screen_upload(
+        item(), buffer.getvalue(), submitted_by=SUBMITTER
+    )
     [match] = outcome.matches
     assert match.distance is not None and 0 < match.distance <= 31
     assert outcome.verdict is Verdict.REVIEW
@@ -247,7 +293,8 @@ def test_near_match_goes_to_review(env: Env) -> None:
 
 def test_review_list_setting_sends_a_digest_match_to_review(env: Env) -> None:
     outcome = env.service(review_lists=["partner"]).screen_upload(
-        item(), env.images[2].read_bytes(), submitted_by=SUBMITTER)
+        item(), env.images[2].read_bytes(), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.REVIEW
     assert "review list" in outcome.reasons[0]
 
@@ -259,26 +306,29 @@ def test_hashes_only(env: Env) -> None:
     assert outcome.verdict is Verdict.MATCH and not outcome.evidence_kept
     record = stored(env, outcome.record_id)
     assert (record.source, record.sha256, record.evidence_item_id) == (
-        RecordSource.HASHES, photo.sha256, None)
+        RecordSource.HASHES,
+        photo.sha256,
+        None,
+    )
     unlisted = SubmittedHashes(md5="0" * 32)
-    assert env.service().screen_hashes(item("c-2"), unlisted,
-                                       submitted_by=SUBMITTER).record_id is None
+    assert (
+        env.service().screen_hashes(item("c-2"), unlisted, submitted_by=SUBMITTER).record_id is None
+    )
     assert env.count(MatchRecord) == 1
 
 
 def test_too_many_submitted_frames_are_refused(env: Env) -> None:
     hashes = SubmittedHashes(frames=tuple(("a" * 64, float(n)) for n in range(4)))
     with pytest.raises(SubmissionInvalid, match=r"^frames:"):
-        env.service(max_frames_per_video=3).screen_hashes(item(), hashes,
-                                                          submitted_by=SUBMITTER)
+        env.service(max_frames_per_video=3).screen_hashes(item(), hashes, submitted_by=SUBMITTER)
 
 
 def test_allow_list_suppresses_to_no_match(env: Env, tmp_path: Path) -> None:
     photo = fingerprint(env.images[0])
-    make_list(env.database, "stock", [("md5", photo.md5, "s-1")], tmp_path,
-              is_allow_list=True)
-    outcome = env.service().screen_upload(item(), env.images[0].read_bytes(),
-                                          submitted_by=SUBMITTER)
+    make_list(env.database, "stock", [("md5", photo.md5, "s-1")], tmp_path, is_allow_list=True)
+    outcome = env.service().screen_upload(
+        item(), env.images[0].read_bytes(), submitted_by=SUBMITTER
+    )
     assert (outcome.verdict, outcome.matches) == (Verdict.NO_MATCH, ())
     assert [m.list for m in outcome.suppressed_by] == ["stock"]
     assert outcome.to_dict()["suppressed_by"][0]["external_id"] == "s-1"
@@ -310,28 +360,41 @@ def test_listed_video_matches_as_upload_and_as_frame_hashes(env: Env, clip: Path
 
 # --- flags ----------------------------------------------------------------------------
 
+
 def test_user_report_goes_to_review_with_its_note(env: Env) -> None:
-    outcome = env.service().flag(item(), source=RecordSource.USER_REPORT,
-                                 submitted_by="user:alice", note="looks wrong\nplease check")
+    outcome = env.service().flag(
+        item(),
+        source=RecordSource.USER_REPORT,
+        submitted_by="user:alice",
+        note="looks wrong\nplease check",
+    )
     assert outcome.verdict is Verdict.REVIEW and outcome.reasons == ("user report",)
     record = stored(env, outcome.record_id)
     assert (record.source, record.note, record.sha256) == (
-        RecordSource.USER_REPORT, "looks wrong\nplease check", None)
+        RecordSource.USER_REPORT,
+        "looks wrong\nplease check",
+        None,
+    )
     assert env.count(WebhookDelivery) == 1
 
 
 def test_reported_unmatched_content_is_kept_as_evidence(env: Env) -> None:
     content = env.images[6].read_bytes()
-    outcome = env.service().flag(item(), source=RecordSource.USER_REPORT,
-                                 submitted_by="user:alice", content=content)
+    outcome = env.service().flag(
+        item(), source=RecordSource.USER_REPORT, submitted_by="user:alice", content=content
+    )
     assert outcome.verdict is Verdict.REVIEW and outcome.evidence_kept
     with env.database.session() as session:
         assert env.vault.get(session, outcome.evidence_item_id or "") == content
 
 
 def test_report_of_listed_content_is_a_match(env: Env) -> None:
-    outcome = env.service().flag(item(), source=RecordSource.USER_REPORT,
-                                 submitted_by="user:alice", content=env.images[0].read_bytes())
+    outcome = env.service().flag(
+        item(),
+        source=RecordSource.USER_REPORT,
+        submitted_by="user:alice",
+        content=env.images[0].read_bytes(),
+    )
     assert outcome.verdict is Verdict.MATCH
     assert outcome.reasons == ("sha256 digest on list ncmec", "user report")
 
@@ -339,16 +402,25 @@ def test_report_of_listed_content_is_a_match(env: Env) -> None:
 def test_escalation_is_reviewed_and_audited(env: Env) -> None:
     photo = fingerprint(env.images[7])
     outcome = env.service().flag(
-        item(), source=RecordSource.ESCALATION, submitted_by="user:mod",
-        hashes=SubmittedHashes(pdq=photo.pdq, pdq_quality=photo.pdq_quality), note="urgent")
+        item(),
+        source=RecordSource.ESCALATION,
+        submitted_by="user:mod",
+        hashes=SubmittedHashes(pdq=photo.pdq, pdq_quality=photo.pdq_quality),
+        note="urgent",
+    )
     assert outcome.verdict is Verdict.REVIEW and outcome.reasons == ("escalation",)
     assert stored(env, outcome.record_id).pdq == photo.pdq
     with env.database.session() as session:
         # The fixture's lists were audited as they were created and imported.
-        [audit] = [record for record in AuditLog(session).recent(50)
-                   if record.subject_type != "hash_list"]
+        [audit] = [
+            record for record in AuditLog(session).recent(50) if record.subject_type != "hash_list"
+        ]
     assert (audit.action, audit.actor, audit.subject_type, audit.subject_id) == (
-        AuditAction.ESCALATION, "user:mod", "match_record", outcome.record_id)
+        AuditAction.ESCALATION,
+        "user:mod",
+        "match_record",
+        outcome.record_id,
+    )
     assert audit.details == {"content_id": "c-1", "verdict": "review"}
 
 
@@ -361,16 +433,23 @@ def test_only_reports_and_escalations_are_flags(env: Env) -> None:
 
 def test_flag_refuses_content_and_hashes_together_and_long_notes(env: Env) -> None:
     with pytest.raises(SubmissionInvalid, match=r"^content:"):
-        env.service().flag(item(), source=RecordSource.USER_REPORT, submitted_by="u",
-                           content=b"x", hashes=SubmittedHashes(md5="0" * 32))
+        env.service().flag(
+            item(),
+            source=RecordSource.USER_REPORT,
+            submitted_by="u",
+            content=b"x",
+            hashes=SubmittedHashes(md5="0" * 32),
+        )
     with pytest.raises(SubmissionInvalid, match=r"^note:"):
-        env.service().flag(item(), source=RecordSource.USER_REPORT, submitted_by="u",
-                           note="n" * 10_001)
+        env.service().flag(
+            item(), source=RecordSource.USER_REPORT, submitted_by="u", note="n" * 10_001
+        )
     with pytest.raises(ValueError, match="submitted_by"):
         env.service().screen_upload(item(), b"x", submitted_by="")
 
 
 # --- classifiers ----------------------------------------------------------------------
+
 
 @dataclass
 class FixedScore:
@@ -382,8 +461,9 @@ class FixedScore:
     def classify(self, media: bytes, media_type: str) -> ClassifierResult:
         assert media
         self.calls.append(media_type)
-        return ClassifierResult(self.name, self.score, ("test",), self.threshold,
-                                {"model": "fixed-1"})
+        return ClassifierResult(
+            self.name, self.score, ("test",), self.threshold, {"model": "fixed-1"}
+        )
 
 
 @dataclass
@@ -398,21 +478,22 @@ class Broken:
 
 def test_classifier_above_threshold_sends_to_review(env: Env) -> None:
     high = FixedScore("nudity", 0.8, 0.93)
-    outcome = env.service((high,)).screen_upload(item(), env.images[6].read_bytes(),
-                                                 submitted_by=SUBMITTER)
+    outcome = env.service((high,)).screen_upload(
+        item(), env.images[6].read_bytes(), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.REVIEW
     assert outcome.reasons == ("classifier nudity score 0.93 > 0.80",)
     assert high.calls == ["photo"]
     record = stored(env, outcome.record_id)
     assert record.source is RecordSource.CLASSIFIER and outcome.evidence_kept
-    assert record.classifier == {"results": [high.classify(b"x", "photo").to_dict()],
-                                 "errors": []}
+    assert record.classifier == {"results": [high.classify(b"x", "photo").to_dict()], "errors": []}
 
 
 def test_classifier_below_threshold_changes_nothing(env: Env) -> None:
     low = FixedScore("nudity", 0.8, 0.2)
-    outcome = env.service((low,)).screen_upload(item(), env.images[6].read_bytes(),
-                                                submitted_by=SUBMITTER)
+    outcome = env.service((low,)).screen_upload(
+        item(), env.images[6].read_bytes(), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.NO_MATCH and low.calls == ["photo"]
     assert outcome.classifier[0].score == 0.2
     env.nothing_written()
@@ -420,13 +501,15 @@ def test_classifier_below_threshold_changes_nothing(env: Env) -> None:
 
 def test_classifiers_are_skipped_when_the_lists_already_match(env: Env) -> None:
     high = FixedScore("nudity", 0.8, 0.99)
-    outcome = env.service((high,)).screen_upload(item(), env.images[0].read_bytes(),
-                                                 submitted_by=SUBMITTER)
+    outcome = env.service((high,)).screen_upload(
+        item(), env.images[0].read_bytes(), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.MATCH and high.calls == [] and outcome.classifier == ()
 
 
-@pytest.mark.parametrize("error", [ClassifierError("service unreachable"),
-                                   RuntimeError("secret-token-in-bug")])
+@pytest.mark.parametrize(
+    "error", [ClassifierError("service unreachable"), RuntimeError("secret-token-in-bug")]
+)
 def test_failing_classifier_is_reported_and_changes_nothing(env: Env, error: Exception) -> None:
     high = FixedScore("other", 0.5, 0.9)
     service = env.service((Broken(error=error), high))
@@ -436,7 +519,8 @@ def test_failing_classifier_is_reported_and_changes_nothing(env: Env, error: Exc
     assert failure["name"] == "broken"
     assert "secret-token" not in failure["error"]
     alone = env.service((Broken(error=error),)).screen_upload(
-        item("c-2"), env.images[6].read_bytes(), submitted_by=SUBMITTER)
+        item("c-2"), env.images[6].read_bytes(), submitted_by=SUBMITTER
+    )
     assert alone.verdict is Verdict.NO_MATCH and len(alone.classifier_errors) == 1
     assert env.count(MatchRecord) == 1
     assert stored(env, outcome.record_id).classifier["errors"] == [failure]  # type: ignore[index]
@@ -444,12 +528,14 @@ def test_failing_classifier_is_reported_and_changes_nothing(env: Env, error: Exc
 
 # --- broken content and failures ------------------------------------------------------
 
+
 def test_undecodable_upload(env: Env, tmp_path: Path) -> None:
     garbage = b"\xff\xd8\xff" + bytes(range(256)) * 8
     listed = SubmittedHashes(sha1=hashlib.sha1(garbage).hexdigest())
     # Fail-open is opt-in (issue 14): unjudged media goes to review unless turned off.
     unlisted = env.service(review_undecodable=False).screen_upload(
-        item(), garbage + b"!", submitted_by=SUBMITTER)
+        item(), garbage + b"!", submitted_by=SUBMITTER
+    )
     assert (unlisted.verdict, unlisted.error_reason) == (Verdict.NO_MATCH, "corrupt_media")
     assert unlisted.fingerprint["sha1"] and unlisted.fingerprint["pdq"] is None
     env.nothing_written()
@@ -459,8 +545,9 @@ def test_undecodable_upload(env: Env, tmp_path: Path) -> None:
     assert outcome.to_dict()["error"]
     with env.database.session() as session:
         assert env.vault.get(session, outcome.evidence_item_id or "") == garbage
-    reported = env.service().flag(item("c-3"), source=RecordSource.USER_REPORT,
-                                  submitted_by="user:a", content=b"\x00" * 100)
+    reported = env.service().flag(
+        item("c-3"), source=RecordSource.USER_REPORT, submitted_by="user:a", content=b"\x00" * 100
+    )
     assert reported.verdict is Verdict.REVIEW and reported.error_reason == "not_media"
 
 
@@ -469,7 +556,8 @@ def _failing_save(*_args: Any, **_kwargs: Any) -> MatchRecord:
 
 
 def test_failure_after_sealing_leaves_no_record_and_no_blob(
-        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(service_module, "save_record", _failing_save)
     with pytest.raises(RuntimeError, match="went away"):
         env.service().screen_upload(item(), env.images[0].read_bytes(), submitted_by=SUBMITTER)
@@ -477,7 +565,8 @@ def test_failure_after_sealing_leaves_no_record_and_no_blob(
 
 
 def test_crash_after_sealing_leaves_only_an_undecryptable_orphan(
-        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     content = env.images[0].read_bytes()
     monkeypatch.setattr(service_module, "save_record", _failing_save)
 
@@ -490,9 +579,11 @@ def test_crash_after_sealing_leaves_only_an_undecryptable_orphan(
     monkeypatch.undo()
     assert env.count(MatchRecord) == env.count(EvidenceItem) == 0
     [orphan] = env.blobs()
-    everything = b"".join(p.read_bytes() for p in env.root.rglob("*")
-                          if p.is_file() and p.suffix not in {".jpg", ".csv"}
-                          and "index" not in p.parts)
+    everything = b"".join(
+        p.read_bytes()
+        for p in env.root.rglob("*")
+        if p.is_file() and p.suffix not in {".jpg", ".csv"} and "index" not in p.parts
+    )
     assert content not in everything and content[1000:1064] not in everything
     with env.database.session() as session:
         removed = sweep_orphans(session, env.vault, older_than=timedelta(0))
@@ -501,15 +592,15 @@ def test_crash_after_sealing_leaves_only_an_undecryptable_orphan(
 
 def test_concurrent_uploads_are_all_recorded(env: Env) -> None:
     service = env.service()
-    contents = [env.images[0].read_bytes(), env.images[2].read_bytes(),
-                env.images[5].read_bytes()]
+    contents = [env.images[0].read_bytes(), env.images[2].read_bytes(), env.images[5].read_bytes()]
     outcomes: list[Any] = []
     errors: list[BaseException] = []
 
     def screen(n: int) -> None:
         try:
-            outcomes.append(service.screen_upload(item(f"c-{n}"), contents[n % 3],
-                                                  submitted_by=SUBMITTER))
+            outcomes.append(
+                service.screen_upload(item(f"c-{n}"), contents[n % 3], submitted_by=SUBMITTER)
+            )
         except BaseException as exc:
             errors.append(exc)
 
@@ -527,19 +618,22 @@ def test_concurrent_uploads_are_all_recorded(env: Env) -> None:
 
 # --- reading records ------------------------------------------------------------------
 
+
 def test_records_list_newest_first_with_keyset_pages(env: Env) -> None:
     service = env.service()
-    ids = [service.flag(item(f"c-{n}"), source=RecordSource.USER_REPORT,
-                        submitted_by="user:a").record_id for n in range(5)]
-    match = service.screen_upload(item("c-9"), env.images[0].read_bytes(),
-                                  submitted_by=SUBMITTER)
+    ids = [
+        service.flag(
+            item(f"c-{n}"), source=RecordSource.USER_REPORT, submitted_by="user:a"
+        ).record_id
+        for n in range(5)
+    ]
+    match = service.screen_upload(item("c-9"), env.images[0].read_bytes(), submitted_by=SUBMITTER)
     with env.database.session() as session:
         first = list_records(session, limit=4)
         assert [r.public_id for r in first] == [match.record_id, *reversed(ids[2:])]
         rest = list_records(session, limit=4, before=first[-1].public_id)
         assert [r.public_id for r in rest] == list(reversed(ids[:2]))
-        assert [r.public_id for r in list_records(session, verdict="match")] == [
-            match.record_id]
+        assert [r.public_id for r in list_records(session, verdict="match")] == [match.record_id]
         assert [r.public_id for r in list_records(session, content_id="c-3")] == [ids[3]]
         summary = record_summary(first[0])
     assert summary["hits"][0]["list_version"] == "v42"
@@ -552,8 +646,14 @@ def test_store_refuses_unknown_hits_and_cursors(env: Env) -> None:
         with pytest.raises(RecordNotFound):
             list_records(session, before="0" * 32)
         with pytest.raises(StoreError, match="does not exist"):
-            save_record(session, source=RecordSource.HASHES, verdict=Verdict.MATCH,
-                        reasons=["x"], submitted_by="t", content_id="c",
-                        hits=[HitRow(entry_id=999_999, list_id=1, signal_type="md5")])
+            save_record(
+                session,
+                source=RecordSource.HASHES,
+                verdict=Verdict.MATCH,
+                reasons=["x"],
+                submitted_by="t",
+                content_id="c",
+                hits=[HitRow(entry_id=999_999, list_id=1, signal_type="md5")],
+            )
         session.rollback()
     assert env.count(MatchRecord) == 0

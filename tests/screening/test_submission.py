@@ -22,10 +22,20 @@ PDQ = "f" * 64
 
 
 def submission(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"content_id": "c-1", "account_id": "acct-9", "context": {
-        "ip_address": "2001:DB8:0:0::1", "port": 443, "ip_seen_at": "2025-01-02T03:04:05Z",
-        "uploaded_at": "2025-01-02T03:04:06+02:00", "email": "a@example.org",
-        "screen_name": "someone", "conversation_id": "conv-1", "visibility": "private"}}
+    data: dict[str, Any] = {
+        "content_id": "c-1",
+        "account_id": "acct-9",
+        "context": {
+            "ip_address": "2001:DB8:0:0::1",
+            "port": 443,
+            "ip_seen_at": "2025-01-02T03:04:05Z",
+            "uploaded_at": "2025-01-02T03:04:06+02:00",
+            "email": "a@example.org",
+            "screen_name": "someone",
+            "conversation_id": "conv-1",
+            "visibility": "private",
+        },
+    }
     data.update(overrides)
     return data
 
@@ -50,8 +60,9 @@ def test_minimal_submission_has_an_empty_context() -> None:
     assert parsed.account_id is None and parsed.context.to_dict() == {}
 
 
-@pytest.mark.parametrize("address", ["999.1.1.1", "10.0.0", "::g", "localhost", "",
-                                     "1.2.3.4/24", "1" * 100])
+@pytest.mark.parametrize(
+    "address", ["999.1.1.1", "10.0.0", "::g", "localhost", "", "1.2.3.4/24", "1" * 100]
+)
 def test_bad_ip_addresses(address: str) -> None:
     with pytest.raises(SubmissionInvalid, match=r"^context\.ip_address:") as caught:
         Submission.from_mapping(context(ip_address=address))
@@ -74,8 +85,9 @@ def test_port_bounds_are_allowed(port: int) -> None:
     assert UploadContext(port=port).port == port
 
 
-@pytest.mark.parametrize("when", ["2025-01-02T03:04:05", "2025-01-02", "yesterday", 17,
-                                  "2025-13-45T00:00:00Z"])
+@pytest.mark.parametrize(
+    "when", ["2025-01-02T03:04:05", "2025-01-02", "yesterday", 17, "2025-13-45T00:00:00Z"]
+)
 def test_naive_or_invalid_datetimes(when: object) -> None:
     with pytest.raises(SubmissionInvalid, match=r"^context\.uploaded_at:"):
         Submission.from_mapping(context(uploaded_at=when))
@@ -86,11 +98,20 @@ def test_naive_datetime_object_is_refused() -> None:
         UploadContext(ip_seen_at=datetime(2025, 1, 1))
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("content_id", "x" * 256), ("content_id", ""), ("content_id", "bad\nid"),
-    ("content_id", "nul\x00"), ("content_id", "\x1b[31mred"), ("content_id", 12),
-    ("account_id", "a" * 256), ("account_id", "tab\there"), ("account_id", ["a"]),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("content_id", "x" * 256),
+        ("content_id", ""),
+        ("content_id", "bad\nid"),
+        ("content_id", "nul\x00"),
+        ("content_id", "\x1b[31mred"),
+        ("content_id", 12),
+        ("account_id", "a" * 256),
+        ("account_id", "tab\there"),
+        ("account_id", ["a"]),
+    ],
+)
 def test_bad_ids(field: str, value: object) -> None:
     with pytest.raises(SubmissionInvalid, match=rf"^{field}:"):
         Submission.from_mapping(submission(**{field: value}))
@@ -101,11 +122,18 @@ def test_ids_at_the_limit_are_fine() -> None:
     assert len(parsed.content_id) == 255
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("email", "no-at-sign"), ("email", "a@" + "b" * 253), ("email", "a@b\r\nBcc: x"),
-    ("screen_name", "s" * 256), ("conversation_id", "c" * 256), ("visibility", "friends"),
-    ("screen_name", 5),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "no-at-sign"),
+        ("email", "a@" + "b" * 253),
+        ("email", "a@b\r\nBcc: x"),
+        ("screen_name", "s" * 256),
+        ("conversation_id", "c" * 256),
+        ("visibility", "friends"),
+        ("screen_name", 5),
+    ],
+)
 def test_bad_context_fields(field: str, value: object) -> None:
     with pytest.raises(SubmissionInvalid, match=rf"^context\.{field}:"):
         Submission.from_mapping(context(**{field: value}))
@@ -138,13 +166,19 @@ def test_context_must_be_an_object() -> None:
 
 # --- hashes ----------------------------------------------------------------------------
 
+
 def test_hashes_are_lowercased_and_become_a_fingerprint() -> None:
-    hashes = SubmittedHashes.from_mapping({"md5": MD5.upper(), "sha1": SHA1, "sha256": SHA256,
-                                           "pdq": PDQ.upper(), "pdq_quality": 77})
+    hashes = SubmittedHashes.from_mapping(
+        {"md5": MD5.upper(), "sha1": SHA1, "sha256": SHA256, "pdq": PDQ.upper(), "pdq_quality": 77}
+    )
     assert hashes.md5 == MD5 and hashes.pdq == PDQ
     fingerprint = hashes.to_fingerprint()
     assert (fingerprint.md5, fingerprint.sha1, fingerprint.sha256, fingerprint.pdq) == (
-        MD5, SHA1, SHA256, PDQ)
+        MD5,
+        SHA1,
+        SHA256,
+        PDQ,
+    )
     assert fingerprint.pdq_quality == 77 and fingerprint.media_type == "photo"
     assert fingerprint.ok and fingerprint.frames is None
 
@@ -167,11 +201,20 @@ def test_no_hashes_at_all() -> None:
             SubmittedHashes.from_mapping(empty)
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("md5", "0" * 31), ("md5", "0" * 33), ("sha1", "1" * 64), ("sha256", "2" * 63),
-    ("pdq", "f" * 65), ("md5", "g" * 32), ("sha256", " " + "2" * 63), ("pdq", 12),
-    ("sha1", "\uff11" * 40),  # full-width digits are not hex
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("md5", "0" * 31),
+        ("md5", "0" * 33),
+        ("sha1", "1" * 64),
+        ("sha256", "2" * 63),
+        ("pdq", "f" * 65),
+        ("md5", "g" * 32),
+        ("sha256", " " + "2" * 63),
+        ("pdq", 12),
+        ("sha1", "\uff11" * 40),  # full-width digits are not hex
+    ],
+)
 def test_wrong_hash_lengths_and_non_hex(field: str, value: object) -> None:
     with pytest.raises(SubmissionInvalid, match=rf"^{field}:"):
         SubmittedHashes.from_mapping({field: value})
@@ -188,12 +231,20 @@ def test_quality_without_pdq() -> None:
         SubmittedHashes.from_mapping({"md5": MD5, "pdq_quality": 50})
 
 
-@pytest.mark.parametrize(("frames", "where"), [
-    ("abc", "frames"), ([[PDQ]], r"frames\[0\]"), ([[PDQ, 1, 2]], r"frames\[0\]"),
-    ([[PDQ, 0], ["x" * 64, 1]], r"frames\[1\]"), ([[PDQ, -1]], r"frames\[0\]"),
-    ([[PDQ, float("nan")]], r"frames\[0\]"), ([[PDQ, "1"]], r"frames\[0\]"),
-    ([[PDQ, float("inf")]], r"frames\[0\]"), ([[5, 0]], r"frames\[0\]"),
-])
+@pytest.mark.parametrize(
+    ("frames", "where"),
+    [
+        ("abc", "frames"),
+        ([[PDQ]], r"frames\[0\]"),
+        ([[PDQ, 1, 2]], r"frames\[0\]"),
+        ([[PDQ, 0], ["x" * 64, 1]], r"frames\[1\]"),
+        ([[PDQ, -1]], r"frames\[0\]"),
+        ([[PDQ, float("nan")]], r"frames\[0\]"),
+        ([[PDQ, "1"]], r"frames\[0\]"),
+        ([[PDQ, float("inf")]], r"frames\[0\]"),
+        ([[5, 0]], r"frames\[0\]"),
+    ],
+)
 def test_bad_frames(frames: object, where: str) -> None:
     with pytest.raises(SubmissionInvalid, match=rf"^{where}:"):
         SubmittedHashes.from_mapping({"frames": frames})

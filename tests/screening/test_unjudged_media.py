@@ -27,21 +27,24 @@ env = test_service.env  # the same fixture: lists, vault and index of the servic
 
 
 def service(env: Env, *, max_bytes: int = 512 * MIB, **screening: object) -> ScreeningService:
-    settings = Settings(data_dir=env.root / "data",
-                        screening=ScreeningSettings(**screening),  # type: ignore[arg-type]
-                        decoding=DecodingSettings(max_bytes=max_bytes))
+    settings = Settings(
+        data_dir=env.root / "data",
+        screening=ScreeningSettings(**screening),  # type: ignore[arg-type]
+        decoding=DecodingSettings(max_bytes=max_bytes),
+    )
     return ScreeningService(env.database, Matcher(env.live), settings=settings, vault=env.vault)
 
 
 def in_a_case(env: Env, record_id: str | None) -> bool:
     record = stored(env, record_id)
     with env.database.transaction() as session:
-        return session.scalar(select(CaseItem.id).where(CaseItem.record_id == record.id)) \
-            is not None
+        return (
+            session.scalar(select(CaseItem.id).where(CaseItem.record_id == record.id)) is not None
+        )
 
 
 def cut(data: bytes, share: float = 0.98) -> bytes:
-    return data[:int(len(data) * share)]
+    return data[: int(len(data) * share)]
 
 
 def test_a_listed_picture_cut_by_two_percent_is_not_let_through(env: Env) -> None:
@@ -50,16 +53,18 @@ def test_a_listed_picture_cut_by_two_percent_is_not_let_through(env: Env) -> Non
     assert outcome.verdict is not Verdict.NO_MATCH, outcome
     assert [m.external_id for m in outcome.matches] == ["case-2"]
     assert outcome.fingerprint["partial"] is True
-    assert any(reason.startswith("only part of the content could be decoded")
-               for reason in outcome.reasons)
+    assert any(
+        reason.startswith("only part of the content could be decoded") for reason in outcome.reasons
+    )
     assert outcome.evidence_kept and in_a_case(env, outcome.record_id)
     with env.database.session() as session:
         assert env.vault.get(session, outcome.evidence_item_id or "") == truncated
 
 
 def test_an_unlisted_truncated_picture_goes_to_review(env: Env) -> None:
-    outcome = service(env).screen_upload(item(), cut(env.images[5].read_bytes()),
-                                         submitted_by=SUBMITTER)
+    outcome = service(env).screen_upload(
+        item(), cut(env.images[5].read_bytes()), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.REVIEW and outcome.matches == ()
     assert outcome.fingerprint["partial"] is True and outcome.fingerprint["pdq"]
     assert outcome.evidence_kept and in_a_case(env, outcome.record_id)
@@ -67,8 +72,7 @@ def test_an_unlisted_truncated_picture_goes_to_review(env: Env) -> None:
 
 def test_media_over_a_decoding_limit_goes_to_review_with_the_reason(env: Env) -> None:
     bomb = decode_bombs.png16(2_000, 2_000)  # 16 MB decoded: over a 8 MiB budget
-    outcome = service(env, max_bytes=8 * MIB).screen_upload(item(), bomb,
-                                                            submitted_by=SUBMITTER)
+    outcome = service(env, max_bytes=8 * MIB).screen_upload(item(), bomb, submitted_by=SUBMITTER)
     assert outcome.verdict is Verdict.REVIEW
     assert outcome.error_reason == "over_decode_budget"
     assert outcome.reasons[0].startswith("content could not be decoded (over_decode_budget")
@@ -80,22 +84,25 @@ def test_media_over_a_decoding_limit_goes_to_review_with_the_reason(env: Env) ->
 def test_fail_open_only_when_the_operator_says_so(env: Env) -> None:
     bomb = decode_bombs.png16(2_000, 2_000)
     outcome = service(env, max_bytes=8 * MIB, review_undecodable=False).screen_upload(
-        item(), bomb, submitted_by=SUBMITTER)
+        item(), bomb, submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.NO_MATCH and outcome.record_id is None
     env.nothing_written()
 
 
 def test_files_that_are_not_media_are_not_sent_to_review(env: Env) -> None:
     """Digests judged them as far as anything can: review would drown in text files."""
-    outcome = service(env).screen_upload(item(), b"plain text, not a picture\n" * 10,
-                                         submitted_by=SUBMITTER)
+    outcome = service(env).screen_upload(
+        item(), b"plain text, not a picture\n" * 10, submitted_by=SUBMITTER
+    )
     assert (outcome.verdict, outcome.error_reason) == (Verdict.NO_MATCH, "not_media")
     env.nothing_written()
 
 
 def test_hashes_sent_by_the_platform_are_judged_as_before(env: Env) -> None:
-    outcome = service(env).screen_hashes(item(), SubmittedHashes(sha1="0" * 40),
-                                         submitted_by=SUBMITTER)
+    outcome = service(env).screen_hashes(
+        item(), SubmittedHashes(sha1="0" * 40), submitted_by=SUBMITTER
+    )
     assert outcome.verdict is Verdict.NO_MATCH and outcome.reasons == ()
 
 

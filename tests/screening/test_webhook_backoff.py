@@ -61,14 +61,16 @@ def test_huge_attempt_counts_stay_finite() -> None:
     assert _delay(10**5, many) == 3600
 
 
-@given(attempts=st.integers(min_value=1, max_value=200),
-       jitter=st.floats(min_value=0, max_value=1, exclude_max=True),
-       backoff=st.floats(min_value=0.01, max_value=1000),
-       cap=st.floats(min_value=0.01, max_value=10**6))
-def test_delay_is_positive_and_never_above_the_cap(attempts: int, jitter: float,
-                                                    backoff: float, cap: float) -> None:
-    settings = WebhookSettings(max_attempts=1000, backoff_seconds=backoff,
-                               max_backoff_seconds=cap)
+@given(
+    attempts=st.integers(min_value=1, max_value=200),
+    jitter=st.floats(min_value=0, max_value=1, exclude_max=True),
+    backoff=st.floats(min_value=0.01, max_value=1000),
+    cap=st.floats(min_value=0.01, max_value=10**6),
+)
+def test_delay_is_positive_and_never_above_the_cap(
+    attempts: int, jitter: float, backoff: float, cap: float
+) -> None:
+    settings = WebhookSettings(max_attempts=1000, backoff_seconds=backoff, max_backoff_seconds=cap)
     retry_at = next_attempt_at(attempts, settings, NOW, jitter=jitter)
     assert retry_at is not None
     assert NOW < retry_at <= NOW + timedelta(seconds=cap)

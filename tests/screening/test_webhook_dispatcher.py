@@ -29,10 +29,16 @@ from vigil.screening.webhooks import WebhookDispatcher, verify_signature
 from vigil.store import Database, open_database
 from vigil.store.evidence import MasterKey
 from vigil.store.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, utcnow
-from vigil.store.webhook_outbox import disable_endpoint, enqueue_event, register_endpoint
+from vigil.store.records.outbox import disable_endpoint, enqueue_event, register_endpoint
 
-SETTINGS = WebhookSettings(max_attempts=4, backoff_seconds=1, max_backoff_seconds=4,
-                           timeout=2, poll_seconds=0.05, allowed_networks=["127.0.0.0/8"])
+SETTINGS = WebhookSettings(
+    max_attempts=4,
+    backoff_seconds=1,
+    max_backoff_seconds=4,
+    timeout=2,
+    poll_seconds=0.05,
+    allowed_networks=["127.0.0.0/8"],
+)
 KEY = MasterKey.generate()
 
 
@@ -68,8 +74,9 @@ class Receiver:
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
-        verified = verify_signature(self.secret, handler.headers.get("Vigil-Signature", ""),
-                                    body, now=int(time.time()))
+        verified = verify_signature(
+            self.secret, handler.headers.get("Vigil-Signature", ""), body, now=int(time.time())
+        )
         with self.lock:
             self.requests.append(Received(handler.path, dict(handler.headers), body, verified))
             count = len(self.requests)
@@ -84,8 +91,9 @@ class Receiver:
             _answer(handler, 204)
 
 
-def _answer(handler: BaseHTTPRequestHandler, status: int, body: bytes = b"",
-            location: str | None = None) -> None:
+def _answer(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes = b"", location: str | None = None
+) -> None:
     handler.send_response(status)
     if location:
         handler.send_header("Location", location)
@@ -134,11 +142,16 @@ def _running(receiver: Receiver) -> Iterator[Receiver]:
         receiver.server.server_close()
 
 
-def _register(database: Database, receiver: Receiver, events: tuple[str, ...] = ("verdict",),
-              url: str | None = None) -> int:
+def _register(
+    database: Database,
+    receiver: Receiver,
+    events: tuple[str, ...] = ("verdict",),
+    url: str | None = None,
+) -> int:
     with database.transaction(write=True) as session:
-        endpoint, secret = register_endpoint(session, url or receiver.url, events,
-                                             created_by="admin", master_key=KEY)
+        endpoint, secret = register_endpoint(
+            session, url or receiver.url, events, created_by="admin", master_key=KEY
+        )
     receiver.secret = secret
     return endpoint.id
 
@@ -149,8 +162,9 @@ def _enqueue(database: Database, now: datetime, count: int = 1) -> None:
             enqueue_event(session, "verdict", {"record": n, "verdict": "match"}, now=now)
 
 
-def _dispatcher(database: Database, settings: WebhookSettings = SETTINGS,
-                **options: Any) -> WebhookDispatcher:
+def _dispatcher(
+    database: Database, settings: WebhookSettings = SETTINGS, **options: Any
+) -> WebhookDispatcher:
     return WebhookDispatcher(database, settings, KEY, jitter=lambda: 0.0, **options)
 
 
@@ -166,7 +180,8 @@ def _log(database: Database) -> list[WebhookAttempt]:
 
 
 def test_delivered_after_retries_with_a_signed_documented_request(
-    database: Database, receiver: Receiver,
+    database: Database,
+    receiver: Receiver,
 ) -> None:
     receiver.fail_first = 2
     _register(database, receiver)
@@ -236,7 +251,8 @@ def test_gives_up_after_max_attempts(database: Database, receiver: Receiver) -> 
 
 
 def test_hanging_receiver_times_out_and_is_retried(
-    database: Database, receiver: Receiver,
+    database: Database,
+    receiver: Receiver,
 ) -> None:
     receiver.mode = "hang"
     _register(database, receiver)
@@ -271,7 +287,8 @@ def test_redirect_is_a_failure_and_not_followed(database: Database, receiver: Re
 
 
 def test_unreachable_endpoint_is_logged_as_an_error(
-    database: Database, receiver: Receiver,
+    database: Database,
+    receiver: Receiver,
 ) -> None:
     with ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as closed:
         port = closed.server_address[1]
@@ -284,7 +301,9 @@ def test_unreachable_endpoint_is_logged_as_an_error(
 
 
 def test_the_log_keeps_a_status_and_a_fixed_description_never_the_body(
-    database: Database, receiver: Receiver, caplog: pytest.LogCaptureFixture,
+    database: Database,
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     _register(database, receiver)
     # What a service behind the endpoint answers (a database banner, an internal page, the
@@ -302,14 +321,15 @@ def test_the_log_keeps_a_status_and_a_fixed_description_never_the_body(
 
 
 def test_two_dispatchers_never_send_the_same_delivery(
-    database: Database, database_url: str, receiver: Receiver,
+    database: Database,
+    database_url: str,
+    receiver: Receiver,
 ) -> None:
     _register(database, receiver)
     now = utcnow()
     _enqueue(database, now, count=24)
     second_database = open_database(database_url)  # as another worker process would
-    dispatchers = [_dispatcher(database, batch_size=3), _dispatcher(second_database,
-                                                                    batch_size=3)]
+    dispatchers = [_dispatcher(database, batch_size=3), _dispatcher(second_database, batch_size=3)]
     start = threading.Barrier(2)
     made = [0, 0]
     errors: list[BaseException] = []
@@ -336,13 +356,16 @@ def test_two_dispatchers_never_send_the_same_delivery(
     counts = Counter(json.loads(r.body)["delivery"] for r in receiver.posts_to_hook())
     assert len(counts) == 24 and set(counts.values()) == {1}
     assert sum(made) == 24
-    assert all(d.status == DeliveryStatus.DELIVERED and d.attempts == 1
-               for d in _deliveries(database))
+    assert all(
+        d.status == DeliveryStatus.DELIVERED and d.attempts == 1 for d in _deliveries(database)
+    )
     assert len(_log(database)) == 24
 
 
 def test_disabled_endpoint_gets_nothing(
-    database: Database, receiver: Receiver, other_receiver: Receiver,
+    database: Database,
+    receiver: Receiver,
+    other_receiver: Receiver,
 ) -> None:
     enabled = _register(database, receiver)
     disabled = _register(database, other_receiver)
@@ -358,12 +381,16 @@ def test_disabled_endpoint_gets_nothing(
     assert other_receiver.requests == []
     waiting = [d for d in _deliveries(database) if d.endpoint_id == disabled]
     assert [d.status for d in waiting] == [DeliveryStatus.PENDING]
-    assert all(d.status == DeliveryStatus.DELIVERED
-               for d in _deliveries(database) if d.endpoint_id == enabled)
+    assert all(
+        d.status == DeliveryStatus.DELIVERED
+        for d in _deliveries(database)
+        if d.endpoint_id == enabled
+    )
 
 
 def test_the_job_loop_survives_errors_and_delivers(
-    database: Database, receiver: Receiver,
+    database: Database,
+    receiver: Receiver,
 ) -> None:
     # The loop every registered job runs in (vigil.jobs.runner), with the dispatcher's pace.
     _register(database, receiver)
@@ -378,9 +405,17 @@ def test_the_job_loop_survives_errors_and_delivers(
         return utcnow()
 
     dispatcher = _dispatcher(database, clock=flaky_clock)
-    thread, stop = start_daemon(lambda stop: repeat_until_stopped(
-        dispatcher.run_once, stop, SETTINGS.poll_seconds, what="webhooks",
-        log=logging.getLogger(__name__), again_at_once=dispatcher.full_batch), "webhooks")
+    thread, stop = start_daemon(
+        lambda stop: repeat_until_stopped(
+            dispatcher.run_once,
+            stop,
+            SETTINGS.poll_seconds,
+            what="webhooks",
+            log=logging.getLogger(__name__),
+            again_at_once=dispatcher.full_batch,
+        ),
+        "webhooks",
+    )
     try:
         deadline = time.monotonic() + 5
         while not receiver.posts_to_hook() and time.monotonic() < deadline:
@@ -403,7 +438,8 @@ def test_a_full_batch_means_the_next_run_goes_at_once(database: Database) -> Non
 
 
 def test_a_non_public_destination_is_refused_at_delivery(
-    database: Database, receiver: Receiver,
+    database: Database,
+    receiver: Receiver,
 ) -> None:
     # Registered while it was allowed (or by a name that resolved elsewhere then): every
     # send checks again, and nothing reaches the address.
@@ -419,7 +455,8 @@ def test_a_non_public_destination_is_refused_at_delivery(
 
 
 def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
-    database: Database, receiver: Receiver,
+    database: Database,
+    receiver: Receiver,
 ) -> None:
     """DNS rebinding: a name that answers an allowed address to the check and another one to
     a second lookup. The dispatcher looks up once and connects to what it checked; the name
@@ -445,7 +482,8 @@ def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
 
 
 def test_a_name_with_any_refused_address_is_refused(
-    database: Database, receiver: Receiver,
+    database: Database,
+    receiver: Receiver,
 ) -> None:
     _register(database, receiver, url="http://hooks.mixed.invalid/hooks/vigil")
     _enqueue(database, utcnow())
@@ -461,12 +499,15 @@ def test_a_name_with_any_refused_address_is_refused(
 
 
 def test_a_secret_sealed_under_another_key_is_not_sent_unsigned(
-    database: Database, receiver: Receiver, caplog: pytest.LogCaptureFixture,
+    database: Database,
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     _register(database, receiver)
     _enqueue(database, utcnow())
-    with WebhookDispatcher(database, SETTINGS, MasterKey.generate(),
-                           jitter=lambda: 0.0) as dispatcher:
+    with WebhookDispatcher(
+        database, SETTINGS, MasterKey.generate(), jitter=lambda: 0.0
+    ) as dispatcher:
         assert dispatcher.run_once() == 1
     assert receiver.requests == []
     [attempt] = _log(database)

@@ -67,33 +67,40 @@ def _mac() -> str:
     return sign(SECRET, NOW, BODY).split(",v1=")[1]
 
 
-@pytest.mark.parametrize("header", [
-    "",
-    "garbage",
-    f"v1={_mac()}",  # no timestamp
-    f"t={NOW}",  # no signature
-    f"t={NOW},t={NOW},v1={_mac()}",  # two timestamps
-    f"t=,v1={_mac()}",
-    f"t=-{NOW},v1={_mac()}",
-    f"t={NOW}.0,v1={_mac()}",
-    f"t=١٨٠٠٠٠٠٠٠٠,v1={_mac()}",  # non-ASCII digits int() would accept
-    f"t={NOW},v1={_mac().upper()}",
-    f"t={NOW},v1={_mac()[:-1]}",
-    f"t={NOW},v1={_mac()}0",
-    f"t={NOW},v1={_mac()}\n",
-    f"t={NOW};v1={_mac()}",
-    f"t={NOW},v1",
-    f"t={'9' * 40},v1={_mac()}",
-    f"t={NOW},v1={_mac()}," + "x=1," * MAX_HEADER_LENGTH,  # over the length limit
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "garbage",
+        f"v1={_mac()}",  # no timestamp
+        f"t={NOW}",  # no signature
+        f"t={NOW},t={NOW},v1={_mac()}",  # two timestamps
+        f"t=,v1={_mac()}",
+        f"t=-{NOW},v1={_mac()}",
+        f"t={NOW}.0,v1={_mac()}",
+        f"t=١٨٠٠٠٠٠٠٠٠,v1={_mac()}",  # non-ASCII digits int() would accept
+        f"t={NOW},v1={_mac().upper()}",
+        f"t={NOW},v1={_mac()[:-1]}",
+        f"t={NOW},v1={_mac()}0",
+        f"t={NOW},v1={_mac()}\n",
+        f"t={NOW};v1={_mac()}",
+        f"t={NOW},v1",
+        f"t={'9' * 40},v1={_mac()}",
+        f"t={NOW},v1={_mac()}," + "x=1," * MAX_HEADER_LENGTH,  # over the length limit
+    ],
+)
 def test_malformed_headers_fail(header: str) -> None:
     assert not verify_signature(SECRET, header, BODY, now=NOW)
 
 
 def test_non_string_header_fails() -> None:
     assert not verify_signature(SECRET, None, BODY, now=NOW)  # type: ignore[arg-type]
-    assert not verify_signature(SECRET, sign(SECRET, NOW, BODY).encode(),  # type: ignore[arg-type]
-                                BODY, now=NOW)
+    assert not verify_signature(
+        SECRET,
+        sign(SECRET, NOW, BODY).encode(),  # type: ignore[arg-type]
+        BODY,
+        now=NOW,
+    )
 
 
 def test_one_good_v1_among_several_and_unknown_keys_pass() -> None:
@@ -109,11 +116,13 @@ def test_negative_timestamp_cannot_be_signed() -> None:
         sign(SECRET, -1, BODY)
 
 
-@given(secret=st.text(min_size=1, max_size=64), body=st.binary(max_size=2048),
-       timestamp=st.integers(min_value=0, max_value=10**11),
-       skew=st.integers(min_value=-300, max_value=300))
-def test_any_body_signs_and_verifies(secret: str, body: bytes, timestamp: int,
-                                     skew: int) -> None:
+@given(
+    secret=st.text(min_size=1, max_size=64),
+    body=st.binary(max_size=2048),
+    timestamp=st.integers(min_value=0, max_value=10**11),
+    skew=st.integers(min_value=-300, max_value=300),
+)
+def test_any_body_signs_and_verifies(secret: str, body: bytes, timestamp: int, skew: int) -> None:
     header = sign(secret, timestamp, body)
     assert verify_signature(secret, header, body, now=timestamp + skew)
     assert not verify_signature(secret, header, body + b"\x00", now=timestamp)

@@ -16,7 +16,7 @@ def undecodable_files(picture: Path, folder: Path) -> dict[str, Path]:
     # Cut before the first scan: its headers and not one pixel (a file cut later hashes
     # what arrived, flagged partial).
     data = picture.read_bytes()
-    truncated.write_bytes(data[:data.index(b"\xff\xda")])
+    truncated.write_bytes(data[: data.index(b"\xff\xda")])
     oversized = folder / "oversized.png"
     oversized.write_bytes(png_claiming(30_000, 30_000))
     text = folder / "notes.txt"

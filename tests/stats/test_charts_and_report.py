@@ -102,9 +102,9 @@ def test_html_report_is_self_contained(loaded: Statistics) -> None:
     assert not re.search(r"\b(?:src|href)=\"(?!data:)", outside_images)
     assert "<script" not in html and "<link" not in html and "url(" not in html
     for section in sections(loaded):
-        assert f"<h2 id=\"{section.key}-title\">" in html
+        assert f'<h2 id="{section.key}-title">' in html
         for row in section.table.rows:
-            assert f"<th scope=\"row\">{row[0]}</th>" in html.replace("&#39;", "'")
+            assert f'<th scope="row">{row[0]}</th>' in html.replace("&#39;", "'")
     for secret in (SECRET_EMAIL, SECRET_IP, HOSTILE_TYPE, "<script>alert"):
         assert secret not in html
 

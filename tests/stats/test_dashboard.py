@@ -32,8 +32,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def client(settings: Settings, database: Database) -> Iterator[TestClient]:
     with database.transaction(write=True) as session:
         insert(session)
-    for name, role in (("auditor", Role.AUDITOR), ("agent", Role.AGENCY),
-                       ("curator", Role.LIST_CURATOR)):
+    for name, role in (
+        ("auditor", Role.AUDITOR),
+        ("agent", Role.AGENCY),
+        ("curator", Role.LIST_CURATOR),
+    ):
         add_user(database, name, [role])
     yield from running(settings)
 
@@ -78,9 +81,16 @@ def test_anonymous_is_sent_to_sign_in(client: TestClient) -> None:
     assert client.get("/stats/charts/months.png", follow_redirects=False).status_code == 303
 
 
-HOSTILE = ["/stats?year=-1", "/stats?year=99999", "/stats?year=abc", "/stats?year=2026%00",
-           "/stats/charts/secret.png", "/stats/charts/..%2F..%2Fetc%2Fpasswd.png",
-           "/stats/charts/months.png?year=1e9", "/stats/report.exe"]
+HOSTILE = [
+    "/stats?year=-1",
+    "/stats?year=99999",
+    "/stats?year=abc",
+    "/stats?year=2026%00",
+    "/stats/charts/secret.png",
+    "/stats/charts/..%2F..%2Fetc%2Fpasswd.png",
+    "/stats/charts/months.png?year=1e9",
+    "/stats/report.exe",
+]
 
 
 def test_hostile_parameters_are_refused(client: TestClient) -> None:

@@ -9,8 +9,9 @@ import sys
 
 def _modules_after(code: str) -> set[str]:
     probe = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
     return set(result.stdout.split())
 
 
@@ -18,4 +19,3 @@ def test_the_service_and_the_command_line_do_not_import_matplotlib() -> None:
     loaded = _modules_after("import vigil.api.app, vigil.cli.app, vigil.web.pages.stats")
     assert "vigil.stats.annual_report" in loaded  # the report code is there, unloaded
     assert not {name for name in loaded if name.split(".")[0] == "matplotlib"}
-

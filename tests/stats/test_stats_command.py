@@ -19,8 +19,12 @@ from vigil.store import Database
 
 
 def _run(tmp_path: Path, database_url: str, *args: str) -> Result:
-    env = {"VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_DATABASE_URL": database_url,
-           "VIGIL_CONFIG": None, "COLUMNS": "200"}
+    env = {
+        "VIGIL_DATA_DIR": str(tmp_path / "data"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "COLUMNS": "200",
+    }
     result = CliRunner().invoke(app, ["stats", *args], env=env, catch_exceptions=False)
     assert "Traceback" not in result.output + result.stderr
     return result
@@ -33,8 +37,7 @@ def loaded(database: Database) -> Database:
     return database
 
 
-def test_summary_prints_the_tables(tmp_path: Path, database_url: str,
-                                   loaded: Database) -> None:
+def test_summary_prints_the_tables(tmp_path: Path, database_url: str, loaded: Database) -> None:
     result = _run(tmp_path, database_url, "--year", "2026")
     assert result.exit_code == EXIT_OK, result.output
     with loaded.transaction() as session:
@@ -48,19 +51,25 @@ def test_summary_prints_the_tables(tmp_path: Path, database_url: str,
     assert SECRET_EMAIL not in result.stdout
 
 
-def test_summary_for_days_across_a_year(tmp_path: Path, database_url: str,
-                                        loaded: Database) -> None:
+def test_summary_for_days_across_a_year(
+    tmp_path: Path, database_url: str, loaded: Database
+) -> None:
     result = _run(tmp_path, database_url, "--from", "2025-12-01", "--to", "2026-01-31")
     assert result.exit_code == EXIT_OK, result.output
     assert "2025-12-01 to 2026-01-31" in result.stdout
     assert "2025-12" in result.stdout and "2026-01" in result.stdout
 
 
-@pytest.mark.parametrize("args", [
-    ("--year", "2026", "--from", "2026-01-01"), ("--to", "2026-01-01"),
-    ("--from", "2026-02-01", "--to", "2026-01-01"), ("--year", "1800"),
-    ("--from", "1900-01-01", "--to", "2026-01-01"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--year", "2026", "--from", "2026-01-01"),
+        ("--to", "2026-01-01"),
+        ("--from", "2026-02-01", "--to", "2026-01-01"),
+        ("--year", "1800"),
+        ("--from", "1900-01-01", "--to", "2026-01-01"),
+    ],
+)
 def test_bad_periods_exit_2(tmp_path: Path, database_url: str, args: tuple[str, ...]) -> None:
     result = _run(tmp_path, database_url, *args)
     assert result.exit_code == EXIT_FATAL
@@ -71,8 +80,7 @@ def test_malformed_date_is_a_usage_error(tmp_path: Path, database_url: str) -> N
     assert _run(tmp_path, database_url, "--from", "01/02/2026").exit_code == 2
 
 
-def test_report_writes_pdf_and_html(tmp_path: Path, database_url: str,
-                                    loaded: Database) -> None:
+def test_report_writes_pdf_and_html(tmp_path: Path, database_url: str, loaded: Database) -> None:
     pdf, html = tmp_path / "annual.pdf", tmp_path / "annual.html"
     result = _run(tmp_path, database_url, "report", "--year", "2026", "--output", str(pdf))
     assert result.exit_code == EXIT_OK, result.output
@@ -86,15 +94,33 @@ def test_report_writes_pdf_and_html(tmp_path: Path, database_url: str,
 
 def test_report_of_an_empty_year(tmp_path: Path, database_url: str) -> None:
     target = tmp_path / "empty.html"
-    result = _run(tmp_path, database_url, "report", "--year", "2031", "--format", "html",
-                  "--output", str(target))
+    result = _run(
+        tmp_path,
+        database_url,
+        "report",
+        "--year",
+        "2031",
+        "--format",
+        "html",
+        "--output",
+        str(target),
+    )
     assert result.exit_code == EXIT_OK, result.output
     assert "No reports were received in this period." in target.read_text()
 
 
 def test_unwritable_output_exits_2(tmp_path: Path, database_url: str) -> None:
-    result = _run(tmp_path, database_url, "report", "--year", "2031", "--format", "html",
-                  "--output", str(tmp_path / "missing" / "dir" / "r.html"))
+    result = _run(
+        tmp_path,
+        database_url,
+        "report",
+        "--year",
+        "2031",
+        "--format",
+        "html",
+        "--output",
+        str(tmp_path / "missing" / "dir" / "r.html"),
+    )
     assert result.exit_code == EXIT_FATAL and "error:" in result.stderr
 
 

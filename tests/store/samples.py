@@ -19,8 +19,11 @@ def add_list(session: Session, name: str = "test-bank", **fields: object) -> Has
 
 
 def add_entry(
-    session: Session, hash_list: HashList, number: int,
-    signal_type: SignalType = SignalType.MD5, **fields: object,
+    session: Session,
+    hash_list: HashList,
+    number: int,
+    signal_type: SignalType = SignalType.MD5,
+    **fields: object,
 ) -> ListEntry:
     length = 32 if signal_type is SignalType.MD5 else 40 if signal_type is SignalType.SHA1 else 64
     entry = ListEntry(

@@ -38,13 +38,17 @@ def _user(session: Session, name: str, roles: list[Role], actor: str = "cli:root
 
 
 def _grant_events(session: Session) -> list[tuple[str, str]]:
-    return [(r.details["event"], r.actor) for r in session.scalars(
-        select(AuditRecord).where(AuditRecord.action == AuditAction.ACCESS_GRANT)
-        .order_by(AuditRecord.seq))]
+    return [
+        (r.details["event"], r.actor)
+        for r in session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.action == AuditAction.ACCESS_GRANT)
+            .order_by(AuditRecord.seq)
+        )
+    ]
 
 
-def test_a_media_key_works_only_after_a_second_administrator_approves(
-        session: Session) -> None:
+def test_a_media_key_works_only_after_a_second_administrator_approves(session: Session) -> None:
     ann, ben = _user(session, "ann", [Role.ADMIN]), _user(session, "ben", [Role.ADMIN])
     key, token = create_api_key(session, "viewer", ["media:view"], created_by="user:ann")
     session.commit()
@@ -69,8 +73,9 @@ def test_keys_without_media_need_no_approval(session: Session) -> None:
 
 
 def test_a_refused_key_is_revoked(session: Session) -> None:
-    key, token = create_api_key(session, "viewer", ["media:view", "records:read"],
-                                created_by="user:ann")
+    key, token = create_api_key(
+        session, "viewer", ["media:view", "records:read"], created_by="user:ann"
+    )
     [grant] = list_grants(session)
     refuse_grant(session, grant.id, actor="user:ann")  # the asker withdraws
     session.commit()

@@ -37,14 +37,15 @@ def _audit(session: Session) -> list[AuditRecord]:
 
 
 def _new_key(session: Session, **options: object) -> tuple[ApiKey, str]:
-    key, token = create_api_key(session, "uploader", ["screen", Permission.FLAG],
-                                created_by="user:root", **options)  # type: ignore[arg-type]
+    key, token = create_api_key(
+        session, "uploader", ["screen", Permission.FLAG], created_by="user:root", **options
+    )  # type: ignore[arg-type]
     session.commit()
     return key, token
 
 
 def _secret(token: str) -> str:
-    return token[len("vigil_") + 13:]
+    return token[len("vigil_") + 13 :]
 
 
 def test_token_shape_and_only_a_digest_is_stored(session: Session) -> None:
@@ -63,9 +64,13 @@ def test_creation_is_audited_without_the_secret(session: Session) -> None:
     [record] = _audit(session)
     assert record.action == AuditAction.KEY_CREATED and record.actor == "user:root"
     assert record.subject_id == key.prefix
-    assert record.details == {"prefix": key.prefix, "name": "uploader",
-                              "scopes": ["flag", "screen"], "expires_at": expires.isoformat(),
-                              "awaiting_approval": False}
+    assert record.details == {
+        "prefix": key.prefix,
+        "name": "uploader",
+        "scopes": ["flag", "screen"],
+        "expires_at": expires.isoformat(),
+        "awaiting_approval": False,
+    }
     text = json.dumps(record.details)
     assert _secret(token) not in text and key.secret_hash not in text
 
@@ -159,7 +164,10 @@ def test_bad_scopes_and_options_create_nothing(session: Session) -> None:
         with pytest.raises(InvalidScope):
             create_api_key(session, "k", scopes, created_by="user:root")
     bad_options: list[dict[str, Any]] = [
-        {"name": ""}, {"name": "   "}, {"name": "x" * 201}, {"name": "evil\x1b[2Jname"},
+        {"name": ""},
+        {"name": "   "},
+        {"name": "x" * 201},
+        {"name": "evil\x1b[2Jname"},
         {"expires_at": datetime(2000, 1, 1, tzinfo=UTC)},
         {"expires_at": datetime(2999, 1, 1)},  # naive
         {"rate_limit_per_minute": 0},

@@ -25,8 +25,9 @@ def test_hash_verifies_only_the_same_password() -> None:
     assert hash_password(GOOD) != digest  # salted
 
 
-@pytest.mark.parametrize("bad_hash", ["", "plain", "$argon2id$v=19$m=1,t=1,p=1$xx$yy",
-                                      "$2b$12$" + "a" * 53, "\x00" * 10])
+@pytest.mark.parametrize(
+    "bad_hash", ["", "plain", "$argon2id$v=19$m=1,t=1,p=1$xx$yy", "$2b$12$" + "a" * 53, "\x00" * 10]
+)
 def test_malformed_hash_is_a_mismatch_not_an_error(bad_hash: str) -> None:
     assert verify_password(bad_hash, GOOD) is False
     assert needs_rehash(bad_hash) is True
@@ -53,14 +54,17 @@ def test_unicode_password_round_trips() -> None:
     assert not verify_password(digest, "pässwörd-ünïcödé-🔒-密")
 
 
-@pytest.mark.parametrize(("password", "rule"), [
-    ("short-1", "at least 12"),
-    ("x" * 11, "at least 12"),
-    ("ab" * (MAX_PASSWORD_LENGTH // 2 + 1), "at most"),
-    ("alice-2026-spring", "username"),
-    ("MyALICEpassword", "username"),
-    ("a" * 40, "repeated"),
-])
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("short-1", "at least 12"),
+        ("x" * 11, "at least 12"),
+        ("ab" * (MAX_PASSWORD_LENGTH // 2 + 1), "at most"),
+        ("alice-2026-spring", "username"),
+        ("MyALICEpassword", "username"),
+        ("a" * 40, "repeated"),
+    ],
+)
 def test_policy_names_the_rule_and_never_the_password(password: str, rule: str) -> None:
     with pytest.raises(WeakPassword, match=rule) as caught:
         check_password_policy(password, username="Alice")

@@ -33,11 +33,11 @@ pytestmark = pytest.mark.usefixtures("cheap_argon2")  # see tests/conftest.py
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-
 @pytest.fixture
 def user(session: Session) -> User:
-    created = create_user(session, "carol", "a-long-enough-passphrase", [Role.AUDITOR],
-                          actor="cli:root")
+    created = create_user(
+        session, "carol", "a-long-enough-passphrase", [Role.AUDITOR], actor="cli:root"
+    )
     session.commit()
     return created
 
@@ -59,8 +59,18 @@ def test_resolve_finds_the_live_session(session: Session, user: User) -> None:
 
 def test_unknown_and_hostile_tokens_are_invalid(session: Session, user: User) -> None:
     _row, token, _csrf = start_session(session, user, now=NOW)
-    for bad in ("", "x", "' OR 1=1 --", "\u0000" * 10, token + " ", token[:-1], token.upper(),
-                "a" * 1_000_000, None, 7):
+    for bad in (
+        "",
+        "x",
+        "' OR 1=1 --",
+        "\u0000" * 10,
+        token + " ",
+        token[:-1],
+        token.upper(),
+        "a" * 1_000_000,
+        None,
+        7,
+    ):
         with pytest.raises(InvalidCredentials) as caught:
             resolve_session(session, bad, now=NOW)  # type: ignore[arg-type]
         assert str(caught.value) == "invalid credentials"
@@ -108,8 +118,10 @@ def test_sign_out_revokes_and_is_audited(session: Session, user: User) -> None:
         resolve_session(session, token, now=NOW + timedelta(minutes=2))
     record = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
     assert record is not None and record.action == AuditAction.SIGN_OUT
-    assert record.actor == "user:carol" and record.details == {"username": "carol",
-                                                               "session": row.id}
+    assert record.actor == "user:carol" and record.details == {
+        "username": "carol",
+        "session": row.id,
+    }
     assert token not in json.dumps(record.details)
 
 
@@ -141,7 +153,6 @@ def test_principal_carries_role_permissions_unless_password_must_change(
     row, _token, _csrf = start_session(session, user, now=NOW)
     principal = principal_for_session(row)
     assert principal.permissions == ROLE_PERMISSIONS[Role.AUDITOR]
-    assert (principal.kind, principal.actor, principal.session_id) == ("user", "user:carol",
-                                                                        row.id)
+    assert (principal.kind, principal.actor, principal.session_id) == ("user", "user:carol", row.id)
     user.must_change_password = True
     assert principal_for_session(row).permissions == frozenset()

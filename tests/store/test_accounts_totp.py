@@ -37,6 +37,7 @@ NOW = datetime(2026, 3, 1, 9, 0, 10, tzinfo=UTC)  # 10 s into a 30 s step
 STEP = timedelta(seconds=30)
 KEY = MasterKey.generate()  # the evidence master key, which seals the secrets
 
+
 @pytest.fixture
 def user(session: Session) -> User:
     created = create_user(session, "dave", PASSWORD, [Role.REVIEWER], actor="cli:root")
@@ -69,15 +70,21 @@ def test_enrolment_returns_a_uri_and_enables_only_after_a_valid_code(
     assert query["issuer"] == ["Vigil Test"]
     assert not user.totp_enabled
     app = pyotp.TOTP(query["secret"][0])
-    assert not confirm_totp(session, user, "000000" if app.at(NOW) != "000000" else "111111",
-                            actor="user:dave", master_key=KEY, now=NOW)
+    assert not confirm_totp(
+        session,
+        user,
+        "000000" if app.at(NOW) != "000000" else "111111",
+        actor="user:dave",
+        master_key=KEY,
+        now=NOW,
+    )
     assert not user.totp_enabled
-    assert confirm_totp(session, user, app.at(NOW), actor="user:dave", master_key=KEY,
-                        now=NOW)
+    assert confirm_totp(session, user, app.at(NOW), actor="user:dave", master_key=KEY, now=NOW)
     session.commit()
     assert user.totp_enabled
-    [record] = [r for r in session.scalars(select(AuditRecord))
-                if r.action == AuditAction.USER_CHANGED]
+    [record] = [
+        r for r in session.scalars(select(AuditRecord)) if r.action == AuditAction.USER_CHANGED
+    ]
     assert record.details == {"username": "dave", "change": "second_factor_enabled"}
     assert query["secret"][0] not in json.dumps(record.details)
 
@@ -112,8 +119,18 @@ def test_malformed_codes_are_refused(session: Session, user: User) -> None:
     code = app.at(NOW + STEP)
     step = user.totp_last_step
     arabic = "".join(chr(0x660 + int(digit)) for digit in code)
-    for bad in ("", code[:5], code + "0", "abcdef", " " + code, code + "\n", arabic,
-                "1" * 1_000_000, None, int(code)):
+    for bad in (
+        "",
+        code[:5],
+        code + "0",
+        "abcdef",
+        " " + code,
+        code + "\n",
+        arabic,
+        "1" * 1_000_000,
+        None,
+        int(code),
+    ):
         assert not _verify(user, bad, NOW + STEP)  # type: ignore[arg-type]
     assert user.totp_last_step == step
     assert _verify(user, code, NOW + STEP)
@@ -123,8 +140,14 @@ def test_no_secret_never_verifies(user: User) -> None:
     assert not _verify(user, "123456", NOW)
 
 
-def _sign_in(session: Session, code: str | None, now: datetime, *, password: str = PASSWORD,
-             key: MasterKey | None = KEY) -> SignInOutcome:
+def _sign_in(
+    session: Session,
+    code: str | None,
+    now: datetime,
+    *,
+    password: str = PASSWORD,
+    key: MasterKey | None = KEY,
+) -> SignInOutcome:
     return authenticate(session, "dave", password, totp_code=code, now=now, master_key=key)
 
 
@@ -147,9 +170,14 @@ def test_sign_in_asks_for_the_second_factor_and_counts_bad_codes(
     replay = _sign_in(session, app.at(later), later)
     assert replay.reason == "invalid"
     session.commit()
-    reasons = [r.details["reason"] for r in session.scalars(
-        select(AuditRecord).where(AuditRecord.action.in_(["sign_in", "sign_in_failed"]))
-        .order_by(AuditRecord.seq))]
+    reasons = [
+        r.details["reason"]
+        for r in session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.action.in_(["sign_in", "sign_in_failed"]))
+            .order_by(AuditRecord.seq)
+        )
+    ]
     assert reasons == ["second_factor_required", "invalid", "invalid", "ok", "invalid"]
 
 
@@ -157,8 +185,7 @@ def test_disable_clears_the_secret(session: Session, user: User) -> None:
     _enrolled(session, user)
     disable_totp(session, user, actor="user:root")
     session.commit()
-    assert (user.sealed_totp_secret, user.totp_enabled, user.totp_last_step) == (None, False,
-                                                                                None)
+    assert (user.sealed_totp_secret, user.totp_enabled, user.totp_last_step) == (None, False, None)
     assert _sign_in(session, None, NOW + STEP).ok
 
 
@@ -188,12 +215,16 @@ def test_a_factor_that_cannot_be_opened_refuses_sign_in_without_counting_it(
     assert (refused.ok, refused.reason) == (False, "second_factor_unavailable")
     assert user.failed_sign_ins == 0 and user.totp_last_step == app.timecode(NOW)
     # A wrong password is still a wrong password, key or not.
-    assert _sign_in(session, app.at(later), later, password="x" + PASSWORD,
-                    key=key).reason == "invalid"
+    assert (
+        _sign_in(session, app.at(later), later, password="x" + PASSWORD, key=key).reason
+        == "invalid"
+    )
     assert _sign_in(session, app.at(later), later).ok  # the right key: signed in
     session.commit()
-    reasons = [r.details["reason"] for r in session.scalars(
-        select(AuditRecord).where(AuditRecord.action == "sign_in_failed"))]
+    reasons = [
+        r.details["reason"]
+        for r in session.scalars(select(AuditRecord).where(AuditRecord.action == "sign_in_failed"))
+    ]
     assert "second_factor_unavailable" in reasons
 
 
@@ -202,8 +233,14 @@ def test_enrolment_needs_the_master_key(session: Session, user: User) -> None:
         begin_totp_enrolment(session, user, master_key=None)
     assert user.sealed_totp_secret is None
     with pytest.raises(SecondFactorUnavailable):
-        confirm_totp(session, _enrolled_without_confirming(session, user), "123456",
-                     actor="user:dave", master_key=None, now=NOW)
+        confirm_totp(
+            session,
+            _enrolled_without_confirming(session, user),
+            "123456",
+            actor="user:dave",
+            master_key=None,
+            now=NOW,
+        )
     assert not user.totp_enabled
 
 

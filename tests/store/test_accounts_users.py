@@ -43,7 +43,6 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ATTACKER = "203.0.113.66"
 
 
-
 def _audit(session: Session) -> list[AuditRecord]:
     return list(session.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
 
@@ -53,13 +52,18 @@ def _audit_text(session: Session) -> str:
 
 
 def _alice(session: Session, **options: object) -> User:
-    return create_user(session, "Alice", PASSWORD, [Role.REVIEWER], actor="cli:root",
-                       **options)  # type: ignore[arg-type]
+    return create_user(session, "Alice", PASSWORD, [Role.REVIEWER], actor="cli:root", **options)  # type: ignore[arg-type]
 
 
 def test_create_user_stores_lowercase_name_roles_and_a_hash(session: Session) -> None:
-    user = create_user(session, "Alice.Smith@example", PASSWORD, ["reviewer", Role.AUDITOR],
-                       actor="cli:root", display_name=" Alice ")
+    user = create_user(
+        session,
+        "Alice.Smith@example",
+        PASSWORD,
+        ["reviewer", Role.AUDITOR],
+        actor="cli:root",
+        display_name=" Alice ",
+    )
     session.commit()
     assert user.username == "alice.smith@example" and user.display_name == "Alice"
     assert user.role_set == {Role.REVIEWER, Role.AUDITOR} and user.created_by == "cli:root"
@@ -67,8 +71,7 @@ def test_create_user_stores_lowercase_name_roles_and_a_hash(session: Session) ->
     assert find_user(session, "ALICE.SMITH@EXAMPLE") is user
     [record] = _audit(session)
     assert record.action == AuditAction.USER_CREATED and record.actor == "cli:root"
-    assert record.details == {"username": "alice.smith@example",
-                              "roles": ["auditor", "reviewer"]}
+    assert record.details == {"username": "alice.smith@example", "roles": ["auditor", "reviewer"]}
     assert PASSWORD not in _audit_text(session) and "argon2" not in _audit_text(session)
 
 
@@ -81,7 +84,12 @@ def test_names_are_unique_case_insensitively(session: Session) -> None:
 
 
 MALFORMED_NAMES = [
-    "", "a" * 101, "bob'; DROP TABLE users;--", "al ice", "alice\n", "ädmin",
+    "",
+    "a" * 101,
+    "bob'; DROP TABLE users;--",
+    "al ice",
+    "alice\n",
+    "ädmin",
     "\u212aelvin",  # KELVIN SIGN, which lower()s to an ASCII "k"
     "\u0430dmin",  # Cyrillic small a
     "alice\x00",
@@ -141,8 +149,9 @@ def test_wrong_password_counts_and_is_audited_without_the_password(session: Sess
 
 
 def test_unknown_user_looks_like_a_wrong_password(session: Session) -> None:
-    outcome = authenticate(session, "mallory", "typed-my-password-here", now=NOW,
-                           source_ip="x" * 10_000)
+    outcome = authenticate(
+        session, "mallory", "typed-my-password-here", now=NOW, source_ip="x" * 10_000
+    )
     session.commit()
     assert (outcome.ok, outcome.reason) == (False, "invalid")
     [record] = _audit(session)
@@ -154,8 +163,12 @@ def test_unknown_user_looks_like_a_wrong_password(session: Session) -> None:
 
 def test_hostile_sign_in_input_is_refused(session: Session) -> None:
     user = _alice(session)
-    for username, password in [("alice' OR '1'='1", PASSWORD), ("a" * 100_000, PASSWORD),
-                               ("alice", PASSWORD + "x" * 5_000_000), ("alice", "")]:
+    for username, password in [
+        ("alice' OR '1'='1", PASSWORD),
+        ("a" * 100_000, PASSWORD),
+        ("alice", PASSWORD + "x" * 5_000_000),
+        ("alice", ""),
+    ]:
         assert authenticate(session, username, password, now=NOW).reason == "invalid"
     assert user.failed_sign_ins == 2  # the two attempts that named alice
 
@@ -163,17 +176,39 @@ def test_hostile_sign_in_input_is_refused(session: Session) -> None:
 def test_lockout_after_repeated_failures_then_expiry(session: Session) -> None:
     _alice(session)
     for attempt in range(3):
-        outcome = authenticate(session, "alice", f"wrong-{attempt}-password", now=NOW,
-                               lockout_after=3, lockout_minutes=15, source_ip=ATTACKER)
+        outcome = authenticate(
+            session,
+            "alice",
+            f"wrong-{attempt}-password",
+            now=NOW,
+            lockout_after=3,
+            lockout_minutes=15,
+            source_ip=ATTACKER,
+        )
         assert outcome.reason == "invalid"
     session.commit()
     # The right password does not help that address while locked (and is not even checked).
-    locked = authenticate(session, "alice", PASSWORD, now=NOW + timedelta(minutes=14),
-                          lockout_after=3, source_ip=ATTACKER)
+    locked = authenticate(
+        session,
+        "alice",
+        PASSWORD,
+        now=NOW + timedelta(minutes=14),
+        lockout_after=3,
+        source_ip=ATTACKER,
+    )
     assert (locked.ok, locked.reason, locked.locked_until) == (
-        False, "locked", NOW + timedelta(minutes=15))
-    after = authenticate(session, "alice", PASSWORD, now=NOW + timedelta(minutes=16),
-                         lockout_after=3, source_ip=ATTACKER)
+        False,
+        "locked",
+        NOW + timedelta(minutes=15),
+    )
+    after = authenticate(
+        session,
+        "alice",
+        PASSWORD,
+        now=NOW + timedelta(minutes=16),
+        lockout_after=3,
+        source_ip=ATTACKER,
+    )
     session.commit()
     assert after.ok and after.user is not None and after.user.failed_sign_ins == 0
     reasons = [r.details["reason"] for r in _audit(session) if r.action != "user_created"]
@@ -232,8 +267,12 @@ def test_set_roles_replaces_grants_and_audits_both(session: Session) -> None:
     session.expire_all()
     assert find_user(session, "alice").role_set == {Role.AUDITOR}  # type: ignore[union-attr]
     record = _audit(session)[-1]
-    assert record.details == {"username": "alice", "change": "roles", "roles": ["auditor"],
-                              "previous_roles": ["auditor", "reviewer"]}
+    assert record.details == {
+        "username": "alice",
+        "change": "roles",
+        "roles": ["auditor"],
+        "previous_roles": ["auditor", "reviewer"],
+    }
     with pytest.raises(InvalidAccountInput):
         set_roles(session, user, ["god"], actor="cli:root")
 

@@ -32,8 +32,11 @@ def _append(database: Database, count: int, actor: str = "alice") -> None:
     for number in range(count):
         with database.transaction(write=True) as session:
             AuditLog(session).append(
-                AuditAction.MEDIA_VIEWED, actor=actor, subject_type="evidence",
-                subject_id=f"item-{number}", details={"reason": "review", "n": number},
+                AuditAction.MEDIA_VIEWED,
+                actor=actor,
+                subject_type="evidence",
+                subject_id=f"item-{number}",
+                details={"reason": "review", "n": number},
             )
 
 
@@ -47,7 +50,8 @@ def _tamper(database: Database, *statements: str) -> None:
     with database.engine.begin() as connection:
         if database.backend == "postgresql":
             if not connection.exec_driver_sql(
-                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar():
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).scalar():
                 reason = "bypassing triggers needs a PostgreSQL superuser"
                 if os.environ.get("CI") == "true":  # CI must run every PostgreSQL test
                     pytest.fail(reason)
@@ -80,8 +84,9 @@ def test_appended_records_chain_and_verify(database: Database) -> None:
     for previous, record in itertools.pairwise(records):
         assert record.prev_hash == previous.hash
     assert records[-1].at.tzinfo is UTC
-    assert record_hash({name: getattr(records[2], name) for name in HASHED_FIELDS}) == \
-        records[2].hash
+    assert (
+        record_hash({name: getattr(records[2], name) for name in HASHED_FIELDS}) == records[2].hash
+    )
 
 
 def test_explicit_time_round_trips(database: Database) -> None:
@@ -108,10 +113,12 @@ def test_removed_middle_record_is_detected(database: Database) -> None:
 
 def test_swapped_records_are_detected(database: Database) -> None:
     _append(database, 5)
-    _tamper(database,
-            "UPDATE audit_records SET seq = 1000 WHERE seq = 3",
-            "UPDATE audit_records SET seq = 3 WHERE seq = 4",
-            "UPDATE audit_records SET seq = 4 WHERE seq = 1000")
+    _tamper(
+        database,
+        "UPDATE audit_records SET seq = 1000 WHERE seq = 3",
+        "UPDATE audit_records SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_records SET seq = 4 WHERE seq = 1000",
+    )
     broken = _verify(database).broken
     assert broken is not None and broken.seq == 3
 
@@ -124,13 +131,15 @@ def test_inserted_record_is_detected(database: Database) -> None:
     # A well-formed forgery after record 3: it chains, but record 4 (now 5) no longer does.
     forged = fields | {"seq": 4, "actor": "mallory", "prev_hash": third.hash}
     forged_hash = record_hash(forged)
-    _tamper(database,
-            "UPDATE audit_records SET seq = seq + 100 WHERE seq >= 4",
-            "UPDATE audit_records SET seq = seq - 99 WHERE seq >= 100",
-            "INSERT INTO audit_records (seq, at, actor, action, subject_type, subject_id, "
-            "details, prev_hash, hash) SELECT 4, at, 'mallory', action, subject_type, "
-            f"subject_id, details, '{third.hash}', '{forged_hash}' "
-            "FROM audit_records WHERE seq = 3")
+    _tamper(
+        database,
+        "UPDATE audit_records SET seq = seq + 100 WHERE seq >= 4",
+        "UPDATE audit_records SET seq = seq - 99 WHERE seq >= 100",
+        "INSERT INTO audit_records (seq, at, actor, action, subject_type, subject_id, "
+        "details, prev_hash, hash) SELECT 4, at, 'mallory', action, subject_type, "
+        f"subject_id, details, '{third.hash}', '{forged_hash}' "
+        "FROM audit_records WHERE seq = 3",
+    )
     broken = _verify(database).broken
     assert broken is not None and broken.seq == 5, broken
 
@@ -144,10 +153,12 @@ def test_truncated_tail_is_detected_through_the_head(database: Database) -> None
 
 def test_record_appended_outside_the_log_is_detected(database: Database) -> None:
     _append(database, 2)
-    _tamper(database,
-            "INSERT INTO audit_records (seq, at, actor, action, subject_type, subject_id, "
-            "details, prev_hash, hash) SELECT 3, at, actor, action, subject_type, subject_id, "
-            "details, hash, hash FROM audit_records WHERE seq = 2")
+    _tamper(
+        database,
+        "INSERT INTO audit_records (seq, at, actor, action, subject_type, subject_id, "
+        "details, prev_hash, hash) SELECT 3, at, actor, action, subject_type, subject_id, "
+        "details, hash, hash FROM audit_records WHERE seq = 2",
+    )
     broken = _verify(database).broken
     assert broken is not None and broken.seq == 3
 
@@ -157,11 +168,14 @@ def test_rewrite_with_recomputed_hashes_needs_an_external_anchor(database: Datab
     published = _hash_of(database, 3)
     with database.transaction() as session:
         last = session.get_one(AuditRecord, 3)
-        forged = record_hash({name: getattr(last, name) for name in HASHED_FIELDS}
-                             | {"actor": "mallory"})
-    _tamper(database,
-            f"UPDATE audit_records SET actor = 'mallory', hash = '{forged}' WHERE seq = 3",
-            f"UPDATE audit_chain_head SET last_hash = '{forged}'")
+        forged = record_hash(
+            {name: getattr(last, name) for name in HASHED_FIELDS} | {"actor": "mallory"}
+        )
+    _tamper(
+        database,
+        f"UPDATE audit_records SET actor = 'mallory', hash = '{forged}' WHERE seq = 3",
+        f"UPDATE audit_chain_head SET last_hash = '{forged}'",
+    )
     assert _verify(database).intact  # the documented limit of an unkeyed chain
     broken = _verify(database, anchors={3: published}).broken
     assert broken is not None and broken.seq == 3
@@ -170,9 +184,12 @@ def test_rewrite_with_recomputed_hashes_needs_an_external_anchor(database: Datab
 def test_anchor_beyond_the_end_reveals_truncation(database: Database) -> None:
     _append(database, 3)
     anchor = {3: _hash_of(database, 3)}
-    _tamper(database, "DELETE FROM audit_records WHERE seq = 3",
-            "UPDATE audit_chain_head SET last_seq = 2, last_hash = "
-            "(SELECT hash FROM audit_records WHERE seq = 2)")
+    _tamper(
+        database,
+        "DELETE FROM audit_records WHERE seq = 3",
+        "UPDATE audit_chain_head SET last_seq = 2, last_hash = "
+        "(SELECT hash FROM audit_records WHERE seq = 2)",
+    )
     assert _verify(database).intact
     broken = _verify(database, anchors=anchor).broken
     assert broken is not None and broken.seq == 3
@@ -223,23 +240,29 @@ def test_orm_refuses_edits_and_deletes(database: Database) -> None:
     assert _verify(database).intact
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_records SET actor = 'mallory'",
-    "DELETE FROM audit_records",
-    "DELETE FROM audit_chain_head",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_records SET actor = 'mallory'",
+        "DELETE FROM audit_records",
+        "DELETE FROM audit_chain_head",
+    ],
+)
 def test_triggers_refuse_rewrites(database: Database, statement: str) -> None:
     _append(database, 1)
-    with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), \
-            database.engine.begin() as connection:
+    with (
+        pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"),
+        database.engine.begin() as connection,
+    ):
         connection.exec_driver_sql(statement)
     assert _verify(database).intact
 
 
 def test_secrets_are_refused_in_details(database: Database) -> None:
     with database.transaction(write=True) as session, pytest.raises(SecretInAuditDetails):
-        AuditLog(session).append(AuditAction.KEY_CREATED, actor="admin",
-                                 details={"key": {"api_token": "x"}})
+        AuditLog(session).append(
+            AuditAction.KEY_CREATED, actor="admin", details={"key": {"api_token": "x"}}
+        )
 
 
 def test_unknown_action_is_refused(database: Database) -> None:

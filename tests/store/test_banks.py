@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from tests.store.samples import add_entry, add_list, fake_hex
 from vigil.core.settings import MatchingSettings
-from vigil.store.active_entries import enabled_lists, iter_active_entries
-from vigil.store.banks import (
+from vigil.store.lists.active_entries import enabled_lists, iter_active_entries
+from vigil.store.lists.catalogue import (
     create_list,
     get_list,
     list_summaries,
@@ -16,17 +16,25 @@ from vigil.store.banks import (
     set_list_enabled,
     update_list_settings,
 )
-from vigil.store.change_feed import read_changes
-from vigil.store.list_errors import DuplicateList, InvalidListSetting, UnknownList
+from vigil.store.lists.change_feed import read_changes
+from vigil.store.lists.errors import DuplicateList, InvalidListSetting, UnknownList
 from vigil.store.models import EntryFrame, EntryStatus, ListEntry, SignalType, frame_set_signal
 
 
 def test_new_lists_take_the_matching_defaults(session: Session) -> None:
     default = create_list(session, "  plain  ", actor="alice", description=" benign ")
-    tuned = create_list(session, "tuned", actor="alice", defaults=MatchingSettings(pdq_distance=20,
-                                                                    min_quality=70))
-    explicit = create_list(session, "explicit", actor="alice", pdq_distance=0, min_quality=100,
-                           is_allow_list=True, defaults=MatchingSettings(pdq_distance=20))
+    tuned = create_list(
+        session, "tuned", actor="alice", defaults=MatchingSettings(pdq_distance=20, min_quality=70)
+    )
+    explicit = create_list(
+        session,
+        "explicit",
+        actor="alice",
+        pdq_distance=0,
+        min_quality=100,
+        is_allow_list=True,
+        defaults=MatchingSettings(pdq_distance=20),
+    )
     session.commit()
     assert (default.name, default.description, default.enabled) == ("plain", "benign", True)
     assert (default.pdq_distance, default.min_quality) == (31, 50)
@@ -43,8 +51,9 @@ def test_names_are_unique_and_checked(session: Session) -> None:
             create_list(session, bad, actor="alice")
 
 
-@pytest.mark.parametrize("field, value", [("pdq_distance", 257), ("pdq_distance", -1),
-                                          ("min_quality", 101)])
+@pytest.mark.parametrize(
+    "field, value", [("pdq_distance", 257), ("pdq_distance", -1), ("min_quality", 101)]
+)
 def test_out_of_range_settings_are_refused(session: Session, field: str, value: int) -> None:
     with pytest.raises(InvalidListSetting, match="must be between"):
         create_list(session, "bank", actor="alice", **{field: value})  # type: ignore[arg-type]
@@ -66,8 +75,15 @@ def test_setting_changes_reach_the_change_feed(session: Session) -> None:
     create_list(session, "bank", actor="alice")
     session.commit()
     cursor = read_changes(session, after=0).next_seq
-    update_list_settings(session, "bank", actor="alice", pdq_distance=12, min_quality=80,
-                         is_allow_list=True, description="changed")
+    update_list_settings(
+        session,
+        "bank",
+        actor="alice",
+        pdq_distance=12,
+        min_quality=80,
+        is_allow_list=True,
+        description="changed",
+    )
     session.commit()
     [change] = read_changes(session, after=cursor).lists
     assert (change.pdq_distance, change.min_quality, change.is_allow_list) == (12, 80, True)
@@ -94,8 +110,7 @@ def test_summaries_count_entries_by_status(session: Session) -> None:
     summaries = {summary.name: summary for summary in list_summaries(session)}
     assert list(summaries) == ["bank", "empty"]
     counts = summaries["bank"].counts
-    assert counts == {EntryStatus.ACTIVE: 2, EntryStatus.DISABLED: 1,
-                      EntryStatus.QUARANTINED: 1}
+    assert counts == {EntryStatus.ACTIVE: 2, EntryStatus.DISABLED: 1, EntryStatus.QUARANTINED: 1}
     assert summaries["bank"].total == 4 and summaries["empty"].total == 0
     assert list_summary(session, "empty").id == empty.id
 
@@ -109,10 +124,12 @@ def test_the_index_sees_active_entries_of_enabled_lists_only(session: Session) -
     add_entry(session, off, 3)
     kept = add_entry(session, allowed, 4, SignalType.PDQ)
     pdqs = [fake_hex(10), fake_hex(11)]
-    video = ListEntry(hash_list=bank, signal_type=SignalType.VIDEO_PDQ,
-                      signal=frame_set_signal(pdqs),
-                      frames=[EntryFrame(position=i, pdq=p, quality=90)
-                              for i, p in enumerate(pdqs)])
+    video = ListEntry(
+        hash_list=bank,
+        signal_type=SignalType.VIDEO_PDQ,
+        signal=frame_set_signal(pdqs),
+        frames=[EntryFrame(position=i, pdq=p, quality=90) for i, p in enumerate(pdqs)],
+    )
     session.add(video)
     session.commit()
 

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from tests.store.samples import add_entry, add_list, fake_hex
 from vigil.store import Database
-from vigil.store.change_feed import (
+from vigil.store.lists.change_feed import (
     EntryChange,
     allocate_change_seqs,
     last_committed_seq,
     read_changes,
 )
-from vigil.store.match_stats import record_matches
+from vigil.store.lists.match_counts import record_matches
 from vigil.store.models import (
     EntryFrame,
     EntryStatus,
@@ -52,8 +52,14 @@ def test_status_change_moves_the_entry_to_the_head_of_the_feed(session: Session)
     session.commit()
     batch = read_changes(session, after=cursor)
     assert batch.entries == [
-        EntryChange(first.change_seq, first.id, hash_list.id, SignalType.MD5, first.signal,
-                    EntryStatus.QUARANTINED)
+        EntryChange(
+            first.change_seq,
+            first.id,
+            hash_list.id,
+            SignalType.MD5,
+            first.signal,
+            EntryStatus.QUARANTINED,
+        )
     ]
     assert first.change_seq > second.change_seq
 
@@ -107,11 +113,14 @@ def test_batches_resume_where_they_stopped(session: Session) -> None:
 
 def test_video_entries_carry_their_frames(session: Session) -> None:
     pdqs = [fake_hex(n) for n in (5, 6)]
-    session.add(ListEntry(
-        hash_list=add_list(session), signal_type=SignalType.VIDEO_PDQ,
-        signal=frame_set_signal(pdqs),
-        frames=[EntryFrame(position=i, pdq=p, quality=80) for i, p in enumerate(pdqs)],
-    ))
+    session.add(
+        ListEntry(
+            hash_list=add_list(session),
+            signal_type=SignalType.VIDEO_PDQ,
+            signal=frame_set_signal(pdqs),
+            frames=[EntryFrame(position=i, pdq=p, quality=80) for i, p in enumerate(pdqs)],
+        )
+    )
     session.commit()
     (change,) = read_changes(session, after=0).entries
     assert [(frame.pdq, frame.quality) for frame in change.frames] == [(p, 80) for p in pdqs]
@@ -120,11 +129,18 @@ def test_video_entries_carry_their_frames(session: Session) -> None:
 def test_core_bulk_inserts_allocate_numbers_themselves(session: Session) -> None:
     hash_list = add_list(session)
     seqs = allocate_change_seqs(session, 3)
-    session.execute(insert(ListEntry), [
-        {"list_id": hash_list.id, "signal_type": SignalType.SHA256, "signal": fake_hex(n),
-         "change_seq": seq}
-        for n, seq in enumerate(seqs)
-    ])
+    session.execute(
+        insert(ListEntry),
+        [
+            {
+                "list_id": hash_list.id,
+                "signal_type": SignalType.SHA256,
+                "signal": fake_hex(n),
+                "change_seq": seq,
+            }
+            for n, seq in enumerate(seqs)
+        ],
+    )
     session.commit()
     assert [change.seq for change in read_changes(session, after=0).entries] == list(seqs)
 

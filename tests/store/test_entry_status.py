@@ -7,15 +7,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.store.samples import add_entry, add_list, fake_hex
-from vigil.store.change_feed import read_changes
-from vigil.store.entry_status import (
+from vigil.store.lists.activity import entry_events, recent_events
+from vigil.store.lists.change_feed import read_changes
+from vigil.store.lists.entry_status import (
     disable_entry,
     enable_entry,
     quarantine_entry,
     resolve_entry_id,
 )
-from vigil.store.list_activity import entry_events, recent_events
-from vigil.store.list_errors import StatusChangeRefused, UnknownEntry
+from vigil.store.lists.errors import StatusChangeRefused, UnknownEntry
 from vigil.store.models import EntryEvent, EntryStatus, ListEntry, SignalType
 
 
@@ -24,12 +24,16 @@ def test_disable_and_enable_are_audited_and_reach_the_index(session: Session) ->
     session.commit()
     cursor = read_changes(session, after=0).next_seq
 
-    change = disable_entry(session, entry.id, actor="alice", reason=" false positives ",
-                           list_name="bank")
+    change = disable_entry(
+        session, entry.id, actor="alice", reason=" false positives ", list_name="bank"
+    )
     session.commit()
     assert change.changed and change.old_status is EntryStatus.ACTIVE
     assert (entry.status, entry.status_reason, entry.status_by) == (
-        EntryStatus.DISABLED, "false positives", "alice")
+        EntryStatus.DISABLED,
+        "false positives",
+        "alice",
+    )
     [feed] = read_changes(session, after=cursor).entries
     assert feed.entry_id == entry.id and feed.status is EntryStatus.DISABLED
 
@@ -41,7 +45,9 @@ def test_disable_and_enable_are_audited_and_reach_the_index(session: Session) ->
         (EntryStatus.DISABLED, EntryStatus.ACTIVE, "bob", None),
     ]
     assert [e.event_id for e in recent_events(session, entry.list_id)] == [
-        events[1].event_id, events[0].event_id]
+        events[1].event_id,
+        events[0].event_id,
+    ]
 
 
 def test_quarantine_then_release(session: Session) -> None:

@@ -135,8 +135,7 @@ def test_ensure_uses_a_configured_file_and_creates_nothing(
 ) -> None:
     key_file = tmp_path / "secrets" / "evidence.key"
     configured = write_master_key_file(key_file)
-    settings = load_settings(data_dir=tmp_path / "data",
-                             evidence={"master_key_file": key_file})
+    settings = load_settings(data_dir=tmp_path / "data", evidence={"master_key_file": key_file})
     assert ensure_master_key(settings) == (configured, None)
     assert not default_master_key_path().exists()
 

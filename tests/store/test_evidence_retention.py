@@ -27,14 +27,17 @@ from vigil.store.evidence import (
 from vigil.store.models import EvidenceItem, EvidencePurge, HoldKind
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-POLICY = HoldPolicy(report_days=365, report_days_by_jurisdiction={"DE": 730},
-                    preservation_days=90)
+POLICY = HoldPolicy(report_days=365, report_days_by_jurisdiction={"DE": 730}, preservation_days=90)
 
 
 @pytest.fixture
 def vault(tmp_path: Path) -> EvidenceVault:
-    return EvidenceVault(LocalEvidenceBackend(tmp_path / "evidence"), MasterKey.generate(),
-                         max_bytes=1 << 20, retention=timedelta(days=30))
+    return EvidenceVault(
+        LocalEvidenceBackend(tmp_path / "evidence"),
+        MasterKey.generate(),
+        max_bytes=1 << 20,
+        retention=timedelta(days=30),
+    )
 
 
 def store(session: Session, vault: EvidenceVault) -> EvidenceItem:
@@ -47,8 +50,9 @@ def days(count: int) -> datetime:
 
 def test_active_hold_blocks_shredding_by_anyone(session: Session, vault: EvidenceVault) -> None:
     item = store(session, vault)
-    hold = place_report_hold(session, item.id, placed_by="analyst", reason="reported to NCMEC",
-                             policy=POLICY, now=T0)
+    hold = place_report_hold(
+        session, item.id, placed_by="analyst", reason="reported to NCMEC", policy=POLICY, now=T0
+    )
     assert hold.kind is HoldKind.REPORT and hold.expires_at == days(365)
     with pytest.raises(EvidenceUnderHold, match="legal hold"):
         vault.shred(session, item.id, actor="admin", reason="cleanup", now=days(10))
@@ -61,8 +65,15 @@ def test_active_hold_blocks_shredding_by_anyone(session: Session, vault: Evidenc
 
 def test_report_hold_period_per_jurisdiction(session: Session, vault: EvidenceVault) -> None:
     item = store(session, vault)
-    hold = place_report_hold(session, item.id, placed_by="analyst", reason="report",
-                             policy=POLICY, jurisdiction="DE", now=T0)
+    hold = place_report_hold(
+        session,
+        item.id,
+        placed_by="analyst",
+        reason="report",
+        policy=POLICY,
+        jurisdiction="DE",
+        now=T0,
+    )
     assert hold.expires_at == days(730)
 
 
@@ -72,8 +83,7 @@ def test_purge_destroys_only_expired_unheld_items_and_records_why(
     expired, held, fresh = store(session, vault), store(session, vault), store(session, vault)
     fresh.retain_until = days(400)
     session.commit()
-    place_report_hold(session, held.id, placed_by="analyst", reason="report", policy=POLICY,
-                      now=T0)
+    place_report_hold(session, held.id, placed_by="analyst", reason="report", policy=POLICY, now=T0)
 
     purges = purge_expired(session, vault, now=days(31))
 
@@ -91,11 +101,14 @@ def test_purge_destroys_only_expired_unheld_items_and_records_why(
 
 def test_preservation_request_extends_the_hold(session: Session, vault: EvidenceVault) -> None:
     item = store(session, vault)
-    place_report_hold(session, item.id, placed_by="analyst", reason="report", policy=POLICY,
-                      now=T0)
+    place_report_hold(session, item.id, placed_by="analyst", reason="report", policy=POLICY, now=T0)
     preservation = place_preservation_hold(
-        session, item.id, placed_by="legal", reason="preservation request 2703(f)",
-        policy=POLICY, now=days(300),
+        session,
+        item.id,
+        placed_by="legal",
+        reason="preservation request 2703(f)",
+        policy=POLICY,
+        now=days(300),
     )
     assert preservation.kind is HoldKind.PRESERVATION_REQUEST
     assert preservation.expires_at == days(365 + 90)
@@ -112,15 +125,20 @@ def test_no_holds_on_shredded_items(session: Session, vault: EvidenceVault) -> N
     item = store(session, vault)
     vault.shred(session, item.id, actor="admin", reason="duplicate", now=days(1))
     with pytest.raises(EvidenceShredded):
-        place_report_hold(session, item.id, placed_by="analyst", reason="late", policy=POLICY,
-                          now=days(2))
+        place_report_hold(
+            session, item.id, placed_by="analyst", reason="late", policy=POLICY, now=days(2)
+        )
 
 
 def test_hold_policy_from_settings(tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path, evidence={
-        "report_hold_days": 400, "report_hold_days_by_jurisdiction": {"UK": 500},
-        "preservation_days": 180,
-    })
+    settings = load_settings(
+        data_dir=tmp_path,
+        evidence={
+            "report_hold_days": 400,
+            "report_hold_days_by_jurisdiction": {"UK": 500},
+            "preservation_days": 180,
+        },
+    )
     policy = HoldPolicy.from_settings(settings)
     assert policy.report_period(None) == timedelta(days=400)
     assert policy.report_period("UK") == timedelta(days=500)

@@ -42,24 +42,31 @@ REGION = "eu-central-1"
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A fresh moto S3 with one bucket; fake credentials so nothing real is ever used."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
-        client.create_bucket(Bucket=BUCKET,
-                             CreateBucketConfiguration={"LocationConstraint": REGION})
+        client.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
         yield client
 
 
 def make_vault(backend: S3EvidenceBackend, key: MasterKey | None = None) -> EvidenceVault:
-    return EvidenceVault(backend, key or MasterKey.generate(), max_bytes=1 << 20,
-                         retention=timedelta(days=90))
+    return EvidenceVault(
+        backend, key or MasterKey.generate(), max_bytes=1 << 20, retention=timedelta(days=90)
+    )
 
 
 def object_keys(client: Any) -> list[str]:
-    return sorted(entry["Key"] for entry in
-                  client.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+    return sorted(
+        entry["Key"] for entry in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    )
 
 
 def test_seal_get_shred_through_the_vault(s3: Any, session: Session) -> None:
@@ -129,8 +136,11 @@ def test_prefixes_isolate_deployments(s3: Any, session: Session) -> None:
     # A sweep in one prefix never touches another's objects (or foreign keys in its own).
     vault = make_vault(first)
     assert sweep_orphans(session, vault, now=utcnow() + timedelta(hours=2)) == ["a" * 32]
-    assert object_keys(s3) == ["site-a/archive/" + "b" * 32, "site-a/not-a-blob-id",
-                               "site-b/" + "c" * 32]
+    assert object_keys(s3) == [
+        "site-a/archive/" + "b" * 32,
+        "site-a/not-a-blob-id",
+        "site-b/" + "c" * 32,
+    ]
 
 
 def test_hostile_blob_ids_are_refused(s3: Any) -> None:
@@ -145,8 +155,12 @@ def test_hostile_blob_ids_are_refused(s3: Any) -> None:
 
 def test_missing_bucket_gives_a_clear_error(s3: Any) -> None:
     backend = S3EvidenceBackend("no-such-bucket", region=REGION)
-    for operation in (lambda: backend.write("d" * 32, b"x"), lambda: backend.read("d" * 32),
-                      lambda: backend.delete("d" * 32), lambda: list(backend.blobs())):
+    for operation in (
+        lambda: backend.write("d" * 32, b"x"),
+        lambda: backend.read("d" * 32),
+        lambda: backend.delete("d" * 32),
+        lambda: list(backend.blobs()),
+    ):
         with pytest.raises(EvidenceStorageError, match="no-such-bucket does not exist"):
             operation()
 
@@ -155,9 +169,14 @@ def test_unreachable_endpoint_error_names_no_secret(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEYID")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret-access-key")
     # Port 1 on localhost refuses at once; no retries so the test stays fast.
-    client = boto3.client("s3", endpoint_url="http://127.0.0.1:1", region_name=REGION,
-                          config=__import__("botocore.config").config.Config(
-                              retries={"max_attempts": 0}, connect_timeout=1))
+    client = boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:1",
+        region_name=REGION,
+        config=__import__("botocore.config").config.Config(
+            retries={"max_attempts": 0}, connect_timeout=1
+        ),
+    )
     backend = S3EvidenceBackend(BUCKET, client=client)
     with pytest.raises(EvidenceStorageError) as caught:
         backend.read("e" * 32)
@@ -167,10 +186,16 @@ def test_unreachable_endpoint_error_names_no_secret(monkeypatch: pytest.MonkeyPa
 
 def test_settings_choose_the_backend(s3: Any, tmp_path: Path) -> None:
     key = MasterKey.generate()
-    settings = load_settings(data_dir=tmp_path, evidence={
-        "backend": "s3", "s3_bucket": BUCKET, "s3_prefix": "/vigil/evidence/",
-        "s3_region": REGION, "master_key": base64.b64encode(key.material).decode(),
-    })
+    settings = load_settings(
+        data_dir=tmp_path,
+        evidence={
+            "backend": "s3",
+            "s3_bucket": BUCKET,
+            "s3_prefix": "/vigil/evidence/",
+            "s3_region": REGION,
+            "master_key": base64.b64encode(key.material).decode(),
+        },
+    )
     backend = backend_from_settings(settings)
     assert isinstance(backend, S3EvidenceBackend)
     assert (backend.bucket, backend.prefix) == (BUCKET, "vigil/evidence/")
@@ -180,12 +205,9 @@ def test_settings_choose_the_backend(s3: Any, tmp_path: Path) -> None:
     assert isinstance(backend_from_settings(local), LocalEvidenceBackend)
 
 
-def test_local_backend_never_imports_boto3(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_local_backend_never_imports_boto3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)  # as if not installed
-    assert isinstance(backend_from_settings(load_settings(data_dir=tmp_path)),
-                      LocalEvidenceBackend)
+    assert isinstance(backend_from_settings(load_settings(data_dir=tmp_path)), LocalEvidenceBackend)
     settings = load_settings(data_dir=tmp_path, evidence={"backend": "s3", "s3_bucket": BUCKET})
     with pytest.raises(ConfigurationError, match=r"install vigil\[s3\]"):
         backend_from_settings(settings)
@@ -199,24 +221,34 @@ def test_s3_backend_needs_a_bucket(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert load_settings(data_dir=tmp_path).evidence.s3_bucket == BUCKET
 
 
-@pytest.mark.parametrize("evidence", [
-    {"backend": "gcs"},
-    {"backend": "s3", "s3_bucket": "Bad_Bucket"},
-    {"backend": "s3", "s3_bucket": "ab"},
-    {"backend": "s3", "s3_bucket": "x" * 64},
-    {"s3_prefix": "p" * 513},
-    # Credentials are not settings at all: they come from the AWS chain only.
-    {"backend": "s3", "s3_bucket": BUCKET, "s3_secret_access_key": "very-secret"},
-    {"backend": "s3", "s3_bucket": BUCKET, "aws_access_key_id": "AKIAEXAMPLE"},
-])
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"backend": "gcs"},
+        {"backend": "s3", "s3_bucket": "Bad_Bucket"},
+        {"backend": "s3", "s3_bucket": "ab"},
+        {"backend": "s3", "s3_bucket": "x" * 64},
+        {"s3_prefix": "p" * 513},
+        # Credentials are not settings at all: they come from the AWS chain only.
+        {"backend": "s3", "s3_bucket": BUCKET, "s3_secret_access_key": "very-secret"},
+        {"backend": "s3", "s3_bucket": BUCKET, "aws_access_key_id": "AKIAEXAMPLE"},
+    ],
+)
 def test_invalid_s3_settings_are_refused(tmp_path: Path, evidence: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError) as caught:
         load_settings(data_dir=tmp_path, evidence=evidence)
     assert "very-secret" not in str(caught.value)
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("", ""), ("/", ""), ("a", "a/"), ("/a/b/", "a/b/"), (" a/b ", "a/b/"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("", ""),
+        ("/", ""),
+        ("a", "a/"),
+        ("/a/b/", "a/b/"),
+        (" a/b ", "a/b/"),
+    ],
+)
 def test_prefix_normalisation(given: str, expected: str) -> None:
     assert normalise_prefix(given) == expected

@@ -44,8 +44,9 @@ def evidence_dir(tmp_path: Path) -> Path:
 
 
 def make_vault(directory: Path, key: MasterKey) -> EvidenceVault:
-    return EvidenceVault(LocalEvidenceBackend(directory), key, max_bytes=MAX_BYTES,
-                         retention=timedelta(days=90))
+    return EvidenceVault(
+        LocalEvidenceBackend(directory), key, max_bytes=MAX_BYTES, retention=timedelta(days=90)
+    )
 
 
 @pytest.fixture
@@ -106,8 +107,9 @@ def test_no_plaintext_ever_on_disk(
             assert content[:64] not in on_disk and content[-64:] not in on_disk
 
 
-def test_wrong_master_key_is_named(session: Session, vault: EvidenceVault,
-                                   evidence_dir: Path) -> None:
+def test_wrong_master_key_is_named(
+    session: Session, vault: EvidenceVault, evidence_dir: Path
+) -> None:
     item = vault.put(session, os.urandom(100))
     other = make_vault(evidence_dir, MasterKey.generate())
     with pytest.raises(WrongMasterKey, match="sealed under master key"):
@@ -216,8 +218,9 @@ def test_master_key_is_required_and_never_shown(
     assert encoded not in repr(master_key)
 
 
-def test_master_key_file_must_be_private(tmp_path: Path, master_key: MasterKey,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_master_key_file_must_be_private(
+    tmp_path: Path, master_key: MasterKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("VIGIL_EVIDENCE__MASTER_KEY", raising=False)
     key_file = tmp_path / "master.key"
     key_file.write_text(__import__("base64").b64encode(master_key.material).decode())

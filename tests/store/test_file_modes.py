@@ -41,8 +41,7 @@ def test_sqlite_database_wal_and_shm_are_private(tmp_path: Path) -> None:
         with database.engine.begin() as connection:
             connection.execute(text("CREATE TABLE t (x INTEGER)"))
             connection.execute(text("INSERT INTO t VALUES (1)"))
-        files = [tmp_path / "data" / name for name in ("vigil.db", "vigil.db-wal",
-                                                        "vigil.db-shm")]
+        files = [tmp_path / "data" / name for name in ("vigil.db", "vigil.db-wal", "vigil.db-shm")]
         assert [_mode(path) for path in files] == [0o600] * 3
         assert _mode(tmp_path / "data") == 0o700
     finally:
@@ -87,17 +86,20 @@ def test_evidence_folders_and_blobs_are_private(tmp_path: Path) -> None:
     assert _mode(evidence / "ab" / ("ab" + "0" * 30)) == 0o600
 
 
-def test_a_scan_report_is_private(database: Database, database_url: str, tmp_path: Path,
-                                  corpus_images: list[Path]) -> None:
+def test_a_scan_report_is_private(
+    database: Database, database_url: str, tmp_path: Path, corpus_images: list[Path]
+) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "a.jpg").write_bytes(corpus_images[0].read_bytes())
-    make_list(database, "bank", [("sha1", fingerprint(corpus_images[0]).sha1, "d-1")],
-              tmp_path)
+    make_list(database, "bank", [("sha1", fingerprint(corpus_images[0]).sha1, "d-1")], tmp_path)
     report = tmp_path / "report.jsonl"
-    result = CliRunner().invoke(cli_app.app, ["scan", str(tree), "--output", str(report),
-                                              "--workers", "1"],
-                                env=cli_env(tmp_path, database_url), catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli_app.app,
+        ["scan", str(tree), "--output", str(report), "--workers", "1"],
+        env=cli_env(tmp_path, database_url),
+        catch_exceptions=False,
+    )
     assert report.read_text().strip(), result.output
     assert _mode(report) == 0o600
 

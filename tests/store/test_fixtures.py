@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PROBE = '''
+PROBE = """
 from tests.db import postgres_admin_url  # noqa: F401
 
 
 def test_needs_postgres(postgres_admin_url):
     pass
-'''
+"""
 
 
 def _run_probe(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
@@ -29,16 +29,34 @@ def _run_probe(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
         "VIGIL_TEST_POSTGRES_URL": "postgresql+psycopg://root@127.0.0.1:1/test",  # refused
     }
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-         "--basetemp", str(tmp_path / "tmp"), str(tmp_path / "test_probe.py")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(tmp_path / "tmp"),
+            str(tmp_path / "test_probe.py"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
-@pytest.mark.parametrize(("ci", "exit_code", "expected"), [
-    ("true", 1, "CI=true: PostgreSQL tests must run"),
-    ("", 0, "SKIPPED"),
-])
+@pytest.mark.parametrize(
+    ("ci", "exit_code", "expected"),
+    [
+        ("true", 1, "CI=true: PostgreSQL tests must run"),
+        ("", 0, "SKIPPED"),
+    ],
+)
 def test_unreachable_postgres(tmp_path: Path, ci: str, exit_code: int, expected: str) -> None:
     result = _run_probe(tmp_path, ci)
     assert result.returncode == exit_code, result.stdout + result.stderr

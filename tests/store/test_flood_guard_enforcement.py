@@ -13,16 +13,17 @@ from vigil.core.settings import FloodGuardSettings
 from vigil.lists.flood_guard import FloodGuardRule, judge_hour
 from vigil.store import Database
 from vigil.store.audit import AuditRecord
-from vigil.store.change_feed import read_changes
-from vigil.store.flood_guard_enforcement import enforce_flood_guard, raise_suspicion
-from vigil.store.flood_suspicions import open_suspicions, suspect_entry_ids
-from vigil.store.list_activity import entry_events
-from vigil.store.match_stats import record_matches
+from vigil.store.lists.activity import entry_events
+from vigil.store.lists.change_feed import read_changes
+from vigil.store.lists.flood_guard import enforce_flood_guard, raise_suspicion
+from vigil.store.lists.match_counts import record_matches
+from vigil.store.lists.suspicions import open_suspicions, suspect_entry_ids
 from vigil.store.models import EntryStatus, FloodSuspicion, ListEntry
 
 NOW = datetime(2024, 5, 1, 13, 25, tzinfo=UTC)
-SETTINGS = FloodGuardSettings(threshold=10.0, min_matches=50, baseline_hours=24,
-                              min_history_hours=0)
+SETTINGS = FloodGuardSettings(
+    threshold=10.0, min_matches=50, baseline_hours=24, min_history_hours=0
+)
 
 
 def _matches(session: Session, entry_id: int, count: int, hours_ago: int = 0) -> None:
@@ -40,7 +41,10 @@ def test_a_surging_entry_becomes_suspect_and_keeps_matching(session: Session) ->
     [flagged] = enforce_flood_guard(session, SETTINGS, now=NOW)
     session.commit()
     assert (flagged.entry_id, flagged.list_name, flagged.signal) == (
-        surging.id, "bank", surging.signal)
+        surging.id,
+        "bank",
+        surging.signal,
+    )
     assert flagged.verdict.matches == 51 and flagged.verdict.limit == 50
     # Still active: the match index keeps it, and nothing reached the change feed.
     assert surging.status is EntryStatus.ACTIVE and quiet.status is EntryStatus.ACTIVE
@@ -49,7 +53,10 @@ def test_a_surging_entry_becomes_suspect_and_keeps_matching(session: Session) ->
     assert suspect_entry_ids(session, [surging.id, quiet.id]) == {surging.id}
     [view] = open_suspicions(session, "bank")
     assert (view.entry_id, view.matches, view.explanation) == (
-        surging.id, 51, flagged.verdict.explanation)
+        surging.id,
+        51,
+        flagged.verdict.explanation,
+    )
     assert "51 matches" in view.explanation
 
 

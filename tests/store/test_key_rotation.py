@@ -35,8 +35,8 @@ from vigil.store.evidence import (
 )
 from vigil.store.key_rotation import KeyRotationError, rotate_master_key
 from vigil.store.models import EvidenceItem, User, WebhookEndpoint
+from vigil.store.records.outbox import endpoint_secret, register_endpoint
 from vigil.store.sealed_secrets import SealedSecretError
-from vigil.store.webhook_outbox import endpoint_secret, register_endpoint
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
@@ -62,8 +62,12 @@ class World:
 
 
 def _vault(tmp_path: Path, key: MasterKey) -> EvidenceVault:
-    return EvidenceVault(LocalEvidenceBackend(tmp_path / "evidence"), key, max_bytes=1 << 20,
-                         retention=timedelta(days=30))
+    return EvidenceVault(
+        LocalEvidenceBackend(tmp_path / "evidence"),
+        key,
+        max_bytes=1 << 20,
+        retention=timedelta(days=30),
+    )
 
 
 @pytest.fixture
@@ -80,8 +84,9 @@ def world(database: Database, tmp_path: Path) -> World:
         del evidence[shredded]
         webhooks = {}
         for number in range(3):
-            endpoint, secret = register_endpoint(session, f"https://8.8.8.{number}/h",
-                                                 ["verdict"], created_by="test", master_key=old)
+            endpoint, secret = register_endpoint(
+                session, f"https://8.8.8.{number}/h", ["verdict"], created_by="test", master_key=old
+            )
             webhooks[endpoint.id] = secret
         apps = {name: _enrol(session, name, old) for name in ("dave", "erin")}
         session.commit()
@@ -96,8 +101,7 @@ def _enrol(session: Session, name: str, key: MasterKey) -> pyotp.TOTP:
     return app
 
 
-def _everything_opens(database: Database, tmp_path: Path, world: World,
-                      key: MasterKey) -> None:
+def _everything_opens(database: Database, tmp_path: Path, world: World, key: MasterKey) -> None:
     vault = _vault(tmp_path, key)
     with database.session() as session:
         for item_id, content in world.evidence.items():
@@ -106,8 +110,9 @@ def _everything_opens(database: Database, tmp_path: Path, world: World,
             endpoint = session.get(WebhookEndpoint, endpoint_id)
             assert endpoint is not None and endpoint_secret(endpoint, key) == secret
         for name, app in world.apps.items():
-            assert authenticate(session, name, PASSWORD, totp_code=app.at(LATER), now=LATER,
-                                master_key=key).ok
+            assert authenticate(
+                session, name, PASSWORD, totp_code=app.at(LATER), now=LATER, master_key=key
+            ).ok
         session.rollback()  # the accepted time steps: every check may run again
 
 
@@ -123,16 +128,22 @@ def _nothing_opens(database: Database, tmp_path: Path, world: World, key: Master
             with pytest.raises(SealedSecretError):
                 endpoint_secret(endpoint, key)
         for name, app in world.apps.items():
-            outcome = authenticate(session, name, PASSWORD, totp_code=app.at(LATER), now=LATER,
-                                   master_key=key)
+            outcome = authenticate(
+                session, name, PASSWORD, totp_code=app.at(LATER), now=LATER, master_key=key
+            )
             assert outcome.reason == "second_factor_unavailable"
         session.rollback()
 
 
 def _rotation_records(database: Database) -> list[AuditRecord]:
     with database.session() as session:
-        return list(session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.MASTER_KEY_ROTATED).order_by(AuditRecord.seq)))
+        return list(
+            session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.action == AuditAction.MASTER_KEY_ROTATED)
+                .order_by(AuditRecord.seq)
+            )
+        )
 
 
 def test_after_rotation_the_new_key_alone_opens_everything(
@@ -141,8 +152,11 @@ def test_after_rotation_the_new_key_alone_opens_everything(
     _everything_opens(database, tmp_path, world, world.old)
     new = MasterKey.generate()
     result = rotate_master_key(database, world.old, new, actor="ops", batch_size=2)
-    assert result.rewritten == {"evidence_items": ITEMS, "webhook_endpoints": 3,
-                                "second_factors": 2}
+    assert result.rewritten == {
+        "evidence_items": ITEMS,
+        "webhook_endpoints": 3,
+        "second_factors": 2,
+    }
     assert not any(result.elsewhere.values())
     _everything_opens(database, tmp_path, world, new)
     _nothing_opens(database, tmp_path, world, world.old)
@@ -153,9 +167,14 @@ def test_after_rotation_the_new_key_alone_opens_everything(
         assert verify_chain(session).intact
     [record] = _rotation_records(database)
     assert (record.actor, record.subject_id) == ("ops", new.key_id)
-    assert record.details == {"from_key_id": world.old.key_id, "to_key_id": new.key_id,
-                              "evidence_items": ITEMS, "webhook_endpoints": 3,
-                              "second_factors": 2, "under_other_keys": 0}
+    assert record.details == {
+        "from_key_id": world.old.key_id,
+        "to_key_id": new.key_id,
+        "evidence_items": ITEMS,
+        "webhook_endpoints": 3,
+        "second_factors": 2,
+        "under_other_keys": 0,
+    }
     recorded = json.dumps(record.details)
     for key in (world.old, new):
         assert base64.b64encode(key.material).decode() not in recorded
@@ -174,12 +193,17 @@ def test_an_interrupted_rotation_resumes_without_losing_a_row(
             raise Crash
 
     with pytest.raises(Crash):
-        rotate_master_key(database, world.old, new, actor="ops", batch_size=2,
-                          on_batch=crash_after_two_batches)
+        rotate_master_key(
+            database, world.old, new, actor="ops", batch_size=2, on_batch=crash_after_two_batches
+        )
     assert batches == [("evidence_items", 2), ("evidence_items", 2)]
     with database.session() as session:
-        under = [item.master_key_id for item in session.scalars(
-            select(EvidenceItem).where(EvidenceItem.id.in_(world.evidence)))]
+        under = [
+            item.master_key_id
+            for item in session.scalars(
+                select(EvidenceItem).where(EvidenceItem.id.in_(world.evidence))
+            )
+        ]
     assert sorted(under) == sorted([new.key_id] * 4 + [world.old.key_id] * (ITEMS - 4))
     # Half way, every item still opens under the key its row names.
     vaults = {key.key_id: _vault(tmp_path, key) for key in (world.old, new)}
@@ -191,8 +215,11 @@ def test_an_interrupted_rotation_resumes_without_losing_a_row(
     assert _rotation_records(database) == []  # unfinished: not recorded as done
 
     resumed = rotate_master_key(database, world.old, new, actor="ops", batch_size=2)
-    assert resumed.rewritten == {"evidence_items": ITEMS - 4, "webhook_endpoints": 3,
-                                 "second_factors": 2}
+    assert resumed.rewritten == {
+        "evidence_items": ITEMS - 4,
+        "webhook_endpoints": 3,
+        "second_factors": 2,
+    }
     _everything_opens(database, tmp_path, world, new)
     _nothing_opens(database, tmp_path, world, world.old)
     again = rotate_master_key(database, world.old, new, actor="ops")  # nothing left to do
@@ -213,19 +240,23 @@ def test_a_damaged_row_stops_the_rotation_and_its_batch_is_untouched(
     with pytest.raises(KeyRotationError, match=damaged):
         rotate_master_key(database, world.old, new, actor="ops", batch_size=3)
     with database.session() as session:
-        keys = {item.id: item.master_key_id for item in session.scalars(select(EvidenceItem))
-                if item.wrapped_key is not None}
+        keys = {
+            item.id: item.master_key_id
+            for item in session.scalars(select(EvidenceItem))
+            if item.wrapped_key is not None
+        }
     moved = sorted(world.evidence)[:3]  # the first batch committed, the second did not
     assert {item_id for item_id, key_id in keys.items() if key_id == new.key_id} == set(moved)
     assert _rotation_records(database) == []
 
 
-def test_a_damaged_sealed_secret_stops_the_rotation(
-    database: Database, world: World
-) -> None:
+def test_a_damaged_sealed_secret_stops_the_rotation(database: Database, world: World) -> None:
     with database.session() as session:
-        session.execute(update(User).where(User.username == "erin").values(
-            sealed_totp_secret=f"v1:{world.old.key_id}:AAAA"))
+        session.execute(
+            update(User)
+            .where(User.username == "erin")
+            .values(sealed_totp_secret=f"v1:{world.old.key_id}:AAAA")
+        )
         session.commit()
     with pytest.raises(KeyRotationError, match="second_factors"):
         rotate_master_key(database, world.old, MasterKey.generate(), actor="ops")
@@ -243,13 +274,13 @@ def test_rows_under_a_third_key_are_reported_and_left_alone(
     stranger = MasterKey.generate()
     with database.session() as session:
         foreign = _vault(tmp_path, stranger).put(session, os.urandom(64)).id
-        register_endpoint(session, "https://8.8.4.4/h", ["verdict"], created_by="test",
-                          master_key=stranger)
+        register_endpoint(
+            session, "https://8.8.4.4/h", ["verdict"], created_by="test", master_key=stranger
+        )
         session.commit()
     new = MasterKey.generate()
     result = rotate_master_key(database, world.old, new, actor="ops")
-    assert result.elsewhere == {"evidence_items": 1, "webhook_endpoints": 1,
-                                "second_factors": 0}
+    assert result.elsewhere == {"evidence_items": 1, "webhook_endpoints": 1, "second_factors": 0}
     with database.session() as session:
         item = session.get(EvidenceItem, foreign)
         assert item is not None and item.master_key_id == stranger.key_id

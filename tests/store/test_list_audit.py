@@ -18,18 +18,18 @@ from vigil.core.settings import FloodGuardSettings
 from vigil.lists.sources import LocalFileSource
 from vigil.store import Database
 from vigil.store.audit import AuditAction, AuditRecord, verify_chain
-from vigil.store.banks import create_list, set_list_enabled, update_list_settings
-from vigil.store.entry_status import disable_entry, enable_entry, quarantine_entry
-from vigil.store.flood_guard_enforcement import FLOOD_GUARD_ACTOR, enforce_flood_guard
-from vigil.store.list_errors import (
+from vigil.store.lists.catalogue import create_list, set_list_enabled, update_list_settings
+from vigil.store.lists.entry_status import disable_entry, enable_entry, quarantine_entry
+from vigil.store.lists.errors import (
     DuplicateList,
     ImportRefused,
     InvalidListSetting,
     StatusChangeRefused,
 )
-from vigil.store.list_export import ExportFormat, export_list
-from vigil.store.list_import import ImportOptions, ImportProgress, import_file, sync_list
-from vigil.store.match_stats import record_matches
+from vigil.store.lists.export import ExportFormat, export_list
+from vigil.store.lists.flood_guard import FLOOD_GUARD_ACTOR, enforce_flood_guard
+from vigil.store.lists.importing import ImportOptions, ImportProgress, import_file, sync_list
+from vigil.store.lists.match_counts import record_matches
 from vigil.store.models import HashList, ImportJob, ImportStatus, ListEntry
 
 CSV_HEADER = "signal_type,signal,external_id,classification,series,victim_identified,note,deleted"
@@ -81,15 +81,33 @@ def _csv(tmp_path: Path, count: int, name: str = "bank.csv") -> Path:
 
 def test_creating_a_list_is_audited_with_its_settings(database: Database) -> None:
     with database.transaction(write=True) as session:
-        create_list(session, " bank ", actor=" alice ", description="benign test list",
-                    pdq_distance=20, min_quality=60, is_allow_list=True)
+        create_list(
+            session,
+            " bank ",
+            actor=" alice ",
+            description="benign test list",
+            pdq_distance=20,
+            min_quality=60,
+            is_allow_list=True,
+        )
     [record] = _records(database)
     assert (record.action, record.actor, record.subject_type, record.subject_id) == (
-        AuditAction.SETTING_CHANGED, "alice", "hash_list", "bank")
+        AuditAction.SETTING_CHANGED,
+        "alice",
+        "hash_list",
+        "bank",
+    )
     assert record.details == {
-        "change": "created", "old": {},
-        "new": {"enabled": True, "description": "benign test list", "pdq_distance": 20,
-                "min_quality": 60, "is_allow_list": True}}
+        "change": "created",
+        "old": {},
+        "new": {
+            "enabled": True,
+            "description": "benign test list",
+            "pdq_distance": 20,
+            "min_quality": 60,
+            "is_allow_list": True,
+        },
+    }
     _assert_intact(database)
 
 
@@ -97,15 +115,21 @@ def test_a_settings_change_records_only_what_changed(database: Database) -> None
     _bank(database)
     before = _last_seq(database)
     with database.transaction(write=True) as session:
-        update_list_settings(session, "bank", actor="bob", pdq_distance=12, min_quality=50,
-                             is_allow_list=True)
+        update_list_settings(
+            session, "bank", actor="bob", pdq_distance=12, min_quality=50, is_allow_list=True
+        )
     [record] = _new_records(database, before)
     assert (record.action, record.actor, record.subject_id) == (
-        AuditAction.SETTING_CHANGED, "bob", "bank")
+        AuditAction.SETTING_CHANGED,
+        "bob",
+        "bank",
+    )
     # min_quality 50 is the default already: not a change.
-    assert record.details == {"change": "settings",
-                              "old": {"pdq_distance": 31, "is_allow_list": False},
-                              "new": {"pdq_distance": 12, "is_allow_list": True}}
+    assert record.details == {
+        "change": "settings",
+        "old": {"pdq_distance": 31, "is_allow_list": False},
+        "new": {"pdq_distance": 12, "is_allow_list": True},
+    }
     with database.transaction(write=True) as session:
         update_list_settings(session, "bank", actor="bob", pdq_distance=12)
     assert len(_new_records(database, before)) == 1  # nothing changed, nothing recorded
@@ -131,10 +155,12 @@ def test_switching_a_list_off_and_on_is_audited_once_per_change(database: Databa
             set_list_enabled(session, "bank", enabled, actor="carol")
     records = _new_records(database, before)
     assert [(r.action, r.actor, r.subject_type, r.subject_id) for r in records] == [
-        (AuditAction.SETTING_CHANGED, "carol", "hash_list", "bank")] * 2
+        (AuditAction.SETTING_CHANGED, "carol", "hash_list", "bank")
+    ] * 2
     assert [r.details for r in records] == [
         {"change": "disabled", "old": {"enabled": True}, "new": {"enabled": False}},
-        {"change": "enabled", "old": {"enabled": False}, "new": {"enabled": True}}]
+        {"change": "enabled", "old": {"enabled": False}, "new": {"enabled": True}},
+    ]
     _assert_intact(database)
 
 
@@ -161,14 +187,20 @@ def test_rolled_back_and_refused_list_changes_leave_no_record(database: Database
 
 @pytest.mark.parametrize("actor", ["", "   ", "\n"])
 def test_an_act_without_an_actor_is_refused(database: Database, actor: str) -> None:
-    with pytest.raises(InvalidListSetting, match="actor"), \
-            database.transaction(write=True) as session:
+    with (
+        pytest.raises(InvalidListSetting, match="actor"),
+        database.transaction(write=True) as session,
+    ):
         create_list(session, "bank", actor=actor)
     _bank(database)
-    for act in (lambda s: update_list_settings(s, "bank", actor=actor, pdq_distance=1),
-                lambda s: set_list_enabled(s, "bank", False, actor=actor)):
-        with pytest.raises(InvalidListSetting, match="actor"), \
-                database.transaction(write=True) as session:
+    for act in (
+        lambda s: update_list_settings(s, "bank", actor=actor, pdq_distance=1),
+        lambda s: set_list_enabled(s, "bank", False, actor=actor),
+    ):
+        with (
+            pytest.raises(InvalidListSetting, match="actor"),
+            database.transaction(write=True) as session,
+        ):
             act(session)
     assert len(_records(database)) == 1  # the setup's create
 
@@ -186,8 +218,9 @@ def test_a_very_long_actor_is_cut_to_the_column(database: Database) -> None:
 def test_entry_switches_are_audited_with_list_status_and_reason(database: Database) -> None:
     entry_id = _entry(database)
     with database.transaction(write=True) as session:
-        disable_entry(session, entry_id, actor="alice", reason=" false positives ",
-                      list_name="entries")
+        disable_entry(
+            session, entry_id, actor="alice", reason=" false positives ", list_name="entries"
+        )
     with database.transaction(write=True) as session:
         enable_entry(session, entry_id, actor="bob", list_name="entries")
     with database.transaction(write=True) as session:
@@ -195,13 +228,23 @@ def test_entry_switches_are_audited_with_list_status_and_reason(database: Databa
     records = _records(database)
     assert [(r.action, r.actor, r.subject_type, r.subject_id) for r in records] == [
         (AuditAction.SETTING_CHANGED, actor, "list_entry", str(entry_id))
-        for actor in ("alice", "bob", "carol")]
+        for actor in ("alice", "bob", "carol")
+    ]
     assert [r.details for r in records] == [
-        {"change": "status", "list": "entries", "entry_id": entry_id, "old_status": old,
-         "new_status": new, "reason": reason}
-        for old, new, reason in [("active", "disabled", "false positives"),
-                                 ("disabled", "active", None),
-                                 ("active", "quarantined", "pending review")]]
+        {
+            "change": "status",
+            "list": "entries",
+            "entry_id": entry_id,
+            "old_status": old,
+            "new_status": new,
+            "reason": reason,
+        }
+        for old, new, reason in [
+            ("active", "disabled", "false positives"),
+            ("disabled", "active", None),
+            ("active", "quarantined", "pending review"),
+        ]
+    ]
     _assert_intact(database)
 
 
@@ -226,14 +269,22 @@ def test_flood_guard_suspicions_are_audited_under_its_name(database: Database) -
         record_matches(session, entry_id, now, 51)
     with database.transaction(write=True) as session:
         [flagged] = enforce_flood_guard(
-            session, FloodGuardSettings(threshold=10.0, min_matches=50, baseline_hours=24,
-                                        min_history_hours=0),
-            now=now)
+            session,
+            FloodGuardSettings(
+                threshold=10.0, min_matches=50, baseline_hours=24, min_history_hours=0
+            ),
+            now=now,
+        )
     [record] = _records(database)
     assert (record.actor, record.subject_type, record.subject_id) == (
-        FLOOD_GUARD_ACTOR, "list_entry", str(entry_id))
+        FLOOD_GUARD_ACTOR,
+        "list_entry",
+        str(entry_id),
+    )
     assert (record.details["change"], record.details["reason"]) == (
-        "suspect", flagged.verdict.explanation)
+        "suspect",
+        flagged.verdict.explanation,
+    )
     _assert_intact(database)
 
 
@@ -245,16 +296,29 @@ def test_an_import_in_many_batches_is_audited_once_with_its_counts(
 ) -> None:
     _bank(database)
     before = _last_seq(database)
-    report = import_file(database, "bank", LocalFileSource(_csv(tmp_path, 7)), actor="dave",
-                         options=ImportOptions(batch_size=2))
+    report = import_file(
+        database,
+        "bank",
+        LocalFileSource(_csv(tmp_path, 7)),
+        actor="dave",
+        options=ImportOptions(batch_size=2),
+    )
     [record] = _new_records(database, before)
     assert (record.action, record.actor, record.subject_type, record.subject_id) == (
-        AuditAction.SETTING_CHANGED, "dave", "hash_list", "bank")
+        AuditAction.SETTING_CHANGED,
+        "dave",
+        "hash_list",
+        "bank",
+    )
     assert record.details["change"] == "import"
     assert record.details["counts"]["added"] == report.counts.added == 7
-    assert (record.details["job_id"], record.details["source"], record.details["format"],
-            record.details["records_read"], record.details["errors"]) == (
-        report.job_id, "bank.csv", report.format_label, 7, 0)
+    assert (
+        record.details["job_id"],
+        record.details["source"],
+        record.details["format"],
+        record.details["records_read"],
+        record.details["errors"],
+    ) == (report.job_id, "bank.csv", report.format_label, 7, 0)
     assert not any(md5_of(n) in str(record.details) for n in range(7))  # no content
     _assert_intact(database)
 
@@ -270,17 +334,27 @@ def test_an_interrupted_import_is_audited_only_when_it_completes(
         raise Interrupted(f"after {progress.records_done} records")
 
     with pytest.raises(Interrupted):
-        import_file(database, "bank", LocalFileSource(path), actor="dave",
-                    options=ImportOptions(batch_size=2), on_progress=crash)
+        import_file(
+            database,
+            "bank",
+            LocalFileSource(path),
+            actor="dave",
+            options=ImportOptions(batch_size=2),
+            on_progress=crash,
+        )
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(ListEntry)) == 2  # one batch
     assert _new_records(database, before) == []
-    report = import_file(database, "bank", LocalFileSource(path), actor="erin",
-                         options=ImportOptions(batch_size=2))
+    report = import_file(
+        database, "bank", LocalFileSource(path), actor="erin", options=ImportOptions(batch_size=2)
+    )
     assert report.resumed_after == 2
     [record] = _new_records(database, before)
     assert (record.actor, record.details["job_id"], record.details["counts"]["added"]) == (
-        "erin", report.job_id, 4)
+        "erin",
+        report.job_id,
+        4,
+    )
     with database.transaction() as session:
         assert session.get_one(ImportJob, report.job_id).status is ImportStatus.COMPLETED
     _assert_intact(database)
@@ -319,13 +393,28 @@ def test_an_export_is_audited_with_file_name_and_count_only(
     import_file(database, "bank", LocalFileSource(_csv(tmp_path, 3)), actor="dave")
     before = _last_seq(database)
     out = io.StringIO(newline="")
-    count = export_list(database, "bank", out, export_format, actor="gina",
-                        destination="/home/gina/private/exports/bank-out.csv")
+    count = export_list(
+        database,
+        "bank",
+        out,
+        export_format,
+        actor="gina",
+        destination="/home/gina/private/exports/bank-out.csv",
+    )
     [record] = _new_records(database, before)
     assert (record.action, record.actor, record.subject_type, record.subject_id) == (
-        AuditAction.EXPORT, "gina", "hash_list", "bank")
-    assert record.details == {"list": "bank", "format": export_format.value, "entries": count,
-                              "destination": "bank-out.csv", "include_inactive": False}
+        AuditAction.EXPORT,
+        "gina",
+        "hash_list",
+        "bank",
+    )
+    assert record.details == {
+        "list": "bank",
+        "format": export_format.value,
+        "entries": count,
+        "destination": "bank-out.csv",
+        "include_inactive": False,
+    }
     assert count == 3 and md5_of(0) in out.getvalue()
     _assert_intact(database)
 
@@ -340,10 +429,12 @@ def test_a_failed_export_leaves_no_record(database: Database, tmp_path: Path) ->
     import_file(database, "bank", LocalFileSource(_csv(tmp_path, 3)), actor="dave")
     before = _last_seq(database)
     with pytest.raises(OSError, match="disk full"):
-        export_list(database, "bank", _BrokenOutput(), ExportFormat.CSV, actor="gina",
-                    destination="out.csv")
+        export_list(
+            database, "bank", _BrokenOutput(), ExportFormat.CSV, actor="gina", destination="out.csv"
+        )
     with pytest.raises(InvalidListSetting, match="actor"):
-        export_list(database, "bank", io.StringIO(), ExportFormat.CSV, actor="",
-                    destination="out.csv")
+        export_list(
+            database, "bank", io.StringIO(), ExportFormat.CSV, actor="", destination="out.csv"
+        )
     assert _new_records(database, before) == []
     _assert_intact(database)

@@ -20,14 +20,14 @@ from vigil.lists.formats import ListFormat
 from vigil.lists.formats import SignalType as RecordSignalType
 from vigil.lists.sources import LocalFileSource
 from vigil.store import Database
-from vigil.store.active_entries import iter_active_entries
-from vigil.store.banks import create_list
-from vigil.store.change_feed import last_committed_seq, read_changes
-from vigil.store.entry_status import disable_entry
-from vigil.store.list_activity import entry_events
-from vigil.store.list_errors import ImportRefused, UnknownList
-from vigil.store.list_export import ExportFormat, export_list
-from vigil.store.list_import import (
+from vigil.store.lists.active_entries import iter_active_entries
+from vigil.store.lists.activity import entry_events
+from vigil.store.lists.catalogue import create_list
+from vigil.store.lists.change_feed import last_committed_seq, read_changes
+from vigil.store.lists.entry_status import disable_entry
+from vigil.store.lists.errors import ImportRefused, UnknownList
+from vigil.store.lists.export import ExportFormat, export_list
+from vigil.store.lists.importing import (
     ImportOptions,
     ImportProgress,
     ImportReport,
@@ -68,23 +68,42 @@ def _csv(tmp_path: Path, *rows: str, name: str = "bank.csv") -> Path:
 
 
 def _import(
-    database: Database, path: Path, *, list_name: str = "bank", batch_size: int = 5000,
-    on_progress: Callable[[ImportProgress], None] | None = None, **source: Any,
+    database: Database,
+    path: Path,
+    *,
+    list_name: str = "bank",
+    batch_size: int = 5000,
+    on_progress: Callable[[ImportProgress], None] | None = None,
+    **source: Any,
 ) -> ImportReport:
-    return import_file(database, list_name, LocalFileSource(path, **source), actor="alice",
-                       options=ImportOptions(batch_size=batch_size), on_progress=on_progress)
+    return import_file(
+        database,
+        list_name,
+        LocalFileSource(path, **source),
+        actor="alice",
+        options=ImportOptions(batch_size=batch_size),
+        on_progress=on_progress,
+    )
 
 
 def _entries(database: Database, list_name: str = "bank") -> Snapshot:
     """(type, signal) -> (status, metadata...) for every entry of the list."""
     with database.transaction() as session:
         rows = session.scalars(
-            select(ListEntry).join(HashList).where(HashList.name == list_name)
+            select(ListEntry)
+            .join(HashList)
+            .where(HashList.name == list_name)
             .order_by(ListEntry.id)
         ).all()
         return {
-            (str(e.signal_type), e.signal): (e.status, e.external_id, e.classification, e.series,
-                                             e.victim_identified, e.note)
+            (str(e.signal_type), e.signal): (
+                e.status,
+                e.external_id,
+                e.classification,
+                e.series,
+                e.victim_identified,
+                e.note,
+            )
             for e in rows
         }
 
@@ -99,22 +118,33 @@ def _count(database: Database, model: type[Any]) -> int:
 
 def _ncmec(tmp_path: Path) -> Path:
     def image(entry_id: str, fingerprints: str) -> str:
-        return (f'<image><member id="7">Member</member><id>{entry_id}</id>'
-                f"<classification>A1</classification><fingerprints>{fingerprints}"
-                "</fingerprints></image>\n")
+        return (
+            f'<image><member id="7">Member</member><id>{entry_id}</id>'
+            f"<classification>A1</classification><fingerprints>{fingerprints}"
+            "</fingerprints></image>\n"
+        )
 
-    body = (image("1", f"<md5>{md5_of(1)}</md5><sha1>{sha1_of(1)}</sha1>")
-            + image("2", f"<md5>{md5_of(2)[:-1]}</md5>"))
-    return _write(tmp_path, "page.xml", f'<?xml version="1.0"?>\n<queryResult xmlns="{NCMEC_NS}">'
-                  f"<images>\n{body}</images></queryResult>\n")
+    body = image("1", f"<md5>{md5_of(1)}</md5><sha1>{sha1_of(1)}</sha1>") + image(
+        "2", f"<md5>{md5_of(2)[:-1]}</md5>"
+    )
+    return _write(
+        tmp_path,
+        "page.xml",
+        f'<?xml version="1.0"?>\n<queryResult xmlns="{NCMEC_NS}">'
+        f"<images>\n{body}</images></queryResult>\n",
+    )
 
 
 def _vics(tmp_path: Path) -> Path:
-    media = [{"MediaID": 1, "MD5": md5_of(1), "Category": 1},
-             {"MediaID": 2, "MD5": "not-a-hash", "Category": 1},
-             {"MediaID": 3, "MD5": md5_of(3), "Category": 3}]
-    document = {"@odata.context": "http://example/ProjectVic/DataModels/2.0.xml/US/$metadata#Media",
-                "value": media}
+    media = [
+        {"MediaID": 1, "MD5": md5_of(1), "Category": 1},
+        {"MediaID": 2, "MD5": "not-a-hash", "Category": 1},
+        {"MediaID": 3, "MD5": md5_of(3), "Category": 3},
+    ]
+    document = {
+        "@odata.context": "http://example/ProjectVic/DataModels/2.0.xml/US/$metadata#Media",
+        "value": media,
+    }
     return _write(tmp_path, "case.json", json.dumps(document))
 
 
@@ -122,26 +152,45 @@ def _vics(tmp_path: Path) -> Path:
 FormatCase = tuple[Callable[[Path], Path], dict[str, Any], list[tuple[str, str]], list[int]]
 FORMATS: dict[str, FormatCase] = {
     "csv": (
-        lambda tmp: _csv(tmp, f"md5,{md5_of(1)},case-1,A1,,yes,,", f"md5,{md5_of(2)}0,,,,,,",
-                         f"sha256,{sha256_of(1)},,,,,,"),
-        {}, [("md5", md5_of(1)), ("sha256", sha256_of(1))], [3],
+        lambda tmp: _csv(
+            tmp,
+            f"md5,{md5_of(1)},case-1,A1,,yes,,",
+            f"md5,{md5_of(2)}0,,,,,,",
+            f"sha256,{sha256_of(1)},,,,,,",
+        ),
+        {},
+        [("md5", md5_of(1)), ("sha256", sha256_of(1))],
+        [3],
     ),
     "text": (
         lambda tmp: _write(tmp, "hashes.txt", f"{pdq_of(1)}\nnot-hex\n{pdq_of(2)}  # a comment\n"),
-        {"signal_type": RecordSignalType.PDQ}, [("pdq", pdq_of(1)), ("pdq", pdq_of(2))], [2],
+        {"signal_type": RecordSignalType.PDQ},
+        [("pdq", pdq_of(1)), ("pdq", pdq_of(2))],
+        [2],
     ),
     "jsonl": (
-        lambda tmp: _write(tmp, "bank.jsonl", json.dumps({"signal_type": "sha1",
-                                                          "signal": sha1_of(1)}) + "\n{oops\n"),
-        {}, [("sha1", sha1_of(1))], [2],
+        lambda tmp: _write(
+            tmp,
+            "bank.jsonl",
+            json.dumps({"signal_type": "sha1", "signal": sha1_of(1)}) + "\n{oops\n",
+        ),
+        {},
+        [("sha1", sha1_of(1))],
+        [2],
     ),
     "ncmec-xml": (_ncmec, {}, [("md5", md5_of(1)), ("sha1", sha1_of(1))], [4]),
     "vics": (_vics, {"vics_categories": {1}}, [("md5", md5_of(1))], [2, 2]),  # hash, item
     "threatexchange-csv": (
-        lambda tmp: _write(tmp, "te.csv", "signal_type,signal_str,collab,category,tags\n"
-                           f"pdq,{pdq_of(1)},C,POSITIVE_CLASS,A1\npdq,{'0' * 64},C,,\n"
-                           f"url_md5,{md5_of(5)},C,POSITIVE_CLASS,\n"),
-        {}, [("pdq", pdq_of(1))], [3, 4],
+        lambda tmp: _write(
+            tmp,
+            "te.csv",
+            "signal_type,signal_str,collab,category,tags\n"
+            f"pdq,{pdq_of(1)},C,POSITIVE_CLASS,A1\npdq,{'0' * 64},C,,\n"
+            f"url_md5,{md5_of(5)},C,POSITIVE_CLASS,\n",
+        ),
+        {},
+        [("pdq", pdq_of(1))],
+        [3, 4],
     ),
 }
 
@@ -194,11 +243,13 @@ def test_importing_the_same_file_twice_changes_nothing(
 
 
 def test_only_changed_metadata_is_updated(database: Database, bank: str, tmp_path: Path) -> None:
-    _import(database, _csv(tmp_path, f"md5,{md5_of(1)},case-1,A1,,,,",
-                           f"md5,{md5_of(2)},case-2,A1,,,,"))
+    _import(
+        database, _csv(tmp_path, f"md5,{md5_of(1)},case-1,A1,,,,", f"md5,{md5_of(2)},case-2,A1,,,,")
+    )
     seq = _last_seq(database)
-    report = _import(database, _csv(tmp_path, f"md5,{md5_of(1)},case-1,A2,,,,",
-                                    f"md5,{md5_of(2)},,,,,,"))
+    report = _import(
+        database, _csv(tmp_path, f"md5,{md5_of(1)},case-1,A2,,,,", f"md5,{md5_of(2)},,,,,,")
+    )
     assert (report.counts.updated, report.counts.unchanged) == (1, 1)
     entries = _entries(database)
     assert entries[("md5", md5_of(1))][2] == "A2"
@@ -210,8 +261,12 @@ def test_only_changed_metadata_is_updated(database: Database, bank: str, tmp_pat
 def test_a_hash_listed_twice_keeps_the_first_record(
     database: Database, bank: str, tmp_path: Path
 ) -> None:
-    rows = [f"md5,{md5_of(1)},first,A1,,,,", f"md5,{md5_of(2)},,,,,,",
-            f"md5,{md5_of(3)},,,,,,", f"md5,{md5_of(1)},second,B2,,,,"]
+    rows = [
+        f"md5,{md5_of(1)},first,A1,,,,",
+        f"md5,{md5_of(2)},,,,,,",
+        f"md5,{md5_of(3)},,,,,,",
+        f"md5,{md5_of(1)},second,B2,,,,",
+    ]
     path = _csv(tmp_path, *rows)
     for batch_size in (2, 5000):  # across batches and within one
         report = _import(database, path, batch_size=batch_size)
@@ -271,8 +326,13 @@ def test_a_different_file_or_reading_starts_a_new_job(
 ) -> None:
     path = _write(tmp_path, "hashes.txt", "".join(f"{sha256_of(n)}\n" for n in range(4)))
     with pytest.raises(Crash):
-        _import(database, path, batch_size=2, on_progress=_crash_after_first_batch,
-                signal_type=RecordSignalType.SHA256)
+        _import(
+            database,
+            path,
+            batch_size=2,
+            on_progress=_crash_after_first_batch,
+            signal_type=RecordSignalType.SHA256,
+        )
     # Read as pdq the same bytes are other records: skipping two would skip the wrong ones.
     report = _import(database, path, batch_size=2, signal_type=RecordSignalType.PDQ)
     assert report.resumed_after == 0 and report.counts.added == 4
@@ -284,17 +344,33 @@ def test_a_different_file_or_reading_starts_a_new_job(
 def test_deletions_keep_the_row_and_the_audit_trail(
     database: Database, bank: str, tmp_path: Path
 ) -> None:
-    _import(database, _csv(tmp_path, f"md5,{md5_of(1)},case-1,,,,,",
-                           f"sha1,{sha1_of(2)},case-2,,,,,", f"md5,{md5_of(3)},case-3,,,,,"))
+    _import(
+        database,
+        _csv(
+            tmp_path,
+            f"md5,{md5_of(1)},case-1,,,,,",
+            f"sha1,{sha1_of(2)},case-2,,,,,",
+            f"md5,{md5_of(3)},case-3,,,,,",
+        ),
+    )
     cursor = _last_seq(database)
-    report = _import(database, _csv(tmp_path, f"md5,{md5_of(1)},,,,,,true",
-                                    ",,case-2,,,,,true", ",,case-404,,,,,true",
-                                    name="deletions.csv"))
+    report = _import(
+        database,
+        _csv(
+            tmp_path,
+            f"md5,{md5_of(1)},,,,,,true",
+            ",,case-2,,,,,true",
+            ",,case-404,,,,,true",
+            name="deletions.csv",
+        ),
+    )
     assert (report.counts.deleted, report.counts.missing_deletions) == (2, 1)
     statuses = {key: values[0] for key, values in _entries(database).items()}
-    assert statuses == {("md5", md5_of(1)): EntryStatus.DELETED,
-                        ("sha1", sha1_of(2)): EntryStatus.DELETED,
-                        ("md5", md5_of(3)): EntryStatus.ACTIVE}
+    assert statuses == {
+        ("md5", md5_of(1)): EntryStatus.DELETED,
+        ("sha1", sha1_of(2)): EntryStatus.DELETED,
+        ("md5", md5_of(3)): EntryStatus.ACTIVE,
+    }
     with database.transaction() as session:
         deleted_id = session.scalar(select(ListEntry.id).where(ListEntry.signal == md5_of(1)))
         assert deleted_id is not None
@@ -318,8 +394,12 @@ def test_a_deleted_entry_listed_again_gets_its_old_status_back(
         disabled_id = session.scalar(select(ListEntry.id).where(ListEntry.signal == md5_of(2)))
         assert disabled_id is not None
         disable_entry(session, disabled_id, actor="alice", reason="false positives")
-    _import(database, _csv(tmp_path, f"md5,{md5_of(1)},,,,,,true", f"md5,{md5_of(2)},,,,,,true",
-                           name="delete.csv"))
+    _import(
+        database,
+        _csv(
+            tmp_path, f"md5,{md5_of(1)},,,,,,true", f"md5,{md5_of(2)},,,,,,true", name="delete.csv"
+        ),
+    )
     report = _import(database, listing)
     assert report.counts.restored == 2
     entries = _entries(database)
@@ -342,8 +422,14 @@ def test_user_decisions_survive_reimports(database: Database, bank: str, tmp_pat
 def test_a_file_that_lists_then_deletes_a_hash(
     database: Database, bank: str, tmp_path: Path
 ) -> None:
-    path = _csv(tmp_path, f"md5,{md5_of(1)},,,,,,", f"md5,{md5_of(1)},,,,,,true",
-                f"md5,{md5_of(2)},x,,,,,", ",,x,,,,,true", f"md5,{md5_of(2)},x,,,,,")
+    path = _csv(
+        tmp_path,
+        f"md5,{md5_of(1)},,,,,,",
+        f"md5,{md5_of(1)},,,,,,true",
+        f"md5,{md5_of(2)},x,,,,,",
+        ",,x,,,,,true",
+        f"md5,{md5_of(2)},x,,,,,",
+    )
     report = _import(database, path)
     assert report.counts.added == 2 and report.counts.deleted == 2
     entries = _entries(database)
@@ -356,16 +442,23 @@ def test_a_file_that_lists_then_deletes_a_hash(
 
 def test_video_entries_store_their_frames(database: Database, bank: str, tmp_path: Path) -> None:
     frames = [{"pdq": pdq_of(n), "timestamp": float(n)} for n in range(3)]
-    lines = [{"signal_type": "video_pdq", "signal": frames, "external_id": "clip-1"},
-             {"signal_type": "video_pdq", "signal": [{"pdq": pdq_of(9)}]},
-             {"signal_type": "md5", "signal": md5_of(1)}]
+    lines = [
+        {"signal_type": "video_pdq", "signal": frames, "external_id": "clip-1"},
+        {"signal_type": "video_pdq", "signal": [{"pdq": pdq_of(9)}]},
+        {"signal_type": "md5", "signal": md5_of(1)},
+    ]
     path = _write(tmp_path, "videos.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
     assert _import(database, path).counts.added == 3
     with database.transaction() as session:
-        stored = session.scalars(select(EntryFrame).order_by(EntryFrame.entry_id,
-                                                             EntryFrame.position)).all()
+        stored = session.scalars(
+            select(EntryFrame).order_by(EntryFrame.entry_id, EntryFrame.position)
+        ).all()
         assert [(f.pdq, f.time_offset) for f in stored] == [
-            (pdq_of(0), 0.0), (pdq_of(1), 1.0), (pdq_of(2), 2.0), (pdq_of(9), None)]
+            (pdq_of(0), 0.0),
+            (pdq_of(1), 1.0),
+            (pdq_of(2), 2.0),
+            (pdq_of(9), None),
+        ]
         changes = read_changes(session, after=0).entries
         assert sorted(len(change.frames) for change in changes) == [0, 1, 3]
     again = _import(database, path)
@@ -378,10 +471,20 @@ def test_video_entries_store_their_frames(database: Database, bank: str, tmp_pat
 def test_records_the_store_cannot_hold_are_reported(
     database: Database, bank: str, tmp_path: Path
 ) -> None:
-    path = _csv(tmp_path, f"md5,{md5_of(1)},{'x' * 256},,,,,", f"md5,{md5_of(2)},,{'C' * 65},,,,",
-                f"sha1,{sha1_of(1)},,,,,,", f"md5,{md5_of(3)},,,,,,")
-    report = import_file(database, "bank", LocalFileSource(path), actor="alice",
-                         options=ImportOptions(allowed_signal_types=frozenset({SignalType.MD5})))
+    path = _csv(
+        tmp_path,
+        f"md5,{md5_of(1)},{'x' * 256},,,,,",
+        f"md5,{md5_of(2)},,{'C' * 65},,,,",
+        f"sha1,{sha1_of(1)},,,,,,",
+        f"md5,{md5_of(3)},,,,,,",
+    )
+    report = import_file(
+        database,
+        "bank",
+        LocalFileSource(path),
+        actor="alice",
+        options=ImportOptions(allowed_signal_types=frozenset({SignalType.MD5})),
+    )
     assert [(e.position, e.message) for e in report.errors] == [
         (2, "external_id longer than 255 characters"),
         (3, "classification longer than 64 characters"),
@@ -450,15 +553,15 @@ def test_an_export_imports_back_to_the_same_list(
     database: Database, bank: str, tmp_path: Path, export_format: ExportFormat
 ) -> None:
     frames = [{"pdq": pdq_of(n), "timestamp": n / 2} for n in range(2)]
-    lines = [{"signal_type": "md5", "signal": md5_of(1), "external_id": "a",
-              "classification": "A1"},
-             {"signal_type": "pdq", "signal": pdq_of(5), "note": "two\nlines"},
-             {"signal_type": "sha256", "signal": sha256_of(1)},
-             {"signal_type": "video_pdq", "signal": frames}]
+    lines = [
+        {"signal_type": "md5", "signal": md5_of(1), "external_id": "a", "classification": "A1"},
+        {"signal_type": "pdq", "signal": pdq_of(5), "note": "two\nlines"},
+        {"signal_type": "sha256", "signal": sha256_of(1)},
+        {"signal_type": "video_pdq", "signal": frames},
+    ]
     _import(database, _write(tmp_path, "in.jsonl", "".join(json.dumps(x) + "\n" for x in lines)))
     out = io.StringIO(newline="")
-    assert export_list(database, "bank", out, export_format, actor="alice",
-                       destination="out") == 4
+    assert export_list(database, "bank", out, export_format, actor="alice", destination="out") == 4
     with database.transaction(write=True) as session:
         create_list(session, "copy", actor="alice")
     exported = _write(tmp_path, f"out.{export_format}", out.getvalue())
@@ -474,8 +577,15 @@ def test_an_export_imports_back_to_the_same_list(
 def test_export_leaves_out_inactive_entries_unless_asked(
     database: Database, bank: str, tmp_path: Path
 ) -> None:
-    _import(database, _csv(tmp_path, f"md5,{md5_of(1)},a,,,,,", f"md5,{md5_of(2)},b,,,,,",
-                           f"md5,{md5_of(3)},c,,,,,"))
+    _import(
+        database,
+        _csv(
+            tmp_path,
+            f"md5,{md5_of(1)},a,,,,,",
+            f"md5,{md5_of(2)},b,,,,,",
+            f"md5,{md5_of(3)},c,,,,,",
+        ),
+    )
     _import(database, _csv(tmp_path, ",,c,,,,,true", name="delete.csv"))
     with database.transaction(write=True) as session:
         entry_id = session.scalar(select(ListEntry.id).where(ListEntry.external_id == "b"))
@@ -485,13 +595,23 @@ def test_export_leaves_out_inactive_entries_unless_asked(
     for inactive in (False, True):
         for export_format in (ExportFormat.JSON_LINES, ExportFormat.PLAIN_TEXT):
             out = io.StringIO()
-            export_list(database, "bank", out, export_format, include_inactive=inactive,
-                        actor="alice", destination="out")
+            export_list(
+                database,
+                "bank",
+                out,
+                export_format,
+                include_inactive=inactive,
+                actor="alice",
+                destination="out",
+            )
             outputs[inactive, export_format] = out.getvalue().splitlines()
     assert [json.loads(x)["external_id"] for x in outputs[False, ExportFormat.JSON_LINES]] == ["a"]
     everything = [json.loads(x) for x in outputs[True, ExportFormat.JSON_LINES]]
     assert [(x["external_id"], x.get("deleted", False)) for x in everything] == [
-        ("a", False), ("b", False), ("c", True)]
+        ("a", False),
+        ("b", False),
+        ("c", True),
+    ]
     assert len(outputs[True, ExportFormat.PLAIN_TEXT]) == 3  # directive + a + b: no deletions
 
 

@@ -8,7 +8,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.store.samples import add_entry, add_list
-from vigil.store.match_stats import bucket_start, match_history, prune_match_stats, record_matches
+from vigil.store.lists.match_counts import (
+    bucket_start,
+    match_history,
+    prune_match_stats,
+    record_matches,
+)
 
 NOON = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -31,7 +36,8 @@ def test_matches_add_up_per_hour_and_in_total(session: Session) -> None:
 
     assert entry.match_count == 7
     assert match_history(session, entry.id, since=NOON) == [
-        (NOON, 3), (NOON + timedelta(hours=1), 4)
+        (NOON, 3),
+        (NOON + timedelta(hours=1), 4),
     ]
     assert match_history(session, entry.id, since=NOON, until=NOON + timedelta(hours=1)) == [
         (NOON, 3)

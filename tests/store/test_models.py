@@ -77,10 +77,13 @@ def test_signals_are_stored_lower_case(session: Session) -> None:
 def test_video_entry_keeps_its_frames_in_order(session: Session) -> None:
     pdqs = [fake_hex(n) for n in (3, 1, 2)]
     entry = ListEntry(
-        hash_list=add_list(session), signal_type=SignalType.VIDEO_PDQ,
+        hash_list=add_list(session),
+        signal_type=SignalType.VIDEO_PDQ,
         signal=frame_set_signal(pdqs),
-        frames=[EntryFrame(position=i, pdq=p, quality=90, time_offset=float(i))
-                for i, p in enumerate(pdqs)],
+        frames=[
+            EntryFrame(position=i, pdq=p, quality=90, time_offset=float(i))
+            for i, p in enumerate(pdqs)
+        ],
     )
     session.add(entry)
     session.commit()
@@ -98,10 +101,14 @@ def test_set_status_writes_the_audit_trail(session: Session) -> None:
     events = session.scalars(select(EntryEvent)).all()
     assert events == [event]
     assert (event.old_status, event.new_status, event.actor) == (
-        EntryStatus.ACTIVE, EntryStatus.DELETED, "import:3"
+        EntryStatus.ACTIVE,
+        EntryStatus.DELETED,
+        "import:3",
     )
     assert (entry.status, entry.status_by, entry.status_reason) == (
-        EntryStatus.DELETED, "import:3", "gone from source"
+        EntryStatus.DELETED,
+        "import:3",
+        "gone from source",
     )
 
 
@@ -136,19 +143,29 @@ def test_scan_items_are_keyed_on_run_and_path(session: Session) -> None:
     run = ScanRun(root="/srv/uploads", options={"recursive": True})
     session.add(run)
     session.flush()
-    session.add_all([
-        ScanItem(run_id=run.id, path="a.jpg", size=10, mtime_ns=1, status=ScanItemStatus.DONE,
-                 result={"md5": fake_hex(1, 32), "matches": []}),
-        ScanItem(run_id=run.id, path="b.jpg", size=20, mtime_ns=2),
-    ])
+    session.add_all(
+        [
+            ScanItem(
+                run_id=run.id,
+                path="a.jpg",
+                size=10,
+                mtime_ns=1,
+                status=ScanItemStatus.DONE,
+                result={"md5": fake_hex(1, 32), "matches": []},
+            ),
+            ScanItem(run_id=run.id, path="b.jpg", size=20, mtime_ns=2),
+        ]
+    )
     session.commit()
     pending = session.scalars(
-        select(ScanItem.path).where(ScanItem.run_id == run.id,
-                                    ScanItem.status == ScanItemStatus.PENDING)
+        select(ScanItem.path).where(
+            ScanItem.run_id == run.id, ScanItem.status == ScanItemStatus.PENDING
+        )
     ).all()
     assert pending == ["b.jpg"]
     assert session.get_one(ScanItem, (run.id, "a.jpg")).result == {
-        "md5": fake_hex(1, 32), "matches": []
+        "md5": fake_hex(1, 32),
+        "matches": [],
     }
     session.add(ScanItem(run_id=run.id, path="a.jpg"))
     with pytest.raises(IntegrityError):
@@ -157,12 +174,19 @@ def test_scan_items_are_keyed_on_run_and_path(session: Session) -> None:
 
 def test_import_job_links_entries_and_resumes(session: Session) -> None:
     hash_list = add_list(session)
-    job = ImportJob(list_id=hash_list.id, file_name="bank.csv", file_sha256=fake_hex(9),
-                    format="csv", status=ImportStatus.RUNNING, records_done=500)
+    job = ImportJob(
+        list_id=hash_list.id,
+        file_name="bank.csv",
+        file_sha256=fake_hex(9),
+        format="csv",
+        status=ImportStatus.RUNNING,
+        records_done=500,
+    )
     session.add(job)
     session.flush()
-    entry = add_entry(session, hash_list, 1, import_job=job, source="bank.csv",
-                      list_version="2024-05")
+    entry = add_entry(
+        session, hash_list, 1, import_job=job, source="bank.csv", list_version="2024-05"
+    )
     session.commit()
     assert entry.import_job_id == job.id
     assert job.records_done == 500 and job.errors == 0

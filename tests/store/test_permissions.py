@@ -34,8 +34,12 @@ def test_administrators_manage_accounts_but_see_no_content_and_decide_nothing() 
 
 
 def test_auditors_are_read_only() -> None:
-    assert ROLE_PERMISSIONS[Role.AUDITOR] == {P.AUDIT_READ, P.RECORDS_READ, P.LISTS_READ,
-                                              P.STATS_READ}
+    assert ROLE_PERMISSIONS[Role.AUDITOR] == {
+        P.AUDIT_READ,
+        P.RECORDS_READ,
+        P.LISTS_READ,
+        P.STATS_READ,
+    }
 
 
 def test_agencies_hold_only_their_own_queue() -> None:
@@ -58,8 +62,18 @@ def test_permissions_for_roles_is_the_union() -> None:
 
 
 def test_api_keys_cannot_hold_account_list_or_review_powers() -> None:
-    forbidden = {P.USERS_MANAGE, P.KEYS_MANAGE, P.LISTS_MANAGE, P.DECIDE, P.AUDIT_READ,
-                 P.REPORTS_SUBMIT, P.EVIDENCE_HOLD, P.TRIAGE, P.AGENCIES_MANAGE, P.AGENCY_WORK}
+    forbidden = {
+        P.USERS_MANAGE,
+        P.KEYS_MANAGE,
+        P.LISTS_MANAGE,
+        P.DECIDE,
+        P.AUDIT_READ,
+        P.REPORTS_SUBMIT,
+        P.EVIDENCE_HOLD,
+        P.TRIAGE,
+        P.AGENCIES_MANAGE,
+        P.AGENCY_WORK,
+    }
     assert not forbidden & API_KEY_SCOPES
     assert {P.SCREEN, P.MEDIA_VIEW} <= API_KEY_SCOPES
 
@@ -68,11 +82,22 @@ def test_parse_scopes_accepts_names_and_members() -> None:
     assert parse_scopes(["screen", " flag ", P.SCREEN]) == {P.SCREEN, P.FLAG}
 
 
-@pytest.mark.parametrize("values", [
-    [], [""], ["admin"], ["users:manage"], ["keys:manage"], ["lists:manage"],
-    ["screen; DROP TABLE api_keys;--"], ["SCREEN"], ["\u0455creen"],  # Cyrillic "s"
-    ["screen", "review:decide"], ["x" * 100_000],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [""],
+        ["admin"],
+        ["users:manage"],
+        ["keys:manage"],
+        ["lists:manage"],
+        ["screen; DROP TABLE api_keys;--"],
+        ["SCREEN"],
+        ["\u0455creen"],  # Cyrillic "s"
+        ["screen", "review:decide"],
+        ["x" * 100_000],
+    ],
+)
 def test_parse_scopes_refuses_unknown_non_grantable_and_empty(values: list[str]) -> None:
     with pytest.raises(InvalidScope) as caught:
         parse_scopes(values)

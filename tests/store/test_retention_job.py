@@ -29,16 +29,25 @@ POLICY = HoldPolicy()
 
 @pytest.fixture
 def vault(tmp_path: Path) -> EvidenceVault:
-    return EvidenceVault(LocalEvidenceBackend(tmp_path / "evidence"), MasterKey.generate(),
-                         max_bytes=1 << 20, retention=timedelta(days=30))
+    return EvidenceVault(
+        LocalEvidenceBackend(tmp_path / "evidence"),
+        MasterKey.generate(),
+        max_bytes=1 << 20,
+        retention=timedelta(days=30),
+    )
 
 
 def store(database: Database, vault: EvidenceVault, *, expired: bool) -> EvidenceItem:
     now = utcnow()
     retain_until = now - timedelta(days=1) if expired else now + timedelta(days=30)
     with database.session() as session:
-        return vault.put(session, os.urandom(256), now=now - timedelta(days=31),
-                         retain_until=retain_until, retention_policy="test policy")
+        return vault.put(
+            session,
+            os.urandom(256),
+            now=now - timedelta(days=31),
+            retain_until=retain_until,
+            retention_policy="test policy",
+        )
 
 
 def deletion_records(database: Database) -> list[AuditRecord]:
@@ -75,8 +84,7 @@ def test_expired_item_is_purged_and_audited(database: Database, vault: EvidenceV
 def test_held_item_is_kept_and_not_audited(database: Database, vault: EvidenceVault) -> None:
     held = store(database, vault, expired=True)
     with database.session() as session:
-        place_report_hold(session, held.id, placed_by="analyst", reason="reported",
-                          policy=POLICY)
+        place_report_hold(session, held.id, placed_by="analyst", reason="reported", policy=POLICY)
         assert items_due(session) == []
 
     assert RetentionJob(database, vault).run_once().purged == ()

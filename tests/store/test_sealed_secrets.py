@@ -37,14 +37,17 @@ def test_sealing_round_trips_and_names_a_wrong_key() -> None:
         open_secret(key, sealed, "totp")  # sealed for another purpose
 
 
-@pytest.mark.parametrize("damage", [
-    lambda s: s[:-4] + "AAAA",  # ciphertext changed
-    lambda s: s[:30],  # cut short
-    lambda s: s.replace("v1:", "v2:"),
-    lambda s: s + "!!",  # not base64
-    lambda _s: "",
-    lambda _s: "v1:" + "0" * 16 + ":",
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: s[:-4] + "AAAA",  # ciphertext changed
+        lambda s: s[:30],  # cut short
+        lambda s: s.replace("v1:", "v2:"),
+        lambda s: s + "!!",  # not base64
+        lambda _s: "",
+        lambda _s: "v1:" + "0" * 16 + ":",
+    ],
+)
 def test_a_damaged_sealed_secret_is_refused(damage) -> None:  # type: ignore[no-untyped-def]
     key = MasterKey.generate()
     damaged = damage(seal_secret(key, SECRET, "webhook-endpoint"))
@@ -56,11 +59,14 @@ def _endpoint_at_0010(url: str) -> None:
     upgrade_database(url, "0010")
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO webhook_endpoints (id, url, secret, events, enabled, description, "
-            "created_at, created_by) VALUES (7, 'https://8.8.8.8/h', :secret, '[\"verdict\"]', "
-            ":enabled, '', :now, 'key:old')"),
-            {"secret": SECRET, "enabled": True, "now": datetime.now(UTC)})
+        connection.execute(
+            sa.text(
+                "INSERT INTO webhook_endpoints (id, url, secret, events, enabled, description, "
+                "created_at, created_by) VALUES (7, 'https://8.8.8.8/h', :secret, '[\"verdict\"]', "
+                ":enabled, '', :now, 'key:old')"
+            ),
+            {"secret": SECRET, "enabled": True, "now": datetime.now(UTC)},
+        )
     engine.dispose()
 
 
@@ -73,12 +79,16 @@ def _stored(url: str, column: str) -> str:
 
 
 def test_migration_0011_seals_existing_secrets_and_0010_opens_them(
-    empty_database_url: str, tmp_path: Path,
+    empty_database_url: str,
+    tmp_path: Path,
 ) -> None:
     _endpoint_at_0010(empty_database_url)
     key = MasterKey.generate()
-    settings = load_settings(data_dir=tmp_path / "data", database_url=empty_database_url,
-                             evidence={"master_key": base64.b64encode(key.material).decode()})
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        database_url=empty_database_url,
+        evidence={"master_key": base64.b64encode(key.material).decode()},
+    )
     upgrade_database(settings)
     sealed = _stored(empty_database_url, "sealed_secret")
     assert SECRET not in sealed
@@ -91,7 +101,8 @@ def test_migration_0011_seals_existing_secrets_and_0010_opens_them(
 
 
 def test_migration_0011_without_a_key_refuses_rather_than_keep_them_readable(
-    empty_database_url: str, tmp_path: Path,
+    empty_database_url: str,
+    tmp_path: Path,
 ) -> None:
     _endpoint_at_0010(empty_database_url)
     keyless = load_settings(data_dir=tmp_path / "data", database_url=empty_database_url)
@@ -103,10 +114,10 @@ def test_migration_0011_without_a_key_refuses_rather_than_keep_them_readable(
     assert _stored(empty_database_url, "secret") == SECRET
 
 
-def test_migration_0011_needs_no_key_without_endpoints(empty_database_url: str,
-                                                       tmp_path: Path) -> None:
-    upgrade_database(load_settings(data_dir=tmp_path / "data",
-                                   database_url=empty_database_url))
+def test_migration_0011_needs_no_key_without_endpoints(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    upgrade_database(load_settings(data_dir=tmp_path / "data", database_url=empty_database_url))
     engine = create_engine(empty_database_url)
     assert current_revision(engine) == head_revision()  # 0011 and every later revision
     engine.dispose()

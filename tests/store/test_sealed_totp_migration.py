@@ -32,13 +32,22 @@ def _user_at_0012(url: str, secret: str | None = SECRET) -> None:
     upgrade_database(url, "0012")
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO users (id, username, display_name, password_hash, "
-            "must_change_password, totp_secret, totp_enabled, totp_last_step, "
-            "failed_sign_ins, created_at, created_by) VALUES (:id, 'dave', '', :hash, :no, "
-            ":secret, :enabled, NULL, 0, :now, 'cli:root')"),
-            {"id": USER_ID, "hash": hash_password(PASSWORD), "no": False, "secret": secret,
-             "enabled": secret is not None, "now": NOW})
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (id, username, display_name, password_hash, "
+                "must_change_password, totp_secret, totp_enabled, totp_last_step, "
+                "failed_sign_ins, created_at, created_by) VALUES (:id, 'dave', '', :hash, :no, "
+                ":secret, :enabled, NULL, 0, :now, 'cli:root')"
+            ),
+            {
+                "id": USER_ID,
+                "hash": hash_password(PASSWORD),
+                "no": False,
+                "secret": secret,
+                "enabled": secret is not None,
+                "now": NOW,
+            },
+        )
     engine.dispose()
 
 
@@ -56,7 +65,8 @@ def _settings(url: str, tmp_path: Path, key: MasterKey | None) -> Settings:
 
 
 def test_migration_0013_seals_existing_secrets_and_sign_in_still_works(
-    empty_database_url: str, tmp_path: Path,
+    empty_database_url: str,
+    tmp_path: Path,
 ) -> None:
     _user_at_0012(empty_database_url)
     key = MasterKey.generate()
@@ -71,8 +81,7 @@ def test_migration_0013_seals_existing_secrets_and_sign_in_still_works(
     later = NOW + timedelta(seconds=30)
     with open_database(empty_database_url) as database, database.session() as session:
         code = pyotp.TOTP(SECRET).at(later)  # the code the user's app shows
-        assert authenticate(session, "dave", PASSWORD, totp_code=code, now=later,
-                            master_key=key).ok
+        assert authenticate(session, "dave", PASSWORD, totp_code=code, now=later, master_key=key).ok
         session.rollback()
 
     downgrade_database(settings, "0012")
@@ -80,7 +89,8 @@ def test_migration_0013_seals_existing_secrets_and_sign_in_still_works(
 
 
 def test_migration_0013_without_a_key_refuses_rather_than_keep_them_readable(
-    empty_database_url: str, tmp_path: Path,
+    empty_database_url: str,
+    tmp_path: Path,
 ) -> None:
     _user_at_0012(empty_database_url)
     with pytest.raises(MasterKeyMissing, match="1 second-factor secret"):
@@ -92,7 +102,8 @@ def test_migration_0013_without_a_key_refuses_rather_than_keep_them_readable(
 
 
 def test_migration_0013_needs_no_key_without_second_factors(
-    empty_database_url: str, tmp_path: Path,
+    empty_database_url: str,
+    tmp_path: Path,
 ) -> None:
     _user_at_0012(empty_database_url, secret=None)
     upgrade_database(_settings(empty_database_url, tmp_path, None))

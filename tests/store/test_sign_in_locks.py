@@ -27,12 +27,12 @@ def _admin(session: Session) -> User:
     return create_user(session, "root-admin", PASSWORD, [Role.ADMIN], actor="cli:root")
 
 
-def _fail(session: Session, source: str | None, times: int = 5,
-          now: datetime = NOW) -> str:
+def _fail(session: Session, source: str | None, times: int = 5, now: datetime = NOW) -> str:
     reason = ""
     for attempt in range(times):
-        reason = authenticate(session, "root-admin", f"guess-{attempt}-wrong", now=now,
-                              source_ip=source).reason
+        reason = authenticate(
+            session, "root-admin", f"guess-{attempt}-wrong", now=now, source_ip=source
+        ).reason
     session.commit()
     return reason
 
@@ -48,8 +48,9 @@ def test_a_strangers_bad_passwords_do_not_lock_the_owner_out(session: Session) -
     assert owner.ok
     session.commit()
     # The owner's success does not forgive the stranger's address.
-    again = authenticate(session, "root-admin", PASSWORD, now=NOW + timedelta(minutes=1),
-                         source_ip=STRANGER)
+    again = authenticate(
+        session, "root-admin", PASSWORD, now=NOW + timedelta(minutes=1), source_ip=STRANGER
+    )
     assert again.reason == "locked"
 
 
@@ -67,8 +68,9 @@ def test_each_new_lock_of_the_same_address_lasts_longer(session: Session) -> Non
 
 def test_the_lock_never_exceeds_a_day_and_a_quiet_day_starts_afresh(session: Session) -> None:
     user = _admin(session)
-    session.add(SignInLock(user_id=user.id, source=STRANGER, failures=0, locks=60,
-                           last_failure_at=NOW))
+    session.add(
+        SignInLock(user_id=user.id, source=STRANGER, failures=0, locks=60, last_failure_at=NOW)
+    )
     session.commit()
     _fail(session, STRANGER, now=NOW + timedelta(minutes=1))
     lock = session.get(SignInLock, (user.id, STRANGER))
@@ -78,15 +80,16 @@ def test_the_lock_never_exceeds_a_day_and_a_quiet_day_starts_afresh(session: Ses
     assert lock.locked_until == later + timedelta(minutes=15)
 
 
-def test_failures_from_many_addresses_raise_one_alert(session: Session,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_failures_from_many_addresses_raise_one_alert(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
     _admin(session)
     with caplog.at_level(logging.WARNING, logger="vigil.store.accounts.sign_in_locks"):
         for number in range(ALERT_ADDRESSES + 3):
-            _fail(session, f"192.0.2.{number}", times=1,
-                  now=NOW + timedelta(seconds=number))
-    alerts = list(session.scalars(select(AuditRecord).where(
-        AuditRecord.action == AuditAction.SIGN_IN_ALERT)))
+            _fail(session, f"192.0.2.{number}", times=1, now=NOW + timedelta(seconds=number))
+    alerts = list(
+        session.scalars(select(AuditRecord).where(AuditRecord.action == AuditAction.SIGN_IN_ALERT))
+    )
     assert len(alerts) == 1
     assert alerts[0].details["username"] == "root-admin"
     assert alerts[0].details["addresses"] == ALERT_ADDRESSES
@@ -97,8 +100,12 @@ def test_one_address_failing_often_raises_no_alert(session: Session) -> None:
     _admin(session)
     for round_ in range(4):
         _fail(session, STRANGER, now=NOW + timedelta(hours=round_ * 5))
-    assert session.scalars(select(AuditRecord).where(
-        AuditRecord.action == AuditAction.SIGN_IN_ALERT)).first() is None
+    assert (
+        session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.SIGN_IN_ALERT)
+        ).first()
+        is None
+    )
 
 
 def test_an_unknown_address_is_one_address(session: Session) -> None:
@@ -115,5 +122,6 @@ def test_a_new_password_lifts_every_lock(session: Session) -> None:
     set_password(session, user, "another long passphrase", actor="cli:root")
     session.commit()
     assert locked_addresses(session, NOW) == {}
-    assert authenticate(session, "root-admin", "another long passphrase", now=NOW,
-                        source_ip=STRANGER).ok
+    assert authenticate(
+        session, "root-admin", "another long passphrase", now=NOW, source_ip=STRANGER
+    ).ok

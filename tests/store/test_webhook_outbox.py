@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from vigil.store import Database
 from vigil.store.evidence import MasterKey
 from vigil.store.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, utcnow
-from vigil.store.webhook_outbox import (
+from vigil.store.records.outbox import (
     InvalidWebhook,
     claim_due,
     deliveries_for,
@@ -30,8 +30,9 @@ KEY = MasterKey.generate()
 
 def _register(database: Database, events: list[str], url: str = URL) -> tuple[int, str]:
     with database.transaction(write=True) as session:
-        endpoint, secret = register_endpoint(session, url, events, created_by="admin",
-                                             master_key=KEY)
+        endpoint, secret = register_endpoint(
+            session, url, events, created_by="admin", master_key=KEY
+        )
         return endpoint.id, secret
 
 
@@ -40,19 +41,22 @@ def _delivery_count(database: Database) -> int:
         return session.scalar(select(func.count()).select_from(WebhookDelivery)) or 0
 
 
-@pytest.mark.parametrize("url", [
-    "ftp://platform.example/hook",
-    "https:///no-host",
-    "platform.example/hook",
-    "https://user:pass@platform.example/hook",
-    "https://token@platform.example/hook",
-    "https://platform.example/a b",
-    "https://platform.example/\r\nX-Injected: 1",
-    "https://platform.example:99999/hook",
-    "javascript:alert(1)",
-    "https://platform.example/" + "a" * 2000,
-    "",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://platform.example/hook",
+        "https:///no-host",
+        "platform.example/hook",
+        "https://user:pass@platform.example/hook",
+        "https://token@platform.example/hook",
+        "https://platform.example/a b",
+        "https://platform.example/\r\nX-Injected: 1",
+        "https://platform.example:99999/hook",
+        "javascript:alert(1)",
+        "https://platform.example/" + "a" * 2000,
+        "",
+    ],
+)
 def test_register_rejects_bad_urls(database: Database, url: str) -> None:
     with database.transaction(write=True) as session, pytest.raises(InvalidWebhook):
         register_endpoint(session, url, ["verdict"], created_by="admin", master_key=KEY)
@@ -92,8 +96,9 @@ def test_enqueue_goes_to_enabled_subscribed_endpoints_only(database: Database) -
         rows = session.scalars(select(WebhookDelivery)).all()
     assert sorted(row.endpoint_id for row in rows) == [verdicts, both]
     assert len({row.event_id for row in rows}) == 1  # one event, one id for every endpoint
-    assert all(row.status == DeliveryStatus.PENDING and row.payload == {"record": 7}
-               for row in rows)
+    assert all(
+        row.status == DeliveryStatus.PENDING and row.payload == {"record": 7} for row in rows
+    )
     assert decisions not in {row.endpoint_id for row in rows}
 
 
@@ -166,18 +171,39 @@ def test_record_attempt_moves_the_delivery_on_and_logs(database: Database) -> No
     with database.transaction(write=True) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
         assert delivery is not None
-        record_attempt(session, delivery, at=now, status_code=503, error="x" * 900,
-                       duration_ms=12, next_attempt_at=retry)
+        record_attempt(
+            session,
+            delivery,
+            at=now,
+            status_code=503,
+            error="x" * 900,
+            duration_ms=12,
+            next_attempt_at=retry,
+        )
     with database.transaction(write=True) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
         assert delivery is not None
-        record_attempt(session, delivery, at=retry, status_code=204, error=None,
-                       duration_ms=3, next_attempt_at=None)
+        record_attempt(
+            session,
+            delivery,
+            at=retry,
+            status_code=204,
+            error=None,
+            duration_ms=3,
+            next_attempt_at=None,
+        )
     with database.transaction(write=True) as session:  # a late failure changes nothing
         delivery = session.get(WebhookDelivery, delivery_id)
         assert delivery is not None
-        record_attempt(session, delivery, at=retry, status_code=None, error="timed out",
-                       duration_ms=3, next_attempt_at=None)
+        record_attempt(
+            session,
+            delivery,
+            at=retry,
+            status_code=None,
+            error="timed out",
+            duration_ms=3,
+            next_attempt_at=None,
+        )
     with database.session() as session:
         [delivery] = deliveries_for(session, endpoint_id)
         summary = delivery_summary(delivery)
@@ -194,8 +220,15 @@ def test_record_attempt_fails_for_good_without_a_next_time(database: Database) -
         enqueue_event(session, "verdict", {})
     with database.transaction(write=True) as session:
         delivery = session.scalars(select(WebhookDelivery)).one()
-        record_attempt(session, delivery, at=utcnow(), status_code=302, error="redirect",
-                       duration_ms=1, next_attempt_at=None)
+        record_attempt(
+            session,
+            delivery,
+            at=utcnow(),
+            status_code=302,
+            error="redirect",
+            duration_ms=1,
+            next_attempt_at=None,
+        )
     with database.session() as session:
         assert deliveries_for(session, endpoint_id, status=DeliveryStatus.PENDING) == []
         [failed] = deliveries_for(session, endpoint_id, status=DeliveryStatus.FAILED)

@@ -41,11 +41,19 @@ CITY_NETWORKS: dict[str, dict[str, Any]] = {
 }
 
 
-def write_city_database(path: Path, networks: dict[str, dict[str, Any]] | None = None,
-                        database_type: str = "GeoIP2-City") -> Path:
+def write_city_database(
+    path: Path,
+    networks: dict[str, dict[str, Any]] | None = None,
+    database_type: str = "GeoIP2-City",
+) -> Path:
     """An IPv6 database (IPv4 networks at ::/96, as MaxMind's own) in the City layout."""
-    writer = MMDBWriter(ip_version=6, database_type=database_type, languages=["en"],
-                        description="Vigil test database", ipv4_compatible=True)
+    writer = MMDBWriter(
+        ip_version=6,
+        database_type=database_type,
+        languages=["en"],
+        description="Vigil test database",
+        ipv4_compatible=True,
+    )
     for network, record in (networks or CITY_NETWORKS).items():
         writer.insert_network(IPSet([network]), record)
     writer.to_db_file(str(path))
@@ -54,8 +62,12 @@ def write_city_database(path: Path, networks: dict[str, dict[str, Any]] | None =
 
 def write_country_database(path: Path) -> Path:
     """An IPv4-only database in the Country layout (no subdivisions, no city)."""
-    writer = MMDBWriter(ip_version=4, database_type="GeoLite2-Country", languages=["en"],
-                        description="Vigil test database")
+    writer = MMDBWriter(
+        ip_version=4,
+        database_type="GeoLite2-Country",
+        languages=["en"],
+        description="Vigil test database",
+    )
     writer.insert_network(IPSet(["81.2.69.0/24"]), {"country": {"iso_code": "US"}})
     writer.insert_network(IPSet(["175.16.199.0/24"]), {"country": {"iso_code": "BR"}})
     writer.to_db_file(str(path))

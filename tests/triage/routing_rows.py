@@ -19,35 +19,57 @@ from vigil.store.models import (
 
 
 def capture(ip: str, when: str = "2024-05-01T12:00:00Z") -> str:
-    return (f"<ipCaptureEvent><ipAddress>{ip}</ipAddress><eventName>Login</eventName>"
-            f"<dateTime>{when}</dateTime></ipCaptureEvent>")
+    return (
+        f"<ipCaptureEvent><ipAddress>{ip}</ipAddress><eventName>Login</eventName>"
+        f"<dateTime>{when}</dateTime></ipCaptureEvent>"
+    )
 
 
 def document(*, reported: tuple[str, ...] = (), victim: tuple[str, ...] = ()) -> bytes:
     """A <report> whose reported person (and victim) have these IP capture events."""
     victim_part = f"<victim><victimPerson/>{''.join(victim)}</victim>" if victim else ""
-    return ("<report><incidentSummary><incidentType>Child Pornography (possession, "
-            "manufacture, and distribution)</incidentType><incidentDateTime>"
-            "2024-05-01T12:00:00Z</incidentDateTime></incidentSummary>"
-            f"<personOrUserReported><screenName>suspect</screenName>{''.join(reported)}"
-            f"</personOrUserReported>{victim_part}</report>").encode()
+    return (
+        "<report><incidentSummary><incidentType>Child Pornography (possession, "
+        "manufacture, and distribution)</incidentType><incidentDateTime>"
+        "2024-05-01T12:00:00Z</incidentDateTime></incidentSummary>"
+        f"<personOrUserReported><screenName>suspect</screenName>{''.join(reported)}"
+        f"</personOrUserReported>{victim_part}</report>"
+    ).encode()
 
 
-def finished_report(session: Session, company: ReportingCompany, raw_xml: bytes, *,
-                    priority: int = 2,
-                    disposition: Disposition = Disposition.REFERRAL) -> IntakeReport:
+def finished_report(
+    session: Session,
+    company: ReportingCompany,
+    raw_xml: bytes,
+    *,
+    priority: int = 2,
+    disposition: Disposition = Disposition.REFERRAL,
+) -> IntakeReport:
     """A finished, linked and triaged report (the triage row inserted directly)."""
     report = add_report(session, company, raw_xml)
     link_report(session, report)
-    session.add(ReportTriage(report_id=report.id, priority=priority, score=10.0 * (5 - priority),
-                             reasons=[], disposition=disposition, weights_version="test",
-                             effective_priority=priority))
+    session.add(
+        ReportTriage(
+            report_id=report.id,
+            priority=priority,
+            score=10.0 * (5 - priority),
+            reasons=[],
+            disposition=disposition,
+            weights_version="test",
+            effective_priority=priority,
+        )
+    )
     session.flush()
     return report
 
 
-def agency_row(session: Session, code: str, *, country: str | None = None,
-               kind: AgencyKind = AgencyKind.TASK_FORCE) -> Agency:
+def agency_row(
+    session: Session,
+    code: str,
+    *,
+    country: str | None = None,
+    kind: AgencyKind = AgencyKind.TASK_FORCE,
+) -> Agency:
     agency = Agency(code=code, name=f"{code} unit", kind=kind, country=country)
     session.add(agency)
     session.flush()
@@ -56,13 +78,24 @@ def agency_row(session: Session, code: str, *, country: str | None = None,
 
 def rule_row(session: Session, agency: Agency, position: int, **fields: object) -> RoutingRule:
     conditions = fields.pop("conditions", {})
-    rule = RoutingRule(position=position, agency_id=agency.id, conditions=conditions,
-                       description=str(fields.pop("description", f"to {agency.code}")),
-                       **fields)
+    rule = RoutingRule(
+        position=position,
+        agency_id=agency.id,
+        conditions=conditions,
+        description=str(fields.pop("description", f"to {agency.code}")),
+        **fields,
+    )
     session.add(rule)
     session.flush()
     return rule
 
 
-__all__ = ["add_report", "agency_row", "capture", "company_row", "document",
-           "finished_report", "rule_row"]
+__all__ = [
+    "add_report",
+    "agency_row",
+    "capture",
+    "company_row",
+    "document",
+    "finished_report",
+    "rule_row",
+]

@@ -26,16 +26,26 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def test_the_report_document_gives_escalation_type_time_victim_and_annotations(
-        database: Database) -> None:
+    database: Database,
+) -> None:
     with database.transaction(write=True) as session:
         owner = rows.company(session)
-        parsed = rows.document(incident_type=rows.ENTICEMENT, escalation="  she is 12  ",
-                               when=NOW - timedelta(days=2), annotations=["sextortion"],
-                               victim=True)
-        report = rows.report(session, owner, parsed, [
-            (FileVerdict.NEW, None, ["infant", "liveStreaming"]),
-            (FileVerdict.KNOWN, "A2", []),
-        ])
+        parsed = rows.document(
+            incident_type=rows.ENTICEMENT,
+            escalation="  she is 12  ",
+            when=NOW - timedelta(days=2),
+            annotations=["sextortion"],
+            victim=True,
+        )
+        report = rows.report(
+            session,
+            owner,
+            parsed,
+            [
+                (FileVerdict.NEW, None, ["infant", "liveStreaming"]),
+                (FileVerdict.KNOWN, "A2", []),
+            ],
+        )
         report.files[0].details["fileDetails"]["industryClassification"] = "B1"
         facts = gather_facts(session, report.id, NOW)
     assert facts.escalation == "she is 12"
@@ -80,8 +90,7 @@ def test_links_count_other_reports_and_other_companies(database: Database) -> No
 
 def test_known_files_shared_with_other_reports_are_not_links(database: Database) -> None:
     with database.transaction(write=True) as session:
-        report = rows.report(session, rows.company(session),
-                             files=[(FileVerdict.KNOWN, "B2", [])])
+        report = rows.report(session, rows.company(session), files=[(FileVerdict.KNOWN, "B2", [])])
         other = rows.report(session, rows.company(session, "Other"))
         rows.add_file(session, other, FileVerdict.KNOWN, "B2", sha256=report.files[0].sha256)
         assert gather_facts(session, report.id, NOW).linked_reports == 0
@@ -94,30 +103,48 @@ def test_the_viral_bundle_and_notes_are_read(database: Database) -> None:
         session.add(incident)
         session.flush()
         report.incident_id = incident.id
-        session.add_all([TriageNote(report_id=report.id, author="a", text="first"),
-                         TriageNote(report_id=report.id, author="b", text="Imminent!")])
+        session.add_all(
+            [
+                TriageNote(report_id=report.id, author="a", text="first"),
+                TriageNote(report_id=report.id, author="b", text="Imminent!"),
+            ]
+        )
         session.flush()
         facts = gather_facts(session, report.id, NOW)
     assert facts.viral_bundle_size == 37
     assert facts.note_texts == ("first", "Imminent!")
 
 
-@pytest.mark.parametrize("parsed", [
-    {}, {"report": "text"}, {"report": []}, {"report": {"incidentSummary": "x"}},
-    {"report": {"incidentSummary": [{"incidentType": ["a", "b"]}, {}]}},
-    {"report": {"incidentSummary": {"incidentDateTime": "not a date",
-                                    "escalateToHighPriority": {"#text": "x", "@lang": "en"},
-                                    "reportAnnotations": "sextortion"}}},
-    {"report": {"incidentSummary": {"incidentDateTime": "9" * 500}}},
-    {"other": {"incidentSummary": {"incidentType": rows.ENTICEMENT}}},
-])
+@pytest.mark.parametrize(
+    "parsed",
+    [
+        {},
+        {"report": "text"},
+        {"report": []},
+        {"report": {"incidentSummary": "x"}},
+        {"report": {"incidentSummary": [{"incidentType": ["a", "b"]}, {}]}},
+        {
+            "report": {
+                "incidentSummary": {
+                    "incidentDateTime": "not a date",
+                    "escalateToHighPriority": {"#text": "x", "@lang": "en"},
+                    "reportAnnotations": "sextortion",
+                }
+            }
+        },
+        {"report": {"incidentSummary": {"incidentDateTime": "9" * 500}}},
+        {"other": {"incidentSummary": {"incidentType": rows.ENTICEMENT}}},
+    ],
+)
 def test_odd_shapes_in_the_parsed_form_never_break_gathering(
-        database: Database, parsed: dict) -> None:
+    database: Database, parsed: dict
+) -> None:
     with database.transaction(write=True) as session:
         report = rows.report(session, rows.company(session), parsed)
         odd = rows.add_file(session, report, FileVerdict.NEW)
-        odd.details = {"fileDetails": {"fileAnnotations": ["infant"],
-                                       "industryClassification": {"x": 1}}}
+        odd.details = {
+            "fileDetails": {"fileAnnotations": ["infant"], "industryClassification": {"x": 1}}
+        }
         session.flush()
         facts = gather_facts(session, report.id, NOW)
     assert facts.report_id == report.id

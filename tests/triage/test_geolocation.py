@@ -70,22 +70,54 @@ def test_country_layout_on_an_ipv4_database(tmp_path: Path) -> None:
         assert country.describe().startswith("GeoLite2-Country ")
 
 
-@pytest.mark.parametrize("address", [
-    PRIVATE_LISTED, "192.168.1.10", "172.16.5.4", "127.0.0.1", "::1", "169.254.1.1",
-    "fe80::1", "fc00::1", "100.64.0.1", "0.0.0.0", "255.255.255.255", "192.0.2.1",
-    "2001:db8::1", "224.0.0.1", "ff02::1", "240.0.0.1", "::ffff:10.0.0.1",
-])
-def test_addresses_no_database_may_place_are_never_looked_up(city: Geolocator,
-                                                             address: str) -> None:
+@pytest.mark.parametrize(
+    "address",
+    [
+        PRIVATE_LISTED,
+        "192.168.1.10",
+        "172.16.5.4",
+        "127.0.0.1",
+        "::1",
+        "169.254.1.1",
+        "fe80::1",
+        "fc00::1",
+        "100.64.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "192.0.2.1",
+        "2001:db8::1",
+        "224.0.0.1",
+        "ff02::1",
+        "240.0.0.1",
+        "::ffff:10.0.0.1",
+    ],
+)
+def test_addresses_no_database_may_place_are_never_looked_up(
+    city: Geolocator, address: str
+) -> None:
     # The database has a record for 10.0.0.0/8: a None here means no lookup happened.
     assert routable(address) is None
     assert city.locate(address) is None
 
 
-@pytest.mark.parametrize("text", [
-    "", " ", "not an address", "256.1.1.1", "1.2.3", "1.2.3.4.5", "81.2.69.160/24",
-    "81.2.69.160:443", "::g", "1" * 5000, "81.2.69.160\x00", "\uff18\uff11.2.69.160", "[::1]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "not an address",
+        "256.1.1.1",
+        "1.2.3",
+        "1.2.3.4.5",
+        "81.2.69.160/24",
+        "81.2.69.160:443",
+        "::g",
+        "1" * 5000,
+        "81.2.69.160\x00",
+        "\uff18\uff11.2.69.160",
+        "[::1]",
+    ],
+)
 def test_malformed_addresses_give_none(city: Geolocator, text: str) -> None:
     assert city.locate(text) is None
 
@@ -137,30 +169,54 @@ def test_missing_file_and_directory_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_database_that_places_nothing_is_refused(tmp_path: Path) -> None:
-    path = write_city_database(tmp_path / "asn.mmdb", {"81.2.69.0/24": {
-        "autonomous_system_number": 64500}}, database_type="GeoLite2-ASN")
+    path = write_city_database(
+        tmp_path / "asn.mmdb",
+        {"81.2.69.0/24": {"autonomous_system_number": 64500}},
+        database_type="GeoLite2-ASN",
+    )
     with pytest.raises(GeolocationError, match="GeoLite2-ASN"):
         Geolocator.open(path)
 
 
-@pytest.mark.parametrize(("record", "expected"), [
-    ({"country": {"iso_code": "US"}, "subdivisions": [{"iso_code": "CA"}, {"iso_code": "X"}],
-      "city": {"names": {"en": "Sacramento"}}}, Location("US", "US-CA", "Sacramento")),
-    ({"country": {"iso_code": "usa"}}, None),  # not an ISO code
-    ({"country": {"iso_code": 840}}, None),
-    ({"country": "US"}, None),
-    ({"registered_country": {"iso_code": "US"}}, None),  # where the block is registered
-    ({"country": {"iso_code": "US"}, "subdivisions": {"iso_code": "CA"}},
-     Location("US", None, None)),
-    ({"country": {"iso_code": "US"}, "subdivisions": [{"iso_code": "C-A"}]},
-     Location("US", None, None)),
-    ({"country": {"iso_code": "US"}, "city": {"names": {"de": "Rom"}}},
-     Location("US", None, None)),
-    ({"country": {"iso_code": "US"}, "city": {"names": {"en": "\x1b[31mX"}}},
-     Location("US", None, None)),
-    ({"country": {"iso_code": "US"}, "city": {"names": {"en": "x" * 500}}},
-     Location("US", None, "x" * 200)),
-    ([], None), ("US", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (
+            {
+                "country": {"iso_code": "US"},
+                "subdivisions": [{"iso_code": "CA"}, {"iso_code": "X"}],
+                "city": {"names": {"en": "Sacramento"}},
+            },
+            Location("US", "US-CA", "Sacramento"),
+        ),
+        ({"country": {"iso_code": "usa"}}, None),  # not an ISO code
+        ({"country": {"iso_code": 840}}, None),
+        ({"country": "US"}, None),
+        ({"registered_country": {"iso_code": "US"}}, None),  # where the block is registered
+        (
+            {"country": {"iso_code": "US"}, "subdivisions": {"iso_code": "CA"}},
+            Location("US", None, None),
+        ),
+        (
+            {"country": {"iso_code": "US"}, "subdivisions": [{"iso_code": "C-A"}]},
+            Location("US", None, None),
+        ),
+        (
+            {"country": {"iso_code": "US"}, "city": {"names": {"de": "Rom"}}},
+            Location("US", None, None),
+        ),
+        (
+            {"country": {"iso_code": "US"}, "city": {"names": {"en": "\x1b[31mX"}}},
+            Location("US", None, None),
+        ),
+        (
+            {"country": {"iso_code": "US"}, "city": {"names": {"en": "x" * 500}}},
+            Location("US", None, "x" * 200),
+        ),
+        ([], None),
+        ("US", None),
+        (None, None),
+    ],
+)
 def test_records_are_read_defensively(record: object, expected: Location | None) -> None:
     assert location_from_record(record) == expected

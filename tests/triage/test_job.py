@@ -39,27 +39,28 @@ def _finished(database: Database, raw_xml: bytes) -> int:
 
 def _weights_audits(database: Database) -> int:
     with database.session() as session:
-        return len(session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.TRIAGE_WEIGHTS)).all())
+        return len(
+            session.scalars(
+                select(AuditRecord).where(AuditRecord.action == AuditAction.TRIAGE_WEIGHTS)
+            ).all()
+        )
 
 
-def test_a_round_scores_applies_weights_once_and_routes(database: Database,
-                                                        tmp_path: Path) -> None:
+def test_a_round_scores_applies_weights_once_and_routes(database: Database, tmp_path: Path) -> None:
     geo = write_city_database(tmp_path / "city.mmdb")
     with database.transaction(write=True) as session:
         rule_row(session, agency_row(session, "ICAC-CA", country="US"), 1, region="US-CA")
     escalated = document(reported=(capture(SACRAMENTO),)).replace(
         b"</incidentSummary>",
-        b"<escalateToHighPriority>child in danger now</escalateToHighPriority>"
-        b"</incidentSummary>")
+        b"<escalateToHighPriority>child in danger now</escalateToHighPriority></incidentSummary>",
+    )
     report_id = _finished(database, escalated)
     job = TriageJob(database, TriageSettings(geoip_database=geo))
     job.run_once()
     with database.session() as session:
         triage = session.get(ReportTriage, report_id)
         assert triage is not None and triage.computations == 1 and triage.reasons
-        referrals = session.scalars(select(Referral).where(
-            Referral.report_id == report_id)).all()
+        referrals = session.scalars(select(Referral).where(Referral.report_id == report_id)).all()
         weights = session.scalars(select(TriageWeightSet)).all()
     assert [w.version for w in weights] == [job.weights.version]
     assert triage.disposition is Disposition.REFERRAL
@@ -83,8 +84,7 @@ def test_stale_reports_are_scored_again(database: Database) -> None:
         assert (row.computations, row.stale) == (2, False)
 
 
-def test_a_bad_geolocation_file_does_not_stop_scoring(database: Database,
-                                                      tmp_path: Path) -> None:
+def test_a_bad_geolocation_file_does_not_stop_scoring(database: Database, tmp_path: Path) -> None:
     bogus = tmp_path / "not.mmdb"
     bogus.write_bytes(b"not a database" * 100)
     report_id = _finished(database, document(reported=(capture(SACRAMENTO),)))
@@ -96,7 +96,8 @@ def test_a_bad_geolocation_file_does_not_stop_scoring(database: Database,
 
 
 def test_changed_weights_under_an_old_version_are_refused_but_scoring_goes_on(
-        database: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    database: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     TriageJob(database, TriageSettings()).run_once()
     default = resources.files("vigil.triage").joinpath("default_weights.toml").read_text()
     changed = tmp_path / "weights.toml"

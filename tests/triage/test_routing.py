@@ -74,30 +74,44 @@ def session(database: Database) -> Iterator[Session]:
 
 
 def _referrals(session: Session, report_id: int) -> list[Referral]:
-    return list(session.scalars(select(Referral).where(Referral.report_id == report_id)
-                                .order_by(Referral.id)))
+    return list(
+        session.scalars(
+            select(Referral).where(Referral.report_id == report_id).order_by(Referral.id)
+        )
+    )
 
 
 def _routing_audits(session: Session) -> list[AuditRecord]:
-    return list(session.scalars(select(AuditRecord)
-                                .where(AuditRecord.action == AuditAction.ROUTING)
-                                .order_by(AuditRecord.seq)))
+    return list(
+        session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.action == AuditAction.ROUTING)
+            .order_by(AuditRecord.seq)
+        )
+    )
 
 
 def _standard_rules(session: Session) -> dict[str, int]:
     california = agency_row(session, "ICAC-CA", country="US")
     national = agency_row(session, "US-NATIONAL", country="US")
     liaison = agency_row(session, "INTL-LIAISON")
-    rule_row(session, california, 10, country="US", region="US-CA",
-             description="California task force")
+    rule_row(
+        session, california, 10, country="US", region="US-CA", description="California task force"
+    )
     rule_row(session, national, 20, country="US", description="the rest of the US")
-    rule_row(session, liaison, 30, conditions={"countries_other_than": ["US"]},
-             description="reports abroad")
+    rule_row(
+        session,
+        liaison,
+        30,
+        conditions={"countries_other_than": ["US"]},
+        description="reports abroad",
+    )
     return {"ca": california.id, "us": national.id, "intl": liaison.id}
 
 
 def test_reports_go_to_the_agency_of_the_first_matching_rule(
-        session: Session, geo: Geolocator) -> None:
+    session: Session, geo: Geolocator
+) -> None:
     agencies = _standard_rules(session)
     company = company_row(session, "Example")
     sacramento = finished_report(session, company, document(reported=(capture(SACRAMENTO),)))
@@ -119,7 +133,11 @@ def test_reports_go_to_the_agency_of_the_first_matching_rule(
     assert "US-CA, Sacramento" in ca.why and "GeoIP2-City" in ca.why
     location = session.get(ReportLocation, sacramento.id)
     assert (location.country, location.region, location.city, location.ip) == (
-        "US", "US-CA", "Sacramento", SACRAMENTO)
+        "US",
+        "US-CA",
+        "Sacramento",
+        SACRAMENTO,
+    )
     assert location.database.startswith("GeoIP2-City ")
     audits = _routing_audits(session)
     assert len(audits) == 4 and {a.actor for a in audits} == {ROUTER}
@@ -128,7 +146,8 @@ def test_reports_go_to_the_agency_of_the_first_matching_rule(
 
 
 def test_unresolvable_reports_wait_in_the_routing_queue_with_the_reason(
-        session: Session, geo: Geolocator) -> None:
+    session: Session, geo: Geolocator
+) -> None:
     california = agency_row(session, "ICAC-CA", country="US")
     rule_row(session, california, 10, country="US", region="US-CA")
     company = company_row(session, "Example")
@@ -140,23 +159,29 @@ def test_unresolvable_reports_wait_in_the_routing_queue_with_the_reason(
     route_pending(session, geo)
 
     why = {r.report_id: r.why for r in session.scalars(select(Referral))}
-    assert all(r.state == ReferralState.UNROUTED and r.agency_id is None
-               for r in session.scalars(select(Referral)))
+    assert all(
+        r.state == ReferralState.UNROUTED and r.agency_id is None
+        for r in session.scalars(select(Referral))
+    )
     assert why[no_ip.id] == "no IP address of the reported person"
     assert why[brazil.id] == "no rule for region BR-SP"
     assert "places none" in why[unlisted.id] and "places none" in why[private.id]
     assert session.get(ReportLocation, private.id) is None
     queue = routing_queue(session)
     assert [referral.report_id for referral, _ in queue] == [
-        no_ip.id, brazil.id, unlisted.id, private.id]  # oldest first
-    assert dict((r.report_id, loc.country if loc else None) for r, loc in queue)[brazil.id] \
-        == "BR"
+        no_ip.id,
+        brazil.id,
+        unlisted.id,
+        private.id,
+    ]  # oldest first
+    assert dict((r.report_id, loc.country if loc else None) for r, loc in queue)[brazil.id] == "BR"
 
 
 def test_without_a_database_reports_wait_and_say_so(session: Session) -> None:
     rule_row(session, agency_row(session, "ICAC-CA"), 10, country="US")
-    report = finished_report(session, company_row(session, "Example"),
-                             document(reported=(capture(SACRAMENTO),)))
+    report = finished_report(
+        session, company_row(session, "Example"), document(reported=(capture(SACRAMENTO),))
+    )
     assert route_pending(session, None) == [report.id]
     [referral] = _referrals(session, report.id)
     assert referral.state == ReferralState.UNROUTED
@@ -164,11 +189,13 @@ def test_without_a_database_reports_wait_and_say_so(session: Session) -> None:
 
 
 def test_informational_unfinished_and_untriaged_reports_are_never_routed(
-        session: Session, geo: Geolocator) -> None:
+    session: Session, geo: Geolocator
+) -> None:
     rule_row(session, agency_row(session, "CATCH-ALL"), 10)
     company = company_row(session, "Example")
-    informational = finished_report(session, company, document(),
-                                    disposition=Disposition.INFORMATIONAL)
+    informational = finished_report(
+        session, company, document(), disposition=Disposition.INFORMATIONAL
+    )
     retracted = finished_report(session, company, document())
     retracted.state = IntakeState.RETRACTED
     untriaged = add_report(session, company, document())
@@ -183,7 +210,8 @@ def test_informational_unfinished_and_untriaged_reports_are_never_routed(
 
 
 def test_most_urgent_reports_are_routed_first_within_the_limit(
-        session: Session, geo: Geolocator) -> None:
+    session: Session, geo: Geolocator
+) -> None:
     rule_row(session, agency_row(session, "CATCH-ALL"), 10)
     company = company_row(session, "Example")
     low = finished_report(session, company, document(), priority=3)
@@ -193,13 +221,21 @@ def test_most_urgent_reports_are_routed_first_within_the_limit(
 
 
 def test_the_reported_persons_latest_address_places_the_report_never_the_victims(
-        session: Session, geo: Geolocator) -> None:
+    session: Session, geo: Geolocator
+) -> None:
     company = company_row(session, "Example")
-    report = finished_report(session, company, document(
-        reported=(capture(ALBANY, "2024-01-01T00:00:00Z"),
-                  capture(SACRAMENTO, "2024-03-01T00:00:00Z"),
-                  capture(PRIVATE_LISTED, "2024-06-01T00:00:00Z")),
-        victim=(capture(SAO_PAULO, "2024-12-01T00:00:00Z"),)))
+    report = finished_report(
+        session,
+        company,
+        document(
+            reported=(
+                capture(ALBANY, "2024-01-01T00:00:00Z"),
+                capture(SACRAMENTO, "2024-03-01T00:00:00Z"),
+                capture(PRIVATE_LISTED, "2024-06-01T00:00:00Z"),
+            ),
+            victim=(capture(SAO_PAULO, "2024-12-01T00:00:00Z"),),
+        ),
+    )
     assert report_addresses(session, report.id) == [PRIVATE_LISTED, SACRAMENTO, ALBANY]
     location = locate_report(session, report.id, geo)  # the private one places nothing
     assert (location.region, location.ip) == ("US-CA", SACRAMENTO)
@@ -210,13 +246,17 @@ def test_the_reported_persons_latest_address_places_the_report_never_the_victims
     assert session.get(ReportLocation, victim_only.id) is None
 
 
-def test_locating_again_updates_the_stored_location(session: Session, geo: Geolocator,
-                                                     tmp_path: Path) -> None:
-    report = finished_report(session, company_row(session, "Example"),
-                             document(reported=(capture(SACRAMENTO),)))
+def test_locating_again_updates_the_stored_location(
+    session: Session, geo: Geolocator, tmp_path: Path
+) -> None:
+    report = finished_report(
+        session, company_row(session, "Example"), document(reported=(capture(SACRAMENTO),))
+    )
     assert locate_report(session, report.id, geo).region == "US-CA"
-    moved = write_city_database(tmp_path / "moved.mmdb", {"81.2.69.0/24": {
-        "country": {"iso_code": "US"}, "subdivisions": [{"iso_code": "NV"}]}})
+    moved = write_city_database(
+        tmp_path / "moved.mmdb",
+        {"81.2.69.0/24": {"country": {"iso_code": "US"}, "subdivisions": [{"iso_code": "NV"}]}},
+    )
     with Geolocator.open(moved) as newer:
         assert locate_report(session, report.id, newer).region == "US-NV"
     assert locate_report(session, report.id, None).region == "US-NV"  # kept without a database
@@ -224,10 +264,12 @@ def test_locating_again_updates_the_stored_location(session: Session, geo: Geolo
 
 
 def test_a_declined_report_is_routed_again_but_never_to_the_agency_that_declined(
-        session: Session, geo: Geolocator) -> None:
+    session: Session, geo: Geolocator
+) -> None:
     agencies = _standard_rules(session)
-    report = finished_report(session, company_row(session, "Example"),
-                             document(reported=(capture(SACRAMENTO),)))
+    report = finished_report(
+        session, company_row(session, "Example"), document(reported=(capture(SACRAMENTO),))
+    )
     route_pending(session, geo)
     [first] = _referrals(session, report.id)
     assert first.agency_id == agencies["ca"]
@@ -250,13 +292,13 @@ def test_a_declined_report_is_routed_again_but_never_to_the_agency_that_declined
 def test_disabled_agencies_and_rules_are_skipped(session: Session, geo: Geolocator) -> None:
     agencies = _standard_rules(session)
     session.get(Agency, agencies["ca"]).disabled_at = utcnow()
-    for rule in session.scalars(select(RoutingRule).where(
-            RoutingRule.agency_id == agencies["us"])):
+    for rule in session.scalars(select(RoutingRule).where(RoutingRule.agency_id == agencies["us"])):
         rule.enabled = False
     catch_all = agency_row(session, "FALLBACK")
     rule_row(session, catch_all, 99, description="anything left")
-    report = finished_report(session, company_row(session, "Example"),
-                             document(reported=(capture(SACRAMENTO),)))
+    report = finished_report(
+        session, company_row(session, "Example"), document(reported=(capture(SACRAMENTO),))
+    )
     route_pending(session, geo)
     assert _referrals(session, report.id)[0].agency_id == catch_all.id
 
@@ -280,7 +322,8 @@ def test_reroute_after_a_rule_is_added(session: Session, geo: Geolocator) -> Non
 
 
 def test_route_by_hand_from_the_queue_is_audited_with_the_reason(
-        session: Session, geo: Geolocator) -> None:
+    session: Session, geo: Geolocator
+) -> None:
     report = finished_report(session, company_row(session, "Example"), document())
     route_pending(session, geo)
     agency = agency_row(session, "ICAC-CA")
@@ -292,13 +335,17 @@ def test_route_by_hand_from_the_queue_is_audited_with_the_reason(
     with pytest.raises(RoutingError, match="no agency"):
         route_by_hand(session, report.id, 999_999, "reason", "user:analyst")
 
-    referral = route_by_hand(session, report.id, agency.id, "phone number is Californian",
-                             "user:analyst")
+    referral = route_by_hand(
+        session, report.id, agency.id, "phone number is Californian", "user:analyst"
+    )
 
     [only] = _referrals(session, report.id)  # the waiting referral itself, now routed
     assert only.id == referral.id and only.state == ReferralState.ROUTED
     assert (only.agency_id, only.routed_by, only.why) == (
-        agency.id, "user:analyst", "phone number is Californian")
+        agency.id,
+        "user:analyst",
+        "phone number is Californian",
+    )
     assert routing_queue(session) == []
     audit = _routing_audits(session)[-1]
     assert audit.actor == "user:analyst" and audit.details["by_hand"] is True
@@ -308,10 +355,12 @@ def test_route_by_hand_from_the_queue_is_audited_with_the_reason(
 
 
 def test_route_by_hand_replaces_a_routed_referral_but_not_an_accepted_one(
-        session: Session, geo: Geolocator) -> None:
+    session: Session, geo: Geolocator
+) -> None:
     agencies = _standard_rules(session)
-    report = finished_report(session, company_row(session, "Example"),
-                             document(reported=(capture(SACRAMENTO),)))
+    report = finished_report(
+        session, company_row(session, "Example"), document(reported=(capture(SACRAMENTO),))
+    )
     route_pending(session, geo)
     route_by_hand(session, report.id, agencies["us"], "multi-state case", "user:analyst")
     old, new = _referrals(session, report.id)
@@ -327,8 +376,7 @@ def test_route_by_hand_replaces_a_routed_referral_but_not_an_accepted_one(
         route_by_hand(session, report.id, agencies["intl"], "change of plan", "user:analyst")
 
 
-def test_route_by_hand_refuses_disabled_agencies_and_unknown_reports(
-        session: Session) -> None:
+def test_route_by_hand_refuses_disabled_agencies_and_unknown_reports(session: Session) -> None:
     report = finished_report(session, company_row(session, "Example"), document())
     agency = agency_row(session, "OLD-UNIT")
     agency.disabled_at = utcnow() - timedelta(days=1)

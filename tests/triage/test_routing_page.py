@@ -42,8 +42,10 @@ def client(settings: Settings, database: Database) -> Iterator[TestClient]:
 @pytest.fixture
 def waiting(database: Database, tmp_path: Path) -> dict[str, int]:
     """Two reports in the routing queue (no rule fits) and one enabled agency."""
-    with Geolocator.open(write_city_database(tmp_path / "city.mmdb")) as geo, \
-            database.transaction(write=True) as session:
+    with (
+        Geolocator.open(write_city_database(tmp_path / "city.mmdb")) as geo,
+        database.transaction(write=True) as session,
+    ):
         company = company_row(session, "Example")
         older = finished_report(session, company, document(reported=(capture(SAO_PAULO),)))
         route_pending(session, geo)
@@ -54,9 +56,9 @@ def waiting(database: Database, tmp_path: Path) -> dict[str, int]:
         return {"older": older.id, "newer": newer.id, "agency": agency.id}
 
 
-
 def test_queue_lists_waiting_reports_oldest_first_with_why_and_location(
-        client: TestClient, waiting: dict[str, int]) -> None:
+    client: TestClient, waiting: dict[str, int]
+) -> None:
     console_sign_in(client)
     page = client.get("/clearinghouse/routing")
     assert page.status_code == 200
@@ -72,7 +74,8 @@ def test_queue_lists_waiting_reports_oldest_first_with_why_and_location(
 
 
 def test_routing_by_hand_needs_csrf_and_a_reason_and_is_audited(
-        client: TestClient, database: Database, waiting: dict[str, int]) -> None:
+    client: TestClient, database: Database, waiting: dict[str, int]
+) -> None:
     csrf = console_sign_in(client)
     url = f"/clearinghouse/routing/{waiting['older']}"
     form = {"agency_id": str(waiting["agency"]), "reason": "Brazilian report: liaison"}
@@ -86,13 +89,19 @@ def test_routing_by_hand_needs_csrf_and_a_reason_and_is_audited(
 
     assert answer.status_code == 303 and answer.headers["location"] == "/clearinghouse/routing"
     with database.session() as session:
-        referral = session.scalars(select(Referral).where(
-            Referral.report_id == waiting["older"])).one()
+        referral = session.scalars(
+            select(Referral).where(Referral.report_id == waiting["older"])
+        ).one()
         assert referral.state == ReferralState.ROUTED
         assert (referral.agency_id, referral.routed_by, referral.why) == (
-            waiting["agency"], "user:analyst", "Brazilian report: liaison")
-        audit = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.ROUTING, AuditRecord.actor == "user:analyst")
+            waiting["agency"],
+            "user:analyst",
+            "Brazilian report: liaison",
+        )
+        audit = session.scalars(
+            select(AuditRecord).where(
+                AuditRecord.action == AuditAction.ROUTING, AuditRecord.actor == "user:analyst"
+            )
         ).one()
         assert audit.details["report_id"] == waiting["older"]
     page = client.get("/clearinghouse/routing").text
@@ -114,8 +123,9 @@ HOSTILE = [
 ]
 
 
-def test_hostile_input_is_refused(client: TestClient, database: Database,
-                                  waiting: dict[str, int]) -> None:
+def test_hostile_input_is_refused(
+    client: TestClient, database: Database, waiting: dict[str, int]
+) -> None:
     csrf = console_sign_in(client)
     for report, fields in HOSTILE:
         path = f"/clearinghouse/routing/{report.format(older=waiting['older'])}"
@@ -125,18 +135,23 @@ def test_hostile_input_is_refused(client: TestClient, database: Database,
 
 
 def test_only_triage_may_see_or_route(client: TestClient, waiting: dict[str, int]) -> None:
-    assert client.get("/clearinghouse/routing", follow_redirects=False).status_code in (
-        303, 401)
+    assert client.get("/clearinghouse/routing", follow_redirects=False).status_code in (303, 401)
     for username in ("auditor", "investigator"):
         csrf = console_sign_in(client, username)
         assert client.get("/clearinghouse/routing").status_code == 403
-        assert client.post(f"/clearinghouse/routing/{waiting['older']}", headers=csrf,
-                           data={"agency_id": str(waiting["agency"]),
-                                 "reason": "x"}).status_code == 403
+        assert (
+            client.post(
+                f"/clearinghouse/routing/{waiting['older']}",
+                headers=csrf,
+                data={"agency_id": str(waiting["agency"]), "reason": "x"},
+            ).status_code
+            == 403
+        )
 
 
-def test_not_a_clearinghouse_means_no_page(database_url: str, database: Database,
-                                           tmp_path: Path) -> None:
+def test_not_a_clearinghouse_means_no_page(
+    database_url: str, database: Database, tmp_path: Path
+) -> None:
     add_user(database, "analyst", [Role.REVIEWER])
     app = create_app(service_settings(database_url, tmp_path / "d"), background_jobs=False)
     with TestClient(app) as plain:

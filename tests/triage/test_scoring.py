@@ -18,8 +18,9 @@ from vigil.triage.weights import REASON_DIRECTIONS, Weights, load_weights
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WEIGHTS = load_weights()
 SEEN = FileFacts(FileVerdict.SEEN, None)
-BASE = ReportFacts(report_id=1, now=NOW, incident_time=NOW - timedelta(days=200),
-                   files=(SEEN, SEEN))
+BASE = ReportFacts(
+    report_id=1, now=NOW, incident_time=NOW - timedelta(days=200), files=(SEEN, SEEN)
+)
 
 # One change to BASE that makes each reason hold.
 CHANGES = {
@@ -29,12 +30,15 @@ CHANGES = {
     "prepubescent": {"files": (FileFacts(FileVerdict.SEEN, "A1"), SEEN)},
     "pubescent": {"files": (FileFacts(FileVerdict.SEEN, "B2"), SEEN)},
     "new_material": {"files": (FileFacts(FileVerdict.NEW, None), SEEN)},
-    "live_streaming": {"files": (FileFacts(FileVerdict.SEEN, None,
-                                           frozenset({"liveStreaming"})), SEEN)},
-    "physical_harm": {"files": (FileFacts(FileVerdict.SEEN, None,
-                                          frozenset({"physicalHarm"})), SEEN)},
-    "self_production": {"files": (FileFacts(FileVerdict.SEEN, None,
-                                            frozenset({"possibleSelfProduction"})), SEEN)},
+    "live_streaming": {
+        "files": (FileFacts(FileVerdict.SEEN, None, frozenset({"liveStreaming"})), SEEN)
+    },
+    "physical_harm": {
+        "files": (FileFacts(FileVerdict.SEEN, None, frozenset({"physicalHarm"})), SEEN)
+    },
+    "self_production": {
+        "files": (FileFacts(FileVerdict.SEEN, None, frozenset({"possibleSelfProduction"})), SEEN)
+    },
     "linked_reports": {"linked_reports": 2},
     "other_companies": {"other_companies": 1},
     "file_count": {"files": (SEEN,) * 30},
@@ -43,8 +47,9 @@ CHANGES = {
     "imminent_note": {"note_texts": ("the meeting is imminent",)},
     "known_only": {"files": (FileFacts(FileVerdict.KNOWN, None),) * 2},
     "viral_bundle": {"viral_bundle_size": 12},
-    "generative_ai": {"files": (FileFacts(FileVerdict.SEEN, None,
-                                          frozenset({"generativeAi"})), SEEN)},
+    "generative_ai": {
+        "files": (FileFacts(FileVerdict.SEEN, None, frozenset({"generativeAi"})), SEEN)
+    },
 }
 
 
@@ -55,8 +60,9 @@ def test_every_weighted_reason_has_a_case_here() -> None:
 @pytest.mark.parametrize("name", sorted(REASON_DIRECTIONS))
 def test_each_reason_moves_the_score_in_its_documented_direction(name: str) -> None:
     # Give the base some points first, so a lowering reason has something to lower.
-    base = replace(BASE, linked_reports=5, other_companies=3) \
-        if REASON_DIRECTIONS[name] < 0 else BASE
+    base = (
+        replace(BASE, linked_reports=5, other_companies=3) if REASON_DIRECTIONS[name] < 0 else BASE
+    )
     if name in ("linked_reports", "other_companies"):
         base = BASE
     before, after = score(base, WEIGHTS), score(replace(base, **CHANGES[name]), WEIGHTS)
@@ -79,46 +85,63 @@ def test_a_zero_weight_reason_changes_nothing() -> None:
 
 
 def test_enticement_with_new_material_is_level_one_and_explained() -> None:
-    facts = replace(BASE, incident_type="Online Enticement of Children for Sexual Acts",
-                    victim=True, incident_time=NOW - timedelta(hours=5),
-                    files=(FileFacts(FileVerdict.NEW, "B1"),))
+    facts = replace(
+        BASE,
+        incident_type="Online Enticement of Children for Sexual Acts",
+        victim=True,
+        incident_time=NOW - timedelta(hours=5),
+        files=(FileFacts(FileVerdict.NEW, "B1"),),
+    )
     result = score(facts, WEIGHTS)
     assert result.priority == 1 and result.disposition is Disposition.REFERRAL
     contact = next(reason for reason in result.reasons if reason.name == "contact")
     assert "Online Enticement" in contact.detail and "victim" in contact.detail
-    assert [r.points for r in result.reasons] == sorted((r.points for r in result.reasons),
-                                                       key=lambda p: -abs(p))
+    assert [r.points for r in result.reasons] == sorted(
+        (r.points for r in result.reasons), key=lambda p: -abs(p)
+    )
 
 
 def test_a_viral_bundle_with_nothing_new_is_informational() -> None:
-    facts = replace(BASE, viral_bundle_size=40,
-                    files=(FileFacts(FileVerdict.KNOWN, "B2", frozenset({"viral"})),))
+    facts = replace(
+        BASE,
+        viral_bundle_size=40,
+        files=(FileFacts(FileVerdict.KNOWN, "B2", frozenset({"viral"})),),
+    )
     result = score(facts, WEIGHTS)
     assert result.disposition is Disposition.INFORMATIONAL and result.priority == 4
     assert any(reason.name == "rule_informational" for reason in result.reasons)
 
 
-@pytest.mark.parametrize("urgent", [
-    {"escalation": "a child is at risk"}, {"victim": True},
-    {"files": (FileFacts(FileVerdict.NEW, None, frozenset({"viral"})),)},
-])
+@pytest.mark.parametrize(
+    "urgent",
+    [
+        {"escalation": "a child is at risk"},
+        {"victim": True},
+        {"files": (FileFacts(FileVerdict.NEW, None, frozenset({"viral"})),)},
+    ],
+)
 def test_viral_with_something_new_or_urgent_is_still_referred(urgent: dict) -> None:
-    facts = replace(BASE, viral_bundle_size=40,
-                    files=(FileFacts(FileVerdict.KNOWN, "B2", frozenset({"viral"})),))
+    facts = replace(
+        BASE,
+        viral_bundle_size=40,
+        files=(FileFacts(FileVerdict.KNOWN, "B2", frozenset({"viral"})),),
+    )
     assert score(replace(facts, **urgent), WEIGHTS).disposition is Disposition.REFERRAL
 
 
 def test_the_informational_rule_can_be_switched_off() -> None:
     facts = replace(BASE, viral_bundle_size=40, files=(FileFacts(FileVerdict.KNOWN, "B2"),))
-    weights = _with_content(WEIGHTS, b"viral_without_new_is_informational = true",
-                            b"viral_without_new_is_informational = false")
+    weights = _with_content(
+        WEIGHTS,
+        b"viral_without_new_is_informational = true",
+        b"viral_without_new_is_informational = false",
+    )
     assert score(facts, weights).disposition is Disposition.REFERRAL
 
 
 def test_known_only_material_is_at_best_the_configured_level() -> None:
     known = (FileFacts(FileVerdict.KNOWN, "A1", frozenset({"infant", "physicalHarm"})),) * 3
-    facts = replace(BASE, files=known, linked_reports=5, other_companies=3,
-                    incident_time=NOW)
+    facts = replace(BASE, files=known, linked_reports=5, other_companies=3, incident_time=NOW)
     result = score(facts, WEIGHTS)
     assert result.score >= WEIGHTS.level_2  # high enough for level 2 on points alone
     assert result.priority == WEIGHTS.known_only_best_level == 3
@@ -136,12 +159,16 @@ def test_level_one_needs_a_sign_of_danger_now() -> None:
 
 
 def test_the_incident_age_fades_and_a_future_time_counts_as_now() -> None:
-    points = [_points(replace(BASE, incident_time=NOW - timedelta(days=days)), "recent_incident")
-              for days in (0, 10, 20, 29)]
+    points = [
+        _points(replace(BASE, incident_time=NOW - timedelta(days=days)), "recent_incident")
+        for days in (0, 10, 20, 29)
+    ]
     assert points == sorted(points, reverse=True) and points[-1] > 0
     assert _points(replace(BASE, incident_time=NOW - timedelta(days=31)), "recent_incident") == 0
-    assert _points(replace(BASE, incident_time=NOW + timedelta(days=300)),
-                   "recent_incident") == WEIGHTS.weights["recent_incident"]
+    assert (
+        _points(replace(BASE, incident_time=NOW + timedelta(days=300)), "recent_incident")
+        == WEIGHTS.weights["recent_incident"]
+    )
 
 
 def test_an_analysts_label_is_named_in_the_age_reason() -> None:
@@ -150,33 +177,60 @@ def test_an_analysts_label_is_named_in_the_age_reason() -> None:
     assert "analyst's label" in reason.detail
 
 
-files = st.lists(st.builds(
-    FileFacts, st.sampled_from([*FileVerdict, None]),
-    st.sampled_from([None, "A1", "A2", "B1", "B2"]),
-    st.frozensets(st.sampled_from(["infant", "viral", "potentialMeme", "liveStreaming",
-                                   "physicalHarm", "generativeAi",
-                                   "possibleSelfProduction"])),
-    st.booleans()), max_size=8)
+files = st.lists(
+    st.builds(
+        FileFacts,
+        st.sampled_from([*FileVerdict, None]),
+        st.sampled_from([None, "A1", "A2", "B1", "B2"]),
+        st.frozensets(
+            st.sampled_from(
+                [
+                    "infant",
+                    "viral",
+                    "potentialMeme",
+                    "liveStreaming",
+                    "physicalHarm",
+                    "generativeAi",
+                    "possibleSelfProduction",
+                ]
+            )
+        ),
+        st.booleans(),
+    ),
+    max_size=8,
+)
 facts_strategy = st.builds(
-    ReportFacts, report_id=st.just(1), now=st.just(NOW),
+    ReportFacts,
+    report_id=st.just(1),
+    now=st.just(NOW),
     escalation=st.sampled_from(["", "urgent"]),
-    incident_type=st.sampled_from(["", "Online Enticement of Children for Sexual Acts",
-                                   "Child Pornography (possession, manufacture, and "
-                                   "distribution)"]),
-    incident_time=st.one_of(st.none(), st.datetimes(
-        min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))),
-    victim=st.booleans(), files=files.map(tuple),
-    viral_bundle_size=st.integers(0, 10**6), linked_reports=st.integers(0, 10**6),
+    incident_type=st.sampled_from(
+        [
+            "",
+            "Online Enticement of Children for Sexual Acts",
+            "Child Pornography (possession, manufacture, and distribution)",
+        ]
+    ),
+    incident_time=st.one_of(
+        st.none(),
+        st.datetimes(
+            min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+        ),
+    ),
+    victim=st.booleans(),
+    files=files.map(tuple),
+    viral_bundle_size=st.integers(0, 10**6),
+    linked_reports=st.integers(0, 10**6),
     other_companies=st.integers(0, 10**4),
-    note_texts=st.lists(st.text(max_size=40), max_size=3).map(tuple))
+    note_texts=st.lists(st.text(max_size=40), max_size=3).map(tuple),
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(facts_strategy)
 def test_score_bounds_and_level_for_any_facts(facts: ReportFacts) -> None:
     result = score(facts, WEIGHTS)
-    ceiling = sum(weight for name, weight in WEIGHTS.weights.items()
-                  if REASON_DIRECTIONS[name] > 0)
+    ceiling = sum(weight for name, weight in WEIGHTS.weights.items() if REASON_DIRECTIONS[name] > 0)
     assert 0 <= result.score <= ceiling + 0.01
     assert result.priority in (1, 2, 3, 4)
     assert (result.priority == 4) == (result.disposition is Disposition.INFORMATIONAL)
@@ -186,8 +240,7 @@ def test_score_bounds_and_level_for_any_facts(facts: ReportFacts) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(facts_strategy, st.sampled_from(["escalation", "victim", "linked", "new"]))
-def test_adding_a_raising_fact_never_lowers_score_or_urgency(facts: ReportFacts,
-                                                              fact: str) -> None:
+def test_adding_a_raising_fact_never_lowers_score_or_urgency(facts: ReportFacts, fact: str) -> None:
     more = {
         "escalation": replace(facts, escalation="a child is at risk now"),
         "victim": replace(facts, victim=True),
@@ -210,5 +263,6 @@ def _with(weights: Weights, **changes: float) -> Weights:
 
 def _with_content(weights: Weights, old: bytes, new: bytes) -> Weights:
     from vigil.triage.weights import parse_weights
+
     assert old in weights.content
     return parse_weights(weights.content.replace(old, new))

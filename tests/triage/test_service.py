@@ -24,7 +24,7 @@ from vigil.store.models import (
     utcnow,
 )
 from vigil.store.models.audit import AuditAction
-from vigil.store.rescoring import mark_for_rescore
+from vigil.store.shared.rescoring import mark_for_rescore
 from vigil.triage.facts import UnknownReport
 from vigil.triage.service import (
     NotTriaged,
@@ -48,9 +48,14 @@ def _changed(version: str, old: bytes = b"escalation = 45.0", new: bytes = b"esc
 
 
 def _urgent(session, owner):
-    return rows.report(session, owner, rows.document(
-        incident_type=rows.ENTICEMENT, victim=True, when=utcnow() - timedelta(hours=3)),
-        [(FileVerdict.NEW, "B1", [])])
+    return rows.report(
+        session,
+        owner,
+        rows.document(
+            incident_type=rows.ENTICEMENT, victim=True, when=utcnow() - timedelta(hours=3)
+        ),
+        [(FileVerdict.NEW, "B1", [])],
+    )
 
 
 def _quiet(session, owner):
@@ -58,8 +63,11 @@ def _quiet(session, owner):
 
 
 def _audits(session, action: AuditAction) -> list[AuditRecord]:
-    return list(session.scalars(select(AuditRecord).where(AuditRecord.action == action)
-                                .order_by(AuditRecord.seq)))
+    return list(
+        session.scalars(
+            select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
+        )
+    )
 
 
 def test_finished_reports_are_scored_once_and_only_finished_ones(database: Database) -> None:
@@ -75,8 +83,7 @@ def test_finished_reports_are_scored_once_and_only_finished_ones(database: Datab
         assert row.priority == row.effective_priority == 1 and row.computations == 1
         assert row.weights_version == WEIGHTS.version and not row.stale
         assert {r["name"] for r in row.reasons} >= {"contact", "new_material"}
-        assert all(set(r) == {"name", "weight", "value", "points", "detail"}
-                   for r in row.reasons)
+        assert all(set(r) == {"name", "weight", "value", "points", "detail"} for r in row.reasons)
         assert session.get(ReportTriage, still_open.id) is None
         assert session.get(ReportTriage, quiet.id).priority == 3
 
@@ -111,14 +118,18 @@ def test_the_limit_bounds_one_poll(database: Database) -> None:
 def test_applying_new_weights_rescores_open_reports_and_is_audited(database: Database) -> None:
     with database.transaction(write=True) as session:
         owner = rows.company(session)
-        escalated = rows.report(session, owner, rows.document(escalation="urgent"),
-                                [(FileVerdict.SEEN, None, [])])
+        escalated = rows.report(
+            session, owner, rows.document(escalation="urgent"), [(FileVerdict.SEEN, None, [])]
+        )
         settled = rows.report(session, owner, rows.document(escalation="urgent"))
         routed = rows.report(session, owner, rows.document(escalation="urgent"))
         score_pending(session, WEIGHTS)
-        session.add_all([
-            Referral(report_id=settled.id, state=ReferralState.DECLINED, routed_by="t"),
-            Referral(report_id=routed.id, state=ReferralState.ROUTED, routed_by="t")])
+        session.add_all(
+            [
+                Referral(report_id=settled.id, state=ReferralState.DECLINED, routed_by="t"),
+                Referral(report_id=routed.id, state=ReferralState.ROUTED, routed_by="t"),
+            ]
+        )
         session.flush()
         before = session.get(ReportTriage, escalated.id).score
     lighter = _changed("2026-11-2")
@@ -136,8 +147,9 @@ def test_applying_new_weights_rescores_open_reports_and_is_audited(database: Dat
     with database.transaction(write=True) as session:
         assert apply_weights(session, lighter, "operator") == 0  # the same file again
         with pytest.raises(WeightsRefused, match="new version"):
-            apply_weights(session, _changed("2026-11-2", b"contact = 50.0", b"contact = 1.0"),
-                          "operator")
+            apply_weights(
+                session, _changed("2026-11-2", b"contact = 50.0", b"contact = 1.0"), "operator"
+            )
         assert len(_audits(session, AuditAction.TRIAGE_WEIGHTS)) == 1
 
 
@@ -145,8 +157,9 @@ def test_an_override_wins_is_audited_and_survives_rescoring(database: Database) 
     with database.transaction(write=True) as session:
         quiet = _quiet(session, rows.company(session))
         score_pending(session, WEIGHTS)
-        row = override_priority(session, quiet.id, 1, "Police called: the child is known.",
-                                "analyst")
+        row = override_priority(
+            session, quiet.id, 1, "Police called: the child is known.", "analyst"
+        )
         assert row.effective_priority == 1 and row.priority == 3
         mark_for_rescore(session, [quiet.id])
         score_pending(session, WEIGHTS)
@@ -160,12 +173,18 @@ def test_an_override_wins_is_audited_and_survives_rescoring(database: Database) 
         assert audits[0].details["computed"] == 3 and audits[1].details["cleared"]
 
 
-@pytest.mark.parametrize(("priority", "reason", "words"), [
-    (0, "why", "1, 2, 3 or 4"), (5, "why", "1, 2, 3 or 4"), (1, "   ", "say why"),
-    (1, "x" * 1001, "longer than"),
-])
-def test_bad_overrides_are_refused(database: Database, priority: int, reason: str,
-                                   words: str) -> None:
+@pytest.mark.parametrize(
+    ("priority", "reason", "words"),
+    [
+        (0, "why", "1, 2, 3 or 4"),
+        (5, "why", "1, 2, 3 or 4"),
+        (1, "   ", "say why"),
+        (1, "x" * 1001, "longer than"),
+    ],
+)
+def test_bad_overrides_are_refused(
+    database: Database, priority: int, reason: str, words: str
+) -> None:
     with database.transaction(write=True) as session:
         quiet = _quiet(session, rows.company(session))
         score_pending(session, WEIGHTS)
@@ -208,5 +227,7 @@ def test_the_queue_orders_by_priority_then_score(database: Database) -> None:
         assert [e.report_id for e in entries] == [urgent.id, bigger.id, quiet.id, viral.id]
         assert entries[-1].disposition == Disposition.INFORMATIONAL
         assert entries[0].top_reasons(2)[0]["name"] == "contact"
-        assert [e.report_id for e in triage_queue(session, limit=2, offset=1)] == \
-            [bigger.id, quiet.id]
+        assert [e.report_id for e in triage_queue(session, limit=2, offset=1)] == [
+            bigger.id,
+            quiet.id,
+        ]

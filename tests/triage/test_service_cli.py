@@ -21,10 +21,13 @@ DEFAULT = load_weights()
 
 
 def _run(tmp_path: Path, database_url: str, *args: str | Path) -> Result:
-    env = {"VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_DATABASE_URL": database_url,
-           "VIGIL_CONFIG": None, "COLUMNS": "200"}
-    result = CliRunner().invoke(app, ["triage", *map(str, args)], env=env,
-                                catch_exceptions=False)
+    env = {
+        "VIGIL_DATA_DIR": str(tmp_path / "data"),
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CONFIG": None,
+        "COLUMNS": "200",
+    }
+    result = CliRunner().invoke(app, ["triage", *map(str, args)], env=env, catch_exceptions=False)
     assert "Traceback" not in result.output + result.stderr
     return result
 
@@ -32,14 +35,19 @@ def _run(tmp_path: Path, database_url: str, *args: str | Path) -> Result:
 def _reports(database: Database) -> tuple[int, int]:
     with database.transaction(write=True) as session:
         owner = rows.company(session)
-        urgent = rows.report(session, owner, rows.document(escalation="a child is at risk"),
-                             [(FileVerdict.NEW, "A1", [])])
+        urgent = rows.report(
+            session,
+            owner,
+            rows.document(escalation="a child is at risk"),
+            [(FileVerdict.NEW, "A1", [])],
+        )
         quiet = rows.report(session, owner, files=[(FileVerdict.KNOWN, "B2", [])])
         return urgent.id, quiet.id
 
 
-def test_show_rescore_queue_and_apply(tmp_path: Path, database_url: str,
-                                      database: Database) -> None:
+def test_show_rescore_queue_and_apply(
+    tmp_path: Path, database_url: str, database: Database
+) -> None:
     urgent, quiet = _reports(database)
     shown = _run(tmp_path, database_url, "weights", "show")
     assert shown.exit_code == 0 and DEFAULT.sha256 in shown.output
@@ -53,14 +61,18 @@ def test_show_rescore_queue_and_apply(tmp_path: Path, database_url: str,
     assert "escalation +45" in lines[0]
 
     changed = tmp_path / "weights.toml"
-    changed.write_bytes(DEFAULT.content.replace(b'"2026-11-1"', b'"local-1"')
-                        .replace(b"escalation = 45.0", b"escalation = 5.0"))
+    changed.write_bytes(
+        DEFAULT.content.replace(b'"2026-11-1"', b'"local-1"').replace(
+            b"escalation = 45.0", b"escalation = 5.0"
+        )
+    )
     applied = _run(tmp_path, database_url, "weights", "apply", "--file", changed)
     assert applied.exit_code == 0 and "2 reports re-scored" in applied.output
     with database.transaction() as session:
         assert session.get(ReportTriage, urgent).weights_version == "local-1"
-        [audit] = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.TRIAGE_WEIGHTS))
+        [audit] = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.TRIAGE_WEIGHTS)
+        )
         assert audit.actor == default_actor() and audit.subject_id == "local-1"
     history = _run(tmp_path, database_url, "weights", "show", "--applied")
     assert "local-1" in history.output

@@ -42,8 +42,12 @@ def test_generated_reports_are_real_intake_rows_without_media(database: Database
     with database.transaction(write=True) as session:
         made = generate(session, 40, seed=3)
         ids = [report.report_id for report in made]
-        assert session.scalar(select(func.count()).select_from(IntakeReport)
-                              .where(IntakeReport.id.in_(ids))) == 40
+        assert (
+            session.scalar(
+                select(func.count()).select_from(IntakeReport).where(IntakeReport.id.in_(ids))
+            )
+            == 40
+        )
         files = list(session.scalars(select(IntakeFile).where(IntakeFile.report_id.in_(ids))))
         assert files and all(f.evidence_item_id is None and f.verdict for f in files)
         assert session.scalar(select(func.count()).select_from(ReportTriage)) == 0

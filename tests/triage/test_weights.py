@@ -41,32 +41,35 @@ def _edit(old: bytes, new: bytes) -> bytes:
     return DEFAULT.content.replace(old, new, 1)
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (_edit(b"escalation = 45.0", b"escalation = -1.0"), "weights.escalation"),
-    (_edit(b"escalation = 45.0", b"escalation = 1e300"), "less than or equal to 1000"),
-    (_edit(b"escalation = 45.0", b"escalation = inf"), "finite"),
-    (_edit(b"escalation = 45.0", b"escalation = nan"), "finite"),
-    (_edit(b"escalation = 45.0", b'escalation = "high"'), "valid number"),
-    (_edit(b"escalation = 45.0", b"escalation = true"), "valid number"),
-    (_edit(b"escalation = 45.0", b"escalaton = 45.0"), "unknown reason 'escalaton'"),
-    (_edit(b"escalation = 45.0", b""), "missing reason 'escalation'"),
-    (_edit(b'version = "2026-11-1"', b""), "no version"),
-    (_edit(b'version = "2026-11-1"', b"version = 3"), "version"),
-    (_edit(b'version = "2026-11-1"', b'version = "../../etc"'), "version"),
-    (_edit(b'version = "2026-11-1"', b'version = ""'), "version"),
-    (_edit(b"file_count_cap = 100", b"file_count_cap = 0"), "scales.file_count_cap"),
-    (_edit(b"file_count_cap = 100", b"file_count_cap = 2.5"), "scales.file_count_cap"),
-    (_edit(b"known_only_best_level = 3", b"known_only_best_level = 9"), "best_level"),
-    (_edit(b"level_2 = 40.0", b"level_2 = 90.0"), "must not exceed"),
-    (_edit(b'"escalation", "contact"', b'"escalation", "bogus"'), "unknown reason 'bogus'"),
-    (_edit(b'"imminent",', b'"im",'), "imminent_words"),
-    (DEFAULT.content + b"\n[extra]\nkey = 1\n", "extra: unknown key"),
-    (DEFAULT.content + b"\nsurprise = 1\n", "surprise: unknown key"),
-    (_edit(b"[scales]", b"[scales]\nbogus_cap = 3"), "scales.bogus_cap: unknown key"),
-    (b"version = \"x\"\n[weights\n", "not valid TOML"),
-    (b"\xff\xfe version", "not UTF-8"),
-    (b"", "no version"),
-])
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (_edit(b"escalation = 45.0", b"escalation = -1.0"), "weights.escalation"),
+        (_edit(b"escalation = 45.0", b"escalation = 1e300"), "less than or equal to 1000"),
+        (_edit(b"escalation = 45.0", b"escalation = inf"), "finite"),
+        (_edit(b"escalation = 45.0", b"escalation = nan"), "finite"),
+        (_edit(b"escalation = 45.0", b'escalation = "high"'), "valid number"),
+        (_edit(b"escalation = 45.0", b"escalation = true"), "valid number"),
+        (_edit(b"escalation = 45.0", b"escalaton = 45.0"), "unknown reason 'escalaton'"),
+        (_edit(b"escalation = 45.0", b""), "missing reason 'escalation'"),
+        (_edit(b'version = "2026-11-1"', b""), "no version"),
+        (_edit(b'version = "2026-11-1"', b"version = 3"), "version"),
+        (_edit(b'version = "2026-11-1"', b'version = "../../etc"'), "version"),
+        (_edit(b'version = "2026-11-1"', b'version = ""'), "version"),
+        (_edit(b"file_count_cap = 100", b"file_count_cap = 0"), "scales.file_count_cap"),
+        (_edit(b"file_count_cap = 100", b"file_count_cap = 2.5"), "scales.file_count_cap"),
+        (_edit(b"known_only_best_level = 3", b"known_only_best_level = 9"), "best_level"),
+        (_edit(b"level_2 = 40.0", b"level_2 = 90.0"), "must not exceed"),
+        (_edit(b'"escalation", "contact"', b'"escalation", "bogus"'), "unknown reason 'bogus'"),
+        (_edit(b'"imminent",', b'"im",'), "imminent_words"),
+        (DEFAULT.content + b"\n[extra]\nkey = 1\n", "extra: unknown key"),
+        (DEFAULT.content + b"\nsurprise = 1\n", "surprise: unknown key"),
+        (_edit(b"[scales]", b"[scales]\nbogus_cap = 3"), "scales.bogus_cap: unknown key"),
+        (b'version = "x"\n[weights\n', "not valid TOML"),
+        (b"\xff\xfe version", "not UTF-8"),
+        (b"", "no version"),
+    ],
+)
 def test_mistaken_and_hostile_files_are_refused_plainly(content: bytes, words: str) -> None:
     with pytest.raises(WeightsRefused) as refused:
         parse_weights(content)

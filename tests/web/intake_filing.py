@@ -30,16 +30,28 @@ class Reporter:
 
     def file(self, pictures: Sequence[bytes], document: bytes | None = None) -> int:
         """One finished report with ``pictures``; returns its report id."""
-        with httpx.Client(base_url=self.base_url, auth=(self.username, COMPANY_PASSWORD),
-                          timeout=30) as http:
-            report_id = _answered(http.post("/ispws/submit", headers=XML,
-                                             content=document or report_xml()), "reportId")
+        with httpx.Client(
+            base_url=self.base_url, auth=(self.username, COMPANY_PASSWORD), timeout=30
+        ) as http:
+            report_id = _answered(
+                http.post("/ispws/submit", headers=XML, content=document or report_xml()),
+                "reportId",
+            )
             for index, content in enumerate(pictures):
-                uploaded = http.post("/ispws/upload", data={"id": report_id},
-                                     files={"file": (f"upload-{index}.jpg", content)})
+                uploaded = http.post(
+                    "/ispws/upload",
+                    data={"id": report_id},
+                    files={"file": (f"upload-{index}.jpg", content)},
+                )
                 file_id = _answered(uploaded, "fileId")
-                _answered(http.post("/ispws/fileinfo", headers=XML, content=file_details(
-                    report_id, file_id, f"picture-{index}.jpg")), "reportId")
+                _answered(
+                    http.post(
+                        "/ispws/fileinfo",
+                        headers=XML,
+                        content=file_details(report_id, file_id, f"picture-{index}.jpg"),
+                    ),
+                    "reportId",
+                )
             _answered(http.post("/ispws/finish", data={"id": report_id}), "reportId")
         return int(report_id)
 
@@ -53,8 +65,10 @@ def enrol(database: Database, base_url: str, name: str, username: str) -> Report
 def file_details(report_id: str, file_id: str, name: str) -> bytes:
     """A <fileDetails> with the original name only: an IP or device here would link every
     report these tests file to every other."""
-    return (f"<fileDetails><reportId>{report_id}</reportId><fileId>{file_id}</fileId>"
-            f"<originalFileName>{name}</originalFileName></fileDetails>").encode()
+    return (
+        f"<fileDetails><reportId>{report_id}</reportId><fileId>{file_id}</fileId>"
+        f"<originalFileName>{name}</originalFileName></fileDetails>"
+    ).encode()
 
 
 def generated_picture(seed: str, size: tuple[int, int] = (480, 360)) -> bytes:

@@ -63,8 +63,9 @@ def queue(database: Database) -> list[int]:
         return [made[1], made[2], made[3]]
 
 
-def test_an_investigator_works_the_queue(page: Page, console: str, database: Database,
-                                          queue: list[int], watch: ConsoleWatch) -> None:
+def test_an_investigator_works_the_queue(
+    page: Page, console: str, database: Database, queue: list[int], watch: ConsoleWatch
+) -> None:
     page.goto(f"{console}/login?next=/agency")
     page.get_by_label("Username").fill("investigator")
     page.get_by_label("Password").fill(PASSWORD)
@@ -108,8 +109,10 @@ def test_an_investigator_works_the_queue(page: Page, console: str, database: Dat
         assert declined.decline_reason == "Outside our jurisdiction"
         assert session.scalar(select(ReferralOutcome.note)) == "Suspect arrested"
         assert session.scalar(select(InfoRequest.referral_id)) == urgent
-        actions = session.scalars(select(AuditRecord.action).where(
-            AuditRecord.actor == "user:investigator")).all()
-    assert {AuditAction.REFERRAL_ACTION, AuditAction.OUTCOME,
-            AuditAction.INFO_REQUEST} <= set(actions)
+        actions = session.scalars(
+            select(AuditRecord.action).where(AuditRecord.actor == "user:investigator")
+        ).all()
+    assert {AuditAction.REFERRAL_ACTION, AuditAction.OUTCOME, AuditAction.INFO_REQUEST} <= set(
+        actions
+    )
     assert watch.errors == []

@@ -18,8 +18,14 @@ pytestmark = pytest.mark.browser
 
 # Each role's own screens (one person may not hold them all: duties are separated).
 PAGES = {
-    Role.REVIEWER: ["/home", "/review", "/review/requests", "/clearinghouse",
-                    "/account/password", "/docs"],
+    Role.REVIEWER: [
+        "/home",
+        "/review",
+        "/review/requests",
+        "/clearinghouse",
+        "/account/password",
+        "/docs",
+    ],
     Role.ADMIN: ["/home", "/stats", "/legal", "/review/exposure", "/docs"],
     Role.REPORT_SUBMITTER: ["/reports"],
     Role.LIST_CURATOR: ["/lists/suspects"],
@@ -36,8 +42,7 @@ def console_settings(database_url: str, tmp_path: Path) -> Settings:
     return service_settings(database_url, tmp_path / "data", clearinghouse={"enabled": True})
 
 
-def test_no_page_breaks_under_the_policy(page: Page, console: str,
-                                         database: Database) -> None:
+def test_no_page_breaks_under_the_policy(page: Page, console: str, database: Database) -> None:
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))

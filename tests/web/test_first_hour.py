@@ -49,33 +49,44 @@ def one_time(database: Database) -> str:
 
 def _sign_in_admin(client: TestClient, password: str) -> dict[str, str]:
     client.cookies.clear()
-    answer = client.post("/login", data={"username": "admin", "password": password},
-                         follow_redirects=False)
+    answer = client.post(
+        "/login", data={"username": "admin", "password": password}, follow_redirects=False
+    )
     assert answer.status_code == 303
     assert answer.headers["location"] == "/account/password"
     return {"X-CSRF-Token": client.cookies["vigil_csrf"]}
 
 
-def _change(client: TestClient, csrf: dict[str, str], current: str, new: str,
-            repeat: str | None = None) -> object:
-    return client.post("/account/password", headers=csrf, follow_redirects=False, data={
-        "current_password": current, "new_password": new,
-        "repeat_password": new if repeat is None else repeat})
+def _change(
+    client: TestClient, csrf: dict[str, str], current: str, new: str, repeat: str | None = None
+) -> object:
+    return client.post(
+        "/account/password",
+        headers=csrf,
+        follow_redirects=False,
+        data={
+            "current_password": current,
+            "new_password": new,
+            "repeat_password": new if repeat is None else repeat,
+        },
+    )
 
 
 def _password_changes(database: Database) -> list[str]:
     """Who changed a password, by the audit log."""
     with database.transaction() as session:
-        rows = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.USER_CHANGED)).all()
+        rows = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.USER_CHANGED)
+        ).all()
         return [row.actor for row in rows if row.details.get("change") == "password"]
 
 
 # --- the first sign-in ---------------------------------------------------------------------
 
 
-def test_a_one_time_password_leads_to_the_change_page(client: TestClient, one_time: str,
-                                                      database: Database) -> None:
+def test_a_one_time_password_leads_to_the_change_page(
+    client: TestClient, one_time: str, database: Database
+) -> None:
     _sign_in_admin(client, one_time)
     for page in ("/", "/home", "/review/exposure", "/stats"):
         answer = client.get(page, headers=HTML, follow_redirects=False)
@@ -91,8 +102,9 @@ def test_a_one_time_password_leads_to_the_change_page(client: TestClient, one_ti
     assert _password_changes(database) == []
 
 
-def test_changing_it_lands_on_the_administrators_page(client: TestClient, one_time: str,
-                                                       database: Database) -> None:
+def test_changing_it_lands_on_the_administrators_page(
+    client: TestClient, one_time: str, database: Database
+) -> None:
     csrf = _sign_in_admin(client, one_time)
     old_session = client.cookies["vigil_session"]
     answer = _change(client, csrf, one_time, NEW_PASSWORD)
@@ -113,23 +125,39 @@ def test_changing_it_lands_on_the_administrators_page(client: TestClient, one_ti
 
 def test_the_htmx_form_is_sent_on_with_hx_redirect(client: TestClient, one_time: str) -> None:
     csrf = _sign_in_admin(client, one_time)
-    answer = client.post("/account/password", headers={**csrf, "HX-Request": "true"},
-                         follow_redirects=False, data={
-                             "current_password": one_time, "new_password": NEW_PASSWORD,
-                             "repeat_password": NEW_PASSWORD})
+    answer = client.post(
+        "/account/password",
+        headers={**csrf, "HX-Request": "true"},
+        follow_redirects=False,
+        data={
+            "current_password": one_time,
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        },
+    )
     assert answer.status_code == 204 and answer.headers["HX-Redirect"] == "/"
 
 
-@pytest.mark.parametrize(("current", "new", "repeat", "status", "says"), [
-    ("wrong password!!", NEW_PASSWORD, None, 403, "current password is wrong"),
-    (None, NEW_PASSWORD, "a quiet meadow at dusk", 422, "not the same"),
-    (None, "short", None, 422, "at least 12 characters"),
-    (None, "my name is admin, hello", None, 422, "must not contain the username"),
-    (None, None, None, 422, "must differ"),
-])
+@pytest.mark.parametrize(
+    ("current", "new", "repeat", "status", "says"),
+    [
+        ("wrong password!!", NEW_PASSWORD, None, 403, "current password is wrong"),
+        (None, NEW_PASSWORD, "a quiet meadow at dusk", 422, "not the same"),
+        (None, "short", None, 422, "at least 12 characters"),
+        (None, "my name is admin, hello", None, 422, "must not contain the username"),
+        (None, None, None, 422, "must differ"),
+    ],
+)
 def test_a_refused_change_says_why_and_changes_nothing(
-        client: TestClient, one_time: str, database: Database, current: str | None,
-        new: str | None, repeat: str | None, status: int, says: str) -> None:
+    client: TestClient,
+    one_time: str,
+    database: Database,
+    current: str | None,
+    new: str | None,
+    repeat: str | None,
+    status: int,
+    says: str,
+) -> None:
     csrf = _sign_in_admin(client, one_time)
     answer = _change(client, csrf, current or one_time, new or one_time, repeat)
     assert answer.status_code == status
@@ -141,8 +169,9 @@ def test_a_refused_change_says_why_and_changes_nothing(
         assert user is not None and user.must_change_password
 
 
-def test_the_change_needs_the_csrf_token(client: TestClient, one_time: str,
-                                         database: Database) -> None:
+def test_the_change_needs_the_csrf_token(
+    client: TestClient, one_time: str, database: Database
+) -> None:
     _sign_in_admin(client, one_time)
     answer = _change(client, {}, one_time, NEW_PASSWORD)
     assert answer.status_code == 403
@@ -150,13 +179,17 @@ def test_the_change_needs_the_csrf_token(client: TestClient, one_time: str,
 
 
 @pytest.mark.parametrize("field", ["current_password", "new_password", "repeat_password"])
-def test_hostile_form_input_is_refused(client: TestClient, one_time: str, database: Database,
-                                       field: str) -> None:
+def test_hostile_form_input_is_refused(
+    client: TestClient, one_time: str, database: Database, field: str
+) -> None:
     csrf = _sign_in_admin(client, one_time)
-    data = {"current_password": one_time, "new_password": NEW_PASSWORD,
-            "repeat_password": NEW_PASSWORD, field: "x" * 5000}
-    answer = client.post("/account/password", headers=csrf, data=data,
-                         follow_redirects=False)
+    data = {
+        "current_password": one_time,
+        "new_password": NEW_PASSWORD,
+        "repeat_password": NEW_PASSWORD,
+        field: "x" * 5000,
+    }
+    answer = client.post("/account/password", headers=csrf, data=data, follow_redirects=False)
     assert answer.status_code == 422
     assert _password_changes(database) == []
 
@@ -169,19 +202,29 @@ def test_api_keys_have_no_password_page(client: TestClient, database: Database) 
     assert answer.status_code == 403
 
 
-def test_the_api_change_still_works_and_is_audited_alike(client: TestClient, one_time: str,
-                                                         database: Database) -> None:
+def test_the_api_change_still_works_and_is_audited_alike(
+    client: TestClient, one_time: str, database: Database
+) -> None:
     from tests.api.service import sign_in
 
     csrf = sign_in(client, "admin", one_time)
-    answer = client.post("/v1/auth/password", headers=csrf, json={
-        "current_password": one_time, "new_password": "admin"})
+    answer = client.post(
+        "/v1/auth/password",
+        headers=csrf,
+        json={"current_password": one_time, "new_password": "admin"},
+    )
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "weak_password"
-    answer = client.post("/v1/auth/password", headers=csrf, json={
-        "current_password": "not it", "new_password": NEW_PASSWORD})
+    answer = client.post(
+        "/v1/auth/password",
+        headers=csrf,
+        json={"current_password": "not it", "new_password": NEW_PASSWORD},
+    )
     assert answer.status_code == 403
-    answer = client.post("/v1/auth/password", headers=csrf, json={
-        "current_password": one_time, "new_password": NEW_PASSWORD})
+    answer = client.post(
+        "/v1/auth/password",
+        headers=csrf,
+        json={"current_password": one_time, "new_password": NEW_PASSWORD},
+    )
     assert answer.status_code == 200
     assert _password_changes(database) == ["user:admin"]
 
@@ -203,8 +246,9 @@ def test_every_role_is_in_the_table() -> None:
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_lands_on_a_page_that_works(client: TestClient, database: Database,
-                                               role: Role) -> None:
+def test_every_role_lands_on_a_page_that_works(
+    client: TestClient, database: Database, role: Role
+) -> None:
     if role is Role.AGENCY:
         with database.transaction(write=True) as session:
             add_member(session, "person", add_agency(session, "ICAC-T"))
@@ -225,8 +269,9 @@ def test_every_role_lands_on_a_page_that_works(client: TestClient, database: Dat
         assert client.get(link, headers=HTML).status_code == 200, link
 
 
-def test_the_start_page_offers_only_what_the_role_may_do(client: TestClient,
-                                                         database: Database) -> None:
+def test_the_start_page_offers_only_what_the_role_may_do(
+    client: TestClient, database: Database
+) -> None:
     add_user(database, "otto", [Role.AUDITOR])
     console_sign_in(client, "otto")
     answer = client.get("/home", headers=HTML)
@@ -239,8 +284,7 @@ def test_the_start_page_offers_only_what_the_role_may_do(client: TestClient,
 # --- refusals a person can read --------------------------------------------------------------
 
 
-def test_a_refused_page_is_a_page_with_a_way_on(client: TestClient,
-                                                database: Database) -> None:
+def test_a_refused_page_is_a_page_with_a_way_on(client: TestClient, database: Database) -> None:
     add_user(database, "rita", [Role.REVIEWER])
     console_sign_in(client, "rita")
     answer = client.get("/review/exposure", headers=HTML)
@@ -253,13 +297,15 @@ def test_a_refused_page_is_a_page_with_a_way_on(client: TestClient,
     assert api.status_code == 403 and api.json()["error"]["code"] == "forbidden"
 
 
-def test_an_htmx_refusal_stays_out_of_the_page(client: TestClient,
-                                               database: Database) -> None:
+def test_an_htmx_refusal_stays_out_of_the_page(client: TestClient, database: Database) -> None:
     """A fragment request gets no page to swap into the middle of the screen."""
     add_user(database, "rita", [Role.REVIEWER])
     csrf = console_sign_in(client, "rita")
-    answer = client.post("/review/requests/999999", headers={**csrf, "HX-Request": "true"},
-                         data={"verdict": "approve"})
+    answer = client.post(
+        "/review/requests/999999",
+        headers={**csrf, "HX-Request": "true"},
+        data={"verdict": "approve"},
+    )
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
 
 
@@ -269,8 +315,7 @@ def test_an_unknown_page_is_a_page(client: TestClient, database: Database) -> No
     answer = client.get("/no/such/page", headers=HTML)
     assert answer.status_code == 404
     assert "There is no page at this address." in answer.text
-    assert client.get("/v1/no/such/thing", headers=HTML).json()["error"]["code"] == \
-        "not_found"
+    assert client.get("/v1/no/such/thing", headers=HTML).json()["error"]["code"] == "not_found"
 
 
 def test_strangers_are_sent_to_sign_in_also_from_docs_and_htmx(client: TestClient) -> None:
@@ -278,8 +323,7 @@ def test_strangers_are_sent_to_sign_in_also_from_docs_and_htmx(client: TestClien
     answer = client.get("/docs", headers=HTML, follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/login?next=/docs"
     assert client.get("/docs", follow_redirects=False).status_code == 401  # a script
-    htmx = client.post("/review/requests/1", headers={"HX-Request": "true"},
-                       follow_redirects=False)
+    htmx = client.post("/review/requests/1", headers={"HX-Request": "true"}, follow_redirects=False)
     assert htmx.status_code == 401
     assert htmx.headers["HX-Redirect"] == "/login?next=/review/requests/1"
 
@@ -302,17 +346,19 @@ def test_docs_load_nothing_from_elsewhere(client: TestClient, database: Database
 
 def test_docs_assets_are_behind_sign_in(client: TestClient, database: Database) -> None:
     client.cookies.clear()
-    assert client.get("/docs/assets/swagger-ui-bundle.js",
-                      follow_redirects=False).status_code in (303, 401)
+    assert client.get("/docs/assets/swagger-ui-bundle.js", follow_redirects=False).status_code in (
+        303,
+        401,
+    )
     add_user(database, "otto", [Role.AUDITOR])
     console_sign_in(client, "otto")
-    escape = client.get("/docs/assets/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-                        follow_redirects=False)
+    escape = client.get(
+        "/docs/assets/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", follow_redirects=False
+    )
     assert escape.status_code == 404 and "root:" not in escape.text
 
 
-def test_docs_off_means_no_assets(database_url: str, tmp_path: Path,
-                                  database: Database) -> None:
+def test_docs_off_means_no_assets(database_url: str, tmp_path: Path, database: Database) -> None:
     settings = service_settings(database_url, tmp_path / "data", api={"docs": False})
     add_user(database, "otto", [Role.AUDITOR])
     for client in running(settings):

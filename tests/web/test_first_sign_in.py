@@ -40,8 +40,9 @@ def _change(page: Page, current: str, new: str, repeat: str) -> None:
     page.get_by_role("button", name="Change password").click()
 
 
-def test_the_first_administrator_chooses_a_password(page: Page, console: str,
-                                                    database: Database) -> None:
+def test_the_first_administrator_chooses_a_password(
+    page: Page, console: str, database: Database
+) -> None:
     one_time = _bootstrap(database)
     _sign_in(page, console, "admin", one_time)
     page.wait_for_url(f"{console}/account/password")
@@ -60,8 +61,7 @@ def test_the_first_administrator_chooses_a_password(page: Page, console: str,
     expect(page.locator("body")).not_to_contain_text("permission")
 
 
-def test_a_page_the_role_may_not_open_says_so(page: Page, console: str,
-                                              database: Database) -> None:
+def test_a_page_the_role_may_not_open_says_so(page: Page, console: str, database: Database) -> None:
     add_user(database, "rita", [Role.REVIEWER])
     _sign_in(page, console, "rita", PASSWORD)
     page.wait_for_url(f"{console}/review")
@@ -72,8 +72,9 @@ def test_a_page_the_role_may_not_open_says_so(page: Page, console: str,
     page.wait_for_url(f"{console}/review")
 
 
-def test_the_api_documentation_renders_offline(page: Page, console: str,
-                                               database: Database) -> None:
+def test_the_api_documentation_renders_offline(
+    page: Page, console: str, database: Database
+) -> None:
     add_user(database, "otto", [Role.AUDITOR])
     elsewhere: list[str] = []
 

@@ -42,15 +42,20 @@ AUDITOR = "auditor-ann"
 @pytest.fixture
 def console_settings(database_url: str, tmp_path: Path) -> Settings:
     """The console of a clearinghouse (overrides tests/web/conftest.py's plain console)."""
-    return service_settings(database_url, tmp_path / "data",
-                            clearinghouse={"enabled": True, "max_upload_bytes": 8 << 20})
+    return service_settings(
+        database_url,
+        tmp_path / "data",
+        clearinghouse={"enabled": True, "max_upload_bytes": 8 << 20},
+    )
 
 
 @pytest.fixture
 def reporters(console: str, database: Database) -> tuple[Reporter, Reporter]:
     add_user(database, ANALYST, [Role.REVIEWER])
-    return (enrol(database, console, "Example Platform", "example-platform"),
-            enrol(database, console, "Other Platform", "other-platform"))
+    return (
+        enrol(database, console, "Example Platform", "example-platform"),
+        enrol(database, console, "Other Platform", "other-platform"),
+    )
 
 
 @dataclass
@@ -78,18 +83,29 @@ def watch(page: Page) -> Iterator[ConsoleWatch]:
 
 
 def test_queue_shows_new_material_first_and_the_known_share(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str, database: Database,
-        corpus_images: list[Path], watch: ConsoleWatch) -> None:
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    database: Database,
+    corpus_images: list[Path],
+    watch: ConsoleWatch,
+) -> None:
     first, second = reporters
     fresh = first.file([corpus_images[1].read_bytes()])  # the oldest report, but new material
     labelled = first.file([corpus_images[2].read_bytes()])
     _label(database, labelled, "A1")
     copy = second.file([corpus_images[2].read_bytes()])
     again = second.file([corpus_images[1].read_bytes()])
-    verdicts = {report: [f.verdict for f in _files(database, report)]
-                for report in (fresh, labelled, copy, again)}
-    assert verdicts == {fresh: [FileVerdict.NEW], labelled: [FileVerdict.KNOWN],
-                        copy: [FileVerdict.KNOWN], again: [FileVerdict.SEEN]}
+    verdicts = {
+        report: [f.verdict for f in _files(database, report)]
+        for report in (fresh, labelled, copy, again)
+    }
+    assert verdicts == {
+        fresh: [FileVerdict.NEW],
+        labelled: [FileVerdict.KNOWN],
+        copy: [FileVerdict.KNOWN],
+        again: [FileVerdict.SEEN],
+    }
 
     _sign_in(page, console, ANALYST, "/review")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clearinghouse").click()
@@ -114,8 +130,14 @@ def test_queue_shows_new_material_first_and_the_known_share(
 
 
 def test_files_are_blurred_until_an_audited_reveal(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str, database: Database,
-        console_settings: Settings, corpus_images: list[Path], watch: ConsoleWatch) -> None:
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    database: Database,
+    console_settings: Settings,
+    corpus_images: list[Path],
+    watch: ConsoleWatch,
+) -> None:
     original = corpus_images[3].read_bytes()
     report = reporters[0].file([original])
     [file] = _files(database, report)
@@ -127,9 +149,11 @@ def test_files_are_blurred_until_an_audited_reveal(
     item = page.locator(f"#file-{file.id}")
     image = item.locator("img")
     expect(image).to_have_attribute(
-        "src", re.compile(rf"^/clearinghouse/files/{file.id}/preview\?view=grayscale_blur$"))
-    page.wait_for_function("image => image.complete && image.naturalWidth > 0",
-                           arg=image.element_handle())
+        "src", re.compile(rf"^/clearinghouse/files/{file.id}/preview\?view=grayscale_blur$")
+    )
+    page.wait_for_function(
+        "image => image.complete && image.naturalWidth > 0", arg=image.element_handle()
+    )
     bodies = _bodies(served)
     assert not any("/reveal" in url for url in bodies)
     assert original not in bodies.values()  # no unblurred bytes before the reveal
@@ -142,8 +166,9 @@ def test_files_are_blurred_until_an_audited_reveal(
     expect(image).to_have_attribute("src", re.compile(r"^blob:"))
     with Image.open(io.BytesIO(original)) as picture:
         width = picture.width
-    page.wait_for_function("([image, width]) => image.naturalWidth === width",
-                           arg=[image.element_handle(), width])
+    page.wait_for_function(
+        "([image, width]) => image.naturalWidth === width", arg=[image.element_handle(), width]
+    )
     assert _media_views(database) == [(f"user:{ANALYST}", str(file.id), report)]
     page.keyboard.press("Escape")  # back to the protected rendering
     expect(image).to_have_attribute("src", re.compile(r"/preview\?view="))
@@ -153,8 +178,12 @@ def test_files_are_blurred_until_an_audited_reveal(
 
 
 def test_labelling_makes_a_later_copy_known(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str, database: Database,
-        watch: ConsoleWatch) -> None:
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    database: Database,
+    watch: ConsoleWatch,
+) -> None:
     first, second = reporters
     picture = generated_picture("labelled at the clearinghouse")
     report = first.file([picture])
@@ -166,7 +195,8 @@ def test_labelling_makes_a_later_copy_known(
     item = page.locator(f"#file-{file.id}")  # swapped by HTMX
     expect(item.get_by_role("status")).to_contain_text("Labelled B1")
     expect(item.get_by_role("button", name="B1", exact=True)).to_have_attribute(
-        "aria-pressed", "true")
+        "aria-pressed", "true"
+    )
     assert _listed(database, file.sha256) == ["B1"]
     [labelled] = _files(database, report)
     assert (labelled.verdict, labelled.classification) == (FileVerdict.KNOWN, "B1")
@@ -186,15 +216,25 @@ def test_labelling_makes_a_later_copy_known(
 
 
 def test_linked_reports_across_companies_and_their_cluster(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str,
-        corpus_images: list[Path], watch: ConsoleWatch) -> None:
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    corpus_images: list[Path],
+    watch: ConsoleWatch,
+) -> None:
     first, second = reporters
-    earlier = first.file([corpus_images[4].read_bytes()], report_xml(
-        email="Suspect@Example.net", reporter_email="safety@example.com"))
-    later = second.file([corpus_images[5].read_bytes()], report_xml(
-        email="suspect@example.net", reporter_email="trust@other.example"))
-    unrelated = second.file([corpus_images[6].read_bytes()], report_xml(
-        email="someone-else@example.org", reporter_email="trust@other.example"))
+    earlier = first.file(
+        [corpus_images[4].read_bytes()],
+        report_xml(email="Suspect@Example.net", reporter_email="safety@example.com"),
+    )
+    later = second.file(
+        [corpus_images[5].read_bytes()],
+        report_xml(email="suspect@example.net", reporter_email="trust@other.example"),
+    )
+    unrelated = second.file(
+        [corpus_images[6].read_bytes()],
+        report_xml(email="someone-else@example.org", reporter_email="trust@other.example"),
+    )
     _sign_in(page, console, ANALYST, f"/clearinghouse/reports/{later}")
 
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Report {later} from Other Platform")
@@ -203,7 +243,8 @@ def test_linked_reports_across_companies_and_their_cluster(
     expect(linked.first).to_contain_text("Example Platform")
     expect(linked.first).to_contain_text("email: suspect@example.net")  # normalised
     expect(linked.first.get_by_role("link")).to_have_attribute(
-        "href", f"/clearinghouse/reports/{earlier}")
+        "href", f"/clearinghouse/reports/{earlier}"
+    )
     expect(page.locator("section.deconfliction")).to_have_count(0)  # nobody handles either
     expect(page.locator(f'a[href="/clearinghouse/reports/{unrelated}"]')).to_have_count(0)
 
@@ -216,14 +257,19 @@ def test_linked_reports_across_companies_and_their_cluster(
     graph.locator(f'a[href="/clearinghouse/reports/{earlier}"] circle').click()
     page.wait_for_url(f"{console}/clearinghouse/reports/{earlier}")
     expect(page.locator("section[aria-labelledby=linked-title] tbody tr")).to_contain_text(
-        "Other Platform")
+        "Other Platform"
+    )
     expect(page.locator("svg.cluster circle")).to_have_count(2)
     _assert_quiet(watch)
 
 
 def test_a_taken_report_pulls_later_linked_reports_to_its_analyst(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str,
-        corpus_images: list[Path], watch: ConsoleWatch) -> None:
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    corpus_images: list[Path],
+    watch: ConsoleWatch,
+) -> None:
     first, second = reporters
     naming = report_xml(email="suspect@example.net")
     earlier = first.file([corpus_images[10].read_bytes()], naming)
@@ -239,9 +285,11 @@ def test_a_taken_report_pulls_later_linked_reports_to_its_analyst(
     expect(page.locator("#handler strong")).to_have_text(ANALYST)
     notes = page.locator("section.deconfliction").get_by_role("note")
     expect(notes.filter(has_text="Handed over on arrival").get_by_role("link")).to_have_attribute(
-        "href", f"/clearinghouse/reports/{earlier}")
+        "href", f"/clearinghouse/reports/{earlier}"
+    )
     expect(notes.filter(has_text=f"is handled by {ANALYST}").get_by_role("link")).to_have_attribute(
-        "href", f"/clearinghouse/reports/{earlier}")
+        "href", f"/clearinghouse/reports/{earlier}"
+    )
     _assert_quiet(watch)
 
 
@@ -249,8 +297,12 @@ def test_a_taken_report_pulls_later_linked_reports_to_its_analyst(
 
 
 def test_no_clearinghouse_screens_without_the_reviewer_role(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str, database: Database,
-        corpus_images: list[Path]) -> None:
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    database: Database,
+    corpus_images: list[Path],
+) -> None:
     add_user(database, AUDITOR, [Role.AUDITOR])
     report = reporters[0].file([corpus_images[7].read_bytes()])
     [file] = _files(database, report)
@@ -263,10 +315,18 @@ def test_no_clearinghouse_screens_without_the_reviewer_role(
     preview = page.request.get(f"{console}/clearinghouse/files/{file.id}/preview")
     assert preview.status == 403 and not preview.headers["content-type"].startswith("image/")
     csrf = {"X-CSRF-Token": _csrf(page)}
-    assert page.request.post(f"{console}/clearinghouse/files/{file.id}/reveal",
-                             headers=csrf).status == 403
-    assert page.request.post(f"{console}/clearinghouse/files/{file.id}/label", headers=csrf,
-                             form={"classification": "A1"}).status == 403
+    assert (
+        page.request.post(f"{console}/clearinghouse/files/{file.id}/reveal", headers=csrf).status
+        == 403
+    )
+    assert (
+        page.request.post(
+            f"{console}/clearinghouse/files/{file.id}/label",
+            headers=csrf,
+            form={"classification": "A1"},
+        ).status
+        == 403
+    )
     assert _media_views(database) == []
     assert _files(database, report)[0].verdict is FileVerdict.NEW
 
@@ -279,8 +339,8 @@ def test_no_clearinghouse_screens_without_the_reviewer_role(
 
 @pytest.mark.parametrize("report_id", ["0", "-1", str(2**63), "9" * 30, "abc", "99999", "1e3"])
 def test_hostile_report_ids_are_refused_without_a_trace(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str,
-        report_id: str) -> None:
+    reporters: tuple[Reporter, Reporter], page: Page, console: str, report_id: str
+) -> None:
     _sign_in(page, console, ANALYST, "/clearinghouse")
     answer = page.goto(f"{console}/clearinghouse/reports/{report_id}")
     assert answer is not None and answer.status in (404, 422)
@@ -288,8 +348,13 @@ def test_hostile_report_ids_are_refused_without_a_trace(
 
 
 def test_hostile_label_and_reveal_requests_are_refused(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str, database: Database,
-        corpus_images: list[Path], watch: ConsoleWatch) -> None:
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    database: Database,
+    corpus_images: list[Path],
+    watch: ConsoleWatch,
+) -> None:
     report = reporters[0].file([corpus_images[8].read_bytes()])
     [file] = _files(database, report)
     _sign_in(page, console, ANALYST, f"/clearinghouse/reports/{report}")
@@ -311,8 +376,10 @@ def test_hostile_label_and_reveal_requests_are_refused(
         (page.request.post(f"{base}/{file.id}/reveal"), 403),
         (page.request.post(label, headers=csrf, form={"classification": "A1" * 50}), 422),
         (page.request.post(label, headers=csrf, form={"classification": "<script>"}), 422),
-        (page.request.post(f"{base}/{2**63}/label", headers=csrf,
-                           form={"classification": "A1"}), 422),
+        (
+            page.request.post(f"{base}/{2**63}/label", headers=csrf, form={"classification": "A1"}),
+            422,
+        ),
         (page.request.post(f"{base}/99999/reveal", headers=csrf), 404),
         (page.request.get(f"{base}/{'9' * 30}/preview"), 422),
     ):
@@ -342,7 +409,8 @@ def _csrf(page: Page) -> str:
 
 def _queue_order(page: Page) -> list[int]:
     links = page.locator("tbody tr td:first-child a").evaluate_all(
-        "links => links.map(link => link.getAttribute('href'))")
+        "links => links.map(link => link.getAttribute('href'))"
+    )
     return [int(href.rsplit("/", 1)[1]) for href in links]
 
 
@@ -383,34 +451,50 @@ def _label(database: Database, report_id: int, classification: str) -> None:
 
 def _files(database: Database, report_id: int) -> list[IntakeFile]:
     with database.transaction() as session:
-        return list(session.scalars(select(IntakeFile).where(
-            IntakeFile.report_id == report_id).order_by(IntakeFile.id)))
+        return list(
+            session.scalars(
+                select(IntakeFile).where(IntakeFile.report_id == report_id).order_by(IntakeFile.id)
+            )
+        )
 
 
 def _listed(database: Database, sha256: str) -> list[str | None]:
     with database.transaction() as session:
-        return list(session.scalars(select(ListEntry.classification).join(
-            HashList, HashList.id == ListEntry.list_id).where(
-            HashList.name == LABELS_LIST, ListEntry.signal == sha256)))
+        return list(
+            session.scalars(
+                select(ListEntry.classification)
+                .join(HashList, HashList.id == ListEntry.list_id)
+                .where(HashList.name == LABELS_LIST, ListEntry.signal == sha256)
+            )
+        )
 
 
 def _media_views(database: Database) -> list[tuple[str, str | None, int | None]]:
     with database.transaction() as session:
-        rows = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.MEDIA_VIEWED,
-            AuditRecord.subject_type == "intake_file").order_by(AuditRecord.seq)).all()
-        return [(row.actor, row.subject_id, (row.details or {}).get("report_id"))
-                for row in rows]
+        rows = session.scalars(
+            select(AuditRecord)
+            .where(
+                AuditRecord.action == AuditAction.MEDIA_VIEWED,
+                AuditRecord.subject_type == "intake_file",
+            )
+            .order_by(AuditRecord.seq)
+        ).all()
+        return [(row.actor, row.subject_id, (row.details or {}).get("report_id")) for row in rows]
 
 
 def test_markup_in_a_report_is_shown_as_text(
-        reporters: tuple[Reporter, Reporter], page: Page, console: str,
-        corpus_images: list[Path], watch: ConsoleWatch) -> None:
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    corpus_images: list[Path],
+    watch: ConsoleWatch,
+) -> None:
     # no spaces: Appendix B.2.1 wants a valid URL, and this one still breaks out of markup
     markup = '"><svg/onload=window.pwned=1>'
     escaped = markup.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    report = reporters[0].file([corpus_images[9].read_bytes()],
-                               report_xml(url=f"https://example.net/{escaped}"))
+    report = reporters[0].file(
+        [corpus_images[9].read_bytes()], report_xml(url=f"https://example.net/{escaped}")
+    )
     _sign_in(page, console, ANALYST, f"/clearinghouse/reports/{report}")
     page.get_by_text("All report fields").click()
     expect(page.locator("section[aria-labelledby=summary-title] table")).to_contain_text(markup)

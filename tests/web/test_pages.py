@@ -28,18 +28,19 @@ from vigil.store.models import (
 
 @pytest.fixture
 def two_reviewer_settings(database_url: str, tmp_path: Path) -> Settings:
-    return service_settings(database_url, tmp_path / "data",
-                            review={"two_reviewers_to_disable": True})
+    return service_settings(
+        database_url, tmp_path / "data", review={"two_reviewers_to_disable": True}
+    )
 
 
 @pytest.fixture
-def console(two_reviewer_settings: Settings, corpus_images: list[Path],
-            database: Database) -> Iterator[TestClient]:
+def console(
+    two_reviewer_settings: Settings, corpus_images: list[Path], database: Database
+) -> Iterator[TestClient]:
     seed_demo(two_reviewer_settings, corpus_images[0].parent)
     add_user(database, "first", [Role.REVIEWER])
     add_user(database, "second", [Role.REVIEWER])
     yield from running(two_reviewer_settings)
-
 
 
 def _known_case(database: Database) -> tuple[str, int]:
@@ -50,27 +51,40 @@ def _known_case(database: Database) -> tuple[str, int]:
 
 def _entry_of(database: Database, item_id: int) -> ListEntry:
     with database.transaction() as session:
-        record = session.scalars(select(MatchRecord).join(
-            CaseItem, CaseItem.record_id == MatchRecord.id).where(CaseItem.id == item_id)).one()
+        record = session.scalars(
+            select(MatchRecord)
+            .join(CaseItem, CaseItem.record_id == MatchRecord.id)
+            .where(CaseItem.id == item_id)
+        ).one()
         entry = session.get(ListEntry, record.hits[0].entry_id)
         assert entry is not None
         return entry
 
 
-def test_disabling_an_entry_needs_a_second_reviewer(console: TestClient,
-                                                     database: Database) -> None:
+def test_disabling_an_entry_needs_a_second_reviewer(
+    console: TestClient, database: Database
+) -> None:
     case_id, item_id = _known_case(database)
     csrf = console_sign_in(console, "first")
-    answer = console.post(f"/review/cases/{case_id}/decide", headers=csrf, data={
-        "kind": "false_positive", "item_id": item_id, "reason": "a landscape",
-        "disable_entries": "true"}, follow_redirects=False)
+    answer = console.post(
+        f"/review/cases/{case_id}/decide",
+        headers=csrf,
+        data={
+            "kind": "false_positive",
+            "item_id": item_id,
+            "reason": "a landscape",
+            "disable_entries": "true",
+        },
+        follow_redirects=False,
+    )
     assert answer.status_code == 303
     assert _entry_of(database, item_id).status is EntryStatus.ACTIVE  # not yet
     with database.transaction() as session:
         request_id = session.scalars(select(EntryDisableRequest.id)).one()
     assert "a landscape" in console.get("/review/requests").text
-    refused = console.post(f"/review/requests/{request_id}", headers=csrf,
-                           data={"verdict": "approve"})
+    refused = console.post(
+        f"/review/requests/{request_id}", headers=csrf, data={"verdict": "approve"}
+    )
     assert refused.status_code == 422  # not one's own request
     csrf = console_sign_in(console, "second")
     console.post(f"/review/requests/{request_id}", headers=csrf, data={"verdict": "approve"})
@@ -82,17 +96,22 @@ def test_disabling_an_entry_needs_a_second_reviewer(console: TestClient,
     assert "false positive" in history and "user:first" in history
 
 
-def test_a_confirmed_item_joins_the_platform_list(console: TestClient,
-                                                  database: Database) -> None:
+def test_a_confirmed_item_joins_the_platform_list(console: TestClient, database: Database) -> None:
     case_id, item_id = _known_case(database)
     csrf = console_sign_in(console, "first")
-    console.post(f"/review/cases/{case_id}/decide", headers=csrf,
-                 data={"kind": "confirm", "item_id": item_id})
+    console.post(
+        f"/review/cases/{case_id}/decide",
+        headers=csrf,
+        data={"kind": "confirm", "item_id": item_id},
+    )
     added = console.post(f"/review/items/{item_id}/platform-list", headers=csrf)
     assert added.status_code == 200 and "platform-confirmed" in added.text
     with database.transaction() as session:
-        entries = session.scalars(select(ListEntry).join(ListEntry.hash_list).where(
-            ListEntry.hash_list.has(name="platform-confirmed"))).all()
+        entries = session.scalars(
+            select(ListEntry)
+            .join(ListEntry.hash_list)
+            .where(ListEntry.hash_list.has(name="platform-confirmed"))
+        ).all()
     assert entries and all(entry.classification for entry in entries)
 
 
@@ -100,19 +119,36 @@ def test_pages_refuse_bad_input(console: TestClient, database: Database) -> None
     case_id, item_id = _known_case(database)
     csrf = console_sign_in(console, "first")
     assert console.get("/review/cases/" + "x" * 40).status_code == 404
-    assert console.post(f"/review/cases/{case_id}/decide", headers=csrf,
-                        data={"kind": "obliterate", "item_id": item_id}).status_code == 422
-    assert console.post(f"/review/items/{item_id}/classify", headers=csrf,
-                        data={"classification": "Z9"}).status_code == 422
-    assert console.post("/review/requests/1", headers=csrf,
-                        data={"verdict": "maybe"}).status_code == 422
+    assert (
+        console.post(
+            f"/review/cases/{case_id}/decide",
+            headers=csrf,
+            data={"kind": "obliterate", "item_id": item_id},
+        ).status_code
+        == 422
+    )
+    assert (
+        console.post(
+            f"/review/items/{item_id}/classify", headers=csrf, data={"classification": "Z9"}
+        ).status_code
+        == 422
+    )
+    assert (
+        console.post("/review/requests/1", headers=csrf, data={"verdict": "maybe"}).status_code
+        == 422
+    )
     assert console.get("/review?priority=7").status_code == 422
-    assert console.post(f"/review/cases/{case_id}/decide", headers={},
-                        data={"kind": "confirm", "item_id": item_id}).status_code == 403
+    assert (
+        console.post(
+            f"/review/cases/{case_id}/decide",
+            headers={},
+            data={"kind": "confirm", "item_id": item_id},
+        ).status_code
+        == 403
+    )
 
 
-def test_administrators_see_exposure_not_content(console: TestClient,
-                                                 database: Database) -> None:
+def test_administrators_see_exposure_not_content(console: TestClient, database: Database) -> None:
     _, item_id = _known_case(database)
     csrf = console_sign_in(console, "first")
     assert console.post(f"/review/items/{item_id}/reveal", headers=csrf).status_code == 200

@@ -31,7 +31,7 @@ from vigil.store.models import (
     MatchRecord,
     Role,
 )
-from vigil.store.vocabulary import INCIDENT_TYPES
+from vigil.store.shared.vocabulary import INCIDENT_TYPES
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -63,12 +63,14 @@ def _shoot(page: Page, name: str, tmp_path: Path) -> None:
 
 def _case_id(database: Database, account: str) -> str:
     with database.transaction() as session:
-        return session.scalars(select(Case.public_id).where(
-            Case.platform_account_id == account)).one()
+        return session.scalars(
+            select(Case.public_id).where(Case.platform_account_id == account)
+        ).one()
 
 
-def test_review_a_case_end_to_end(demo: str, page: Page, console: str, database: Database,
-                                  tmp_path: Path) -> None:
+def test_review_a_case_end_to_end(
+    demo: str, page: Page, console: str, database: Database, tmp_path: Path
+) -> None:
     _sign_in(page, console, DEMO_REVIEWER, demo)
     rows = page.locator("tbody tr")
     expect(rows.first).to_contain_text("acct-3001")  # the escalation comes first
@@ -78,8 +80,9 @@ def test_review_a_case_end_to_end(demo: str, page: Page, console: str, database:
     page.goto(f"{console}/review/cases/{case_id}")
     first = page.locator(".item").first
     image = first.locator("img")
-    expect(image).to_have_attribute("src", f"/review/items/{_first_item(database, case_id)}"
-                                    "/preview?view=grayscale_blur")
+    expect(image).to_have_attribute(
+        "src", f"/review/items/{_first_item(database, case_id)}/preview?view=grayscale_blur"
+    )
     _assert_protected(page, console, database, case_id)
     _shoot(page, "case.png", tmp_path)
 
@@ -93,7 +96,8 @@ def test_review_a_case_end_to_end(demo: str, page: Page, console: str, database:
 
     page.keyboard.press("2")  # classification A2
     expect(page.locator(".item").first.get_by_role("button", name="A2")).to_have_attribute(
-        "aria-pressed", "true")
+        "aria-pressed", "true"
+    )
     _settled(page)
     page.locator(".item").first.locator(".decisions").scroll_into_view_if_needed()
     _shoot(page, "case-item.png", tmp_path)
@@ -112,8 +116,9 @@ def test_review_a_case_end_to_end(demo: str, page: Page, console: str, database:
         assert case.incident_type == INCIDENT_TYPES[6]
 
 
-def test_false_positive_disables_the_entry(demo: str, page: Page, console: str,
-                                           database: Database) -> None:
+def test_false_positive_disables_the_entry(
+    demo: str, page: Page, console: str, database: Database
+) -> None:
     _sign_in(page, console, DEMO_REVIEWER, demo)
     case_id = _case_id(database, "acct-1001")
     page.goto(f"{console}/review/cases/{case_id}")
@@ -126,14 +131,18 @@ def test_false_positive_disables_the_entry(demo: str, page: Page, console: str,
     expect(page.locator(".item").first).to_contain_text("False positive")
     with database.transaction() as session:
         item_id = _first_item(database, case_id)
-        record = session.scalars(select(MatchRecord).join(
-            CaseItem, CaseItem.record_id == MatchRecord.id).where(CaseItem.id == item_id)).one()
+        record = session.scalars(
+            select(MatchRecord)
+            .join(CaseItem, CaseItem.record_id == MatchRecord.id)
+            .where(CaseItem.id == item_id)
+        ).one()
         entry = session.get(ListEntry, record.hits[0].entry_id)
         assert entry is not None and entry.status is EntryStatus.DISABLED
 
 
-def test_no_media_without_the_permission(demo: str, page: Page, console: str,
-                                         database: Database) -> None:
+def test_no_media_without_the_permission(
+    demo: str, page: Page, console: str, database: Database
+) -> None:
     add_user(database, "auditor-ann", [Role.AUDITOR])
     case_id = _case_id(database, "acct-2001")
     item_id = _first_item(database, case_id)
@@ -145,8 +154,9 @@ def test_no_media_without_the_permission(demo: str, page: Page, console: str,
     preview = page.request.get(f"{console}/review/items/{item_id}/preview")
     assert preview.status == 403 and not preview.headers["content-type"].startswith("image/")
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "vigil_csrf")
-    reveal = page.request.post(f"{console}/review/items/{item_id}/reveal",
-                               headers={"X-CSRF-Token": csrf})
+    reveal = page.request.post(
+        f"{console}/review/items/{item_id}/reveal", headers={"X-CSRF-Token": csrf}
+    )
     assert reveal.status == 403
     assert page.request.get(f"{console}/review/cases/{case_id}").status == 403
 
@@ -154,19 +164,22 @@ def test_no_media_without_the_permission(demo: str, page: Page, console: str,
 def _settled(page: Page) -> None:
     """HTMX has finished swapping and wired up the new content (its buttons work)."""
     page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')")
+        "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')"
+    )
 
 
 def _first_item(database: Database, case_id: str) -> int:
     with database.transaction() as session:
-        return session.scalars(select(CaseItem.id).join(Case).where(
-            Case.public_id == case_id).order_by(CaseItem.id)).first()  # type: ignore[return-value]
+        return session.scalars(
+            select(CaseItem.id).join(Case).where(Case.public_id == case_id).order_by(CaseItem.id)
+        ).first()  # type: ignore[return-value]
 
 
 def _media_views(database: Database) -> list[tuple[str, str | None]]:
     with database.transaction() as session:
-        rows = session.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.MEDIA_VIEWED)).all()
+        rows = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.MEDIA_VIEWED)
+        ).all()
         return [(row.actor, row.subject_id) for row in rows]
 
 
@@ -175,8 +188,11 @@ def _assert_protected(page: Page, console: str, database: Database, case_id: str
     item_id = _first_item(database, case_id)
     served = page.request.get(f"{console}/review/items/{item_id}/preview").body()
     with database.transaction() as session:
-        record = session.scalars(select(MatchRecord).join(
-            CaseItem, CaseItem.record_id == MatchRecord.id).where(CaseItem.id == item_id)).one()
+        record = session.scalars(
+            select(MatchRecord)
+            .join(CaseItem, CaseItem.record_id == MatchRecord.id)
+            .where(CaseItem.id == item_id)
+        ).one()
         original_pdq = record.pdq
     with Image.open(io.BytesIO(served)) as picture:
         assert max(picture.size) <= 320

@@ -15,8 +15,8 @@ from tests.api.service import add_user, console_sign_in, running, service_settin
 from tests.store.samples import add_entry, add_list
 from vigil.core.settings import FloodGuardSettings
 from vigil.store import Database
-from vigil.store.flood_guard_enforcement import enforce_flood_guard
-from vigil.store.match_stats import record_matches
+from vigil.store.lists.flood_guard import enforce_flood_guard
+from vigil.store.lists.match_counts import record_matches
 from vigil.store.models import EntryStatus, FloodSuspicion, ListEntry, Role, SuspicionState
 
 
@@ -40,16 +40,20 @@ def console(database_url: str, tmp_path: Path, suspects: list[int]) -> Iterator[
     yield from running(service_settings(database_url, tmp_path / "data"))
 
 
-def test_a_curator_sees_the_surge_and_decides(console: TestClient, database: Database,
-                                              suspects: list[int]) -> None:
+def test_a_curator_sees_the_surge_and_decides(
+    console: TestClient, database: Database, suspects: list[int]
+) -> None:
     right, wrong = suspects
     csrf = console_sign_in(console, "curator")
     page = console.get("/lists/suspects")
     assert page.status_code == 200 and "51 matches" in page.text and "Quarantine" in page.text
     for entry_id, decision in ((right, "confirm"), (wrong, "quarantine")):
-        answer = console.post(f"/lists/suspects/{entry_id}", headers=csrf,
-                              data={"decision": decision, "reason": "looked at it"},
-                              follow_redirects=False)
+        answer = console.post(
+            f"/lists/suspects/{entry_id}",
+            headers=csrf,
+            data={"decision": decision, "reason": "looked at it"},
+            follow_redirects=False,
+        )
         assert answer.status_code == 303, answer.text
     assert "No suspect entries" in console.get("/lists/suspects").text
     with database.transaction() as session:
@@ -59,30 +63,40 @@ def test_a_curator_sees_the_surge_and_decides(console: TestClient, database: Dat
         assert session.get_one(FloodSuspicion, 1).decided_by == "user:curator"
 
 
-def test_a_reviewer_sees_suspects_but_cannot_decide(console: TestClient, database: Database,
-                                                    suspects: list[int]) -> None:
+def test_a_reviewer_sees_suspects_but_cannot_decide(
+    console: TestClient, database: Database, suspects: list[int]
+) -> None:
     csrf = console_sign_in(console, "reviewer")
     page = console.get("/lists/suspects")
     assert page.status_code == 200 and "51 matches" in page.text
     assert "Quarantine</button>" not in page.text
-    refused = console.post(f"/lists/suspects/{suspects[0]}", headers=csrf,
-                           data={"decision": "quarantine", "reason": "x"})
+    refused = console.post(
+        f"/lists/suspects/{suspects[0]}",
+        headers=csrf,
+        data={"decision": "quarantine", "reason": "x"},
+    )
     assert refused.status_code == 403
     with database.transaction() as session:
-        assert {s.state for s in session.scalars(select(FloodSuspicion))} == {
-            SuspicionState.OPEN}
+        assert {s.state for s in session.scalars(select(FloodSuspicion))} == {SuspicionState.OPEN}
 
 
-@pytest.mark.parametrize("form", [{"decision": "delete", "reason": "x"},
-                                  {"decision": "confirm", "reason": "  "},
-                                  {"decision": "confirm"}])
-def test_bad_decisions_are_refused(console: TestClient, database: Database,
-                                   suspects: list[int], form: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"decision": "delete", "reason": "x"},
+        {"decision": "confirm", "reason": "  "},
+        {"decision": "confirm"},
+    ],
+)
+def test_bad_decisions_are_refused(
+    console: TestClient, database: Database, suspects: list[int], form: dict[str, str]
+) -> None:
     csrf = console_sign_in(console, "curator")
     answer = console.post(f"/lists/suspects/{suspects[0]}", headers=csrf, data=form)
     assert answer.status_code == 422
-    missing = console.post("/lists/suspects/99999", headers=csrf,
-                           data={"decision": "confirm", "reason": "x"})
+    missing = console.post(
+        "/lists/suspects/99999", headers=csrf, data={"decision": "confirm", "reason": "x"}
+    )
     assert missing.status_code == 404
     with database.transaction() as session:
         assert session.get_one(FloodSuspicion, 1).state is SuspicionState.OPEN
@@ -94,5 +108,6 @@ def test_the_api_lists_suspects(console: TestClient, suspects: list[int]) -> Non
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert [s["entry_id"] for s in body["suspects"]] == suspects
-    assert body["suspects"][0]["list"] == "bank" and "51 matches" in body["suspects"][0][
-        "explanation"]
+    assert (
+        body["suspects"][0]["list"] == "bank" and "51 matches" in body["suspects"][0]["explanation"]
+    )

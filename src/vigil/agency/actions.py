@@ -33,55 +33,90 @@ class InvalidText(ActionRefused):
     """A required text is missing or too long."""
 
 
-def accept(session: Session, agency_id: int, referral_id: int, *, actor: str,
-           now: datetime | None = None) -> Referral:
+def accept(
+    session: Session, agency_id: int, referral_id: int, *, actor: str, now: datetime | None = None
+) -> Referral:
     referral = referral_for_agency(session, agency_id, referral_id, lock=True)
     if referral.state is not ReferralState.ROUTED:
         raise ActionRefused(f"this referral is already {referral.state.value}")
     referral.state, referral.acted_at, referral.acted_by = (
-        ReferralState.ACCEPTED, now or utcnow(), actor)
+        ReferralState.ACCEPTED,
+        now or utcnow(),
+        actor,
+    )
     _audit(session, referral, actor, "accepted")
     return referral
 
 
-def decline(session: Session, agency_id: int, referral_id: int, reason: str, *, actor: str,
-            now: datetime | None = None) -> Referral:
+def decline(
+    session: Session,
+    agency_id: int,
+    referral_id: int,
+    reason: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> Referral:
     """Only a referral not yet accepted: once accepted, outcomes hang on it. Open requests
     to the company are withdrawn, since the agency will no longer read the answer."""
     text = required_text(reason, "a reason", MAX_REASON_CHARS)
     referral = referral_for_agency(session, agency_id, referral_id, lock=True)
     if referral.state is not ReferralState.ROUTED:
-        raise ActionRefused("an accepted referral cannot be declined; ask the clearinghouse "
-                            "to route it again")
+        raise ActionRefused(
+            "an accepted referral cannot be declined; ask the clearinghouse to route it again"
+        )
     referral.state, referral.acted_at, referral.acted_by = (
-        ReferralState.DECLINED, now or utcnow(), actor)
+        ReferralState.DECLINED,
+        now or utcnow(),
+        actor,
+    )
     referral.decline_reason = text
-    session.execute(update(InfoRequest)
-                    .where(InfoRequest.referral_id == referral.id,
-                           InfoRequest.state == InfoRequestState.OPEN)
-                    .values(state=InfoRequestState.WITHDRAWN))
+    session.execute(
+        update(InfoRequest)
+        .where(InfoRequest.referral_id == referral.id, InfoRequest.state == InfoRequestState.OPEN)
+        .values(state=InfoRequestState.WITHDRAWN)
+    )
     _audit(session, referral, actor, "declined", reason=text)
     return referral
 
 
-def record_outcome(session: Session, agency_id: int, referral_id: int, kind: OutcomeKind, *,
-                   note: str = "", actor: str, now: datetime | None = None) -> ReferralOutcome:
+def record_outcome(
+    session: Session,
+    agency_id: int,
+    referral_id: int,
+    kind: OutcomeKind,
+    *,
+    note: str = "",
+    actor: str,
+    now: datetime | None = None,
+) -> ReferralOutcome:
     """One more outcome (a case moves from investigation to warrant to arrest over time)."""
     if len(note) > MAX_NOTE_CHARS:
         raise InvalidText(f"the note is longer than {MAX_NOTE_CHARS} characters")
     referral = referral_for_agency(session, agency_id, referral_id, lock=True)
     if referral.state is not ReferralState.ACCEPTED:
         raise ActionRefused("accept the referral before recording an outcome")
-    outcome = ReferralOutcome(referral_id=referral.id, kind=OutcomeKind(kind),
-                              note=note.strip(), recorded_by=actor,
-                              recorded_at=now or utcnow())
+    outcome = ReferralOutcome(
+        referral_id=referral.id,
+        kind=OutcomeKind(kind),
+        note=note.strip(),
+        recorded_by=actor,
+        recorded_at=now or utcnow(),
+    )
     session.add(outcome)
     session.flush()
-    AuditLog(session).append(AuditAction.OUTCOME, actor=actor, subject_type="referral",
-                             subject_id=str(referral.id),
-                             details={"report_id": referral.report_id,
-                                      "agency_id": referral.agency_id,
-                                      "kind": outcome.kind.value, "outcome_id": outcome.id})
+    AuditLog(session).append(
+        AuditAction.OUTCOME,
+        actor=actor,
+        subject_type="referral",
+        subject_id=str(referral.id),
+        details={
+            "report_id": referral.report_id,
+            "agency_id": referral.agency_id,
+            "kind": outcome.kind.value,
+            "outcome_id": outcome.id,
+        },
+    )
     return outcome
 
 
@@ -94,9 +129,16 @@ def required_text(text: str, what: str, limit: int) -> str:
     return text
 
 
-def _audit(session: Session, referral: Referral, actor: str, action: str,
-           **extra: str) -> None:
-    AuditLog(session).append(AuditAction.REFERRAL_ACTION, actor=actor, subject_type="referral",
-                             subject_id=str(referral.id),
-                             details={"action": action, "report_id": referral.report_id,
-                                      "agency_id": referral.agency_id, **extra})
+def _audit(session: Session, referral: Referral, actor: str, action: str, **extra: str) -> None:
+    AuditLog(session).append(
+        AuditAction.REFERRAL_ACTION,
+        actor=actor,
+        subject_type="referral",
+        subject_id=str(referral.id),
+        details={
+            "action": action,
+            "report_id": referral.report_id,
+            "agency_id": referral.agency_id,
+            **extra,
+        },
+    )

@@ -24,8 +24,16 @@ class RequestNotFound(LookupError):
     """No such request for this company (whether or not another company has it)."""
 
 
-def ask(session: Session, agency_id: int, referral_id: int, question: str, *, actor: str,
-        due_days: int, now: datetime | None = None) -> InfoRequest:
+def ask(
+    session: Session,
+    agency_id: int,
+    referral_id: int,
+    question: str,
+    *,
+    actor: str,
+    due_days: int,
+    now: datetime | None = None,
+) -> InfoRequest:
     """A question to the company that sent the report, due ``due_days`` from now."""
     text = required_text(question, "a question", MAX_QUESTION_CHARS)
     if not 1 <= due_days <= MAX_DUE_DAYS:
@@ -34,26 +42,44 @@ def ask(session: Session, agency_id: int, referral_id: int, question: str, *, ac
     report = session.get(IntakeReport, referral.report_id)
     assert report is not None  # cascades with the referral
     now = now or utcnow()
-    request = InfoRequest(referral_id=referral.id, report_id=report.id,
-                          company_id=report.company_id, question=text,
-                          state=InfoRequestState.OPEN, requested_by=actor, requested_at=now,
-                          due_at=now + timedelta(days=due_days))
+    request = InfoRequest(
+        referral_id=referral.id,
+        report_id=report.id,
+        company_id=report.company_id,
+        question=text,
+        state=InfoRequestState.OPEN,
+        requested_by=actor,
+        requested_at=now,
+        due_at=now + timedelta(days=due_days),
+    )
     session.add(request)
     session.flush()
-    AuditLog(session).append(AuditAction.INFO_REQUEST, actor=actor,
-                             subject_type="info_request", subject_id=str(request.id),
-                             details={"action": "asked", "referral_id": referral.id,
-                                      "report_id": report.id, "company_id": report.company_id,
-                                      "due_at": request.due_at.isoformat()})
+    AuditLog(session).append(
+        AuditAction.INFO_REQUEST,
+        actor=actor,
+        subject_type="info_request",
+        subject_id=str(request.id),
+        details={
+            "action": "asked",
+            "referral_id": referral.id,
+            "report_id": report.id,
+            "company_id": report.company_id,
+            "due_at": request.due_at.isoformat(),
+        },
+    )
     return request
 
 
-def agency_requests(session: Session, agency_id: int, *,
-                    open_only: bool = True) -> list[InfoRequest]:
+def agency_requests(
+    session: Session, agency_id: int, *, open_only: bool = True
+) -> list[InfoRequest]:
     """The agency's requests on its live referrals, the soonest due first."""
-    query = (select(InfoRequest).join(Referral, Referral.id == InfoRequest.referral_id)
-             .where(Referral.agency_id == agency_id, Referral.state.in_(AGENCY_HELD_STATES))
-             .order_by(InfoRequest.due_at, InfoRequest.id))
+    query = (
+        select(InfoRequest)
+        .join(Referral, Referral.id == InfoRequest.referral_id)
+        .where(Referral.agency_id == agency_id, Referral.state.in_(AGENCY_HELD_STATES))
+        .order_by(InfoRequest.due_at, InfoRequest.id)
+    )
     if open_only:
         query = query.where(InfoRequest.state == InfoRequestState.OPEN)
     return list(session.scalars(query))
@@ -65,27 +91,50 @@ def is_overdue(request: InfoRequest, now: datetime | None = None) -> bool:
 
 def company_requests(session: Session, company_id: int) -> list[InfoRequest]:
     """The company's open requests, the soonest due first."""
-    return list(session.scalars(
-        select(InfoRequest).where(InfoRequest.company_id == company_id,
-                                  InfoRequest.state == InfoRequestState.OPEN)
-        .order_by(InfoRequest.due_at, InfoRequest.id)))
+    return list(
+        session.scalars(
+            select(InfoRequest)
+            .where(InfoRequest.company_id == company_id, InfoRequest.state == InfoRequestState.OPEN)
+            .order_by(InfoRequest.due_at, InfoRequest.id)
+        )
+    )
 
 
-def answer(session: Session, company_id: int, request_id: int, text: str, *, actor: str,
-           now: datetime | None = None) -> InfoRequest:
+def answer(
+    session: Session,
+    company_id: int,
+    request_id: int,
+    text: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> InfoRequest:
     """The company's answer to one of its own open requests."""
     body = required_text(text, "an answer", MAX_ANSWER_CHARS)
-    request = session.scalar(select(InfoRequest).where(
-        InfoRequest.id == request_id, InfoRequest.company_id == company_id).with_for_update())
+    request = session.scalar(
+        select(InfoRequest)
+        .where(InfoRequest.id == request_id, InfoRequest.company_id == company_id)
+        .with_for_update()
+    )
     if request is None:
         raise RequestNotFound("no such request")
     if request.state is not InfoRequestState.OPEN:
         raise ActionRefused(f"this request is {request.state.value}")
     request.state, request.answer, request.answered_at = (
-        InfoRequestState.ANSWERED, body, now or utcnow())
-    AuditLog(session).append(AuditAction.INFO_REQUEST, actor=actor,
-                             subject_type="info_request", subject_id=str(request.id),
-                             details={"action": "answered", "referral_id": request.referral_id,
-                                      "report_id": request.report_id,
-                                      "late": request.answered_at > request.due_at})
+        InfoRequestState.ANSWERED,
+        body,
+        now or utcnow(),
+    )
+    AuditLog(session).append(
+        AuditAction.INFO_REQUEST,
+        actor=actor,
+        subject_type="info_request",
+        subject_id=str(request.id),
+        details={
+            "action": "answered",
+            "referral_id": request.referral_id,
+            "report_id": request.report_id,
+            "late": request.answered_at > request.due_at,
+        },
+    )
     return request

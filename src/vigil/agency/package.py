@@ -49,15 +49,19 @@ from vigil.store.models import (
     ReportTriage,
     utcnow,
 )
-from vigil.store.report_links import shared_with
+from vigil.store.shared.report_links import shared_with
 
-__all__ = ["PackageRefused", "UnknownReferral", "build_referral_package",
-           "verify_referral_package"]
+__all__ = ["PackageRefused", "UnknownReferral", "build_referral_package", "verify_referral_package"]
 
 MAX_LINKED = 500
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"),
-    (b"BM", "bmp"), (b"\x1a\x45\xdf\xa3", "webm"), (b"II*\x00", "tif"), (b"MM\x00*", "tif"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF8", "gif"),
+    (b"BM", "bmp"),
+    (b"\x1a\x45\xdf\xa3", "webm"),
+    (b"II*\x00", "tif"),
+    (b"MM\x00*", "tif"),
 )
 
 
@@ -79,15 +83,22 @@ class _Members:
             self.entries.append((path, content))
 
     def manifest(self, header: dict[str, Any]) -> bytes:
-        members = [{"path": path, "size": len(content),
-                    "sha256": hashlib.sha256(content).hexdigest()}
-                   for path, content in self.entries]
+        members = [
+            {"path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+            for path, content in self.entries
+        ]
         return _json({**header, "members": members})
 
 
 def build_referral_package(
-    session: Session, vault: EvidenceVault | None, referral_id: int, *, include_media: bool,
-    signing_key: Ed25519PrivateKey, actor: str, now: datetime | None = None,
+    session: Session,
+    vault: EvidenceVault | None,
+    referral_id: int,
+    *,
+    include_media: bool,
+    signing_key: Ed25519PrivateKey,
+    actor: str,
+    now: datetime | None = None,
 ) -> bytes:
     """The signed ZIP for referral ``referral_id``. With ``include_media`` the files are
     decrypted and each read is audited (MEDIA_VIEWED, by ``actor``) in ``session``: run it in
@@ -103,14 +114,23 @@ def build_referral_package(
     for path, content in media.values():
         members.add(path, content)
     members.add(PUBLIC_KEY, public_key_pem(signing_key))
-    manifest = members.manifest({
-        "format": FORMAT, "version": FORMAT_VERSION,
-        "created_at": _timestamp(members.created_at), "referral_id": referral.id,
-        "report_id": report.id, "agency": agency.code if agency else None,
-        "includes_media": include_media, "signature": {
-            "algorithm": "Ed25519", "member": SIGNATURE, "public_key": PUBLIC_KEY,
-            "public_key_sha256": public_key_fingerprint(signing_key)},
-    })
+    manifest = members.manifest(
+        {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "created_at": _timestamp(members.created_at),
+            "referral_id": referral.id,
+            "report_id": report.id,
+            "agency": agency.code if agency else None,
+            "includes_media": include_media,
+            "signature": {
+                "algorithm": "Ed25519",
+                "member": SIGNATURE,
+                "public_key": PUBLIC_KEY,
+                "public_key_sha256": public_key_fingerprint(signing_key),
+            },
+        }
+    )
     return _zip(members, manifest, sign(signing_key, manifest))
 
 
@@ -123,8 +143,13 @@ def _referral(session: Session, referral_id: int) -> tuple[Referral, IntakeRepor
     return referral, report, agency
 
 
-def _add_documents(session: Session, members: _Members, referral: Referral,
-                   report: IntakeReport, media: dict[int, tuple[str, bytes]]) -> None:
+def _add_documents(
+    session: Session,
+    members: _Members,
+    referral: Referral,
+    report: IntakeReport,
+    media: dict[int, tuple[str, bytes]],
+) -> None:
     paths = {file.sha256: media[file.id][0] for file in report.files if file.id in media}
     members.add("report.xml", bytes(report.raw_xml))
     members.add("report.json", _json(_report(session, report)))
@@ -137,40 +162,66 @@ def _add_documents(session: Session, members: _Members, referral: Referral,
 
 def _report(session: Session, report: IntakeReport) -> dict[str, Any]:
     company = session.get(ReportingCompany, report.company_id)
-    return {"reportId": report.id, "company": company.name if company else None,
-            "state": str(report.state), "openedAt": report.opened_at,
-            "finishedAt": report.finished_at, "incidentId": report.incident_id,
-            "document": report.parsed}
+    return {
+        "reportId": report.id,
+        "company": company.name if company else None,
+        "state": str(report.state),
+        "openedAt": report.opened_at,
+        "finishedAt": report.finished_at,
+        "incidentId": report.incident_id,
+        "document": report.parsed,
+    }
 
 
-def _files(session: Session, report: IntakeReport,
-           media: dict[int, tuple[str, bytes]]) -> list[dict[str, Any]]:
+def _files(
+    session: Session, report: IntakeReport, media: dict[int, tuple[str, bytes]]
+) -> list[dict[str, Any]]:
     files = []
     for file in report.files:
         labels = file_labels(session, file)
-        files.append({
-            "fileId": file.public_id, "name": file.file_name, "size": file.size,
-            "md5": file.md5, "sha1": file.sha1, "sha256": file.sha256, "pdq": file.pdq,
-            "mediaType": file.media_type,
-            "verdict": str(file.verdict) if file.verdict else None,
-            "classification": labels.classification, "classifiedBy": labels.classified_by,
-            "labels": {"annotations": labels.annotations, "series": labels.series,
-                       "victimIdentified": labels.victim_identified, "list": labels.list_name},
-            "fileDetails": file.details, "receivedAt": file.received_at,
-            "media": media[file.id][0] if file.id in media else None,
-        })
+        files.append(
+            {
+                "fileId": file.public_id,
+                "name": file.file_name,
+                "size": file.size,
+                "md5": file.md5,
+                "sha1": file.sha1,
+                "sha256": file.sha256,
+                "pdq": file.pdq,
+                "mediaType": file.media_type,
+                "verdict": str(file.verdict) if file.verdict else None,
+                "classification": labels.classification,
+                "classifiedBy": labels.classified_by,
+                "labels": {
+                    "annotations": labels.annotations,
+                    "series": labels.series,
+                    "victimIdentified": labels.victim_identified,
+                    "list": labels.list_name,
+                },
+                "fileDetails": file.details,
+                "receivedAt": file.received_at,
+                "media": media[file.id][0] if file.id in media else None,
+            }
+        )
     return files
 
 
 def _entities(session: Session, report_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(IntakeEntity.kind, IntakeEntity.value, IntakeEntityLink.seen_at,
-               IntakeEntityLink.context)
+        select(
+            IntakeEntity.kind,
+            IntakeEntity.value,
+            IntakeEntityLink.seen_at,
+            IntakeEntityLink.context,
+        )
         .join(IntakeEntityLink, IntakeEntityLink.entity_id == IntakeEntity.id)
         .where(IntakeEntityLink.report_id == report_id)
-        .order_by(IntakeEntity.kind, IntakeEntity.value))
-    return [{"kind": row.kind, "value": row.value, "seen_at": row.seen_at,
-             "context": row.context} for row in rows]
+        .order_by(IntakeEntity.kind, IntakeEntity.value)
+    )
+    return [
+        {"kind": row.kind, "value": row.value, "seen_at": row.seen_at, "context": row.context}
+        for row in rows
+    ]
 
 
 def _linked(session: Session, report_id: int, agency_id: int | None) -> dict[str, Any]:
@@ -185,10 +236,17 @@ def _linked(session: Session, report_id: int, agency_id: int | None) -> dict[str
         select(IntakeReport.id, ReportingCompany.name)
         .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
         .where(IntakeReport.id.in_([item.report_id for item in here]))
-        .order_by(IntakeReport.id).limit(MAX_LINKED + 1)).all()
-    reports = [{"reportId": row.id, "company": row.name,
-                "shares": sorted({item.kind for item in shared[row.id]})}
-               for row in rows[:MAX_LINKED]]
+        .order_by(IntakeReport.id)
+        .limit(MAX_LINKED + 1)
+    ).all()
+    reports = [
+        {
+            "reportId": row.id,
+            "company": row.name,
+            "shares": sorted({item.kind for item in shared[row.id]}),
+        }
+        for row in rows[:MAX_LINKED]
+    ]
     return {"reports": reports, "elsewhere": elsewhere, "truncated": len(rows) > MAX_LINKED}
 
 
@@ -196,17 +254,31 @@ def _triage(session: Session, report_id: int) -> dict[str, Any] | None:
     triage = session.get(ReportTriage, report_id)
     if triage is None:
         return None
-    override = None if triage.override_priority is None else {
-        "priority": triage.override_priority, "reason": triage.override_reason,
-        "by": triage.override_by, "at": triage.override_at}
-    return {"priority": triage.priority, "effectivePriority": triage.effective_priority,
-            "score": triage.score, "reasons": triage.reasons,
-            "disposition": str(triage.disposition), "weightsVersion": triage.weights_version,
-            "computedAt": triage.computed_at, "override": override}
+    override = (
+        None
+        if triage.override_priority is None
+        else {
+            "priority": triage.override_priority,
+            "reason": triage.override_reason,
+            "by": triage.override_by,
+            "at": triage.override_at,
+        }
+    )
+    return {
+        "priority": triage.priority,
+        "effectivePriority": triage.effective_priority,
+        "score": triage.score,
+        "reasons": triage.reasons,
+        "disposition": str(triage.disposition),
+        "weightsVersion": triage.weights_version,
+        "computedAt": triage.computed_at,
+        "override": override,
+    }
 
 
-def _media(session: Session, vault: EvidenceVault, report: IntakeReport, referral: Referral,
-           actor: str) -> dict[int, tuple[str, bytes]]:
+def _media(
+    session: Session, vault: EvidenceVault, report: IntakeReport, referral: Referral, actor: str
+) -> dict[int, tuple[str, bytes]]:
     """{file id: (member path, content)}; each decryption audited. Shredded files are left
     out (files.json says so by its null media path)."""
     media: dict[int, tuple[str, bytes]] = {}
@@ -218,10 +290,17 @@ def _media(session: Session, vault: EvidenceVault, report: IntakeReport, referra
             content = vault.get(session, file.evidence_item_id)
         except EvidenceShredded:
             continue
-        audit.append(AuditAction.MEDIA_VIEWED, actor=actor, subject_type="intake_file",
-                     subject_id=str(file.id),
-                     details={"report_id": report.id, "referral_id": referral.id,
-                              "purpose": "referral package"})
+        audit.append(
+            AuditAction.MEDIA_VIEWED,
+            actor=actor,
+            subject_type="intake_file",
+            subject_id=str(file.id),
+            details={
+                "report_id": report.id,
+                "referral_id": referral.id,
+                "purpose": "referral package",
+            },
+        )
         media[file.id] = (f"media/{file.sha256}.{_extension(content)}", content)
     return media
 
@@ -234,8 +313,9 @@ def _zip(members: _Members, manifest: bytes, signature: bytes) -> bytes:
             info = zipfile.ZipInfo(path, date_time=stamp)
             info.external_attr = 0o100644 << 16
             # Media are compressed already; deflating them again only costs time.
-            info.compress_type = zipfile.ZIP_STORED if path.startswith("media/") \
-                else zipfile.ZIP_DEFLATED
+            info.compress_type = (
+                zipfile.ZIP_STORED if path.startswith("media/") else zipfile.ZIP_DEFLATED
+            )
             archive.writestr(info, content)
     return buffer.getvalue()
 
@@ -249,8 +329,12 @@ def _extension(content: bytes) -> str:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False,
-                      default=_encode).encode("utf-8") + b"\n"
+    return (
+        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=_encode).encode(
+            "utf-8"
+        )
+        + b"\n"
+    )
 
 
 def _encode(value: object) -> str:

@@ -43,12 +43,14 @@ _ALLOWED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 def is_safe_member_name(name: str) -> bool:
     """Relative, forward slashes, no dot segments, no hidden or odd characters."""
-    return len(name) <= 255 and _SAFE_NAME.fullmatch(name) is not None \
-        and ".." not in name.split("/")
+    return (
+        len(name) <= 255 and _SAFE_NAME.fullmatch(name) is not None and ".." not in name.split("/")
+    )
 
 
-def verify_referral_package(data: bytes,
-                            public_key: Ed25519PublicKey | bytes | None = None) -> list[str]:
+def verify_referral_package(
+    data: bytes, public_key: Ed25519PublicKey | bytes | None = None
+) -> list[str]:
     """Problems found in the package; empty when it is intact and signed by ``public_key``
     (PEM or key). Without one, the key inside the package is used: that proves the package
     is whole, not who made it - compare its fingerprint with the clearinghouse's."""
@@ -94,22 +96,21 @@ def _member_problems(info: zipfile.ZipInfo) -> list[str]:
         problems.append("not a regular file")
     if info.file_size > MAX_MEMBER_BYTES:
         problems.append(f"claims {info.file_size} bytes, more than {MAX_MEMBER_BYTES}")
-    elif info.file_size > RATIO_FLOOR and \
-            info.file_size > MAX_RATIO * max(info.compress_size, 1):
+    elif info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         problems.append(f"compression ratio above {MAX_RATIO}:1 (a zip bomb)")
     return problems
 
 
-def _content_problems(archive: zipfile.ZipFile,
-                      public_key: Ed25519PublicKey | bytes | None) -> list[str]:
+def _content_problems(
+    archive: zipfile.ZipFile, public_key: Ed25519PublicKey | bytes | None
+) -> list[str]:
     names = set(archive.namelist())
     missing = [name for name in (MANIFEST, SIGNATURE, PUBLIC_KEY) if name not in names]
     if MANIFEST in missing or SIGNATURE in missing:
         return [f"missing member {_shown(name)}" for name in missing]
     manifest = _read(archive, MANIFEST, MAX_MANIFEST_BYTES)
     signature = _read(archive, SIGNATURE, MAX_SMALL_MEMBER_BYTES)
-    embedded = _read(archive, PUBLIC_KEY, MAX_SMALL_MEMBER_BYTES) \
-        if PUBLIC_KEY in names else None
+    embedded = _read(archive, PUBLIC_KEY, MAX_SMALL_MEMBER_BYTES) if PUBLIC_KEY in names else None
     if manifest is None or signature is None:
         return ["the manifest or its signature cannot be read"]
     problems = _signature_problems(manifest, signature, embedded, public_key)
@@ -119,8 +120,12 @@ def _content_problems(archive: zipfile.ZipFile,
     return problems + _member_content_problems(archive, listed)
 
 
-def _signature_problems(manifest: bytes, signature: bytes, embedded: bytes | None,
-                        public_key: Ed25519PublicKey | bytes | None) -> list[str]:
+def _signature_problems(
+    manifest: bytes,
+    signature: bytes,
+    embedded: bytes | None,
+    public_key: Ed25519PublicKey | bytes | None,
+) -> list[str]:
     try:
         expected = _as_key(public_key) if public_key is not None else None
         key = expected or (_as_key(embedded) if embedded is not None else None)
@@ -129,8 +134,11 @@ def _signature_problems(manifest: bytes, signature: bytes, embedded: bytes | Non
     if key is None:
         return [f"missing member {_shown(PUBLIC_KEY)}, and no public key was given"]
     problems = []
-    if expected is not None and embedded is not None and \
-            embedded.strip() != public_key_pem(expected).strip():
+    if (
+        expected is not None
+        and embedded is not None
+        and embedded.strip() != public_key_pem(expected).strip()
+    ):
         problems.append(f"{PUBLIC_KEY} is not the expected signing key")
     if not verify(key, manifest, signature):
         problems.append("bad signature: manifest.sig does not match manifest.json")
@@ -164,18 +172,26 @@ def _listed_members(manifest: bytes) -> tuple[dict[str, dict[str, Any]], list[st
 
 
 def _well_formed(entry: object) -> bool:
-    return isinstance(entry, dict) and isinstance(entry.get("path"), str) \
-        and is_safe_member_name(entry["path"]) \
-        and isinstance(entry.get("size"), int) and not isinstance(entry.get("size"), bool) \
-        and isinstance(entry.get("sha256"), str) \
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("path"), str)
+        and is_safe_member_name(entry["path"])
+        and isinstance(entry.get("size"), int)
+        and not isinstance(entry.get("size"), bool)
+        and isinstance(entry.get("sha256"), str)
         and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None
+    )
 
 
-def _member_content_problems(archive: zipfile.ZipFile,
-                             listed: dict[str, dict[str, Any]]) -> list[str]:
+def _member_content_problems(
+    archive: zipfile.ZipFile, listed: dict[str, dict[str, Any]]
+) -> list[str]:
     present = {info.filename: info for info in archive.infolist()}
-    problems = [f"unlisted member {_shown(name)}" for name in sorted(present)
-                if name not in listed and name not in UNSIGNED]
+    problems = [
+        f"unlisted member {_shown(name)}"
+        for name in sorted(present)
+        if name not in listed and name not in UNSIGNED
+    ]
     for path, entry in listed.items():
         info = present.get(path)
         if info is None:
@@ -189,8 +205,9 @@ def _member_content_problems(archive: zipfile.ZipFile,
     return problems
 
 
-def _digest(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
-            expected_size: int) -> tuple[int, str] | None:
+def _digest(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, expected_size: int
+) -> tuple[int, str] | None:
     """(size, SHA-256) read in chunks, stopping one byte past what anyone claimed."""
     cap = max(info.file_size, expected_size) + 1
     digest, size = hashlib.sha256(), 0

@@ -36,8 +36,12 @@ def agency_of(session: Session, who: Principal | int) -> Agency:
         raise NoAgency("only a member of an agency has an agency queue")
     user = session.get(User, user_id)
     member = session.get(AgencyMember, user_id)
-    if (user is None or user.disabled_at is not None or Role.AGENCY not in user.role_set
-            or member is None):
+    if (
+        user is None
+        or user.disabled_at is not None
+        or Role.AGENCY not in user.role_set
+        or member is None
+    ):
         raise NoAgency("you are not a member of an agency")
     agency = session.get(Agency, member.agency_id)
     if agency is None or agency.disabled_at is not None:
@@ -47,12 +51,14 @@ def agency_of(session: Session, who: Principal | int) -> Agency:
 
 def visible_referrals(agency_id: int) -> Select[Referral]:
     """The agency's live referrals: the filter every agency query starts from."""
-    return select(Referral).where(Referral.agency_id == agency_id,
-                                  Referral.state.in_(AGENCY_HELD_STATES))
+    return select(Referral).where(
+        Referral.agency_id == agency_id, Referral.state.in_(AGENCY_HELD_STATES)
+    )
 
 
-def referral_for_agency(session: Session, agency_id: int, referral_id: int, *,
-                        lock: bool = False) -> Referral:
+def referral_for_agency(
+    session: Session, agency_id: int, referral_id: int, *, lock: bool = False
+) -> Referral:
     """The referral if it is routed to (or accepted by) this agency; OutOfScope otherwise.
     ``lock``: held until the transaction ends, so two members cannot act at once."""
     query = visible_referrals(agency_id).where(Referral.id == referral_id)

@@ -36,8 +36,7 @@ def default_signing_key_path(settings: Settings) -> Path:
     if settings.agency.signing_key_file is not None:
         return settings.agency.signing_key_file.expanduser()
     master = settings.evidence.master_key_file
-    folder = master.expanduser().parent if master is not None \
-        else default_master_key_path().parent
+    folder = master.expanduser().parent if master is not None else default_master_key_path().parent
     return folder / SIGNING_KEY_FILE_NAME
 
 
@@ -52,8 +51,9 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
 
 def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(serialization.Encoding.PEM,
-                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def public_key_fingerprint(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
@@ -88,8 +88,9 @@ def verify(public_key: Ed25519PublicKey, data: bytes, signature: bytes) -> bool:
 
 def _create(path: Path) -> Ed25519PrivateKey:
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # 0600, and FileExistsError rather than replace a key another worker created.
     create_atomically(path, pem, temporary_prefix=".signing-key-")
@@ -102,19 +103,22 @@ def _read(path: Path) -> Ed25519PrivateKey:
         with path.open("rb") as key_file:
             pem = key_file.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
-        raise SigningKeyError(f"cannot read the package signing key file {path}: "
-                              f"{exc.__class__.__name__}") from None
+        raise SigningKeyError(
+            f"cannot read the package signing key file {path}: {exc.__class__.__name__}"
+        ) from None
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SigningKeyError(
-            f"the package signing key file {path} is readable by other users; chmod 600 it")
+            f"the package signing key file {path} is readable by other users; chmod 600 it"
+        )
     if not stat.S_ISREG(mode) or len(pem) > MAX_KEY_FILE_BYTES:
         raise SigningKeyError(f"the package signing key file {path} is not a key file")
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError):
         # The parser's message could quote key material: say only what is wrong.
-        raise SigningKeyError(f"the package signing key file {path} does not hold an "
-                              "unencrypted PEM private key") from None
+        raise SigningKeyError(
+            f"the package signing key file {path} does not hold an unencrypted PEM private key"
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise SigningKeyError(f"the package signing key file {path} is not an Ed25519 key")
     return key

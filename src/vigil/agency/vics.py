@@ -33,10 +33,9 @@ from vigil.store.models import (
     ListEntry,
     Referral,
 )
-from vigil.store.vocabulary import INDUSTRY_CLASSIFICATIONS, ordered_annotations
+from vigil.store.shared.vocabulary import INDUSTRY_CLASSIFICATIONS, ordered_annotations
 
-ODATA_CONTEXT = ("http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/"
-                 "$metadata#Cases")
+ODATA_CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases"
 SOURCE_APPLICATION = "Vigil"
 _CASE_NAMESPACE = uuid.UUID("7b0c6f1e-2f57-4d0e-9a53-8f3e4c1d2a10")  # CaseIDs are stable
 
@@ -73,9 +72,13 @@ def file_labels(session: Session, file: IntakeFile) -> FileLabels:
     else:
         classification, by = None, None
     return FileLabels(
-        classification=classification, classified_by=by, annotations=annotations_of(file),
+        classification=classification,
+        classified_by=by,
+        annotations=annotations_of(file),
         series=entry.series if entry else None,
-        victim_identified=entry.victim_identified if entry else None, list_name=list_name)
+        victim_identified=entry.victim_identified if entry else None,
+        list_name=list_name,
+    )
 
 
 def vics_category(labels: FileLabels) -> int | None:
@@ -86,8 +89,9 @@ def vics_category(labels: FileLabels) -> int | None:
     return CATEGORY_CGI_ANIMATION if _DRAWN in labels.annotations else CATEGORY_CSAM
 
 
-def vics_export(session: Session, referral_id: int, *,
-                media_paths: dict[str, str] | None = None) -> dict[str, Any]:
+def vics_export(
+    session: Session, referral_id: int, *, media_paths: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The referral's report as a VICS 2.0 document. ``media_paths`` maps a SHA-256 to the
     file's path beside the JSON (RelativeFilePath), when the files travel with it."""
     referral = session.get(Referral, referral_id)
@@ -95,8 +99,10 @@ def vics_export(session: Session, referral_id: int, *,
     if referral is None or report is None:
         raise UnknownReferral(f"no referral with id {referral_id}")
     distributed = _distributed(session, report)
-    media = [_media(session, index, file, distributed, media_paths or {})
-             for index, file in enumerate(report.files, start=1)]
+    media = [
+        _media(session, index, file, distributed, media_paths or {})
+        for index, file in enumerate(report.files, start=1)
+    ]
     case = {
         "CaseID": str(uuid.uuid5(_CASE_NAMESPACE, f"referral:{referral.id}")),
         "CaseNumber": str(report.id),
@@ -111,8 +117,13 @@ def annotations_of(file: IntakeFile) -> list[str]:
     return ordered_annotations(flag_names(_details(file).file_annotations))
 
 
-def _media(session: Session, media_id: int, file: IntakeFile, distributed: set[str],
-           media_paths: dict[str, str]) -> dict[str, Any]:
+def _media(
+    session: Session,
+    media_id: int,
+    file: IntakeFile,
+    distributed: set[str],
+    media_paths: dict[str, str],
+) -> dict[str, Any]:
     labels = file_labels(session, file)
     category = vics_category(labels)
     record: dict[str, Any] = {
@@ -163,8 +174,7 @@ def _alternative_hashes(file: IntakeFile) -> list[dict[str, str]]:
 
 
 def _media_file(file: IntakeFile) -> dict[str, Any]:
-    entry: dict[str, Any] = {"FileName": file.file_name or file.public_id,
-                             "FileSize": file.size}
+    entry: dict[str, Any] = {"FileName": file.file_name or file.public_id, "FileSize": file.size}
     details = _details(file)
     if details.original_file_name:
         entry["OriginalFileName"] = details.original_file_name[:500]
@@ -181,8 +191,10 @@ def _distributed(session: Session, report: IntakeReport) -> set[str]:
     if not digests:
         return set()
     elsewhere = session.scalars(
-        select(IntakeFile.sha256).distinct()
-        .where(IntakeFile.sha256.in_(digests), IntakeFile.report_id != report.id))
+        select(IntakeFile.sha256)
+        .distinct()
+        .where(IntakeFile.sha256.in_(digests), IntakeFile.report_id != report.id)
+    )
     seen = {file.sha256 for file in report.files if file.verdict == FileVerdict.SEEN}
     return seen | set(elsewhere)
 
@@ -190,9 +202,11 @@ def _distributed(session: Session, report: IntakeReport) -> set[str]:
 def _matched_entry(session: Session, entry_id: int | None) -> tuple[ListEntry | None, str | None]:
     if entry_id is None:
         return None, None
-    row = session.execute(select(ListEntry, HashList.name)
-                          .join(HashList, HashList.id == ListEntry.list_id)
-                          .where(ListEntry.id == entry_id)).first()
+    row = session.execute(
+        select(ListEntry, HashList.name)
+        .join(HashList, HashList.id == ListEntry.list_id)
+        .where(ListEntry.id == entry_id)
+    ).first()
     return (row[0], row[1]) if row else (None, None)
 
 

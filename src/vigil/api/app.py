@@ -72,8 +72,12 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             state.database.dispose()
 
     app = FastAPI(
-        title="Vigil screening API", version=API_VERSION, lifespan=lifespan,
-        docs_url=None, redoc_url=None, openapi_url=None,  # served behind authentication
+        title="Vigil screening API",
+        version=API_VERSION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served behind authentication
         description="Screen uploads against hash lists; see docs/api.md.",
     )
     install_error_handlers(app)
@@ -91,12 +95,15 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     app.add_middleware(SecurityHeaders, strict_transport=settings.api.secure_cookies)
     if settings.clearinghouse.enabled:
         # Outermost: the intake's limit answers with its own error document, before BodyLimit.
-        app.add_middleware(IntakeGate, max_bytes=min(settings.clearinghouse.max_upload_bytes,
-                                                     settings.api.max_upload_bytes))
+        app.add_middleware(
+            IntakeGate,
+            max_bytes=min(settings.clearinghouse.max_upload_bytes, settings.api.max_upload_bytes),
+        )
     # Uploaded media stay in memory (bounded by the body limit): spooled to a temporary file,
     # they would sit on disk unencrypted, and survive there if the process died.
-    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size,
-                                         settings.api.max_upload_bytes)
+    MultiPartParser.spool_max_size = max(
+        MultiPartParser.spool_max_size, settings.api.max_upload_bytes
+    )
     return app
 
 
@@ -116,10 +123,16 @@ def _open_services(settings: Settings) -> tuple[ServiceState, LiveIndex]:
     vault = _vault(settings)
     screening = ScreeningService(
         # The one matcher of live uploads: only its matches count toward the flood guard.
-        database, Matcher(live, flood_guard=settings.flood_guard, skip_lists={RECEIVED_LIST},
-                          count_for_flood_guard=True),
+        database,
+        Matcher(
+            live,
+            flood_guard=settings.flood_guard,
+            skip_lists={RECEIVED_LIST},
+            count_for_flood_guard=True,
+        ),
         settings=settings,
-        vault=vault, classifiers=build_classifiers(settings.classifiers),
+        vault=vault,
+        classifiers=build_classifiers(settings.classifiers),
     )
     return ServiceState(settings, database, screening, vault), live
 
@@ -128,8 +141,10 @@ def _vault(settings: Settings) -> EvidenceVault | None:
     try:
         return EvidenceVault.from_settings(settings)
     except MasterKeyMissing:
-        log.warning("no evidence master key configured: matched content will be recorded "
-                    "WITHOUT its media. Run `vigil evidence new-key` and configure it.")
+        log.warning(
+            "no evidence master key configured: matched content will be recorded "
+            "WITHOUT its media. Run `vigil evidence new-key` and configure it."
+        )
         return None
 
 

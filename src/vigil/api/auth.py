@@ -79,13 +79,18 @@ class Authentication:
             _apply_rate_limit(state, principal)
         except ApiError as exc:
             response = _page_redirect(scope, exc) or error_response(
-                exc.status, exc.code, exc.message, headers=exc.headers)
+                exc.status, exc.code, exc.message, headers=exc.headers
+            )
             await response(scope, receive, send)
             return
         except StoreError as exc:  # outside the app's handlers: answer in the same shape
             log.error("cannot authenticate a request: %s", exc)
-            await error_response(503, "unavailable", "the service cannot check credentials "
-                                 "now; retry", headers={"Retry-After": "5"})(scope, receive, send)
+            await error_response(
+                503,
+                "unavailable",
+                "the service cannot check credentials now; retry",
+                headers={"Retry-After": "5"},
+            )(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
@@ -125,10 +130,24 @@ def set_session_cookies(response: Response, settings: Settings, token: str, csrf
     by the console's script, useless to another site: SameSite=Strict, same origin only)."""
     max_age = settings.api.session_hours * 3600
     secure = settings.api.secure_cookies
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure,
-                        samesite="strict", path="/")
-    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure,
-                        samesite="strict", path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=max_age,
+        httponly=False,
+        secure=secure,
+        samesite="strict",
+        path="/",
+    )
 
 
 def clear_session_cookies(response: Response) -> None:
@@ -182,8 +201,11 @@ def _apply_rate_limit(state: ServiceState, principal: Principal) -> None:
     limit = principal.rate_limit_per_minute or state.settings.api.rate_limit_per_minute
     wait = state.limiter.acquire(principal.actor, limit)
     if wait is not None:
-        raise ApiError(429, f"rate limit of {limit} requests per minute exceeded",
-                       headers={"Retry-After": str(max(1, round(wait)))})
+        raise ApiError(
+            429,
+            f"rate limit of {limit} requests per minute exceeded",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
 
 
 def current_principal(request: Request) -> Principal:
@@ -204,8 +226,11 @@ class _Requirement:
         if self.permission is None:
             return principal
         if principal.must_change_password:  # no permissions yet: say what to do instead
-            raise ApiError(403, "change your password first (POST /v1/auth/password): it "
-                           "was set by someone else", code=PASSWORD_CHANGE_REQUIRED)
+            raise ApiError(
+                403,
+                "change your password first (POST /v1/auth/password): it was set by someone else",
+                code=PASSWORD_CHANGE_REQUIRED,
+            )
         if not principal.can(self.permission):
             raise ApiError(403, f"this needs the {self.permission.value} permission")
         return principal

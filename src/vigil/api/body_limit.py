@@ -69,11 +69,19 @@ def declared_length(scope: Scope) -> int | None:
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body: dict[str, Any] = {"error": {"code": "payload_too_large",
-                                      "message": f"request body exceeds {limit} bytes"}}
+    body: dict[str, Any] = {
+        "error": {"code": "payload_too_large", "message": f"request body exceeds {limit} bytes"}
+    }
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

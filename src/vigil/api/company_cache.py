@@ -20,15 +20,17 @@ MAX_ENTRIES = 1000
 
 
 class CompanyCache:
-    def __init__(self, ttl: float = DEFAULT_TTL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._verified: TtlCache[str, ReportingCompany] = TtlCache(ttl, MAX_ENTRIES, clock)
 
     def get(self, username: str, password: str) -> ReportingCompany | None:
         return self._verified.get(_digest(username, password))
 
-    def get_or_verify(self, username: str, password: str,
-                      verify: Callable[[], ReportingCompany | None]) -> ReportingCompany | None:
+    def get_or_verify(
+        self, username: str, password: str, verify: Callable[[], ReportingCompany | None]
+    ) -> ReportingCompany | None:
         """The cached company, or ``verify()`` run by ONE caller per credential pair while
         the others wait for its answer: when the entry expires under load, a burst of
         requests costs one argon2 check, not one each. Wrong passwords have their own keys,

@@ -19,14 +19,16 @@ _Verified = tuple[Principal, datetime | None]  # the key's holder, and when the 
 
 
 class CredentialCache:
-    def __init__(self, ttl: float = DEFAULT_TTL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         # keyed by a digest of the token, so the cache never holds a usable secret
         self._verified: TtlCache[str, _Verified] = TtlCache(ttl, MAX_ENTRIES, clock)
 
     def get(self, token: str, now: datetime) -> Principal | None:
-        entry = self._verified.get(_digest(token), valid=lambda verified: not (
-            verified[1] and verified[1] <= now))
+        entry = self._verified.get(
+            _digest(token), valid=lambda verified: not (verified[1] and verified[1] <= now)
+        )
         return None if entry is None else entry[0]
 
     def put(self, token: str, principal: Principal, expires_at: datetime | None) -> None:

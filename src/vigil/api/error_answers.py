@@ -35,8 +35,7 @@ _MEANINGS = {
 
 
 def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorAnswer, "description": _MEANINGS[status]}
-            for status in statuses}
+    return {status: {"model": ErrorAnswer, "description": _MEANINGS[status]} for status in statuses}
 
 
 # Every route behind authentication: the middleware's refusals, a body that cannot be

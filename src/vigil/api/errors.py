@@ -18,9 +18,16 @@ from vigil.store.errors import DatabaseUnavailable, SchemaNotReady
 log = logging.getLogger(__name__)
 
 _STATUS_CODES = {
-    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited",
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
     503: "unavailable",
 }
 
@@ -28,8 +35,15 @@ _STATUS_CODES = {
 class ApiError(Exception):
     """Raised by route code for an answer other than success."""
 
-    def __init__(self, status: int, message: str, *, code: str | None = None,
-                 details: Any = None, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code or _STATUS_CODES.get(status, "error")
@@ -38,8 +52,14 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-def error_response(status: int, code: str, message: str, *, details: Any = None,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
@@ -58,8 +78,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def api_error_answer(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, details=exc.details,
-                          headers=exc.headers)
+    return error_response(
+        exc.status, exc.code, exc.message, details=exc.details, headers=exc.headers
+    )
 
 
 async def http_error_answer(_request: Request, exc: Exception) -> JSONResponse:
@@ -72,26 +93,42 @@ async def http_error_answer(_request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Only where and what: pydantic's "input" would echo passwords and tokens back.
-    problems = [{"field": ".".join(str(part) for part in error.get("loc", ())),
-                 "problem": error.get("msg", "invalid")} for error in exc.errors()]
-    return error_response(422, "invalid_request", "the request is not valid",
-                          details=problems[:50])
+    problems = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "problem": error.get("msg", "invalid"),
+        }
+        for error in exc.errors()
+    ]
+    return error_response(422, "invalid_request", "the request is not valid", details=problems[:50])
 
 
 async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %s", exc)
-    return error_response(503, "unavailable", "the service cannot reach its database; retry",
-                          headers={"Retry-After": "5"})
+    return error_response(
+        503,
+        "unavailable",
+        "the service cannot reach its database; retry",
+        headers={"Retry-After": "5"},
+    )
 
 
 async def _decoders_busy(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DecodersBusy)
     # Nothing was screened or recorded: the same request can simply be sent again.
-    return error_response(503, "decoders_busy", "every decoder of this server is busy; retry "
-                          "later", headers={"Retry-After": str(exc.retry_after)})
+    return error_response(
+        503,
+        "decoders_busy",
+        "every decoder of this server is busy; retry later",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unexpected error on %s %s", request.method, request.url.path,
-              exc_info=(type(exc), exc, exc.__traceback__))
+    log.error(
+        "unexpected error on %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
     return error_response(500, "internal_error", "internal error; the request was not applied")

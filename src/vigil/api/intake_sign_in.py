@@ -91,8 +91,9 @@ class _PairMemory:
 
 
 class SignInGuard:
-    def __init__(self, settings: ClearinghouseSettings,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, settings: ClearinghouseSettings, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._clock = clock
         self._key = secrets.token_bytes(32)  # per process: digests mean nothing elsewhere
         self._lock = threading.Lock()
@@ -160,11 +161,17 @@ class SignInGuard:
         return admission
 
     def _count(self, client: str, username: str, now: float) -> None:
-        for backoff, key, what in ((self._addresses, client, "address"),
-                                   (self._usernames, username, "user name")):
+        for backoff, key, what in (
+            (self._addresses, client, "address"),
+            (self._usernames, username, "user name"),
+        ):
             if backoff.record(key, now) == backoff.free:
-                log.warning("intake sign-in: %s %r is backing off after %d attempts "
-                            "without success", what, key[:100], backoff.free)
+                log.warning(
+                    "intake sign-in: %s %r is backing off after %d attempts without success",
+                    what,
+                    key[:100],
+                    backoff.free,
+                )
 
     def _digest(self, username: str, password: str) -> bytes:
         pair = f"{len(username)}:{username}:{password}".encode("utf-8", "surrogatepass")

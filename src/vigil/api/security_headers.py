@@ -15,23 +15,45 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # data: the empty favicon (base.html) and the style sheets' small inline images.
 _IMAGES = "'self' data: blob:"
 # Every feature a page could ask for that Vigil never needs: no prompt can appear.
-_NO_FEATURES = ("accelerometer", "camera", "display-capture", "geolocation", "gyroscope",
-                "hid", "magnetometer", "microphone", "midi", "payment", "serial", "usb")
+_NO_FEATURES = (
+    "accelerometer",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "serial",
+    "usb",
+)
 HSTS = b"max-age=31536000"  # a year; not includeSubDomains: the domain may serve others
 
 
-def content_security_policy(*, script_hashes: Iterable[str] = (),
-                            inline_styles: bool = False) -> str:
+def content_security_policy(
+    *, script_hashes: Iterable[str] = (), inline_styles: bool = False
+) -> str:
     """The console's policy: its own files only, no inline script or style, no plugin, no
     framing, forms only to itself. A page that needs an exception (the API's /docs) names its
     inline script by hash rather than allowing inline scripts."""
     scripts = " ".join(["'self'", *(f"'sha256-{digest}'" for digest in script_hashes)])
     styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
-    return "; ".join([
-        "default-src 'self'", f"script-src {scripts}", f"style-src {styles}",
-        f"img-src {_IMAGES}", "connect-src 'self'", "font-src 'self'", "object-src 'none'",
-        "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            f"style-src {styles}",
+            f"img-src {_IMAGES}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def _headers(strict_transport: bool) -> tuple[tuple[bytes, bytes], ...]:

@@ -22,7 +22,8 @@ def multipart_only(request: Request) -> None:
 def submission_from(content_id: Any, account_id: Any, context: Any) -> Submission:
     try:
         return Submission.from_mapping(
-            {"content_id": content_id, "account_id": account_id, "context": context or {}})
+            {"content_id": content_id, "account_id": account_id, "context": context or {}}
+        )
     except SubmissionInvalid as exc:
         raise ApiError(422, str(exc)) from None
 

@@ -27,8 +27,8 @@ from vigil.store.models import (
 )
 from vigil.store.models.agencies import AGENCY_HELD_STATES
 from vigil.store.models.audit import AuditAction
-from vigil.store.report_links import shared_with
-from vigil.store.rescoring import mark_for_rescore
+from vigil.store.shared.report_links import shared_with
+from vigil.store.shared.rescoring import mark_for_rescore
 
 DECONFLICTION_ACTOR = "deconfliction"
 LINKED_READ = 200  # linked reports considered, oldest first (as entities.linked_reports)
@@ -63,17 +63,28 @@ def assign(session: Session, report_id: int, user_id: int | None, *, actor: str)
     report.assigned_at = utcnow() if user_id is not None else None
     session.flush()
     AuditLog(session).append(
-        AuditAction.ASSIGNMENT, actor=actor, subject_type="intake_report",
-        subject_id=str(report.id), details={"to_user": user_id, "from_user": previous})
+        AuditAction.ASSIGNMENT,
+        actor=actor,
+        subject_type="intake_report",
+        subject_id=str(report.id),
+        details={"to_user": user_id, "from_user": previous},
+    )
 
 
 def handler_of(session: Session, report_id: int) -> Handler:
     report = session.get(IntakeReport, report_id)
-    user = session.get(User, report.assigned_user_id) \
-        if report is not None and report.assigned_user_id else None
+    user = (
+        session.get(User, report.assigned_user_id)
+        if report is not None and report.assigned_user_id
+        else None
+    )
     agency = _live_agency(session, report_id)
-    return Handler(user.id if user else None, user.username if user else None,
-                   agency.id if agency else None, agency.name if agency else None)
+    return Handler(
+        user.id if user else None,
+        user.username if user else None,
+        agency.id if agency else None,
+        agency.name if agency else None,
+    )
 
 
 def deconflict_on_finish(session: Session, report: IntakeReport) -> None:
@@ -97,40 +108,62 @@ def _handlers(session: Session, report_ids: list[int]) -> dict[int, tuple[int | 
     if not report_ids:
         return {}
     handlers: dict[int, tuple[int | None, int | None]] = {
-        report_id: (user_id, None) for report_id, user_id in session.execute(
-            select(IntakeReport.id, IntakeReport.assigned_user_id)
-            .where(IntakeReport.id.in_(report_ids), IntakeReport.assigned_user_id.is_not(None)))}
+        report_id: (user_id, None)
+        for report_id, user_id in session.execute(
+            select(IntakeReport.id, IntakeReport.assigned_user_id).where(
+                IntakeReport.id.in_(report_ids), IntakeReport.assigned_user_id.is_not(None)
+            )
+        )
+    }
     held = session.execute(
         select(Referral.report_id, Referral.agency_id)
         .where(Referral.report_id.in_(report_ids), Referral.state.in_(AGENCY_HELD_STATES))
-        .order_by(Referral.id))
+        .order_by(Referral.id)
+    )
     for report_id, agency_id in held:  # ascending: the latest referral is written last
         handlers[report_id] = (handlers.get(report_id, (None, None))[0], agency_id)
     return handlers
 
 
-def _hand_over(session: Session, report: IntakeReport, other_id: int, user_id: int | None,
-               agency_id: int | None) -> None:
+def _hand_over(
+    session: Session,
+    report: IntakeReport,
+    other_id: int,
+    user_id: int | None,
+    agency_id: int | None,
+) -> None:
     report.deconflicted_with_id = other_id
     if user_id is not None:
         report.assigned_user_id, report.assigned_at = user_id, utcnow()
     if agency_id is not None:
-        session.add(Referral(
-            report_id=report.id, agency_id=agency_id, state=ReferralState.ROUTED,
-            routed_by=DECONFLICTION_ACTOR, routed_at=utcnow(),
-            why=f"linked to report {other_id}, which this agency already handles"))
+        session.add(
+            Referral(
+                report_id=report.id,
+                agency_id=agency_id,
+                state=ReferralState.ROUTED,
+                routed_by=DECONFLICTION_ACTOR,
+                routed_at=utcnow(),
+                why=f"linked to report {other_id}, which this agency already handles",
+            )
+        )
     session.flush()
     AuditLog(session).append(
-        AuditAction.ASSIGNMENT, actor=DECONFLICTION_ACTOR, subject_type="intake_report",
+        AuditAction.ASSIGNMENT,
+        actor=DECONFLICTION_ACTOR,
+        subject_type="intake_report",
         subject_id=str(report.id),
-        details={"linked_report": other_id, "to_user": user_id, "to_agency": agency_id})
+        details={"linked_report": other_id, "to_user": user_id, "to_agency": agency_id},
+    )
 
 
 def _live_agency(session: Session, report_id: int) -> Agency | None:
     return session.scalars(
-        select(Agency).join(Referral, Referral.agency_id == Agency.id)
+        select(Agency)
+        .join(Referral, Referral.agency_id == Agency.id)
         .where(Referral.report_id == report_id, Referral.state.in_(AGENCY_HELD_STATES))
-        .order_by(Referral.id.desc()).limit(1)).first()
+        .order_by(Referral.id.desc())
+        .limit(1)
+    ).first()
 
 
 def _finished(session: Session, report_id: int) -> IntakeReport:

@@ -38,8 +38,11 @@ def bundle_report(session: Session, report: IntakeReport) -> IntakeIncident | No
     attached = _attach(session, incident, [report.id])
     attached += _attach_earlier(session, incident, sha256, report.id)
     if attached:
-        session.execute(update(IntakeIncident).where(IntakeIncident.id == incident.id)
-                        .values(report_count=IntakeIncident.report_count + attached))
+        session.execute(
+            update(IntakeIncident)
+            .where(IntakeIncident.id == incident.id)
+            .values(report_count=IntakeIncident.report_count + attached)
+        )
     session.refresh(incident)
     # Not session.refresh(report): it would drop the caller's unflushed changes.
     set_committed_value(report, "incident_id", incident.id)
@@ -50,13 +53,22 @@ def _bundling_file(session: Session, report: IntakeReport) -> str | None:
     hashes = list(dict.fromkeys(file.sha256 for file in report.files))
     if not hashes:
         return None
-    with_incident = session.scalars(select(IntakeIncident.sha256)
-                                    .where(IntakeIncident.sha256.in_(hashes))).all()
+    with_incident = session.scalars(
+        select(IntakeIncident.sha256).where(IntakeIncident.sha256.in_(hashes))
+    ).all()
     if with_incident:
         return min(with_incident, key=hashes.index)
-    shared = set(session.scalars(select(IntakeFile.sha256).join(IntakeReport).where(
-        IntakeFile.sha256.in_(hashes), IntakeFile.report_id != report.id,
-        IntakeReport.state.in_(BUNDLED_STATES))))
+    shared = set(
+        session.scalars(
+            select(IntakeFile.sha256)
+            .join(IntakeReport)
+            .where(
+                IntakeFile.sha256.in_(hashes),
+                IntakeFile.report_id != report.id,
+                IntakeReport.state.in_(BUNDLED_STATES),
+            )
+        )
+    )
     for sha256 in hashes:
         if sha256 in shared:
             return sha256
@@ -74,33 +86,44 @@ def _incident(session: Session, sha256: str) -> IntakeIncident:
             session.flush()
             return incident
     except IntegrityError:
-        return session.scalars(select(IntakeIncident)
-                               .where(IntakeIncident.sha256 == sha256)).one()
+        return session.scalars(select(IntakeIncident).where(IntakeIncident.sha256 == sha256)).one()
 
 
 def _attach(session: Session, incident: IntakeIncident, report_ids: list[int]) -> int:
-    return affected_rows(session, update(IntakeReport)
-                         .where(IntakeReport.id.in_(report_ids), IntakeReport.incident_id.is_(None))
-                         .values(incident_id=incident.id)
-                         .execution_options(synchronize_session=False))
+    return affected_rows(
+        session,
+        update(IntakeReport)
+        .where(IntakeReport.id.in_(report_ids), IntakeReport.incident_id.is_(None))
+        .values(incident_id=incident.id)
+        .execution_options(synchronize_session=False),
+    )
 
 
-def _attach_earlier(session: Session, incident: IntakeIncident, sha256: str,
-                    report_id: int) -> int:
+def _attach_earlier(session: Session, incident: IntakeIncident, sha256: str, report_id: int) -> int:
     """Earlier finished reports of the file that are in no incident yet: the first report
     of a file becomes viral only when the second copy arrives."""
-    sent_it = exists().where(IntakeFile.report_id == IntakeReport.id,
-                             IntakeFile.sha256 == sha256)
-    return affected_rows(session, update(IntakeReport)
-                         .where(sent_it, IntakeReport.id != report_id,
-                                IntakeReport.incident_id.is_(None),
-                                IntakeReport.state.in_(BUNDLED_STATES))
-                         .values(incident_id=incident.id)
-                         .execution_options(synchronize_session=False))
+    sent_it = exists().where(IntakeFile.report_id == IntakeReport.id, IntakeFile.sha256 == sha256)
+    return affected_rows(
+        session,
+        update(IntakeReport)
+        .where(
+            sent_it,
+            IntakeReport.id != report_id,
+            IntakeReport.incident_id.is_(None),
+            IntakeReport.state.in_(BUNDLED_STATES),
+        )
+        .values(incident_id=incident.id)
+        .execution_options(synchronize_session=False),
+    )
 
 
 def incident_reports(session: Session, incident_id: int, *, limit: int = 200) -> list[int]:
     """Ids of the incident's reports, oldest first (bounded: an incident may hold millions)."""
-    return list(session.scalars(select(IntakeReport.id)
-                                .where(IntakeReport.incident_id == incident_id)
-                                .order_by(IntakeReport.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(IntakeReport.id)
+            .where(IntakeReport.incident_id == incident_id)
+            .order_by(IntakeReport.id)
+            .limit(limit)
+        )
+    )

@@ -58,8 +58,9 @@ _DESCRIPTIONS = {
 class IntakeRefused(Exception):
     """A request the intake refuses; ``detail`` (safe to show the reporter) says why."""
 
-    def __init__(self, code: ResponseCode, detail: str | None = None, *,
-                 report_id: int | None = None) -> None:
+    def __init__(
+        self, code: ResponseCode, detail: str | None = None, *, report_id: int | None = None
+    ) -> None:
         super().__init__(f"{code.value} {code.description}" + (f": {detail}" if detail else ""))
         self.code = code
         self.detail = detail

@@ -31,29 +31,33 @@ def add_company(session: Session, name: str, username: str, password: str) -> Re
         raise ValueError(f"the company name must have 1 to {MAX_NAME_CHARS} characters")
     # A colon cannot be sent in an HTTP basic-auth user name.
     if not username or len(username) > MAX_USERNAME_CHARS or ":" in username:
-        raise ValueError(f"the username must have 1 to {MAX_USERNAME_CHARS} characters, "
-                         "without a colon")
+        raise ValueError(
+            f"the username must have 1 to {MAX_USERNAME_CHARS} characters, without a colon"
+        )
     check_password_policy(password, username=username)
-    if session.scalar(select(ReportingCompany.id).where(
-            ReportingCompany.username == username)) is not None:
+    if (
+        session.scalar(select(ReportingCompany.id).where(ReportingCompany.username == username))
+        is not None
+    ):
         raise CompanyExists(f"a reporting company already uses the username {username!r}")
-    company = ReportingCompany(name=name, username=username,
-                               password_hash=hash_password(password))
+    company = ReportingCompany(name=name, username=username, password_hash=hash_password(password))
     session.add(company)
     session.flush()
     return company
 
 
-def authenticate_company(session: Session, username: str,
-                         password: str) -> ReportingCompany | None:
+def authenticate_company(session: Session, username: str, password: str) -> ReportingCompany | None:
     """The enabled company with these credentials, else None. An unknown or disabled name
     spends one decoy verification, so timing does not tell which names exist."""
-    if (not isinstance(username, str) or not isinstance(password, str)
-            or len(username) > MAX_USERNAME_CHARS or len(password) > MAX_PASSWORD_LENGTH):
+    if (
+        not isinstance(username, str)
+        or not isinstance(password, str)
+        or len(username) > MAX_USERNAME_CHARS
+        or len(password) > MAX_PASSWORD_LENGTH
+    ):
         verify_decoy("")
         return None
-    company = session.scalar(select(ReportingCompany).where(
-        ReportingCompany.username == username))
+    company = session.scalar(select(ReportingCompany).where(ReportingCompany.username == username))
     if company is None or company.disabled_at is not None:
         verify_decoy(password)
         return None

@@ -59,7 +59,7 @@ from vigil.store.models import (
     IntakeReport,
     ReportingCompany,
 )
-from vigil.store.report_links import Shared, shared_with
+from vigil.store.shared.report_links import Shared, shared_with
 
 MAX_VALUE_CHARS = 500  # IntakeEntity.value
 MAX_ENTITIES = 2000  # per document: a report names a handful
@@ -219,8 +219,9 @@ _PHONES = frozenset({"phone", "phoneNumber"})
 _URLS = frozenset({"url", "profileUrl"})
 
 
-def extract_entities(source: bytes | str | Mapping[str, Any] | Document, *,
-                     platform: str | None = None) -> list[FoundEntity]:
+def extract_entities(
+    source: bytes | str | Mapping[str, Any] | Document, *, platform: str | None = None
+) -> list[FoundEntity]:
     """The normalised entities of a <report> or <fileDetails> (typed, raw XML, or its parsed
     form), in document order, without repeats. ``platform`` names the ESP for ids that come
     without an espService (the reporting company). Raises UnsafeXml for XML safe_parse
@@ -238,8 +239,9 @@ def extract_entities(source: bytes | str | Mapping[str, Any] | Document, *,
     return list(found)
 
 
-def _entities_of(node: Node, role: EntityRole | None,
-                 platform: str | None) -> Iterator[FoundEntity]:
+def _entities_of(
+    node: Node, role: EntityRole | None, platform: str | None
+) -> Iterator[FoundEntity]:
     context = "/".join(node.path[-4:])[:200]
     tag, value = node.path[-1], node.value
     found: tuple[EntityKind, str | None, datetime | None] | None = None
@@ -250,8 +252,7 @@ def _entities_of(node: Node, role: EntityRole | None,
     elif isinstance(value, IpCaptureEvent):
         found = EntityKind.IP, normalise_ip(value.ip_address), value.date_time
     elif tag in _PHONES and isinstance(value, Phone):
-        found = EntityKind.PHONE, normalise_phone(value.number,
-                                                  value.country_calling_code), None
+        found = EntityKind.PHONE, normalise_phone(value.number, value.country_calling_code), None
     elif tag in _URLS and isinstance(value, str):
         found = EntityKind.URL, normalise_url(value), None
     elif isinstance(value, DeviceId):
@@ -261,8 +262,7 @@ def _entities_of(node: Node, role: EntityRole | None,
     yield from _esp_user(node, role, platform)
 
 
-def _esp_user(node: Node, role: EntityRole | None,
-              platform: str | None) -> Iterator[FoundEntity]:
+def _esp_user(node: Node, role: EntityRole | None, platform: str | None) -> Iterator[FoundEntity]:
     """An espIdentifier, with the platform it is unique on: the account's own platform or
     espService, else the reporting company."""
     ident = getattr(node.value, "esp_identifier", None)
@@ -287,8 +287,10 @@ def report_entities(session: Session, report: IntakeReport) -> list[FoundEntity]
     found = extract_entities(read_report(report.parsed, report.raw_xml), platform=platform)
     for file in report.files:
         details = read_file_details(file.details, file.details_xml)
-        found += [e._replace(context=f"fileDetails:{file.public_id}/{e.context}"[:200])
-                  for e in extract_entities(details, platform=platform)]
+        found += [
+            e._replace(context=f"fileDetails:{file.public_id}/{e.context}"[:200])
+            for e in extract_entities(details, platform=platform)
+        ]
     return found
 
 
@@ -303,11 +305,22 @@ def link_report(session: Session, report: IntakeReport) -> int:
     if not first:
         return 0
     ids = _entity_ids(session, list(first))
-    rows = [{"entity_id": ids[key], "report_id": report.id, "seen_at": entity.seen_at,
-             "context": entity.context} for key, entity in first.items() if key in ids]
+    rows = [
+        {
+            "entity_id": ids[key],
+            "report_id": report.id,
+            "seen_at": entity.seen_at,
+            "context": entity.context,
+        }
+        for key, entity in first.items()
+        if key in ids
+    ]
     for chunk in _chunks(rows):
-        session.execute(_insert(session, IntakeEntityLink).values(chunk)
-                        .on_conflict_do_nothing(index_elements=["entity_id", "report_id"]))
+        session.execute(
+            _insert(session, IntakeEntityLink)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["entity_id", "report_id"])
+        )
     return len(rows)
 
 
@@ -319,19 +332,23 @@ def _insert(session: Session, table: type[Any]) -> Any:
 def _entity_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     ids: dict[tuple[str, str], int] = {}
     for chunk in _chunks(keys):
-        session.execute(_insert(session, IntakeEntity)
-                        .values([{"kind": k, "value": v} for k, v in chunk])
-                        .on_conflict_do_nothing(index_elements=["kind", "value"]))
-        rows = session.execute(select(IntakeEntity.id, IntakeEntity.kind, IntakeEntity.value)
-                               .where(tuple_(IntakeEntity.kind, IntakeEntity.value)
-                                      .in_(list(chunk))))
+        session.execute(
+            _insert(session, IntakeEntity)
+            .values([{"kind": k, "value": v} for k, v in chunk])
+            .on_conflict_do_nothing(index_elements=["kind", "value"])
+        )
+        rows = session.execute(
+            select(IntakeEntity.id, IntakeEntity.kind, IntakeEntity.value).where(
+                tuple_(IntakeEntity.kind, IntakeEntity.value).in_(list(chunk))
+            )
+        )
         ids.update({(row.kind, row.value): row.id for row in rows})
     return ids
 
 
 def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
+        yield items[start : start + _CHUNK]
 
 
 # --- reading links -------------------------------------------------------------------------
@@ -354,13 +371,24 @@ def linked_reports(session: Session, report_id: int, *, limit: int = 200) -> lis
     if not shared:
         return []
     rows = session.execute(
-        select(IntakeReport.id, IntakeReport.company_id, IntakeReport.opened_at,
-               IntakeReport.incident_id, ReportingCompany.name)
+        select(
+            IntakeReport.id,
+            IntakeReport.company_id,
+            IntakeReport.opened_at,
+            IntakeReport.incident_id,
+            ReportingCompany.name,
+        )
         .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
         .where(IntakeReport.id.in_(list(shared)))
-        .order_by(IntakeReport.id).limit(limit))
-    return [LinkedReport(row.id, row.company_id, row.name, row.opened_at, row.incident_id,
-                         tuple(shared[row.id])) for row in rows]
+        .order_by(IntakeReport.id)
+        .limit(limit)
+    )
+    return [
+        LinkedReport(
+            row.id, row.company_id, row.name, row.opened_at, row.incident_id, tuple(shared[row.id])
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,8 +431,7 @@ def cluster(session: Session, report_id: int, depth: int = 2, limit: int = 200) 
                     if len(nodes) >= limit:
                         truncated = True
                         continue
-                    nodes[linked.report_id] = ClusterNode(linked.report_id, linked.company,
-                                                          level)
+                    nodes[linked.report_id] = ClusterNode(linked.report_id, linked.company, level)
                     following.append(linked.report_id)
                 pair = (min(current, linked.report_id), max(current, linked.report_id))
                 edges.setdefault(pair, ClusterEdge(*pair, linked.shared))

@@ -57,27 +57,53 @@ def _no_hook(_session: Session, _report: IntakeReport) -> None:
     """The default on_finished: nothing more to do."""
 
 
-def open_report(session: Session, company: ReportingCompany, raw_xml: bytes,
-                request_id: str, *, now: datetime | None = None) -> IntakeReport:
+def open_report(
+    session: Session,
+    company: ReportingCompany,
+    raw_xml: bytes,
+    request_id: str,
+    *,
+    now: datetime | None = None,
+) -> IntakeReport:
     """/submit: a new open report holding ``raw_xml`` byte for byte and its parsed form."""
     root = _checked_document(raw_xml, "report")
     parsed = as_dict(root)
     batched = batched_reason(read_report(parsed)) is not None
     now = now or utcnow()
-    _refuse_problems(report_rules.problems(root, Checking(
-        now, is_prior_report=lambda number: _finished_report_of(session, company, number))))
-    report = IntakeReport(company_id=company.id, raw_xml=bytes(raw_xml), parsed=parsed,
-                          request_id=request_id[:64], batched=batched, opened_at=now,
-                          last_activity_at=now)
+    _refuse_problems(
+        report_rules.problems(
+            root,
+            Checking(
+                now, is_prior_report=lambda number: _finished_report_of(session, company, number)
+            ),
+        )
+    )
+    report = IntakeReport(
+        company_id=company.id,
+        raw_xml=bytes(raw_xml),
+        parsed=parsed,
+        request_id=request_id[:64],
+        batched=batched,
+        opened_at=now,
+        last_activity_at=now,
+    )
     session.add(report)
     session.flush()
     return report
 
 
-def add_file(session: Session, vault: EvidenceVault, report_id: str | int,
-             company: ReportingCompany, content: bytes, file_name: str | None, *,
-             hold_policy: HoldPolicy, windows: Windows = Windows(),
-             now: datetime | None = None) -> IntakeFile:
+def add_file(
+    session: Session,
+    vault: EvidenceVault,
+    report_id: str | int,
+    company: ReportingCompany,
+    content: bytes,
+    file_name: str | None,
+    *,
+    hold_policy: HoldPolicy,
+    windows: Windows = Windows(),
+    now: datetime | None = None,
+) -> IntakeFile:
     """/upload: the file sealed into the evidence vault under a report legal hold, with its
     digests and PDQ. Commits (see the module docstring)."""
     now = now or utcnow()
@@ -87,27 +113,45 @@ def add_file(session: Session, vault: EvidenceVault, report_id: str | int,
     name = (file_name or "").strip()[:MAX_FILE_NAME] or None
     fingerprint = fingerprint_bytes(content, name=name or "upload")
     try:
-        item = vault.seal(content, now=now, retain_until=now + hold_policy.report_period(None),
-                          retention_policy="clearinghouse report",
-                          media_type=fingerprint.media_type, reference=f"intake:{report.id}")
+        item = vault.seal(
+            content,
+            now=now,
+            retain_until=now + hold_policy.report_period(None),
+            retention_policy="clearinghouse report",
+            media_type=fingerprint.media_type,
+            reference=f"intake:{report.id}",
+        )
     except EvidenceTooLarge:
-        raise IntakeRefused(ResponseCode.FILE_UPLOAD_FAILED, "the file is too large",
-                            report_id=report.id) from None
+        raise IntakeRefused(
+            ResponseCode.FILE_UPLOAD_FAILED, "the file is too large", report_id=report.id
+        ) from None
     try:
         session.add(item)
         session.flush()
         record = IntakeFile(
-            public_id=uuid.uuid4().hex, report_id=report.id, file_name=name,
-            evidence_item_id=item.id, size=len(content), md5=fingerprint.md5 or "",
-            sha1=fingerprint.sha1 or "", sha256=fingerprint.sha256 or "",
+            public_id=uuid.uuid4().hex,
+            report_id=report.id,
+            file_name=name,
+            evidence_item_id=item.id,
+            size=len(content),
+            md5=fingerprint.md5 or "",
+            sha1=fingerprint.sha1 or "",
+            sha256=fingerprint.sha256 or "",
             pdq=None if fingerprint.pdq_weak else fingerprint.pdq,  # weak hashes collide
-            media_type=fingerprint.media_type, received_at=now)
+            media_type=fingerprint.media_type,
+            received_at=now,
+        )
         session.add(record)
         report.last_activity_at = now
         session.flush()
-        place_report_hold(session, item.id, placed_by=f"intake:{company.username}",
-                          reason=f"clearinghouse report {report.id}", policy=hold_policy,
-                          now=now)
+        place_report_hold(
+            session,
+            item.id,
+            placed_by=f"intake:{company.username}",
+            reason=f"clearinghouse report {report.id}",
+            policy=hold_policy,
+            now=now,
+        )
     except Exception:
         session.rollback()
         _discard(vault, item.blob_id)
@@ -115,23 +159,41 @@ def add_file(session: Session, vault: EvidenceVault, report_id: str | int,
     return record
 
 
-def add_file_details(session: Session, company: ReportingCompany, raw_xml: bytes, *,
-                     windows: Windows = Windows(), now: datetime | None = None) -> IntakeFile:
+def add_file_details(
+    session: Session,
+    company: ReportingCompany,
+    raw_xml: bytes,
+    *,
+    windows: Windows = Windows(),
+    now: datetime | None = None,
+) -> IntakeFile:
     """/fileinfo: the validated <fileDetails>, once per file of the company's open report."""
     root = _checked_document(raw_xml, "fileDetails")
     parsed = as_dict(root)
     details = read_file_details(parsed)
     now = now or utcnow()
-    report = open_report_of(session, "" if details.report_id is None else details.report_id,
-                            company, now=now, windows=windows, lock=True, with_files=True)
-    _refuse_problems(report_rules.problems(root, Checking(
-        now, viral=report.batched and _is_viral(report))), report.id)
+    report = open_report_of(
+        session,
+        "" if details.report_id is None else details.report_id,
+        company,
+        now=now,
+        windows=windows,
+        lock=True,
+        with_files=True,
+    )
+    _refuse_problems(
+        report_rules.problems(root, Checking(now, viral=report.batched and _is_viral(report))),
+        report.id,
+    )
     record = next((f for f in report.files if f.public_id == (details.file_id or "")), None)
     if record is None:
         raise IntakeRefused(ResponseCode.FILE_DOES_NOT_EXIST, report_id=report.id)
     if record.details_xml is not None:
-        raise IntakeRefused(ResponseCode.INVALID_REQUEST, "details were already submitted for "
-                            "this file", report_id=report.id)
+        raise IntakeRefused(
+            ResponseCode.INVALID_REQUEST,
+            "details were already submitted for this file",
+            report_id=report.id,
+        )
     record.details_xml = bytes(raw_xml)
     record.details = parsed
     report.last_activity_at = now
@@ -139,17 +201,27 @@ def add_file_details(session: Session, company: ReportingCompany, raw_xml: bytes
     return record
 
 
-def finish(session: Session, report_id: str | int, company: ReportingCompany, *,
-           on_finished: FinishedHook | None = None, windows: Windows = Windows(),
-           now: datetime | None = None) -> Receipt:
+def finish(
+    session: Session,
+    report_id: str | int,
+    company: ReportingCompany,
+    *,
+    on_finished: FinishedHook | None = None,
+    windows: Windows = Windows(),
+    now: datetime | None = None,
+) -> Receipt:
     """/finish: the report is complete and can no longer change; ``on_finished`` (e.g. file
     matching) runs in the same transaction, so a failure there leaves the report open."""
     now = now or utcnow()
-    report = open_report_of(session, report_id, company, now=now, windows=windows, lock=True,
-                            with_files=True)
+    report = open_report_of(
+        session, report_id, company, now=now, windows=windows, lock=True, with_files=True
+    )
     if report.batched and len(report.files) > VIRAL_FILE_LIMIT and _is_viral(report):
-        raise IntakeRefused(ResponseCode.VALIDATION_FAILED,
-                            report_rules.VIRAL_FILE_LIMIT_WORDING, report_id=report.id)
+        raise IntakeRefused(
+            ResponseCode.VALIDATION_FAILED,
+            report_rules.VIRAL_FILE_LIMIT_WORDING,
+            report_id=report.id,
+        )
     report.state = IntakeState.FINISHED
     report.finished_at = now
     report.last_activity_at = now
@@ -158,8 +230,14 @@ def finish(session: Session, report_id: str | int, company: ReportingCompany, *,
     return Receipt(report.id, [f.public_id for f in report.files])
 
 
-def retract(session: Session, report_id: str | int, company: ReportingCompany, *,
-            windows: Windows = Windows(), now: datetime | None = None) -> int:
+def retract(
+    session: Session,
+    report_id: str | int,
+    company: ReportingCompany,
+    *,
+    windows: Windows = Windows(),
+    now: datetime | None = None,
+) -> int:
     """/retract: cancel an open report. Its files stay in the vault under their hold."""
     now = now or utcnow()
     report = open_report_of(session, report_id, company, now=now, windows=windows, lock=True)
@@ -169,27 +247,45 @@ def retract(session: Session, report_id: str | int, company: ReportingCompany, *
     return report.id
 
 
-def expire_stale(session: Session, now: datetime | None = None, *,
-                 windows: Windows = Windows()) -> int:
+def expire_stale(
+    session: Session, now: datetime | None = None, *, windows: Windows = Windows()
+) -> int:
     """Mark every open report past its deadline expired; returns how many. Flushes."""
     now = now or utcnow()
-    return affected_rows(session, update(IntakeReport)
-                         .where(and_(IntakeReport.state == IntakeState.OPEN,
-                                     IntakeReport.opened_at <= now - windows.open,
-                                     IntakeReport.last_activity_at <= now - windows.idle))
-                         .values(state=IntakeState.EXPIRED)
-                         .execution_options(synchronize_session="fetch"))
+    return affected_rows(
+        session,
+        update(IntakeReport)
+        .where(
+            and_(
+                IntakeReport.state == IntakeState.OPEN,
+                IntakeReport.opened_at <= now - windows.open,
+                IntakeReport.last_activity_at <= now - windows.idle,
+            )
+        )
+        .values(state=IntakeState.EXPIRED)
+        .execution_options(synchronize_session="fetch"),
+    )
 
 
-def open_report_of(session: Session, report_id: str | int, company: ReportingCompany, *,
-                   now: datetime, windows: Windows = Windows(), lock: bool = False,
-                   with_files: bool = False) -> IntakeReport:
+def open_report_of(
+    session: Session,
+    report_id: str | int,
+    company: ReportingCompany,
+    *,
+    now: datetime,
+    windows: Windows = Windows(),
+    lock: bool = False,
+    with_files: bool = False,
+) -> IntakeReport:
     """The company's report, if it can still change; otherwise the documented refusal.
     ``with_files`` reads its files in the same query (they load lazily otherwise)."""
     number = parse_report_id(report_id)
     files = joinedload(IntakeReport.files) if with_files else lazyload(IntakeReport.files)
-    query = select(IntakeReport).options(files).where(
-        IntakeReport.id == number, IntakeReport.company_id == company.id)
+    query = (
+        select(IntakeReport)
+        .options(files)
+        .where(IntakeReport.id == number, IntakeReport.company_id == company.id)
+    )
     if lock:  # only the report row: FOR UPDATE may not reach an outer join's nullable side
         query = query.with_for_update(of=IntakeReport)
     report = session.scalars(query).unique().first()
@@ -232,9 +328,16 @@ def _checked_document(raw_xml: bytes, root_name: str) -> etree._Element:
 def _finished_report_of(session: Session, company: ReportingCompany, number: int) -> bool:
     """Appendix B's "a valid CyberTipline report ID" for a prior report: one this company
     filed and finished here (to any other company a report does not exist)."""
-    return session.scalar(select(IntakeReport.id).where(
-        IntakeReport.id == number, IntakeReport.company_id == company.id,
-        IntakeReport.state == IntakeState.FINISHED)) is not None
+    return (
+        session.scalar(
+            select(IntakeReport.id).where(
+                IntakeReport.id == number,
+                IntakeReport.company_id == company.id,
+                IntakeReport.state == IntakeState.FINISHED,
+            )
+        )
+        is not None
+    )
 
 
 def _refuse_problems(problems: list[str], report_id: int | None = None) -> None:

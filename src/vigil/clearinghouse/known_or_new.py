@@ -37,8 +37,8 @@ from vigil.clearinghouse.entities import link_report
 from vigil.fingerprint.record import Fingerprint
 from vigil.screening.matcher import Matcher
 from vigil.screening.verdict import Hit, Verdict, decide
-from vigil.store.banks import create_list
-from vigil.store.list_errors import DuplicateList
+from vigil.store.lists.catalogue import create_list
+from vigil.store.lists.errors import DuplicateList
 from vigil.store.models import (
     FileVerdict,
     HashList,
@@ -72,16 +72,22 @@ class FileOutcome:
     details: dict[str, Any] = field(default_factory=dict)  # series, victim_identified, list
 
 
-def classify_file(session: Session, matcher: Matcher, file: IntakeFile, *,
-                  now: datetime | None = None,
-                  received: HashList | None = None) -> FileOutcome:
+def classify_file(
+    session: Session,
+    matcher: Matcher,
+    file: IntakeFile,
+    *,
+    now: datetime | None = None,
+    received: HashList | None = None,
+) -> FileOutcome:
     """Classify ``file`` and set its verdict, matched entry/file and classification; its
     PDQ joins the received list (``received``, looked up when not given) so later copies
     find it. Flushes; the caller commits."""
     verdict = _index_verdict(matcher, fingerprint_of(file))
     earlier = earliest_copy(session, file, near_entries=_received_entries(matcher, verdict))
-    outcome = (_labelled(session, matcher, file, verdict, earlier)
-               or _unlabelled(file, verdict, earlier))
+    outcome = _labelled(session, matcher, file, verdict, earlier) or _unlabelled(
+        file, verdict, earlier
+    )
     file.verdict = outcome.verdict
     file.classification = outcome.classification
     file.matched_entry_id = outcome.matched_entry_id
@@ -91,17 +97,16 @@ def classify_file(session: Session, matcher: Matcher, file: IntakeFile, *,
     return outcome
 
 
-def classify_report(session: Session, matcher: Matcher,
-                    report: IntakeReport) -> list[FileOutcome]:
+def classify_report(session: Session, matcher: Matcher, report: IntakeReport) -> list[FileOutcome]:
     # One lookup of the received list per report, not one per file.
     received = received_list(session) if any(f.pdq for f in report.files) else None
-    return [classify_file(session, matcher, file, received=received)
-            for file in report.files]
+    return [classify_file(session, matcher, file, received=received) for file in report.files]
 
 
 def make_finish_hook(matcher: Matcher) -> FinishHook:
     """The intake's ``on_finished(session, report)``: classify every file, bundle viral
     reports into incidents and link the report's entities, in the finishing transaction."""
+
     def on_finished(session: Session, report: IntakeReport) -> None:
         classify_report(session, matcher, report)
         bundle_report(session, report)
@@ -112,9 +117,16 @@ def make_finish_hook(matcher: Matcher) -> FinishHook:
 
 def fingerprint_of(file: IntakeFile) -> Fingerprint:
     """The stored digests and PDQ as a Fingerprint: matching needs no content."""
-    return Fingerprint(path=f"intake:{file.public_id}", media_type=file.media_type,
-                       size=file.size, md5=file.md5, sha1=file.sha1, sha256=file.sha256,
-                       pdq=file.pdq, pdq_quality=STORED_PDQ_QUALITY if file.pdq else None)
+    return Fingerprint(
+        path=f"intake:{file.public_id}",
+        media_type=file.media_type,
+        size=file.size,
+        md5=file.md5,
+        sha1=file.sha1,
+        sha256=file.sha256,
+        pdq=file.pdq,
+        pdq_quality=STORED_PDQ_QUALITY if file.pdq else None,
+    )
 
 
 def _index_verdict(matcher: Matcher, fingerprint: Fingerprint) -> Verdict:
@@ -123,27 +135,44 @@ def _index_verdict(matcher: Matcher, fingerprint: Fingerprint) -> Verdict:
         return decide(matcher.hits(fingerprint), matcher.live.lists)
 
 
-def _labelled(session: Session, matcher: Matcher, file: IntakeFile, verdict: Verdict,
-              earlier: IntakeFile | None) -> FileOutcome | None:
+def _labelled(
+    session: Session,
+    matcher: Matcher,
+    file: IntakeFile,
+    verdict: Verdict,
+    earlier: IntakeFile | None,
+) -> FileOutcome | None:
     earlier_id = earlier.id if earlier is not None else None
     if verdict.suppressed_by:
         # An allow-list names known benign content: nobody needs to view it either.
         lists = sorted({_list_name(session, hit.list_id) for hit in verdict.suppressed_by})
-        return FileOutcome(file.id, FileVerdict.KNOWN, matched_file_id=earlier_id,
-                           details={"allow_listed_by": lists})
+        return FileOutcome(
+            file.id,
+            FileVerdict.KNOWN,
+            matched_file_id=earlier_id,
+            details={"allow_listed_by": lists},
+        )
     # The received list holds no classifications: most files are seen copies, whose only
     # hits are there, and they need no read of the entries.
     entries = _entries(session, [h for h in verdict.hits if not _is_received(matcher, h.list_id)])
-    labelled = [(hit, entries[hit.entry_id]) for hit in verdict.hits
-                if hit.entry_id in entries and entries[hit.entry_id].classification]
+    labelled = [
+        (hit, entries[hit.entry_id])
+        for hit in verdict.hits
+        if hit.entry_id in entries and entries[hit.entry_id].classification
+    ]
     if not labelled:
         return None
     hit, entry = min(labelled, key=lambda pair: _closeness(pair[0]))
-    details = {"list": entry.hash_list.name, "signal_type": hit.signal_type,
-               "distance": hit.distance, "series": entry.series,
-               "victim_identified": entry.victim_identified}
-    return FileOutcome(file.id, FileVerdict.KNOWN, entry.classification, entry.id,
-                       earlier_id, details)
+    details = {
+        "list": entry.hash_list.name,
+        "signal_type": hit.signal_type,
+        "distance": hit.distance,
+        "series": entry.series,
+        "victim_identified": entry.victim_identified,
+    }
+    return FileOutcome(
+        file.id, FileVerdict.KNOWN, entry.classification, entry.id, earlier_id, details
+    )
 
 
 def _unlabelled(file: IntakeFile, verdict: Verdict, earlier: IntakeFile | None) -> FileOutcome:
@@ -172,8 +201,11 @@ def _list_name(session: Session, list_id: int) -> str:
 
 def _received_entries(matcher: Matcher, verdict: Verdict) -> list[int]:
     """Received-list entries (PDQs of received files) the index found near this one."""
-    return [h.entry_id for h in verdict.hits if h.signal_type == SignalType.PDQ.value
-            and _is_received(matcher, h.list_id)]
+    return [
+        h.entry_id
+        for h in verdict.hits
+        if h.signal_type == SignalType.PDQ.value and _is_received(matcher, h.list_id)
+    ]
 
 
 def _is_received(matcher: Matcher, list_id: int) -> bool:
@@ -181,8 +213,13 @@ def _is_received(matcher: Matcher, list_id: int) -> bool:
     return settings is not None and settings.name == RECEIVED_LIST
 
 
-def earliest_copy(session: Session, file: IntakeFile, near_pdqs: Sequence[str] = (), *,
-                  near_entries: Sequence[int] = ()) -> IntakeFile | None:
+def earliest_copy(
+    session: Session,
+    file: IntakeFile,
+    near_pdqs: Sequence[str] = (),
+    *,
+    near_entries: Sequence[int] = (),
+) -> IntakeFile | None:
     """The earliest file of another live report with the same SHA-256, the same PDQ, one
     of ``near_pdqs`` or the PDQ of one of the list entries ``near_entries``; None when
     there is none. The entries are read in the same query: one round trip, not two."""
@@ -192,11 +229,20 @@ def earliest_copy(session: Session, file: IntakeFile, near_pdqs: Sequence[str] =
         same = same | IntakeFile.pdq.in_(pdqs)
     if near_entries:
         same = same | IntakeFile.pdq.in_(
-            select(ListEntry.signal).where(ListEntry.id.in_(set(near_entries))))
-    query = (select(IntakeFile).join(IntakeReport, IntakeReport.id == IntakeFile.report_id)
-             .where(same, IntakeFile.id != file.id, IntakeFile.report_id != file.report_id,
-                    IntakeReport.state.not_in([IntakeState.RETRACTED, IntakeState.EXPIRED]))
-             .order_by(IntakeFile.id).limit(1))
+            select(ListEntry.signal).where(ListEntry.id.in_(set(near_entries)))
+        )
+    query = (
+        select(IntakeFile)
+        .join(IntakeReport, IntakeReport.id == IntakeFile.report_id)
+        .where(
+            same,
+            IntakeFile.id != file.id,
+            IntakeFile.report_id != file.report_id,
+            IntakeReport.state.not_in([IntakeState.RETRACTED, IntakeState.EXPIRED]),
+        )
+        .order_by(IntakeFile.id)
+        .limit(1)
+    )
     if file.id is not None:
         query = query.where(IntakeFile.id < file.id)
     return session.scalars(query).first()
@@ -216,26 +262,45 @@ def own_list(session: Session, name: str, *, actor: str, description: str) -> Ha
 
 
 def received_list(session: Session) -> HashList:
-    return own_list(session, RECEIVED_LIST, actor=INTAKE_ACTOR,
-                    description="PDQ of every file the clearinghouse received")
+    return own_list(
+        session,
+        RECEIVED_LIST,
+        actor=INTAKE_ACTOR,
+        description="PDQ of every file the clearinghouse received",
+    )
 
 
-def remember_received(session: Session, file: IntakeFile, *, now: datetime | None = None,
-                      hash_list: HashList | None = None) -> None:
+def remember_received(
+    session: Session,
+    file: IntakeFile,
+    *,
+    now: datetime | None = None,
+    hash_list: HashList | None = None,
+) -> None:
     """Add the file's PDQ to the received list (once per distinct PDQ)."""
     if not file.pdq:
         return
     hash_list = hash_list or received_list(session)
-    exists = session.scalar(select(ListEntry.id).where(
-        ListEntry.list_id == hash_list.id, ListEntry.signal_type == SignalType.PDQ,
-        ListEntry.signal == file.pdq.lower()))
+    exists = session.scalar(
+        select(ListEntry.id).where(
+            ListEntry.list_id == hash_list.id,
+            ListEntry.signal_type == SignalType.PDQ,
+            ListEntry.signal == file.pdq.lower(),
+        )
+    )
     if exists is not None:
         return
     try:
         with session.begin_nested():
-            session.add(ListEntry(hash_list=hash_list, signal_type=SignalType.PDQ,
-                                  signal=file.pdq, source=f"intake:{file.public_id}"[:500],
-                                  added_at=now or utcnow()))
+            session.add(
+                ListEntry(
+                    hash_list=hash_list,
+                    signal_type=SignalType.PDQ,
+                    signal=file.pdq,
+                    source=f"intake:{file.public_id}"[:500],
+                    added_at=now or utcnow(),
+                )
+            )
             session.flush()
     except IntegrityError:
         pass  # a concurrent report added the same PDQ: it is in the list either way

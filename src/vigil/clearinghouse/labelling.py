@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from vigil.clearinghouse.known_or_new import own_list
 from vigil.store.audit.log import AuditLog
 from vigil.store.errors import StoreError
-from vigil.store.manual_entries import NewSignal, add_entries
+from vigil.store.lists.manual_entries import NewSignal, add_entries
 from vigil.store.models import FileVerdict, IntakeFile, ListEntry, SignalType
 from vigil.store.models.audit import AuditAction
-from vigil.store.rescoring import mark_for_rescore
-from vigil.store.vocabulary import (
+from vigil.store.shared.rescoring import mark_for_rescore
+from vigil.store.shared.vocabulary import (
     CLEARINGHOUSE_LABELS_LIST,
     INDUSTRY_CLASSIFICATIONS,
     is_classification,
@@ -36,22 +36,36 @@ class InvalidClassification(StoreError, ValueError):
     pass
 
 
-def label_file(session: Session, file_id: int, classification: str, *, actor: str,
-               list_name: str = LABELS_LIST, series: str | None = None,
-               victim_identified: bool | None = None) -> list[int]:
+def label_file(
+    session: Session,
+    file_id: int,
+    classification: str,
+    *,
+    actor: str,
+    list_name: str = LABELS_LIST,
+    series: str | None = None,
+    victim_identified: bool | None = None,
+) -> list[int]:
     """Label file ``file_id``: its hashes join ``list_name`` with ``classification`` and the
     file becomes known. Returns the list entry ids. Flushes; the caller commits."""
     if not is_classification(classification):
         raise InvalidClassification(
-            f"classification must be one of {', '.join(INDUSTRY_CLASSIFICATIONS)}")
+            f"classification must be one of {', '.join(INDUSTRY_CLASSIFICATIONS)}"
+        )
     file = session.get(IntakeFile, file_id)
     if file is None:
         raise UnknownIntakeFile(f"no received file with id {file_id}")
-    hash_list = own_list(session, list_name, actor=actor,
-                         description="Files labelled by clearinghouse analysts")
-    added = add_entries(session, hash_list, _signals(file), actor=actor,
-                        reason=f"labelled {classification} at the clearinghouse",
-                        classification=classification)
+    hash_list = own_list(
+        session, list_name, actor=actor, description="Files labelled by clearinghouse analysts"
+    )
+    added = add_entries(
+        session,
+        hash_list,
+        _signals(file),
+        actor=actor,
+        reason=f"labelled {classification} at the clearinghouse",
+        classification=classification,
+    )
     entries = list(session.scalars(select(ListEntry).where(ListEntry.id.in_(added.entry_ids))))
     relabelled = _apply_label(entries, classification, series, victim_identified)
     file.verdict, file.classification = FileVerdict.KNOWN, classification
@@ -59,23 +73,40 @@ def label_file(session: Session, file_id: int, classification: str, *, actor: st
     session.flush()
     mark_for_rescore(session, [file.report_id])  # a label is a new fact for triage
     AuditLog(session).append(
-        AuditAction.DECISION, actor=actor, subject_type="intake_file", subject_id=str(file.id),
-        details={"decision": "label", "classification": classification, "list": list_name,
-                 "added": len(added.added), "relabelled": relabelled,
-                 "skipped": len(added.skipped), "report_id": file.report_id})
+        AuditAction.DECISION,
+        actor=actor,
+        subject_type="intake_file",
+        subject_id=str(file.id),
+        details={
+            "decision": "label",
+            "classification": classification,
+            "list": list_name,
+            "added": len(added.added),
+            "relabelled": relabelled,
+            "skipped": len(added.skipped),
+            "report_id": file.report_id,
+        },
+    )
     return added.entry_ids
 
 
 def _signals(file: IntakeFile) -> list[NewSignal]:
-    signals = [NewSignal(SignalType.SHA256, file.sha256), NewSignal(SignalType.MD5, file.md5),
-               NewSignal(SignalType.SHA1, file.sha1)]
+    signals = [
+        NewSignal(SignalType.SHA256, file.sha256),
+        NewSignal(SignalType.MD5, file.md5),
+        NewSignal(SignalType.SHA1, file.sha1),
+    ]
     if file.pdq:
         signals.append(NewSignal(SignalType.PDQ, file.pdq))
     return signals
 
 
-def _apply_label(entries: list[ListEntry], classification: str, series: str | None,
-                 victim_identified: bool | None) -> int:
+def _apply_label(
+    entries: list[ListEntry],
+    classification: str,
+    series: str | None,
+    victim_identified: bool | None,
+) -> int:
     """Set the label on every entry (add_entries leaves existing ones as they were);
     returns how many had another classification before."""
     relabelled = 0

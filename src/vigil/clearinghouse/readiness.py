@@ -41,21 +41,27 @@ def prepare_intake() -> bool:
     logs what is missing. True when ready."""
     missing = intake_not_ready()
     if missing:
-        log.error("the clearinghouse intake is NOT ready (%s): /health/ready answers 503 "
-                  "and every request tries to load it again", ", ".join(missing))
+        log.error(
+            "the clearinghouse intake is NOT ready (%s): /health/ready answers 503 "
+            "and every request tries to load it again",
+            ", ".join(missing),
+        )
     return not missing
 
 
 def _rules_hold() -> bool:
     try:
         complaints = report_rules.document_problems(
-            schema.KNOWN_GOOD_REPORT, report_rules.Checking(now=datetime.now(UTC)))
+            schema.KNOWN_GOOD_REPORT, report_rules.Checking(now=datetime.now(UTC))
+        )
         states = report_rules.us_states()
     except Exception:
         log.exception("the documented report rules cannot run")
         return False
     if complaints or not states:
-        log.error("the documented report rules refuse a known-good report: %s",
-                  complaints[:3] or "no US states in report.xsd")
+        log.error(
+            "the documented report rules refuse a known-good report: %s",
+            complaints[:3] or "no US states in report.xsd",
+        )
         return False
     return True

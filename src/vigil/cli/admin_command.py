@@ -56,19 +56,24 @@ from vigil.store.models.base import utcnow
 _T = TypeVar("_T")
 _SCOPES = ", ".join(sorted(API_KEY_SCOPES))
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Accounts: create users and API keys, approve media access, reset a "
-                       "password, bootstrap the first administrator.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Accounts: create users and API keys, approve media access, reset a "
+    "password, bootstrap the first administrator.",
+)
 
 
 @app.command("create-user")
 def create_user_command(
     username: str = typer.Argument(..., help="Letters, digits, '.', '_', '@', '-'."),
     role: list[str] = typer.Option(
-        ..., "--role", help=f"Repeat for several: {', '.join(r.value for r in Role)}."),
+        ..., "--role", help=f"Repeat for several: {', '.join(r.value for r in Role)}."
+    ),
     display_name: str = typer.Option("", "--display-name", help="Shown instead of the name."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password as one line from stdin."),
+        False, "--password-stdin", help="Read the password as one line from stdin."
+    ),
 ) -> None:
     """Create a user; the password is asked for twice (never given as an argument)."""
     console = error_console()
@@ -77,27 +82,39 @@ def create_user_command(
     with command_errors(console):
         settings = load_settings()
     with store_session(console, write=True, settings=settings) as session:
-        user = create_user(session, username, password, roles, actor=default_actor(),
-                           display_name=display_name,
-                           min_password_length=settings.api.min_password_length)
+        user = create_user(
+            session,
+            username,
+            password,
+            roles,
+            actor=default_actor(),
+            display_name=display_name,
+            min_password_length=settings.api.min_password_length,
+        )
         name, granted = user.username, sorted(role.value for role in user.role_set)
         waiting = pending_roles(session, user)
     typer.echo(f"created user {name} (roles: {', '.join(granted)})")
     if waiting:
-        console.print(f"The roles {', '.join(waiting)} give an administrator media access: they "
-                      "wait for a second administrator (vigil admin list-grants).", markup=False,
-                      style="bold yellow")
+        console.print(
+            f"The roles {', '.join(waiting)} give an administrator media access: they "
+            "wait for a second administrator (vigil admin list-grants).",
+            markup=False,
+            style="bold yellow",
+        )
 
 
 @app.command("create-api-key")
 def create_api_key_command(
     name: str = typer.Argument(..., help="What the key is for, e.g. the uploading service."),
     scope: list[str] = typer.Option(
-        ..., "--scope", help=f"What the key may do; repeat for several: {_SCOPES}."),
-    expires_days: int | None = typer.Option(None, "--expires-days", min=1,
-                                            help="Expire after N days (default: never)."),
-    rate_limit: int | None = typer.Option(None, "--rate-limit", min=1,
-                                          help="Requests per minute (default: the server's)."),
+        ..., "--scope", help=f"What the key may do; repeat for several: {_SCOPES}."
+    ),
+    expires_days: int | None = typer.Option(
+        None, "--expires-days", min=1, help="Expire after N days (default: never)."
+    ),
+    rate_limit: int | None = typer.Option(
+        None, "--rate-limit", min=1, help="Requests per minute (default: the server's)."
+    ),
     note: str | None = typer.Option(None, "--note", help="Free text kept with the key."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -106,27 +123,43 @@ def create_api_key_command(
     scopes = _checked(lambda: parse_scopes(scope))
     expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
     with store_session(console, write=True) as session:
-        key, token = create_api_key(session, name, scopes, created_by=default_actor(),
-                                    expires_at=expires_at, rate_limit_per_minute=rate_limit,
-                                    note=note)
+        key, token = create_api_key(
+            session,
+            name,
+            scopes,
+            created_by=default_actor(),
+            expires_at=expires_at,
+            rate_limit_per_minute=rate_limit,
+            note=note,
+        )
         label = key.name
-        shown: dict[str, Any] = {"prefix": key.prefix, "token": token,
-                                 "scopes": list(key.scopes), "expires_at": _iso(key.expires_at)}
+        shown: dict[str, Any] = {
+            "prefix": key.prefix,
+            "token": token,
+            "scopes": list(key.scopes),
+            "expires_at": _iso(key.expires_at),
+        }
         if key.awaiting_approval:
             shown["awaiting_approval"] = True
     if as_json:
         typer.echo(json.dumps(shown))
         return
-    console.print(f"created API key {shown['prefix']} ({label}), scopes: "
-                  f"{', '.join(shown['scopes'])}, expires: {shown['expires_at'] or 'never'}",
-                  markup=False)
+    console.print(
+        f"created API key {shown['prefix']} ({label}), scopes: "
+        f"{', '.join(shown['scopes'])}, expires: {shown['expires_at'] or 'never'}",
+        markup=False,
+    )
     typer.echo(token)
-    console.print("Store this token now: it cannot be shown again.", markup=False,
-                  style="bold yellow")
+    console.print(
+        "Store this token now: it cannot be shown again.", markup=False, style="bold yellow"
+    )
     if shown.get("awaiting_approval"):
-        console.print("It fetches media, so it works only once a second administrator "
-                      "approves it (vigil admin list-grants, approve-grant).", markup=False,
-                      style="bold yellow")
+        console.print(
+            "It fetches media, so it works only once a second administrator "
+            "approves it (vigil admin list-grants, approve-grant).",
+            markup=False,
+            style="bold yellow",
+        )
 
 
 @app.command("revoke-api-key")
@@ -202,10 +235,14 @@ def reset_password_command(
     sign-in. Their sessions end and a lockout is lifted (audited)."""
     with store_session(error_console(), write=True) as session:
         password = reset_password(session, username, actor=default_actor())
-    hand_over(_output(), password, username.lower(),
-              headline=f"reset the password of {username.lower()}")
-    error_console().print("It is shown only once, and must be changed at the next sign-in.",
-                          markup=False, style="bold yellow")
+    hand_over(
+        _output(), password, username.lower(), headline=f"reset the password of {username.lower()}"
+    )
+    error_console().print(
+        "It is shown only once, and must be changed at the next sign-in.",
+        markup=False,
+        style="bold yellow",
+    )
 
 
 @app.command("bootstrap")
@@ -216,10 +253,17 @@ def bootstrap_command() -> None:
     if password is None:
         typer.echo("users already exist (an administrator was set up before): nothing to do")
         return
-    hand_over(_output(), password, BOOTSTRAP_USERNAME,
-              headline=f"created administrator {BOOTSTRAP_USERNAME!r}")
-    error_console().print("It is shown only once, and must be changed at first sign-in.",
-                          markup=False, style="bold yellow")
+    hand_over(
+        _output(),
+        password,
+        BOOTSTRAP_USERNAME,
+        headline=f"created administrator {BOOTSTRAP_USERNAME!r}",
+    )
+    error_console().print(
+        "It is shown only once, and must be changed at first sign-in.",
+        markup=False,
+        style="bold yellow",
+    )
 
 
 def _output() -> Console:
@@ -232,7 +276,6 @@ def _checked(parse: Callable[[], _T]) -> _T:
         return parse()
     except AccountError as exc:
         fail(error_console(), str(exc), EXIT_FATAL)
-
 
 
 def _user_line(user: User, locked_addresses: int) -> str:
@@ -255,14 +298,18 @@ def _key_line(key: ApiKey, now: datetime) -> str:
         status = "awaiting approval"
     else:
         status = "active" if key.is_usable(now) else "expired"
-    return (f"{key.prefix}\t{key.name}\t{','.join(key.scopes)}\t{status}\t"
-            f"{_iso(key.expires_at) or 'never'}\t{_iso(key.last_used_at) or '-'}\t{key.created_by}")
+    return (
+        f"{key.prefix}\t{key.name}\t{','.join(key.scopes)}\t{status}\t"
+        f"{_iso(key.expires_at) or 'never'}\t{_iso(key.last_used_at) or '-'}\t{key.created_by}"
+    )
 
 
 def _grant_line(grant: AccessGrant) -> str:
-    return (f"{grant.id}\t{grant.state.value}\t{grant.kind.value}\t{_grant_subject(grant)}\t"
-            f"{_grant_what(grant)}\t{grant.requested_by}\t{_iso(grant.requested_at)}\t"
-            f"{grant.decided_by or '-'}")
+    return (
+        f"{grant.id}\t{grant.state.value}\t{grant.kind.value}\t{_grant_subject(grant)}\t"
+        f"{_grant_what(grant)}\t{grant.requested_by}\t{_iso(grant.requested_at)}\t"
+        f"{grant.decided_by or '-'}"
+    )
 
 
 def _grant_subject(grant: AccessGrant) -> str:

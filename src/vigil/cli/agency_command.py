@@ -32,8 +32,11 @@ from vigil.triage.agencies import (
 from vigil.triage.geolocation import GeolocationError, Geolocator
 from vigil.triage.routing import RoutingError, condition_from_text, reroute_unrouted, route_by_hand
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Agencies: who reports are routed to, their members and routing rules.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Agencies: who reports are routed to, their members and routing rules.",
+)
 KINDS = ", ".join(kind.value for kind in AgencyKind)
 
 
@@ -54,12 +57,21 @@ def add_command(
     country: str | None = typer.Option(None, "--country", help="ISO 3166-1 code, e.g. US."),
     region: str | None = typer.Option(None, "--region", help="ISO 3166-2, e.g. US-CA or CA."),
     media_allowed: bool = typer.Option(
-        False, "--media-allowed", help="Referral packages to it may carry the files."),
+        False, "--media-allowed", help="Referral packages to it may carry the files."
+    ),
 ) -> None:
     """Add an agency."""
     with store_session(error_console(), write=True) as session, _refusals():
-        agency = add_agency(session, code=code, name=name, kind=kind, country=country,
-                            region=region, media_allowed=media_allowed, actor=default_actor())
+        agency = add_agency(
+            session,
+            code=code,
+            name=name,
+            kind=kind,
+            country=country,
+            region=region,
+            media_allowed=media_allowed,
+            actor=default_actor(),
+        )
         line = f"added agency {agency.code} ({agency.name})"
     typer.echo(line)
 
@@ -68,10 +80,18 @@ def add_command(
 def list_command() -> None:
     """The agencies: code, kind, country, region, media, state, name."""
     with store_session(error_console()) as session:
-        lines = [_columns(a.code, a.kind.value, a.country, a.region,
-                          "media" if a.media_allowed else "no-media",
-                          "disabled" if a.disabled_at else "enabled", a.name)
-                 for a in list_agencies(session)]
+        lines = [
+            _columns(
+                a.code,
+                a.kind.value,
+                a.country,
+                a.region,
+                "media" if a.media_allowed else "no-media",
+                "disabled" if a.disabled_at else "enabled",
+                a.name,
+            )
+            for a in list_agencies(session)
+        ]
     typer.echo("\n".join(lines) if lines else "no agencies")
 
 
@@ -102,17 +122,28 @@ def add_rule_command(
     country: str | None = typer.Option(None, "--country", help="Match this country only."),
     region: str | None = typer.Option(None, "--region", help="Match this region only."),
     condition: list[str] | None = typer.Option(
-        None, "--condition", help="key=value, repeatable: countries_other_than=US, "
-        "countries=US,CA, regions=US-CA, max_priority=1, companies=Name, located=true."),
-    position: int | None = typer.Option(None, "--position", help="Lower goes first "
-                                        "(default: after the last rule)."),
+        None,
+        "--condition",
+        help="key=value, repeatable: countries_other_than=US, "
+        "countries=US,CA, regions=US-CA, max_priority=1, companies=Name, located=true.",
+    ),
+    position: int | None = typer.Option(
+        None, "--position", help="Lower goes first (default: after the last rule)."
+    ),
 ) -> None:
     """Add a routing rule: the first enabled rule whose conditions all hold wins."""
     with store_session(error_console(), write=True) as session, _refusals():
         conditions: dict[str, Any] = dict(condition_from_text(text) for text in condition or [])
-        rule = add_rule(session, agency_code=agency, country=country, region=region,
-                        conditions=conditions, position=position, description=description,
-                        actor=default_actor())
+        rule = add_rule(
+            session,
+            agency_code=agency,
+            country=country,
+            region=region,
+            conditions=conditions,
+            position=position,
+            description=description,
+            actor=default_actor(),
+        )
         line = f"added rule {rule.id} at position {rule.position} for {agency.strip().upper()}"
     typer.echo(line)
 
@@ -122,11 +153,19 @@ def list_rules_command() -> None:
     """The rules in the order they are tried: id, position, agency, country, region,
     conditions, enabled, description."""
     with store_session(error_console()) as session:
-        lines = [_columns(rule.id, rule.position, agency.code, rule.country, rule.region,
-                          _conditions(rule.conditions),
-                          "enabled" if rule.enabled and not agency.disabled_at else "disabled",
-                          rule.description)
-                 for rule, agency in list_rules(session)]
+        lines = [
+            _columns(
+                rule.id,
+                rule.position,
+                agency.code,
+                rule.country,
+                rule.region,
+                _conditions(rule.conditions),
+                "enabled" if rule.enabled and not agency.disabled_at else "disabled",
+                rule.description,
+            )
+            for rule, agency in list_rules(session)
+        ]
     typer.echo("\n".join(lines) if lines else "no routing rules")
 
 
@@ -179,8 +218,10 @@ def _geolocator(path: Any) -> Geolocator | None:
 
 
 def _conditions(conditions: dict[str, Any] | None) -> str:
-    parts = [f"{key}={','.join(map(str, value)) if isinstance(value, list) else value}"
-             for key, value in sorted((conditions or {}).items())]
+    parts = [
+        f"{key}={','.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in sorted((conditions or {}).items())
+    ]
     return " ".join(parts) or "-"
 
 

@@ -23,8 +23,11 @@ from vigil.cli.stats_command import app as stats_app
 from vigil.cli.triage_command import app as triage_app
 from vigil.core.private_files import restrict_umask
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Vigil: fingerprint, match, review and report child sexual abuse material.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Vigil: fingerprint, match, review and report child sexual abuse material.",
+)
 app.command("hash")(hash_command.hash_files)
 app.command("match")(match_command.match_files)
 app.command("scan")(scan_command.scan_files)

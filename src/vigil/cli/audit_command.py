@@ -20,8 +20,11 @@ from vigil.cli.database_access import (
 )
 from vigil.store.audit import AuditLog, AuditRecord, ChainReport, verify_chain
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="The security audit log: verify its hash chain, show recent records.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="The security audit log: verify its hash chain, show recent records.",
+)
 
 _HASH_DIGITS = frozenset("0123456789abcdef")
 
@@ -29,8 +32,11 @@ _HASH_DIGITS = frozenset("0123456789abcdef")
 @app.command("verify")
 def verify(
     anchor: list[str] = typer.Option(
-        [], "--anchor", metavar="SEQ:HASH",
-        help="A record hash kept outside the database; repeat for several."),
+        [],
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="A record hash kept outside the database; repeat for several.",
+    ),
 ) -> None:
     """Check every record's hash and link; report the first broken sequence number."""
     console = error_console()
@@ -56,19 +62,25 @@ def _parse_anchors(values: list[str]) -> dict[int, str]:
         seq, _, digest = value.partition(":")
         digest = digest.strip().lower()
         if not seq.strip().isdigit() or len(digest) != 64 or not _HASH_DIGITS.issuperset(digest):
-            fail(error_console(), f"--anchor {value!r}: expected SEQ:HASH (64 hex digits)",
-                 EXIT_FATAL)
+            fail(
+                error_console(),
+                f"--anchor {value!r}: expected SEQ:HASH (64 hex digits)",
+                EXIT_FATAL,
+            )
         anchors[int(seq)] = digest
     return anchors
 
 
 def _print_report(report: ChainReport) -> None:
     if report.broken is None:
-        typer.echo(f"audit log intact: {report.records} records, "
-                   f"head {report.last_seq} {report.last_hash}")
+        typer.echo(
+            f"audit log intact: {report.records} records, head {report.last_seq} {report.last_hash}"
+        )
         return
-    typer.echo(f"audit log BROKEN at seq {report.broken.seq}: {report.broken.reason} "
-               f"({report.records} records verified before it)")
+    typer.echo(
+        f"audit log BROKEN at seq {report.broken.seq}: {report.broken.reason} "
+        f"({report.records} records verified before it)"
+    )
 
 
 def _record_line(record: AuditRecord) -> str:

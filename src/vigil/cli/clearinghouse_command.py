@@ -25,8 +25,11 @@ from vigil.store.accounts.passwords import check_password_policy, hash_password
 from vigil.store.audit import AuditAction, AuditLog
 from vigil.store.models import ReportingCompany, utcnow
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Clearinghouse: the reporting companies of the intake (/ispws).")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Clearinghouse: the reporting companies of the intake (/ispws).",
+)
 
 
 @app.command("add-company")
@@ -34,7 +37,8 @@ def add_company_command(
     name: str = typer.Argument(..., help="The reporting company's name."),
     username: str = typer.Option(..., "--username", help="Its HTTP basic-auth user name."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password as one line from stdin."),
+        False, "--password-stdin", help="Read the password as one line from stdin."
+    ),
 ) -> None:
     """Allow a company to report; the password is asked for twice (never an argument)."""
     console = error_console()
@@ -45,9 +49,13 @@ def add_company_command(
         except ValueError as exc:  # the messages never contain the password
             fail(console, str(exc))
         # A reporting company is a credentialed principal: audited as one, told apart by type.
-        AuditLog(session).append(AuditAction.USER_CREATED, actor=default_actor(),
-                                 subject_type="intake_company", subject_id=str(company.id),
-                                 details={"name": company.name, "username": company.username})
+        AuditLog(session).append(
+            AuditAction.USER_CREATED,
+            actor=default_actor(),
+            subject_type="intake_company",
+            subject_id=str(company.id),
+            details={"name": company.name, "username": company.username},
+        )
         line = f"added reporting company {company.name} (username {company.username})"
     typer.echo(line)
 
@@ -61,8 +69,13 @@ def list_companies_command() -> None:
         table = Table("id", "name", "username", "created", "status")
         for company in companies:
             status = f"disabled {company.disabled_at:%Y-%m-%d}" if company.disabled_at else "active"
-            table.add_row(str(company.id), company.name, company.username,
-                          f"{company.created_at:%Y-%m-%d}", status)
+            table.add_row(
+                str(company.id),
+                company.name,
+                company.username,
+                f"{company.created_at:%Y-%m-%d}",
+                status,
+            )
     Console().print(table)
 
 
@@ -82,7 +95,8 @@ def enable_company_command(username: str = typer.Argument(..., help="Its user na
 def set_password_command(
     username: str = typer.Argument(..., help="The company's user name."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password as one line from stdin."),
+        False, "--password-stdin", help="Read the password as one line from stdin."
+    ),
 ) -> None:
     """Replace a company's password (e.g. after a leak); the old one stops working within 5 s."""
     console = error_console()
@@ -108,8 +122,7 @@ def _set_disabled(username: str, *, disabled: bool) -> None:
 
 
 def _company(console: Console, session: Session, username: str) -> ReportingCompany:
-    company = session.scalar(select(ReportingCompany).where(
-        ReportingCompany.username == username))
+    company = session.scalar(select(ReportingCompany).where(ReportingCompany.username == username))
     if company is None:
         fail(console, f"no reporting company with username {username!r}")
     return company
@@ -117,6 +130,10 @@ def _company(console: Console, session: Session, username: str) -> ReportingComp
 
 def _audit(session: Session, company: ReportingCompany, change: str) -> None:
     session.flush()
-    AuditLog(session).append(AuditAction.USER_CHANGED, actor=default_actor(),
-                             subject_type="intake_company", subject_id=str(company.id),
-                             details={"change": change, "username": company.username})
+    AuditLog(session).append(
+        AuditAction.USER_CHANGED,
+        actor=default_actor(),
+        subject_type="intake_company",
+        subject_id=str(company.id),
+        details={"change": change, "username": company.username},
+    )

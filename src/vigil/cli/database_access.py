@@ -66,8 +66,11 @@ def store_session(
 ) -> Iterator[Session]:
     """A transaction on the configured database, committed if the block succeeds; any
     failure, including the commit's, ends the command with a one-line error."""
-    with command_errors(console), configured_database(settings) as database, \
-            database.transaction(write=write) as session:
+    with (
+        command_errors(console),
+        configured_database(settings) as database,
+        database.transaction(write=write) as session,
+    ):
         yield session
 
 

@@ -8,8 +8,9 @@ from vigil.cli.database_access import command_errors, error_console
 from vigil.core.settings import load_settings
 from vigil.store import head_revision, upgrade_database
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="The database: create or upgrade its tables.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="The database: create or upgrade its tables."
+)
 
 
 @app.command("upgrade")

@@ -26,9 +26,9 @@ from vigil.screening.service import ScreeningService
 from vigil.screening.submission import Submission
 from vigil.store import Database, open_database
 from vigil.store.accounts import create_user, find_user
-from vigil.store.banks import create_list
 from vigil.store.evidence import EvidenceVault
-from vigil.store.list_import import import_file
+from vigil.store.lists.catalogue import create_list
+from vigil.store.lists.importing import import_file
 from vigil.store.migrate import prepare_schema
 from vigil.store.models import HashList, RecordSource, Role
 
@@ -56,8 +56,12 @@ def seed_demo(settings: Settings, corpus: Path = DEFAULT_CORPUS) -> DemoSeed:
         password = _reviewer(database)
         _list(database, pictures[: len(pictures) // 2])
         with LiveIndex.open(database, index_root(settings.data_dir)) as live:
-            service = ScreeningService(database, Matcher(live), settings=settings,
-                                       vault=EvidenceVault.from_settings(settings))
+            service = ScreeningService(
+                database,
+                Matcher(live),
+                settings=settings,
+                vault=EvidenceVault.from_settings(settings),
+            )
             cases = _uploads(service, pictures)
     return DemoSeed(True, password, cases)
 
@@ -75,8 +79,9 @@ def _generated(number: int) -> bytes:
     image = Image.linear_gradient("L").resize((640, 480)).convert("RGB")
     tint = Image.new("RGB", image.size, ((number * 67) % 256, (number * 131) % 256, 160))
     image = Image.blend(image, tint, 0.45)
-    ImageDraw.Draw(image).text((40 + number * 13, 60 + number * 17), f"demo {number}",
-                               fill=(255, 255, 255))
+    ImageDraw.Draw(image).text(
+        (40 + number * 13, 60 + number * 17), f"demo {number}", fill=(255, 255, 255)
+    )
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
@@ -87,8 +92,14 @@ def _reviewer(database: Database) -> str | None:
         if find_user(session, DEMO_REVIEWER) is not None:
             return None
         password = secrets.token_urlsafe(12)
-        create_user(session, DEMO_REVIEWER, password, [Role.REVIEWER], actor=ACTOR,
-                    display_name="Demo reviewer")
+        create_user(
+            session,
+            DEMO_REVIEWER,
+            password,
+            [Role.REVIEWER],
+            actor=ACTOR,
+            display_name="Demo reviewer",
+        )
         return password
 
 
@@ -99,8 +110,12 @@ def _list(database: Database, listed: list[bytes]) -> None:
         if pdq:
             rows.append(f"pdq,{pdq},demo-{number},B2")
     with database.transaction(write=True) as session:
-        create_list(session, DEMO_LIST, actor=ACTOR,
-                    description="Demo: hashes of benign pictures, not real list data")
+        create_list(
+            session,
+            DEMO_LIST,
+            actor=ACTOR,
+            description="Demo: hashes of benign pictures, not real list data",
+        )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "demo-known.csv"
         path.write_text("\n".join(rows) + "\n")
@@ -110,7 +125,8 @@ def _list(database: Database, listed: list[bytes]) -> None:
 def _uploads(service: ScreeningService, pictures: list[bytes]) -> int:
     half = len(pictures) // 2
     plan = [  # (account, picture, how it arrives)
-        ("acct-1001", 0, RecordSource.UPLOAD), ("acct-1001", 1, RecordSource.UPLOAD),
+        ("acct-1001", 0, RecordSource.UPLOAD),
+        ("acct-1001", 1, RecordSource.UPLOAD),
         ("acct-1002", 2, RecordSource.UPLOAD),
         ("acct-2001", half, RecordSource.USER_REPORT),
         ("acct-2001", half + 1, RecordSource.USER_REPORT),
@@ -118,15 +134,24 @@ def _uploads(service: ScreeningService, pictures: list[bytes]) -> int:
     ]
     accounts = set()
     for number, (account, index, source) in enumerate(plan):
-        submission = Submission.from_mapping({
-            "content_id": f"demo-post-{number + 1}", "account_id": account,
-            "context": {"ip_address": f"192.0.2.{10 + number}", "visibility": "private"}})
+        submission = Submission.from_mapping(
+            {
+                "content_id": f"demo-post-{number + 1}",
+                "account_id": account,
+                "context": {"ip_address": f"192.0.2.{10 + number}", "visibility": "private"},
+            }
+        )
         content = pictures[index % len(pictures)]
         if source is RecordSource.UPLOAD:
             outcome = service.screen_upload(submission, content, submitted_by="demo:platform")
         else:
-            outcome = service.flag(submission, source=source, submitted_by="demo:platform",
-                                   content=content, note="demo: flagged by a user")
+            outcome = service.flag(
+                submission,
+                source=source,
+                submitted_by="demo:platform",
+                content=content,
+                note="demo: flagged by a user",
+            )
         if outcome.record_id is not None:  # matched or sent to review: joins a case
             accounts.add(account)
     return len(accounts)

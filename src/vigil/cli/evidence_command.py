@@ -47,8 +47,11 @@ from vigil.store.evidence.retention_job import RetentionJob, items_due
 from vigil.store.key_rotation import BATCH_SIZE, RotationResult, rotate_master_key
 from vigil.store.models import EvidenceItem, LegalHold, utcnow
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="The encrypted evidence store: purge expired items, keys, legal holds.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="The encrypted evidence store: purge expired items, keys, legal holds.",
+)
 
 _ITEM_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_REASON = 2000
@@ -59,8 +62,12 @@ MAX_HOLD_ID = 2**63 - 1
 @app.command("new-key")
 def new_key(
     out: Path | None = typer.Option(
-        None, "--out", metavar="PATH", dir_okay=False,
-        help="Where to write the key (default: the per-user config folder)."),
+        None,
+        "--out",
+        metavar="PATH",
+        dir_okay=False,
+        help="Where to write the key (default: the per-user config folder).",
+    ),
 ) -> None:
     """Write a new random master key to a private file; prints its path, never the key."""
     console = error_console()
@@ -71,21 +78,28 @@ def new_key(
         key = write_master_key_file(path)
     typer.echo(f"{path}\tkey id {key.key_id}")
     if path != default_master_key_path():
-        console.print(f"Vigil finds it with: VIGIL_EVIDENCE__MASTER_KEY_FILE={path}",
-                      markup=False)
+        console.print(f"Vigil finds it with: VIGIL_EVIDENCE__MASTER_KEY_FILE={path}", markup=False)
     console.print(
         "WARNING: back this key file up NOW, somewhere apart from the data directory and its "
         "backups. Without it no evidence can ever be read again; stored beside the evidence "
-        "it protects nothing.", markup=False, style="bold yellow")
+        "it protects nothing.",
+        markup=False,
+        style="bold yellow",
+    )
 
 
 @app.command("rotate-key")
 def rotate_key(
     new_key: Path = typer.Option(
-        ..., "--new-key", metavar="PATH", dir_okay=False,
-        help="The new key file (from `vigil evidence new-key --out PATH`)."),
+        ...,
+        "--new-key",
+        metavar="PATH",
+        dir_okay=False,
+        help="The new key file (from `vigil evidence new-key --out PATH`).",
+    ),
     batch_size: int = typer.Option(
-        BATCH_SIZE, "--batch-size", min=1, max=10_000, help="Rows per transaction."),
+        BATCH_SIZE, "--batch-size", min=1, max=10_000, help="Rows per transaction."
+    ),
 ) -> None:
     """Move everything sealed under the current master key to a new one: evidence data keys,
     webhook and second-factor secrets. Stop the service first; safe to run again after an
@@ -98,9 +112,13 @@ def rotate_key(
         old, new = load_master_key(settings), read_master_key_file(path)
         with configured_database(settings) as database:
             result = rotate_master_key(
-                database, old, new, actor=default_actor(), batch_size=batch_size,
-                on_batch=lambda kind, count: console.print(f"{kind}: {count} moved",
-                                                           markup=False))
+                database,
+                old,
+                new,
+                actor=default_actor(),
+                batch_size=batch_size,
+                on_batch=lambda kind, count: console.print(f"{kind}: {count} moved", markup=False),
+            )
     _print_rotation(result)
     _print_key_switch(console, settings, path)
 
@@ -108,7 +126,8 @@ def rotate_key(
 @app.command("purge")
 def purge(
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="List what would be destroyed; change nothing."),
+        False, "--dry-run", help="List what would be destroyed; change nothing."
+    ),
 ) -> None:
     """Destroy every item whose retention expired and that no legal hold protects."""
     console = error_console()
@@ -146,8 +165,13 @@ def holds(item_id: str = typer.Argument(..., help="The evidence item's id.")) ->
     item_id = _checked_item_id(console, item_id)
     with _session(console) as session:
         _existing_item(session, item_id)
-        rows = list(session.scalars(select(LegalHold).where(LegalHold.item_id == item_id)
-                                    .order_by(LegalHold.placed_at, LegalHold.id)))
+        rows = list(
+            session.scalars(
+                select(LegalHold)
+                .where(LegalHold.item_id == item_id)
+                .order_by(LegalHold.placed_at, LegalHold.id)
+            )
+        )
     if not rows:
         typer.echo(f"no legal holds on evidence item {item_id}")
     now = utcnow()
@@ -160,10 +184,15 @@ def preserve(
     item_id: str = typer.Argument(..., help="The evidence item's id."),
     reason: str = typer.Option(..., "--reason", help="The request, e.g. its reference."),
     days: int | None = typer.Option(
-        None, "--days", min=1, max=3650,
-        help="Extension past the latest active hold (default: evidence.preservation_days)."),
+        None,
+        "--days",
+        min=1,
+        max=3650,
+        help="Extension past the latest active hold (default: evidence.preservation_days).",
+    ),
     requested_by: str | None = typer.Option(
-        None, "--requested-by", help="The requesting agency or officer."),
+        None, "--requested-by", help="The requesting agency or officer."
+    ),
 ) -> None:
     """Record a law-enforcement preservation request: extends the item's legal hold."""
     console = error_console()
@@ -182,15 +211,22 @@ def preserve(
         # Item lock before the audit chain's lock: the order the retention job takes them.
         _existing_item(session, item_id, lock=True)
         AuditLog(session).append(
-            AuditAction.DECISION, actor=actor, subject_type="evidence_item", subject_id=item_id,
-            details={"decision": "preservation_hold", "reason": reason,
-                     "requested_by": requested_by, "days": policy.preservation_days},
+            AuditAction.DECISION,
+            actor=actor,
+            subject_type="evidence_item",
+            subject_id=item_id,
+            details={
+                "decision": "preservation_hold",
+                "reason": reason,
+                "requested_by": requested_by,
+                "days": policy.preservation_days,
+            },
         )
         # Commits the hold and the audit record together, or raises and rolls both back.
-        hold = place_preservation_hold(session, item_id, placed_by=actor, reason=full_reason,
-                                       policy=policy)
-    typer.echo(f"hold #{hold.id} on evidence item {item_id} until "
-               f"{_timestamp(hold.expires_at)}")
+        hold = place_preservation_hold(
+            session, item_id, placed_by=actor, reason=full_reason, policy=policy
+        )
+    typer.echo(f"hold #{hold.id} on evidence item {item_id} until {_timestamp(hold.expires_at)}")
 
 
 @app.command("release-hold")
@@ -207,51 +243,79 @@ def release(
         if hold is None:
             fail(console, f"no legal hold #{hold_id}")
         if hold.released_at is not None:
-            typer.echo(f"hold #{hold_id} was already released at "
-                       f"{_timestamp(hold.released_at)} by {hold.released_by}")
+            typer.echo(
+                f"hold #{hold_id} was already released at "
+                f"{_timestamp(hold.released_at)} by {hold.released_by}"
+            )
             return
         AuditLog(session).append(
-            AuditAction.DECISION, actor=actor, subject_type="legal_hold",
-            subject_id=str(hold_id), details={"decision": "release_legal_hold",
-                                              "item_id": hold.item_id,
-                                              "kind": hold.kind.value, "reason": reason},
+            AuditAction.DECISION,
+            actor=actor,
+            subject_type="legal_hold",
+            subject_id=str(hold_id),
+            details={
+                "decision": "release_legal_hold",
+                "item_id": hold.item_id,
+                "kind": hold.kind.value,
+                "reason": reason,
+            },
         )
         hold = release_hold(session, hold_id, released_by=actor)  # commits both
     typer.echo(f"hold #{hold_id} on evidence item {hold.item_id} released")
 
 
 def _refuse_key_in_data_dir(console: Console, settings: Settings, path: Path) -> None:
-    if path.resolve().is_relative_to(settings.data_dir) or \
-            path.resolve().is_relative_to(settings.evidence_dir.resolve()):
-        fail(console, f"{path} is inside the data directory {settings.data_dir}: a key "
-                      "kept with the evidence is in the same backups and protects nothing")
+    if path.resolve().is_relative_to(settings.data_dir) or path.resolve().is_relative_to(
+        settings.evidence_dir.resolve()
+    ):
+        fail(
+            console,
+            f"{path} is inside the data directory {settings.data_dir}: a key "
+            "kept with the evidence is in the same backups and protects nothing",
+        )
 
 
 def _print_rotation(result: RotationResult) -> None:
-    moved = ", ".join(f"{count} {kind.replace('_', ' ')}"
-                      for kind, count in result.rewritten.items())
-    typer.echo(f"rotated from key {result.old_key_id} to key {result.new_key_id}: {moved} "
-               f"moved by this run; none is left under {result.old_key_id}")
+    moved = ", ".join(
+        f"{count} {kind.replace('_', ' ')}" for kind, count in result.rewritten.items()
+    )
+    typer.echo(
+        f"rotated from key {result.old_key_id} to key {result.new_key_id}: {moved} "
+        f"moved by this run; none is left under {result.old_key_id}"
+    )
 
 
 def _print_key_switch(console: Console, settings: Settings, path: Path) -> None:
     """What the operator changes so that Vigil loads the new key: the key itself is found
     through the configuration (keys.load_master_key), which this command does not edit."""
     signing_key = default_signing_key_path(settings)
-    switched = settings.model_copy(update={"evidence": settings.evidence.model_copy(
-        update={"master_key": None, "master_key_file": path})})
-    lines = ["Now point Vigil at the new key, restart it, and retire the old key:",
-             f"  VIGIL_EVIDENCE__MASTER_KEY_FILE={path}  (or evidence.master_key_file in "
-             "the configuration file)"]
+    switched = settings.model_copy(
+        update={
+            "evidence": settings.evidence.model_copy(
+                update={"master_key": None, "master_key_file": path}
+            )
+        }
+    )
+    lines = [
+        "Now point Vigil at the new key, restart it, and retire the old key:",
+        f"  VIGIL_EVIDENCE__MASTER_KEY_FILE={path}  (or evidence.master_key_file in "
+        "the configuration file)",
+    ]
     if settings.evidence.master_key is not None:
-        lines.append("  and remove VIGIL_EVIDENCE__MASTER_KEY (evidence.master_key): it "
-                     "takes precedence and holds the old key")
+        lines.append(
+            "  and remove VIGIL_EVIDENCE__MASTER_KEY (evidence.master_key): it "
+            "takes precedence and holds the old key"
+        )
     if default_signing_key_path(switched) != signing_key:
         # The agency signing key is found beside the master key unless configured.
-        lines.append(f"  and VIGIL_AGENCY__SIGNING_KEY_FILE={signing_key}  (the agency "
-                     "signing key stays where it is)")
-    lines.append("Then delete the old key once no backup taken before this rotation is kept "
-                 "(such backups open only with the old key).")
+        lines.append(
+            f"  and VIGIL_AGENCY__SIGNING_KEY_FILE={signing_key}  (the agency "
+            "signing key stays where it is)"
+        )
+    lines.append(
+        "Then delete the old key once no backup taken before this rotation is kept "
+        "(such backups open only with the old key)."
+    )
     console.print("\n".join(lines), markup=False, style="bold yellow")
 
 
@@ -263,8 +327,7 @@ def _session(
     functions commit their own work, because their ordering is part of their guarantees."""
     with command_errors(console):
         settings = settings or load_settings()
-        with configured_database(settings) as database, \
-                database.session(write=write) as session:
+        with configured_database(settings) as database, database.session(write=write) as session:
             yield session
 
 
@@ -272,8 +335,9 @@ def _print_due(settings: Settings) -> None:
     with configured_database(settings) as database, database.session() as session:
         due = items_due(session)
     for item in due:
-        typer.echo(f"would purge\t{item.item_id}\t{_timestamp(item.retain_until)}\t"
-                   f"{item.retention_policy}")
+        typer.echo(
+            f"would purge\t{item.item_id}\t{_timestamp(item.retain_until)}\t{item.retention_policy}"
+        )
     typer.echo(f"{len(due)} evidence items would be purged (dry run: nothing destroyed)")
 
 
@@ -308,10 +372,11 @@ def _hold_line(hold: LegalHold, now: datetime) -> str:
         status = f"released {_timestamp(hold.released_at)} by {hold.released_by}"
     else:
         status = "active" if hold.is_active(now) else "expired"
-    return (f"#{hold.id}\t{hold.kind.value}\t{status}\tplaced {_timestamp(hold.placed_at)} "
-            f"by {hold.placed_by}\tuntil {_timestamp(hold.expires_at)}\t{hold.reason}")
+    return (
+        f"#{hold.id}\t{hold.kind.value}\t{status}\tplaced {_timestamp(hold.placed_at)} "
+        f"by {hold.placed_by}\tuntil {_timestamp(hold.expires_at)}\t{hold.reason}"
+    )
 
 
 def _timestamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-

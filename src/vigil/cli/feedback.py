@@ -44,12 +44,20 @@ class FileRateColumn(ProgressColumn):
 def progress_bar(console: Console, total: int) -> Iterator[Tick]:
     """A bar with count, rate and ETA; yields the function to call once per file."""
     progress = Progress(
-        SpinnerColumn(), TextColumn("hashing"), BarColumn(), MofNCompleteColumn(),
-        FileRateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        SpinnerColumn(),
+        TextColumn("hashing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        FileRateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=console,
         # Rich reroutes stdout through its own console; right when both are this
         # terminal, wrong when stdout is a file or pipe (records would land on stderr).
-        redirect_stdout=sys.stdout.isatty(), redirect_stderr=False)
+        redirect_stdout=sys.stdout.isatty(),
+        redirect_stderr=False,
+    )
     with progress:
         task = progress.add_task("hashing", total=total)
         yield lambda: progress.advance(task)
@@ -94,11 +102,23 @@ class FailureTally:
         if not self.failed:
             return
         by_reason = ", ".join(f"{reason} {n}" for reason, n in self.reasons.most_common())
-        console.print(f"{self.failed} of {self.total} files failed ({by_reason})",
-                      markup=False, highlight=False, soft_wrap=True, style="bold red")
+        console.print(
+            f"{self.failed} of {self.total} files failed ({by_reason})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+            style="bold red",
+        )
         for record in self.examples:
-            console.print(f"  {record.error_reason}  {record.path}: {record.error}",
-                          markup=False, highlight=False, soft_wrap=True)
+            console.print(
+                f"  {record.error_reason}  {record.path}: {record.error}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         if self.failed > len(self.examples):
-            console.print(f"  … and {self.failed - len(self.examples)} more in the output",
-                          markup=False, highlight=False)
+            console.print(
+                f"  … and {self.failed - len(self.examples)} more in the output",
+                markup=False,
+                highlight=False,
+            )

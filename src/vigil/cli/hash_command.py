@@ -28,24 +28,41 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def hash_files(
-    paths: list[Path] = typer.Argument(..., help="Files or folders to fingerprint.",
-                                       show_default=False),
-    recursive: bool = typer.Option(False, "--recursive", "-r",
-                                   help="Descend into sub-folders of the folders given."),
-    output_format: OutputFormat = typer.Option(OutputFormat.JSONL, "--format", "-f",
-                                               case_sensitive=False,
-                                               help="jsonl, csv or table."),
-    no_variants: bool = typer.Option(False, "--no-variants",
-                                     help="Skip the rotated/flipped query variants."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1, show_default=False,
-                                       help="Worker processes (default: one per CPU)."),
-    max_pixels: int = typer.Option(decode.DEFAULT_MAX_PIXELS, "--max-pixels", min=1,
-                                   help="Refuse images with more pixels than this."),
-    timeout: float = typer.Option(batch.DEFAULT_TIMEOUT, "--timeout", min=1.0,
-                                  help="Seconds one file may take before it is abandoned "
-                                       "(needs --workers 2 or more)."),
-    verbose: bool = typer.Option(False, "--verbose", "-v",
-                                 help="Log decoder failures with tracebacks to stderr."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Files or folders to fingerprint.", show_default=False
+    ),
+    recursive: bool = typer.Option(
+        False, "--recursive", "-r", help="Descend into sub-folders of the folders given."
+    ),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.JSONL, "--format", "-f", case_sensitive=False, help="jsonl, csv or table."
+    ),
+    no_variants: bool = typer.Option(
+        False, "--no-variants", help="Skip the rotated/flipped query variants."
+    ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        show_default=False,
+        help="Worker processes (default: one per CPU).",
+    ),
+    max_pixels: int = typer.Option(
+        decode.DEFAULT_MAX_PIXELS,
+        "--max-pixels",
+        min=1,
+        help="Refuse images with more pixels than this.",
+    ),
+    timeout: float = typer.Option(
+        batch.DEFAULT_TIMEOUT,
+        "--timeout",
+        min=1.0,
+        help="Seconds one file may take before it is abandoned (needs --workers 2 or more).",
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log decoder failures with tracebacks to stderr."
+    ),
 ) -> None:
     """Fingerprint media: MD5/SHA-1/SHA-256, PDQ with variants, video frame hashes."""
     options = FingerprintOptions(variants=not no_variants, max_pixels=max_pixels)
@@ -55,8 +72,9 @@ def hash_files(
     with _decoder_logging(verbose), _progress(stderr, total) as tick:
         # Opened inside the progress context: Rich may have rerouted sys.stdout.
         writer = open_writer(output_format, sys.stdout)
-        records = fingerprint_walk(walk(paths, recursive), options,
-                                   workers or batch.default_workers(), timeout)
+        records = fingerprint_walk(
+            walk(paths, recursive), options, workers or batch.default_workers(), timeout
+        )
         _write_all(records, writer, tally, tick)
     if tally.total == 0:
         stderr.print("no files found", markup=False)
@@ -64,8 +82,9 @@ def hash_files(
     raise typer.Exit(EXIT_FAILED if tally.failed else EXIT_OK)
 
 
-def fingerprint_walk(items: Iterable[WalkItem], options: FingerprintOptions, workers: int,
-                     timeout: float) -> Iterator[Fingerprint]:
+def fingerprint_walk(
+    items: Iterable[WalkItem], options: FingerprintOptions, workers: int, timeout: float
+) -> Iterator[Fingerprint]:
     """Batch-hash the walk's paths and slot its failures back in at their places.
 
     The batch keeps input order, so each result belongs to the oldest path still
@@ -88,8 +107,12 @@ def fingerprint_walk(items: Iterable[WalkItem], options: FingerprintOptions, wor
     yield from (failure for failure in places if failure is not None)
 
 
-def _write_all(records: Iterator[Fingerprint], writer: RecordWriter,
-               tally: feedback.FailureTally, tick: feedback.Tick) -> None:
+def _write_all(
+    records: Iterator[Fingerprint],
+    writer: RecordWriter,
+    tally: feedback.FailureTally,
+    tick: feedback.Tick,
+) -> None:
     try:
         for record in records:
             writer.write(record)
@@ -103,8 +126,9 @@ def _write_all(records: Iterator[Fingerprint], writer: RecordWriter,
         raise typer.Exit(EXIT_FAILED) from None
 
 
-def _progress(console: Console,
-              total: int | None) -> contextlib.AbstractContextManager[feedback.Tick]:
+def _progress(
+    console: Console, total: int | None
+) -> contextlib.AbstractContextManager[feedback.Tick]:
     return feedback.no_progress() if total is None else feedback.progress_bar(console, total)
 
 

@@ -19,22 +19,29 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from vigil.store.banks import ListSummary
-from vigil.store.list_activity import EntryEventView, ImportView
-from vigil.store.list_import import ImportReport
+from vigil.store.lists.activity import EntryEventView, ImportView
+from vigil.store.lists.catalogue import ListSummary
+from vigil.store.lists.importing import ImportReport
 from vigil.store.models import EntryStatus
 
 ERRORS_SHOWN = 20
-STATUS_COLUMNS = (EntryStatus.ACTIVE, EntryStatus.DISABLED, EntryStatus.QUARANTINED,
-                  EntryStatus.DELETED)
-_STATUS_HEADERS = {EntryStatus.ACTIVE: "Active", EntryStatus.DISABLED: "Disabled",
-                   EntryStatus.QUARANTINED: "Quar.", EntryStatus.DELETED: "Deleted"}
+STATUS_COLUMNS = (
+    EntryStatus.ACTIVE,
+    EntryStatus.DISABLED,
+    EntryStatus.QUARANTINED,
+    EntryStatus.DELETED,
+)
+_STATUS_HEADERS = {
+    EntryStatus.ACTIVE: "Active",
+    EntryStatus.DISABLED: "Disabled",
+    EntryStatus.QUARANTINED: "Quar.",
+    EntryStatus.DELETED: "Deleted",
+}
 
 
 def print_summaries(console: Console, summaries: Sequence[ListSummary]) -> None:
     if not summaries:
-        console.print("no hash lists yet: create one with `vigil lists create NAME`",
-                      markup=False)
+        console.print("no hash lists yet: create one with `vigil lists create NAME`", markup=False)
         return
     # Borderless, so nine columns fit 80 characters; long names wrap.
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -45,15 +52,20 @@ def print_summaries(console: Console, summaries: Sequence[ListSummary]) -> None:
         table.add_column(header, justify="right", no_wrap=True)
     for summary in summaries:
         table.add_row(
-            Text(summary.name), _state(summary), _kind(summary).removesuffix(" list"),
-            str(summary.pdq_distance), str(summary.min_quality),
+            Text(summary.name),
+            _state(summary),
+            _kind(summary).removesuffix(" list"),
+            str(summary.pdq_distance),
+            str(summary.min_quality),
             *(str(summary.count(status)) for status in _STATUS_HEADERS),
         )
     console.print(table)
 
 
 def print_details(
-    console: Console, summary: ListSummary, imports: Sequence[ImportView],
+    console: Console,
+    summary: ListSummary,
+    imports: Sequence[ImportView],
     events: Sequence[EntryEventView],
 ) -> None:
     lines = [
@@ -76,30 +88,50 @@ def print_details(
 def _print_imports(console: Console, imports: Sequence[ImportView]) -> None:
     if not imports:
         return
-    table = Table(title="Recent imports", title_justify="left", header_style="bold",
-                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title="Recent imports",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for column in ("Job", "File", "Format", "Status", "Records", "Errors", "Started"):
         table.add_column(column, overflow="fold")
     for job in imports:
-        table.add_row(str(job.job_id), Text(job.file_name), job.format, job.status.value,
-                      str(job.records_done), str(job.errors),
-                      _when(job.created_at))
+        table.add_row(
+            str(job.job_id),
+            Text(job.file_name),
+            job.format,
+            job.status.value,
+            str(job.records_done),
+            str(job.errors),
+            _when(job.created_at),
+        )
     console.print(table)
 
 
 def _print_events(console: Console, events: Sequence[EntryEventView]) -> None:
     if not events:
         return
-    table = Table(title="Recent status changes", title_justify="left", header_style="bold",
-                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title="Recent status changes",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for column in ("When", "Entry", "Hash", "Change", "By", "Reason"):
         table.add_column(column, overflow="fold")
     for event in events:
         old = event.old_status.value if event.old_status else "-"
-        table.add_row(_when(event.at), str(event.entry_id),
-                      f"{event.signal_type} {event.signal[:16]}…",
-                      f"{old} → {event.new_status.value}", Text(event.actor),
-                      Text(event.reason or ""))
+        table.add_row(
+            _when(event.at),
+            str(event.entry_id),
+            f"{event.signal_type} {event.signal[:16]}…",
+            f"{old} → {event.new_status.value}",
+            Text(event.actor),
+            Text(event.reason or ""),
+        )
     console.print(table)
 
 
@@ -107,15 +139,25 @@ def print_import_report(console: Console, report: ImportReport) -> None:
     counts = report.counts
     console.print(
         f"imported {report.source} into {report.list_name!r} ({report.format_label}) "
-        f"in {report.seconds:.1f} s", markup=False)
+        f"in {report.seconds:.1f} s",
+        markup=False,
+    )
     if report.resumed_after:
-        console.print(f"  resumed: the first {report.resumed_after} records were stored by "
-                      "an interrupted earlier run", markup=False)
+        console.print(
+            f"  resumed: the first {report.resumed_after} records were stored by "
+            "an interrupted earlier run",
+            markup=False,
+        )
     console.print(
         f"  added {counts.added}, updated {counts.updated}, unchanged {counts.unchanged}, "
         f"deleted {counts.deleted}, restored {counts.restored}, duplicates {counts.duplicates}"
-        + (f", deletions of unknown entries {counts.missing_deletions}"
-           if counts.missing_deletions else ""), markup=False)
+        + (
+            f", deletions of unknown entries {counts.missing_deletions}"
+            if counts.missing_deletions
+            else ""
+        ),
+        markup=False,
+    )
     _print_problems(console, report)
 
 
@@ -123,16 +165,21 @@ def _print_problems(console: Console, report: ImportReport) -> None:
     if report.warning_count:
         console.print(f"  {report.warning_count} warning(s):", markup=False)
         for warning in report.warnings[:ERRORS_SHOWN]:
-            console.print(f"    {_where(report, warning.position)}: {warning.message}",
-                          markup=False)
+            console.print(
+                f"    {_where(report, warning.position)}: {warning.message}", markup=False
+            )
     if not report.error_count:
         return
-    console.print(f"  {report.error_count} record(s) rejected, the rest stored:",
-                  markup=False, style="bold red")
+    console.print(
+        f"  {report.error_count} record(s) rejected, the rest stored:",
+        markup=False,
+        style="bold red",
+    )
     for error in report.errors[:ERRORS_SHOWN]:
         detail = f"  [{error.raw_excerpt}]" if error.raw_excerpt else ""
-        console.print(f"    {_where(report, error.position)}: {error.message}{detail}",
-                      markup=False)
+        console.print(
+            f"    {_where(report, error.position)}: {error.message}{detail}", markup=False
+        )
     if report.error_count > ERRORS_SHOWN:
         console.print(f"    … and {report.error_count - ERRORS_SHOWN} more", markup=False)
 
@@ -162,8 +209,14 @@ def byte_progress(console: Console, total: int | None) -> Iterator[Callable[[int
         yield lambda _done: None
         return
     progress = Progress(
-        TextColumn("importing"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-        TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("importing"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     )
     with progress:
         task = progress.add_task("importing", total=total)

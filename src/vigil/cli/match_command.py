@@ -34,7 +34,7 @@ from vigil.index.errors import VigilIndexError
 from vigil.screening.live_index import LiveIndex, index_root
 from vigil.screening.matcher import ListMatch, Matcher
 from vigil.store import Database
-from vigil.store.banks import get_list
+from vigil.store.lists.catalogue import get_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +54,11 @@ def open_screener(console: Console, only_lists: list[str] | None = None) -> Iter
             try:
                 live = LiveIndex.open(database, index_root(settings.data_dir))
             except VigilIndexError as exc:
-                fail(console, f"match index unusable: {exc} (remove {index_root(settings.data_dir)}"
-                              " to rebuild it)")
+                fail(
+                    console,
+                    f"match index unusable: {exc} (remove {index_root(settings.data_dir)}"
+                    " to rebuild it)",
+                )
             with live:
                 yield Screener(database, Matcher(live, only_lists=only_lists or None))
 
@@ -72,8 +75,9 @@ LIST_OPTION_HELP = "Match only against this list (repeatable; allow-lists always
 def match_files(
     paths: list[Path] = typer.Argument(..., help="Files to match.", show_default=False),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
-    only_lists: list[str] | None = typer.Option(None, "--list", "-l", help=LIST_OPTION_HELP,
-                                                show_default=False),
+    only_lists: list[str] | None = typer.Option(
+        None, "--list", "-l", help=LIST_OPTION_HELP, show_default=False
+    ),
 ) -> None:
     """Fingerprint files and match them against every enabled list."""
     console = error_console()
@@ -88,7 +92,8 @@ def match_files(
                     "path": record.path,
                     "matches": [_described(m) for m in screening.matches],
                     "suppressed_by": [_described(m) for m in screening.suppressed_by],
-                    "error": record.error}
+                    "error": record.error,
+                }
                 failed |= not record.ok
                 sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     raise typer.Exit(EXIT_REJECTED if failed else EXIT_OK)

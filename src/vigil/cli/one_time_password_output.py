@@ -30,17 +30,21 @@ def hand_over(console: Console, password: str, username: str, *, headline: str) 
     write the password to password_file and show only the headline and the path. Returns the
     file written, if any."""
     if _is_terminal(console.file):
-        console.print(f"{headline}; one-time password: {password}", markup=False,
-                      style="bold yellow")
+        console.print(
+            f"{headline}; one-time password: {password}", markup=False, style="bold yellow"
+        )
         return None
     path = password_file(username)
     private_directory(path.parent)
     with open_private(path, "w", encoding="utf-8") as handle:
         handle.write(password + "\n")
-    console.print(f"{headline}; the one-time password is in {path} (readable only by this "
-                  "user: this output is not a terminal, so the password is not printed). "
-                  "Delete the file once the password is changed.", markup=False,
-                  style="bold yellow")
+    console.print(
+        f"{headline}; the one-time password is in {path} (readable only by this "
+        "user: this output is not a terminal, so the password is not printed). "
+        "Delete the file once the password is changed.",
+        markup=False,
+        style="bold yellow",
+    )
     return path
 
 

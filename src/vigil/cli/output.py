@@ -25,9 +25,24 @@ from vigil.fingerprint.record import Fingerprint
 TABLE_PAGE_ROWS = 500
 WIDE_TABLE = 150  # terminal columns from which a whole PDQ hash gets its own line
 
-CSV_COLUMNS = ("path", "media_type", "size", "width", "height", "duration", "md5", "sha1",
-               "sha256", "pdq", "pdq_quality", "pdq_weak", "pdq_variants", "frame_count",
-               "error_reason", "error")
+CSV_COLUMNS = (
+    "path",
+    "media_type",
+    "size",
+    "width",
+    "height",
+    "duration",
+    "md5",
+    "sha1",
+    "sha256",
+    "pdq",
+    "pdq_quality",
+    "pdq_weak",
+    "pdq_variants",
+    "frame_count",
+    "error_reason",
+    "error",
+)
 
 
 class OutputFormat(StrEnum):
@@ -44,8 +59,10 @@ class RecordWriter(Protocol):
 
 def open_writer(output_format: OutputFormat, stream: TextIO) -> RecordWriter:
     writers: dict[OutputFormat, Callable[[TextIO], RecordWriter]] = {
-        OutputFormat.JSONL: JsonlWriter, OutputFormat.CSV: CsvWriter,
-        OutputFormat.TABLE: TableWriter}
+        OutputFormat.JSONL: JsonlWriter,
+        OutputFormat.CSV: CsvWriter,
+        OutputFormat.TABLE: TableWriter,
+    }
     return writers[output_format](stream)
 
 
@@ -87,8 +104,10 @@ def csv_row(record: Fingerprint) -> tuple[Any, ...]:
     fields = record.to_dict()
     variants = json.dumps(fields["pdq_variants"], separators=(",", ":"))
     frames = None if record.frames is None else len(record.frames)
-    flat = fields | {"pdq_variants": variants if record.pdq_variants else None,
-                     "frame_count": frames}
+    flat = fields | {
+        "pdq_variants": variants if record.pdq_variants else None,
+        "frame_count": frames,
+    }
     return tuple(flat[column] for column in CSV_COLUMNS)
 
 
@@ -101,8 +120,7 @@ class TableWriter:
         self._table = _new_table(self._pdq_width)
 
     def write(self, record: Fingerprint) -> None:
-        self._table.add_row(*_table_cells(record),
-                            style=None if record.ok else "red")
+        self._table.add_row(*_table_cells(record), style=None if record.ok else "red")
         if self._table.row_count >= TABLE_PAGE_ROWS:
             self._flush()
 
@@ -128,10 +146,18 @@ def _new_table(pdq_width: int) -> Table:
 
 
 def _table_cells(record: Fingerprint) -> tuple[Text, ...]:
-    return tuple(Text(_cell(value) or "") for value in (
-        record.path, record.media_type or "-", _human_size(record.size), record.pdq or "-",
-        "-" if record.pdq_quality is None else str(record.pdq_quality), _extra(record),
-        "ok" if record.ok else f"{record.error_reason}: {record.error}"))
+    return tuple(
+        Text(_cell(value) or "")
+        for value in (
+            record.path,
+            record.media_type or "-",
+            _human_size(record.size),
+            record.pdq or "-",
+            "-" if record.pdq_quality is None else str(record.pdq_quality),
+            _extra(record),
+            "ok" if record.ok else f"{record.error_reason}: {record.error}",
+        )
+    )
 
 
 def _extra(record: Fingerprint) -> str:

@@ -16,20 +16,29 @@ from vigil.agency.package_verification import PUBLIC_KEY, verify_referral_packag
 from vigil.agency.signing import load_public_key, public_key_fingerprint
 from vigil.cli.database_access import error_console, fail
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Referral packages: check one received from the clearinghouse.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Referral packages: check one received from the clearinghouse.",
+)
 
 MAX_KEY_BYTES = 64 * 1024
 
 
 @app.command("verify")
 def verify_package_command(
-    package: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                   help="The referral package (.zip)."),
+    package: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="The referral package (.zip)."
+    ),
     public_key: Path | None = typer.Option(
-        None, "--public-key", metavar="PEM", exists=True, dir_okay=False,
+        None,
+        "--public-key",
+        metavar="PEM",
+        exists=True,
+        dir_okay=False,
         help="The clearinghouse's published public key. Without it the key inside the "
-             "package is used, which proves the package is whole, not who made it."),
+        "package is used, which proves the package is whole, not who made it.",
+    ),
 ) -> None:
     """Check the signature over the manifest and every member against it."""
     console = error_console()
@@ -49,8 +58,11 @@ def verify_package_command(
     fingerprint = public_key_fingerprint(key) if key else _embedded_fingerprint(data)
     typer.echo(f"OK\t{package}\tsigned by key {fingerprint}")
     if key is None:
-        console.print("note: checked with the key inside the package; compare the fingerprint "
-                      "above with the one the clearinghouse publishes", markup=False)
+        console.print(
+            "note: checked with the key inside the package; compare the fingerprint "
+            "above with the one the clearinghouse publishes",
+            markup=False,
+        )
 
 
 def _embedded_fingerprint(data: bytes) -> str:

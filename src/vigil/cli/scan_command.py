@@ -32,46 +32,70 @@ from vigil.store.models import ScanStatus
 
 
 def scan_files(
-    directory: Path | None = typer.Argument(None, help="Folder to scan (all levels).",
-                                            show_default=False),
-    from_file: Path | None = typer.Option(None, "--from-file",
-                                          help="Scan the files named in this file, one per "
-                                               "line, instead of a folder."),
-    output: Path | None = typer.Option(None, "--output", "-o",
-                                       help="Report file: .jsonl or .csv (default: JSON "
-                                            "lines on stdout)."),
-    every_file: bool = typer.Option(False, "--all",
-                                    help="Report files that matched nothing too."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1, show_default=False,
-                                       help="Hashing processes (default: one per CPU)."),
-    resume: bool = typer.Option(True, "--resume/--no-resume",
-                                help="Continue the latest unfinished scan of the same input."),
-    timeout: float = typer.Option(batch.DEFAULT_TIMEOUT, "--timeout", min=1.0,
-                                  help="Seconds one file may take (with 2+ workers)."),
-    only_lists: list[str] | None = typer.Option(None, "--list", "-l", help=LIST_OPTION_HELP,
-                                                show_default=False),
-    stop_after: int | None = typer.Option(None, "--stop-after", min=1, hidden=True,
-                                          help="Stop after hashing this many files."),
+    directory: Path | None = typer.Argument(
+        None, help="Folder to scan (all levels).", show_default=False
+    ),
+    from_file: Path | None = typer.Option(
+        None,
+        "--from-file",
+        help="Scan the files named in this file, one per line, instead of a folder.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Report file: .jsonl or .csv (default: JSON lines on stdout)."
+    ),
+    every_file: bool = typer.Option(False, "--all", help="Report files that matched nothing too."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        show_default=False,
+        help="Hashing processes (default: one per CPU).",
+    ),
+    resume: bool = typer.Option(
+        True, "--resume/--no-resume", help="Continue the latest unfinished scan of the same input."
+    ),
+    timeout: float = typer.Option(
+        batch.DEFAULT_TIMEOUT,
+        "--timeout",
+        min=1.0,
+        help="Seconds one file may take (with 2+ workers).",
+    ),
+    only_lists: list[str] | None = typer.Option(
+        None, "--list", "-l", help=LIST_OPTION_HELP, show_default=False
+    ),
+    stop_after: int | None = typer.Option(
+        None, "--stop-after", min=1, hidden=True, help="Stop after hashing this many files."
+    ),
 ) -> None:
     """Scan a folder tree or a file list against every enabled list; resumable."""
     console = error_console()
     root = _run_key(console, directory, from_file)
-    settings = ScanSettings(FingerprintOptions(), workers or batch.default_workers(), timeout,
-                            stop_after)
+    settings = ScanSettings(
+        FingerprintOptions(), workers or batch.default_workers(), timeout, stop_after
+    )
     with open_screener(console, only_lists) as screener, _report_stream(console, output) as stream:
-        start = start_run(screener.database, root,
-                          {"lists": sorted(only_lists) if only_lists else None},
-                          resume=resume)
+        start = start_run(
+            screener.database,
+            root,
+            {"lists": sorted(only_lists) if only_lists else None},
+            resume=resume,
+        )
         if start.resumed:
             console.print(f"resuming scan run {start.run_id}", markup=False)
         report = open_report(ReportFormat.of(output), stream)
         recorder = ItemRecorder(screener.database, start.run_id)
-        total = feedback.wants_progress(console, lambda: count_files(*_sources(directory,
-                                                                              from_file)))
+        total = feedback.wants_progress(
+            console, lambda: count_files(*_sources(directory, from_file))
+        )
         with _progress(console, total) as tick:
-            scan = Scan(screener.matcher, recorder, settings,
-                        lambda line: report.write(line) if wanted(line, every_file) else None,
-                        tick)
+            scan = Scan(
+                screener.matcher,
+                recorder,
+                settings,
+                lambda line: report.write(line) if wanted(line, every_file) else None,
+                tick,
+            )
             try:
                 tally = scan.run(_inputs(directory, from_file, output))
             except (ScanStopped, KeyboardInterrupt):
@@ -111,8 +135,9 @@ def _listed_paths(from_file: Path) -> Iterator[Path]:
                 yield Path(name)
 
 
-def _inputs(directory: Path | None, from_file: Path | None,
-            output: Path | None) -> Iterator[WalkItem]:
+def _inputs(
+    directory: Path | None, from_file: Path | None, output: Path | None
+) -> Iterator[WalkItem]:
     """The files to scan, less the report being written (it may sit inside the tree)."""
     report = output.resolve() if output is not None else None
     for item in walk(*_sources(directory, from_file)):
@@ -134,12 +159,15 @@ def _report_stream(console: Console, output: Path | None) -> Iterator[IO[str]]:
         yield stream
 
 
-def _progress(console: Console,
-              total: int | None) -> contextlib.AbstractContextManager[feedback.Tick]:
+def _progress(
+    console: Console, total: int | None
+) -> contextlib.AbstractContextManager[feedback.Tick]:
     return feedback.no_progress() if total is None else feedback.progress_bar(console, total)
 
 
 def _summarise(console: Console, tally: ScanTally) -> None:
-    console.print(f"{tally.hashed} files hashed, {tally.reused} from an earlier attempt, "
-                  f"{tally.matched} matched, {tally.failed} failed", markup=False)
-
+    console.print(
+        f"{tally.hashed} files hashed, {tally.reused} from an earlier attempt, "
+        f"{tally.matched} matched, {tally.failed} failed",
+        markup=False,
+    )

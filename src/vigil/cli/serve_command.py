@@ -43,13 +43,22 @@ def serve(
     host: str | None = typer.Option(None, help="Address to listen on (default: 127.0.0.1)."),
     port: int | None = typer.Option(None, min=1, max=65535, help="Port (default: 8000)."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (one per core)."),
-    config: Path | None = typer.Option(None, "--config", exists=True, dir_okay=False,
-                                       help="Settings file (TOML)."),
+    config: Path | None = typer.Option(
+        None, "--config", exists=True, dir_okay=False, help="Settings file (TOML)."
+    ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
-    demo: bool = typer.Option(False, "--demo", help="Seed demo data (benign pictures, a "
-                              "demo list, cases waiting, a reviewer account) first."),
-    no_jobs: bool = typer.Option(False, "--no-jobs", help="Serve only: run no background "
-                                 "job (webhooks, retention, ...); run `vigil worker` for them."),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Seed demo data (benign pictures, a "
+        "demo list, cases waiting, a reviewer account) first.",
+    ),
+    no_jobs: bool = typer.Option(
+        False,
+        "--no-jobs",
+        help="Serve only: run no background "
+        "job (webhooks, retention, ...); run `vigil worker` for them.",
+    ),
 ) -> None:
     """Run the screening API and the console (sign in at /login; API documentation at
     /docs)."""
@@ -70,12 +79,21 @@ def serve(
                 _seed(settings, console)
         _how_to_sign_in(console, host, port, demo=demo)
         if no_jobs:
-            console.print("Background jobs are off (--no-jobs): webhooks, retention and "
-                          "report sending wait for `vigil worker`.", markup=False)
-        uvicorn.run(APP_FACTORY, factory=True, fd=listening.fileno(), workers=workers,
-                    log_level=log_level, server_header=False,
-                    timeout_worker_healthcheck=WORKER_START_SECONDS,
-                    **proxy_options(settings.server.trusted_proxies))
+            console.print(
+                "Background jobs are off (--no-jobs): webhooks, retention and "
+                "report sending wait for `vigil worker`.",
+                markup=False,
+            )
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            fd=listening.fileno(),
+            workers=workers,
+            log_level=log_level,
+            server_header=False,
+            timeout_worker_healthcheck=WORKER_START_SECONDS,
+            **proxy_options(settings.server.trusted_proxies),
+        )
 
 
 def proxy_options(trusted_proxies: list[str]) -> dict[str, Any]:
@@ -96,8 +114,11 @@ def _listen(host: str, port: int, console: Console) -> socket.socket:
         listening.bind((host, port))
     except OSError as exc:
         listening.close()
-        fail(console, f"cannot listen on {host}:{port}: {exc.strerror or exc}. Nothing was "
-             "set up: stop what uses the port, or choose another with --port.")
+        fail(
+            console,
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}. Nothing was "
+            "set up: stop what uses the port, or choose another with --port.",
+        )
     listening.set_inheritable(True)  # for the worker processes
     return listening
 
@@ -110,31 +131,43 @@ def _how_to_sign_in(console: Console, host: str, port: int, *, demo: bool) -> No
     if demo:
         users += f", {DEMO_REVIEWER!r} (reviewer)"
     waiting = password_file(BOOTSTRAP_USERNAME)
-    console.print(f"Console: {base}/login  API documentation: {base}/docs\n"
-                  f"Sign in as {users}. A one-time password is given only when the account is "
-                  "created or reset (shown on a terminal, otherwise written to "
-                  f"{waiting.parent / FILE_PREFIX}USERNAME); to get a new one: "
-                  "vigil admin reset-password USERNAME", markup=False)
+    console.print(
+        f"Console: {base}/login  API documentation: {base}/docs\n"
+        f"Sign in as {users}. A one-time password is given only when the account is "
+        "created or reset (shown on a terminal, otherwise written to "
+        f"{waiting.parent / FILE_PREFIX}USERNAME); to get a new one: "
+        "vigil admin reset-password USERNAME",
+        markup=False,
+    )
     if waiting.exists():
-        console.print(f"The one-time password of {BOOTSTRAP_USERNAME!r} is in {waiting} "
-                      "(delete the file once the password is changed).", markup=False)
+        console.print(
+            f"The one-time password of {BOOTSTRAP_USERNAME!r} is in {waiting} "
+            "(delete the file once the password is changed).",
+            markup=False,
+        )
 
 
 def _prepare(settings: Settings, console: Console) -> None:
     _, created_key = ensure_master_key(settings)
     if created_key is not None:
-        console.print(f"Created the evidence master key {created_key}. Back it up apart from "
-                      "the data directory: without it, kept evidence cannot be read.",
-                      style="yellow", markup=False)
+        console.print(
+            f"Created the evidence master key {created_key}. Back it up apart from "
+            "the data directory: without it, kept evidence cannot be read.",
+            style="yellow",
+            markup=False,
+        )
     with open_database(settings) as database:
         prepare_schema(settings, database)
         with database.transaction(write=True) as session:
             password = bootstrap_admin(session)
         if password is not None:  # never into a service log: a terminal, else a file
-            hand_over(console, password, BOOTSTRAP_USERNAME,
-                      headline=f"First run: created the administrator {BOOTSTRAP_USERNAME!r}")
-            console.print("The console asks for a new password at the first sign-in.",
-                          markup=False)
+            hand_over(
+                console,
+                password,
+                BOOTSTRAP_USERNAME,
+                headline=f"First run: created the administrator {BOOTSTRAP_USERNAME!r}",
+            )
+            console.print("The console asks for a new password at the first sign-in.", markup=False)
         LiveIndex.open(database, index_root(settings.data_dir)).close()
 
 
@@ -143,9 +176,13 @@ def _seed(settings: Settings, console: Console) -> None:
     if not seeded.created:
         console.print(f"Demo data already seeded (list {DEMO_LIST!r}).", markup=False)
         return
-    console.print(f"Demo data: list {DEMO_LIST!r}, {seeded.cases} accounts with cases waiting.",
-                  markup=False)
+    console.print(
+        f"Demo data: list {DEMO_LIST!r}, {seeded.cases} accounts with cases waiting.", markup=False
+    )
     if seeded.reviewer_password:
-        console.print(f"Demo reviewer: {DEMO_REVIEWER!r} with the password "
-                      f"{seeded.reviewer_password} (shown only now).", style="bold yellow",
-                      markup=False)
+        console.print(
+            f"Demo reviewer: {DEMO_REVIEWER!r} with the password "
+            f"{seeded.reviewer_password} (shown only now).",
+            style="bold yellow",
+            markup=False,
+        )

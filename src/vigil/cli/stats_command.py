@@ -24,18 +24,27 @@ from vigil.stats.queries import statistics
 from vigil.stats.sections import CAVEAT, CAVEAT_TITLE, headline, sections
 from vigil.store.models import utcnow
 
-app = typer.Typer(no_args_is_help=False, add_completion=False, invoke_without_command=True,
-                  help="Statistics: reports, files, triage, routing and outcomes of a period.")
+app = typer.Typer(
+    no_args_is_help=False,
+    add_completion=False,
+    invoke_without_command=True,
+    help="Statistics: reports, files, triage, routing and outcomes of a period.",
+)
 
 _YEAR = typer.Option(None, "--year", help="A calendar year (default: this year).")
 _FROM = typer.Option(None, "--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
-_TO = typer.Option(None, "--to", formats=["%Y-%m-%d"],
-                   help="Last day, included (YYYY-MM-DD; default: today).")
+_TO = typer.Option(
+    None, "--to", formats=["%Y-%m-%d"], help="Last day, included (YYYY-MM-DD; default: today)."
+)
 
 
 @app.callback()
-def summary(ctx: typer.Context, year: int | None = _YEAR, first: datetime | None = _FROM,
-            last: datetime | None = _TO) -> None:
+def summary(
+    ctx: typer.Context,
+    year: int | None = _YEAR,
+    first: datetime | None = _FROM,
+    last: datetime | None = _TO,
+) -> None:
     """The figures of a period as tables (this year unless told otherwise)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -45,13 +54,22 @@ def summary(ctx: typer.Context, year: int | None = _YEAR, first: datetime | None
 
 @app.command("report")
 def report(
-    year: int | None = _YEAR, first: datetime | None = _FROM, last: datetime | None = _TO,
+    year: int | None = _YEAR,
+    first: datetime | None = _FROM,
+    last: datetime | None = _TO,
     report_format: ReportFormat | None = typer.Option(
-        None, "--format", case_sensitive=False,
-        help="pdf or html (default: from the output's suffix, else pdf)."),
+        None,
+        "--format",
+        case_sensitive=False,
+        help="pdf or html (default: from the output's suffix, else pdf).",
+    ),
     output: Path | None = typer.Option(
-        None, "--output", "-o", dir_okay=False,
-        help="The file to write (default: vigil-statistics-PERIOD.FORMAT here)."),
+        None,
+        "--output",
+        "-o",
+        dir_okay=False,
+        help="The file to write (default: vigil-statistics-PERIOD.FORMAT here).",
+    ),
 ) -> None:
     """Write the report of a period: charts, tables, methodology and the caveat."""
     period = _period(year, first, last)

@@ -22,14 +22,22 @@ from vigil.store.models import ReportTriage, TriageWeightSet
 from vigil.triage.service import apply_weights, score_pending, triage_queue
 from vigil.triage.weights import Weights, WeightsRefused, load_weights
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Triage: weights, re-scoring and the queue of clearinghouse reports.")
-weights_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                          help="The versioned weights file.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Triage: weights, re-scoring and the queue of clearinghouse reports.",
+)
+weights_app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="The versioned weights file."
+)
 app.add_typer(weights_app, name="weights")
 
-FILE_OPTION = typer.Option(None, "--file", help="A weights file (TOML); default: the "
-                           "configured triage.weights_file, else the packaged default.")
+FILE_OPTION = typer.Option(
+    None,
+    "--file",
+    help="A weights file (TOML); default: the "
+    "configured triage.weights_file, else the packaged default.",
+)
 LEVEL_NAMES = {1: "1 imminent", 2: "2", 3: "3", 4: "4 informational"}
 
 
@@ -42,16 +50,23 @@ def _weights(path: Path | None) -> Weights:
 
 
 @weights_app.command("show")
-def show(path: Path | None = FILE_OPTION,
-         applied: bool = typer.Option(False, "--applied",
-                                      help="List the versions applied to the database.")) -> None:
+def show(
+    path: Path | None = FILE_OPTION,
+    applied: bool = typer.Option(
+        False, "--applied", help="List the versions applied to the database."
+    ),
+) -> None:
     """Print the weights file (version, SHA-256, content); --applied: their history."""
     if applied:
         with store_session(error_console()) as session:
-            sets = list(session.scalars(select(TriageWeightSet)
-                                        .order_by(TriageWeightSet.applied_at)))
-            lines = [f"{s.version}\t{s.sha256}\t{s.applied_at:%Y-%m-%d %H:%M}\t"
-                     f"{s.applied_by}\trescored {s.rescored}" for s in sets]
+            sets = list(
+                session.scalars(select(TriageWeightSet).order_by(TriageWeightSet.applied_at))
+            )
+            lines = [
+                f"{s.version}\t{s.sha256}\t{s.applied_at:%Y-%m-%d %H:%M}\t"
+                f"{s.applied_by}\trescored {s.rescored}"
+                for s in sets
+            ]
         typer.echo("\n".join(lines) if lines else "no weights applied yet")
         return
     weights = _weights(path)
@@ -70,18 +85,19 @@ def apply(path: Path | None = FILE_OPTION) -> None:
         except WeightsRefused as exc:
             fail(console, str(exc))
     if rescored == 0:
-        typer.echo(f"weights {weights.version} were already applied (or nothing to "
-                   "re-score)")
+        typer.echo(f"weights {weights.version} were already applied (or nothing to re-score)")
     else:
         typer.echo(f"applied weights {weights.version}: {rescored} reports re-scored")
 
 
 @app.command("rescore")
-def rescore(path: Path | None = FILE_OPTION,
-            everything: bool = typer.Option(False, "--all",
-                                            help="Re-score every triaged report too."),
-            batch: int = typer.Option(500, "--batch", min=1, max=10_000,
-                                      help="Reports scored per transaction.")) -> None:
+def rescore(
+    path: Path | None = FILE_OPTION,
+    everything: bool = typer.Option(False, "--all", help="Re-score every triaged report too."),
+    batch: int = typer.Option(
+        500, "--batch", min=1, max=10_000, help="Reports scored per transaction."
+    ),
+) -> None:
     """Score finished reports not scored yet and stale ones (--all: every one)."""
     weights = _weights(path)
     total = 0
@@ -94,9 +110,12 @@ def rescore(path: Path | None = FILE_OPTION,
 
 
 @app.command("queue")
-def queue(limit: int = typer.Option(20, "--limit", min=1, max=500, help="How many reports."),
-          offset: int = typer.Option(0, "--offset", min=0,
-                                     help="Skip this many of the most urgent first.")) -> None:
+def queue(
+    limit: int = typer.Option(20, "--limit", min=1, max=500, help="How many reports."),
+    offset: int = typer.Option(
+        0, "--offset", min=0, help="Skip this many of the most urgent first."
+    ),
+) -> None:
     """The queue, most urgent first: level, score, report, company and the top reasons."""
     with store_session(error_console()) as session:
         entries = triage_queue(session, limit=limit, offset=offset)
@@ -105,7 +124,10 @@ def queue(limit: int = typer.Option(20, "--limit", min=1, max=500, help="How man
         return
     for entry in entries:
         marker = " (override)" if entry.overridden else ""
-        reasons = "; ".join(f"{reason['name']} {reason['points']:+g}"
-                            for reason in entry.top_reasons())
-        typer.echo(f"level {LEVEL_NAMES[entry.priority]}{marker}\tscore {entry.score:g}\t"
-                   f"report {entry.report_id}\t{entry.company}\t{reasons}")
+        reasons = "; ".join(
+            f"{reason['name']} {reason['points']:+g}" for reason in entry.top_reasons()
+        )
+        typer.echo(
+            f"level {LEVEL_NAMES[entry.priority]}{marker}\tscore {entry.score:g}\t"
+            f"report {entry.report_id}\t{entry.company}\t{reasons}"
+        )

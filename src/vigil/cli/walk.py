@@ -20,8 +20,12 @@ from vigil.fingerprint.record import Fingerprint
 
 WalkItem = Path | Fingerprint  # a file to fingerprint, or a failure found while walking
 
-_SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
-                  (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def walk(paths: Iterable[Path], recursive: bool) -> Iterator[WalkItem]:
@@ -55,12 +59,14 @@ def _walk_one(root: Path, recursive: bool) -> Iterator[WalkItem]:
         elif stat.S_ISREG(info.st_mode):
             yield path
         else:
-            yield _failure(path, FailureReason.UNREADABLE,
-                           f"not a regular file: {_special_kind(info.st_mode)}")
+            yield _failure(
+                path, FailureReason.UNREADABLE, f"not a regular file: {_special_kind(info.st_mode)}"
+            )
 
 
-def _enter(folder: Path, info: os.stat_result, seen: set[tuple[int, int]],
-           pending: list[Iterator[Path]]) -> Iterator[WalkItem]:
+def _enter(
+    folder: Path, info: os.stat_result, seen: set[tuple[int, int]], pending: list[Iterator[Path]]
+) -> Iterator[WalkItem]:
     identity = (info.st_dev, info.st_ino)
     if identity in seen:
         return

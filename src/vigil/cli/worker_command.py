@@ -28,12 +28,16 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 def worker(
     jobs: list[str] | None = typer.Option(
-        None, "--jobs", metavar="NAME",
+        None,
+        "--jobs",
+        metavar="NAME",
         help="Run only these jobs (repeat the option, or separate names with commas); "
-             "default: every job the settings enable."),
+        "default: every job the settings enable.",
+    ),
     list_jobs: bool = typer.Option(False, "--list", help="List the jobs and their intervals."),
-    config: Path | None = typer.Option(None, "--config", exists=True, dir_okay=False,
-                                       help="Settings file (TOML)."),
+    config: Path | None = typer.Option(
+        None, "--config", exists=True, dir_okay=False, help="Settings file (TOML)."
+    ),
 ) -> None:
     """Run the background jobs (webhooks, retention, report sending, intake expiry, triage)
     without serving HTTP, until SIGTERM or Ctrl-C."""
@@ -61,8 +65,7 @@ def worker(
 
 
 def _names(options: list[str] | None) -> list[str]:
-    return [name.strip() for option in options or [] for name in option.split(",")
-            if name.strip()]
+    return [name.strip() for option in options or [] for name in option.split(",") if name.strip()]
 
 
 def _vault(settings: Settings) -> EvidenceVault | None:
@@ -79,8 +82,10 @@ def _run_until_stopped(running: BackgroundJobs, console: Console) -> None:
     stopping = threading.Event()
     for number in STOP_SIGNALS:
         signal.signal(number, lambda _number, _frame: stopping.set())
-    console.print(f"vigil worker: running {', '.join(running.names)}; stop with SIGTERM or "
-                  "Ctrl-C.", markup=False)
+    console.print(
+        f"vigil worker: running {', '.join(running.names)}; stop with SIGTERM or Ctrl-C.",
+        markup=False,
+    )
     while not stopping.wait(1.0):  # a timed wait lets the signal handler run promptly
         pass
     console.print("vigil worker: stopping...", markup=False)

@@ -39,13 +39,28 @@ def create_atomically(path: Path, data: bytes, *, temporary_prefix: str | None =
 
 
 @overload
-def replacing(path: Path, *, text: Literal[False] = False, temporary_prefix: str | None = None,
-              temporary_suffix: str = "") -> contextlib.AbstractContextManager[IO[bytes]]: ...
+def replacing(
+    path: Path,
+    *,
+    text: Literal[False] = False,
+    temporary_prefix: str | None = None,
+    temporary_suffix: str = "",
+) -> contextlib.AbstractContextManager[IO[bytes]]: ...
 @overload
-def replacing(path: Path, *, text: Literal[True], temporary_prefix: str | None = None,
-              temporary_suffix: str = "") -> contextlib.AbstractContextManager[IO[str]]: ...
-def replacing(path: Path, *, text: bool = False, temporary_prefix: str | None = None,
-              temporary_suffix: str = "") -> contextlib.AbstractContextManager[IO]:
+def replacing(
+    path: Path,
+    *,
+    text: Literal[True],
+    temporary_prefix: str | None = None,
+    temporary_suffix: str = "",
+) -> contextlib.AbstractContextManager[IO[str]]: ...
+def replacing(
+    path: Path,
+    *,
+    text: bool = False,
+    temporary_prefix: str | None = None,
+    temporary_suffix: str = "",
+) -> contextlib.AbstractContextManager[IO]:
     """A stream (bytes, or UTF-8 text with newlines as written) whose content replaces
     ``path`` once the block ends without an exception; an exception discards it."""
     return _replacing(path, text, temporary_prefix, temporary_suffix)
@@ -55,8 +70,11 @@ def replacing(path: Path, *, text: bool = False, temporary_prefix: str | None = 
 def _replacing(path: Path, text: bool, prefix: str | None, suffix: str) -> Iterator[IO]:
     handle, temporary = _temporary(path, prefix, suffix)
     try:
-        with (os.fdopen(handle, "w", encoding="utf-8", newline="") if text
-              else os.fdopen(handle, "wb")) as out:
+        with (
+            os.fdopen(handle, "w", encoding="utf-8", newline="")
+            if text
+            else os.fdopen(handle, "wb")
+        ) as out:
             yield out
             _flush_to_disk(out)
         os.replace(temporary, path)

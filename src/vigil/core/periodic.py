@@ -21,9 +21,15 @@ def never_at_once(_result: object) -> bool:
     return False
 
 
-def repeat_until_stopped(step: Callable[[], object], stop: threading.Event, interval: float,
-                         *, what: str, log: logging.Logger,
-                         again_at_once: Callable[[object], bool] = never_at_once) -> None:
+def repeat_until_stopped(
+    step: Callable[[], object],
+    stop: threading.Event,
+    interval: float,
+    *,
+    what: str,
+    log: logging.Logger,
+    again_at_once: Callable[[object], bool] = never_at_once,
+) -> None:
     """Run ``step`` now and then every ``interval`` seconds until ``stop`` is set; a failed
     run is logged and retried at the next interval, never fatal. When ``again_at_once`` says
     so of a run's result (a full batch: more may be due), the next run starts without waiting.
@@ -32,15 +38,15 @@ def repeat_until_stopped(step: Callable[[], object], stop: threading.Event, inte
         try:
             busy = again_at_once(step())
         except Exception as exc:
-            log.error("%s failed (%s); next attempt in %g s", what, safe_description(exc),
-                      interval)
+            log.error("%s failed (%s); next attempt in %g s", what, safe_description(exc), interval)
             busy = False
         if not busy and stop.wait(interval):
             return
 
 
-def start_daemon(run_forever: Callable[[threading.Event], None],
-                 name: str) -> tuple[threading.Thread, threading.Event]:
+def start_daemon(
+    run_forever: Callable[[threading.Event], None], name: str
+) -> tuple[threading.Thread, threading.Event]:
     """A daemon thread running ``run_forever(stop)``; set the event (and join) to stop it."""
     stop = threading.Event()
     thread = threading.Thread(target=run_forever, args=(stop,), name=name, daemon=True)

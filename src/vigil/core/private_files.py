@@ -39,8 +39,12 @@ def tighten_directory(path: Path) -> Path:
     is closed nothing inside can be reached, whatever the files' own modes."""
     private_directory(path)
     status = path.stat()
-    if (os.name == "posix" and status.st_uid == os.getuid() and status.st_mode & 0o077
-            and not _shared_on_purpose(path, status)):
+    if (
+        os.name == "posix"
+        and status.st_uid == os.getuid()
+        and status.st_mode & 0o077
+        and not _shared_on_purpose(path, status)
+    ):
         os.chmod(path, DIRECTORY_MODE)
     return path
 
@@ -65,8 +69,12 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def open_private(path: Path, mode: Literal["wb", "ab", "w"] = "wb",
-                 encoding: str | None = None, newline: str | None = None) -> IO:
+def open_private(
+    path: Path,
+    mode: Literal["wb", "ab", "w"] = "wb",
+    encoding: str | None = None,
+    newline: str | None = None,
+) -> IO:
     """``open(path, mode)``, but a file it creates is 0600 from its first byte."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "ab" else os.O_TRUNC)
     descriptor = os.open(path, flags, FILE_MODE)

@@ -66,8 +66,9 @@ def safe_parse(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> etree._Element
         root = etree.fromstring(bytes(data), parser=hardened_parser())
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None)
-        raise UnsafeXml(f"the document is not well-formed XML (line {line}): "
-                        f"{shortened(str(exc.msg))}") from None
+        raise UnsafeXml(
+            f"the document is not well-formed XML (line {line}): {shortened(str(exc.msg))}"
+        ) from None
     if root is None:
         raise UnsafeXml("the document is empty")
     # Belt and braces: a DOCTYPE that slipped past the byte check (another encoding).

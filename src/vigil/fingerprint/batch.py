@@ -51,14 +51,25 @@ DEFAULT_TIMEOUT = 300.0  # seconds per file: long videos legitimately take minut
 STARTUP_TIMEOUT = 120.0  # a worker that cannot import numpy in this long is broken
 RECYCLE_AFTER = 2000  # files per worker before it is replaced
 WINDOW_PER_WORKER = 32  # files dispatched ahead of the oldest unfinished one, per worker
-BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                         "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+BLAS_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 _READY = "ready"
 
 
-def fingerprint_many(paths: Iterable[Path], options: FingerprintOptions | None = None,
-                     workers: int = 1, *, timeout: float = DEFAULT_TIMEOUT,
-                     hasher: Hasher = fingerprint_path) -> Generator[Fingerprint, None, None]:
+def fingerprint_many(
+    paths: Iterable[Path],
+    options: FingerprintOptions | None = None,
+    workers: int = 1,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    hasher: Hasher = fingerprint_path,
+) -> Generator[Fingerprint, None, None]:
     """One Fingerprint per path, in input order; a failing file never stops the batch.
 
     ``hasher`` must be a module-level function (workers import it by name). Close the
@@ -90,8 +101,7 @@ def _hash_safely(hasher: Hasher, path: Path, options: FingerprintOptions) -> Fin
         return Fingerprint(path=str(path)).fail(FingerprintError(FailureReason.CORRUPT, detail))
 
 
-def _serve(conn: Connection, options: FingerprintOptions, hasher: Hasher,
-           log_level: int) -> None:
+def _serve(conn: Connection, options: FingerprintOptions, hasher: Hasher, log_level: int) -> None:
     """Worker loop: one (index, path) in, one (index, Fingerprint) out, until told to stop."""
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -120,8 +130,14 @@ class _Worker:
 
 
 class _Batch:
-    def __init__(self, paths: Iterable[Path], options: FingerprintOptions, workers: int,
-                 timeout: float, hasher: Hasher) -> None:
+    def __init__(
+        self,
+        paths: Iterable[Path],
+        options: FingerprintOptions,
+        workers: int,
+        timeout: float,
+        hasher: Hasher,
+    ) -> None:
         self._paths = iter(paths)
         self._options = options
         self._size = workers
@@ -165,8 +181,11 @@ class _Batch:
 
     def _top_up(self) -> None:
         """Pull lazily: a few files queued, never more than the window in flight."""
-        while (not self._exhausted and len(self._queue) < self._size
-               and self._pulled - self._emitted < self._window):
+        while (
+            not self._exhausted
+            and len(self._queue) < self._size
+            and self._pulled - self._emitted < self._window
+        ):
             try:
                 path = next(self._paths)
             except StopIteration:
@@ -182,8 +201,11 @@ class _Batch:
         parent_end, child_end = self._context.Pipe()
         log_level = logging.getLogger("vigil").getEffectiveLevel()
         process = self._context.Process(
-            target=_serve, args=(child_end, self._options, self._hasher, log_level),
-            name="vigil-fingerprint", daemon=True)
+            target=_serve,
+            args=(child_end, self._options, self._hasher, log_level),
+            name="vigil-fingerprint",
+            daemon=True,
+        )
         with _single_threaded_blas():
             process.start()
         child_end.close()
@@ -198,8 +220,11 @@ class _Batch:
             if not worker.process.is_alive():
                 self._bury(worker)
             elif worker.task is not None and time.monotonic() > worker.deadline:
-                self._kill(worker, FailureReason.TIMEOUT,
-                           f"no result after {self._timeout:g} s; the worker was restarted")
+                self._kill(
+                    worker,
+                    FailureReason.TIMEOUT,
+                    f"no result after {self._timeout:g} s; the worker was restarted",
+                )
             elif not worker.ready and time.monotonic() - worker.started > STARTUP_TIMEOUT:
                 raise RuntimeError("a fingerprint worker did not start")
             elif worker.done >= RECYCLE_AFTER and worker.task is None:
@@ -228,9 +253,10 @@ class _Batch:
     def _bury(self, worker: _Worker) -> None:
         if not worker.ready:
             raise RuntimeError(
-                f"a fingerprint worker died while starting (exit code {worker.process.exitcode})")
+                f"a fingerprint worker died while starting (exit code {worker.process.exitcode})"
+            )
         if worker.task is not None:
-            detail = (f"the decoder crashed (worker exit code {worker.process.exitcode})")
+            detail = f"the decoder crashed (worker exit code {worker.process.exitcode})"
             self._fail_task(worker, FailureReason.CORRUPT, detail)
         self._remove(worker)
 

@@ -84,15 +84,18 @@ class ContentBox:
     def width(self) -> int:
         return self.right - self.left
 
-    def full_shape(self, row_block: int, col_block: int,
-                   full_shape: tuple[int, int]) -> tuple[int, int]:
+    def full_shape(
+        self, row_block: int, col_block: int, full_shape: tuple[int, int]
+    ) -> tuple[int, int]:
         """The box's size at full resolution when each luma pixel averages a block.
 
         The image's last block may be partial, so the far edge is clipped to the image.
         """
         rows, cols = full_shape
-        return (min(self.bottom * row_block, rows) - self.top * row_block,
-                min(self.right * col_block, cols) - self.left * col_block)
+        return (
+            min(self.bottom * row_block, rows) - self.top * row_block,
+            min(self.right * col_block, cols) - self.left * col_block,
+        )
 
 
 def content_boxes(luma: Luma) -> tuple[ContentBox, ...]:
@@ -149,12 +152,14 @@ def _trim_steps(luma: Luma) -> list[_Step]:
     nested = False
     steps: list[_Step] = []
     for _ in range(MAX_PASSES):
-        (top, bottom), again = _trim_axis(luma, (box.top, box.bottom), (box.left, box.right),
-                                          (Side.TOP, Side.BOTTOM), colours)
+        (top, bottom), again = _trim_axis(
+            luma, (box.top, box.bottom), (box.left, box.right), (Side.TOP, Side.BOTTOM), colours
+        )
         nested |= again
         steps.append(_Step(ContentBox(top, box.left, bottom, box.right), dict(colours), nested))
-        (left, right), again = _trim_axis(luma.T, (box.left, box.right), (top, bottom),
-                                          (Side.LEFT, Side.RIGHT), colours)
+        (left, right), again = _trim_axis(
+            luma.T, (box.left, box.right), (top, bottom), (Side.LEFT, Side.RIGHT), colours
+        )
         nested |= again
         trimmed = ContentBox(top, left, bottom, right)
         steps.append(_Step(trimmed, dict(colours), nested))
@@ -164,9 +169,13 @@ def _trim_steps(luma: Luma) -> list[_Step]:
     return steps
 
 
-def _trim_axis(luma: Luma, span: tuple[int, int], across: tuple[int, int],
-               sides: tuple[Side, Side], colours: dict[Side, float]
-               ) -> tuple[tuple[int, int], bool]:
+def _trim_axis(
+    luma: Luma,
+    span: tuple[int, int],
+    across: tuple[int, int],
+    sides: tuple[Side, Side],
+    colours: dict[Side, float],
+) -> tuple[tuple[int, int], bool]:
     """Frame-free rows within ``span``, judging each row on the columns in ``across``.
 
     Also whether a side took a second, nested frame: only in a clearly different
@@ -175,14 +184,14 @@ def _trim_axis(luma: Luma, span: tuple[int, int], across: tuple[int, int],
     """
     start, stop = span
     step = max(1, (across[1] - across[0]) // LINE_SAMPLES)
-    lines = luma[start:stop, across[0]:across[1]:step]
+    lines = luma[start:stop, across[0] : across[1] : step]
     if lines.shape[0] < MIN_KEPT_PIXELS or lines.shape[1] == 0:
         return span, False
     depths, nested = [], False
     for side, ordered in zip(sides, (lines, lines[::-1]), strict=True):
         # A few lines deep, so a nested frame's colour is not read off the ringing
         # line where it meets the outer frame.
-        colour = float(np.median(ordered[:EDGE_LINES + 1]))
+        colour = float(np.median(ordered[: EDGE_LINES + 1]))
         previous = colours.get(side)
         if previous is not None and abs(colour - previous) < MIN_NESTED_CONTRAST:
             depths.append(0)
@@ -206,7 +215,7 @@ def _frame_depth(lines: Luma, colour: float) -> int:
     kinds = np.empty(0, dtype=np.int8)
     while True:
         span = min(len(lines), max(MIN_KEPT_PIXELS, 2 * len(kinds), len(lines) // 32))
-        more = _line_kinds(lines[len(kinds):span], colour)
+        more = _line_kinds(lines[len(kinds) : span], colour)
         kinds = np.concatenate([kinds, more])
         if span < len(lines) and (more == UNIFORM).all():
             continue  # still inside a plain frame: nothing to decide yet
@@ -230,13 +239,15 @@ def _prefix_frame_depth(kinds: npt.NDArray[np.int8], bar_limit: int) -> tuple[in
     lengths = ends - starts
     edge = (starts == 0) & (lengths <= EDGE_LINES)
     frame = (run_kinds == UNIFORM) | (following == UNIFORM) & (
-        (run_kinds == SPARSE) & (lengths <= bar_limit) | edge)
+        (run_kinds == SPARSE) & (lengths <= bar_limit) | edge
+    )
     first_other = int(np.argmin(frame)) if not frame.all() else len(frame)
     depth = int(ends[first_other - 1]) if first_other else 0
     settled = first_other < len(frame) and (
         run_kinds[first_other] == CONTENT
         or ends[first_other] < len(kinds)
-        or lengths[first_other] > bar_limit)
+        or lengths[first_other] > bar_limit
+    )
     return depth, settled
 
 
@@ -251,12 +262,12 @@ def _frame_edge(lines: Luma, colour: float, depth: int) -> int:
     or the frame's colour drifts across it, this is a smooth gradient or a flat
     texture running on, not a picture inside a frame.
     """
-    window = np.asarray(lines[depth:depth + 2 * RINGING_LINES], dtype=np.float32)
+    window = np.asarray(lines[depth : depth + 2 * RINGING_LINES], dtype=np.float32)
     if len(window) < 2 * RINGING_LINES:
         return depth
     deviation = np.abs(window - np.float32(colour)).mean(axis=1)
     level = float(np.median(deviation[RINGING_LINES:]))
-    if level < MIN_STEP or _drift(lines[EDGE_LINES + 1:depth - RINGING_LINES]) >= TOLERANCE / 2:
+    if level < MIN_STEP or _drift(lines[EDGE_LINES + 1 : depth - RINGING_LINES]) >= TOLERANCE / 2:
         return 0
     strong = np.flatnonzero(deviation[:RINGING_LINES] >= level / 2)
     return depth + (int(strong[0]) if strong.size else 0)
@@ -321,8 +332,7 @@ def _worth_trimming(luma: Luma, box: ContentBox, colours: dict[Side, float]) -> 
         return False
     if box.width < max(MIN_KEPT_PIXELS, MIN_KEPT_SHARE * cols):
         return False
-    trims = (box.top / rows, (rows - box.bottom) / rows,
-             box.left / cols, (cols - box.right) / cols)
+    trims = (box.top / rows, (rows - box.bottom) / rows, box.left / cols, (cols - box.right) / cols)
     if max(trims) < MIN_TRIM_SHARE:
         return False
     return _frame_colour_inside(luma, box, colours.values()) <= MAX_FRAME_COLOUR_INSIDE
@@ -332,5 +342,5 @@ def _frame_colour_inside(luma: Luma, box: ContentBox, colours: Iterable[float]) 
     """Largest share of the kept box, on a sample grid, that has a frame colour."""
     row_step = max(1, box.height // BOX_SAMPLES)
     col_step = max(1, box.width // BOX_SAMPLES)
-    inside = luma[box.top:box.bottom:row_step, box.left:box.right:col_step]
+    inside = luma[box.top : box.bottom : row_step, box.left : box.right : col_step]
     return max((float(_share_near(inside, colour)) for colour in colours), default=0.0)

@@ -86,8 +86,9 @@ def open_image(source: MediaSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's limit is at least ours (allow_in_pillow), so ours is exceeded too; say so
         # in Vigil's terms rather than with Pillow's process-wide number.
-        raise FingerprintError(FailureReason.TOO_MANY_PIXELS,
-                               f"the image exceeds the limit of {max_pixels} pixels") from exc
+        raise FingerprintError(
+            FailureReason.TOO_MANY_PIXELS, f"the image exceeds the limit of {max_pixels} pixels"
+        ) from exc
     except UnidentifiedImageError as exc:
         raise FingerprintError(FailureReason.CORRUPT, "the image header cannot be read") from exc
     except OSError as exc:
@@ -171,12 +172,11 @@ def exact_luma(image: Image.Image, budget: DecodeBudget | None = None) -> LumaIm
     decoded = _load(image, None)
     luma = np.empty((height, width), dtype=np.float32)
     for top, strip in _strips(decoded, max(1, EXACT_STRIP_PIXELS // width), budget):
-        _copy_float(_convert(_convert(strip, "RGB"), "F"), luma[top:top + strip.height])
+        _copy_float(_convert(_convert(strip, "RGB"), "F"), luma[top : top + strip.height])
     return LumaImage(luma, 1, 1, (height, width), exact=True)
 
 
-def reduced_luma(image: Image.Image, scale: int, budget: DecodeBudget | None = None
-                 ) -> LumaImage:
+def reduced_luma(image: Image.Image, scale: int, budget: DecodeBudget | None = None) -> LumaImage:
     """Luma averaged over ``scale`` x ``scale`` blocks (the last ones partial), computed strip
     by strip from the reference's float luma: memory for the decoded pixels and a small
     float image only."""
@@ -193,19 +193,24 @@ def reduced_luma(image: Image.Image, scale: int, budget: DecodeBudget | None = N
         heights = np.diff(np.append(row_starts, exact.shape[0])).astype(np.float32)
         sums = np.add.reduceat(np.add.reduceat(exact, row_starts, axis=0), starts, axis=1)
         first = top // scale
-        luma[first:first + len(row_starts)] = sums / heights[:, None] / widths[None, :]
+        luma[first : first + len(row_starts)] = sums / heights[:, None] / widths[None, :]
     return LumaImage(luma, scale, scale, (height, width), exact=False)
 
 
-def _strips(image: Image.Image, strip_rows: int,
-            budget: DecodeBudget | None) -> Iterator[tuple[int, Image.Image]]:
+def _strips(
+    image: Image.Image, strip_rows: int, budget: DecodeBudget | None
+) -> Iterator[tuple[int, Image.Image]]:
     """(top row, strip) over the picture; the deadline is checked before each strip."""
     width, height = image.size
     for top in range(0, height, strip_rows):
         if budget is not None:
             budget.check_time()
-        yield top, image if height <= strip_rows else image.crop(
-            (0, top, width, min(height, top + strip_rows)))
+        yield (
+            top,
+            image
+            if height <= strip_rows
+            else image.crop((0, top, width, min(height, top + strip_rows))),
+        )
 
 
 def _copy_float(source: Image.Image, target: np.ndarray) -> None:
@@ -247,7 +252,8 @@ def _convert(image: Image.Image, mode: str) -> Image.Image:
     try:
         return image.convert(mode)
     except (OSError, ValueError) as exc:
-        raise FingerprintError(FailureReason.CORRUPT, f"cannot convert {image.mode} pixels: "
-                                                      f"{exc}") from exc
+        raise FingerprintError(
+            FailureReason.CORRUPT, f"cannot convert {image.mode} pixels: {exc}"
+        ) from exc
     except MemoryError as exc:
         raise FingerprintError(FailureReason.TOO_MANY_PIXELS, "image too large to decode") from exc

@@ -102,16 +102,23 @@ def ffmpeg_failures() -> Iterator[None]:
 class VideoReader:
     """Streams the sampled frames of one video; holds at most a few frames at a time."""
 
-    def __init__(self, container: InputContainer, stream: VideoStream, max_pixels: int,
-                 threads: int, skip_loop_filter: bool,
-                 budget: DecodeBudget | None = None) -> None:
+    def __init__(
+        self,
+        container: InputContainer,
+        stream: VideoStream,
+        max_pixels: int,
+        threads: int,
+        skip_loop_filter: bool,
+        budget: DecodeBudget | None = None,
+    ) -> None:
         self.container = container
         self.budget = budget  # its deadline is checked at every packet
         self.stream = stream
         self.decoder = stream.codec_context
         self.max_pixels = max_pixels
-        self.info = VideoInfo(self.decoder.width, self.decoder.height, header_duration(container,
-                                                                                    stream))
+        self.info = VideoInfo(
+            self.decoder.width, self.decoder.height, header_duration(container, stream)
+        )
         check_pixels(self.info.width, self.info.height, max_pixels)
         configure_decoder(stream, max_pixels, threads, skip_loop_filter)
         self.origin: float | None = None  # time of the first frame: sample times count from it
@@ -186,8 +193,9 @@ class VideoReader:
         t = None if packet is None else self.packet_time(packet)
         # Frames before the next sample are never hashed; skipping the unreferenced
         # ones leaves every other frame exactly as a full decode would.
-        self.decoder.skip_frame = "NONREF" if t is not None and t + TIME_TOLERANCE < next_time \
-            else "DEFAULT"
+        self.decoder.skip_frame = (
+            "NONREF" if t is not None and t + TIME_TOLERANCE < next_time else "DEFAULT"
+        )
         if t is not None:
             self.latest_sent = max(self.latest_sent, t)
         try:
@@ -204,8 +212,9 @@ class VideoReader:
         self.gave_up = self.errors_in_a_row > MAX_CONSECUTIVE_ERRORS
         return []
 
-    def samples(self, frames: list[VideoFrame],
-                clock: SampleClock) -> Iterator[tuple[float, VideoFrame]]:
+    def samples(
+        self, frames: list[VideoFrame], clock: SampleClock
+    ) -> Iterator[tuple[float, VideoFrame]]:
         for frame in frames:
             check_pixels(frame.width, frame.height, self.max_pixels)
             t = self.frame_time(frame)
@@ -245,12 +254,15 @@ def header_duration(container: InputContainer, stream: VideoStream) -> float | N
 
 def check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
-        raise FingerprintError(FailureReason.TOO_MANY_PIXELS,
-                               f"{width}x{height} video exceeds the limit of {max_pixels} pixels")
+        raise FingerprintError(
+            FailureReason.TOO_MANY_PIXELS,
+            f"{width}x{height} video exceeds the limit of {max_pixels} pixels",
+        )
 
 
-def configure_decoder(stream: VideoStream, max_pixels: int, threads: int,
-                      skip_loop_filter: bool) -> None:
+def configure_decoder(
+    stream: VideoStream, max_pixels: int, threads: int, skip_loop_filter: bool
+) -> None:
     decoder = stream.codec_context
     # One thread by default: a batch runs one process per core, which beats threads.
     decoder.thread_count = threads
@@ -265,20 +277,27 @@ def configure_decoder(stream: VideoStream, max_pixels: int, threads: int,
 
 
 @contextmanager
-def open_video(source: VideoSource, *, max_pixels: int, threads: int = 1,
-               skip_loop_filter: bool = False,
-               budget: DecodeBudget | None = None) -> Iterator[VideoReader]:
+def open_video(
+    source: VideoSource,
+    *,
+    max_pixels: int,
+    threads: int = 1,
+    skip_loop_filter: bool = False,
+    budget: DecodeBudget | None = None,
+) -> Iterator[VideoReader]:
     """A reader for the main video stream of a file or of a seekable binary stream (an
     upload held in memory); the container closes on exit."""
     with ffmpeg_failures():
-        container = av.open(_container_input(source), "r", metadata_errors="ignore",
-                            container_options={"protocol_whitelist": "file",
-                                               "format_whitelist": VIDEO_FORMATS})
+        container = av.open(
+            _container_input(source),
+            "r",
+            metadata_errors="ignore",
+            container_options={"protocol_whitelist": "file", "format_whitelist": VIDEO_FORMATS},
+        )
     try:
         with ffmpeg_failures():
             stream = main_video_stream(container)
-            yield VideoReader(container, stream, max_pixels, threads, skip_loop_filter,
-                              budget)
+            yield VideoReader(container, stream, max_pixels, threads, skip_loop_filter, budget)
     finally:
         container.close()
 
@@ -292,8 +311,9 @@ def _container_input(source: VideoSource) -> str | BinaryIO:
 
 def main_video_stream(container: InputContainer) -> VideoStream:
     # Cover art is stored as a one-picture video stream; it is not the video.
-    moving = [s for s in container.streams.video
-              if not s.disposition & av.stream.Disposition.attached_pic]
+    moving = [
+        s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic
+    ]
     if not moving:
         raise FingerprintError(FailureReason.NO_FRAMES, "the file has no video stream")
     stream = container.streams.best("video")
@@ -313,8 +333,7 @@ class AnimationReader:
         check_animation_size(self.count, image.width * image.height)
         self.info = VideoInfo(image.width, image.height, None)
 
-    def sample(self, fps: float, *, copies: bool = True
-               ) -> Iterator[tuple[float, Image.Image]]:
+    def sample(self, fps: float, *, copies: bool = True) -> Iterator[tuple[float, Image.Image]]:
         """(seconds from the start, frame) per sample; a frame starts when those before end.
 
         With ``copies`` each sample is an RGB copy, so it stays valid while the animation
@@ -366,13 +385,16 @@ class AnimationReader:
 
 def check_animation_size(count: int, pixels: int) -> None:
     if count > MAX_ANIMATION_FRAMES:
-        raise FingerprintError(FailureReason.TOO_LARGE,
-                               f"{count} animation frames exceed the limit of "
-                               f"{MAX_ANIMATION_FRAMES}")
+        raise FingerprintError(
+            FailureReason.TOO_LARGE,
+            f"{count} animation frames exceed the limit of {MAX_ANIMATION_FRAMES}",
+        )
     if count * pixels > MAX_ANIMATION_PIXELS:
-        raise FingerprintError(FailureReason.TOO_MANY_PIXELS,
-                               f"{count} frames of {pixels} pixels exceed the limit of "
-                               f"{MAX_ANIMATION_PIXELS} decoded pixels")
+        raise FingerprintError(
+            FailureReason.TOO_MANY_PIXELS,
+            f"{count} frames of {pixels} pixels exceed the limit of "
+            f"{MAX_ANIMATION_PIXELS} decoded pixels",
+        )
 
 
 def frame_ms(image: Image.Image) -> float:

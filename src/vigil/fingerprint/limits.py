@@ -82,8 +82,9 @@ class DecodeBudget:
 
     def check_time(self) -> None:
         if self.expires is not None and time.monotonic() > self.expires:
-            raise FingerprintError(FailureReason.TIMEOUT,
-                                   f"decoding took over {self.limits.deadline_seconds:g} s")
+            raise FingerprintError(
+                FailureReason.TIMEOUT, f"decoding took over {self.limits.deadline_seconds:g} s"
+            )
 
     def admit_still(self, width: int, height: int, mode: str) -> bool:
         """Refuse a picture whose decoded pixels exceed the budget; True when its exact
@@ -104,7 +105,8 @@ class DecodeBudget:
             raise FingerprintError(
                 FailureReason.DECODE_BUDGET,
                 f"{frames} frames of a {width}x{height} canvas redraw {frames * canvas} bytes, "
-                f"over the budget of {self.limits.max_animation_bytes}")
+                f"over the budget of {self.limits.max_animation_bytes}",
+            )
         exact = canvas * ANIMATION_FRAME_COPIES + width * height * LUMA_BYTES
         return exact <= self.limits.max_bytes
 
@@ -112,7 +114,8 @@ class DecodeBudget:
         if decoded > self.limits.max_bytes:
             raise FingerprintError(
                 FailureReason.DECODE_BUDGET,
-                f"{what} decodes to {decoded} bytes, over the budget of {self.limits.max_bytes}")
+                f"{what} decodes to {decoded} bytes, over the budget of {self.limits.max_bytes}",
+            )
         self.largest = max(self.largest, decoded)
 
 

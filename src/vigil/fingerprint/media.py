@@ -26,10 +26,33 @@ _PHOTO_MAGIC: tuple[tuple[int, bytes], ...] = (
     (0, b"MM\x00*"),  # TIFF big-endian
 )
 
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif",
-                b"avis"}
-_VIDEO_BRANDS_PREFIX = (b"isom", b"iso", b"mp4", b"avc1", b"M4V", b"qt  ", b"3gp", b"3g2", b"dash",
-                        b"f4v", b"mmp4", b"MSNV", b"M4A")
+_HEIF_BRANDS = {
+    b"heic",
+    b"heix",
+    b"hevc",
+    b"hevx",
+    b"heim",
+    b"heis",
+    b"mif1",
+    b"msf1",
+    b"avif",
+    b"avis",
+}
+_VIDEO_BRANDS_PREFIX = (
+    b"isom",
+    b"iso",
+    b"mp4",
+    b"avc1",
+    b"M4V",
+    b"qt  ",
+    b"3gp",
+    b"3g2",
+    b"dash",
+    b"f4v",
+    b"mmp4",
+    b"MSNV",
+    b"M4A",
+)
 
 
 def sniff_bytes(head: bytes) -> MediaKind:
@@ -37,7 +60,7 @@ def sniff_bytes(head: bytes) -> MediaKind:
     if not head:
         raise FingerprintError(FailureReason.EMPTY, "the file is empty")
     for offset, magic in _PHOTO_MAGIC:
-        if head[offset:offset + len(magic)] == magic:
+        if head[offset : offset + len(magic)] == magic:
             return MediaKind.PHOTO
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return MediaKind.PHOTO
@@ -56,7 +79,7 @@ def sniff_bytes(head: bytes) -> MediaKind:
 
 def _sniff_iso_brand(head: bytes) -> MediaKind:
     brand = head[8:12]
-    compatible = {head[i:i + 4] for i in range(16, min(len(head), 64) - 3, 4)}
+    compatible = {head[i : i + 4] for i in range(16, min(len(head), 64) - 3, 4)}
     plain_video = brand in (b"isom", b"mp41", b"mp42") or b"avc1" in compatible
     if brand in _HEIF_BRANDS or (not plain_video and compatible & _HEIF_BRANDS):
         return MediaKind.PHOTO

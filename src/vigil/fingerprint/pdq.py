@@ -118,8 +118,9 @@ def _full_weights(length: int) -> FloatArray:
 
 
 @lru_cache(maxsize=1024)
-def block_weights(length: int, block: int, reduced_length: int,
-                  reverse: bool = False) -> FloatArray:
+def block_weights(
+    length: int, block: int, reduced_length: int, reverse: bool = False
+) -> FloatArray:
     """Weights for an axis whose pixels are means of ``block`` full-resolution pixels.
 
     Summing the full-resolution weights over each block is exact when a block is
@@ -156,8 +157,7 @@ class _Band:
 
 
 @lru_cache(maxsize=1024)
-def _bands(length: int, block: int, reduced_length: int,
-           reverse: bool) -> tuple[_Band, ...]:
+def _bands(length: int, block: int, reduced_length: int, reverse: bool) -> tuple[_Band, ...]:
     """``block_weights`` cut into bands: each output reads a window of about two Jarosz
     boxes, so multiplying only those inputs does a few percent of the dense product's work.
     Groups of BAND_ROWS outputs keep the number of (small) matrix products low."""
@@ -175,8 +175,9 @@ def _bands(length: int, block: int, reduced_length: int,
     return tuple(bands)
 
 
-def _banded_product(bands: tuple[_Band, ...], data: npt.NDArray[np.float32],
-                    offset: int = 0) -> npt.NDArray[np.float32]:
+def _banded_product(
+    bands: tuple[_Band, ...], data: npt.NDArray[np.float32], offset: int = 0
+) -> npt.NDArray[np.float32]:
     """``weights[:, offset:offset + len(data)] @ data`` from the bands (rows outside the
     slice of the input contribute nothing)."""
     out = np.zeros((DOWNSAMPLE, data.shape[1]), dtype=np.float32)
@@ -184,14 +185,20 @@ def _banded_product(bands: tuple[_Band, ...], data: npt.NDArray[np.float32],
     for band in bands:
         first, last = max(band.first, offset), min(band.last, end)
         if first < last:
-            out[band.rows] += (band.weights[:, first - band.first:last - band.first]
-                               @ data[first - offset:last - offset])
+            out[band.rows] += (
+                band.weights[:, first - band.first : last - band.first]
+                @ data[first - offset : last - offset]
+            )
     return out
 
 
-def downsample(luma: npt.NDArray[np.floating], row_block: int = 1, col_block: int = 1,
-               full_shape: tuple[int, int] | None = None,
-               mirrored: bool = False) -> dict[tuple[bool, bool], FloatArray]:
+def downsample(
+    luma: npt.NDArray[np.floating],
+    row_block: int = 1,
+    col_block: int = 1,
+    full_shape: tuple[int, int] | None = None,
+    mirrored: bool = False,
+) -> dict[tuple[bool, bool], FloatArray]:
     """The 64x64 images the reference computes, from a full or block-averaged luma image.
 
     Keyed by (rows reversed, columns reversed); with ``mirrored`` all four are made
@@ -205,12 +212,16 @@ def downsample(luma: npt.NDArray[np.floating], row_block: int = 1, col_block: in
     filtered = {r: np.zeros((DOWNSAMPLE, luma.shape[1]), dtype=np.float32) for r in sides}
     for start in range(0, luma.shape[0], ROW_CHUNK):
         # float32 like the reference; the sums are short enough not to drift.
-        chunk = np.asarray(luma[start:start + ROW_CHUNK], dtype=np.float32)
+        chunk = np.asarray(luma[start : start + ROW_CHUNK], dtype=np.float32)
         for r in sides:
             filtered[r] += _banded_product(row_bands[r], chunk, start)
-    return {(r, c): _banded_product(col_bands[c], np.ascontiguousarray(filtered[r].T))
-            .T.astype(np.float64)
-            for r in sides for c in sides}
+    return {
+        (r, c): _banded_product(col_bands[c], np.ascontiguousarray(filtered[r].T)).T.astype(
+            np.float64
+        )
+        for r in sides
+        for c in sides
+    }
 
 
 def quality(small: FloatArray) -> int:
@@ -236,16 +247,24 @@ def bits_to_hex(coefficients: FloatArray) -> str:
     return np.packbits(bits[::-1]).tobytes().hex()
 
 
-def hash_luma(luma: npt.NDArray[np.floating], row_block: int = 1, col_block: int = 1,
-              full_shape: tuple[int, int] | None = None) -> tuple[PdqHash, FloatArray]:
+def hash_luma(
+    luma: npt.NDArray[np.floating],
+    row_block: int = 1,
+    col_block: int = 1,
+    full_shape: tuple[int, int] | None = None,
+) -> tuple[PdqHash, FloatArray]:
     """PDQ hash of a luminance image, with its DCT block."""
-    return hash_dihedral(luma, row_block, col_block, full_shape, variants=False)[
-        Dihedral.ORIGINAL]
+    return hash_dihedral(luma, row_block, col_block, full_shape, variants=False)[Dihedral.ORIGINAL]
 
 
-def hash_dihedral(luma: npt.NDArray[np.floating], row_block: int = 1, col_block: int = 1,
-                  full_shape: tuple[int, int] | None = None, *, variants: bool = True,
-                  ) -> dict[Dihedral, tuple[PdqHash, FloatArray]]:
+def hash_dihedral(
+    luma: npt.NDArray[np.floating],
+    row_block: int = 1,
+    col_block: int = 1,
+    full_shape: tuple[int, int] | None = None,
+    *,
+    variants: bool = True,
+) -> dict[Dihedral, tuple[PdqHash, FloatArray]]:
     """PDQ of the picture and, with ``variants``, of its seven rotations and mirrors."""
     rows, cols = full_shape or luma.shape
     wanted = list(Dihedral) if variants else [Dihedral.ORIGINAL]

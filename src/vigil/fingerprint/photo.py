@@ -34,17 +34,26 @@ class PhotoHashes:
     height: int
 
 
-def hash_photo(source: decode.MediaSource, *, variants: bool = True,
-               max_pixels: int = decode.DEFAULT_MAX_PIXELS,
-               budget: DecodeBudget | None = None) -> PhotoHashes:
+def hash_photo(
+    source: decode.MediaSource,
+    *,
+    variants: bool = True,
+    max_pixels: int = decode.DEFAULT_MAX_PIXELS,
+    budget: DecodeBudget | None = None,
+) -> PhotoHashes:
     """Hash a still image, taking the fast path unless the result would be ambiguous."""
     with decode.open_image(source, max_pixels) as image:
-        return hash_image(image, source, variants=variants, max_pixels=max_pixels,
-                          budget=budget)
+        return hash_image(image, source, variants=variants, max_pixels=max_pixels, budget=budget)
 
 
-def hash_image(image: Image.Image, source: decode.MediaSource, *, variants: bool,
-               max_pixels: int, budget: DecodeBudget | None = None) -> PhotoHashes:
+def hash_image(
+    image: Image.Image,
+    source: decode.MediaSource,
+    *,
+    variants: bool,
+    max_pixels: int,
+    budget: DecodeBudget | None = None,
+) -> PhotoHashes:
     budget = budget or DecodeBudget(process_limits())
     width, height = image.size
     luma = decode.fast_luma(image, budget)
@@ -55,9 +64,14 @@ def hash_image(image: Image.Image, source: decode.MediaSource, *, variants: bool
     return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, luma.exact, width, height)
 
 
-def _exact_if_affordable(source: decode.MediaSource, max_pixels: int, budget: DecodeBudget,
-                         luma: decode.LumaImage, hashes: DihedralHashes, variants: bool,
-                         ) -> tuple[decode.LumaImage, DihedralHashes]:
+def _exact_if_affordable(
+    source: decode.MediaSource,
+    max_pixels: int,
+    budget: DecodeBudget,
+    luma: decode.LumaImage,
+    hashes: DihedralHashes,
+    variants: bool,
+) -> tuple[decode.LumaImage, DihedralHashes]:
     """The exact decode an ambiguous fast hash calls for, unless the budget cannot pay for
     it: then the fast hash stands (it is within a few bits of the exact one)."""
     with decode.open_image(source, max_pixels) as again:
@@ -75,8 +89,9 @@ def hash_pil(image: Image.Image, *, variants: bool = True) -> PhotoHashes:
     return hash_luma_image(luma, image.width, image.height, variants=variants)
 
 
-def hash_luma_image(luma: decode.LumaImage, width: int, height: int, *,
-                    variants: bool = True) -> PhotoHashes:
+def hash_luma_image(
+    luma: decode.LumaImage, width: int, height: int, *, variants: bool = True
+) -> PhotoHashes:
     hashes = _hash(luma, variants)
     extra = query_variants(luma, hashes) if variants else ()
     return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, luma.exact, width, height)
@@ -86,12 +101,12 @@ DihedralHashes = dict[pdq.Dihedral, tuple[pdq.PdqHash, pdq.FloatArray]]
 
 
 def _hash(luma: decode.LumaImage, variants: bool) -> DihedralHashes:
-    return pdq.hash_dihedral(luma.luma, luma.row_block, luma.col_block, luma.full_shape,
-                             variants=variants)
+    return pdq.hash_dihedral(
+        luma.luma, luma.row_block, luma.col_block, luma.full_shape, variants=variants
+    )
 
 
-def _needs_exact(luma: decode.LumaImage, digest: pdq.PdqHash,
-                 coefficients: pdq.FloatArray) -> bool:
+def _needs_exact(luma: decode.LumaImage, digest: pdq.PdqHash, coefficients: pdq.FloatArray) -> bool:
     # Weak hashes are ignored by matching, so their exactness is not worth a second
     # decode; the margin covers the fast path's own error in the quality score.
     if luma.exact or digest.quality < pdq.WEAK_QUALITY - QUALITY_MARGIN:
@@ -105,9 +120,11 @@ def query_variants(luma: decode.LumaImage, hashes: DihedralHashes) -> tuple[Vari
 
 
 def _named(hashes: DihedralHashes, prefix: str = "") -> tuple[VariantHash, ...]:
-    return tuple(VariantHash(f"{prefix}{variant.value}", digest.hex)
-                 for variant, (digest, _) in hashes.items()
-                 if variant is not pdq.Dihedral.ORIGINAL)
+    return tuple(
+        VariantHash(f"{prefix}{variant.value}", digest.hex)
+        for variant, (digest, _) in hashes.items()
+        if variant is not pdq.Dihedral.ORIGINAL
+    )
 
 
 def _trimmed_variants(luma: decode.LumaImage) -> tuple[VariantHash, ...]:
@@ -118,7 +135,7 @@ def _trimmed_variants(luma: decode.LumaImage) -> tuple[VariantHash, ...]:
     """
     variants: list[VariantHash] = []
     for box in borders.content_boxes(luma.luma):
-        cropped = luma.luma[box.top:box.bottom, box.left:box.right]
+        cropped = luma.luma[box.top : box.bottom, box.left : box.right]
         full_shape = box.full_shape(luma.row_block, luma.col_block, luma.full_shape)
         if variants:
             digest, _ = pdq.hash_luma(cropped, luma.row_block, luma.col_block, full_shape)

@@ -36,8 +36,9 @@ def fingerprint_path(path: Path, options: FingerprintOptions | None = None) -> F
     return _guarded(Fingerprint(path=str(path)), lambda record: _fill(record, path, options))
 
 
-def fingerprint_bytes(data: bytes, options: FingerprintOptions | None = None, *,
-                      name: str = "upload") -> Fingerprint:
+def fingerprint_bytes(
+    data: bytes, options: FingerprintOptions | None = None, *, name: str = "upload"
+) -> Fingerprint:
     """Like :func:`fingerprint_path` for content held in memory, e.g. an upload.
 
     Nothing is written to disk (videos are demuxed from memory), so a crash leaves no
@@ -67,8 +68,9 @@ def _fill(record: Fingerprint, path: Path, options: FingerprintOptions) -> None:
         size = path.stat().st_size
         head = media.read_head(path)
         if size > options.max_bytes:
-            raise FingerprintError(FailureReason.TOO_LARGE,
-                                   f"{size} bytes exceeds {options.max_bytes}")
+            raise FingerprintError(
+                FailureReason.TOO_LARGE, f"{size} bytes exceeds {options.max_bytes}"
+            )
         # Digests before deciding what the file is, as for uploads: a digest list can hold
         # any file, and one that is not media (or not decodable) still matches on them. An
         # empty file gets none: its digest would match every other empty file.
@@ -82,18 +84,27 @@ def _fill(record: Fingerprint, path: Path, options: FingerprintOptions) -> None:
 def _fill_bytes(record: Fingerprint, data: bytes, options: FingerprintOptions) -> None:
     _fill_digests(record, crypto.digest_bytes(data))
     if len(data) > options.max_bytes:
-        raise FingerprintError(FailureReason.TOO_LARGE,
-                               f"{len(data)} bytes exceeds {options.max_bytes}")
-    _fill_media(record, media.sniff_bytes(data[:media.SNIFF_BYTES]), data, options)
+        raise FingerprintError(
+            FailureReason.TOO_LARGE, f"{len(data)} bytes exceeds {options.max_bytes}"
+        )
+    _fill_media(record, media.sniff_bytes(data[: media.SNIFF_BYTES]), data, options)
 
 
 def _fill_digests(record: Fingerprint, digests: crypto.CryptoDigests) -> None:
     record.size, record.md5, record.sha1, record.sha256 = (
-        digests.size, digests.md5, digests.sha1, digests.sha256)
+        digests.size,
+        digests.md5,
+        digests.sha1,
+        digests.sha256,
+    )
 
 
-def _fill_media(record: Fingerprint, kind: media.MediaKind, source: decode.MediaSource,
-                 options: FingerprintOptions) -> None:
+def _fill_media(
+    record: Fingerprint,
+    kind: media.MediaKind,
+    source: decode.MediaSource,
+    options: FingerprintOptions,
+) -> None:
     """Decode within the limits, in one of the process's decode slots (waiting for one may
     raise DecodersBusy: that is the caller's to answer, not a property of the file)."""
     chosen = options.limits or limits.process_limits()
@@ -105,13 +116,25 @@ def _fill_media(record: Fingerprint, kind: media.MediaKind, source: decode.Media
             limits.release_memory(budget)
 
 
-def _decode_media(record: Fingerprint, kind: media.MediaKind, source: decode.MediaSource,
-                  options: FingerprintOptions, budget: limits.DecodeBudget) -> None:
+def _decode_media(
+    record: Fingerprint,
+    kind: media.MediaKind,
+    source: decode.MediaSource,
+    options: FingerprintOptions,
+    budget: limits.DecodeBudget,
+) -> None:
     if kind is media.MediaKind.VIDEO:
         stream = source if isinstance(source, Path) else io.BytesIO(source)
-        _fill_video(record, video.hash_video(
-            stream, fps=options.video_fps, dedupe_distance=options.dedupe_distance,
-            max_pixels=options.max_pixels, budget=budget))
+        _fill_video(
+            record,
+            video.hash_video(
+                stream,
+                fps=options.video_fps,
+                dedupe_distance=options.dedupe_distance,
+                max_pixels=options.max_pixels,
+                budget=budget,
+            ),
+        )
         return
     try:
         _fill_image(record, source, options, budget)
@@ -123,17 +146,34 @@ def _decode_media(record: Fingerprint, kind: media.MediaKind, source: decode.Med
         record.mark_partial(f"{failed.reason.value}: {failed.detail}")
 
 
-def _fill_image(record: Fingerprint, source: decode.MediaSource, options: FingerprintOptions,
-                budget: limits.DecodeBudget) -> None:
+def _fill_image(
+    record: Fingerprint,
+    source: decode.MediaSource,
+    options: FingerprintOptions,
+    budget: limits.DecodeBudget,
+) -> None:
     with decode.open_image(source, options.max_pixels) as image:
         if _is_animated(image):
-            _fill_video(record, video.hash_animation(
-                image, fps=options.video_fps, dedupe_distance=options.dedupe_distance,
-                budget=budget))
+            _fill_video(
+                record,
+                video.hash_animation(
+                    image,
+                    fps=options.video_fps,
+                    dedupe_distance=options.dedupe_distance,
+                    budget=budget,
+                ),
+            )
             return
-        _fill_photo(record, photo.hash_image(
-            image, source, variants=options.variants, max_pixels=options.max_pixels,
-            budget=budget))
+        _fill_photo(
+            record,
+            photo.hash_image(
+                image,
+                source,
+                variants=options.variants,
+                max_pixels=options.max_pixels,
+                budget=budget,
+            ),
+        )
 
 
 def _is_animated(image: Image.Image) -> bool:
@@ -143,7 +183,10 @@ def _is_animated(image: Image.Image) -> bool:
 def _fill_photo(record: Fingerprint, hashes: photo.PhotoHashes) -> None:
     record.media_type = media.MediaKind.PHOTO.value
     record.pdq, record.pdq_quality, record.pdq_weak = (
-        hashes.pdq.hex, hashes.pdq.quality, hashes.pdq.weak)
+        hashes.pdq.hex,
+        hashes.pdq.quality,
+        hashes.pdq.weak,
+    )
     record.pdq_variants = list(hashes.variants)
     record.width, record.height = hashes.width, hashes.height
 
@@ -156,5 +199,7 @@ def _fill_video(record: Fingerprint, hashes: video.VideoHashes) -> None:
     record.width, record.height, record.duration = hashes.width, hashes.height, hashes.duration
     if hashes.decode_errors:
         # Frames after the damage are missing: what is there matches, but it is not all.
-        record.mark_partial(f"{FailureReason.CORRUPT.value}: {hashes.decode_errors} decode "
-                            f"errors, the last: {hashes.last_error}")
+        record.mark_partial(
+            f"{FailureReason.CORRUPT.value}: {hashes.decode_errors} decode "
+            f"errors, the last: {hashes.last_error}"
+        )

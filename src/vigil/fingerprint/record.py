@@ -46,8 +46,9 @@ class Fingerprint:
         hash that hashing did not finish."""
         if self.ok:
             return self
-        return Fingerprint(path=self.path, size=self.size, md5=self.md5, sha1=self.sha1,
-                           sha256=self.sha256)
+        return Fingerprint(
+            path=self.path, size=self.size, md5=self.md5, sha1=self.sha1, sha256=self.sha256
+        )
 
     def mark_partial(self, reason: str) -> None:
         self.partial, self.partial_reason = True, reason[:300]

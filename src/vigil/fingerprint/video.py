@@ -48,11 +48,16 @@ class VideoHashes:
     last_error: str = ""
 
 
-def hash_video(source: frames.VideoSource, *, fps: float = DEFAULT_FPS,
-               dedupe_distance: int = DEFAULT_DEDUPE_DISTANCE,
-               max_pixels: int = 100_000_000, decoder_threads: int = 1,
-               skip_loop_filter: bool = False,
-               budget: DecodeBudget | None = None) -> VideoHashes:
+def hash_video(
+    source: frames.VideoSource,
+    *,
+    fps: float = DEFAULT_FPS,
+    dedupe_distance: int = DEFAULT_DEDUPE_DISTANCE,
+    max_pixels: int = 100_000_000,
+    decoder_threads: int = 1,
+    skip_loop_filter: bool = False,
+    budget: DecodeBudget | None = None,
+) -> VideoHashes:
     """Hash the sampled frames of a video file or seekable binary stream (same hashes).
 
     ``decoder_threads`` is 1 by default because batches run a process per core.
@@ -60,11 +65,15 @@ def hash_video(source: frames.VideoSource, *, fps: float = DEFAULT_FPS,
     reference frames drift from the true decode, so hashes move away from what
     other tools compute (benchmark clip: mean 5.7 bits, worst 18). Off by default.
     """
-    with frames.open_video(source, max_pixels=max_pixels, threads=decoder_threads,
-                           skip_loop_filter=skip_loop_filter, budget=budget) as reader:
+    with frames.open_video(
+        source,
+        max_pixels=max_pixels,
+        threads=decoder_threads,
+        skip_loop_filter=skip_loop_filter,
+        budget=budget,
+    ) as reader:
         to_rgb = VideoReformatter()
-        hashed = (frame_hash(t, video_frame_pdq(frame, to_rgb))
-                  for t, frame in reader.sample(fps))
+        hashed = (frame_hash(t, video_frame_pdq(frame, to_rgb)) for t, frame in reader.sample(fps))
         kept = tuple(keep_distinct(hashed, dedupe_distance))
     return finished(kept, reader.info)
 
@@ -72,16 +81,28 @@ def hash_video(source: frames.VideoSource, *, fps: float = DEFAULT_FPS,
 def finished(kept: tuple[FrameHash, ...], info: frames.VideoInfo) -> VideoHashes:
     if not kept:
         if info.decode_errors:
-            raise FingerprintError(FailureReason.CORRUPT,
-                                   f"no frame could be decoded: {info.last_error}")
+            raise FingerprintError(
+                FailureReason.CORRUPT, f"no frame could be decoded: {info.last_error}"
+            )
         raise FingerprintError(FailureReason.NO_FRAMES, "the stream holds no frames")
-    return VideoHashes(kept, info.duration, info.width, info.height, info.rotation,
-                       info.decode_errors, info.last_error[:200])
+    return VideoHashes(
+        kept,
+        info.duration,
+        info.width,
+        info.height,
+        info.rotation,
+        info.decode_errors,
+        info.last_error[:200],
+    )
 
 
-def hash_animation(image: Image.Image, *, fps: float = DEFAULT_FPS,
-                   dedupe_distance: int = DEFAULT_DEDUPE_DISTANCE,
-                   budget: DecodeBudget | None = None) -> VideoHashes:
+def hash_animation(
+    image: Image.Image,
+    *,
+    fps: float = DEFAULT_FPS,
+    dedupe_distance: int = DEFAULT_DEDUPE_DISTANCE,
+    budget: DecodeBudget | None = None,
+) -> VideoHashes:
     """Hash an animated GIF, WebP or PNG opened by Pillow, timed by its frame durations.
 
     With a budget, an animation whose canvas or redrawing exceeds it is refused before any
@@ -90,14 +111,23 @@ def hash_animation(image: Image.Image, *, fps: float = DEFAULT_FPS,
     """
     reader = frames.AnimationReader(image, budget)
     if budget is None or budget.admit_animation(reader.count, image.width, image.height):
-        hashed = (frame_hash(t, photo.hash_pil(rgb, variants=False).pdq)
-                  for t, rgb in reader.sample(fps))
+        hashed = (
+            frame_hash(t, photo.hash_pil(rgb, variants=False).pdq) for t, rgb in reader.sample(fps)
+        )
     else:
         scale = max(2, decode.choose_scale(image.width, image.height))
-        hashed = (frame_hash(t, photo.hash_luma_image(
-                      decode.reduced_luma(frame, scale, budget), image.width, image.height,
-                      variants=False).pdq)
-                  for t, frame in reader.sample(fps, copies=False))
+        hashed = (
+            frame_hash(
+                t,
+                photo.hash_luma_image(
+                    decode.reduced_luma(frame, scale, budget),
+                    image.width,
+                    image.height,
+                    variants=False,
+                ).pdq,
+            )
+            for t, frame in reader.sample(fps, copies=False)
+        )
     kept = tuple(keep_distinct(hashed, dedupe_distance))
     return finished(kept, reader.info)
 
@@ -105,8 +135,9 @@ def hash_animation(image: Image.Image, *, fps: float = DEFAULT_FPS,
 def video_frame_pdq(frame: VideoFrame, to_rgb: VideoReformatter) -> pdq.PdqHash:
     # One scaler thread: the batch already runs a process per core.
     # PyAV types to_ndarray() for every pixel format; rgb24 is always 8-bit.
-    rgb = cast(npt.NDArray[np.uint8],
-               to_rgb.reformat(frame, format="rgb24", threads=1).to_ndarray())
+    rgb = cast(
+        npt.NDArray[np.uint8], to_rgb.reformat(frame, format="rgb24", threads=1).to_ndarray()
+    )
     digest, _ = pdq.hash_luma(pdq.rgb_to_luma(rgb))
     return digest
 

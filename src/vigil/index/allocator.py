@@ -27,4 +27,5 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):
         return False
     return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(
-        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    )

@@ -43,8 +43,9 @@ class ChangeLog:
         """A new empty log following the snapshot at ``base_seq``, written atomically."""
         head = struct.pack("<8sQ", MAGIC, base_seq)
         # Named like the log, so snapshot.remove_stale sweeps up one a crash left behind.
-        write_atomically(path, _HEADER.pack(MAGIC, base_seq, zlib.crc32(head)),
-                         temporary_prefix=f"{path.name}.")
+        write_atomically(
+            path, _HEADER.pack(MAGIC, base_seq, zlib.crc32(head)), temporary_prefix=f"{path.name}."
+        )
         return cls(path)
 
     def _read_header(self) -> int:
@@ -57,8 +58,9 @@ class ChangeLog:
             raise CorruptIndexError(str(self.path), "change log header checksum mismatch")
         return int(base_seq)
 
-    def read(self, start: int = HEADER_BYTES, *, strict: bool = True,
-             after_seq: int | None = None) -> LogRead:
+    def read(
+        self, start: int = HEADER_BYTES, *, strict: bool = True, after_seq: int | None = None
+    ) -> LogRead:
         """Records from byte ``start``. A torn final record raises when ``strict`` (opening
         after a crash) and is left for later otherwise (tailing a log being written)."""
         with self.path.open("rb") as source:
@@ -72,9 +74,10 @@ class ChangeLog:
                 return self._torn(start + offset, changes, strict, last)
             length, crc = _RECORD.unpack_from(data, offset)
             if length > MAX_RECORD:
-                raise CorruptIndexError(str(self.path), f"bad record length at byte "
-                                        f"{start + offset}", last)
-            payload = data[offset + _RECORD.size:offset + _RECORD.size + length]
+                raise CorruptIndexError(
+                    str(self.path), f"bad record length at byte {start + offset}", last
+                )
+            payload = data[offset + _RECORD.size : offset + _RECORD.size + length]
             if len(payload) < length:
                 return self._torn(start + offset, changes, strict, last)
             change = self._decode(payload, crc, start + offset, last)
@@ -85,22 +88,24 @@ class ChangeLog:
 
     def _torn(self, offset: int, changes: list[Change], strict: bool, last: int) -> LogRead:
         if strict:
-            raise CorruptIndexError(str(self.path), f"change log truncated at byte {offset}",
-                                    last)
+            raise CorruptIndexError(str(self.path), f"change log truncated at byte {offset}", last)
         return LogRead(changes, offset, False)
 
     def _decode(self, payload: bytes, crc: int, offset: int, last: int) -> Change:
         if zlib.crc32(payload) != crc:
-            raise CorruptIndexError(str(self.path), f"record checksum mismatch at byte {offset}",
-                                    last)
+            raise CorruptIndexError(
+                str(self.path), f"record checksum mismatch at byte {offset}", last
+            )
         try:
             change = decode(payload)
         except ValueError as exc:
-            raise CorruptIndexError(str(self.path), f"bad record at byte {offset}: {exc}",
-                                    last) from None
+            raise CorruptIndexError(
+                str(self.path), f"bad record at byte {offset}: {exc}", last
+            ) from None
         if change.seq <= last:
-            raise CorruptIndexError(str(self.path), f"sequence goes back to {change.seq} at "
-                                    f"byte {offset}", last)
+            raise CorruptIndexError(
+                str(self.path), f"sequence goes back to {change.seq} at byte {offset}", last
+            )
         return change
 
     def append(self, changes: Sequence[Change], *, sync: bool = False) -> None:

@@ -2,7 +2,7 @@
 
 Every change carries the database's sequence number; the index applies each once, in order,
 and remembers the last one so a restart asks only for what came after. The database's feed
-is state based (vigil.store.change_feed.EntryChange): an ACTIVE entry becomes an ADD (an
+is state based (vigil.store.lists.change_feed.EntryChange): an ACTIVE entry becomes an ADD (an
 upsert by entry id), any other status a REMOVE; ``Kind`` values equal its signal types.
 """
 
@@ -41,9 +41,13 @@ _KIND_CODES = {Kind.PDQ: 1, Kind.MD5: 2, Kind.SHA1: 3, Kind.SHA256: 4, Kind.VIDE
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 
 
-VALUE_BYTES = {Kind.PDQ: HASH_BYTES, Kind.MD5: DIGEST_BYTES["md5"],
-               Kind.SHA1: DIGEST_BYTES["sha1"], Kind.SHA256: DIGEST_BYTES["sha256"],
-               Kind.VIDEO: 0}
+VALUE_BYTES = {
+    Kind.PDQ: HASH_BYTES,
+    Kind.MD5: DIGEST_BYTES["md5"],
+    Kind.SHA1: DIGEST_BYTES["sha1"],
+    Kind.SHA256: DIGEST_BYTES["sha256"],
+    Kind.VIDEO: 0,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +77,9 @@ class Change:
         return cls(seq, Op.ADD, kind, entry_id, list_id, value.lower())
 
     @classmethod
-    def add_video(cls, seq: int, entry_id: int, list_id: int,
-                  frames: tuple[FrameHash, ...]) -> Change:
+    def add_video(
+        cls, seq: int, entry_id: int, list_id: int, frames: tuple[FrameHash, ...]
+    ) -> Change:
         return cls(seq, Op.ADD, Kind.VIDEO, entry_id, list_id, frames=tuple(frames))
 
     @classmethod
@@ -100,8 +105,9 @@ _FRAME = struct.Struct("<dB32s")  # time, quality, PDQ bytes
 
 
 def encode(change: Change) -> bytes:
-    head = _HEAD.pack(change.seq, change.op, _KIND_CODES[change.kind], change.entry_id,
-                      change.list_id)
+    head = _HEAD.pack(
+        change.seq, change.op, _KIND_CODES[change.kind], change.entry_id, change.list_id
+    )
     if change.op is not Op.ADD:
         return head
     if change.kind is not Kind.VIDEO:
@@ -117,7 +123,7 @@ def decode(payload: bytes) -> Change:
         op, kind = Op(op_code), _CODE_KINDS[kind_code]
     except (ValueError, KeyError):
         raise ValueError(f"unknown op {op_code} or kind {kind_code}") from None
-    body = payload[_HEAD.size:]
+    body = payload[_HEAD.size :]
     if op is not Op.ADD:
         _expect(len(body) == 0)
         return Change(seq, op, kind, entry_id, list_id)
@@ -127,12 +133,11 @@ def decode(payload: bytes) -> Change:
     (count,) = struct.unpack_from("<I", body)
     _expect(len(body) == 4 + count * _FRAME.size)
     frames = tuple(
-        FrameHash(t, pdq.hex(), quality)
-        for t, quality, pdq in _FRAME.iter_unpack(body[4:]))
+        FrameHash(t, pdq.hex(), quality) for t, quality, pdq in _FRAME.iter_unpack(body[4:])
+    )
     return Change(seq, op, kind, entry_id, list_id, frames=frames)
 
 
 def _expect(condition: bool) -> None:
     if not condition:
         raise ValueError("change payload has the wrong length")
-

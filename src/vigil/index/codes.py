@@ -46,8 +46,9 @@ def _array_words(array: npt.NDArray[np.generic]) -> Words:
         return np.ascontiguousarray(array)
     if array.dtype == np.uint8 and array.ndim == 2 and array.shape[1] == HASH_BYTES:
         return np.ascontiguousarray(array).view("<u8").astype(np.uint64, copy=False)
-    raise InvalidHashError(f"expected (n, 32) uint8 or (n, 4) uint64, got {array.dtype} "
-                           f"{array.shape}")
+    raise InvalidHashError(
+        f"expected (n, 32) uint8 or (n, 4) uint64, got {array.dtype} {array.shape}"
+    )
 
 
 def _hex_words(items: list[str]) -> Words:
@@ -69,7 +70,7 @@ def _bytes_words(items: list[bytes]) -> Words:
 
 def words_hex(words: Words) -> list[str]:
     raw = np.ascontiguousarray(words).astype("<u8", copy=False).tobytes().hex()
-    return [raw[i:i + PDQ_HEX] for i in range(0, len(raw), PDQ_HEX)]
+    return [raw[i : i + PDQ_HEX] for i in range(0, len(raw), PDQ_HEX)]
 
 
 def row_distances(xored: Words) -> npt.NDArray[np.uint16]:
@@ -79,8 +80,9 @@ def row_distances(xored: Words) -> npt.NDArray[np.uint16]:
     return np.add(counts[:, 0] + counts[:, 1], counts[:, 2] + counts[:, 3], dtype=np.uint16)
 
 
-def distances_to(words: Words, rows: npt.NDArray[np.integer], queries: Words,
-                 query_rows: npt.NDArray[np.intp]) -> npt.NDArray[np.uint16]:
+def distances_to(
+    words: Words, rows: npt.NDArray[np.integer], queries: Words, query_rows: npt.NDArray[np.intp]
+) -> npt.NDArray[np.uint16]:
     """Distance between ``words[rows[i]]`` and ``queries[query_rows[i]]`` for every i."""
     gathered = words.take(rows, axis=0)
     gathered ^= queries.take(query_rows, axis=0)

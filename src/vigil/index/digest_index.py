@@ -33,10 +33,12 @@ def digest_bytes(digests: DigestInput, width: int) -> npt.NDArray[np.uint8]:
         if digests.dtype != np.uint8 or digests.ndim != 2 or digests.shape[1] != width:
             raise InvalidHashError(f"expected (n, {width}) uint8 digests")
         return np.ascontiguousarray(digests)
-    items: list[str | bytes] = (
-        [digests] if isinstance(digests, str | bytes) else list(digests))
-    raw = _hex_bytes(items, width) if items and isinstance(items[0], str) else b"".join(
-        raw_bytes(d) for d in items)
+    items: list[str | bytes] = [digests] if isinstance(digests, str | bytes) else list(digests)
+    raw = (
+        _hex_bytes(items, width)
+        if items and isinstance(items[0], str)
+        else b"".join(raw_bytes(d) for d in items)
+    )
     if len(raw) != width * len(items):
         raise InvalidHashError(f"digest must be {width} bytes ({2 * width} hex characters)")
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, width)
@@ -74,20 +76,23 @@ class DigestSegment:
         self.sorted_ids: npt.NDArray[np.unsignedinteger] = arrays["sorted_ids"]
 
     @classmethod
-    def build(cls, digests: npt.NDArray[np.uint8], entry_ids: npt.ArrayLike,
-              list_ids: npt.ArrayLike) -> DigestSegment:
+    def build(
+        cls, digests: npt.NDArray[np.uint8], entry_ids: npt.ArrayLike, list_ids: npt.ArrayLike
+    ) -> DigestSegment:
         prefix = _prefixes(digests)
         order = np.argsort(prefix, kind="stable")
         ids = compact_ids(np.asarray(entry_ids, dtype=np.uint64)[order])
         by_entry = np.argsort(ids, kind="stable")
-        return cls({
-            "prefix": prefix[order],
-            "rest": np.ascontiguousarray(digests[order, PREFIX_BYTES:]),
-            "entry_ids": ids,
-            "list_ids": np.asarray(list_ids, dtype=np.uint16)[order],
-            "by_entry": by_entry.astype(np.uint32),
-            "sorted_ids": ids[by_entry],
-        })
+        return cls(
+            {
+                "prefix": prefix[order],
+                "rest": np.ascontiguousarray(digests[order, PREFIX_BYTES:]),
+                "entry_ids": ids,
+                "list_ids": np.asarray(list_ids, dtype=np.uint16)[order],
+                "by_entry": by_entry.astype(np.uint32),
+                "sorted_ids": ids[by_entry],
+            }
+        )
 
     def __len__(self) -> int:
         return len(self.prefix)
@@ -97,9 +102,14 @@ class DigestSegment:
         return PREFIX_BYTES + self.rest.shape[1]
 
     def arrays(self) -> dict[str, npt.NDArray[Any]]:
-        return {"prefix": self.prefix, "rest": self.rest, "entry_ids": self.entry_ids,
-                "list_ids": self.list_ids, "by_entry": self.by_entry,
-                "sorted_ids": self.sorted_ids}
+        return {
+            "prefix": self.prefix,
+            "rest": self.rest,
+            "entry_ids": self.entry_ids,
+            "list_ids": self.list_ids,
+            "by_entry": self.by_entry,
+            "sorted_ids": self.sorted_ids,
+        }
 
     def lookup(self, digests: npt.NDArray[np.uint8]) -> tuple[IntArray, IntArray]:
         """(query, row) for every row equal to a queried digest."""
@@ -143,8 +153,9 @@ class DigestIndex:
         self._digest_of: dict[int, bytes] = {}
 
     @classmethod
-    def build(cls, algorithm: str, digests: DigestInput, entry_ids: npt.ArrayLike,
-              list_ids: npt.ArrayLike) -> DigestIndex:
+    def build(
+        cls, algorithm: str, digests: DigestInput, entry_ids: npt.ArrayLike, list_ids: npt.ArrayLike
+    ) -> DigestIndex:
         raw = digest_bytes(digests, DIGEST_BYTES[algorithm])
         lists = np.broadcast_to(np.asarray(list_ids), (len(raw),))
         return cls(algorithm, DigestSegment.build(raw, entry_ids, lists))
@@ -152,8 +163,9 @@ class DigestIndex:
     def __len__(self) -> int:
         return len(self.base) - self._tombstones.count + len(self._digest_of)
 
-    def add(self, digests: DigestInput, entry_ids: Sequence[int],
-            list_ids: Sequence[int] | int) -> None:
+    def add(
+        self, digests: DigestInput, entry_ids: Sequence[int], list_ids: Sequence[int] | int
+    ) -> None:
         """Add entries, replacing whatever digest the same entry ids had."""
         raw = digest_bytes(digests, self.width)
         lists = [list_ids] * len(raw) if isinstance(list_ids, int) else list(list_ids)
@@ -180,8 +192,15 @@ class DigestIndex:
         query, rows = query[alive], rows[alive]
         entry_ids = self.base.entry_ids[rows].astype(np.uint64)
         list_ids = self.base.list_ids[rows]
-        extra = [(q, e, li) for q, row in enumerate(raw)
-                 for e, li in self._added.get(row.tobytes(), {}).items()] if self._added else []
+        extra = (
+            [
+                (q, e, li)
+                for q, row in enumerate(raw)
+                for e, li in self._added.get(row.tobytes(), {}).items()
+            ]
+            if self._added
+            else []
+        )
         if extra:
             q2, e2, l2 = (np.array(c) for c in zip(*extra, strict=True))
             query = np.concatenate([query, q2])
@@ -193,11 +212,16 @@ class DigestIndex:
         order = np.lexsort((entry_ids, query))
         return DigestMatches(query[order], entry_ids[order], list_ids[order])
 
-    def live_rows(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64],
-                                 npt.NDArray[np.uint16]]:
+    def live_rows(
+        self,
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64], npt.NDArray[np.uint16]]:
         rows = self._tombstones.alive_rows()
-        digests = [np.concatenate([self.base.prefix[rows, None].astype(">u8").view(np.uint8),
-                                   self.base.rest[rows]], axis=1)]
+        digests = [
+            np.concatenate(
+                [self.base.prefix[rows, None].astype(">u8").view(np.uint8), self.base.rest[rows]],
+                axis=1,
+            )
+        ]
         ids = [self.base.entry_ids[rows].astype(np.uint64)]
         lists = [self.base.list_ids[rows]]
         for key, entries in self._added.items():

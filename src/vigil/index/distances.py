@@ -26,8 +26,9 @@ class ListDistances:
     per_list: tuple[tuple[int, int], ...] = ()
 
     @classmethod
-    def of(cls, distances: Mapping[int, int],
-           default: int | None = DEFAULT_DISTANCE) -> ListDistances:
+    def of(
+        cls, distances: Mapping[int, int], default: int | None = DEFAULT_DISTANCE
+    ) -> ListDistances:
         return cls(default, tuple(sorted(distances.items())))
 
     @classmethod

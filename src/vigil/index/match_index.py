@@ -55,8 +55,14 @@ COMPACT_ROWS = 100_000  # rows added since the snapshot before compaction is wor
 class MatchIndex:
     """PDQ photo hashes, video frames and MD5/SHA-1/SHA-256 digests of every list."""
 
-    def __init__(self, *, pdq: PdqIndex | None = None, video: PdqIndex | None = None,
-                 digests: Mapping[Kind, DigestIndex] | None = None, seq: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        pdq: PdqIndex | None = None,
+        video: PdqIndex | None = None,
+        digests: Mapping[Kind, DigestIndex] | None = None,
+        seq: int = 0,
+    ) -> None:
         self.pdq = pdq if pdq is not None else PdqIndex()
         self.video = video if video is not None else PdqIndex(timed=True)
         self.digests = dict(digests) if digests else {}
@@ -74,37 +80,43 @@ class MatchIndex:
 
     # Lookups ---------------------------------------------------------------------------
 
-    def search_pdq(self, hashes: PdqInput,
-                   distances: ListDistances = DEFAULT_DISTANCES) -> PdqMatches:
+    def search_pdq(
+        self, hashes: PdqInput, distances: ListDistances = DEFAULT_DISTANCES
+    ) -> PdqMatches:
         """Every listed photo hash within its list's distance of any of ``hashes``."""
         return self.pdq.search(hashes, distances)
 
-    def match_photo(self, variants: Mapping[str, str],
-                    distances: ListDistances = DEFAULT_DISTANCES) -> list[PhotoMatch]:
+    def match_photo(
+        self, variants: Mapping[str, str], distances: ListDistances = DEFAULT_DISTANCES
+    ) -> list[PhotoMatch]:
         """``variants``: name -> PDQ hex, e.g. {"original": ..., "rotate90": ...}."""
         names = list(variants)
         return best_variants(self.pdq.search([variants[n] for n in names], distances), names)
 
-    def lookup_digests(self, kind: Kind, digests: DigestInput,
-                       lists: Collection[int] | None = None) -> DigestMatches:
+    def lookup_digests(
+        self, kind: Kind, digests: DigestInput, lists: Collection[int] | None = None
+    ) -> DigestMatches:
         return self.digests[kind].lookup(digests, lists)
 
-    def match_video(self, frames: Sequence[FrameHash],
-                    distances: ListDistances = DEFAULT_DISTANCES, **rule: Any) -> list[VideoMatch]:
+    def match_video(
+        self, frames: Sequence[FrameHash], distances: ListDistances = DEFAULT_DISTANCES, **rule: Any
+    ) -> list[VideoMatch]:
         """vPDQ matching of a query video's frames; ``rule``: options of match_videos."""
         query = QueryFrames.of(frames, self.min_frame_quality)
         if not query.hashes:
             return []
         found = self.video.search(list(query.hashes), distances)
-        hits = FrameHits(found.query, found.entry_id, found.list_id,
-                         np.asarray(found.time, dtype=np.float64))
+        hits = FrameHits(
+            found.query, found.entry_id, found.list_id, np.asarray(found.time, dtype=np.float64)
+        )
         sizes = self.video.row_counts(np.unique(found.entry_id))
         return match_videos(query, hits, sizes, **rule)
 
     # Changes ---------------------------------------------------------------------------
 
-    def apply(self, changes: Iterable[Change], *, through: int | None = None,
-              logged: bool = True) -> int:
+    def apply(
+        self, changes: Iterable[Change], *, through: int | None = None, logged: bool = True
+    ) -> int:
         """Apply changes with seq above ``self.seq`` (older ones were applied already) and
         return how many. ``through``: the feed has nothing else up to this seq (its
         ``next_seq``), so ``seq`` moves there. Logged first when this process is the writer;
@@ -155,8 +167,12 @@ class MatchIndex:
         self.video.remove([c.entry_id for c in batch])  # also videos left with no frames
         frames = [(c, f) for c in batch for f in c.frames if f.quality >= self.min_frame_quality]
         if frames:
-            self.video.add([f.pdq for _, f in frames], [c.entry_id for c, _ in frames],
-                           [c.list_id for c, _ in frames], [f.t for _, f in frames])
+            self.video.add(
+                [f.pdq for _, f in frames],
+                [c.entry_id for c, _ in frames],
+                [c.list_id for c, _ in frames],
+                [f.t for _, f in frames],
+            )
 
     @classmethod
     def from_changes(cls, changes: Iterable[Change]) -> MatchIndex:
@@ -171,8 +187,10 @@ class MatchIndex:
                 last[(change.kind, change.entry_id)] = change
             seq = change.seq
         index = cls()
-        for kind, batch in groupby(sorted((c for c in last.values() if c.op is Op.ADD),
-                                          key=lambda c: (c.kind, c.seq)), key=lambda c: c.kind):
+        for kind, batch in groupby(
+            sorted((c for c in last.values() if c.op is Op.ADD), key=lambda c: (c.kind, c.seq)),
+            key=lambda c: c.kind,
+        ):
             index._add(kind, list(batch))
         index.seq = seq
         return index.compacted()
@@ -184,18 +202,21 @@ class MatchIndex:
 
     def compacted(self, *, memory_budget: int | None = None) -> MatchIndex:
         """A copy whose base segments hold every live row; the changes applied are kept."""
-        index = MatchIndex(pdq=self.pdq.compacted(memory_budget=memory_budget),
-                           video=self.video.compacted(),
-                           digests={k: d.compacted() for k, d in self.digests.items()},
-                           seq=self.seq)
+        index = MatchIndex(
+            pdq=self.pdq.compacted(memory_budget=memory_budget),
+            video=self.video.compacted(),
+            digests={k: d.compacted() for k, d in self.digests.items()},
+            seq=self.seq,
+        )
         index.min_frame_quality = self.min_frame_quality
         return index
 
     # Files -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, root: Path | str, *, writable: bool = False, verify: bool = True,
-             repair: bool = False) -> MatchIndex:
+    def open(
+        cls, root: Path | str, *, writable: bool = False, verify: bool = True, repair: bool = False
+    ) -> MatchIndex:
         """Load the live snapshot memory-mapped and replay its change log.
 
         The writer (``writable``; one process, enforced by a lock) creates an empty index in
@@ -232,15 +253,15 @@ class MatchIndex:
     def _from_groups(cls, groups: dict[str, Group], seq: int) -> MatchIndex:
         pdq = PdqSegment.from_arrays(groups["pdq"].arrays, groups["pdq"].meta)
         video = PdqSegment.from_arrays(groups["video"].arrays, groups["video"].meta)
-        digests = {k: DigestIndex(k.algorithm, DigestSegment(groups[k.algorithm].arrays))
-                   for k in DIGEST_KINDS}
-        return cls(pdq=PdqIndex(pdq), video=PdqIndex(video, timed=True), digests=digests,
-                   seq=seq)
+        digests = {
+            k: DigestIndex(k.algorithm, DigestSegment(groups[k.algorithm].arrays))
+            for k in DIGEST_KINDS
+        }
+        return cls(pdq=PdqIndex(pdq), video=PdqIndex(video, timed=True), digests=digests, seq=seq)
 
     def _replay(self, *, strict: bool, repair: bool) -> None:
         assert self._log is not None
-        read = self._log.read(self._log_end, strict=strict and not repair,
-                              after_seq=self._log_seq)
+        read = self._log.read(self._log_end, strict=strict and not repair, after_seq=self._log_seq)
         if not read.complete and repair:
             self._log.truncate(read.end)
         if read.changes:
@@ -264,8 +285,9 @@ class MatchIndex:
         self._replay(strict=False, repair=False)
         return self.seq - before
 
-    def write_snapshot(self, root: Path | str | None = None, *,
-                       memory_budget: int | None = None) -> Path:
+    def write_snapshot(
+        self, root: Path | str | None = None, *, memory_budget: int | None = None
+    ) -> Path:
         """Compact into a new snapshot at ``self.seq``, start its empty log and make it
         live. The writer then continues on the memory-mapped new snapshot."""
         target = Path(root) if root is not None else self._root
@@ -301,8 +323,10 @@ class MatchIndex:
         return path
 
     def _groups(self) -> dict[str, Group]:
-        groups = {"pdq": Group(self.pdq.base.arrays(), self.pdq.base.meta()),
-                  "video": Group(self.video.base.arrays(), self.video.base.meta())}
+        groups = {
+            "pdq": Group(self.pdq.base.arrays(), self.pdq.base.meta()),
+            "video": Group(self.video.base.arrays(), self.video.base.meta()),
+        }
         for kind, index in self.digests.items():
             groups[kind.algorithm] = Group(index.base.arrays(), {"algorithm": kind.algorithm})
         return groups

@@ -61,25 +61,28 @@ def build_tables(words: Words, plan: Plan) -> MihTables:
     for t, table in enumerate(plan.tables):
         keys = substring(words, table)
         _fill_buckets(keys, table, t * rows, blocks, offsets)
-        order[t * rows:(t + 1) * rows] = _rows_by_key(keys)
+        order[t * rows : (t + 1) * rows] = _rows_by_key(keys)
     blocks[-1] = len(plan.tables) * rows  # the end of the last bucket
     if int(offsets.max(initial=0)) <= 0xFFFF:
         offsets = offsets.astype(np.uint16)
     return MihTables(plan, blocks, offsets, order)
 
 
-def _fill_buckets(keys: npt.NDArray[np.uint32], table: Table, first_row: int,
-                  blocks: npt.NDArray[np.unsignedinteger],
-                  offsets: npt.NDArray[np.uint32]) -> None:
+def _fill_buckets(
+    keys: npt.NDArray[np.uint32],
+    table: Table,
+    first_row: int,
+    blocks: npt.NDArray[np.unsignedinteger],
+    offsets: npt.NDArray[np.uint32],
+) -> None:
     """Write one table's bucket starts as block bases plus offsets."""
     starts = np.zeros(1 << table.width, dtype=np.int64)
     np.cumsum(np.bincount(keys, minlength=1 << table.width)[:-1], out=starts[1:])
     starts += first_row
-    block_part = starts[::1 << BLOCK_BITS]
+    block_part = starts[:: 1 << BLOCK_BITS]
     first_block = table.base >> BLOCK_BITS
-    blocks[first_block:first_block + len(block_part)] = block_part
-    offsets[table.base:table.base + len(starts)] = starts - np.repeat(block_part,
-                                                                      1 << BLOCK_BITS)
+    blocks[first_block : first_block + len(block_part)] = block_part
+    offsets[table.base : table.base + len(starts)] = starts - np.repeat(block_part, 1 << BLOCK_BITS)
 
 
 def _rows_by_key(keys: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
@@ -151,8 +154,9 @@ def probe_template(plan: Plan, distance: int) -> tuple[IntArray, npt.NDArray[np.
     return np.concatenate(tables), np.concatenate(masks)
 
 
-def candidates(tables: MihTables, queries: Words,
-               distance: int) -> Iterator[tuple[IntArray, npt.NDArray[np.uint32]]]:
+def candidates(
+    tables: MihTables, queries: Words, distance: int
+) -> Iterator[tuple[IntArray, npt.NDArray[np.uint32]]]:
     """(query index, row) pairs to verify, in batches of at most MAX_CANDIDATES.
 
     A row within ``distance`` of a query appears at least once; rows near the query on
@@ -173,25 +177,42 @@ def candidates(tables: MihTables, queries: Words,
         yield query_of, _rows(tables, starts, counts, ends - counts, total)
         return
     for first in range(0, total, MAX_CANDIDATES):
-        yield _slice(tables, starts, counts, ends, first, min(total, first + MAX_CANDIDATES),
-                     len(probe_masks))
+        yield _slice(
+            tables,
+            starts,
+            counts,
+            ends,
+            first,
+            min(total, first + MAX_CANDIDATES),
+            len(probe_masks),
+        )
 
 
 _COUNTING = np.arange(MAX_CANDIDATES, dtype=np.intp)
 
 
-def _rows(tables: MihTables, starts: npt.NDArray[np.integer],
-          counts: npt.NDArray[np.integer], before: IntArray,
-          total: int) -> npt.NDArray[np.uint32]:
+def _rows(
+    tables: MihTables,
+    starts: npt.NDArray[np.integer],
+    counts: npt.NDArray[np.integer],
+    before: IntArray,
+    total: int,
+) -> npt.NDArray[np.uint32]:
     # Candidate k of a probe sits at starts[probe] + (k - candidates before the probe).
     positions = np.repeat(starts - before, counts)
     positions += _COUNTING[:total] if total <= len(_COUNTING) else np.arange(total)
     return tables.order.take(positions)
 
 
-def _slice(tables: MihTables, starts: npt.NDArray[np.unsignedinteger],
-           counts: npt.NDArray[np.unsignedinteger], ends: IntArray, first: int, stop: int,
-           probes_per_query: int) -> tuple[IntArray, npt.NDArray[np.uint32]]:
+def _slice(
+    tables: MihTables,
+    starts: npt.NDArray[np.unsignedinteger],
+    counts: npt.NDArray[np.unsignedinteger],
+    ends: IntArray,
+    first: int,
+    stop: int,
+    probes_per_query: int,
+) -> tuple[IntArray, npt.NDArray[np.uint32]]:
     """Candidates [first, stop) of the whole batch, cutting through buckets if needed."""
     lo = int(np.searchsorted(ends, first, side="right"))
     hi = int(np.searchsorted(ends, stop - 1, side="right")) + 1

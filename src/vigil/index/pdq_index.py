@@ -43,8 +43,9 @@ class PdqMatches:
 
     def select(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> PdqMatches:
         time = None if self.time is None else self.time[keep]
-        return PdqMatches(self.query[keep], self.entry_id[keep], self.list_id[keep],
-                          self.distance[keep], time)
+        return PdqMatches(
+            self.query[keep], self.entry_id[keep], self.list_id[keep], self.distance[keep], time
+        )
 
     def for_query(self, query: int) -> PdqMatches:
         return self.select(self.query == query)
@@ -78,8 +79,12 @@ class _Delta:
 
     def rows(self, start: int = 0, stop: int | None = None) -> PdqRows:
         part = slice(start, self.size if stop is None else stop)
-        return PdqRows(self.hashes[part], self.entry_ids[part], self.list_ids[part],
-                       self.times[part] if self.timed else None)
+        return PdqRows(
+            self.hashes[part],
+            self.entry_ids[part],
+            self.list_ids[part],
+            self.times[part] if self.timed else None,
+        )
 
     def append(self, rows: PdqRows) -> None:
         self._reserve(self.size + len(rows))
@@ -113,9 +118,11 @@ class _Delta:
         tail_start = self.indexed_size
         tail = PdqSegment(self.rows(tail_start), None, ids_sorted=False).search(queries, radius)
         tail = Hits(tail.query, tail.row + tail_start, tail.distance)
-        hits = Hits(np.concatenate((indexed.query, tail.query)),
-                    np.concatenate((indexed.row, tail.row)),
-                    np.concatenate((indexed.distance, tail.distance)))
+        hits = Hits(
+            np.concatenate((indexed.query, tail.query)),
+            np.concatenate((indexed.row, tail.row)),
+            np.concatenate((indexed.distance, tail.distance)),
+        )
         return hits.select(~self.dead[hits.row])
 
     def _reserve(self, size: int) -> None:
@@ -131,7 +138,7 @@ class _Delta:
 
 def _grown(array: npt.NDArray[_Scalar], capacity: int) -> npt.NDArray[_Scalar]:
     grown = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
-    grown[:len(array)] = array
+    grown[: len(array)] = array
     return grown
 
 
@@ -149,9 +156,15 @@ class PdqIndex:
         self._delta = _Delta(timed)
 
     @classmethod
-    def build(cls, hashes: PdqInput, entry_ids: npt.ArrayLike, list_ids: npt.ArrayLike,
-              times: npt.ArrayLike | None = None, *,
-              memory_budget: int | None = None) -> PdqIndex:
+    def build(
+        cls,
+        hashes: PdqInput,
+        entry_ids: npt.ArrayLike,
+        list_ids: npt.ArrayLike,
+        times: npt.ArrayLike | None = None,
+        *,
+        memory_budget: int | None = None,
+    ) -> PdqIndex:
         rows = make_rows(hashes, entry_ids, list_ids, times)
         return cls(PdqSegment.build(rows, memory_budget=memory_budget), timed=times is not None)
 
@@ -161,10 +174,15 @@ class PdqIndex:
     @property
     def delta_size(self) -> int:
         """Live rows added since the base segment was built."""
-        return int(self._delta.size - np.count_nonzero(self._delta.dead[:self._delta.size]))
+        return int(self._delta.size - np.count_nonzero(self._delta.dead[: self._delta.size]))
 
-    def add(self, hashes: PdqInput, entry_ids: npt.ArrayLike, list_ids: npt.ArrayLike,
-            times: npt.ArrayLike | None = None) -> None:
+    def add(
+        self,
+        hashes: PdqInput,
+        entry_ids: npt.ArrayLike,
+        list_ids: npt.ArrayLike,
+        times: npt.ArrayLike | None = None,
+    ) -> None:
         """Add rows, replacing every row the same entries had (re-adding a video replaces
         all its frames). Visible to the next lookup."""
         rows = make_rows(hashes, entry_ids, list_ids, times if self.timed else None)
@@ -179,8 +197,7 @@ class PdqIndex:
         removed = self._tombstones.kill(self.base.rows_of(ids))
         return removed + self._delta.remove(ids.tolist())
 
-    def search(self, queries: PdqInput,
-               distances: ListDistances = DEFAULT_DISTANCES) -> PdqMatches:
+    def search(self, queries: PdqInput, distances: ListDistances = DEFAULT_DISTANCES) -> PdqMatches:
         words = pdq_words(queries)
         radius = distances.max_distance
         limits = distances.limits()
@@ -191,7 +208,8 @@ class PdqIndex:
         if self._delta.size:
             added = self._delta.search(words, radius)
             matches = PdqMatches.concat(
-                [matches, self._matches(self._delta.rows(), added, limits)], self.timed)
+                [matches, self._matches(self._delta.rows(), added, limits)], self.timed
+            )
         return matches
 
     def _matches(self, rows: PdqRows, hits: Hits, limits: npt.NDArray[np.int16]) -> PdqMatches:
@@ -200,9 +218,13 @@ class PdqIndex:
         keep = np.flatnonzero(hits.distance.astype(np.int16) <= limits[list_ids])
         keep = keep[np.lexsort((hits.row[keep], hits.distance[keep], hits.query[keep]))]
         row = hits.row[keep]
-        return PdqMatches(hits.query[keep], rows.entry_ids[row].astype(np.uint64),
-                          list_ids[keep], hits.distance[keep],
-                          None if rows.times is None else rows.times[row])
+        return PdqMatches(
+            hits.query[keep],
+            rows.entry_ids[row].astype(np.uint64),
+            list_ids[keep],
+            hits.distance[keep],
+            None if rows.times is None else rows.times[row],
+        )
 
     def row_counts(self, entry_ids: npt.ArrayLike) -> dict[int, int]:
         """Live rows (video frames) per entry."""
@@ -219,7 +241,7 @@ class PdqIndex:
 
     def live_rows(self) -> PdqRows:
         base = self.base.rows.select(self._tombstones.alive_rows())
-        delta = self._delta.rows().select(np.flatnonzero(~self._delta.dead[:self._delta.size]))
+        delta = self._delta.rows().select(np.flatnonzero(~self._delta.dead[: self._delta.size]))
         return PdqRows.concat([base, delta], self.timed)
 
     def compacted(self, *, memory_budget: int | None = None) -> PdqIndex:
@@ -231,12 +253,20 @@ class PdqIndex:
 
 
 def empty_rows(timed: bool) -> PdqRows:
-    return PdqRows(np.empty((0, WORDS), dtype=np.uint64), np.empty(0, dtype=np.uint64),
-                   np.empty(0, dtype=np.uint16), np.empty(0, dtype=np.float32) if timed else None)
+    return PdqRows(
+        np.empty((0, WORDS), dtype=np.uint64),
+        np.empty(0, dtype=np.uint64),
+        np.empty(0, dtype=np.uint16),
+        np.empty(0, dtype=np.float32) if timed else None,
+    )
 
 
-def make_rows(hashes: PdqInput, entry_ids: npt.ArrayLike, list_ids: npt.ArrayLike,
-              times: npt.ArrayLike | None = None) -> PdqRows:
+def make_rows(
+    hashes: PdqInput,
+    entry_ids: npt.ArrayLike,
+    list_ids: npt.ArrayLike,
+    times: npt.ArrayLike | None = None,
+) -> PdqRows:
     words = pdq_words(hashes)
     ids = np.asarray(entry_ids, dtype=np.uint64).reshape(-1)
     lists = np.asarray(list_ids)

@@ -93,13 +93,15 @@ class PdqSegment:
         self.ids_sorted = ids_sorted
 
     @classmethod
-    def build(cls, rows: PdqRows, *, sort_by_entry: bool = True,
-              memory_budget: int | None = None) -> PdqSegment:
+    def build(
+        cls, rows: PdqRows, *, sort_by_entry: bool = True, memory_budget: int | None = None
+    ) -> PdqSegment:
         """Index ``rows``; sorting them by entry id makes removals a binary search."""
         if sort_by_entry:
             rows = _sorted_by_entry(rows)
-        plan = plan_for(len(rows), payload_bytes_per_row=rows.payload_bytes,
-                        memory_budget=memory_budget)
+        plan = plan_for(
+            len(rows), payload_bytes_per_row=rows.payload_bytes, memory_budget=memory_budget
+        )
         tables = build_tables(rows.hashes, plan) if plan.tables else None
         return cls(rows, tables, ids_sorted=sort_by_entry)
 
@@ -120,12 +122,14 @@ class PdqSegment:
     def _probe(self, tables: MihTables, queries: Words, radius: int) -> Hits:
         expected = max(tables.plan.candidates(radius), 1.0)
         step = int(min(MAX_QUERY_BLOCK, max(1, BLOCK_CANDIDATES // expected)))
-        return _concat([_dedupe(list(self._verify(tables, queries[first:first + step], first,
-                                                  radius)))
-                        for first in range(0, len(queries), step)])
+        return _concat(
+            [
+                _dedupe(list(self._verify(tables, queries[first : first + step], first, radius)))
+                for first in range(0, len(queries), step)
+            ]
+        )
 
-    def _verify(self, tables: MihTables, block: Words, first: int,
-                radius: int) -> Iterator[Hits]:
+    def _verify(self, tables: MihTables, block: Words, first: int, radius: int) -> Iterator[Hits]:
         for query_of, rows in candidates(tables, block, radius):
             distance = distances_to(self.rows.hashes, rows, block, query_of)
             near = np.flatnonzero(distance <= radius)
@@ -137,14 +141,15 @@ class PdqSegment:
         query_step = max(1, SCAN_PAIRS // row_step)
         parts = []
         for first_row in range(0, n, row_step):
-            rows = self.rows.hashes[first_row:first_row + row_step]
+            rows = self.rows.hashes[first_row : first_row + row_step]
             for first in range(0, len(queries), query_step):
-                block = queries[first:first + query_step]
+                block = queries[first : first + query_step]
                 xored = rows[None, :, :] ^ block[:, None, :]
                 distance = row_distances(xored.reshape(-1, WORDS))
                 near = np.flatnonzero(distance <= radius)
-                parts.append(Hits(near // len(rows) + first, near % len(rows) + first_row,
-                                  distance[near]))
+                parts.append(
+                    Hits(near // len(rows) + first, near % len(rows) + first_row, distance[near])
+                )
         return _concat(parts)
 
     def rows_of(self, entry_ids: npt.ArrayLike) -> IntArray:
@@ -171,17 +176,25 @@ class PdqSegment:
 
     def meta(self) -> dict[str, Any]:
         plan = self.plan
-        return {"rows": len(self.rows), "ids_sorted": self.ids_sorted,
-                "plan": None if plan is None else plan.to_json()}
+        return {
+            "rows": len(self.rows),
+            "ids_sorted": self.ids_sorted,
+            "plan": None if plan is None else plan.to_json(),
+        }
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, npt.NDArray[Any]], meta: dict[str, Any]) -> PdqSegment:
-        rows = PdqRows(arrays["hashes"], arrays["entry_ids"], arrays["list_ids"],
-                       arrays.get("times"))
+        rows = PdqRows(
+            arrays["hashes"], arrays["entry_ids"], arrays["list_ids"], arrays.get("times")
+        )
         tables = None
         if meta["plan"] is not None:
-            tables = MihTables(Plan.from_json(meta["plan"]), arrays["block_starts"],
-                               arrays["bucket_offsets"], arrays["order"])
+            tables = MihTables(
+                Plan.from_json(meta["plan"]),
+                arrays["block_starts"],
+                arrays["bucket_offsets"],
+                arrays["order"],
+            )
         return cls(rows, tables, ids_sorted=bool(meta["ids_sorted"]))
 
 
@@ -222,8 +235,11 @@ def _concat(parts: list[Hits]) -> Hits:
         return parts[0]
     if not parts:
         return Hits.empty()
-    return Hits(np.concatenate([p.query for p in parts]), np.concatenate([p.row for p in parts]),
-                np.concatenate([p.distance for p in parts]))
+    return Hits(
+        np.concatenate([p.query for p in parts]),
+        np.concatenate([p.row for p in parts]),
+        np.concatenate([p.distance for p in parts]),
+    )
 
 
 def _dedupe(parts: list[Hits]) -> Hits:

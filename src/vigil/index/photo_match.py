@@ -32,6 +32,9 @@ def best_variants(matches: PdqMatches, variants: Sequence[str]) -> list[PhotoMat
         key = (int(matches.entry_id[i]), int(matches.list_id[i]))
         if key not in seen:
             seen.add(key)
-            best.append(PhotoMatch(key[0], key[1], int(matches.distance[i]),
-                                   variants[int(matches.query[i])]))
+            best.append(
+                PhotoMatch(
+                    key[0], key[1], int(matches.distance[i]), variants[int(matches.query[i])]
+                )
+            )
     return best

@@ -68,8 +68,9 @@ class Plan:
         return _radii(self, distance)
 
     def probes(self, distance: int) -> int:
-        return sum(_ball(t.width, r) for t, r in zip(self.tables, self.radii(distance),
-                                                     strict=True))
+        return sum(
+            _ball(t.width, r) for t, r in zip(self.tables, self.radii(distance), strict=True)
+        )
 
     def covers(self, distance: int) -> bool:
         """Whether probing can reach ``distance`` at all (each table at most its width)."""
@@ -90,8 +91,7 @@ class Plan:
         return self.lookup_ns(distance) < self.scan_ns()
 
     def to_json(self) -> dict[str, Any]:
-        return {"rows": self.rows,
-                "tables": [[t.start, t.width, t.base] for t in self.tables]}
+        return {"rows": self.rows, "tables": [[t.start, t.width, t.base] for t in self.tables]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
@@ -99,17 +99,25 @@ class Plan:
         return cls(int(data["rows"]), tables)
 
 
-def plan_for(rows: int, *, payload_bytes_per_row: int, memory_budget: int | None = None,
-             design_distance: int = DESIGN_DISTANCE) -> Plan:
+def plan_for(
+    rows: int,
+    *,
+    payload_bytes_per_row: int,
+    memory_budget: int | None = None,
+    design_distance: int = DESIGN_DISTANCE,
+) -> Plan:
     """The cheapest tables for ``rows`` hashes within the memory budget (module docstring)."""
     if rows < MIN_TABLE_ROWS:
         return Plan(rows, ())
-    budget = memory_budget if memory_budget is not None else max(
-        MIN_BUDGET, BYTES_PER_ROW_BUDGET * rows)
+    budget = (
+        memory_budget if memory_budget is not None else max(MIN_BUDGET, BYTES_PER_ROW_BUDGET * rows)
+    )
     table_budget = budget - rows * (HASH_BITS // 8 + payload_bytes_per_row)
     widest = min(MAX_WIDTH, math.ceil(math.log2(rows)) + 1)
-    plans = (Plan(rows, _lay_out(_fit_widths(_even_widths(count, widest), rows, table_budget)))
-             for count in range(math.ceil(HASH_BITS / widest), MAX_TABLES + 1))
+    plans = (
+        Plan(rows, _lay_out(_fit_widths(_even_widths(count, widest), rows, table_budget)))
+        for count in range(math.ceil(HASH_BITS / widest), MAX_TABLES + 1)
+    )
     return min(plans, key=lambda plan: plan.lookup_ns(design_distance))
 
 
@@ -156,16 +164,20 @@ def _unit_cost(rows: int, width: int) -> float:
 def _lookup_ns(plan: Plan, distance: int) -> float:
     if not plan.covers(distance):
         return math.inf
-    return sum(_ball(t.width, r) * _unit_cost(plan.rows, t.width)
-               for t, r in zip(plan.tables, plan.radii(distance), strict=True))
+    return sum(
+        _ball(t.width, r) * _unit_cost(plan.rows, t.width)
+        for t, r in zip(plan.tables, plan.radii(distance), strict=True)
+    )
 
 
 @lru_cache(maxsize=256)
 def _candidates(plan: Plan, distance: int) -> float:
     if not plan.covers(distance):
         return math.inf
-    return sum(_ball(t.width, r) * plan.rows / (1 << t.width)
-               for t, r in zip(plan.tables, plan.radii(distance), strict=True))
+    return sum(
+        _ball(t.width, r) * plan.rows / (1 << t.width)
+        for t, r in zip(plan.tables, plan.radii(distance), strict=True)
+    )
 
 
 @lru_cache(maxsize=256)

@@ -67,11 +67,20 @@ def write_snapshot(root: Path, seq: int, groups: Mapping[str, Group]) -> Path:
     tmp = root / (final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     private_directory(tmp)
-    body = {"format": FORMAT, "seq": seq, "groups": {
-        name: {"meta": group.meta, "arrays": {
-            key: _write_array(tmp / f"{name}.{key}.npy", array)
-            for key, array in group.arrays.items()}}
-        for name, group in groups.items()}}
+    body = {
+        "format": FORMAT,
+        "seq": seq,
+        "groups": {
+            name: {
+                "meta": group.meta,
+                "arrays": {
+                    key: _write_array(tmp / f"{name}.{key}.npy", array)
+                    for key, array in group.arrays.items()
+                },
+            }
+            for name, group in groups.items()
+        },
+    }
     manifest = dict(body, checksum=_json_crc(body))
     with open_private(tmp / MANIFEST, "w") as manifest_file:
         manifest_file.write(json.dumps(manifest, indent=1, sort_keys=True))
@@ -86,8 +95,13 @@ def write_snapshot(root: Path, seq: int, groups: Mapping[str, Group]) -> Path:
 def _write_array(path: Path, array: npt.NDArray[Any]) -> dict[str, Any]:
     with open_private(path) as out:
         np.save(out, np.ascontiguousarray(array), allow_pickle=False)
-    return {"file": path.name, "bytes": path.stat().st_size, "crc32": file_crc(path),
-            "dtype": np.dtype(array.dtype).str, "shape": list(array.shape)}
+    return {
+        "file": path.name,
+        "bytes": path.stat().st_size,
+        "crc32": file_crc(path),
+        "dtype": np.dtype(array.dtype).str,
+        "shape": list(array.shape),
+    }
 
 
 def file_crc(path: Path) -> int:
@@ -97,7 +111,7 @@ def file_crc(path: Path) -> int:
     data = np.memmap(path, dtype=np.uint8, mode="r")
     crc = 0
     for start in range(0, size, CRC_CHUNK):
-        crc = zlib.crc32(data[start:start + CRC_CHUNK].data, crc)  # .data: the bytes, no copy
+        crc = zlib.crc32(data[start : start + CRC_CHUNK].data, crc)  # .data: the bytes, no copy
     del data
     return crc
 
@@ -122,9 +136,12 @@ def load_snapshot(path: Path, *, verify: bool = True, mmap: bool = True) -> Snap
     0.2 s a GiB from the page cache); sizes are always checked."""
     manifest = _read_manifest(path)
     groups = {
-        name: Group({key: _load_array(path, spec, verify, mmap)
-                     for key, spec in group["arrays"].items()}, group["meta"])
-        for name, group in manifest["groups"].items()}
+        name: Group(
+            {key: _load_array(path, spec, verify, mmap) for key, spec in group["arrays"].items()},
+            group["meta"],
+        )
+        for name, group in manifest["groups"].items()
+    }
     return Snapshot(path, int(manifest["seq"]), groups)
 
 
@@ -144,27 +161,28 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def _load_array(path: Path, spec: dict[str, Any], verify: bool,
-                mmap: bool) -> npt.NDArray[Any]:
+def _load_array(path: Path, spec: dict[str, Any], verify: bool, mmap: bool) -> npt.NDArray[Any]:
     file = path / spec["file"]
     if not file.exists():
         raise CorruptIndexError(str(file), "array file missing")
     size = file.stat().st_size
     if size != spec["bytes"]:
-        raise CorruptIndexError(str(file), f"{size} bytes, manifest says {spec['bytes']} "
-                                "(truncated or replaced)")
+        raise CorruptIndexError(
+            str(file), f"{size} bytes, manifest says {spec['bytes']} (truncated or replaced)"
+        )
     if verify and file_crc(file) != spec["crc32"]:
         raise CorruptIndexError(str(file), "checksum mismatch")
     shape = tuple(spec["shape"])
     empty = int(np.prod(shape)) == 0  # an empty file cannot be memory-mapped
     try:
-        array = np.load(file, mmap_mode="r" if mmap and not empty else None,
-                        allow_pickle=False)
+        array = np.load(file, mmap_mode="r" if mmap and not empty else None, allow_pickle=False)
     except ValueError as exc:
         raise CorruptIndexError(str(file), f"not a valid .npy file: {exc}") from None
     if array.dtype.str != spec["dtype"] or array.shape != shape:
-        raise CorruptIndexError(str(file), f"holds {array.dtype.str} {array.shape}, manifest "
-                                f"says {spec['dtype']} {shape}")
+        raise CorruptIndexError(
+            str(file),
+            f"holds {array.dtype.str} {array.shape}, manifest says {spec['dtype']} {shape}",
+        )
     return array
 
 

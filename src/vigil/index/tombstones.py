@@ -26,5 +26,5 @@ class Tombstones:
         return (self._bits[rows >> 3] >> (rows & 7).astype(np.uint8)) & 1 == 0
 
     def alive_rows(self) -> npt.NDArray[np.intp]:
-        dead = np.unpackbits(self._bits, bitorder="little")[:self.size].astype(np.bool_)
+        dead = np.unpackbits(self._bits, bitorder="little")[: self.size].astype(np.bool_)
         return np.flatnonzero(~dead)

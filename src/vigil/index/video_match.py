@@ -38,13 +38,15 @@ class QueryFrames:
     times: FloatArray  # per kept frame, ascending
 
     @classmethod
-    def of(cls, frames: Sequence[FrameHash],
-           min_quality: int = DEFAULT_MIN_QUALITY) -> QueryFrames:
+    def of(cls, frames: Sequence[FrameHash], min_quality: int = DEFAULT_MIN_QUALITY) -> QueryFrames:
         kept = sorted((f for f in frames if f.quality >= min_quality), key=lambda f: f.t)
         index: dict[str, int] = {}
         frame_hash = [index.setdefault(f.pdq.lower(), len(index)) for f in kept]
-        return cls(tuple(index), np.array(frame_hash, dtype=np.intp),
-                   np.array([f.t for f in kept], dtype=np.float64))
+        return cls(
+            tuple(index),
+            np.array(frame_hash, dtype=np.intp),
+            np.array([f.t for f in kept], dtype=np.float64),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +78,17 @@ class VideoMatch:
     segments: tuple[Segment, ...]
 
 
-def match_videos(query: QueryFrames, hits: FrameHits, listed_frames: Mapping[int, int], *,
-                 min_query_share: float = DEFAULT_QUERY_SHARE,
-                 min_listed_share: float = 0.0,
-                 offset_tolerance: float = DEFAULT_OFFSET_TOLERANCE,
-                 max_skip: int = DEFAULT_MAX_SKIP,
-                 min_partial_frames: int = DEFAULT_MIN_PARTIAL_FRAMES) -> list[VideoMatch]:
+def match_videos(
+    query: QueryFrames,
+    hits: FrameHits,
+    listed_frames: Mapping[int, int],
+    *,
+    min_query_share: float = DEFAULT_QUERY_SHARE,
+    min_listed_share: float = 0.0,
+    offset_tolerance: float = DEFAULT_OFFSET_TOLERANCE,
+    max_skip: int = DEFAULT_MAX_SKIP,
+    min_partial_frames: int = DEFAULT_MIN_PARTIAL_FRAMES,
+) -> list[VideoMatch]:
     """One result per listed video that passes the share rule or shares a segment of at
     least ``min_partial_frames`` frames; matches first, then by query share."""
     if not query.hashes:
@@ -90,20 +97,39 @@ def match_videos(query: QueryFrames, hits: FrameHits, listed_frames: Mapping[int
     for entry_id in np.unique(hits.entry_id).tolist():
         mine = np.flatnonzero(hits.entry_id == entry_id)
         query_share = len(np.unique(hits.query[mine])) / len(query.hashes)
-        listed_share = min(1.0, len(np.unique(hits.time[mine])) /
-                           max(1, listed_frames.get(entry_id, 1)))
+        listed_share = min(
+            1.0, len(np.unique(hits.time[mine])) / max(1, listed_frames.get(entry_id, 1))
+        )
         is_match = query_share >= min_query_share and listed_share >= min_listed_share
-        segments = find_segments(query, hits.query[mine], hits.time[mine],
-                                 offset_tolerance=offset_tolerance, max_skip=max_skip)
+        segments = find_segments(
+            query,
+            hits.query[mine],
+            hits.time[mine],
+            offset_tolerance=offset_tolerance,
+            max_skip=max_skip,
+        )
         if is_match or any(s.frames >= min_partial_frames for s in segments):
-            results.append(VideoMatch(int(entry_id), int(hits.list_id[mine[0]]), query_share,
-                                      listed_share, is_match, segments))
+            results.append(
+                VideoMatch(
+                    int(entry_id),
+                    int(hits.list_id[mine[0]]),
+                    query_share,
+                    listed_share,
+                    is_match,
+                    segments,
+                )
+            )
     return sorted(results, key=lambda m: (not m.is_match, -m.query_share, m.entry_id))
 
 
-def find_segments(query: QueryFrames, hash_index: IntArray, listed_time: FloatArray, *,
-                  offset_tolerance: float = DEFAULT_OFFSET_TOLERANCE,
-                  max_skip: int = DEFAULT_MAX_SKIP) -> tuple[Segment, ...]:
+def find_segments(
+    query: QueryFrames,
+    hash_index: IntArray,
+    listed_time: FloatArray,
+    *,
+    offset_tolerance: float = DEFAULT_OFFSET_TOLERANCE,
+    max_skip: int = DEFAULT_MAX_SKIP,
+) -> tuple[Segment, ...]:
     """Non-overlapping runs of query frames matching one listed video at a steady offset."""
     frame, listed = _frame_pairs(query, hash_index, listed_time)
     if not len(frame):
@@ -112,14 +138,17 @@ def find_segments(query: QueryFrames, hash_index: IntArray, listed_time: FloatAr
     order = np.argsort(offset, kind="stable")
     frame, listed, offset = frame[order], listed[order], offset[order]
     cluster_breaks = np.flatnonzero(np.diff(offset) > offset_tolerance) + 1
-    candidates = [run
-                  for cluster in np.split(np.arange(len(frame)), cluster_breaks)
-                  for run in _runs(query, frame[cluster], listed[cluster], max_skip)]
+    candidates = [
+        run
+        for cluster in np.split(np.arange(len(frame)), cluster_breaks)
+        for run in _runs(query, frame[cluster], listed[cluster], max_skip)
+    ]
     return _disjoint(candidates)
 
 
-def _frame_pairs(query: QueryFrames, hash_index: IntArray,
-                 listed_time: FloatArray) -> tuple[IntArray, FloatArray]:
+def _frame_pairs(
+    query: QueryFrames, hash_index: IntArray, listed_time: FloatArray
+) -> tuple[IntArray, FloatArray]:
     """Every (query frame, listed time) pair: a distinct hash stands for all its frames."""
     by_hash = np.argsort(query.frame_hash, kind="stable")
     counts = np.bincount(query.frame_hash, minlength=len(query.hashes))
@@ -137,16 +166,20 @@ class _Run:
     segment: Segment
 
 
-def _runs(query: QueryFrames, frame: IntArray, listed: FloatArray,
-          max_skip: int) -> list[_Run]:
+def _runs(query: QueryFrames, frame: IntArray, listed: FloatArray, max_skip: int) -> list[_Run]:
     order = np.lexsort((listed, frame))
     frame, listed = frame[order], listed[order]
     breaks = np.flatnonzero(np.diff(frame) > max_skip + 1) + 1
     runs = []
     for part in np.split(np.arange(len(frame)), breaks):
         frames, times = frame[part], listed[part]
-        segment = Segment(float(query.times[frames[0]]), float(query.times[frames[-1]]),
-                          float(times.min()), float(times.max()), len(np.unique(frames)))
+        segment = Segment(
+            float(query.times[frames[0]]),
+            float(query.times[frames[-1]]),
+            float(times.min()),
+            float(times.max()),
+            len(np.unique(frames)),
+        )
         runs.append(_Run(int(frames[0]), int(frames[-1]), segment))
     return runs
 

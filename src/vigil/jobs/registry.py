@@ -76,8 +76,9 @@ class JobSpec:
 
 def _webhooks(services: JobServices) -> Work:
     assert services.vault is not None  # needs_vault: signing secrets are sealed under the key
-    dispatcher = WebhookDispatcher(services.database, services.settings.webhooks,
-                                   services.vault.master_key)
+    dispatcher = WebhookDispatcher(
+        services.database, services.settings.webhooks, services.vault.master_key
+    )
     return Work(dispatcher.run_once, dispatcher.close, dispatcher.full_batch)
 
 
@@ -102,18 +103,44 @@ def _triage(services: JobServices) -> Work:
 
 
 REGISTRY: tuple[JobSpec, ...] = (
-    JobSpec("webhooks", "deliver queued webhook notifications",
-            lambda settings: settings.webhooks.poll_seconds, _webhooks, needs_vault=True),
-    JobSpec("retention", "purge expired evidence and orphan blobs, auditing each",
-            lambda _settings: RETENTION_INTERVAL_SECONDS, _retention, needs_vault=True),
-    JobSpec("reports", "send due reports to their destinations, preserve finished ones",
-            lambda _settings: REPORTS_INTERVAL_SECONDS, _reports, needs_vault=True),
-    JobSpec("intake-expiry", "expire unfinished intake reports past their window",
-            lambda _settings: INTAKE_EXPIRY_INTERVAL_SECONDS, _intake_expiry,
-            wanted=_clearinghouse, requires="[clearinghouse] enabled"),
-    JobSpec("triage", "score finished intake reports and route referrals",
-            lambda settings: settings.triage.poll_seconds, _triage, exclusive=True,
-            wanted=_clearinghouse, requires="[clearinghouse] enabled"),
+    JobSpec(
+        "webhooks",
+        "deliver queued webhook notifications",
+        lambda settings: settings.webhooks.poll_seconds,
+        _webhooks,
+        needs_vault=True,
+    ),
+    JobSpec(
+        "retention",
+        "purge expired evidence and orphan blobs, auditing each",
+        lambda _settings: RETENTION_INTERVAL_SECONDS,
+        _retention,
+        needs_vault=True,
+    ),
+    JobSpec(
+        "reports",
+        "send due reports to their destinations, preserve finished ones",
+        lambda _settings: REPORTS_INTERVAL_SECONDS,
+        _reports,
+        needs_vault=True,
+    ),
+    JobSpec(
+        "intake-expiry",
+        "expire unfinished intake reports past their window",
+        lambda _settings: INTAKE_EXPIRY_INTERVAL_SECONDS,
+        _intake_expiry,
+        wanted=_clearinghouse,
+        requires="[clearinghouse] enabled",
+    ),
+    JobSpec(
+        "triage",
+        "score finished intake reports and route referrals",
+        lambda settings: settings.triage.poll_seconds,
+        _triage,
+        exclusive=True,
+        wanted=_clearinghouse,
+        requires="[clearinghouse] enabled",
+    ),
 )
 JOB_NAMES = tuple(spec.name for spec in REGISTRY)
 
@@ -122,14 +149,17 @@ class UnknownJob(ValueError):
     """A job name that is not in the registry."""
 
 
-def chosen(names: list[str] | None, registry: tuple[JobSpec, ...] = REGISTRY
-           ) -> tuple[JobSpec, ...]:
+def chosen(
+    names: list[str] | None, registry: tuple[JobSpec, ...] = REGISTRY
+) -> tuple[JobSpec, ...]:
     """The registry's jobs named (in the registry's order), or all of them."""
     if not names:
         return registry
     known = {spec.name for spec in registry}
     unknown = sorted(set(names) - known)
     if unknown:
-        raise UnknownJob(f"no background job named {', '.join(unknown)}; the jobs are: "
-                         f"{', '.join(spec.name for spec in registry)}")
+        raise UnknownJob(
+            f"no background job named {', '.join(unknown)}; the jobs are: "
+            f"{', '.join(spec.name for spec in registry)}"
+        )
     return tuple(spec for spec in registry if spec.name in names)

@@ -37,8 +37,9 @@ def why_not(spec: JobSpec, services: JobServices) -> str | None:
     if not spec.wanted(services.settings):
         return f"it runs only with {spec.requires}"
     if spec.needs_vault and services.vault is None:
-        return ("it needs the evidence master key, which is not configured (`vigil evidence "
-                "new-key`)")
+        return (
+            "it needs the evidence master key, which is not configured (`vigil evidence new-key`)"
+        )
     return None
 
 
@@ -49,15 +50,15 @@ class BackgroundJobs:
     _running: list[tuple[threading.Thread, threading.Event]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
-    def start(self, services: JobServices, specs: tuple[JobSpec, ...] = REGISTRY, *,
-              strict: bool = False) -> None:
+    def start(
+        self, services: JobServices, specs: tuple[JobSpec, ...] = REGISTRY, *, strict: bool = False
+    ) -> None:
         """Start every job of ``specs`` that can run here. The others are logged and left
         out, or with ``strict`` (jobs the operator named) refused with JobUnavailable."""
         runnable = [spec for spec in specs if _can_run(spec, services, strict=strict)]
         built = _build_all(runnable, services)  # all built before any starts: none leaks
         for spec, work in built:
-            run_forever = _loop(spec, work, services.database,
-                                spec.interval(services.settings))
+            run_forever = _loop(spec, work, services.database, spec.interval(services.settings))
             self._running.append(start_daemon(run_forever, thread_name(spec)))
             self.names.append(spec.name)
         if built:
@@ -69,8 +70,12 @@ class BackgroundJobs:
         for thread, _stop in self._running:
             thread.join(timeout=timeout)
             if thread.is_alive():
-                log.warning("background job thread %s still running after %g s; left to "
-                            "finish as the process exits", thread.name, timeout)
+                log.warning(
+                    "background job thread %s still running after %g s; left to "
+                    "finish as the process exits",
+                    thread.name,
+                    timeout,
+                )
         self._running.clear()
         self.names.clear()
 
@@ -100,22 +105,28 @@ def _build_all(specs: list[JobSpec], services: JobServices) -> list[tuple[JobSpe
     return built
 
 
-def _loop(spec: JobSpec, work: Work, database: Database,
-          interval: float) -> Callable[[threading.Event], None]:
+def _loop(
+    spec: JobSpec, work: Work, database: Database, interval: float
+) -> Callable[[threading.Event], None]:
     step = _alone(spec.name, work.run_once, database) if spec.exclusive else work.run_once
 
     def run_forever(stop: threading.Event) -> None:
         try:
-            repeat_until_stopped(step, stop, interval, what=f"background job {spec.name}",
-                                 log=log, again_at_once=work.again_at_once)
+            repeat_until_stopped(
+                step,
+                stop,
+                interval,
+                what=f"background job {spec.name}",
+                log=log,
+                again_at_once=work.again_at_once,
+            )
         finally:
             work.close()
 
     return run_forever
 
 
-def _alone(name: str, run_once: Callable[[], object],
-           database: Database) -> Callable[[], object]:
+def _alone(name: str, run_once: Callable[[], object], database: Database) -> Callable[[], object]:
     def step() -> object:
         with held_alone(database, name) as held:
             return run_once() if held else None  # another process is doing this run

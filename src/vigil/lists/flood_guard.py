@@ -78,9 +78,17 @@ def judge_hour(
     limit = max(float(rule.min_matches), rule.threshold * baseline_rate, float(accepted_rate))
     watched = _hours_watched(hour, counting_since)
     if watched < rule.min_history_hours:
-        return FloodVerdict(False, matches, baseline_rate, limit, judged=False, explanation=(
-            f"flood guard: not judged, live matches were counted for {watched} of the "
-            f"{rule.min_history_hours} hours needed"))
+        return FloodVerdict(
+            False,
+            matches,
+            baseline_rate,
+            limit,
+            judged=False,
+            explanation=(
+                f"flood guard: not judged, live matches were counted for {watched} of the "
+                f"{rule.min_history_hours} hours needed"
+            ),
+        )
     surge = matches > limit
     return FloodVerdict(
         surge=surge,
@@ -103,7 +111,12 @@ def _baseline_total(hour: datetime, history: Iterable[tuple[datetime, int]], hou
 
 
 def _explain(
-    hour: datetime, matches: int, rate: float, limit: float, surge: bool, rule: FloodGuardRule,
+    hour: datetime,
+    matches: int,
+    rate: float,
+    limit: float,
+    surge: bool,
+    rule: FloodGuardRule,
     accepted_rate: int,
 ) -> str:
     verdict = "more than" if surge else "within"

@@ -123,10 +123,12 @@ class LocalFileSource:
         digest = self.sha256()
         label = format_label(list_format, self.signal_type, self.vics_categories)
         if digest == checkpoint:
-            return SourceDelta(iter(()), checkpoint, changed=False, resume_key=digest,
-                               format_label=label)
-        return SourceDelta(self._items(list_format, digest), digest, resume_key=digest,
-                           format_label=label)
+            return SourceDelta(
+                iter(()), checkpoint, changed=False, resume_key=digest, format_label=label
+            )
+        return SourceDelta(
+            self._items(list_format, digest), digest, resume_key=digest, format_label=label
+        )
 
     def _checked_format(self) -> ListFormat:
         list_format = self.list_format()
@@ -155,10 +157,12 @@ class LocalFileSource:
 
     def _read(self, stream: BinaryIO, list_format: ListFormat) -> Iterator[ReadItem]:
         if list_format is ListFormat.VICS_JSON:
-            return cap_errors(read_vics_json(stream, categories=self.vics_categories),
-                           self.max_errors)
-        return read_list(stream, list_format, signal_type=self.signal_type,
-                         max_errors=self.max_errors)
+            return cap_errors(
+                read_vics_json(stream, categories=self.vics_categories), self.max_errors
+            )
+        return read_list(
+            stream, list_format, signal_type=self.signal_type, max_errors=self.max_errors
+        )
 
 
 def format_label(

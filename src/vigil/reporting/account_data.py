@@ -32,8 +32,9 @@ class CaseRecord:
 
 def canonical_json(document: Any) -> bytes:
     """Sorted keys and no whitespace: the same data always hashes the same."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_default).encode("utf-8")
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    ).encode("utf-8")
 
 
 def safe_name(name: str, fallback: str = "file", limit: int = 100) -> str:
@@ -44,8 +45,9 @@ def safe_name(name: str, fallback: str = "file", limit: int = 100) -> str:
 
 def report_case_ids(session: Session, report: Report) -> list[int]:
     """The report's cases: its own and, for a batched report, every covered one."""
-    covered = set(session.scalars(
-        select(ReportCase.case_id).where(ReportCase.report_id == report.id)))
+    covered = set(
+        session.scalars(select(ReportCase.case_id).where(ReportCase.report_id == report.id))
+    )
     if report.case_id is not None:
         covered.add(report.case_id)
     return sorted(covered)
@@ -58,7 +60,8 @@ def case_records(session: Session, case_ids: Sequence[int]) -> list[CaseRecord]:
         select(MatchRecord, Case, CaseItem)
         .join(CaseItem, CaseItem.record_id == MatchRecord.id)
         .join(Case, Case.id == CaseItem.case_id)
-        .where(Case.id.in_(case_ids)).order_by(Case.id, CaseItem.id)
+        .where(Case.id.in_(case_ids))
+        .order_by(Case.id, CaseItem.id)
     ).all()
     return [CaseRecord(record, case, item) for record, case, item in rows]
 
@@ -70,7 +73,8 @@ def account_records(session: Session, account_id: str) -> list[CaseRecord]:
         .outerjoin(CaseItem, CaseItem.record_id == MatchRecord.id)
         .outerjoin(Case, Case.id == CaseItem.case_id)
         .where(MatchRecord.platform_account_id == account_id)
-        .order_by(MatchRecord.id).limit(MAX_ACCOUNT_RECORDS)
+        .order_by(MatchRecord.id)
+        .limit(MAX_ACCOUNT_RECORDS)
     ).all()
     return [CaseRecord(record, case, item) for record, case, item in rows]
 
@@ -84,33 +88,56 @@ def account_reports(session: Session, account_id: str) -> list[Report]:
 
 
 def account_data_document(entries: Iterable[CaseRecord]) -> dict[str, Any]:
-    return {"format": "vigil-account-data/1",
-            "records": [record_document(entry) for entry in entries]}
+    return {
+        "format": "vigil-account-data/1",
+        "records": [record_document(entry) for entry in entries],
+    }
 
 
 def record_document(entry: CaseRecord) -> dict[str, Any]:
     """What Vigil knows about one upload: context and hashes, never the content itself."""
     record = entry.record
     return {
-        "record_id": record.public_id, "source": record.source.value,
-        "verdict": record.verdict.value, "reasons": list(record.reasons or []),
-        "received_at": record.received_at, "submitted_by": record.submitted_by,
+        "record_id": record.public_id,
+        "source": record.source.value,
+        "verdict": record.verdict.value,
+        "reasons": list(record.reasons or []),
+        "received_at": record.received_at,
+        "submitted_by": record.submitted_by,
         "platform_content_id": record.platform_content_id,
         "platform_account_id": record.platform_account_id,
-        "context": dict(record.context or {}), "media_type": record.media_type,
-        "size": record.size, "md5": record.md5, "sha1": record.sha1, "sha256": record.sha256,
-        "pdq": record.pdq, "pdq_quality": record.pdq_quality, "note": record.note,
+        "context": dict(record.context or {}),
+        "media_type": record.media_type,
+        "size": record.size,
+        "md5": record.md5,
+        "sha1": record.sha1,
+        "sha256": record.sha256,
+        "pdq": record.pdq,
+        "pdq_quality": record.pdq_quality,
+        "note": record.note,
         "evidence_item_id": record.evidence_item_id,
-        "hits": [{"list": hit.list_name, "list_version": hit.list_version,
-                  "external_id": hit.external_id, "signal_type": hit.signal_type,
-                  "distance": hit.distance, "classification": hit.classification}
-                 for hit in record.hits],
+        "hits": [
+            {
+                "list": hit.list_name,
+                "list_version": hit.list_version,
+                "external_id": hit.external_id,
+                "signal_type": hit.signal_type,
+                "distance": hit.distance,
+                "classification": hit.classification,
+            }
+            for hit in record.hits
+        ],
         "case_id": entry.case.public_id if entry.case else None,
-        "review": None if entry.item is None else {
-            "item_id": entry.item.id, "status": entry.item.status.value,
+        "review": None
+        if entry.item is None
+        else {
+            "item_id": entry.item.id,
+            "status": entry.item.status.value,
             "classification": entry.item.classification,
             "annotations": list(entry.item.annotations or []),
-            "decided_by": entry.item.decided_by, "decided_at": entry.item.decided_at},
+            "decided_by": entry.item.decided_by,
+            "decided_at": entry.item.decided_at,
+        },
     }
 
 

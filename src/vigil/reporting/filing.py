@@ -44,75 +44,129 @@ JOB_ACTOR = "reporting"
 
 def destinations(settings: Settings) -> list[DestinationConfig]:
     configured = list(settings.reporting.destinations)
-    return configured or [DestinationConfig(name=MANUAL_DESTINATION, kind="xml_file",
-                                            directory=settings.data_dir / "reports")]
+    return configured or [
+        DestinationConfig(
+            name=MANUAL_DESTINATION, kind="xml_file", directory=settings.data_dir / "reports"
+        )
+    ]
 
 
 def reporter_details(settings: Settings) -> ReporterDetails:
     reporting = settings.reporting
-    if not (reporting.reporter_company and reporting.reporter_contact_name
-            and reporting.reporter_contact_email):
+    if not (
+        reporting.reporter_company
+        and reporting.reporter_contact_name
+        and reporting.reporter_contact_email
+    ):
         raise ReportRefused(
             "who is reporting is not configured: set [reporting] reporter_company, "
-            "reporter_contact_name and reporter_contact_email")
-    return ReporterDetails(company_name=reporting.reporter_company,
-                           contact_name=reporting.reporter_contact_name,
-                           contact_email=reporting.reporter_contact_email)
+            "reporter_contact_name and reporter_contact_email"
+        )
+    return ReporterDetails(
+        company_name=reporting.reporter_company,
+        contact_name=reporting.reporter_contact_name,
+        contact_email=reporting.reporter_contact_email,
+    )
 
 
-def file_case_report(session: Session, case_public_id: str, *, settings: Settings, actor: str,
-                     incident_type: str | None = None, supplemental: bool = False,
-                     ) -> list[Report]:
+def file_case_report(
+    session: Session,
+    case_public_id: str,
+    *,
+    settings: Settings,
+    actor: str,
+    incident_type: str | None = None,
+    supplemental: bool = False,
+) -> list[Report]:
     """Build and validate the case's report and queue one per destination. A second report
     of the same case is refused unless it is supplemental. Raises ReportRefused."""
-    document = build_case_report(session, case_public_id, reporter=reporter_details(settings),
-                                 incident_type=incident_type)
-    case = session.scalars(select(Case).where(Case.public_id == case_public_id)
-                           .with_for_update()).one()  # the builder found it already
+    document = build_case_report(
+        session, case_public_id, reporter=reporter_details(settings), incident_type=incident_type
+    )
+    case = session.scalars(
+        select(Case).where(Case.public_id == case_public_id).with_for_update()
+    ).one()  # the builder found it already
     earlier = _reports_of(session, case.id)
     if earlier and not supplemental:
-        raise ReportRefused(f"this case was already reported (report {earlier[0].public_id}); "
-                            "file a supplemental report to add to it")
+        raise ReportRefused(
+            f"this case was already reported (report {earlier[0].public_id}); "
+            "file a supplemental report to add to it"
+        )
     if supplemental and not earlier:
         raise ReportRefused("a supplemental report needs an earlier report of the case")
-    reports = [_queued(session, case.id, destination.name, document, actor,
-                       earlier[0].id if supplemental else None)
-               for destination in destinations(settings)]
-    AuditLog(session).append(AuditAction.REPORT, actor=actor, subject_type="review_case",
-                             subject_id=case_public_id, details={
-                                 "change": "filed", "supplemental": supplemental,
-                                 "reports": [r.public_id for r in reports],
-                                 "destinations": [r.destination for r in reports]})
+    reports = [
+        _queued(
+            session,
+            case.id,
+            destination.name,
+            document,
+            actor,
+            earlier[0].id if supplemental else None,
+        )
+        for destination in destinations(settings)
+    ]
+    AuditLog(session).append(
+        AuditAction.REPORT,
+        actor=actor,
+        subject_type="review_case",
+        subject_id=case_public_id,
+        details={
+            "change": "filed",
+            "supplemental": supplemental,
+            "reports": [r.public_id for r in reports],
+            "destinations": [r.destination for r in reports],
+        },
+    )
     return reports
 
 
 def _reports_of(session: Session, case_id: int) -> list[Report]:
-    rows = session.scalars(select(Report).where(Report.case_id == case_id)
-                           .order_by(Report.id)).all()
+    rows = session.scalars(
+        select(Report).where(Report.case_id == case_id).order_by(Report.id)
+    ).all()
     return [row for row in rows if row.state not in SETTLED]
 
 
-def _queued(session: Session, case_id: int, destination: str, document: Any, actor: str,
-            supplemental_of: int | None) -> Report:
+def _queued(
+    session: Session,
+    case_id: int,
+    destination: str,
+    document: Any,
+    actor: str,
+    supplemental_of: int | None,
+) -> Report:
     report = Report(
-        public_id=uuid.uuid4().hex, destination=destination, case_id=case_id,
+        public_id=uuid.uuid4().hex,
+        destination=destination,
+        case_id=case_id,
         kind=ReportKind.SUPPLEMENTAL if supplemental_of else ReportKind.CASE,
-        supplemental_of_id=supplemental_of, xml=document.report_xml.decode(), created_by=actor)
+        supplemental_of_id=supplemental_of,
+        xml=document.report_xml.decode(),
+        created_by=actor,
+    )
     session.add(report)
     session.flush()
     session.add(ReportCase(report_id=report.id, case_id=case_id))
     for file in document.files:
         details = file.details_xml(PLACEHOLDER_REPORT_ID, PLACEHOLDER_FILE_ID).decode()
-        session.add(ReportFile(report_id=report.id, item_id=file.item_id,
-                               evidence_item_id=file.evidence_item_id,
-                               file_name=file.file_name, sha256=file.sha256,
-                               viewed_by_esp=file.viewed_by_esp, file_details_xml=details))
+        session.add(
+            ReportFile(
+                report_id=report.id,
+                item_id=file.item_id,
+                evidence_item_id=file.evidence_item_id,
+                file_name=file.file_name,
+                sha256=file.sha256,
+                viewed_by_esp=file.viewed_by_esp,
+                file_details_xml=details,
+            )
+        )
     session.flush()
     return report
 
 
-def send_now(database: Database, settings: Settings, vault: EvidenceVault,
-             report_public_id: str) -> ReportState | None:
+def send_now(
+    database: Database, settings: Settings, vault: EvidenceVault, report_public_id: str
+) -> ReportState | None:
     """Advance one report at once (a person asked), and preserve it if it finished. A
     failure to even start (e.g. a destination without credentials) leaves the report queued
     for the background job and returns None."""
@@ -123,11 +177,11 @@ def send_now(database: Database, settings: Settings, vault: EvidenceVault,
         return None
 
 
-def _send_now(database: Database, settings: Settings, vault: EvidenceVault,
-              report_public_id: str) -> ReportState:
+def _send_now(
+    database: Database, settings: Settings, vault: EvidenceVault, report_public_id: str
+) -> ReportState:
     with database.session() as session:
-        report = session.scalars(select(Report).where(
-            Report.public_id == report_public_id)).one()
+        report = session.scalars(select(Report).where(Report.public_id == report_public_id)).one()
         destination = _destination(settings, report.destination)
     state = ReportSender(database, destination, vault).advance(report_public_id)
     if state is ReportState.FINISHED:
@@ -145,12 +199,14 @@ def _destination(settings: Settings, name: str) -> DestinationConfig:
 def preserve_finished(database: Database, settings: Settings, vault: EvidenceVault) -> int:
     """Holds and packages for every finished report not yet preserved."""
     with database.session() as session:
-        waiting = session.scalars(select(Report.public_id).where(
-            Report.state == ReportState.FINISHED, Report.package_sha256.is_(None))).all()
+        waiting = session.scalars(
+            select(Report.public_id).where(
+                Report.state == ReportState.FINISHED, Report.package_sha256.is_(None)
+            )
+        ).all()
     for public_id in waiting:
         with database.session(write=True) as session:
-            on_report_filed(session, public_id, settings=settings, actor=JOB_ACTOR,
-                            vault=vault)
+            on_report_filed(session, public_id, settings=settings, actor=JOB_ACTOR, vault=vault)
     return len(waiting)
 
 
@@ -166,6 +222,7 @@ class ReportJob:
             try:
                 ReportSender(self.database, destination, self.vault).run_due(now or utcnow())
             except Exception as exc:  # one misconfigured destination must not stop the rest
-                log.error("reports to %s not sent: %s: %s", destination.name,
-                          type(exc).__name__, exc)
+                log.error(
+                    "reports to %s not sent: %s: %s", destination.name, type(exc).__name__, exc
+                )
         preserve_finished(self.database, self.settings, self.vault)

@@ -96,10 +96,19 @@ class RequestDashboard:
 
 
 def record_request(
-    session: Session, *, agency: str, agency_case_number: str, kind: LegalRequestKind | str,
-    settings: Settings, actor: str, received_at: datetime | None = None,
-    due_at: datetime | None = None, document: bytes | None = None, notes: str = "",
-    vault: EvidenceVault | None = None, now: datetime | None = None,
+    session: Session,
+    *,
+    agency: str,
+    agency_case_number: str,
+    kind: LegalRequestKind | str,
+    settings: Settings,
+    actor: str,
+    received_at: datetime | None = None,
+    due_at: datetime | None = None,
+    document: bytes | None = None,
+    notes: str = "",
+    vault: EvidenceVault | None = None,
+    now: datetime | None = None,
 ) -> LegalRequest:
     """Record a request. Without ``due_at`` an emergency is due ``emergency_due_hours`` after
     it was received, anything else ``request_due_days`` after. The legal document is sealed
@@ -121,22 +130,44 @@ def record_request(
     if document is not None:
         document_id = _store_document(session, document, public_id, settings, vault, actor, now)
     request = LegalRequest(
-        public_id=public_id, agency=agency, agency_case_number=case_number, kind=kind,
-        received_at=received_at, due_at=due_at, document_evidence_id=document_id, notes=notes,
-        created_by=actor)
+        public_id=public_id,
+        agency=agency,
+        agency_case_number=case_number,
+        kind=kind,
+        received_at=received_at,
+        due_at=due_at,
+        document_evidence_id=document_id,
+        notes=notes,
+        created_by=actor,
+    )
     session.add(request)
     session.flush()
-    _audit(session, actor, request, now, {
-        "event": "recorded", "kind": kind.value, "agency": agency,
-        "agency_case_number": case_number, "due_at": due_at.isoformat(),
-        "document_item_id": document_id})
+    _audit(
+        session,
+        actor,
+        request,
+        now,
+        {
+            "event": "recorded",
+            "kind": kind.value,
+            "agency": agency,
+            "agency_case_number": case_number,
+            "due_at": due_at.isoformat(),
+            "document_item_id": document_id,
+        },
+    )
     session.commit()
     return request
 
 
 def link_request(
-    session: Session, request: LegalRequest | str, *, actor: str, settings: Settings,
-    report_public_id: str | None = None, account_id: str | None = None,
+    session: Session,
+    request: LegalRequest | str,
+    *,
+    actor: str,
+    settings: Settings,
+    report_public_id: str | None = None,
+    account_id: str | None = None,
     now: datetime | None = None,
 ) -> LinkResult:
     """Link a report and/or an account to the request and extend (place_preservation_hold)
@@ -153,25 +184,47 @@ def link_request(
     if account_id is not None:
         account_id = _text("account id", account_id, MAX_ACCOUNT_ID)
     item_ids = _linked_items(session, report, account_id)
-    reason = (f"{request.kind.value} request {request.public_id} from {request.agency} "
-              f"({request.agency_case_number})")
+    reason = (
+        f"{request.kind.value} request {request.public_id} from {request.agency} "
+        f"({request.agency_case_number})"
+    )
     extended, gone = _extend(session, item_ids, reason, settings, actor, now)
-    link = LegalRequestLink(request_id=request.id, report_id=report.id if report else None,
-                            account_id=account_id)
+    link = LegalRequestLink(
+        request_id=request.id, report_id=report.id if report else None, account_id=account_id
+    )
     session.add(link)
     session.flush()
-    _audit(session, actor, request, now, {
-        "event": "linked", "report_id": report.public_id if report else None,
-        "account_id": account_id, "extended_items": [hold.item_id for hold in extended],
-        "already_purged": list(gone)})
+    _audit(
+        session,
+        actor,
+        request,
+        now,
+        {
+            "event": "linked",
+            "report_id": report.public_id if report else None,
+            "account_id": account_id,
+            "extended_items": [hold.item_id for hold in extended],
+            "already_purged": list(gone),
+        },
+    )
     session.commit()
-    return LinkResult(link.id, request.public_id, report.public_id if report else None,
-                      account_id, tuple(extended), tuple(gone))
+    return LinkResult(
+        link.id,
+        request.public_id,
+        report.public_id if report else None,
+        account_id,
+        tuple(extended),
+        tuple(gone),
+    )
 
 
 def mark_answered(
-    session: Session, request: LegalRequest | str, *, actor: str,
-    handed_over_sha256: str | None = None, notes: str | None = None,
+    session: Session,
+    request: LegalRequest | str,
+    *,
+    actor: str,
+    handed_over_sha256: str | None = None,
+    notes: str | None = None,
     now: datetime | None = None,
 ) -> LegalRequest:
     """The request was answered; ``handed_over_sha256`` (the archive given to the agency) is
@@ -187,12 +240,27 @@ def mark_answered(
     if notes is not None:
         request.notes = _notes(notes)
     if handed_over_sha256 is not None:
-        session.add(CustodyEvent(request_id=request.id, at=now, actor=actor,
-                                 action="handed_over", sha256=handed_over_sha256,
-                                 details={"agency": request.agency}))
-    _audit(session, actor, request, now, {
-        "event": "answered", "handed_over_sha256": handed_over_sha256,
-        "seconds_to_answer": int((now - request.received_at).total_seconds())})
+        session.add(
+            CustodyEvent(
+                request_id=request.id,
+                at=now,
+                actor=actor,
+                action="handed_over",
+                sha256=handed_over_sha256,
+                details={"agency": request.agency},
+            )
+        )
+    _audit(
+        session,
+        actor,
+        request,
+        now,
+        {
+            "event": "answered",
+            "handed_over_sha256": handed_over_sha256,
+            "seconds_to_answer": int((now - request.received_at).total_seconds()),
+        },
+    )
     session.commit()
     return request
 
@@ -200,24 +268,33 @@ def mark_answered(
 def dashboard(session: Session, now: datetime | None = None) -> RequestDashboard:
     """Open requests, emergencies first then by due date, and how fast answers came."""
     now = now or utcnow()
-    link_counts = (select(LegalRequestLink.request_id, func.count().label("links"))
-                   .group_by(LegalRequestLink.request_id).subquery())
+    link_counts = (
+        select(LegalRequestLink.request_id, func.count().label("links"))
+        .group_by(LegalRequestLink.request_id)
+        .subquery()
+    )
     rows = session.execute(
         select(LegalRequest, func.coalesce(link_counts.c.links, 0))
         .outerjoin(link_counts, link_counts.c.request_id == LegalRequest.id)
         .where(LegalRequest.status == LegalRequestStatus.OPEN)
         # Emergencies first in SQL too, so the limit can never cut one off.
-        .order_by(case((LegalRequest.kind == LegalRequestKind.EMERGENCY, 0), else_=1),
-                  LegalRequest.due_at, LegalRequest.received_at, LegalRequest.id)
+        .order_by(
+            case((LegalRequest.kind == LegalRequestKind.EMERGENCY, 0), else_=1),
+            LegalRequest.due_at,
+            LegalRequest.received_at,
+            LegalRequest.id,
+        )
         .limit(MAX_OPEN_SHOWN)
     ).all()
     shown = [_open_row(request, links, now) for request, links in rows]
-    return RequestDashboard(now, tuple(shown), sum(row.overdue for row in shown),
-                            _answer_stats(session))
+    return RequestDashboard(
+        now, tuple(shown), sum(row.overdue for row in shown), _answer_stats(session)
+    )
 
 
-def get_request(session: Session, request: LegalRequest | str, *, lock: bool = False
-                ) -> LegalRequest:
+def get_request(
+    session: Session, request: LegalRequest | str, *, lock: bool = False
+) -> LegalRequest:
     if isinstance(request, LegalRequest):
         public_id = request.public_id
     elif isinstance(request, str) and 0 < len(request) <= 32:
@@ -235,41 +312,69 @@ def get_request(session: Session, request: LegalRequest | str, *, lock: bool = F
 
 # --- internals ----------------------------------------------------------------------------
 
-def _store_document(session: Session, document: bytes, public_id: str, settings: Settings,
-                    vault: EvidenceVault | None, actor: str, now: datetime) -> str:
+
+def _store_document(
+    session: Session,
+    document: bytes,
+    public_id: str,
+    settings: Settings,
+    vault: EvidenceVault | None,
+    actor: str,
+    now: datetime,
+) -> str:
     if not isinstance(document, bytes) or not document:
         raise InvalidRequest("the legal document must be non-empty bytes")
     vault = vault or EvidenceVault.from_settings(settings)
     if len(document) > vault.max_bytes:
         raise InvalidRequest(f"the legal document is larger than {vault.max_bytes} bytes")
-    item = vault.put(session, document, now=now, reference=f"legal-request:{public_id}",
-                     retention_policy=DOCUMENT_POLICY)
-    place_preservation_hold(session, item.id, placed_by=actor, policy=HoldPolicy.from_settings(
-        settings), reason=f"legal document of request {public_id}", now=now)
+    item = vault.put(
+        session,
+        document,
+        now=now,
+        reference=f"legal-request:{public_id}",
+        retention_policy=DOCUMENT_POLICY,
+    )
+    place_preservation_hold(
+        session,
+        item.id,
+        placed_by=actor,
+        policy=HoldPolicy.from_settings(settings),
+        reason=f"legal document of request {public_id}",
+        now=now,
+    )
     return item.id
 
 
-def _linked_items(session: Session, report: Report | None, account_id: str | None
-                  ) -> list[str]:
+def _linked_items(session: Session, report: Report | None, account_id: str | None) -> list[str]:
     reports = [report] if report is not None else []
     ids: list[str] = []
     if account_id is not None:
         reports += account_reports(session, account_id)
-        ids += [entry.record.evidence_item_id for entry in account_records(session, account_id)
-                if entry.record.evidence_item_id]
+        ids += [
+            entry.record.evidence_item_id
+            for entry in account_records(session, account_id)
+            if entry.record.evidence_item_id
+        ]
     for linked in reports:
         ids += report_item_ids(session, linked)
     return list(dict.fromkeys(ids))
 
 
-def _extend(session: Session, item_ids: list[str], reason: str, settings: Settings,
-            actor: str, now: datetime) -> tuple[list[ExtendedHold], list[str]]:
+def _extend(
+    session: Session,
+    item_ids: list[str],
+    reason: str,
+    settings: Settings,
+    actor: str,
+    now: datetime,
+) -> tuple[list[ExtendedHold], list[str]]:
     policy = HoldPolicy.from_settings(settings)
     extended, gone = [], []
     for item_id in item_ids:
         try:
-            hold = place_preservation_hold(session, item_id, placed_by=actor, reason=reason,
-                                           policy=policy, now=now)
+            hold = place_preservation_hold(
+                session, item_id, placed_by=actor, reason=reason, policy=policy, now=now
+            )
         except EvidenceShredded:
             gone.append(item_id)
             continue
@@ -279,26 +384,41 @@ def _extend(session: Session, item_ids: list[str], reason: str, settings: Settin
 
 def _open_row(request: LegalRequest, links: int, now: datetime) -> OpenRequest:
     left = request.due_at - now
-    return OpenRequest(request.public_id, request.agency, request.agency_case_number,
-                       request.kind, request.received_at, request.due_at, left,
-                       left <= timedelta(0), int(links))
+    return OpenRequest(
+        request.public_id,
+        request.agency,
+        request.agency_case_number,
+        request.kind,
+        request.received_at,
+        request.due_at,
+        left,
+        left <= timedelta(0),
+        int(links),
+    )
 
 
 def _answer_stats(session: Session) -> AnswerStats:
     rows = session.execute(
-        select(LegalRequest.received_at, LegalRequest.answered_at, LegalRequest.due_at)
-        .where(LegalRequest.answered_at.is_not(None))
+        select(LegalRequest.received_at, LegalRequest.answered_at, LegalRequest.due_at).where(
+            LegalRequest.answered_at.is_not(None)
+        )
     ).all()
     # The query's filter again, for the type checker: answered_at is a nullable column.
-    answers = [(received, answered, due) for received, answered, due in rows
-               if answered is not None]
+    answers = [
+        (received, answered, due) for received, answered, due in rows if answered is not None
+    ]
     spans = [answered - received for received, answered, _ in answers]
     late = sum(answered > due for _, answered, due in answers)
     if not spans:
         return AnswerStats(0, 0, None, None, None)
     seconds = [span.total_seconds() for span in spans]
-    return AnswerStats(len(spans), late, timedelta(seconds=statistics.fmean(seconds)),
-                       timedelta(seconds=statistics.median(seconds)), max(spans))
+    return AnswerStats(
+        len(spans),
+        late,
+        timedelta(seconds=statistics.fmean(seconds)),
+        timedelta(seconds=statistics.median(seconds)),
+        max(spans),
+    )
 
 
 def _default_term(kind: LegalRequestKind, settings: Settings) -> timedelta:
@@ -337,8 +457,15 @@ def _aware(field: str, value: datetime | None) -> datetime | None:
     return value
 
 
-def _audit(session: Session, actor: str, request: LegalRequest, now: datetime,
-           details: dict[str, object]) -> None:
+def _audit(
+    session: Session, actor: str, request: LegalRequest, now: datetime, details: dict[str, object]
+) -> None:
     # No dedicated action exists for legal requests; REPORT is the reporting domain's.
-    AuditLog(session).append(AuditAction.REPORT, actor=actor, subject_type=REQUEST_SUBJECT,
-                             subject_id=request.public_id, at=now, details=details)
+    AuditLog(session).append(
+        AuditAction.REPORT,
+        actor=actor,
+        subject_type=REQUEST_SUBJECT,
+        subject_id=request.public_id,
+        at=now,
+        details=details,
+    )

@@ -44,8 +44,9 @@ class ItemRecord:
 
     def describe(self) -> str:
         if self.state == "purged":
-            return (f"{self.role}: purged at {self.purged_at} by {self.purged_by}: "
-                    f"{self.purge_reason}")
+            return (
+                f"{self.role}: purged at {self.purged_at} by {self.purged_by}: {self.purge_reason}"
+            )
         if self.state == "held":
             return f"{self.role}: preserved, under legal hold until {self.held_until}"
         return f"{self.role}: kept until {self.retain_until} (no legal hold)"
@@ -77,13 +78,20 @@ class RecordsAnswer:
 
 
 def find_records(
-    session: Session, *, account_id: str | None = None, report_public_id: str | None = None,
-    remote_report_id: str | None = None, now: datetime | None = None,
+    session: Session,
+    *,
+    account_id: str | None = None,
+    report_public_id: str | None = None,
+    remote_report_id: str | None = None,
+    now: datetime | None = None,
 ) -> RecordsAnswer:
     """Everything Vigil reported that matches any given identifier. Raises InvalidRequest
     when none is given or one is malformed."""
-    given = {"account_id": account_id, "report_public_id": report_public_id,
-             "remote_report_id": remote_report_id}
+    given = {
+        "account_id": account_id,
+        "report_public_id": report_public_id,
+        "remote_report_id": remote_report_id,
+    }
     if all(value is None for value in given.values()):
         raise InvalidRequest("give an account id, a report id or a remote report id")
     for name, value in given.items():
@@ -93,23 +101,29 @@ def find_records(
     reports = _matching_reports(session, account_id, report_public_id, remote_report_id)
     answers = tuple(_report_records(session, report, now) for report in reports)
     records = account_records(session, account_id) if account_id is not None else []
-    account_items = tuple(_item_record(session, item_id, f"account evidence (record {pid})",
-                                       now)
-                          for pid, item_id in ((e.record.public_id, e.record.evidence_item_id)
-                                               for e in records) if item_id is not None)
-    return RecordsAnswer(answers, account_items, len(records),
-                         _summary(given, answers, len(records)))
+    account_items = tuple(
+        _item_record(session, item_id, f"account evidence (record {pid})", now)
+        for pid, item_id in ((e.record.public_id, e.record.evidence_item_id) for e in records)
+        if item_id is not None
+    )
+    return RecordsAnswer(
+        answers, account_items, len(records), _summary(given, answers, len(records))
+    )
 
 
-def _matching_reports(session: Session, account_id: str | None, public_id: str | None,
-                      remote_id: str | None) -> list[Report]:
+def _matching_reports(
+    session: Session, account_id: str | None, public_id: str | None, remote_id: str | None
+) -> list[Report]:
     found: dict[int, Report] = {}
     if public_id is not None:
-        found.update((r.id, r) for r in session.scalars(
-            select(Report).where(Report.public_id == public_id)))
+        found.update(
+            (r.id, r) for r in session.scalars(select(Report).where(Report.public_id == public_id))
+        )
     if remote_id is not None:
-        found.update((r.id, r) for r in session.scalars(
-            select(Report).where(Report.remote_report_id == remote_id)))
+        found.update(
+            (r.id, r)
+            for r in session.scalars(select(Report).where(Report.remote_report_id == remote_id))
+        )
     if account_id is not None:
         found.update((r.id, r) for r in account_reports(session, account_id))
     return [found[key] for key in sorted(found)]
@@ -126,30 +140,53 @@ def _report_records(session: Session, report: Report, now: datetime) -> ReportRe
             roles.setdefault(file.evidence_item_id, f"reported file {file_part_name(file)}")
     for entry in case_records(session, report_case_ids(session, report)):
         if entry.record.evidence_item_id is not None:
-            roles.setdefault(entry.record.evidence_item_id,
-                             f"account data (record {entry.record.public_id})")
+            roles.setdefault(
+                entry.record.evidence_item_id, f"account data (record {entry.record.public_id})"
+            )
     items = tuple(_item_record(session, item_id, role, now) for item_id, role in roles.items())
     status = _status(report, items)
     return ReportRecords(
-        report.public_id, report.remote_report_id, report.destination, report.state.value,
-        report.finished_at, report.package_sha256, status, items,
-        _report_summary(report, status, items))
+        report.public_id,
+        report.remote_report_id,
+        report.destination,
+        report.state.value,
+        report.finished_at,
+        report.package_sha256,
+        status,
+        items,
+        _report_summary(report, status, items),
+    )
 
 
 def _item_record(session: Session, item_id: str, role: str, now: datetime) -> ItemRecord:
     item = session.get_one(EvidenceItem, item_id)
     if item.shredded_at is not None:
-        purge = session.scalars(select(EvidencePurge).where(
-            EvidencePurge.item_id == item_id)).one_or_none()
+        purge = session.scalars(
+            select(EvidencePurge).where(EvidencePurge.item_id == item_id)
+        ).one_or_none()
         return ItemRecord(
-            item_id, role, item.sha256, item.size, "purged", None, item.retain_until,
+            item_id,
+            role,
+            item.sha256,
+            item.size,
+            "purged",
+            None,
+            item.retain_until,
             purge.purged_at if purge else item.shredded_at,
             purge.actor if purge else None,
-            purge.reason if purge else "shredded; no purge record was found")
+            purge.reason if purge else "shredded; no purge record was found",
+        )
     holds = active_holds(session, item_id, now)
     held_until = max((hold.expires_at for hold in holds), default=None)
-    return ItemRecord(item_id, role, item.sha256, item.size, "held" if holds else "kept",
-                      held_until, item.retain_until)
+    return ItemRecord(
+        item_id,
+        role,
+        item.sha256,
+        item.size,
+        "held" if holds else "kept",
+        held_until,
+        item.retain_until,
+    )
 
 
 def _status(report: Report, items: tuple[ItemRecord, ...]) -> str:
@@ -162,19 +199,21 @@ def _status(report: Report, items: tuple[ItemRecord, ...]) -> str:
 
 
 def _report_summary(report: Report, status: str, items: tuple[ItemRecord, ...]) -> str:
-    head = (f"Report {report.public_id} (remote id {report.remote_report_id or 'none'}, "
-            f"{report.destination}, {report.state.value}"
-            f"{f', filed {report.finished_at.isoformat()}' if report.finished_at else ''}): "
-            f"{status}.")
+    head = (
+        f"Report {report.public_id} (remote id {report.remote_report_id or 'none'}, "
+        f"{report.destination}, {report.state.value}"
+        f"{f', filed {report.finished_at.isoformat()}' if report.finished_at else ''}): "
+        f"{status}."
+    )
     if not items:
         return head + " No evidence was kept for it (hashes only)."
     return " ".join([head, *(item.describe() + "." for item in items)])
 
 
-def _summary(given: dict[str, str | None], reports: tuple[ReportRecords, ...],
-             records: int) -> str:
+def _summary(given: dict[str, str | None], reports: tuple[ReportRecords, ...], records: int) -> str:
     asked = ", ".join(f"{name} {value}" for name, value in given.items() if value is not None)
     if not reports and not records:
         return f"Vigil made no report and keeps no records for {asked}."
-    return (f"For {asked}: {len(reports)} report(s), {records} match record(s). "
-            + " ".join(report.summary for report in reports))
+    return f"For {asked}: {len(reports)} report(s), {records} match record(s). " + " ".join(
+        report.summary for report in reports
+    )

@@ -68,8 +68,10 @@ MANIFEST_NAME = "manifest.json"
 MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024  # verification refuses anything larger
 MAX_MEMBERS = 100_000
 _SUBJECT_CHUNK = 500  # ids per IN list: well under every backend's parameter limit
-MEDIA_WITHHELD = ("no case or filed report concerns account {account}: its files are not "
-                  "included (its account data is)")
+MEDIA_WITHHELD = (
+    "no case or filed report concerns account {account}: its files are not "
+    "included (its account data is)"
+)
 
 
 @dataclass(frozen=True)
@@ -105,24 +107,33 @@ class _Contents:
 
 
 def build_response_package(
-    session: Session, vault: EvidenceVault, request_public_id: str, *, actor: str,
-    out_dir: Path | None = None, now: datetime | None = None,
+    session: Session,
+    vault: EvidenceVault,
+    request_public_id: str,
+    *,
+    actor: str,
+    out_dir: Path | None = None,
+    now: datetime | None = None,
 ) -> ResponsePackage:
     """Build the request's package. Commits (the custody event and audit record).
     Raises UnknownRequest."""
     actor = checked_actor(actor)
     now = now or utcnow()
     request = get_request(session, request_public_id)
-    links = list(session.scalars(select(LegalRequestLink).where(
-        LegalRequestLink.request_id == request.id).order_by(LegalRequestLink.id)))
+    links = list(
+        session.scalars(
+            select(LegalRequestLink)
+            .where(LegalRequestLink.request_id == request.id)
+            .order_by(LegalRequestLink.id)
+        )
+    )
     contents = _Contents()
     contents.subject(REQUEST_SUBJECT, request.public_id)
     for report in _linked_reports(session, links):
         _add_report(session, vault, report, contents)
     for account_id in dict.fromkeys(link.account_id for link in links if link.account_id):
         _add_account(session, vault, account_id, contents)
-    contents.members["request.json"] = canonical_json(_request_document(request, links,
-                                                                        session))
+    contents.members["request.json"] = canonical_json(_request_document(request, links, session))
     contents.members["audit-trail.jsonl"] = _audit_trail(session, contents.subjects)
     contents.members["custody-log.json"] = _custody_log(session, request)
     contents.members["unavailable.json"] = canonical_json(contents.unavailable)
@@ -131,8 +142,9 @@ def build_response_package(
     digest = hashlib.sha256(archive).hexdigest()
     path = _write(out_dir, request.public_id, now, archive) if out_dir is not None else None
     event = _record_build(session, request, actor, now, digest, manifest, contents)
-    return ResponsePackage(request.public_id, archive, digest, manifest,
-                           tuple(contents.unavailable), event.id, path)
+    return ResponsePackage(
+        request.public_id, archive, digest, manifest, tuple(contents.unavailable), event.id, path
+    )
 
 
 def verify_response_package(archive: bytes) -> ResponseCheck:
@@ -149,6 +161,7 @@ def verify_response_package(archive: bytes) -> ResponseCheck:
 
 # --- contents -----------------------------------------------------------------------------
 
+
 def _linked_reports(session: Session, links: list[LegalRequestLink]) -> list[Report]:
     reports: dict[int, Report] = {}
     for link in links:
@@ -162,16 +175,22 @@ def _linked_reports(session: Session, links: list[LegalRequestLink]) -> list[Rep
     return list(reports.values())
 
 
-def _add_report(session: Session, vault: EvidenceVault, report: Report,
-                contents: _Contents) -> None:
+def _add_report(
+    session: Session, vault: EvidenceVault, report: Report, contents: _Contents
+) -> None:
     folder = f"reports/{report.public_id}"
     contents.subject(REPORT_SUBJECT, report.public_id)
     records = case_records(session, report_case_ids(session, report))
     _cover(contents, records)
     contents.subject("evidence_item", *(file.evidence_item_id for file in report.files))
-    summary = {"public_id": report.public_id, "remote_report_id": report.remote_report_id,
-               "destination": report.destination, "state": report.state.value,
-               "package_sha256": report.package_sha256, "folder": folder}
+    summary = {
+        "public_id": report.public_id,
+        "remote_report_id": report.remote_report_id,
+        "destination": report.destination,
+        "state": report.state.value,
+        "package_sha256": report.package_sha256,
+        "folder": folder,
+    }
     contents.reports.append(summary)
     try:
         package = load_package(session, vault, report)
@@ -183,41 +202,50 @@ def _add_report(session: Session, vault: EvidenceVault, report: Report,
     contents.members[f"{folder}/package-manifest.json"] = vault.get(session, item.id)
     for part in package.parts:
         if part.evidence_item_id is None:
-            contents.unavailable.append({"path": f"{folder}/{part.name}",
-                                         "why": part.note or "never kept"})
+            contents.unavailable.append(
+                {"path": f"{folder}/{part.name}", "why": part.note or "never kept"}
+            )
             continue
         contents.subject("evidence_item", part.evidence_item_id)
         _add_item(session, vault, f"{folder}/{part.name}", part.evidence_item_id, contents)
 
 
-def _report_without_package(session: Session, report: Report, folder: str, why: str,
-                            contents: _Contents) -> None:
+def _report_without_package(
+    session: Session, report: Report, folder: str, why: str, contents: _Contents
+) -> None:
     """No readable package: say why, and still give what the report row holds."""
-    contents.unavailable.append({"path": f"{folder}/package-manifest.json", "why": why,
-                                 **_purge_facts(session, manifest_item(session, report))})
+    contents.unavailable.append(
+        {
+            "path": f"{folder}/package-manifest.json",
+            "why": why,
+            **_purge_facts(session, manifest_item(session, report)),
+        }
+    )
     contents.members[f"{folder}/report.xml"] = report.xml.encode("utf-8")
     if report.receipt is not None:
         contents.members[f"{folder}/receipt.xml"] = report.receipt.encode("utf-8")
 
 
-def _add_account(session: Session, vault: EvidenceVault, account_id: str,
-                 contents: _Contents) -> None:
+def _add_account(
+    session: Session, vault: EvidenceVault, account_id: str, contents: _Contents
+) -> None:
     folder = f"accounts/{_account_folder(account_id)}"
     records = account_records(session, account_id)
     _cover(contents, records)
     contents.members[f"{folder}/account-data.json"] = canonical_json(
-        {"account_id": account_id, **account_data_document(records)})
+        {"account_id": account_id, **account_data_document(records)}
+    )
     if not _concerned(session, account_id):
         contents.media_withheld.append(account_id)
-        contents.unavailable.append({"path": f"{folder}/files",
-                                     "why": MEDIA_WITHHELD.format(account=account_id)})
+        contents.unavailable.append(
+            {"path": f"{folder}/files", "why": MEDIA_WITHHELD.format(account=account_id)}
+        )
         return
     for entry in records:
         item_id = entry.record.evidence_item_id
         if item_id is not None:
             contents.subject("evidence_item", item_id)
-            _add_item(session, vault, f"{folder}/files/{entry.record.public_id}", item_id,
-                      contents)
+            _add_item(session, vault, f"{folder}/files/{entry.record.public_id}", item_id, contents)
 
 
 def _concerned(session: Session, account_id: str) -> bool:
@@ -226,26 +254,40 @@ def _concerned(session: Session, account_id: str) -> bool:
     return bool(session.scalar(select(exists().where(Case.platform_account_id == account_id))))
 
 
-def _add_item(session: Session, vault: EvidenceVault, path: str, item_id: str,
-              contents: _Contents) -> None:
+def _add_item(
+    session: Session, vault: EvidenceVault, path: str, item_id: str, contents: _Contents
+) -> None:
     try:
         contents.members[path] = vault.get(session, item_id)
     except EvidenceShredded as exc:
-        contents.unavailable.append({"path": path, "evidence_item_id": item_id,
-                                     "why": str(exc), **_purge_facts(session, item_id)})
+        contents.unavailable.append(
+            {
+                "path": path,
+                "evidence_item_id": item_id,
+                "why": str(exc),
+                **_purge_facts(session, item_id),
+            }
+        )
     except EvidenceError as exc:
-        contents.unavailable.append({"path": path, "evidence_item_id": item_id,
-                                     "why": f"failed its integrity check: {exc}"})
+        contents.unavailable.append(
+            {"path": path, "evidence_item_id": item_id, "why": f"failed its integrity check: {exc}"}
+        )
 
 
 def _purge_facts(session: Session, item: Any) -> dict[str, Any]:
     item_id = getattr(item, "id", item)
-    purge = session.scalars(select(EvidencePurge).where(
-        EvidencePurge.item_id == item_id)).one_or_none() if item_id else None
+    purge = (
+        session.scalars(select(EvidencePurge).where(EvidencePurge.item_id == item_id)).one_or_none()
+        if item_id
+        else None
+    )
     if purge is None:
         return {}
-    return {"purged_at": purge.purged_at.isoformat(), "purged_by": purge.actor,
-            "purge_reason": purge.reason}
+    return {
+        "purged_at": purge.purged_at.isoformat(),
+        "purged_by": purge.actor,
+        "purge_reason": purge.reason,
+    }
 
 
 def _cover(contents: _Contents, records: Iterable[CaseRecord]) -> None:
@@ -258,18 +300,23 @@ def _cover(contents: _Contents, records: Iterable[CaseRecord]) -> None:
             contents.subject("review_item", entry.item.id)
 
 
-def _request_document(request: LegalRequest, links: list[LegalRequestLink],
-                      session: Session) -> dict[str, Any]:
+def _request_document(
+    request: LegalRequest, links: list[LegalRequestLink], session: Session
+) -> dict[str, Any]:
     def report_id(link: LegalRequestLink) -> str | None:
         report = session.get(Report, link.report_id) if link.report_id else None
         return report.public_id if report else None
 
-    return {"public_id": request.public_id, "agency": request.agency,
-            "agency_case_number": request.agency_case_number, "kind": request.kind.value,
-            "received_at": request.received_at.isoformat(), "due_at": request.due_at.isoformat(),
-            "status": request.status.value,
-            "links": [{"report_id": report_id(link), "account_id": link.account_id}
-                      for link in links]}
+    return {
+        "public_id": request.public_id,
+        "agency": request.agency,
+        "agency_case_number": request.agency_case_number,
+        "kind": request.kind.value,
+        "received_at": request.received_at.isoformat(),
+        "due_at": request.due_at.isoformat(),
+        "status": request.status.value,
+        "links": [{"report_id": report_id(link), "account_id": link.account_id} for link in links],
+    }
 
 
 def _audit_trail(session: Session, subjects: dict[str, set[str]]) -> bytes:
@@ -279,36 +326,66 @@ def _audit_trail(session: Session, subjects: dict[str, set[str]]) -> bytes:
     for kind, ids in subjects.items():
         ordered = sorted(ids)
         for start in range(0, len(ordered), _SUBJECT_CHUNK):
-            chunk = ordered[start:start + _SUBJECT_CHUNK]
-            conditions.append(and_(AuditRecord.subject_type == kind,
-                                   AuditRecord.subject_id.in_(chunk)))
+            chunk = ordered[start : start + _SUBJECT_CHUNK]
+            conditions.append(
+                and_(AuditRecord.subject_type == kind, AuditRecord.subject_id.in_(chunk))
+            )
     if not conditions:
         return b""
-    records = session.scalars(select(AuditRecord).where(or_(*conditions))
-                              .order_by(AuditRecord.seq))
-    return b"".join(canonical_json({
-        "seq": record.seq, "at": record.at, "actor": record.actor,
-        "action": record.action.value, "subject_type": record.subject_type,
-        "subject_id": record.subject_id, "details": record.details,
-        "prev_hash": record.prev_hash, "hash": record.hash}) + b"\n" for record in records)
+    records = session.scalars(select(AuditRecord).where(or_(*conditions)).order_by(AuditRecord.seq))
+    return b"".join(
+        canonical_json(
+            {
+                "seq": record.seq,
+                "at": record.at,
+                "actor": record.actor,
+                "action": record.action.value,
+                "subject_type": record.subject_type,
+                "subject_id": record.subject_id,
+                "details": record.details,
+                "prev_hash": record.prev_hash,
+                "hash": record.hash,
+            }
+        )
+        + b"\n"
+        for record in records
+    )
 
 
 def _custody_log(session: Session, request: LegalRequest) -> bytes:
-    events = session.scalars(select(CustodyEvent).where(
-        CustodyEvent.request_id == request.id).order_by(CustodyEvent.id))
-    return canonical_json([{"id": event.id, "at": event.at, "actor": event.actor,
-                            "action": event.action, "sha256": event.sha256,
-                            "details": event.details} for event in events])
+    events = session.scalars(
+        select(CustodyEvent).where(CustodyEvent.request_id == request.id).order_by(CustodyEvent.id)
+    )
+    return canonical_json(
+        [
+            {
+                "id": event.id,
+                "at": event.at,
+                "actor": event.actor,
+                "action": event.action,
+                "sha256": event.sha256,
+                "details": event.details,
+            }
+            for event in events
+        ]
+    )
 
 
-def _manifest(request: LegalRequest, contents: _Contents, actor: str, now: datetime
-              ) -> dict[str, Any]:
+def _manifest(
+    request: LegalRequest, contents: _Contents, actor: str, now: datetime
+) -> dict[str, Any]:
     return {
-        "format": RESPONSE_FORMAT, "request": request.public_id,
-        "agency": request.agency, "agency_case_number": request.agency_case_number,
-        "built_at": now.isoformat(), "built_by": actor, "reports": contents.reports,
-        "members": [{"path": path, "sha256": hashlib.sha256(data).hexdigest(),
-                     "size": len(data)} for path, data in contents.members.items()],
+        "format": RESPONSE_FORMAT,
+        "request": request.public_id,
+        "agency": request.agency,
+        "agency_case_number": request.agency_case_number,
+        "built_at": now.isoformat(),
+        "built_by": actor,
+        "reports": contents.reports,
+        "members": [
+            {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            for path, data in contents.members.items()
+        ],
     }
 
 
@@ -333,20 +410,44 @@ def _write(out_dir: Path, request_public_id: str, now: datetime, archive: bytes)
     return path
 
 
-def _record_build(session: Session, request: LegalRequest, actor: str, now: datetime,
-                  digest: str, manifest: dict[str, Any], contents: _Contents) -> CustodyEvent:
-    details = {"members": len(manifest["members"]) + 1,
-               "reports": [report["public_id"] for report in contents.reports],
-               "unavailable": len(contents.unavailable),
-               "media_withheld_accounts": contents.media_withheld}
-    event = CustodyEvent(request_id=request.id, at=now, actor=actor, action="package_built",
-                         sha256=digest, details=details)
+def _record_build(
+    session: Session,
+    request: LegalRequest,
+    actor: str,
+    now: datetime,
+    digest: str,
+    manifest: dict[str, Any],
+    contents: _Contents,
+) -> CustodyEvent:
+    details = {
+        "members": len(manifest["members"]) + 1,
+        "reports": [report["public_id"] for report in contents.reports],
+        "unavailable": len(contents.unavailable),
+        "media_withheld_accounts": contents.media_withheld,
+    }
+    event = CustodyEvent(
+        request_id=request.id,
+        at=now,
+        actor=actor,
+        action="package_built",
+        sha256=digest,
+        details=details,
+    )
     session.add(event)
     session.flush()
-    AuditLog(session).append(AuditAction.EXPORT, actor=actor, subject_type=REQUEST_SUBJECT,
-                             subject_id=request.public_id, at=now,
-                             details={"event": "response_package_built", "sha256": digest,
-                                      "custody_event_id": event.id, **details})
+    AuditLog(session).append(
+        AuditAction.EXPORT,
+        actor=actor,
+        subject_type=REQUEST_SUBJECT,
+        subject_id=request.public_id,
+        at=now,
+        details={
+            "event": "response_package_built",
+            "sha256": digest,
+            "custody_event_id": event.id,
+            **details,
+        },
+    )
     session.commit()
     return event
 
@@ -359,12 +460,14 @@ def _account_folder(account_id: str) -> str:
 
 # --- verification -------------------------------------------------------------------------
 
+
 def _verify(opened: zipfile.ZipFile) -> ResponseCheck:
     infos = opened.infolist()
     if len(infos) > MAX_MEMBERS:
         return ResponseCheck(False, 0, (f"more than {MAX_MEMBERS} members",))
-    problems = [f"unsafe member name {info.filename!r}" for info in infos
-                if not _safe_member(info.filename)]
+    problems = [
+        f"unsafe member name {info.filename!r}" for info in infos if not _safe_member(info.filename)
+    ]
     if sum(info.file_size for info in infos) > MAX_ARCHIVE_BYTES:
         return ResponseCheck(False, 0, ("the archive unpacks to more than the size limit",))
     names = {info.filename for info in infos}
@@ -383,8 +486,9 @@ def _verify(opened: zipfile.ZipFile) -> ResponseCheck:
             checked += 1
             digests[entry["path"]] = outcome
     listed = {entry.get("path") for entry in members if isinstance(entry, dict)}
-    problems += [f"{name}: not in the manifest" for name in sorted(names - listed)
-                 if name != MANIFEST_NAME]
+    problems += [
+        f"{name}: not in the manifest" for name in sorted(names - listed) if name != MANIFEST_NAME
+    ]
     problems += _check_report_packages(opened, manifest, digests)
     return ResponseCheck(not problems, checked, tuple(problems))
 
@@ -403,8 +507,9 @@ def _check_member(opened: zipfile.ZipFile, names: set[str], entry: Any) -> str |
     return digest.encode("ascii")
 
 
-def _check_report_packages(opened: zipfile.ZipFile, manifest: dict[str, Any],
-                           digests: dict[str, bytes]) -> list[str]:
+def _check_report_packages(
+    opened: zipfile.ZipFile, manifest: dict[str, Any], digests: dict[str, bytes]
+) -> list[str]:
     """Each preserved report's own manifest must have its recorded digest, and every part
     included must match that manifest."""
     problems = []

@@ -101,8 +101,13 @@ class ReportSender:
     """Sends the reports of one configured destination. See the module docstring."""
 
     def __init__(
-        self, database: Any, destination: DestinationConfig, vault: EvidenceVault, *,
-        client: CyberTiplineClient | None = None, clock: Clock | None = None,
+        self,
+        database: Any,
+        destination: DestinationConfig,
+        vault: EvidenceVault,
+        *,
+        client: CyberTiplineClient | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.database = database
         self.config = destination
@@ -111,10 +116,12 @@ class ReportSender:
         self.destination: Destination
         if destination.kind == "cybertipline":
             self.destination = CyberTiplineDestination(
-                self, client or CyberTiplineClient.from_destination(destination))
+                self, client or CyberTiplineClient.from_destination(destination)
+            )
         elif destination.directory is None:
             raise ConfigurationError(
-                f"reporting destination {destination.name!r}: {destination.kind} needs directory")
+                f"reporting destination {destination.name!r}: {destination.kind} needs directory"
+            )
         else:
             self.destination = FileDestination(self, destination.directory, destination.kind)
 
@@ -145,21 +152,31 @@ class ReportSender:
             raise ReportStateError("a retraction needs a reason")
         report = self.snapshot(report_public_id)
         if report.state in {State.FINISHED, State.RETRACTED}:
-            raise ReportStateError(f"report {report_public_id} is {report.state.value}; "
-                                   "it cannot be retracted")
+            raise ReportStateError(
+                f"report {report_public_id} is {report.state.value}; it cannot be retracted"
+            )
         if report.state is State.FINISHING:
-            raise ReportStateError(f"report {report_public_id} is being finished; advance it "
-                                   "first: the destination may already have accepted it")
+            raise ReportStateError(
+                f"report {report_public_id} is being finished; advance it "
+                "first: the destination may already have accepted it"
+            )
         if report.remote_report_id:
             self.destination.retract_remote(report)
         with self.database.transaction(write=True) as session:
             row = self._row(session, report_public_id)
             row.state, row.updated_at = State.RETRACTED, self.clock()
             AuditLog(session).append(
-                AuditAction.REPORT, actor=actor, subject_type="report",
-                subject_id=report_public_id, details={
-                    "event": "retracted", "destination": self.name,
-                    "remote_report_id": report.remote_report_id, "reason": reason})
+                AuditAction.REPORT,
+                actor=actor,
+                subject_type="report",
+                subject_id=report_public_id,
+                details={
+                    "event": "retracted",
+                    "destination": self.name,
+                    "remote_report_id": report.remote_report_id,
+                    "reason": reason,
+                },
+            )
         return State.RETRACTED
 
     def retry(self, report_public_id: str, *, actor: str) -> State:
@@ -167,15 +184,19 @@ class ReportSender:
         with self.database.transaction(write=True) as session:
             row = self._row(session, report_public_id)
             if row.state is not State.FAILED:
-                raise ReportStateError(f"report {report_public_id} is {row.state.value}, "
-                                       "not failed")
+                raise ReportStateError(
+                    f"report {report_public_id} is {row.state.value}, not failed"
+                )
             row.state = State.FILES if row.remote_report_id else State.DRAFT
             row.attempts, row.next_attempt_at = 0, self.clock()
             row.updated_at = self.clock()
             AuditLog(session).append(
-                AuditAction.REPORT, actor=actor, subject_type="report",
+                AuditAction.REPORT,
+                actor=actor,
+                subject_type="report",
                 subject_id=report_public_id,
-                details={"event": "retry", "destination": self.name})
+                details={"event": "retry", "destination": self.name},
+            )
             return row.state
 
     def run_due(self, now: datetime | None = None) -> dict[str, State]:
@@ -222,42 +243,66 @@ class ReportSender:
             with self.database.session() as session:
                 return self.vault.get(session, report_file.evidence_item_id)
         except EvidenceError as exc:
-            raise _Refused(f"the evidence for file {report_file.file_name!r} cannot be read: "
-                           f"{exc}") from None
+            raise _Refused(
+                f"the evidence for file {report_file.file_name!r} cannot be read: {exc}"
+            ) from None
 
-    def exchange(self, report: Report, endpoint: str,
-                 call: Callable[[], RemoteAnswer]) -> RemoteAnswer:
+    def exchange(
+        self, report: Report, endpoint: str, call: Callable[[], RemoteAnswer]
+    ) -> RemoteAnswer:
         """Make one request and log it with its answer or error, committed on its own."""
         started = self.clock()
         try:
             answer = call()
         except RemoteError as error:
-            self.note(report, endpoint, error.answer, started=started, error=str(error),
-                      duration_ms=error.duration_ms)
+            self.note(
+                report,
+                endpoint,
+                error.answer,
+                started=started,
+                error=str(error),
+                duration_ms=error.duration_ms,
+            )
             raise
         self.note(report, endpoint, answer, started=started, duration_ms=answer.duration_ms)
         return answer
 
-    def note(self, report: Report, endpoint: str, answer: RemoteAnswer | None, *,
-             started: datetime | None = None, error: str | None = None,
-             duration_ms: int = 0) -> None:
+    def note(
+        self,
+        report: Report,
+        endpoint: str,
+        answer: RemoteAnswer | None,
+        *,
+        started: datetime | None = None,
+        error: str | None = None,
+        duration_ms: int = 0,
+    ) -> None:
         with self.database.transaction(write=True) as session:
-            session.add(ReportExchange(
-                report_id=report.id, at=started or self.clock(), endpoint=endpoint,
-                http_status=answer.http_status if answer else None,
-                response_code=answer.response_code if answer else None,
-                request_id=answer.request_id if answer else None, duration_ms=duration_ms,
-                error=error[:500] if error else None,
-                answer=answer.excerpt[:EXCERPT_CHARS] if answer else None))
+            session.add(
+                ReportExchange(
+                    report_id=report.id,
+                    at=started or self.clock(),
+                    endpoint=endpoint,
+                    http_status=answer.http_status if answer else None,
+                    response_code=answer.response_code if answer else None,
+                    request_id=answer.request_id if answer else None,
+                    duration_ms=duration_ms,
+                    error=error[:500] if error else None,
+                    answer=answer.excerpt[:EXCERPT_CHARS] if answer else None,
+                )
+            )
 
     def last_modification(self, report: Report) -> datetime | None:
         """When NCMEC last saw a file or file details accepted for the open remote report."""
         with self.database.session() as session:
-            return session.scalar(select(func.max(ReportExchange.at)).where(
-                ReportExchange.report_id == report.id,
-                ReportExchange.endpoint.in_(_MODIFYING),
-                ReportExchange.response_code == 0,
-                ReportExchange.at >= report.opened_at))
+            return session.scalar(
+                select(func.max(ReportExchange.at)).where(
+                    ReportExchange.report_id == report.id,
+                    ReportExchange.endpoint.in_(_MODIFYING),
+                    ReportExchange.response_code == 0,
+                    ReportExchange.at >= report.opened_at,
+                )
+            )
 
     # Failures --------------------------------------------------------------------------
 
@@ -265,18 +310,28 @@ class ReportSender:
         report = self.snapshot(report_public_id)
         attempts = report.attempts + 1
         # A report that vanished again right after a re-open is retried later, not given up.
-        transient = not isinstance(error, RemoteError) or error.transient or (
-            error.response_code in _GONE_CODES)
+        transient = (
+            not isinstance(error, RemoteError)
+            or error.transient
+            or (error.response_code in _GONE_CODES)
+        )
         message = _plain_error(self.name, error)
         if not transient:
             self._fail(report_public_id, message, attempts=attempts)
         elif attempts >= self.config.max_attempts:
-            self._fail(report_public_id, f"Gave up after {attempts} attempts. The last one: "
-                       f"{message} Retry the report once the destination answers again.",
-                       attempts=attempts)
+            self._fail(
+                report_public_id,
+                f"Gave up after {attempts} attempts. The last one: "
+                f"{message} Retry the report once the destination answers again.",
+                attempts=attempts,
+            )
         else:
-            self.update(report_public_id, attempts=attempts, last_error=message,
-                        next_attempt_at=self.clock() + backoff(attempts))
+            self.update(
+                report_public_id,
+                attempts=attempts,
+                last_error=message,
+                next_attempt_at=self.clock() + backoff(attempts),
+            )
 
     def _fail(self, report_public_id: str, message: str, *, attempts: int | None = None) -> None:
         values: dict[str, Any] = {"state": State.FAILED, "last_error": message}
@@ -297,8 +352,7 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
-def due_reports(session: Session, now: datetime, *,
-                destination: str | None = None) -> list[Report]:
+def due_reports(session: Session, now: datetime, *, destination: str | None = None) -> list[Report]:
     """Unfinished reports whose next attempt is due, oldest first."""
     query = select(Report).where(Report.state.in_(ACTIVE_STATES), Report.next_attempt_at <= now)
     if destination is not None:
@@ -309,14 +363,21 @@ def due_reports(session: Session, now: datetime, *,
 def _plain_error(destination: str, error: Exception) -> str:
     if not isinstance(error, RemoteError):
         return f"Vigil failed internally while sending ({type(error).__name__}); it will retry."
-    request = f" NCMEC Request-ID: {error.answer.request_id}." if (
-        error.answer and error.answer.request_id) else ""
+    request = (
+        f" NCMEC Request-ID: {error.answer.request_id}."
+        if (error.answer and error.answer.request_id)
+        else ""
+    )
     if error.kind is RemoteErrorKind.AUTH:
-        return (f"The destination {destination!r} refused Vigil's credentials ({error}). Check "
-                f"the username and password configured for it, then retry.{request}")
+        return (
+            f"The destination {destination!r} refused Vigil's credentials ({error}). Check "
+            f"the username and password configured for it, then retry.{request}"
+        )
     if error.kind is RemoteErrorKind.REJECTED and not error.transient:
-        return (f"The destination {destination!r} rejected the report: {error}. Correct the "
-                f"report, then retract it and send it again.{request}")
+        return (
+            f"The destination {destination!r} rejected the report: {error}. Correct the "
+            f"report, then retract it and send it again.{request}"
+        )
     return f"{error}.{request}"
 
 
@@ -344,12 +405,14 @@ class CyberTiplineDestination:
 
     def retract_remote(self, report: Report) -> None:
         try:
-            self.sender.exchange(report, "retract",
-                                 lambda: self.client.retract(str(report.remote_report_id)))
+            self.sender.exchange(
+                report, "retract", lambda: self.client.retract(str(report.remote_report_id))
+            )
         except RemoteError as error:
             if error.response_code == ALREADY_FINISHED:
-                raise ReportStateError("the destination says the report is already finished; "
-                                       "it cannot be retracted") from None
+                raise ReportStateError(
+                    "the destination says the report is already finished; it cannot be retracted"
+                ) from None
             if error.response_code not in _GONE_CODES:
                 raise
 
@@ -360,18 +423,25 @@ class CyberTiplineDestination:
         elif state is State.FINISHING:
             self._finish(report)
         elif self._expired(report):
-            self._reopen(report, "its documented time limit passed before it was finished",
-                         retract=True)
+            self._reopen(
+                report, "its documented time limit passed before it was finished", retract=True
+            )
         elif state is State.OPENED:
             self.sender.update(report.public_id, state=State.FILES)
         else:
             self._next_file(report)
 
     def _submit(self, report: Report) -> None:
-        answer = self.sender.exchange(report, "submit",
-                                      lambda: self.client.submit(report.xml.encode()))
-        self.sender.update(report.public_id, state=State.OPENED, remote_report_id=answer.report_id,
-                           opened_at=self.sender.clock(), attempts=0)
+        answer = self.sender.exchange(
+            report, "submit", lambda: self.client.submit(report.xml.encode())
+        )
+        self.sender.update(
+            report.public_id,
+            state=State.OPENED,
+            remote_report_id=answer.report_id,
+            opened_at=self.sender.clock(),
+            attempts=0,
+        )
 
     def _next_file(self, report: Report) -> None:
         remote_id = str(report.remote_report_id)
@@ -387,21 +457,29 @@ class CyberTiplineDestination:
     def _upload(self, report: Report, report_file: ReportFile, remote_id: str) -> None:
         content = self.sender.evidence(report_file)
         if report_file.sha256 and _sha256(content) != report_file.sha256:
-            raise _Refused(f"the evidence for file {report_file.file_name!r} does not match the "
-                           "hash recorded in the report")
-        answer = self.sender.exchange(report, "upload", lambda: self.client.upload(
-            remote_id, report_file.file_name, content))
+            raise _Refused(
+                f"the evidence for file {report_file.file_name!r} does not match the "
+                "hash recorded in the report"
+            )
+        answer = self.sender.exchange(
+            report, "upload", lambda: self.client.upload(remote_id, report_file.file_name, content)
+        )
         if answer.md5 and answer.md5.lower() != _md5(content):
-            raise RemoteError(RemoteErrorKind.MALFORMED, "/upload: the destination received a "
-                              "different file (MD5 differs); uploading again", endpoint="upload",
-                              answer=answer)
-        self.sender.update_file(report_file.id, state=FileState.UPLOADED,
-                                remote_file_id=answer.file_id)
+            raise RemoteError(
+                RemoteErrorKind.MALFORMED,
+                "/upload: the destination received a different file (MD5 differs); uploading again",
+                endpoint="upload",
+                answer=answer,
+            )
+        self.sender.update_file(
+            report_file.id, state=FileState.UPLOADED, remote_file_id=answer.file_id
+        )
         self.sender.update(report.public_id, attempts=0)
 
     def _describe(self, report: Report, report_file: ReportFile, remote_id: str) -> None:
-        details = _with_ids(str(report_file.file_details_xml), remote_id,
-                            str(report_file.remote_file_id))
+        details = _with_ids(
+            str(report_file.file_details_xml), remote_id, str(report_file.remote_file_id)
+        )
         try:
             self.sender.exchange(report, "fileinfo", lambda: self.client.fileinfo(details))
         except RemoteError as error:
@@ -415,8 +493,9 @@ class CyberTiplineDestination:
 
     def _finish(self, report: Report) -> None:
         try:
-            answer = self.sender.exchange(report, "finish",
-                                          lambda: self.client.finish(str(report.remote_report_id)))
+            answer = self.sender.exchange(
+                report, "finish", lambda: self.client.finish(str(report.remote_report_id))
+            )
         except RemoteError as error:
             if error.response_code != ALREADY_FINISHED or error.answer is None:
                 raise
@@ -424,10 +503,20 @@ class CyberTiplineDestination:
             answer = error.answer
         known = {f.remote_file_id for f in report.files if f.remote_file_id}
         unknown = sorted(set(answer.file_ids) - known)
-        note = (f"Finished; the destination also lists file ids Vigil did not record (an upload "
-                f"whose answer was lost): {', '.join(unknown)}" if unknown else None)
-        self.sender.update(report.public_id, state=State.FINISHED, receipt=answer.excerpt,
-                           finished_at=self.sender.clock(), attempts=0, last_error=note)
+        note = (
+            f"Finished; the destination also lists file ids Vigil did not record (an upload "
+            f"whose answer was lost): {', '.join(unknown)}"
+            if unknown
+            else None
+        )
+        self.sender.update(
+            report.public_id,
+            state=State.FINISHED,
+            receipt=answer.excerpt,
+            finished_at=self.sender.clock(),
+            attempts=0,
+            last_error=note,
+        )
 
     def _expired(self, report: Report) -> bool:
         if report.opened_at is None:
@@ -436,8 +525,11 @@ class CyberTiplineDestination:
         return self.sender.clock() >= deadline - EXPIRY_MARGIN
 
     def _remote_gone(self, report: Report, error: RemoteError) -> bool:
-        return (report.remote_report_id is not None and error.response_code in _GONE_CODES
-                and error.endpoint in {"upload", "fileinfo", "finish"})
+        return (
+            report.remote_report_id is not None
+            and error.response_code in _GONE_CODES
+            and error.endpoint in {"upload", "fileinfo", "finish"}
+        )
 
     def _reopen(self, report: Report, why: str, *, retract: bool = False) -> None:
         old = report.remote_report_id
@@ -445,8 +537,10 @@ class CyberTiplineDestination:
             # Close to the deadline but perhaps not past it: leave no half report behind.
             with contextlib.suppress(RemoteError, ReportStateError):
                 self.retract_remote(report)
-        message = (f"CyberTipline report {old} expired unfinished ({why}); re-opened as a new "
-                   "report with all its files.")
+        message = (
+            f"CyberTipline report {old} expired unfinished ({why}); re-opened as a new "
+            "report with all its files."
+        )
         self.sender.note(report, "expired", None, error=message)
         with self.sender.database.transaction(write=True) as session:
             row = session.get(Report, report.id)
@@ -472,12 +566,22 @@ class FileDestination:
     def deliver(self, report: Report) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         written = self._write_json(report) if self.kind == "json_file" else self._write_xml(report)
-        receipt = json.dumps({"written": [str(p) for p in written],
-                              "sha256": {p.name: _sha256(p.read_bytes()) for p in written}})
+        receipt = json.dumps(
+            {
+                "written": [str(p) for p in written],
+                "sha256": {p.name: _sha256(p.read_bytes()) for p in written},
+            }
+        )
         now = self.sender.clock()
-        self.sender.update(report.public_id, state=State.FINISHED, finished_at=now,
-                           opened_at=report.opened_at or now, receipt=receipt, attempts=0,
-                           last_error=None)
+        self.sender.update(
+            report.public_id,
+            state=State.FINISHED,
+            finished_at=now,
+            opened_at=report.opened_at or now,
+            receipt=receipt,
+            attempts=0,
+            last_error=None,
+        )
 
     def retract_remote(self, report: Report) -> None:
         return None  # nothing left this machine
@@ -496,14 +600,23 @@ class FileDestination:
 
     def _write_json(self, report: Report) -> list[Path]:
         document = {
-            "public_id": report.public_id, "kind": report.kind.value,
-            "destination": report.destination, "created_at": report.created_at.isoformat(),
+            "public_id": report.public_id,
+            "kind": report.kind.value,
+            "destination": report.destination,
+            "created_at": report.created_at.isoformat(),
             "report": _xml_to_data(report.xml),
-            "files": [{
-                "file_name": f.file_name, "sha256": f.sha256, "viewed_by_esp": f.viewed_by_esp,
-                "evidence_item_id": f.evidence_item_id,
-                "file_details": _xml_to_data(f.file_details_xml) if f.file_details_xml else None,
-            } for f in report.files],
+            "files": [
+                {
+                    "file_name": f.file_name,
+                    "sha256": f.sha256,
+                    "viewed_by_esp": f.viewed_by_esp,
+                    "evidence_item_id": f.evidence_item_id,
+                    "file_details": _xml_to_data(f.file_details_xml)
+                    if f.file_details_xml
+                    else None,
+                }
+                for f in report.files
+            ],
         }
         path = self.directory / f"{report.public_id}.json"
         write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False).encode())
@@ -530,8 +643,11 @@ def _xml_to_data(xml: str) -> dict[str, Any]:
 
 def _element_data(element: etree._Element) -> Any:
     children = [c for c in element if isinstance(c.tag, str)]
-    attributes = {f"@{etree.QName(k).localname}": v for k, v in element.attrib.items()
-                  if etree.QName(k).namespace is None}
+    attributes = {
+        f"@{etree.QName(k).localname}": v
+        for k, v in element.attrib.items()
+        if etree.QName(k).namespace is None
+    }
     if not children:
         text = (element.text or "").strip()
         if not attributes:
@@ -542,8 +658,9 @@ def _element_data(element: etree._Element) -> Any:
         value = _element_data(child)
         if child.tag in data:
             previous = data[child.tag]
-            data[child.tag] = [*previous, value] if isinstance(previous, list) else [
-                previous, value]
+            data[child.tag] = (
+                [*previous, value] if isinstance(previous, list) else [previous, value]
+            )
         else:
             data[child.tag] = value
     return data

@@ -28,11 +28,10 @@ from vigil.core.settings import ReviewSettings
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
 from vigil.review.lookup import get_case, get_item
 from vigil.store.audit import AuditLog
-from vigil.store.banks import create_list
-from vigil.store.cases import recompute_priority
-from vigil.store.entry_status import disable_entry, get_entry
-from vigil.store.list_errors import StatusChangeRefused
-from vigil.store.manual_entries import AddedEntries, NewSignal, add_entries
+from vigil.store.lists.catalogue import create_list
+from vigil.store.lists.entry_status import disable_entry, get_entry
+from vigil.store.lists.errors import StatusChangeRefused
+from vigil.store.lists.manual_entries import AddedEntries, NewSignal, add_entries
 from vigil.store.models import (
     AuditAction,
     Case,
@@ -50,7 +49,9 @@ from vigil.store.models import (
     SignalType,
     utcnow,
 )
-from vigil.store.vocabulary import (
+from vigil.store.records.cases import recompute_priority
+from vigil.store.records.outbox import enqueue_event
+from vigil.store.shared.vocabulary import (
     FILE_ANNOTATIONS,
     INCIDENT_TYPES,
     INDUSTRY_CLASSIFICATIONS,
@@ -58,7 +59,6 @@ from vigil.store.vocabulary import (
     ordered_annotations,
     unknown_annotations,
 )
-from vigil.store.webhook_outbox import enqueue_event
 
 MAX_REASON = 2000
 MAX_ACTOR = 200
@@ -118,28 +118,45 @@ class DisableRequestSummary:
 
 # --- classification ------------------------------------------------------------------------
 
-def classify_item(session: Session, item_id: int, classification: str | None,
-                  annotations: Iterable[str] = (), *, actor: str,
-                  now: datetime | None = None) -> CaseItem:
+
+def classify_item(
+    session: Session,
+    item_id: int,
+    classification: str | None,
+    annotations: Iterable[str] = (),
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> CaseItem:
     """Set an item's industry classification (None clears it) and file annotations."""
     actor = _checked_actor(actor)
     if classification is not None and not is_classification(classification):
         raise InvalidReviewInput(
-            f"classification must be one of {', '.join(INDUSTRY_CLASSIFICATIONS)}")
+            f"classification must be one of {', '.join(INDUSTRY_CLASSIFICATIONS)}"
+        )
     chosen = _checked_annotations(annotations)
     item = get_item(session, item_id, lock=True)
     _require_open(item.case)
     item.classification, item.annotations = classification, chosen
     item.case.updated_at = now or utcnow()
     session.flush()
-    _audit(session, actor, item.case, {"change": "classification", "item_id": item.id,
-                                       "classification": classification,
-                                       "annotations": chosen})
+    _audit(
+        session,
+        actor,
+        item.case,
+        {
+            "change": "classification",
+            "item_id": item.id,
+            "classification": classification,
+            "annotations": chosen,
+        },
+    )
     return item
 
 
-def set_incident_type(session: Session, case_id: str, value: str | None, *, actor: str,
-                      now: datetime | None = None) -> Case:
+def set_incident_type(
+    session: Session, case_id: str, value: str | None, *, actor: str, now: datetime | None = None
+) -> Case:
     """The case's CyberTipline incident type (None clears it)."""
     actor = _checked_actor(actor)
     if value is not None and value not in INCIDENT_TYPES:
@@ -156,10 +173,20 @@ def set_incident_type(session: Session, case_id: str, value: str | None, *, acto
 
 # --- decisions -----------------------------------------------------------------------------
 
-def decide(session: Session, case_id: str, kind: DecisionKind | str, *, reviewer: Reviewer,
-           settings: ReviewSettings, item_id: int | None = None, reason: str = "",
-           feedback: FalsePositiveFeedback | None = None, imminent_danger: bool = False,
-           now: datetime | None = None) -> DecisionResult:
+
+def decide(
+    session: Session,
+    case_id: str,
+    kind: DecisionKind | str,
+    *,
+    reviewer: Reviewer,
+    settings: ReviewSettings,
+    item_id: int | None = None,
+    reason: str = "",
+    feedback: FalsePositiveFeedback | None = None,
+    imminent_danger: bool = False,
+    now: datetime | None = None,
+) -> DecisionResult:
     """Decide on an item (confirm, false positive: ``item_id`` required) or on the case
     (second opinion, escalate). Raises InvalidReviewInput, DecisionRefused, UnknownCase,
     UnknownItem; nothing is written then."""
@@ -184,32 +211,61 @@ def decide(session: Session, case_id: str, kind: DecisionKind | str, *, reviewer
     else:
         applied = _escalate(case, imminent_danger)
     case.updated_at = when
-    decision = ReviewDecision(case_id=case.id, item_id=item.id if item else None, kind=kind,
-                              reviewer=actor, at=when, reason=reason, reveals_needed=reveals,
-                              feedback=applied)
+    decision = ReviewDecision(
+        case_id=case.id,
+        item_id=item.id if item else None,
+        kind=kind,
+        reviewer=actor,
+        at=when,
+        reason=reason,
+        reveals_needed=reveals,
+        feedback=applied,
+    )
     session.add(decision)
     session.flush()
-    _audit(session, actor, case, {"decision_id": decision.id, "kind": kind.value,
-                                  "item_id": decision.item_id, "reveals_needed": reveals,
-                                  "case_status": case.status.value, "reason": reason[:500],
-                                  "feedback": applied}, at=when)
+    _audit(
+        session,
+        actor,
+        case,
+        {
+            "decision_id": decision.id,
+            "kind": kind.value,
+            "item_id": decision.item_id,
+            "reveals_needed": reveals,
+            "case_status": case.status.value,
+            "reason": reason[:500],
+            "feedback": applied,
+        },
+        at=when,
+    )
     _announce(session, case, decision, item, when)
-    return DecisionResult(decision.id, case.public_id, case.status, decision.item_id, kind,
-                          reveals, applied)
+    return DecisionResult(
+        decision.id, case.public_id, case.status, decision.item_id, kind, reveals, applied
+    )
 
 
-def _announce(session: Session, case: Case, decision: ReviewDecision, item: CaseItem | None,
-              when: datetime) -> None:
+def _announce(
+    session: Session, case: Case, decision: ReviewDecision, item: CaseItem | None, when: datetime
+) -> None:
     """The "decision" webhook, in the decision's transaction, so the platform can remove
     confirmed content or restore a false positive. Platform ids only: no reason, no media."""
     record = session.get(MatchRecord, item.record_id) if item is not None else None
-    enqueue_event(session, "decision", {
-        "decision_id": decision.id, "kind": decision.kind.value, "case_id": case.public_id,
-        "case_status": case.status.value, "account_id": case.platform_account_id,
-        "record_id": record.public_id if record else None,
-        "content_id": record.platform_content_id if record else None,
-        "classification": item.classification if item else None,
-        "decided_at": when.isoformat()}, now=when)
+    enqueue_event(
+        session,
+        "decision",
+        {
+            "decision_id": decision.id,
+            "kind": decision.kind.value,
+            "case_id": case.public_id,
+            "case_status": case.status.value,
+            "account_id": case.platform_account_id,
+            "record_id": record.public_id if record else None,
+            "content_id": record.platform_content_id if record else None,
+            "classification": item.classification if item else None,
+            "decided_at": when.isoformat(),
+        },
+        now=when,
+    )
 
 
 def _confirm(case: Case, item: CaseItem, actor: str, when: datetime) -> dict[str, Any]:
@@ -222,13 +278,23 @@ def _confirm(case: Case, item: CaseItem, actor: str, when: datetime) -> dict[str
     _mark(item, ItemStatus.CONFIRMED, actor, when)
     case.second_opinion = False
     _settle(case, when)
-    return {"classification": classification, "annotations": list(item.annotations or []),
-            "inherited_from": item.inherited_from if item.inherited_classification else None}
+    return {
+        "classification": classification,
+        "annotations": list(item.annotations or []),
+        "inherited_from": item.inherited_from if item.inherited_classification else None,
+    }
 
 
-def _false_positive(session: Session, case: Case, item: CaseItem, actor: str, reason: str,
-                    feedback: FalsePositiveFeedback | None, settings: ReviewSettings,
-                    when: datetime) -> dict[str, Any]:
+def _false_positive(
+    session: Session,
+    case: Case,
+    item: CaseItem,
+    actor: str,
+    reason: str,
+    feedback: FalsePositiveFeedback | None,
+    settings: ReviewSettings,
+    when: datetime,
+) -> dict[str, Any]:
     _require_pending(item)
     chosen = feedback or FalsePositiveFeedback()
     record = session.get_one(MatchRecord, item.record_id)
@@ -237,8 +303,9 @@ def _false_positive(session: Session, case: Case, item: CaseItem, actor: str, re
     applied: dict[str, Any] = {}
     why = f"false positive in case {case.public_id}: {reason}"
     if entries and settings.two_reviewers_to_disable:
-        applied["disable_requests"] = _request_disabling(session, item, entries, actor, reason,
-                                                         when)
+        applied["disable_requests"] = _request_disabling(
+            session, item, entries, actor, reason, when
+        )
     elif entries:
         applied["disabled_entries"] = _disable(session, entries, actor, why)
     if allow is not None:
@@ -279,6 +346,7 @@ def _mark(item: CaseItem, status: ItemStatus, actor: str, when: datetime) -> Non
 
 # --- feedback into the lists ---------------------------------------------------------------
 
+
 def _entries_to_disable(record: MatchRecord, feedback: FalsePositiveFeedback) -> list[int]:
     matched = sorted({hit.entry_id for hit in record.hits})
     if not matched:
@@ -302,17 +370,31 @@ def _disable(session: Session, entry_ids: Sequence[int], actor: str, why: str) -
     return disabled
 
 
-def _request_disabling(session: Session, item: CaseItem, entry_ids: Sequence[int], actor: str,
-                       reason: str, when: datetime) -> list[int]:
+def _request_disabling(
+    session: Session,
+    item: CaseItem,
+    entry_ids: Sequence[int],
+    actor: str,
+    reason: str,
+    when: datetime,
+) -> list[int]:
     request_ids = []
     for entry_id in entry_ids:
-        pending = session.scalar(select(EntryDisableRequest.id).where(
-            EntryDisableRequest.entry_id == entry_id,
-            EntryDisableRequest.status == RequestStatus.PENDING))
+        pending = session.scalar(
+            select(EntryDisableRequest.id).where(
+                EntryDisableRequest.entry_id == entry_id,
+                EntryDisableRequest.status == RequestStatus.PENDING,
+            )
+        )
         if pending is None:
-            request = EntryDisableRequest(entry_id=entry_id, item_id=item.id, reason=reason,
-                                          requested_by=actor, requested_at=when,
-                                          status=RequestStatus.PENDING)
+            request = EntryDisableRequest(
+                entry_id=entry_id,
+                item_id=item.id,
+                reason=reason,
+                requested_by=actor,
+                requested_at=when,
+                status=RequestStatus.PENDING,
+            )
             session.add(request)
             session.flush()
             pending = request.id
@@ -320,13 +402,19 @@ def _request_disabling(session: Session, item: CaseItem, entry_ids: Sequence[int
     return request_ids
 
 
-def _allow_list(session: Session, feedback: FalsePositiveFeedback, settings: ReviewSettings,
-                actor: str) -> HashList:
+def _allow_list(
+    session: Session, feedback: FalsePositiveFeedback, settings: ReviewSettings, actor: str
+) -> HashList:
     name = (feedback.allow_list_name or f"{settings.platform_list}-allow").strip()
     hash_list = _find_list(session, name)
     if hash_list is None:
-        return create_list(session, name, actor=actor, is_allow_list=True,
-                           description="Known false positives, added by reviewers")
+        return create_list(
+            session,
+            name,
+            actor=actor,
+            is_allow_list=True,
+            description="Known false positives, added by reviewers",
+        )
     if not hash_list.is_allow_list:
         raise InvalidReviewInput(f"list {name[:200]!r} is not an allow-list")
     return hash_list
@@ -335,8 +423,12 @@ def _allow_list(session: Session, feedback: FalsePositiveFeedback, settings: Rev
 def _platform_list(session: Session, settings: ReviewSettings, actor: str) -> HashList:
     hash_list = _find_list(session, settings.platform_list)
     if hash_list is None:
-        return create_list(session, settings.platform_list, actor=actor,
-                           description="Content confirmed by this platform's reviewers")
+        return create_list(
+            session,
+            settings.platform_list,
+            actor=actor,
+            description="Content confirmed by this platform's reviewers",
+        )
     if hash_list.is_allow_list:
         raise DecisionRefused(f"list {hash_list.name!r} is an allow-list, not the platform's")
     return hash_list
@@ -346,29 +438,47 @@ def _find_list(session: Session, name: str) -> HashList | None:
     return session.scalar(select(HashList).where(HashList.name == name.strip()))
 
 
-def _add_hashes(session: Session, hash_list: HashList, record: MatchRecord, *, actor: str,
-                reason: str, classification: str | None = None,
-                external_id: str | None = None) -> AddedEntries:
+def _add_hashes(
+    session: Session,
+    hash_list: HashList,
+    record: MatchRecord,
+    *,
+    actor: str,
+    reason: str,
+    classification: str | None = None,
+    external_id: str | None = None,
+) -> AddedEntries:
     signals = record_signals(record, min_quality=hash_list.min_quality)
     if not signals:
         raise InvalidReviewInput("the item has no hashes to add to a list")
-    return add_entries(session, hash_list, signals, actor=actor, reason=reason[:MAX_REASON],
-                       classification=classification, external_id=external_id)
+    return add_entries(
+        session,
+        hash_list,
+        signals,
+        actor=actor,
+        reason=reason[:MAX_REASON],
+        classification=classification,
+        external_id=external_id,
+    )
 
 
 def record_signals(record: MatchRecord, *, min_quality: int) -> list[NewSignal]:
     """The record's SHA-256, MD5 and PDQ; a PDQ below the list's minimum quality is left
     out (the matcher would ignore it, and a weak hash collides with unrelated images)."""
-    signals = [NewSignal(kind, value) for kind, value in
-               ((SignalType.SHA256, record.sha256), (SignalType.MD5, record.md5)) if value]
+    signals = [
+        NewSignal(kind, value)
+        for kind, value in ((SignalType.SHA256, record.sha256), (SignalType.MD5, record.md5))
+        if value
+    ]
     quality = record.pdq_quality if record.pdq_quality is not None else -1
     if record.pdq and quality >= min_quality:
         signals.append(NewSignal(SignalType.PDQ, record.pdq))
     return signals
 
 
-def add_to_platform_list(session: Session, item_id: int, *, actor: str,
-                         settings: ReviewSettings) -> AddedEntries:
+def add_to_platform_list(
+    session: Session, item_id: int, *, actor: str, settings: ReviewSettings
+) -> AddedEntries:
     """Add a confirmed item's hashes to the platform's own list (created if missing), with
     the item's classification, so a re-upload matches as soon as the index polls the feed."""
     actor = _checked_actor(actor)
@@ -377,16 +487,31 @@ def add_to_platform_list(session: Session, item_id: int, *, actor: str,
         raise DecisionRefused(f"item {item.id} is not confirmed")
     hash_list = _platform_list(session, settings, actor)
     record = session.get_one(MatchRecord, item.record_id)
-    added = _add_hashes(session, hash_list, record, actor=actor,
-                        reason=f"confirmed in case {item.case.public_id}",
-                        classification=item.classification or item.inherited_classification,
-                        external_id=f"vigil-item-{item.id}")
-    _audit(session, actor, item.case, {"change": "platform_list", "item_id": item.id,
-                                       "list": hash_list.name, "entries": added.entry_ids})
+    added = _add_hashes(
+        session,
+        hash_list,
+        record,
+        actor=actor,
+        reason=f"confirmed in case {item.case.public_id}",
+        classification=item.classification or item.inherited_classification,
+        external_id=f"vigil-item-{item.id}",
+    )
+    _audit(
+        session,
+        actor,
+        item.case,
+        {
+            "change": "platform_list",
+            "item_id": item.id,
+            "list": hash_list.name,
+            "entries": added.entry_ids,
+        },
+    )
     return added
 
 
 # --- the two-reviewer rule -----------------------------------------------------------------
+
 
 def pending_requests(session: Session, *, limit: int = 100) -> list[DisableRequestSummary]:
     rows = session.execute(
@@ -395,27 +520,41 @@ def pending_requests(session: Session, *, limit: int = 100) -> list[DisableReque
         .join(HashList, HashList.id == ListEntry.list_id)
         .where(EntryDisableRequest.status == RequestStatus.PENDING)
         .order_by(EntryDisableRequest.requested_at, EntryDisableRequest.id)
-        .limit(max(1, min(limit, 500)))).all()
-    return [DisableRequestSummary(r.id, r.entry_id, name, r.item_id, r.reason, r.requested_by,
-                                  r.requested_at) for r, name in rows]
+        .limit(max(1, min(limit, 500)))
+    ).all()
+    return [
+        DisableRequestSummary(
+            r.id, r.entry_id, name, r.item_id, r.reason, r.requested_by, r.requested_at
+        )
+        for r, name in rows
+    ]
 
 
-def approve_request(session: Session, request_id: int, *, reviewer: Reviewer,
-                    now: datetime | None = None) -> EntryDisableRequest:
+def approve_request(
+    session: Session, request_id: int, *, reviewer: Reviewer, now: datetime | None = None
+) -> EntryDisableRequest:
     """A second reviewer approves: the entry is disabled. The requester cannot approve."""
     actor = _checked_actor(reviewer.actor)
     request = _pending_request(session, request_id)
     if hmac.compare_digest(request.requested_by.encode(), actor.encode()):
         raise DecisionRefused("a second reviewer must approve; you asked for this one")
-    why = (f"false positive: {request.reason} (requested by {request.requested_by}, "
-           f"approved by {actor})")
+    why = (
+        f"false positive: {request.reason} (requested by {request.requested_by}, "
+        f"approved by {actor})"
+    )
     with suppress(StatusChangeRefused):  # deleted by its source: it no longer matches
         disable_entry(session, request.entry_id, actor=actor, reason=why[:MAX_REASON])
     return _resolve(session, request, RequestStatus.APPROVED, actor, "", now)
 
 
-def reject_request(session: Session, request_id: int, *, reviewer: Reviewer, reason: str = "",
-                   now: datetime | None = None) -> EntryDisableRequest:
+def reject_request(
+    session: Session,
+    request_id: int,
+    *,
+    reviewer: Reviewer,
+    reason: str = "",
+    now: datetime | None = None,
+) -> EntryDisableRequest:
     """Another reviewer rejects, or the requester withdraws: the entry stays active."""
     actor = _checked_actor(reviewer.actor)
     reason = _checked_reason(reason, required=False)
@@ -426,8 +565,9 @@ def reject_request(session: Session, request_id: int, *, reviewer: Reviewer, rea
 def _pending_request(session: Session, request_id: int) -> EntryDisableRequest:
     if isinstance(request_id, bool) or not isinstance(request_id, int):
         raise UnknownRequest("no such request")
-    request = session.get(EntryDisableRequest, request_id, with_for_update=True,
-                          populate_existing=True)
+    request = session.get(
+        EntryDisableRequest, request_id, with_for_update=True, populate_existing=True
+    )
     if request is None:
         raise UnknownRequest(f"no request {request_id}")
     if request.status is not RequestStatus.PENDING:
@@ -435,27 +575,42 @@ def _pending_request(session: Session, request_id: int) -> EntryDisableRequest:
     return request
 
 
-def _resolve(session: Session, request: EntryDisableRequest, status: RequestStatus,
-             actor: str, reason: str, now: datetime | None) -> EntryDisableRequest:
+def _resolve(
+    session: Session,
+    request: EntryDisableRequest,
+    status: RequestStatus,
+    actor: str,
+    reason: str,
+    now: datetime | None,
+) -> EntryDisableRequest:
     request.status, request.resolved_by = status, actor
     request.resolved_at = now or utcnow()
     session.flush()
     AuditLog(session).append(
-        AuditAction.DECISION, actor=actor, subject_type=REQUEST_SUBJECT,
+        AuditAction.DECISION,
+        actor=actor,
+        subject_type=REQUEST_SUBJECT,
         subject_id=str(request.id),
-        details={"request": status.value, "entry_id": request.entry_id,
-                 "requested_by": request.requested_by, "reason": reason[:500]})
+        details={
+            "request": status.value,
+            "entry_id": request.entry_id,
+            "requested_by": request.requested_by,
+            "reason": reason[:500],
+        },
+    )
     return request
 
 
 # --- checks --------------------------------------------------------------------------------
+
 
 def _kind(kind: DecisionKind | str) -> DecisionKind:
     try:
         return DecisionKind(kind)
     except ValueError:
         raise InvalidReviewInput(
-            f"decision must be one of {', '.join(k.value for k in DecisionKind)}") from None
+            f"decision must be one of {', '.join(k.value for k in DecisionKind)}"
+        ) from None
 
 
 def _item_of(case: Case, item_id: int | None) -> CaseItem | None:
@@ -506,7 +661,14 @@ def _checked_annotations(annotations: Iterable[str]) -> list[str]:
     return ordered_annotations(values)
 
 
-def _audit(session: Session, actor: str, case: Case, details: dict[str, Any],
-           at: datetime | None = None) -> None:
-    AuditLog(session).append(AuditAction.DECISION, actor=actor, subject_type=CASE_SUBJECT,
-                             subject_id=case.public_id, details=details, at=at)
+def _audit(
+    session: Session, actor: str, case: Case, details: dict[str, Any], at: datetime | None = None
+) -> None:
+    AuditLog(session).append(
+        AuditAction.DECISION,
+        actor=actor,
+        subject_type=CASE_SUBJECT,
+        subject_id=case.public_id,
+        details=details,
+        at=at,
+    )

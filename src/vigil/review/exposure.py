@@ -52,29 +52,44 @@ class ReviewerExposure:
     days_active: int
 
 
-def record_reveal(session: Session, user_id: int, item_id: int, *, now: datetime | None = None,
-                  actor: str | None = None) -> int:
+def record_reveal(
+    session: Session,
+    user_id: int,
+    item_id: int,
+    *,
+    now: datetime | None = None,
+    actor: str | None = None,
+) -> int:
     """Count one reveal of an item (unblurred view); returns the item's reveals so far.
     With ``actor``, also append the MEDIA_VIEWED audit record (who, which item, when)."""
     when = now or utcnow()
     item = get_item(session, item_id)
     # Incremented in SQL: two reviewers revealing at once must both be counted.
-    session.execute(update(CaseItem).where(CaseItem.id == item.id)
-                    .values(reveals=CaseItem.reveals + 1))
+    session.execute(
+        update(CaseItem).where(CaseItem.id == item.id).values(reveals=CaseItem.reveals + 1)
+    )
     session.refresh(item, ["reveals"])
-    session.add(ExposureEvent(user_id=user_id, at=when, kind=ExposureKind.REVEAL,
-                              item_id=item.id, seconds=0.0))
+    session.add(
+        ExposureEvent(
+            user_id=user_id, at=when, kind=ExposureKind.REVEAL, item_id=item.id, seconds=0.0
+        )
+    )
     session.flush()
     if actor is not None:
-        AuditLog(session).append(AuditAction.MEDIA_VIEWED, actor=actor,
-                                 subject_type="review_item", subject_id=str(item.id),
-                                 details={"case": item.case.public_id, "reveal": item.reveals},
-                                 at=when)
+        AuditLog(session).append(
+            AuditAction.MEDIA_VIEWED,
+            actor=actor,
+            subject_type="review_item",
+            subject_id=str(item.id),
+            details={"case": item.case.public_id, "reveal": item.reveals},
+            at=when,
+        )
     return item.reveals
 
 
-def record_media_time(session: Session, user_id: int, seconds: float, *,
-                      now: datetime | None = None) -> float:
+def record_media_time(
+    session: Session, user_id: int, seconds: float, *, now: datetime | None = None
+) -> float:
     """Add time spent on a media screen; returns the seconds counted (0: ignored). Negative
     or non-numeric reports are ignored, one report counts at most MAX_MEDIA_REPORT."""
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
@@ -83,49 +98,63 @@ def record_media_time(session: Session, user_id: int, seconds: float, *,
     if not math.isfinite(value) or value <= 0:
         return 0.0
     counted = min(value, MAX_MEDIA_REPORT)
-    session.add(ExposureEvent(user_id=user_id, at=now or utcnow(),
-                              kind=ExposureKind.MEDIA_TIME, seconds=counted))
+    session.add(
+        ExposureEvent(
+            user_id=user_id, at=now or utcnow(), kind=ExposureKind.MEDIA_TIME, seconds=counted
+        )
+    )
     session.flush()
     return counted
 
 
-def exposure_today(session: Session, user_id: int, *, settings: ReviewSettings,
-                   now: datetime | None = None) -> Exposure:
+def exposure_today(
+    session: Session, user_id: int, *, settings: ReviewSettings, now: datetime | None = None
+) -> Exposure:
     when = now or utcnow()
     start = datetime.combine(when.date(), time.min, tzinfo=when.tzinfo)
     events = session.execute(
         select(ExposureEvent.kind, ExposureEvent.at, ExposureEvent.seconds)
-        .where(ExposureEvent.user_id == user_id, ExposureEvent.at >= start,
-               ExposureEvent.at <= when)
-        .order_by(ExposureEvent.at, ExposureEvent.id)).all()
+        .where(
+            ExposureEvent.user_id == user_id, ExposureEvent.at >= start, ExposureEvent.at <= when
+        )
+        .order_by(ExposureEvent.at, ExposureEvent.id)
+    ).all()
     reveals = sum(1 for e in events if e.kind is ExposureKind.REVEAL)
     media = [(e.at, float(e.seconds)) for e in events if e.kind is ExposureKind.MEDIA_TIME]
     over_limit = reveals >= settings.daily_reveal_limit
     break_due = _current_stretch(media, when) >= settings.break_minutes * 60
-    return Exposure(reveals, sum(s for _, s in media), over_limit, break_due,
-                    _warning(reveals, over_limit, break_due, settings))
+    return Exposure(
+        reveals,
+        sum(s for _, s in media),
+        over_limit,
+        break_due,
+        _warning(reveals, over_limit, break_due, settings),
+    )
 
 
-def aggregate_exposure(session: Session, *, days: int = 7,
-                       now: datetime | None = None) -> list[ReviewerExposure]:
+def aggregate_exposure(
+    session: Session, *, days: int = 7, now: datetime | None = None
+) -> list[ReviewerExposure]:
     """Per reviewer over the last ``days`` days, most reveals first."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise InvalidReviewInput(f"days must be between 1 and {MAX_DAYS}")
     since = (now or utcnow()) - timedelta(days=days)
     reveal = case((ExposureEvent.kind == ExposureKind.REVEAL, 1), else_=0)
-    media = case((ExposureEvent.kind == ExposureKind.MEDIA_TIME, ExposureEvent.seconds),
-                 else_=0.0)
+    media = case((ExposureEvent.kind == ExposureKind.MEDIA_TIME, ExposureEvent.seconds), else_=0.0)
     day = func.date(ExposureEvent.at)
     rows = session.execute(
-        select(User.username, func.sum(reveal), func.sum(media),
-               func.count(func.distinct(day)))
+        select(User.username, func.sum(reveal), func.sum(media), func.count(func.distinct(day)))
         .join(User, User.id == ExposureEvent.user_id)
         .where(ExposureEvent.at >= since)
         .group_by(User.username)
-        .order_by(func.sum(reveal).desc(), User.username)).all()
-    return [ReviewerExposure(username, int(reveals or 0), round(float(seconds or 0) / 60, 1),
-                             int(active or 0))
-            for username, reveals, seconds, active in rows]
+        .order_by(func.sum(reveal).desc(), User.username)
+    ).all()
+    return [
+        ReviewerExposure(
+            username, int(reveals or 0), round(float(seconds or 0) / 60, 1), int(active or 0)
+        )
+        for username, reveals, seconds, active in rows
+    ]
 
 
 def _current_stretch(media: list[tuple[datetime, float]], now: datetime) -> float:
@@ -141,15 +170,20 @@ def _current_stretch(media: list[tuple[datetime, float]], now: datetime) -> floa
     return stretch
 
 
-def _warning(reveals: int, over_limit: bool, break_due: bool,
-             settings: ReviewSettings) -> str | None:
+def _warning(
+    reveals: int, over_limit: bool, break_due: bool, settings: ReviewSettings
+) -> str | None:
     parts = []
     if over_limit:
-        parts.append(f"You have revealed {reveals} items today; the daily limit is "
-                     f"{settings.daily_reveal_limit}. Consider stopping for today or asking "
-                     "a colleague to take over.")
+        parts.append(
+            f"You have revealed {reveals} items today; the daily limit is "
+            f"{settings.daily_reveal_limit}. Consider stopping for today or asking "
+            "a colleague to take over."
+        )
     if break_due:
-        parts.append(f"You have spent {settings.break_minutes} minutes or more on media "
-                     "screens without a pause: please take a break of at least "
-                     f"{int(BREAK_GAP.total_seconds() // 60)} minutes.")
+        parts.append(
+            f"You have spent {settings.break_minutes} minutes or more on media "
+            "screens without a pause: please take a break of at least "
+            f"{int(BREAK_GAP.total_seconds() // 60)} minutes."
+        )
     return " ".join(parts) or None

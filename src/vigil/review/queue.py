@@ -41,9 +41,14 @@ class CaseSummary:
 
 
 def queue(
-    session: Session, *, status: CaseStatus | str | None = CaseStatus.OPEN,
-    assigned_to: int | Literal["any"] | None = ANY, priority: int | None = None,
-    account: str | None = None, limit: int = 50, offset: int = 0,
+    session: Session,
+    *,
+    status: CaseStatus | str | None = CaseStatus.OPEN,
+    assigned_to: int | Literal["any"] | None = ANY,
+    priority: int | None = None,
+    account: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
     now: datetime | None = None,
 ) -> list[CaseSummary]:
     """Cases by priority, then oldest opened first. ``assigned_to``: a user id, None for
@@ -56,9 +61,14 @@ def queue(
     return [_summary(row, when) for row in session.execute(query)]
 
 
-def count_cases(session: Session, *, status: CaseStatus | str | None = CaseStatus.OPEN,
-                assigned_to: int | Literal["any"] | None = ANY, priority: int | None = None,
-                account: str | None = None) -> int:
+def count_cases(
+    session: Session,
+    *,
+    status: CaseStatus | str | None = CaseStatus.OPEN,
+    assigned_to: int | Literal["any"] | None = ANY,
+    priority: int | None = None,
+    account: str | None = None,
+) -> int:
     query = _filtered(select(func.count(Case.id)), status, assigned_to, priority, account)
     return int(session.scalar(query) or 0)
 
@@ -75,8 +85,9 @@ def case_age(case_row: Case, now: datetime | None = None) -> timedelta:
     return max(timedelta(0), end - case_row.opened_at)
 
 
-def assign(session: Session, case_id: str, user_id: int, *, actor: str,
-           now: datetime | None = None) -> Case:
+def assign(
+    session: Session, case_id: str, user_id: int, *, actor: str, now: datetime | None = None
+) -> Case:
     """Give the case to a reviewer (an active user); replaces any earlier assignment."""
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or user.disabled_at is not None:
@@ -95,19 +106,31 @@ def unassign(session: Session, case_id: str, *, actor: str) -> Case:
 
 
 def _summary_query() -> Select[*tuple[Any, ...]]:
-    counts = (select(CaseItem.case_id.label("case_id"),
-                     func.count(CaseItem.id).label("item_total"),
-                     func.sum(case((CaseItem.status == ItemStatus.PENDING, 1), else_=0))
-                     .label("pending_total"))
-              .group_by(CaseItem.case_id).subquery())
-    return (select(Case, counts.c.item_total, counts.c.pending_total, User.username)
-            .outerjoin(counts, counts.c.case_id == Case.id)
-            .outerjoin(User, User.id == Case.assigned_to_id))
+    counts = (
+        select(
+            CaseItem.case_id.label("case_id"),
+            func.count(CaseItem.id).label("item_total"),
+            func.sum(case((CaseItem.status == ItemStatus.PENDING, 1), else_=0)).label(
+                "pending_total"
+            ),
+        )
+        .group_by(CaseItem.case_id)
+        .subquery()
+    )
+    return (
+        select(Case, counts.c.item_total, counts.c.pending_total, User.username)
+        .outerjoin(counts, counts.c.case_id == Case.id)
+        .outerjoin(User, User.id == Case.assigned_to_id)
+    )
 
 
-def _filtered(query: Select[*_Columns],
-              status: CaseStatus | str | None, assigned_to: int | Literal["any"] | None,
-              priority: int | None, account: str | None) -> Select[*_Columns]:
+def _filtered(
+    query: Select[*_Columns],
+    status: CaseStatus | str | None,
+    assigned_to: int | Literal["any"] | None,
+    priority: int | None,
+    account: str | None,
+) -> Select[*_Columns]:
     if status is not None:
         query = query.where(Case.status == _status(status))
     if assigned_to is None:
@@ -137,16 +160,26 @@ def _status(status: CaseStatus | str) -> CaseStatus:
         return CaseStatus(status)
     except ValueError:
         raise InvalidReviewInput(
-            f"status must be one of {', '.join(s.value for s in CaseStatus)}") from None
+            f"status must be one of {', '.join(s.value for s in CaseStatus)}"
+        ) from None
 
 
 def _summary(row: Row[*tuple[Any, ...]], now: datetime) -> CaseSummary:
     case_row, items, pending, username = row
     return CaseSummary(
-        public_id=case_row.public_id, account_id=case_row.platform_account_id,
-        account_key=case_row.account_key, status=case_row.status, priority=case_row.priority,
-        priority_reason=case_row.priority_reason, item_count=int(items or 0),
-        pending_count=int(pending or 0), opened_at=case_row.opened_at,
-        age=case_age(case_row, now), assigned_to=username, escalated=case_row.escalated,
-        imminent_danger=case_row.imminent_danger, second_opinion=case_row.second_opinion,
-        incident_type=case_row.incident_type)
+        public_id=case_row.public_id,
+        account_id=case_row.platform_account_id,
+        account_key=case_row.account_key,
+        status=case_row.status,
+        priority=case_row.priority,
+        priority_reason=case_row.priority_reason,
+        item_count=int(items or 0),
+        pending_count=int(pending or 0),
+        opened_at=case_row.opened_at,
+        age=case_age(case_row, now),
+        assigned_to=username,
+        escalated=case_row.escalated,
+        imminent_danger=case_row.imminent_danger,
+        second_opinion=case_row.second_opinion,
+        incident_type=case_row.incident_type,
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from vigil.fingerprint.video import FrameHash
 from vigil.index.changes import Change, Kind
-from vigil.store.change_feed import EntryChange, ListChange
+from vigil.store.lists.change_feed import EntryChange, ListChange
 from vigil.store.models import EntryStatus, HashList, SignalType
 
 # Frames without a stored time: lists are sampled at about 1 frame per second, so the
@@ -33,13 +33,20 @@ class ListSettings:
 
     @classmethod
     def of_change(cls, change: ListChange) -> ListSettings:
-        return cls(change.list_id, change.name, change.enabled, change.pdq_distance,
-                   change.min_quality, change.is_allow_list)
+        return cls(
+            change.list_id,
+            change.name,
+            change.enabled,
+            change.pdq_distance,
+            change.min_quality,
+            change.is_allow_list,
+        )
 
     @classmethod
     def of_row(cls, row: HashList) -> ListSettings:
-        return cls(row.id, row.name, row.enabled, row.pdq_distance, row.min_quality,
-                   row.is_allow_list)
+        return cls(
+            row.id, row.name, row.enabled, row.pdq_distance, row.min_quality, row.is_allow_list
+        )
 
 
 FrameTimes = Mapping[int, Sequence[float | None]]  # entry id -> time of each frame
@@ -53,16 +60,21 @@ def index_change(entry: EntryChange, times: FrameTimes | None = None) -> Change:
         return Change.remove(entry.seq, kind, entry.entry_id)
     if entry.signal_type is SignalType.VIDEO_PDQ:
         known = (times or {}).get(entry.entry_id, ())
-        return Change.add_video(entry.seq, entry.entry_id, entry.list_id,
-                                video_frames(entry, known))
+        return Change.add_video(
+            entry.seq, entry.entry_id, entry.list_id, video_frames(entry, known)
+        )
     return Change.add(entry.seq, kind, entry.entry_id, entry.list_id, entry.signal)
 
 
 def video_frames(entry: EntryChange, times: Sequence[float | None]) -> tuple[FrameHash, ...]:
     return tuple(
-        FrameHash(_time(times, position), frame.pdq,
-                  UNKNOWN_FRAME_QUALITY if frame.quality is None else frame.quality)
-        for position, frame in enumerate(entry.frames))
+        FrameHash(
+            _time(times, position),
+            frame.pdq,
+            UNKNOWN_FRAME_QUALITY if frame.quality is None else frame.quality,
+        )
+        for position, frame in enumerate(entry.frames)
+    )
 
 
 def _time(times: Sequence[float | None], position: int) -> float:

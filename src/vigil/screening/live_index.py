@@ -32,9 +32,9 @@ from vigil.index.changes import Change
 from vigil.index.match_index import MatchIndex
 from vigil.index.snapshot import current
 from vigil.screening.feed_changes import FrameTimes, ListSettings, index_change
-from vigil.store.change_feed import DEFAULT_BATCH, ChangeBatch, read_changes
-from vigil.store.change_feed import last_committed_seq as committed_seq
 from vigil.store.database import Database
+from vigil.store.lists.change_feed import DEFAULT_BATCH, ChangeBatch, read_changes
+from vigil.store.lists.change_feed import last_committed_seq as committed_seq
 from vigil.store.models import EntryFrame, HashList
 
 INDEX_DIR = "index"
@@ -43,8 +43,16 @@ INDEX_DIR = "index"
 class LiveIndex:
     """A MatchIndex plus the settings of every list, both as current as the feed."""
 
-    def __init__(self, database: Database, root: Path, index: MatchIndex, *, writer: bool,
-                 built_from_feed: bool, batch: int = DEFAULT_BATCH) -> None:
+    def __init__(
+        self,
+        database: Database,
+        root: Path,
+        index: MatchIndex,
+        *,
+        writer: bool,
+        built_from_feed: bool,
+        batch: int = DEFAULT_BATCH,
+    ) -> None:
         self.database = database
         self.root = root
         self.index = index
@@ -94,8 +102,11 @@ class LiveIndex:
         if not logged:
             self.index.refresh()  # the writer's log and snapshots: shared, cheap
         for batch, times in _batches(self.database, self.index.seq, self._batch):
-            self.index.apply([index_change(e, times) for e in batch.entries],
-                             through=batch.next_seq, logged=logged)
+            self.index.apply(
+                [index_change(e, times) for e in batch.entries],
+                through=batch.next_seq,
+                logged=logged,
+            )
         if logged and self.index.needs_compaction:
             self.index.write_snapshot()
 
@@ -132,8 +143,9 @@ def index_root(data_dir: Path) -> Path:
     return data_dir / INDEX_DIR
 
 
-def _batches(database: Database, after: int,
-             limit: int) -> Iterator[tuple[ChangeBatch, FrameTimes]]:
+def _batches(
+    database: Database, after: int, limit: int
+) -> Iterator[tuple[ChangeBatch, FrameTimes]]:
     while True:
         with database.transaction() as session:
             batch = read_changes(session, after, limit)
@@ -164,7 +176,8 @@ def _frame_times(session: Session, batch: ChangeBatch) -> FrameTimes:
     rows = session.execute(
         select(EntryFrame.entry_id, EntryFrame.time_offset)
         .where(EntryFrame.entry_id.in_(videos))
-        .order_by(EntryFrame.entry_id, EntryFrame.position))
+        .order_by(EntryFrame.entry_id, EntryFrame.position)
+    )
     for entry_id, offset in rows:
         times[entry_id].append(offset)
     return times

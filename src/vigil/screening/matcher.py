@@ -22,9 +22,9 @@ from vigil.index.video_match import Segment
 from vigil.screening.feed_changes import ListSettings
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.verdict import Hit, Verdict, decide
-from vigil.store.flood_guard_enforcement import RaisedSuspicion, enforce_flood_guard
-from vigil.store.flood_suspicions import suspect_entry_ids
-from vigil.store.match_stats import record_matches
+from vigil.store.lists.flood_guard import RaisedSuspicion, enforce_flood_guard
+from vigil.store.lists.match_counts import record_matches
+from vigil.store.lists.suspicions import suspect_entry_ids
 from vigil.store.models import ListEntry, utcnow
 
 log = logging.getLogger(__name__)
@@ -58,11 +58,15 @@ class Screening:
 
 
 class Matcher:
-    def __init__(self, live: LiveIndex, *,
-                 only_lists: Collection[str] | None = None,
-                 skip_lists: Collection[str] = (),
-                 flood_guard: FloodGuardSettings | None = None,
-                 count_for_flood_guard: bool = False) -> None:
+    def __init__(
+        self,
+        live: LiveIndex,
+        *,
+        only_lists: Collection[str] | None = None,
+        skip_lists: Collection[str] = (),
+        flood_guard: FloodGuardSettings | None = None,
+        count_for_flood_guard: bool = False,
+    ) -> None:
         """``only_lists``: names of the lists to match against (None: all). Allow-lists
         always take part, so narrowing a search never brings back a known false match.
         ``skip_lists``: lists that are not for this matcher (e.g. the clearinghouse's record
@@ -101,23 +105,24 @@ class Matcher:
     def _wanted(self, settings: ListSettings) -> bool:
         if settings.name in self.skip_lists:
             return False
-        return (self.only_lists is None or settings.is_allow_list
-                or settings.name in self.only_lists)
+        return self.only_lists is None or settings.is_allow_list or settings.name in self.only_lists
 
-    def _digest_hits(self, fingerprint: Fingerprint,
-                     enabled: list[ListSettings]) -> Iterator[Hit]:
+    def _digest_hits(self, fingerprint: Fingerprint, enabled: list[ListSettings]) -> Iterator[Hit]:
         lists = [s.list_id for s in enabled]
-        for kind, digest in ((Kind.MD5, fingerprint.md5), (Kind.SHA1, fingerprint.sha1),
-                             (Kind.SHA256, fingerprint.sha256)):
+        for kind, digest in (
+            (Kind.MD5, fingerprint.md5),
+            (Kind.SHA1, fingerprint.sha1),
+            (Kind.SHA256, fingerprint.sha256),
+        ):
             if digest is None or not lists:
                 continue
             found = self.live.index.lookup_digests(kind, [digest], lists)
-            for entry_id, list_id in zip(found.entry_id.tolist(), found.list_id.tolist(),
-                                         strict=True):
+            for entry_id, list_id in zip(
+                found.entry_id.tolist(), found.list_id.tolist(), strict=True
+            ):
                 yield Hit(int(entry_id), int(list_id), kind.value)
 
-    def _photo_hits(self, fingerprint: Fingerprint,
-                    enabled: list[ListSettings]) -> Iterator[Hit]:
+    def _photo_hits(self, fingerprint: Fingerprint, enabled: list[ListSettings]) -> Iterator[Hit]:
         if fingerprint.pdq is None:
             return
         quality = fingerprint.pdq_quality or 0
@@ -127,18 +132,15 @@ class Matcher:
         variants = {ORIGINAL: fingerprint.pdq}
         variants.update((v.variant, v.pdq) for v in fingerprint.pdq_variants)
         for found in self.live.index.match_photo(variants, ListDistances.only(distances)):
-            yield Hit(found.entry_id, found.list_id, Kind.PDQ.value, found.distance,
-                      found.variant)
+            yield Hit(found.entry_id, found.list_id, Kind.PDQ.value, found.distance, found.variant)
 
-    def _video_hits(self, fingerprint: Fingerprint,
-                    enabled: list[ListSettings]) -> Iterator[Hit]:
+    def _video_hits(self, fingerprint: Fingerprint, enabled: list[ListSettings]) -> Iterator[Hit]:
         if not fingerprint.frames or not enabled:
             return
         distances = ListDistances.only({s.list_id: s.pdq_distance for s in enabled})
         for found in self.live.index.match_video(fingerprint.frames, distances):
             if found.is_match:  # vPDQ's share rule (80% of the distinct query frames)
-                yield Hit(found.entry_id, found.list_id, Kind.VIDEO.value,
-                          segments=found.segments)
+                yield Hit(found.entry_id, found.list_id, Kind.VIDEO.value, segments=found.segments)
 
     def _describe(self, verdict: Verdict, lists: Mapping[int, ListSettings]) -> Screening:
         wanted = [h.entry_id for h in (*verdict.hits, *verdict.suppressed_by)]
@@ -149,13 +151,17 @@ class Matcher:
             # Counted first, so the match that tips an entry over is already flagged.
             suspected = self._count_matches(session, verdict.hits) if counting else []
             rows = session.execute(
-                select(ListEntry.id, ListEntry.external_id, ListEntry.classification)
-                .where(ListEntry.id.in_(wanted))).all()
+                select(ListEntry.id, ListEntry.external_id, ListEntry.classification).where(
+                    ListEntry.id.in_(wanted)
+                )
+            ).all()
             suspects = suspect_entry_ids(session, [h.entry_id for h in verdict.hits])
         metadata = {row.id: (row.external_id, row.classification) for row in rows}
-        return Screening(self._named(verdict.hits, metadata, lists, suspects),
-                         self._named(verdict.suppressed_by, metadata, lists, suspects),
-                         suspected)
+        return Screening(
+            self._named(verdict.hits, metadata, lists, suspects),
+            self._named(verdict.suppressed_by, metadata, lists, suspects),
+            suspected,
+        )
 
     def _count_matches(self, session: Any, hits: list[Hit]) -> list[RaisedSuspicion]:
         """Feed the flood guard: a colliding or poisoned hash shows as a sudden surge."""
@@ -165,21 +171,37 @@ class Matcher:
         entry_ids = sorted({hit.entry_id for hit in hits})
         for entry_id in entry_ids:
             record_matches(session, entry_id, now)
-        suspected = enforce_flood_guard(session, self.flood_guard, now=now,
-                                        entry_ids=entry_ids)
+        suspected = enforce_flood_guard(session, self.flood_guard, now=now, entry_ids=entry_ids)
         for item in suspected:
-            log.warning("flood guard: entry %d of list %r is suspect, its matches go to "
-                        "review: %s", item.entry_id, item.list_name, item.verdict.explanation)
+            log.warning(
+                "flood guard: entry %d of list %r is suspect, its matches go to review: %s",
+                item.entry_id,
+                item.list_name,
+                item.verdict.explanation,
+            )
         return suspected
 
     @staticmethod
-    def _named(hits: list[Hit], metadata: Mapping[int, tuple[str | None, str | None]],
-               lists: Mapping[int, ListSettings], suspects: set[int]) -> list[ListMatch]:
+    def _named(
+        hits: list[Hit],
+        metadata: Mapping[int, tuple[str | None, str | None]],
+        lists: Mapping[int, ListSettings],
+        suspects: set[int],
+    ) -> list[ListMatch]:
         named = []
         for hit in hits:
             external_id, classification = metadata.get(hit.entry_id, (None, None))
-            named.append(ListMatch(lists[hit.list_id].name, hit.entry_id,
-                                   external_id, hit.signal_type, hit.distance, hit.variant,
-                                   classification, hit.segments,
-                                   suspect=hit.entry_id in suspects))
+            named.append(
+                ListMatch(
+                    lists[hit.list_id].name,
+                    hit.entry_id,
+                    external_id,
+                    hit.signal_type,
+                    hit.distance,
+                    hit.variant,
+                    classification,
+                    hit.segments,
+                    suspect=hit.entry_id in suspects,
+                )
+            )
         return named

@@ -29,9 +29,16 @@ VIDEO = "video_pdq"
 FLAGS = {RecordSource.USER_REPORT: "user report", RecordSource.ESCALATION: "escalation"}
 # Failures that leave media unjudged. Not: empty files and files that are no media (nothing
 # to see), media without a video stream (audio): digests judged them as far as anything can.
-UNJUDGED = frozenset({FailureReason.CORRUPT, FailureReason.TOO_MANY_PIXELS,
-                      FailureReason.DECODE_BUDGET, FailureReason.TIMEOUT,
-                      FailureReason.TOO_LARGE, FailureReason.UNREADABLE})
+UNJUDGED = frozenset(
+    {
+        FailureReason.CORRUPT,
+        FailureReason.TOO_MANY_PIXELS,
+        FailureReason.DECODE_BUDGET,
+        FailureReason.TIMEOUT,
+        FailureReason.TOO_LARGE,
+        FailureReason.UNREADABLE,
+    }
+)
 MAX_UNJUDGED_DETAIL = 200
 
 
@@ -41,10 +48,14 @@ class VerdictDecision:
     reasons: list[str] = field(default_factory=list)  # one per rule that fired, in order
 
 
-def decide(matches: Sequence[ListMatch], settings: ScreeningSettings, *,
-           flag: RecordSource | None = None,
-           classifier_results: Sequence[ClassifierResult] = (),
-           unjudged: str | None = None) -> VerdictDecision:
+def decide(
+    matches: Sequence[ListMatch],
+    settings: ScreeningSettings,
+    *,
+    flag: RecordSource | None = None,
+    classifier_results: Sequence[ClassifierResult] = (),
+    unjudged: str | None = None,
+) -> VerdictDecision:
     """``matches`` are the matcher's (allow-list suppression already applied); ``unjudged``
     says why the content could not be judged in full (:func:`unjudged_reason`)."""
     judged = [judge_match(match, settings) for match in matches]
@@ -52,8 +63,11 @@ def decide(matches: Sequence[ListMatch], settings: ScreeningSettings, *,
         judged.append((Verdict.REVIEW, unjudged))
     if flag is not None:
         judged.append((Verdict.REVIEW, _flag_reason(flag)))
-    judged.extend((Verdict.REVIEW, _classifier_reason(result))
-                  for result in classifier_results if result.needs_review)
+    judged.extend(
+        (Verdict.REVIEW, _classifier_reason(result))
+        for result in classifier_results
+        if result.needs_review
+    )
     if not judged:
         return VerdictDecision(Verdict.NO_MATCH, [])
     verdict = Verdict.MATCH if any(v is Verdict.MATCH for v, _ in judged) else Verdict.REVIEW
@@ -65,8 +79,9 @@ def judge_match(match: ListMatch, settings: ScreeningSettings) -> tuple[Verdict,
     verdict, reason = _by_signal(match, settings)
     if match.suspect:
         # Still reported, never silenced: a person decides whether the entry is right.
-        return Verdict.REVIEW, (f"{reason}; entry {match.entry_id} is suspect: the flood "
-                                f"guard saw its matches surge")
+        return Verdict.REVIEW, (
+            f"{reason}; entry {match.entry_id} is suspect: the flood guard saw its matches surge"
+        )
     if verdict is Verdict.MATCH and match.list in settings.review_lists:
         return Verdict.REVIEW, f"{reason}; list {match.list} is a review list"
     if verdict is Verdict.MATCH and not match.classification:
@@ -83,10 +98,12 @@ def _by_signal(match: ListMatch, settings: ScreeningSettings) -> tuple[Verdict, 
         distance = match.distance if match.distance is not None else 0
         variant = f" ({match.variant})" if match.variant not in (None, "original") else ""
         if distance <= settings.match_pdq_distance:
-            return Verdict.MATCH, (f"pdq distance {distance} <= {settings.match_pdq_distance}"
-                                   f"{variant} {where}")
-        return Verdict.REVIEW, (f"near match: pdq distance {distance} > "
-                                f"{settings.match_pdq_distance}{variant} {where}")
+            return Verdict.MATCH, (
+                f"pdq distance {distance} <= {settings.match_pdq_distance}{variant} {where}"
+            )
+        return Verdict.REVIEW, (
+            f"near match: pdq distance {distance} > {settings.match_pdq_distance}{variant} {where}"
+        )
     if match.signal_type == VIDEO:
         return Verdict.MATCH, f"video frames {where}"  # the matcher applied vPDQ's share rule
     return Verdict.REVIEW, f"{match.signal_type} signal {where} has no automatic rule"

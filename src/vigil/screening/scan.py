@@ -53,10 +53,15 @@ class ScanSettings:
     stop_after: int | None = None  # files to hash before stopping (tests, dry runs)
 
 
-def report_line(path: str, matches: Iterable[ListMatch], suppressed: Iterable[ListMatch],
-                error: str | None) -> dict[str, Any]:
-    return {"path": path, "matches": [_reported(m) for m in matches], "error": error,
-            "suppressed_by": [_reported(m) for m in suppressed]}
+def report_line(
+    path: str, matches: Iterable[ListMatch], suppressed: Iterable[ListMatch], error: str | None
+) -> dict[str, Any]:
+    return {
+        "path": path,
+        "matches": [_reported(m) for m in matches],
+        "error": error,
+        "suppressed_by": [_reported(m) for m in suppressed],
+    }
 
 
 def _reported(match: ListMatch) -> dict[str, Any]:
@@ -64,8 +69,14 @@ def _reported(match: ListMatch) -> dict[str, Any]:
 
 
 class Scan:
-    def __init__(self, matcher: Matcher, recorder: ItemRecorder, settings: ScanSettings,
-                 emit: Emit, tick: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        matcher: Matcher,
+        recorder: ItemRecorder,
+        settings: ScanSettings,
+        emit: Emit,
+        tick: Callable[[], None] = lambda: None,
+    ) -> None:
         self.matcher = matcher
         self.recorder = recorder
         self.settings = settings
@@ -77,14 +88,14 @@ class Scan:
     def run(self, inputs: Iterable[ScanInput]) -> ScanTally:
         """Raises ScanStopped at the ``stop_after`` limit; finished items are saved first."""
         settings = self.settings
-        records = batch.fingerprint_many(self._to_hash(inputs), settings.options,
-                                         settings.workers, timeout=settings.timeout)
+        records = batch.fingerprint_many(
+            self._to_hash(inputs), settings.options, settings.workers, timeout=settings.timeout
+        )
         try:
             with contextlib.closing(records):
                 for record in records:
                     self._finish(self._waiting.popleft(), record)
-                    if settings.stop_after is not None and \
-                            self.tally.hashed >= settings.stop_after:
+                    if settings.stop_after is not None and self.tally.hashed >= settings.stop_after:
                         raise ScanStopped(f"stopped after {self.tally.hashed} files")
         finally:
             self.recorder.flush()
@@ -94,8 +105,9 @@ class Scan:
         """The files that need hashing; the others are reported on the way."""
         for chunk in _chunks(inputs, LOOKUP_CHUNK):
             states = {str(i): FileState.of(i) for i in chunk if isinstance(i, Path)}
-            stored = finished_results(self.matcher.live.database, self.recorder.run_id,
-                                      states.values())
+            stored = finished_results(
+                self.matcher.live.database, self.recorder.run_id, states.values()
+            )
             for item in chunk:
                 if isinstance(item, Fingerprint):
                     self._record(FileState(item.path, None, None), self._line(item))
@@ -112,8 +124,7 @@ class Scan:
     def _line(self, record: Fingerprint) -> dict[str, Any]:
         # A file that could not be decoded still matches on its digests; the error stays.
         screening = self.matcher.screen(record.matchable())
-        return report_line(record.path, screening.matches, screening.suppressed_by,
-                           record.error)
+        return report_line(record.path, screening.matches, screening.suppressed_by, record.error)
 
     def _record(self, state: FileState, line: dict[str, Any]) -> None:
         failed = line["error"] is not None

@@ -50,8 +50,13 @@ class CsvReport:
 
     def write(self, line: dict[str, Any]) -> None:
         for match in line["matches"] or [{}]:
-            self.rows.writerow([line["path"], *(_cell(match.get(f)) for f in REPORTED_FIELDS),
-                                _cell(line["error"])])
+            self.rows.writerow(
+                [
+                    line["path"],
+                    *(_cell(match.get(f)) for f in REPORTED_FIELDS),
+                    _cell(line["error"]),
+                ]
+            )
 
 
 def _cell(value: object) -> str:

@@ -43,16 +43,20 @@ class RunStart:
     resumed: bool
 
 
-def start_run(database: Database, root: str, options: Mapping[str, Any], *,
-              resume: bool) -> RunStart:
+def start_run(
+    database: Database, root: str, options: Mapping[str, Any], *, resume: bool
+) -> RunStart:
     """Continue the latest unfinished run of ``root`` when resuming, else start a new one.
     ``options``: what decides the results (e.g. the lists matched); a run with others is
     not continued, as its stored results would not fit."""
     with database.transaction(write=True) as session:
         if resume:
             run = session.scalar(
-                select(ScanRun).where(ScanRun.root == root, ScanRun.status.in_(UNFINISHED))
-                .order_by(ScanRun.id.desc()).limit(1))
+                select(ScanRun)
+                .where(ScanRun.root == root, ScanRun.status.in_(UNFINISHED))
+                .order_by(ScanRun.id.desc())
+                .limit(1)
+            )
             if run is not None and run.options == dict(options):
                 run.status = ScanStatus.RUNNING
                 return RunStart(run.id, True)
@@ -64,27 +68,35 @@ def start_run(database: Database, root: str, options: Mapping[str, Any], *,
 
 def finish_run(database: Database, run_id: int, status: ScanStatus) -> None:
     with database.transaction(write=True) as session:
-        session.execute(update(ScanRun).where(ScanRun.id == run_id)
-                        .values(status=status, finished_at=utcnow()))
+        session.execute(
+            update(ScanRun).where(ScanRun.id == run_id).values(status=status, finished_at=utcnow())
+        )
 
 
-def finished_results(database: Database, run_id: int,
-                     states: Iterable[FileState]) -> dict[str, dict[str, Any]]:
+def finished_results(
+    database: Database, run_id: int, states: Iterable[FileState]
+) -> dict[str, dict[str, Any]]:
     """Stored report lines of the files among ``states`` that need no new scan."""
     wanted = {s.path: s for s in states}
     if not wanted:
         return {}
     with database.transaction() as session:
-        rows = session.scalars(select(ScanItem).where(
-            ScanItem.run_id == run_id, ScanItem.path.in_(list(wanted)),
-            ScanItem.status == ScanItemStatus.DONE)).all()
-    return {row.path: row.result for row in rows
-            if row.result is not None and _unchanged(row, wanted[row.path])}
+        rows = session.scalars(
+            select(ScanItem).where(
+                ScanItem.run_id == run_id,
+                ScanItem.path.in_(list(wanted)),
+                ScanItem.status == ScanItemStatus.DONE,
+            )
+        ).all()
+    return {
+        row.path: row.result
+        for row in rows
+        if row.result is not None and _unchanged(row, wanted[row.path])
+    }
 
 
 def _unchanged(row: ScanItem, state: FileState) -> bool:
-    return (state.size is not None and row.size == state.size
-            and row.mtime_ns == state.mtime_ns)
+    return state.size is not None and row.size == state.size and row.mtime_ns == state.mtime_ns
 
 
 class ItemRecorder:
@@ -105,8 +117,14 @@ class ItemRecorder:
         if not self._pending:
             return
         with self.database.transaction(write=True) as session:
-            existing = {row.path: row for row in session.scalars(select(ScanItem).where(
-                ScanItem.run_id == self.run_id, ScanItem.path.in_(list(self._pending))))}
+            existing = {
+                row.path: row
+                for row in session.scalars(
+                    select(ScanItem).where(
+                        ScanItem.run_id == self.run_id, ScanItem.path.in_(list(self._pending))
+                    )
+                )
+            }
             now = utcnow()
             for path, (state, status, result) in self._pending.items():
                 item = existing.get(path) or ScanItem(run_id=self.run_id, path=path)

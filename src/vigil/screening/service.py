@@ -35,18 +35,18 @@ from vigil.screening.matcher import ListMatch, Matcher, Screening
 from vigil.screening.rules import VerdictDecision, decide, unjudged_reason
 from vigil.screening.submission import Submission, SubmissionInvalid, SubmittedHashes
 from vigil.store.audit.log import AuditLog
-from vigil.store.cases import attach_record
 from vigil.store.database import Database
 from vigil.store.evidence import EvidenceTooLarge, EvidenceVault
-from vigil.store.match_records import (
+from vigil.store.models import AuditAction, EvidenceItem, MatchRecord, RecordSource, Verdict
+from vigil.store.records.cases import attach_record
+from vigil.store.records.matches import (
     HitRow,
     MediaFields,
     new_public_id,
     record_summary,
     save_record,
 )
-from vigil.store.models import AuditAction, EvidenceItem, MatchRecord, RecordSource, Verdict
-from vigil.store.webhook_outbox import enqueue_event
+from vigil.store.records.outbox import enqueue_event
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,18 @@ class ScreeningOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "record_id": self.record_id, "verdict": self.verdict.value,
-            "reasons": list(self.reasons), "fingerprint": dict(self.fingerprint),
+            "record_id": self.record_id,
+            "verdict": self.verdict.value,
+            "reasons": list(self.reasons),
+            "fingerprint": dict(self.fingerprint),
             "matches": [m.to_dict() for m in self.matches],
             "suppressed_by": [m.to_dict() for m in self.suppressed_by],
             "classifier": [r.to_dict() for r in self.classifier],
             "classifier_errors": [dict(e) for e in self.classifier_errors],
-            "evidence_item_id": self.evidence_item_id, "evidence_kept": self.evidence_kept,
-            "error": self.error, "error_reason": self.error_reason,
+            "evidence_item_id": self.evidence_item_id,
+            "evidence_kept": self.evidence_kept,
+            "error": self.error,
+            "error_reason": self.error_reason,
         }
 
 
@@ -106,8 +110,15 @@ class _Item:
 
 
 class ScreeningService:
-    def __init__(self, database: Database, matcher: Matcher, *, settings: Settings,
-                 vault: EvidenceVault | None, classifiers: Sequence[Classifier] = ()) -> None:
+    def __init__(
+        self,
+        database: Database,
+        matcher: Matcher,
+        *,
+        settings: Settings,
+        vault: EvidenceVault | None,
+        classifiers: Sequence[Classifier] = (),
+    ) -> None:
         self.database = database
         self.matcher = matcher
         self.settings = settings
@@ -115,26 +126,57 @@ class ScreeningService:
         self.classifiers = tuple(classifiers)
         self.options = FingerprintOptions(
             max_bytes=settings.evidence.max_bytes,
-            limits=DecodeLimits(**settings.decoding.model_dump()))
+            limits=DecodeLimits(**settings.decoding.model_dump()),
+        )
 
-    def screen_upload(self, submission: Submission, content: bytes, *, submitted_by: str,
-                      started: float | None = None) -> ScreeningOutcome:
+    def screen_upload(
+        self,
+        submission: Submission,
+        content: bytes,
+        *,
+        submitted_by: str,
+        started: float | None = None,
+    ) -> ScreeningOutcome:
         """Screen content the platform sent. ``started``: when the request began
         (``time.monotonic()``); every list change committed before it is applied first."""
-        item = _Item(submission, RecordSource.UPLOAD, _submitter(submitted_by),
-                     self._fingerprint(content), content, started=started)
+        item = _Item(
+            submission,
+            RecordSource.UPLOAD,
+            _submitter(submitted_by),
+            self._fingerprint(content),
+            content,
+            started=started,
+        )
         return self._process(item)
 
-    def screen_hashes(self, submission: Submission, hashes: SubmittedHashes, *,
-                      submitted_by: str, started: float | None = None) -> ScreeningOutcome:
+    def screen_hashes(
+        self,
+        submission: Submission,
+        hashes: SubmittedHashes,
+        *,
+        submitted_by: str,
+        started: float | None = None,
+    ) -> ScreeningOutcome:
         """Screen hashes the platform computed; no content, so no classifiers or evidence."""
-        item = _Item(submission, RecordSource.HASHES, _submitter(submitted_by),
-                     self._from_hashes(hashes), started=started)
+        item = _Item(
+            submission,
+            RecordSource.HASHES,
+            _submitter(submitted_by),
+            self._from_hashes(hashes),
+            started=started,
+        )
         return self._process(item)
 
-    def flag(self, submission: Submission, *, source: RecordSource, submitted_by: str,
-             content: bytes | None = None, hashes: SubmittedHashes | None = None,
-             note: str | None = None) -> ScreeningOutcome:
+    def flag(
+        self,
+        submission: Submission,
+        *,
+        source: RecordSource,
+        submitted_by: str,
+        content: bytes | None = None,
+        hashes: SubmittedHashes | None = None,
+        note: str | None = None,
+    ) -> ScreeningOutcome:
         """A user report or an escalation: always recorded, always at least review. An
         escalation is also written to the audit log, in the same transaction."""
         if source not in FLAG_SOURCES:
@@ -173,20 +215,27 @@ class ScreeningService:
         flag = item.source if item.source in FLAG_SOURCES else None
         unjudged = unjudged_reason(item.fingerprint)  # undecodable media: review, not no_match
         item.screening, item.list_ids = self._match(item.fingerprint, item.started)
-        decision = decide(item.screening.matches, self.settings.screening, flag=flag,
-                          unjudged=unjudged)
+        decision = decide(
+            item.screening.matches, self.settings.screening, flag=flag, unjudged=unjudged
+        )
         if decision.verdict is not Verdict.MATCH:
             # Classifiers are slow and only ever send to review: skip them once the lists
             # alone already give a match.
             self._classify(item)
-            decision = decide(item.screening.matches, self.settings.screening, flag=flag,
-                              classifier_results=item.results, unjudged=unjudged)
+            decision = decide(
+                item.screening.matches,
+                self.settings.screening,
+                flag=flag,
+                classifier_results=item.results,
+                unjudged=unjudged,
+            )
         if decision.verdict is Verdict.NO_MATCH and not self.settings.screening.keep_unmatched:
             return _outcome(item, decision, None, None)
         return self._record(item, decision)
 
-    def _match(self, fingerprint: Fingerprint,
-               started: float | None) -> tuple[Screening, dict[str, int]]:
+    def _match(
+        self, fingerprint: Fingerprint, started: float | None
+    ) -> tuple[Screening, dict[str, int]]:
         # content that could not be decoded still matches on its digests
         screening = self.matcher.screen(fingerprint.matchable(), started)  # thread-safe
         return screening, {lst.name: lst.list_id for lst in self.matcher.live.lists.values()}
@@ -197,8 +246,9 @@ class ScreeningService:
             return
         results, errors = classify_all(self.classifiers, item.content, media_type)
         item.results.extend(results)
-        item.errors.extend({"name": e["name"], "error": str(e["error"])[:MAX_ERROR]}
-                           for e in errors)
+        item.errors.extend(
+            {"name": e["name"], "error": str(e["error"])[:MAX_ERROR]} for e in errors
+        )
 
     def _record(self, item: _Item, decision: VerdictDecision) -> ScreeningOutcome:
         public_id = new_public_id()
@@ -214,10 +264,15 @@ class ScreeningService:
                 enqueue_event(session, "verdict", _event_payload(record))
                 if item.source is RecordSource.ESCALATION:
                     AuditLog(session).append(
-                        AuditAction.ESCALATION, actor=item.submitted_by,
-                        subject_type="match_record", subject_id=public_id,
-                        details={"content_id": item.submission.content_id,
-                                 "verdict": decision.verdict.value})
+                        AuditAction.ESCALATION,
+                        actor=item.submitted_by,
+                        subject_type="match_record",
+                        subject_id=public_id,
+                        details={
+                            "content_id": item.submission.content_id,
+                            "verdict": decision.verdict.value,
+                        },
+                    )
         except BaseException:
             if evidence is not None:
                 self._discard(evidence)
@@ -228,8 +283,9 @@ class ScreeningService:
         if item.content is None or self.vault is None:
             return None
         try:
-            return self.vault.seal(item.content, media_type=item.fingerprint.media_type,
-                                   reference=public_id)
+            return self.vault.seal(
+                item.content, media_type=item.fingerprint.media_type, reference=public_id
+            )
         except EvidenceTooLarge:
             log.warning("record %s: content too large to keep as evidence", public_id)
             return None
@@ -243,20 +299,34 @@ class ScreeningService:
         except Exception:
             log.warning("could not delete the uncommitted evidence blob; sweep_orphans will")
 
-    def _save(self, session: Session, item: _Item, decision: VerdictDecision, public_id: str,
-              evidence: EvidenceItem | None) -> MatchRecord:
+    def _save(
+        self,
+        session: Session,
+        item: _Item,
+        decision: VerdictDecision,
+        public_id: str,
+        evidence: EvidenceItem | None,
+    ) -> MatchRecord:
         return save_record(
-            session, source=_record_source(item), verdict=decision.verdict,
-            reasons=decision.reasons, submitted_by=item.submitted_by,
-            content_id=item.submission.content_id, account_id=item.submission.account_id,
-            context=item.submission.context.to_dict(), media=_media(item.fingerprint),
+            session,
+            source=_record_source(item),
+            verdict=decision.verdict,
+            reasons=decision.reasons,
+            submitted_by=item.submitted_by,
+            content_id=item.submission.content_id,
+            account_id=item.submission.account_id,
+            context=item.submission.context.to_dict(),
+            media=_media(item.fingerprint),
             hits=[_hit_row(m, item.list_ids, item.fingerprint) for m in item.screening.matches],
-            classifier=_classifier_summary(item), note=item.note,
+            classifier=_classifier_summary(item),
+            note=item.note,
             evidence_item_id=evidence.id if evidence is not None else None,
-            public_id=public_id)
+            public_id=public_id,
+        )
 
 
 # --- pure pieces ---------------------------------------------------------------------------
+
 
 def _submitter(submitted_by: str) -> str:
     if not isinstance(submitted_by, str) or not 1 <= len(submitted_by) <= MAX_SUBMITTER:
@@ -266,32 +336,53 @@ def _submitter(submitted_by: str) -> str:
 
 def _record_source(item: _Item) -> RecordSource:
     """How the item reached Vigil; an upload kept only for a classifier's score says so."""
-    only_classifier = (item.source is RecordSource.UPLOAD and not item.screening.matches
-                       and any(r.needs_review for r in item.results))
+    only_classifier = (
+        item.source is RecordSource.UPLOAD
+        and not item.screening.matches
+        and any(r.needs_review for r in item.results)
+    )
     return RecordSource.CLASSIFIER if only_classifier else item.source
 
 
 def _media(fingerprint: Fingerprint) -> MediaFields:
     return MediaFields(
-        media_type=fingerprint.media_type, size=fingerprint.size, md5=fingerprint.md5,
-        sha1=fingerprint.sha1, sha256=fingerprint.sha256, pdq=fingerprint.pdq,
+        media_type=fingerprint.media_type,
+        size=fingerprint.size,
+        md5=fingerprint.md5,
+        sha1=fingerprint.sha1,
+        sha256=fingerprint.sha256,
+        pdq=fingerprint.pdq,
         pdq_quality=fingerprint.pdq_quality,
-        frame_count=len(fingerprint.frames) if fingerprint.frames else None)
+        frame_count=len(fingerprint.frames) if fingerprint.frames else None,
+    )
 
 
 def _fingerprint_summary(fingerprint: Fingerprint) -> dict[str, Any]:
     media = _media(fingerprint)
-    return {"media_type": media.media_type, "size": media.size, "md5": media.md5,
-            "sha1": media.sha1, "sha256": media.sha256, "pdq": media.pdq,
-            "pdq_quality": media.pdq_quality, "frame_count": media.frame_count,
-            "partial": fingerprint.partial, "partial_reason": fingerprint.partial_reason}
+    return {
+        "media_type": media.media_type,
+        "size": media.size,
+        "md5": media.md5,
+        "sha1": media.sha1,
+        "sha256": media.sha256,
+        "pdq": media.pdq,
+        "pdq_quality": media.pdq_quality,
+        "frame_count": media.frame_count,
+        "partial": fingerprint.partial,
+        "partial_reason": fingerprint.partial_reason,
+    }
 
 
 def _hit_row(match: ListMatch, list_ids: dict[str, int], fingerprint: Fingerprint) -> HitRow:
-    return HitRow(entry_id=match.entry_id, list_id=list_ids[match.list],
-                  signal_type=match.signal_type,
-                  distance=match.distance, variant=match.variant,
-                  share=_share(match, fingerprint), suspect=match.suspect)
+    return HitRow(
+        entry_id=match.entry_id,
+        list_id=list_ids[match.list],
+        signal_type=match.signal_type,
+        distance=match.distance,
+        variant=match.variant,
+        share=_share(match, fingerprint),
+        suspect=match.suspect,
+    )
 
 
 def _share(match: ListMatch, fingerprint: Fingerprint) -> float | None:
@@ -312,24 +403,50 @@ def _event_payload(record: MatchRecord) -> dict[str, Any]:
     """The webhook's body: the platform's own ids and what matched; no upload context (IP,
     email, ...), hashes or media."""
     summary = record_summary(record)
-    hits = [{key: hit[key] for key in ("list", "list_version", "external_id", "signal_type",
-                                       "distance", "classification", "suspect")}
-            for hit in summary["hits"]]
-    return {"record_id": summary["record_id"], "source": summary["source"],
-            "verdict": summary["verdict"], "reasons": summary["reasons"],
-            "received_at": summary["received_at"], "content_id": summary["content_id"],
-            "account_id": summary["account_id"], "media_type": summary["media_type"],
-            "evidence_kept": summary["evidence_item_id"] is not None, "hits": hits}
+    hits = [
+        {
+            key: hit[key]
+            for key in (
+                "list",
+                "list_version",
+                "external_id",
+                "signal_type",
+                "distance",
+                "classification",
+                "suspect",
+            )
+        }
+        for hit in summary["hits"]
+    ]
+    return {
+        "record_id": summary["record_id"],
+        "source": summary["source"],
+        "verdict": summary["verdict"],
+        "reasons": summary["reasons"],
+        "received_at": summary["received_at"],
+        "content_id": summary["content_id"],
+        "account_id": summary["account_id"],
+        "media_type": summary["media_type"],
+        "evidence_kept": summary["evidence_item_id"] is not None,
+        "hits": hits,
+    }
 
 
-def _outcome(item: _Item, decision: VerdictDecision, record_id: str | None,
-             evidence: EvidenceItem | None) -> ScreeningOutcome:
+def _outcome(
+    item: _Item, decision: VerdictDecision, record_id: str | None, evidence: EvidenceItem | None
+) -> ScreeningOutcome:
     fingerprint = item.fingerprint
     return ScreeningOutcome(
-        record_id=record_id, verdict=decision.verdict, reasons=tuple(decision.reasons),
-        fingerprint=_fingerprint_summary(fingerprint), matches=tuple(item.screening.matches),
-        suppressed_by=tuple(item.screening.suppressed_by), classifier=tuple(item.results),
+        record_id=record_id,
+        verdict=decision.verdict,
+        reasons=tuple(decision.reasons),
+        fingerprint=_fingerprint_summary(fingerprint),
+        matches=tuple(item.screening.matches),
+        suppressed_by=tuple(item.screening.suppressed_by),
+        classifier=tuple(item.results),
         classifier_errors=tuple(item.errors),
         evidence_item_id=evidence.id if evidence is not None else None,
-        evidence_kept=evidence is not None, error=fingerprint.error,
-        error_reason=fingerprint.error_reason)
+        evidence_kept=evidence is not None,
+        error=fingerprint.error,
+        error_reason=fingerprint.error_reason,
+    )

@@ -137,8 +137,9 @@ class SubmittedHashes:
             raise SubmissionInvalid("hashes", "at least one hash is required")
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], *,
-                     max_frames: int = MAX_FRAMES) -> SubmittedHashes:
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, max_frames: int = MAX_FRAMES
+    ) -> SubmittedHashes:
         values = _known_keys("hashes", data, cls.__dataclass_fields__)
         for name in HEX_LENGTHS:
             _string_or_none(name, values.get(name))
@@ -159,10 +160,15 @@ class SubmittedHashes:
         to hashes that carry their score."""
         frames = [FrameHash(round(t, 6), pdq, 100) for pdq, t in self.frames] or None
         return Fingerprint(
-            path=name, media_type="video" if frames else ("photo" if self.pdq else None),
-            md5=self.md5, sha1=self.sha1, sha256=self.sha256, pdq=self.pdq,
+            path=name,
+            media_type="video" if frames else ("photo" if self.pdq else None),
+            md5=self.md5,
+            sha1=self.sha1,
+            sha256=self.sha256,
+            pdq=self.pdq,
             pdq_quality=(self.pdq_quality if self.pdq_quality is not None else 100)
-            if self.pdq else None,
+            if self.pdq
+            else None,
             frames=frames,
         )
 
@@ -263,9 +269,13 @@ def _frames(frames: object) -> tuple[tuple[str, float], ...]:
     checked = []
     for index, pair in enumerate(frames):
         pdq, seconds = _frame_pair(index, pair)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
-                0 <= seconds <= MAX_FRAME_SECONDS):
-            raise SubmissionInvalid(f"frames[{index}]",
-                                    f"seconds must be a number from 0 to {MAX_FRAME_SECONDS:g}")
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not (0 <= seconds <= MAX_FRAME_SECONDS)
+        ):
+            raise SubmissionInvalid(
+                f"frames[{index}]", f"seconds must be a number from 0 to {MAX_FRAME_SECONDS:g}"
+            )
         checked.append((_hex(f"frames[{index}]", pdq, 64), float(seconds)))
     return tuple(checked)

@@ -35,9 +35,12 @@ A4 = (8.27, 11.69)  # inches, portrait
 ROWS_WITH_CHART = 18  # table rows that fit under a chart on one page
 ROWS_ALONE = 40
 WRAP = 95  # characters per line of body text
-_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]), trim_blocks=True,
-                         lstrip_blocks=True)
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 class ReportFormat(StrEnum):
@@ -62,13 +65,23 @@ def render(stats: Statistics, report_format: ReportFormat) -> bytes:
 
 
 def render_html(stats: Statistics, charts: list[Chart] | None = None) -> str:
-    embedded = {chart.name: EmbeddedChart(chart.alt, base64.b64encode(chart.png).decode())
-                for chart in (charts or all_charts(stats))}
+    embedded = {
+        chart.name: EmbeddedChart(chart.alt, base64.b64encode(chart.png).decode())
+        for chart in (charts or all_charts(stats))
+    }
     return _TEMPLATES.get_template("annual_report.html").render(
-        title=title(stats), period=stats.period.label, generated=_generated(stats),
-        caveat_title=CAVEAT_TITLE, caveat=CAVEAT, what_it_measures=WHAT_IT_MEASURES,
-        empty=stats.empty, headline=headline(stats), sections=sections(stats),
-        charts=embedded, methodology=METHODOLOGY)
+        title=title(stats),
+        period=stats.period.label,
+        generated=_generated(stats),
+        caveat_title=CAVEAT_TITLE,
+        caveat=CAVEAT,
+        what_it_measures=WHAT_IT_MEASURES,
+        empty=stats.empty,
+        headline=headline(stats),
+        sections=sections(stats),
+        charts=embedded,
+        methodology=METHODOLOGY,
+    )
 
 
 def render_pdf(stats: Statistics) -> bytes:
@@ -76,8 +89,12 @@ def render_pdf(stats: Statistics) -> bytes:
 
     buffer = io.BytesIO()
     # Fixed metadata (no creation date): the same statistics give the same file.
-    metadata = {"Title": title(stats), "Creator": "Vigil", "Producer": "Vigil",
-                "CreationDate": None}
+    metadata = {
+        "Title": title(stats),
+        "Creator": "Vigil",
+        "Producer": "Vigil",
+        "CreationDate": None,
+    }
     with PdfPages(buffer, metadata=metadata) as pdf:
         pdf.savefig(_cover(stats))
         pdf.savefig(_methodology())
@@ -118,8 +135,7 @@ def _cover(stats: Statistics) -> Figure:
     page = _page()
     writer = _Writer(page)
     writer.heading(title(stats), 20)
-    writer.paragraph(f"Period: {stats.period.label} (UTC). Generated {_generated(stats)} "
-                     "by Vigil.")
+    writer.paragraph(f"Period: {stats.period.label} (UTC). Generated {_generated(stats)} by Vigil.")
     box_top = writer.y
     writer.y -= 0.015
     writer.heading(CAVEAT_TITLE, 13)
@@ -127,9 +143,18 @@ def _cover(stats: Statistics) -> Figure:
     writer.paragraph(WHAT_IT_MEASURES, width=WRAP - 5)
     from matplotlib.patches import FancyBboxPatch
 
-    page.add_artist(FancyBboxPatch((0.06, writer.y), 0.88, box_top - writer.y,
-                                   boxstyle="square,pad=0", fill=False, linewidth=2.5,
-                                   edgecolor="#c05621", transform=page.transFigure))
+    page.add_artist(
+        FancyBboxPatch(
+            (0.06, writer.y),
+            0.88,
+            box_top - writer.y,
+            boxstyle="square,pad=0",
+            fill=False,
+            linewidth=2.5,
+            edgecolor="#c05621",
+            transform=page.transFigure,
+        )
+    )
     writer.y -= 0.03
     if stats.empty:
         writer.paragraph("No reports were received in this period.", size=12)
@@ -152,8 +177,9 @@ def _methodology() -> Figure:
 def _section_pages(stats: Statistics, section: Section) -> list[Figure]:
     rows = section.table.rows
     first = ROWS_WITH_CHART if section.chart else ROWS_ALONE
-    chunks = [rows[:first]] + [rows[i:i + ROWS_ALONE] for i in range(first, len(rows),
-                                                                       ROWS_ALONE)]
+    chunks = [rows[:first]] + [
+        rows[i : i + ROWS_ALONE] for i in range(first, len(rows), ROWS_ALONE)
+    ]
     pages = []
     for number, chunk in enumerate(chunks):
         page = _page()
@@ -170,15 +196,18 @@ def _section_pages(stats: Statistics, section: Section) -> list[Figure]:
 
 def _table(page: Figure, section: Section, rows: list[list[str]], top: float) -> None:
     if not rows:
-        page.text(0.08, top, "No reports in this period.", fontsize=11, style="italic",
-                  va="top")
+        page.text(0.08, top, "No reports in this period.", fontsize=11, style="italic", va="top")
         return
     height = min(top - 0.08, 0.02 * (len(rows) + 1))
     axes = page.add_axes((0.08, top - height, 0.84, height))
     axes.axis("off")
-    table = axes.table(cellText=[[_fit(cell) for cell in row] for row in rows],
-                       colLabels=section.table.headers, loc="upper center", cellLoc="left",
-                       colLoc="left")
+    table = axes.table(
+        cellText=[[_fit(cell) for cell in row] for row in rows],
+        colLabels=section.table.headers,
+        loc="upper center",
+        cellLoc="left",
+        colLoc="left",
+    )
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     if section.note:

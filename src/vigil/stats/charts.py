@@ -51,39 +51,69 @@ class Series:
 
 
 def months_series(stats: Statistics) -> Series:
-    return Series(f"Reports received by month, {stats.period.label}", "Month",
-                  "Reports", [row.month for row in stats.months],
-                  [row.reports for row in stats.months], "reports")
+    return Series(
+        f"Reports received by month, {stats.period.label}",
+        "Month",
+        "Reports",
+        [row.month for row in stats.months],
+        [row.reports for row in stats.months],
+        "reports",
+    )
 
 
 def verdicts_series(stats: Statistics) -> Series:
     figures = stats.verdicts
     labels = list(VERDICT_COLOURS)
-    values = [round(100 * figures.share(count), 1)
-              for count in (figures.known, figures.seen, figures.new)]
-    return Series(f"Files known, seen before, or new, {stats.period.label}",
-                  "What the file turned out to be", "Share of classified files (%)",
-                  labels, values, "%", colours=[VERDICT_COLOURS[label] for label in labels])
+    values = [
+        round(100 * figures.share(count), 1) for count in (figures.known, figures.seen, figures.new)
+    ]
+    return Series(
+        f"Files known, seen before, or new, {stats.period.label}",
+        "What the file turned out to be",
+        "Share of classified files (%)",
+        labels,
+        values,
+        "%",
+        colours=[VERDICT_COLOURS[label] for label in labels],
+    )
 
 
 def countries_series(stats: Statistics) -> Series:
     top = stats.countries[:TOP_COUNTRIES]
-    return Series(f"Reports by country (top {TOP_COUNTRIES}), {stats.period.label}",
-                  "Reports", "Country", [c.label for c in top], [c.count for c in top],
-                  "reports", horizontal=True)
+    return Series(
+        f"Reports by country (top {TOP_COUNTRIES}), {stats.period.label}",
+        "Reports",
+        "Country",
+        [c.label for c in top],
+        [c.count for c in top],
+        "reports",
+        horizontal=True,
+    )
 
 
 def agencies_series(stats: Statistics) -> Series:
     top = stats.agencies[:TOP_AGENCIES]
-    return Series(f"Referrals by agency, {stats.period.label}", "Referrals", "Agency",
-                  [row.agency for row in top], [row.referred for row in top], "referrals",
-                  horizontal=True)
+    return Series(
+        f"Referrals by agency, {stats.period.label}",
+        "Referrals",
+        "Agency",
+        [row.agency for row in top],
+        [row.referred for row in top],
+        "referrals",
+        horizontal=True,
+    )
 
 
 def outcomes_series(stats: Statistics) -> Series:
-    return Series(f"Outcomes recorded by agencies, {stats.period.label}", "Outcomes",
-                  "Outcome", [outcome_label(c.label) for c in stats.outcomes],
-                  [c.count for c in stats.outcomes], "outcomes", horizontal=True)
+    return Series(
+        f"Outcomes recorded by agencies, {stats.period.label}",
+        "Outcomes",
+        "Outcome",
+        [outcome_label(c.label) for c in stats.outcomes],
+        [c.count for c in stats.outcomes],
+        "outcomes",
+        horizontal=True,
+    )
 
 
 def outcome_label(kind: str) -> str:
@@ -91,8 +121,11 @@ def outcome_label(kind: str) -> str:
 
 
 SERIES: dict[str, Callable[[Statistics], Series]] = {
-    "months": months_series, "verdicts": verdicts_series, "countries": countries_series,
-    "agencies": agencies_series, "outcomes": outcomes_series,
+    "months": months_series,
+    "verdicts": verdicts_series,
+    "countries": countries_series,
+    "agencies": agencies_series,
+    "outcomes": outcomes_series,
 }
 
 
@@ -135,8 +168,7 @@ def _horizontal(axes: Axes, series: Series) -> None:
 
     labels, values = list(reversed(series.labels)), list(reversed(series.values))
     bars = axes.barh([_short(label) for label in labels], values, color=BAR_COLOUR)
-    axes.bar_label(bars, labels=[_value(v, series.unit) for v in values], fontsize=8,
-                   padding=2)
+    axes.bar_label(bars, labels=[_value(v, series.unit) for v in values], fontsize=8, padding=2)
     axes.set_xlabel(series.x_label)
     axes.set_ylabel(series.y_label)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -144,8 +176,15 @@ def _horizontal(axes: Axes, series: Series) -> None:
 
 
 def _empty(axes: Axes, series: Series) -> None:
-    axes.text(0.5, 0.5, "No data for this period", ha="center", va="center", fontsize=14,
-              transform=axes.transAxes)
+    axes.text(
+        0.5,
+        0.5,
+        "No data for this period",
+        ha="center",
+        va="center",
+        fontsize=14,
+        transform=axes.transAxes,
+    )
     axes.set_xlabel(series.x_label)
     axes.set_ylabel(series.y_label)
     axes.set_xticks([])
@@ -164,8 +203,10 @@ def alt_text(series: Series) -> str:
     """What a reader of the image would learn from it, in words."""
     if not series.labels or not any(series.values):
         return f"{series.title}: no data for this period."
-    parts = [f"{label}: {_value(value, series.unit)}"
-             for label, value in zip(series.labels, series.values, strict=True)]
+    parts = [
+        f"{label}: {_value(value, series.unit)}"
+        for label, value in zip(series.labels, series.values, strict=True)
+    ]
     kind = "Horizontal bar chart" if series.horizontal else "Bar chart"
     unit = "" if series.unit == "%" else f" {series.unit}"
     return f"{kind}. {series.title}.{unit and ' Counts of' + unit + '.'} {'; '.join(parts)}."

@@ -55,8 +55,7 @@ class Durations:
         ordered = sorted(max(0.0, value) for value in seconds)
         if not ordered:
             return cls(0, None, None)
-        return cls(len(ordered), percentile(ordered, 0.5) / 3600,
-                   percentile(ordered, 0.9) / 3600)
+        return cls(len(ordered), percentile(ordered, 0.5) / 3600, percentile(ordered, 0.9) / 3600)
 
 
 def percentile(ordered: list[float], fraction: float) -> float:

@@ -52,8 +52,11 @@ class Period:
     @property
     def label(self) -> str:
         year = self.start.year
-        if self.start == datetime(year, 1, 1, tzinfo=UTC) and year < 9999 and \
-                self.end == datetime(year + 1, 1, 1, tzinfo=UTC):
+        if (
+            self.start == datetime(year, 1, 1, tzinfo=UTC)
+            and year < 9999
+            and self.end == datetime(year + 1, 1, 1, tzinfo=UTC)
+        ):
             return str(year)
         last = (self.end - timedelta(microseconds=1)).date()
         return f"{self.start.date().isoformat()} to {last.isoformat()}"
@@ -61,8 +64,10 @@ class Period:
     def months(self) -> list[Month]:
         """The calendar months the period touches, clipped to it."""
         edges = _boundaries(self.start, self.end)
-        return [Month(f"{low.year:04d}-{low.month:02d}", low, high)
-                for low, high in itertools.pairwise(edges)]
+        return [
+            Month(f"{low.year:04d}-{low.month:02d}", low, high)
+            for low, high in itertools.pairwise(edges)
+        ]
 
 
 def _boundaries(start: datetime, end: datetime) -> list[datetime]:

@@ -47,7 +47,7 @@ from vigil.store.models import (
     ReportTriage,
     utcnow,
 )
-from vigil.store.vocabulary import INCIDENT_TYPES as SCHEMA_INCIDENT_TYPES
+from vigil.store.shared.vocabulary import INCIDENT_TYPES as SCHEMA_INCIDENT_TYPES
 
 # Anything other than the schema's incident types is counted as OTHER rather than printed: a
 # label in a published report must not be text a reporter chose.
@@ -64,14 +64,23 @@ def statistics(session: Session, period: Period, *, now: datetime | None = None)
     triage, untriaged = time_to_triage(session, period)
     action, _ = time_to_action(session, period)
     return Statistics(
-        period=period, generated_at=now,
-        reports=sum(row.reports for row in months), files=sum(row.files for row in months),
-        months=months, companies=by_company(session, period),
-        incident_types=by_incident_type(session, period), countries=by_country(session, period),
-        agencies=by_agency(session, period), verdicts=verdicts(session, period),
-        time_to_triage=triage, untriaged=untriaged, time_to_action=action,
-        unrouted=unrouted(session), info_requests=info_requests(session, period, now=now),
-        outcomes=outcomes(session, period))
+        period=period,
+        generated_at=now,
+        reports=sum(row.reports for row in months),
+        files=sum(row.files for row in months),
+        months=months,
+        companies=by_company(session, period),
+        incident_types=by_incident_type(session, period),
+        countries=by_country(session, period),
+        agencies=by_agency(session, period),
+        verdicts=verdicts(session, period),
+        time_to_triage=triage,
+        untriaged=untriaged,
+        time_to_action=action,
+        unrouted=unrouted(session),
+        info_requests=info_requests(session, period, now=now),
+        outcomes=outcomes(session, period),
+    )
 
 
 # --- reports and files ---------------------------------------------------------------------
@@ -82,8 +91,9 @@ def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
 
 
 def _finished_in(period: Period) -> ColumnElement[bool]:
-    return (IntakeReport.state == IntakeState.FINISHED) & _in_period(IntakeReport.finished_at,
-                                                                      period)
+    return (IntakeReport.state == IntakeState.FINISHED) & _in_period(
+        IntakeReport.finished_at, period
+    )
 
 
 def _grouped(session: Session, inner: Select[Any]) -> dict[Any, int]:
@@ -98,28 +108,42 @@ def _grouped(session: Session, inner: Select[Any]) -> dict[Any, int]:
 def months_of(session: Session, period: Period) -> list[MonthRow]:
     """Reports finished, and files they carried, in each month of the period."""
     months = period.months()
-    bucket = case(*[(IntakeReport.finished_at < month.end, literal(index))
-                    for index, month in enumerate(months)], else_=literal(-1))
+    bucket = case(
+        *[
+            (IntakeReport.finished_at < month.end, literal(index))
+            for index, month in enumerate(months)
+        ],
+        else_=literal(-1),
+    )
     reports = _grouped(session, select(bucket.label("bucket")).where(_finished_in(period)))
-    files = _grouped(session, select(bucket.label("bucket"))
-                     .join(IntakeFile, IntakeFile.report_id == IntakeReport.id)
-                     .where(_finished_in(period)))
-    return [MonthRow(month.label, reports.get(index, 0), files.get(index, 0))
-            for index, month in enumerate(months)]
+    files = _grouped(
+        session,
+        select(bucket.label("bucket"))
+        .join(IntakeFile, IntakeFile.report_id == IntakeReport.id)
+        .where(_finished_in(period)),
+    )
+    return [
+        MonthRow(month.label, reports.get(index, 0), files.get(index, 0))
+        for index, month in enumerate(months)
+    ]
 
 
 def by_company(session: Session, period: Period) -> list[CompanyRow]:
     def counted(query: Select[int, str, int]) -> dict[tuple[int, str], int]:
-        grouped = query.where(_finished_in(period)).group_by(ReportingCompany.id,
-                                                              ReportingCompany.name)
+        grouped = query.where(_finished_in(period)).group_by(
+            ReportingCompany.id, ReportingCompany.name
+        )
         return {(company, name): int(count) for company, name, count in session.execute(grouped)}
 
     columns = (ReportingCompany.id, ReportingCompany.name, func.count())
-    reports = counted(select(*columns)
-                      .join(IntakeReport, IntakeReport.company_id == ReportingCompany.id))
-    files = counted(select(*columns)
-                    .join(IntakeReport, IntakeReport.company_id == ReportingCompany.id)
-                    .join(IntakeFile, IntakeFile.report_id == IntakeReport.id))
+    reports = counted(
+        select(*columns).join(IntakeReport, IntakeReport.company_id == ReportingCompany.id)
+    )
+    files = counted(
+        select(*columns)
+        .join(IntakeReport, IntakeReport.company_id == ReportingCompany.id)
+        .join(IntakeFile, IntakeFile.report_id == IntakeReport.id)
+    )
     rows = [CompanyRow(key[1], count, files.get(key, 0)) for key, count in reports.items()]
     return sorted(rows, key=lambda row: (-row.reports, row.company))
 
@@ -127,17 +151,21 @@ def by_company(session: Session, period: Period) -> list[CompanyRow]:
 def by_incident_type(session: Session, period: Period) -> list[Count]:
     kind = IntakeReport.parsed[INCIDENT_TYPE_PATH].as_string()
     counts: dict[str, int] = defaultdict(int)
-    for value, count in _grouped(session, select(kind.label("kind"))
-                                 .where(_finished_in(period))).items():
+    for value, count in _grouped(
+        session, select(kind.label("kind")).where(_finished_in(period))
+    ).items():
         counts[value if value in INCIDENT_TYPES else OTHER] += count
     return _ranked(counts)
 
 
 def by_country(session: Session, period: Period) -> list[Count]:
-    found = _grouped(session, select(ReportLocation.country.label("country"))
-                     .select_from(IntakeReport)
-                     .outerjoin(ReportLocation, ReportLocation.report_id == IntakeReport.id)
-                     .where(_finished_in(period)))
+    found = _grouped(
+        session,
+        select(ReportLocation.country.label("country"))
+        .select_from(IntakeReport)
+        .outerjoin(ReportLocation, ReportLocation.report_id == IntakeReport.id)
+        .where(_finished_in(period)),
+    )
     counts: dict[str, int] = defaultdict(int)
     for country, count in found.items():
         counts[country.upper() if country else UNKNOWN_COUNTRY] += count
@@ -145,16 +173,25 @@ def by_country(session: Session, period: Period) -> list[Count]:
 
 
 def verdicts(session: Session, period: Period) -> Verdicts:
-    found = _grouped(session, select(IntakeFile.verdict.label("verdict"))
-                     .join(IntakeReport, IntakeReport.id == IntakeFile.report_id)
-                     .where(_finished_in(period)))
-    return Verdicts(known=found.get(FileVerdict.KNOWN, 0), seen=found.get(FileVerdict.SEEN, 0),
-                    new=found.get(FileVerdict.NEW, 0), unclassified=found.get(None, 0))
+    found = _grouped(
+        session,
+        select(IntakeFile.verdict.label("verdict"))
+        .join(IntakeReport, IntakeReport.id == IntakeFile.report_id)
+        .where(_finished_in(period)),
+    )
+    return Verdicts(
+        known=found.get(FileVerdict.KNOWN, 0),
+        seen=found.get(FileVerdict.SEEN, 0),
+        new=found.get(FileVerdict.NEW, 0),
+        unclassified=found.get(None, 0),
+    )
 
 
 def _ranked(counts: dict[str, int]) -> list[Count]:
-    return [Count(label, count) for label, count in
-            sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return [
+        Count(label, count)
+        for label, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 # --- triage, routing, agencies -------------------------------------------------------------
@@ -167,14 +204,21 @@ def _durations(session: Session, query: Select[*tuple[Any, ...]]) -> Durations:
 
 def time_to_triage(session: Session, period: Period) -> tuple[Durations, int]:
     """From the report's finish to its first priority; and how many still have none."""
-    measured = _durations(session, select(IntakeReport.finished_at,
-                                          ReportTriage.first_computed_at)
-                          .join(ReportTriage, ReportTriage.report_id == IntakeReport.id)
-                          .where(_finished_in(period)))
-    untriaged = session.scalar(
-        select(func.count()).select_from(IntakeReport)
-        .outerjoin(ReportTriage, ReportTriage.report_id == IntakeReport.id)
-        .where(_finished_in(period), ReportTriage.report_id.is_(None))) or 0
+    measured = _durations(
+        session,
+        select(IntakeReport.finished_at, ReportTriage.first_computed_at)
+        .join(ReportTriage, ReportTriage.report_id == IntakeReport.id)
+        .where(_finished_in(period)),
+    )
+    untriaged = (
+        session.scalar(
+            select(func.count())
+            .select_from(IntakeReport)
+            .outerjoin(ReportTriage, ReportTriage.report_id == IntakeReport.id)
+            .where(_finished_in(period), ReportTriage.report_id.is_(None))
+        )
+        or 0
+    )
     return measured, int(untriaged)
 
 
@@ -182,10 +226,18 @@ def time_to_action(session: Session, period: Period) -> tuple[Durations, int]:
     """From routing to the agency's accept or decline, for referrals routed in the period;
     and how many of those still wait."""
     routed = _in_period(Referral.routed_at, period)
-    measured = _durations(session, select(Referral.routed_at, Referral.acted_at)
-                          .where(routed, Referral.acted_at.is_not(None)))
-    waiting = session.scalar(select(func.count()).select_from(Referral).where(
-        routed, Referral.state == ReferralState.ROUTED)) or 0
+    measured = _durations(
+        session,
+        select(Referral.routed_at, Referral.acted_at).where(routed, Referral.acted_at.is_not(None)),
+    )
+    waiting = (
+        session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(routed, Referral.state == ReferralState.ROUTED)
+        )
+        or 0
+    )
     return measured, int(waiting)
 
 
@@ -195,35 +247,60 @@ def by_agency(session: Session, period: Period) -> list[AgencyRow]:
         select(Agency.name, Referral.state, func.count())
         .join(Agency, Agency.id == Referral.agency_id)
         .where(_in_period(Referral.routed_at, period))
-        .group_by(Agency.name, Referral.state))
+        .group_by(Agency.name, Referral.state)
+    )
     for name, state, count in rows:
         counts[name][state] += int(count)
-    result = [AgencyRow(name, sum(states.values()), states[ReferralState.ACCEPTED],
-                        states[ReferralState.DECLINED], states[ReferralState.ROUTED])
-              for name, states in counts.items()]
+    result = [
+        AgencyRow(
+            name,
+            sum(states.values()),
+            states[ReferralState.ACCEPTED],
+            states[ReferralState.DECLINED],
+            states[ReferralState.ROUTED],
+        )
+        for name, states in counts.items()
+    ]
     return sorted(result, key=lambda row: (-row.referred, row.agency))
 
 
 def unrouted(session: Session) -> int:
     """Reports waiting for a person to route them now (a queue, not a period's figure)."""
-    return int(session.scalar(select(func.count()).select_from(Referral).where(
-        Referral.state == ReferralState.UNROUTED)) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.state == ReferralState.UNROUTED)
+        )
+        or 0
+    )
 
 
 def outcomes(session: Session, period: Period) -> list[Count]:
     """Every kind, zero included, in the order investigations progress."""
-    found = _grouped(session, select(ReferralOutcome.kind.label("kind"))
-                     .where(_in_period(ReferralOutcome.recorded_at, period)))
+    found = _grouped(
+        session,
+        select(ReferralOutcome.kind.label("kind")).where(
+            _in_period(ReferralOutcome.recorded_at, period)
+        ),
+    )
     return [Count(kind.value, found.get(kind, 0)) for kind in OutcomeKind]
 
 
 def info_requests(session: Session, period: Period, *, now: datetime) -> list[CompanyAnswers]:
     made = _in_period(InfoRequest.requested_at, period)
     rows = session.execute(
-        select(ReportingCompany.name, InfoRequest.state, InfoRequest.requested_at,
-               InfoRequest.due_at, InfoRequest.answered_at)
+        select(
+            ReportingCompany.name,
+            InfoRequest.state,
+            InfoRequest.requested_at,
+            InfoRequest.due_at,
+            InfoRequest.answered_at,
+        )
         .join(ReportingCompany, ReportingCompany.id == InfoRequest.company_id)
-        .where(made).execution_options(yield_per=_BATCH))
+        .where(made)
+        .execution_options(yield_per=_BATCH)
+    )
     by_company: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for name, *request in rows:
         by_company[name].append(tuple(request))
@@ -233,11 +310,18 @@ def info_requests(session: Session, period: Period, *, now: datetime) -> list[Co
 
 def _answers(company: str, requests: Iterable[tuple[Any, ...]], now: datetime) -> CompanyAnswers:
     requests = list(requests)
-    answered = [(asked, due, at) for state, asked, due, at in requests
-                if state is InfoRequestState.ANSWERED and at is not None]
+    answered = [
+        (asked, due, at)
+        for state, asked, due, at in requests
+        if state is InfoRequestState.ANSWERED and at is not None
+    ]
     still_open = [due for state, _, due, _ in requests if state is InfoRequestState.OPEN]
     return CompanyAnswers(
-        company=company, requests=len(requests), answered=len(answered),
-        open=len(still_open), overdue=sum(1 for due in still_open if due < now),
+        company=company,
+        requests=len(requests),
+        answered=len(answered),
+        open=len(still_open),
+        overdue=sum(1 for due in still_open if due < now),
         late=sum(1 for _, due, at in answered if at > due),
-        time_to_answer=Durations.of((at - asked).total_seconds() for asked, _, at in answered))
+        time_to_answer=Durations.of((at - asked).total_seconds() for asked, _, at in answered),
+    )

@@ -23,27 +23,51 @@ WHAT_IT_MEASURES = (
     "law enforcement recorded as the result."
 )
 METHODOLOGY = (
-    ("Period", "A report counts in the period in which the reporting company finished it "
-     "(all times UTC); its files, country, incident type and triage go with it. Reports still "
-     "open, retracted by the company, or expired unfinished are not counted."),
-    ("Known, seen, new", "Each received file is compared with the hash lists and earlier "
-     "reports. Known: it matches material already labelled, so nobody needs to view it again. "
-     "Seen: it matches files of earlier reports that were never labelled. New: it matches "
-     "nothing; it may show a child being abused now. Shares are of classified files."),
-    ("Country", "Where the geolocation database the operator supplies places the report's IP "
-     "addresses. Unknown: no address, or one the database could not place."),
-    ("Incident type", "The incident type the reporting company declared, from the "
-     "CyberTipline list; anything else is counted as 'other or not stated'."),
-    ("Time to triage", "From the moment the company finished the report to its first "
-     "priority. Median and 90th percentile (9 in 10 were faster), over the reports triaged."),
-    ("Time to agency action", "From routing a report to an agency to that agency accepting "
-     "or declining it, for referrals routed in the period. A declined report is routed again "
-     "and counts once for each agency."),
-    ("Companies' answers", "From an agency's request for more information to the company's "
-     "answer, for requests made in the period. Overdue: still open after the due date. Late: "
-     "answered after it. Withdrawn requests count as made, never as open."),
-    ("Outcomes", "What agencies recorded in the period; one referral can have several "
-     "(an investigation, then a warrant, then an arrest)."),
+    (
+        "Period",
+        "A report counts in the period in which the reporting company finished it "
+        "(all times UTC); its files, country, incident type and triage go with it. Reports still "
+        "open, retracted by the company, or expired unfinished are not counted.",
+    ),
+    (
+        "Known, seen, new",
+        "Each received file is compared with the hash lists and earlier "
+        "reports. Known: it matches material already labelled, so nobody needs to view it again. "
+        "Seen: it matches files of earlier reports that were never labelled. New: it matches "
+        "nothing; it may show a child being abused now. Shares are of classified files.",
+    ),
+    (
+        "Country",
+        "Where the geolocation database the operator supplies places the report's IP "
+        "addresses. Unknown: no address, or one the database could not place.",
+    ),
+    (
+        "Incident type",
+        "The incident type the reporting company declared, from the "
+        "CyberTipline list; anything else is counted as 'other or not stated'.",
+    ),
+    (
+        "Time to triage",
+        "From the moment the company finished the report to its first "
+        "priority. Median and 90th percentile (9 in 10 were faster), over the reports triaged.",
+    ),
+    (
+        "Time to agency action",
+        "From routing a report to an agency to that agency accepting "
+        "or declining it, for referrals routed in the period. A declined report is routed again "
+        "and counts once for each agency.",
+    ),
+    (
+        "Companies' answers",
+        "From an agency's request for more information to the company's "
+        "answer, for requests made in the period. Overdue: still open after the due date. Late: "
+        "answered after it. Withdrawn requests count as made, never as open.",
+    ),
+    (
+        "Outcomes",
+        "What agencies recorded in the period; one referral can have several "
+        "(an investigation, then a warrant, then an arrest).",
+    ),
 )
 
 
@@ -63,90 +87,155 @@ class Section:
 
 
 def sections(stats: Statistics) -> list[Section]:
-    return [_months(stats), _verdicts(stats), _countries(stats), _agencies(stats),
-            _outcomes(stats), _companies(stats), _incident_types(stats), _timeliness(stats),
-            _answers(stats)]
+    return [
+        _months(stats),
+        _verdicts(stats),
+        _countries(stats),
+        _agencies(stats),
+        _outcomes(stats),
+        _companies(stats),
+        _incident_types(stats),
+        _timeliness(stats),
+        _answers(stats),
+    ]
 
 
 def headline(stats: Statistics) -> list[tuple[str, str]]:
     figures = stats.verdicts
-    return [("Reports", f"{stats.reports:,}"), ("Files", f"{stats.files:,}"),
-            ("Known or seen before", _share(figures.known_or_seen_share)),
-            ("New files", f"{figures.new:,}"),
-            ("Median time to triage", _hours(stats.time_to_triage.median_hours))]
+    return [
+        ("Reports", f"{stats.reports:,}"),
+        ("Files", f"{stats.files:,}"),
+        ("Known or seen before", _share(figures.known_or_seen_share)),
+        ("New files", f"{figures.new:,}"),
+        ("Median time to triage", _hours(stats.time_to_triage.median_hours)),
+    ]
 
 
 def _months(stats: Statistics) -> Section:
     rows = [[row.month, f"{row.reports:,}", f"{row.files:,}"] for row in stats.months]
     rows.append(["Total", f"{stats.reports:,}", f"{stats.files:,}"])
-    return Section("months", "Reports and files by month",
-                   Table(["Month", "Reports", "Files"], rows), chart="months")
+    return Section(
+        "months",
+        "Reports and files by month",
+        Table(["Month", "Reports", "Files"], rows),
+        chart="months",
+    )
 
 
 def _verdicts(stats: Statistics) -> Section:
     figures = stats.verdicts
-    rows = [[label, f"{count:,}", _share(figures.share(count))] for label, count in
-            (("Known", figures.known), ("Seen", figures.seen), ("New", figures.new))]
+    rows = [
+        [label, f"{count:,}", _share(figures.share(count))]
+        for label, count in (("Known", figures.known), ("Seen", figures.seen), ("New", figures.new))
+    ]
     rows.append(["Not classified", f"{figures.unclassified:,}", "—"])
-    return Section("verdicts", "Known, seen and new files",
-                   Table(["Files", "Count", "Share of classified"], rows), chart="verdicts")
+    return Section(
+        "verdicts",
+        "Known, seen and new files",
+        Table(["Files", "Count", "Share of classified"], rows),
+        chart="verdicts",
+    )
 
 
 def _countries(stats: Statistics) -> Section:
     rows = [[c.label, f"{c.count:,}"] for c in stats.countries]
     note = f"The chart shows the top {TOP_COUNTRIES}; the table lists every country."
-    return Section("countries", "Reports by country", Table(["Country", "Reports"], rows),
-                   chart="countries", note=note if len(rows) > TOP_COUNTRIES else "")
+    return Section(
+        "countries",
+        "Reports by country",
+        Table(["Country", "Reports"], rows),
+        chart="countries",
+        note=note if len(rows) > TOP_COUNTRIES else "",
+    )
 
 
 def _agencies(stats: Statistics) -> Section:
-    rows = [[row.agency, f"{row.referred:,}", f"{row.accepted:,}", f"{row.declined:,}",
-             f"{row.awaiting:,}"] for row in stats.agencies]
-    return Section("agencies", "Referrals by agency",
-                   Table(["Agency", "Referred", "Accepted", "Declined", "Awaiting"], rows),
-                   chart="agencies",
-                   note=f"{stats.unrouted:,} report(s) now wait in the routing queue.")
+    rows = [
+        [
+            row.agency,
+            f"{row.referred:,}",
+            f"{row.accepted:,}",
+            f"{row.declined:,}",
+            f"{row.awaiting:,}",
+        ]
+        for row in stats.agencies
+    ]
+    return Section(
+        "agencies",
+        "Referrals by agency",
+        Table(["Agency", "Referred", "Accepted", "Declined", "Awaiting"], rows),
+        chart="agencies",
+        note=f"{stats.unrouted:,} report(s) now wait in the routing queue.",
+    )
 
 
 def _outcomes(stats: Statistics) -> Section:
     rows = [[outcome_label(c.label), f"{c.count:,}"] for c in stats.outcomes]
-    return Section("outcomes", "Outcomes", Table(["Outcome", "Recorded"], rows),
-                   chart="outcomes")
+    return Section("outcomes", "Outcomes", Table(["Outcome", "Recorded"], rows), chart="outcomes")
 
 
 def _companies(stats: Statistics) -> Section:
     rows = [[row.company, f"{row.reports:,}", f"{row.files:,}"] for row in stats.companies]
-    return Section("companies", "Reports by reporting company",
-                   Table(["Company", "Reports", "Files"], rows))
+    return Section(
+        "companies", "Reports by reporting company", Table(["Company", "Reports", "Files"], rows)
+    )
 
 
 def _incident_types(stats: Statistics) -> Section:
     rows = [[c.label, f"{c.count:,}"] for c in stats.incident_types]
-    return Section("incident-types", "Reports by incident type",
-                   Table(["Incident type", "Reports"], rows))
+    return Section(
+        "incident-types", "Reports by incident type", Table(["Incident type", "Reports"], rows)
+    )
 
 
 def _timeliness(stats: Statistics) -> Section:
-    rows = [_duration_row("Report to triage", stats.time_to_triage),
-            _duration_row("Routing to agency action", stats.time_to_action)]
-    note = (f"{stats.untriaged:,} report(s) of the period are not triaged yet; "
-            f"{stats.unrouted:,} wait in the routing queue.")
-    return Section("timeliness", "Time to triage and to agency action",
-                   Table(["Measure", "Measured", "Median", "90th pct."], rows), note=note)
+    rows = [
+        _duration_row("Report to triage", stats.time_to_triage),
+        _duration_row("Routing to agency action", stats.time_to_action),
+    ]
+    note = (
+        f"{stats.untriaged:,} report(s) of the period are not triaged yet; "
+        f"{stats.unrouted:,} wait in the routing queue."
+    )
+    return Section(
+        "timeliness",
+        "Time to triage and to agency action",
+        Table(["Measure", "Measured", "Median", "90th pct."], rows),
+        note=note,
+    )
 
 
 def _answers(stats: Statistics) -> Section:
-    rows = [[row.company, f"{row.requests:,}", f"{row.answered:,}", f"{row.open:,}",
-             f"{row.overdue:,}", f"{row.late:,}", _hours(row.time_to_answer.median_hours),
-             _hours(row.time_to_answer.p90_hours)] for row in stats.info_requests]
-    return Section("answers", "Companies' time to answer law-enforcement requests",
-                   Table(["Company", "Requests", "Answered", "Open", "Overdue", "Late",
-                          "Median", "90th pct."], rows))
+    rows = [
+        [
+            row.company,
+            f"{row.requests:,}",
+            f"{row.answered:,}",
+            f"{row.open:,}",
+            f"{row.overdue:,}",
+            f"{row.late:,}",
+            _hours(row.time_to_answer.median_hours),
+            _hours(row.time_to_answer.p90_hours),
+        ]
+        for row in stats.info_requests
+    ]
+    return Section(
+        "answers",
+        "Companies' time to answer law-enforcement requests",
+        Table(
+            ["Company", "Requests", "Answered", "Open", "Overdue", "Late", "Median", "90th pct."],
+            rows,
+        ),
+    )
 
 
 def _duration_row(label: str, durations: Durations) -> list[str]:
-    return [label, f"{durations.measured:,}", _hours(durations.median_hours),
-            _hours(durations.p90_hours)]
+    return [
+        label,
+        f"{durations.measured:,}",
+        _hours(durations.median_hours),
+        _hours(durations.p90_hours),
+    ]
 
 
 def _hours(hours: float | None) -> str:

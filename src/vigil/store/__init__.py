@@ -1,20 +1,21 @@
-"""Database models and migrations (SQLAlchemy 2 + Alembic), the change feed and the list
-catalogue/imports (later also the encrypted evidence store). The only layer that opens
-database connections. The settings live in ``vigil.core.settings`` (re-exported here).
+"""The database: engines and sessions, migrations, the models, and the persistence each
+domain needs, in folders named for what they hold.
 
-Owns:
-- ``database``: engines and sessions for SQLite (WAL, foreign keys, busy timeout) and
-  PostgreSQL (psycopg 3), with locked/unreachable errors raised as DatabaseUnavailable;
-- ``models``: the tables, split by domain (lists, imports, scans, matches, feed);
-- ``change_feed``: the commit-ordered change sequence the in-memory match index follows;
-- ``match_stats``: hourly per-entry match counts for the flood guard;
-- ``migrate`` + ``migrations/``: packaged Alembic migrations (``upgrade_database``).
+- ``database``, ``migrate`` + ``migrations/``, ``models/``, ``errors``: SQLite or PostgreSQL,
+  the schema and its upgrades, the errors callers see (DatabaseUnavailable, SchemaNotReady);
+- ``lists/``: the hash-list catalogue, entries, imports, exports, the change feed the match
+  index follows, match counts and the flood guard's suspicions;
+- ``records/``: match records, review cases and the webhook outbox;
+- ``shared/``: the few rules several domain services share (vocabulary, report links, rescoring);
+- ``accounts/``, ``audit/``, ``evidence/``: users and keys, the append-only audit log, the
+  encrypted evidence vault;
+- ``sealed_secrets``, ``key_rotation``, ``job_locks``, ``affected_rows``: secrets sealed at
+  rest, master-key rotation, database-level job locks, a portable row count.
 May import vigil.core, vigil.fingerprint, vigil.index and vigil.lists; never services or interfaces.
 """
 
 from vigil.core.database_urls import mask_url
 from vigil.core.settings import Settings, find_config_file, load_settings
-from vigil.store import change_feed as change_feed  # registers the ORM flush hooks
 from vigil.store.database import Database, create_engine, open_database
 from vigil.store.errors import (
     AppendOnlyViolation,
@@ -25,6 +26,7 @@ from vigil.store.errors import (
     StoreError,
     UnavailableReason,
 )
+from vigil.store.lists import change_feed as change_feed  # registers the ORM flush hooks
 from vigil.store.migrate import ensure_current_schema, head_revision, upgrade_database
 
 __all__ = [

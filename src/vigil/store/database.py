@@ -45,8 +45,9 @@ def create_engine(
     """An engine with Vigil's connection setup; ``engine_options`` go to SQLAlchemy."""
     parsed = normalise_database_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(parsed, busy_timeout, sqlite_foreign_keys, echo, engine_options,
-                                sqlite_synchronous)
+        engine = _sqlite_engine(
+            parsed, busy_timeout, sqlite_foreign_keys, echo, engine_options, sqlite_synchronous
+        )
     else:
         engine = _postgresql_engine(parsed, connect_timeout, echo, engine_options)
     event.listen(engine, "handle_error", _ErrorTranslator(parsed, busy_timeout))
@@ -63,7 +64,11 @@ def _create_private(url: URL) -> None:
 
 
 def _sqlite_engine(
-    url: URL, busy_timeout: float, foreign_keys: bool, echo: bool, options: dict[str, Any],
+    url: URL,
+    busy_timeout: float,
+    foreign_keys: bool,
+    echo: bool,
+    options: dict[str, Any],
     synchronous: SqliteSynchronous = DEFAULT_SQLITE_SYNCHRONOUS,
 ) -> Engine:
     connect_args = {"timeout": busy_timeout, **options.pop("connect_args", {})}
@@ -128,8 +133,9 @@ class _ErrorTranslator:
         reason = self._reason(context)
         if reason is None:
             return None
-        return DatabaseUnavailable(self._message(reason, context), reason=reason,
-                                   url=self.masked_url)
+        return DatabaseUnavailable(
+            self._message(reason, context), reason=reason, url=self.masked_url
+        )
 
     def _reason(self, context: ExceptionContext) -> UnavailableReason | None:
         error = context.original_exception

@@ -59,8 +59,11 @@ def held_alone(database: Database, job: str) -> Iterator[bool]:
             yield held
         return
     database_file = sqlite_path(database.engine.url)
-    lock = (_file_lock(lock_file(database_file, job)) if database_file is not None
-            else _process_lock(str(database.engine.url), job))
+    lock = (
+        _file_lock(lock_file(database_file, job))
+        if database_file is not None
+        else _process_lock(str(database.engine.url), job)
+    )
     with lock as held:
         yield held
 
@@ -86,8 +89,9 @@ def _unlock(connection: Connection, key: int, job: str) -> None:
         # Back in the pool still holding the lock, the connection would keep every other
         # process out of the job for good; discarded, its server session ends and the lock
         # with it.
-        log.warning("job %s: lock not released (%s); dropping its connection", job,
-                    type(exc).__name__)
+        log.warning(
+            "job %s: lock not released (%s); dropping its connection", job, type(exc).__name__
+        )
         connection.invalidate()
 
 
@@ -95,8 +99,7 @@ def _unlock(connection: Connection, key: int, job: str) -> None:
 def _file_lock(path: Path) -> Iterator[bool]:
     # Never deleted: removing a lock file another process has open would let a third
     # process lock a new file of the same name while the second still runs.
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
-                         FILE_MODE)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, FILE_MODE)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

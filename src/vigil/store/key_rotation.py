@@ -25,8 +25,8 @@ from vigil.store.database import Database
 from vigil.store.errors import StoreError
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import EvidenceItem, User, WebhookEndpoint
+from vigil.store.records.outbox import SECRET_PURPOSE as WEBHOOK_PURPOSE
 from vigil.store.sealed_secrets import SealedSecretError, reseal_secret, sealed_prefix
-from vigil.store.webhook_outbox import SECRET_PURPOSE as WEBHOOK_PURPOSE
 
 BATCH_SIZE = 200  # rows per transaction: short write locks, little lost to a crash
 
@@ -74,7 +74,8 @@ class _EvidenceKeys:
         except InvalidTag:
             raise KeyRotationError(
                 f"evidence item {row.id}: its wrapped data key does not open under key "
-                f"{old.key_id} (damaged); nothing of this batch was changed") from None
+                f"{old.key_id} (damaged); nothing of this batch was changed"
+            ) from None
         row.key_nonce, row.wrapped_key = new.wrap(data_key, row.id)
         row.master_key_id = new.key_id
 
@@ -92,24 +93,29 @@ class _SealedColumn:
         return self.column.startswith(sealed_prefix(key_id), autoescape=True)
 
     def elsewhere(self, old_id: str, new_id: str) -> ColumnElement[bool]:
-        return and_(self.column.is_not(None), not_(self.under(old_id)),
-                    not_(self.under(new_id)))
+        return and_(self.column.is_not(None), not_(self.under(old_id)), not_(self.under(new_id)))
 
     def rewrite(self, row: Any, old: MasterKey, new: MasterKey) -> None:
         try:
             resealed = reseal_secret(old, new, getattr(row, self.column.key), self.purpose(row))
         except SealedSecretError as exc:
-            raise KeyRotationError(f"{self.name} of row {row.id}: {exc}; nothing of this "
-                                   "batch was changed") from None
+            raise KeyRotationError(
+                f"{self.name} of row {row.id}: {exc}; nothing of this batch was changed"
+            ) from None
         setattr(row, self.column.key, resealed)
 
 
 KINDS: tuple[_Kind, ...] = (
     _EvidenceKeys(),
-    _SealedColumn("webhook_endpoints", WebhookEndpoint, WebhookEndpoint.sealed_secret,
-                  lambda _endpoint: WEBHOOK_PURPOSE),
-    _SealedColumn("second_factors", User, User.sealed_totp_secret,
-                  lambda user: totp_purpose(user.id)),
+    _SealedColumn(
+        "webhook_endpoints",
+        WebhookEndpoint,
+        WebhookEndpoint.sealed_secret,
+        lambda _endpoint: WEBHOOK_PURPOSE,
+    ),
+    _SealedColumn(
+        "second_factors", User, User.sealed_totp_secret, lambda user: totp_purpose(user.id)
+    ),
 )
 
 
@@ -121,17 +127,24 @@ class RotationResult:
     elsewhere: dict[str, int]  # per kind, under a third key: neither read nor changed
 
 
-def rotate_master_key(database: Database, old: MasterKey, new: MasterKey, *, actor: str,
-                      batch_size: int = BATCH_SIZE,
-                      on_batch: BatchDone | None = None) -> RotationResult:
+def rotate_master_key(
+    database: Database,
+    old: MasterKey,
+    new: MasterKey,
+    *,
+    actor: str,
+    batch_size: int = BATCH_SIZE,
+    on_batch: BatchDone | None = None,
+) -> RotationResult:
     """Move every row under ``old`` to ``new``; see the module docstring."""
     if old.key_id == new.key_id:
         raise KeyRotationError(f"the new key is the current key ({old.key_id})")
     rewritten = dict.fromkeys((kind.name for kind in KINDS), 0)
     while True:
         # Another pass catches rows sealed under the old key while the last one ran.
-        moved = {kind.name: _rotate(database, kind, old, new, batch_size, on_batch)
-                 for kind in KINDS}
+        moved = {
+            kind.name: _rotate(database, kind, old, new, batch_size, on_batch) for kind in KINDS
+        }
         for name, count in moved.items():
             rewritten[name] += count
         if not any(moved.values()):
@@ -139,19 +152,34 @@ def rotate_master_key(database: Database, old: MasterKey, new: MasterKey, *, act
     with database.transaction(write=True) as session:
         remaining = _counts(session, lambda kind: kind.under(old.key_id))
         if any(remaining.values()):
-            raise KeyRotationError(f"rows are still under key {old.key_id} ({remaining}): "
-                                   "something sealed them meanwhile; run the rotation again")
+            raise KeyRotationError(
+                f"rows are still under key {old.key_id} ({remaining}): "
+                "something sealed them meanwhile; run the rotation again"
+            )
         elsewhere = _counts(session, lambda kind: kind.elsewhere(old.key_id, new.key_id))
         AuditLog(session).append(
-            AuditAction.MASTER_KEY_ROTATED, actor=actor, subject_type="master_key",
+            AuditAction.MASTER_KEY_ROTATED,
+            actor=actor,
+            subject_type="master_key",
             subject_id=new.key_id,
-            details={"from_key_id": old.key_id, "to_key_id": new.key_id, **rewritten,
-                     "under_other_keys": sum(elsewhere.values())})
+            details={
+                "from_key_id": old.key_id,
+                "to_key_id": new.key_id,
+                **rewritten,
+                "under_other_keys": sum(elsewhere.values()),
+            },
+        )
     return RotationResult(old.key_id, new.key_id, rewritten, elsewhere)
 
 
-def _rotate(database: Database, kind: _Kind, old: MasterKey, new: MasterKey,
-            batch_size: int, on_batch: BatchDone | None) -> int:
+def _rotate(
+    database: Database,
+    kind: _Kind,
+    old: MasterKey,
+    new: MasterKey,
+    batch_size: int,
+    on_batch: BatchDone | None,
+) -> int:
     """One pass over ``kind`` in id order; returns how many rows it moved."""
     done, after = 0, None
     while True:
@@ -160,8 +188,9 @@ def _rotate(database: Database, kind: _Kind, old: MasterKey, new: MasterKey,
             if after is not None:
                 query = query.where(kind.model.id > after)
             # The row lock keeps a concurrent shredding from being undone by the rewrite.
-            rows = session.scalars(query.order_by(kind.model.id).limit(batch_size)
-                                   .with_for_update()).all()
+            rows = session.scalars(
+                query.order_by(kind.model.id).limit(batch_size).with_for_update()
+            ).all()
             for row in rows:
                 kind.rewrite(row, old, new)
             after = rows[-1].id if rows else after
@@ -172,8 +201,11 @@ def _rotate(database: Database, kind: _Kind, old: MasterKey, new: MasterKey,
             on_batch(kind.name, len(rows))
 
 
-def _counts(session: Session,
-            condition: Callable[[_Kind], ColumnElement[bool]]) -> dict[str, int]:
-    return {kind.name: session.scalar(select(func.count()).select_from(kind.model)
-                                      .where(condition(kind))) or 0
-            for kind in KINDS}
+def _counts(session: Session, condition: Callable[[_Kind], ColumnElement[bool]]) -> dict[str, int]:
+    return {
+        kind.name: session.scalar(
+            select(func.count()).select_from(kind.model).where(condition(kind))
+        )
+        or 0
+        for kind in KINDS
+    }

@@ -21,8 +21,9 @@ from vigil.store.errors import SchemaNotReady
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(connection: Connection | None = None,
-                   settings: Settings | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None, settings: Settings | None = None
+) -> Config:
     """Alembic configuration pointing at the packaged migrations. env.py uses
     ``connection`` when given, else the configured VIGIL_DATABASE_URL. Data migrations that
     need a key (0011 seals webhook secrets) find it through ``settings``, else through the

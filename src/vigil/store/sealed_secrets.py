@@ -38,17 +38,20 @@ def seal_secret(master_key: MasterKey, secret: str, purpose: str) -> str:
 def open_secret(master_key: MasterKey, sealed: str, purpose: str) -> str:
     version, key_id, text = _parts(sealed)
     if key_id != master_key.key_id:
-        raise SealedSecretError(f"sealed under master key {key_id}, but key "
-                                f"{master_key.key_id} is loaded")
+        raise SealedSecretError(
+            f"sealed under master key {key_id}, but key {master_key.key_id} is loaded"
+        )
     try:
         raw = base64.b64decode(text.encode("ascii"), altchars=b"-_", validate=True)
-        opened = AESGCM(master_key.material).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
-                                                     _aad(purpose))
+        opened = AESGCM(master_key.material).decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(purpose)
+        )
         return opened.decode()
     except (binascii.Error, ValueError, InvalidTag):
         # ValueError also covers a nonce cut short and bytes that are not UTF-8.
-        raise SealedSecretError(f"a {version} sealed secret is damaged or not for "
-                                f"{purpose!r}") from None
+        raise SealedSecretError(
+            f"a {version} sealed secret is damaged or not for {purpose!r}"
+        ) from None
 
 
 def reseal_secret(old_key: MasterKey, new_key: MasterKey, sealed: str, purpose: str) -> str:

@@ -47,8 +47,9 @@ def normalise_region(region: str | None, country: str | None) -> str | None:
             raise AgencyError(f"region {region!r} needs a country, or the form US-CA")
         code = f"{country}-{code}"
     if not _REGION.fullmatch(code) or (country is not None and not code.startswith(country)):
-        raise AgencyError(f"{region!r} is not a region code (ISO 3166-2, e.g. US-CA) of "
-                          f"{country or 'a country'}")
+        raise AgencyError(
+            f"{region!r} is not a region code (ISO 3166-2, e.g. US-CA) of {country or 'a country'}"
+        )
     return code
 
 
@@ -59,38 +60,67 @@ def agency_by_code(session: Session, code: str) -> Agency:
     return agency
 
 
-def _audit(session: Session, actor: str, subject_type: str, subject_id: object,
-           details: Mapping[str, Any]) -> None:
-    AuditLog(session).append(AuditAction.AGENCY_CHANGED, actor=actor, subject_type=subject_type,
-                             subject_id=str(subject_id), details=details)
+def _audit(
+    session: Session, actor: str, subject_type: str, subject_id: object, details: Mapping[str, Any]
+) -> None:
+    AuditLog(session).append(
+        AuditAction.AGENCY_CHANGED,
+        actor=actor,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        details=details,
+    )
 
 
-def add_agency(session: Session, *, code: str, name: str, kind: AgencyKind | str,
-               country: str | None, region: str | None, media_allowed: bool,
-               actor: str) -> Agency:
+def add_agency(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: AgencyKind | str,
+    country: str | None,
+    region: str | None,
+    media_allowed: bool,
+    actor: str,
+) -> Agency:
     code = code.strip().upper()
     if not _CODE.fullmatch(code):
         raise AgencyError(f"{code!r} is not an agency code: letters, digits, - _ . (at most 64)")
     name = name.strip()
     if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
-        raise AgencyError(f"an agency needs a printable name of 1 to {MAX_NAME_CHARS} "
-                          "characters")
+        raise AgencyError(f"an agency needs a printable name of 1 to {MAX_NAME_CHARS} characters")
     try:
         kind = AgencyKind(kind)
     except ValueError:
-        raise AgencyError(f"kind must be one of {', '.join(k.value for k in AgencyKind)}") \
-            from None
+        raise AgencyError(f"kind must be one of {', '.join(k.value for k in AgencyKind)}") from None
     if session.scalars(select(Agency.id).where(Agency.code == code)).first() is not None:
         raise AgencyError(f"agency code {code} is already used")
     country = normalise_country(country)
-    agency = Agency(code=code, name=name, kind=kind, country=country,
-                    region=normalise_region(region, country), media_allowed=media_allowed)
+    agency = Agency(
+        code=code,
+        name=name,
+        kind=kind,
+        country=country,
+        region=normalise_region(region, country),
+        media_allowed=media_allowed,
+    )
     session.add(agency)
     session.flush()
-    _audit(session, actor, "agency", agency.id,
-           {"change": "added", "code": code, "name": name, "kind": kind.value,
-            "country": agency.country, "region": agency.region,
-            "media_allowed": media_allowed})
+    _audit(
+        session,
+        actor,
+        "agency",
+        agency.id,
+        {
+            "change": "added",
+            "code": code,
+            "name": name,
+            "kind": kind.value,
+            "country": agency.country,
+            "region": agency.region,
+            "media_allowed": media_allowed,
+        },
+    )
     return agency
 
 
@@ -122,27 +152,44 @@ def add_member(session: Session, username: str, code: str, actor: str) -> Agency
     current = session.get(AgencyMember, user.id)
     if current is not None:
         held = session.get(Agency, current.agency_id)
-        raise AgencyError(f"user {user.username} already works for "
-                          f"{held.code if held else 'another agency'}: one agency per user")
+        raise AgencyError(
+            f"user {user.username} already works for "
+            f"{held.code if held else 'another agency'}: one agency per user"
+        )
     member = AgencyMember(user_id=user.id, agency_id=agency.id)
     session.add(member)
     session.flush()
-    _audit(session, actor, "agency_member", user.id,
-           {"change": "member added", "username": user.username, "agency": agency.code})
+    _audit(
+        session,
+        actor,
+        "agency_member",
+        user.id,
+        {"change": "member added", "username": user.username, "agency": agency.code},
+    )
     return member
 
 
-def add_rule(session: Session, *, agency_code: str, country: str | None, region: str | None,
-             conditions: Mapping[str, Any], position: int | None, description: str,
-             actor: str) -> RoutingRule:
+def add_rule(
+    session: Session,
+    *,
+    agency_code: str,
+    country: str | None,
+    region: str | None,
+    conditions: Mapping[str, Any],
+    position: int | None,
+    description: str,
+    actor: str,
+) -> RoutingRule:
     """A rule sending matching reports to the agency; without a position it goes last."""
     agency = agency_by_code(session, agency_code)
     if agency.disabled_at is not None:
         raise AgencyError(f"agency {agency.code} is disabled")
     description = description.strip()
     if not description or len(description) > MAX_DESCRIPTION_CHARS:
-        raise AgencyError(f"a rule needs a description of 1 to {MAX_DESCRIPTION_CHARS} "
-                          "characters: it is the explanation agencies and analysts read")
+        raise AgencyError(
+            f"a rule needs a description of 1 to {MAX_DESCRIPTION_CHARS} "
+            "characters: it is the explanation agencies and analysts read"
+        )
     country = normalise_country(country)
     checked = check_conditions(conditions)
     if position is None:
@@ -150,22 +197,41 @@ def add_rule(session: Session, *, agency_code: str, country: str | None, region:
         position = (last or 0) + POSITION_STEP
     if not 0 <= position <= 2**31 - 1:
         raise AgencyError("a position is a whole number from 0 to 2147483647")
-    rule = RoutingRule(position=position, agency_id=agency.id, country=country,
-                       region=normalise_region(region, country), conditions=checked,
-                       description=description, enabled=True)
+    rule = RoutingRule(
+        position=position,
+        agency_id=agency.id,
+        country=country,
+        region=normalise_region(region, country),
+        conditions=checked,
+        description=description,
+        enabled=True,
+    )
     session.add(rule)
     session.flush()
-    _audit(session, actor, "routing_rule", rule.id,
-           {"change": "rule added", "agency": agency.code, "position": position,
-            "country": rule.country, "region": rule.region, "conditions": checked,
-            "description": description})
+    _audit(
+        session,
+        actor,
+        "routing_rule",
+        rule.id,
+        {
+            "change": "rule added",
+            "agency": agency.code,
+            "position": position,
+            "country": rule.country,
+            "region": rule.region,
+            "conditions": checked,
+            "description": description,
+        },
+    )
     return rule
 
 
 def list_rules(session: Session) -> list[tuple[RoutingRule, Agency]]:
-    rows = session.execute(select(RoutingRule, Agency)
-                           .join(Agency, Agency.id == RoutingRule.agency_id)
-                           .order_by(RoutingRule.position, RoutingRule.id))
+    rows = session.execute(
+        select(RoutingRule, Agency)
+        .join(Agency, Agency.id == RoutingRule.agency_id)
+        .order_by(RoutingRule.position, RoutingRule.id)
+    )
     return [(rule, agency) for rule, agency in rows]
 
 
@@ -175,9 +241,15 @@ def remove_rule(session: Session, rule_id: int, actor: str) -> None:
     if rule is None:
         raise AgencyError(f"no routing rule {rule_id}")
     agency = session.get(Agency, rule.agency_id)
-    details = {"change": "rule removed", "agency": agency.code if agency else None,
-               "position": rule.position, "country": rule.country, "region": rule.region,
-               "conditions": dict(rule.conditions or {}), "description": rule.description}
+    details = {
+        "change": "rule removed",
+        "agency": agency.code if agency else None,
+        "position": rule.position,
+        "country": rule.country,
+        "region": rule.region,
+        "conditions": dict(rule.conditions or {}),
+        "description": rule.description,
+    }
     session.delete(rule)
     session.flush()
     _audit(session, actor, "routing_rule", rule_id, details)

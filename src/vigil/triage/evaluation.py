@@ -24,11 +24,16 @@ def measure(order: Sequence[int], levels: Mapping[int, int]) -> Ordering:
     urgent = sum(1 for level in truth if level == 1)
     k = max(1, urgent)
     precision = sum(1 for level in truth[:k] if level == 1) / k
-    recall = sum(1 for level in truth[:2 * k] if level == 1) / k if urgent else 0.0
+    recall = sum(1 for level in truth[: 2 * k] if level == 1) / k if urgent else 0.0
     right, wrong = _pairs(truth)
     judged = right + wrong
-    return Ordering(k, precision, min(1.0, recall), right / judged if judged else 1.0,
-                    (right - wrong) / judged if judged else 1.0)
+    return Ordering(
+        k,
+        precision,
+        min(1.0, recall),
+        right / judged if judged else 1.0,
+        (right - wrong) / judged if judged else 1.0,
+    )
 
 
 def _pairs(truth: Sequence[int]) -> tuple[int, int]:

@@ -4,7 +4,7 @@ verdicts, classifications and annotations, its viral bundle, the reports and com
 links to, and analysts' notes. Nothing here judges; scoring.py does, from these facts alone.
 
 The clearinghouse package is a sibling and is not imported: links come from
-vigil.store.report_links (shared entities, shared new or seen files)."""
+vigil.store.shared.report_links (shared entities, shared new or seen files)."""
 
 from __future__ import annotations
 
@@ -32,24 +32,30 @@ from vigil.store.models import (
     ListEntry,
     TriageNote,
 )
-from vigil.store.report_links import shared_with
-from vigil.store.vocabulary import CLEARINGHOUSE_LABELS_LIST, FILE_ANNOTATIONS
+from vigil.store.shared.report_links import shared_with
+from vigil.store.shared.vocabulary import CLEARINGHOUSE_LABELS_LIST, FILE_ANNOTATIONS
 
 ANALYSTS_LABELS_LIST = CLEARINGHOUSE_LABELS_LIST  # an entry there is an analyst's label
 MAX_NOTES_READ = 200
 MAX_TEXT = 2000
 
 # Incident types and report annotations that mean someone was in contact with a child.
-CONTACT_INCIDENT_TYPES = frozenset({
-    "Online Enticement of Children for Sexual Acts",
-    "Child Sex Trafficking",
-    "Child Sexual Molestation",
-    "Child Sex Tourism",
-    "Unsolicited Obscene Material Sent to a Child",
-})
-CONTACT_REPORT_ANNOTATIONS = frozenset({
-    "sextortion", "sadisticOnlineExploitation", "csamSolicitation",
-})
+CONTACT_INCIDENT_TYPES = frozenset(
+    {
+        "Online Enticement of Children for Sexual Acts",
+        "Child Sex Trafficking",
+        "Child Sexual Molestation",
+        "Child Sex Tourism",
+        "Unsolicited Obscene Material Sent to a Child",
+    }
+)
+CONTACT_REPORT_ANNOTATIONS = frozenset(
+    {
+        "sextortion",
+        "sadisticOnlineExploitation",
+        "csamSolicitation",
+    }
+)
 
 
 class UnknownReport(StoreError, LookupError):
@@ -88,8 +94,10 @@ class ReportFacts:
         signals = []
         if self.incident_type in CONTACT_INCIDENT_TYPES:
             signals.append(f"incident type {self.incident_type}")
-        signals += [f"report annotated {name}"
-                    for name in sorted(self.report_annotations & CONTACT_REPORT_ANNOTATIONS)]
+        signals += [
+            f"report annotated {name}"
+            for name in sorted(self.report_annotations & CONTACT_REPORT_ANNOTATIONS)
+        ]
         if self.victim:
             signals.append("a victim is named in the report")
         return signals
@@ -111,7 +119,8 @@ def gather_facts(session: Session, report_id: int, now: datetime) -> ReportFacts
     linked, companies = _links(session, report)
     texts = _note_texts(session, report_id)
     return ReportFacts(
-        report_id=report.id, now=now,
+        report_id=report.id,
+        now=now,
         escalation=(summary.escalate_to_high_priority or "")[:MAX_TEXT],
         incident_type=(summary.incident_type or "")[:200],
         incident_time=summary.incident_date_time,
@@ -120,7 +129,8 @@ def gather_facts(session: Session, report_id: int, now: datetime) -> ReportFacts
         batched=report.batched,
         files=tuple(_file_facts(session, report.files)),
         viral_bundle_size=_bundle_size(session, report.incident_id),
-        linked_reports=linked, other_companies=companies,
+        linked_reports=linked,
+        other_companies=companies,
         note_texts=texts,
     )
 
@@ -142,23 +152,29 @@ def _file_annotations(details: ReceivedFileDetails) -> frozenset[str]:
 
 
 def _file_facts(session: Session, files: list[IntakeFile]) -> Iterable[FileFacts]:
-    labelled = _analyst_labelled(session, [f.matched_entry_id for f in files
-                                           if f.matched_entry_id is not None])
+    labelled = _analyst_labelled(
+        session, [f.matched_entry_id for f in files if f.matched_entry_id is not None]
+    )
     for file in files:
         details = read_file_details(file.details, file.details_xml)
         yield FileFacts(
             verdict=file.verdict,
             classification=file.classification or details.industry_classification or None,
             annotations=_file_annotations(details),
-            analyst_label=file.matched_entry_id in labelled)
+            analyst_label=file.matched_entry_id in labelled,
+        )
 
 
 def _analyst_labelled(session: Session, entry_ids: list[int]) -> set[int]:
     if not entry_ids:
         return set()
-    return set(session.scalars(
-        select(ListEntry.id).join(HashList, HashList.id == ListEntry.list_id)
-        .where(ListEntry.id.in_(entry_ids[:1000]), HashList.name == ANALYSTS_LABELS_LIST)))
+    return set(
+        session.scalars(
+            select(ListEntry.id)
+            .join(HashList, HashList.id == ListEntry.list_id)
+            .where(ListEntry.id.in_(entry_ids[:1000]), HashList.name == ANALYSTS_LABELS_LIST)
+        )
+    )
 
 
 def _bundle_size(session: Session, incident_id: int | None) -> int:
@@ -174,12 +190,20 @@ def _links(session: Session, report: IntakeReport) -> tuple[int, int]:
     linked = list(shared_with(session, report.id, near_copies=False))
     if not linked:
         return 0, 0
-    companies = set(session.scalars(select(IntakeReport.company_id).distinct()
-                                    .where(IntakeReport.id.in_(linked))))
+    companies = set(
+        session.scalars(
+            select(IntakeReport.company_id).distinct().where(IntakeReport.id.in_(linked))
+        )
+    )
     return len(linked), len(companies - {report.company_id})
 
 
 def _note_texts(session: Session, report_id: int) -> tuple[str, ...]:
-    return tuple(session.scalars(
-        select(TriageNote.text).where(TriageNote.report_id == report_id)
-        .order_by(TriageNote.id).limit(MAX_NOTES_READ)))
+    return tuple(
+        session.scalars(
+            select(TriageNote.text)
+            .where(TriageNote.report_id == report_id)
+            .order_by(TriageNote.id)
+            .limit(MAX_NOTES_READ)
+        )
+    )

@@ -84,8 +84,10 @@ class Geolocator:
     def _check(self) -> None:
         kind = str(self._reader.metadata().database_type)
         if not any(word in kind.lower() for word in _LOCATION_TYPES):
-            raise GeolocationError(f"{self.path}: a {kind!r} database places no address; "
-                                   "supply a City or Country database")
+            raise GeolocationError(
+                f"{self.path}: a {kind!r} database places no address; "
+                "supply a City or Country database"
+            )
         for probe in _PROBES:
             try:
                 self._reader.get(probe)
@@ -124,8 +126,12 @@ class Geolocator:
     def __enter__(self) -> Geolocator:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.close()
 
 
@@ -156,8 +162,9 @@ def location_from_record(record: object) -> Location | None:
     subdivisions = record.get("subdivisions")
     first = subdivisions[0] if isinstance(subdivisions, list) and subdivisions else None
     subdivision = _iso_code(first, _SUBDIVISION)
-    return Location(country, f"{country}-{subdivision}" if subdivision else None,
-                    _city(record.get("city")))
+    return Location(
+        country, f"{country}-{subdivision}" if subdivision else None, _city(record.get("city"))
+    )
 
 
 def _iso_code(part: object, shape: re.Pattern[str]) -> str | None:

@@ -87,8 +87,9 @@ def _countries(value: object, facts: RoutingFacts) -> bool:
 def _countries_other_than(value: object, facts: RoutingFacts) -> bool:
     # An unlocated report is not "abroad": it waits for a person instead.
     excluded = _codes(value)
-    return excluded is not None and facts.country is not None \
-        and facts.country.upper() not in excluded
+    return (
+        excluded is not None and facts.country is not None and facts.country.upper() not in excluded
+    )
 
 
 def _regions(value: object, facts: RoutingFacts) -> bool:
@@ -103,8 +104,11 @@ def _max_priority(value: object, facts: RoutingFacts) -> bool:
 
 def _companies(value: object, facts: RoutingFacts) -> bool:
     allowed = _names(value)
-    return allowed is not None and facts.company is not None \
+    return (
+        allowed is not None
+        and facts.company is not None
         and facts.company.strip().casefold() in allowed
+    )
 
 
 def _located(value: object, facts: RoutingFacts) -> bool:
@@ -140,8 +144,9 @@ def rule_matches(rule: RoutingRule, facts: RoutingFacts) -> bool:
 
 def choose_rule(rules: Iterable[RoutingRule], facts: RoutingFacts) -> RoutingRule | None:
     """The first enabled rule, by position (then id), whose every set condition holds."""
-    ordered = sorted((rule for rule in rules if rule.enabled),
-                     key=lambda rule: (rule.position, rule.id or 0))
+    ordered = sorted(
+        (rule for rule in rules if rule.enabled), key=lambda rule: (rule.position, rule.id or 0)
+    )
     return next((rule for rule in ordered if rule_matches(rule, facts)), None)
 
 
@@ -155,10 +160,10 @@ def check_conditions(conditions: Mapping[str, Any]) -> dict[str, Any]:
             if _codes(value) is None:
                 raise RoutingError(f"condition {key} needs a non-empty list of names or codes")
             if key in ("countries", "countries_other_than") and not all(
-                    len(v.strip()) == 2 and v.strip().isalpha() for v in value):
+                len(v.strip()) == 2 and v.strip().isalpha() for v in value
+            ):
                 raise RoutingError(f"condition {key} needs two-letter country codes")
-            checked[key] = [v.strip() if key == "companies" else v.strip().upper()
-                            for v in value]
+            checked[key] = [v.strip() if key == "companies" else v.strip().upper() for v in value]
         elif key == "max_priority":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
                 raise RoutingError("condition max_priority needs a priority from 1 to 4")
@@ -208,7 +213,8 @@ def report_addresses(session: Session, report_id: int) -> list[str]:
         select(IntakeEntity.value, IntakeEntityLink.seen_at, IntakeEntityLink.context)
         .join(IntakeEntity, IntakeEntity.id == IntakeEntityLink.entity_id)
         .where(IntakeEntityLink.report_id == report_id, IntakeEntity.kind == IP_KIND)
-        .limit(MAX_CANDIDATE_ADDRESSES * 4))
+        .limit(MAX_CANDIDATE_ADDRESSES * 4)
+    )
     ranked = []
     for value, seen_at, context in rows:
         rank = _address_rank(context)
@@ -218,8 +224,9 @@ def report_addresses(session: Session, report_id: int) -> list[str]:
     return [value for *_, value in sorted(ranked)][:MAX_CANDIDATE_ADDRESSES]
 
 
-def _locate(session: Session, report_id: int,
-            geolocator: Geolocator | None) -> tuple[ReportLocation | None, str]:
+def _locate(
+    session: Session, report_id: int, geolocator: Geolocator | None
+) -> tuple[ReportLocation | None, str]:
     """The report's location (upserted) or None with what was missing, in plain words."""
     addresses = report_addresses(session, report_id)
     stored = session.get(ReportLocation, report_id)
@@ -240,8 +247,9 @@ def _locate(session: Session, report_id: int,
     return stored, "the geolocation database places none of the reported person's addresses"
 
 
-def locate_report(session: Session, report_id: int,
-                  geolocator: Geolocator | None) -> ReportLocation | None:
+def locate_report(
+    session: Session, report_id: int, geolocator: Geolocator | None
+) -> ReportLocation | None:
     """Where the report's reported person is, stored as its ReportLocation; None when no
     address can be placed (a location stored earlier is kept and returned)."""
     return _locate(session, report_id, geolocator)[0]
@@ -265,9 +273,11 @@ class _Rules:
 
 def _routable_rules(session: Session) -> _Rules:
     rows = session.execute(
-        select(RoutingRule, Agency.code).join(Agency, Agency.id == RoutingRule.agency_id)
+        select(RoutingRule, Agency.code)
+        .join(Agency, Agency.id == RoutingRule.agency_id)
         .where(RoutingRule.enabled.is_(True), Agency.disabled_at.is_(None))
-        .order_by(RoutingRule.position, RoutingRule.id)).all()
+        .order_by(RoutingRule.position, RoutingRule.id)
+    ).all()
     return _Rules([rule for rule, _ in rows], {rule.agency_id: code for rule, code in rows})
 
 
@@ -276,18 +286,27 @@ def _facts(session: Session, report_id: int, location: ReportLocation | None) ->
         select(ReportTriage.effective_priority, ReportingCompany.name)
         .join(IntakeReport, IntakeReport.id == ReportTriage.report_id)
         .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
-        .where(ReportTriage.report_id == report_id)).one_or_none()
-    return RoutingFacts(location.country if location else None,
-                        location.region if location else None,
-                        row.effective_priority if row else None, row.name if row else None)
+        .where(ReportTriage.report_id == report_id)
+    ).one_or_none()
+    return RoutingFacts(
+        location.country if location else None,
+        location.region if location else None,
+        row.effective_priority if row else None,
+        row.name if row else None,
+    )
 
 
 def declined_by(session: Session, report_id: int) -> set[int]:
     """Agencies that declined the report: it is never routed to them again automatically."""
-    return set(session.scalars(
-        select(Referral.agency_id).where(Referral.report_id == report_id,
-                                         Referral.state == ReferralState.DECLINED,
-                                         Referral.agency_id.is_not(None))))
+    return set(
+        session.scalars(
+            select(Referral.agency_id).where(
+                Referral.report_id == report_id,
+                Referral.state == ReferralState.DECLINED,
+                Referral.agency_id.is_not(None),
+            )
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,8 +315,9 @@ class _Decision:
     why: str
 
 
-def _decide(session: Session, report_id: int, geolocator: Geolocator | None,
-            rules: _Rules) -> _Decision:
+def _decide(
+    session: Session, report_id: int, geolocator: Geolocator | None, rules: _Rules
+) -> _Decision:
     location, missing = _locate(session, report_id, geolocator)
     facts = _facts(session, report_id, location)
     excluded = declined_by(session, report_id)
@@ -317,13 +337,20 @@ def _decide(session: Session, report_id: int, geolocator: Geolocator | None,
 
 
 def _audit(session: Session, referral: Referral, actor: str, **details: Any) -> None:
-    AuditLog(session).append(AuditAction.ROUTING, actor=actor, subject_type="referral",
-                             subject_id=str(referral.id),
-                             details={"report_id": referral.report_id,
-                                      "state": referral.state.value,
-                                      "agency_id": referral.agency_id,
-                                      "rule_id": referral.rule_id, "why": referral.why,
-                                      **details})
+    AuditLog(session).append(
+        AuditAction.ROUTING,
+        actor=actor,
+        subject_type="referral",
+        subject_id=str(referral.id),
+        details={
+            "report_id": referral.report_id,
+            "state": referral.state.value,
+            "agency_id": referral.agency_id,
+            "rule_id": referral.rule_id,
+            "why": referral.why,
+            **details,
+        },
+    )
 
 
 def _apply(referral: Referral, decision: _Decision, now: datetime) -> None:
@@ -336,22 +363,35 @@ def _apply(referral: Referral, decision: _Decision, now: datetime) -> None:
         referral.rule_id, referral.routed_at = decision.rule.id, now
 
 
-def route_pending(session: Session, geolocator: Geolocator | None, *,
-                  limit: int = 200) -> list[int]:
+def route_pending(
+    session: Session, geolocator: Geolocator | None, *, limit: int = 200
+) -> list[int]:
     """Route finished referral reports without a live referral, most urgent first: each gets
     a ROUTED referral (a rule fits) or an UNROUTED one (the routing queue). Returns their
     report ids. Rows being routed by a concurrent worker are skipped, not waited for."""
-    live = (select(Referral.id).where(Referral.report_id == ReportTriage.report_id,
-                                      Referral.state.in_(LIVE_REFERRAL_STATES)).exists())
-    pending = list(session.scalars(
-        select(ReportTriage.report_id)
-        .join(IntakeReport, IntakeReport.id == ReportTriage.report_id)
-        .where(IntakeReport.state == IntakeState.FINISHED,
-               ReportTriage.disposition == Disposition.REFERRAL, ~live)
-        .order_by(ReportTriage.effective_priority, ReportTriage.score.desc(),
-                  ReportTriage.report_id)
-        .limit(max(0, limit))
-        .with_for_update(of=ReportTriage, skip_locked=True)))
+    live = (
+        select(Referral.id)
+        .where(
+            Referral.report_id == ReportTriage.report_id, Referral.state.in_(LIVE_REFERRAL_STATES)
+        )
+        .exists()
+    )
+    pending = list(
+        session.scalars(
+            select(ReportTriage.report_id)
+            .join(IntakeReport, IntakeReport.id == ReportTriage.report_id)
+            .where(
+                IntakeReport.state == IntakeState.FINISHED,
+                ReportTriage.disposition == Disposition.REFERRAL,
+                ~live,
+            )
+            .order_by(
+                ReportTriage.effective_priority, ReportTriage.score.desc(), ReportTriage.report_id
+            )
+            .limit(max(0, limit))
+            .with_for_update(of=ReportTriage, skip_locked=True)
+        )
+    )
     if not pending:
         return []
     rules, now = _routable_rules(session), utcnow()
@@ -364,15 +404,21 @@ def route_pending(session: Session, geolocator: Geolocator | None, *,
     return pending
 
 
-def reroute_unrouted(session: Session, geolocator: Geolocator | None, *,
-                     limit: int = 200) -> list[int]:
+def reroute_unrouted(
+    session: Session, geolocator: Geolocator | None, *, limit: int = 200
+) -> list[int]:
     """Try the routing queue again (after rules or the database changed), oldest first.
     Returns the ids of the reports that now went to an agency; the rest keep waiting, with
     the reason brought up to date."""
-    waiting = list(session.scalars(
-        select(Referral).where(Referral.state == ReferralState.UNROUTED)
-        .order_by(Referral.created_at, Referral.id).limit(max(0, limit))
-        .with_for_update(skip_locked=True)))
+    waiting = list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.state == ReferralState.UNROUTED)
+            .order_by(Referral.created_at, Referral.id)
+            .limit(max(0, limit))
+            .with_for_update(skip_locked=True)
+        )
+    )
     rules, now, routed = _routable_rules(session), utcnow(), []
     for referral in waiting:
         triage = session.get(ReportTriage, referral.report_id)
@@ -387,22 +433,26 @@ def reroute_unrouted(session: Session, geolocator: Geolocator | None, *,
     return routed
 
 
-def routing_queue(session: Session, *, limit: int = 200
-                  ) -> list[tuple[Referral, ReportLocation | None]]:
+def routing_queue(
+    session: Session, *, limit: int = 200
+) -> list[tuple[Referral, ReportLocation | None]]:
     """UNROUTED referrals, oldest first, with where the report was placed (if anywhere)."""
     rows = session.execute(
         select(Referral, ReportLocation)
         .outerjoin(ReportLocation, ReportLocation.report_id == Referral.report_id)
         .where(Referral.state == ReferralState.UNROUTED)
-        .order_by(Referral.created_at, Referral.id).limit(max(0, limit))).all()
+        .order_by(Referral.created_at, Referral.id)
+        .limit(max(0, limit))
+    ).all()
     return [(referral, location) for referral, location in rows]
 
 
 # --- by hand ---------------------------------------------------------------------------------
 
 
-def route_by_hand(session: Session, report_id: int, agency_id: int, reason: str,
-                  actor: str) -> Referral:
+def route_by_hand(
+    session: Session, report_id: int, agency_id: int, reason: str, actor: str
+) -> Referral:
     """A person sends the report to an agency: the waiting UNROUTED referral becomes ROUTED,
     or a ROUTED one not yet accepted is closed (DECLINED, acted on by the person) and a new
     one made. Audited; the reason is required. Raises RoutingError."""
@@ -417,9 +467,12 @@ def route_by_hand(session: Session, report_id: int, agency_id: int, reason: str,
     if agency.disabled_at is not None:
         raise RoutingError(f"agency {agency.code} is disabled")
     _routable_report(session, report_id)
-    live = session.scalars(select(Referral).where(Referral.report_id == report_id,
-                                                  Referral.state.in_(LIVE_REFERRAL_STATES))
-                           .order_by(Referral.id).with_for_update()).first()
+    live = session.scalars(
+        select(Referral)
+        .where(Referral.report_id == report_id, Referral.state.in_(LIVE_REFERRAL_STATES))
+        .order_by(Referral.id)
+        .with_for_update()
+    ).first()
     now, previous = utcnow(), None
     if live is not None and live.state == ReferralState.ACCEPTED:
         raise RoutingError(f"report {report_id} was already accepted by its agency")
@@ -436,14 +489,14 @@ def route_by_hand(session: Session, report_id: int, agency_id: int, reason: str,
     if referral.id is None:
         session.add(referral)
     session.flush()
-    _audit(session, referral, actor, by_hand=True, agency=agency.code,
-           replaced_agency_id=previous)
+    _audit(session, referral, actor, by_hand=True, agency=agency.code, replaced_agency_id=previous)
     return referral
 
 
 def _routable_report(session: Session, report_id: int) -> None:
-    triage = session.scalars(select(ReportTriage).where(ReportTriage.report_id == report_id)
-                             .with_for_update()).one_or_none()
+    triage = session.scalars(
+        select(ReportTriage).where(ReportTriage.report_id == report_id).with_for_update()
+    ).one_or_none()
     report = session.get(IntakeReport, report_id)
     if report is None or report.state != IntakeState.FINISHED:
         raise RoutingError(f"no finished report {report_id}")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from vigil.store.models.intake import FileVerdict
 from vigil.store.models.triage import Disposition
-from vigil.store.vocabulary import CLASSIFICATION_MEANINGS
+from vigil.store.shared.vocabulary import CLASSIFICATION_MEANINGS
 from vigil.triage.facts import ReportFacts
 from vigil.triage.weights import REASON_DIRECTIONS, Weights
 
@@ -84,8 +84,11 @@ def score(facts: ReportFacts, weights: Weights) -> TriageResult:
     fired = {reason.name for reason in reasons}
     rules: list[Reason] = []
     disposition = _disposition(facts, weights, fired, rules)
-    priority = INFORMATIONAL if disposition is Disposition.INFORMATIONAL \
+    priority = (
+        INFORMATIONAL
+        if disposition is Disposition.INFORMATIONAL
         else _level(total, weights, fired, rules)
+    )
     ordered = sorted(reasons, key=lambda reason: (-abs(reason.points), reason.name))
     return TriageResult(priority, total, tuple(ordered + rules), disposition)
 
@@ -98,8 +101,9 @@ def _reasons(facts: ReportFacts, weights: Weights) -> list[Reason]:
             continue
         value = round(min(1.0, measured[0]), 4)
         weight = weights.signed(name)
-        found.append(Reason(name, weight, value, round(weight * value, 2),
-                            measured[1][:MAX_DETAIL]))
+        found.append(
+            Reason(name, weight, value, round(weight * value, 2), measured[1][:MAX_DETAIL])
+        )
     return found
 
 
@@ -111,12 +115,22 @@ def _urgent(fired: set[str]) -> bool:
     return bool(fired & {"escalation", "contact", "imminent_note"})
 
 
-def _disposition(facts: ReportFacts, weights: Weights, fired: set[str],
-                 rules: list[Reason]) -> Disposition:
-    if (weights.viral_without_new_is_informational and "viral_bundle" in fired
-            and "new_material" not in fired and not _urgent(fired)):
-        rules.append(_rule("rule_informational", "viral or meme material with nothing new, no "
-                           "sign of contact and no escalation: kept and counted, not referred"))
+def _disposition(
+    facts: ReportFacts, weights: Weights, fired: set[str], rules: list[Reason]
+) -> Disposition:
+    if (
+        weights.viral_without_new_is_informational
+        and "viral_bundle" in fired
+        and "new_material" not in fired
+        and not _urgent(fired)
+    ):
+        rules.append(
+            _rule(
+                "rule_informational",
+                "viral or meme material with nothing new, no "
+                "sign of contact and no escalation: kept and counted, not referred",
+            )
+        )
         return Disposition.INFORMATIONAL
     return Disposition.REFERRAL
 
@@ -125,13 +139,23 @@ def _level(total: float, weights: Weights, fired: set[str], rules: list[Reason])
     level = 1 if total >= weights.level_1 else 2 if total >= weights.level_2 else 3
     if level == 1 and weights.level_1_needs and not fired & weights.level_1_needs:
         level = 2
-        rules.append(_rule("rule_level_1_needs", "the score reaches level 1 but none of "
-                           + ", ".join(sorted(weights.level_1_needs)) + " holds: level 2"))
+        rules.append(
+            _rule(
+                "rule_level_1_needs",
+                "the score reaches level 1 but none of "
+                + ", ".join(sorted(weights.level_1_needs))
+                + " holds: level 2",
+            )
+        )
     best = weights.known_only_best_level
     if "known_only" in fired and not _urgent(fired) and level < best:
         level = best
-        rules.append(_rule("rule_known_only_level", f"only known material, no sign of contact "
-                           f"and no escalation: at best level {best}"))
+        rules.append(
+            _rule(
+                "rule_known_only_level",
+                f"only known material, no sign of contact and no escalation: at best level {best}",
+            )
+        )
     return level
 
 
@@ -163,6 +187,7 @@ def _annotation(annotations: frozenset[str], noun: str) -> Measure:
         if not count:
             return None
         return 1.0, f"{_plural(count, 'file')} of {len(facts.files)} annotated {noun}"
+
     return measure
 
 
@@ -175,11 +200,13 @@ def _age(classes: frozenset[str], excluded: frozenset[str] = frozenset()) -> Mea
             return None
         labels = sorted({str(file.classification) for file in matching})
         labelled = sum(1 for file in matching if file.analyst_label)
-        detail = (f"{_plural(len(matching), 'file')} classified "
-                  + ", ".join(f"{label} ({CLASSIFICATION_MEANINGS[label]})" for label in labels))
+        detail = f"{_plural(len(matching), 'file')} classified " + ", ".join(
+            f"{label} ({CLASSIFICATION_MEANINGS[label]})" for label in labels
+        )
         if labelled:
             detail += f"; {labelled} by an analyst's label"
         return 1.0, detail
+
     return measure
 
 
@@ -197,17 +224,21 @@ def _scaled(count: int, cap: int) -> float:
 def _linked_reports(facts: ReportFacts, weights: Weights) -> tuple[float, str] | None:
     if not facts.linked_reports:
         return None
-    return (_scaled(facts.linked_reports, weights.linked_reports_cap),
-            f"{_plural(facts.linked_reports, 'other report')} share an account, identifier "
-            f"or file (full weight at {weights.linked_reports_cap})")
+    return (
+        _scaled(facts.linked_reports, weights.linked_reports_cap),
+        f"{_plural(facts.linked_reports, 'other report')} share an account, identifier "
+        f"or file (full weight at {weights.linked_reports_cap})",
+    )
 
 
 def _other_companies(facts: ReportFacts, weights: Weights) -> tuple[float, str] | None:
     if not facts.other_companies:
         return None
-    return (_scaled(facts.other_companies, weights.other_companies_cap),
-            f"linked reports come from {_plural(facts.other_companies, 'other company')} "
-            f"(full weight at {weights.other_companies_cap})")
+    return (
+        _scaled(facts.other_companies, weights.other_companies_cap),
+        f"linked reports come from {_plural(facts.other_companies, 'other company')} "
+        f"(full weight at {weights.other_companies_cap})",
+    )
 
 
 def _file_count(facts: ReportFacts, weights: Weights) -> tuple[float, str] | None:
@@ -225,8 +256,9 @@ def _recent_incident(facts: ReportFacts, weights: Weights) -> tuple[float, str] 
     value = 1.0 - days / weights.recent_incident_days
     if value <= 0:
         return None
-    return value, (f"the incident was {days:.1f} days ago (nothing after "
-                   f"{weights.recent_incident_days} days)")
+    return value, (
+        f"the incident was {days:.1f} days ago (nothing after {weights.recent_incident_days} days)"
+    )
 
 
 def _analyst_note(facts: ReportFacts, _: Weights) -> tuple[float, str] | None:
@@ -246,8 +278,9 @@ def _known_only(facts: ReportFacts, _: Weights) -> tuple[float, str] | None:
     if not facts.files or facts.count(FileVerdict.KNOWN) != len(facts.files):
         return None
     count = len(facts.files)
-    return 1.0, ("the file is" if count == 1 else f"all {count} files are") + \
-        " known, labelled material"
+    return 1.0, (
+        "the file is" if count == 1 else f"all {count} files are"
+    ) + " known, labelled material"
 
 
 def _viral_bundle(facts: ReportFacts, _: Weights) -> tuple[float, str] | None:
@@ -262,8 +295,10 @@ def _generative_ai(facts: ReportFacts, _: Weights) -> tuple[float, str] | None:
     count = sum(1 for file in facts.files if "generativeAi" in file.annotations)
     if not count:
         return None
-    return (count / len(facts.files),
-            f"{_plural(count, 'file')} of {len(facts.files)} believed made by generative AI")
+    return (
+        count / len(facts.files),
+        f"{_plural(count, 'file')} of {len(facts.files)} believed made by generative AI",
+    )
 
 
 MEASURES: dict[str, Measure] = {
@@ -274,10 +309,12 @@ MEASURES: dict[str, Measure] = {
     "pubescent": _age(PUBESCENT, excluded=PREPUBESCENT),
     "new_material": _new_material,
     "live_streaming": _annotation(frozenset({"liveStreaming"}), "live streaming"),
-    "physical_harm": _annotation(frozenset({"physicalHarm", "violenceGore"}),
-                                 "physical harm or violence"),
-    "self_production": _annotation(frozenset({"possibleSelfProduction"}),
-                                   "possible self-production"),
+    "physical_harm": _annotation(
+        frozenset({"physicalHarm", "violenceGore"}), "physical harm or violence"
+    ),
+    "self_production": _annotation(
+        frozenset({"possibleSelfProduction"}), "possible self-production"
+    ),
     "linked_reports": _linked_reports,
     "other_companies": _other_companies,
     "file_count": _file_count,

@@ -28,7 +28,7 @@ from vigil.store.models import (
 )
 from vigil.store.models.agencies import LIVE_REFERRAL_STATES
 from vigil.store.models.audit import AuditAction
-from vigil.store.rescoring import mark_for_rescore
+from vigil.store.shared.rescoring import mark_for_rescore
 from vigil.triage.facts import UnknownReport, gather_facts
 from vigil.triage.scoring import TriageResult, score
 from vigil.triage.weights import Weights, WeightsRefused, parse_weights
@@ -50,26 +50,34 @@ class NotTriaged(StoreError, LookupError):
 # --- scoring -------------------------------------------------------------------------------
 
 
-def score_pending(session: Session, weights: Weights, *, now: datetime | None = None,
-                  limit: int = 200) -> list[int]:
+def score_pending(
+    session: Session, weights: Weights, *, now: datetime | None = None, limit: int = 200
+) -> list[int]:
     """Score finished reports without a triage, then stale ones, oldest first; at most
     ``limit``. Returns the ids scored."""
     now = now or utcnow()
-    pending = list(session.scalars(
-        select(IntakeReport.id)
-        .outerjoin(ReportTriage, ReportTriage.report_id == IntakeReport.id)
-        .where(IntakeReport.state == IntakeState.FINISHED,
-               or_(ReportTriage.report_id.is_(None), ReportTriage.stale.is_(True)))
-        .order_by(ReportTriage.report_id.is_not(None), IntakeReport.finished_at,
-                  IntakeReport.id)
-        .limit(max(1, limit))))
+    pending = list(
+        session.scalars(
+            select(IntakeReport.id)
+            .outerjoin(ReportTriage, ReportTriage.report_id == IntakeReport.id)
+            .where(
+                IntakeReport.state == IntakeState.FINISHED,
+                or_(ReportTriage.report_id.is_(None), ReportTriage.stale.is_(True)),
+            )
+            .order_by(
+                ReportTriage.report_id.is_not(None), IntakeReport.finished_at, IntakeReport.id
+            )
+            .limit(max(1, limit))
+        )
+    )
     for report_id in pending:
         rescore(session, report_id, weights, now=now)
     return pending
 
 
-def rescore(session: Session, report_id: int, weights: Weights, *,
-            now: datetime | None = None) -> ReportTriage:
+def rescore(
+    session: Session, report_id: int, weights: Weights, *, now: datetime | None = None
+) -> ReportTriage:
     """Score one report now and store the result; an override stays in force."""
     now = now or utcnow()
     result = score(gather_facts(session, report_id, now), weights)
@@ -96,8 +104,9 @@ def _store(row: ReportTriage, result: TriageResult, weights: Weights, now: datet
 # --- weights -------------------------------------------------------------------------------
 
 
-def apply_weights(session: Session, weights: Weights, actor: str, *,
-                  now: datetime | None = None) -> int:
+def apply_weights(
+    session: Session, weights: Weights, actor: str, *, now: datetime | None = None
+) -> int:
     """Record a new weights version (audited) and re-score every triaged report that is still
     open (no referral, or a live one). Returns how many were re-scored; 0 when this exact
     version was applied before. The same version with other content is refused."""
@@ -106,11 +115,17 @@ def apply_weights(session: Session, weights: Weights, actor: str, *,
         if known.sha256 != weights.sha256:
             raise WeightsRefused(
                 f"version {weights.version} was applied before with other content; "
-                "give the changed weights a new version")
+                "give the changed weights a new version"
+            )
         return 0
     now = now or utcnow()
-    applied = TriageWeightSet(version=weights.version, sha256=weights.sha256,
-                              content=weights.content, applied_at=now, applied_by=actor[:200])
+    applied = TriageWeightSet(
+        version=weights.version,
+        sha256=weights.sha256,
+        content=weights.content,
+        applied_at=now,
+        applied_by=actor[:200],
+    )
     session.add(applied)
     session.flush()
     rescored = 0
@@ -119,34 +134,51 @@ def apply_weights(session: Session, weights: Weights, actor: str, *,
         rescored += 1
     applied.rescored = rescored
     AuditLog(session).append(
-        AuditAction.TRIAGE_WEIGHTS, actor=actor, subject_type="triage_weights",
-        subject_id=weights.version, at=now,
-        details={"version": weights.version, "sha256": weights.sha256, "rescored": rescored})
+        AuditAction.TRIAGE_WEIGHTS,
+        actor=actor,
+        subject_type="triage_weights",
+        subject_id=weights.version,
+        at=now,
+        details={"version": weights.version, "sha256": weights.sha256, "rescored": rescored},
+    )
     return rescored
 
 
 def open_triaged(session: Session) -> list[int]:
     """Triaged reports not yet settled: no referral at all, or one still live."""
     has_referral = exists().where(Referral.report_id == ReportTriage.report_id)
-    live_referral = exists().where(Referral.report_id == ReportTriage.report_id,
-                                   Referral.state.in_(LIVE_REFERRAL_STATES))
-    return list(session.scalars(select(ReportTriage.report_id)
-                                .where(or_(~has_referral, live_referral))
-                                .order_by(ReportTriage.report_id)))
+    live_referral = exists().where(
+        Referral.report_id == ReportTriage.report_id, Referral.state.in_(LIVE_REFERRAL_STATES)
+    )
+    return list(
+        session.scalars(
+            select(ReportTriage.report_id)
+            .where(or_(~has_referral, live_referral))
+            .order_by(ReportTriage.report_id)
+        )
+    )
 
 
 def active_weights(session: Session) -> Weights | None:
     """The most recently applied weights, or None when none was ever applied."""
-    latest = session.scalar(select(TriageWeightSet)
-                            .order_by(TriageWeightSet.applied_at.desc()).limit(1))
+    latest = session.scalar(
+        select(TriageWeightSet).order_by(TriageWeightSet.applied_at.desc()).limit(1)
+    )
     return parse_weights(bytes(latest.content)) if latest is not None else None
 
 
 # --- people --------------------------------------------------------------------------------
 
 
-def override_priority(session: Session, report_id: int, priority: int, reason: str,
-                      actor: str, *, now: datetime | None = None) -> ReportTriage:
+def override_priority(
+    session: Session,
+    report_id: int,
+    priority: int,
+    reason: str,
+    actor: str,
+    *,
+    now: datetime | None = None,
+) -> ReportTriage:
     """A person's priority for a report, with their reason; wins over the computed one."""
     if priority not in LEVELS:
         raise TriageRefused("the priority must be 1, 2, 3 or 4 (informational)")
@@ -162,10 +194,17 @@ def override_priority(session: Session, report_id: int, priority: int, reason: s
     row.effective_priority = priority
     session.flush()
     AuditLog(session).append(
-        AuditAction.TRIAGE_OVERRIDE, actor=actor, subject_type="intake_report",
+        AuditAction.TRIAGE_OVERRIDE,
+        actor=actor,
+        subject_type="intake_report",
         subject_id=str(report_id),
-        details={"priority": priority, "previous": previous, "computed": row.priority,
-                 "reason": reason})
+        details={
+            "priority": priority,
+            "previous": previous,
+            "computed": row.priority,
+            "reason": reason,
+        },
+    )
     return row
 
 
@@ -179,9 +218,12 @@ def clear_override(session: Session, report_id: int, actor: str) -> ReportTriage
     row.effective_priority = row.priority
     session.flush()
     AuditLog(session).append(
-        AuditAction.TRIAGE_OVERRIDE, actor=actor, subject_type="intake_report",
+        AuditAction.TRIAGE_OVERRIDE,
+        actor=actor,
+        subject_type="intake_report",
         subject_id=str(report_id),
-        details={"cleared": True, "previous": previous, "computed": row.priority})
+        details={"cleared": True, "previous": previous, "computed": row.priority},
+    )
     return row
 
 
@@ -203,8 +245,14 @@ def add_note(session: Session, report_id: int, text: str, actor: str) -> TriageN
 
 
 def notes_of(session: Session, report_id: int, limit: int = 200) -> list[TriageNote]:
-    return list(session.scalars(select(TriageNote).where(TriageNote.report_id == report_id)
-                                .order_by(TriageNote.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(TriageNote)
+            .where(TriageNote.report_id == report_id)
+            .order_by(TriageNote.id)
+            .limit(limit)
+        )
+    )
 
 
 def _triaged(session: Session, report_id: int) -> ReportTriage:
@@ -241,15 +289,25 @@ def triage_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[
         .join(IntakeReport, IntakeReport.id == ReportTriage.report_id)
         .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
         .where(IntakeReport.state == IntakeState.FINISHED)
-        .order_by(ReportTriage.effective_priority, ReportTriage.score.desc(),
-                  ReportTriage.report_id)
-        .limit(min(max(1, limit), MAX_QUEUE)).offset(max(0, offset)))
+        .order_by(
+            ReportTriage.effective_priority, ReportTriage.score.desc(), ReportTriage.report_id
+        )
+        .limit(min(max(1, limit), MAX_QUEUE))
+        .offset(max(0, offset))
+    )
     return [_entry(row, company, finished_at) for row, company, finished_at in rows]
 
 
 def _entry(row: ReportTriage, company: str, finished_at: datetime | None) -> QueueEntry:
     return QueueEntry(
-        report_id=row.report_id, company=company, finished_at=finished_at,
-        priority=row.effective_priority, computed_priority=row.priority, score=row.score,
-        disposition=str(row.disposition), overridden=row.override_priority is not None,
-        stale=row.stale, reasons=list(row.reasons or []))
+        report_id=row.report_id,
+        company=company,
+        finished_at=finished_at,
+        priority=row.effective_priority,
+        computed_priority=row.priority,
+        score=row.score,
+        disposition=str(row.disposition),
+        overridden=row.override_priority is not None,
+        stale=row.stale,
+        reasons=list(row.reasons or []),
+    )

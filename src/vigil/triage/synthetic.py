@@ -78,9 +78,15 @@ class SyntheticReport:
 Scenario = Callable[[random.Random], _Draft]
 
 
-def _files(rng: random.Random, verdict: FileVerdict, low: int, high: int,
-           classes: tuple[str | None, ...], extra: tuple[str, ...] = (),
-           stray: float = 0.05) -> list[tuple[FileVerdict, str | None, list[str]]]:
+def _files(
+    rng: random.Random,
+    verdict: FileVerdict,
+    low: int,
+    high: int,
+    classes: tuple[str | None, ...],
+    extra: tuple[str, ...] = (),
+    stray: float = 0.05,
+) -> list[tuple[FileVerdict, str | None, list[str]]]:
     made = []
     for _ in range(rng.randint(low, high)):
         annotations = [name for name in extra if rng.random() < 0.7]
@@ -94,54 +100,75 @@ def _files(rng: random.Random, verdict: FileVerdict, low: int, high: int,
 
 
 def _enticement(rng: random.Random) -> _Draft:
-    return _Draft(incident_type=ENTICEMENT, victim=rng.random() < 0.8,
-                  annotations=["sextortion"] if rng.random() < 0.6 else [],
-                  age_days=rng.uniform(0, 4),
-                  files=_files(rng, FileVerdict.NEW, 0, 3, (None, "B1", "B2")),
-                  linked=rng.choice([0, 0, 1, 2]))
+    return _Draft(
+        incident_type=ENTICEMENT,
+        victim=rng.random() < 0.8,
+        annotations=["sextortion"] if rng.random() < 0.6 else [],
+        age_days=rng.uniform(0, 4),
+        files=_files(rng, FileVerdict.NEW, 0, 3, (None, "B1", "B2")),
+        linked=rng.choice([0, 0, 1, 2]),
+    )
 
 
 def _escalated_new(rng: random.Random) -> _Draft:
-    return _Draft(escalation="The user appears to be abusing a child in their care.",
-                  age_days=rng.uniform(0, 7),
-                  files=_files(rng, FileVerdict.NEW, 1, 8, ("A1", "A2", None), ("infant",)))
+    return _Draft(
+        escalation="The user appears to be abusing a child in their care.",
+        age_days=rng.uniform(0, 7),
+        files=_files(rng, FileVerdict.NEW, 1, 8, ("A1", "A2", None), ("infant",)),
+    )
 
 
 def _live_abuse(rng: random.Random) -> _Draft:
-    return _Draft(age_days=rng.uniform(0, 2),
-                  files=_files(rng, FileVerdict.NEW, 1, 4, ("A1", "B1"),
-                               ("liveStreaming", "physicalHarm")),
-                  victim=rng.random() < 0.3)
+    return _Draft(
+        age_days=rng.uniform(0, 2),
+        files=_files(rng, FileVerdict.NEW, 1, 4, ("A1", "B1"), ("liveStreaming", "physicalHarm")),
+        victim=rng.random() < 0.3,
+    )
 
 
 # --- level 2: new or linked material, no sign of danger now ---------------------------------
 
 
 def _new_material(rng: random.Random) -> _Draft:
-    return _Draft(age_days=rng.uniform(5, 90),
-                  files=_files(rng, FileVerdict.NEW, 1, 20, ("A2", "B1", "B2", None))
-                  + _files(rng, FileVerdict.KNOWN, 0, 5, ("A1", "B2")))
+    return _Draft(
+        age_days=rng.uniform(5, 90),
+        files=_files(rng, FileVerdict.NEW, 1, 20, ("A2", "B1", "B2", None))
+        + _files(rng, FileVerdict.KNOWN, 0, 5, ("A1", "B2")),
+    )
 
 
 def _linked_offender(rng: random.Random) -> _Draft:
-    return _Draft(age_days=rng.uniform(2, 60),
-                  files=_files(rng, FileVerdict.SEEN, 1, 10, ("A1", "A2", "B1")),
-                  linked=rng.randint(2, 6))
+    return _Draft(
+        age_days=rng.uniform(2, 60),
+        files=_files(rng, FileVerdict.SEEN, 1, 10, ("A1", "A2", "B1")),
+        linked=rng.randint(2, 6),
+    )
 
 
 # --- level 3: known material, refer but nothing urgent --------------------------------------
 
 
 def _known_possession(rng: random.Random) -> _Draft:
-    return _Draft(age_days=rng.uniform(1, 400),
-                  files=_files(rng, FileVerdict.KNOWN, 1, 60, ("A1", "A2", "B1", "B2")),
-                  linked=rng.choice([0, 0, 0, 1]))
+    return _Draft(
+        age_days=rng.uniform(1, 400),
+        files=_files(rng, FileVerdict.KNOWN, 1, 60, ("A1", "A2", "B1", "B2")),
+        linked=rng.choice([0, 0, 0, 1]),
+    )
 
 
 def _generated(rng: random.Random) -> _Draft:
-    return _Draft(age_days=rng.uniform(1, 120),
-                  files=_files(rng, FileVerdict.NEW, 1, 6, ("B2", None),
-                               ("generativeAi", "animeDrawingVirtualHentai"), stray=0.0))
+    return _Draft(
+        age_days=rng.uniform(1, 120),
+        files=_files(
+            rng,
+            FileVerdict.NEW,
+            1,
+            6,
+            ("B2", None),
+            ("generativeAi", "animeDrawingVirtualHentai"),
+            stray=0.0,
+        ),
+    )
 
 
 # --- level 4: informational ------------------------------------------------------------------
@@ -149,14 +176,20 @@ def _generated(rng: random.Random) -> _Draft:
 
 def _viral(rng: random.Random) -> _Draft:
     verdict = rng.choice([FileVerdict.KNOWN, FileVerdict.SEEN])
-    return _Draft(batched=True, viral=True, age_days=rng.uniform(0, 30),
-                  files=_files(rng, verdict, 1, 1, ("B2", "A2", None),
-                               ("viral", "potentialMeme"), stray=0.0))
+    return _Draft(
+        batched=True,
+        viral=True,
+        age_days=rng.uniform(0, 30),
+        files=_files(rng, verdict, 1, 1, ("B2", "A2", None), ("viral", "potentialMeme"), stray=0.0),
+    )
 
 
 SCENARIOS: dict[int, list[tuple[str, Scenario]]] = {
-    1: [("enticement", _enticement), ("escalated_new", _escalated_new),
-        ("live_abuse", _live_abuse)],
+    1: [
+        ("enticement", _enticement),
+        ("escalated_new", _escalated_new),
+        ("live_abuse", _live_abuse),
+    ],
     2: [("new_material", _new_material), ("linked_offender", _linked_offender)],
     3: [("known_possession", _known_possession), ("generated", _generated)],
     4: [("viral", _viral)],
@@ -166,8 +199,14 @@ SCENARIOS: dict[int, list[tuple[str, Scenario]]] = {
 # --- writing rows ----------------------------------------------------------------------------
 
 
-def generate(session: Session, count: int, *, seed: int = 0, now: datetime | None = None,
-             viral_files: int = 8) -> list[SyntheticReport]:
+def generate(
+    session: Session,
+    count: int,
+    *,
+    seed: int = 0,
+    now: datetime | None = None,
+    viral_files: int = 8,
+) -> list[SyntheticReport]:
     """``count`` finished synthetic reports, arriving in random order over 30 days before
     ``now``. Flushes; the caller commits."""
     rng = random.Random(seed)
@@ -198,8 +237,11 @@ def generate(session: Session, count: int, *, seed: int = 0, now: datetime | Non
 def _companies(session: Session) -> list[ReportingCompany]:
     rows = []
     for name in COMPANIES:
-        company = ReportingCompany(name=name, username=f"synthetic-{uuid.uuid4().hex[:10]}",
-                                   password_hash="$argon2id$synthetic-cannot-sign-in")
+        company = ReportingCompany(
+            name=name,
+            username=f"synthetic-{uuid.uuid4().hex[:10]}",
+            password_hash="$argon2id$synthetic-cannot-sign-in",
+        )
         session.add(company)
         rows.append(company)
     session.flush()
@@ -213,13 +255,21 @@ def _incident(session: Session, seed: str) -> IntakeIncident:
     return incident
 
 
-def _report(session: Session, company: ReportingCompany, draft: _Draft,
-            finished: datetime) -> IntakeReport:
+def _report(
+    session: Session, company: ReportingCompany, draft: _Draft, finished: datetime
+) -> IntakeReport:
     raw = report_xml(_document(draft, finished))
-    report = IntakeReport(company_id=company.id, raw_xml=raw,
-                          parsed=stored_form(raw), request_id=uuid.uuid4().hex,
-                          batched=draft.batched, state=IntakeState.FINISHED,
-                          opened_at=finished, last_activity_at=finished, finished_at=finished)
+    report = IntakeReport(
+        company_id=company.id,
+        raw_xml=raw,
+        parsed=stored_form(raw),
+        request_id=uuid.uuid4().hex,
+        batched=draft.batched,
+        state=IntakeState.FINISHED,
+        opened_at=finished,
+        last_activity_at=finished,
+        finished_at=finished,
+    )
     session.add(report)
     session.flush()
     return report
@@ -228,10 +278,13 @@ def _report(session: Session, company: ReportingCompany, draft: _Draft,
 def _document(draft: _Draft, finished: datetime) -> ReportModel:
     when = (finished - timedelta(days=draft.age_days)).replace(microsecond=0)
     summary = IncidentSummary(
-        incident_type=draft.incident_type, incident_date_time=when,
+        incident_type=draft.incident_type,
+        incident_date_time=when,
         escalate_to_high_priority=draft.escalation or None,
         report_annotations=flags_of(ReportAnnotations, draft.annotations)
-        if draft.annotations else None)
+        if draft.annotations
+        else None,
+    )
     victims = (Victim(person=Person(first_name="(synthetic)")),) if draft.victim else ()
     reporter = Reporter(reporting_person=Person(email=(Email(address="safety@example.com"),)))
     return ReportModel(incident_summary=summary, reporter=reporter, victim=victims)
@@ -242,8 +295,9 @@ def _write_files(session: Session, report: IntakeReport, draft: _Draft) -> None:
         _file(session, report, uuid.uuid4().hex, verdict, classification, flags)
 
 
-def _join_incident(session: Session, report: IntakeReport, draft: _Draft,
-                   incident: IntakeIncident) -> None:
+def _join_incident(
+    session: Session, report: IntakeReport, draft: _Draft, incident: IntakeIncident
+) -> None:
     """One file, the incident's: every report of a viral bundle sent the same file."""
     verdict, classification, flags = draft.files[0]
     file = _file(session, report, "", verdict, classification, flags)
@@ -252,20 +306,37 @@ def _join_incident(session: Session, report: IntakeReport, draft: _Draft,
     incident.report_count += 1
 
 
-def _file(session: Session, report: IntakeReport, seed: str, verdict: FileVerdict,
-          classification: str | None, annotations: list[str]) -> IntakeFile:
+def _file(
+    session: Session,
+    report: IntakeReport,
+    seed: str,
+    verdict: FileVerdict,
+    classification: str | None,
+    annotations: list[str],
+) -> IntakeFile:
     seed = seed or uuid.uuid4().hex
-    raw = file_details_xml(FileDetailsModel(
+    raw = file_details_xml(
+        FileDetailsModel(
+            report_id=report.id,
+            file_annotations=flags_of(FileAnnotations, annotations) if annotations else None,
+            # the reporter's own view
+            industry_classification=classification if verdict is not FileVerdict.KNOWN else None,
+        )
+    )
+    file = IntakeFile(
+        public_id=uuid.uuid4().hex,
         report_id=report.id,
-        file_annotations=flags_of(FileAnnotations, annotations) if annotations else None,
-        # the reporter's own view
-        industry_classification=classification if verdict is not FileVerdict.KNOWN else None))
-    file = IntakeFile(public_id=uuid.uuid4().hex, report_id=report.id, size=1000,
-                      md5=_digest(seed, "md5"), sha1=_digest(seed, "sha1"),
-                      sha256=_digest(seed, "sha256"), media_type="photo",
-                      details_xml=raw, details=stored_form(raw), verdict=verdict,
-                      classification=classification if verdict is FileVerdict.KNOWN else None,
-                      received_at=report.finished_at or utcnow())
+        size=1000,
+        md5=_digest(seed, "md5"),
+        sha1=_digest(seed, "sha1"),
+        sha256=_digest(seed, "sha256"),
+        media_type="photo",
+        details_xml=raw,
+        details=stored_form(raw),
+        verdict=verdict,
+        classification=classification if verdict is FileVerdict.KNOWN else None,
+        received_at=report.finished_at or utcnow(),
+    )
     session.add(file)
     return file
 
@@ -274,8 +345,7 @@ def _digest(seed: str, kind: str) -> str:
     return hashlib.new(kind, f"synthetic:{seed}".encode()).hexdigest()
 
 
-def _link(session: Session, rng: random.Random,
-          drafts: list[tuple[IntakeReport, _Draft]]) -> None:
+def _link(session: Session, rng: random.Random, drafts: list[tuple[IntakeReport, _Draft]]) -> None:
     """Each report asking for links shares one screen name with that many other reports
     (picked at random, so some links land on reports of any level: noise)."""
     reports = [report for report, _ in drafts]
@@ -287,5 +357,6 @@ def _link(session: Session, rng: random.Random,
         session.flush()
         others = rng.sample(reports, min(draft.linked, len(reports) - 1))
         for linked in {report.id, *(other.id for other in others)}:
-            session.add(IntakeEntityLink(entity_id=entity.id, report_id=linked,
-                                         context="synthetic"))
+            session.add(
+                IntakeEntityLink(entity_id=entity.id, report_id=linked, context="synthetic")
+            )

@@ -25,13 +25,28 @@ VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_FILE = "default_weights.toml"
 
 # Every reason the scorer knows; +1 adds its weight, -1 subtracts it (docs/triage.md).
-REASON_DIRECTIONS: Mapping[str, int] = MappingProxyType({
-    "escalation": 1, "contact": 1, "infant": 1, "prepubescent": 1, "pubescent": 1,
-    "new_material": 1, "live_streaming": 1, "physical_harm": 1, "self_production": 1,
-    "linked_reports": 1, "other_companies": 1, "file_count": 1, "recent_incident": 1,
-    "analyst_note": 1, "imminent_note": 1,
-    "known_only": -1, "viral_bundle": -1, "generative_ai": -1,
-})
+REASON_DIRECTIONS: Mapping[str, int] = MappingProxyType(
+    {
+        "escalation": 1,
+        "contact": 1,
+        "infant": 1,
+        "prepubescent": 1,
+        "pubescent": 1,
+        "new_material": 1,
+        "live_streaming": 1,
+        "physical_harm": 1,
+        "self_production": 1,
+        "linked_reports": 1,
+        "other_companies": 1,
+        "file_count": 1,
+        "recent_incident": 1,
+        "analyst_note": 1,
+        "imminent_note": 1,
+        "known_only": -1,
+        "viral_bundle": -1,
+        "generative_ai": -1,
+    }
+)
 LEVEL_ONE_REASONS = frozenset(REASON_DIRECTIONS)
 
 Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
@@ -139,8 +154,9 @@ def load_weights(path: Path | None = None) -> Weights:
         with Path(path).open("rb") as handle:
             content = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise WeightsRefused(f"cannot read the weights file {path}: {exc.strerror or exc}") \
-            from None
+        raise WeightsRefused(
+            f"cannot read the weights file {path}: {exc.strerror or exc}"
+        ) from None
     return parse_weights(content)
 
 
@@ -157,8 +173,10 @@ def parse_weights(content: bytes) -> Weights:
     except RecursionError:  # tomllib recurses once per nested array or table
         raise WeightsRefused("the weights file nests too deeply") from None
     if "version" not in document:
-        raise WeightsRefused("the weights file has no version: add version = \"...\" and "
-                             "change it whenever a weight changes")
+        raise WeightsRefused(
+            'the weights file has no version: add version = "..." and '
+            "change it whenever a weight changes"
+        )
     try:
         parsed = _File.model_validate(document)
     except ValidationError as exc:
@@ -170,18 +188,22 @@ def parse_weights(content: bytes) -> Weights:
 
 def _weights(parsed: _File, content: bytes) -> Weights:
     return Weights(
-        version=parsed.version, description=parsed.description,
+        version=parsed.version,
+        description=parsed.description,
         weights=MappingProxyType(dict(parsed.weights)),
         linked_reports_cap=parsed.scales.linked_reports_cap,
         other_companies_cap=parsed.scales.other_companies_cap,
         file_count_cap=parsed.scales.file_count_cap,
         recent_incident_days=parsed.scales.recent_incident_days,
-        level_1=parsed.priority.level_1, level_2=parsed.priority.level_2,
+        level_1=parsed.priority.level_1,
+        level_2=parsed.priority.level_2,
         level_1_needs=frozenset(parsed.priority.level_1_needs),
         viral_without_new_is_informational=parsed.disposition.viral_without_new_is_informational,
         known_only_best_level=parsed.disposition.known_only_best_level,
         imminent_words=tuple(word.casefold() for word in parsed.notes.imminent_words),
-        content=bytes(content), sha256=hashlib.sha256(content).hexdigest())
+        content=bytes(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
 
 
 def _first_problem(exc: ValidationError) -> str:

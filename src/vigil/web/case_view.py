@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord, ReviewDecision, User
-from vigil.store.vocabulary import (
+from vigil.store.shared.vocabulary import (
     ANNOTATION_KEYS,
     CLASSIFICATION_KEYS,
     CLASSIFICATION_MEANINGS,
@@ -87,38 +87,65 @@ def case_view(session: Session, case: Case) -> CaseView:
     records = _records(session, case.items)
     assigned = session.get(User, case.assigned_to_id) if case.assigned_to_id else None
     return CaseView(
-        public_id=case.public_id, account=case.platform_account_id or case.account_key,
-        status=case.status.value, priority=case.priority,
+        public_id=case.public_id,
+        account=case.platform_account_id or case.account_key,
+        status=case.status.value,
+        priority=case.priority,
         priority_name=PRIORITY_NAMES.get(case.priority, str(case.priority)),
-        priority_reason=case.priority_reason, incident_type=case.incident_type,
-        assigned_to=assigned.username if assigned else None, opened_at=case.opened_at,
-        second_opinion=case.second_opinion, escalated=case.escalated,
+        priority_reason=case.priority_reason,
+        incident_type=case.incident_type,
+        assigned_to=assigned.username if assigned else None,
+        opened_at=case.opened_at,
+        second_opinion=case.second_opinion,
+        escalated=case.escalated,
         items=[item_view(item, records[item.record_id]) for item in case.items],
-        decisions=_decisions(session, case), vocabulary=VOCABULARY,
+        decisions=_decisions(session, case),
+        vocabulary=VOCABULARY,
     )
 
 
 def item_view(item: CaseItem, record: MatchRecord) -> ItemView:
     return ItemView(
-        id=item.id, status=item.status.value, pending=item.status is ItemStatus.PENDING,
-        source=record.source.value, verdict=record.verdict.value, reasons=list(record.reasons),
-        media_type=record.media_type or "photo", received_at=record.received_at,
-        content_id=record.platform_content_id, context=dict(record.context or {}),
-        hits=[{"list": hit.list_name, "version": hit.list_version,
-               "entry": hit.external_id or hit.entry_id, "distance": hit.distance,
-               "classification": hit.classification} for hit in record.hits],
+        id=item.id,
+        status=item.status.value,
+        pending=item.status is ItemStatus.PENDING,
+        source=record.source.value,
+        verdict=record.verdict.value,
+        reasons=list(record.reasons),
+        media_type=record.media_type or "photo",
+        received_at=record.received_at,
+        content_id=record.platform_content_id,
+        context=dict(record.context or {}),
+        hits=[
+            {
+                "list": hit.list_name,
+                "version": hit.list_version,
+                "entry": hit.external_id or hit.entry_id,
+                "distance": hit.distance,
+                "classification": hit.classification,
+            }
+            for hit in record.hits
+        ],
         classification=item.classification,
         inherited_classification=item.inherited_classification,
-        inherited_from=item.inherited_from, annotations=list(item.annotations or []),
-        reveals=item.reveals, has_media=record.evidence_item_id is not None, note=record.note,
+        inherited_from=item.inherited_from,
+        annotations=list(item.annotations or []),
+        reveals=item.reveals,
+        has_media=record.evidence_item_id is not None,
+        note=record.note,
     )
 
 
 def _decisions(session: Session, case: Case) -> list[DecisionView]:
-    rows = session.scalars(select(ReviewDecision).where(ReviewDecision.case_id == case.id)
-                           .order_by(ReviewDecision.id)).all()
-    return [DecisionView(row.at, row.kind.value, row.reviewer, row.item_id, row.reveals_needed,
-                         row.reason) for row in rows]
+    rows = session.scalars(
+        select(ReviewDecision).where(ReviewDecision.case_id == case.id).order_by(ReviewDecision.id)
+    ).all()
+    return [
+        DecisionView(
+            row.at, row.kind.value, row.reviewer, row.item_id, row.reveals_needed, row.reason
+        )
+        for row in rows
+    ]
 
 
 def record_of(session: Session, item: CaseItem) -> MatchRecord:
@@ -132,10 +159,12 @@ def _records(session: Session, items: list[CaseItem]) -> dict[int, MatchRecord]:
 
 
 VOCABULARY: dict[str, Any] = {
-    "classifications": [(key, value, CLASSIFICATION_MEANINGS[value])
-                        for key, value in CLASSIFICATION_KEYS.items()],
-    "annotations": [(key, value, FILE_ANNOTATIONS[value])
-                    for key, value in ANNOTATION_KEYS.items()],
+    "classifications": [
+        (key, value, CLASSIFICATION_MEANINGS[value]) for key, value in CLASSIFICATION_KEYS.items()
+    ],
+    "annotations": [
+        (key, value, FILE_ANNOTATIONS[value]) for key, value in ANNOTATION_KEYS.items()
+    ],
     "incident_types": [(key, value) for key, value in INCIDENT_TYPE_KEYS.items()],
     "all_incident_types": list(INCIDENT_TYPES),
     "decisions": DECISION_KEYS,

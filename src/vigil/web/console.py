@@ -26,5 +26,9 @@ def people_only(request: Request) -> None:
     document (issue 14). The sign-in page itself has no caller yet, and needs none."""
     principal = getattr(request.state, "principal", None)
     if principal is not None and principal.kind != "user":
-        raise ApiError(403, "the console is for people who sign in; an API key reaches only "
-                       "the API under /v1 (see /docs)", code="console_needs_person")
+        raise ApiError(
+            403,
+            "the console is for people who sign in; an API key reaches only "
+            "the API under /v1 (see /docs)",
+            code="console_needs_person",
+        )

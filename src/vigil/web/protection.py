@@ -27,11 +27,13 @@ def protection_choice(request: Request) -> Protection:
 
 
 def render_options(request: Request, settings: ReviewSettings) -> RenderOptions:
-    return RenderOptions(protection=protection_choice(request),
-                         blur_radius=settings.blur_radius, max_side=settings.preview_pixels)
+    return RenderOptions(
+        protection=protection_choice(request),
+        blur_radius=settings.blur_radius,
+        max_side=settings.preview_pixels,
+    )
 
 
 def remember_choice(response: Response, protection: Protection) -> None:
     """For the rest of the browser session (no max-age): the next case opens the same way."""
-    response.set_cookie(VIEW_COOKIE, protection.value, httponly=True, samesite="strict",
-                        path="/")
+    response.set_cookie(VIEW_COOKIE, protection.value, httponly=True, samesite="strict", path="/")

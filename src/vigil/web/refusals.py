@@ -13,11 +13,18 @@ from vigil.web.navigation import go_to
 from vigil.web.templating import templates
 
 PASSWORD_PAGE = "/account/password"
-_TITLES = {401: "Please sign in", 403: "Not for your account", 404: "Not found",
-           405: "Not possible here", 429: "Too many requests"}
+_TITLES = {
+    401: "Please sign in",
+    403: "Not for your account",
+    404: "Not found",
+    405: "Not possible here",
+    429: "Too many requests",
+}
 # Starlette's own refusals carry only the HTTP phrase ("Not Found"): say it plainly.
-_PLAIN = {404: "There is no page at this address.",
-          405: "This address does not take that kind of request."}
+_PLAIN = {
+    404: "There is no page at this address.",
+    405: "This address does not take that kind of request.",
+}
 
 
 def install_page_refusals(app: FastAPI) -> None:
@@ -38,10 +45,18 @@ async def _refused(request: Request, exc: Exception) -> Response:
 
 def refusal_page(request: Request, status: int, message: str) -> Response:
     principal = getattr(request.state, "principal", None)
-    return templates.TemplateResponse(request, "refused.html", {
-        "principal": principal, "status": status, "title": _TITLES.get(status, "Not done"),
-        "message": _sentence(message), "sign_in": sign_in_url(request.url.path),
-    }, status_code=status)
+    return templates.TemplateResponse(
+        request,
+        "refused.html",
+        {
+            "principal": principal,
+            "status": status,
+            "title": _TITLES.get(status, "Not done"),
+            "message": _sentence(message),
+            "sign_in": sign_in_url(request.url.path),
+        },
+        status_code=status,
+    )
 
 
 def _parts(exc: Exception) -> tuple[int, str | None, str]:

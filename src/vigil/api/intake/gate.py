@@ -30,8 +30,9 @@ class IntakeGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not (path == INTAKE_PATH
-                                           or path.startswith(INTAKE_PATH + "/")):
+        if scope["type"] != "http" or not (
+            path == INTAKE_PATH or path.startswith(INTAKE_PATH + "/")
+        ):
             await self.app(scope, receive, send)
             return
         request_id = uuid.uuid4().hex
@@ -58,8 +59,7 @@ class IntakeGate:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [h for h in message.get("headers", [])
-                           if h[0].lower() != header[0]]
+                headers = [h for h in message.get("headers", []) if h[0].lower() != header[0]]
                 message = {**message, "headers": [*headers, header]}
             await send(message)
 
@@ -70,10 +70,21 @@ class IntakeGate:
                 await self._too_large(send, header, done)
 
     async def _too_large(self, send: Send, header: tuple[bytes, bytes], done: bool) -> None:
-        body = error_body(ResponseCode.INVALID_REQUEST,
-                          f"Invalid request: the request body exceeds {self.max_bytes} bytes",
-                          done=done)
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"), header]})
+        body = error_body(
+            ResponseCode.INVALID_REQUEST,
+            f"Invalid request: the request body exceeds {self.max_bytes} bytes",
+            done=done,
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                    header,
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -51,8 +51,9 @@ async def answer_request(request: Request, request_id: str) -> Response:
         return _error(415, "unsupported_media_type", "send application/json")
     body = await _bounded_body(request)
     if body is None:
-        return _error(413, "payload_too_large",
-                      f"the answer must be at most {MAX_ANSWER_BYTES} bytes")
+        return _error(
+            413, "payload_too_large", f"the answer must be at most {MAX_ANSWER_BYTES} bytes"
+        )
     text = _answer_text(body)
     if text is None:
         return _error(400, "bad_request", 'send {"answer": "<text>"}')
@@ -61,16 +62,19 @@ async def answer_request(request: Request, request_id: str) -> Response:
 
 def _list(state: ServiceState, company: ReportingCompany) -> dict[str, Any]:
     with state.database.transaction() as session:
-        return {"requests": [_document(item)
-                             for item in info_requests.company_requests(session, company.id)]}
+        return {
+            "requests": [
+                _document(item) for item in info_requests.company_requests(session, company.id)
+            ]
+        }
 
 
-def _answer(state: ServiceState, company: ReportingCompany, request_id: int,
-            text: str) -> Response:
+def _answer(state: ServiceState, company: ReportingCompany, request_id: int, text: str) -> Response:
     try:
         with state.database.transaction(write=True) as session:
-            item = info_requests.answer(session, company.id, request_id, text,
-                                        actor=f"company:{company.username}")
+            item = info_requests.answer(
+                session, company.id, request_id, text, actor=f"company:{company.username}"
+            )
             return JSONResponse(_document(item))
     except info_requests.RequestNotFound:
         return _error(404, "not_found", "no such request")
@@ -83,10 +87,16 @@ def _answer(state: ServiceState, company: ReportingCompany, request_id: int,
 def _document(item: InfoRequest) -> dict[str, Any]:
     """What the company sees: its own report id, the question and the dates; not which
     agency asked (that is the clearinghouse's to share)."""
-    return {"id": item.id, "report_id": item.report_id, "question": item.question,
-            "state": item.state.value, "requested_at": item.requested_at.isoformat(),
-            "due_at": item.due_at.isoformat(), "answer": item.answer,
-            "answered_at": item.answered_at.isoformat() if item.answered_at else None}
+    return {
+        "id": item.id,
+        "report_id": item.report_id,
+        "question": item.question,
+        "state": item.state.value,
+        "requested_at": item.requested_at.isoformat(),
+        "due_at": item.due_at.isoformat(),
+        "answer": item.answer,
+        "answered_at": item.answered_at.isoformat() if item.answered_at else None,
+    }
 
 
 def _id(text: str) -> int | None:

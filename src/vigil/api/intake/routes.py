@@ -69,6 +69,7 @@ class _Answer(Exception):
 
 # --- endpoints ------------------------------------------------------------------------------
 
+
 @router.get("/status")
 async def status(request: Request) -> Response:
     return await _serve(request, _status, xml=False)
@@ -107,8 +108,9 @@ async def retract(request: Request) -> Response:
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 async def unknown(request: Request, rest: str) -> Response:
     # GET /finish is still a request to /finish: its answer is a <reportDoneResponse>
-    return xml_response(error_body(ResponseCode.RESOURCE_NOT_FOUND,
-                                   done=rest.strip("/") == "finish"), 404)
+    return xml_response(
+        error_body(ResponseCode.RESOURCE_NOT_FOUND, done=rest.strip("/") == "finish"), 404
+    )
 
 
 # --- handlers (run in a worker thread with the body already read) ---------------------------
@@ -117,9 +119,16 @@ Handler = Callable[["_Call"], Response]
 
 
 class _Call:
-    def __init__(self, state: ServiceState, company: ReportingCompany, request_id: str,
-                 client_ip: str, body: bytes, form: FormData | None,
-                 on_finished: intake.FinishedHook | None) -> None:
+    def __init__(
+        self,
+        state: ServiceState,
+        company: ReportingCompany,
+        request_id: str,
+        client_ip: str,
+        body: bytes,
+        form: FormData | None,
+        on_finished: intake.FinishedHook | None,
+    ) -> None:
         self.state, self.company, self.request_id = state, company, request_id
         self.client_ip, self.body, self.form = client_ip, body, form
         self.on_finished = on_finished
@@ -150,8 +159,13 @@ def _xsd(_call: _Call) -> Response:
 
 
 def _submit(call: _Call) -> Response:
-    report_id = call.transaction(lambda session: intake.open_report(
-        session, _attached(session, call.company), call.body, call.request_id).id)
+    report_id = call.transaction(
+        lambda session: (
+            intake.open_report(
+                session, _attached(session, call.company), call.body, call.request_id
+            ).id
+        )
+    )
     return xml_response(report_response(ResponseCode.SUCCESS, report_id=report_id))
 
 
@@ -160,8 +174,9 @@ def _upload(call: _Call) -> Response:
     upload = call.form.get("file") if call.form is not None else None
     if not isinstance(upload, UploadFile):
         number = intake.parse_report_id(report_id)
-        raise IntakeRefused(ResponseCode.MALFORMED_FILE, "the file field is missing",
-                            report_id=number)
+        raise IntakeRefused(
+            ResponseCode.MALFORMED_FILE, "the file field is missing", report_id=number
+        )
     vault = call.state.vault
     if vault is None:  # never keep a reporter's file unencrypted
         log.error("clearinghouse upload refused: no evidence master key is configured")
@@ -169,32 +184,57 @@ def _upload(call: _Call) -> Response:
     content = upload.file.read()
     policy = HoldPolicy.from_settings(call.state.settings)
     with call.state.database.session(write=True) as session:
-        record = intake.add_file(session, vault, report_id, _attached(session, call.company),
-                                 content, upload.filename, hold_policy=policy,
-                                 windows=call.windows)
-        answer = report_response(ResponseCode.SUCCESS, report_id=record.report_id,
-                                 file_id=record.public_id, md5=record.md5)
+        record = intake.add_file(
+            session,
+            vault,
+            report_id,
+            _attached(session, call.company),
+            content,
+            upload.filename,
+            hold_policy=policy,
+            windows=call.windows,
+        )
+        answer = report_response(
+            ResponseCode.SUCCESS,
+            report_id=record.report_id,
+            file_id=record.public_id,
+            md5=record.md5,
+        )
     return xml_response(answer)
 
 
 def _fileinfo(call: _Call) -> Response:
-    report_id = call.transaction(lambda session: intake.add_file_details(
-        session, _attached(session, call.company), call.body, windows=call.windows).report_id)
+    report_id = call.transaction(
+        lambda session: (
+            intake.add_file_details(
+                session, _attached(session, call.company), call.body, windows=call.windows
+            ).report_id
+        )
+    )
     return xml_response(report_response(ResponseCode.SUCCESS, report_id=report_id))
 
 
 def _finish(call: _Call) -> Response:
     report_id = call.field("id")
-    receipt = call.transaction(lambda session: intake.finish(
-        session, report_id, _attached(session, call.company), on_finished=call.on_finished,
-        windows=call.windows))
+    receipt = call.transaction(
+        lambda session: intake.finish(
+            session,
+            report_id,
+            _attached(session, call.company),
+            on_finished=call.on_finished,
+            windows=call.windows,
+        )
+    )
     return xml_response(report_done_response(receipt.report_id, receipt.file_ids))
 
 
 def _retract(call: _Call) -> Response:
     report_id = call.field("id")
-    number = call.transaction(lambda session: intake.retract(
-        session, report_id, _attached(session, call.company), windows=call.windows))
+    number = call.transaction(
+        lambda session: intake.retract(
+            session, report_id, _attached(session, call.company), windows=call.windows
+        )
+    )
     return xml_response(report_response(ResponseCode.SUCCESS, report_id=number))
 
 
@@ -204,8 +244,10 @@ def _attached(session: Session, company: ReportingCompany) -> ReportingCompany:
 
 # --- the request pipeline -------------------------------------------------------------------
 
-async def _serve(request: Request, handler: Handler, *, xml: bool = False,
-                 form: bool = False, done: bool = False) -> Response:
+
+async def _serve(
+    request: Request, handler: Handler, *, xml: bool = False, form: bool = False, done: bool = False
+) -> Response:
     """``done``: the endpoint answers with <reportDoneResponse> (/finish), errors included."""
     state: ServiceState = request.app.state.vigil
     request_id = getattr(request.state, "request_id", "")
@@ -217,9 +259,15 @@ async def _serve(request: Request, handler: Handler, *, xml: bool = False,
             body = await request.body()
         elif form:
             fields = await _form(request, upload=handler is _upload, done=done)
-        call = _Call(state, company, request_id,
-                     request.client.host if request.client else "", body, fields,
-                     getattr(request.app.state, INTAKE_HOOK, None))
+        call = _Call(
+            state,
+            company,
+            request_id,
+            request.client.host if request.client else "",
+            body,
+            fields,
+            getattr(request.app.state, INTAKE_HOOK, None),
+        )
         return await run_in_threadpool(_guarded, handler, call, done)
     except _Answer as answer:
         return answer.response
@@ -237,8 +285,11 @@ def _guarded(handler: Handler, call: _Call, done: bool) -> Response:
         # Every decoder of this worker is taken (decode bombs, a burst): nothing was stored,
         # the company's client retries after the pause, as it does after any 503.
         description = f"{ResponseCode.UPLOAD_FAILED.description}: busy; try again"
-        return xml_response(error_body(ResponseCode.UPLOAD_FAILED, description, done=done),
-                            503, headers={"Retry-After": str(busy.retry_after)})
+        return xml_response(
+            error_body(ResponseCode.UPLOAD_FAILED, description, done=done),
+            503,
+            headers={"Retry-After": str(busy.retry_after)},
+        )
     except Exception:
         # Never a traceback to the reporter; the transaction has rolled back.
         log.exception("intake request %s failed", call.request_id)
@@ -246,8 +297,7 @@ def _guarded(handler: Handler, call: _Call, done: bool) -> Response:
         return xml_response(error_body(code, done=done), 500)
 
 
-def _authenticate(state: ServiceState, request: Request,
-                  done: bool = False) -> ReportingCompany:
+def _authenticate(state: ServiceState, request: Request, done: bool = False) -> ReportingCompany:
     credentials = _basic_credentials(request.headers.get("authorization"))
     if credentials is None:
         raise _Answer(_unauthenticated(done))
@@ -255,14 +305,17 @@ def _authenticate(state: ServiceState, request: Request,
     if company is not None:
         return company
     admission = state.intake_sign_in.admit(
-        *credentials, request.client.host if request.client else "")
+        *credentials, request.client.host if request.client else ""
+    )
     if admission.verdict is Verdict.WAIT:
         raise _Answer(_too_many_attempts(admission.retry_after, done))
     if admission.verdict is Verdict.KNOWN_FAILURE:
         raise _Answer(_unauthenticated(done))
     try:
-        company = state.companies.get_or_verify(*credentials, lambda: (
-            state.intake_sign_in.checked(admission, lambda: _verified(state, *credentials))))
+        company = state.companies.get_or_verify(
+            *credentials,
+            lambda: state.intake_sign_in.checked(admission, lambda: _verified(state, *credentials)),
+        )
     finally:
         state.intake_sign_in.release(admission)
     if company is None:
@@ -271,18 +324,24 @@ def _authenticate(state: ServiceState, request: Request,
 
 
 def _unauthenticated(done: bool) -> Response:
-    return xml_response(error_body(ResponseCode.AUTHENTICATION_REQUIRED, done=done), 401,
-                        headers=_CHALLENGE)
+    return xml_response(
+        error_body(ResponseCode.AUTHENTICATION_REQUIRED, done=done), 401, headers=_CHALLENGE
+    )
 
 
 def _too_many_attempts(retry_after: float, done: bool) -> Response:
     # The documentation has no code for a throttled client: 2000, since the request was
     # not authenticated, with the reason in words and the wait in Retry-After.
     seconds = max(1, math.ceil(retry_after))
-    description = (f"{ResponseCode.AUTHENTICATION_REQUIRED.description}: too many failed "
-                   f"sign-ins; try again in {seconds} s")
-    return xml_response(error_body(ResponseCode.AUTHENTICATION_REQUIRED, description,
-                                   done=done), 429, headers={"Retry-After": str(seconds)})
+    description = (
+        f"{ResponseCode.AUTHENTICATION_REQUIRED.description}: too many failed "
+        f"sign-ins; try again in {seconds} s"
+    )
+    return xml_response(
+        error_body(ResponseCode.AUTHENTICATION_REQUIRED, description, done=done),
+        429,
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 def _verified(state: ServiceState, username: str, password: str) -> ReportingCompany | None:
@@ -300,8 +359,9 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     if scheme.lower() != "basic":
         return None
     try:
-        username, colon, password = b64decode(encoded.strip(), validate=True).decode(
-            "utf-8").partition(":")
+        username, colon, password = (
+            b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+        )
     except (binascii.Error, ValueError):
         return None
     return (username, password) if colon else None
@@ -310,10 +370,16 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
 def _require_type(request: Request, accepted: frozenset[str], done: bool = False) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in accepted:
-        raise _Answer(xml_response(error_body(
-            ResponseCode.INVALID_REQUEST,
-            f"Invalid request: the content type must be {' or '.join(sorted(accepted))}",
-            done=done), 415))
+        raise _Answer(
+            xml_response(
+                error_body(
+                    ResponseCode.INVALID_REQUEST,
+                    f"Invalid request: the content type must be {' or '.join(sorted(accepted))}",
+                    done=done,
+                ),
+                415,
+            )
+        )
 
 
 async def _form(request: Request, *, upload: bool, done: bool) -> FormData:
@@ -322,5 +388,8 @@ async def _form(request: Request, *, upload: bool, done: bool) -> FormData:
         return await request.form(max_files=1 if upload else 0, max_fields=MAX_FORM_FIELDS)
     except (MultiPartException, ValueError, KeyError) as exc:
         code = ResponseCode.MALFORMED_FILE if upload else ResponseCode.INVALID_REQUEST
-        raise _Answer(xml_response(error_body(code, f"{code.description}: the form cannot be "
-                                              "read", done=done), 400)) from exc
+        raise _Answer(
+            xml_response(
+                error_body(code, f"{code.description}: the form cannot be read", done=done), 400
+            )
+        ) from exc

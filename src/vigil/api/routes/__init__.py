@@ -16,7 +16,16 @@ from vigil.api.routes import (
 )
 
 ROUTERS = [
-    health.router, docs.router, screening.router, flags.router, records.router,
-    sessions.router, admin.router, webhooks.router, audit.router, lists.router,
-    agency.router, metrics.router,
+    health.router,
+    docs.router,
+    screening.router,
+    flags.router,
+    records.router,
+    sessions.router,
+    admin.router,
+    webhooks.router,
+    audit.router,
+    lists.router,
+    agency.router,
+    metrics.router,
 ]

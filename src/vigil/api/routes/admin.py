@@ -45,8 +45,7 @@ from vigil.store.accounts import (
 )
 from vigil.store.models import ApiKey, Role, User, utcnow
 
-router = APIRouter(prefix="/v1/admin", tags=["administration"],
-                   responses=RESOURCES)
+router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=RESOURCES)
 USERS = Depends(require(Permission.USERS_MANAGE))
 KEYS = Depends(require(Permission.KEYS_MANAGE))
 MAX_GRANT_ID = 2**31 - 1
@@ -85,10 +84,16 @@ def add_user(body: NewUser, request: Request, principal: Principal = USERS) -> d
     password = body.password or secrets.token_urlsafe(18)
     with state.database.transaction(write=True) as session:
         try:
-            user = create_user(session, body.username, password, body.roles,
-                               actor=principal.actor, display_name=body.display_name,
-                               must_change_password=True,
-                               min_password_length=state.settings.api.min_password_length)
+            user = create_user(
+                session,
+                body.username,
+                password,
+                body.roles,
+                actor=principal.actor,
+                display_name=body.display_name,
+                must_change_password=True,
+                min_password_length=state.settings.api.min_password_length,
+            )
         except DuplicateUser:
             raise ApiError(409, "a user with this name exists") from None
         except AccountError as exc:
@@ -107,8 +112,13 @@ def users(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
 
 
 @router.patch("/users/{username}")
-def change_user(username: str, body: UserChange, request: Request, response: Response,
-                principal: Principal = USERS) -> dict[str, Any]:
+def change_user(
+    username: str,
+    body: UserChange,
+    request: Request,
+    response: Response,
+    principal: Principal = USERS,
+) -> dict[str, Any]:
     """Roles that would let an administrator view media are not applied but asked for: the
     answer is 202 with ``pending_grant``, which a second administrator approves."""
     with service_state(request).database.transaction(write=True) as session:
@@ -124,35 +134,52 @@ def change_user(username: str, body: UserChange, request: Request, response: Res
             disable_user(session, user, actor=principal.actor)
         if grant is not None:
             response.status_code = 202
-        return {**_user_summary(user),
-                "pending_grant": grant_summary(grant) if grant is not None else None}
+        return {
+            **_user_summary(user),
+            "pending_grant": grant_summary(grant) if grant is not None else None,
+        }
 
 
 def _user_summary(user: User) -> dict[str, Any]:
-    return {"username": user.username, "display_name": user.display_name,
-            "roles": sorted(role.value for role in user.role_set),
-            "second_factor": user.totp_enabled, "disabled": user.disabled_at is not None,
-            "must_change_password": user.must_change_password,
-            "created_at": user.created_at.isoformat()}
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": sorted(role.value for role in user.role_set),
+        "second_factor": user.totp_enabled,
+        "disabled": user.disabled_at is not None,
+        "must_change_password": user.must_change_password,
+        "created_at": user.created_at.isoformat(),
+    }
 
 
 @router.post("/api-keys", status_code=201)
-def add_api_key(body: NewApiKey, request: Request, principal: Principal = KEYS,
-                ) -> dict[str, Any]:
+def add_api_key(
+    body: NewApiKey,
+    request: Request,
+    principal: Principal = KEYS,
+) -> dict[str, Any]:
     """A key for a machine; the token is in this answer only. A key with media:view works
     only once a second administrator approves its ``pending_grant``."""
     expires_at = utcnow() + timedelta(days=body.expires_days) if body.expires_days else None
     with service_state(request).database.transaction(write=True) as session:
         try:
             key, token = create_api_key(
-                session, body.name, body.scopes, created_by=principal.actor,
-                expires_at=expires_at, rate_limit_per_minute=body.rate_limit_per_minute,
-                note=body.note)
+                session,
+                body.name,
+                body.scopes,
+                created_by=principal.actor,
+                expires_at=expires_at,
+                rate_limit_per_minute=body.rate_limit_per_minute,
+                note=body.note,
+            )
         except AccountError as exc:
             raise ApiError(422, str(exc)) from None
         grant = grant_for_key(session, key) if key.awaiting_approval else None
-        return {**_key_summary(key), "token": token,
-                "pending_grant": grant_summary(grant) if grant is not None else None}
+        return {
+            **_key_summary(key),
+            "token": token,
+            "pending_grant": grant_summary(grant) if grant is not None else None,
+        }
 
 
 @router.get("/api-keys")
@@ -182,8 +209,9 @@ def grants(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
 
 
 @router.post("/grants/{grant_id}/approve")
-def approve(request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID),
-            principal: Principal = USERS) -> dict[str, Any]:
+def approve(
+    request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID), principal: Principal = USERS
+) -> dict[str, Any]:
     """By an administrator other than the one who asked (and not the one who would receive
     it, nor an account the asker created or made administrator); takes effect at once."""
     with service_state(request).database.transaction(write=True) as session:
@@ -194,8 +222,9 @@ def approve(request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID),
 
 
 @router.post("/grants/{grant_id}/refuse")
-def refuse(request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID),
-           principal: Principal = USERS) -> dict[str, Any]:
+def refuse(
+    request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID), principal: Principal = USERS
+) -> dict[str, Any]:
     """Any administrator, the asker included (withdrawing it); a waiting key is revoked."""
     state = service_state(request)
     with state.database.transaction(write=True) as session:
@@ -220,9 +249,15 @@ def _key_summary(key: ApiKey) -> dict[str, Any]:
     def when(value: Any) -> str | None:
         return value.isoformat() if value else None
 
-    return {"prefix": key.prefix, "name": key.name, "scopes": sorted(key.scopes),
-            "created_by": key.created_by, "created_at": when(key.created_at),
-            "expires_at": when(key.expires_at), "revoked_at": when(key.revoked_at),
-            "last_used_at": when(key.last_used_at),
-            "rate_limit_per_minute": key.rate_limit_per_minute,
-            "awaiting_approval": key.awaiting_approval}
+    return {
+        "prefix": key.prefix,
+        "name": key.name,
+        "scopes": sorted(key.scopes),
+        "created_by": key.created_by,
+        "created_at": when(key.created_at),
+        "expires_at": when(key.expires_at),
+        "revoked_at": when(key.revoked_at),
+        "last_used_at": when(key.last_used_at),
+        "rate_limit_per_minute": key.rate_limit_per_minute,
+        "awaiting_approval": key.awaiting_approval,
+    }

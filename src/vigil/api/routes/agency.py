@@ -28,8 +28,7 @@ from vigil.store.audit import AuditLog
 from vigil.store.models import AuditAction, InfoRequest, Referral
 from vigil.store.models.agencies import Agency, OutcomeKind
 
-router = APIRouter(prefix="/v1/agency", tags=["agency"],
-                   responses=RESOURCES)
+router = APIRouter(prefix="/v1/agency", tags=["agency"], responses=RESOURCES)
 WORK = Depends(require(Permission.AGENCY_WORK))
 T = TypeVar("T")
 
@@ -45,8 +44,12 @@ class OutcomeBody(BaseModel):
 
 class QuestionBody(BaseModel):
     question: str = Field(min_length=1, max_length=info_requests.MAX_QUESTION_CHARS)
-    due_days: int | None = Field(None, ge=1, le=info_requests.MAX_DUE_DAYS,
-                                 description="empty: [agency] info_request_due_days")
+    due_days: int | None = Field(
+        None,
+        ge=1,
+        le=info_requests.MAX_DUE_DAYS,
+        description="empty: [agency] info_request_due_days",
+    )
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -55,32 +58,51 @@ class QuestionBody(BaseModel):
 @router.get("/referrals")
 def referrals(request: Request, principal: Principal = WORK) -> dict[str, Any]:
     """The agency's live referrals, most urgent first, each with the reasons for it."""
+
     def read(session: Session, agency: Agency) -> dict[str, Any]:
-        return {"agency": agency.code, "referrals": [
-            {"id": entry.referral_id, "report_id": entry.report_id,
-             "state": entry.state.value, "priority": entry.priority, "score": entry.score,
-             "priority_overridden": entry.overridden, "reasons": entry.reasons,
-             "company": entry.company, "incident_type": entry.incident_type,
-             "routed_at": _time(entry.routed_at)}
-            for entry in agency_queue(session, agency.id)]}
+        return {
+            "agency": agency.code,
+            "referrals": [
+                {
+                    "id": entry.referral_id,
+                    "report_id": entry.report_id,
+                    "state": entry.state.value,
+                    "priority": entry.priority,
+                    "score": entry.score,
+                    "priority_overridden": entry.overridden,
+                    "reasons": entry.reasons,
+                    "company": entry.company,
+                    "incident_type": entry.incident_type,
+                    "routed_at": _time(entry.routed_at),
+                }
+                for entry in agency_queue(session, agency.id)
+            ],
+        }
+
     return _scoped(request, principal, read)
 
 
 @router.get("/referrals/{referral_id}")
-def referral(request: Request, referral_id: RowId,
-             principal: Principal = WORK) -> dict[str, Any]:
+def referral(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
     def read(session: Session, agency: Agency) -> dict[str, Any]:
         found = referral_for_agency(session, agency.id, referral_id)
         return page_document(referral_page(session, agency, found))
+
     return _scoped(request, principal, read)
 
 
 @router.get("/info-requests")
 def open_info_requests(request: Request, principal: Principal = WORK) -> dict[str, Any]:
     """Open requests to reporting companies, the soonest due first; overdue ones flagged."""
+
     def read(session: Session, agency: Agency) -> dict[str, Any]:
-        return {"info_requests": [info_request_document(item)
-                                  for item in info_requests.agency_requests(session, agency.id)]}
+        return {
+            "info_requests": [
+                info_request_document(item)
+                for item in info_requests.agency_requests(session, agency.id)
+            ]
+        }
+
     return _scoped(request, principal, read)
 
 
@@ -88,72 +110,109 @@ def open_info_requests(request: Request, principal: Principal = WORK) -> dict[st
 
 
 @router.post("/referrals/{referral_id}/accept")
-def accept(request: Request, referral_id: RowId,
-           principal: Principal = WORK) -> dict[str, Any]:
-    return _scoped(request, principal, lambda session, agency: referral_document(
-        actions.accept(session, agency.id, referral_id, actor=principal.actor)), write=True)
+def accept(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
+    return _scoped(
+        request,
+        principal,
+        lambda session, agency: referral_document(
+            actions.accept(session, agency.id, referral_id, actor=principal.actor)
+        ),
+        write=True,
+    )
 
 
 @router.post("/referrals/{referral_id}/decline")
-def decline(request: Request, body: DeclineBody, referral_id: RowId,
-            principal: Principal = WORK) -> dict[str, Any]:
+def decline(
+    request: Request, body: DeclineBody, referral_id: RowId, principal: Principal = WORK
+) -> dict[str, Any]:
     """Sends the report back: it will be routed again, never to this agency."""
-    return _scoped(request, principal, lambda session, agency: referral_document(
-        actions.decline(session, agency.id, referral_id, body.reason, actor=principal.actor)),
-        write=True)
+    return _scoped(
+        request,
+        principal,
+        lambda session, agency: referral_document(
+            actions.decline(session, agency.id, referral_id, body.reason, actor=principal.actor)
+        ),
+        write=True,
+    )
 
 
 @router.post("/referrals/{referral_id}/outcomes", status_code=201)
-def outcome(request: Request, body: OutcomeBody, referral_id: RowId,
-            principal: Principal = WORK) -> dict[str, Any]:
+def outcome(
+    request: Request, body: OutcomeBody, referral_id: RowId, principal: Principal = WORK
+) -> dict[str, Any]:
     def act(session: Session, agency: Agency) -> dict[str, Any]:
-        made = actions.record_outcome(session, agency.id, referral_id, body.kind,
-                                      note=body.note, actor=principal.actor)
-        return {"id": made.id, "kind": made.kind.value, "note": made.note,
-                "recorded_by": made.recorded_by, "recorded_at": _time(made.recorded_at)}
+        made = actions.record_outcome(
+            session, agency.id, referral_id, body.kind, note=body.note, actor=principal.actor
+        )
+        return {
+            "id": made.id,
+            "kind": made.kind.value,
+            "note": made.note,
+            "recorded_by": made.recorded_by,
+            "recorded_at": _time(made.recorded_at),
+        }
+
     return _scoped(request, principal, act, write=True)
 
 
 @router.post("/referrals/{referral_id}/info-requests", status_code=201)
-def ask(request: Request, body: QuestionBody, referral_id: RowId,
-        principal: Principal = WORK) -> dict[str, Any]:
+def ask(
+    request: Request, body: QuestionBody, referral_id: RowId, principal: Principal = WORK
+) -> dict[str, Any]:
     """A question to the company that reported it; it answers through the intake."""
     days = body.due_days or service_state(request).settings.agency.info_request_due_days
-    return _scoped(request, principal, lambda session, agency: info_request_document(
-        info_requests.ask(session, agency.id, referral_id, body.question,
-                          actor=principal.actor, due_days=days)), write=True)
+    return _scoped(
+        request,
+        principal,
+        lambda session, agency: info_request_document(
+            info_requests.ask(
+                session, agency.id, referral_id, body.question, actor=principal.actor, due_days=days
+            )
+        ),
+        write=True,
+    )
 
 
 # --- packages ------------------------------------------------------------------------------
 
 
 @router.get("/referrals/{referral_id}/package")
-async def package(request: Request, referral_id: RowId,
-                  principal: Principal = WORK) -> Response:
+async def package(request: Request, referral_id: RowId, principal: Principal = WORK) -> Response:
     """The signed referral archive; the files themselves only if the agency may receive
     media. Every download is in the audit log before a byte is sent."""
     state = service_state(request)
-    archive = await run_in_threadpool(_scoped, request, principal, lambda session, agency:
-                                      _package(state, session, agency, referral_id, principal),
-                                      write=True)
-    return Response(archive, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="vigil-referral-{referral_id}.zip"',
-        "Cache-Control": "no-store"})
+    archive = await run_in_threadpool(
+        _scoped,
+        request,
+        principal,
+        lambda session, agency: _package(state, session, agency, referral_id, principal),
+        write=True,
+    )
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="vigil-referral-{referral_id}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/referrals/{referral_id}/vics")
-def vics(request: Request, referral_id: RowId,
-         principal: Principal = WORK) -> dict[str, Any]:
+def vics(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
     """The referral as Project VIC VICS JSON (hashes and labels; never media)."""
+
     def export(session: Session, agency: Agency) -> dict[str, Any]:
         found = referral_for_agency(session, agency.id, referral_id)
         _audit_export(session, found, principal, "vics", media=False)
         return vics_export(session, found.id)
+
     return _scoped(request, principal, export, write=True)
 
 
-def _package(state: ServiceState, session: Session, agency: Agency, referral_id: int,
-             principal: Principal) -> bytes:
+def _package(
+    state: ServiceState, session: Session, agency: Agency, referral_id: int, principal: Principal
+) -> bytes:
     found = referral_for_agency(session, agency.id, referral_id)
     media = agency.media_allowed
     if media and state.vault is None:
@@ -161,24 +220,38 @@ def _package(state: ServiceState, session: Session, agency: Agency, referral_id:
     key = load_or_create_signing_key(default_signing_key_path(state.settings))
     _audit_export(session, found, principal, "package", media=media)
     # With media, the package also audits each file it decrypts (MEDIA_VIEWED).
-    return build_referral_package(session, state.vault, found.id, include_media=media,
-                                  signing_key=key, actor=principal.actor)
+    return build_referral_package(
+        session, state.vault, found.id, include_media=media, signing_key=key, actor=principal.actor
+    )
 
 
-def _audit_export(session: Session, referral: Referral, principal: Principal, kind: str, *,
-                  media: bool) -> None:
-    AuditLog(session).append(AuditAction.EXPORT, actor=principal.actor,
-                             subject_type="referral", subject_id=str(referral.id),
-                             details={"format": kind, "media": media,
-                                      "report_id": referral.report_id,
-                                      "agency_id": referral.agency_id})
+def _audit_export(
+    session: Session, referral: Referral, principal: Principal, kind: str, *, media: bool
+) -> None:
+    AuditLog(session).append(
+        AuditAction.EXPORT,
+        actor=principal.actor,
+        subject_type="referral",
+        subject_id=str(referral.id),
+        details={
+            "format": kind,
+            "media": media,
+            "report_id": referral.report_id,
+            "agency_id": referral.agency_id,
+        },
+    )
 
 
 # --- plumbing ------------------------------------------------------------------------------
 
 
-def _scoped(request: Request, principal: Principal,
-            work: Callable[[Session, Agency], T], *, write: bool = False) -> T:
+def _scoped(
+    request: Request,
+    principal: Principal,
+    work: Callable[[Session, Agency], T],
+    *,
+    write: bool = False,
+) -> T:
     """``work`` with the caller's agency, in one transaction; whatever is out of the
     caller's scope is 404, refused acts 409, bad input 422."""
     with service_state(request).database.transaction(write=write) as session:
@@ -199,17 +272,31 @@ def _time(value: datetime | None) -> str | None:
 
 
 def referral_document(referral: Referral) -> dict[str, Any]:
-    return {"id": referral.id, "report_id": referral.report_id, "state": referral.state.value,
-            "routed_at": _time(referral.routed_at), "acted_at": _time(referral.acted_at),
-            "acted_by": referral.acted_by, "decline_reason": referral.decline_reason}
+    return {
+        "id": referral.id,
+        "report_id": referral.report_id,
+        "state": referral.state.value,
+        "routed_at": _time(referral.routed_at),
+        "acted_at": _time(referral.acted_at),
+        "acted_by": referral.acted_by,
+        "decline_reason": referral.decline_reason,
+    }
 
 
 def info_request_document(item: InfoRequest) -> dict[str, Any]:
-    return {"id": item.id, "referral_id": item.referral_id, "report_id": item.report_id,
-            "question": item.question, "state": item.state.value,
-            "requested_by": item.requested_by, "requested_at": _time(item.requested_at),
-            "due_at": _time(item.due_at), "overdue": info_requests.is_overdue(item),
-            "answer": item.answer, "answered_at": _time(item.answered_at)}
+    return {
+        "id": item.id,
+        "referral_id": item.referral_id,
+        "report_id": item.report_id,
+        "question": item.question,
+        "state": item.state.value,
+        "requested_by": item.requested_by,
+        "requested_at": _time(item.requested_at),
+        "due_at": _time(item.due_at),
+        "overdue": info_requests.is_overdue(item),
+        "answer": item.answer,
+        "answered_at": _time(item.answered_at),
+    }
 
 
 def page_document(page: ReferralPage) -> dict[str, Any]:
@@ -217,28 +304,68 @@ def page_document(page: ReferralPage) -> dict[str, Any]:
     return {
         "referral": referral_document(page.referral),
         "media_allowed": page.agency.media_allowed,
-        "report": {"id": summary.report_id, "company": summary.company,
-                   "incident_type": summary.incident_type,
-                   "incident_time": summary.incident_time, "annotations": summary.annotations,
-                   "escalation": summary.escalation,
-                   "received_at": _time(summary.finished_at)},
-        "files": [{"id": file.public_id, "file_name": file.file_name, "size": file.size,
-                   "media_type": file.media_type, "verdict": file.verdict,
-                   "classification": file.classification, "md5": file.md5,
-                   "sha1": file.sha1, "sha256": file.sha256, "pdq": file.pdq}
-                  for file in page.files],
-        "entities": [{"kind": item.kind, "value": item.value, "context": item.context,
-                      "seen_at": _time(item.seen_at)} for item in page.entities],
-        "linked_reports": [{"report_id": item.report_id, "referral_id": item.referral_id,
-                            "state": item.state.value} for item in page.linked_here],
+        "report": {
+            "id": summary.report_id,
+            "company": summary.company,
+            "incident_type": summary.incident_type,
+            "incident_time": summary.incident_time,
+            "annotations": summary.annotations,
+            "escalation": summary.escalation,
+            "received_at": _time(summary.finished_at),
+        },
+        "files": [
+            {
+                "id": file.public_id,
+                "file_name": file.file_name,
+                "size": file.size,
+                "media_type": file.media_type,
+                "verdict": file.verdict,
+                "classification": file.classification,
+                "md5": file.md5,
+                "sha1": file.sha1,
+                "sha256": file.sha256,
+                "pdq": file.pdq,
+            }
+            for file in page.files
+        ],
+        "entities": [
+            {
+                "kind": item.kind,
+                "value": item.value,
+                "context": item.context,
+                "seen_at": _time(item.seen_at),
+            }
+            for item in page.entities
+        ],
+        "linked_reports": [
+            {
+                "report_id": item.report_id,
+                "referral_id": item.referral_id,
+                "state": item.state.value,
+            }
+            for item in page.linked_here
+        ],
         "linked_elsewhere": page.linked_elsewhere,
-        "triage": None if triage is None else {
-            "priority": triage.priority, "computed_priority": triage.computed_priority,
-            "score": triage.score, "reasons": triage.reasons,
-            "disposition": triage.disposition, "override_reason": triage.override_reason,
-            "computed_at": _time(triage.computed_at)},
-        "outcomes": [{"id": item.id, "kind": item.kind.value, "note": item.note,
-                      "recorded_by": item.recorded_by, "recorded_at": _time(item.recorded_at)}
-                     for item in page.outcomes],
+        "triage": None
+        if triage is None
+        else {
+            "priority": triage.priority,
+            "computed_priority": triage.computed_priority,
+            "score": triage.score,
+            "reasons": triage.reasons,
+            "disposition": triage.disposition,
+            "override_reason": triage.override_reason,
+            "computed_at": _time(triage.computed_at),
+        },
+        "outcomes": [
+            {
+                "id": item.id,
+                "kind": item.kind.value,
+                "note": item.note,
+                "recorded_by": item.recorded_by,
+                "recorded_at": _time(item.recorded_at),
+            }
+            for item in page.outcomes
+        ],
         "info_requests": [info_request_document(item) for item in page.info_requests],
     }

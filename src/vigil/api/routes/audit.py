@@ -13,14 +13,14 @@ from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog, verify_chain
 from vigil.store.models import AuditRecord
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"],
-                   responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=AUTHENTICATED)
 READ = Depends(require(Permission.AUDIT_READ))
 
 
 @router.get("")
-def recent(request: Request, limit: int = Query(50, ge=1, le=1000),
-           _principal: Principal = READ) -> dict[str, Any]:
+def recent(
+    request: Request, limit: int = Query(50, ge=1, le=1000), _principal: Principal = READ
+) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         return {"records": [_record(row) for row in AuditLog(session).recent(limit)]}
 
@@ -31,12 +31,22 @@ def verify(request: Request, _principal: Principal = READ) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         report = verify_chain(session)
     broken = report.broken
-    return {"intact": report.intact, "records": report.records, "last_seq": report.last_seq,
-            "first_break": None if broken is None else {"seq": broken.seq,
-                                                        "reason": broken.reason}}
+    return {
+        "intact": report.intact,
+        "records": report.records,
+        "last_seq": report.last_seq,
+        "first_break": None if broken is None else {"seq": broken.seq, "reason": broken.reason},
+    }
 
 
 def _record(row: AuditRecord) -> dict[str, Any]:
-    return {"seq": row.seq, "at": row.at.isoformat(), "actor": row.actor,
-            "action": row.action.value, "subject_type": row.subject_type,
-            "subject_id": row.subject_id, "details": row.details, "hash": row.hash}
+    return {
+        "seq": row.seq,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "action": row.action.value,
+        "subject_type": row.subject_type,
+        "subject_id": row.subject_id,
+        "details": row.details,
+        "hash": row.hash,
+    }

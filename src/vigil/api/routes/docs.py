@@ -37,11 +37,13 @@ def openapi_schema(request: Request) -> dict[str, Any]:
 @router.get(DOCS_PATH, include_in_schema=False)
 def openapi_page() -> HTMLResponse:
     page = get_swagger_ui_html(
-        openapi_url="/openapi.json", title="Vigil API",
+        openapi_url="/openapi.json",
+        title="Vigil API",
         swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
         swagger_css_url=f"{ASSETS}/swagger-ui.css",
         swagger_favicon_url=f"{ASSETS}/favicon.png",
-        swagger_ui_parameters=PARAMETERS)
+        swagger_ui_parameters=PARAMETERS,
+    )
     page.headers["Content-Security-Policy"] = _page_policy(bytes(page.body))
     return page
 

@@ -18,8 +18,7 @@ from vigil.screening.submission import SubmissionInvalid, SubmittedHashes
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import RecordSource
 
-router = APIRouter(prefix="/v1/flags", tags=["review intake"],
-                   responses=RESOURCES)
+router = APIRouter(prefix="/v1/flags", tags=["review intake"], responses=RESOURCES)
 MAX_NOTE = 4000
 FLAG = Depends(require(Permission.FLAG))
 SOURCES = {"user_report": RecordSource.USER_REPORT, "escalation": RecordSource.ESCALATION}
@@ -47,9 +46,15 @@ async def flag_content(
     if content is None and submitted is None:
         raise ApiError(422, "send the media (file) or its hashes")
     outcome = await run_in_threadpool(
-        lambda: state.screening.flag(submission, source=SOURCES[source],
-                                     submitted_by=principal.actor, content=content,
-                                     hashes=submitted, note=note))
+        lambda: state.screening.flag(
+            submission,
+            source=SOURCES[source],
+            submitted_by=principal.actor,
+            content=content,
+            hashes=submitted,
+            note=note,
+        )
+    )
     return outcome.to_dict()
 
 

@@ -27,8 +27,12 @@ def readiness(request: Request) -> dict[str, str]:
     if state.settings.clearinghouse.enabled:
         missing += [f"clearinghouse intake: {part}" for part in intake_not_ready()]
     if missing:
-        raise ApiError(503, "not ready: " + "; ".join(missing), code="unavailable",
-                       details={"not_ready": missing})
+        raise ApiError(
+            503,
+            "not ready: " + "; ".join(missing),
+            code="unavailable",
+            details={"not_ready": missing},
+        )
     return {"status": "ready"}
 
 

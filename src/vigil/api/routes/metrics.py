@@ -41,8 +41,11 @@ def metrics(request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector(service_state(request).database))
     ProcessCollector(registry=registry)
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        generate_latest(registry),
+        media_type=CONTENT_TYPE_LATEST,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _allow(request: Request) -> None:
@@ -50,8 +53,9 @@ def _allow(request: Request) -> None:
     if not settings.enabled:
         raise ApiError(404, "not found")
     if settings.token is not None:
-        if not _bearer_matches(request.headers.get("authorization", ""),
-                               settings.token.get_secret_value()):
+        if not _bearer_matches(
+            request.headers.get("authorization", ""), settings.token.get_secret_value()
+        ):
             raise ApiError(401, "missing or wrong metrics token", headers=_CHALLENGE)
         return
     if not is_loopback(request.client.host if request.client else None):
@@ -102,8 +106,9 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, value=value)
 
 
-def _labelled(name: str, documentation: str, label: str,
-              values: dict[str, int] | dict[int, int]) -> GaugeMetricFamily:
+def _labelled(
+    name: str, documentation: str, label: str, values: dict[str, int] | dict[int, int]
+) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, documentation, labels=[label])
     for key, value in values.items():
         family.add_metric([str(key)], value)
@@ -111,33 +116,71 @@ def _labelled(name: str, documentation: str, label: str,
 
 
 def families(counts: OperationalCounts) -> Iterator[Metric]:
-    yield _labelled("vigil_intake_reports", "Clearinghouse intake reports by state.", "state",
-                    counts.intake_reports)
-    yield _labelled("vigil_intake_files", "Received files by verdict.", "verdict",
-                    counts.intake_files)
-    yield CounterMetricFamily("vigil_intake_finished_reports",
-                              "Reports ever finished by reporting companies (rate() of it is "
-                              "the intake rate).", value=counts.finished_reports_total)
-    yield _gauge("vigil_triage_untriaged_reports", "Finished reports without a priority yet.",
-                 counts.untriaged)
-    yield _gauge("vigil_triage_stale_reports", "Triaged reports waiting to be re-scored.",
-                 counts.stale_triage)
-    yield _labelled("vigil_triage_queue_reports",
-                    "Open triaged reports (not settled) by effective priority.", "priority",
-                    counts.triage_queue)
-    yield _gauge("vigil_routing_queue_reports",
-                 "Reports waiting for a person to route them (unrouted referrals).",
-                 counts.routing_queue)
+    yield _labelled(
+        "vigil_intake_reports",
+        "Clearinghouse intake reports by state.",
+        "state",
+        counts.intake_reports,
+    )
+    yield _labelled(
+        "vigil_intake_files", "Received files by verdict.", "verdict", counts.intake_files
+    )
+    yield CounterMetricFamily(
+        "vigil_intake_finished_reports",
+        "Reports ever finished by reporting companies (rate() of it is the intake rate).",
+        value=counts.finished_reports_total,
+    )
+    yield _gauge(
+        "vigil_triage_untriaged_reports",
+        "Finished reports without a priority yet.",
+        counts.untriaged,
+    )
+    yield _gauge(
+        "vigil_triage_stale_reports",
+        "Triaged reports waiting to be re-scored.",
+        counts.stale_triage,
+    )
+    yield _labelled(
+        "vigil_triage_queue_reports",
+        "Open triaged reports (not settled) by effective priority.",
+        "priority",
+        counts.triage_queue,
+    )
+    yield _gauge(
+        "vigil_routing_queue_reports",
+        "Reports waiting for a person to route them (unrouted referrals).",
+        counts.routing_queue,
+    )
     yield _labelled("vigil_referrals", "Referrals by state.", "state", counts.referrals)
-    yield _gauge("vigil_info_requests_open", "Agencies' information requests still open.",
-                 counts.info_requests_open)
-    yield _gauge("vigil_info_requests_overdue", "Open information requests past their due date.",
-                 counts.info_requests_overdue)
-    yield _labelled("vigil_webhook_deliveries", "Webhook deliveries by status.", "status",
-                    counts.webhook_deliveries)
-    yield _gauge("vigil_webhook_deliveries_pending", "Webhook deliveries waiting to be sent.",
-                 counts.webhook_deliveries["pending"])
-    yield _labelled("vigil_outgoing_reports", "Reports to destinations by state (failed: a "
-                    "person must look).", "state", counts.outgoing_reports)
-    yield _gauge("vigil_report_send_queue", "Outgoing reports the sender still has to act on.",
-                 counts.report_send_queue)
+    yield _gauge(
+        "vigil_info_requests_open",
+        "Agencies' information requests still open.",
+        counts.info_requests_open,
+    )
+    yield _gauge(
+        "vigil_info_requests_overdue",
+        "Open information requests past their due date.",
+        counts.info_requests_overdue,
+    )
+    yield _labelled(
+        "vigil_webhook_deliveries",
+        "Webhook deliveries by status.",
+        "status",
+        counts.webhook_deliveries,
+    )
+    yield _gauge(
+        "vigil_webhook_deliveries_pending",
+        "Webhook deliveries waiting to be sent.",
+        counts.webhook_deliveries["pending"],
+    )
+    yield _labelled(
+        "vigil_outgoing_reports",
+        "Reports to destinations by state (failed: a person must look).",
+        "state",
+        counts.outgoing_reports,
+    )
+    yield _gauge(
+        "vigil_report_send_queue",
+        "Outgoing reports the sender still has to act on.",
+        counts.report_send_queue,
+    )

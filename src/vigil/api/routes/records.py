@@ -15,13 +15,11 @@ from vigil.api.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog
 from vigil.store.evidence import EvidenceError, EvidenceShredded
-from vigil.store.match_records import RecordNotFound, get_record, list_records, record_summary
 from vigil.store.models import AuditAction, Verdict
+from vigil.store.records.matches import RecordNotFound, get_record, list_records, record_summary
 
-router = APIRouter(prefix="/v1/records", tags=["records"],
-                   responses=RESOURCES)
-MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-               "webp": "image/webp"}
+router = APIRouter(prefix="/v1/records", tags=["records"], responses=RESOURCES)
+MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 
 
 @router.get("")
@@ -30,23 +28,28 @@ def records(
     verdict: Verdict | None = None,
     content_id: str | None = Query(None, max_length=255),
     limit: int = Query(50, ge=1, le=500),
-    before: str | None = Query(None, max_length=64,
-                               description="page: records older than this record id"),
+    before: str | None = Query(
+        None, max_length=64, description="page: records older than this record id"
+    ),
     _principal: Principal = Depends(require(Permission.RECORDS_READ)),
 ) -> dict[str, Any]:
     """Newest first; metadata only, never media."""
     with service_state(request).database.transaction() as session:
         try:
-            rows = list_records(session, verdict=verdict, content_id=content_id, limit=limit,
-                                before=before)
+            rows = list_records(
+                session, verdict=verdict, content_id=content_id, limit=limit, before=before
+            )
         except RecordNotFound:
             raise ApiError(422, "before: no such record") from None
         return {"records": [record_summary(row) for row in rows]}
 
 
 @router.get("/{record_id}")
-def record(request: Request, record_id: str,
-           _principal: Principal = Depends(require(Permission.RECORDS_READ))) -> dict[str, Any]:
+def record(
+    request: Request,
+    record_id: str,
+    _principal: Principal = Depends(require(Permission.RECORDS_READ)),
+) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         row = get_record(session, record_id)
         if row is None:
@@ -56,15 +59,17 @@ def record(request: Request, record_id: str,
 
 @router.get("/{record_id}/media")
 async def record_media(
-    request: Request, record_id: str,
+    request: Request,
+    record_id: str,
     principal: Principal = Depends(require(Permission.MEDIA_VIEW)),
 ) -> Response:
     """The evidence media. Needs the media permission; every fetch is in the audit log."""
     state = service_state(request)
     content = await run_in_threadpool(_fetch_audited, state, record_id, principal)
     kind = MEDIA_TYPES.get(_image_format(content), "application/octet-stream")
-    return Response(content, media_type=kind,
-                    headers={"Content-Disposition": "attachment; filename=evidence"})
+    return Response(
+        content, media_type=kind, headers={"Content-Disposition": "attachment; filename=evidence"}
+    )
 
 
 def _fetch_audited(state: ServiceState, record_id: str, principal: Principal) -> bytes:
@@ -74,17 +79,23 @@ def _fetch_audited(state: ServiceState, record_id: str, principal: Principal) ->
         row = get_record(session, record_id)
         if row is None or row.evidence_item_id is None:
             raise ApiError(404, "no media kept for this record")
-        AuditLog(session).append(AuditAction.MEDIA_VIEWED, actor=principal.actor,
-                                 subject_type="match_record", subject_id=record_id,
-                                 details={"evidence_item": row.evidence_item_id})
+        AuditLog(session).append(
+            AuditAction.MEDIA_VIEWED,
+            actor=principal.actor,
+            subject_type="match_record",
+            subject_id=record_id,
+            details={"evidence_item": row.evidence_item_id},
+        )
         try:
             return state.vault.get(session, row.evidence_item_id)
         except EvidenceShredded:
-            raise ApiError(410, "the media was destroyed under the retention policy",
-                           code="gone") from None
+            raise ApiError(
+                410, "the media was destroyed under the retention policy", code="gone"
+            ) from None
         except EvidenceError as exc:
-            raise ApiError(500, f"the evidence cannot be read: {type(exc).__name__}",
-                           code="evidence_error") from None
+            raise ApiError(
+                500, f"the evidence cannot be read: {type(exc).__name__}", code="evidence_error"
+            ) from None
 
 
 def _image_format(content: bytes) -> str:

@@ -22,8 +22,7 @@ from vigil.api.submissions import multipart_only, read_upload, submission_from
 from vigil.screening.submission import SubmissionInvalid, SubmittedHashes
 from vigil.store.accounts import Permission, Principal
 
-router = APIRouter(prefix="/v1/screen", tags=["screening"],
-                   responses=UPLOADS)
+router = APIRouter(prefix="/v1/screen", tags=["screening"], responses=UPLOADS)
 SCREEN = Depends(require(Permission.SCREEN))
 
 
@@ -48,8 +47,11 @@ async def screen_upload(
     file: UploadFile = File(description="the media as uploaded to the platform"),
     content_id: str = Form(max_length=255, description="the platform's id for the content"),
     account_id: str | None = Form(None, max_length=255, description="the uploader's account"),
-    context: str | None = Form(None, description="JSON: ip_address, port, ip_seen_at, "
-                               "uploaded_at, email, screen_name, conversation_id, visibility"),
+    context: str | None = Form(
+        None,
+        description="JSON: ip_address, port, ip_seen_at, "
+        "uploaded_at, email, screen_name, conversation_id, visibility",
+    ),
     principal: Principal = SCREEN,
 ) -> dict[str, Any]:
     """Screen one upload (multipart). Verdict ``match``, ``review`` or ``no_match``."""
@@ -57,8 +59,13 @@ async def screen_upload(
     state = service_state(request)
     submission = submission_from(content_id, account_id, _json_field(context, "context"))
     content = await read_upload(file, state.settings.api.max_upload_bytes)
-    outcome = await run_in_threadpool(state.screening.screen_upload, submission, content,
-                                      submitted_by=principal.actor, started=started)
+    outcome = await run_in_threadpool(
+        state.screening.screen_upload,
+        submission,
+        content,
+        submitted_by=principal.actor,
+        started=started,
+    )
     return outcome.to_dict()
 
 
@@ -77,27 +84,37 @@ async def screen_upload_batch(
         raise ApiError(422, "items must be a JSON list with one entry per file")
     _check_batch_size(state, len(files))
     submissions = [_item_submission(index, item) for index, item in enumerate(described)]
-    contents = [await read_upload(upload, state.settings.api.max_upload_bytes)
-                for upload in files]
+    contents = [await read_upload(upload, state.settings.api.max_upload_bytes) for upload in files]
     results = []
     for submission, content in zip(submissions, contents, strict=True):
-        outcome = await run_in_threadpool(state.screening.screen_upload, submission, content,
-                                          submitted_by=principal.actor, started=started)
+        outcome = await run_in_threadpool(
+            state.screening.screen_upload,
+            submission,
+            content,
+            submitted_by=principal.actor,
+            started=started,
+        )
         results.append(outcome.to_dict())
     return {"results": results}
 
 
 @router.post("/hashes")
-def screen_hashes(batch: HashBatch, request: Request, principal: Principal = SCREEN,
-                  ) -> dict[str, Any]:
+def screen_hashes(
+    batch: HashBatch,
+    request: Request,
+    principal: Principal = SCREEN,
+) -> dict[str, Any]:
     """Screen hashes the platform computed itself (MD5, SHA-1, SHA-256, PDQ), in batches."""
     started = time.monotonic()
     state = service_state(request)
     _check_batch_size(state, len(batch.items))
     prepared = [_hash_item(index, item) for index, item in enumerate(batch.items)]
-    results = [state.screening.screen_hashes(submission, hashes, submitted_by=principal.actor,
-                                             started=started).to_dict()
-               for submission, hashes in prepared]
+    results = [
+        state.screening.screen_hashes(
+            submission, hashes, submitted_by=principal.actor, started=started
+        ).to_dict()
+        for submission, hashes in prepared
+    ]
     return {"results": results}
 
 
@@ -123,8 +140,7 @@ def _item_submission(index: int, item: Any) -> Any:
     if unknown:
         raise ApiError(422, f"items[{index}]: unknown fields {sorted(unknown)}")
     try:
-        return submission_from(item.get("content_id"), item.get("account_id"),
-                               item.get("context"))
+        return submission_from(item.get("content_id"), item.get("account_id"), item.get("context"))
     except ApiError as exc:
         raise ApiError(422, f"items[{index}]: {exc.message}") from None
 

@@ -37,11 +37,12 @@ from vigil.store.accounts import (
 )
 from vigil.store.models import User
 
-router = APIRouter(prefix="/v1/auth", tags=["sign-in"],
-                   responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/auth", tags=["sign-in"], responses=AUTHENTICATED)
 SIGN_IN_PER_MINUTE = 20  # per client address, on top of the per-account lockout
-SECOND_FACTOR_UNAVAILABLE = ("second factors cannot be checked: the evidence master key they "
-                             "are sealed under is not configured; tell the operator")
+SECOND_FACTOR_UNAVAILABLE = (
+    "second factors cannot be checked: the evidence master key they "
+    "are sealed under is not configured; tell the operator"
+)
 
 
 class SignIn(BaseModel):
@@ -71,24 +72,34 @@ def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any
     state = service_state(request)
     address = request.client.host if request.client else "unknown"
     if state.limiter.acquire(f"sign-in:{address}", SIGN_IN_PER_MINUTE) is not None:
-        raise ApiError(429, "too many sign-in attempts; wait a minute",
-                       headers={"Retry-After": "60"})
+        raise ApiError(
+            429, "too many sign-in attempts; wait a minute", headers={"Retry-After": "60"}
+        )
     with state.database.transaction(write=True) as session:
         outcome = authenticate(
-            session, body.username, body.password, totp_code=body.totp_code,
+            session,
+            body.username,
+            body.password,
+            totp_code=body.totp_code,
             lockout_after=state.settings.api.lockout_after,
-            lockout_minutes=state.settings.api.lockout_minutes, source_ip=address,
-            master_key=state.master_key)
+            lockout_minutes=state.settings.api.lockout_minutes,
+            source_ip=address,
+            master_key=state.master_key,
+        )
         if outcome.ok and outcome.user is not None:
             _, token, csrf = start_session(
-                session, outcome.user, hours=state.settings.api.session_hours,
-                user_agent=request.headers.get("user-agent", "")[:300] or None)
+                session,
+                outcome.user,
+                hours=state.settings.api.session_hours,
+                user_agent=request.headers.get("user-agent", "")[:300] or None,
+            )
             answer = _signed_in(outcome.user, csrf)
     if not outcome.ok:
         # One answer for unknown user, wrong password and lockout: no account enumeration.
         if outcome.reason == "second_factor_required":
-            raise ApiError(401, "enter the code from your authenticator app",
-                           code="second_factor_required")
+            raise ApiError(
+                401, "enter the code from your authenticator app", code="second_factor_required"
+            )
         if outcome.reason == "second_factor_unavailable":
             raise ApiError(503, SECOND_FACTOR_UNAVAILABLE, code="second_factor_unavailable")
         raise ApiError(401, "invalid username or password")
@@ -97,18 +108,26 @@ def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any
 
 
 def _signed_in(user: User, csrf: str) -> dict[str, Any]:
-    return {"username": user.username, "roles": sorted(r.value for r in user.role_set),
-            "must_change_password": user.must_change_password, "csrf_token": csrf,
-            "csrf_header": CSRF_HEADER}
+    return {
+        "username": user.username,
+        "roles": sorted(r.value for r in user.role_set),
+        "must_change_password": user.must_change_password,
+        "csrf_token": csrf,
+        "csrf_header": CSRF_HEADER,
+    }
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, response: Response,
-             _principal: Principal = Depends(signed_in_user)) -> dict[str, str]:
+def sign_out(
+    request: Request, response: Response, _principal: Principal = Depends(signed_in_user)
+) -> dict[str, str]:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
-        user_session = resolve_session(session, request.cookies.get(SESSION_COOKIE, ""),
-                                       idle_minutes=state.settings.api.session_idle_minutes)
+        user_session = resolve_session(
+            session,
+            request.cookies.get(SESSION_COOKIE, ""),
+            idle_minutes=state.settings.api.session_idle_minutes,
+        )
         end_session(session, user_session)
     clear_session_cookies(response)
     return {"status": "signed out"}
@@ -117,19 +136,27 @@ def sign_out(request: Request, response: Response,
 @router.get("/me")
 def me(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     """Who the credentials belong to and what they may do."""
-    return {"kind": principal.kind, "name": principal.name,
-            "permissions": sorted(p.value for p in principal.permissions)}
+    return {
+        "kind": principal.kind,
+        "name": principal.name,
+        "permissions": sorted(p.value for p in principal.permissions),
+    }
 
 
 @router.post("/password")
-def change_password(body: PasswordChange, request: Request,
-                    principal: Principal = Depends(signed_in_user)) -> dict[str, str]:
+def change_password(
+    body: PasswordChange, request: Request, principal: Principal = Depends(signed_in_user)
+) -> dict[str, str]:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
         try:
-            change_own_password(session, _user(session, principal), body.current_password,
-                                body.new_password,
-                                min_password_length=state.settings.api.min_password_length)
+            change_own_password(
+                session,
+                _user(session, principal),
+                body.current_password,
+                body.new_password,
+                min_password_length=state.settings.api.min_password_length,
+            )
         except InvalidCredentials as exc:
             raise ApiError(403, str(exc)) from None
         except WeakPassword as exc:
@@ -138,23 +165,32 @@ def change_password(body: PasswordChange, request: Request,
 
 
 @router.post("/totp/begin")
-def totp_begin(request: Request, principal: Principal = Depends(signed_in_user),
-               ) -> dict[str, str]:
+def totp_begin(
+    request: Request,
+    principal: Principal = Depends(signed_in_user),
+) -> dict[str, str]:
     """Start enrolling an authenticator app; confirm with a code to switch it on."""
     state = service_state(request)
     with state.database.transaction(write=True) as session, _second_factor_available():
         user = _user(session, principal)
-        return {"provisioning_uri": begin_totp_enrolment(session, user,
-                                                         master_key=state.master_key)}
+        return {
+            "provisioning_uri": begin_totp_enrolment(session, user, master_key=state.master_key)
+        }
 
 
 @router.post("/totp/confirm")
-def totp_confirm(body: TotpCode, request: Request,
-                 principal: Principal = Depends(signed_in_user)) -> dict[str, str]:
+def totp_confirm(
+    body: TotpCode, request: Request, principal: Principal = Depends(signed_in_user)
+) -> dict[str, str]:
     state = service_state(request)
     with state.database.transaction(write=True) as session, _second_factor_available():
-        if not confirm_totp(session, _user(session, principal), body.code,
-                            actor=principal.actor, master_key=state.master_key):
+        if not confirm_totp(
+            session,
+            _user(session, principal),
+            body.code,
+            actor=principal.actor,
+            master_key=state.master_key,
+        ):
             raise ApiError(422, "the code is not valid", code="invalid_code")
     return {"status": "second factor enabled"}
 
@@ -164,8 +200,7 @@ def _second_factor_available() -> Iterator[None]:
     try:
         yield
     except SecondFactorUnavailable:
-        raise ApiError(503, SECOND_FACTOR_UNAVAILABLE,
-                       code="second_factor_unavailable") from None
+        raise ApiError(503, SECOND_FACTOR_UNAVAILABLE, code="second_factor_unavailable") from None
 
 
 def _user(session: Any, principal: Principal) -> User:

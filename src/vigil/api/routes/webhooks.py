@@ -24,7 +24,7 @@ from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import AuditAction, WebhookDelivery, WebhookEndpoint
-from vigil.store.webhook_outbox import (
+from vigil.store.records.outbox import (
     InvalidWebhook,
     endpoint_summary,
     list_endpoints,
@@ -32,8 +32,7 @@ from vigil.store.webhook_outbox import (
     register_endpoint,
 )
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"],
-                   responses=RESOURCES)
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=RESOURCES)
 MANAGE = Depends(require(Permission.WEBHOOKS_MANAGE))
 
 
@@ -46,8 +45,11 @@ class NewEndpoint(BaseModel):
 
 
 @router.post("", status_code=201)
-def add_endpoint(body: NewEndpoint, request: Request, principal: Principal = MANAGE,
-                 ) -> dict[str, Any]:
+def add_endpoint(
+    body: NewEndpoint,
+    request: Request,
+    principal: Principal = MANAGE,
+) -> dict[str, Any]:
     state = service_state(request)
     master_key = _master_key(state)
     try:
@@ -56,10 +58,14 @@ def add_endpoint(body: NewEndpoint, request: Request, principal: Principal = MAN
         raise ApiError(422, f"webhook URL {exc}") from None
     with state.database.transaction(write=True) as session:
         try:
-            endpoint, secret = register_endpoint(session, body.url, body.events,
-                                                 created_by=principal.actor,
-                                                 master_key=master_key,
-                                                 description=body.description)
+            endpoint, secret = register_endpoint(
+                session,
+                body.url,
+                body.events,
+                created_by=principal.actor,
+                master_key=master_key,
+                description=body.description,
+            )
         except InvalidWebhook as exc:
             raise ApiError(422, str(exc)) from None
         _audit(session, principal, endpoint, "registered")
@@ -74,8 +80,11 @@ def endpoints(request: Request, principal: Principal = MANAGE) -> dict[str, Any]
 
 
 @router.delete("/{endpoint_id}")
-def disable_endpoint(endpoint_id: NarrowRowId, request: Request, principal: Principal = MANAGE,
-                     ) -> dict[str, Any]:
+def disable_endpoint(
+    endpoint_id: NarrowRowId,
+    request: Request,
+    principal: Principal = MANAGE,
+) -> dict[str, Any]:
     """Stop sending to the endpoint (kept, with its delivery log)."""
     with service_state(request).database.transaction(write=True) as session:
         endpoint = _endpoint(session, endpoint_id, principal)
@@ -85,14 +94,21 @@ def disable_endpoint(endpoint_id: NarrowRowId, request: Request, principal: Prin
 
 
 @router.get("/{endpoint_id}/deliveries")
-def deliveries(endpoint_id: NarrowRowId, request: Request, limit: int = Query(50, ge=1, le=500),
-               principal: Principal = MANAGE) -> dict[str, Any]:
+def deliveries(
+    endpoint_id: NarrowRowId,
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    principal: Principal = MANAGE,
+) -> dict[str, Any]:
     """The delivery log: each event, its status and every attempt."""
     with service_state(request).database.transaction() as session:
         _endpoint(session, endpoint_id, principal)
         rows = session.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-            .order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+            select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint_id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(limit)
+        ).all()
         return {"deliveries": [_delivery(row) for row in rows]}
 
 
@@ -111,24 +127,41 @@ def _endpoint(session: Any, endpoint_id: int, principal: Principal) -> WebhookEn
 
 def _master_key(state: ServiceState) -> MasterKey:
     if state.vault is None:
-        raise ApiError(503, "webhooks need the evidence master key (their signing secrets "
-                            "are sealed under it); the operator has to configure one")
+        raise ApiError(
+            503,
+            "webhooks need the evidence master key (their signing secrets "
+            "are sealed under it); the operator has to configure one",
+        )
     return state.vault.master_key
 
 
 def _delivery(row: WebhookDelivery) -> dict[str, Any]:
     return {
-        "id": row.id, "event_id": row.event_id, "event": row.event, "status": row.status.value,
-        "attempts": row.attempts, "created_at": row.created_at.isoformat(),
+        "id": row.id,
+        "event_id": row.event_id,
+        "event": row.event,
+        "status": row.status.value,
+        "attempts": row.attempts,
+        "created_at": row.created_at.isoformat(),
         "next_attempt_at": row.next_attempt_at.isoformat(),
         "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
-        "log": [{"at": a.attempted_at.isoformat(), "status_code": a.status_code,
-                 "error": a.error, "duration_ms": a.duration_ms} for a in row.log],
+        "log": [
+            {
+                "at": a.attempted_at.isoformat(),
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            }
+            for a in row.log
+        ],
     }
 
 
 def _audit(session: Any, principal: Principal, endpoint: WebhookEndpoint, what: str) -> None:
-    AuditLog(session).append(AuditAction.WEBHOOK_CHANGED, actor=principal.actor,
-                             subject_type="webhook_endpoint", subject_id=str(endpoint.id),
-                             details={"change": what, "url": endpoint.url,
-                                      "events": endpoint.events})
+    AuditLog(session).append(
+        AuditAction.WEBHOOK_CHANGED,
+        actor=principal.actor,
+        subject_type="webhook_endpoint",
+        subject_id=str(endpoint.id),
+        details={"change": what, "url": endpoint.url, "events": endpoint.events},
+    )

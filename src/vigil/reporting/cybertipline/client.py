@@ -60,10 +60,14 @@ class RemoteErrorKind(StrEnum):
     REJECTED = "rejected"  # a documented non-zero responseCode
 
 
-_TRANSIENT_KINDS = frozenset({
-    RemoteErrorKind.TIMEOUT, RemoteErrorKind.CONNECTION, RemoteErrorKind.SERVER,
-    RemoteErrorKind.MALFORMED,
-})
+_TRANSIENT_KINDS = frozenset(
+    {
+        RemoteErrorKind.TIMEOUT,
+        RemoteErrorKind.CONNECTION,
+        RemoteErrorKind.SERVER,
+        RemoteErrorKind.MALFORMED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,13 @@ class RemoteError(Exception):
     """A call that did not succeed. ``str(error)`` is a plain sentence fit for a person."""
 
     def __init__(
-        self, kind: RemoteErrorKind, message: str, *, endpoint: str,
-        answer: RemoteAnswer | None = None, duration_ms: int = 0,
+        self,
+        kind: RemoteErrorKind,
+        message: str,
+        *,
+        endpoint: str,
+        answer: RemoteAnswer | None = None,
+        duration_ms: int = 0,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -119,10 +128,12 @@ def cybertipline_base_url(destination: DestinationConfig) -> str:
     if destination.kind != "cybertipline":
         raise ConfigurationError(f"{label} is of kind {destination.kind}, not cybertipline")
     if "environment" not in destination.model_fields_set:
-        raise ConfigurationError(
-            f"{label}: set environment = \"test\" or \"production\" explicitly")
-    url = ENVIRONMENT_URLS[destination.environment] if destination.base_url is None else (
-        destination.base_url.strip().rstrip("/"))
+        raise ConfigurationError(f'{label}: set environment = "test" or "production" explicitly')
+    url = (
+        ENVIRONMENT_URLS[destination.environment]
+        if destination.base_url is None
+        else (destination.base_url.strip().rstrip("/"))
+    )
     check_environment_url(url, destination.environment, label=label)
     return url
 
@@ -138,11 +149,13 @@ def check_environment_url(url: str, environment: Environment, *, label: str = "b
     if environment == "production":
         if parts.scheme != "https" or host != _PRODUCTION_HOST:
             raise ConfigurationError(
-                f"{label}: the production environment must use {PRODUCTION_URL}")
+                f"{label}: the production environment must use {PRODUCTION_URL}"
+            )
         return
     if host == _PRODUCTION_HOST:
         raise ConfigurationError(
-            f"{label}: a test environment must never point at the production URL")
+            f"{label}: a test environment must never point at the production URL"
+        )
     if parts.scheme != "https" and not _loopback(host):
         raise ConfigurationError(f"{label}: use https (plain http only for a local test server)")
 
@@ -160,7 +173,12 @@ class CyberTiplineClient:
     """One set of credentials against one base URL. Not thread-safe; one per worker."""
 
     def __init__(
-        self, base_url: str, username: str, password: str | SecretStr, *, timeout: float = 30.0,
+        self,
+        base_url: str,
+        username: str,
+        password: str | SecretStr,
+        *,
+        timeout: float = 30.0,
         client: httpx.Client | None = None,
     ) -> None:
         parts = urlsplit(base_url)
@@ -177,19 +195,31 @@ class CyberTiplineClient:
         self._timeout = httpx.Timeout(timeout)
         self._owns_client = client is None
         # Without TCP_NODELAY a POST body waits on the peer's delayed ACK of the headers.
-        self._http = client or httpx.Client(transport=httpx.HTTPTransport(
-            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]))
+        self._http = client or httpx.Client(
+            transport=httpx.HTTPTransport(
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            )
+        )
 
     @classmethod
     def from_destination(
-        cls, destination: DestinationConfig, *, client: httpx.Client | None = None,
+        cls,
+        destination: DestinationConfig,
+        *,
+        client: httpx.Client | None = None,
     ) -> CyberTiplineClient:
         url = cybertipline_base_url(destination)
         if not destination.username or destination.password is None:
             raise ConfigurationError(
-                f"reporting destination {destination.name!r}: username and password are needed")
-        return cls(url, destination.username, destination.password,
-                   timeout=destination.timeout, client=client)
+                f"reporting destination {destination.name!r}: username and password are needed"
+            )
+        return cls(
+            url,
+            destination.username,
+            destination.password,
+            timeout=destination.timeout,
+            client=client,
+        )
 
     def __repr__(self) -> str:
         return f"CyberTiplineClient({self.base_url!r}, username={self.username!r})"
@@ -212,16 +242,23 @@ class CyberTiplineClient:
 
     def submit(self, report_xml: bytes) -> RemoteAnswer:
         """POST /submit: open a report; the answer carries its report id."""
-        answer = self._call("submit", "POST", "reportResponse", content=report_xml,
-                            headers={"Content-Type": "text/xml; charset=utf-8"})
+        answer = self._call(
+            "submit",
+            "POST",
+            "reportResponse",
+            content=report_xml,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
         if not answer.report_id:
             raise _malformed("submit", "the answer to /submit has no reportId", answer)
         return answer
 
     def upload(self, report_id: str, file_name: str, content: bytes) -> RemoteAnswer:
         """POST /upload (multipart: id, file); the answer carries the file id and MD5."""
-        files: dict[str, MultipartPart] = {"id": (None, report_id.encode()),
-                 "file": (file_name, content, "application/octet-stream")}
+        files: dict[str, MultipartPart] = {
+            "id": (None, report_id.encode()),
+            "file": (file_name, content, "application/octet-stream"),
+        }
         answer = self._call("upload", "POST", "reportResponse", files=files)
         if not answer.file_id:
             raise _malformed("upload", "the answer to /upload has no fileId", answer)
@@ -229,69 +266,110 @@ class CyberTiplineClient:
 
     def fileinfo(self, file_details_xml: bytes) -> RemoteAnswer:
         """POST /fileinfo: the <fileDetails> of an uploaded file (once per file)."""
-        return self._call("fileinfo", "POST", "reportResponse", content=file_details_xml,
-                          headers={"Content-Type": "text/xml; charset=utf-8"})
+        return self._call(
+            "fileinfo",
+            "POST",
+            "reportResponse",
+            content=file_details_xml,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
 
     def finish(self, report_id: str) -> RemoteAnswer:
         """POST /finish (multipart: id): the answer is the receipt, with the report's files."""
-        return self._call("finish", "POST", "reportDoneResponse",
-                          files={"id": (None, report_id.encode())})
+        return self._call(
+            "finish", "POST", "reportDoneResponse", files={"id": (None, report_id.encode())}
+        )
 
     def retract(self, report_id: str) -> RemoteAnswer:
         """POST /retract (multipart: id): cancel a report that is not finished."""
-        return self._call("retract", "POST", "reportResponse",
-                          files={"id": (None, report_id.encode())})
+        return self._call(
+            "retract", "POST", "reportResponse", files={"id": (None, report_id.encode())}
+        )
 
     # Transport and answer parsing ----------------------------------------------------------
 
     def _call(
-        self, endpoint: str, method: str, root: str, *,
-        content: bytes | None = None, headers: dict[str, str] | None = None,
+        self,
+        endpoint: str,
+        method: str,
+        root: str,
+        *,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
         files: dict[str, MultipartPart] | None = None,
     ) -> RemoteAnswer:
         started = time.monotonic()
         elapsed: Callable[[], int] = lambda: int((time.monotonic() - started) * 1000)  # noqa: E731
         try:
             with self._http.stream(
-                method, f"{self.base_url}/{endpoint}", content=content, files=files,
-                headers=headers, auth=self._auth, timeout=self._timeout,
+                method,
+                f"{self.base_url}/{endpoint}",
+                content=content,
+                files=files,
+                headers=headers,
+                auth=self._auth,
+                timeout=self._timeout,
             ) as response:
                 body, too_large = _bounded_body(response.iter_bytes())
         except httpx.TimeoutException:
-            raise RemoteError(RemoteErrorKind.TIMEOUT, f"/{endpoint}: no answer within "
-                              "the time limit", endpoint=endpoint, duration_ms=elapsed()) from None
+            raise RemoteError(
+                RemoteErrorKind.TIMEOUT,
+                f"/{endpoint}: no answer within the time limit",
+                endpoint=endpoint,
+                duration_ms=elapsed(),
+            ) from None
         except httpx.TransportError as exc:
-            raise RemoteError(RemoteErrorKind.CONNECTION, f"/{endpoint}: the connection failed "
-                              f"({type(exc).__name__})", endpoint=endpoint,
-                              duration_ms=elapsed()) from None
+            raise RemoteError(
+                RemoteErrorKind.CONNECTION,
+                f"/{endpoint}: the connection failed ({type(exc).__name__})",
+                endpoint=endpoint,
+                duration_ms=elapsed(),
+            ) from None
         answer = RemoteAnswer(
-            endpoint=endpoint, http_status=response.status_code,
-            request_id=_request_id(response), excerpt=_excerpt(body), duration_ms=elapsed())
+            endpoint=endpoint,
+            http_status=response.status_code,
+            request_id=_request_id(response),
+            excerpt=_excerpt(body),
+            duration_ms=elapsed(),
+        )
         if too_large:
-            raise _malformed(endpoint, f"the answer is larger than {MAX_ANSWER_BYTES} bytes",
-                             answer)
+            raise _malformed(
+                endpoint, f"the answer is larger than {MAX_ANSWER_BYTES} bytes", answer
+            )
         return _interpret(endpoint, root, body, answer)
 
 
 def _interpret(endpoint: str, root: str, body: bytes, answer: RemoteAnswer) -> RemoteAnswer:
     status = answer.http_status
     if status in {401, 403}:
-        raise RemoteError(RemoteErrorKind.AUTH, f"/{endpoint}: the destination refused the "
-                          f"credentials (HTTP {status})", endpoint=endpoint, answer=answer,
-                          duration_ms=answer.duration_ms)
+        raise RemoteError(
+            RemoteErrorKind.AUTH,
+            f"/{endpoint}: the destination refused the credentials (HTTP {status})",
+            endpoint=endpoint,
+            answer=answer,
+            duration_ms=answer.duration_ms,
+        )
     if status >= 500 or status in {408, 429}:
         parsed = _try_parse(root, body, answer)
-        raise RemoteError(RemoteErrorKind.SERVER, f"/{endpoint}: the destination answered "
-                          f"HTTP {status}", endpoint=endpoint, answer=parsed or answer,
-                          duration_ms=answer.duration_ms)
+        raise RemoteError(
+            RemoteErrorKind.SERVER,
+            f"/{endpoint}: the destination answered HTTP {status}",
+            endpoint=endpoint,
+            answer=parsed or answer,
+            duration_ms=answer.duration_ms,
+        )
     try:
         parsed = _parse(root, body, answer)
     except _Unparseable as exc:
         if 200 <= status < 300:
             raise _malformed(endpoint, str(exc), answer) from None
-        raise RemoteError(RemoteErrorKind.REJECTED, f"/{endpoint}: the destination answered "
-                          f"HTTP {status} without a response code", endpoint=endpoint,
-                          answer=answer, duration_ms=answer.duration_ms) from None
+        raise RemoteError(
+            RemoteErrorKind.REJECTED,
+            f"/{endpoint}: the destination answered HTTP {status} without a response code",
+            endpoint=endpoint,
+            answer=answer,
+            duration_ms=answer.duration_ms,
+        ) from None
     code = parsed.response_code
     if code == SUCCESS and 200 <= status < 300:
         return parsed
@@ -299,9 +377,13 @@ def _interpret(endpoint: str, root: str, body: bytes, answer: RemoteAnswer) -> R
         raise _malformed(endpoint, f"HTTP {status} with response code 0", parsed)
     kind = RemoteErrorKind.AUTH if code in AUTH_CODES else RemoteErrorKind.REJECTED
     description = parsed.response_description or "no description"
-    raise RemoteError(kind, f"/{endpoint}: the destination refused with code {code} "
-                      f"({_plain(description)})", endpoint=endpoint, answer=parsed,
-                      duration_ms=parsed.duration_ms)
+    raise RemoteError(
+        kind,
+        f"/{endpoint}: the destination refused with code {code} ({_plain(description)})",
+        endpoint=endpoint,
+        answer=parsed,
+        duration_ms=parsed.duration_ms,
+    )
 
 
 class _Unparseable(ValueError):
@@ -321,10 +403,15 @@ def _parse(root: str, body: bytes, answer: RemoteAnswer) -> RemoteAnswer:
     except ValueError:
         raise _Unparseable("the answer has no integer responseCode") from None
     return RemoteAnswer(
-        endpoint=answer.endpoint, http_status=answer.http_status, response_code=code,
+        endpoint=answer.endpoint,
+        http_status=answer.http_status,
+        response_code=code,
         response_description=_text(tree, "responseDescription"),
-        report_id=_text(tree, "reportId"), file_id=_text(tree, "fileId"),
-        request_id=answer.request_id, excerpt=answer.excerpt, md5=_text(tree, "hash"),
+        report_id=_text(tree, "reportId"),
+        file_id=_text(tree, "fileId"),
+        request_id=answer.request_id,
+        excerpt=answer.excerpt,
+        md5=_text(tree, "hash"),
         file_ids=tuple(t.strip() for t in tree.xpath("files/fileId/text()")),
         duration_ms=answer.duration_ms,
     )
@@ -366,5 +453,10 @@ def _plain(text: str) -> str:
 
 
 def _malformed(endpoint: str, why: str, answer: RemoteAnswer) -> RemoteError:
-    return RemoteError(RemoteErrorKind.MALFORMED, f"/{endpoint}: unusable answer: {why}",
-                       endpoint=endpoint, answer=answer, duration_ms=answer.duration_ms)
+    return RemoteError(
+        RemoteErrorKind.MALFORMED,
+        f"/{endpoint}: unusable answer: {why}",
+        endpoint=endpoint,
+        answer=answer,
+        duration_ms=answer.duration_ms,
+    )

@@ -30,8 +30,9 @@ class Windows:
         return cls(timedelta(hours=settings.open_hours), timedelta(hours=settings.idle_hours))
 
 
-def expiry_deadline(opened_at: datetime, last_modification: datetime | None,
-                    windows: Windows = Windows()) -> datetime:
+def expiry_deadline(
+    opened_at: datetime, last_modification: datetime | None, windows: Windows = Windows()
+) -> datetime:
     """When an unfinished report opened at ``opened_at`` is deleted."""
     deadline = opened_at + windows.open
     if last_modification is None:

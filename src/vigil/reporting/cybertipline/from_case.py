@@ -50,17 +50,26 @@ from vigil.store.models import (
     ItemStatus,
     MatchRecord,
 )
-from vigil.store.vocabulary import INCIDENT_TYPES, is_classification
+from vigil.store.shared.vocabulary import INCIDENT_TYPES, is_classification
 
 MAX_PUBLIC_ID = 32
 # The clearinghouse assigns report and file ids; these stand in to validate the details early.
 PLACEHOLDER_REPORT_ID = 1
 PLACEHOLDER_FILE_ID = "unassigned"
 EXTENSIONS: Mapping[str, str] = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
-    "image/bmp": ".bmp", "image/tiff": ".tif", "image/heic": ".heic", "video/mp4": ".mp4",
-    "video/quicktime": ".mov", "video/webm": ".webm", "video/x-matroska": ".mkv",
-    "video/x-msvideo": ".avi", "video/mpeg": ".mpg",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tif",
+    "image/heic": ".heic",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "video/x-matroska": ".mkv",
+    "video/x-msvideo": ".avi",
+    "video/mpeg": ".mpg",
 }
 HASH_TYPES = (("md5", "MD5"), ("sha1", "SHA1"), ("sha256", "SHA256"))
 
@@ -102,8 +111,13 @@ class _Reported:
     viewed: bool
 
 
-def build_case_report(session: Session, case_public_id: str, *, reporter: ReporterDetails,
-                      incident_type: str | None = None) -> ReportDocument:
+def build_case_report(
+    session: Session,
+    case_public_id: str,
+    *,
+    reporter: ReporterDetails,
+    incident_type: str | None = None,
+) -> ReportDocument:
     """The report for a confirmed case. Raises ReportRefused (a ValueError) with a plain
     message when the case cannot be reported or the result would not match the schema."""
     case = _confirmed_case(session, case_public_id)
@@ -123,6 +137,7 @@ def build_case_report(session: Session, case_public_id: str, *, reporter: Report
 
 # --- the case and its files ----------------------------------------------------------------
 
+
 def _confirmed_case(session: Session, public_id: str) -> Case:
     if not isinstance(public_id, str) or not 0 < len(public_id) <= MAX_PUBLIC_ID:
         raise ReportRefused("There is no such case.")
@@ -130,8 +145,9 @@ def _confirmed_case(session: Session, public_id: str) -> Case:
     if case is None:
         raise ReportRefused("There is no such case.")
     if case.status is not CaseStatus.CONFIRMED:
-        raise ReportRefused(f"The case is {case.status.value}: only a confirmed case can be "
-                            "reported.")
+        raise ReportRefused(
+            f"The case is {case.status.value}: only a confirmed case can be reported."
+        )
     if not any(item.status is ItemStatus.CONFIRMED for item in case.items):
         raise ReportRefused("The case has no confirmed item: there is nothing to report.")
     return case
@@ -140,27 +156,38 @@ def _confirmed_case(session: Session, public_id: str) -> Case:
 def _incident_type(case: Case, given: str | None) -> str:
     chosen = given if given is not None else case.incident_type
     if not chosen:
-        raise ReportRefused("The incident type is missing: choose one of the eight "
-                            "CyberTipline incident types.")
+        raise ReportRefused(
+            "The incident type is missing: choose one of the eight CyberTipline incident types."
+        )
     if chosen not in INCIDENT_TYPES:
-        raise ReportRefused("The incident type must be one of the eight CyberTipline "
-                            "incident types.")
+        raise ReportRefused(
+            "The incident type must be one of the eight CyberTipline incident types."
+        )
     return chosen
 
 
 def _reported_items(session: Session, case: Case) -> list[_Reported]:
     items = [item for item in case.items if item.status is ItemStatus.CONFIRMED]
-    records = {r.id: r for r in session.scalars(
-        select(MatchRecord).where(MatchRecord.id.in_([i.record_id for i in items])))}
+    records = {
+        r.id: r
+        for r in session.scalars(
+            select(MatchRecord).where(MatchRecord.id.in_([i.record_id for i in items]))
+        )
+    }
     media = _evidence_media_types(session, records.values())
     viewed_items, viewed_records = _viewed(session, items, records.values())
     reported = []
     for item in items:
         record = records[item.record_id]
-        reported.append(_Reported(
-            item, record, dict(record.context or {}),
-            media.get(record.evidence_item_id or "") or record.media_type,
-            item.id in viewed_items or record.public_id in viewed_records))
+        reported.append(
+            _Reported(
+                item,
+                record,
+                dict(record.context or {}),
+                media.get(record.evidence_item_id or "") or record.media_type,
+                item.id in viewed_items or record.public_id in viewed_records,
+            )
+        )
     return reported
 
 
@@ -168,19 +195,22 @@ def _evidence_media_types(session: Session, records: Iterable[MatchRecord]) -> d
     ids = [r.evidence_item_id for r in records if r.evidence_item_id]
     if not ids:
         return {}
-    rows = session.execute(select(EvidenceItem.id, EvidenceItem.media_type)
-                           .where(EvidenceItem.id.in_(ids))).all()
+    rows = session.execute(
+        select(EvidenceItem.id, EvidenceItem.media_type).where(EvidenceItem.id.in_(ids))
+    ).all()
     return {row.id: row.media_type for row in rows if row.media_type}
 
 
-def media_viewed(session: Session, items: Sequence[CaseItem],
-                 records: Iterable[MatchRecord]) -> tuple[set[int], set[str]]:
+def media_viewed(
+    session: Session, items: Sequence[CaseItem], records: Iterable[MatchRecord]
+) -> tuple[set[int], set[str]]:
     """(item ids revealed, record ids fetched): fileViewedByEsp's only evidence."""
     return _viewed(session, items, records)
 
 
-def _viewed(session: Session, items: Sequence[CaseItem],
-            records: Iterable[MatchRecord]) -> tuple[set[int], set[str]]:
+def _viewed(
+    session: Session, items: Sequence[CaseItem], records: Iterable[MatchRecord]
+) -> tuple[set[int], set[str]]:
     """Items revealed in the console, and records whose media was fetched, per the audit
     log: the only evidence that a person at the company saw the file."""
     item_ids = [str(item.id) for item in items]
@@ -188,10 +218,17 @@ def _viewed(session: Session, items: Sequence[CaseItem],
     rows = session.execute(
         select(AuditRecord.subject_type, AuditRecord.subject_id).where(
             AuditRecord.action == AuditAction.MEDIA_VIEWED,
-            or_(and_(AuditRecord.subject_type == "review_item",
-                     AuditRecord.subject_id.in_(item_ids)),
-                and_(AuditRecord.subject_type == "match_record",
-                     AuditRecord.subject_id.in_(record_ids))))).all()
+            or_(
+                and_(
+                    AuditRecord.subject_type == "review_item", AuditRecord.subject_id.in_(item_ids)
+                ),
+                and_(
+                    AuditRecord.subject_type == "match_record",
+                    AuditRecord.subject_id.in_(record_ids),
+                ),
+            ),
+        )
+    ).all()
     viewed_items = {int(r.subject_id) for r in rows if r.subject_type == "review_item"}
     viewed_records = {r.subject_id for r in rows if r.subject_type == "match_record"}
     return viewed_items, viewed_records
@@ -199,17 +236,23 @@ def _viewed(session: Session, items: Sequence[CaseItem],
 
 # --- the report's sections -----------------------------------------------------------------
 
-def _summary(case: Case, incident_type: str, reported: Sequence[_Reported],
-             reporter: ReporterDetails) -> IncidentSummary:
+
+def _summary(
+    case: Case, incident_type: str, reported: Sequence[_Reported], reporter: ReporterDetails
+) -> IncidentSummary:
     uploads = [t for each in reported if (t := _when(each.context, "uploaded_at"))]
     if uploads:
         when, described = min(uploads), "The earliest upload of a reported file."
     else:
         when = min(_aware(each.record.received_at) for each in reported)
         described = "When Vigil first received a reported file (no upload time was given)."
-    return IncidentSummary(incident_type=incident_type, platform=reporter.platform,
-                           escalate_to_high_priority=_escalation(case),
-                           incident_date_time=when, incident_date_time_description=described)
+    return IncidentSummary(
+        incident_type=incident_type,
+        platform=reporter.platform,
+        escalate_to_high_priority=_escalation(case),
+        incident_date_time=when,
+        incident_date_time_description=described,
+    )
 
 
 def _escalation(case: Case) -> str | None:
@@ -221,8 +264,9 @@ def _escalation(case: Case) -> str | None:
     return reason or "Escalated by a reviewer as urgent."
 
 
-def _reported_users(case: Case, reported: Sequence[_Reported],
-                    reporter: ReporterDetails) -> tuple[PersonOrUserReported, ...]:
+def _reported_users(
+    case: Case, reported: Sequence[_Reported], reporter: ReporterDetails
+) -> tuple[PersonOrUserReported, ...]:
     accounts = _distinct(each.record.platform_account_id for each in reported)
     primary = case.platform_account_id or (accounts[0] if accounts else None)
     screen_names = _distinct(_text(each.context, "screen_name") for each in reported)
@@ -232,18 +276,22 @@ def _reported_users(case: Case, reported: Sequence[_Reported],
         return ()
     others = [a for a in accounts if a != primary]
     more_names = screen_names[1:]
-    return (PersonOrUserReported(
-        person=Person(email=tuple(Email(address=e) for e in emails)) if emails else None,
-        esp_identifier=primary,
-        esp_service=reporter.platform,
-        screen_name=screen_names[0] if screen_names else None,
-        ip_capture_event=events,
-        associated_account=tuple(
-            AssociatedAccount(type="Other", esp_identifier=a, esp_service=reporter.platform)
-            for a in others),
-        additional_info=(f"Other screen names seen: {', '.join(more_names)}"
-                         if more_names else None),
-    ),)
+    return (
+        PersonOrUserReported(
+            person=Person(email=tuple(Email(address=e) for e in emails)) if emails else None,
+            esp_identifier=primary,
+            esp_service=reporter.platform,
+            screen_name=screen_names[0] if screen_names else None,
+            ip_capture_event=events,
+            associated_account=tuple(
+                AssociatedAccount(type="Other", esp_identifier=a, esp_service=reporter.platform)
+                for a in others
+            ),
+            additional_info=(
+                f"Other screen names seen: {', '.join(more_names)}" if more_names else None
+            ),
+        ),
+    )
 
 
 def _ip_events(contexts: Iterable[Mapping[str, Any]]) -> tuple[IpCaptureEvent, ...]:
@@ -254,9 +302,12 @@ def _ip_events(contexts: Iterable[Mapping[str, Any]]) -> tuple[IpCaptureEvent, .
         if event is not None:
             key = (event.ip_address, event.port, event.date_time)
             found[key] = found.get(key, False) or event.event_name == "Upload"
-    return tuple(IpCaptureEvent(ip_address=ip, port=port, date_time=when,
-                                event_name="Upload" if upload else None)
-                 for (ip, port, when), upload in found.items())
+    return tuple(
+        IpCaptureEvent(
+            ip_address=ip, port=port, date_time=when, event_name="Upload" if upload else None
+        )
+        for (ip, port, when), upload in found.items()
+    )
 
 
 def _ip_event(context: Mapping[str, Any]) -> IpCaptureEvent | None:
@@ -266,13 +317,17 @@ def _ip_event(context: Mapping[str, Any]) -> IpCaptureEvent | None:
     port = context.get("port")
     uploaded = _when(context, "uploaded_at")
     return IpCaptureEvent(
-        ip_address=address, event_name="Upload" if uploaded else None,
+        ip_address=address,
+        event_name="Upload" if uploaded else None,
         date_time=_when(context, "ip_seen_at") or uploaded,
-        port=port if isinstance(port, int) and not isinstance(port, bool)
-        and 0 < port <= 65535 else None)
+        port=port
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port <= 65535
+        else None,
+    )
 
 
 # --- one file ------------------------------------------------------------------------------
+
 
 def _file_document(each: _Reported, reporter: ReporterDetails) -> FileDocument:
     record, item = each.record, each.item
@@ -284,18 +339,30 @@ def _file_document(each: _Reported, reporter: ReporterDetails) -> FileDocument:
         file_viewed_by_esp=each.viewed,
         publicly_available=_publicly_available(each.context),
         file_relevance="Reported",
-        file_annotations=(FileAnnotations.from_names(list(item.annotations))
-                          if item.annotations else None),
-        industry_classification=(item.classification
-                                 if is_classification(item.classification) else None),
-        original_file_hash=tuple(OriginalFileHash(value=getattr(record, name), hash_type=kind)
-                                 for name, kind in HASH_TYPES if getattr(record, name)),
+        file_annotations=(
+            FileAnnotations.from_names(list(item.annotations)) if item.annotations else None
+        ),
+        industry_classification=(
+            item.classification if is_classification(item.classification) else None
+        ),
+        original_file_hash=tuple(
+            OriginalFileHash(value=getattr(record, name), hash_type=kind)
+            for name, kind in HASH_TYPES
+            if getattr(record, name)
+        ),
         ip_capture_event=_ip_event(each.context),
         details=_pdq_details(record),
         additional_info=_file_notes(each.context),
     )
-    return FileDocument(item.id, record.evidence_item_id, details.file_name or "",
-                        record.sha256, record.md5, each.viewed, details)
+    return FileDocument(
+        item.id,
+        record.evidence_item_id,
+        details.file_name or "",
+        record.sha256,
+        record.md5,
+        each.viewed,
+        details,
+    )
 
 
 def _with_extension(content_id: str, extension: str) -> str:
@@ -306,8 +373,9 @@ def _with_extension(content_id: str, extension: str) -> str:
 
 def _publicly_available(context: Mapping[str, Any]) -> bool | None:
     visibility = context.get("visibility")
-    return {"public": True, "private": False}.get(visibility) if isinstance(
-        visibility, str) else None
+    return (
+        {"public": True, "private": False}.get(visibility) if isinstance(visibility, str) else None
+    )
 
 
 def _pdq_details(record: MatchRecord) -> tuple[Details, ...]:
@@ -326,22 +394,28 @@ def _file_notes(context: Mapping[str, Any]) -> tuple[str, ...]:
 
 # --- checks and small conversions ----------------------------------------------------------
 
+
 def _require_valid(document: ReportDocument) -> None:
     problems = validate(document.report_xml, root="report")
     for each in document.files:
-        problems += validate(each.details_xml(PLACEHOLDER_REPORT_ID, PLACEHOLDER_FILE_ID),
-                             root="fileDetails")
+        problems += validate(
+            each.details_xml(PLACEHOLDER_REPORT_ID, PLACEHOLDER_FILE_ID), root="fileDetails"
+        )
     if problems:
-        raise ReportRefused("The report does not match the CyberTipline schema: "
-                            + " ".join(str(p) for p in problems[:10]))
+        raise ReportRefused(
+            "The report does not match the CyberTipline schema: "
+            + " ".join(str(p) for p in problems[:10])
+        )
     checking = Checking(datetime.now(UTC))
     broken = document_problems(document.report_xml, checking)
     for each in document.files:
         broken += document_problems(
-            each.details_xml(PLACEHOLDER_REPORT_ID, PLACEHOLDER_FILE_ID), checking)
+            each.details_xml(PLACEHOLDER_REPORT_ID, PLACEHOLDER_FILE_ID), checking
+        )
     if broken:
-        raise ReportRefused("The report breaks the CyberTipline API documentation: "
-                            + " ".join(broken[:10]))
+        raise ReportRefused(
+            "The report breaks the CyberTipline API documentation: " + " ".join(broken[:10])
+        )
 
 
 def _text(context: Mapping[str, Any], name: str) -> str | None:

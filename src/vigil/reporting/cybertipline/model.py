@@ -23,14 +23,16 @@ IpCaptureType = Literal["Login", "Registration", "Purchase", "Upload", "Other", 
 AddressType = Literal["Home", "Business", "Billing", "Shipping", "Technical"]
 EmailType = Literal["Home", "Work", "Business", "Recovery"]
 PhoneType = Literal["Mobile", "Home", "Business", "Work", "Fax", "Internet", "Recovery"]
-AssociatedAccountType = Literal["Billing", "Linked", "Business", "Creator", "Parent/Guardian",
-                                "Other"]
+AssociatedAccountType = Literal[
+    "Billing", "Linked", "Business", "Creator", "Parent/Guardian", "Other"
+]
 FileRelevance = Literal["Reported", "Supplemental Reported"]
 MetadataType = Literal["EXIF", "HASH"]
 BatchedReportReason = Literal["VIRAL_POTENTIAL_MEME"]
 
 
 # --- field declarations: the XML name and kind travel in the metadata ----------------------
+
 
 def element(name: str) -> Any:
     """A required child element."""
@@ -67,6 +69,7 @@ _FROZEN = {"frozen": True, "slots": True, "kw_only": True}
 
 
 # --- common types (Appendix A) -------------------------------------------------------------
+
 
 @dataclass(**_FROZEN)
 class Phone:
@@ -188,9 +191,11 @@ class AssociatedAccount:
     group_identifier: str | None = optional("groupIdentifier")
     compromised_account: bool | None = optional("compromisedAccount")
     account_temporarily_disabled: AccountTemporarilyDisabled | None = optional(
-        "accountTemporarilyDisabled")
+        "accountTemporarilyDisabled"
+    )
     account_permanently_disabled: AccountPermanentlyDisabled | None = optional(
-        "accountPermanentlyDisabled")
+        "accountPermanentlyDisabled"
+    )
     ip_capture_event: tuple[IpCaptureEvent, ...] = repeated("ipCaptureEvent")
     device_id: tuple[DeviceId, ...] = repeated("deviceId")
     prior_ct_report: tuple[int, ...] = repeated("priorCTReport")  # singular in the schema
@@ -198,6 +203,7 @@ class AssociatedAccount:
 
 
 # --- report: incident summary --------------------------------------------------------------
+
 
 @dataclass(**_FROZEN)
 class BatchedReport:
@@ -224,6 +230,7 @@ class IncidentSummary:
 
 
 # --- report: internet details (exactly one kind per InternetDetails) -----------------------
+
 
 @dataclass(**_FROZEN)
 class WebPageIncident:
@@ -297,8 +304,16 @@ INCIDENT_ELEMENTS: dict[type, str] = {
     Peer2PeerIncident: "peer2peerIncident",
 }
 
-Incident = (WebPageIncident | EmailIncident | NewsgroupIncident | ChatImIncident
-            | OnlineGamingIncident | CellPhoneIncident | NonInternetIncident | Peer2PeerIncident)
+Incident = (
+    WebPageIncident
+    | EmailIncident
+    | NewsgroupIncident
+    | ChatImIncident
+    | OnlineGamingIncident
+    | CellPhoneIncident
+    | NonInternetIncident
+    | Peer2PeerIncident
+)
 
 
 @dataclass(**_FROZEN)
@@ -309,6 +324,7 @@ class InternetDetails:
 
 
 # --- report: law enforcement and reporter --------------------------------------------------
+
 
 @dataclass(**_FROZEN)
 class ServedLegalProcessInternational:
@@ -324,7 +340,8 @@ class LawEnforcement:
     reported_to_le: bool | None = optional("reportedToLe")
     served_legal_process_domestic: bool | None = optional("servedLegalProcessDomestic")
     served_legal_process_international: ServedLegalProcessInternational | None = optional(
-        "servedLegalProcessInternational")
+        "servedLegalProcessInternational"
+    )
 
 
 @dataclass(**_FROZEN)
@@ -337,6 +354,7 @@ class Reporter:
 
 
 # --- report: the people --------------------------------------------------------------------
+
 
 @dataclass(**_FROZEN)
 class PersonOrUserReported:
@@ -355,9 +373,11 @@ class PersonOrUserReported:
     prior_ct_reports: tuple[int, ...] = repeated("priorCTReports")
     group_identifier: str | None = optional("groupIdentifier")
     account_temporarily_disabled: AccountTemporarilyDisabled | None = optional(
-        "accountTemporarilyDisabled")
+        "accountTemporarilyDisabled"
+    )
     account_permanently_disabled: AccountPermanentlyDisabled | None = optional(
-        "accountPermanentlyDisabled")
+        "accountPermanentlyDisabled"
+    )
     estimated_location: EstimatedLocation | None = optional("estimatedLocation")
     all_emails_reported: bool | None = optional("allEmailsReported")
     associated_account: tuple[AssociatedAccount, ...] = repeated("associatedAccount")
@@ -379,9 +399,11 @@ class IntendedRecipient:
     prior_ct_reports: tuple[int, ...] = repeated("priorCTReports")
     group_identifier: str | None = optional("groupIdentifier")
     account_temporarily_disabled: AccountTemporarilyDisabled | None = optional(
-        "accountTemporarilyDisabled")
+        "accountTemporarilyDisabled"
+    )
     account_permanently_disabled: AccountPermanentlyDisabled | None = optional(
-        "accountPermanentlyDisabled")
+        "accountPermanentlyDisabled"
+    )
     estimated_location: EstimatedLocation | None = optional("estimatedLocation")
     all_emails_reported: bool | None = optional("allEmailsReported")
     additional_info: tuple[str, ...] = repeated("additionalInfo")  # repeatable here only
@@ -402,9 +424,11 @@ class Victim:
     school_name: str | None = optional("schoolName")
     prior_ct_reports: tuple[int, ...] = repeated("priorCTReports")
     account_temporarily_disabled: AccountTemporarilyDisabled | None = optional(
-        "accountTemporarilyDisabled")
+        "accountTemporarilyDisabled"
+    )
     account_permanently_disabled: AccountPermanentlyDisabled | None = optional(
-        "accountPermanentlyDisabled")
+        "accountPermanentlyDisabled"
+    )
     estimated_location: EstimatedLocation | None = optional("estimatedLocation")
     all_emails_reported: bool | None = optional("allEmailsReported")
     associated_account: tuple[AssociatedAccount, ...] = repeated("associatedAccount")
@@ -412,6 +436,7 @@ class Victim:
 
 
 # --- the two documents ---------------------------------------------------------------------
+
 
 @dataclass(**_FROZEN)
 class ReportModel:
@@ -422,8 +447,7 @@ class ReportModel:
     internet_details: tuple[InternetDetails, ...] = repeated("internetDetails")
     law_enforcement: LawEnforcement | None = optional("lawEnforcement")
     reporter: Reporter = element("reporter")
-    person_or_user_reported: tuple[PersonOrUserReported, ...] = repeated(
-        "personOrUserReported")
+    person_or_user_reported: tuple[PersonOrUserReported, ...] = repeated("personOrUserReported")
     intended_recipient: tuple[IntendedRecipient, ...] = repeated("intendedRecipient")
     victim: tuple[Victim, ...] = repeated("victim")
     additional_info: str | None = optional("additionalInfo")

@@ -89,6 +89,7 @@ class EntityRole(StrEnum):
 
 # --- the received report: the writer's model, lenient where a received one may be short ----
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReceivedIncidentSummary:
     """model.IncidentSummary with its required values optional."""
@@ -107,12 +108,12 @@ class ReceivedReport:
 
     batched_report: BatchedReport | None = optional("batchedReport")
     incident_summary: ReceivedIncidentSummary = field(
-        default_factory=ReceivedIncidentSummary, metadata={"element": "incidentSummary"})
+        default_factory=ReceivedIncidentSummary, metadata={"element": "incidentSummary"}
+    )
     internet_details: tuple[InternetDetails, ...] = repeated("internetDetails")
     law_enforcement: LawEnforcement | None = optional("lawEnforcement")
     reporter: Reporter | None = optional("reporter")
-    person_or_user_reported: tuple[PersonOrUserReported, ...] = repeated(
-        "personOrUserReported")
+    person_or_user_reported: tuple[PersonOrUserReported, ...] = repeated("personOrUserReported")
     intended_recipient: tuple[IntendedRecipient, ...] = repeated("intendedRecipient")
     victim: tuple[Victim, ...] = repeated("victim")
     additional_info: str | None = optional("additionalInfo")
@@ -131,8 +132,11 @@ def _xml_name(cls: type, name: str) -> str:
 
 # The incident type's place in the stored parsed form, for the one query that reads it in SQL:
 # the statistics count a period's reports by incident type without loading each report.
-INCIDENT_TYPE_PATH = (REPORT, _xml_name(ReceivedReport, "incident_summary"),
-                      _xml_name(ReceivedIncidentSummary, "incident_type"))
+INCIDENT_TYPE_PATH = (
+    REPORT,
+    _xml_name(ReceivedReport, "incident_summary"),
+    _xml_name(ReceivedIncidentSummary, "incident_type"),
+)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -198,8 +202,11 @@ def _content(element: etree._Element) -> Any:
     children = [child for child in element if isinstance(child.tag, str)]
     if not children and not element.attrib:
         return (element.text or "").strip()
-    content: dict[str, Any] = {f"@{_local(k)}": v for k, v in element.attrib.items()
-                               if not str(k).startswith("{http://www.w3.org/2001/XMLSchema")}
+    content: dict[str, Any] = {
+        f"@{_local(k)}": v
+        for k, v in element.attrib.items()
+        if not str(k).startswith("{http://www.w3.org/2001/XMLSchema")
+    }
     for child in children:
         name, value = _local(child.tag), _content(child)
         if name not in content:
@@ -219,6 +226,7 @@ def _local(tag: object) -> str:
 
 
 # --- the metadata, reversed ----------------------------------------------------------------
+
 
 class _Spec(NamedTuple):
     name: str  # the dataclass field
@@ -377,11 +385,17 @@ def _moment(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-_SCALARS: dict[Any, Any] = {bool: _boolean, int: _integer, float: _number,
-                            datetime: _moment, date: date.fromisoformat}
+_SCALARS: dict[Any, Any] = {
+    bool: _boolean,
+    int: _integer,
+    float: _number,
+    datetime: _moment,
+    date: date.fromisoformat,
+}
 
 
 # --- walking a typed document --------------------------------------------------------------
+
 
 class Node(NamedTuple):
     """One element, attribute or text of a typed document: its XML path from the root
@@ -448,16 +462,20 @@ def flag_names(flags: Any) -> list[str]:
     """The schema names of the set flags of ReportAnnotations or FileAnnotations."""
     if flags is None:
         return []
-    return [spec.xml for spec in _specs(type(flags))
-            if spec.kind == "flag" and getattr(flags, spec.name)]
+    return [
+        spec.xml
+        for spec in _specs(type(flags))
+        if spec.kind == "flag" and getattr(flags, spec.name)
+    ]
 
 
 def flags_of(cls: type[_Flags], names: Iterable[str]) -> _Flags:
     """ReportAnnotations or FileAnnotations with the named flags set (unknown names ignored):
     the reverse of flag_names."""
     chosen = set(names)
-    return cls(**{spec.name: True for spec in _specs(cls)
-                  if spec.kind == "flag" and spec.xml in chosen})
+    return cls(
+        **{spec.name: True for spec in _specs(cls) if spec.kind == "flag" and spec.xml in chosen}
+    )
 
 
 def batched_reason(report: ReceivedReport) -> str | None:

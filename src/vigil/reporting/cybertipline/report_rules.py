@@ -29,9 +29,11 @@ VIRAL = "VIRAL_POTENTIAL_MEME"
 CLOCK_SKEW = timedelta(minutes=5)
 # Appendix E.1: /finish of a viral batched report with more files fails with 400 and 4100.
 VIRAL_FILE_LIMIT = 1
-VIRAL_FILE_LIMIT_WORDING = (f"only {VIRAL_FILE_LIMIT} uploaded file is allowed in a {VIRAL} "
-                            "batched report; retract the report and submit it again "
-                            "(Appendix E.1)")
+VIRAL_FILE_LIMIT_WORDING = (
+    f"only {VIRAL_FILE_LIMIT} uploaded file is allowed in a {VIRAL} "
+    "batched report; retract the report and submit it again "
+    "(Appendix E.1)"
+)
 
 # An element, or an attribute's value.
 Node: TypeAlias = etree._Element | etree._ElementUnicodeResult
@@ -57,8 +59,11 @@ class Rule:
     holds: Callable[[Node, Checking], bool]
 
     def broken_by(self, root: etree._Element, checking: Checking) -> list[str]:
-        return [f"{_path(node)}: {self.wording} ({self.section})"
-                for node in root.xpath(self.where) if not self.holds(node, checking)]
+        return [
+            f"{_path(node)}: {self.wording} ({self.section})"
+            for node in root.xpath(self.where)
+            if not self.holds(node, checking)
+        ]
 
 
 def problems(root: etree._Element, checking: Checking) -> list[str]:
@@ -72,6 +77,7 @@ def document_problems(xml: bytes, checking: Checking) -> list[str]:
 
 
 # --- values -----------------------------------------------------------------------------------
+
 
 def _text(node: Node) -> str:
     if isinstance(node, etree._Element):
@@ -90,9 +96,11 @@ def _true(value: str | None) -> bool:
     return (value or "").strip() in ("true", "1")
 
 
-_DATE_TIME = re.compile(r"^(?P<year>-?\d{4,})-(?P<month>\d\d)-(?P<day>\d\d)T(?P<hour>\d\d):"
-                        r"(?P<minute>\d\d):(?P<second>\d\d)(?:\.\d+)?"
-                        r"(?P<zone>Z|[+-]\d\d:\d\d)?$")
+_DATE_TIME = re.compile(
+    r"^(?P<year>-?\d{4,})-(?P<month>\d\d)-(?P<day>\d\d)T(?P<hour>\d\d):"
+    r"(?P<minute>\d\d):(?P<second>\d\d)(?:\.\d+)?"
+    r"(?P<zone>Z|[+-]\d\d:\d\d)?$"
+)
 _DATE = re.compile(r"^(?P<year>-?\d{4,})-(?P<month>\d\d)-(?P<day>\d\d)")
 
 
@@ -108,11 +116,21 @@ def _instant(text: str) -> datetime | None:
     if year > 9999:
         return datetime.max.replace(tzinfo=UTC)
     zone = found["zone"] or "Z"
-    offset = timedelta(0) if zone == "Z" else (1 if zone[0] == "+" else -1) * timedelta(
-        hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    offset = (
+        timedelta(0)
+        if zone == "Z"
+        else (1 if zone[0] == "+" else -1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    )
     hour = int(found["hour"])  # xs:dateTime allows 24:00:00, the end of the day
-    moment = datetime(year, int(found["month"]), int(found["day"]), min(hour, 23),
-                      int(found["minute"]), int(found["second"]), tzinfo=UTC)
+    moment = datetime(
+        year,
+        int(found["month"]),
+        int(found["day"]),
+        min(hour, 23),
+        int(found["minute"]),
+        int(found["second"]),
+        tzinfo=UTC,
+    )
     return moment + timedelta(hours=hour - min(hour, 23)) - offset
 
 
@@ -127,6 +145,7 @@ def _day(text: str) -> date | None:
 
 
 # --- predicates -----------------------------------------------------------------------------
+
 
 def _max_length(limit: int) -> Callable[[Node, Checking], bool]:
     return lambda node, _checking: len(_text(node)) <= limit
@@ -148,6 +167,7 @@ def _between(low: int, high: int) -> Callable[[Node, Checking], bool]:
     def holds(node: Node, _checking: Checking) -> bool:
         text = _text(node)
         return not text or (text.lstrip("+-").isdigit() and low <= int(text) <= high)
+
     return holds
 
 
@@ -234,7 +254,8 @@ def _us_region(node: Node, _checking: Checking) -> bool:
 
 def _us_city_has_region(node: Node, _checking: Checking) -> bool:
     return _location_country(node) != "US" or bool(
-        (node.getparent().findtext("region") or "").strip())
+        (node.getparent().findtext("region") or "").strip()
+    )
 
 
 def _has_country_code(node: Node, _checking: Checking) -> bool:
@@ -245,8 +266,9 @@ def _has_email(node: Node, _checking: Checking) -> bool:
     return node.find("email") is not None
 
 
-_PARTY_EMAILS = ("/report/personOrUserReported//email | /report/intendedRecipient//email"
-                 " | /report/victim//email")
+_PARTY_EMAILS = (
+    "/report/personOrUserReported//email | /report/intendedRecipient//email | /report/victim//email"
+)
 
 
 def _email_of_a_party(node: Node, _checking: Checking) -> bool:
@@ -272,9 +294,12 @@ def _only_in_viral_report(node: Node, _checking: Checking) -> bool:
 
 def _not_with(*siblings: str) -> Callable[[Node, Checking], bool]:
     """Not "Supplemental Reported" when one of ``siblings`` (paths from the parent) exists."""
+
     def holds(node: Node, _checking: Checking) -> bool:
         return _text(node) != "Supplemental Reported" or not any(
-            node.getparent().find(path) is not None for path in siblings)
+            node.getparent().find(path) is not None for path in siblings
+        )
+
     return holds
 
 
@@ -287,8 +312,11 @@ def _not_in_viral_details(_node: Node, checking: Checking) -> bool:
 
 
 def _viral_annotation(node: Node, checking: Checking) -> bool:
-    return not checking.viral or node.find("fileAnnotations/viral") is not None or node.find(
-        "fileAnnotations/potentialMeme") is not None
+    return (
+        not checking.viral
+        or node.find("fileAnnotations/viral") is not None
+        or node.find("fileAnnotations/potentialMeme") is not None
+    )
 
 
 def _reported_in_viral_details(node: Node, checking: Checking) -> bool:
@@ -297,15 +325,18 @@ def _reported_in_viral_details(node: Node, checking: Checking) -> bool:
 
 # --- where things are -------------------------------------------------------------------------
 
+
 def _each(paths: str, step: str) -> str:
     """``step`` below each of the ``|``-separated ``paths``."""
     return " | ".join(f"{path.strip()}/{step}" for path in paths.split("|"))
 
 
-PEOPLE = ("/report/reporter/reportingPerson | /report/reporter/contactPerson"
-          " | /report/lawEnforcement/officerContact"
-          " | /report/personOrUserReported/personOrUserReportedPerson"
-          " | /report/intendedRecipient/intendedRecipientPerson | /report/victim/victimPerson")
+PEOPLE = (
+    "/report/reporter/reportingPerson | /report/reporter/contactPerson"
+    " | /report/lawEnforcement/officerContact"
+    " | /report/personOrUserReported/personOrUserReportedPerson"
+    " | /report/intendedRecipient/intendedRecipientPerson | /report/victim/victimPerson"
+)
 ADDRESSES = "//incidentAddress | //address[not(parent::address or parent::incidentAddress)]"
 PHONES = "//phone | //phoneNumber"
 EMAILS = "//email | //emailAddress"
@@ -319,12 +350,20 @@ VIRAL_ANNOTATIONS = "self::viral or self::potentialMeme"
 DETAILS = "/fileDetails"
 
 # Every xs:dateTime value of the schema: section 7.3 wants each with a time zone.
-TIMESTAMPS = " | ".join((
-    "/report/incidentSummary/incidentDateTime", "//ipCaptureEvent/dateTime",
-    "//deviceId/dateTime", _each(PHONES, "@verificationDate"),
-    _each(EMAILS, "@verificationDate"), "//estimatedLocation/@timestamp",
-    _each(ACCOUNT_STATES, "@disabledDate"), _each(ACCOUNT_STATES, "@userNotifiedDate"),
-    "//accountTemporarilyDisabled/@reenabledDate", f"{DETAILS}/uploadedToEspTimestamp"))
+TIMESTAMPS = " | ".join(
+    (
+        "/report/incidentSummary/incidentDateTime",
+        "//ipCaptureEvent/dateTime",
+        "//deviceId/dateTime",
+        _each(PHONES, "@verificationDate"),
+        _each(EMAILS, "@verificationDate"),
+        "//estimatedLocation/@timestamp",
+        _each(ACCOUNT_STATES, "@disabledDate"),
+        _each(ACCOUNT_STATES, "@userNotifiedDate"),
+        "//accountTemporarilyDisabled/@reenabledDate",
+        f"{DETAILS}/uploadedToEspTimestamp",
+    )
+)
 
 # (section, XPath, limit) for every "max length is N characters" of the documentation.
 MAX_LENGTHS: tuple[tuple[str, str, int], ...] = (
@@ -347,8 +386,7 @@ MAX_LENGTHS: tuple[tuple[str, str, int], ...] = (
     ("Appendix B.2.1", "//webPageIncident/url", 2083),
     ("Appendix B.2.3", "//newsgroupIncident/name", 255),
     ("Appendix B.2.4", "//chatImIncident/chatClient | //chatImIncident/chatRoomName", 255),
-    ("Appendix B.2.5", "//onlineGamingIncident/gameName | //onlineGamingIncident/console",
-     255),
+    ("Appendix B.2.5", "//onlineGamingIncident/gameName | //onlineGamingIncident/console", 255),
     ("Appendix B.2.7", "//nonInternetIncident/locationName", 255),
     ("Appendix B.2.8", "//peer2peerIncident/client", 255),
     ("Appendix B.3", "/report/lawEnforcement/agencyName", 255),
@@ -363,10 +401,13 @@ MAX_LENGTHS: tuple[tuple[str, str, int], ...] = (
     ("Appendix B.5-B.6", _each(f"{REPORTED} | {RECIPIENT}", "groupIdentifier"), 255),
     ("Appendix B.7", f"{VICTIM}/schoolName", 255),
     ("Appendix B.8", "//associatedAccount/platform", 256),
-    ("Appendix B.8", "//associatedAccount/firstName | //associatedAccount/middleName"
-     " | //associatedAccount/lastName", 256),
-    ("Appendix B.8", "//associatedAccount/espService | //associatedAccount/espIdentifier",
-     256),
+    (
+        "Appendix B.8",
+        "//associatedAccount/firstName | //associatedAccount/middleName"
+        " | //associatedAccount/lastName",
+        256,
+    ),
+    ("Appendix B.8", "//associatedAccount/espService | //associatedAccount/espIdentifier", 256),
     ("Appendix B.8", "//associatedAccount/profileUrl", 2083),
     ("Appendix B.8", "//associatedAccount/screenName", 256),
     ("Appendix B.8", "//associatedAccount/displayName", 255),
@@ -381,14 +422,20 @@ MAX_LENGTHS: tuple[tuple[str, str, int], ...] = (
 IN_THE_PAST: tuple[tuple[str, str], ...] = (
     ("Appendix A, <ipCaptureEvent>", "//ipCaptureEvent/dateTime"),
     ("Appendix A, <deviceId>", "//deviceId/dateTime"),
-    ("Appendix A, <phone> and <email>",
-     f"{_each(PHONES, '@verificationDate')} | {_each(EMAILS, '@verificationDate')}"),
+    (
+        "Appendix A, <phone> and <email>",
+        f"{_each(PHONES, '@verificationDate')} | {_each(EMAILS, '@verificationDate')}",
+    ),
     ("Appendix A, <estimatedLocation>", "//estimatedLocation/@timestamp"),
-    ("Appendix A, <person>; B.8", f"{_each(PEOPLE, 'dateOfBirth')}"
-     " | //associatedAccount/dateOfBirth"),
+    (
+        "Appendix A, <person>; B.8",
+        f"{_each(PEOPLE, 'dateOfBirth')} | //associatedAccount/dateOfBirth",
+    ),
     ("Appendix B.1", "/report/incidentSummary/incidentDateTime"),
-    ("Appendix B.5-B.8", f"{_each(ACCOUNT_STATES, '@disabledDate')}"
-     f" | {_each(ACCOUNT_STATES, '@userNotifiedDate')}"),
+    (
+        "Appendix B.5-B.8",
+        f"{_each(ACCOUNT_STATES, '@disabledDate')} | {_each(ACCOUNT_STATES, '@userNotifiedDate')}",
+    ),
     ("Appendix C", f"{DETAILS}/uploadedToEspTimestamp"),
 )
 
@@ -400,94 +447,225 @@ URLS: tuple[tuple[str, str], ...] = (
     ("Appendix C", f"{DETAILS}/locationOfFile"),
 )
 
-_ONE_OF_PARTIES = ("must also be supplied as a <personOrUserReported> email address, "
-                   "<intendedRecipient> email address, or a <victim> email address")
+_ONE_OF_PARTIES = (
+    "must also be supplied as a <personOrUserReported> email address, "
+    "<intendedRecipient> email address, or a <victim> email address"
+)
 _VIRAL_FORBIDDEN_REPORT = " | ".join(
-    f"{VIRAL_REPORT}/{path}" for path in ("incidentSummary/escalateToHighPriority",
-                                          "internetDetails", "lawEnforcement",
-                                          "intendedRecipient", "victim", "additionalInfo"))
+    f"{VIRAL_REPORT}/{path}"
+    for path in (
+        "incidentSummary/escalateToHighPriority",
+        "internetDetails",
+        "lawEnforcement",
+        "intendedRecipient",
+        "victim",
+        "additionalInfo",
+    )
+)
 _VIRAL_FORBIDDEN_DETAILS = " | ".join(
-    f"{DETAILS}/{name}" for name in ("originalFileName", "locationOfFile", "originalFileHash",
-                                     "ipCaptureEvent", "deviceId", "details",
-                                     "additionalInfo"))
+    f"{DETAILS}/{name}"
+    for name in (
+        "originalFileName",
+        "locationOfFile",
+        "originalFileHash",
+        "ipCaptureEvent",
+        "deviceId",
+        "details",
+        "additionalInfo",
+    )
+)
 
 RULES: tuple[Rule, ...] = (
-    *(Rule(section, f"max length is {limit} characters", where, _max_length(limit))
-      for section, where, limit in MAX_LENGTHS),
-    *(Rule(section, "must be in the past", where, _in_the_past)
-      for section, where in IN_THE_PAST),
+    *(
+        Rule(section, f"max length is {limit} characters", where, _max_length(limit))
+        for section, where, limit in MAX_LENGTHS
+    ),
+    *(Rule(section, "must be in the past", where, _in_the_past) for section, where in IN_THE_PAST),
     *(Rule(section, "must be a valid URL", where, _valid_url) for section, where in URLS),
-    Rule("section 7.3", "ISO 8601 timestamps must have a time zone specified in the format "
-         "+/-hh:mm or Z for UTC", TIMESTAMPS, _has_time_zone),
+    Rule(
+        "section 7.3",
+        "ISO 8601 timestamps must have a time zone specified in the format +/-hh:mm or Z for UTC",
+        TIMESTAMPS,
+        _has_time_zone,
+    ),
     # Appendix A: common types
-    Rule("Appendix A, <ipCaptureEvent>", "<ipAddress> must not be blank if <ipCaptureEvent> "
-         "supplied", "//ipCaptureEvent/ipAddress", _not_blank),
-    Rule("Appendix A, <ipCaptureEvent>", "must be a valid IPv4, IPv6, or IPv4-mapped IPv6 "
-         "address", "//ipCaptureEvent/ipAddress", _valid_ip),
-    Rule("Appendix A, <ipCaptureEvent>", "<port> must be between 1 and 65535",
-         "//ipCaptureEvent/port", _between(1, 65535)),
-    Rule("Appendix A, <deviceId>", "must not be blank if <deviceId> supplied",
-         "//deviceId/idType | //deviceId/idValue", _not_blank),
-    Rule("Appendix A, <phone>", "if countryCallingCode supplied, must not start with country "
-         "calling code", f"({PHONES})[@countryCallingCode]", _no_calling_code_prefix),
-    Rule("Appendix A, <phone> and <email>", "verified must be true when verificationDate is "
-         "supplied", f"({PHONES} | {EMAILS})[@verificationDate]", _verified_when_dated),
-    Rule("Appendix A, <email>", "must be a well-formed email address", EMAILS,
-         _well_formed_email),
-    Rule("Appendix A, <email>", "max length of local part (before @ sign) is 64 characters",
-         EMAILS, _local_part_length),
-    Rule("Appendix A, <estimatedLocation>", "<countryCode> must not be blank if "
-         "<estimatedLocation> is supplied", "//estimatedLocation", _has_country_code),
-    Rule("Appendix A, <estimatedLocation>", '<region> must be a valid US state or territory '
-         'postal abbreviation if supplied and <countryCode> is "US"',
-         "//estimatedLocation/region", _us_region),
-    Rule("Appendix A, <estimatedLocation>", '<region> must not be blank if <city> is supplied '
-         'and <countryCode> is "US"', "//estimatedLocation/city", _us_city_has_region),
-    Rule("Appendix A, <person>; B.8", "age must be between 0 and 150",
-         f"{_each(PEOPLE, 'age')} | //associatedAccount/approximateAge", _between(0, 150)),
+    Rule(
+        "Appendix A, <ipCaptureEvent>",
+        "<ipAddress> must not be blank if <ipCaptureEvent> supplied",
+        "//ipCaptureEvent/ipAddress",
+        _not_blank,
+    ),
+    Rule(
+        "Appendix A, <ipCaptureEvent>",
+        "must be a valid IPv4, IPv6, or IPv4-mapped IPv6 address",
+        "//ipCaptureEvent/ipAddress",
+        _valid_ip,
+    ),
+    Rule(
+        "Appendix A, <ipCaptureEvent>",
+        "<port> must be between 1 and 65535",
+        "//ipCaptureEvent/port",
+        _between(1, 65535),
+    ),
+    Rule(
+        "Appendix A, <deviceId>",
+        "must not be blank if <deviceId> supplied",
+        "//deviceId/idType | //deviceId/idValue",
+        _not_blank,
+    ),
+    Rule(
+        "Appendix A, <phone>",
+        "if countryCallingCode supplied, must not start with country calling code",
+        f"({PHONES})[@countryCallingCode]",
+        _no_calling_code_prefix,
+    ),
+    Rule(
+        "Appendix A, <phone> and <email>",
+        "verified must be true when verificationDate is supplied",
+        f"({PHONES} | {EMAILS})[@verificationDate]",
+        _verified_when_dated,
+    ),
+    Rule("Appendix A, <email>", "must be a well-formed email address", EMAILS, _well_formed_email),
+    Rule(
+        "Appendix A, <email>",
+        "max length of local part (before @ sign) is 64 characters",
+        EMAILS,
+        _local_part_length,
+    ),
+    Rule(
+        "Appendix A, <estimatedLocation>",
+        "<countryCode> must not be blank if <estimatedLocation> is supplied",
+        "//estimatedLocation",
+        _has_country_code,
+    ),
+    Rule(
+        "Appendix A, <estimatedLocation>",
+        "<region> must be a valid US state or territory "
+        'postal abbreviation if supplied and <countryCode> is "US"',
+        "//estimatedLocation/region",
+        _us_region,
+    ),
+    Rule(
+        "Appendix A, <estimatedLocation>",
+        '<region> must not be blank if <city> is supplied and <countryCode> is "US"',
+        "//estimatedLocation/city",
+        _us_city_has_region,
+    ),
+    Rule(
+        "Appendix A, <person>; B.8",
+        "age must be between 0 and 150",
+        f"{_each(PEOPLE, 'age')} | //associatedAccount/approximateAge",
+        _between(0, 150),
+    ),
     # Appendix B: report details
-    Rule("Appendix B.1", "<escalateToHighPriority> must not be blank if supplied",
-         "/report/incidentSummary/escalateToHighPriority", _not_blank),
-    Rule("Appendix B.2.2, B.2.3", _ONE_OF_PARTIES,
-         "//emailIncident/emailAddress | //newsgroupIncident/emailAddress", _email_of_a_party),
-    Rule("Appendix B.4", "<reportingPerson>: <email> is required",
-         "/report/reporter/reportingPerson", _has_email),
-    Rule("Appendix B.5, E.1", "at most 1 <personOrUserReported> may be supplied, except in a "
-         f"{VIRAL} batched report", f"{REPORTED}[2]", _only_in_viral_report),
-    Rule("Appendix B.6", "at most 1 <additionalInfo> may be supplied",
-         f"{RECIPIENT}/additionalInfo[2]", _never),
-    Rule("Appendix B.5-B.8", "must be a valid CyberTipline report ID",
-         f"{_each(PARTIES, 'priorCTReports')} | //associatedAccount/priorCTReport",
-         _prior_report),
-    Rule("Appendix B.5-B.8", "must be on or after the disabledDate if both are supplied",
-         _each(ACCOUNT_STATES, "@userNotifiedDate"), _on_or_after_disabled),
-    Rule("Appendix B.5-B.8", "must be after the disabledDate if both are supplied",
-         "//accountTemporarilyDisabled/@reenabledDate", _after_disabled),
-    Rule("Appendix B.8", "<approximateAge> may not be set if <dateOfBirth> is supplied",
-         "//associatedAccount[dateOfBirth]/approximateAge", _never),
+    Rule(
+        "Appendix B.1",
+        "<escalateToHighPriority> must not be blank if supplied",
+        "/report/incidentSummary/escalateToHighPriority",
+        _not_blank,
+    ),
+    Rule(
+        "Appendix B.2.2, B.2.3",
+        _ONE_OF_PARTIES,
+        "//emailIncident/emailAddress | //newsgroupIncident/emailAddress",
+        _email_of_a_party,
+    ),
+    Rule(
+        "Appendix B.4",
+        "<reportingPerson>: <email> is required",
+        "/report/reporter/reportingPerson",
+        _has_email,
+    ),
+    Rule(
+        "Appendix B.5, E.1",
+        f"at most 1 <personOrUserReported> may be supplied, except in a {VIRAL} batched report",
+        f"{REPORTED}[2]",
+        _only_in_viral_report,
+    ),
+    Rule(
+        "Appendix B.6",
+        "at most 1 <additionalInfo> may be supplied",
+        f"{RECIPIENT}/additionalInfo[2]",
+        _never,
+    ),
+    Rule(
+        "Appendix B.5-B.8",
+        "must be a valid CyberTipline report ID",
+        f"{_each(PARTIES, 'priorCTReports')} | //associatedAccount/priorCTReport",
+        _prior_report,
+    ),
+    Rule(
+        "Appendix B.5-B.8",
+        "must be on or after the disabledDate if both are supplied",
+        _each(ACCOUNT_STATES, "@userNotifiedDate"),
+        _on_or_after_disabled,
+    ),
+    Rule(
+        "Appendix B.5-B.8",
+        "must be after the disabledDate if both are supplied",
+        "//accountTemporarilyDisabled/@reenabledDate",
+        _after_disabled,
+    ),
+    Rule(
+        "Appendix B.8",
+        "<approximateAge> may not be set if <dateOfBirth> is supplied",
+        "//associatedAccount[dateOfBirth]/approximateAge",
+        _never,
+    ),
     # Appendix C: file details
     Rule("Appendix C", "<fileId> must not be blank", f"{DETAILS}/fileId", _not_blank),
-    Rule("Appendix C", '<fileViewedByEsp> must be "true" when the value of <exifViewedByEsp> '
-         'is "true"', DETAILS, _viewed_with_exif),
-    Rule("Appendix C", 'may not be "Supplemental Reported" if a potential meme annotation is '
-         "supplied", f"{DETAILS}/fileRelevance",
-         _not_with("fileAnnotations/potentialMeme", "potentialMeme")),
-    Rule("Appendix C", 'may not be "Supplemental Reported" if an <industryClassification> is '
-         "supplied", f"{DETAILS}/fileRelevance", _not_with("industryClassification")),
+    Rule(
+        "Appendix C",
+        '<fileViewedByEsp> must be "true" when the value of <exifViewedByEsp> is "true"',
+        DETAILS,
+        _viewed_with_exif,
+    ),
+    Rule(
+        "Appendix C",
+        'may not be "Supplemental Reported" if a potential meme annotation is supplied',
+        f"{DETAILS}/fileRelevance",
+        _not_with("fileAnnotations/potentialMeme", "potentialMeme"),
+    ),
+    Rule(
+        "Appendix C",
+        'may not be "Supplemental Reported" if an <industryClassification> is supplied',
+        f"{DETAILS}/fileRelevance",
+        _not_with("industryClassification"),
+    ),
     # Appendix E.1: Viral/Potential Meme batched reports
-    Rule("Appendix E.1", f"not allowed in a {VIRAL} batched report", _VIRAL_FORBIDDEN_REPORT,
-         _never),
-    Rule("Appendix E.1", "the only element allowed within a /report/personOrUserReported "
-         f"element of a {VIRAL} batched report is espIdentifier",
-         f"{VIRAL_REPORT}/personOrUserReported/*[not(self::espIdentifier)]", _never),
-    Rule("Appendix E.1", "the file must be annotated as viral and/or potential meme via "
-         "/fileDetails/fileAnnotations/viral and/or /fileDetails/fileAnnotations/potentialMeme",
-         DETAILS, _viral_annotation),
-    Rule("Appendix E.1", f"no annotation other than viral and potentialMeme is allowed in a "
-         f"{VIRAL} batched report", f"{DETAILS}/fileAnnotations/*[not({VIRAL_ANNOTATIONS})]",
-         _not_in_viral_details),
-    Rule("Appendix E.1", f"not allowed in the file details of a {VIRAL} batched report",
-         _VIRAL_FORBIDDEN_DETAILS, _not_in_viral_details),
-    Rule("Appendix E.1", 'the relevance of the file must be "Reported" in a '
-         f"{VIRAL} batched report", f"{DETAILS}/fileRelevance", _reported_in_viral_details),
+    Rule(
+        "Appendix E.1", f"not allowed in a {VIRAL} batched report", _VIRAL_FORBIDDEN_REPORT, _never
+    ),
+    Rule(
+        "Appendix E.1",
+        "the only element allowed within a /report/personOrUserReported "
+        f"element of a {VIRAL} batched report is espIdentifier",
+        f"{VIRAL_REPORT}/personOrUserReported/*[not(self::espIdentifier)]",
+        _never,
+    ),
+    Rule(
+        "Appendix E.1",
+        "the file must be annotated as viral and/or potential meme via "
+        "/fileDetails/fileAnnotations/viral and/or /fileDetails/fileAnnotations/potentialMeme",
+        DETAILS,
+        _viral_annotation,
+    ),
+    Rule(
+        "Appendix E.1",
+        f"no annotation other than viral and potentialMeme is allowed in a {VIRAL} batched report",
+        f"{DETAILS}/fileAnnotations/*[not({VIRAL_ANNOTATIONS})]",
+        _not_in_viral_details,
+    ),
+    Rule(
+        "Appendix E.1",
+        f"not allowed in the file details of a {VIRAL} batched report",
+        _VIRAL_FORBIDDEN_DETAILS,
+        _not_in_viral_details,
+    ),
+    Rule(
+        "Appendix E.1",
+        f'the relevance of the file must be "Reported" in a {VIRAL} batched report',
+        f"{DETAILS}/fileRelevance",
+        _reported_in_viral_details,
+    ),
 )

@@ -40,12 +40,19 @@ class ReporterDetails:
 
     def to_reporter(self) -> Reporter:
         first, _, last = self.contact_name.strip().partition(" ")
-        person = Person(first_name=first[:MAX_NAME], last_name=last.strip()[:MAX_NAME] or None,
-                        phone=(Phone(number=self.contact_phone),) if self.contact_phone else (),
-                        email=(Email(address=self.contact_email, type="Business"),))
+        person = Person(
+            first_name=first[:MAX_NAME],
+            last_name=last.strip()[:MAX_NAME] or None,
+            phone=(Phone(number=self.contact_phone),) if self.contact_phone else (),
+            email=(Email(address=self.contact_email, type="Business"),),
+        )
         template = self.company_template or f"Reported by {self.company_name}."
-        return Reporter(reporting_person=person, company_template=template,
-                        terms_of_service=self.terms_of_service, legal_url=self.legal_url)
+        return Reporter(
+            reporting_person=person,
+            company_template=template,
+            terms_of_service=self.terms_of_service,
+            legal_url=self.legal_url,
+        )
 
 
 def _text(name: str, value: object, limit: int) -> None:

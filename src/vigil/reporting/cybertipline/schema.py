@@ -26,11 +26,12 @@ from lxml import etree
 from vigil.core.xml import UnsafeXml as UnsafeXml
 from vigil.core.xml import hardened_parser, shortened
 from vigil.core.xml import safe_parse as safe_parse
-from vigil.store.vocabulary import INCIDENT_TYPES
+from vigil.store.shared.vocabulary import INCIDENT_TYPES
 
 SCHEMA_FILE = "report.xsd"
-INCIDENT_TYPE_MISSING = ("The incident type is missing: choose one of the eight CyberTipline "
-                         "incident types.")
+INCIDENT_TYPE_MISSING = (
+    "The incident type is missing: choose one of the eight CyberTipline incident types."
+)
 
 _VALIDATION_LOCK = threading.Lock()  # an XMLSchema's error log is shared state
 # The smallest report the schema and the documented rules accept: what start-up and
@@ -40,7 +41,8 @@ KNOWN_GOOD_REPORT = (
     b"Pornography (possession, manufacture, and distribution)</incidentType>"
     b"<incidentDateTime>2020-01-01T00:00:00Z</incidentDateTime></incidentSummary>"
     b"<reporter><reportingPerson><email>readiness@example.org</email></reportingPerson>"
-    b"</reporter></report>")
+    b"</reporter></report>"
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,8 +81,12 @@ class _LoadedOnce(Generic[T]):
                 try:
                     self._value = self._build()
                 except Exception as exc:
-                    log.error("loading %s failed (%s: %s); the next use tries again",
-                              self._what, type(exc).__name__, exc)
+                    log.error(
+                        "loading %s failed (%s: %s); the next use tries again",
+                        self._what,
+                        type(exc).__name__,
+                        exc,
+                    )
                     raise SchemaUnavailable(f"{self._what} is not available") from exc
             return self._value
 
@@ -110,9 +116,12 @@ def enumeration(type_name: str) -> frozenset[str]:
     """The non-empty values report.xsd enumerates for the simple type ``type_name``."""
     xs = "{http://www.w3.org/2001/XMLSchema}"
     return frozenset(
-        value for node in _schema_document().iter(f"{xs}simpleType")
+        value
+        for node in _schema_document().iter(f"{xs}simpleType")
         if node.get("name") == type_name
-        for value in (e.get("value") for e in node.iter(f"{xs}enumeration")) if value)
+        for value in (e.get("value") for e in node.iter(f"{xs}enumeration"))
+        if value
+    )
 
 
 @functools.cache
@@ -122,8 +131,10 @@ def required_elements() -> frozenset[str]:
     return frozenset(
         node.get("name") or node.get("ref") or ""
         for node in _schema_document().iter(f"{xs}element")
-        if node.getparent() is not None and node.getparent().tag == f"{xs}sequence"
-        and node.get("minOccurs", "1") != "0")
+        if node.getparent() is not None
+        and node.getparent().tag == f"{xs}sequence"
+        and node.get("minOccurs", "1") != "0"
+    )
 
 
 def validate(xml: bytes, *, root: str | None = None) -> list[Problem]:
@@ -134,15 +145,19 @@ def validate(xml: bytes, *, root: str | None = None) -> list[Problem]:
     except UnsafeXml as exc:
         return [Problem(f"The document cannot be read: {exc}")]
     if root is not None and document.tag != root:
-        return [Problem(f"Expected a <{root}> document, got <{_name(document.tag)}>.",
-                        f"/{_name(document.tag)}", document.sourceline)]
+        return [
+            Problem(
+                f"Expected a <{root}> document, got <{_name(document.tag)}>.",
+                f"/{_name(document.tag)}",
+                document.sourceline,
+            )
+        ]
     schema = report_schema()
     with _VALIDATION_LOCK:
         if schema.validate(document.getroottree()):
             return []
         entries = list(schema.error_log)
-    return _unique([Problem(plain_message(e.message, e.path), e.path, e.line)
-                    for e in entries])
+    return _unique([Problem(plain_message(e.message, e.path), e.path, e.line) for e in entries])
 
 
 # --- turning libxml2's messages into a submitter's words -----------------------------------
@@ -170,7 +185,7 @@ def plain_message(message: str, path: str | None) -> str:
     found = _ELEMENT.match(message)
     element = found["name"] if found else None
     attribute = found["attr"] if found else None
-    rest = message[found.end():] if found else message
+    rest = message[found.end() :] if found else message
     expected = _expected(rest)
     if "incidentType" in expected or (element == "incidentType" and "enumeration" in rest):
         return _incident_type(rest, expected)
@@ -181,8 +196,10 @@ def plain_message(message: str, path: str | None) -> str:
     if (missing := _MISSING_ATTRIBUTE.search(rest)) is not None:
         return f"{where}: the {missing['attr']} attribute is required."
     if "fixed value constraint" in rest:
-        return (f"{where}: this annotation can only be present (true); leave it out "
-                "instead of setting it to false.")
+        return (
+            f"{where}: this annotation can only be present (true); leave it out "
+            "instead of setting it to false."
+        )
     if "is not allowed" in rest and attribute:
         return f"{where}: the attribute {attribute} is not part of the schema."
     if "[facet 'enumeration']" in rest:
@@ -194,8 +211,10 @@ def plain_message(message: str, path: str | None) -> str:
         target = f"the attribute {attribute}" if attribute else "the value"
         return f"{where}: {target} {_value(rest)} is not valid; it must be {hint}."
     if "No matching global declaration" in rest:
-        return (f"<{element}> is not a CyberTipline document: the root must be <report> or "
-                "<fileDetails>.")
+        return (
+            f"<{element}> is not a CyberTipline document: the root must be <report> or "
+            "<fileDetails>."
+        )
     if "Character content other than whitespace is not allowed" in rest:
         return f"{where}: text is not allowed here, only the child elements."
     return f"{where}: {shortened(rest)}"
@@ -204,8 +223,10 @@ def plain_message(message: str, path: str | None) -> str:
 def _incident_type(rest: str, expected: list[str]) -> str:
     if "Missing child element" in rest or expected:
         return INCIDENT_TYPE_MISSING
-    return (f"The incident type {_value(rest)} is not one of the eight CyberTipline incident "
-            f"types: {'; '.join(INCIDENT_TYPES)}.")
+    return (
+        f"The incident type {_value(rest)} is not one of the eight CyberTipline incident "
+        f"types: {'; '.join(INCIDENT_TYPES)}."
+    )
 
 
 def _unexpected(where: str, element: str | None, expected: list[str]) -> str:
@@ -214,12 +235,14 @@ def _unexpected(where: str, element: str | None, expected: list[str]) -> str:
         return f"{parent}: {expected[0]} is required (found <{element}> where it belongs)."
     if not expected:
         return f"{where}: <{element}> is not allowed here (not in the schema, or repeated)."
-    return (f"{where}: <{element}> is not allowed here; expected {_joined(expected, 'or')} "
-            "(elements must follow the schema's order, and required ones come first).")
+    return (
+        f"{where}: <{element}> is not allowed here; expected {_joined(expected, 'or')} "
+        "(elements must follow the schema's order, and required ones come first)."
+    )
 
 
 def _where(path: str | None) -> str:
-    """"/report/incidentSummary[1]/x" -> "report/incidentSummary/x"."""
+    """ "/report/incidentSummary[1]/x" -> "report/incidentSummary/x"."""
     if not path:
         return "The document"
     return re.sub(r"\[\d+\]", "", path).strip("/") or "The document"

@@ -72,8 +72,9 @@ class RenderedMedia:
     height: int
 
 
-def render_for(media: bytes, media_type: str, options: RenderOptions, *,
-               pdq: str | None) -> RenderedMedia:
+def render_for(
+    media: bytes, media_type: str, options: RenderOptions, *, pdq: str | None
+) -> RenderedMedia:
     """The protected rendering a reviewer sees for one item."""
     if media_type not in MEDIA_TYPES:
         raise ValueError(f"media_type must be one of {', '.join(MEDIA_TYPES)}")

@@ -28,8 +28,9 @@ def fingerprint_image(pdq_hex: str, *, scale: int = 16) -> bytes:
         raise ValueError(f"scale must be in [1, {MAX_SCALE}]")
     bits = np.unpackbits(np.frombuffer(bytes.fromhex(pdq_hex), dtype=np.uint8))
     cells = (bits.reshape(GRID, GRID) * 255).astype(np.uint8)
-    picture = Image.fromarray(cells, "L").resize((GRID * scale, GRID * scale),
-                                                  Image.Resampling.NEAREST)
+    picture = Image.fromarray(cells, "L").resize(
+        (GRID * scale, GRID * scale), Image.Resampling.NEAREST
+    )
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -47,7 +47,7 @@ def protected_frames(video: bytes, options: RenderOptions, count: int) -> list[I
     if not 1 <= count <= MAX_FRAMES:
         raise ValueError(f"frames must be in [1, {MAX_FRAMES}]")
     with rendering_failures():
-        kind = media.sniff_bytes(video[:media.SNIFF_BYTES])
+        kind = media.sniff_bytes(video[: media.SNIFF_BYTES])
         if kind is media.MediaKind.PHOTO:  # GIF, WebP, APNG: Pillow animations
             tiles = animation_tiles(video, options, count)
         else:
@@ -94,9 +94,15 @@ def open_bounded(data: bytes, max_pixels: int) -> Iterator[BoundedVideoReader]:
     """Like ``frames.open_video`` on an in-memory stream: only video demuxers, no protocols
     but the stream itself, and only the main video stream (audio is never decoded)."""
     with sampling.ffmpeg_failures():
-        container = av.open(io.BytesIO(data), "r", metadata_errors="ignore",
-                            container_options={"protocol_whitelist": "file",
-                                               "format_whitelist": sampling.VIDEO_FORMATS})
+        container = av.open(
+            io.BytesIO(data),
+            "r",
+            metadata_errors="ignore",
+            container_options={
+                "protocol_whitelist": "file",
+                "format_whitelist": sampling.VIDEO_FORMATS,
+            },
+        )
     try:
         with sampling.ffmpeg_failures():
             stream = sampling.main_video_stream(container)
@@ -159,8 +165,11 @@ def encode_sheet(tiles: list[Image.Image]) -> bytes:
     columns, rows = grid(len(tiles))
     cell_w = max(tile.width for tile in tiles)
     cell_h = max(tile.height for tile in tiles)
-    sheet = Image.new("RGB", (columns * cell_w + (columns + 1) * SEPARATOR,
-                              rows * cell_h + (rows + 1) * SEPARATOR), BACKGROUND)
+    sheet = Image.new(
+        "RGB",
+        (columns * cell_w + (columns + 1) * SEPARATOR, rows * cell_h + (rows + 1) * SEPARATOR),
+        BACKGROUND,
+    )
     for index, tile in enumerate(tiles):
         column, row = index % columns, index // columns
         left = SEPARATOR + column * (cell_w + SEPARATOR) + (cell_w - tile.width) // 2

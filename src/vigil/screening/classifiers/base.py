@@ -25,9 +25,14 @@ class ClassifierResult:
         return self.score > self.threshold
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "score": self.score, "labels": list(self.labels),
-                "threshold": self.threshold, "needs_review": self.needs_review,
-                **({"details": self.details} if self.details else {})}
+        return {
+            "name": self.name,
+            "score": self.score,
+            "labels": list(self.labels),
+            "threshold": self.threshold,
+            "needs_review": self.needs_review,
+            **({"details": self.details} if self.details else {}),
+        }
 
 
 @runtime_checkable

@@ -43,8 +43,14 @@ def build_classifier(config: ClassifierConfig) -> Classifier:
         if not config.url:
             raise ConfigurationError(f"classifiers: {config.name!r} (http) needs a url")
         token = config.token.get_secret_value() if config.token else None
-        return HttpClassifier(config.name, config.url, threshold=config.threshold, token=token,
-                              timeout=config.timeout, retries=config.retries)
+        return HttpClassifier(
+            config.name,
+            config.url,
+            threshold=config.threshold,
+            token=token,
+            timeout=config.timeout,
+            retries=config.retries,
+        )
     if config.kind == "onnx":
         if config.model_path is None:
             raise ConfigurationError(f"classifiers: {config.name!r} (onnx) needs a model_path")
@@ -52,26 +58,30 @@ def build_classifier(config: ClassifierConfig) -> Classifier:
     raise ConfigurationError(f"classifiers: {config.name!r} has unknown kind {config.kind!r}")
 
 
-def classify_all(classifiers: Sequence[Classifier], media: bytes,
-                 media_type: str) -> tuple[list[ClassifierResult], list[dict[str, Any]]]:
+def classify_all(
+    classifiers: Sequence[Classifier], media: bytes, media_type: str
+) -> tuple[list[ClassifierResult], list[dict[str, Any]]]:
     """Every classifier's result, in configured order, and an error entry for each that failed.
 
     Classifiers run side by side, so a slow remote service delays the answer by its own
     timeout, not by the sum of all of them."""
     if not classifiers:
         return [], []
-    with ThreadPoolExecutor(max_workers=len(classifiers),
-                            thread_name_prefix="vigil-classifier") as pool:
-        futures = [pool.submit(_classify_one, classifier, media, media_type)
-                   for classifier in classifiers]
+    with ThreadPoolExecutor(
+        max_workers=len(classifiers), thread_name_prefix="vigil-classifier"
+    ) as pool:
+        futures = [
+            pool.submit(_classify_one, classifier, media, media_type) for classifier in classifiers
+        ]
         outcomes = [future.result() for future in futures]
     results = [outcome for outcome in outcomes if isinstance(outcome, ClassifierResult)]
     errors = [outcome for outcome in outcomes if isinstance(outcome, dict)]
     return results, errors
 
 
-def _classify_one(classifier: Classifier, media: bytes,
-                  media_type: str) -> ClassifierResult | dict[str, Any]:
+def _classify_one(
+    classifier: Classifier, media: bytes, media_type: str
+) -> ClassifierResult | dict[str, Any]:
     try:
         result = classifier.classify(media, media_type)
     except ClassifierError as exc:

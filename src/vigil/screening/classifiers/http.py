@@ -35,14 +35,24 @@ class _TransientError(ClassifierError):
 class HttpClassifier:
     """Scores media by POSTing it to ``url``; see docs/classifiers.md for the protocol."""
 
-    def __init__(self, name: str, url: str, *, threshold: float, token: str | None = None,
-                 timeout: float = 5.0, retries: int = 2, backoff: float = 0.2,
-                 client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        threshold: float,
+        token: str | None = None,
+        timeout: float = 5.0,
+        retries: int = 2,
+        backoff: float = 0.2,
+        client: httpx.Client | None = None,
+    ) -> None:
         if not 0 <= threshold <= 1:
             raise ClassifierError(f"classifier {name!r}: threshold must be within [0, 1]")
         if timeout <= 0 or retries < 0 or backoff < 0:
-            raise ClassifierError(f"classifier {name!r}: timeout, retries and backoff must be "
-                                  "positive")
+            raise ClassifierError(
+                f"classifier {name!r}: timeout, retries and backoff must be positive"
+            )
         self.name = name
         self.threshold = threshold
         self.url = checked_url(name, url)
@@ -64,14 +74,15 @@ class HttpClassifier:
 
     def classify(self, media: bytes, media_type: str) -> ClassifierResult:
         if media_type not in MEDIA_TYPES:
-            raise ClassifierError(f"classifier {self.name!r}: unknown media type "
-                                  f"{media_type!r}")
+            raise ClassifierError(f"classifier {self.name!r}: unknown media type {media_type!r}")
         if not media:
             raise ClassifierError(f"classifier {self.name!r}: the media is empty")
         status, body = self._post_with_retries(media, media_type)
         if status in (401, 403):
-            raise ClassifierError(f"classifier {self.name!r}: the service refused the request "
-                                  f"(HTTP {status}); check the token")
+            raise ClassifierError(
+                f"classifier {self.name!r}: the service refused the request "
+                f"(HTTP {status}); check the token"
+            )
         if status != 200:
             raise ClassifierError(f"classifier {self.name!r}: the service answered HTTP {status}")
         return self._result(body)
@@ -93,22 +104,33 @@ class HttpClassifier:
     def _post(self, media: bytes, media_type: str) -> tuple[int, bytes]:
         """One attempt: (status, body); transport failures become ClassifierError."""
         try:
-            with self._client.stream("POST", self.url, content=media, headers=self._headers(
-                    media_type), timeout=self.timeout, follow_redirects=False) as response:
+            with self._client.stream(
+                "POST",
+                self.url,
+                content=media,
+                headers=self._headers(media_type),
+                timeout=self.timeout,
+                follow_redirects=False,
+            ) as response:
                 return response.status_code, self._bounded_body(response)
         except httpx.TimeoutException:
-            raise _TransientError(f"classifier {self.name!r}: timed out after "
-                                  f"{self.timeout:g} s") from None
+            raise _TransientError(
+                f"classifier {self.name!r}: timed out after {self.timeout:g} s"
+            ) from None
         except httpx.HTTPError as exc:
             # from None: the chained exception carries the request, and so the token.
-            raise _TransientError(f"classifier {self.name!r}: request failed "
-                                  f"({self._scrubbed(exc)})") from None
+            raise _TransientError(
+                f"classifier {self.name!r}: request failed ({self._scrubbed(exc)})"
+            ) from None
 
     def _headers(self, media_type: str) -> dict[str, str]:
-        headers = {"Content-Type": "application/octet-stream", "X-Vigil-Media-Type": media_type,
-                   "Accept": "application/json",
-                   # Compressed answers could expand far past the size bound in one chunk.
-                   "Accept-Encoding": "identity"}
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "X-Vigil-Media-Type": media_type,
+            "Accept": "application/json",
+            # Compressed answers could expand far past the size bound in one chunk.
+            "Accept-Encoding": "identity",
+        }
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
@@ -117,14 +139,16 @@ class HttpClassifier:
         if response.status_code != 200:
             return b""  # never read: an error page has nothing we would use
         if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
-            raise ClassifierError(f"classifier {self.name!r}: the answer is compressed; "
-                                  "send it uncompressed")
+            raise ClassifierError(
+                f"classifier {self.name!r}: the answer is compressed; send it uncompressed"
+            )
         body = bytearray()
         for chunk in response.iter_raw():
             body += chunk
             if len(body) > MAX_RESPONSE_BYTES:
-                raise ClassifierError(f"classifier {self.name!r}: the answer exceeds "
-                                      f"{MAX_RESPONSE_BYTES} bytes")
+                raise ClassifierError(
+                    f"classifier {self.name!r}: the answer exceeds {MAX_RESPONSE_BYTES} bytes"
+                )
         return bytes(body)
 
     def _scrubbed(self, exc: Exception) -> str:
@@ -137,8 +161,9 @@ class HttpClassifier:
         except ValueError as exc:
             raise ClassifierError(f"classifier {self.name!r}: invalid answer: {exc}") from None
         details = {"model": answer["model"]} if "model" in answer else {}
-        return ClassifierResult(self.name, answer["score"], answer["labels"], self.threshold,
-                                details)
+        return ClassifierResult(
+            self.name, answer["score"], answer["labels"], self.threshold, details
+        )
 
 
 def checked_url(name: str, url: str) -> str:
@@ -149,11 +174,13 @@ def checked_url(name: str, url: str) -> str:
     except ValueError:
         raise ClassifierError(f"classifier {name!r}: the url is malformed") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ClassifierError(f"classifier {name!r}: the url must be http:// or https:// "
-                              "with a host")
+        raise ClassifierError(
+            f"classifier {name!r}: the url must be http:// or https:// with a host"
+        )
     if parts.username is not None or parts.password is not None:
-        raise ClassifierError(f"classifier {name!r}: put credentials in the token setting, "
-                              "not in the url")
+        raise ClassifierError(
+            f"classifier {name!r}: put credentials in the token setting, not in the url"
+        )
     return url
 
 
@@ -167,8 +194,10 @@ def parse_answer(body: bytes) -> dict[str, Any]:
         raise ValueError(f"not JSON ({exc.__class__.__name__})") from None
     if not isinstance(answer, dict):
         raise ValueError("not a JSON object")
-    parsed: dict[str, Any] = {"score": _score(answer.get("score")),
-                              "labels": _labels(answer.get("labels", []))}
+    parsed: dict[str, Any] = {
+        "score": _score(answer.get("score")),
+        "labels": _labels(answer.get("labels", [])),
+    }
     if "model" in answer:
         parsed["model"] = _model(answer["model"])
     return parsed

@@ -51,9 +51,15 @@ class InputSpec:
 class OnnxClassifier:
     """Scores media with a local ONNX model; load once, then thread-safe ``classify``."""
 
-    def __init__(self, name: str, model_path: Path | str, *, threshold: float,
-                 max_pixels: int = DEFAULT_MAX_PIXELS,
-                 max_frames: int = DEFAULT_MAX_FRAMES) -> None:
+    def __init__(
+        self,
+        name: str,
+        model_path: Path | str,
+        *,
+        threshold: float,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_frames: int = DEFAULT_MAX_FRAMES,
+    ) -> None:
         if not 0 <= threshold <= 1:
             raise ClassifierError(f"classifier {name!r}: threshold must be within [0, 1]")
         if max_frames < 1:
@@ -73,16 +79,16 @@ class OnnxClassifier:
 
     def classify(self, media: bytes, media_type: str) -> ClassifierResult:
         if media_type not in ("photo", "video"):
-            raise ClassifierError(f"classifier {self.name!r}: unknown media type "
-                                  f"{media_type!r}")
+            raise ClassifierError(f"classifier {self.name!r}: unknown media type {media_type!r}")
         if not media:
             raise ClassifierError(f"classifier {self.name!r}: the media is empty")
         scores, frames = self._peak_scores(media, media_type)
         details: dict[str, Any] = {"model": self.model_path.name}
         if media_type == "video":
             details["frames"] = frames
-        return ClassifierResult(self.name, float(scores.max()), self._labels_above(scores),
-                                self.threshold, details)
+        return ClassifierResult(
+            self.name, float(scores.max()), self._labels_above(scores), self.threshold, details
+        )
 
     def _peak_scores(self, media: bytes, media_type: str) -> tuple[np.ndarray, int]:
         """Each output's highest score over the frames scored, and how many were scored."""
@@ -96,8 +102,9 @@ class OnnxClassifier:
                     scores = frame_scores if scores is None else self._peak(scores, frame_scores)
                     frames += 1
         except FingerprintError as exc:
-            raise ClassifierError(f"classifier {self.name!r}: cannot decode the "
-                                  f"{media_type}: {exc}") from exc
+            raise ClassifierError(
+                f"classifier {self.name!r}: cannot decode the {media_type}: {exc}"
+            ) from exc
         if scores is None:
             raise ClassifierError(f"classifier {self.name!r}: no frame could be decoded")
         return scores, frames
@@ -107,19 +114,23 @@ class OnnxClassifier:
     def _load(self) -> Any:
         runtime = onnxruntime()
         if not self.model_path.is_file():
-            raise ClassifierError(f"classifier {self.name!r}: model file not found: "
-                                  f"{self.model_path}")
+            raise ClassifierError(
+                f"classifier {self.name!r}: model file not found: {self.model_path}"
+            )
         options = runtime.SessionOptions()
         # One thread each: screening runs many requests side by side, which beats threads.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: warnings would flood the service log
         try:
-            return runtime.InferenceSession(str(self.model_path), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
+            return runtime.InferenceSession(
+                str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # ONNX Runtime raises its own, undocumented, hierarchy
-            raise ClassifierError(f"classifier {self.name!r}: cannot load the model "
-                                  f"{self.model_path.name}: {_first_line(exc)}") from exc
+            raise ClassifierError(
+                f"classifier {self.name!r}: cannot load the model "
+                f"{self.model_path.name}: {_first_line(exc)}"
+            ) from exc
 
     def _input_spec(self) -> InputSpec:
         inputs = self._session.get_inputs()
@@ -136,10 +147,13 @@ class OnnxClassifier:
             raise self._bad_model(f"the input batch size must be 1 or dynamic, not {batch}")
         if channels != 3:
             raise self._bad_model(f"the input must have 3 (RGB) channels, not {channels}")
-        if not all(isinstance(side, int) and 0 < side <= MAX_INPUT_SIDE
-                   for side in (height, width)):
-            raise self._bad_model(f"the input height and width must be fixed sizes up to "
-                                  f"{MAX_INPUT_SIDE}, not {height}x{width}")
+        if not all(
+            isinstance(side, int) and 0 < side <= MAX_INPUT_SIDE for side in (height, width)
+        ):
+            raise self._bad_model(
+                f"the input height and width must be fixed sizes up to "
+                f"{MAX_INPUT_SIDE}, not {height}x{width}"
+            )
         return InputSpec(model_input.name, height, width)
 
     def _metadata_labels(self) -> tuple[str, ...]:
@@ -150,8 +164,9 @@ class OnnxClassifier:
         return labels
 
     def _bad_model(self, problem: str) -> ClassifierError:
-        return ClassifierError(f"classifier {self.name!r}: unsupported model "
-                               f"{self.model_path.name}: {problem}")
+        return ClassifierError(
+            f"classifier {self.name!r}: unsupported model {self.model_path.name}: {problem}"
+        )
 
     # --- scoring -------------------------------------------------------------------------
 
@@ -162,17 +177,23 @@ class OnnxClassifier:
             output = self._session.run([self._output], {self._input.name: tensor})[0]
             scores = np.asarray(output, dtype=np.float64).ravel()
         except Exception as exc:  # ONNX Runtime's own hierarchy, or a non-numeric output
-            raise ClassifierError(f"classifier {self.name!r}: the model failed: "
-                                  f"{_first_line(exc)}") from exc
+            raise ClassifierError(
+                f"classifier {self.name!r}: the model failed: {_first_line(exc)}"
+            ) from exc
         if not 0 < scores.size <= MAX_OUTPUTS:
-            raise ClassifierError(f"classifier {self.name!r}: the model gave {scores.size} "
-                                  f"scores; expected 1 to {MAX_OUTPUTS}")
+            raise ClassifierError(
+                f"classifier {self.name!r}: the model gave {scores.size} "
+                f"scores; expected 1 to {MAX_OUTPUTS}"
+            )
         if not (np.all(np.isfinite(scores)) and np.all((scores >= 0) & (scores <= 1))):
-            raise ClassifierError(f"classifier {self.name!r}: the model gave a score outside "
-                                  "[0, 1]")
+            raise ClassifierError(
+                f"classifier {self.name!r}: the model gave a score outside [0, 1]"
+            )
         if self._labels and scores.size != len(self._labels):
-            raise ClassifierError(f"classifier {self.name!r}: the model gave {scores.size} "
-                                  f"scores for {len(self._labels)} labels")
+            raise ClassifierError(
+                f"classifier {self.name!r}: the model gave {scores.size} "
+                f"scores for {len(self._labels)} labels"
+            )
         return scores
 
     def _tensor(self, image: Image.Image) -> np.ndarray:
@@ -180,22 +201,27 @@ class OnnxClassifier:
         try:
             resized = image.resize(size, Image.Resampling.BILINEAR)
         except DECODE_ERRORS as exc:
-            raise ClassifierError(f"classifier {self.name!r}: cannot resize the picture: "
-                                  f"{exc}") from exc
+            raise ClassifierError(
+                f"classifier {self.name!r}: cannot resize the picture: {exc}"
+            ) from exc
         pixels = np.asarray(resized, dtype=np.float32) / np.float32(255)
         return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
 
     def _peak(self, scores: np.ndarray, more: np.ndarray) -> np.ndarray:
         if scores.shape != more.shape:
-            raise ClassifierError(f"classifier {self.name!r}: the model's output size changed "
-                                  "between frames")
+            raise ClassifierError(
+                f"classifier {self.name!r}: the model's output size changed between frames"
+            )
         return np.maximum(scores, more)
 
     def _labels_above(self, scores: np.ndarray) -> tuple[str, ...]:
         if not self._labels:
             return ()
-        return tuple(label for label, score in zip(self._labels, scores, strict=True)
-                     if score > self.threshold)
+        return tuple(
+            label
+            for label, score in zip(self._labels, scores, strict=True)
+            if score > self.threshold
+        )
 
     # --- decoding ------------------------------------------------------------------------
 
@@ -218,8 +244,9 @@ class OnnxClassifier:
             upright = ImageOps.exif_transpose(image)
             return upright if upright.mode == "RGB" else upright.convert("RGB")
         except DECODE_ERRORS as exc:
-            raise ClassifierError(f"classifier {self.name!r}: cannot decode the photo: "
-                                  f"{exc}") from exc
+            raise ClassifierError(
+                f"classifier {self.name!r}: cannot decode the photo: {exc}"
+            ) from exc
 
     def _animation_frames(self, media: bytes) -> Iterator[Image.Image]:
         budget = DecodeBudget(process_limits())
@@ -237,12 +264,21 @@ class OnnxClassifier:
         with ffmpeg_failures():
             # The whitelist keeps FFmpeg to ordinary video demuxers: others (playlists,
             # concat lists) can make it open further files named inside the input.
-            container = av.open(io.BytesIO(media), "r", metadata_errors="ignore",
-                                options={"format_whitelist": VIDEO_FORMATS})
+            container = av.open(
+                io.BytesIO(media),
+                "r",
+                metadata_errors="ignore",
+                options={"format_whitelist": VIDEO_FORMATS},
+            )
         try:
             with ffmpeg_failures():
-                reader = VideoReader(container, main_video_stream(container), self.max_pixels,
-                                     threads=1, skip_loop_filter=False)
+                reader = VideoReader(
+                    container,
+                    main_video_stream(container),
+                    self.max_pixels,
+                    threads=1,
+                    skip_loop_filter=False,
+                )
                 duration = reader.info.duration
                 # Spread the samples over the clip; without a duration, one a second.
                 fps = self.max_frames / duration if duration else 1.0
@@ -266,8 +302,10 @@ def onnxruntime() -> ModuleType:
     try:
         return importlib.import_module("onnxruntime")
     except ImportError:
-        raise ClassifierError("ONNX classifiers need ONNX Runtime: install the extra "
-                              "vigil[onnx] (pip install 'vigil[onnx]')") from None
+        raise ClassifierError(
+            "ONNX classifiers need ONNX Runtime: install the extra "
+            "vigil[onnx] (pip install 'vigil[onnx]')"
+        ) from None
 
 
 def _first_line(exc: Exception) -> str:

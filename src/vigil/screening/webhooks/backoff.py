@@ -25,7 +25,11 @@ def retry_delay(attempts_made: int, settings: WebhookSettings, *, jitter: float)
 
 
 def next_attempt_at(
-    attempts_made: int, settings: WebhookSettings, now: datetime, *, jitter: float,
+    attempts_made: int,
+    settings: WebhookSettings,
+    now: datetime,
+    *,
+    jitter: float,
 ) -> datetime | None:
     """When to try again after ``attempts_made`` attempts failed, or None to give up."""
     delay = retry_delay(attempts_made, settings, jitter=jitter)

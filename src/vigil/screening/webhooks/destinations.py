@@ -70,15 +70,15 @@ def resolve_host(host: str, port: int) -> list[IPAddress]:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
         raise UnresolvedDestination(UNRESOLVED) from None
-    addresses = [ipaddress.ip_address(str(answer[4][0]).partition("%")[0])
-                 for answer in answers]
+    addresses = [ipaddress.ip_address(str(answer[4][0]).partition("%")[0]) for answer in answers]
     if not addresses:
         raise UnresolvedDestination(UNRESOLVED)
     return addresses
 
 
-def check_destination(url: str, allowed_networks: Iterable[IPNetwork] = (), *,
-                      resolve: Resolver = resolve_host) -> Destination:
+def check_destination(
+    url: str, allowed_networks: Iterable[IPNetwork] = (), *, resolve: Resolver = resolve_host
+) -> Destination:
     """Resolve ``url``'s host and check every address; raises RefusedDestination (or its
     UnresolvedDestination) otherwise."""
     try:
@@ -99,8 +99,9 @@ def check_destination(url: str, allowed_networks: Iterable[IPNetwork] = (), *,
     return Destination(parsed, addresses)
 
 
-def check_registration(url: str, allowed_networks: Iterable[IPNetwork] = (), *,
-                       resolve: Resolver = resolve_host) -> None:
+def check_registration(
+    url: str, allowed_networks: Iterable[IPNetwork] = (), *, resolve: Resolver = resolve_host
+) -> None:
     """Refuse a URL that is, or resolves to, a destination Vigil must not send to. A name
     that does not resolve yet is accepted: every delivery checks again."""
     try:

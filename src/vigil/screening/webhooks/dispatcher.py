@@ -39,8 +39,8 @@ from vigil.screening.webhooks.signing import SIGNATURE_HEADER, sign
 from vigil.store import Database
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import WebhookDelivery, utcnow
+from vigil.store.records.outbox import claim_due, endpoint_secret, record_attempt
 from vigil.store.sealed_secrets import SealedSecretError
-from vigil.store.webhook_outbox import claim_due, endpoint_secret, record_attempt
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,11 @@ class WebhookDispatcher:
         # no kept-alive connections, so a TLS session is never reused for another host name
         # that happens to share the pinned address.
         self.client = client or httpx.Client(
-            timeout=self._timeout, follow_redirects=False, trust_env=False,
-            limits=httpx.Limits(max_keepalive_connections=0))
+            timeout=self._timeout,
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         self.clock = clock or utcnow
         self.jitter = jitter or random.random
         self.batch_size = batch_size
@@ -154,8 +157,9 @@ class WebhookDispatcher:
     def _post(self, claim: _Claim, now: datetime) -> tuple[int | None, str | None]:
         if claim.secret is None:
             return None, "cannot sign: the endpoint's secret does not open with this master key"
-        destination = check_destination(claim.url, self.settings.allowed_networks,
-                                        resolve=self.resolve)
+        destination = check_destination(
+            claim.url, self.settings.allowed_networks, resolve=self.resolve
+        )
         url, host, extensions = pinned(destination)
         body = _request_body(claim)
         headers = {
@@ -167,9 +171,15 @@ class WebhookDispatcher:
             SIGNATURE_HEADER: sign(claim.secret, int(now.timestamp()), body),
         }
         # Streamed and closed unread: only the status line and headers are taken in.
-        with self.client.stream("POST", url, content=body, headers=headers,
-                                timeout=self._timeout, follow_redirects=False,
-                                extensions=extensions) as response:
+        with self.client.stream(
+            "POST",
+            url,
+            content=body,
+            headers=headers,
+            timeout=self._timeout,
+            follow_redirects=False,
+            extensions=extensions,
+        ) as response:
             return response.status_code, _describe(response.status_code)
 
     def _record(self, claim: _Claim, outcome: SendOutcome, now: datetime) -> None:
@@ -178,22 +188,37 @@ class WebhookDispatcher:
                 delivery = session.get(WebhookDelivery, claim.delivery_id)
                 if delivery is None:
                     return  # its endpoint was deleted meanwhile
-                retry_at = next_attempt_at(delivery.attempts + 1, self.settings, now,
-                                           jitter=self.jitter())
-                record_attempt(session, delivery, at=now, status_code=outcome.status_code,
-                               error=outcome.error, duration_ms=outcome.duration_ms,
-                               next_attempt_at=retry_at)
+                retry_at = next_attempt_at(
+                    delivery.attempts + 1, self.settings, now, jitter=self.jitter()
+                )
+                record_attempt(
+                    session,
+                    delivery,
+                    at=now,
+                    status_code=outcome.status_code,
+                    error=outcome.error,
+                    duration_ms=outcome.duration_ms,
+                    next_attempt_at=retry_at,
+                )
         except Exception:
             # The lease runs out and the delivery is tried again: at least once, not lost.
-            log.exception("webhook delivery %s: could not record the attempt",
-                          claim.delivery_id)
+            log.exception("webhook delivery %s: could not record the attempt", claim.delivery_id)
             return
         if outcome.delivered:
-            log.info("webhook delivery %s delivered to endpoint %s (attempt %s)",
-                     claim.delivery_id, claim.endpoint_id, claim.attempt)
+            log.info(
+                "webhook delivery %s delivered to endpoint %s (attempt %s)",
+                claim.delivery_id,
+                claim.endpoint_id,
+                claim.attempt,
+            )
         else:
-            log.warning("webhook delivery %s to endpoint %s failed (attempt %s): %s",
-                        claim.delivery_id, claim.endpoint_id, claim.attempt, outcome.error)
+            log.warning(
+                "webhook delivery %s to endpoint %s failed (attempt %s): %s",
+                claim.delivery_id,
+                claim.endpoint_id,
+                claim.attempt,
+                outcome.error,
+            )
 
     def full_batch(self, sent: object) -> bool:
         """Whether a run's result (attempts made) filled a batch: more may be due, so the
@@ -218,16 +243,28 @@ def _claim_of(delivery: WebhookDelivery, master_key: MasterKey) -> _Claim:
     except SealedSecretError as exc:
         log.error("webhook endpoint %s: cannot open its signing secret: %s", endpoint.id, exc)
         secret = None
-    return _Claim(delivery_id=delivery.id, endpoint_id=endpoint.id, event_id=delivery.event_id,
-                  event=delivery.event, payload=dict(delivery.payload),
-                  created_at=delivery.created_at, attempt=delivery.attempts + 1,
-                  url=endpoint.url, secret=secret)
+    return _Claim(
+        delivery_id=delivery.id,
+        endpoint_id=endpoint.id,
+        event_id=delivery.event_id,
+        event=delivery.event,
+        payload=dict(delivery.payload),
+        created_at=delivery.created_at,
+        attempt=delivery.attempts + 1,
+        url=endpoint.url,
+        secret=secret,
+    )
 
 
 def _request_body(claim: _Claim) -> bytes:
-    document = {"id": claim.event_id, "delivery": claim.delivery_id, "event": claim.event,
-                "created_at": claim.created_at.isoformat(), "attempt": claim.attempt,
-                "data": claim.payload}
+    document = {
+        "id": claim.event_id,
+        "delivery": claim.delivery_id,
+        "event": claim.event,
+        "created_at": claim.created_at.isoformat(),
+        "attempt": claim.attempt,
+        "data": claim.payload,
+    }
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 

@@ -32,7 +32,12 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify_signature(
-    secret: str, header: str, body: bytes, *, now: int, tolerance: int = DEFAULT_TOLERANCE,
+    secret: str,
+    header: str,
+    body: bytes,
+    *,
+    now: int,
+    tolerance: int = DEFAULT_TOLERANCE,
 ) -> bool:
     """Whether ``header`` is a valid signature of ``body`` by ``secret``, made within
     ``tolerance`` seconds of ``now``. Malformed headers are simply not valid."""

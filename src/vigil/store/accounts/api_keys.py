@@ -44,8 +44,13 @@ _MAX_NAME = 200
 
 
 def create_api_key(
-    session: Session, name: str, scopes: Iterable[str | Permission], *, created_by: str,
-    expires_at: datetime | None = None, rate_limit_per_minute: int | None = None,
+    session: Session,
+    name: str,
+    scopes: Iterable[str | Permission],
+    *,
+    created_by: str,
+    expires_at: datetime | None = None,
+    rate_limit_per_minute: int | None = None,
     note: str | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key and its token. The token is not stored anywhere: show it once. A key that
@@ -57,18 +62,30 @@ def create_api_key(
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
-        prefix=prefix, secret_hash=_digest(secret), name=label,
-        scopes=sorted(scope.value for scope in granted), created_by=created_by,
-        expires_at=expires_at, rate_limit_per_minute=rate_limit_per_minute, note=note,
+        prefix=prefix,
+        secret_hash=_digest(secret),
+        name=label,
+        scopes=sorted(scope.value for scope in granted),
+        created_by=created_by,
+        expires_at=expires_at,
+        rate_limit_per_minute=rate_limit_per_minute,
+        note=note,
         awaiting_approval=scopes_need_second_approval(granted),
     )
     session.add(key)
     session.flush()
     AuditLog(session).append(
-        AuditAction.KEY_CREATED, actor=created_by, subject_type="api_key", subject_id=prefix,
-        details={"prefix": prefix, "name": label, "scopes": key.scopes,
-                 "expires_at": expires_at.isoformat() if expires_at else None,
-                 "awaiting_approval": key.awaiting_approval},
+        AuditAction.KEY_CREATED,
+        actor=created_by,
+        subject_type="api_key",
+        subject_id=prefix,
+        details={
+            "prefix": prefix,
+            "name": label,
+            "scopes": key.scopes,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "awaiting_approval": key.awaiting_approval,
+        },
     )
     if key.awaiting_approval:
         open_key_grant(session, key, requested_by=created_by)
@@ -95,8 +112,9 @@ def verify_api_key(session: Session, token: str, *, now: datetime | None = None)
     return key
 
 
-def revoke_api_key(session: Session, prefix: str, *, actor: str,
-                   now: datetime | None = None) -> ApiKey:
+def revoke_api_key(
+    session: Session, prefix: str, *, actor: str, now: datetime | None = None
+) -> ApiKey:
     """Revoke the key with this prefix (revoking a revoked key changes nothing)."""
     key = find_api_key(session, prefix)
     if key is None:
@@ -106,8 +124,12 @@ def revoke_api_key(session: Session, prefix: str, *, actor: str,
     key.revoked_at, key.revoked_by = now or utcnow(), actor
     session.flush()
     AuditLog(session).append(
-        AuditAction.KEY_REVOKED, actor=actor, subject_type="api_key", subject_id=key.prefix,
-        details={"prefix": key.prefix, "name": key.name}, at=key.revoked_at,
+        AuditAction.KEY_REVOKED,
+        actor=actor,
+        subject_type="api_key",
+        subject_id=key.prefix,
+        details={"prefix": key.prefix, "name": key.name},
+        at=key.revoked_at,
     )
     return key
 
@@ -127,8 +149,13 @@ def principal_for_key(key: ApiKey) -> Principal:
     """The key as a principal. Scopes no longer known (a renamed permission) grant nothing."""
     known = {permission.value for permission in Permission}
     permissions = frozenset(Permission(scope) for scope in key.scopes if scope in known)
-    return Principal(kind="api_key", id=key.id, name=key.prefix, permissions=permissions,
-                     rate_limit_per_minute=key.rate_limit_per_minute)
+    return Principal(
+        kind="api_key",
+        id=key.id,
+        name=key.prefix,
+        permissions=permissions,
+        rate_limit_per_minute=key.rate_limit_per_minute,
+    )
 
 
 def _digest(secret: str) -> str:

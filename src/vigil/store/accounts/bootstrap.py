@@ -24,13 +24,18 @@ def bootstrap_admin(session: Session, *, now: datetime | None = None) -> str | N
         return None
     password = one_time_password(BOOTSTRAP_USERNAME)
     try:
-        user = create_user(session, BOOTSTRAP_USERNAME, password, [Role.ADMIN],
-                           actor=BOOTSTRAP_ACTOR, display_name="Administrator",
-                           must_change_password=True)
+        user = create_user(
+            session,
+            BOOTSTRAP_USERNAME,
+            password,
+            [Role.ADMIN],
+            actor=BOOTSTRAP_ACTOR,
+            display_name="Administrator",
+            must_change_password=True,
+        )
     except DuplicateUser:
         return None
     if now is not None:
         user.created_at = now
         session.flush()
     return password
-

@@ -35,25 +35,41 @@ MAX_LISTED = 500
 def list_grants(session: Session) -> list[AccessGrant]:
     """Pending grants first, then the latest decisions."""
     pending_first = case((AccessGrant.state == GrantState.PENDING, 0), else_=1)
-    return list(session.scalars(select(AccessGrant).order_by(
-        pending_first, AccessGrant.id.desc()).limit(MAX_LISTED)))
+    return list(
+        session.scalars(
+            select(AccessGrant).order_by(pending_first, AccessGrant.id.desc()).limit(MAX_LISTED)
+        )
+    )
 
 
 def pending_roles(session: Session, user: User) -> list[str] | None:
     """The roles requested for the user and waiting for approval, if any."""
-    grant = session.scalars(select(AccessGrant).where(
-        AccessGrant.user_id == user.id, AccessGrant.state == GrantState.PENDING)
-        .order_by(AccessGrant.id.desc()).limit(1)).one_or_none()
+    grant = session.scalars(
+        select(AccessGrant)
+        .where(AccessGrant.user_id == user.id, AccessGrant.state == GrantState.PENDING)
+        .order_by(AccessGrant.id.desc())
+        .limit(1)
+    ).one_or_none()
     return grant.roles if grant is not None else None
 
 
 def grant_for_key(session: Session, key: ApiKey) -> AccessGrant | None:
-    return session.scalars(select(AccessGrant).where(AccessGrant.api_key_id == key.id)
-                           .order_by(AccessGrant.id.desc()).limit(1)).one_or_none()
+    return session.scalars(
+        select(AccessGrant)
+        .where(AccessGrant.api_key_id == key.id)
+        .order_by(AccessGrant.id.desc())
+        .limit(1)
+    ).one_or_none()
 
 
-def approve_grant(session: Session, grant_id: int, *, actor: str,
-                  approver: User | None = None, now: datetime | None = None) -> AccessGrant:
+def approve_grant(
+    session: Session,
+    grant_id: int,
+    *,
+    actor: str,
+    approver: User | None = None,
+    now: datetime | None = None,
+) -> AccessGrant:
     """Put the grant in force. ``approver`` is the approving person's account (None on the
     server's command line, where ``actor`` is the login name). Raises UnknownAccount,
     GrantClosed, SecondApproverRequired."""
@@ -63,8 +79,10 @@ def approve_grant(session: Session, grant_id: int, *, actor: str,
         user = grant.user
         assert user is not None  # the row is deleted with its user
         if sorted(role.value for role in user.role_set) != grant.previous_roles:
-            raise GrantClosed(f"{user.username}'s roles changed since grant {grant.id} was "
-                              "asked for: refuse it and ask again")
+            raise GrantClosed(
+                f"{user.username}'s roles changed since grant {grant.id} was "
+                "asked for: refuse it and ask again"
+            )
         apply_roles(session, user, [Role(role) for role in grant.roles or []], actor=actor)
     else:
         key = grant.api_key
@@ -75,12 +93,16 @@ def approve_grant(session: Session, grant_id: int, *, actor: str,
     return _decide(session, grant, GrantState.APPROVED, actor, now)
 
 
-def refuse_grant(session: Session, grant_id: int, *, actor: str,
-                 now: datetime | None = None) -> AccessGrant:
+def refuse_grant(
+    session: Session, grant_id: int, *, actor: str, now: datetime | None = None
+) -> AccessGrant:
     """Close the grant unapplied; a key awaiting approval is revoked."""
     grant = _pending(session, grant_id)
-    if grant.kind is GrantKind.API_KEY and grant.api_key is not None \
-            and grant.api_key.revoked_at is None:
+    if (
+        grant.kind is GrantKind.API_KEY
+        and grant.api_key is not None
+        and grant.api_key.revoked_at is None
+    ):
         grant.api_key.revoked_at, grant.api_key.revoked_by = now or utcnow(), actor
     return _decide(session, grant, GrantState.REFUSED, actor, now)
 
@@ -101,16 +123,19 @@ def _check_second_person(grant: AccessGrant, actor: str, approver: User | None) 
         return
     if grant.user_id == approver.id:
         raise SecondApproverRequired("nobody approves media access for themselves")
-    made_admin_by = {grant_row.granted_by for grant_row in approver.roles
-                     if grant_row.role == Role.ADMIN}
+    made_admin_by = {
+        grant_row.granted_by for grant_row in approver.roles if grant_row.role == Role.ADMIN
+    }
     if grant.requested_by == approver.created_by or grant.requested_by in made_admin_by:
         raise SecondApproverRequired(
             f"{approver.username} was created or made an administrator by "
-            f"{grant.requested_by}, who asked for this: another administrator must approve")
+            f"{grant.requested_by}, who asked for this: another administrator must approve"
+        )
 
 
-def _decide(session: Session, grant: AccessGrant, state: GrantState, actor: str,
-            now: datetime | None) -> AccessGrant:
+def _decide(
+    session: Session, grant: AccessGrant, state: GrantState, actor: str, now: datetime | None
+) -> AccessGrant:
     grant.state, grant.decided_by, grant.decided_at = state, actor, now or utcnow()
     session.flush()
     audit_grant(session, grant, state.value, actor)

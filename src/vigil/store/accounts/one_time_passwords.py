@@ -42,7 +42,11 @@ def reset_password(session: Session, username: str, *, actor: str) -> str:
     lift_locks(session, user)
     revoke_user_sessions(session, user)
     session.flush()
-    AuditLog(session).append(AuditAction.USER_CHANGED, actor=actor, subject_type="user",
-                             subject_id=str(user.id),
-                             details={"username": user.username, "change": "password reset"})
+    AuditLog(session).append(
+        AuditAction.USER_CHANGED,
+        actor=actor,
+        subject_type="user",
+        subject_id=str(user.id),
+        details={"username": user.username, "change": "password reset"},
+    )
     return password

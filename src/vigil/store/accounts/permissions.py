@@ -34,44 +34,78 @@ class Permission(StrEnum):
     STATS_READ = "stats:read"
 
 
-ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType({
-    Role.ADMIN: frozenset({
-        Permission.USERS_MANAGE, Permission.KEYS_MANAGE, Permission.WEBHOOKS_MANAGE,
-        Permission.LISTS_READ, Permission.RECORDS_READ, Permission.AUDIT_READ,
-        Permission.EVIDENCE_HOLD, Permission.AGENCIES_MANAGE, Permission.STATS_READ,
-    }),
-    Role.LIST_CURATOR: frozenset({
-        Permission.LISTS_READ, Permission.LISTS_MANAGE, Permission.RECORDS_READ,
-    }),
-    Role.REVIEWER: frozenset({
-        Permission.RECORDS_READ, Permission.MEDIA_VIEW, Permission.DECIDE, Permission.FLAG,
-        Permission.LISTS_READ, Permission.TRIAGE, Permission.STATS_READ,
-    }),
-    Role.REPORT_SUBMITTER: frozenset({
-        Permission.RECORDS_READ, Permission.REPORTS_SUBMIT, Permission.EVIDENCE_HOLD,
-    }),
-    Role.AUDITOR: frozenset({
-        Permission.AUDIT_READ, Permission.RECORDS_READ, Permission.LISTS_READ,
-        Permission.STATS_READ,
-    }),
-    # Agencies see only what is routed to them, enforced per query (vigil.agency.scope);
-    # files only where their agency may receive media.
-    Role.AGENCY: frozenset({Permission.AGENCY_WORK}),
-})
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.ADMIN: frozenset(
+            {
+                Permission.USERS_MANAGE,
+                Permission.KEYS_MANAGE,
+                Permission.WEBHOOKS_MANAGE,
+                Permission.LISTS_READ,
+                Permission.RECORDS_READ,
+                Permission.AUDIT_READ,
+                Permission.EVIDENCE_HOLD,
+                Permission.AGENCIES_MANAGE,
+                Permission.STATS_READ,
+            }
+        ),
+        Role.LIST_CURATOR: frozenset(
+            {
+                Permission.LISTS_READ,
+                Permission.LISTS_MANAGE,
+                Permission.RECORDS_READ,
+            }
+        ),
+        Role.REVIEWER: frozenset(
+            {
+                Permission.RECORDS_READ,
+                Permission.MEDIA_VIEW,
+                Permission.DECIDE,
+                Permission.FLAG,
+                Permission.LISTS_READ,
+                Permission.TRIAGE,
+                Permission.STATS_READ,
+            }
+        ),
+        Role.REPORT_SUBMITTER: frozenset(
+            {
+                Permission.RECORDS_READ,
+                Permission.REPORTS_SUBMIT,
+                Permission.EVIDENCE_HOLD,
+            }
+        ),
+        Role.AUDITOR: frozenset(
+            {
+                Permission.AUDIT_READ,
+                Permission.RECORDS_READ,
+                Permission.LISTS_READ,
+                Permission.STATS_READ,
+            }
+        ),
+        # Agencies see only what is routed to them, enforced per query (vigil.agency.scope);
+        # files only where their agency may receive media.
+        Role.AGENCY: frozenset({Permission.AGENCY_WORK}),
+    }
+)
 
 # What a machine may be granted. Account, key, list and review powers stay with people, so a
 # leaked key cannot mint keys, edit lists or decide cases. media:view only when asked for.
-API_KEY_SCOPES: frozenset[Permission] = frozenset({
-    Permission.SCREEN, Permission.FLAG, Permission.RECORDS_READ, Permission.LISTS_READ,
-    Permission.WEBHOOKS_MANAGE, Permission.MEDIA_VIEW,
-})
+API_KEY_SCOPES: frozenset[Permission] = frozenset(
+    {
+        Permission.SCREEN,
+        Permission.FLAG,
+        Permission.RECORDS_READ,
+        Permission.LISTS_READ,
+        Permission.WEBHOOKS_MANAGE,
+        Permission.MEDIA_VIEW,
+    }
+)
 
 _MAX_SCOPES = 32  # bounds the work a hostile request can ask for
 
 # Powers over accounts and keys: whoever holds them could hand themselves anything else, so
 # their media access needs a second administrator's approval (vigil.store.accounts.grants).
-ADMINISTRATION: frozenset[Permission] = frozenset({Permission.USERS_MANAGE,
-                                                   Permission.KEYS_MANAGE})
+ADMINISTRATION: frozenset[Permission] = frozenset({Permission.USERS_MANAGE, Permission.KEYS_MANAGE})
 
 
 def permissions_for_roles(roles: Iterable[Role]) -> frozenset[Permission]:
@@ -82,8 +116,9 @@ def permissions_for_roles(roles: Iterable[Role]) -> frozenset[Permission]:
     return frozenset(granted)
 
 
-def roles_need_second_approval(roles: Iterable[Role], previous: Iterable[Role], *,
-                               self_granted: bool) -> bool:
+def roles_need_second_approval(
+    roles: Iterable[Role], previous: Iterable[Role], *, self_granted: bool
+) -> bool:
     """Would these roles newly let an administrator view media, or give media access to the
     person making the change? (Losing a power never needs approval.)"""
     granted, before = permissions_for_roles(roles), permissions_for_roles(previous)
@@ -97,8 +132,9 @@ def roles_need_second_approval(roles: Iterable[Role], previous: Iterable[Role], 
 
 def media_roles(roles: Iterable[Role]) -> frozenset[Role]:
     """The roles among these that carry media access."""
-    return frozenset(role for role in roles
-                     if Permission.MEDIA_VIEW in ROLE_PERMISSIONS[Role(role)])
+    return frozenset(
+        role for role in roles if Permission.MEDIA_VIEW in ROLE_PERMISSIONS[Role(role)]
+    )
 
 
 def scopes_need_second_approval(scopes: Iterable[Permission]) -> bool:
@@ -125,8 +161,9 @@ def _grantable(value: str) -> Permission:
     except ValueError:
         raise InvalidScope(f"unknown scope {name[:40]!r} (choose from {_choices()})") from None
     if permission not in API_KEY_SCOPES:
-        raise InvalidScope(f"scope {permission.value!r} cannot be granted to an API key "
-                           f"(choose from {_choices()})")
+        raise InvalidScope(
+            f"scope {permission.value!r} cannot be granted to an API key (choose from {_choices()})"
+        )
     return permission
 
 

@@ -31,7 +31,11 @@ _MAX_USER_AGENT = 300
 
 
 def start_session(
-    session: Session, user: User, *, now: datetime | None = None, hours: int = 12,
+    session: Session,
+    user: User,
+    *,
+    now: datetime | None = None,
+    hours: int = 12,
     user_agent: str | None = None,
 ) -> tuple[UserSession, str, str]:
     """A new session for a user who has just signed in: (row, session token, CSRF token).
@@ -39,8 +43,12 @@ def start_session(
     now = now or utcnow()
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     row = UserSession(
-        token_hash=token_digest(token), csrf_hash=token_digest(csrf), user=user,
-        created_at=now, last_seen_at=now, expires_at=now + timedelta(hours=hours),
+        token_hash=token_digest(token),
+        csrf_hash=token_digest(csrf),
+        user=user,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=hours),
         # authenticate only succeeds past the second factor when the user has one.
         second_factor_passed=user.totp_enabled,
         user_agent=user_agent[:_MAX_USER_AGENT] if isinstance(user_agent, str) else None,
@@ -51,7 +59,11 @@ def start_session(
 
 
 def resolve_session(
-    session: Session, token: str, *, now: datetime | None = None, idle_minutes: int = 30,
+    session: Session,
+    token: str,
+    *,
+    now: datetime | None = None,
+    idle_minutes: int = 30,
 ) -> UserSession:
     """The live session the cookie token names; InvalidCredentials otherwise."""
     now = now or utcnow()
@@ -75,8 +87,9 @@ def check_csrf(user_session: UserSession, csrf_token: str | None) -> bool:
     return hmac.compare_digest(token_digest(csrf_token), user_session.csrf_hash)
 
 
-def end_session(session: Session, user_session: UserSession, *,
-                now: datetime | None = None) -> None:
+def end_session(
+    session: Session, user_session: UserSession, *, now: datetime | None = None
+) -> None:
     """Sign out: revoke the session and record it."""
     now = now or utcnow()
     if user_session.revoked_at is None:
@@ -84,22 +97,32 @@ def end_session(session: Session, user_session: UserSession, *,
     session.flush()
     user = user_session.user
     AuditLog(session).append(
-        AuditAction.SIGN_OUT, actor=f"user:{user.username}", subject_type="user",
-        subject_id=str(user.id), details={"username": user.username, "session": user_session.id},
+        AuditAction.SIGN_OUT,
+        actor=f"user:{user.username}",
+        subject_type="user",
+        subject_id=str(user.id),
+        details={"username": user.username, "session": user_session.id},
         at=now,
     )
 
 
 def revoke_user_sessions(
-    session: Session, user: User, *, now: datetime | None = None, except_id: int | None = None,
+    session: Session,
+    user: User,
+    *,
+    now: datetime | None = None,
+    except_id: int | None = None,
 ) -> int:
     """Revoke every live session of the user (but ``except_id``); how many were revoked."""
     query = update(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+    )
     if except_id is not None:
         query = query.where(UserSession.id != except_id)
-    return affected_rows(session, query.values(revoked_at=now or utcnow())
-                         .execution_options(synchronize_session="fetch"))
+    return affected_rows(
+        session,
+        query.values(revoked_at=now or utcnow()).execution_options(synchronize_session="fetch"),
+    )
 
 
 def principal_for_session(user_session: UserSession) -> Principal:
@@ -107,11 +130,15 @@ def principal_for_session(user_session: UserSession) -> Principal:
     the bootstrap or admin-set password is known to someone else, so until it is replaced the
     session is good only for replacing it."""
     user = user_session.user
-    permissions = (
-        frozenset() if user.must_change_password else permissions_for_roles(user.role_set))
-    return Principal(kind="user", id=user.id, name=user.username, permissions=permissions,
-                     session_id=user_session.id,
-                     must_change_password=user.must_change_password)
+    permissions = frozenset() if user.must_change_password else permissions_for_roles(user.role_set)
+    return Principal(
+        kind="user",
+        id=user.id,
+        name=user.username,
+        permissions=permissions,
+        session_id=user_session.id,
+        must_change_password=user.must_change_password,
+    )
 
 
 def token_digest(token: str) -> str:
@@ -120,6 +147,8 @@ def token_digest(token: str) -> str:
 
 def _is_live(row: UserSession, now: datetime, idle: timedelta) -> bool:
     return (
-        row.revoked_at is None and row.expires_at > now and row.last_seen_at + idle > now
+        row.revoked_at is None
+        and row.expires_at > now
+        and row.last_seen_at + idle > now
         and row.user.disabled_at is None
     )

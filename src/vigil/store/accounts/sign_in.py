@@ -34,8 +34,9 @@ from vigil.store.evidence.keys import MasterKey
 from vigil.store.models.accounts import User
 from vigil.store.models.base import utcnow
 
-SignInReason = Literal["ok", "invalid", "locked", "second_factor_required",
-                       "second_factor_unavailable"]
+SignInReason = Literal[
+    "ok", "invalid", "locked", "second_factor_required", "second_factor_unavailable"
+]
 
 
 @dataclass
@@ -47,9 +48,16 @@ class SignInOutcome:
 
 
 def authenticate(
-    session: Session, username: str, password: str, *, totp_code: str | None = None,
-    now: datetime | None = None, lockout_after: int = 5, lockout_minutes: int = 15,
-    source_ip: str | None = None, master_key: MasterKey | None = None,
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    totp_code: str | None = None,
+    now: datetime | None = None,
+    lockout_after: int = 5,
+    lockout_minutes: int = 15,
+    source_ip: str | None = None,
+    master_key: MasterKey | None = None,
 ) -> SignInOutcome:
     """Check a sign-in; the outcome says why it was refused. ``source_ip`` is the client's
     address: locks apply to it alone. ``master_key`` opens second-factor secrets; without it
@@ -65,8 +73,11 @@ def authenticate(
     if locked_until is not None:
         # No password check: a locked address must not become a free guessing oracle.
         return attempt.refuse(user, "locked", locked_until=locked_until)
-    if (not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH
-            or not verify_password(user.password_hash, password)):
+    if (
+        not isinstance(password, str)
+        or len(password) > MAX_PASSWORD_LENGTH
+        or not verify_password(user.password_hash, password)
+    ):
         return attempt.fail(user)
     if user.totp_enabled:
         if totp_code is None:
@@ -82,22 +93,35 @@ def authenticate(
 class _Attempt:
     """The bookkeeping of one sign-in attempt: counters, locks and its audit record."""
 
-    def __init__(self, session: Session, now: datetime, source_ip: str | None,
-                 lockout_after: int, lockout_minutes: int) -> None:
+    def __init__(
+        self,
+        session: Session,
+        now: datetime,
+        source_ip: str | None,
+        lockout_after: int,
+        lockout_minutes: int,
+    ) -> None:
         self.session, self.now = session, now
         self.source_ip = source_ip[:64] if isinstance(source_ip, str) else None
         self.source = source_key(source_ip)
         self.lockout_after, self.lockout_minutes = lockout_after, lockout_minutes
 
-    def refuse(self, user: User | None, reason: SignInReason,
-               locked_until: datetime | None = None) -> SignInOutcome:
+    def refuse(
+        self, user: User | None, reason: SignInReason, locked_until: datetime | None = None
+    ) -> SignInOutcome:
         self._record(AuditAction.SIGN_IN_FAILED, user, reason)
         return SignInOutcome(ok=False, user=None, reason=reason, locked_until=locked_until)
 
     def fail(self, user: User) -> SignInOutcome:
         user.failed_sign_ins += 1
-        record_failure(self.session, user, self.source, self.now,
-                       lockout_after=self.lockout_after, lockout_minutes=self.lockout_minutes)
+        record_failure(
+            self.session,
+            user,
+            self.source,
+            self.now,
+            lockout_after=self.lockout_after,
+            lockout_minutes=self.lockout_minutes,
+        )
         return self.refuse(user, "invalid")
 
     def succeed(self, user: User, password: str) -> SignInOutcome:
@@ -113,9 +137,14 @@ class _Attempt:
     def _record(self, action: AuditAction, user: User | None, reason: str) -> None:
         # An unknown name is not recorded: people type their password into the name field.
         AuditLog(self.session).append(
-            action, actor=f"user:{user.username}" if user else "anonymous",
-            subject_type="user" if user else None, subject_id=str(user.id) if user else None,
-            details={"username": user.username if user else None, "reason": reason,
-                     "source_ip": self.source_ip},
+            action,
+            actor=f"user:{user.username}" if user else "anonymous",
+            subject_type="user" if user else None,
+            subject_id=str(user.id) if user else None,
+            details={
+                "username": user.username if user else None,
+                "reason": reason,
+                "source_ip": self.source_ip,
+            },
             at=self.now,
         )

@@ -43,12 +43,18 @@ def active_lock(session: Session, user: User, source: str, now: datetime) -> dat
     return lock.locked_until
 
 
-def record_failure(session: Session, user: User, source: str, now: datetime, *,
-                   lockout_after: int, lockout_minutes: int) -> None:
+def record_failure(
+    session: Session,
+    user: User,
+    source: str,
+    now: datetime,
+    *,
+    lockout_after: int,
+    lockout_minutes: int,
+) -> None:
     lock = session.get(SignInLock, (user.id, source))
     if lock is None:
-        lock = SignInLock(user_id=user.id, source=source, failures=0, locks=0,
-                          last_failure_at=now)
+        lock = SignInLock(user_id=user.id, source=source, failures=0, locks=0, last_failure_at=now)
         session.add(lock)
         newly_failing = True
     else:
@@ -69,8 +75,9 @@ def record_failure(session: Session, user: User, source: str, now: datetime, *,
 
 def clear_address(session: Session, user: User, source: str) -> None:
     """A success from this address: its failures are forgiven (other addresses' are not)."""
-    session.execute(delete(SignInLock).where(SignInLock.user_id == user.id,
-                                             SignInLock.source == source))
+    session.execute(
+        delete(SignInLock).where(SignInLock.user_id == user.id, SignInLock.source == source)
+    )
 
 
 def lift_locks(session: Session, user: User) -> None:
@@ -80,22 +87,38 @@ def lift_locks(session: Session, user: User) -> None:
 
 def locked_addresses(session: Session, now: datetime) -> dict[int, int]:
     """Per user id, how many addresses are locked out now."""
-    rows = session.execute(select(SignInLock.user_id, func.count())
-                           .where(SignInLock.locked_until > now)
-                           .group_by(SignInLock.user_id))
+    rows = session.execute(
+        select(SignInLock.user_id, func.count())
+        .where(SignInLock.locked_until > now)
+        .group_by(SignInLock.user_id)
+    )
     return {user_id: count for user_id, count in rows}
 
 
 def _alert_if_widespread(session: Session, user: User, now: datetime) -> None:
-    addresses = session.scalar(select(func.count()).select_from(SignInLock).where(
-        SignInLock.user_id == user.id, SignInLock.last_failure_at >= now - ALERT_WINDOW))
+    addresses = session.scalar(
+        select(func.count())
+        .select_from(SignInLock)
+        .where(SignInLock.user_id == user.id, SignInLock.last_failure_at >= now - ALERT_WINDOW)
+    )
     if addresses != ALERT_ADDRESSES:
         return  # below the threshold, or already told when it was reached
-    log.warning("account %r failed to sign in from %d addresses within %s: someone may be "
-                "guessing its password from many machines", user.username, addresses,
-                ALERT_WINDOW)
+    log.warning(
+        "account %r failed to sign in from %d addresses within %s: someone may be "
+        "guessing its password from many machines",
+        user.username,
+        addresses,
+        ALERT_WINDOW,
+    )
     AuditLog(session).append(
-        AuditAction.SIGN_IN_ALERT, actor=ALERT_ACTOR, subject_type="user",
-        subject_id=str(user.id), at=now,
-        details={"username": user.username, "addresses": addresses,
-                 "window_minutes": int(ALERT_WINDOW.total_seconds() // 60)})
+        AuditAction.SIGN_IN_ALERT,
+        actor=ALERT_ACTOR,
+        subject_type="user",
+        subject_id=str(user.id),
+        at=now,
+        details={
+            "username": user.username,
+            "addresses": addresses,
+            "window_minutes": int(ALERT_WINDOW.total_seconds() // 60),
+        },
+    )

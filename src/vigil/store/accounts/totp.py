@@ -33,8 +33,9 @@ SECRET_PURPOSE = "totp-secret"  # with the user's id: totp_purpose
 VALID_WINDOW = 1  # one step either side: tolerates 30 s of clock drift, no more
 
 
-def begin_totp_enrolment(session: Session, user: User, *, master_key: MasterKey | None,
-                         issuer: str = "Vigil") -> str:
+def begin_totp_enrolment(
+    session: Session, user: User, *, master_key: MasterKey | None, issuer: str = "Vigil"
+) -> str:
     """Store a new secret (not yet enabled), sealed under ``master_key``, and return the
     otpauth:// URI for the app: the only time the secret leaves Vigil."""
     if user.totp_enabled:
@@ -49,8 +50,15 @@ def begin_totp_enrolment(session: Session, user: User, *, master_key: MasterKey 
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=issuer)
 
 
-def confirm_totp(session: Session, user: User, code: str, *, actor: str,
-                 master_key: MasterKey | None, now: datetime | None = None) -> bool:
+def confirm_totp(
+    session: Session,
+    user: User,
+    code: str,
+    *,
+    actor: str,
+    master_key: MasterKey | None,
+    now: datetime | None = None,
+) -> bool:
     """Switch the factor on if ``code`` is valid for the enrolled secret."""
     if user.totp_enabled or not verify_totp(user, code, master_key=master_key, now=now):
         return False
@@ -60,8 +68,9 @@ def confirm_totp(session: Session, user: User, code: str, *, actor: str,
     return True
 
 
-def verify_totp(user: User, code: str, *, master_key: MasterKey | None,
-                now: datetime | None = None) -> bool:
+def verify_totp(
+    user: User, code: str, *, master_key: MasterKey | None, now: datetime | None = None
+) -> bool:
     """True for a current code not used before; records the time step it used. Raises
     SecondFactorUnavailable when the secret cannot be opened with ``master_key``."""
     if not user.sealed_totp_secret or not _well_formed(code):
@@ -93,30 +102,34 @@ def totp_secret(user: User, master_key: MasterKey | None) -> str:
     if user.sealed_totp_secret is None:
         raise AccountError(f"{user.username} has no second factor enrolled")
     try:
-        return open_secret(_required(master_key), user.sealed_totp_secret,
-                           totp_purpose(user.id))
+        return open_secret(_required(master_key), user.sealed_totp_secret, totp_purpose(user.id))
     except SealedSecretError as exc:
         log.error("the second factor of %s cannot be opened: %s", user.username, exc)
         raise SecondFactorUnavailable(
             "the second factor cannot be checked: its secret is sealed under another "
-            "evidence master key, or damaged") from None
+            "evidence master key, or damaged"
+        ) from None
 
 
 def _required(master_key: MasterKey | None) -> MasterKey:
     if master_key is None:
         raise SecondFactorUnavailable(
             "second factors need the evidence master key (their secrets are sealed under it); "
-            "the operator has to configure one")
+            "the operator has to configure one"
+        )
     return master_key
 
 
 def _well_formed(code: str) -> bool:
     # isdigit alone accepts other scripts' digits ("١٢٣٤٥٦").
-    return (isinstance(code, str) and len(code) == CODE_DIGITS and code.isascii()
-            and code.isdigit())
+    return isinstance(code, str) and len(code) == CODE_DIGITS and code.isascii() and code.isdigit()
 
 
 def _audit(session: Session, user: User, actor: str, change: str) -> None:
-    AuditLog(session).append(AuditAction.USER_CHANGED, actor=actor, subject_type="user",
-                             subject_id=str(user.id),
-                             details={"username": user.username, "change": change})
+    AuditLog(session).append(
+        AuditAction.USER_CHANGED,
+        actor=actor,
+        subject_type="user",
+        subject_id=str(user.id),
+        details={"username": user.username, "change": change},
+    )

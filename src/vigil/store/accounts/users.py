@@ -42,8 +42,14 @@ _USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 
 
 def create_user(
-    session: Session, username: str, password: str, roles: Iterable[Role | str], *,
-    actor: str, display_name: str = "", must_change_password: bool = False,
+    session: Session,
+    username: str,
+    password: str,
+    roles: Iterable[Role | str],
+    *,
+    actor: str,
+    display_name: str = "",
+    must_change_password: bool = False,
     min_password_length: int = 12,
 ) -> User:
     """The user, with the roles that need no second approval; media roles for an
@@ -56,9 +62,11 @@ def create_user(
     needs_approval = roles_need_second_approval(requested, (), self_granted=False)
     granted = requested - media_roles(requested) if needs_approval else requested
     user = User(
-        username=name, display_name=display_name.strip()[:200],
+        username=name,
+        display_name=display_name.strip()[:200],
         password_hash=hash_password(password),
-        must_change_password=must_change_password, created_by=actor,
+        must_change_password=must_change_password,
+        created_by=actor,
         roles=[UserRole(role=role, granted_by=actor) for role in sorted(granted)],
     )
     _insert(session, user)
@@ -80,21 +88,22 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def set_roles(session: Session, user: User, roles: Iterable[Role | str], *,
-              actor: str) -> AccessGrant | None:
+def set_roles(
+    session: Session, user: User, roles: Iterable[Role | str], *, actor: str
+) -> AccessGrant | None:
     """Give the user these roles; or, when they would newly let an administrator view media
     (or give the actor media access themselves), leave the roles as they are and return the
     request a second administrator must approve."""
     granted = parse_roles(roles)
-    if roles_need_second_approval(granted, user.role_set,
-                                  self_granted=actor == f"user:{user.username}"):
+    if roles_need_second_approval(
+        granted, user.role_set, self_granted=actor == f"user:{user.username}"
+    ):
         return open_role_grant(session, user, granted, requested_by=actor)
     apply_roles(session, user, granted, actor=actor)
     return None
 
 
-def apply_roles(session: Session, user: User, roles: Iterable[Role | str], *,
-                actor: str) -> None:
+def apply_roles(session: Session, user: User, roles: Iterable[Role | str], *, actor: str) -> None:
     """Replace the user's roles now: set_roles, or an approved grant."""
     granted, previous = parse_roles(roles), user.role_set
     # Keep unchanged grants (and when they were granted); swap only the difference.
@@ -102,13 +111,25 @@ def apply_roles(session: Session, user: User, roles: Iterable[Role | str], *,
         UserRole(role=role, granted_by=actor) for role in sorted(granted - previous)
     ]
     session.flush()
-    _audit(session, AuditAction.USER_CHANGED, actor, user, change="roles",
-           roles=sorted(granted), previous_roles=sorted(previous))
+    _audit(
+        session,
+        AuditAction.USER_CHANGED,
+        actor,
+        user,
+        change="roles",
+        roles=sorted(granted),
+        previous_roles=sorted(previous),
+    )
 
 
 def set_password(
-    session: Session, user: User, new_password: str, *, actor: str,
-    min_password_length: int = 12, keep_session_id: int | None = None,
+    session: Session,
+    user: User,
+    new_password: str,
+    *,
+    actor: str,
+    min_password_length: int = 12,
+    keep_session_id: int | None = None,
 ) -> None:
     """Replace the password and sign the user out everywhere (but ``keep_session_id``): a
     password change is often the answer to a suspected compromise."""
@@ -125,17 +146,29 @@ def set_password(
 
 
 def change_own_password(
-    session: Session, user: User, current_password: str, new_password: str, *,
+    session: Session,
+    user: User,
+    current_password: str,
+    new_password: str,
+    *,
     min_password_length: int = 12,
 ) -> None:
     """A person replacing their own password (the console's page and the API alike): the
     current one proves it is them. InvalidCredentials for a wrong one, WeakPassword for a new
     one the policy refuses; every session of theirs ends."""
-    if (not isinstance(current_password, str) or len(current_password) > MAX_PASSWORD_LENGTH
-            or not verify_password(user.password_hash, current_password)):
+    if (
+        not isinstance(current_password, str)
+        or len(current_password) > MAX_PASSWORD_LENGTH
+        or not verify_password(user.password_hash, current_password)
+    ):
         raise InvalidCredentials("the current password is wrong")
-    set_password(session, user, new_password, actor=f"user:{user.username}",
-                 min_password_length=min_password_length)
+    set_password(
+        session,
+        user,
+        new_password,
+        actor=f"user:{user.username}",
+        min_password_length=min_password_length,
+    )
 
 
 def disable_user(session: Session, user: User, *, actor: str) -> None:
@@ -150,7 +183,8 @@ def disable_user(session: Session, user: User, *, actor: str) -> None:
 def normalise_username(username: str) -> str:
     if not isinstance(username, str) or not _USERNAME.fullmatch(username):
         raise InvalidAccountInput(
-            "a username is 1 to 100 characters of letters, digits, '.', '_', '@' and '-'")
+            "a username is 1 to 100 characters of letters, digits, '.', '_', '@' and '-'"
+        )
     return username.lower()
 
 
@@ -162,7 +196,8 @@ def parse_roles(roles: Iterable[Role | str]) -> frozenset[Role]:
         except ValueError:
             choices = ", ".join(role.value for role in Role)
             raise InvalidAccountInput(
-                f"unknown role {str(value)[:40]!r} (choose from {choices})") from None
+                f"unknown role {str(value)[:40]!r} (choose from {choices})"
+            ) from None
     if not granted:
         raise InvalidAccountInput("a user needs at least one role")
     return frozenset(granted)
@@ -179,5 +214,10 @@ def _insert(session: Session, user: User) -> None:
 
 
 def _audit(session: Session, action: AuditAction, actor: str, user: User, **details: Any) -> None:
-    AuditLog(session).append(action, actor=actor, subject_type="user", subject_id=str(user.id),
-                             details={"username": user.username, **details})
+    AuditLog(session).append(
+        action,
+        actor=actor,
+        subject_type="user",
+        subject_id=str(user.id),
+        details={"username": user.username, **details},
+    )

@@ -16,13 +16,19 @@ from vigil.store.errors import StoreError
 from vigil.store.models.audit import GENESIS_HASH
 
 HASHED_FIELDS = (
-    "seq", "at", "actor", "action", "subject_type", "subject_id", "details", "prev_hash",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "details",
+    "prev_hash",
 )
 # Detail keys that suggest a credential: the log is read by auditors, so none may hold one.
 _SECRET_WORDS = ("password", "passphrase", "secret", "token", "private_key", "credential")
 
-__all__ = ["GENESIS_HASH", "HASHED_FIELDS", "SecretInAuditDetails", "clean_details",
-           "record_hash"]
+__all__ = ["GENESIS_HASH", "HASHED_FIELDS", "SecretInAuditDetails", "clean_details", "record_hash"]
 
 
 class SecretInAuditDetails(StoreError, ValueError):
@@ -32,8 +38,9 @@ class SecretInAuditDetails(StoreError, ValueError):
 def record_hash(fields: Mapping[str, Any]) -> str:
     """The hex SHA-256 of a record's HASHED_FIELDS (``fields`` may hold more)."""
     document = {name: _canonical(fields[name]) for name in HASHED_FIELDS}
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    text = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -57,8 +64,7 @@ def _refuse_secrets(value: Any) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if any(word in key.lower() for word in _SECRET_WORDS):
-                raise SecretInAuditDetails(
-                    f"audit details must not hold credentials (key {key!r})")
+                raise SecretInAuditDetails(f"audit details must not hold credentials (key {key!r})")
             _refuse_secrets(item)
     elif isinstance(value, list):
         for item in value:

@@ -34,14 +34,24 @@ class AuditLog:
         self.session = session
 
     def append(
-        self, action: AuditAction | str, *, actor: str, subject_type: str | None = None,
-        subject_id: str | None = None, details: Mapping[str, Any] | None = None,
+        self,
+        action: AuditAction | str,
+        *,
+        actor: str,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
         at: datetime | None = None,
     ) -> AuditRecord:
         head = self._locked_head()
         record = AuditRecord(
-            seq=head.last_seq + 1, at=at or utcnow(), actor=actor, action=AuditAction(action),
-            subject_type=subject_type, subject_id=subject_id, details=clean_details(details),
+            seq=head.last_seq + 1,
+            at=at or utcnow(),
+            actor=actor,
+            action=AuditAction(action),
+            subject_type=subject_type,
+            subject_id=subject_id,
+            details=clean_details(details),
             prev_hash=head.last_hash,
         )
         record.hash = record_hash({name: getattr(record, name) for name in HASHED_FIELDS})
@@ -70,8 +80,10 @@ class AuditLog:
 
     def _select_head_for_update(self) -> AuditChainHead | None:
         query = (
-            select(AuditChainHead).where(AuditChainHead.id == CHAIN_HEAD_ROW_ID)
-            .with_for_update().execution_options(populate_existing=True)
+            select(AuditChainHead)
+            .where(AuditChainHead.id == CHAIN_HEAD_ROW_ID)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return self.session.scalars(query).one_or_none()
 

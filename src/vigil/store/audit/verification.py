@@ -46,8 +46,7 @@ def verify_chain(session: Session, *, anchors: Mapping[int, str] | None = None) 
     anchors = dict(anchors or {})
     seq, last_hash = 0, GENESIS_HASH
     table = AuditRecord.__table__
-    rows = session.execute(select(table).order_by(table.c.seq).execution_options(
-        yield_per=_BATCH))
+    rows = session.execute(select(table).order_by(table.c.seq).execution_options(yield_per=_BATCH))
     for row in rows:
         fields: dict[str, Any] = dict(row._mapping)
         problem = _record_problem(fields, seq + 1, last_hash, anchors)
@@ -64,14 +63,20 @@ def _use_one_snapshot(session: Session) -> None:
 
 
 def _record_problem(
-    fields: Mapping[str, Any], expected_seq: int, prev_hash: str, anchors: Mapping[int, str],
+    fields: Mapping[str, Any],
+    expected_seq: int,
+    prev_hash: str,
+    anchors: Mapping[int, str],
 ) -> ChainBreak | None:
     if fields["seq"] != expected_seq:
-        return ChainBreak(expected_seq, f"record {expected_seq} is missing "
-                                        f"(the next record is {fields['seq']})")
+        return ChainBreak(
+            expected_seq, f"record {expected_seq} is missing (the next record is {fields['seq']})"
+        )
     if fields["prev_hash"] != prev_hash:
-        return ChainBreak(expected_seq, "does not follow the previous record "
-                                        "(a record was removed, inserted or reordered)")
+        return ChainBreak(
+            expected_seq,
+            "does not follow the previous record (a record was removed, inserted or reordered)",
+        )
     if record_hash(fields) != fields["hash"]:
         return ChainBreak(expected_seq, "its contents do not match its hash (edited)")
     if anchors.get(expected_seq, fields["hash"]) != fields["hash"]:
@@ -80,24 +85,35 @@ def _record_problem(
 
 
 def _end_problem(
-    session: Session, last_seq: int, last_hash: str, anchors: Mapping[int, str],
+    session: Session,
+    last_seq: int,
+    last_hash: str,
+    anchors: Mapping[int, str],
 ) -> ChainBreak | None:
     beyond = [seq for seq in anchors if seq > last_seq]
     if beyond:
-        return ChainBreak(last_seq + 1, f"the chain ends at {last_seq} but an anchor names "
-                                        f"record {min(beyond)} (records were removed)")
+        return ChainBreak(
+            last_seq + 1,
+            f"the chain ends at {last_seq} but an anchor names "
+            f"record {min(beyond)} (records were removed)",
+        )
     head = session.get(AuditChainHead, CHAIN_HEAD_ROW_ID, populate_existing=True)
     if head is None:
         if last_seq == 0:
             return None  # nothing was ever appended
-        return ChainBreak(last_seq, "the chain head is missing, so removal of records from "
-                                    "the end cannot be ruled out")
+        return ChainBreak(
+            last_seq,
+            "the chain head is missing, so removal of records from the end cannot be ruled out",
+        )
     if head.last_seq > last_seq:
-        return ChainBreak(last_seq + 1, f"records {last_seq + 1}..{head.last_seq} are missing "
-                                        "(the end of the log was removed)")
+        return ChainBreak(
+            last_seq + 1,
+            f"records {last_seq + 1}..{head.last_seq} are missing (the end of the log was removed)",
+        )
     if head.last_seq < last_seq:
-        return ChainBreak(head.last_seq + 1, "record is beyond the chain head (appended "
-                                             "without the audit log)")
+        return ChainBreak(
+            head.last_seq + 1, "record is beyond the chain head (appended without the audit log)"
+        )
     if head.last_hash != last_hash:
         return ChainBreak(last_seq, "the last record does not match the chain head")
     return None

@@ -27,8 +27,8 @@ NONCE_BYTES = 12  # the GCM standard nonce; random nonces are safe since every k
 _WRAP_CONTEXT = b"vigil-evidence-key/v1:"
 KEY_FILE_NAME = "master.key"
 _GENERATE_HINT = (
-    "create one with `vigil evidence new-key`, or generate one with: python -c \"import "
-    "base64, os; print(base64.b64encode(os.urandom(32)).decode())\", and keep it outside the "
+    'create one with `vigil evidence new-key`, or generate one with: python -c "import '
+    'base64, os; print(base64.b64encode(os.urandom(32)).decode())", and keep it outside the '
     "data directory"
 )
 
@@ -112,12 +112,12 @@ def ensure_master_key(settings: Settings) -> tuple[MasterKey, Path | None]:
     """
     evidence = settings.evidence
     path = default_master_key_path()
-    if evidence.master_key is not None or evidence.master_key_file is not None \
-            or path.is_file():
+    if evidence.master_key is not None or evidence.master_key_file is not None or path.is_file():
         return load_master_key(settings), None
     resolved = path.resolve()
-    if resolved.is_relative_to(settings.data_dir) \
-            or resolved.is_relative_to(settings.evidence_dir.resolve()):
+    if resolved.is_relative_to(settings.data_dir) or resolved.is_relative_to(
+        settings.evidence_dir.resolve()
+    ):
         raise MasterKeyMissing(
             f"refusing to create the evidence master key at {path}, inside the data "
             f"directory {settings.data_dir}; {_GENERATE_HINT}"
@@ -167,8 +167,9 @@ def _read_key_file(path: Path) -> MasterKey:
         mode = path.stat().st_mode
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
-        raise MasterKeyMissing(f"cannot read the evidence master key file {path}: "
-                               f"{exc.__class__.__name__}") from None
+        raise MasterKeyMissing(
+            f"cannot read the evidence master key file {path}: {exc.__class__.__name__}"
+        ) from None
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise MasterKeyMissing(
             f"the evidence master key file {path} is readable by other users; chmod 600 it"

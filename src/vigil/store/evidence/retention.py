@@ -56,8 +56,11 @@ class HoldPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> HoldPolicy:
         evidence = settings.evidence
-        return cls(evidence.report_hold_days, dict(evidence.report_hold_days_by_jurisdiction),
-                   evidence.preservation_days)
+        return cls(
+            evidence.report_hold_days,
+            dict(evidence.report_hold_days_by_jurisdiction),
+            evidence.preservation_days,
+        )
 
     def report_period(self, jurisdiction: str | None) -> timedelta:
         days = self.report_days_by_jurisdiction.get(jurisdiction or "", self.report_days)
@@ -74,21 +77,37 @@ def active_holds(session: Session, item_id: str, now: datetime) -> list[LegalHol
 
 
 def place_report_hold(
-    session: Session, item_id: str, *, placed_by: str, reason: str, policy: HoldPolicy,
-    jurisdiction: str | None = None, now: datetime | None = None,
+    session: Session,
+    item_id: str,
+    *,
+    placed_by: str,
+    reason: str,
+    policy: HoldPolicy,
+    jurisdiction: str | None = None,
+    now: datetime | None = None,
 ) -> LegalHold:
     """Hold an item that was reported, for the jurisdiction's period. Commits."""
     now = now or utcnow()
     _live_item(session, item_id)
     hold = LegalHold(
-        item_id=item_id, kind=HoldKind.REPORT, reason=reason, jurisdiction=jurisdiction,
-        placed_by=placed_by, placed_at=now, expires_at=now + policy.report_period(jurisdiction),
+        item_id=item_id,
+        kind=HoldKind.REPORT,
+        reason=reason,
+        jurisdiction=jurisdiction,
+        placed_by=placed_by,
+        placed_at=now,
+        expires_at=now + policy.report_period(jurisdiction),
     )
     return _commit(session, hold)
 
 
 def place_preservation_hold(
-    session: Session, item_id: str, *, placed_by: str, reason: str, policy: HoldPolicy,
+    session: Session,
+    item_id: str,
+    *,
+    placed_by: str,
+    reason: str,
+    policy: HoldPolicy,
     now: datetime | None = None,
 ) -> LegalHold:
     """Extend protection by ``policy.preservation_days`` past the latest active hold (or
@@ -97,8 +116,11 @@ def place_preservation_hold(
     _live_item(session, item_id)
     latest = max([now, *(hold.expires_at for hold in active_holds(session, item_id, now))])
     hold = LegalHold(
-        item_id=item_id, kind=HoldKind.PRESERVATION_REQUEST, reason=reason,
-        placed_by=placed_by, placed_at=now,
+        item_id=item_id,
+        kind=HoldKind.PRESERVATION_REQUEST,
+        reason=reason,
+        placed_by=placed_by,
+        placed_at=now,
         expires_at=latest + timedelta(days=policy.preservation_days),
     )
     return _commit(session, hold)
@@ -122,22 +144,27 @@ def purge_expired(
     """Shred every item whose retention has expired and that no active hold protects.
     Each destruction is committed and recorded (EvidencePurge) on its own."""
     now = now or utcnow()
-    due = list(session.execute(
-        select(EvidenceItem.id, EvidenceItem.retain_until, EvidenceItem.retention_policy).where(
-            EvidenceItem.shredded_at.is_(None),
-            EvidenceItem.retain_until <= now,
-            ~exists().where(LegalHold.item_id == EvidenceItem.id, _hold_is_active(now)),
-            ~_still_needed(),
-        ).order_by(EvidenceItem.retain_until)
-    ))
+    due = list(
+        session.execute(
+            select(EvidenceItem.id, EvidenceItem.retain_until, EvidenceItem.retention_policy)
+            .where(
+                EvidenceItem.shredded_at.is_(None),
+                EvidenceItem.retain_until <= now,
+                ~exists().where(LegalHold.item_id == EvidenceItem.id, _hold_is_active(now)),
+                ~_still_needed(),
+            )
+            .order_by(EvidenceItem.retain_until)
+        )
+    )
     session.rollback()
     purges = []
     for item_id, retain_until, policy in due:
-        reason = (f"retention expired at {retain_until.isoformat()} "
-                  f"(policy: {policy}); no active legal hold")
+        reason = (
+            f"retention expired at {retain_until.isoformat()} "
+            f"(policy: {policy}); no active legal hold"
+        )
         try:
-            purges.append(vault.shred(session, item_id, actor=PURGE_ACTOR, reason=reason,
-                                      now=now))
+            purges.append(vault.shred(session, item_id, actor=PURGE_ACTOR, reason=reason, now=now))
         except (EvidenceUnderHold, EvidenceShredded) as exc:
             # A hold placed, or a shred done, since the query: skipping is the safe outcome.
             log.info("purge skipped evidence item %s: %s", item_id, exc)
@@ -152,12 +179,16 @@ def _still_needed() -> ColumnElement[bool]:
         select(MatchRecord.evidence_item_id)
         .join(CaseItem, CaseItem.record_id == MatchRecord.id)
         .join(Case, Case.id == CaseItem.case_id)
-        .where(Case.status == CaseStatus.OPEN, MatchRecord.evidence_item_id.is_not(None)))
+        .where(Case.status == CaseStatus.OPEN, MatchRecord.evidence_item_id.is_not(None))
+    )
     in_unfinished_report = (
         select(ReportFile.evidence_item_id)
         .join(Report, Report.id == ReportFile.report_id)
-        .where(Report.state.not_in([ReportState.FINISHED, ReportState.RETRACTED]),
-               ReportFile.evidence_item_id.is_not(None)))
+        .where(
+            Report.state.not_in([ReportState.FINISHED, ReportState.RETRACTED]),
+            ReportFile.evidence_item_id.is_not(None),
+        )
+    )
     return or_(EvidenceItem.id.in_(in_open_case), EvidenceItem.id.in_(in_unfinished_report))
 
 

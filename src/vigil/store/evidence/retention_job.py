@@ -53,13 +53,15 @@ class RetentionJob:
         now = now or utcnow()
         with self.database.session(write=True) as session, audited_purges(session):
             # Read inside the session: skipping an item rolls back, which expires the rows.
-            purged = tuple(purge.item_id for purge in purge_expired(session, self.vault,
-                                                                     now=now))
+            purged = tuple(purge.item_id for purge in purge_expired(session, self.vault, now=now))
         with self.database.session() as session:
             orphans = sweep_orphans(session, self.vault, now=now)
         run = RetentionRun(purged, len(orphans))
-        log.info("retention run: %d evidence items purged, %d orphan blobs removed",
-                 len(run.purged), run.orphans)
+        log.info(
+            "retention run: %d evidence items purged, %d orphan blobs removed",
+            len(run.purged),
+            run.orphans,
+        )
         return run
 
 
@@ -72,9 +74,11 @@ def items_due(session: Session, now: datetime | None = None) -> list[DueItem]:
         .order_by(EvidenceItem.retain_until)
     ).all()
     # The same rule purge_expired applies, through the same public hold check.
-    return [DueItem(item_id, retain_until, policy)
-            for item_id, retain_until, policy in candidates
-            if not active_holds(session, item_id, now)]
+    return [
+        DueItem(item_id, retain_until, policy)
+        for item_id, retain_until, policy in candidates
+        if not active_holds(session, item_id, now)
+    ]
 
 
 @contextlib.contextmanager
@@ -85,8 +89,11 @@ def audited_purges(session: Session) -> Iterator[None]:
     pending: list[EvidencePurge] = []
 
     def collect(flushing: Session, _context: Any, _instances: Any) -> None:
-        pending.extend(obj for obj in flushing.new
-                       if isinstance(obj, EvidencePurge) and obj.actor == PURGE_ACTOR)
+        pending.extend(
+            obj
+            for obj in flushing.new
+            if isinstance(obj, EvidencePurge) and obj.actor == PURGE_ACTOR
+        )
 
     def append(committing: Session) -> None:
         committing.flush()  # collects purges not flushed yet
@@ -98,7 +105,9 @@ def audited_purges(session: Session) -> Iterator[None]:
         pending.clear()
 
     listeners: list[tuple[str, Callable[..., None]]] = [
-        ("before_flush", collect), ("before_commit", append), ("after_rollback", forget),
+        ("before_flush", collect),
+        ("before_commit", append),
+        ("after_rollback", forget),
     ]
     for name, listener in listeners:
         event.listen(session, name, listener)
@@ -111,8 +120,11 @@ def audited_purges(session: Session) -> Iterator[None]:
 
 def _append_deletion(session: Session, purge: EvidencePurge) -> None:
     AuditLog(session).append(
-        AuditAction.DELETION, actor=PURGE_ACTOR, subject_type=SUBJECT_TYPE,
-        subject_id=purge.item_id, details={
+        AuditAction.DELETION,
+        actor=PURGE_ACTOR,
+        subject_type=SUBJECT_TYPE,
+        subject_id=purge.item_id,
+        details={
             "item_id": purge.item_id,
             "retain_until": purge.retain_until.isoformat(),
             "purged_at": purge.purged_at.isoformat(),

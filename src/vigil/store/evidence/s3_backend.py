@@ -36,8 +36,14 @@ class S3EvidenceBackend:
     """Blobs as objects ``<prefix><blob id>`` in one bucket."""
 
     def __init__(
-        self, bucket: str, *, prefix: str = "", client: Any = None,
-        endpoint_url: str | None = None, region: str | None = None, page_size: int = 1000,
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        client: Any = None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        page_size: int = 1000,
     ) -> None:
         self.bucket = bucket
         self.prefix = normalise_prefix(prefix)
@@ -48,8 +54,12 @@ class S3EvidenceBackend:
     def from_settings(cls, evidence: EvidenceSettings) -> S3EvidenceBackend:
         if evidence.s3_bucket is None:
             raise ConfigurationError('evidence.backend "s3" needs evidence.s3_bucket')
-        return cls(evidence.s3_bucket, prefix=evidence.s3_prefix,
-                   endpoint_url=evidence.s3_endpoint_url, region=evidence.s3_region)
+        return cls(
+            evidence.s3_bucket,
+            prefix=evidence.s3_prefix,
+            endpoint_url=evidence.s3_endpoint_url,
+            region=evidence.s3_region,
+        )
 
     def _key(self, blob_id: str) -> str:
         return self.prefix + check_blob_id(blob_id)
@@ -57,8 +67,12 @@ class S3EvidenceBackend:
     def write(self, blob_id: str, ciphertext: bytes) -> None:
         # A single PutObject is atomic: readers see the whole object or none of it.
         with self._translated(blob_id):
-            self.client.put_object(Bucket=self.bucket, Key=self._key(blob_id), Body=ciphertext,
-                                   ContentType="application/octet-stream")
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(blob_id),
+                Body=ciphertext,
+                ContentType="application/octet-stream",
+            )
 
     def read(self, blob_id: str) -> bytes:
         with self._translated(blob_id):
@@ -77,10 +91,13 @@ class S3EvidenceBackend:
     def blobs(self) -> Iterator[StoredBlob]:
         paginator = self.client.get_paginator("list_objects_v2")
         with self._translated(None):
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix,
-                                           PaginationConfig={"PageSize": self.page_size}):
+            for page in paginator.paginate(
+                Bucket=self.bucket,
+                Prefix=self.prefix,
+                PaginationConfig={"PageSize": self.page_size},
+            ):
                 for entry in page.get("Contents", []):
-                    name = entry["Key"][len(self.prefix):]
+                    name = entry["Key"][len(self.prefix) :]
                     # Anything else under the prefix (a nested prefix, a stray upload) is not
                     # ours to list, and therefore never ours to sweep.
                     if _BLOB_ID.fullmatch(name):
@@ -126,7 +143,5 @@ def _s3_client(endpoint_url: str | None, region: str | None) -> Any:
     try:
         import boto3
     except ImportError:
-        raise ConfigurationError(
-            'evidence.backend "s3" needs boto3: install vigil[s3]'
-        ) from None
+        raise ConfigurationError('evidence.backend "s3" needs boto3: install vigil[s3]') from None
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region)

@@ -51,8 +51,12 @@ class EvidenceVault:
     """Encrypted evidence: one random AES-256-GCM data key per item, wrapped by the master key."""
 
     def __init__(
-        self, backend: EvidenceBackend, master_key: MasterKey, *,
-        max_bytes: int, retention: timedelta,
+        self,
+        backend: EvidenceBackend,
+        master_key: MasterKey,
+        *,
+        max_bytes: int,
+        retention: timedelta,
     ) -> None:
         self.backend = backend
         self.master_key = master_key
@@ -70,9 +74,14 @@ class EvidenceVault:
         )
 
     def seal(
-        self, content: bytes | BinaryIO, *, now: datetime | None = None,
-        retain_until: datetime | None = None, retention_policy: str | None = None,
-        media_type: str | None = None, reference: str | None = None,
+        self,
+        content: bytes | BinaryIO,
+        *,
+        now: datetime | None = None,
+        retain_until: datetime | None = None,
+        retention_policy: str | None = None,
+        media_type: str | None = None,
+        reference: str | None = None,
     ) -> EvidenceItem:
         """Encrypt and durably write the blob; the returned row is in no session yet."""
         plaintext = self._bounded(content)
@@ -83,24 +92,42 @@ class EvidenceVault:
         blob_id = secrets.token_hex(16)
         self.backend.write(blob_id, ciphertext)
         return EvidenceItem(
-            id=item_id, blob_id=blob_id, algorithm=ALGORITHM, format_version=FORMAT_VERSION,
-            master_key_id=self.master_key.key_id, wrapped_key=wrapped_key, key_nonce=key_nonce,
-            data_nonce=data_nonce, size=len(plaintext),
-            sha256=hashlib.sha256(plaintext).hexdigest(), media_type=media_type,
-            reference=reference, created_at=now,
+            id=item_id,
+            blob_id=blob_id,
+            algorithm=ALGORITHM,
+            format_version=FORMAT_VERSION,
+            master_key_id=self.master_key.key_id,
+            wrapped_key=wrapped_key,
+            key_nonce=key_nonce,
+            data_nonce=data_nonce,
+            size=len(plaintext),
+            sha256=hashlib.sha256(plaintext).hexdigest(),
+            media_type=media_type,
+            reference=reference,
+            created_at=now,
             retain_until=retain_until or now + self.retention,
             retention_policy=retention_policy or f"default {self.retention.days} days",
         )
 
     def put(
-        self, session: Session, content: bytes | BinaryIO, *, now: datetime | None = None,
-        retain_until: datetime | None = None, retention_policy: str | None = None,
-        media_type: str | None = None, reference: str | None = None,
+        self,
+        session: Session,
+        content: bytes | BinaryIO,
+        *,
+        now: datetime | None = None,
+        retain_until: datetime | None = None,
+        retention_policy: str | None = None,
+        media_type: str | None = None,
+        reference: str | None = None,
     ) -> EvidenceItem:
         """Store ``content`` (see :meth:`seal`) and commit its row."""
         item = self.seal(
-            content, now=now, retain_until=retain_until, retention_policy=retention_policy,
-            media_type=media_type, reference=reference,
+            content,
+            now=now,
+            retain_until=retain_until,
+            retention_policy=retention_policy,
+            media_type=media_type,
+            reference=reference,
         )
         session.add(item)
         session.commit()
@@ -126,7 +153,12 @@ class EvidenceVault:
         return plaintext
 
     def shred(
-        self, session: Session, item_id: str, *, actor: str, reason: str,
+        self,
+        session: Session,
+        item_id: str,
+        *,
+        actor: str,
+        reason: str,
         now: datetime | None = None,
     ) -> EvidencePurge:
         """Destroy the item's data key and blob, recording who and why. Commits.
@@ -141,14 +173,20 @@ class EvidenceVault:
         holds = active_holds(session, item_id, now)
         if holds:
             session.rollback()
-            described = ", ".join(f"#{hold.id} {hold.kind} until {hold.expires_at}"
-                                  for hold in holds)
+            described = ", ".join(
+                f"#{hold.id} {hold.kind} until {hold.expires_at}" for hold in holds
+            )
             raise EvidenceUnderHold(
                 f"evidence item {item_id} is under legal hold ({described}); release the "
                 "holds or wait for them to expire before destroying it"
             )
-        purge = EvidencePurge(item_id=item_id, purged_at=now, actor=actor, reason=reason,
-                              retain_until=item.retain_until)
+        purge = EvidencePurge(
+            item_id=item_id,
+            purged_at=now,
+            actor=actor,
+            reason=reason,
+            retain_until=item.retain_until,
+        )
         item.wrapped_key, item.key_nonce, item.shredded_at = None, None, now
         session.add(purge)
         session.commit()
@@ -179,19 +217,25 @@ class EvidenceVault:
 
 
 def sweep_orphans(
-    session: Session, vault: EvidenceVault, *, now: datetime | None = None,
+    session: Session,
+    vault: EvidenceVault,
+    *,
+    now: datetime | None = None,
     older_than: timedelta = DEFAULT_ORPHAN_AGE,
 ) -> list[str]:
     """Delete blobs no live item points at (crash before commit, failed delete after
     shredding) and interrupted writes. Recent blobs are spared: they may belong to a put()
     still between its write and its commit. Returns the deleted blob ids."""
     cutoff = (now or utcnow()) - older_than
-    live = set(session.scalars(
-        select(EvidenceItem.blob_id).where(EvidenceItem.shredded_at.is_(None))
-    ))
+    live = set(
+        session.scalars(select(EvidenceItem.blob_id).where(EvidenceItem.shredded_at.is_(None)))
+    )
     session.rollback()  # end the read transaction; nothing else here needs it
-    orphans = [blob.blob_id for blob in vault.backend.blobs()
-               if blob.blob_id not in live and blob.modified_at < cutoff]
+    orphans = [
+        blob.blob_id
+        for blob in vault.backend.blobs()
+        if blob.blob_id not in live and blob.modified_at < cutoff
+    ]
     for blob_id in orphans:
         vault.backend.delete(blob_id)
     vault.backend.discard_incomplete(cutoff)

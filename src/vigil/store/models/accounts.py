@@ -115,8 +115,11 @@ class ApiKey(Base):
     awaiting_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def is_usable(self, now: datetime) -> bool:
-        return (self.revoked_at is None and not self.awaiting_approval
-                and (self.expires_at is None or self.expires_at > now))
+        return (
+            self.revoked_at is None
+            and not self.awaiting_approval
+            and (self.expires_at is None or self.expires_at > now)
+        )
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "prefix": self.prefix, "name": self.name, "scopes": self.scopes}

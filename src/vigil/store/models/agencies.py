@@ -40,9 +40,11 @@ class AgencyMember(Base):
     __tablename__ = "agency_members"
 
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     agency_id: Mapped[int] = mapped_column(
-        ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
 
 
 class RoutingRule(Base):
@@ -67,7 +69,8 @@ class ReportLocation(Base):
     __tablename__ = "report_locations"
 
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), primary_key=True)
+        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), primary_key=True
+    )
     country: Mapped[str | None] = mapped_column(String(2), index=True)
     region: Mapped[str | None] = mapped_column(String(8))
     city: Mapped[str | None] = mapped_column(String(200))
@@ -97,12 +100,11 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), index=True
+    )
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
-    state: Mapped[ReferralState] = mapped_column(
-        enum_column_type(ReferralState, "referral_state"))
-    rule_id: Mapped[int | None] = mapped_column(
-        ForeignKey("routing_rules.id", ondelete="SET NULL"))
+    state: Mapped[ReferralState] = mapped_column(enum_column_type(ReferralState, "referral_state"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rules.id", ondelete="SET NULL"))
     routed_by: Mapped[str] = mapped_column(String(200))  # "routing" or the person
     why: Mapped[str] = mapped_column(Text, default="")  # the rule or the person's reason
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -125,9 +127,11 @@ class ReferralOutcome(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     referral_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[OutcomeKind] = mapped_column(
-        enum_column_type(OutcomeKind, "outcome_kind", length=32))
+        enum_column_type(OutcomeKind, "outcome_kind", length=32)
+    )
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -148,15 +152,16 @@ class InfoRequest(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     referral_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"))
-    company_id: Mapped[int] = mapped_column(
-        ForeignKey("intake_companies.id", ondelete="RESTRICT"))
+        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE")
+    )
+    company_id: Mapped[int] = mapped_column(ForeignKey("intake_companies.id", ondelete="RESTRICT"))
     question: Mapped[str] = mapped_column(Text)
     state: Mapped[InfoRequestState] = mapped_column(
-        enum_column_type(InfoRequestState, "info_request_state"),
-        default=InfoRequestState.OPEN)
+        enum_column_type(InfoRequestState, "info_request_state"), default=InfoRequestState.OPEN
+    )
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]

@@ -54,8 +54,13 @@ class AuditAction(StrEnum):
 
 # Longer than enum_column_type's 16 characters so future actions get descriptive names.
 _ACTION_TYPE = SAEnum(
-    AuditAction, name="audit_action", native_enum=False, create_constraint=True, length=32,
-    validate_strings=True, values_callable=lambda members: [member.value for member in members],
+    AuditAction,
+    name="audit_action",
+    native_enum=False,
+    create_constraint=True,
+    length=32,
+    validate_strings=True,
+    values_callable=lambda members: [member.value for member in members],
 )
 
 

@@ -29,8 +29,13 @@ class HoldKind(StrEnum):
 
 # Like base.enum_column_type, but "preservation_request" needs more than its 16 characters.
 _HOLD_KIND = SAEnum(
-    HoldKind, name="hold_kind", native_enum=False, create_constraint=True, length=32,
-    validate_strings=True, values_callable=lambda members: [member.value for member in members],
+    HoldKind,
+    name="hold_kind",
+    native_enum=False,
+    create_constraint=True,
+    length=32,
+    validate_strings=True,
+    values_callable=lambda members: [member.value for member in members],
 )
 
 

@@ -11,7 +11,7 @@ COUNTER_ROW_ID = 1
 
 
 class ChangeCounter(Base):
-    """Holds the last change sequence number handed out; see vigil.store.change_feed.
+    """Holds the last change sequence number handed out; see vigil.store.lists.change_feed.
     The first migration inserts its only row."""
 
     __tablename__ = "change_counter"

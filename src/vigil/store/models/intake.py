@@ -54,9 +54,11 @@ class IntakeReport(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)  # the reportId we answer with
     company_id: Mapped[int] = mapped_column(
-        ForeignKey("intake_companies.id", ondelete="RESTRICT"), index=True)
+        ForeignKey("intake_companies.id", ondelete="RESTRICT"), index=True
+    )
     state: Mapped[IntakeState] = mapped_column(
-        enum_column_type(IntakeState, "intake_state"), default=IntakeState.OPEN)
+        enum_column_type(IntakeState, "intake_state"), default=IntakeState.OPEN
+    )
     raw_xml: Mapped[bytes] = mapped_column(LargeBinary)  # exactly as received
     parsed: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the parsed form
     request_id: Mapped[str] = mapped_column(String(64))  # the Request-ID we answered /submit
@@ -65,17 +67,21 @@ class IntakeReport(Base):
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     incident_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("intake_incidents.id", ondelete="SET NULL"), index=True)
+        BigId, ForeignKey("intake_incidents.id", ondelete="SET NULL"), index=True
+    )
     # The analyst handling the report. Deconfliction hands a new linked report to the analyst
     # (or agency) of the earlier one instead of starting a parallel case.
     assigned_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     assigned_at: Mapped[datetime | None]
     deconflicted_with_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("intake_reports.id", ondelete="SET NULL"))
+        BigId, ForeignKey("intake_reports.id", ondelete="SET NULL")
+    )
 
     files: Mapped[list[IntakeFile]] = relationship(
-        back_populates="report", order_by="IntakeFile.id", lazy="selectin")
+        back_populates="report", order_by="IntakeFile.id", lazy="selectin"
+    )
 
 
 class IntakeFile(Base):
@@ -84,10 +90,12 @@ class IntakeFile(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(64), unique=True)  # the fileId we answer with
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), index=True
+    )
     file_name: Mapped[str | None] = mapped_column(String(500))
     evidence_item_id: Mapped[str | None] = mapped_column(
-        ForeignKey("evidence_items.id", ondelete="RESTRICT"))
+        ForeignKey("evidence_items.id", ondelete="RESTRICT")
+    )
     size: Mapped[int] = mapped_column(BigInteger)
     md5: Mapped[str] = mapped_column(String(32))
     sha1: Mapped[str] = mapped_column(String(40))
@@ -97,16 +105,18 @@ class IntakeFile(Base):
     details_xml: Mapped[bytes | None] = mapped_column(LargeBinary)  # /fileinfo, byte for byte
     details: Mapped[dict[str, Any] | None] = mapped_column()
     verdict: Mapped[FileVerdict | None] = mapped_column(
-        enum_column_type(FileVerdict, "file_verdict"))
+        enum_column_type(FileVerdict, "file_verdict")
+    )
     matched_entry_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("list_entries.id", ondelete="SET NULL"))
+        BigId, ForeignKey("list_entries.id", ondelete="SET NULL")
+    )
     matched_file_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("intake_files.id", ondelete="SET NULL"))  # earliest earlier copy
+        BigId, ForeignKey("intake_files.id", ondelete="SET NULL")
+    )  # earliest earlier copy
     classification: Mapped[str | None] = mapped_column(String(64))  # inherited when known
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    report: Mapped[IntakeReport] = relationship(back_populates="files",
-                                                foreign_keys=[report_id])
+    report: Mapped[IntakeReport] = relationship(back_populates="files", foreign_keys=[report_id])
 
 
 class IntakeIncident(Base):
@@ -136,9 +146,10 @@ class IntakeEntityLink(Base):
     __tablename__ = "intake_entity_links"
 
     entity_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("intake_entities.id", ondelete="CASCADE"), primary_key=True)
+        BigId, ForeignKey("intake_entities.id", ondelete="CASCADE"), primary_key=True
+    )
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), primary_key=True,
-        index=True)
+        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     seen_at: Mapped[datetime | None]  # e.g. the time of an IP capture event
     context: Mapped[str | None] = mapped_column(Text)  # where in the report it was found

@@ -172,7 +172,11 @@ class ListEntry(Base):
         return normalise_signal(self.signal_type, value)
 
     def set_status(
-        self, status: EntryStatus, *, actor: str, reason: str | None = None,
+        self,
+        status: EntryStatus,
+        *,
+        actor: str,
+        reason: str | None = None,
         at: datetime | None = None,
     ) -> EntryEvent | None:
         """Change the status and append the audit event; None if the status is unchanged."""
@@ -184,7 +188,10 @@ class ListEntry(Base):
         )
         self.events.add(event)
         self.status, self.status_reason, self.status_by, self.status_at = (
-            status, reason, actor, when
+            status,
+            reason,
+            actor,
+            when,
         )
         return event
 

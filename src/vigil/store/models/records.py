@@ -74,7 +74,9 @@ class MatchRecord(Base):
     )
 
     hits: Mapped[list[MatchHit]] = relationship(
-        back_populates="record", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="record",
+        cascade="all, delete-orphan",
+        lazy="selectin",
         order_by="MatchHit.id",
     )
 

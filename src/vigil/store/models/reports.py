@@ -47,11 +47,14 @@ class Report(Base):
     kind: Mapped[ReportKind] = mapped_column(enum_column_type(ReportKind, "report_kind"))
     destination: Mapped[str] = mapped_column(String(64))  # a configured destination's name
     case_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("review_cases.id", ondelete="RESTRICT"), index=True)
+        BigId, ForeignKey("review_cases.id", ondelete="RESTRICT"), index=True
+    )
     supplemental_of_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("reports.id", ondelete="RESTRICT"))
+        BigId, ForeignKey("reports.id", ondelete="RESTRICT")
+    )
     state: Mapped[ReportState] = mapped_column(
-        enum_column_type(ReportState, "report_state"), default=ReportState.DRAFT)
+        enum_column_type(ReportState, "report_state"), default=ReportState.DRAFT
+    )
     xml: Mapped[str] = mapped_column(Text)  # the validated <report> document
     remote_report_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -66,7 +69,8 @@ class Report(Base):
     package_sha256: Mapped[str | None] = mapped_column(String(64))  # of the kept manifest
 
     files: Mapped[list[ReportFile]] = relationship(
-        back_populates="report", order_by="ReportFile.id", lazy="selectin")
+        back_populates="report", order_by="ReportFile.id", lazy="selectin"
+    )
 
 
 class ReportCase(Base):
@@ -75,9 +79,11 @@ class ReportCase(Base):
     __tablename__ = "report_cases"
 
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+        BigId, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
     case_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("review_cases.id", ondelete="RESTRICT"), primary_key=True)
+        BigId, ForeignKey("review_cases.id", ondelete="RESTRICT"), primary_key=True
+    )
 
 
 class ReportFile(Base):
@@ -85,17 +91,21 @@ class ReportFile(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
     item_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("review_items.id", ondelete="RESTRICT"), index=True)
+        BigId, ForeignKey("review_items.id", ondelete="RESTRICT"), index=True
+    )
     evidence_item_id: Mapped[str | None] = mapped_column(
-        ForeignKey("evidence_items.id", ondelete="RESTRICT"))
+        ForeignKey("evidence_items.id", ondelete="RESTRICT")
+    )
     file_name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str | None] = mapped_column(String(64))
     viewed_by_esp: Mapped[bool] = mapped_column(default=False)  # from the audit log, honest
     file_details_xml: Mapped[str | None] = mapped_column(Text)  # the <fileDetails> sent
     state: Mapped[FileState] = mapped_column(
-        enum_column_type(FileState, "file_state"), default=FileState.PENDING)
+        enum_column_type(FileState, "file_state"), default=FileState.PENDING
+    )
     remote_file_id: Mapped[str | None] = mapped_column(String(64))
 
     report: Mapped[Report] = relationship(back_populates="files")
@@ -109,7 +119,8 @@ class ReportExchange(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(default=utcnow)
     endpoint: Mapped[str] = mapped_column(String(32))  # submit, upload, fileinfo, finish...
     http_status: Mapped[int | None] = mapped_column(SmallInteger)
@@ -142,15 +153,18 @@ class LegalRequest(Base):
     agency: Mapped[str] = mapped_column(String(300))
     agency_case_number: Mapped[str] = mapped_column(String(200))
     kind: Mapped[LegalRequestKind] = mapped_column(
-        enum_column_type(LegalRequestKind, "legal_request_kind"))
+        enum_column_type(LegalRequestKind, "legal_request_kind")
+    )
     status: Mapped[LegalRequestStatus] = mapped_column(
         enum_column_type(LegalRequestStatus, "legal_request_status"),
-        default=LegalRequestStatus.OPEN)
+        default=LegalRequestStatus.OPEN,
+    )
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
     document_evidence_id: Mapped[str | None] = mapped_column(  # the legal document, encrypted
-        ForeignKey("evidence_items.id", ondelete="RESTRICT"))
+        ForeignKey("evidence_items.id", ondelete="RESTRICT")
+    )
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(200))
 
@@ -162,9 +176,11 @@ class LegalRequestLink(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("legal_requests.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("legal_requests.id", ondelete="CASCADE"), index=True
+    )
     report_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("reports.id", ondelete="RESTRICT"))
+        BigId, ForeignKey("reports.id", ondelete="RESTRICT")
+    )
     account_id: Mapped[str | None] = mapped_column(String(255), index=True)
 
 
@@ -176,7 +192,8 @@ class CustodyEvent(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("legal_requests.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("legal_requests.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))  # e.g. package_built, handed_over

@@ -56,8 +56,13 @@ class Case(Base):
     __tablename__ = "review_cases"
     __table_args__ = (
         # One open case per account: everything flagged for it joins that case.
-        Index("uq_review_cases_open_account", "account_key", unique=True,
-              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index(
+            "uq_review_cases_open_account",
+            "account_key",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
         Index(None, "status", "priority", "opened_at"),
     )
 
@@ -67,7 +72,8 @@ class Case(Base):
     account_key: Mapped[str] = mapped_column(String(300))
     platform_account_id: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[CaseStatus] = mapped_column(
-        enum_column_type(CaseStatus, "case_status"), default=CaseStatus.OPEN)
+        enum_column_type(CaseStatus, "case_status"), default=CaseStatus.OPEN
+    )
     priority: Mapped[int] = mapped_column(SmallInteger, default=CasePriority.KNOWN)
     priority_reason: Mapped[str] = mapped_column(Text, default="")
     imminent_danger: Mapped[bool] = mapped_column(default=False)
@@ -78,11 +84,13 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     assigned_to_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     assigned_at: Mapped[datetime | None]
 
     items: Mapped[list[CaseItem]] = relationship(
-        back_populates="case", order_by="CaseItem.id", lazy="selectin")
+        back_populates="case", order_by="CaseItem.id", lazy="selectin"
+    )
 
 
 class CaseItem(Base):
@@ -92,12 +100,15 @@ class CaseItem(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     case_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("review_cases.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("review_cases.id", ondelete="CASCADE"), index=True
+    )
     record_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("match_records.id", ondelete="RESTRICT"), unique=True)
+        BigId, ForeignKey("match_records.id", ondelete="RESTRICT"), unique=True
+    )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[ItemStatus] = mapped_column(
-        enum_column_type(ItemStatus, "item_status"), default=ItemStatus.PENDING)
+        enum_column_type(ItemStatus, "item_status"), default=ItemStatus.PENDING
+    )
     classification: Mapped[str | None] = mapped_column(String(2))  # A1, A2, B1, B2
     annotations: Mapped[list[str]] = mapped_column(JSON, default=list)  # CyberTipline's
     # Known without viewing: a trusted list's or an earlier decision's classification.
@@ -117,9 +128,11 @@ class ReviewDecision(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     case_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("review_cases.id", ondelete="RESTRICT"), index=True)
+        BigId, ForeignKey("review_cases.id", ondelete="RESTRICT"), index=True
+    )
     item_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("review_items.id", ondelete="RESTRICT"), index=True)
+        BigId, ForeignKey("review_items.id", ondelete="RESTRICT"), index=True
+    )
     kind: Mapped[DecisionKind] = mapped_column(enum_column_type(DecisionKind, "decision_kind"))
     reviewer: Mapped[str] = mapped_column(String(200))  # actor, e.g. "user:alice"
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -136,11 +149,14 @@ class EntryDisableRequest(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entry_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("list_entries.id", ondelete="RESTRICT"), index=True)
+        BigId, ForeignKey("list_entries.id", ondelete="RESTRICT"), index=True
+    )
     item_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("review_items.id", ondelete="SET NULL"))
+        BigId, ForeignKey("review_items.id", ondelete="SET NULL")
+    )
     status: Mapped[RequestStatus] = mapped_column(
-        enum_column_type(RequestStatus, "request_status"), default=RequestStatus.PENDING)
+        enum_column_type(RequestStatus, "request_status"), default=RequestStatus.PENDING
+    )
     reason: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -159,5 +175,6 @@ class ExposureEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[ExposureKind] = mapped_column(enum_column_type(ExposureKind, "exposure_kind"))
     item_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("review_items.id", ondelete="SET NULL"))
+        BigId, ForeignKey("review_items.id", ondelete="SET NULL")
+    )
     seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -27,8 +27,13 @@ class FloodSuspicion(Base):
     __tablename__ = "flood_suspicions"
     __table_args__ = (
         # One open suspicion per entry: two screeners seeing the same surge raise it once.
-        Index("uq_flood_suspicions_open_entry", "entry_id", unique=True,
-              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+        Index(
+            "uq_flood_suspicions_open_entry",
+            "entry_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -27,12 +27,12 @@ class ReportTriage(Base):
     __table_args__ = (Index(None, "effective_priority", "score"),)
 
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), primary_key=True)
+        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), primary_key=True
+    )
     priority: Mapped[int] = mapped_column(Integer)  # 1 = a child may be in imminent danger .. 4
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument, default=list)
-    disposition: Mapped[Disposition] = mapped_column(
-        enum_column_type(Disposition, "disposition"))
+    disposition: Mapped[Disposition] = mapped_column(enum_column_type(Disposition, "disposition"))
     weights_version: Mapped[str] = mapped_column(String(64))
     first_computed_at: Mapped[datetime] = mapped_column(default=utcnow)  # time to triage
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)  # the latest scoring
@@ -67,7 +67,8 @@ class TriageNote(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), index=True)
+        BigId, ForeignKey("intake_reports.id", ondelete="CASCADE"), index=True
+    )
     author: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,19 @@ from vigil.web.pages import (
     triage,
 )
 
-PAGE_ROUTERS = [sign_in.router, home.router, account.router, queue.router, cases.router,
-                requests.router, reports.router, legal.router, intake.router, triage.router,
-                routing.router, agency.router, stats.router]
+PAGE_ROUTERS = [
+    sign_in.router,
+    home.router,
+    account.router,
+    queue.router,
+    cases.router,
+    requests.router,
+    reports.router,
+    legal.router,
+    intake.router,
+    triage.router,
+    routing.router,
+    agency.router,
+    stats.router,
+]
 PAGE_ROUTERS.append(suspects.router)  # the flood guard's suspect entries

@@ -33,11 +33,13 @@ def password_page(request: Request, principal: Principal = PERSON) -> Response:
 
 
 @router.post(PASSWORD_PAGE)
-def change_password(request: Request,
-                    current_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
-                    new_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
-                    repeat_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
-                    principal: Principal = PERSON) -> Response:
+def change_password(
+    request: Request,
+    current_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
+    new_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
+    repeat_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
+    principal: Principal = PERSON,
+) -> Response:
     if new_password != repeat_password:
         return _form(request, principal, "The two new passwords are not the same.", 422)
     state = service_state(request)
@@ -46,16 +48,24 @@ def change_password(request: Request,
         if user is None:
             return refusal_page(request, 401, "your account no longer exists")
         try:
-            change_own_password(session, user, current_password, new_password,
-                                min_password_length=state.settings.api.min_password_length)
+            change_own_password(
+                session,
+                user,
+                current_password,
+                new_password,
+                min_password_length=state.settings.api.min_password_length,
+            )
         except InvalidCredentials:
             return _form(request, principal, "The current password is wrong.", 403)
         except WeakPassword as exc:
             return _form(request, principal, f"Choose another: {exc}.", 422)
         # The change ended every session, this one too: a fresh one, with new tokens.
         _, token, csrf = start_session(
-            session, user, hours=state.settings.api.session_hours,
-            user_agent=request.headers.get("user-agent", "")[:300] or None)
+            session,
+            user,
+            hours=state.settings.api.session_hours,
+            user_agent=request.headers.get("user-agent", "")[:300] or None,
+        )
     response = go_to(request, AFTER_CHANGE)
     set_session_cookies(response, state.settings, token, csrf)
     return response
@@ -63,6 +73,9 @@ def change_password(request: Request,
 
 def _form(request: Request, principal: Principal, error: str | None, status: int) -> Response:
     settings = service_state(request).settings
-    return templates.TemplateResponse(request, "change_password.html", {
-        "principal": principal, "error": error,
-        "min_length": settings.api.min_password_length}, status_code=status)
+    return templates.TemplateResponse(
+        request,
+        "change_password.html",
+        {"principal": principal, "error": error, "min_length": settings.api.min_password_length},
+        status_code=status,
+    )

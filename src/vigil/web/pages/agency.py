@@ -37,49 +37,89 @@ def queue_page(request: Request, principal: Principal = WORK) -> Response:
         entries = agency_queue(session, agency.id)
         requests = info_requests.agency_requests(session, agency.id)
     now = utcnow()
-    return templates.TemplateResponse(request, "agency_queue.html", {
-        "agency": agency, "entries": entries, "principal": principal,
-        "requests": [(item, info_requests.is_overdue(item, now)) for item in requests]})
+    return templates.TemplateResponse(
+        request,
+        "agency_queue.html",
+        {
+            "agency": agency,
+            "entries": entries,
+            "principal": principal,
+            "requests": [(item, info_requests.is_overdue(item, now)) for item in requests],
+        },
+    )
 
 
 @router.get("/referrals/{referral_id}", response_class=HTMLResponse)
-def referral_screen(request: Request, referral_id: RowId,
-                    principal: Principal = WORK) -> Response:
+def referral_screen(request: Request, referral_id: RowId, principal: Principal = WORK) -> Response:
     return _referral(request, principal, referral_id, problem=None)
 
 
 @router.post("/referrals/{referral_id}/accept")
-def accept(request: Request, referral_id: RowId,
-           principal: Principal = WORK) -> Response:
-    return _act(request, principal, referral_id, lambda session, agency: actions.accept(
-        session, agency.id, referral_id, actor=principal.actor))
+def accept(request: Request, referral_id: RowId, principal: Principal = WORK) -> Response:
+    return _act(
+        request,
+        principal,
+        referral_id,
+        lambda session, agency: actions.accept(
+            session, agency.id, referral_id, actor=principal.actor
+        ),
+    )
 
 
 @router.post("/referrals/{referral_id}/decline")
-def decline(request: Request, referral_id: RowId,
-            reason: str = Form("", max_length=actions.MAX_REASON_CHARS),
-            principal: Principal = WORK) -> Response:
+def decline(
+    request: Request,
+    referral_id: RowId,
+    reason: str = Form("", max_length=actions.MAX_REASON_CHARS),
+    principal: Principal = WORK,
+) -> Response:
     """Back to the queue: the referral has left it."""
-    return _act(request, principal, referral_id, lambda session, agency: actions.decline(
-        session, agency.id, referral_id, reason, actor=principal.actor), then="/agency")
+    return _act(
+        request,
+        principal,
+        referral_id,
+        lambda session, agency: actions.decline(
+            session, agency.id, referral_id, reason, actor=principal.actor
+        ),
+        then="/agency",
+    )
 
 
 @router.post("/referrals/{referral_id}/outcomes")
-def outcome(request: Request, referral_id: RowId, kind: OutcomeKind = Form(),
-            note: str = Form("", max_length=actions.MAX_NOTE_CHARS),
-            principal: Principal = WORK) -> Response:
-    return _act(request, principal, referral_id, lambda session, agency: actions.record_outcome(
-        session, agency.id, referral_id, kind, note=note, actor=principal.actor))
+def outcome(
+    request: Request,
+    referral_id: RowId,
+    kind: OutcomeKind = Form(),
+    note: str = Form("", max_length=actions.MAX_NOTE_CHARS),
+    principal: Principal = WORK,
+) -> Response:
+    return _act(
+        request,
+        principal,
+        referral_id,
+        lambda session, agency: actions.record_outcome(
+            session, agency.id, referral_id, kind, note=note, actor=principal.actor
+        ),
+    )
 
 
 @router.post("/referrals/{referral_id}/info-requests")
-def ask(request: Request, referral_id: RowId,
-        question: str = Form("", max_length=info_requests.MAX_QUESTION_CHARS),
-        due_days: int | None = Form(None, ge=1, le=info_requests.MAX_DUE_DAYS),
-        principal: Principal = WORK) -> Response:
+def ask(
+    request: Request,
+    referral_id: RowId,
+    question: str = Form("", max_length=info_requests.MAX_QUESTION_CHARS),
+    due_days: int | None = Form(None, ge=1, le=info_requests.MAX_DUE_DAYS),
+    principal: Principal = WORK,
+) -> Response:
     days = due_days or service_state(request).settings.agency.info_request_due_days
-    return _act(request, principal, referral_id, lambda session, agency: info_requests.ask(
-        session, agency.id, referral_id, question, actor=principal.actor, due_days=days))
+    return _act(
+        request,
+        principal,
+        referral_id,
+        lambda session, agency: info_requests.ask(
+            session, agency.id, referral_id, question, actor=principal.actor, due_days=days
+        ),
+    )
 
 
 def _agency(session: Session, principal: Principal) -> Agency:
@@ -89,8 +129,9 @@ def _agency(session: Session, principal: Principal) -> Agency:
         raise ApiError(404, str(exc), code="no_agency") from None
 
 
-def _act(request: Request, principal: Principal, referral_id: int, act: Act, *,
-         then: str | None = None) -> Response:
+def _act(
+    request: Request, principal: Principal, referral_id: int, act: Act, *, then: str | None = None
+) -> Response:
     """The act, then the next screen; a refused act shows the referral with the reason."""
     try:
         with service_state(request).database.transaction(write=True) as session:
@@ -102,8 +143,9 @@ def _act(request: Request, principal: Principal, referral_id: int, act: Act, *,
     return RedirectResponse(then or f"/agency/referrals/{referral_id}", status_code=303)
 
 
-def _referral(request: Request, principal: Principal, referral_id: int,
-              problem: str | None) -> Response:
+def _referral(
+    request: Request, principal: Principal, referral_id: int, problem: str | None
+) -> Response:
     state = service_state(request)
     with state.database.transaction() as session:
         agency = _agency(session, principal)
@@ -113,7 +155,12 @@ def _referral(request: Request, principal: Principal, referral_id: int,
             raise ApiError(404, "no such referral") from None
         page = referral_page(session, agency, found)
     context: dict[str, Any] = {
-        "page": page, "principal": principal, "problem": problem, "outcome_kinds": OUTCOMES,
-        "due_days": state.settings.agency.info_request_due_days, "now": utcnow(),
-        "max_due_days": info_requests.MAX_DUE_DAYS}
+        "page": page,
+        "principal": principal,
+        "problem": problem,
+        "outcome_kinds": OUTCOMES,
+        "due_days": state.settings.agency.info_request_due_days,
+        "now": utcnow(),
+        "max_due_days": info_requests.MAX_DUE_DAYS,
+    }
     return templates.TemplateResponse(request, "agency_referral.html", context)

@@ -47,9 +47,17 @@ def case_page(request: Request, case_id: str, principal: Principal = DECIDE) -> 
         view = case_view(session, _case(session, case_id))
         exposure = exposure_today(session, principal.id, settings=state.settings.review)
     protection = protection_choice(request)
-    response = templates.TemplateResponse(request, "case.html", {
-        "case": view, "exposure": exposure, "protection": protection,
-        "protection_labels": CHOICES, "principal": principal})
+    response = templates.TemplateResponse(
+        request,
+        "case.html",
+        {
+            "case": view,
+            "exposure": exposure,
+            "protection": protection,
+            "protection_labels": CHOICES,
+            "principal": principal,
+        },
+    )
     remember_choice(response, protection)
     return response
 
@@ -60,8 +68,9 @@ async def preview(request: Request, item_id: RowId, principal: Principal = MEDIA
     state = service_state(request)
     options = render_options(request, state.settings.review)
     rendered = await run_in_threadpool(_render, state, item_id, options)
-    return Response(rendered.content, media_type=rendered.content_type,
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        rendered.content, media_type=rendered.content_type, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.post("/items/{item_id}/reveal")
@@ -69,24 +78,38 @@ async def reveal(request: Request, item_id: RowId, principal: Principal = MEDIA)
     """The original media, for one item, on an explicit request: counted and audited."""
     state = service_state(request)
     content, reveals, warning = await run_in_threadpool(_reveal, state, item_id, principal)
-    headers = {"Cache-Control": "no-store", "X-Vigil-Reveals": str(reveals),
-               "Content-Disposition": "inline"}
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Vigil-Reveals": str(reveals),
+        "Content-Disposition": "inline",
+    }
     if warning:
         headers["X-Vigil-Exposure-Warning"] = warning
     return Response(content, media_type="application/octet-stream", headers=headers)
 
 
 @router.post("/items/{item_id}/classify", response_class=HTMLResponse)
-def classify(request: Request, item_id: RowId, classification: str = Form(""),
-             annotations: list[str] = Form([]), principal: Principal = DECIDE) -> Response:
+def classify(
+    request: Request,
+    item_id: RowId,
+    classification: str = Form(""),
+    annotations: list[str] = Form([]),
+    principal: Principal = DECIDE,
+) -> Response:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
-        item = _changed(lambda: classify_item(session, item_id, classification or None,
-                                              annotations, actor=principal.actor))
+        item = _changed(
+            lambda: classify_item(
+                session, item_id, classification or None, annotations, actor=principal.actor
+            )
+        )
         view = item_view(item, record_of(session, item))
         case = case_view(session, item.case)
-    return templates.TemplateResponse(request, "_item.html", {
-        "item": view, "case": case, "protection": protection_choice(request), "current": True})
+    return templates.TemplateResponse(
+        request,
+        "_item.html",
+        {"item": view, "case": case, "protection": protection_choice(request), "current": True},
+    )
 
 
 @router.post("/items/{item_id}/platform-list", response_class=HTMLResponse)
@@ -94,34 +117,54 @@ def to_platform_list(request: Request, item_id: RowId, principal: Principal = DE
     """A confirmed item's hashes join the platform's own list: re-uploads match at once."""
     state = service_state(request)
     with state.database.transaction(write=True) as session:
-        added = _changed(lambda: add_to_platform_list(session, item_id, actor=principal.actor,
-                                                      settings=state.settings.review))
-    return (f"<p role='status'>Added to {escape(added.list_name)}: {len(added.added)} new, "
-            f"{len(added.existing)} already there.</p>")
+        added = _changed(
+            lambda: add_to_platform_list(
+                session, item_id, actor=principal.actor, settings=state.settings.review
+            )
+        )
+    return (
+        f"<p role='status'>Added to {escape(added.list_name)}: {len(added.added)} new, "
+        f"{len(added.existing)} already there.</p>"
+    )
 
 
 @router.post("/cases/{case_id}/incident-type", response_class=HTMLResponse)
-def incident_type(request: Request, case_id: str, value: str = Form(""),
-                  principal: Principal = DECIDE) -> Response:
+def incident_type(
+    request: Request, case_id: str, value: str = Form(""), principal: Principal = DECIDE
+) -> Response:
     with service_state(request).database.transaction(write=True) as session:
-        _changed(lambda: set_incident_type(session, case_id, value or None,
-                                           actor=principal.actor))
+        _changed(lambda: set_incident_type(session, case_id, value or None, actor=principal.actor))
     return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
 
 
 @router.post("/cases/{case_id}/decide")
-def decide_case(request: Request, case_id: str, kind: str = Form(max_length=32),
-                item_id: int | None = Form(None), reason: str = Form("", max_length=2000),
-                disable_entries: bool = Form(False), allow_list: bool = Form(False),
-                imminent_danger: bool = Form(False), principal: Principal = DECIDE,
-                ) -> Response:
+def decide_case(
+    request: Request,
+    case_id: str,
+    kind: str = Form(max_length=32),
+    item_id: int | None = Form(None),
+    reason: str = Form("", max_length=2000),
+    disable_entries: bool = Form(False),
+    allow_list: bool = Form(False),
+    imminent_danger: bool = Form(False),
+    principal: Principal = DECIDE,
+) -> Response:
     state = service_state(request)
     feedback = FalsePositiveFeedback(disable_entries=disable_entries, allow_list=allow_list)
     with state.database.transaction(write=True) as session:
-        _changed(lambda: decide(session, case_id, kind, reviewer=principal,
-                                settings=state.settings.review, item_id=item_id,
-                                reason=reason, feedback=feedback,
-                                imminent_danger=imminent_danger))
+        _changed(
+            lambda: decide(
+                session,
+                case_id,
+                kind,
+                reviewer=principal,
+                settings=state.settings.review,
+                item_id=item_id,
+                reason=reason,
+                feedback=feedback,
+                imminent_danger=imminent_danger,
+            )
+        )
     target = f"/review/cases/{case_id}"
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
@@ -129,8 +172,9 @@ def decide_case(request: Request, case_id: str, kind: str = Form(max_length=32),
 
 
 @router.post("/exposure/time", status_code=204)
-def media_time(request: Request, seconds: float = Body(embed=True, ge=0, le=300),
-               principal: Principal = DECIDE) -> Response:
+def media_time(
+    request: Request, seconds: float = Body(embed=True, ge=0, le=300), principal: Principal = DECIDE
+) -> Response:
     with service_state(request).database.transaction(write=True) as session:
         record_media_time(session, principal.id, seconds)
     return Response(status_code=204)
@@ -147,8 +191,9 @@ def _render(state: ServiceState, item_id: int, options: RenderOptions) -> Any:
     try:
         return render_for(media, record.media_type or "photo", options, pdq=record.pdq)
     except (RenderError, ValueError):
-        raise ApiError(422, "this media cannot be rendered; reveal it to see it",
-                       code="not_renderable") from None
+        raise ApiError(
+            422, "this media cannot be rendered; reveal it to see it", code="not_renderable"
+        ) from None
 
 
 def _reveal(state: ServiceState, item_id: int, principal: Principal) -> tuple[bytes, int, str]:

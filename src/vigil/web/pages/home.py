@@ -35,48 +35,122 @@ class Task:
 
 
 SCREENS = (
-    Task(Permission.DECIDE, "Review queue", "/review",
-         "Cases waiting for a decision, most urgent first: confirm, dismiss or escalate."),
-    Task(Permission.DECIDE, "Entries to disable", "/review/requests",
-         "Agree or disagree with another reviewer's request to disable a list entry."),
-    Task(Permission.DECIDE, "Clearinghouse intake", "/clearinghouse",
-         "Reports received from companies and their files.", clearinghouse=True),
-    Task(Permission.TRIAGE, "Triage", "/clearinghouse/triage",
-         "Priorities and assignment of received reports.", clearinghouse=True),
-    Task(Permission.TRIAGE, "Routing queue", "/clearinghouse/routing",
-         "Reports waiting to be routed to an agency.", clearinghouse=True),
-    Task(Permission.AGENCY_WORK, "Agency queue", "/agency",
-         "Reports routed to your agency: accept, decline, ask for information, record "
-         "outcomes."),
-    Task(Permission.REPORTS_SUBMIT, "Reports", "/reports",
-         "Reports to the clearinghouse: drafts to check and submit, and their status."),
-    Task(Permission.EVIDENCE_HOLD, "Law-enforcement requests", "/legal",
-         "Preservation holds and records lookups for legal requests."),
-    Task(Permission.STATS_READ, "Statistics", "/stats",
-         "The year's figures, charts and the annual report."),
-    Task(Permission.LISTS_READ, "Suspect entries", "/lists/suspects",
-         "List entries the flood guard flagged after a surge of matches, waiting for a "
-         "list curator to confirm or quarantine them."),
-    Task(Permission.USERS_MANAGE, "Reviewer exposure", "/review/exposure",
-         "How much material each reviewer has seen, against the limits (no content)."),
+    Task(
+        Permission.DECIDE,
+        "Review queue",
+        "/review",
+        "Cases waiting for a decision, most urgent first: confirm, dismiss or escalate.",
+    ),
+    Task(
+        Permission.DECIDE,
+        "Entries to disable",
+        "/review/requests",
+        "Agree or disagree with another reviewer's request to disable a list entry.",
+    ),
+    Task(
+        Permission.DECIDE,
+        "Clearinghouse intake",
+        "/clearinghouse",
+        "Reports received from companies and their files.",
+        clearinghouse=True,
+    ),
+    Task(
+        Permission.TRIAGE,
+        "Triage",
+        "/clearinghouse/triage",
+        "Priorities and assignment of received reports.",
+        clearinghouse=True,
+    ),
+    Task(
+        Permission.TRIAGE,
+        "Routing queue",
+        "/clearinghouse/routing",
+        "Reports waiting to be routed to an agency.",
+        clearinghouse=True,
+    ),
+    Task(
+        Permission.AGENCY_WORK,
+        "Agency queue",
+        "/agency",
+        "Reports routed to your agency: accept, decline, ask for information, record outcomes.",
+    ),
+    Task(
+        Permission.REPORTS_SUBMIT,
+        "Reports",
+        "/reports",
+        "Reports to the clearinghouse: drafts to check and submit, and their status.",
+    ),
+    Task(
+        Permission.EVIDENCE_HOLD,
+        "Law-enforcement requests",
+        "/legal",
+        "Preservation holds and records lookups for legal requests.",
+    ),
+    Task(
+        Permission.STATS_READ,
+        "Statistics",
+        "/stats",
+        "The year's figures, charts and the annual report.",
+    ),
+    Task(
+        Permission.LISTS_READ,
+        "Suspect entries",
+        "/lists/suspects",
+        "List entries the flood guard flagged after a surge of matches, waiting for a "
+        "list curator to confirm or quarantine them.",
+    ),
+    Task(
+        Permission.USERS_MANAGE,
+        "Reviewer exposure",
+        "/review/exposure",
+        "How much material each reviewer has seen, against the limits (no content).",
+    ),
 )
 API = (  # no screen yet: the API (documented at /docs) or the server's command line
-    Task(Permission.USERS_MANAGE, "Users", "GET/POST /v1/admin/users",
-         "Create people with roles, change roles, disable accounts. On the server: "
-         "vigil admin create-user, vigil admin reset-password."),
-    Task(Permission.KEYS_MANAGE, "API keys", "GET/POST /v1/admin/api-keys",
-         "Keys for the services that upload and flag content. On the server: "
-         "vigil admin create-api-key."),
-    Task(Permission.WEBHOOKS_MANAGE, "Webhooks", "GET/POST /v1/webhooks",
-         "Where match results are delivered, and the deliveries."),
-    Task(Permission.AUDIT_READ, "Audit log", "GET /v1/audit",
-         "Every sign-in, decision and change; GET /v1/audit/verify checks its hash chain."),
-    Task(Permission.LISTS_READ, "Hash lists", "GET /v1/lists",
-         "The lists and how many entries each holds."),
-    Task(Permission.LISTS_MANAGE, "Managing lists", "vigil lists",
-         "On the server: vigil lists create, import, disable, enable, set and export."),
-    Task(Permission.RECORDS_READ, "Screening records", "GET /v1/records",
-         "What was screened, with which verdict."),
+    Task(
+        Permission.USERS_MANAGE,
+        "Users",
+        "GET/POST /v1/admin/users",
+        "Create people with roles, change roles, disable accounts. On the server: "
+        "vigil admin create-user, vigil admin reset-password.",
+    ),
+    Task(
+        Permission.KEYS_MANAGE,
+        "API keys",
+        "GET/POST /v1/admin/api-keys",
+        "Keys for the services that upload and flag content. On the server: "
+        "vigil admin create-api-key.",
+    ),
+    Task(
+        Permission.WEBHOOKS_MANAGE,
+        "Webhooks",
+        "GET/POST /v1/webhooks",
+        "Where match results are delivered, and the deliveries.",
+    ),
+    Task(
+        Permission.AUDIT_READ,
+        "Audit log",
+        "GET /v1/audit",
+        "Every sign-in, decision and change; GET /v1/audit/verify checks its hash chain.",
+    ),
+    Task(
+        Permission.LISTS_READ,
+        "Hash lists",
+        "GET /v1/lists",
+        "The lists and how many entries each holds.",
+    ),
+    Task(
+        Permission.LISTS_MANAGE,
+        "Managing lists",
+        "vigil lists",
+        "On the server: vigil lists create, import, disable, enable, set and export.",
+    ),
+    Task(
+        Permission.RECORDS_READ,
+        "Screening records",
+        "GET /v1/records",
+        "What was screened, with which verdict.",
+    ),
 )
 
 
@@ -96,9 +170,13 @@ def start_page(request: Request, principal: Principal = Depends(current_principa
     if principal.must_change_password:
         return go_to(request, PASSWORD_PAGE)
     clearinghouse = service_state(request).settings.clearinghouse.enabled
-    screens = [task for task in SCREENS
-               if principal.can(task.needs) and (clearinghouse or not task.clearinghouse)]
+    screens = [
+        task
+        for task in SCREENS
+        if principal.can(task.needs) and (clearinghouse or not task.clearinghouse)
+    ]
     api = [task for task in API if principal.can(task.needs)]
     docs = service_state(request).settings.api.docs
-    return templates.TemplateResponse(request, "home.html", {
-        "principal": principal, "screens": screens, "api": api, "docs": docs})
+    return templates.TemplateResponse(
+        request, "home.html", {"principal": principal, "screens": screens, "api": api, "docs": docs}
+    )

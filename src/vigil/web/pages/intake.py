@@ -41,8 +41,8 @@ from vigil.store.models import (
 )
 from vigil.store.models.audit import AuditAction, AuditRecord
 from vigil.store.models.review import ExposureEvent, ExposureKind
-from vigil.store.report_links import LINKING_VERDICTS, LIVE_STATES
-from vigil.store.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
+from vigil.store.shared.report_links import LINKING_VERDICTS, LIVE_STATES
+from vigil.store.shared.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
 from vigil.web.protection import CHOICES, protection_choice, remember_choice, render_options
 from vigil.web.templating import templates
 
@@ -88,20 +88,29 @@ class QueueRow:
 
 
 @router.get("", response_class=HTMLResponse)
-def intake_queue(request: Request, verdict: VerdictFilter = "all",
-                 principal: Principal = DECIDE) -> Response:
+def intake_queue(
+    request: Request, verdict: VerdictFilter = "all", principal: Principal = DECIDE
+) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
         headline = _headline(session)
         rows = _queue(session, None if verdict == "all" else FileVerdict(verdict))
-    return templates.TemplateResponse(request, "intake_queue.html", {
-        "headline": headline, "rows": rows, "verdict": verdict, "limit": QUEUE_LIMIT,
-        "principal": principal, "clearinghouse_enabled": True})
+    return templates.TemplateResponse(
+        request,
+        "intake_queue.html",
+        {
+            "headline": headline,
+            "rows": rows,
+            "verdict": verdict,
+            "limit": QUEUE_LIMIT,
+            "principal": principal,
+            "clearinghouse_enabled": True,
+        },
+    )
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def intake_report(request: Request, report_id: RowId,
-                  principal: Principal = DECIDE) -> Response:
+def intake_report(request: Request, report_id: RowId, principal: Principal = DECIDE) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
         report = session.get(IntakeReport, report_id)
@@ -110,53 +119,74 @@ def intake_report(request: Request, report_id: RowId,
         company = session.get(ReportingCompany, report.company_id)
         incident = session.get(IntakeIncident, report.incident_id) if report.incident_id else None
         context: dict[str, Any] = {
-            "report": report, "company": company.name if company else "",
-            "incident": incident, "summary": _summary(report),
-            "files": list(report.files), "linked": linked_reports(session, report.id),
+            "report": report,
+            "company": company.name if company else "",
+            "incident": incident,
+            "summary": _summary(report),
+            "files": list(report.files),
+            "linked": linked_reports(session, report.id),
             "deconflictions": deconflict(session, report.id),
             "handler": handler_of(session, report.id),
-            "cluster": cluster(session, report.id), "reveals": _reveals(session, report.files),
+            "cluster": cluster(session, report.id),
+            "reveals": _reveals(session, report.files),
         }
         context["drawing"] = _drawing(context["cluster"])
-        exposure = exposure_today(session, principal.id, settings=state.settings.review) \
-            if principal.kind == "user" else None
+        exposure = (
+            exposure_today(session, principal.id, settings=state.settings.review)
+            if principal.kind == "user"
+            else None
+        )
     protection = protection_choice(request)
-    response = templates.TemplateResponse(request, "intake_report.html", {
-        **context, "exposure": exposure, "protection": protection,
-        "protection_labels": CHOICES, "classifications": CLASSIFICATIONS,
-        "principal": principal, "clearinghouse_enabled": True})
+    response = templates.TemplateResponse(
+        request,
+        "intake_report.html",
+        {
+            **context,
+            "exposure": exposure,
+            "protection": protection,
+            "protection_labels": CHOICES,
+            "classifications": CLASSIFICATIONS,
+            "principal": principal,
+            "clearinghouse_enabled": True,
+        },
+    )
     remember_choice(response, protection)
     return response
 
 
 @router.get("/files/{file_id}/preview")
-async def preview(request: Request, file_id: RowId,
-                  principal: Principal = MEDIA) -> Response:
+async def preview(request: Request, file_id: RowId, principal: Principal = MEDIA) -> Response:
     """The protected rendering, made here: the original bytes do not leave the server."""
     state = _enabled(request)
     options = render_options(request, state.settings.review)
     rendered = await run_in_threadpool(_render, state, file_id, options)
-    return Response(rendered.content, media_type=rendered.content_type,
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        rendered.content, media_type=rendered.content_type, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.post("/files/{file_id}/reveal")
-async def reveal(request: Request, file_id: RowId,
-                 principal: Principal = MEDIA) -> Response:
+async def reveal(request: Request, file_id: RowId, principal: Principal = MEDIA) -> Response:
     """The original file, on an explicit request: counted and audited."""
     state = _enabled(request)
     content, reveals, warning = await run_in_threadpool(_reveal, state, file_id, principal)
-    headers = {"Cache-Control": "no-store", "X-Vigil-Reveals": str(reveals),
-               "Content-Disposition": "inline"}
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Vigil-Reveals": str(reveals),
+        "Content-Disposition": "inline",
+    }
     if warning:
         headers["X-Vigil-Exposure-Warning"] = warning
     return Response(content, media_type="application/octet-stream", headers=headers)
 
 
 @router.post("/files/{file_id}/label", response_class=HTMLResponse)
-def label(request: Request, file_id: RowId,
-          classification: str = Form("", max_length=8),
-          principal: Principal = DECIDE) -> Response:
+def label(
+    request: Request,
+    file_id: RowId,
+    classification: str = Form("", max_length=8),
+    principal: Principal = DECIDE,
+) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
         try:
@@ -167,26 +197,44 @@ def label(request: Request, file_id: RowId,
             raise ApiError(422, str(exc), code="refused") from None
         file = session.get(IntakeFile, file_id)
         reveals = _reveals(session, [file])
-    return templates.TemplateResponse(request, "_intake_file.html", {
-        "file": file, "reveals": reveals, "classifications": CLASSIFICATIONS,
-        "protection": protection_choice(request), "labelled": True})
+    return templates.TemplateResponse(
+        request,
+        "_intake_file.html",
+        {
+            "file": file,
+            "reveals": reveals,
+            "classifications": CLASSIFICATIONS,
+            "protection": protection_choice(request),
+            "labelled": True,
+        },
+    )
 
 
 @router.post("/reports/{report_id}/assign", response_class=HTMLResponse)
-def assign_report(request: Request, report_id: RowId,
-                  action: Literal["take", "release"] = Form(...),
-                  principal: Principal = TRIAGE) -> Response:
+def assign_report(
+    request: Request,
+    report_id: RowId,
+    action: Literal["take", "release"] = Form(...),
+    principal: Principal = TRIAGE,
+) -> Response:
     """An analyst takes a report (later linked reports then come to them) or releases it."""
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
         try:
-            assign(session, report_id, principal.id if action == "take" else None,
-                   actor=principal.actor)
+            assign(
+                session,
+                report_id,
+                principal.id if action == "take" else None,
+                actor=principal.actor,
+            )
         except AssignmentRefused as exc:
             raise ApiError(404 if "no finished" in str(exc) else 422, str(exc)) from None
         handler = handler_of(session, report_id)
-    return templates.TemplateResponse(request, "_intake_handler.html", {
-        "report_id": report_id, "handler": handler, "principal": principal})
+    return templates.TemplateResponse(
+        request,
+        "_intake_handler.html",
+        {"report_id": report_id, "handler": handler, "principal": principal},
+    )
 
 
 # --- the queue -----------------------------------------------------------------------------
@@ -204,33 +252,67 @@ def _count(verdict: FileVerdict) -> Any:
 
 
 def _headline(session: Session) -> Headline:
-    row = session.execute(select(func.count(IntakeFile.id), _count(FileVerdict.KNOWN),
-                                 _count(FileVerdict.SEEN), _count(FileVerdict.NEW))).one()
+    row = session.execute(
+        select(
+            func.count(IntakeFile.id),
+            _count(FileVerdict.KNOWN),
+            _count(FileVerdict.SEEN),
+            _count(FileVerdict.NEW),
+        )
+    ).one()
     return Headline(*(int(value or 0) for value in row))
 
 
 def _queue(session: Session, verdict: FileVerdict | None) -> list[QueueRow]:
-    new, seen, known = (_count(FileVerdict.NEW), _count(FileVerdict.SEEN),
-                        _count(FileVerdict.KNOWN))
+    new, seen, known = (
+        _count(FileVerdict.NEW),
+        _count(FileVerdict.SEEN),
+        _count(FileVerdict.KNOWN),
+    )
     rank = case((new > 0, 0), (seen > 0, 1), else_=2)  # new material first
     query = (
-        select(IntakeReport.id, ReportingCompany.name, IntakeReport.finished_at,
-               IntakeReport.incident_id, func.coalesce(IntakeIncident.report_count, 0),
-               new, seen, known)
+        select(
+            IntakeReport.id,
+            ReportingCompany.name,
+            IntakeReport.finished_at,
+            IntakeReport.incident_id,
+            func.coalesce(IntakeIncident.report_count, 0),
+            new,
+            seen,
+            known,
+        )
         .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
         .outerjoin(IntakeFile, IntakeFile.report_id == IntakeReport.id)
         .outerjoin(IntakeIncident, IntakeIncident.id == IntakeReport.incident_id)
         .where(IntakeReport.state == IntakeState.FINISHED)
-        .group_by(IntakeReport.id, ReportingCompany.name, IntakeReport.finished_at,
-                  IntakeReport.incident_id, IntakeIncident.report_count)
+        .group_by(
+            IntakeReport.id,
+            ReportingCompany.name,
+            IntakeReport.finished_at,
+            IntakeReport.incident_id,
+            IntakeIncident.report_count,
+        )
         .order_by(rank, IntakeReport.finished_at.desc(), IntakeReport.id.desc())
-        .limit(QUEUE_LIMIT))
+        .limit(QUEUE_LIMIT)
+    )
     if verdict is not None:
         query = query.having(_count(verdict) > 0)
     rows = session.execute(query).all()
     links = _link_counts(session, [row[0] for row in rows])
-    return [QueueRow(row[0], row[1], row[2], int(row[5]), int(row[6]), int(row[7]), row[3],
-                     int(row[4]), links.get(row[0], 0)) for row in rows]
+    return [
+        QueueRow(
+            row[0],
+            row[1],
+            row[2],
+            int(row[5]),
+            int(row[6]),
+            int(row[7]),
+            row[3],
+            int(row[4]),
+            links.get(row[0], 0),
+        )
+        for row in rows
+    ]
 
 
 def _link_counts(session: Session, report_ids: list[int]) -> dict[int, int]:
@@ -240,19 +322,32 @@ def _link_counts(session: Session, report_ids: list[int]) -> dict[int, int]:
         return {}
     mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
     other = aliased(IntakeReport)
-    by_entity = (select(mine.report_id, theirs.report_id)
-                 .join(theirs, theirs.entity_id == mine.entity_id)
-                 .join(other, other.id == theirs.report_id)
-                 .where(mine.report_id.in_(report_ids), theirs.report_id != mine.report_id,
-                        other.state.in_(LIVE_STATES)).distinct().limit(MAX_LINK_PAIRS))
+    by_entity = (
+        select(mine.report_id, theirs.report_id)
+        .join(theirs, theirs.entity_id == mine.entity_id)
+        .join(other, other.id == theirs.report_id)
+        .where(
+            mine.report_id.in_(report_ids),
+            theirs.report_id != mine.report_id,
+            other.state.in_(LIVE_STATES),
+        )
+        .distinct()
+        .limit(MAX_LINK_PAIRS)
+    )
     mine_file, their_file = aliased(IntakeFile), aliased(IntakeFile)
-    by_file = (select(mine_file.report_id, their_file.report_id)
-               .join(their_file, their_file.sha256 == mine_file.sha256)
-               .join(other, other.id == their_file.report_id)
-               .where(mine_file.report_id.in_(report_ids),
-                      mine_file.verdict.in_(LINKING_VERDICTS),
-                      their_file.report_id != mine_file.report_id,
-                      other.state.in_(LIVE_STATES)).distinct().limit(MAX_LINK_PAIRS))
+    by_file = (
+        select(mine_file.report_id, their_file.report_id)
+        .join(their_file, their_file.sha256 == mine_file.sha256)
+        .join(other, other.id == their_file.report_id)
+        .where(
+            mine_file.report_id.in_(report_ids),
+            mine_file.verdict.in_(LINKING_VERDICTS),
+            their_file.report_id != mine_file.report_id,
+            other.state.in_(LIVE_STATES),
+        )
+        .distinct()
+        .limit(MAX_LINK_PAIRS)
+    )
     pairs: dict[int, set[int]] = defaultdict(set)
     for query in (by_entity, by_file):
         for report_id, linked in session.execute(query):
@@ -272,8 +367,9 @@ def _summary(report: IntakeReport) -> dict[str, Any]:
         "incident_type": (incident.incident_type or "")[:MAX_SHOWN_CHARS],
         "incident_time": xml_value(when) if when else "",
         "annotations": sorted(flag_names(incident.report_annotations)),
-        "fields": [(path, text[:MAX_SHOWN_CHARS])
-                   for path, text in islice(leaves(document), MAX_FIELDS)],
+        "fields": [
+            (path, text[:MAX_SHOWN_CHARS]) for path, text in islice(leaves(document), MAX_FIELDS)
+        ],
     }
 
 
@@ -283,9 +379,13 @@ def _reveals(session: Session, files: Any) -> dict[int, int]:
         return {}
     rows = session.execute(
         select(AuditRecord.subject_id, func.count())
-        .where(AuditRecord.action == AuditAction.MEDIA_VIEWED,
-               AuditRecord.subject_type == "intake_file", AuditRecord.subject_id.in_(ids))
-        .group_by(AuditRecord.subject_id))
+        .where(
+            AuditRecord.action == AuditAction.MEDIA_VIEWED,
+            AuditRecord.subject_type == "intake_file",
+            AuditRecord.subject_id.in_(ids),
+        )
+        .group_by(AuditRecord.subject_id)
+    )
     # subject_id is nullable; these rows matched ids, so the filter drops nothing.
     return {int(subject): int(count) for subject, count in rows if subject is not None}
 
@@ -308,10 +408,15 @@ def _drawing(graph: Cluster) -> Drawing | None:
     for index, node in enumerate(others):
         angle = 2 * math.pi * index / len(others)
         scale = radius if node.depth == 1 else radius * 0.6
-        points[node.report_id] = (round(size / 2 + scale * math.cos(angle), 1),
-                                  round(size / 2 + scale * math.sin(angle), 1))
-    lines = [(*points[edge.source], *points[edge.target]) for edge in graph.edges
-             if edge.source in points and edge.target in points]
+        points[node.report_id] = (
+            round(size / 2 + scale * math.cos(angle), 1),
+            round(size / 2 + scale * math.sin(angle), 1),
+        )
+    lines = [
+        (*points[edge.source], *points[edge.target])
+        for edge in graph.edges
+        if edge.source in points and edge.target in points
+    ]
     return Drawing(points, lines, size)
 
 
@@ -334,21 +439,29 @@ def _render(state: ServiceState, file_id: int, options: RenderOptions) -> Any:
     try:
         return render_for(media, media_type, options, pdq=pdq)
     except (RenderError, ValueError):
-        raise ApiError(422, "this file cannot be rendered; reveal it to see it",
-                       code="not_renderable") from None
+        raise ApiError(
+            422, "this file cannot be rendered; reveal it to see it", code="not_renderable"
+        ) from None
 
 
 def _reveal(state: ServiceState, file_id: int, principal: Principal) -> tuple[bytes, int, str]:
     with state.database.transaction(write=True) as session:
         file, content = _media(state, session, file_id)
         # Audited in the transaction that reads the media: no unrecorded view.
-        AuditLog(session).append(AuditAction.MEDIA_VIEWED, actor=principal.actor,
-                                 subject_type="intake_file", subject_id=str(file.id),
-                                 details={"report_id": file.report_id})
+        AuditLog(session).append(
+            AuditAction.MEDIA_VIEWED,
+            actor=principal.actor,
+            subject_type="intake_file",
+            subject_id=str(file.id),
+            details={"report_id": file.report_id},
+        )
         warning = ""
         if principal.kind == "user":  # exposure is tracked for people
-            session.add(ExposureEvent(user_id=principal.id, kind=ExposureKind.REVEAL,
-                                      item_id=None, seconds=0.0))
+            session.add(
+                ExposureEvent(
+                    user_id=principal.id, kind=ExposureKind.REVEAL, item_id=None, seconds=0.0
+                )
+            )
             session.flush()
             exposure = exposure_today(session, principal.id, settings=state.settings.review)
             warning = exposure.warning or ""

@@ -33,49 +33,91 @@ HOLD = Depends(require(Permission.EVIDENCE_HOLD))
 def legal_page(request: Request, principal: Principal = HOLD) -> Response:
     with service_state(request).database.transaction() as session:
         board = dashboard(session)
-    return templates.TemplateResponse(request, "legal.html", {
-        "board": board, "kinds": [kind.value for kind in LegalRequestKind],
-        "principal": principal})
+    return templates.TemplateResponse(
+        request,
+        "legal.html",
+        {
+            "board": board,
+            "kinds": [kind.value for kind in LegalRequestKind],
+            "principal": principal,
+        },
+    )
 
 
 @router.get("/lookup", response_class=HTMLResponse)
-def lookup(request: Request, account_id: str = "", report_id: str = "",
-           clearinghouse_id: str = "", principal: Principal = HOLD) -> Response:
+def lookup(
+    request: Request,
+    account_id: str = "",
+    report_id: str = "",
+    clearinghouse_id: str = "",
+    principal: Principal = HOLD,
+) -> Response:
     """What Vigil holds for an account or report: never "no records" for one it reported;
     after a purge, when and why each part was destroyed."""
     answer, problem = None, None
     if account_id or report_id or clearinghouse_id:
         with service_state(request).database.transaction() as session:
             try:
-                answer = find_records(session, account_id=account_id or None,
-                                      report_public_id=report_id or None,
-                                      remote_report_id=clearinghouse_id or None)
+                answer = find_records(
+                    session,
+                    account_id=account_id or None,
+                    report_public_id=report_id or None,
+                    remote_report_id=clearinghouse_id or None,
+                )
             except (PreservationError, ValueError) as exc:
                 problem = str(exc)
-    return templates.TemplateResponse(request, "lookup.html", {
-        "answer": answer, "problem": problem, "account_id": account_id,
-        "report_id": report_id, "clearinghouse_id": clearinghouse_id, "principal": principal})
+    return templates.TemplateResponse(
+        request,
+        "lookup.html",
+        {
+            "answer": answer,
+            "problem": problem,
+            "account_id": account_id,
+            "report_id": report_id,
+            "clearinghouse_id": clearinghouse_id,
+            "principal": principal,
+        },
+    )
 
 
 @router.post("")
-def record(request: Request, agency: str = Form(min_length=1, max_length=300),
-           agency_case_number: str = Form(min_length=1, max_length=200),
-           kind: LegalRequestKind = Form(), due_at: datetime | None = Form(None),
-           account_id: str = Form("", max_length=255), report_id: str = Form("", max_length=32),
-           notes: str = Form("", max_length=4000), principal: Principal = HOLD) -> Response:
+def record(
+    request: Request,
+    agency: str = Form(min_length=1, max_length=300),
+    agency_case_number: str = Form(min_length=1, max_length=200),
+    kind: LegalRequestKind = Form(),
+    due_at: datetime | None = Form(None),
+    account_id: str = Form("", max_length=255),
+    report_id: str = Form("", max_length=32),
+    notes: str = Form("", max_length=4000),
+    principal: Principal = HOLD,
+) -> Response:
     """Record a request and link it: linking extends the holds on everything it names."""
     state = service_state(request)
     if due_at is not None and due_at.tzinfo is None:
         due_at = due_at.replace(tzinfo=UTC)  # the form's datetime-local field is in UTC
     with state.database.session(write=True) as session:
         try:
-            made = record_request(session, agency=agency, agency_case_number=agency_case_number,
-                                  kind=kind, settings=state.settings, actor=principal.actor,
-                                  due_at=due_at, notes=notes, vault=state.vault)
+            made = record_request(
+                session,
+                agency=agency,
+                agency_case_number=agency_case_number,
+                kind=kind,
+                settings=state.settings,
+                actor=principal.actor,
+                due_at=due_at,
+                notes=notes,
+                vault=state.vault,
+            )
             if account_id or report_id:
-                link_request(session, made.public_id, actor=principal.actor,
-                             settings=state.settings, account_id=account_id or None,
-                             report_public_id=report_id or None)
+                link_request(
+                    session,
+                    made.public_id,
+                    actor=principal.actor,
+                    settings=state.settings,
+                    account_id=account_id or None,
+                    report_public_id=report_id or None,
+                )
         except (PreservationError, ValueError) as exc:
             raise ApiError(422, str(exc), code="refused") from None
     return RedirectResponse("/legal", status_code=303)
@@ -88,9 +130,14 @@ async def package(request: Request, request_id: str, principal: Principal = HOLD
     content) cannot produce one."""
     state = service_state(request)
     built = await run_in_threadpool(_build, state, request_id, principal)
-    return Response(built.archive, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="vigil-response-{request_id}.zip"',
-        "X-Vigil-Package-SHA256": built.sha256})
+    return Response(
+        built.archive,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="vigil-response-{request_id}.zip"',
+            "X-Vigil-Package-SHA256": built.sha256,
+        },
+    )
 
 
 @router.post("/{request_id}/answered")
@@ -108,7 +155,6 @@ def _build(state: ServiceState, request_id: str, principal: Principal) -> Respon
         raise ApiError(503, "the evidence store is not configured (no master key)")
     with state.database.session(write=True) as session:
         try:
-            return build_response_package(session, state.vault, request_id,
-                                          actor=principal.actor)
+            return build_response_package(session, state.vault, request_id, actor=principal.actor)
         except (PreservationError, ValueError) as exc:
             raise ApiError(422, str(exc), code="refused") from None

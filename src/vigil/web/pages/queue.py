@@ -25,21 +25,35 @@ FILTERS = {"all": ANY, "unassigned": None}
 
 
 @router.get("", response_class=HTMLResponse)
-def queue_page(request: Request, show: Literal["all", "mine", "unassigned"] = "all",
-               priority: int | None = Query(None, ge=0, le=2),
-               account: str | None = Query(None, max_length=255),
-               principal: Principal = DECIDE) -> Response:
+def queue_page(
+    request: Request,
+    show: Literal["all", "mine", "unassigned"] = "all",
+    priority: int | None = Query(None, ge=0, le=2),
+    account: str | None = Query(None, max_length=255),
+    principal: Principal = DECIDE,
+) -> Response:
     state = service_state(request)
     assigned = principal.id if show == "mine" else FILTERS[show]
     with state.database.transaction() as session:
         cases = queue(session, assigned_to=assigned, priority=priority, account=account or None)
-        total = count_cases(session, assigned_to=assigned, priority=priority,
-                            account=account or None)
+        total = count_cases(
+            session, assigned_to=assigned, priority=priority, account=account or None
+        )
         exposure = exposure_today(session, principal.id, settings=state.settings.review)
-    return templates.TemplateResponse(request, "queue.html", {
-        "cases": cases, "total": total, "show": show, "priority": priority,
-        "account": account or "", "exposure": exposure, "principal": principal,
-        "priority_names": PRIORITY_NAMES})
+    return templates.TemplateResponse(
+        request,
+        "queue.html",
+        {
+            "cases": cases,
+            "total": total,
+            "show": show,
+            "priority": priority,
+            "account": account or "",
+            "exposure": exposure,
+            "principal": principal,
+            "priority_names": PRIORITY_NAMES,
+        },
+    )
 
 
 @router.post("/cases/{case_id}/assign")
@@ -53,10 +67,13 @@ def take_case(request: Request, case_id: str, principal: Principal = DECIDE) -> 
 
 
 @router.get("/exposure", response_class=HTMLResponse)
-def exposure_page(request: Request, days: int = Query(7, ge=1, le=90),
-                  principal: Principal = Depends(require(Permission.USERS_MANAGE)),
-                  ) -> Response:
+def exposure_page(
+    request: Request,
+    days: int = Query(7, ge=1, le=90),
+    principal: Principal = Depends(require(Permission.USERS_MANAGE)),
+) -> Response:
     with service_state(request).database.transaction() as session:
         rows = aggregate_exposure(session, days=days)
-    return templates.TemplateResponse(request, "exposure.html", {
-        "rows": rows, "days": days, "principal": principal})
+    return templates.TemplateResponse(
+        request, "exposure.html", {"rows": rows, "days": days, "principal": principal}
+    )

@@ -21,7 +21,7 @@ from vigil.reporting.sending import ReportSender, ReportStateError
 from vigil.reporting.viral_filing import file_viral_report, viral_candidates
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import Case, CaseStatus, Report, ReportExchange, ReportState
-from vigil.store.vocabulary import INCIDENT_TYPES
+from vigil.store.shared.vocabulary import INCIDENT_TYPES
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/reports", include_in_schema=False)
@@ -33,57 +33,99 @@ QUEUE_LIMIT = 200
 def reports_page(request: Request, principal: Principal = SUBMIT) -> Response:
     with service_state(request).database.transaction() as session:
         reported = select(Report.case_id).where(Report.case_id.is_not(None))
-        waiting = session.scalars(select(Case).where(
-            Case.status == CaseStatus.CONFIRMED, Case.id.not_in(reported))
-            .order_by(Case.priority, Case.closed_at)).all()
-        reports = session.scalars(select(Report).order_by(Report.id.desc())
-                                  .limit(QUEUE_LIMIT)).all()
-        cases = {case.id: case.public_id for case in session.scalars(select(Case).where(
-            Case.id.in_([r.case_id for r in reports if r.case_id])))}
+        waiting = session.scalars(
+            select(Case)
+            .where(Case.status == CaseStatus.CONFIRMED, Case.id.not_in(reported))
+            .order_by(Case.priority, Case.closed_at)
+        ).all()
+        reports = session.scalars(
+            select(Report).order_by(Report.id.desc()).limit(QUEUE_LIMIT)
+        ).all()
+        cases = {
+            case.id: case.public_id
+            for case in session.scalars(
+                select(Case).where(Case.id.in_([r.case_id for r in reports if r.case_id]))
+            )
+        }
         rows = [_row(report, cases) for report in reports]
         viral = viral_candidates(session)
-    return templates.TemplateResponse(request, "reports.html", {
-        "waiting": waiting, "viral": viral, "reports": rows, "incident_types": INCIDENT_TYPES,
-        "principal": principal})
+    return templates.TemplateResponse(
+        request,
+        "reports.html",
+        {
+            "waiting": waiting,
+            "viral": viral,
+            "reports": rows,
+            "incident_types": INCIDENT_TYPES,
+            "principal": principal,
+        },
+    )
 
 
 def _row(report: Report, cases: dict[int, str]) -> dict[str, Any]:
-    return {"public_id": report.public_id, "destination": report.destination,
-            "kind": report.kind.value, "state": report.state.value,
-            "case": cases.get(report.case_id or 0), "remote_id": report.remote_report_id,
-            "attempts": report.attempts, "error": report.last_error,
-            "updated_at": report.updated_at, "files": len(report.files),
-            "preserved": report.package_sha256 is not None,
-            "failed": report.state is ReportState.FAILED}
+    return {
+        "public_id": report.public_id,
+        "destination": report.destination,
+        "kind": report.kind.value,
+        "state": report.state.value,
+        "case": cases.get(report.case_id or 0),
+        "remote_id": report.remote_report_id,
+        "attempts": report.attempts,
+        "error": report.last_error,
+        "updated_at": report.updated_at,
+        "files": len(report.files),
+        "preserved": report.package_sha256 is not None,
+        "failed": report.state is ReportState.FAILED,
+    }
 
 
 @router.post("/file")
-async def file_report(request: Request, case_id: str = Form(max_length=32),
-                      incident_type: str = Form("", max_length=100),
-                      supplemental: bool = Form(False), principal: Principal = SUBMIT,
-                      ) -> Response:
+async def file_report(
+    request: Request,
+    case_id: str = Form(max_length=32),
+    incident_type: str = Form("", max_length=100),
+    supplemental: bool = Form(False),
+    principal: Principal = SUBMIT,
+) -> Response:
     """Build, validate and queue the case's report, then try to send it at once."""
     state = service_state(request)
-    await _file_and_send(state, lambda session: file_case_report(
-        session, case_id, settings=state.settings, actor=principal.actor,
-        incident_type=incident_type or None, supplemental=supplemental))
+    await _file_and_send(
+        state,
+        lambda session: file_case_report(
+            session,
+            case_id,
+            settings=state.settings,
+            actor=principal.actor,
+            incident_type=incident_type or None,
+            supplemental=supplemental,
+        ),
+    )
     return RedirectResponse("/reports", status_code=303)
 
 
 @router.post("/viral")
-async def file_viral(request: Request, sha256: str = Form(pattern="^[0-9a-f]{64}$"),
-                     incident_type: str = Form(max_length=100),
-                     principal: Principal = SUBMIT) -> Response:
+async def file_viral(
+    request: Request,
+    sha256: str = Form(pattern="^[0-9a-f]{64}$"),
+    incident_type: str = Form(max_length=100),
+    principal: Principal = SUBMIT,
+) -> Response:
     """One batched report for a viral or meme file shared by many accounts."""
     state = service_state(request)
-    await _file_and_send(state, lambda session: file_viral_report(
-        session, sha256, settings=state.settings, actor=principal.actor,
-        incident_type=incident_type))
+    await _file_and_send(
+        state,
+        lambda session: file_viral_report(
+            session,
+            sha256,
+            settings=state.settings,
+            actor=principal.actor,
+            incident_type=incident_type,
+        ),
+    )
     return RedirectResponse("/reports", status_code=303)
 
 
-async def _file_and_send(state: ServiceState,
-                         file: Callable[[Session], list[Report]]) -> None:
+async def _file_and_send(state: ServiceState, file: Callable[[Session], list[Report]]) -> None:
     """Queue the reports ``file`` builds (one transaction), then try to send each at once;
     what cannot be sent now stays queued for the background job."""
 
@@ -92,13 +134,15 @@ async def _file_and_send(state: ServiceState,
             try:
                 return [report.public_id for report in file(session)]
             except ReportRefused as exc:
-                raise ApiError(422, f"The report cannot be filed: {exc}",
-                               code="report_refused") from None
+                raise ApiError(
+                    422, f"The report cannot be filed: {exc}", code="report_refused"
+                ) from None
 
     for public_id in await run_in_threadpool(queue):
         if state.vault is not None:
-            await run_in_threadpool(send_now, state.database, state.settings, state.vault,
-                                    public_id)
+            await run_in_threadpool(
+                send_now, state.database, state.settings, state.vault, public_id
+            )
 
 
 @router.get("/{report_id}", response_class=HTMLResponse)
@@ -108,25 +152,42 @@ def report_page(request: Request, report_id: str, principal: Principal = SUBMIT)
         report = session.scalars(select(Report).where(Report.public_id == report_id)).first()
         if report is None:
             raise ApiError(404, "no such report")
-        exchanges = session.scalars(select(ReportExchange).where(
-            ReportExchange.report_id == report.id).order_by(ReportExchange.id)).all()
-        files = [{"name": f.file_name, "state": f.state.value, "remote_id": f.remote_file_id,
-                  "viewed": f.viewed_by_esp} for f in report.files]
+        exchanges = session.scalars(
+            select(ReportExchange)
+            .where(ReportExchange.report_id == report.id)
+            .order_by(ReportExchange.id)
+        ).all()
+        files = [
+            {
+                "name": f.file_name,
+                "state": f.state.value,
+                "remote_id": f.remote_file_id,
+                "viewed": f.viewed_by_esp,
+            }
+            for f in report.files
+        ]
         row = _row(report, {})
-    return templates.TemplateResponse(request, "report.html", {
-        "report": row, "files": files, "exchanges": exchanges, "principal": principal})
+    return templates.TemplateResponse(
+        request,
+        "report.html",
+        {"report": row, "files": files, "exchanges": exchanges, "principal": principal},
+    )
 
 
 @router.post("/{report_id}/retract")
-async def retract(request: Request, report_id: str, reason: str = Form(min_length=1,
-                                                                         max_length=2000),
-                  principal: Principal = SUBMIT) -> Response:
+async def retract(
+    request: Request,
+    report_id: str,
+    reason: str = Form(min_length=1, max_length=2000),
+    principal: Principal = SUBMIT,
+) -> Response:
     """Cancel a report that is not finished (with the reason, audited)."""
     state = service_state(request)
     sender = _sender(state, report_id)
     try:
-        await run_in_threadpool(lambda: sender.retract(report_id, actor=principal.actor,
-                                                       reason=reason))
+        await run_in_threadpool(
+            lambda: sender.retract(report_id, actor=principal.actor, reason=reason)
+        )
     except ReportStateError as exc:
         raise ApiError(422, str(exc), code="refused") from None
     return RedirectResponse(f"/reports/{report_id}", status_code=303)

@@ -22,13 +22,19 @@ DECIDE = Depends(require(Permission.DECIDE))
 def requests_page(request: Request, principal: Principal = DECIDE) -> Response:
     with service_state(request).database.transaction() as session:
         waiting = pending_requests(session)
-    return templates.TemplateResponse(request, "requests.html", {
-        "requests": waiting, "principal": principal})
+    return templates.TemplateResponse(
+        request, "requests.html", {"requests": waiting, "principal": principal}
+    )
 
 
 @router.post("/{request_id}")
-def resolve(request: Request, request_id: RowId, verdict: str = Form(pattern="^(approve|reject)$"),
-            reason: str = Form("", max_length=2000), principal: Principal = DECIDE) -> Response:
+def resolve(
+    request: Request,
+    request_id: RowId,
+    verdict: str = Form(pattern="^(approve|reject)$"),
+    reason: str = Form("", max_length=2000),
+    principal: Principal = DECIDE,
+) -> Response:
     with service_state(request).database.transaction(write=True) as session:
         try:
             if verdict == "approve":

@@ -28,19 +28,33 @@ def queue_page(request: Request, principal: Principal = TRIAGE) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
         waiting = routing_queue(session, limit=QUEUE_LIMIT)
-        agencies = list(session.scalars(select(Agency).where(Agency.disabled_at.is_(None))
-                                        .order_by(Agency.code)))
-    return templates.TemplateResponse(request, "routing_queue.html", {
-        "waiting": waiting, "agencies": agencies, "limit": QUEUE_LIMIT,
-        "max_reason": MAX_REASON_CHARS, "principal": principal,
-        "clearinghouse_enabled": True})
+        agencies = list(
+            session.scalars(
+                select(Agency).where(Agency.disabled_at.is_(None)).order_by(Agency.code)
+            )
+        )
+    return templates.TemplateResponse(
+        request,
+        "routing_queue.html",
+        {
+            "waiting": waiting,
+            "agencies": agencies,
+            "limit": QUEUE_LIMIT,
+            "max_reason": MAX_REASON_CHARS,
+            "principal": principal,
+            "clearinghouse_enabled": True,
+        },
+    )
 
 
 @router.post("/{report_id}")
-def route(request: Request, report_id: RowId,
-          agency_id: int = Form(ge=1, le=MAX_AGENCY_ID),
-          reason: str = Form(min_length=1, max_length=MAX_REASON_CHARS),
-          principal: Principal = TRIAGE) -> Response:
+def route(
+    request: Request,
+    report_id: RowId,
+    agency_id: int = Form(ge=1, le=MAX_AGENCY_ID),
+    reason: str = Form(min_length=1, max_length=MAX_REASON_CHARS),
+    principal: Principal = TRIAGE,
+) -> Response:
     """Send the report to the agency; back to the queue on success."""
     state = _enabled(request)
     with state.database.transaction(write=True) as session:

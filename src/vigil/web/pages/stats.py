@@ -50,36 +50,60 @@ def _years(request: Request, selected: int) -> list[int]:
 
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(request: Request,
-              year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
-              principal: Principal = STATS) -> Response:
+def dashboard(
+    request: Request,
+    year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
+    principal: Principal = STATS,
+) -> Response:
     chosen = _year(year)
     stats = _statistics(request, chosen)
     charts = {name: alt_text(series(stats)) for name, series in SERIES.items()}
-    return templates.TemplateResponse(request, "stats.html", {
-        "stats": stats, "year": chosen, "years": _years(request, chosen),
-        "headline": headline(stats), "sections": sections(stats), "charts": charts,
-        "caveat_title": CAVEAT_TITLE, "caveat": CAVEAT, "what_it_measures": WHAT_IT_MEASURES,
-        "principal": principal})
+    return templates.TemplateResponse(
+        request,
+        "stats.html",
+        {
+            "stats": stats,
+            "year": chosen,
+            "years": _years(request, chosen),
+            "headline": headline(stats),
+            "sections": sections(stats),
+            "charts": charts,
+            "caveat_title": CAVEAT_TITLE,
+            "caveat": CAVEAT,
+            "what_it_measures": WHAT_IT_MEASURES,
+            "principal": principal,
+        },
+    )
 
 
 @router.get("/charts/{name}.png")
-def chart(request: Request, name: ChartName = Path(),
-          year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
-          principal: Principal = STATS) -> Response:
+def chart(
+    request: Request,
+    name: ChartName = Path(),
+    year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
+    principal: Principal = STATS,
+) -> Response:
     stats = _statistics(request, _year(year))
     image = png(figure(SERIES[name](stats)))
     return Response(image, media_type="image/png", headers={"Cache-Control": CHART_CACHE})
 
 
 @router.get("/report.{extension}")
-def annual_report(request: Request, extension: Literal["pdf", "html"] = Path(),
-                  year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
-                  principal: Principal = STATS) -> Response:
+def annual_report(
+    request: Request,
+    extension: Literal["pdf", "html"] = Path(),
+    year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
+    principal: Principal = STATS,
+) -> Response:
     chosen = _year(year)
     report_format = ReportFormat(extension)
     content = render(_statistics(request, chosen), report_format)
     media_type = "application/pdf" if report_format is ReportFormat.PDF else "text/html"
-    return Response(content, media_type=media_type, headers={
-        "Cache-Control": "private, no-store",
-        "Content-Disposition": f'attachment; filename="vigil-statistics-{chosen}.{extension}"'})
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="vigil-statistics-{chosen}.{extension}"',
+        },
+    )

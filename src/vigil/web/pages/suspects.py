@@ -11,8 +11,8 @@ from vigil.api.errors import ApiError
 from vigil.api.row_ids import RowId
 from vigil.api.state import service_state
 from vigil.store.accounts import Permission, Principal
-from vigil.store.flood_suspicions import confirm_suspect, open_suspicions, quarantine_suspect
-from vigil.store.list_errors import StatusChangeRefused, UnknownEntry
+from vigil.store.lists.errors import StatusChangeRefused, UnknownEntry
+from vigil.store.lists.suspicions import confirm_suspect, open_suspicions, quarantine_suspect
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/lists/suspects", include_in_schema=False)
@@ -24,15 +24,25 @@ MANAGE = Depends(require(Permission.LISTS_MANAGE))
 def suspects_page(request: Request, principal: Principal = READ) -> Response:
     with service_state(request).database.transaction() as session:
         found = open_suspicions(session)
-    return templates.TemplateResponse(request, "suspects.html", {
-        "suspects": found, "principal": principal,
-        "can_decide": principal.can(Permission.LISTS_MANAGE)})
+    return templates.TemplateResponse(
+        request,
+        "suspects.html",
+        {
+            "suspects": found,
+            "principal": principal,
+            "can_decide": principal.can(Permission.LISTS_MANAGE),
+        },
+    )
 
 
 @router.post("/{entry_id}")
-def decide(request: Request, entry_id: RowId,
-           decision: str = Form(pattern="^(confirm|quarantine)$"),
-           reason: str = Form(max_length=2000), principal: Principal = MANAGE) -> Response:
+def decide(
+    request: Request,
+    entry_id: RowId,
+    decision: str = Form(pattern="^(confirm|quarantine)$"),
+    reason: str = Form(max_length=2000),
+    principal: Principal = MANAGE,
+) -> Response:
     decide_one = confirm_suspect if decision == "confirm" else quarantine_suspect
     with service_state(request).database.transaction(write=True) as session:
         try:

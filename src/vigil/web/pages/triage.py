@@ -37,58 +37,71 @@ LEVELS = {1: "1 · a child may be in imminent danger", 2: "2", 3: "3", 4: "4 · 
 
 
 @router.get("/triage", response_class=HTMLResponse)
-def queue_page(request: Request, page: int = Query(1, ge=1, le=10_000),
-               principal: Principal = TRIAGE) -> Response:
+def queue_page(
+    request: Request, page: int = Query(1, ge=1, le=10_000), principal: Principal = TRIAGE
+) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
         entries = triage_queue(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return templates.TemplateResponse(request, "triage_queue.html", {
-        "entries": entries, "page": page, "page_size": PAGE_SIZE, "levels": LEVELS,
-        "titles": REASON_TITLES, "principal": principal, "clearinghouse_enabled": True})
+    return templates.TemplateResponse(
+        request,
+        "triage_queue.html",
+        {
+            "entries": entries,
+            "page": page,
+            "page_size": PAGE_SIZE,
+            "levels": LEVELS,
+            "titles": REASON_TITLES,
+            "principal": principal,
+            "clearinghouse_enabled": True,
+        },
+    )
 
 
 @router.get("/reports/{report_id}/triage", response_class=HTMLResponse)
-def report_page(request: Request, report_id: RowId,
-                principal: Principal = TRIAGE) -> Response:
+def report_page(request: Request, report_id: RowId, principal: Principal = TRIAGE) -> Response:
     return _report_page(request, _enabled(request), report_id, principal)
 
 
 @router.post("/reports/{report_id}/triage/override", response_class=HTMLResponse)
-def override(request: Request, report_id: RowId,
-             priority: int = Form(..., ge=1, le=4),
-             reason: str = Form("", max_length=MAX_REASON_CHARS + 100),
-             principal: Principal = TRIAGE) -> Response:
+def override(
+    request: Request,
+    report_id: RowId,
+    priority: int = Form(..., ge=1, le=4),
+    reason: str = Form("", max_length=MAX_REASON_CHARS + 100),
+    principal: Principal = TRIAGE,
+) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
         _finished(session, report_id)
         try:
             override_priority(session, report_id, priority, reason, principal.actor)
         except NotTriaged:
-            raise ApiError(409, "this report has not been scored yet", code="not_triaged") \
-                from None
+            raise ApiError(409, "this report has not been scored yet", code="not_triaged") from None
         except TriageRefused as exc:
             raise ApiError(422, str(exc), code="refused") from None
     return _report_page(request, state, report_id, principal, "Priority overridden.")
 
 
 @router.post("/reports/{report_id}/triage/override/clear", response_class=HTMLResponse)
-def clear(request: Request, report_id: RowId,
-          principal: Principal = TRIAGE) -> Response:
+def clear(request: Request, report_id: RowId, principal: Principal = TRIAGE) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
         _finished(session, report_id)
         try:
             clear_override(session, report_id, principal.actor)
         except NotTriaged:
-            raise ApiError(409, "this report has not been scored yet", code="not_triaged") \
-                from None
+            raise ApiError(409, "this report has not been scored yet", code="not_triaged") from None
     return _report_page(request, state, report_id, principal, "Back to the computed priority.")
 
 
 @router.post("/reports/{report_id}/triage/notes", response_class=HTMLResponse)
-def note(request: Request, report_id: RowId,
-         text: str = Form("", max_length=MAX_NOTE_CHARS + 100),
-         principal: Principal = TRIAGE) -> Response:
+def note(
+    request: Request,
+    report_id: RowId,
+    text: str = Form("", max_length=MAX_NOTE_CHARS + 100),
+    principal: Principal = TRIAGE,
+) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
         try:
@@ -97,8 +110,13 @@ def note(request: Request, report_id: RowId,
             raise ApiError(404, "no such report") from None
         except TriageRefused as exc:
             raise ApiError(422, str(exc), code="refused") from None
-    return _report_page(request, state, report_id, principal,
-                        "Note added: the report will be re-scored within a second.")
+    return _report_page(
+        request,
+        state,
+        report_id,
+        principal,
+        "Note added: the report will be re-scored within a second.",
+    )
 
 
 def _enabled(request: Request) -> ServiceState:
@@ -115,18 +133,32 @@ def _finished(session: Session, report_id: int) -> IntakeReport:
     return report
 
 
-def _report_page(request: Request, state: ServiceState, report_id: int, principal: Principal,
-                 message: str = "") -> Response:
+def _report_page(
+    request: Request, state: ServiceState, report_id: int, principal: Principal, message: str = ""
+) -> Response:
     with state.database.transaction() as session:
         report = _finished(session, report_id)
         company = session.get(ReportingCompany, report.company_id)
         triage = session.get(ReportTriage, report_id)
         notes = notes_of(session, report_id)
         context = {
-            "report": report, "company": company.name if company else "", "triage": triage,
-            "reasons": list(triage.reasons or []) if triage else [], "notes": notes,
+            "report": report,
+            "company": company.name if company else "",
+            "triage": triage,
+            "reasons": list(triage.reasons or []) if triage else [],
+            "notes": notes,
         }
-    return templates.TemplateResponse(request, "triage_report.html", {
-        **context, "levels": LEVELS, "titles": REASON_TITLES, "message": message,
-        "max_note": MAX_NOTE_CHARS, "max_reason": MAX_REASON_CHARS,
-        "principal": principal, "clearinghouse_enabled": True})
+    return templates.TemplateResponse(
+        request,
+        "triage_report.html",
+        {
+            **context,
+            "levels": LEVELS,
+            "titles": REASON_TITLES,
+            "message": message,
+            "max_note": MAX_NOTE_CHARS,
+            "max_reason": MAX_REASON_CHARS,
+            "principal": principal,
+            "clearinghouse_enabled": True,
+        },
+    )

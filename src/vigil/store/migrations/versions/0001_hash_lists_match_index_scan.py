@@ -27,7 +27,7 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 JSON_DOC = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 ENTRY_STATUSES = ("active", "disabled", "quarantined", "deleted")
 
-# Database-level backstop for the ORM guard in vigil.store.change_feed: the audit trail is
+# Database-level backstop for the ORM guard in vigil.store.lists.change_feed: the audit trail is
 # append-only and entries are never hard-deleted (status 'deleted' instead).
 APPEND_ONLY = {
     "list_entry_events": ("UPDATE", "DELETE"),
@@ -111,8 +111,10 @@ def _create_imports_and_scans() -> None:
         _timestamp("started_at", nullable=True),
         _timestamp("finished_at", nullable=True),
         sa.ForeignKeyConstraint(
-            ["list_id"], ["hash_lists.id"],
-            name=op.f("fk_import_jobs_list_id_hash_lists"), ondelete="RESTRICT",
+            ["list_id"],
+            ["hash_lists.id"],
+            name=op.f("fk_import_jobs_list_id_hash_lists"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_jobs")),
     )
@@ -147,8 +149,10 @@ def _create_imports_and_scans() -> None:
         sa.Column("result", JSON_DOC, nullable=True),
         _timestamp("scanned_at", nullable=True),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["scan_runs.id"],
-            name=op.f("fk_scan_items_run_id_scan_runs"), ondelete="CASCADE",
+            ["run_id"],
+            ["scan_runs.id"],
+            name=op.f("fk_scan_items_run_id_scan_runs"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("run_id", "path", name=op.f("pk_scan_items")),
     )
@@ -185,17 +189,23 @@ def _create_entries() -> None:
             "match_count >= 0", name=op.f("ck_list_entries_match_count_non_negative")
         ),
         sa.ForeignKeyConstraint(
-            ["import_job_id"], ["import_jobs.id"],
-            name=op.f("fk_list_entries_import_job_id_import_jobs"), ondelete="SET NULL",
+            ["import_job_id"],
+            ["import_jobs.id"],
+            name=op.f("fk_list_entries_import_job_id_import_jobs"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["list_id"], ["hash_lists.id"],
-            name=op.f("fk_list_entries_list_id_hash_lists"), ondelete="RESTRICT",
+            ["list_id"],
+            ["hash_lists.id"],
+            name=op.f("fk_list_entries_list_id_hash_lists"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_list_entries")),
         sa.UniqueConstraint("change_seq", name=op.f("uq_list_entries_change_seq")),
         sa.UniqueConstraint(
-            "list_id", "signal_type", "signal",
+            "list_id",
+            "signal_type",
+            "signal",
             name=op.f("uq_list_entries_list_id_signal_type_signal"),
         ),
     )
@@ -210,18 +220,16 @@ def _create_entry_children() -> None:
         "list_entry_events",
         sa.Column("id", BIG_ID, nullable=False),
         sa.Column("entry_id", BIG_ID, nullable=False),
-        sa.Column(
-            "old_status", _enum("entry_event_old_status", *ENTRY_STATUSES), nullable=True
-        ),
-        sa.Column(
-            "new_status", _enum("entry_event_new_status", *ENTRY_STATUSES), nullable=False
-        ),
+        sa.Column("old_status", _enum("entry_event_old_status", *ENTRY_STATUSES), nullable=True),
+        sa.Column("new_status", _enum("entry_event_new_status", *ENTRY_STATUSES), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("actor", sa.String(length=200), nullable=False),
         _timestamp("at"),
         sa.ForeignKeyConstraint(
-            ["entry_id"], ["list_entries.id"],
-            name=op.f("fk_list_entry_events_entry_id_list_entries"), ondelete="RESTRICT",
+            ["entry_id"],
+            ["list_entries.id"],
+            name=op.f("fk_list_entry_events_entry_id_list_entries"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_list_entry_events")),
     )
@@ -234,8 +242,10 @@ def _create_entry_children() -> None:
         sa.Column("quality", sa.SmallInteger(), nullable=True),
         sa.Column("time_offset", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["entry_id"], ["list_entries.id"],
-            name=op.f("fk_list_entry_frames_entry_id_list_entries"), ondelete="CASCADE",
+            ["entry_id"],
+            ["list_entries.id"],
+            name=op.f("fk_list_entry_frames_entry_id_list_entries"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("entry_id", "position", name=op.f("pk_list_entry_frames")),
     )
@@ -246,8 +256,10 @@ def _create_entry_children() -> None:
         sa.Column("match_count", sa.BigInteger(), nullable=False),
         sa.CheckConstraint("match_count > 0", name=op.f("ck_match_stats_match_count_positive")),
         sa.ForeignKeyConstraint(
-            ["entry_id"], ["list_entries.id"],
-            name=op.f("fk_match_stats_entry_id_list_entries"), ondelete="CASCADE",
+            ["entry_id"],
+            ["list_entries.id"],
+            name=op.f("fk_match_stats_entry_id_list_entries"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("entry_id", "bucket_start", name=op.f("pk_match_stats")),
     )
@@ -290,8 +302,15 @@ def downgrade() -> None:
     ):
         op.drop_index(op.f(index), table_name=table)
     for table in (
-        "match_stats", "list_entry_frames", "list_entry_events", "list_entries",
-        "scan_items", "import_jobs", "scan_runs", "hash_lists", "change_counter",
+        "match_stats",
+        "list_entry_frames",
+        "list_entry_events",
+        "list_entries",
+        "scan_items",
+        "import_jobs",
+        "scan_runs",
+        "hash_lists",
+        "change_counter",
     ):
         op.drop_table(table)
     if op.get_context().dialect.name == "postgresql":

@@ -68,8 +68,14 @@ def _create_holds_and_purges() -> None:
         sa.Column("item_id", sa.String(length=32), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum("report", "preservation_request", name="hold_kind", native_enum=False,
-                    create_constraint=True, length=32),
+            sa.Enum(
+                "report",
+                "preservation_request",
+                name="hold_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
             nullable=False,
         ),
         sa.Column("reason", sa.Text(), nullable=False),
@@ -80,14 +86,14 @@ def _create_holds_and_purges() -> None:
         _timestamp("released_at", nullable=True),
         sa.Column("released_by", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
-            ["item_id"], ["evidence_items.id"],
-            name=op.f("fk_evidence_legal_holds_item_id_evidence_items"), ondelete="RESTRICT",
+            ["item_id"],
+            ["evidence_items.id"],
+            name=op.f("fk_evidence_legal_holds_item_id_evidence_items"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_legal_holds")),
     )
-    op.create_index(
-        op.f("ix_evidence_legal_holds_item_id"), "evidence_legal_holds", ["item_id"]
-    )
+    op.create_index(op.f("ix_evidence_legal_holds_item_id"), "evidence_legal_holds", ["item_id"])
     op.create_table(
         "evidence_purges",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -97,8 +103,10 @@ def _create_holds_and_purges() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         _timestamp("retain_until"),
         sa.ForeignKeyConstraint(
-            ["item_id"], ["evidence_items.id"],
-            name=op.f("fk_evidence_purges_item_id_evidence_items"), ondelete="RESTRICT",
+            ["item_id"],
+            ["evidence_items.id"],
+            name=op.f("fk_evidence_purges_item_id_evidence_items"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_purges")),
         sa.UniqueConstraint("item_id", name=op.f("uq_evidence_purges_item_id")),

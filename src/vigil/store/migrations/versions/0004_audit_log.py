@@ -24,7 +24,13 @@ depends_on: str | Sequence[str] | None = None
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 JSON_DOC = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 ACTIONS = (
-    "sign_in", "key_created", "media_viewed", "decision", "report", "deletion", "export",
+    "sign_in",
+    "key_created",
+    "media_viewed",
+    "decision",
+    "report",
+    "deletion",
+    "export",
     "setting_changed",
 )
 # Backstop for the ORM guard in vigil.store.models.audit. The head is updated on every append
@@ -43,8 +49,9 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column(
             "action",
-            sa.Enum(*ACTIONS, name="audit_action", native_enum=False, create_constraint=True,
-                    length=32),
+            sa.Enum(
+                *ACTIONS, name="audit_action", native_enum=False, create_constraint=True, length=32
+            ),
             nullable=False,
         ),
         sa.Column("subject_type", sa.String(length=64), nullable=True),

@@ -29,27 +29,43 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PURPOSE = "webhook-endpoint"  # as vigil.store.webhook_outbox.SECRET_PURPOSE
-ENDPOINTS = sa.table("webhook_endpoints", sa.column("id", sa.Integer()),
-                     sa.column("secret", sa.String()), sa.column("sealed_secret", sa.String()))
+PURPOSE = "webhook-endpoint"  # as vigil.store.records.outbox.SECRET_PURPOSE
+ENDPOINTS = sa.table(
+    "webhook_endpoints",
+    sa.column("id", sa.Integer()),
+    sa.column("secret", sa.String()),
+    sa.column("sealed_secret", sa.String()),
+)
 
 
 def upgrade() -> None:
     with op.batch_alter_table("webhook_endpoints") as batch:
-        batch.alter_column("secret", new_column_name="sealed_secret",
-                           existing_type=sa.String(length=128), type_=sa.String(length=256),
-                           existing_nullable=False)
-    _rewrite("sealed_secret", lambda key, text: text if is_sealed(text)
-             else seal_secret(key, text, PURPOSE))
+        batch.alter_column(
+            "secret",
+            new_column_name="sealed_secret",
+            existing_type=sa.String(length=128),
+            type_=sa.String(length=256),
+            existing_nullable=False,
+        )
+    _rewrite(
+        "sealed_secret",
+        lambda key, text: text if is_sealed(text) else seal_secret(key, text, PURPOSE),
+    )
 
 
 def downgrade() -> None:
-    _rewrite("sealed_secret", lambda key, text: open_secret(key, text, PURPOSE)
-             if is_sealed(text) else text)
+    _rewrite(
+        "sealed_secret",
+        lambda key, text: open_secret(key, text, PURPOSE) if is_sealed(text) else text,
+    )
     with op.batch_alter_table("webhook_endpoints") as batch:
-        batch.alter_column("sealed_secret", new_column_name="secret",
-                           existing_type=sa.String(length=256), type_=sa.String(length=128),
-                           existing_nullable=False)
+        batch.alter_column(
+            "sealed_secret",
+            new_column_name="secret",
+            existing_type=sa.String(length=256),
+            type_=sa.String(length=128),
+            existing_nullable=False,
+        )
 
 
 def _rewrite(column: str, change: Callable[[MasterKey, str], str]) -> None:
@@ -59,8 +75,11 @@ def _rewrite(column: str, change: Callable[[MasterKey, str], str]) -> None:
         return  # nothing to seal: no key needed
     key = _master_key(len(rows))
     for endpoint_id, text in rows:
-        connection.execute(sa.update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id)
-                           .values({column: change(key, text)}))
+        connection.execute(
+            sa.update(ENDPOINTS)
+            .where(ENDPOINTS.c.id == endpoint_id)
+            .values({column: change(key, text)})
+        )
 
 
 def _master_key(count: int) -> MasterKey:

@@ -31,10 +31,28 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_ACTIONS = (
-    "sign_in", "key_created", "media_viewed", "decision", "report", "deletion", "export",
-    "setting_changed", "sign_in_failed", "sign_out", "user_created", "user_changed",
-    "key_revoked", "webhook_changed", "escalation", "assignment", "triage_override",
-    "triage_weights", "routing", "referral_action", "outcome", "info_request",
+    "sign_in",
+    "key_created",
+    "media_viewed",
+    "decision",
+    "report",
+    "deletion",
+    "export",
+    "setting_changed",
+    "sign_in_failed",
+    "sign_out",
+    "user_created",
+    "user_changed",
+    "key_revoked",
+    "webhook_changed",
+    "escalation",
+    "assignment",
+    "triage_override",
+    "triage_weights",
+    "routing",
+    "referral_action",
+    "outcome",
+    "info_request",
     "agency_changed",
 )
 NEW_ACTIONS = (*OLD_ACTIONS, "access_grant", "sign_in_alert")
@@ -47,8 +65,9 @@ def _enum(name: str, *values: str) -> sa.Enum:
 def upgrade() -> None:
     set_allowed_values("audit_records", "ck_audit_records_audit_action", "action", NEW_ACTIONS)
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("awaiting_approval", sa.Boolean(),
-                                      server_default=sa.false(), nullable=False))
+        batch_op.add_column(
+            sa.Column("awaiting_approval", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("locked_until")  # every lock now belongs to an address
     op.create_table(
@@ -59,16 +78,19 @@ def upgrade() -> None:
         sa.Column("locks", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
-                                name=op.f("fk_sign_in_locks_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_sign_in_locks_user_id_users"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("user_id", "source", name=op.f("pk_sign_in_locks")),
     )
     op.create_table(
         "access_grants",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", _enum("grant_kind", "api_key", "roles"), nullable=False),
-        sa.Column("state", _enum("grant_state", "pending", "approved", "refused"),
-                  nullable=False),
+        sa.Column("state", _enum("grant_state", "pending", "approved", "refused"), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("api_key_id", sa.Integer(), nullable=True),
         sa.Column("roles", sa.JSON(), nullable=True),
@@ -77,18 +99,25 @@ def upgrade() -> None:
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_by", sa.String(length=200), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["api_key_id"], ["api_keys.id"],
-                                name=op.f("fk_access_grants_api_key_id_api_keys"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
-                                name=op.f("fk_access_grants_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["api_key_id"],
+            ["api_keys.id"],
+            name=op.f("fk_access_grants_api_key_id_api_keys"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_access_grants_user_id_users"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_grants")),
     )
     with op.batch_alter_table("access_grants", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_access_grants_api_key_id"), ["api_key_id"],
-                              unique=False)
-        batch_op.create_index(batch_op.f("ix_access_grants_user_id"), ["user_id"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_access_grants_api_key_id"), ["api_key_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_access_grants_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
@@ -98,11 +127,12 @@ def downgrade() -> None:
     op.drop_table("access_grants")
     op.drop_table("sign_in_locks")
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True),
-                                      nullable=True))
+        batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
     # A key still awaiting approval must not start working on the older schema.
-    op.execute("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP, revoked_by = 'migration' "
-               "WHERE awaiting_approval AND revoked_at IS NULL")
+    op.execute(
+        "UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP, revoked_by = 'migration' "
+        "WHERE awaiting_approval AND revoked_at IS NULL"
+    )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_column("awaiting_approval")
     set_allowed_values("audit_records", "ck_audit_records_audit_action", "action", OLD_ACTIONS)

@@ -33,15 +33,39 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_ACTIONS = (
-    "sign_in", "key_created", "media_viewed", "decision", "report", "deletion", "export",
-    "setting_changed", "sign_in_failed", "sign_out", "user_created", "user_changed",
-    "key_revoked", "webhook_changed", "escalation", "assignment", "triage_override",
-    "triage_weights", "routing", "referral_action", "outcome", "info_request",
-    "agency_changed", "access_grant", "sign_in_alert",
+    "sign_in",
+    "key_created",
+    "media_viewed",
+    "decision",
+    "report",
+    "deletion",
+    "export",
+    "setting_changed",
+    "sign_in_failed",
+    "sign_out",
+    "user_created",
+    "user_changed",
+    "key_revoked",
+    "webhook_changed",
+    "escalation",
+    "assignment",
+    "triage_override",
+    "triage_weights",
+    "routing",
+    "referral_action",
+    "outcome",
+    "info_request",
+    "agency_changed",
+    "access_grant",
+    "sign_in_alert",
 )
 NEW_ACTIONS = (*OLD_ACTIONS, "master_key_rotated")
-USERS = sa.table("users", sa.column("id", sa.Integer()), sa.column("totp_secret", sa.String()),
-                 sa.column("sealed_totp_secret", sa.String()))
+USERS = sa.table(
+    "users",
+    sa.column("id", sa.Integer()),
+    sa.column("totp_secret", sa.String()),
+    sa.column("sealed_totp_secret", sa.String()),
+)
 
 
 def purpose(user_id: int) -> str:
@@ -50,34 +74,54 @@ def purpose(user_id: int) -> str:
 
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
-        batch.alter_column("totp_secret", new_column_name="sealed_totp_secret",
-                           existing_type=sa.String(length=64), type_=sa.String(length=256),
-                           existing_nullable=True)
-    _rewrite("sealed_totp_secret", lambda key, user_id, text: text if is_sealed(text)
-             else seal_secret(key, text, purpose(user_id)))
+        batch.alter_column(
+            "totp_secret",
+            new_column_name="sealed_totp_secret",
+            existing_type=sa.String(length=64),
+            type_=sa.String(length=256),
+            existing_nullable=True,
+        )
+    _rewrite(
+        "sealed_totp_secret",
+        lambda key, user_id, text: (
+            text if is_sealed(text) else seal_secret(key, text, purpose(user_id))
+        ),
+    )
     set_allowed_values("audit_records", "ck_audit_records_audit_action", "action", NEW_ACTIONS)
 
 
 def downgrade() -> None:
     set_allowed_values("audit_records", "ck_audit_records_audit_action", "action", OLD_ACTIONS)
-    _rewrite("sealed_totp_secret", lambda key, user_id, text:
-             open_secret(key, text, purpose(user_id)) if is_sealed(text) else text)
+    _rewrite(
+        "sealed_totp_secret",
+        lambda key, user_id, text: (
+            open_secret(key, text, purpose(user_id)) if is_sealed(text) else text
+        ),
+    )
     with op.batch_alter_table("users") as batch:
-        batch.alter_column("sealed_totp_secret", new_column_name="totp_secret",
-                           existing_type=sa.String(length=256), type_=sa.String(length=64),
-                           existing_nullable=True)
+        batch.alter_column(
+            "sealed_totp_secret",
+            new_column_name="totp_secret",
+            existing_type=sa.String(length=256),
+            type_=sa.String(length=64),
+            existing_nullable=True,
+        )
 
 
 def _rewrite(column: str, change: Callable[[MasterKey, int, str], str]) -> None:
     connection = op.get_bind()
-    rows = connection.execute(sa.select(USERS.c.id, USERS.c[column])
-                              .where(USERS.c[column].is_not(None))).all()
+    rows = connection.execute(
+        sa.select(USERS.c.id, USERS.c[column]).where(USERS.c[column].is_not(None))
+    ).all()
     if not rows:
         return  # no second factor enrolled: no key needed
     key = _master_key(len(rows))
     for user_id, text in rows:
-        connection.execute(sa.update(USERS).where(USERS.c.id == user_id)
-                           .values({column: change(key, user_id, text)}))
+        connection.execute(
+            sa.update(USERS)
+            .where(USERS.c.id == user_id)
+            .values({column: change(key, user_id, text)})
+        )
 
 
 def _master_key(count: int) -> MasterKey:

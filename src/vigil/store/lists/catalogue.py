@@ -4,7 +4,7 @@ and count entries by status.
 Functions take a session and leave the transaction to the caller, so several changes can
 commit together: ``with database.transaction(write=True) as session: create_list(...)``.
 List changes reach the match index through the change feed (ORM flushes stamp them), and
-each change appends a security audit record (vigil.store.list_audit) to the same
+each change appends a security audit record (vigil.store.lists.audit_trail) to the same
 transaction, naming the ``actor``. Lists are never deleted: disable them instead, so the
 audit trail stays whole.
 """
@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.core.settings import MatchingSettings
-from vigil.store.list_audit import checked_actor, record_list_change
-from vigil.store.list_errors import DuplicateList, InvalidListSetting, UnknownList
+from vigil.store.lists.audit_trail import checked_actor, record_list_change
+from vigil.store.lists.errors import DuplicateList, InvalidListSetting, UnknownList
 from vigil.store.models import EntryStatus, HashList, ListEntry
 
 MAX_NAME_CHARS = 200
@@ -73,17 +73,27 @@ def create_list(
         name=name,
         description=description.strip(),
         pdq_distance=_checked(
-            "distance", matching.pdq_distance if pdq_distance is None else pdq_distance,
-            PDQ_DISTANCE_RANGE),
+            "distance",
+            matching.pdq_distance if pdq_distance is None else pdq_distance,
+            PDQ_DISTANCE_RANGE,
+        ),
         min_quality=_checked(
-            "minimum quality", matching.min_quality if min_quality is None else min_quality,
-            MIN_QUALITY_RANGE),
+            "minimum quality",
+            matching.min_quality if min_quality is None else min_quality,
+            MIN_QUALITY_RANGE,
+        ),
         is_allow_list=is_allow_list,
     )
     session.add(hash_list)
     session.flush()
-    record_list_change(session, name, actor=actor, change="created", old={},
-                       new={"enabled": hash_list.enabled, **_settings(hash_list)})
+    record_list_change(
+        session,
+        name,
+        actor=actor,
+        change="created",
+        old={},
+        new={"enabled": hash_list.enabled, **_settings(hash_list)},
+    )
     return hash_list
 
 
@@ -124,9 +134,14 @@ def update_list_settings(
     after = _settings(hash_list)
     changed = [key for key in after if after[key] != before[key]]
     if changed:
-        record_list_change(session, hash_list.name, actor=actor, change="settings",
-                           old={key: before[key] for key in changed},
-                           new={key: after[key] for key in changed})
+        record_list_change(
+            session,
+            hash_list.name,
+            actor=actor,
+            change="settings",
+            old={key: before[key] for key in changed},
+            new={key: after[key] for key in changed},
+        )
     return hash_list
 
 
@@ -139,9 +154,14 @@ def set_list_enabled(session: Session, name: str, enabled: bool, *, actor: str) 
         return False
     hash_list.enabled = enabled
     session.flush()
-    record_list_change(session, hash_list.name, actor=actor,
-                       change="enabled" if enabled else "disabled",
-                       old={"enabled": not enabled}, new={"enabled": enabled})
+    record_list_change(
+        session,
+        hash_list.name,
+        actor=actor,
+        change="enabled" if enabled else "disabled",
+        old={"enabled": not enabled},
+        new={"enabled": enabled},
+    )
     return True
 
 
@@ -157,9 +177,7 @@ def list_summary(session: Session, name: str) -> ListSummary:
     return _summary(hash_list, status_counts(session, [hash_list.id]).get(hash_list.id, {}))
 
 
-def status_counts(
-    session: Session, list_ids: Collection[int]
-) -> dict[int, dict[EntryStatus, int]]:
+def status_counts(session: Session, list_ids: Collection[int]) -> dict[int, dict[EntryStatus, int]]:
     """Entries per status for each list id (statuses without entries are absent)."""
     if not list_ids:
         return {}
@@ -195,8 +213,12 @@ def _checked(label: str, value: int, allowed: range) -> int:
 
 def _settings(hash_list: HashList) -> dict[str, str | int | bool]:
     """The settings an audit record shows before and after a change."""
-    return {"description": hash_list.description, "pdq_distance": hash_list.pdq_distance,
-            "min_quality": hash_list.min_quality, "is_allow_list": hash_list.is_allow_list}
+    return {
+        "description": hash_list.description,
+        "pdq_distance": hash_list.pdq_distance,
+        "min_quality": hash_list.min_quality,
+        "is_allow_list": hash_list.is_allow_list,
+    }
 
 
 def _summary(hash_list: HashList, counts: Mapping[EntryStatus, int]) -> ListSummary:

@@ -46,21 +46,38 @@ INCIDENT_TYPES: tuple[str, ...] = (
 
 CLASSIFICATION_KEYS: Mapping[str, str] = {"1": "A1", "2": "A2", "3": "B1", "4": "B2"}
 ANNOTATION_KEYS: Mapping[str, str] = {
-    "a": "animeDrawingVirtualHentai", "m": "potentialMeme", "v": "viral",
-    "s": "possibleSelfProduction", "h": "physicalHarm", "g": "violenceGore",
-    "b": "bestiality", "l": "liveStreaming", "i": "infant", "e": "generativeAi",
+    "a": "animeDrawingVirtualHentai",
+    "m": "potentialMeme",
+    "v": "viral",
+    "s": "possibleSelfProduction",
+    "h": "physicalHarm",
+    "g": "violenceGore",
+    "b": "bestiality",
+    "l": "liveStreaming",
+    "i": "infant",
+    "e": "generativeAi",
 }
 INCIDENT_TYPE_KEYS: Mapping[str, str] = {
-    "p": INCIDENT_TYPES[0], "t": INCIDENT_TYPES[1], "y": INCIDENT_TYPES[2],
-    "q": INCIDENT_TYPES[3], "d": INCIDENT_TYPES[4], "w": INCIDENT_TYPES[5],
-    "n": INCIDENT_TYPES[6], "x": INCIDENT_TYPES[7],
+    "p": INCIDENT_TYPES[0],
+    "t": INCIDENT_TYPES[1],
+    "y": INCIDENT_TYPES[2],
+    "q": INCIDENT_TYPES[3],
+    "d": INCIDENT_TYPES[4],
+    "w": INCIDENT_TYPES[5],
+    "n": INCIDENT_TYPES[6],
+    "x": INCIDENT_TYPES[7],
 }
 DECISION_KEYS: Mapping[str, str] = {
-    "c": "confirm", "f": "false_positive", "o": "second_opinion", "u": "escalate",
+    "c": "confirm",
+    "f": "false_positive",
+    "o": "second_opinion",
+    "u": "escalate",
 }
 NAVIGATION_KEYS: Mapping[str, str] = {
     "r": "reveal the current item (re-blurs when focus leaves it)",
-    "j": "next item", "k": "previous item", "?": "show these shortcuts",
+    "j": "next item",
+    "k": "previous item",
+    "?": "show these shortcuts",
 }
 
 SHORTCUTS: Mapping[str, Mapping[str, str]] = {
@@ -88,8 +105,11 @@ def is_classification(value: object) -> bool:
 
 def unknown_annotations(values: Iterable[object]) -> list[str]:
     """The values that are not CyberTipline file annotations, for an error message."""
-    return [str(value)[:40] for value in values
-            if not isinstance(value, str) or value not in FILE_ANNOTATIONS]
+    return [
+        str(value)[:40]
+        for value in values
+        if not isinstance(value, str) or value not in FILE_ANNOTATIONS
+    ]
 
 
 def ordered_annotations(values: Iterable[str]) -> list[str]:

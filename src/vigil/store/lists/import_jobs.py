@@ -31,9 +31,15 @@ def start_job(
     job = unfinished_job(session, hash_list.id, resume_key, format_label)
     if job is None:
         job = ImportJob(
-            list_id=hash_list.id, file_name=file_name[:_MAX_FILE_NAME], file_path=file_path,
-            file_sha256=resume_key, format=format_label, list_version=list_version,
-            records_done=0, errors=0, created_at=utcnow(),
+            list_id=hash_list.id,
+            file_name=file_name[:_MAX_FILE_NAME],
+            file_path=file_path,
+            file_sha256=resume_key,
+            format=format_label,
+            list_version=list_version,
+            records_done=0,
+            errors=0,
+            created_at=utcnow(),
         )
         session.add(job)
     job.status = ImportStatus.RUNNING
@@ -50,8 +56,12 @@ def unfinished_job(
         return None  # the source cannot promise the same records again
     return session.scalar(
         select(ImportJob)
-        .where(ImportJob.list_id == list_id, ImportJob.file_sha256 == resume_key,
-               ImportJob.format == format_label, ImportJob.status != ImportStatus.COMPLETED)
+        .where(
+            ImportJob.list_id == list_id,
+            ImportJob.file_sha256 == resume_key,
+            ImportJob.format == format_label,
+            ImportJob.status != ImportStatus.COMPLETED,
+        )
         .order_by(ImportJob.id.desc())
         .limit(1)
     )
@@ -59,7 +69,8 @@ def unfinished_job(
 
 def record_progress(session: Session, job_id: int, records_done: int, errors: int) -> None:
     session.execute(
-        update(ImportJob).where(ImportJob.id == job_id)
+        update(ImportJob)
+        .where(ImportJob.id == job_id)
         .values(records_done=records_done, errors=errors)
         .execution_options(synchronize_session=False)
     )
@@ -69,10 +80,16 @@ def finish_job(
     session: Session, job_id: int, records_total: int, errors: int, last_error: str | None
 ) -> None:
     session.execute(
-        update(ImportJob).where(ImportJob.id == job_id)
-        .values(status=ImportStatus.COMPLETED, records_done=records_total,
-                records_total=records_total, errors=errors, finished_at=utcnow(),
-                last_error=_clipped(last_error))
+        update(ImportJob)
+        .where(ImportJob.id == job_id)
+        .values(
+            status=ImportStatus.COMPLETED,
+            records_done=records_total,
+            records_total=records_total,
+            errors=errors,
+            finished_at=utcnow(),
+            last_error=_clipped(last_error),
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -80,7 +97,8 @@ def finish_job(
 def fail_job(session: Session, job_id: int, message: str) -> None:
     """Leave the job resumable (records_done untouched) with the reason it stopped."""
     session.execute(
-        update(ImportJob).where(ImportJob.id == job_id)
+        update(ImportJob)
+        .where(ImportJob.id == job_id)
         .values(status=ImportStatus.FAILED, last_error=_clipped(message), finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -44,11 +44,14 @@ class PlannerStatistics:
 
     def _read_state(self) -> tuple[float, int]:
         with self._database.engine.connect() as connection:
-            row = connection.execute(text(
-                "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c "
-                "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
-                "WHERE c.oid = to_regclass(:table)"
-            ), {"table": _TABLE}).one_or_none()
+            row = connection.execute(
+                text(
+                    "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c "
+                    "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+                    "WHERE c.oid = to_regclass(:table)"
+                ),
+                {"table": _TABLE},
+            ).one_or_none()
         if row is None:
             return 0.0, 0
         return max(float(row[0]), 0.0), int(row[1])

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.store.entry_status import change_status
-from vigil.store.list_audit import checked_actor, record_list_change
+from vigil.store.lists.audit_trail import checked_actor, record_list_change
+from vigil.store.lists.entry_status import change_status
 from vigil.store.models import EntryStatus, HashList, ListEntry, SignalType, normalise_signal
 
 MAX_SIGNALS = 16  # one item's hashes; a bulk load goes through list_import
@@ -43,8 +43,14 @@ class AddedEntries:
 
 
 def add_entries(
-    session: Session, hash_list: HashList, signals: Sequence[NewSignal], *, actor: str,
-    reason: str, classification: str | None = None, external_id: str | None = None,
+    session: Session,
+    hash_list: HashList,
+    signals: Sequence[NewSignal],
+    *,
+    actor: str,
+    reason: str,
+    classification: str | None = None,
+    external_id: str | None = None,
 ) -> AddedEntries:
     """Add ``signals`` to ``hash_list`` (flushed, not committed); ``reason`` is audited."""
     actor = checked_actor(actor)
@@ -55,9 +61,14 @@ def add_entries(
     for signal in wanted:
         entry = _existing(session, hash_list.id, signal)
         if entry is None:
-            entry = ListEntry(hash_list=hash_list, signal_type=signal.signal_type,
-                              signal=signal.signal, classification=_clip(classification, 64),
-                              external_id=_clip(external_id, 255), source=f"manual:{actor}"[:500])
+            entry = ListEntry(
+                hash_list=hash_list,
+                signal_type=signal.signal_type,
+                signal=signal.signal,
+                classification=_clip(classification, 64),
+                external_id=_clip(external_id, 255),
+                source=f"manual:{actor}"[:500],
+            )
             session.add(entry)
             session.flush()
             result.added.append(entry.id)
@@ -69,11 +80,19 @@ def add_entries(
             result.existing.append(entry.id)
     session.flush()
     if wanted:
-        record_list_change(session, hash_list.name, actor=actor, change="entries_added",
-                           old={}, new={"added": len(result.added),
-                                        "existing": len(result.existing),
-                                        "skipped": len(result.skipped),
-                                        "reason": reason[:500]})
+        record_list_change(
+            session,
+            hash_list.name,
+            actor=actor,
+            change="entries_added",
+            old={},
+            new={
+                "added": len(result.added),
+                "existing": len(result.existing),
+                "skipped": len(result.skipped),
+                "reason": reason[:500],
+            },
+        )
     return result
 
 
@@ -89,9 +108,13 @@ def _normalised(signals: Sequence[NewSignal]) -> list[NewSignal]:
 
 
 def _existing(session: Session, list_id: int, signal: NewSignal) -> ListEntry | None:
-    return session.scalar(select(ListEntry).where(
-        ListEntry.list_id == list_id, ListEntry.signal_type == signal.signal_type,
-        ListEntry.signal == signal.signal))
+    return session.scalar(
+        select(ListEntry).where(
+            ListEntry.list_id == list_id,
+            ListEntry.signal_type == signal.signal_type,
+            ListEntry.signal == signal.signal,
+        )
+    )
 
 
 def _clip(value: str | None, length: int) -> str | None:

@@ -34,8 +34,13 @@ class InvalidWebhook(StoreError, ValueError):
 
 
 def register_endpoint(
-    session: Session, url: str, events: Iterable[str], *, created_by: str,
-    master_key: MasterKey, description: str = "",
+    session: Session,
+    url: str,
+    events: Iterable[str],
+    *,
+    created_by: str,
+    master_key: MasterKey,
+    description: str = "",
 ) -> tuple[WebhookEndpoint, str]:
     """Add an endpoint; returns it with its signing secret (shown to the caller once, kept
     only sealed under ``master_key``). Whether the destination may be reached is checked by
@@ -46,9 +51,13 @@ def register_endpoint(
         raise InvalidWebhook(f"events must be some of {sorted(EVENTS)}; got {wanted}")
     _check_url(url)
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    endpoint = WebhookEndpoint(url=url, sealed_secret=seal_secret(master_key, secret,
-                                                                  SECRET_PURPOSE),
-                               events=wanted, created_by=created_by, description=description)
+    endpoint = WebhookEndpoint(
+        url=url,
+        sealed_secret=seal_secret(master_key, secret, SECRET_PURPOSE),
+        events=wanted,
+        created_by=created_by,
+        description=description,
+    )
     session.add(endpoint)
     session.flush()
     return endpoint, secret
@@ -74,7 +83,11 @@ def _check_url(url: str) -> None:
 
 
 def enqueue_event(
-    session: Session, event: str, payload: Mapping[str, Any], *, now: datetime | None = None,
+    session: Session,
+    event: str,
+    payload: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
 ) -> list[WebhookDelivery]:
     """Queue ``event`` for every enabled endpoint subscribed to it, in the caller's
     transaction: the event is sent if and only if what it announces was committed."""
@@ -84,9 +97,16 @@ def enqueue_event(
     event_id = uuid.uuid4().hex
     endpoints = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled)).all()
     deliveries = [
-        WebhookDelivery(event_id=event_id, endpoint_id=endpoint.id, event=event,
-                        payload=dict(payload), created_at=now, next_attempt_at=now)
-        for endpoint in endpoints if event in endpoint.events
+        WebhookDelivery(
+            event_id=event_id,
+            endpoint_id=endpoint.id,
+            event=event,
+            payload=dict(payload),
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for endpoint in endpoints
+        if event in endpoint.events
     ]
     session.add_all(deliveries)
     return deliveries
@@ -99,9 +119,11 @@ def due_deliveries(session: Session, now: datetime, limit: int = 50) -> list[Web
     query = (
         select(WebhookDelivery)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == DeliveryStatus.PENDING,
-               WebhookDelivery.next_attempt_at <= now,
-               WebhookEndpoint.enabled)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookEndpoint.enabled,
+        )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
@@ -110,7 +132,11 @@ def due_deliveries(session: Session, now: datetime, limit: int = 50) -> list[Web
 
 
 def claim_due(
-    session: Session, now: datetime, *, lease_until: datetime, limit: int = 50,
+    session: Session,
+    now: datetime,
+    *,
+    lease_until: datetime,
+    limit: int = 50,
 ) -> list[WebhookDelivery]:
     """Take due deliveries for one dispatcher by moving them to ``lease_until``.
 
@@ -127,13 +153,24 @@ def claim_due(
 
 
 def record_attempt(
-    session: Session, delivery: WebhookDelivery, *, at: datetime, status_code: int | None,
-    error: str | None, duration_ms: int, next_attempt_at: datetime | None,
+    session: Session,
+    delivery: WebhookDelivery,
+    *,
+    at: datetime,
+    status_code: int | None,
+    error: str | None,
+    duration_ms: int,
+    next_attempt_at: datetime | None,
 ) -> WebhookAttempt:
     """Log one attempt and move the delivery on: delivered on 2xx, else retried at
     ``next_attempt_at``, or failed for good when that is None."""
-    attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=at, status_code=status_code,
-                             error=(error or None) and error[:500], duration_ms=duration_ms)
+    attempt = WebhookAttempt(
+        delivery_id=delivery.id,
+        attempted_at=at,
+        status_code=status_code,
+        error=(error or None) and error[:500],
+        duration_ms=duration_ms,
+    )
     session.add(attempt)
     delivery.attempts += 1
     if delivery.status != DeliveryStatus.PENDING:
@@ -172,8 +209,11 @@ def list_endpoints(session: Session, owner: str | None = None) -> list[WebhookEn
     return list(session.scalars(query))
 
 
-def owned_endpoint(session: Session, endpoint_id: int, owner: str | None,
-                   ) -> WebhookEndpoint | None:
+def owned_endpoint(
+    session: Session,
+    endpoint_id: int,
+    owner: str | None,
+) -> WebhookEndpoint | None:
     """The endpoint if it exists and ``owner`` created it (any owner when None); None
     otherwise, so that another owner's endpoint looks exactly like a missing one."""
     endpoint = session.get(WebhookEndpoint, endpoint_id)
@@ -183,7 +223,10 @@ def owned_endpoint(session: Session, endpoint_id: int, owner: str | None,
 
 
 def deliveries_for(
-    session: Session, endpoint_id: int, *, status: DeliveryStatus | None = None,
+    session: Session,
+    endpoint_id: int,
+    *,
+    status: DeliveryStatus | None = None,
     limit: int = 100,
 ) -> list[WebhookDelivery]:
     """An endpoint's deliveries, newest first, with their attempt log loaded."""
@@ -201,17 +244,36 @@ def deliveries_for(
 
 def delivery_summary(delivery: WebhookDelivery) -> Mapping[str, Any]:
     """A delivery and its attempt log, for operators (the payload is left out)."""
-    return {"id": delivery.id, "event_id": delivery.event_id, "event": delivery.event,
-            "endpoint_id": delivery.endpoint_id, "status": delivery.status.value,
-            "attempts": delivery.attempts, "created_at": delivery.created_at.isoformat(),
-            "next_attempt_at": delivery.next_attempt_at.isoformat(),
-            "delivered_at": delivery.delivered_at and delivery.delivered_at.isoformat(),
-            "log": [{"attempted_at": a.attempted_at.isoformat(), "status_code": a.status_code,
-                     "error": a.error, "duration_ms": a.duration_ms} for a in delivery.log]}
+    return {
+        "id": delivery.id,
+        "event_id": delivery.event_id,
+        "event": delivery.event,
+        "endpoint_id": delivery.endpoint_id,
+        "status": delivery.status.value,
+        "attempts": delivery.attempts,
+        "created_at": delivery.created_at.isoformat(),
+        "next_attempt_at": delivery.next_attempt_at.isoformat(),
+        "delivered_at": delivery.delivered_at and delivery.delivered_at.isoformat(),
+        "log": [
+            {
+                "attempted_at": a.attempted_at.isoformat(),
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            }
+            for a in delivery.log
+        ],
+    }
 
 
 def endpoint_summary(endpoint: WebhookEndpoint) -> Mapping[str, Any]:
     """What may be shown about an endpoint: everything but its secret."""
-    return {"id": endpoint.id, "url": endpoint.url, "events": endpoint.events,
-            "enabled": endpoint.enabled, "description": endpoint.description,
-            "created_at": endpoint.created_at.isoformat(), "created_by": endpoint.created_by}
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "enabled": endpoint.enabled,
+        "description": endpoint.description,
+        "created_at": endpoint.created_at.isoformat(),
+        "created_by": endpoint.created_by,
+    }

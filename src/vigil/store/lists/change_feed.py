@@ -126,8 +126,12 @@ def read_changes(session: Session, after: int, limit: int = DEFAULT_BATCH) -> Ch
 def _entry_changes(session: Session, after: int, high: int, limit: int) -> list[EntryChange]:
     rows = session.execute(
         select(
-            ListEntry.change_seq, ListEntry.id, ListEntry.list_id, ListEntry.signal_type,
-            ListEntry.signal, ListEntry.status,
+            ListEntry.change_seq,
+            ListEntry.id,
+            ListEntry.list_id,
+            ListEntry.signal_type,
+            ListEntry.signal,
+            ListEntry.status,
         )
         .where(ListEntry.change_seq > after, ListEntry.change_seq <= high)
         .order_by(ListEntry.change_seq)
@@ -137,8 +141,15 @@ def _entry_changes(session: Session, after: int, high: int, limit: int) -> list[
         return []
     frames = _video_frames(session, after, rows[-1].change_seq)
     return [
-        EntryChange(row.change_seq, row.id, row.list_id, row.signal_type, row.signal,
-                    row.status, tuple(frames.get(row.id, ())))
+        EntryChange(
+            row.change_seq,
+            row.id,
+            row.list_id,
+            row.signal_type,
+            row.signal,
+            row.status,
+            tuple(frames.get(row.id, ())),
+        )
         for row in rows
     ]
 
@@ -168,8 +179,15 @@ def _list_changes(session: Session, after: int, upper: int) -> list[ListChange]:
         .order_by(HashList.change_seq)
     ).all()
     return [
-        ListChange(row.change_seq, row.id, row.name, row.enabled, row.pdq_distance,
-                   row.min_quality, row.is_allow_list)
+        ListChange(
+            row.change_seq,
+            row.id,
+            row.name,
+            row.enabled,
+            row.pdq_distance,
+            row.min_quality,
+            row.is_allow_list,
+        )
         for row in rows
     ]
 

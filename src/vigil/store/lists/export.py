@@ -30,9 +30,9 @@ from vigil.lists.formats import (
     write_plain_text,
 )
 from vigil.lists.formats import SignalType as RecordSignalType
-from vigil.store.banks import get_list
 from vigil.store.database import Database
-from vigil.store.list_audit import checked_actor, record_export
+from vigil.store.lists.audit_trail import checked_actor, record_export
+from vigil.store.lists.catalogue import get_list
 from vigil.store.models import EntryFrame, EntryStatus, ListEntry, SignalType
 
 PAGE = 5000
@@ -40,8 +40,14 @@ _IN_CHUNK = 900
 # Plain columns rather than ORM objects: the caller's session stays small however long
 # the list.
 _COLUMNS = (
-    ListEntry.id, ListEntry.signal_type, ListEntry.signal, ListEntry.external_id,
-    ListEntry.classification, ListEntry.series, ListEntry.victim_identified, ListEntry.note,
+    ListEntry.id,
+    ListEntry.signal_type,
+    ListEntry.signal,
+    ListEntry.external_id,
+    ListEntry.classification,
+    ListEntry.series,
+    ListEntry.victim_identified,
+    ListEntry.note,
     ListEntry.status,
 )
 
@@ -68,13 +74,20 @@ def export_list(
     keep_deleted = include_inactive and export_format is not ExportFormat.PLAIN_TEXT
     with database.transaction() as session:
         hash_list = get_list(session, list_name)
-        records = list_records(session, hash_list.id, include_inactive=include_inactive,
-                               include_deleted=keep_deleted)
+        records = list_records(
+            session, hash_list.id, include_inactive=include_inactive, include_deleted=keep_deleted
+        )
         count = _write(records, out, export_format)
     with database.transaction(write=True) as session:
-        record_export(session, hash_list.name, actor=actor, export_format=export_format,
-                      entries=count, destination=destination,
-                      include_inactive=include_inactive)
+        record_export(
+            session,
+            hash_list.name,
+            actor=actor,
+            export_format=export_format,
+            entries=count,
+            destination=destination,
+            include_inactive=include_inactive,
+        )
     return count
 
 
@@ -90,7 +103,10 @@ def _write(records: Iterator[ListRecord], out: IO[str], export_format: ExportFor
 
 
 def list_records(
-    session: Session, list_id: int, *, include_inactive: bool = False,
+    session: Session,
+    list_id: int,
+    *,
+    include_inactive: bool = False,
     include_deleted: bool = False,
 ) -> Iterator[ListRecord]:
     """The list's entries as records, a page at a time (keyset paging by id)."""
@@ -103,8 +119,9 @@ def list_records(
     while True:
         rows = session.execute(
             select(*_COLUMNS)
-            .where(ListEntry.list_id == list_id, ListEntry.status.in_(statuses),
-                   ListEntry.id > after)
+            .where(
+                ListEntry.list_id == list_id, ListEntry.status.in_(statuses), ListEntry.id > after
+            )
             .order_by(ListEntry.id)
             .limit(PAGE)
         ).all()
@@ -121,7 +138,7 @@ def _frames(session: Session, entry_ids: list[int]) -> dict[int, tuple[VideoFram
     for start in range(0, len(entry_ids), _IN_CHUNK):
         rows = session.execute(
             select(EntryFrame.entry_id, EntryFrame.pdq, EntryFrame.time_offset)
-            .where(EntryFrame.entry_id.in_(entry_ids[start:start + _IN_CHUNK]))
+            .where(EntryFrame.entry_id.in_(entry_ids[start : start + _IN_CHUNK]))
             .order_by(EntryFrame.entry_id, EntryFrame.position)
         ).all()
         for entry_id, pdq, offset in rows:

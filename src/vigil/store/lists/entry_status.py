@@ -1,7 +1,7 @@
 """Switching single entries off and on: disable, enable, quarantine, each with who and why.
 
 Every change appends an EntryEvent (the entry's history) and a security audit record
-(vigil.store.list_audit) in the same transaction, and reaches the match index through the
+(vigil.store.lists.audit_trail) in the same transaction, and reaches the match index through the
 change feed. Entries are never removed: only their source deletes them, by import,
 and a deleted entry keeps its row and history. The caller commits.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from vigil.store.list_audit import record_entry_change
-from vigil.store.list_errors import StatusChangeRefused, UnknownEntry
+from vigil.store.lists.audit_trail import record_entry_change
+from vigil.store.lists.errors import StatusChangeRefused, UnknownEntry
 from vigil.store.models import EntryStatus, HashList, ListEntry
 
 MAX_ACTOR_CHARS = 200
@@ -53,7 +53,8 @@ def resolve_entry_id(session: Session, list_name: str, reference: str) -> int:
     if text.isdigit() and len(text) < _SHORTEST_HASH:
         return int(text)
     ids = session.scalars(
-        select(ListEntry.id).join(HashList)
+        select(ListEntry.id)
+        .join(HashList)
         .where(HashList.name == list_name.strip(), ListEntry.signal == text)
     ).all()
     if not ids:
@@ -81,7 +82,11 @@ def quarantine_entry(
 
 
 def enable_entry(
-    session: Session, entry_id: int, *, actor: str, reason: str | None = None,
+    session: Session,
+    entry_id: int,
+    *,
+    actor: str,
+    reason: str | None = None,
     list_name: str | None = None,
 ) -> StatusChange:
     """Match a disabled or quarantined entry again."""
@@ -101,8 +106,15 @@ def change_status(
     _check_transition(entry, status, reason)
     change = StatusChange(entry.id, entry.hash_list.name, old, status)
     if entry.set_status(status, actor=actor, reason=reason) is not None:
-        record_entry_change(session, entry.id, actor=actor, list_name=change.list_name,
-                            old_status=old, new_status=status, reason=reason)
+        record_entry_change(
+            session,
+            entry.id,
+            actor=actor,
+            list_name=change.list_name,
+            old_status=old,
+            new_status=status,
+            reason=reason,
+        )
     return change
 
 

@@ -57,8 +57,9 @@ def account_key(record: MatchRecord) -> str:
     return f"content:{record.platform_content_id}"
 
 
-def attach_record(session: Session, record: MatchRecord, *,
-                  now: datetime | None = None) -> CaseItem:
+def attach_record(
+    session: Session, record: MatchRecord, *, now: datetime | None = None
+) -> CaseItem:
     """Add ``record`` to its account's open case (opened if there is none); flushed, not
     committed. Call it in the transaction that saves the record."""
     if record.id is None:
@@ -66,9 +67,13 @@ def attach_record(session: Session, record: MatchRecord, *,
     when = now or utcnow()
     case = _open_case(session, record, when)
     inherited = inherited_classification(session, record)
-    item = CaseItem(case=case, record_id=record.id, added_at=when,
-                    inherited_classification=inherited.classification if inherited else None,
-                    inherited_from=inherited.source if inherited else None)
+    item = CaseItem(
+        case=case,
+        record_id=record.id,
+        added_at=when,
+        inherited_classification=inherited.classification if inherited else None,
+        inherited_from=inherited.source if inherited else None,
+    )
     session.add(item)
     if record.source is RecordSource.ESCALATION:
         case.escalated = True
@@ -92,12 +97,17 @@ def recompute_priority(case: Case) -> None:
     live = [item for item in case.items if item.status is not ItemStatus.FALSE_POSITIVE]
     if case.escalated or case.imminent_danger:
         case.priority = CasePriority.URGENT
-        case.priority_reason = ("A child may be in imminent danger." if case.imminent_danger
-                                else "Escalated by a person: look at this first.")
+        case.priority_reason = (
+            "A child may be in imminent danger."
+            if case.imminent_danger
+            else "Escalated by a person: look at this first."
+        )
     elif any(item.inherited_classification is None for item in live):
         case.priority = CasePriority.LIKELY_NEW
-        case.priority_reason = ("Not known to any list or earlier decision: possibly new "
-                                "material, possibly ongoing abuse.")
+        case.priority_reason = (
+            "Not known to any list or earlier decision: possibly new "
+            "material, possibly ongoing abuse."
+        )
     else:
         case.priority = CasePriority.KNOWN
         case.priority_reason = "Known material: every item is already classified."
@@ -115,10 +125,16 @@ def _open_case(session: Session, record: MatchRecord, when: datetime) -> Case:
         case = find_open_case(session, key, lock=True)
         if case is not None:
             return case
-        case = Case(public_id=uuid.uuid4().hex, account_key=key,
-                    platform_account_id=record.platform_account_id, opened_at=when,
-                    updated_at=when, status=CaseStatus.OPEN, priority=CasePriority.KNOWN,
-                    priority_reason="")
+        case = Case(
+            public_id=uuid.uuid4().hex,
+            account_key=key,
+            platform_account_id=record.platform_account_id,
+            opened_at=when,
+            updated_at=when,
+            status=CaseStatus.OPEN,
+            priority=CasePriority.KNOWN,
+            priority_reason="",
+        )
         if not postgres:
             session.add(case)
             session.flush()
@@ -137,8 +153,10 @@ def _from_lists(record: MatchRecord) -> Inherited | None:
     for hit in record.hits:
         if hit.classification:
             reference = hit.external_id or str(hit.entry_id)
-            return Inherited(hit.classification[:MAX_CLASSIFICATION],
-                             f"list {hit.list_name} entry {reference}"[:MAX_INHERITED_FROM])
+            return Inherited(
+                hit.classification[:MAX_CLASSIFICATION],
+                f"list {hit.list_name} entry {reference}"[:MAX_INHERITED_FROM],
+            )
     return None
 
 
@@ -151,18 +169,22 @@ def _from_decisions(session: Session, record: MatchRecord) -> Inherited | None:
         return None
     decision_id = session.scalar(
         select(ReviewDecision.id)
-        .where(ReviewDecision.item_id == earlier.id,
-               ReviewDecision.kind == DecisionKind.CONFIRM)
-        .order_by(ReviewDecision.id.desc()).limit(1))
+        .where(ReviewDecision.item_id == earlier.id, ReviewDecision.kind == DecisionKind.CONFIRM)
+        .order_by(ReviewDecision.id.desc())
+        .limit(1)
+    )
     source = f"decision #{decision_id}" if decision_id is not None else f"item #{earlier.id}"
     return Inherited(classification, source)
 
 
 def _earlier_confirmed(session: Session, record: MatchRecord) -> CaseItem | None:
-    confirmed = (select(CaseItem).join(MatchRecord, MatchRecord.id == CaseItem.record_id)
-                 .where(CaseItem.status == ItemStatus.CONFIRMED,
-                        MatchRecord.id != record.id)
-                 .order_by(CaseItem.decided_at.desc(), CaseItem.id.desc()).limit(1))
+    confirmed = (
+        select(CaseItem)
+        .join(MatchRecord, MatchRecord.id == CaseItem.record_id)
+        .where(CaseItem.status == ItemStatus.CONFIRMED, MatchRecord.id != record.id)
+        .order_by(CaseItem.decided_at.desc(), CaseItem.id.desc())
+        .limit(1)
+    )
     if record.sha256:
         item = session.scalars(confirmed.where(MatchRecord.sha256 == record.sha256)).first()
         if item is not None:
@@ -170,6 +192,7 @@ def _earlier_confirmed(session: Session, record: MatchRecord) -> CaseItem | None
     pdq_entries = {hit.entry_id for hit in record.hits if hit.signal_type == SignalType.PDQ}
     if not pdq_entries:
         return None
-    same_entry = select(MatchHit.record_id).where(MatchHit.entry_id.in_(pdq_entries),
-                                                  MatchHit.signal_type == SignalType.PDQ)
+    same_entry = select(MatchHit.record_id).where(
+        MatchHit.entry_id.in_(pdq_entries), MatchHit.signal_type == SignalType.PDQ
+    )
     return session.scalars(confirmed.where(MatchRecord.id.in_(same_entry))).first()

@@ -23,8 +23,13 @@ def mark_for_rescore(session: Session, report_ids: Iterable[int]) -> int:
     ids = sorted(set(report_ids))
     flagged = 0
     for start in range(0, len(ids), _CHUNK):
-        flagged += affected_rows(session, update(ReportTriage)
-                                 .where(ReportTriage.report_id.in_(ids[start:start + _CHUNK]),
-                                        ReportTriage.stale.is_(False))
-                                 .values(stale=True))
+        flagged += affected_rows(
+            session,
+            update(ReportTriage)
+            .where(
+                ReportTriage.report_id.in_(ids[start : start + _CHUNK]),
+                ReportTriage.stale.is_(False),
+            )
+            .values(stale=True),
+        )
     return flagged

@@ -24,16 +24,22 @@ from sqlalchemy.orm import Session
 
 from vigil.lists.formats import FormatWarning, ListRecord, ReadItem, RecordError
 from vigil.lists.sources import HashSource, LocalFileSource, SourceDelta, SourceError
-from vigil.store.banks import get_list
 from vigil.store.database import Database
 from vigil.store.errors import DatabaseUnavailable, StoreError
-from vigil.store.import_batch import BatchContext, BatchCounts, Offer, PendingBatch, write_batch
-from vigil.store.import_jobs import fail_job, finish_job, record_progress, start_job
-from vigil.store.import_records import EntryRecord, entry_record
-from vigil.store.list_audit import checked_actor, record_import
-from vigil.store.list_errors import ImportRefused, InvalidListSetting
+from vigil.store.lists.audit_trail import checked_actor, record_import
+from vigil.store.lists.catalogue import get_list
+from vigil.store.lists.errors import ImportRefused, InvalidListSetting
+from vigil.store.lists.import_batch import (
+    BatchContext,
+    BatchCounts,
+    Offer,
+    PendingBatch,
+    write_batch,
+)
+from vigil.store.lists.import_jobs import fail_job, finish_job, record_progress, start_job
+from vigil.store.lists.import_records import EntryRecord, entry_record
+from vigil.store.lists.planner_statistics import PlannerStatistics
 from vigil.store.models import HashList, SignalType
-from vigil.store.planner_statistics import PlannerStatistics
 
 DEFAULT_BATCH_SIZE = 5000
 MAX_KEPT_ITEMS = 100  # errors and warnings kept with their positions; the rest are counted
@@ -106,8 +112,16 @@ def import_file(
     with database.transaction() as session:
         get_list(session, list_name)  # an unknown list fails before the file is read
     delta = _fetch(source, None)
-    return import_delta(database, list_name, delta, source.name, actor=actor,
-                        file_path=str(source.path), options=options, on_progress=on_progress)
+    return import_delta(
+        database,
+        list_name,
+        delta,
+        source.name,
+        actor=actor,
+        file_path=str(source.path),
+        options=options,
+        on_progress=on_progress,
+    )
 
 
 def sync_list(
@@ -136,8 +150,16 @@ def sync_list(
         if delta.version is not None:
             saved.version = delta.version
 
-    return import_delta(database, list_name, delta, source.name, actor=actor, options=options,
-                        on_progress=on_progress, finalise=save_checkpoint)
+    return import_delta(
+        database,
+        list_name,
+        delta,
+        source.name,
+        actor=actor,
+        options=options,
+        on_progress=on_progress,
+        finalise=save_checkpoint,
+    )
 
 
 def import_delta(
@@ -159,8 +181,7 @@ def import_delta(
         raise ValueError("batch_size must be positive")
     actor = _import_actor(actor)
     started = time.monotonic()
-    run = _start(database, list_name, delta, source_name, file_path, options, on_progress,
-                 actor)
+    run = _start(database, list_name, delta, source_name, file_path, options, on_progress, actor)
     try:
         for item in delta.items:
             run.take(item)
@@ -185,19 +206,40 @@ def _fetch(source: HashSource, checkpoint: str | None) -> SourceDelta:
 
 
 def _start(
-    database: Database, list_name: str, delta: SourceDelta, source_name: str,
-    file_path: str | None, options: ImportOptions, on_progress: ProgressCallback | None,
+    database: Database,
+    list_name: str,
+    delta: SourceDelta,
+    source_name: str,
+    file_path: str | None,
+    options: ImportOptions,
+    on_progress: ProgressCallback | None,
     actor: str,
 ) -> _Run:
     with database.transaction(write=True) as session:
         hash_list = get_list(session, list_name)
-        job = start_job(session, hash_list, resume_key=delta.resume_key,
-                        format_label=delta.format_label, file_name=source_name,
-                        file_path=file_path, list_version=options.list_version)
-        context = BatchContext(hash_list.id, job.id, source_name[:500],
-                               f"import:{source_name}"[:_MAX_ACTOR], options.list_version)
-        report = ImportReport(hash_list.name, source_name, delta.format_label, job_id=job.id,
-                              resumed_after=job.records_done)
+        job = start_job(
+            session,
+            hash_list,
+            resume_key=delta.resume_key,
+            format_label=delta.format_label,
+            file_name=source_name,
+            file_path=file_path,
+            list_version=options.list_version,
+        )
+        context = BatchContext(
+            hash_list.id,
+            job.id,
+            source_name[:500],
+            f"import:{source_name}"[:_MAX_ACTOR],
+            options.list_version,
+        )
+        report = ImportReport(
+            hash_list.name,
+            source_name,
+            delta.format_label,
+            job_id=job.id,
+            resumed_after=job.records_done,
+        )
     return _Run(database, context, report, options, job.records_done, on_progress, actor)
 
 
@@ -205,8 +247,14 @@ class _Run:
     """Reads items into pending batches and commits them every ``batch_size`` records."""
 
     def __init__(
-        self, database: Database, context: BatchContext, report: ImportReport,
-        options: ImportOptions, skip: int, on_progress: ProgressCallback | None, actor: str,
+        self,
+        database: Database,
+        context: BatchContext,
+        report: ImportReport,
+        options: ImportOptions,
+        skip: int,
+        on_progress: ProgressCallback | None,
+        actor: str,
     ) -> None:
         self.database = database
         self.context = context
@@ -261,17 +309,22 @@ class _Run:
         if self.on_progress is not None:
             self.on_progress(ImportProgress(self.context.job_id, read, errors))
 
-
     def _audit(self, session: Session, last_counts: BatchCounts) -> None:
         """The job's one audit record; its counts cover this run, not an interrupted one."""
         counts = BatchCounts()
         counts.add(self.report.counts)
         counts.add(last_counts)
-        record_import(session, self.report.list_name, actor=self.actor,
-                      job_id=self.context.job_id, source=self.report.source,
-                      format_label=self.report.format_label,
-                      records_read=self.report.records_read, errors=self.report.error_count,
-                      counts=counts)
+        record_import(
+            session,
+            self.report.list_name,
+            actor=self.actor,
+            job_id=self.context.job_id,
+            source=self.report.source,
+            format_label=self.report.format_label,
+            records_read=self.report.records_read,
+            errors=self.report.error_count,
+            counts=counts,
+        )
 
 
 def _import_actor(actor: str) -> str:

@@ -32,14 +32,16 @@ class Shared:
     value: str
 
 
-def shared_with(session: Session, report_id: int, *, near_copies: bool = True,
-                limit: int = MAX_LINKED_ROWS) -> dict[int, dict[Shared, None]]:
+def shared_with(
+    session: Session, report_id: int, *, near_copies: bool = True, limit: int = MAX_LINKED_ROWS
+) -> dict[int, dict[Shared, None]]:
     """Other live reports linked to ``report_id``, each with what it shares (in order, without
     repeats), by ascending report id; at most ``limit`` rows of each kind of link are read."""
     params = {"report_id": report_id, "limit": max(1, limit)}
     shared: dict[int, dict[Shared, None]] = {}
-    for statement in (_BY_ENTITY, _BY_FILE, _BY_NEAR_COPY) if near_copies else (
-            _BY_ENTITY, _BY_FILE):
+    for statement in (
+        (_BY_ENTITY, _BY_FILE, _BY_NEAR_COPY) if near_copies else (_BY_ENTITY, _BY_FILE)
+    ):
         for other, kind, value in session.execute(statement, params):
             shared.setdefault(other, {}).setdefault(Shared(kind, value), None)
     return dict(sorted(shared.items()))
@@ -53,14 +55,18 @@ def _by_entity() -> Any:
     mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
     other = aliased(IntakeReport)
     report_id: BindParameter[int] = bindparam("report_id")
-    return (select(theirs.report_id, IntakeEntity.kind, IntakeEntity.value)
-            .select_from(mine)
-            .join(theirs, theirs.entity_id == mine.entity_id)
-            .join(IntakeEntity, IntakeEntity.id == mine.entity_id)
-            .join(other, other.id == theirs.report_id)
-            .where(mine.report_id == report_id, theirs.report_id != report_id,
-                   other.state.in_(LIVE_STATES))
-            .order_by(theirs.report_id).limit(bindparam("limit")))
+    return (
+        select(theirs.report_id, IntakeEntity.kind, IntakeEntity.value)
+        .select_from(mine)
+        .join(theirs, theirs.entity_id == mine.entity_id)
+        .join(IntakeEntity, IntakeEntity.id == mine.entity_id)
+        .join(other, other.id == theirs.report_id)
+        .where(
+            mine.report_id == report_id, theirs.report_id != report_id, other.state.in_(LIVE_STATES)
+        )
+        .order_by(theirs.report_id)
+        .limit(bindparam("limit"))
+    )
 
 
 def _by_file(near: bool) -> Any:
@@ -73,13 +79,21 @@ def _by_file(near: bool) -> Any:
         kind, value, extra = "near_copy", theirs.sha256, (theirs.sha256 != mine.sha256,)
     else:
         joined, kind, value, extra = theirs.sha256 == mine.sha256, "file", mine.sha256, ()
-    return (select(theirs.report_id, literal(kind), value)
-            .select_from(mine)
-            .join(theirs, joined)
-            .join(other, other.id == theirs.report_id)
-            .where(mine.report_id == report_id, mine.verdict.in_(LINKING_VERDICTS),
-                   theirs.report_id != report_id, other.state.in_(LIVE_STATES), *extra)
-            .order_by(theirs.report_id).limit(bindparam("limit")))
+    return (
+        select(theirs.report_id, literal(kind), value)
+        .select_from(mine)
+        .join(theirs, joined)
+        .join(other, other.id == theirs.report_id)
+        .where(
+            mine.report_id == report_id,
+            mine.verdict.in_(LINKING_VERDICTS),
+            theirs.report_id != report_id,
+            other.state.in_(LIVE_STATES),
+            *extra,
+        )
+        .order_by(theirs.report_id)
+        .limit(bindparam("limit"))
+    )
 
 
 _BY_ENTITY = _by_entity()

@@ -69,19 +69,39 @@ def entry_events(session: Session, entry_id: int) -> list[EntryEventView]:
 
 def recent_imports(session: Session, list_id: int, limit: int = 5) -> list[ImportView]:
     jobs = session.scalars(
-        select(ImportJob).where(ImportJob.list_id == list_id)
-        .order_by(ImportJob.id.desc()).limit(limit)
+        select(ImportJob)
+        .where(ImportJob.list_id == list_id)
+        .order_by(ImportJob.id.desc())
+        .limit(limit)
     ).all()
     return [
-        ImportView(job.id, job.file_name, job.format, job.status, job.records_done, job.errors,
-                   job.last_error, job.created_at, job.finished_at)
+        ImportView(
+            job.id,
+            job.file_name,
+            job.format,
+            job.status,
+            job.records_done,
+            job.errors,
+            job.last_error,
+            job.created_at,
+            job.finished_at,
+        )
         for job in jobs
     ]
 
 
 def _views(rows: Sequence[Row[EntryEvent, SignalType, str]]) -> list[EntryEventView]:
     return [
-        EntryEventView(event.id, event.entry_id, str(signal_type), signal, event.old_status,
-                       event.new_status, event.reason, event.actor, event.at)
+        EntryEventView(
+            event.id,
+            event.entry_id,
+            str(signal_type),
+            signal,
+            event.old_status,
+            event.new_status,
+            event.reason,
+            event.actor,
+            event.at,
+        )
         for event, signal_type, signal in rows
     ]

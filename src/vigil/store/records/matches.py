@@ -52,23 +52,44 @@ class MediaFields:
 
 
 def save_record(
-    session: Session, *, source: RecordSource, verdict: Verdict, reasons: Sequence[str],
-    submitted_by: str, content_id: str, account_id: str | None = None,
-    context: Mapping[str, Any] | None = None, media: MediaFields | None = None,
-    hits: Sequence[HitRow] = (), classifier: Mapping[str, Any] | None = None,
-    note: str | None = None, evidence_item_id: str | None = None,
-    public_id: str | None = None, received_at: datetime | None = None,
+    session: Session,
+    *,
+    source: RecordSource,
+    verdict: Verdict,
+    reasons: Sequence[str],
+    submitted_by: str,
+    content_id: str,
+    account_id: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    media: MediaFields | None = None,
+    hits: Sequence[HitRow] = (),
+    classifier: Mapping[str, Any] | None = None,
+    note: str | None = None,
+    evidence_item_id: str | None = None,
+    public_id: str | None = None,
+    received_at: datetime | None = None,
 ) -> MatchRecord:
     """Add a record and its hits to the session (flushed, not committed)."""
     media = media or MediaFields()
     record = MatchRecord(
-        public_id=public_id or new_public_id(), source=source, verdict=verdict,
-        reasons=list(reasons), submitted_by=submitted_by, platform_content_id=content_id,
-        platform_account_id=account_id, context=dict(context or {}),
-        media_type=media.media_type, size=media.size, md5=media.md5, sha1=media.sha1,
-        sha256=media.sha256, pdq=media.pdq, pdq_quality=media.pdq_quality,
+        public_id=public_id or new_public_id(),
+        source=source,
+        verdict=verdict,
+        reasons=list(reasons),
+        submitted_by=submitted_by,
+        platform_content_id=content_id,
+        platform_account_id=account_id,
+        context=dict(context or {}),
+        media_type=media.media_type,
+        size=media.size,
+        md5=media.md5,
+        sha1=media.sha1,
+        sha256=media.sha256,
+        pdq=media.pdq,
+        pdq_quality=media.pdq_quality,
         frame_count=_frame_count(media.frame_count),
-        classifier=dict(classifier) if classifier is not None else None, note=note,
+        classifier=dict(classifier) if classifier is not None else None,
+        note=note,
         evidence_item_id=evidence_item_id,
     )
     if received_at is not None:
@@ -85,12 +106,17 @@ def new_public_id() -> str:
 
 def get_record(session: Session, public_id: str) -> MatchRecord | None:
     return session.scalars(
-        select(MatchRecord).where(MatchRecord.public_id == public_id)).one_or_none()
+        select(MatchRecord).where(MatchRecord.public_id == public_id)
+    ).one_or_none()
 
 
 def list_records(
-    session: Session, *, verdict: Verdict | str | None = None, content_id: str | None = None,
-    limit: int = 50, before: str | None = None,
+    session: Session,
+    *,
+    verdict: Verdict | str | None = None,
+    content_id: str | None = None,
+    limit: int = 50,
+    before: str | None = None,
 ) -> list[MatchRecord]:
     """Newest first. ``before``: the public id of the last record of the previous page (keyset
     pagination: stable while new records arrive). Raises RecordNotFound for an unknown one."""
@@ -101,13 +127,16 @@ def list_records(
         query = query.where(MatchRecord.platform_content_id == content_id)
     if before is not None:
         cursor = session.execute(
-            select(MatchRecord.received_at, MatchRecord.id)
-            .where(MatchRecord.public_id == before)).one_or_none()
+            select(MatchRecord.received_at, MatchRecord.id).where(MatchRecord.public_id == before)
+        ).one_or_none()
         if cursor is None:
             raise RecordNotFound("the pagination cursor names no record")
-        query = query.where(or_(
-            MatchRecord.received_at < cursor.received_at,
-            and_(MatchRecord.received_at == cursor.received_at, MatchRecord.id < cursor.id)))
+        query = query.where(
+            or_(
+                MatchRecord.received_at < cursor.received_at,
+                and_(MatchRecord.received_at == cursor.received_at, MatchRecord.id < cursor.id),
+            )
+        )
     query = query.order_by(MatchRecord.received_at.desc(), MatchRecord.id.desc())
     return list(session.scalars(query.limit(max(1, min(limit, MAX_PAGE)))))
 
@@ -141,10 +170,17 @@ def record_summary(record: MatchRecord) -> dict[str, Any]:
 
 def hit_summary(hit: MatchHit) -> dict[str, Any]:
     return {
-        "entry_id": hit.entry_id, "list_id": hit.list_id, "list": hit.list_name,
-        "list_version": hit.list_version, "external_id": hit.external_id,
-        "signal_type": hit.signal_type, "distance": hit.distance, "variant": hit.variant,
-        "classification": hit.classification, "share": hit.share, "suspect": hit.suspect,
+        "entry_id": hit.entry_id,
+        "list_id": hit.list_id,
+        "list": hit.list_name,
+        "list_version": hit.list_version,
+        "external_id": hit.external_id,
+        "signal_type": hit.signal_type,
+        "distance": hit.distance,
+        "variant": hit.variant,
+        "classification": hit.classification,
+        "share": hit.share,
+        "suspect": hit.suspect,
     }
 
 
@@ -152,22 +188,40 @@ def _frozen_hits(session: Session, hits: Sequence[HitRow]) -> list[MatchHit]:
     if not hits:
         return []
     rows = session.execute(
-        select(ListEntry.id, ListEntry.list_id, ListEntry.external_id, ListEntry.classification,
-               ListEntry.list_version, HashList.name, HashList.version)
+        select(
+            ListEntry.id,
+            ListEntry.list_id,
+            ListEntry.external_id,
+            ListEntry.classification,
+            ListEntry.list_version,
+            HashList.name,
+            HashList.version,
+        )
         .join(HashList, HashList.id == ListEntry.list_id)
-        .where(ListEntry.id.in_({hit.entry_id for hit in hits}))).all()
+        .where(ListEntry.id.in_({hit.entry_id for hit in hits}))
+    ).all()
     entries = {row.id: row for row in rows}
     frozen = []
     for hit in hits:
         entry = entries.get(hit.entry_id)
         if entry is None or entry.list_id != hit.list_id:
             raise StoreError(f"list entry {hit.entry_id} of list {hit.list_id} does not exist")
-        frozen.append(MatchHit(
-            entry_id=hit.entry_id, list_id=hit.list_id, list_name=entry.name,
-            # The list's current version, else the version the entry was imported with.
-            list_version=entry.version or entry.list_version, external_id=entry.external_id,
-            signal_type=hit.signal_type, distance=hit.distance, variant=hit.variant,
-            classification=entry.classification, share=hit.share, suspect=hit.suspect))
+        frozen.append(
+            MatchHit(
+                entry_id=hit.entry_id,
+                list_id=hit.list_id,
+                list_name=entry.name,
+                # The list's current version, else the version the entry was imported with.
+                list_version=entry.version or entry.list_version,
+                external_id=entry.external_id,
+                signal_type=hit.signal_type,
+                distance=hit.distance,
+                variant=hit.variant,
+                classification=entry.classification,
+                share=hit.share,
+                suspect=hit.suspect,
+            )
+        )
     return frozen
 
 

@@ -31,8 +31,8 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from vigil.store.change_feed import allocate_change_seqs
-from vigil.store.import_records import EntryKey, EntryRecord, Metadata
+from vigil.store.lists.change_feed import allocate_change_seqs
+from vigil.store.lists.import_records import EntryKey, EntryRecord, Metadata
 from vigil.store.models import EntryEvent, EntryFrame, EntryStatus, ListEntry, SignalType, utcnow
 
 # Values per IN (...) list: well below SQLite's and PostgreSQL's parameter limits.
@@ -161,7 +161,10 @@ def _plan_keyed(
 
 
 def _plan_deletion(
-    plan: _Plan, context: BatchContext, record: EntryRecord, row: _Row | None,
+    plan: _Plan,
+    context: BatchContext,
+    record: EntryRecord,
+    row: _Row | None,
     counts: BatchCounts,
 ) -> None:
     if row is None:
@@ -169,8 +172,11 @@ def _plan_deletion(
     elif row.status is EntryStatus.DELETED:
         counts.unchanged += 1
     else:
-        plan.status_changes.append(_StatusUpdate(
-            row.id, row.status, EntryStatus.DELETED, _deletion_reason(context, record)))
+        plan.status_changes.append(
+            _StatusUpdate(
+                row.id, row.status, EntryStatus.DELETED, _deletion_reason(context, record)
+            )
+        )
         counts.deleted += 1
 
 
@@ -189,7 +195,9 @@ def _plan_known(
 
 
 def _plan_restores(
-    session: Session, plan: _Plan, context: BatchContext,
+    session: Session,
+    plan: _Plan,
+    context: BatchContext,
     restores: list[tuple[_Row, EntryRecord]],
 ) -> None:
     if not restores:
@@ -217,8 +225,11 @@ def _plan_id_deletions(
                 counts.unchanged += 1
                 continue
             done.add(entry_id)
-            plan.status_changes.append(_StatusUpdate(
-                entry_id, status, EntryStatus.DELETED, _deletion_reason(context, record)))
+            plan.status_changes.append(
+                _StatusUpdate(
+                    entry_id, status, EntryStatus.DELETED, _deletion_reason(context, record)
+                )
+            )
             counts.deleted += 1
     return plan
 
@@ -235,7 +246,8 @@ def _apply(session: Session, context: BatchContext, plan: _Plan, now: datetime) 
         session.execute(update(ListEntry), plan.updates)
     for chunk in _chunks(plan.stamps):
         session.execute(
-            update(ListEntry).where(ListEntry.id.in_(chunk))
+            update(ListEntry)
+            .where(ListEntry.id.in_(chunk))
             .values(import_job_id=context.job_id)
             .execution_options(synchronize_session=False)
         )
@@ -243,7 +255,10 @@ def _apply(session: Session, context: BatchContext, plan: _Plan, now: datetime) 
 
 
 def _insert(
-    session: Session, context: BatchContext, records: list[EntryRecord], seqs: Iterator[int],
+    session: Session,
+    context: BatchContext,
+    records: list[EntryRecord],
+    seqs: Iterator[int],
     now: datetime,
 ) -> None:
     plain = [_entry_row(context, r, next(seqs), now) for r in records if not r.frames]
@@ -252,16 +267,28 @@ def _insert(
     videos = [r for r in records if r.frames]
     if not videos:
         return
-    ids = session.execute(
-        _ENTRIES.insert().returning(_ENTRIES.c.id, sort_by_parameter_order=True),
-        [_entry_row(context, r, next(seqs), now) for r in videos],
-    ).scalars().all()
-    session.execute(_FRAMES.insert(), [
-        {"entry_id": entry_id, "position": position, "pdq": frame.pdq, "quality": None,
-         "time_offset": frame.timestamp}
-        for entry_id, record in zip(ids, videos, strict=True)
-        for position, frame in enumerate(record.frames)
-    ])
+    ids = (
+        session.execute(
+            _ENTRIES.insert().returning(_ENTRIES.c.id, sort_by_parameter_order=True),
+            [_entry_row(context, r, next(seqs), now) for r in videos],
+        )
+        .scalars()
+        .all()
+    )
+    session.execute(
+        _FRAMES.insert(),
+        [
+            {
+                "entry_id": entry_id,
+                "position": position,
+                "pdq": frame.pdq,
+                "quality": None,
+                "time_offset": frame.timestamp,
+            }
+            for entry_id, record in zip(ids, videos, strict=True)
+            for position, frame in enumerate(record.frames)
+        ],
+    )
 
 
 def _entry_row(
@@ -287,21 +314,42 @@ def _entry_row(
 
 
 def _change_statuses(
-    session: Session, context: BatchContext, changes: list[_StatusUpdate],
-    seqs: Iterator[int], now: datetime,
+    session: Session,
+    context: BatchContext,
+    changes: list[_StatusUpdate],
+    seqs: Iterator[int],
+    now: datetime,
 ) -> None:
     if not changes:
         return
-    session.execute(update(ListEntry), [
-        {"id": change.entry_id, "status": change.new, "status_reason": change.reason,
-         "status_by": context.actor, "status_at": now, "change_seq": next(seqs)}
-        for change in changes
-    ])
-    session.execute(_EVENTS.insert(), [
-        {"entry_id": change.entry_id, "old_status": change.old, "new_status": change.new,
-         "reason": change.reason, "actor": context.actor, "at": now}
-        for change in changes
-    ])
+    session.execute(
+        update(ListEntry),
+        [
+            {
+                "id": change.entry_id,
+                "status": change.new,
+                "status_reason": change.reason,
+                "status_by": context.actor,
+                "status_at": now,
+                "change_seq": next(seqs),
+            }
+            for change in changes
+        ],
+    )
+    session.execute(
+        _EVENTS.insert(),
+        [
+            {
+                "entry_id": change.entry_id,
+                "old_status": change.old,
+                "new_status": change.new,
+                "reason": change.reason,
+                "actor": context.actor,
+                "at": now,
+            }
+            for change in changes
+        ],
+    )
 
 
 def _existing_rows(session: Session, list_id: int, keys: list[EntryKey]) -> dict[EntryKey, _Row]:
@@ -313,14 +361,22 @@ def _existing_rows(session: Session, list_id: int, keys: list[EntryKey]) -> dict
     for signal_type, signals in signals_by_type.items():
         for chunk in _chunks(sorted(signals)):
             rows = session.execute(
-                select(ListEntry.id, ListEntry.signal, ListEntry.status, ListEntry.import_job_id,
-                       *(getattr(ListEntry, name) for name in Metadata._fields))
-                .where(ListEntry.list_id == list_id, ListEntry.signal_type == signal_type,
-                       ListEntry.signal.in_(chunk))
+                select(
+                    ListEntry.id,
+                    ListEntry.signal,
+                    ListEntry.status,
+                    ListEntry.import_job_id,
+                    *(getattr(ListEntry, name) for name in Metadata._fields),
+                ).where(
+                    ListEntry.list_id == list_id,
+                    ListEntry.signal_type == signal_type,
+                    ListEntry.signal.in_(chunk),
+                )
             ).all()
             for row in rows:
                 found[EntryKey(signal_type, row.signal)] = _Row(
-                    row.id, EntryStatus(row.status), row.import_job_id, Metadata(*row[4:]))
+                    row.id, EntryStatus(row.status), row.import_job_id, Metadata(*row[4:])
+                )
     return found
 
 
@@ -357,4 +413,4 @@ def _status_before_deletion(session: Session, entry_ids: list[int]) -> dict[int,
 def _chunks(values: Sequence[Any] | Iterable[Any]) -> Iterator[list[Any]]:
     items = list(values)
     for start in range(0, len(items), IN_CHUNK):
-        yield items[start:start + IN_CHUNK]
+        yield items[start : start + IN_CHUNK]

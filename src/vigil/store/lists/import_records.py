@@ -46,8 +46,9 @@ class Metadata(NamedTuple):
     def merged_with(self, newer: Metadata) -> Metadata:
         """``newer``'s values where it has one: a source that omits a field (plain text
         has none) does not wipe what another import of the same hash supplied."""
-        return Metadata._make(new if new is not None else old
-                              for old, new in zip(self, newer, strict=True))
+        return Metadata._make(
+            new if new is not None else old for old, new in zip(self, newer, strict=True)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +97,13 @@ def _key(record: ListRecord, allowed: Collection[SignalType] | None) -> EntryKey
 
 
 def _metadata(record: ListRecord) -> Metadata:
-    metadata = Metadata(record.external_id, record.classification, record.series,
-                        record.victim_identified, record.note)
+    metadata = Metadata(
+        record.external_id,
+        record.classification,
+        record.series,
+        record.victim_identified,
+        record.note,
+    )
     for name, limit in _TEXT_LIMITS.items():
         value = getattr(metadata, name)
         if value is not None and len(value) > limit:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.store.change_feed import FrameSignal, last_committed_seq
+from vigil.store.lists.change_feed import FrameSignal, last_committed_seq
 from vigil.store.models import EntryFrame, EntryStatus, HashList, ListEntry, SignalType
 
 DEFAULT_PAGE = 20_000
@@ -51,8 +51,13 @@ def enabled_lists(session: Session) -> dict[int, MatchableList]:
     """Enabled lists by id, with the thresholds their entries match under."""
     lists = session.scalars(select(HashList).where(HashList.enabled.is_(True))).all()
     return {
-        hash_list.id: MatchableList(hash_list.id, hash_list.name, hash_list.pdq_distance,
-                                    hash_list.min_quality, hash_list.is_allow_list)
+        hash_list.id: MatchableList(
+            hash_list.id,
+            hash_list.name,
+            hash_list.pdq_distance,
+            hash_list.min_quality,
+            hash_list.is_allow_list,
+        )
         for hash_list in lists
     }
 
@@ -66,8 +71,11 @@ def iter_active_entries(
         query = (
             select(ListEntry.id, ListEntry.list_id, ListEntry.signal_type, ListEntry.signal)
             .join(HashList, HashList.id == ListEntry.list_id)
-            .where(HashList.enabled.is_(True), ListEntry.status == EntryStatus.ACTIVE,
-                   ListEntry.id > after)
+            .where(
+                HashList.enabled.is_(True),
+                ListEntry.status == EntryStatus.ACTIVE,
+                ListEntry.id > after,
+            )
             .order_by(ListEntry.id)
             .limit(page)
         )
@@ -79,8 +87,9 @@ def iter_active_entries(
         videos = [row.id for row in rows if row.signal_type == SignalType.VIDEO_PDQ]
         frames = _frames(session, videos)
         yield [
-            MatchableEntry(row.id, row.list_id, SignalType(row.signal_type), row.signal,
-                           frames.get(row.id, ()))
+            MatchableEntry(
+                row.id, row.list_id, SignalType(row.signal_type), row.signal, frames.get(row.id, ())
+            )
             for row in rows
         ]
         after = rows[-1].id
@@ -91,7 +100,7 @@ def _frames(session: Session, entry_ids: list[int]) -> dict[int, tuple[FrameSign
     for start in range(0, len(entry_ids), 1000):
         rows = session.execute(
             select(EntryFrame.entry_id, EntryFrame.pdq, EntryFrame.quality)
-            .where(EntryFrame.entry_id.in_(entry_ids[start:start + 1000]))
+            .where(EntryFrame.entry_id.in_(entry_ids[start : start + 1000]))
             .order_by(EntryFrame.entry_id, EntryFrame.position)
         ).all()
         for entry_id, pdq, quality in rows:
