@@ -61,7 +61,7 @@ def module_service(
 def shared_client(module_service: TestClient) -> TestClient:
     """The module's service as a new one would be for this case: signed out, and no sign-in
     attempts counted yet from the test client's address (only a few a minute are allowed)."""
-    from vigil.api.rate_limit import RateLimiter
+    from vigil.http.rate_limit import RateLimiter
 
     module_service.cookies.clear()
     module_service.app.state.vigil.limiter = RateLimiter()

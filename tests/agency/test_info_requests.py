@@ -19,9 +19,9 @@ from tests.api.service import service_settings, sign_in
 from vigil.agency import info_requests
 from vigil.agency.actions import InvalidText
 from vigil.agency.scope import OutOfScope
-from vigil.api.app import create_app
 from vigil.api.intake.info_requests import MAX_ANSWER_BYTES
 from vigil.clearinghouse.companies import add_company
+from vigil.server.app import create_app
 from vigil.store import Database
 from vigil.store.models import AuditAction, AuditRecord, InfoRequest, InfoRequestState, utcnow
 

@@ -16,8 +16,8 @@ from typing import Any
 import uvicorn
 from fastapi.testclient import TestClient
 
-from vigil.api.app import create_app
 from vigil.core.settings import Settings, load_settings
+from vigil.server.app import create_app
 from vigil.store import Database
 from vigil.store.accounts import approve_grant, create_api_key, create_user, grant_for_key
 from vigil.store.evidence import MasterKey

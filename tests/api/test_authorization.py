@@ -17,9 +17,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.api.service import add_key, add_user, sign_in
-from vigil.api.app import create_app
-from vigil.api.auth import PUBLIC_PATHS, _Requirement, signed_in_user
 from vigil.api.routes import ROUTERS
+from vigil.http.auth import PUBLIC_PATHS, _Requirement, signed_in_user
+from vigil.server.app import create_app
 from vigil.store import Database
 from vigil.store.accounts import API_KEY_SCOPES, ROLE_PERMISSIONS, Permission
 from vigil.store.models import Role

@@ -7,7 +7,7 @@ import threading
 import time
 from types import SimpleNamespace
 
-from vigil.api.company_cache import CompanyCache
+from vigil.http.company_cache import CompanyCache
 
 
 def test_a_burst_verifies_once() -> None:

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from vigil.api.company_cache import CompanyCache
-from vigil.api.intake_sign_in import SignInGuard, Verdict, client_key
 from vigil.core.settings import ClearinghouseSettings
+from vigil.http.company_cache import CompanyCache
+from vigil.http.intake_sign_in import SignInGuard, Verdict, client_key
 
 SETTINGS = ClearinghouseSettings(
     sign_in_free_failures=3,

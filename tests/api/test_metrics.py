@@ -22,9 +22,9 @@ from tests.stats.dataset import (
     SECRET_IP,
     insert,
 )
-from vigil.api.app import create_app
 from vigil.api.routes.metrics import DatabaseCollector, is_loopback
 from vigil.core.settings import Settings
+from vigil.server.app import create_app
 from vigil.store import Database, open_database
 from vigil.store.models import (
     DeliveryStatus,

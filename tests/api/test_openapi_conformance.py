@@ -16,8 +16,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
 from tests.api.service import PASSWORD, service_settings
-from vigil.api.app import create_app
-from vigil.api.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from vigil.http.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from vigil.server.app import create_app
 from vigil.store import open_database, upgrade_database
 from vigil.store.accounts import create_user, start_session
 from vigil.store.models import Role

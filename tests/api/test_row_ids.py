@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from tests.api.service import add_user, console_sign_in, running
 from vigil.api.intake.info_requests import router as intake_requests
 from vigil.api.routes import ROUTERS
-from vigil.api.row_ids import MAX_ROW_ID
 from vigil.core.settings import Settings
+from vigil.http.row_ids import MAX_ROW_ID
 from vigil.store import Database
 from vigil.store.models import Role
 from vigil.web.pages import PAGE_ROUTERS

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.api.service import PASSWORD, add_user, sign_in
-from vigil.api.app import create_app
 from vigil.core.settings import load_settings
+from vigil.server.app import create_app
 from vigil.store import Database
 from vigil.store.accounts import begin_totp_enrolment, find_user
 from vigil.store.evidence import MasterKey

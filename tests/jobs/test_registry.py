@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.service import service_settings
-from vigil.api.app import create_app, create_app_from_env
 from vigil.core.settings import Settings, load_settings
 from vigil.jobs import WEB_ONLY_ENV
 from vigil.jobs.registry import REGISTRY, JobServices, UnknownJob, chosen
 from vigil.jobs.runner import THREAD_PREFIX, thread_name, why_not
+from vigil.server.app import create_app, create_app_from_env
 from vigil.store import open_database
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "vigil"

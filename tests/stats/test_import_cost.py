@@ -16,6 +16,6 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_the_service_and_the_command_line_do_not_import_matplotlib() -> None:
-    loaded = _modules_after("import vigil.api.app, vigil.cli.app, vigil.web.pages.stats")
+    loaded = _modules_after("import vigil.server.app, vigil.cli.app, vigil.web.pages.stats")
     assert "vigil.stats.annual_report" in loaded  # the report code is there, unloaded
     assert not {name for name in loaded if name.split(".")[0] == "matplotlib"}

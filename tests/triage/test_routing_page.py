@@ -14,8 +14,8 @@ from sqlalchemy import select
 from tests.api.service import add_user, console_sign_in, service_settings
 from tests.triage.geo_database import SAO_PAULO, write_city_database
 from tests.triage.routing_rows import agency_row, capture, company_row, document, finished_report
-from vigil.api.app import create_app
 from vigil.core.settings import Settings
+from vigil.server.app import create_app
 from vigil.store import Database
 from vigil.store.models import AuditRecord, Referral, ReferralState, Role
 from vigil.store.models.audit import AuditAction

@@ -1,3 +1,3 @@
-"""HTTP APIs (FastAPI): screening, intake and agency endpoints.
-Interface layer: translates HTTP to domain services, never the other way.
+"""HTTP APIs (FastAPI): screening, intake, agency and administration routes.
+Interface layer: translates HTTP to domain services through vigil.http; never imports the console.
 """

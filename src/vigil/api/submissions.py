@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request, UploadFile
 
-from vigil.api.errors import ApiError
+from vigil.http.errors import ApiError
 from vigil.screening.submission import Submission, SubmissionInvalid
 
 READ_CHUNK = 1 << 20

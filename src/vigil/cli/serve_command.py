@@ -33,7 +33,7 @@ from vigil.store.accounts.bootstrap import BOOTSTRAP_USERNAME
 from vigil.store.evidence.keys import ensure_master_key
 from vigil.store.migrate import prepare_schema
 
-APP_FACTORY = "vigil.api.app:create_app_from_env"
+APP_FACTORY = "vigil.server.app:create_app_from_env"
 # A worker opens the database, the index and the classifiers before it answers uvicorn's
 # health check; on a busy machine that took over uvicorn's 5 s and the worker was killed.
 WORKER_START_SECONDS = 60

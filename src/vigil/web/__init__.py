@@ -1,3 +1,3 @@
-"""The review console: server-rendered pages (Jinja2 + HTMX) served by the API application.
-Interface layer: uses the API's authentication and the review and store services below it.
+"""The review console: server-rendered pages (Jinja2 + HTMX) mounted beside the API.
+Interface layer: uses vigil.http's authentication and the domain services; never imports the API.
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from vigil.api.errors import ApiError
+from vigil.http.errors import ApiError
 from vigil.web.pages import PAGE_ROUTERS
 from vigil.web.refusals import install_page_refusals
 from vigil.web.templating import STATIC_DIR

@@ -7,8 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vigil.api.auth import PASSWORD_CHANGE_REQUIRED, is_page_request, sign_in_url
-from vigil.api.errors import ApiError, api_error_answer, http_error_answer
+from vigil.http.auth import PASSWORD_CHANGE_REQUIRED, is_page_request, sign_in_url
+from vigil.http.errors import ApiError, api_error_answer, http_error_answer
 from vigil.web.navigation import go_to
 from vigil.web.templating import templates
 

@@ -8,9 +8,9 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vigil.api.body_limit import declared_length
 from vigil.api.intake.documents import MEDIA_TYPE, error_body
 from vigil.clearinghouse.codes import ResponseCode
+from vigil.http.body_limit import declared_length
 
 REQUEST_ID_HEADER = "Request-ID"
 INTAKE_PATH = "/ispws"

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from vigil.agency import info_requests
 from vigil.agency.actions import ActionRefused, InvalidText
 from vigil.api.intake.routes import INTAKE_PREFIX, _Answer, _authenticate
-from vigil.api.state import ServiceState
+from vigil.http.state import ServiceState
 from vigil.store.models import InfoRequest, ReportingCompany
 
 router = APIRouter(prefix=INTAKE_PREFIX, include_in_schema=False)

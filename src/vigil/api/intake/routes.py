@@ -35,12 +35,12 @@ from vigil.api.intake.documents import (
     report_response,
     xml_response,
 )
-from vigil.api.intake_sign_in import Verdict
-from vigil.api.state import ServiceState
 from vigil.clearinghouse import intake
 from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
 from vigil.clearinghouse.companies import authenticate_company
 from vigil.fingerprint.limits import DecodersBusy
+from vigil.http.intake_sign_in import Verdict
+from vigil.http.state import ServiceState
 from vigil.reporting.cybertipline import schema
 from vigil.reporting.cybertipline.expiry import Windows
 from vigil.store.evidence import HoldPolicy

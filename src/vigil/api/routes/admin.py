@@ -17,10 +17,10 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from vigil.api.auth import require
-from vigil.api.error_answers import RESOURCES
-from vigil.api.errors import ApiError
-from vigil.api.state import service_state
+from vigil.http.auth import require
+from vigil.http.error_answers import RESOURCES
+from vigil.http.errors import ApiError
+from vigil.http.state import service_state
 from vigil.store.accounts import (
     AccountError,
     DuplicateUser,

@@ -18,11 +18,11 @@ from vigil.agency.queue import ReferralPage, agency_queue, referral_page
 from vigil.agency.scope import NoAgency, OutOfScope, agency_of, referral_for_agency
 from vigil.agency.signing import default_signing_key_path, load_or_create_signing_key
 from vigil.agency.vics import vics_export
-from vigil.api.auth import require
-from vigil.api.error_answers import RESOURCES
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import RowId
-from vigil.api.state import ServiceState, service_state
+from vigil.http.auth import require
+from vigil.http.error_answers import RESOURCES
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import RowId
+from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog
 from vigil.store.models import AuditAction, InfoRequest, Referral

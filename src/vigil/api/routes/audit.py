@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from vigil.api.auth import require
-from vigil.api.error_answers import AUTHENTICATED
-from vigil.api.state import service_state
+from vigil.http.auth import require
+from vigil.http.error_answers import AUTHENTICATED
+from vigil.http.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog, verify_chain
 from vigil.store.models import AuditRecord

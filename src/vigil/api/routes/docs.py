@@ -18,8 +18,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from vigil.api.auth import DOCS_PATH, require
-from vigil.api.security_headers import content_security_policy
+from vigil.http.auth import DOCS_PATH, require
+from vigil.http.security_headers import content_security_policy
 
 router = APIRouter(tags=["documentation"], dependencies=[Depends(require(None))])
 ASSETS = f"{DOCS_PATH}/assets"

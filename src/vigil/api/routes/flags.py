@@ -9,11 +9,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from vigil.api.auth import require
-from vigil.api.error_answers import RESOURCES
-from vigil.api.errors import ApiError
-from vigil.api.state import service_state
 from vigil.api.submissions import multipart_only, read_upload, submission_from
+from vigil.http.auth import require
+from vigil.http.error_answers import RESOURCES
+from vigil.http.errors import ApiError
+from vigil.http.state import service_state
 from vigil.screening.submission import SubmissionInvalid, SubmittedHashes
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import RecordSource

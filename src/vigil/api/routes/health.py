@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
-from vigil.api.errors import ApiError
-from vigil.api.state import service_state
 from vigil.clearinghouse.readiness import intake_not_ready
+from vigil.http.errors import ApiError
+from vigil.http.state import service_state
 
 router = APIRouter(tags=["health"])
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from vigil.api.auth import require
-from vigil.api.error_answers import AUTHENTICATED
-from vigil.api.state import service_state
+from vigil.http.auth import require
+from vigil.http.error_answers import AUTHENTICATED
+from vigil.http.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.lists.catalogue import ListSummary, list_summaries
 from vigil.store.lists.suspicions import SuspectView, open_suspicions

@@ -22,8 +22,8 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 
-from vigil.api.errors import ApiError
-from vigil.api.state import service_state
+from vigil.http.errors import ApiError
+from vigil.http.state import service_state
 from vigil.stats.operations import OperationalCounts, operational_counts
 from vigil.store.database import Database
 from vigil.store.errors import StoreError

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from vigil.api.auth import require
-from vigil.api.error_answers import RESOURCES
-from vigil.api.errors import ApiError
-from vigil.api.state import ServiceState, service_state
+from vigil.http.auth import require
+from vigil.http.error_answers import RESOURCES
+from vigil.http.errors import ApiError
+from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog
 from vigil.store.evidence import EvidenceError, EvidenceShredded

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.api.auth import (
+from vigil.http.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
     clear_session_cookies,
@@ -18,10 +18,10 @@ from vigil.api.auth import (
     set_session_cookies,
     signed_in_user,
 )
-from vigil.api.cross_site import refuse_cross_site
-from vigil.api.error_answers import AUTHENTICATED
-from vigil.api.errors import ApiError
-from vigil.api.state import service_state
+from vigil.http.cross_site import refuse_cross_site
+from vigil.http.error_answers import AUTHENTICATED
+from vigil.http.errors import ApiError
+from vigil.http.state import service_state
 from vigil.store.accounts import (
     InvalidCredentials,
     Principal,

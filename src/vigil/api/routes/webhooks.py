@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from vigil.api.auth import require
-from vigil.api.error_answers import RESOURCES
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import NarrowRowId
-from vigil.api.state import ServiceState, service_state
+from vigil.http.auth import require
+from vigil.http.error_answers import RESOURCES
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import NarrowRowId
+from vigil.http.state import ServiceState, service_state
 from vigil.screening.webhooks.destinations import RefusedDestination, check_registration
 from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog

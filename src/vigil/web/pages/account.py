@@ -7,8 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.api.auth import set_session_cookies, signed_in_user
-from vigil.api.state import service_state
+from vigil.http.auth import set_session_cookies, signed_in_user
+from vigil.http.state import service_state
 from vigil.store.accounts import (
     MAX_PASSWORD_LENGTH,
     InvalidCredentials,

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from vigil.agency import actions, info_requests
 from vigil.agency.queue import agency_queue, referral_page
 from vigil.agency.scope import NoAgency, OutOfScope, agency_of, referral_for_agency
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import RowId
-from vigil.api.state import service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import RowId
+from vigil.http.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import utcnow
 from vigil.store.models.agencies import Agency, OutcomeKind

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import RowId
-from vigil.api.state import ServiceState, service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import RowId
+from vigil.http.state import ServiceState, service_state
 from vigil.review.decisions import (
     FalsePositiveFeedback,
     add_to_platform_list,

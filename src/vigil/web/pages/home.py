@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.api.auth import current_principal
-from vigil.api.state import service_state
+from vigil.http.auth import current_principal
+from vigil.http.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.web.navigation import go_to
 from vigil.web.refusals import PASSWORD_PAGE

@@ -17,13 +17,13 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 from starlette.concurrency import run_in_threadpool
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import RowId
-from vigil.api.state import ServiceState, service_state
 from vigil.clearinghouse.assignment import AssignmentRefused, assign, deconflict, handler_of
 from vigil.clearinghouse.entities import Cluster, cluster, linked_reports
 from vigil.clearinghouse.labelling import InvalidClassification, UnknownIntakeFile, label_file
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import RowId
+from vigil.http.state import ServiceState, service_state
 from vigil.reporting.cybertipline.received import flag_names, leaves, read_report
 from vigil.reporting.cybertipline.xml_writer import xml_value
 from vigil.review.exposure import exposure_today

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.state import ServiceState, service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.state import ServiceState, service_state
 from vigil.reporting.legal_requests import (
     dashboard,
     link_request,

@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.state import service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.state import service_state
 from vigil.review.errors import UnknownCase, UnknownReviewer
 from vigil.review.exposure import aggregate_exposure, exposure_today
 from vigil.review.queue import ANY, count_cases, queue

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.state import ServiceState, service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.state import ServiceState, service_state
 from vigil.reporting.cybertipline import ReportRefused
 from vigil.reporting.filing import destinations, file_case_report, send_now
 from vigil.reporting.sending import ReportSender, ReportStateError

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import RowId
-from vigil.api.state import service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import RowId
+from vigil.http.state import service_state
 from vigil.review.decisions import approve_request, pending_requests, reject_request
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
 from vigil.store.accounts import Permission, Principal

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import RowId
-from vigil.api.state import ServiceState, service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import RowId
+from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import Agency
 from vigil.triage.routing import MAX_REASON_CHARS, RoutingError, route_by_hand, routing_queue

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.api.auth import (
+from vigil.http.auth import (
     SESSION_COOKIE,
     clear_session_cookies,
     set_session_cookies,
     signed_in_user,
 )
-from vigil.api.cross_site import refuse_cross_site
-from vigil.api.state import service_state
+from vigil.http.cross_site import refuse_cross_site
+from vigil.http.state import service_state
 from vigil.store.accounts import (
     Principal,
     authenticate,

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
-from vigil.api.auth import require
-from vigil.api.state import service_state
+from vigil.http.auth import require
+from vigil.http.state import service_state
 from vigil.stats.annual_report import ReportFormat, render
 from vigil.stats.charts import SERIES, alt_text, figure, png
 from vigil.stats.figures import Statistics

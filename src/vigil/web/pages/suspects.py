@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import RowId
-from vigil.api.state import service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import RowId
+from vigil.http.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.lists.errors import StatusChangeRefused, UnknownEntry
 from vigil.store.lists.suspicions import confirm_suspect, open_suspicions, quarantine_suspect

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from vigil.api.auth import require
-from vigil.api.errors import ApiError
-from vigil.api.row_ids import RowId
-from vigil.api.state import ServiceState, service_state
+from vigil.http.auth import require
+from vigil.http.errors import ApiError
+from vigil.http.row_ids import RowId
+from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import IntakeReport, IntakeState, ReportingCompany, ReportTriage
 from vigil.triage.facts import UnknownReport

@@ -19,9 +19,9 @@ from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vigil.api.errors import ApiError, error_response
-from vigil.api.state import ServiceState
 from vigil.core.settings import Settings
+from vigil.http.errors import ApiError, error_response
+from vigil.http.state import ServiceState
 from vigil.store.accounts import (
     InvalidCredentials,
     Permission,

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
-from vigil.api.errors import ApiError
+from vigil.http.errors import ApiError
 
 # "none": the person typed the address or used a bookmark; not another site.
 _OWN = frozenset({"same-origin", "none"})

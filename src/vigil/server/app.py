@@ -15,9 +15,6 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 from starlette.formparsers import MultiPartParser
 
-from vigil.api.auth import Authentication
-from vigil.api.body_limit import BodyLimit
-from vigil.api.errors import install_error_handlers
 from vigil.api.intake import IntakeGate
 from vigil.api.intake import router as intake_router
 from vigil.api.intake.info_requests import router as info_requests_router
@@ -25,14 +22,17 @@ from vigil.api.intake.routes import INTAKE_HOOK
 from vigil.api.routes import ROUTERS
 from vigil.api.routes.docs import mount_docs
 from vigil.api.routes.docs import router as docs_router
-from vigil.api.security_headers import SecurityHeaders
-from vigil.api.state import ServiceState
 from vigil.clearinghouse.assignment import deconflict_on_finish
 from vigil.clearinghouse.known_or_new import RECEIVED_LIST, make_finish_hook
 from vigil.clearinghouse.readiness import prepare_intake
 from vigil.core.private_files import restrict_umask
 from vigil.core.settings import Settings, load_settings
 from vigil.fingerprint.limits import DecodeLimits, set_process_limits
+from vigil.http.auth import Authentication
+from vigil.http.body_limit import BodyLimit
+from vigil.http.errors import install_error_handlers
+from vigil.http.security_headers import SecurityHeaders
+from vigil.http.state import ServiceState
 from vigil.jobs import WEB_ONLY_ENV
 from vigil.jobs.registry import JobServices
 from vigil.jobs.runner import BackgroundJobs

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from vigil.api.company_cache import CompanyCache
-from vigil.api.credential_cache import CredentialCache
-from vigil.api.intake_sign_in import SignInGuard
-from vigil.api.rate_limit import RateLimiter
 from vigil.core.settings import Settings
+from vigil.http.company_cache import CompanyCache
+from vigil.http.credential_cache import CredentialCache
+from vigil.http.intake_sign_in import SignInGuard
+from vigil.http.rate_limit import RateLimiter
 from vigil.screening.service import ScreeningService
 from vigil.store.database import Database
 from vigil.store.evidence import EvidenceVault, MasterKey

@@ -1,7 +1,7 @@
 """The error answers of each kind of route, for the OpenAPI document: written once here and
 given to the routers (FastAPI's ``responses=``), so a client generated from the document
 knows every status it can get, and the conformance test (schemathesis) holds the API to it.
-The body is always the shape of vigil.api.errors."""
+The body is always the shape of vigil.http.errors."""
 
 from __future__ import annotations
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
-from vigil.api.backoff import Backoff
 from vigil.core.settings import ClearinghouseSettings
+from vigil.http.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
