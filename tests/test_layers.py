@@ -23,6 +23,7 @@ LAYERS = {
     "triage": 5,
     "stats": 5,
     "agency": 5,
+    "exchanges": 5,
     "jobs": 6,  # the background-job registry builds domain services' jobs
     "http": 7,  # what the API and the console share: authentication, state, errors, middleware
     "api": 8,

@@ -35,6 +35,8 @@ class ListRecord:
     (``deleted``) may carry only ``external_id``: sources such as NCMEC delete by entry id
     and send no hashes. ``position`` (line number or item index) is for messages only and
     takes no part in equality, so a record read back from an export equals the original.
+    ``member`` and ``tags`` are provenance from a hash exchange (the member that shared the
+    entry, the exchange's labels); list files leave them empty.
     """
 
     signal_type: SignalType | None
@@ -46,6 +48,8 @@ class ListRecord:
     note: str | None = None
     deleted: bool = False
     position: int = field(default=0, compare=False)
+    member: str | None = None
+    tags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Readers only build valid records; this guards callers that build their own
