@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from vigil.http.auth import require
 from vigil.http.error_answers import RESOURCES
@@ -38,6 +37,7 @@ from vigil.store.accounts import (
     grant_summary,
     list_api_keys,
     list_grants,
+    list_users,
     pending_roles,
     refuse_grant,
     revoke_api_key,
@@ -107,8 +107,7 @@ def add_user(body: NewUser, request: Request, principal: Principal = USERS) -> d
 @router.get("/users")
 def users(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
-        rows = session.scalars(select(User).order_by(User.username)).all()
-        return {"users": [_user_summary(user) for user in rows]}
+        return {"users": [_user_summary(user) for user in list_users(session)]}
 
 
 @router.patch("/users/{username}")

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from vigil.http.auth import require
 from vigil.http.error_answers import RESOURCES
@@ -20,16 +19,16 @@ from vigil.http.errors import ApiError
 from vigil.http.row_ids import NarrowRowId
 from vigil.http.state import ServiceState, service_state
 from vigil.screening.webhooks.destinations import RefusedDestination, check_registration
+from vigil.screening.webhooks.endpoints import disable_audited, register_audited
 from vigil.store.accounts import Permission, Principal
-from vigil.store.audit import AuditLog
 from vigil.store.evidence.keys import MasterKey
-from vigil.store.models import AuditAction, WebhookDelivery, WebhookEndpoint
+from vigil.store.models import WebhookDelivery, WebhookEndpoint
 from vigil.store.records.outbox import (
     InvalidWebhook,
+    deliveries_for,
     endpoint_summary,
     list_endpoints,
     owned_endpoint,
-    register_endpoint,
 )
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=RESOURCES)
@@ -58,17 +57,16 @@ def add_endpoint(
         raise ApiError(422, f"webhook URL {exc}") from None
     with state.database.transaction(write=True) as session:
         try:
-            endpoint, secret = register_endpoint(
+            endpoint, secret = register_audited(
                 session,
                 body.url,
                 body.events,
-                created_by=principal.actor,
+                actor=principal.actor,
                 master_key=master_key,
                 description=body.description,
             )
         except InvalidWebhook as exc:
             raise ApiError(422, str(exc)) from None
-        _audit(session, principal, endpoint, "registered")
         return {**endpoint_summary(endpoint), "secret": secret}
 
 
@@ -88,8 +86,7 @@ def disable_endpoint(
     """Stop sending to the endpoint (kept, with its delivery log)."""
     with service_state(request).database.transaction(write=True) as session:
         endpoint = _endpoint(session, endpoint_id, principal)
-        endpoint.enabled = False
-        _audit(session, principal, endpoint, "disabled")
+        disable_audited(session, endpoint, actor=principal.actor)
         return dict(endpoint_summary(endpoint))
 
 
@@ -103,12 +100,7 @@ def deliveries(
     """The delivery log: each event, its status and every attempt."""
     with service_state(request).database.transaction() as session:
         _endpoint(session, endpoint_id, principal)
-        rows = session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.endpoint_id == endpoint_id)
-            .order_by(WebhookDelivery.id.desc())
-            .limit(limit)
-        ).all()
+        rows = deliveries_for(session, endpoint_id, limit=limit)
         return {"deliveries": [_delivery(row) for row in rows]}
 
 
@@ -155,13 +147,3 @@ def _delivery(row: WebhookDelivery) -> dict[str, Any]:
             for a in row.log
         ],
     }
-
-
-def _audit(session: Any, principal: Principal, endpoint: WebhookEndpoint, what: str) -> None:
-    AuditLog(session).append(
-        AuditAction.WEBHOOK_CHANGED,
-        actor=principal.actor,
-        subject_type="webhook_endpoint",
-        subject_id=str(endpoint.id),
-        details={"change": what, "url": endpoint.url, "events": endpoint.events},
-    )
