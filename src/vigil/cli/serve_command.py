@@ -74,10 +74,10 @@ def serve(
     host, port = host or settings.server.host, port or settings.server.port
     with _listen(host, port, console) as listening:
         with command_errors(console):
-            _prepare(settings, console)
+            handed_over = _prepare(settings, console)
             if demo:
                 _seed(settings, console)
-        _how_to_sign_in(console, host, port, demo=demo)
+        _how_to_sign_in(console, host, port, demo=demo, just_written=handed_over)
         if no_jobs:
             console.print(
                 "Background jobs are off (--no-jobs): webhooks, retention and "
@@ -123,8 +123,12 @@ def _listen(host: str, port: int, console: Console) -> socket.socket:
     return listening
 
 
-def _how_to_sign_in(console: Console, host: str, port: int, *, demo: bool) -> None:
-    """On every start: one-time passwords are shown once, this is shown each time."""
+def _how_to_sign_in(
+    console: Console, host: str, port: int, *, demo: bool, just_written: Path | None = None
+) -> None:
+    """On every start: one-time passwords are shown once, this is shown each time. A file
+    ``just_written`` on this start was named already; a waiting file of an earlier start is
+    named here."""
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
     users = f"{BOOTSTRAP_USERNAME!r} (administrator)"
@@ -139,7 +143,7 @@ def _how_to_sign_in(console: Console, host: str, port: int, *, demo: bool) -> No
         "vigil admin reset-password USERNAME",
         markup=False,
     )
-    if waiting.exists():
+    if waiting.exists() and waiting != just_written:
         console.print(
             f"The one-time password of {BOOTSTRAP_USERNAME!r} is in {waiting} "
             "(delete the file once the password is changed).",
@@ -147,7 +151,10 @@ def _how_to_sign_in(console: Console, host: str, port: int, *, demo: bool) -> No
         )
 
 
-def _prepare(settings: Settings, console: Console) -> None:
+def _prepare(settings: Settings, console: Console) -> Path | None:
+    """Key, schema, first administrator and index ready; returns the one-time password
+    file written on this start, if any."""
+    written = None
     _, created_key = ensure_master_key(settings)
     if created_key is not None:
         console.print(
@@ -161,7 +168,7 @@ def _prepare(settings: Settings, console: Console) -> None:
         with database.transaction(write=True) as session:
             password = bootstrap_admin(session)
         if password is not None:  # never into a service log: a terminal, else a file
-            hand_over(
+            written = hand_over(
                 console,
                 password,
                 BOOTSTRAP_USERNAME,
@@ -169,6 +176,7 @@ def _prepare(settings: Settings, console: Console) -> None:
             )
             console.print("The console asks for a new password at the first sign-in.", markup=False)
         LiveIndex.open(database, index_root(settings.data_dir)).close()
+    return written
 
 
 def _seed(settings: Settings, console: Console) -> None:

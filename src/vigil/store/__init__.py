@@ -14,8 +14,6 @@ domain needs, in folders named for what they hold.
 May import vigil.core, vigil.fingerprint, vigil.index and vigil.lists; never services or interfaces.
 """
 
-from vigil.core.database_urls import mask_url
-from vigil.core.settings import Settings, find_config_file, load_settings
 from vigil.store.database import Database, create_engine, open_database
 from vigil.store.errors import (
     AppendOnlyViolation,
@@ -36,15 +34,11 @@ __all__ = [
     "DatabaseUnavailable",
     "InvalidSignal",
     "SchemaNotReady",
-    "Settings",
     "StoreError",
     "UnavailableReason",
     "create_engine",
     "ensure_current_schema",
-    "find_config_file",
     "head_revision",
-    "load_settings",
-    "mask_url",
     "open_database",
     "upgrade_database",
 ]
