@@ -1,4 +1,4 @@
-"""The TTL cache behind the API-key and company caches: entries expire after ``ttl``
+"""The TTL cache behind the API-key and company caches and the intake sign-in guard: entries expire after ``ttl``
 seconds or when their own validity ends, memory is bounded, revocations take effect at once
 and a burst of misses on one key runs one load."""
 
@@ -104,3 +104,13 @@ def test_concurrent_writers_keep_the_bound() -> None:
         sum(cache.get(key) is not None for n in range(4) for key in range(n * 1000, n * 1000 + 500))
         == 50
     )
+
+
+def test_one_key_can_be_forgotten_and_the_keys_listed_oldest_first() -> None:
+    cache: TtlCache[bytes, bool] = TtlCache(60, 10, Clock())
+    for key in (b"a", b"b", b"c"):
+        cache.put(key, True)
+    cache.discard(b"b")
+    cache.discard(b"never-there")  # forgetting what is not held is no error
+    assert cache.keys() == [b"a", b"c"]
+    assert cache.get(b"b") is None

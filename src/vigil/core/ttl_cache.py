@@ -1,4 +1,4 @@
-"""Values remembered for a few seconds per process: what was verified a moment ago (an API
+"""Values remembered for a while per process: what was verified a moment ago (an API
 key, a company's password) need not be verified again on every request. Thread-safe; at most
 ``max_entries`` are kept, the oldest going first, so a flood of distinct keys costs bounded
 memory. Callers key entries by a digest, never by a secret itself."""
@@ -59,6 +59,15 @@ class TtlCache(Generic[K, V]):
             if value is not None:
                 self.put(key, value)
             return value
+
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def keys(self) -> list[K]:
+        """The keys held now, oldest first (expired ones included until next read)."""
+        with self._lock:
+            return list(self._entries)
 
     def discard_where(self, matches: Callable[[V], bool]) -> None:
         """Forget every value ``matches`` picks (e.g. a key revoked in this process)."""

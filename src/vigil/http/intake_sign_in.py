@@ -28,13 +28,13 @@ import logging
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
 from vigil.core.settings import ClearinghouseSettings
+from vigil.core.ttl_cache import TtlCache
 from vigil.http.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -61,35 +61,6 @@ class Admission:
     counted: bool = False  # recorded as an attempt of the address and the user name
 
 
-class _PairMemory:
-    """HMAC digests of credential pairs, each remembered for ``ttl`` seconds."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._seen: OrderedDict[bytes, float] = OrderedDict()
-
-    def __contains__(self, pair: bytes) -> bool:
-        return pair in self._seen
-
-    def fresh(self, pair: bytes, now: float) -> bool:
-        seen = self._seen.get(pair)
-        if seen is not None and now - seen > self.ttl:
-            del self._seen[pair]
-            return False
-        return seen is not None
-
-    def add(self, pair: bytes, now: float) -> None:
-        if self.ttl <= 0:
-            return
-        self._seen.pop(pair, None)
-        self._seen[pair] = now
-        if len(self._seen) > MAX_PAIRS:
-            self._seen.popitem(last=False)
-
-    def discard(self, pair: bytes) -> None:
-        self._seen.pop(pair, None)
-
-
 class SignInGuard:
     def __init__(
         self, settings: ClearinghouseSettings, clock: Callable[[], float] = time.monotonic
@@ -100,8 +71,11 @@ class SignInGuard:
         free, base = settings.sign_in_free_failures, settings.sign_in_backoff_seconds
         self._addresses = Backoff(free, base, settings.sign_in_max_backoff_seconds)
         self._usernames = Backoff(free, base, settings.sign_in_username_max_backoff_seconds)
-        self._failed = _PairMemory(settings.failed_sign_in_cache_seconds)
-        self._good = _PairMemory(KNOWN_GOOD_SECONDS)
+        # Digests of credential pairs that failed or succeeded lately (core's one TTL cache).
+        self._failed: TtlCache[bytes, bool] = TtlCache(
+            settings.failed_sign_in_cache_seconds, MAX_PAIRS, clock
+        )
+        self._good: TtlCache[bytes, bool] = TtlCache(KNOWN_GOOD_SECONDS, MAX_PAIRS, clock)
         self._checking: dict[bytes, int] = {}  # pairs being verified now, with their callers
 
     def admit(self, username: str, password: str, address: str) -> Admission:
@@ -111,9 +85,9 @@ class SignInGuard:
         client = client_key(address)
         with self._lock:
             now = self._clock()
-            if self._good.fresh(pair, now) or pair in self._checking:
+            if self._good.get(pair) or pair in self._checking:
                 return self._verify(Admission(Verdict.VERIFY, pair, client, username))
-            if self._failed.fresh(pair, now):
+            if self._failed.get(pair):
                 return Admission(Verdict.KNOWN_FAILURE, pair, client, username)
             wait = max(self._addresses.wait(client, now), self._usernames.wait(username, now))
             if wait > 0:
@@ -126,7 +100,7 @@ class SignInGuard:
         None without a hash when the same pair failed meanwhile (callers waiting on one
         check of a pair then share its answer instead of hashing again each)."""
         with self._lock:
-            if self._failed.fresh(admission.pair, self._clock()):
+            if self._failed.get(admission.pair):
                 return None
         result = check()  # an error (database down) is no outcome: nothing is recorded
         self._note(admission, result is not None)
@@ -145,16 +119,16 @@ class SignInGuard:
 
     def _note(self, admission: Admission, succeeded: bool) -> None:
         with self._lock:
-            now = self._clock()
             if succeeded:
-                self._good.add(admission.pair, now)
+                self._good.put(admission.pair, True)
                 self._failed.discard(admission.pair)
                 if admission.counted:  # a pair already known good says nothing of a guesser
                     self._addresses.clear(admission.address)
                     self._usernames.clear(admission.username)
             else:
                 self._good.discard(admission.pair)
-                self._failed.add(admission.pair, now)
+                if self._failed.ttl > 0:  # 0 switches the failure cache off
+                    self._failed.put(admission.pair, True)
 
     def _verify(self, admission: Admission) -> Admission:
         self._checking[admission.pair] = self._checking.get(admission.pair, 0) + 1
