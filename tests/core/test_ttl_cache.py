@@ -1,6 +1,6 @@
-"""The TTL cache behind the API-key and company caches and the intake sign-in guard: entries expire after ``ttl``
-seconds or when their own validity ends, memory is bounded, revocations take effect at once
-and a burst of misses on one key runs one load."""
+"""The TTL cache behind the API-key and company caches and the intake sign-in guard: entries
+expire after ``ttl`` seconds or when their own validity ends, memory is bounded, revocations
+take effect at once and a burst of misses on one key runs one load."""
 
 from __future__ import annotations
 
