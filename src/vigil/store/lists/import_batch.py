@@ -67,6 +67,9 @@ class BatchContext:
     source: str  # provenance stored on new entries (a file name)
     actor: str  # who the audit trail says changed a status
     list_version: str | None = None
+    # A hash exchange's later record of an entry updates it even within one job (a file's
+    # repeat is a duplicate, an exchange's is a newer version).
+    newest_wins: bool = False
 
 
 class Offer(StrEnum):
@@ -149,7 +152,11 @@ def _plan_keyed(
         elif row is None:
             plan.inserts.append(record)
             counts.added += 1
-        elif row.import_job_id == context.job_id and row.status is not EntryStatus.DELETED:
+        elif (
+            row.import_job_id == context.job_id
+            and row.status is not EntryStatus.DELETED
+            and not context.newest_wins
+        ):
             counts.duplicates += 1
         else:
             _plan_known(plan, context, record, row, counts)
@@ -375,7 +382,7 @@ def _existing_rows(session: Session, list_id: int, keys: list[EntryKey]) -> dict
             ).all()
             for row in rows:
                 found[EntryKey(signal_type, row.signal)] = _Row(
-                    row.id, EntryStatus(row.status), row.import_job_id, Metadata(*row[4:])
+                    row.id, EntryStatus(row.status), row.import_job_id, Metadata.from_row(row[4:])
                 )
     return found
 

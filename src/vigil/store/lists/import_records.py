@@ -7,7 +7,7 @@ entry is stored under.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -17,7 +17,15 @@ from vigil.lists.formats import ListRecord, RecordError, VideoFrame
 from vigil.store.errors import InvalidSignal
 from vigil.store.models import ListEntry, SignalType, frame_set_signal
 
-METADATA_FIELDS = ("external_id", "classification", "series", "victim_identified", "note")
+METADATA_FIELDS = (
+    "external_id",
+    "classification",
+    "series",
+    "victim_identified",
+    "note",
+    "member",
+    "tags",
+)
 
 
 def _column_length(name: str) -> int:
@@ -28,7 +36,11 @@ def _column_length(name: str) -> int:
 
 # The readers allow 256 characters; the columns hold fewer, and PostgreSQL would refuse
 # the whole batch over one long value, so such records are reported here instead.
-_TEXT_LIMITS = {name: _column_length(name) for name in ("external_id", "classification", "series")}
+_TEXT_LIMITS = {
+    name: _column_length(name) for name in ("external_id", "classification", "series", "member")
+}
+MAX_TAGS = 64  # an exchange's labels on one entry
+MAX_TAG_CHARS = 255
 
 
 class EntryKey(NamedTuple):
@@ -42,6 +54,16 @@ class Metadata(NamedTuple):
     series: str | None
     victim_identified: bool | None
     note: str | None
+    member: str | None = None  # provenance from a hash exchange
+    tags: tuple[str, ...] | None = None  # None (not ``()``) when the source gives none
+
+    @classmethod
+    def from_row(cls, values: Sequence[object]) -> Metadata:
+        """The metadata columns as the database hands them back (tags as a JSON list)."""
+        fields = list(values)
+        tags = fields[-1]
+        fields[-1] = tuple(tags) if isinstance(tags, list) else None
+        return cls(*fields)  # type: ignore[arg-type]
 
     def merged_with(self, newer: Metadata) -> Metadata:
         """``newer``'s values where it has one: a source that omits a field (plain text
@@ -103,7 +125,13 @@ def _metadata(record: ListRecord) -> Metadata:
         record.series,
         record.victim_identified,
         record.note,
+        record.member,
+        record.tags or None,
     )
+    if metadata.tags is not None and (
+        len(metadata.tags) > MAX_TAGS or any(len(tag) > MAX_TAG_CHARS for tag in metadata.tags)
+    ):
+        raise _Rejected(f"more than {MAX_TAGS} tags, or a tag longer than {MAX_TAG_CHARS}")
     for name, limit in _TEXT_LIMITS.items():
         value = getattr(metadata, name)
         if value is not None and len(value) > limit:

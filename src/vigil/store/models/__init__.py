@@ -30,6 +30,14 @@ from vigil.store.models.agencies import (
 from vigil.store.models.audit import AuditAction, AuditChainHead, AuditRecord
 from vigil.store.models.base import Base, UTCDateTime, utcnow
 from vigil.store.models.evidence import EvidenceItem, EvidencePurge, HoldKind, LegalHold
+from vigil.store.models.exchanges import (
+    Exchange,
+    ExchangeFeedback,
+    ExchangeList,
+    FeedbackState,
+    FeedbackVerdict,
+    FetchState,
+)
 from vigil.store.models.feed import COUNTER_ROW_ID, ChangeCounter
 from vigil.store.models.imports import ImportJob, ImportStatus
 from vigil.store.models.intake import (
@@ -121,8 +129,14 @@ __all__ = [
     "EntryStatus",
     "EvidenceItem",
     "EvidencePurge",
+    "Exchange",
+    "ExchangeFeedback",
+    "ExchangeList",
     "ExposureEvent",
     "ExposureKind",
+    "FeedbackState",
+    "FeedbackVerdict",
+    "FetchState",
     "FileState",
     "FileVerdict",
     "FloodSuspicion",

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Float,
@@ -134,6 +135,9 @@ class ListEntry(Base):
     series: Mapped[str | None] = mapped_column(String(255))
     victim_identified: Mapped[bool | None]
     note: Mapped[str | None] = mapped_column(Text)
+    # Provenance from a hash exchange: the member that shared the entry, the exchange's tags.
+    member: Mapped[str | None] = mapped_column(String(255))
+    tags: Mapped[list[str] | None] = mapped_column(JSON)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     import_job_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_jobs.id", ondelete="SET NULL"), index=True
