@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
+from vigil.api.answers.health import Liveness, Readiness
 from vigil.clearinghouse.readiness import intake_not_ready
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
@@ -12,13 +13,13 @@ from vigil.http.state import service_state
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", response_model=Liveness)
 def liveness() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/health/ready")
+@router.get("/health/ready", response_model=Readiness)
 def readiness(request: Request) -> dict[str, str]:
     """The process can serve: its database answers and, on a clearinghouse, the intake has
     its schema and rules. A 503 names what is missing in a few words (details: the log)."""
