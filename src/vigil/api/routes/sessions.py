@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.api.answers.sessions import Caller, Done, SignedIn, TotpEnrolment
 from vigil.http.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -66,7 +67,7 @@ class TotpCode(BaseModel):
     code: str = Field(min_length=6, max_length=10)
 
 
-@router.post("/sign-in", dependencies=[Depends(refuse_cross_site)])
+@router.post("/sign-in", response_model=SignedIn, dependencies=[Depends(refuse_cross_site)])
 def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any]:
     """Password (and TOTP code when enabled) for a session cookie and a CSRF token."""
     state = service_state(request)
@@ -117,7 +118,7 @@ def _signed_in(user: User, csrf: str) -> dict[str, Any]:
     }
 
 
-@router.post("/sign-out")
+@router.post("/sign-out", response_model=Done)
 def sign_out(
     request: Request, response: Response, _principal: Principal = Depends(signed_in_user)
 ) -> dict[str, str]:
@@ -133,7 +134,7 @@ def sign_out(
     return {"status": "signed out"}
 
 
-@router.get("/me")
+@router.get("/me", response_model=Caller)
 def me(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     """Who the credentials belong to and what they may do."""
     return {
@@ -143,7 +144,7 @@ def me(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     }
 
 
-@router.post("/password")
+@router.post("/password", response_model=Done)
 def change_password(
     body: PasswordChange, request: Request, principal: Principal = Depends(signed_in_user)
 ) -> dict[str, str]:
@@ -164,7 +165,7 @@ def change_password(
     return {"status": "password changed; sign in again"}
 
 
-@router.post("/totp/begin")
+@router.post("/totp/begin", response_model=TotpEnrolment)
 def totp_begin(
     request: Request,
     principal: Principal = Depends(signed_in_user),
@@ -178,7 +179,7 @@ def totp_begin(
         }
 
 
-@router.post("/totp/confirm")
+@router.post("/totp/confirm", response_model=Done)
 def totp_confirm(
     body: TotpCode, request: Request, principal: Principal = Depends(signed_in_user)
 ) -> dict[str, str]:
