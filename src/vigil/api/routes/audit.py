@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from vigil.api.answers.audit import AuditEntries, ChainVerification
 from vigil.http.auth import require
 from vigil.http.error_answers import AUTHENTICATED
 from vigil.http.state import service_state
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=AUTHENTICATED)
 READ = Depends(require(Permission.AUDIT_READ))
 
 
-@router.get("")
+@router.get("", response_model=AuditEntries)
 def recent(
     request: Request, limit: int = Query(50, ge=1, le=1000), _principal: Principal = READ
 ) -> dict[str, Any]:
@@ -25,7 +26,7 @@ def recent(
         return {"records": [_record(row) for row in AuditLog(session).recent(limit)]}
 
 
-@router.get("/verify")
+@router.get("/verify", response_model=ChainVerification)
 def verify(request: Request, _principal: Principal = READ) -> dict[str, Any]:
     """Recompute every hash and link; the first broken record, if any."""
     with service_state(request).database.transaction() as session:
