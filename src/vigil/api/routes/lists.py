@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from vigil.api.answers.lists import Lists, Suspects
 from vigil.http.auth import require
 from vigil.http.error_answers import AUTHENTICATED
 from vigil.http.state import service_state
@@ -18,7 +19,7 @@ from vigil.store.models import EntryStatus
 router = APIRouter(prefix="/v1/lists", tags=["lists"], responses=AUTHENTICATED)
 
 
-@router.get("")
+@router.get("", response_model=Lists)
 def lists(
     request: Request,
     _principal: Principal = Depends(require(Permission.LISTS_READ)),
@@ -27,7 +28,7 @@ def lists(
         return {"lists": [_summary(item) for item in list_summaries(session)]}
 
 
-@router.get("/suspects")
+@router.get("/suspects", response_model=Suspects)
 def suspects(
     request: Request,
     _principal: Principal = Depends(require(Permission.LISTS_READ)),
