@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from vigil.api.answers.records import MatchRecord, MatchRecords
 from vigil.http.auth import require
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
@@ -20,9 +21,15 @@ from vigil.store.records.matches import RecordNotFound, get_record, list_records
 
 router = APIRouter(prefix="/v1/records", tags=["records"], responses=RESOURCES)
 MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+MEDIA_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the evidence media, as an attachment",
+        "content": {kind: {} for kind in [*MEDIA_TYPES.values(), "application/octet-stream"]},
+    }
+}
 
 
-@router.get("")
+@router.get("", response_model=MatchRecords)
 def records(
     request: Request,
     verdict: Verdict | None = None,
@@ -44,7 +51,7 @@ def records(
         return {"records": [record_summary(row) for row in rows]}
 
 
-@router.get("/{record_id}")
+@router.get("/{record_id}", response_model=MatchRecord)
 def record(
     request: Request,
     record_id: str,
@@ -57,7 +64,8 @@ def record(
         return record_summary(row)
 
 
-@router.get("/{record_id}/media")
+# Bytes, not JSON: no model; the document names the media types it may answer.
+@router.get("/{record_id}/media", response_class=Response, responses=MEDIA_ANSWER)
 async def record_media(
     request: Request,
     record_id: str,
