@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from vigil.api.answers.screening import ScreeningOutcome
 from vigil.api.submissions import multipart_only, read_upload, submission_from
 from vigil.http.auth import require
 from vigil.http.error_answers import RESOURCES
@@ -24,7 +25,12 @@ FLAG = Depends(require(Permission.FLAG))
 SOURCES = {"user_report": RecordSource.USER_REPORT, "escalation": RecordSource.ESCALATION}
 
 
-@router.post("", dependencies=[FLAG, Depends(multipart_only)])  # permission first
+@router.post(
+    "",
+    dependencies=[FLAG, Depends(multipart_only)],  # permission first
+    response_model=ScreeningOutcome,
+    response_model_exclude_unset=True,  # a classifier result without details has none
+)
 async def flag_content(
     request: Request,
     source: Literal["user_report", "escalation"] = Form(),

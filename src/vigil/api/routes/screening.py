@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from vigil.api.answers.screening import ScreeningOutcome, ScreeningResults
 from vigil.api.submissions import multipart_only, read_upload, submission_from
 from vigil.http.auth import require
 from vigil.http.error_answers import UPLOADS
@@ -41,7 +42,13 @@ class HashBatch(BaseModel):
     items: list[HashItem] = Field(min_length=1)
 
 
-@router.post("", dependencies=[SCREEN, Depends(multipart_only)])  # permission first
+# response_model_exclude_unset: a classifier result without details has no "details".
+@router.post(
+    "",
+    dependencies=[SCREEN, Depends(multipart_only)],  # permission first
+    response_model=ScreeningOutcome,
+    response_model_exclude_unset=True,
+)
 async def screen_upload(
     request: Request,
     file: UploadFile = File(description="the media as uploaded to the platform"),
@@ -69,7 +76,12 @@ async def screen_upload(
     return outcome.to_dict()
 
 
-@router.post("/batch", dependencies=[SCREEN, Depends(multipart_only)])
+@router.post(
+    "/batch",
+    dependencies=[SCREEN, Depends(multipart_only)],
+    response_model=ScreeningResults,
+    response_model_exclude_unset=True,
+)
 async def screen_upload_batch(
     request: Request,
     files: list[UploadFile] = File(description="the media, in the order of `items`"),
@@ -98,7 +110,7 @@ async def screen_upload_batch(
     return {"results": results}
 
 
-@router.post("/hashes")
+@router.post("/hashes", response_model=ScreeningResults, response_model_exclude_unset=True)
 def screen_hashes(
     batch: HashBatch,
     request: Request,
