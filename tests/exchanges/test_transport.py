@@ -303,3 +303,15 @@ def test_no_credential_in_any_message_or_log(script, sleeps, response, caplog) -
     for text in (str(error), repr(error), repr(transport), caplog.text):
         assert_no_secret(text)
     assert "/v2/" in str(error)
+
+
+def test_put_is_retried_only_on_429_and_a_call_may_bring_its_own_auth(script, sleeps) -> None:
+    service = run(script, FakeResponse(429, headers={"Retry-After": "2"}), FakeResponse(502), ok())
+    transport = transport_for(service, sleeps)
+    error = failure(
+        lambda: transport.put("/x", content=b"<a/>", auth=httpx.BasicAuth("bob", "other-pw"))
+    )
+    assert error.kind is FailureKind.SERVER
+    assert [r.method for r in service.requests] == ["PUT", "PUT"]
+    assert service.requests[0].basic_auth() == ("bob", "other-pw")
+    assert sleeps == [2.0]

@@ -9,7 +9,7 @@ are easy to get subtly wrong per client. Here they are written once:
 - GETs are retried on transport errors and 5xx with exponential backoff and jitter, a
   bounded number of attempts. A 429 is honoured for every method: wait what Retry-After
   says (seconds or an HTTP date, capped), then try again, a bounded number of times. POSTs
-  are otherwise never retried: a POST that failed may still have been applied.
+  and PUTs are otherwise never retried: one that failed may still have been applied.
 - Bodies are read streamed and capped; an answer over the cap, or one cut short, is
   MALFORMED.
 - Every failure is an ExchangeError with a FailureKind. Messages name the method and the
@@ -177,12 +177,14 @@ class Transport:
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
         accept: Collection[int] = (),
         max_body_bytes: int | None = None,
     ) -> Response:
         """GET, retried on transport errors, 5xx and 429. ``accept``: statuses besides
-        2xx to return rather than raise (e.g. a 404 a client gives a meaning)."""
-        request = _Request("GET", self.url_for(path), params, None, headers)
+        2xx to return rather than raise (e.g. a 404 a client gives a meaning); ``auth``:
+        this call's authentication instead of the transport's."""
+        request = _Request("GET", self.url_for(path), params, None, headers, auth)
         return self._send(request, idempotent=True, accept=accept, cap=max_body_bytes)
 
     def post(
@@ -193,15 +195,49 @@ class Transport:
         content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
         accept: Collection[int] = (),
         max_body_bytes: int | None = None,
     ) -> Response:
         """POST, retried only when answered 429 (the service says it did not process it)."""
+        return self._write(
+            "POST", path, json_body, content, params, headers, auth, accept, max_body_bytes
+        )
+
+    def put(
+        self,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        accept: Collection[int] = (),
+        max_body_bytes: int | None = None,
+    ) -> Response:
+        """PUT, retried like a POST: a service's PUT is not known to be idempotent."""
+        return self._write(
+            "PUT", path, json_body, content, params, headers, auth, accept, max_body_bytes
+        )
+
+    def _write(
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        auth: httpx.Auth | None,
+        accept: Collection[int],
+        cap: int | None,
+    ) -> Response:
         if json_body is not None:
             content = json.dumps(json_body).encode()
             headers = {"Content-Type": "application/json", **(headers or {})}
-        request = _Request("POST", self.url_for(path), params, content, headers)
-        return self._send(request, idempotent=False, accept=accept, cap=max_body_bytes)
+        request = _Request(method, self.url_for(path), params, content, headers, auth)
+        return self._send(request, idempotent=False, accept=accept, cap=cap)
 
     # The attempt loop
 
@@ -239,7 +275,7 @@ class Transport:
                 params=request.params,
                 content=request.content,
                 headers={**self._headers, **(request.headers or {})},
-                auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
+                auth=_chosen(request.auth, self._auth),
             ) as answer:
                 self._judge_status(answer, where, accept)
                 body = self._read_capped(answer, where, cap)
@@ -322,6 +358,12 @@ class _Request:
     params: Mapping[str, str] | None = field(repr=False)
     content: bytes | None = field(repr=False)
     headers: Mapping[str, str] | None = field(repr=False)
+    auth: httpx.Auth | None = field(repr=False)
+
+
+def _chosen(call: httpx.Auth | None, transport: httpx.Auth | None) -> Any:
+    chosen = call if call is not None else transport
+    return chosen if chosen is not None else httpx.USE_CLIENT_DEFAULT
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -4,7 +4,12 @@ Layout as understood from public client code, not from NCMEC's specification:
 queryResult > images|videos > image|video|deletedImage|deletedVideo, each holding id,
 member (``id`` attribute), optional classification and fingerprints (md5, sha1, pdq, ...).
 One record is yielded per supported fingerprint; a deleted entry without fingerprints
-yields one deletion record carrying only its id.
+yields one deletion record carrying only its id. Unsupported fingerprint types (PhotoDNA,
+TMK, Videntifier, ...) are counted and reported in one warning per type at the end.
+
+``read_ncmec_page`` is the same reader for the hash-sharing client (vigil.exchanges.ncmec):
+it also returns the page's paging link, tells a page-level failure apart from per-entry
+errors, and gives records their provenance (member name, entry kind as a tag).
 """
 
 from __future__ import annotations
@@ -17,7 +22,13 @@ from lxml import etree
 
 from vigil.core.xml import declares_doctype, hardened_iterparse
 from vigil.lists.formats.bounded_input import CappedReader, InputTooLarge
-from vigil.lists.formats.fields import FieldError, identifier, normalise_classification
+from vigil.lists.formats.fields import (
+    MAX_LABEL_CHARS,
+    FieldError,
+    identifier,
+    normalise_classification,
+    optional_text,
+)
 from vigil.lists.formats.records import (
     FormatWarning,
     ListRecord,
@@ -46,12 +57,14 @@ ENTRY_KINDS: dict[str, EntryKind] = {
     "deletedVideo": EntryKind(deleted=True, video=True),
 }
 CONTAINERS = frozenset({"images", "videos"})
+PAGING_LINK = ("paging", "next")  # queryResult > paging > next, at the entries' depth
 FINGERPRINTS: dict[str, SignalType] = {
     "md5": SignalType.MD5,
     "sha1": SignalType.SHA1,
     "pdq": SignalType.PDQ,
 }
 _MAX_WARNED_NAMES = 32
+_MAX_LINK_CHARS = 4096
 
 
 class _Refused(Exception):
@@ -60,30 +73,62 @@ class _Refused(Exception):
         self.error = error
 
 
+@dataclass(frozen=True, slots=True)
+class NcmecPage:
+    """One page of /v2/entries. ``failure``: the page as a whole could not be read (the
+    items before it are not to be trusted either); ``next_link``: the ``paging/next`` link
+    as given (a path below the service root), None on the last page of a window."""
+
+    items: tuple[ReadItem, ...]
+    next_link: str | None
+    failure: RecordError | None
+
+
 def read_ncmec_xml(stream: BinaryIO, *, max_bytes: int = MAX_XML_BYTES) -> Iterator[ReadItem]:
     """Records in document order; a document-level problem ends the page with one error."""
+    walker = _PageWalker(provenance=False)
+    try:
+        yield from _walk(stream, walker, max_bytes)
+    except _Refused as refused:
+        yield refused.error
+
+
+def read_ncmec_page(stream: BinaryIO, *, max_bytes: int = MAX_XML_BYTES) -> NcmecPage:
+    """The whole page, its paging link, and whether it could be read at all."""
+    walker = _PageWalker(provenance=True)
+    items: list[ReadItem] = []
+    try:
+        items.extend(_walk(stream, walker, max_bytes))
+    except _Refused as refused:
+        return NcmecPage(tuple(items), None, refused.error)
+    return NcmecPage(tuple(items), walker.next_link, None)
+
+
+def _walk(stream: BinaryIO, walker: _PageWalker, max_bytes: int) -> Iterator[ReadItem]:
+    """Items in document order; raises _Refused for a document-level problem."""
     source = CappedReader(stream, max_total=max_bytes)
-    walker = _PageWalker()
     try:
         # No entity expansion, no DTD or network fetches, libxml2's size and depth limits.
         for event, element in hardened_iterparse(source, events=("start", "end")):
             yield from walker.step(event, element)
-    except _Refused as refused:
-        yield refused.error
     except etree.XMLSyntaxError as exc:
-        yield RecordError(exc.lineno or 0, f"malformed XML: {excerpt(exc.msg or str(exc))}")
+        message = f"malformed XML: {excerpt(exc.msg or str(exc))}"
+        raise _Refused(RecordError(exc.lineno or 0, message)) from None
     except InputTooLarge as exc:
-        yield RecordError(walker.line, str(exc))
+        raise _Refused(RecordError(walker.line, str(exc))) from None
+    yield from walker.unsupported_summary()
 
 
 class _PageWalker:
     """Tracks depth so that entries are handled, then freed, as soon as each one closes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, provenance: bool) -> None:
         self.depth = 0
         self.line = 0
+        self.next_link: str | None = None
+        self._provenance = provenance
         self._entry_elements = 0
-        self._warned: set[str] = set()
+        self._unsupported: dict[str, tuple[int, int]] = {}  # name -> (first line, count)
 
     def step(self, event: str, element: etree._Element) -> Iterator[ReadItem]:
         self.line = element.sourceline or self.line
@@ -111,8 +156,11 @@ class _PageWalker:
     def _entry(self, element: etree._Element) -> Iterator[ReadItem]:
         kind = ENTRY_KINDS.get(_local_name(element))
         parent = element.getparent()
+        if parent is not None and (_local_name(parent), _local_name(element)) == PAGING_LINK:
+            self.next_link = _paging_link(element.text)
+            return
         if kind is None or parent is None or _local_name(parent) not in CONTAINERS:
-            return  # paging links and anything unknown
+            return  # anything unknown
         position = element.sourceline or self.line
         try:
             fingerprints = _child(element, "fingerprints")
@@ -122,6 +170,8 @@ class _PageWalker:
                 deleted=kind.deleted,
                 is_video=kind.video,
                 position=position,
+                member=_member_name(element) if self._provenance else None,
+                tags=(("video" if kind.video else "image"),) if self._provenance else (),
             )
         except FieldError as exc:
             yield RecordError(position, str(exc))
@@ -137,18 +187,25 @@ class _PageWalker:
             signal_type = FINGERPRINTS.get(name)
             # A PDQ on a video entry has no defined meaning (PDQ hashes one image).
             if signal_type is None or (signal_type is SignalType.PDQ and entry.is_video):
-                yield from self._warn_once(name, child)
+                label = f"{name} on a video" if signal_type is SignalType.PDQ else name
+                self._count_unsupported(label, child)
                 continue
             found = True
             yield entry.record(signal_type, child)
         if not found:
             yield entry.without_fingerprints()
 
-    def _warn_once(self, name: str, child: etree._Element) -> Iterator[FormatWarning]:
-        if name not in self._warned and len(self._warned) < _MAX_WARNED_NAMES:
-            self._warned.add(name)
-            message = f"fingerprint type {excerpt(name)!r} is not supported; ignored"
-            yield FormatWarning(child.sourceline or self.line, message)
+    def _count_unsupported(self, name: str, child: etree._Element) -> None:
+        first, count = self._unsupported.get(name, (child.sourceline or self.line, 0))
+        if count or len(self._unsupported) < _MAX_WARNED_NAMES:
+            self._unsupported[name] = (first, count + 1)
+
+    def unsupported_summary(self) -> Iterator[FormatWarning]:
+        """One warning per unsupported fingerprint type, with how many were ignored."""
+        for name, (first, count) in self._unsupported.items():
+            noun = "fingerprint" if count == 1 else "fingerprints"
+            message = f"fingerprint type {excerpt(name)!r} is not supported: {count} {noun} ignored"
+            yield FormatWarning(first, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +215,8 @@ class _Entry:
     deleted: bool
     is_video: bool
     position: int
+    member: str | None = None
+    tags: tuple[str, ...] = ()
 
     def record(self, signal_type: SignalType, child: etree._Element) -> ListRecord | RecordError:
         text = child.text or ""
@@ -172,6 +231,8 @@ class _Entry:
             self.classification,
             deleted=self.deleted,
             position=self.position,
+            member=self.member,
+            tags=self.tags,
         )
 
     def without_fingerprints(self) -> ListRecord | RecordError:
@@ -184,6 +245,8 @@ class _Entry:
                 self.classification,
                 deleted=True,
                 position=self.position,
+                member=self.member,
+                tags=self.tags,
             )
         message = "entry has no supported fingerprint (md5, sha1 or pdq)"
         return RecordError(self.position, message, excerpt(self.external_id))
@@ -207,6 +270,22 @@ def _external_id(element: etree._Element) -> str:
     member = _child(element, "member")
     member_id = identifier(member.get("id") if member is not None else None, "member id")
     return f"{member_id}-{entry_id}" if member_id else entry_id
+
+
+def _member_name(element: etree._Element) -> str | None:
+    """The sharing member's name as the page gives it, else its id."""
+    member = _child(element, "member")
+    if member is None:
+        return None
+    name = optional_text(member.text, "member", MAX_LABEL_CHARS)
+    return name or identifier(member.get("id"), "member id")
+
+
+def _paging_link(text: str | None) -> str | None:
+    link = (text or "").strip()
+    if len(link) > _MAX_LINK_CHARS:
+        raise _Refused(RecordError(0, f"paging link longer than {_MAX_LINK_CHARS} characters"))
+    return link or None
 
 
 def _child(element: etree._Element, name: str) -> etree._Element | None:
