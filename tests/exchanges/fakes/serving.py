@@ -15,6 +15,7 @@ what the bad-input tests need, and it starts in milliseconds on a port the OS pi
 from __future__ import annotations
 
 import base64
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,7 +91,9 @@ def serving(fake: Fake) -> Iterator[FakeService]:
     server.daemon_threads = True
     service = FakeService(server, stopping)
     server.service = service  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, name="fake-exchange", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="fake-exchange", daemon=True
+    )
     thread.start()
     try:
         yield service
@@ -104,6 +107,12 @@ def serving(fake: Fake) -> Iterator[FakeService]:
 def _handler_class(fake: Fake, stopping: threading.Event) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes; without this, Nagle's algorithm and
+            # the client's delayed ACK hold every answer back ~40 ms.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_GET(self) -> None:  # the name http.server dispatches to
             self._answer()
