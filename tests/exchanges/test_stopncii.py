@@ -12,7 +12,8 @@ import pytest
 from tests.exchanges.fakes.faults import cut_short, malformed_json, rate_limited, server_error
 from tests.exchanges.fakes.serving import FakeResponse, FakeService, serving
 from tests.exchanges.fakes.stopncii import KEYS, FakeStopNcii
-from tests.exchanges.fetch_model import Crash, StoredList, failure_of, fetch_into, quick_transport
+from tests.exchanges.no_wait import quick_transport
+from tests.exchanges.replica import Crash, Replica, failure_of, fetch_into
 from vigil.exchanges.protocol import (
     Capability,
     ExchangeConfig,
@@ -24,7 +25,7 @@ from vigil.exchanges.protocol import (
 )
 from vigil.exchanges.stopncii import CLIENT, StopNcii
 from vigil.exchanges.transport import RetryPolicy, Transport
-from vigil.lists.formats.records import SignalType
+from vigil.lists.formats.records import ListRecord, SignalType
 
 
 def pdq() -> str:
@@ -56,8 +57,17 @@ def client_for(service: FakeService, **credentials: str) -> StopNcii:
     return StopNcii(config, quick_transport(config))
 
 
-def whole_fetch(service: FakeService) -> StoredList:
-    return fetch_into(StoredList(), client_for(service).fetch)
+def whole_fetch(service: FakeService) -> Replica:
+    return fetch_into(Replica(), client_for(service).fetch)
+
+
+def held(replica: Replica) -> set[tuple[str, str]]:
+    return {(signal_type, signal) for _, signal_type, signal in replica.signals()}
+
+
+def record_of(replica: Replica, external_id: str) -> ListRecord:
+    (record,) = replica.entries[external_id].values()
+    return record
 
 
 def test_the_module_names_its_client_and_what_it_takes() -> None:
@@ -72,7 +82,7 @@ def test_a_fetch_brings_every_hash_with_its_type(service: FakeService, fake: Fak
         (str(SignalType.PDQ if h.signal_type == "ImagePDQ" else SignalType.MD5), h.value)
         for h in fake.hashes
     }
-    assert stored.signals() == expected
+    assert held(stored) == expected
     assert stored.pages == 3
     request = service.requests[0]
     assert request.path == "/v1/FetchHashes"
@@ -91,9 +101,9 @@ def test_withdrawn_and_deleted_hashes_sent_earlier_are_removed(
 
     fetch_into(stored, client_for(service).fetch)
 
-    assert (str(SignalType.PDQ), withdrawn.value) not in stored.signals()
-    assert (str(SignalType.MD5), deleted.value) not in stored.signals()
-    assert (str(SignalType.PDQ), late.value) in stored.signals()
+    assert (str(SignalType.PDQ), withdrawn.value) not in held(stored)
+    assert (str(SignalType.MD5), deleted.value) not in held(stored)
+    assert (str(SignalType.PDQ), late.value) in held(stored)
     # The second fetch starts where the first sequence ended, not from the beginning.
     assert service.requests[-1].param("startTimestamp") != "10"
 
@@ -101,17 +111,17 @@ def test_withdrawn_and_deleted_hashes_sent_earlier_are_removed(
 def test_a_page_that_repeats_a_hash_changes_nothing(
     service: FakeService, fake: FakeStopNcii
 ) -> None:
-    expected = whole_fetch(service).records
+    expected = whole_fetch(service).entries
     fake.repeat_last = True
-    assert whole_fetch(service).records == expected
+    assert whole_fetch(service).entries == expected
 
 
 @pytest.mark.parametrize("crash_after", [1, 2])
 def test_a_fetch_resumed_after_a_crash_ends_with_the_same_list(
     service: FakeService, fake: FakeStopNcii, crash_after: int
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     with pytest.raises(Crash):
         fetch_into(stored, client_for(service).fetch, crash_after=crash_after)
     resumed_from = json.loads(stored.checkpoint or "{}")
@@ -119,21 +129,21 @@ def test_a_fetch_resumed_after_a_crash_ends_with_the_same_list(
 
     fetch_into(stored, client_for(service).fetch)
 
-    assert stored.records == expected
+    assert stored.entries == expected
 
 
 def test_a_resumed_fetch_whose_token_expired_starts_its_sequence_again(
     service: FakeService, fake: FakeStopNcii
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     with pytest.raises(Crash):
         fetch_into(stored, client_for(service).fetch, crash_after=2)
     fake.expire_tokens()
 
     fetch_into(stored, client_for(service).fetch)
 
-    assert stored.records == expected
+    assert stored.entries == expected
 
 
 def test_unknown_types_are_warnings_and_invalid_hashes_errors(
@@ -149,7 +159,7 @@ def test_unknown_types_are_warnings_and_invalid_hashes_errors(
 
     assert len(stored.warnings) == 2
     assert len(stored.errors) == 3
-    assert len(stored.records) == 9
+    assert len(stored.entries) == 9
 
 
 def test_hostile_provenance_refuses_the_record_not_the_page(
@@ -163,22 +173,22 @@ def test_hostile_provenance_refuses_the_record_not_the_page(
     )
     stored = whole_fetch(service)
     assert len(stored.errors) == 1
-    record = stored.records[f"ImagePDQ:{kept.value}"]
+    record = record_of(stored, f"ImagePDQ:{kept.value}")
     assert record.tags == ("ncii",)
     assert record.note is not None and "Blocked by P1" in record.note
 
 
 def test_transient_errors_and_429_are_waited_out(service: FakeService, fake: FakeStopNcii) -> None:
-    expected = whole_fetch(service).records
+    expected = whole_fetch(service).entries
     waits: list[float] = []
     config = ExchangeConfig(base_url=service.url("/v1"), credentials=KEYS)
     transport = Transport(config, policy=RetryPolicy(base_delay=0.0), sleep=waits.append)
     fake.faults.add(server_error(503), path_suffix="FetchHashes")
     fake.faults.add(rate_limited("7"), path_suffix="FetchHashes")
 
-    stored = fetch_into(StoredList(), StopNcii(config, transport).fetch)
+    stored = fetch_into(Replica(), StopNcii(config, transport).fetch)
 
-    assert stored.records == expected
+    assert stored.entries == expected
     assert 7.0 in waits
 
 
@@ -206,8 +216,8 @@ def test_a_bad_page_fails_without_handing_out_a_page_past_it(
     times: int,
     kind: FailureKind,
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     client = client_for(service)
     pages = client.fetch(None)
     stored.apply(next(pages))
@@ -220,13 +230,13 @@ def test_a_bad_page_fails_without_handing_out_a_page_past_it(
     assert raised.value.kind is kind
     assert stored.pages == 1
     fetch_into(stored, client_for(service).fetch)  # the next fetch resumes
-    assert stored.records == expected
+    assert stored.entries == expected
 
 
 def test_a_page_token_that_comes_back_again_is_refused(service: FakeService) -> None:
     looping = b'{"hasMoreRecords": true, "nextPageToken": "same", "hashRecords": []}'
     with serving(lambda request: FakeResponse(200, looping)) as loop:
-        error = failure_of(StoredList(), client_for(loop).fetch)
+        error = failure_of(Replica(), client_for(loop).fetch)
     assert error.kind is FailureKind.MALFORMED
 
 
@@ -238,7 +248,7 @@ def test_wrong_credentials_are_credential_failures_that_name_no_key(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     bad = "wrong-" + secrets.token_hex(8)
-    error = failure_of(StoredList(), client_for(service, **{wrong: bad}).fetch)
+    error = failure_of(Replica(), client_for(service, **{wrong: bad}).fetch)
     assert error.kind is FailureKind.CREDENTIALS
     for secret in [bad, *KEYS.values()]:
         assert secret not in str(error)

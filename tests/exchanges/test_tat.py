@@ -13,7 +13,8 @@ import pytest
 from tests.exchanges.fakes.faults import cut_short, malformed_json, rate_limited, server_error
 from tests.exchanges.fakes.serving import FakeResponse, FakeService, serving
 from tests.exchanges.fakes.tat import PASSWORD, USERNAME, FakeTat
-from tests.exchanges.fetch_model import Crash, StoredList, failure_of, fetch_into, quick_transport
+from tests.exchanges.no_wait import quick_transport
+from tests.exchanges.replica import Crash, Replica, failure_of, fetch_into
 from vigil.exchanges.protocol import (
     ExchangeConfig,
     ExchangeError,
@@ -23,7 +24,7 @@ from vigil.exchanges.protocol import (
     Submission,
 )
 from vigil.exchanges.tat import CLIENT, TechAgainstTerrorism
-from vigil.lists.formats.records import SignalType
+from vigil.lists.formats.records import ListRecord, SignalType
 
 LIST = "/api/hash-list/v2/all"
 
@@ -60,8 +61,13 @@ def client_for(
     return TechAgainstTerrorism(config, quick_transport(config))
 
 
-def whole_fetch(service: FakeService) -> StoredList:
-    return fetch_into(StoredList(), client_for(service).fetch)
+def whole_fetch(service: FakeService) -> Replica:
+    return fetch_into(Replica(), client_for(service).fetch)
+
+
+def record_of(replica: Replica, external_id: str) -> ListRecord:
+    (record,) = replica.entries[external_id].values()
+    return record
 
 
 def test_the_module_names_its_client_and_what_it_takes() -> None:
@@ -72,8 +78,8 @@ def test_the_module_names_its_client_and_what_it_takes() -> None:
 
 def test_a_fetch_signs_in_and_brings_every_hash(service: FakeService, fake: FakeTat) -> None:
     stored = whole_fetch(service)
-    assert len(stored.records) == 7
-    record = stored.records[str(fake.entries[4].id)]
+    assert len(stored.entries) == 7
+    record = record_of(stored, str(fake.entries[4].id))
     assert (record.signal_type, record.signal) == (SignalType.MD5, fake.entries[4].hash_digest)
     assert record.classification == "far-right"
     assert record.tags == ("file_type:mp4",)
@@ -101,47 +107,47 @@ def test_deletions_of_entries_sent_earlier_remove_them(service: FakeService, fak
 
     fetch_into(stored, client_for(service).fetch)
 
-    assert str(fake.entries[0].id) not in stored.records
-    assert str(fake.entries[5].id) not in stored.records
-    assert str(late.id) in stored.records
+    assert str(fake.entries[0].id) not in stored.entries
+    assert str(fake.entries[5].id) not in stored.entries
+    assert str(late.id) in stored.entries
     # The second fetch asked only for what changed after the first.
     assert [r.param("after") for r in service.requests if r.path == LIST][-2] != ""
 
 
 def test_a_page_that_repeats_an_entry_changes_nothing(service: FakeService, fake: FakeTat) -> None:
-    expected = whole_fetch(service).records
+    expected = whole_fetch(service).entries
     fake.repeat_last = True
-    assert whole_fetch(service).records == expected
+    assert whole_fetch(service).entries == expected
 
 
 @pytest.mark.parametrize("crash_after", [1, 2])
 def test_a_fetch_resumed_after_a_crash_ends_with_the_same_list(
     service: FakeService, fake: FakeTat, crash_after: int
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     with pytest.raises(Crash):
         fetch_into(stored, client_for(service).fetch, crash_after=crash_after)
     fake.add("PDQ", pdq())  # an entry added while the fetch was down
-    expected_after = whole_fetch(service).records
+    expected_after = whole_fetch(service).entries
 
     fetch_into(stored, client_for(service).fetch)
 
-    assert stored.records == expected_after
+    assert stored.entries == expected_after
     assert set(expected) < set(expected_after)
 
 
 def test_a_token_that_expires_during_a_fetch_is_renewed_once(
     service: FakeService, fake: FakeTat
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     pages = client_for(service).fetch(None)
     stored.apply(next(pages))
     fake.expire_tokens()
     for page in pages:
         stored.apply(page)
-    assert stored.records == expected
+    assert stored.entries == expected
 
 
 def test_unknown_algorithms_are_warnings_and_invalid_hashes_errors(
@@ -155,14 +161,14 @@ def test_unknown_algorithms_are_warnings_and_invalid_hashes_errors(
     stored = whole_fetch(service)
     assert len(stored.warnings) == 2
     assert len(stored.errors) == 2
-    assert len(stored.records) == 7
+    assert len(stored.entries) == 7
 
 
 def test_transient_errors_and_429_are_waited_out(service: FakeService, fake: FakeTat) -> None:
-    expected = whole_fetch(service).records
+    expected = whole_fetch(service).entries
     fake.faults.add(server_error(504), path_suffix="all")
     fake.faults.add(rate_limited("2"), path_suffix="all")
-    assert whole_fetch(service).records == expected
+    assert whole_fetch(service).entries == expected
 
 
 @pytest.mark.parametrize(
@@ -189,8 +195,8 @@ def test_transient_errors_and_429_are_waited_out(service: FakeService, fake: Fak
 def test_a_bad_page_fails_without_handing_out_a_page_past_it(
     service: FakeService, fake: FakeTat, fault: object, times: int, kind: FailureKind
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     pages = client_for(service).fetch(None)
     stored.apply(next(pages))
     fake.faults.add(fault, path_suffix="all", times=times)  # type: ignore[arg-type]
@@ -202,7 +208,7 @@ def test_a_bad_page_fails_without_handing_out_a_page_past_it(
     assert raised.value.kind is kind
     assert stored.pages == 1
     fetch_into(stored, client_for(service).fetch)
-    assert stored.records == expected
+    assert stored.entries == expected
 
 
 def test_a_wrong_password_is_a_credential_failure_that_never_shows_it(
@@ -210,7 +216,7 @@ def test_a_wrong_password_is_a_credential_failure_that_never_shows_it(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-" + secrets.token_hex(8)
-    error = failure_of(StoredList(), client_for(service, password=wrong).fetch)
+    error = failure_of(Replica(), client_for(service, password=wrong).fetch)
     assert error.kind is FailureKind.CREDENTIALS
     assert wrong not in str(error) and wrong not in caplog.text
     assert [r.path for r in service.requests] == ["/token-auth/tcap/"]
@@ -219,7 +225,7 @@ def test_a_wrong_password_is_a_credential_failure_that_never_shows_it(
 def test_a_sign_in_without_a_token_is_malformed(fake: FakeTat) -> None:
     fake.faults.add(FakeResponse(200, b'{"user": {}}'), path_suffix="tcap/")
     with serving(fake) as running:
-        error = failure_of(StoredList(), client_for(running).fetch)
+        error = failure_of(Replica(), client_for(running).fetch)
     assert error.kind is FailureKind.MALFORMED
 
 

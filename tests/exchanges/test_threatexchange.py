@@ -13,7 +13,8 @@ import pytest
 from tests.exchanges.fakes.faults import cut_short, malformed_json, rate_limited, server_error
 from tests.exchanges.fakes.serving import FakeResponse, FakeService, serving
 from tests.exchanges.fakes.threatexchange import GROUP, TOKEN, FakeThreatExchange
-from tests.exchanges.fetch_model import Crash, StoredList, failure_of, fetch_into, quick_transport
+from tests.exchanges.no_wait import quick_transport
+from tests.exchanges.replica import Crash, Replica, failure_of, fetch_into
 from vigil.exchanges.protocol import (
     Capability,
     ExchangeConfig,
@@ -24,7 +25,7 @@ from vigil.exchanges.protocol import (
     Submission,
 )
 from vigil.exchanges.threatexchange import CLIENT, ThreatExchange
-from vigil.lists.formats.records import SignalType
+from vigil.lists.formats.records import ListRecord, SignalType
 
 
 def pdq() -> str:
@@ -57,8 +58,13 @@ def client_for(service: FakeService, token: str = TOKEN, group: str = GROUP) -> 
     return ThreatExchange(config, quick_transport(config))
 
 
-def whole_fetch(service: FakeService) -> StoredList:
-    return fetch_into(StoredList(), client_for(service).fetch)
+def whole_fetch(service: FakeService) -> Replica:
+    return fetch_into(Replica(), client_for(service).fetch)
+
+
+def record_of(replica: Replica, external_id: str) -> ListRecord:
+    (record,) = replica.entries[external_id].values()
+    return record
 
 
 def test_the_module_names_its_client_and_what_it_takes() -> None:
@@ -71,14 +77,14 @@ def test_a_fetch_brings_every_hash_with_its_provenance(
     service: FakeService, fake: FakeThreatExchange
 ) -> None:
     stored = whole_fetch(service)
-    assert len(stored.records) == 8
+    assert len(stored.entries) == 8
     first = fake.indicators[0]
-    record = stored.records[first.id]
+    record = record_of(stored, first.id)
     assert (record.signal_type, record.signal) == (SignalType.PDQ, first.indicator)
     assert record.member == "555"
     assert record.tags == ("terrorism",)
-    assert stored.records[fake.indicators[5].id].member == "777"
-    assert stored.records[fake.indicators[6].id].signal_type is SignalType.MD5
+    assert record_of(stored, fake.indicators[5].id).member == "777"
+    assert record_of(stored, fake.indicators[6].id).signal_type is SignalType.MD5
     request = service.requests[0]
     assert request.path == f"/v21.0/{GROUP}/threat_updates/"
     assert request.param("stop_time") is not None
@@ -89,7 +95,7 @@ def test_reactions_and_classification_tags_are_provenance(
 ) -> None:
     indicator = fake.add("HASH_PDQ", pdq(), tags=("A1", "csam"), age=10)
     indicator.descriptors[0]["reactions"] = [{"key": "HELPFUL", "value": "1,2"}]
-    record = whole_fetch(service).records[indicator.id]
+    record = record_of(whole_fetch(service), indicator.id)
     assert record.classification == "A1"
     assert record.tags == ("A1", "csam", "reaction:HELPFUL")
 
@@ -106,28 +112,40 @@ def test_deletions_of_indicators_sent_earlier_remove_them(
 
     fetch_into(stored, client_for(service).fetch)
 
-    assert gone.id not in stored.records
-    assert disputed.id not in stored.records
-    assert late.id in stored.records
+    assert gone.id not in stored.entries
+    assert disputed.id not in stored.entries
+    assert late.id in stored.entries
     # The second window starts where the first ended (a second early), not at the beginning.
     assert int(service.requests[-1].param("start_time") or 0) > 0
+
+
+def test_a_tombstone_with_nothing_but_its_id_deletes(
+    service: FakeService, fake: FakeThreatExchange
+) -> None:
+    stored = whole_fetch(service)
+    gone = fake.indicators[2]
+    fake.delete(gone)
+    gone.type, gone.indicator = "", ""
+    fetch_into(stored, client_for(service).fetch)
+    assert gone.id not in stored.entries
+    assert stored.warnings == [] and stored.errors == []
 
 
 def test_pages_out_of_time_order_or_repeating_change_nothing(
     service: FakeService, fake: FakeThreatExchange
 ) -> None:
-    expected = whole_fetch(service).records
+    expected = whole_fetch(service).entries
     fake.shuffle_pages = True
     fake.repeat_last = True
-    assert whole_fetch(service).records == expected
+    assert whole_fetch(service).entries == expected
 
 
 @pytest.mark.parametrize("crash_after", [1, 2])
 def test_a_fetch_resumed_after_a_crash_asks_for_the_same_window(
     service: FakeService, fake: FakeThreatExchange, crash_after: int
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     with pytest.raises(Crash):
         fetch_into(stored, client_for(service).fetch, crash_after=crash_after)
     window = json.loads(stored.checkpoint or "{}")
@@ -135,22 +153,22 @@ def test_a_fetch_resumed_after_a_crash_asks_for_the_same_window(
 
     fetch_into(stored, client_for(service).fetch)
 
-    assert stored.records == expected
+    assert stored.entries == expected
     assert service.requests[-1].param("stop_time") == str(window["stop"])
 
 
 def test_a_resumed_fetch_whose_cursor_expired_starts_its_window_again(
     service: FakeService, fake: FakeThreatExchange
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     with pytest.raises(Crash):
         fetch_into(stored, client_for(service).fetch, crash_after=2)
     fake.expire_cursors()
 
     fetch_into(stored, client_for(service).fetch)
 
-    assert stored.records == expected
+    assert stored.entries == expected
 
 
 def test_unknown_types_are_warnings_and_invalid_hashes_errors(
@@ -166,16 +184,16 @@ def test_unknown_types_are_warnings_and_invalid_hashes_errors(
 
     assert len(stored.warnings) == 2
     assert len(stored.errors) == 3
-    assert len(stored.records) == 8
+    assert len(stored.entries) == 8
 
 
 def test_transient_errors_and_429_are_waited_out(
     service: FakeService, fake: FakeThreatExchange
 ) -> None:
-    expected = whole_fetch(service).records
+    expected = whole_fetch(service).entries
     fake.faults.add(server_error(502), path_suffix="threat_updates/")
     fake.faults.add(rate_limited("1"), path_suffix="threat_updates/")
-    assert whole_fetch(service).records == expected
+    assert whole_fetch(service).entries == expected
 
 
 @pytest.mark.parametrize(
@@ -192,6 +210,7 @@ def test_transient_errors_and_429_are_waited_out(
             1,
             FailureKind.RATE_LIMITED,
         ),
+        (FakeResponse(400, b"<html>Bad Request</html>"), 2, FailureKind.REFUSED),
     ],
 )
 def test_a_bad_page_fails_without_handing_out_a_page_past_it(
@@ -201,8 +220,8 @@ def test_a_bad_page_fails_without_handing_out_a_page_past_it(
     times: int,
     kind: FailureKind,
 ) -> None:
-    expected = whole_fetch(service).records
-    stored = StoredList()
+    expected = whole_fetch(service).entries
+    stored = Replica()
     pages = client_for(service).fetch(None)
     stored.apply(next(pages))
     fake.faults.add(fault, path_suffix="threat_updates/", times=times)  # type: ignore[arg-type]
@@ -214,7 +233,7 @@ def test_a_bad_page_fails_without_handing_out_a_page_past_it(
     assert raised.value.kind is kind
     assert stored.pages == 1
     fetch_into(stored, client_for(service).fetch)
-    assert stored.records == expected
+    assert stored.entries == expected
 
 
 def test_a_wrong_token_is_a_credential_failure_that_never_shows_the_token(
@@ -222,7 +241,7 @@ def test_a_wrong_token_is_a_credential_failure_that_never_shows_the_token(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "999999999|" + secrets.token_hex(16)
-    error = failure_of(StoredList(), client_for(service, token=wrong).fetch)
+    error = failure_of(Replica(), client_for(service, token=wrong).fetch)
     assert error.kind is FailureKind.CREDENTIALS
     for secret in (wrong, TOKEN):
         assert secret not in str(error)
@@ -238,7 +257,7 @@ def test_no_message_or_log_shows_the_token_even_when_the_service_echoes_it(
     fake.faults.add(server_error(503), times=4)
     with serving(fake) as running:
         for _ in range(2):
-            error = failure_of(StoredList(), client_for(running).fetch)
+            error = failure_of(Replica(), client_for(running).fetch)
             assert TOKEN not in str(error)
     assert TOKEN not in caplog.text
 
@@ -259,7 +278,7 @@ def test_a_checkpoint_of_another_client_is_refused(service: FakeService) -> None
 
 def test_a_checkpoint_older_than_the_kept_deletions_warns(service: FakeService) -> None:
     old = json.dumps({"client": "threatexchange", "start": 1_600_000_000, "stop": None})
-    stored = StoredList(checkpoint=old)
+    stored = Replica(checkpoint=old)
     fetch_into(stored, client_for(service).fetch)
     assert any("90 days" in warning.message for warning in stored.warnings)
 

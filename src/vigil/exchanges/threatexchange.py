@@ -226,9 +226,12 @@ class ThreatExchange:
 
 def _graph_body(response: Response, token: str) -> Any:
     """The JSON of a Graph API answer; a 400's error object told apart by its code."""
-    body = response.json()
     if response.status != 400:
-        return body
+        return response.json()
+    try:
+        body = response.json()
+    except ExchangeError:
+        raise ExchangeError(FailureKind.REFUSED, "ThreatExchange refused the request") from None
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
     code, message = error.get("code"), error.get("message")
@@ -284,6 +287,8 @@ def _item(raw: object, position: int) -> ReadItem:
         entry = identifier(raw.get("id"), "id")
         if entry is None:
             raise FieldError("the update has no id")
+        if raw.get("should_delete") is True:  # a tombstone need not say more than its id
+            return ListRecord(None, None, entry, deleted=True, position=position)
         kind = raw.get("type")
         signal_type = SIGNAL_TYPES.get(kind) if isinstance(kind, str) else None
         if signal_type is None:
