@@ -18,6 +18,15 @@ from vigil.agency.queue import ReferralPage, agency_queue, referral_page
 from vigil.agency.scope import NoAgency, OutOfScope, agency_of, referral_for_agency
 from vigil.agency.signing import default_signing_key_path, load_or_create_signing_key
 from vigil.agency.vics import vics_export
+from vigil.api.answers.agency import (
+    AgencyInfoRequest,
+    AgencyQueue,
+    InfoRequests,
+    ReferralDetail,
+    ReferralOutcome,
+    ReferralState,
+)
+from vigil.api.answers.vics import VicsDocument
 from vigil.http.auth import require
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
@@ -31,6 +40,10 @@ from vigil.store.models.agencies import Agency, OutcomeKind
 router = APIRouter(prefix="/v1/agency", tags=["agency"], responses=RESOURCES)
 WORK = Depends(require(Permission.AGENCY_WORK))
 T = TypeVar("T")
+# The signed package is a zip file, not JSON: no model; the document names its media type.
+PACKAGE_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the signed referral archive", "content": {"application/zip": {}}}
+}
 
 
 class DeclineBody(BaseModel):
@@ -55,7 +68,7 @@ class QuestionBody(BaseModel):
 # --- reading -------------------------------------------------------------------------------
 
 
-@router.get("/referrals")
+@router.get("/referrals", response_model=AgencyQueue)
 def referrals(request: Request, principal: Principal = WORK) -> dict[str, Any]:
     """The agency's live referrals, most urgent first, each with the reasons for it."""
 
@@ -82,7 +95,7 @@ def referrals(request: Request, principal: Principal = WORK) -> dict[str, Any]:
     return _scoped(request, principal, read)
 
 
-@router.get("/referrals/{referral_id}")
+@router.get("/referrals/{referral_id}", response_model=ReferralDetail)
 def referral(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
     def read(session: Session, agency: Agency) -> dict[str, Any]:
         found = referral_for_agency(session, agency.id, referral_id)
@@ -91,7 +104,7 @@ def referral(request: Request, referral_id: RowId, principal: Principal = WORK) 
     return _scoped(request, principal, read)
 
 
-@router.get("/info-requests")
+@router.get("/info-requests", response_model=InfoRequests)
 def open_info_requests(request: Request, principal: Principal = WORK) -> dict[str, Any]:
     """Open requests to reporting companies, the soonest due first; overdue ones flagged."""
 
@@ -109,7 +122,7 @@ def open_info_requests(request: Request, principal: Principal = WORK) -> dict[st
 # --- acting --------------------------------------------------------------------------------
 
 
-@router.post("/referrals/{referral_id}/accept")
+@router.post("/referrals/{referral_id}/accept", response_model=ReferralState)
 def accept(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
     return _scoped(
         request,
@@ -121,7 +134,7 @@ def accept(request: Request, referral_id: RowId, principal: Principal = WORK) ->
     )
 
 
-@router.post("/referrals/{referral_id}/decline")
+@router.post("/referrals/{referral_id}/decline", response_model=ReferralState)
 def decline(
     request: Request, body: DeclineBody, referral_id: RowId, principal: Principal = WORK
 ) -> dict[str, Any]:
@@ -136,7 +149,7 @@ def decline(
     )
 
 
-@router.post("/referrals/{referral_id}/outcomes", status_code=201)
+@router.post("/referrals/{referral_id}/outcomes", status_code=201, response_model=ReferralOutcome)
 def outcome(
     request: Request, body: OutcomeBody, referral_id: RowId, principal: Principal = WORK
 ) -> dict[str, Any]:
@@ -155,7 +168,9 @@ def outcome(
     return _scoped(request, principal, act, write=True)
 
 
-@router.post("/referrals/{referral_id}/info-requests", status_code=201)
+@router.post(
+    "/referrals/{referral_id}/info-requests", status_code=201, response_model=AgencyInfoRequest
+)
 def ask(
     request: Request, body: QuestionBody, referral_id: RowId, principal: Principal = WORK
 ) -> dict[str, Any]:
@@ -176,7 +191,7 @@ def ask(
 # --- packages ------------------------------------------------------------------------------
 
 
-@router.get("/referrals/{referral_id}/package")
+@router.get("/referrals/{referral_id}/package", response_class=Response, responses=PACKAGE_ANSWER)
 async def package(request: Request, referral_id: RowId, principal: Principal = WORK) -> Response:
     """The signed referral archive; the files themselves only if the agency may receive
     media. Every download is in the audit log before a byte is sent."""
@@ -198,7 +213,12 @@ async def package(request: Request, referral_id: RowId, principal: Principal = W
     )
 
 
-@router.get("/referrals/{referral_id}/vics")
+# Unknown optional fields are absent from a VICS document, not null.
+@router.get(
+    "/referrals/{referral_id}/vics",
+    response_model=VicsDocument,
+    response_model_exclude_unset=True,
+)
 def vics(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
     """The referral as Project VIC VICS JSON (hashes and labels; never media)."""
 
