@@ -16,6 +16,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.api.answers.admin import (
+    AccessGrant,
+    AccessGrants,
+    ApiKeys,
+    ApiKeySummary,
+    ChangedUserAccount,
+    CreatedApiKey,
+    NewUserAccount,
+    UserAccounts,
+)
 from vigil.http.auth import require
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
@@ -77,7 +87,13 @@ class NewApiKey(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
-@router.post("/users", status_code=201)
+# A password given is not echoed: initial_password is sent only when one was generated.
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=NewUserAccount,
+    response_model_exclude_unset=True,
+)
 def add_user(body: NewUser, request: Request, principal: Principal = USERS) -> dict[str, Any]:
     """Create a person's account. They must choose their own password at first sign-in."""
     state = service_state(request)
@@ -104,13 +120,13 @@ def add_user(body: NewUser, request: Request, principal: Principal = USERS) -> d
     return answer
 
 
-@router.get("/users")
+@router.get("/users", response_model=UserAccounts)
 def users(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         return {"users": [_user_summary(user) for user in list_users(session)]}
 
 
-@router.patch("/users/{username}")
+@router.patch("/users/{username}", response_model=ChangedUserAccount)
 def change_user(
     username: str,
     body: UserChange,
@@ -151,7 +167,7 @@ def _user_summary(user: User) -> dict[str, Any]:
     }
 
 
-@router.post("/api-keys", status_code=201)
+@router.post("/api-keys", status_code=201, response_model=CreatedApiKey)
 def add_api_key(
     body: NewApiKey,
     request: Request,
@@ -181,13 +197,13 @@ def add_api_key(
         }
 
 
-@router.get("/api-keys")
+@router.get("/api-keys", response_model=ApiKeys)
 def api_keys(request: Request, _principal: Principal = KEYS) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         return {"api_keys": [_key_summary(key) for key in list_api_keys(session)]}
 
 
-@router.delete("/api-keys/{prefix}")
+@router.delete("/api-keys/{prefix}", response_model=ApiKeySummary)
 def revoke_key(prefix: str, request: Request, principal: Principal = KEYS) -> dict[str, Any]:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
@@ -200,14 +216,14 @@ def revoke_key(prefix: str, request: Request, principal: Principal = KEYS) -> di
     return answer
 
 
-@router.get("/grants")
+@router.get("/grants", response_model=AccessGrants)
 def grants(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
     """Media access for administrators, pending first, then the latest decisions."""
     with service_state(request).database.transaction() as session:
         return {"grants": [grant_summary(grant) for grant in list_grants(session)]}
 
 
-@router.post("/grants/{grant_id}/approve")
+@router.post("/grants/{grant_id}/approve", response_model=AccessGrant)
 def approve(
     request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID), principal: Principal = USERS
 ) -> dict[str, Any]:
@@ -220,7 +236,7 @@ def approve(
         return grant_summary(grant)
 
 
-@router.post("/grants/{grant_id}/refuse")
+@router.post("/grants/{grant_id}/refuse", response_model=AccessGrant)
 def refuse(
     request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID), principal: Principal = USERS
 ) -> dict[str, Any]:
