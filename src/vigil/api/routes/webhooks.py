@@ -13,6 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.api.answers.webhooks import (
+    EndpointSummary,
+    RegisteredEndpoint,
+    WebhookDeliveries,
+    WebhookEndpoints,
+)
 from vigil.http.auth import require
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
@@ -43,7 +49,7 @@ class NewEndpoint(BaseModel):
     description: str = Field(default="", max_length=500)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=RegisteredEndpoint)
 def add_endpoint(
     body: NewEndpoint,
     request: Request,
@@ -70,14 +76,14 @@ def add_endpoint(
         return {**endpoint_summary(endpoint), "secret": secret}
 
 
-@router.get("")
+@router.get("", response_model=WebhookEndpoints)
 def endpoints(request: Request, principal: Principal = MANAGE) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         rows = list_endpoints(session, owner=_owner(principal))
         return {"endpoints": [endpoint_summary(row) for row in rows]}
 
 
-@router.delete("/{endpoint_id}")
+@router.delete("/{endpoint_id}", response_model=EndpointSummary)
 def disable_endpoint(
     endpoint_id: NarrowRowId,
     request: Request,
@@ -90,7 +96,7 @@ def disable_endpoint(
         return dict(endpoint_summary(endpoint))
 
 
-@router.get("/{endpoint_id}/deliveries")
+@router.get("/{endpoint_id}/deliveries", response_model=WebhookDeliveries)
 def deliveries(
     endpoint_id: NarrowRowId,
     request: Request,
