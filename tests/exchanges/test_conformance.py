@@ -25,6 +25,9 @@ from dataclasses import dataclass
 import pytest
 
 from tests.exchanges.fakes import ncmec as fake_ncmec
+from tests.exchanges.fakes import stopncii as fake_stopncii
+from tests.exchanges.fakes import tat as fake_tat
+from tests.exchanges.fakes import threatexchange as fake_te
 from tests.exchanges.fakes.serving import serving
 from tests.exchanges.replica import Crash, Replica, fetch_into
 from tests.served import free_port
@@ -88,6 +91,27 @@ SUBJECTS: list[Subject] = [
         _ncmec,
         {"username": fake_ncmec.USERNAME, "password": fake_ncmec.PASSWORD},
         {"username": fake_ncmec.USERNAME, "password": "wrong-Pa55word-xyz"},
+    ),
+    Subject(
+        "stopncii",
+        fake_stopncii.sample_service,
+        fake_stopncii.sample_client,
+        fake_stopncii.KEYS,
+        fake_stopncii.WRONG_KEYS,
+    ),
+    Subject(
+        "threatexchange",
+        fake_te.sample_service,
+        fake_te.sample_client,
+        fake_te.CREDENTIALS,
+        fake_te.WRONG_CREDENTIALS,
+    ),
+    Subject(
+        "tat",
+        fake_tat.sample_service,
+        fake_tat.sample_client,
+        fake_tat.CREDENTIALS,
+        fake_tat.WRONG_CREDENTIALS,
     ),
 ]
 

@@ -13,11 +13,16 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.exchanges.fakes.faults import Faults
-from tests.exchanges.fakes.serving import FakeRequest, FakeResponse
+from tests.exchanges.fakes.serving import FakeRequest, FakeResponse, serving
+from tests.exchanges.no_wait import quick_transport
+from vigil.exchanges.protocol import ExchangeConfig
+from vigil.exchanges.stopncii import StopNcii
 
 KEYS = {
     "subscription_key": "sub-key-0123456789",
@@ -25,6 +30,8 @@ KEYS = {
     "submit_function_key": "submit-key-0123456789",
     "feedback_function_key": "feedback-key-0123456789",
 }
+WRONG_KEYS = {**KEYS, "fetch_function_key": "wrong-fetch-key-98765"}
+ROOT = "/v1"
 _ENDPOINT_KEYS = {
     "FetchHashes": "fetch_function_key",
     "SubmitHashes": "submit_function_key",
@@ -152,3 +159,21 @@ def _order(stored: StoredHash) -> int:
 
 def _json(status: int, body: object) -> FakeResponse:
     return FakeResponse(status, json.dumps(body).encode())
+
+
+@contextmanager
+def sample_service(entries: int = 20, page_size: int = 4) -> Iterator[str]:
+    """A running fake holding a few pages of random hashes; yields its root URL."""
+    fake = FakeStopNcii(page_size=page_size)
+    for number in range(entries):
+        if number % 4 == 3:
+            fake.add("VideoMD5", secrets.token_hex(16))
+        else:
+            fake.add("ImagePDQ", secrets.token_hex(32), cases={f"case-{number}": "Active"})
+    with serving(fake) as service:
+        yield service.url(ROOT)
+
+
+def sample_client(root: str, credentials: Mapping[str, str]) -> StopNcii:
+    config = ExchangeConfig(base_url=root, credentials=dict(credentials), timeout_seconds=5)
+    return StopNcii(config, quick_transport(config))

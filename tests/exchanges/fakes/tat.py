@@ -14,15 +14,22 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from tests.exchanges.fakes.faults import Faults
-from tests.exchanges.fakes.serving import FakeRequest, FakeResponse
+from tests.exchanges.fakes.serving import FakeRequest, FakeResponse, serving
+from tests.exchanges.no_wait import quick_transport
+from vigil.exchanges.protocol import ExchangeConfig
+from vigil.exchanges.tat import TechAgainstTerrorism
 
 USERNAME = "platform-user"
 PASSWORD = "tcap-Pa55word-0123"
+CREDENTIALS = {"username": USERNAME, "password": PASSWORD}
+WRONG_CREDENTIALS = {"username": USERNAME, "password": "wrong-tcap-Pa55word"}
 
 
 @dataclass
@@ -143,3 +150,24 @@ def _key(after: str) -> tuple[float, int]:
 
 def _json(status: int, body: object) -> FakeResponse:
     return FakeResponse(status, json.dumps(body).encode())
+
+
+@contextmanager
+def sample_service(entries: int = 20, page_size: int = 4) -> Iterator[str]:
+    """A running fake holding a few pages of random hashes (several per instant); yields
+    its root URL."""
+    fake = FakeTat(page_size=page_size)
+    for number in range(entries):
+        if number % 3 == 0:
+            fake.tick()
+        if number % 4 == 3:
+            fake.add("MD5", secrets.token_hex(16), ideology="far-right")
+        else:
+            fake.add("PDQ", secrets.token_hex(32), file_type="png")
+    with serving(fake) as service:
+        yield service.url("")
+
+
+def sample_client(root: str, credentials: Mapping[str, str]) -> TechAgainstTerrorism:
+    config = ExchangeConfig(base_url=root, credentials=dict(credentials), timeout_seconds=5)
+    return TechAgainstTerrorism(config, quick_transport(config))

@@ -18,16 +18,24 @@ import random
 import secrets
 import threading
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from tests.exchanges.fakes.faults import Faults
-from tests.exchanges.fakes.serving import FakeRequest, FakeResponse
+from tests.exchanges.fakes.serving import FakeRequest, FakeResponse, serving
+from tests.exchanges.no_wait import quick_transport
+from vigil.exchanges.protocol import ExchangeConfig
+from vigil.exchanges.threatexchange import ThreatExchange
 
 TOKEN = "1234567890|fake-access-token-abcdefghijkl"
 GROUP = "303636684709969"
 APP = "1234567890"
+CREDENTIALS = {"access_token": TOKEN}
+WRONG_CREDENTIALS = {"access_token": "1234567890|wrong-access-token-zyxwvu"}
+ROOT = "/v21.0"
 
 
 @dataclass
@@ -188,3 +196,26 @@ def _json(body: object, status: int = 200) -> FakeResponse:
 
 def _error(status: int, code: int, kind: str, message: str) -> FakeResponse:
     return _json({"error": {"message": message, "type": kind, "code": code}}, status)
+
+
+@contextmanager
+def sample_service(entries: int = 20, page_size: int = 4) -> Iterator[str]:
+    """A running fake holding a few pages of random hashes; yields its root URL."""
+    fake = FakeThreatExchange(page_size=page_size)
+    for number in range(entries):
+        if number % 5 == 4:
+            fake.add("HASH_MD5", secrets.token_hex(16), owner="777", age=60)
+        else:
+            fake.add("HASH_PDQ", secrets.token_hex(32), tags=("sample",), age=60)
+    with serving(fake) as service:
+        yield service.url(ROOT)
+
+
+def sample_client(root: str, credentials: Mapping[str, str]) -> ThreatExchange:
+    config = ExchangeConfig(
+        base_url=root,
+        credentials=dict(credentials),
+        options={"privacy_group": GROUP},
+        timeout_seconds=5,
+    )
+    return ThreatExchange(config, quick_transport(config))
