@@ -156,6 +156,7 @@ def test_after_rotation_the_new_key_alone_opens_everything(
         "evidence_items": ITEMS,
         "webhook_endpoints": 3,
         "second_factors": 2,
+        "exchanges": 0,
     }
     assert not any(result.elsewhere.values())
     _everything_opens(database, tmp_path, world, new)
@@ -173,6 +174,7 @@ def test_after_rotation_the_new_key_alone_opens_everything(
         "evidence_items": ITEMS,
         "webhook_endpoints": 3,
         "second_factors": 2,
+        "exchanges": 0,
         "under_other_keys": 0,
     }
     recorded = json.dumps(record.details)
@@ -219,6 +221,7 @@ def test_an_interrupted_rotation_resumes_without_losing_a_row(
         "evidence_items": ITEMS - 4,
         "webhook_endpoints": 3,
         "second_factors": 2,
+        "exchanges": 0,
     }
     _everything_opens(database, tmp_path, world, new)
     _nothing_opens(database, tmp_path, world, world.old)
@@ -280,7 +283,12 @@ def test_rows_under_a_third_key_are_reported_and_left_alone(
         session.commit()
     new = MasterKey.generate()
     result = rotate_master_key(database, world.old, new, actor="ops")
-    assert result.elsewhere == {"evidence_items": 1, "webhook_endpoints": 1, "second_factors": 0}
+    assert result.elsewhere == {
+        "evidence_items": 1,
+        "webhook_endpoints": 1,
+        "second_factors": 0,
+        "exchanges": 0,
+    }
     with database.session() as session:
         item = session.get(EvidenceItem, foreign)
         assert item is not None and item.master_key_id == stranger.key_id

@@ -1,6 +1,7 @@
 """Rotating the evidence master key: everything sealed under the current key moves to a new
 one (each evidence item's wrapped data key, each webhook signing secret, each second-factor
-secret), so that afterwards the new key alone opens them and the old one can be retired.
+secret, each hash exchange's credentials), so that afterwards the new key alone opens them
+and the old one can be retired.
 
 Rows are rewritten in batches, each batch one transaction; every row names the key it is
 under, so an interrupted rotation is resumed by running it again (rows already under the new
@@ -24,7 +25,8 @@ from vigil.store.audit import AuditAction, AuditLog
 from vigil.store.database import Database
 from vigil.store.errors import StoreError
 from vigil.store.evidence.keys import MasterKey
-from vigil.store.models import EvidenceItem, User, WebhookEndpoint
+from vigil.store.exchanges.catalogue import credentials_purpose
+from vigil.store.models import EvidenceItem, Exchange, User, WebhookEndpoint
 from vigil.store.records.outbox import SECRET_PURPOSE as WEBHOOK_PURPOSE
 from vigil.store.sealed_secrets import SealedSecretError, reseal_secret, sealed_prefix
 
@@ -115,6 +117,12 @@ KINDS: tuple[_Kind, ...] = (
     ),
     _SealedColumn(
         "second_factors", User, User.sealed_totp_secret, lambda user: totp_purpose(user.id)
+    ),
+    _SealedColumn(
+        "exchanges",
+        Exchange,
+        Exchange.sealed_credentials,
+        lambda exchange: credentials_purpose(exchange.name),
     ),
 )
 

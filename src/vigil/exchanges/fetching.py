@@ -1,0 +1,361 @@
+"""Fetching one exchange into the lists it feeds: resumable, idempotent, one process at a time.
+
+* One at a time: a fetch runs only while it holds the exchange's database-level lock
+  (vigil.store.job_locks); a second fetch of the same exchange, in any process, is refused
+  with FetchAlreadyRunning rather than waiting.
+* Resumable: the client starts from the stored checkpoint; each page's entries (into every
+  list the exchange feeds) and the page's checkpoint are written in ONE transaction, so after
+  a crash at any point the checkpoint names exactly what is stored and the next fetch goes on
+  from there.
+* Idempotent: entries are written by the list import's bulk writer (upserts on the hash,
+  deletions by the exchange's entry id), so a page applied twice changes nothing.
+  Unlike a list file, an exchange's later record of an entry wins (an update may change a
+  classification). An entry's records in a page replace that entry's earlier hashes (an
+  update that drops a hash deletes it), and a deletion removes the whole entry, as
+  tests/exchanges/replica.py models it.
+* Errors: an ExchangeError stops the fetch; its kind and message go on the exchange (state
+  failed), the checkpoint stays at the last stored page, and nothing stored is lost. Bad
+  records (RecordError items, or records the store cannot hold) are counted, the first
+  ``MAX_KEPT_ERRORS`` kept, and the rest of the page is stored.
+* Audited once per fetch, whatever its number of pages; new and changed entries reach
+  every process's match index through the change feed, with no rebuild.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from vigil.core.periodic import safe_description
+from vigil.exchanges.protocol import Exchange as ExchangeClient
+from vigil.exchanges.protocol import ExchangeError, FetchedPage
+from vigil.lists.formats import FormatWarning, ListRecord, RecordError
+from vigil.store.database import Database
+from vigil.store.errors import StoreError
+from vigil.store.exchanges.audit_trail import checked_actor, record_fetch
+from vigil.store.exchanges.catalogue import exchange_by_id, get_exchange
+from vigil.store.exchanges.fetch_state import begin_fetch, fail_fetch, finish_fetch, store_page
+from vigil.store.job_locks import held_alone
+from vigil.store.lists.import_batch import (
+    BatchContext,
+    BatchCounts,
+    Offer,
+    PendingBatch,
+    write_batch,
+)
+from vigil.store.lists.import_jobs import fail_job, finish_job, record_progress, start_job
+from vigil.store.lists.import_records import EntryKey, EntryRecord, Metadata, entry_record
+from vigil.store.lists.planner_statistics import PlannerStatistics
+from vigil.store.models import EntryStatus, ListEntry
+
+MAX_KEPT_ERRORS = 100  # record errors kept with their positions; the rest are counted
+IN_CHUNK = 900  # external ids per IN (...) list
+INTERNAL_FAILURE = "internal"  # the kind recorded for a failure that is not the service's
+
+
+class FetchRefused(StoreError):
+    """The fetch did not start: the exchange is disabled."""
+
+
+class FetchAlreadyRunning(FetchRefused):
+    """Another process (or thread) is fetching this exchange now."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchProgress:
+    """After each stored page: records stored so far by this fetch, pages, how far in the
+    service's time it has come, and the whole fetch's size when the service says."""
+
+    entries: int
+    pages: int
+    through: datetime | None
+    estimated_total: int | None
+
+
+@dataclass(slots=True)
+class FetchReport:
+    exchange: str
+    pages: int = 0
+    entries: int = 0  # records stored: additions, updates and deletions
+    deletions: int = 0  # of those, deletions
+    counts: dict[str, BatchCounts] = field(default_factory=dict)  # per list fed
+    errors: list[RecordError] = field(default_factory=list)  # the first MAX_KEPT_ERRORS
+    error_count: int = 0
+    warning_count: int = 0
+    failure: ExchangeError | None = None  # what stopped the fetch, if anything did
+    seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.failure is None
+
+    def note(self, item: RecordError | FormatWarning) -> None:
+        if isinstance(item, FormatWarning):
+            self.warning_count += 1
+            return
+        self.error_count += 1
+        if len(self.errors) < MAX_KEPT_ERRORS:
+            self.errors.append(item)
+
+
+ProgressCallback = Callable[[FetchProgress], None]
+
+
+def fetch_lock_name(exchange_id: int) -> str:
+    """The job-lock name of one exchange's fetches (also a lock file's name on SQLite)."""
+    return f"exchange-fetch-{exchange_id}"
+
+
+def fetch_exchange(
+    database: Database,
+    name: str,
+    client: ExchangeClient,
+    *,
+    actor: str,
+    on_progress: ProgressCallback | None = None,
+) -> FetchReport:
+    """Fetch what ``client`` has new since the stored checkpoint into the exchange's lists.
+
+    Returns the report, also when an ExchangeError stopped the fetch (``report.failure``:
+    recorded on the exchange, the next fetch resumes). Raises FetchRefused (disabled),
+    FetchAlreadyRunning, UnknownExchange; any other error is recorded as an internal
+    failure and raised."""
+    actor = checked_actor(actor)
+    with database.transaction() as session:
+        exchange = get_exchange(session, name)
+        exchange_id, exchange_name, enabled = exchange.id, exchange.name, exchange.enabled
+    if not enabled:
+        raise FetchRefused(f"exchange {exchange_name!r} is disabled; enable it to fetch")
+    with held_alone(database, fetch_lock_name(exchange_id)) as held:
+        if not held:
+            raise FetchAlreadyRunning(
+                f"exchange {exchange_name!r} is being fetched by another process; "
+                "this fetch did not start"
+            )
+        run = _Run.start(database, exchange_id, actor)
+        return run.execute(client, on_progress)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """One list the exchange feeds, and the import job this fetch writes it under."""
+
+    list_name: str
+    context: BatchContext
+
+
+class _Run:
+    def __init__(
+        self,
+        database: Database,
+        exchange_id: int,
+        checkpoint: str | None,
+        targets: list[_Target],
+        report: FetchReport,
+        actor: str,
+    ) -> None:
+        self.database = database
+        self.exchange_id = exchange_id
+        self.checkpoint = checkpoint
+        self.targets = targets
+        self.report = report
+        self.actor = actor
+        self.statistics = PlannerStatistics(database)
+
+    @classmethod
+    def start(cls, database: Database, exchange_id: int, actor: str) -> _Run:
+        """Read the checkpoint, mark the fetch running and open an import job per list."""
+        with database.transaction(write=True) as session:
+            exchange = exchange_by_id(session, exchange_id)
+            begin_fetch(session, exchange_id)
+            source = f"exchange:{exchange.name}"[:500]
+            targets = []
+            for link in exchange.lists:
+                job = start_job(
+                    session,
+                    link.hash_list,
+                    resume_key=None,
+                    format_label=f"exchange:{exchange.kind}"[:32],
+                    file_name=source,
+                )
+                context = BatchContext(link.list_id, job.id, source, source[:200], newest_wins=True)
+                targets.append(_Target(link.hash_list.name, context))
+            report = FetchReport(
+                exchange.name, counts={target.list_name: BatchCounts() for target in targets}
+            )
+            return cls(database, exchange_id, exchange.checkpoint, targets, report, actor)
+
+    def execute(self, client: ExchangeClient, on_progress: ProgressCallback | None) -> FetchReport:
+        started = time.monotonic()
+        pages: Iterator[FetchedPage] | None = None
+        try:
+            pages = client.fetch(self.checkpoint)
+            for page in pages:
+                self._store(page)
+                if on_progress is not None:
+                    on_progress(self._progress(page))
+        except ExchangeError as error:
+            self.report.failure = error
+            self.report.seconds = time.monotonic() - started
+            self._finish(error.kind.value, str(error))
+            return self.report
+        except Exception as exc:
+            self.report.seconds = time.monotonic() - started
+            self._finish_after_internal_failure(exc)
+            raise
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+        self.report.seconds = time.monotonic() - started
+        self._finish(None, None)
+        return self.report
+
+    def _store(self, page: FetchedPage) -> None:
+        """The page's entries into every list and its checkpoint, in one transaction."""
+        errors_before = self.report.error_count
+        records = self._records(page)
+        batches = _batches(records)
+        replaced = _replacements(records)
+        deletions = sum(1 for record in records if record.deleted)
+        with self.database.transaction(write=True) as session:
+            page_counts = []
+            for target in self.targets:
+                counts = BatchCounts()
+                for batch in batches:
+                    counts.add(write_batch(session, target.context, batch))
+                superseded = _superseded(session, target.context.list_id, replaced)
+                if superseded:
+                    counts.add(write_batch(session, target.context, superseded))
+                record_progress(
+                    session,
+                    target.context.job_id,
+                    self.report.entries + len(records),
+                    self.report.error_count,
+                )
+                page_counts.append(counts)
+            store_page(
+                session,
+                self.exchange_id,
+                page.checkpoint,
+                fetched=len(records) - deletions,
+                deleted=deletions,
+                errors=self.report.error_count - errors_before,
+            )
+        for target, counts in zip(self.targets, page_counts, strict=True):
+            self.report.counts[target.list_name].add(counts)
+            self.statistics.note_writes(counts.added)
+        self.checkpoint = page.checkpoint
+        self.report.pages += 1
+        self.report.entries += len(records)
+        self.report.deletions += deletions
+
+    def _records(self, page: FetchedPage) -> list[EntryRecord]:
+        records: list[EntryRecord] = []
+        for item in page.items:
+            if not isinstance(item, ListRecord):
+                self.report.note(item)
+                continue
+            record = entry_record(item)
+            if isinstance(record, RecordError):
+                self.report.note(record)
+            elif record.deleted and record.metadata.external_id:
+                # A deletion removes the whole entry, whichever of its hashes it names.
+                records.append(EntryRecord(None, record.metadata, True, record.position))
+            else:
+                records.append(record)
+        return records
+
+    def _progress(self, page: FetchedPage) -> FetchProgress:
+        return FetchProgress(
+            self.report.entries, self.report.pages, page.through, page.estimated_total
+        )
+
+    def _finish(self, failure_kind: str | None, message: str | None) -> None:
+        """State, import jobs and the fetch's one audit record, in one transaction."""
+        with self.database.transaction(write=True) as session:
+            if failure_kind is None:
+                finish_fetch(session, self.exchange_id)
+            else:
+                fail_fetch(session, self.exchange_id, kind=failure_kind, message=message or "")
+            for target in self.targets:
+                job_id = target.context.job_id
+                if failure_kind is None:
+                    finish_job(session, job_id, self.report.entries, self.report.error_count, None)
+                else:
+                    fail_job(session, job_id, message or failure_kind)
+            record_fetch(session, self.report.exchange, actor=self.actor, outcome=self._outcome())
+
+    def _finish_after_internal_failure(self, exc: Exception) -> None:
+        """Best effort: the database may be what failed; the checkpoint is safe either way."""
+        with contextlib.suppress(StoreError, SQLAlchemyError):
+            self._finish(INTERNAL_FAILURE, safe_description(exc))
+
+    def _outcome(self) -> dict[str, object]:
+        failure = self.report.failure
+        return {
+            "state": "succeeded" if failure is None else "failed",
+            "failure_kind": None if failure is None else failure.kind.value,
+            "pages": self.report.pages,
+            "entries": self.report.entries,
+            "deletions": self.report.deletions,
+            "record_errors": self.report.error_count,
+            "lists": {
+                name: {"added": counts.added, "updated": counts.updated, "deleted": counts.deleted}
+                for name, counts in self.report.counts.items()
+            },
+        }
+
+
+def _batches(records: list[EntryRecord]) -> list[PendingBatch]:
+    """The page's records in order, in as few batches as the writer allows: a record that
+    repeats or depends on a pending one starts the next batch, so the later one wins."""
+    batches = [PendingBatch()]
+    for record in records:
+        if batches[-1].offer(record) is not Offer.TAKEN:
+            batches.append(PendingBatch())
+            batches[-1].offer(record)
+    return batches
+
+
+def _replacements(records: list[EntryRecord]) -> dict[str, set[EntryKey]]:
+    """Per entry id, the hashes the page leaves it with (those after its last deletion)."""
+    latest: dict[str, set[EntryKey]] = {}
+    for record in records:
+        entry_id = record.metadata.external_id
+        if entry_id is None:
+            continue
+        if record.deleted:
+            latest.pop(entry_id, None)
+        elif record.key is not None:
+            latest.setdefault(entry_id, set()).add(record.key)
+    return latest
+
+
+def _superseded(
+    session: Session, list_id: int, replaced: dict[str, set[EntryKey]]
+) -> PendingBatch | None:
+    """Deletions of the hashes an updated entry no longer has."""
+    batch = PendingBatch()
+    ids = sorted(replaced)
+    for start in range(0, len(ids), IN_CHUNK):
+        rows = session.execute(
+            select(ListEntry.signal_type, ListEntry.signal, ListEntry.external_id).where(
+                ListEntry.list_id == list_id,
+                ListEntry.external_id.in_(ids[start : start + IN_CHUNK]),
+                ListEntry.status != EntryStatus.DELETED,
+            )
+        ).all()
+        for signal_type, signal, external_id in rows:
+            key = EntryKey(signal_type, signal)
+            if external_id is not None and key not in replaced[external_id]:
+                metadata = Metadata(external_id, None, None, None, None)
+                batch.offer(EntryRecord(key, metadata, True, 0))
+    return batch if len(batch) else None
