@@ -137,17 +137,24 @@ def test_a_fetch_resumed_after_a_crash_ends_with_the_same_list(
     assert set(expected) < set(expected_after)
 
 
-def test_a_token_that_expires_during_a_fetch_is_renewed_once(
+def test_a_token_that_expires_during_a_fetch_is_renewed_for_each_page(
     service: FakeService, fake: FakeTat
 ) -> None:
     expected = whole_fetch(service).entries
+    signed_in = fake.sign_ins
     stored = Replica()
-    pages = client_for(service).fetch(None)
-    stored.apply(next(pages))
-    fake.expire_tokens()
-    for page in pages:
+    for page in client_for(service).fetch(None):
         stored.apply(page)
+        fake.expire_tokens()  # TCAP tokens last minutes: a long fetch outlives several
     assert stored.entries == expected
+    assert fake.sign_ins - signed_in == 3
+
+
+def test_the_sign_in_sends_the_credentials_as_json(service: FakeService) -> None:
+    client_for(service).check()
+    sign_in = service.requests[-1]
+    assert sign_in.headers["content-type"].startswith("application/json")
+    assert json.loads(sign_in.body) == {"username": USERNAME, "password": PASSWORD}
 
 
 def test_unknown_algorithms_are_warnings_and_invalid_hashes_errors(

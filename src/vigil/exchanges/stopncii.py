@@ -120,7 +120,6 @@ class StopNcii:
     def __init__(self, config: ExchangeConfig, transport: Transport | None = None) -> None:
         self._config = config
         self._transport = transport or Transport(config)
-        self._page_size = int(config.options.get("page_size", PAGE_SIZE))
 
     def check(self) -> ExchangeHealth:
         # No status endpoint is published: ask for one record changed from now on.
@@ -178,7 +177,7 @@ class StopNcii:
         self._transport.post("SubmitFeedback", json_body=body, headers=self._headers("feedback"))
 
     def _fetch_page(self, position: _Position) -> _Answer:
-        params = {"startTimestamp": str(position.start), "pageSize": str(self._page_size)}
+        params = {"startTimestamp": str(position.start), "pageSize": str(PAGE_SIZE)}
         if position.token is not None:
             params["nextPageToken"] = position.token
         response = self._transport.get("FetchHashes", params=params, headers=self._headers("fetch"))

@@ -1,18 +1,19 @@
 """Tech Against Terrorism's hash list (TCAP): hashes of terrorist content its analysts
 verified, with the ideology and the file type.
 
-The protocol as python-threatexchange's client describes it: ``POST token-auth/tcap/`` with
-the username and password gives a token; ``GET api/hash-list/v2/all`` with ``Authorization:
-Bearer <token>``, ``order=asc`` and ``after=<checkpoint>`` returns ``results`` (hash_digest,
-algorithm, ideology, file_type, deleted, updated_on, id), ``count``, ``next`` (a link with an
-offset) and ``checkpoint``: "<updated_on>,<id>" of the page's last entry.
+The protocol as python-threatexchange's client and TAT's getting-started page describe it:
+``POST token-auth/tcap/`` with the username and password gives a short-lived token (an
+expired one is answered 403); ``GET api/hash-list/v2/all`` with ``Authorization: Bearer
+<token>``, ``order=asc`` and ``after=<checkpoint>`` returns ``results`` (hash_digest,
+algorithm, ideology, file_type, deleted, updated_on, id), ``count``, ``next`` (a link with
+an offset) and ``checkpoint``: "<updated_on>,<id>" of the page's last entry.
 
-Paging: the client resumes a stored fetch with ``after=<checkpoint>``, so the service must
-read ``after`` as a position in (updated_on, id) order; each page is therefore asked for
-with the previous page's checkpoint rather than by the offset link, so a page stored is a
-page never asked for again, and entries updated during the fetch are not skipped by a
-shifted offset. Deleted entries come as entries with ``deleted`` set: deletion records.
-No feedback or submission is published.
+Paging: the public client resumes a stored fetch with ``after=<checkpoint>``, so the
+service must read ``after`` as a position in (updated_on, id) order; each page is therefore
+asked for with the previous page's checkpoint rather than by the offset link, so a page
+stored is a page never asked for again, and entries updated during the fetch are not
+skipped by a shifted offset. Deleted entries come as entries with ``deleted`` set:
+deletion records. No feedback or submission is published.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 from vigil.exchanges.client_checkpoints import decode_checkpoint, encode_checkpoint
 from vigil.exchanges.protocol import (
@@ -111,7 +111,8 @@ class TechAgainstTerrorism:
         raise ExchangeError(FailureKind.UNSUPPORTED, "the TAT hash list takes no submissions")
 
     def _page(self, position: str | None, token: str) -> tuple[_Answer, str]:
-        """One page; a token that expired during the fetch is renewed once."""
+        """One page; a token refused (TCAP's tokens last minutes and expire with a 403) is
+        renewed once for that page."""
         try:
             return self._list_page(position, token), token
         except ExchangeError as error:
@@ -127,15 +128,9 @@ class TechAgainstTerrorism:
         return _answer(response.json())
 
     def _sign_in(self) -> str:
-        form = {
-            "username": self._credential("username"),
-            "password": self._credential("password"),
-            "resend": "false",
-        }
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        response = self._transport.post(
-            TOKEN_PATH, content=urlencode(form).encode(), headers=headers, accept=(400,)
-        )
+        # JSON as TAT's getting-started page shows it (python-threatexchange sends a form).
+        body = {"username": self._credential("username"), "password": self._credential("password")}
+        response = self._transport.post(TOKEN_PATH, json_body=body, accept=(400,))
         if response.status == 400:  # how the sign-in answers a wrong username or password
             raise ExchangeError(FailureKind.CREDENTIALS, "TCAP refused the username or password")
         body = response.json()

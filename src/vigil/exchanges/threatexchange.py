@@ -128,7 +128,6 @@ class ThreatExchange:
     def __init__(self, config: ExchangeConfig, transport: Transport | None = None) -> None:
         self._config = config
         self._transport = transport or Transport(config)
-        self._page_size = int(config.options.get("page_size", PAGE_SIZE))
 
     def check(self) -> ExchangeHealth:
         group = self._privacy_group()
@@ -185,7 +184,7 @@ class ThreatExchange:
         )
 
     def _updates_page(self, window: _Window) -> _Answer:
-        params = {"limit": str(self._page_size), "fields": FIELDS, "stop_time": str(window.stop)}
+        params = {"limit": str(PAGE_SIZE), "fields": FIELDS, "stop_time": str(window.stop)}
         if window.start > 0:
             params["start_time"] = str(window.start)
         if window.cursor is not None:

@@ -5,7 +5,7 @@ username and password (a wrong pair is a 400, as the sign-in answers it); ``GET
 "<updated_on>,<id>", with a ``next`` offset link while more remain.
 
 Quirks on request: many entries share one updated_on; ``expire_tokens()`` makes the tokens
-handed out so far answer 401; ``repeat_last`` repeats the previous page's last entry;
+handed out so far answer 403 as expired; ``repeat_last`` repeats the previous page's last entry;
 ``faults`` queues 5xx, 429, broken bodies. Hashes are random hex, never media hashes.
 """
 
@@ -70,6 +70,7 @@ class FakeTat:
         self.repeat_last = False
         self.sign_ins = 0
         self._tokens: set[str] = set()
+        self._expired: set[str] = set()
         self._ids = iter(range(2800, 10**9))
         self._lock = threading.Lock()
 
@@ -89,7 +90,9 @@ class FakeTat:
         entry.deleted, entry.updated_on = True, self.now
 
     def expire_tokens(self) -> None:
+        """The tokens handed out so far expire (answered 403, as TCAP documents)."""
         with self._lock:
+            self._expired |= self._tokens
             self._tokens.clear()
 
     def __call__(self, request: FakeRequest) -> FakeResponse:
@@ -102,13 +105,21 @@ class FakeTat:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             with self._lock:
                 known = scheme == "Bearer" and token in self._tokens
+                expired = scheme == "Bearer" and token in self._expired
+            if expired:
+                return FakeResponse(
+                    403, b"Authentication error: Token has expired. Please refresh."
+                )
             if not known:
                 return _json(401, {"detail": "Given token not valid for any token type"})
             return self._page(request)
         return _json(404, {"detail": "Not found."})
 
     def _sign_in(self, request: FakeRequest) -> FakeResponse:
-        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        if request.headers.get("content-type", "").startswith("application/json"):
+            form = json.loads(request.body)
+        else:
+            form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
         if (form.get("username"), form.get("password")) != (USERNAME, PASSWORD):
             return _json(400, {"non_field_errors": ["Unable to log in with provided credentials."]})
         token = secrets.token_urlsafe(24)
