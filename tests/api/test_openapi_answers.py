@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema_rs  # what schemathesis validates with (a test dependency through it)
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.agency.agency_rows import two_agencies
@@ -24,6 +25,7 @@ from vigil.agency.queue import referral_page
 from vigil.agency.scope import referral_for_agency
 from vigil.agency.vics import vics_export
 from vigil.api.answers.screening import ScreeningOutcome as ScreeningAnswer
+from vigil.api.intake.info_requests import router as info_requests_router
 from vigil.api.routes.agency import page_document
 from vigil.core.settings import Settings
 from vigil.index.video_match import Segment
@@ -280,3 +282,9 @@ def test_administration_and_webhook_answers_validate(service: TestClient) -> Non
         service, document, "DELETE /v1/webhooks/{endpoint_id}", f"/v1/webhooks/{endpoint['id']}"
     )
     assert stopped["enabled"] is False
+
+
+def test_the_intakes_json_routes_declare_their_answers() -> None:
+    """Outside the console's document, but typed: a company's requests and its answer."""
+    routes = [route for route in info_requests_router.routes if isinstance(route, APIRoute)]
+    assert routes and all(route.response_model is not None for route in routes)

@@ -12,11 +12,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from vigil.agency import info_requests
 from vigil.agency.actions import ActionRefused, InvalidText
+from vigil.api.answers.intake import CompanyInfoRequest, CompanyInfoRequests
 from vigil.api.intake.routes import INTAKE_PREFIX, _Answer, _authenticate
 from vigil.http.state import ServiceState
 from vigil.store.models import InfoRequest, ReportingCompany
@@ -26,7 +28,7 @@ MAX_ANSWER_BYTES = 128 * 1024  # an answer is text: a few pages at most
 MAX_ID = 2**63 - 1
 
 
-@router.get("/requests")
+@router.get("/requests", response_model=CompanyInfoRequests)
 async def open_requests(request: Request) -> Response:
     state: ServiceState = request.app.state.vigil
     try:
@@ -36,7 +38,7 @@ async def open_requests(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(_list, state, company))
 
 
-@router.post("/requests/{request_id}/answer")
+@router.post("/requests/{request_id}/answer", response_model=CompanyInfoRequest)
 async def answer_request(request: Request, request_id: str) -> Response:
     state: ServiceState = request.app.state.vigil
     try:
@@ -62,11 +64,8 @@ async def answer_request(request: Request, request_id: str) -> Response:
 
 def _list(state: ServiceState, company: ReportingCompany) -> dict[str, Any]:
     with state.database.transaction() as session:
-        return {
-            "requests": [
-                _document(item) for item in info_requests.company_requests(session, company.id)
-            ]
-        }
+        listed = [_document(item) for item in info_requests.company_requests(session, company.id)]
+        return _declared(CompanyInfoRequests, {"requests": listed})
 
 
 def _answer(state: ServiceState, company: ReportingCompany, request_id: int, text: str) -> Response:
@@ -75,7 +74,7 @@ def _answer(state: ServiceState, company: ReportingCompany, request_id: int, tex
             item = info_requests.answer(
                 session, company.id, request_id, text, actor=f"company:{company.username}"
             )
-            return JSONResponse(_document(item))
+            return JSONResponse(_declared(CompanyInfoRequest, _document(item)))
     except info_requests.RequestNotFound:
         return _error(404, "not_found", "no such request")
     except InvalidText as exc:
@@ -97,6 +96,13 @@ def _document(item: InfoRequest) -> dict[str, Any]:
         "answer": item.answer,
         "answered_at": item.answered_at.isoformat() if item.answered_at else None,
     }
+
+
+def _declared(answer: type[BaseModel], document: dict[str, Any]) -> dict[str, Any]:
+    """The document as its model declares it: the same keys and values, or an error for a key
+    the model does not declare (these routes answer a Response, which FastAPI does not pass
+    through ``response_model``)."""
+    return answer.model_validate(document).model_dump(mode="json")
 
 
 def _id(text: str) -> int | None:
