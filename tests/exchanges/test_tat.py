@@ -184,6 +184,7 @@ def test_transient_errors_and_429_are_waited_out(service: FakeService, fake: Fak
         (server_error(500), 4, FailureKind.SERVER),
         (rate_limited("0"), 4, FailureKind.RATE_LIMITED),
         (malformed_json(), 1, FailureKind.MALFORMED),
+        (FakeResponse(200, b"[" * 100_000), 1, FailureKind.MALFORMED),  # nesting bomb
         (FakeResponse(200, b'{"count": 1, "next": null}'), 1, FailureKind.MALFORMED),
         (
             FakeResponse(200, b'{"results": [{"id": 1}], "checkpoint": "yesterday"}'),

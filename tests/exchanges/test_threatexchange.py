@@ -202,6 +202,7 @@ def test_transient_errors_and_429_are_waited_out(
         (server_error(500), 4, FailureKind.SERVER),
         (rate_limited("0"), 4, FailureKind.RATE_LIMITED),
         (malformed_json(), 1, FailureKind.MALFORMED),
+        (FakeResponse(200, b"[" * 100_000), 1, FailureKind.MALFORMED),  # nesting bomb
         (FakeResponse(200, b'{"paging": {}}'), 1, FailureKind.MALFORMED),
         (FakeResponse(200, b'{"data": [], "paging": {"next": "x"}}'), 1, FailureKind.MALFORMED),
         (cut_short, 4, FailureKind.MALFORMED),

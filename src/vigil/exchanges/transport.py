@@ -97,7 +97,7 @@ class Response:
         """The body as JSON; MALFORMED when it is not."""
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nesting bomb
             raise ExchangeError(
                 FailureKind.MALFORMED, f"the answer is not JSON: {_clip(str(exc))}"
             ) from None
