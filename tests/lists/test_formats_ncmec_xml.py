@@ -20,6 +20,7 @@ from tests.lists.format_samples import (
     warnings_of,
 )
 from vigil.lists.formats import ListRecord, RecordError, SignalType, read_ncmec_xml
+from vigil.lists.formats.ncmec_xml import read_ncmec_page
 
 NAMESPACE = "https://hashsharing.ncmec.org/hashsharing/v2"
 
@@ -215,3 +216,28 @@ def test_wrong_root_empty_input_and_bad_encoding() -> None:
     assert "malformed XML" in bad_bytes.message
     utf16 = '<?xml version="1.0" encoding="UTF-16"?><queryResult/>'.encode("utf-16")
     assert list(read_ncmec_xml(as_stream(utf16))) == []  # well-formed UTF-16 is still XML
+
+
+def test_a_page_for_the_hash_sharing_client_has_its_link_and_provenance() -> None:
+    page = read_ncmec_page(as_stream(SAMPLE))
+    assert page.failure is None
+    assert page.next_link == "/v2/entries?from=x&start=2"
+    first, *_ = records(list(page.items))
+    assert (first.member, first.tags) == ("Test Member", ("image",))
+    video = next(r for r in records(list(page.items)) if r.external_id == "8-vid-1")
+    assert (video.member, video.tags) == ("Other", ("video",))
+
+
+def test_a_page_that_cannot_be_read_is_a_failure_not_an_item() -> None:
+    cut = read_ncmec_page(as_stream(SAMPLE[: SAMPLE.index(b"<videos")]))
+    assert cut.failure is not None and "malformed XML" in cut.failure.message
+    assert errors(list(cut.items)) == []
+    wrong = read_ncmec_page(as_stream(b"<status/>"))
+    assert wrong.failure is not None and wrong.next_link is None
+
+
+def test_unsupported_fingerprints_are_counted_once_per_type() -> None:
+    body = "".join(_image(f"e{n}", f"<md5>{md5_of(n)}</md5><pdna>1,2</pdna>") for n in range(5))
+    items = list(read_ncmec_xml(as_stream(_page(f"<images>{body}</images>"))))
+    [warning] = warnings_of(items)
+    assert "'pdna'" in warning.message and "5 fingerprints ignored" in warning.message

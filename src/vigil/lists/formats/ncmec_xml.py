@@ -110,7 +110,12 @@ def _walk(stream: BinaryIO, walker: _PageWalker, max_bytes: int) -> Iterator[Rea
     try:
         # No entity expansion, no DTD or network fetches, libxml2's size and depth limits.
         for event, element in hardened_iterparse(source, events=("start", "end")):
-            yield from walker.step(event, element)
+            if event == "start":
+                walker.open(element)
+            elif walker.depth == ENTRY_DEPTH:
+                yield from walker.close_entry(element)
+            else:
+                walker.close(element)
     except etree.XMLSyntaxError as exc:
         message = f"malformed XML: {excerpt(exc.msg or str(exc))}"
         raise _Refused(RecordError(exc.lineno or 0, message)) from None
@@ -130,18 +135,18 @@ class _PageWalker:
         self._entry_elements = 0
         self._unsupported: dict[str, tuple[int, int]] = {}  # name -> (first line, count)
 
-    def step(self, event: str, element: etree._Element) -> Iterator[ReadItem]:
-        self.line = element.sourceline or self.line
-        if event == "start":
-            self._open(element)
-            return
-        if self.depth == ENTRY_DEPTH:
-            yield from self._entry(element)
+    def close_entry(self, element: etree._Element) -> Iterator[ReadItem]:
+        """An element at the entries' depth has ended: read it, then free it."""
+        yield from self._entry(element)
+        self.close(element)
+
+    def close(self, element: etree._Element) -> None:
         if self.depth <= ENTRY_DEPTH:
             _release(element)
         self.depth -= 1
 
-    def _open(self, element: etree._Element) -> None:
+    def open(self, element: etree._Element) -> None:
+        self.line = element.sourceline or self.line
         self.depth += 1
         if self.depth == 1:
             _check_root(element)
@@ -162,15 +167,16 @@ class _PageWalker:
         if kind is None or parent is None or _local_name(parent) not in CONTAINERS:
             return  # anything unknown
         position = element.sourceline or self.line
+        children = _children(element)
         try:
-            fingerprints = _child(element, "fingerprints")
+            fingerprints = _child(children, "fingerprints")
             entry = _Entry(
-                external_id=_external_id(element),
-                classification=normalise_classification(_child_text(element, "classification")),
+                external_id=_external_id(children),
+                classification=normalise_classification(_child_text(children, "classification")),
                 deleted=kind.deleted,
                 is_video=kind.video,
                 position=position,
-                member=_member_name(element) if self._provenance else None,
+                member=_member_name(children) if self._provenance else None,
                 tags=(("video" if kind.video else "image"),) if self._provenance else (),
             )
         except FieldError as exc:
@@ -262,19 +268,19 @@ def _check_root(element: etree._Element) -> None:
         raise _Refused(RecordError(line, f"root element is {name!r}, expected {ROOT!r}"))
 
 
-def _external_id(element: etree._Element) -> str:
+def _external_id(children: _Children) -> str:
     """``<member id>-<entry id>``: entry ids are only unique within one member's uploads."""
-    entry_id = identifier(_child_text(element, "id"), "id")
+    entry_id = identifier(_child_text(children, "id"), "id")
     if entry_id is None:
         raise FieldError("entry has no id")
-    member = _child(element, "member")
+    member = _child(children, "member")
     member_id = identifier(member.get("id") if member is not None else None, "member id")
     return f"{member_id}-{entry_id}" if member_id else entry_id
 
 
-def _member_name(element: etree._Element) -> str | None:
+def _member_name(children: _Children) -> str | None:
     """The sharing member's name as the page gives it, else its id."""
-    member = _child(element, "member")
+    member = _child(children, "member")
     if member is None:
         return None
     name = optional_text(member.text, "member", MAX_LABEL_CHARS)
@@ -288,21 +294,34 @@ def _paging_link(text: str | None) -> str | None:
     return link or None
 
 
-def _child(element: etree._Element, name: str) -> etree._Element | None:
+_Children = dict[str, list[etree._Element]]
+
+
+def _children(element: etree._Element) -> _Children:
+    """An entry's children by local name, read once (an entry is looked into five times)."""
+    found: _Children = {}
+    for child in element:
+        found.setdefault(_local_name(child), []).append(child)
+    return found
+
+
+def _child(children: _Children, name: str) -> etree._Element | None:
     """The one child called ``name``: two ids or two member tags make an entry ambiguous."""
-    found = [child for child in element if _local_name(child) == name]
+    found = children.get(name, [])
     if len(found) > 1:
         raise FieldError(f"entry has {len(found)} <{name}> elements")
     return found[0] if found else None
 
 
-def _child_text(element: etree._Element, name: str) -> str | None:
-    child = _child(element, name)
+def _child_text(children: _Children, name: str) -> str | None:
+    child = _child(children, name)
     return None if child is None else child.text
 
 
 def _local_name(element: etree._Element) -> str:
-    return str(etree.QName(element).localname)
+    """The name without its namespace; "" for comments and processing instructions."""
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _release(element: etree._Element) -> None:
