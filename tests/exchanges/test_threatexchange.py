@@ -12,7 +12,7 @@ import pytest
 
 from tests.exchanges.fakes.faults import cut_short, malformed_json, rate_limited, server_error
 from tests.exchanges.fakes.serving import FakeResponse, FakeService, serving
-from tests.exchanges.fakes.threatexchange import GROUP, TOKEN, FakeThreatExchange
+from tests.exchanges.fakes.threatexchange import APP, GROUP, TOKEN, FakeThreatExchange
 from tests.exchanges.no_wait import quick_transport
 from tests.exchanges.replica import Crash, Replica, failure_of, fetch_into
 from vigil.exchanges.protocol import (
@@ -295,6 +295,30 @@ def test_feedback_reacts_to_the_indicators_descriptors(
     assert fake.reactions == [(descriptor, "HELPFUL"), (descriptor, "DISAGREE_WITH_TAGS")]
     post = service.requests[-1]
     assert post.method == "POST" and "access_token" not in post.query  # token in the body
+
+
+def test_feedback_skips_this_platforms_own_descriptor(
+    service: FakeService, fake: FakeThreatExchange
+) -> None:
+    indicator = fake.indicators[0]
+    other = indicator.descriptors[0]["id"]
+    fake.share_too(indicator, owner=APP)  # the token's app shared it as well
+    client_for(service).send_feedback(
+        Feedback(indicator.id, SignalType.PDQ, indicator.indicator, FeedbackVerdict.NEGATIVE)
+    )
+    assert fake.reactions == [(other, "DISAGREE_WITH_TAGS")]
+
+
+def test_feedback_on_an_entry_only_this_platform_shared_is_refused(
+    service: FakeService, fake: FakeThreatExchange
+) -> None:
+    mine = fake.add("HASH_PDQ", pdq(), owner=APP)
+    with pytest.raises(ExchangeError) as raised:
+        client_for(service).send_feedback(
+            Feedback(mine.id, SignalType.PDQ, mine.indicator, FeedbackVerdict.AFFIRMATIVE)
+        )
+    assert raised.value.kind is FailureKind.REFUSED
+    assert fake.reactions == []
 
 
 def test_feedback_on_an_unknown_entry_is_refused(service: FakeService) -> None:

@@ -167,14 +167,16 @@ class ThreatExchange:
             window = following
 
     def send_feedback(self, feedback: Feedback) -> None:
-        """React to each member's descriptor of the indicator (the entry)."""
+        """React to each other member's descriptor of the indicator (the entry)."""
         entry = identifier(feedback.entry_id)
         if entry is None or not entry.isdigit():
             raise ExchangeError(FailureKind.REFUSED, "a ThreatExchange entry id is a number")
-        answer = _object(self._get(entry, {"fields": "descriptors{id}"}), "the indicator")
-        descriptors = _descriptor_ids(answer)
+        fields = {"fields": "descriptors{id,owner{id}}"}
+        answer = _object(self._get(entry, fields), "the indicator")
+        descriptors = _others_descriptors(answer, _app_id(self._token()))
         if not descriptors:
-            raise ExchangeError(FailureKind.REFUSED, f"indicator {entry} has no descriptors")
+            message = f"indicator {entry} has no descriptor of another member to react to"
+            raise ExchangeError(FailureKind.REFUSED, message)
         for descriptor in descriptors:
             self._react(descriptor, REACTIONS[feedback.verdict])
 
@@ -355,13 +357,25 @@ def _owner(descriptor: dict[str, Any]) -> object:
     return owner.get("id") if isinstance(owner, dict) else None
 
 
-def _descriptor_ids(answer: dict[str, Any]) -> list[str]:
+def _others_descriptors(answer: dict[str, Any], app_id: str | None) -> list[str]:
+    """Ids of the indicator's descriptors shared by other members: a reaction to one's own
+    descriptor tells the exchange nothing."""
     try:
         descriptors = _descriptors(answer.get("descriptors"))
+        found = [(identifier(d.get("id"), "descriptor id"), _owner(d)) for d in descriptors]
     except FieldError as exc:
         raise _malformed(str(exc)) from None
-    ids = [identifier(d.get("id"), "descriptor id") for d in descriptors]
-    return [i for i in ids if i is not None and i.isdigit()]
+    return [
+        descriptor
+        for descriptor, owner in found
+        if descriptor is not None and descriptor.isdigit() and str(owner) != app_id
+    ]
+
+
+def _app_id(token: str) -> str | None:
+    """The app an app access token ("<app id>|<secret>") belongs to; None for other tokens."""
+    app, separator, _ = token.partition("|")
+    return app if separator and app.isdigit() else None
 
 
 def _latest(updates: list[object]) -> datetime | None:

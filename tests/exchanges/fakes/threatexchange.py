@@ -107,6 +107,16 @@ class FakeThreatExchange:
         self.indicators.append(indicator)
         return indicator
 
+    def share_too(self, indicator: Indicator, owner: str) -> str:
+        """Another descriptor of ``indicator`` by ``owner``; its id."""
+        descriptor = {
+            **indicator.descriptors[0],
+            "id": str(next(self._ids)),
+            "owner": {"id": owner},
+        }
+        indicator.descriptors.append(descriptor)
+        return str(descriptor["id"])
+
     def delete(self, indicator: Indicator) -> None:
         """A tombstone, as threat_updates sends for a removed indicator."""
         indicator.should_delete, indicator.descriptors = True, []
@@ -178,8 +188,8 @@ class FakeThreatExchange:
         found = next((i for i in self.indicators if i.id == entry), None)
         if found is None:
             return _error(400, 100, "GraphMethodException", "Object does not exist")
-        ids = [{"id": d["id"]} for d in found.descriptors]
-        return _json({"id": entry, "descriptors": {"data": ids}})
+        shown = [{"id": d["id"], "owner": d["owner"]} for d in found.descriptors]
+        return _json({"id": entry, "descriptors": {"data": shown}})
 
     def _react(self, descriptor: str, form: dict[str, list[str]]) -> FakeResponse:
         known = {d["id"] for i in self.indicators for d in i.descriptors}
