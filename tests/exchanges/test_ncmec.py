@@ -329,6 +329,7 @@ def test_an_invalid_hash_is_a_record_error_and_the_rest_is_kept(
 @pytest.mark.parametrize(
     "checkpoint",
     [
+        "",
         '{"v": 1}',
         '{"v": 1, "window_start": "2025-01-01T00:00:00"}',
         '{"v": 1, "window_start": "2025-02-01T00:00:00Z", "window_end": "2025-01-01T00:00:00Z"}',
@@ -340,6 +341,7 @@ def test_an_invalid_hash_is_a_record_error_and_the_rest_is_kept(
         '{"v": 1, "window_start": "2099-01-01T00:00:00Z"}',
     ],
     ids=[
+        "empty",
         "no-start",
         "not-utc",
         "backwards",

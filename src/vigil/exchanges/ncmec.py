@@ -205,7 +205,7 @@ class NcmecExchange:
         }
 
     def fetch(self, checkpoint: str | None) -> Iterator[FetchedPage]:
-        state = _Checkpoint.parse(checkpoint) if checkpoint else None
+        state = None if checkpoint is None else _Checkpoint.parse(checkpoint)
         now = self._now()
         if state is not None and state.window_start > now + FUTURE_SKEW:
             raise ExchangeError(FailureKind.CHECKPOINT, "the checkpoint starts in the future")
