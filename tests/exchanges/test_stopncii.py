@@ -90,6 +90,15 @@ def test_a_fetch_brings_every_hash_with_its_type(service: FakeService, fake: Fak
     assert request.headers["x-functions-key"] == KEYS["fetch_function_key"]
 
 
+def test_pages_say_how_far_in_time_the_fetch_has_come(
+    service: FakeService, fake: FakeStopNcii
+) -> None:
+    pages = list(client_for(service).fetch(None))
+    seconds = [page.through.timestamp() for page in pages if page.through is not None]
+    assert seconds == sorted(seconds) and len(seconds) == len(pages)
+    assert seconds[-1] == max(h.modified for h in fake.hashes)
+
+
 def test_withdrawn_and_deleted_hashes_sent_earlier_are_removed(
     service: FakeService, fake: FakeStopNcii
 ) -> None:

@@ -99,6 +99,15 @@ def test_each_page_is_asked_for_after_the_previous_pages_checkpoint(
     assert json.loads(stored.checkpoint or "{}")["after"] == f"{last.updated_on},{last.id}"
 
 
+def test_pages_say_how_far_the_fetch_has_come_and_how_much_there_is(
+    service: FakeService, fake: FakeTat
+) -> None:
+    pages = list(client_for(service).fetch(None))
+    assert [page.estimated_total for page in pages] == [7, 7, 7]
+    last = pages[-1].through
+    assert last is not None and last.timestamp() == max(e.updated_on for e in fake.entries)
+
+
 def test_deletions_of_entries_sent_earlier_remove_them(service: FakeService, fake: FakeTat) -> None:
     stored = whole_fetch(service)
     fake.delete(fake.entries[0])

@@ -90,6 +90,15 @@ def test_a_fetch_brings_every_hash_with_its_provenance(
     assert request.param("stop_time") is not None
 
 
+def test_pages_say_how_far_in_time_the_fetch_has_come(
+    service: FakeService, fake: FakeThreatExchange
+) -> None:
+    pages = list(client_for(service).fetch(None))
+    last = pages[-1].through
+    assert last is not None
+    assert last.timestamp() == max(i.last_updated for i in fake.indicators)
+
+
 def test_reactions_and_classification_tags_are_provenance(
     service: FakeService, fake: FakeThreatExchange
 ) -> None:
