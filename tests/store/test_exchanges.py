@@ -249,7 +249,7 @@ def test_due_exchanges_follow_their_interval_and_skip_disabled_ones(
             begin_fetch(session, get_exchange(session, name).id, now - timedelta(hours=2))
     with database.session() as session:
         assert [e.name for e in due_exchanges(session, now)] == ["hourly"]
-        tomorrow = now + timedelta(days=1)
+        tomorrow = now + timedelta(days=2)
         assert sorted(e.name for e in due_exchanges(session, tomorrow)) == ["daily", "hourly"]
 
 

@@ -9,6 +9,7 @@ sees (``vigil exchanges status``, the console); a fetch whose process died stays
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -20,6 +21,7 @@ from vigil.store.models import Exchange, FetchState, utcnow
 
 MAX_ERROR_CHARS = 2000
 MAX_KIND_CHARS = 32
+JITTER_FRACTION = 0.1
 
 
 def read_checkpoint(session: Session, name: str) -> str | None:
@@ -104,8 +106,8 @@ def fail_fetch(
 
 
 def due_exchanges(session: Session, now: datetime | None = None) -> list[Exchange]:
-    """Enabled exchanges whose interval has passed since their last fetch began (or that
-    were never fetched), the longest waiting first. Jitter is the scheduler's business."""
+    """Enabled exchanges whose next fetch is due (``next_fetch_at``), or that were never
+    fetched, the longest waiting first."""
     when = now or utcnow()
     shortest = timedelta(seconds=FETCH_INTERVAL_RANGE.start)
     candidates = session.scalars(
@@ -119,13 +121,21 @@ def due_exchanges(session: Session, now: datetime | None = None) -> list[Exchang
         )
         .order_by(Exchange.last_fetch_started_at.nulls_first(), Exchange.id)
     ).all()
-    return [
-        exchange
-        for exchange in candidates
-        if exchange.last_fetch_started_at is None
-        or exchange.last_fetch_started_at + timedelta(seconds=exchange.fetch_interval_seconds)
-        <= when
-    ]
+    return [exchange for exchange in candidates if (next_fetch_at(exchange) or when) <= when]
+
+
+def next_fetch_at(exchange: Exchange) -> datetime | None:
+    """When the next scheduled fetch is due (None: now, never fetched): the interval after
+    the last fetch began, plus up to ``JITTER_FRACTION`` of it, so exchanges configured
+    together do not all fetch at once. The jitter is derived from the exchange and its last
+    start, so every process agrees on it."""
+    started = exchange.last_fetch_started_at
+    if started is None:
+        return None
+    seed = hashlib.blake2b(f"{exchange.id}:{started.isoformat()}".encode(), digest_size=8)
+    spread = int.from_bytes(seed.digest(), "big") / 2**64
+    seconds = exchange.fetch_interval_seconds * (1 + JITTER_FRACTION * spread)
+    return started + timedelta(seconds=seconds)
 
 
 def _set(session: Session, exchange_id: int, **values: object) -> None:
