@@ -31,7 +31,15 @@ from vigil.store.evidence.keys import MasterKey
 from vigil.store.exchanges.catalogue import create_exchange, get_exchange, set_exchange_enabled
 from vigil.store.exchanges.fetch_state import reset_checkpoint
 from vigil.store.lists.catalogue import create_list
-from vigil.store.models import ChangeCounter, EntryStatus, FetchState, HashList, ListEntry
+from vigil.store.models import (
+    ChangeCounter,
+    EntryStatus,
+    FetchState,
+    HashList,
+    ImportJob,
+    ImportStatus,
+    ListEntry,
+)
 
 KEY = MasterKey.generate()
 CREDENTIALS = {"username": "platform", "password": "correct horse battery staple"}
@@ -144,6 +152,8 @@ def test_a_fetch_resumes_from_the_checkpoint_and_an_empty_one_changes_nothing(
     assert client.fetched_from == [None, "4"]
     assert report.succeeded and report.pages == 0
     assert _entries(database, "known") == before
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(ImportJob)) == 1  # none for it
     assert len(_fetch_audits(database)) == 2  # one per fetch
 
 
@@ -164,6 +174,12 @@ def test_a_crash_after_any_page_then_a_resume_gives_the_same_list(
     report = _fetch(database, "crashed", resumed)
     assert report.succeeded and report.pages == 4 - crash_after
     assert _entries(database, "crashed-list") == _entries(database, "whole-list")
+    with database.session() as session:
+        jobs = session.scalars(
+            select(ImportJob.status).join(HashList).where(HashList.name == "crashed-list")
+        ).all()
+    assert ImportStatus.RUNNING not in jobs  # the crashed fetch's job was closed
+    assert jobs.count(ImportStatus.COMPLETED) == 1
 
 
 def test_a_crash_at_every_page_in_turn_gives_the_same_list(database: Database) -> None:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,14 @@ from vigil.store.lists.import_batch import (
 from vigil.store.lists.import_jobs import fail_job, finish_job, record_progress, start_job
 from vigil.store.lists.import_records import EntryKey, EntryRecord, Metadata, entry_record
 from vigil.store.lists.planner_statistics import PlannerStatistics
-from vigil.store.models import EntryStatus, ListEntry
+from vigil.store.models import (
+    EntryStatus,
+    HashList,
+    ImportJob,
+    ImportStatus,
+    ListEntry,
+    utcnow,
+)
 
 MAX_KEPT_ERRORS = 100  # record errors kept with their positions; the rest are counted
 IN_CHUNK = 900  # external ids per IN (...) list
@@ -168,29 +175,38 @@ class _Run:
         self.report = report
         self.actor = actor
         self.statistics = PlannerStatistics(database)
+        self.pending_lists: list[tuple[int, str]] = []  # (id, name) of the lists fed
+        self.kind = ""
 
     @classmethod
     def start(cls, database: Database, exchange_id: int, actor: str) -> _Run:
-        """Read the checkpoint, mark the fetch running and open an import job per list."""
+        """Read the checkpoint and the lists fed, and mark the fetch running."""
         with database.transaction(write=True) as session:
             exchange = exchange_by_id(session, exchange_id)
             begin_fetch(session, exchange_id)
-            source = f"exchange:{exchange.name}"[:500]
-            targets = []
-            for link in exchange.lists:
-                job = start_job(
-                    session,
-                    link.hash_list,
-                    resume_key=None,
-                    format_label=f"exchange:{exchange.kind}"[:32],
-                    file_name=source,
-                )
-                context = BatchContext(link.list_id, job.id, source, source[:200], newest_wins=True)
-                targets.append(_Target(link.hash_list.name, context))
-            report = FetchReport(
-                exchange.name, counts={target.list_name: BatchCounts() for target in targets}
+            lists = [(link.list_id, link.hash_list.name) for link in exchange.lists]
+            _close_interrupted_jobs(session, [list_id for list_id, _ in lists], exchange.name)
+            report = FetchReport(exchange.name, counts={name: BatchCounts() for _, name in lists})
+            run = cls(database, exchange_id, exchange.checkpoint, [], report, actor)
+            run.pending_lists, run.kind = lists, exchange.kind
+            return run
+
+    def _open_jobs(self, session: Session) -> list[_Target]:
+        """An import job per list, opened with the first page (an empty fetch leaves no
+        job in the lists' import history): entries are stamped with it."""
+        targets = []
+        source = f"exchange:{self.report.exchange}"[:500]
+        for list_id, list_name in self.pending_lists:
+            job = start_job(
+                session,
+                session.get_one(HashList, list_id),
+                resume_key=None,
+                format_label=f"exchange:{self.kind}"[:32],
+                file_name=source,
             )
-            return cls(database, exchange_id, exchange.checkpoint, targets, report, actor)
+            context = BatchContext(list_id, job.id, source, source[:200], newest_wins=True)
+            targets.append(_Target(list_name, context))
+        return targets
 
     def execute(self, client: ExchangeClient, on_progress: ProgressCallback | None) -> FetchReport:
         started = time.monotonic()
@@ -226,8 +242,9 @@ class _Run:
         replaced = _replacements(records)
         deletions = sum(1 for record in records if record.deleted)
         with self.database.transaction(write=True) as session:
+            targets = self.targets or self._open_jobs(session)
             page_counts = []
-            for target in self.targets:
+            for target in targets:
                 counts = BatchCounts()
                 for batch in batches:
                     counts.add(write_batch(session, target.context, batch))
@@ -249,7 +266,8 @@ class _Run:
                 deleted=deletions,
                 errors=self.report.error_count - errors_before,
             )
-        for target, counts in zip(self.targets, page_counts, strict=True):
+        self.targets = targets  # committed: the jobs exist
+        for target, counts in zip(targets, page_counts, strict=True):
             self.report.counts[target.list_name].add(counts)
             self.statistics.note_writes(counts.added)
         self.checkpoint = page.checkpoint
@@ -312,6 +330,25 @@ class _Run:
                 for name, counts in self.report.counts.items()
             },
         }
+
+
+def _close_interrupted_jobs(session: Session, list_ids: list[int], exchange_name: str) -> None:
+    """Jobs of an earlier fetch whose process died are marked failed: this fetch holds the
+    lock, so none of them is running (their entries are stored; the checkpoint covers them)."""
+    session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.list_id.in_(list_ids),
+            ImportJob.file_name == f"exchange:{exchange_name}"[:500],
+            ImportJob.status == ImportStatus.RUNNING,
+        )
+        .values(
+            status=ImportStatus.FAILED,
+            last_error="interrupted: the fetch stopped before it finished",
+            finished_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _batches(records: list[EntryRecord]) -> list[PendingBatch]:
