@@ -137,7 +137,7 @@ class ListEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # Provenance from a hash exchange: the member that shared the entry, the exchange's tags.
     member: Mapped[str | None] = mapped_column(String(255))
-    tags: Mapped[list[str] | None] = mapped_column(JSON)
+    tags: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))  # NULL, not "null"
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     import_job_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_jobs.id", ondelete="SET NULL"), index=True
