@@ -6,6 +6,8 @@ domain needs, in folders named for what they hold.
 - ``lists/``: the hash-list catalogue, entries, imports, exports, the change feed the match
   index follows, match counts and the flood guard's suspicions;
 - ``records/``: match records, review cases and the webhook outbox;
+- ``exchanges/``: configured hash exchanges (sealed credentials), checkpoints and fetch
+  state, the feedback queue;
 - ``shared/``: the few rules several domain services share (vocabulary, report links, rescoring);
 - ``accounts/``, ``audit/``, ``evidence/``: users and keys, the append-only audit log, the
   encrypted evidence vault;
