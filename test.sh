@@ -17,8 +17,11 @@ ensure_chromium
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
     export TMPDIR=/dev/shm
 fi
-# Types first (the [tool.mypy] configuration in pyproject.toml): a type error fails the run
-# before any test starts. The cache in .mypy_cache keeps a re-run to a few seconds.
+# Lint and formatting first ([tool.ruff] in pyproject.toml; the whole tree is formatted, so a
+# diff here is a file someone forgot to format), then types (the [tool.mypy] configuration):
+# either fails the run before any test starts. .mypy_cache keeps a re-run to a few seconds.
+python -m ruff check --quiet src tests benchmarks scripts
+python -m ruff format --check --quiet src tests benchmarks scripts
 python -m mypy
 selection=()
 if [ "${1:-}" = "--all" ]; then
