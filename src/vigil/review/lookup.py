@@ -1,12 +1,15 @@
-"""Finding a case or an item by the ids the console shows, locked for a change when asked."""
+"""Finding a case or an item by the ids the console shows, locked for a change when asked,
+and what the case screen shows beside them: its records, decisions and assignee."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.review.errors import UnknownCase, UnknownItem
-from vigil.store.models import Case, CaseItem
+from vigil.store.models import Case, CaseItem, MatchRecord, ReviewDecision, User
 
 MAX_PUBLIC_ID = 32  # Case.public_id
 
@@ -37,3 +40,24 @@ def get_item(session: Session, item_id: int, *, lock: bool = False) -> CaseItem:
         query = query.with_for_update()
     case = session.scalars(query.execution_options(populate_existing=True)).one()
     return next(item for item in case.items if item.id == item_id)
+
+
+def records_of(session: Session, items: Iterable[CaseItem]) -> dict[int, MatchRecord]:
+    """The match records behind ``items``, by record id, read in one query."""
+    ids = [item.record_id for item in items]
+    rows = session.scalars(select(MatchRecord).where(MatchRecord.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+def decisions_of(session: Session, case: Case) -> list[ReviewDecision]:
+    """Every decision taken on ``case``, in the order they were taken."""
+    query = select(ReviewDecision).where(ReviewDecision.case_id == case.id)
+    return list(session.scalars(query.order_by(ReviewDecision.id)))
+
+
+def assignee_name(session: Session, case: Case) -> str | None:
+    """The username of whoever the case is assigned to; None when nobody is."""
+    if case.assigned_to_id is None:
+        return None
+    user = session.get(User, case.assigned_to_id)
+    return user.username if user is not None else None

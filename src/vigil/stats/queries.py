@@ -276,6 +276,13 @@ def unrouted(session: Session) -> int:
     )
 
 
+def first_finished_at(session: Session) -> datetime | None:
+    """When the first report was finished (None before any): the earliest year there can be
+    figures for."""
+    first: datetime | None = session.scalar(select(func.min(IntakeReport.finished_at)))
+    return first
+
+
 def outcomes(session: Session, period: Period) -> list[Count]:
     """Every kind, zero included, in the order investigations progress."""
     found = _grouped(

@@ -128,6 +128,14 @@ def list_agencies(session: Session) -> list[Agency]:
     return list(session.scalars(select(Agency).order_by(Agency.code)))
 
 
+def active_agencies(session: Session) -> list[Agency]:
+    """The agencies a report may still be routed to (not disabled), by code: the choices a
+    person routing by hand is offered."""
+    return list(
+        session.scalars(select(Agency).where(Agency.disabled_at.is_(None)).order_by(Agency.code))
+    )
+
+
 def disable_agency(session: Session, code: str, actor: str) -> Agency:
     """No new report is routed to a disabled agency; what it holds stays with it."""
     agency = agency_by_code(session, code)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord, ReviewDecision, User
+from vigil.review.lookup import assignee_name, decisions_of, records_of
+from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord
 from vigil.store.shared.vocabulary import (
     ANNOTATION_KEYS,
     CLASSIFICATION_KEYS,
@@ -84,8 +84,7 @@ class CaseView:
 
 
 def case_view(session: Session, case: Case) -> CaseView:
-    records = _records(session, case.items)
-    assigned = session.get(User, case.assigned_to_id) if case.assigned_to_id else None
+    records = records_of(session, case.items)
     return CaseView(
         public_id=case.public_id,
         account=case.platform_account_id or case.account_key,
@@ -94,7 +93,7 @@ def case_view(session: Session, case: Case) -> CaseView:
         priority_name=PRIORITY_NAMES.get(case.priority, str(case.priority)),
         priority_reason=case.priority_reason,
         incident_type=case.incident_type,
-        assigned_to=assigned.username if assigned else None,
+        assigned_to=assignee_name(session, case),
         opened_at=case.opened_at,
         second_opinion=case.second_opinion,
         escalated=case.escalated,
@@ -137,25 +136,16 @@ def item_view(item: CaseItem, record: MatchRecord) -> ItemView:
 
 
 def _decisions(session: Session, case: Case) -> list[DecisionView]:
-    rows = session.scalars(
-        select(ReviewDecision).where(ReviewDecision.case_id == case.id).order_by(ReviewDecision.id)
-    ).all()
     return [
         DecisionView(
             row.at, row.kind.value, row.reviewer, row.item_id, row.reveals_needed, row.reason
         )
-        for row in rows
+        for row in decisions_of(session, case)
     ]
 
 
 def record_of(session: Session, item: CaseItem) -> MatchRecord:
-    return _records(session, [item])[item.record_id]
-
-
-def _records(session: Session, items: list[CaseItem]) -> dict[int, MatchRecord]:
-    ids = [item.record_id for item in items]
-    rows = session.scalars(select(MatchRecord).where(MatchRecord.id.in_(ids))).all()
-    return {row.id: row for row in rows}
+    return records_of(session, [item])[item.record_id]
 
 
 VOCABULARY: dict[str, Any] = {

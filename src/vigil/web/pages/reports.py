@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -17,10 +16,17 @@ from vigil.http.errors import ApiError
 from vigil.http.state import ServiceState, service_state
 from vigil.reporting.cybertipline import ReportRefused
 from vigil.reporting.filing import destinations, file_case_report, send_now
+from vigil.reporting.report_queue import (
+    case_ids_of,
+    cases_awaiting_report,
+    exchanges_of,
+    latest_reports,
+    report_by_public_id,
+)
 from vigil.reporting.sending import ReportSender, ReportStateError
 from vigil.reporting.viral_filing import file_viral_report, viral_candidates
 from vigil.store.accounts import Permission, Principal
-from vigil.store.models import Case, CaseStatus, Report, ReportExchange, ReportState
+from vigil.store.models import Report, ReportState
 from vigil.store.shared.vocabulary import INCIDENT_TYPES
 from vigil.web.templating import templates
 
@@ -32,21 +38,9 @@ QUEUE_LIMIT = 200
 @router.get("", response_class=HTMLResponse)
 def reports_page(request: Request, principal: Principal = SUBMIT) -> Response:
     with service_state(request).database.transaction() as session:
-        reported = select(Report.case_id).where(Report.case_id.is_not(None))
-        waiting = session.scalars(
-            select(Case)
-            .where(Case.status == CaseStatus.CONFIRMED, Case.id.not_in(reported))
-            .order_by(Case.priority, Case.closed_at)
-        ).all()
-        reports = session.scalars(
-            select(Report).order_by(Report.id.desc()).limit(QUEUE_LIMIT)
-        ).all()
-        cases = {
-            case.id: case.public_id
-            for case in session.scalars(
-                select(Case).where(Case.id.in_([r.case_id for r in reports if r.case_id]))
-            )
-        }
+        waiting = cases_awaiting_report(session)
+        reports = latest_reports(session, QUEUE_LIMIT)
+        cases = case_ids_of(session, reports)
         rows = [_row(report, cases) for report in reports]
         viral = viral_candidates(session)
     return templates.TemplateResponse(
@@ -149,14 +143,10 @@ async def _file_and_send(state: ServiceState, file: Callable[[Session], list[Rep
 def report_page(request: Request, report_id: str, principal: Principal = SUBMIT) -> Response:
     """One report: its state, files and every exchange with the destination."""
     with service_state(request).database.transaction() as session:
-        report = session.scalars(select(Report).where(Report.public_id == report_id)).first()
+        report = report_by_public_id(session, report_id)
         if report is None:
             raise ApiError(404, "no such report")
-        exchanges = session.scalars(
-            select(ReportExchange)
-            .where(ReportExchange.report_id == report.id)
-            .order_by(ReportExchange.id)
-        ).all()
+        exchanges = exchanges_of(session, report)
         files = [
             {
                 "name": f.file_name,
@@ -197,7 +187,7 @@ def _sender(state: Any, report_id: str) -> ReportSender:
     if state.vault is None:
         raise ApiError(503, "the evidence store is not configured (no master key)")
     with state.database.transaction() as session:
-        report = session.scalars(select(Report).where(Report.public_id == report_id)).first()
+        report = report_by_public_id(session, report_id)
         if report is None:
             raise ApiError(404, "no such report")
         name = report.destination

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from vigil.http.auth import require
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
-from vigil.store.models import Agency
+from vigil.triage.agencies import active_agencies
 from vigil.triage.routing import MAX_REASON_CHARS, RoutingError, route_by_hand, routing_queue
 from vigil.web.templating import templates
 
@@ -28,11 +27,7 @@ def queue_page(request: Request, principal: Principal = TRIAGE) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
         waiting = routing_queue(session, limit=QUEUE_LIMIT)
-        agencies = list(
-            session.scalars(
-                select(Agency).where(Agency.disabled_at.is_(None)).order_by(Agency.code)
-            )
-        )
+        agencies = active_agencies(session)
     return templates.TemplateResponse(
         request,
         "routing_queue.html",

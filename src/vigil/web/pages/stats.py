@@ -8,7 +8,6 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 
 from vigil.http.auth import require
 from vigil.http.state import service_state
@@ -16,10 +15,10 @@ from vigil.stats.annual_report import ReportFormat, render
 from vigil.stats.charts import SERIES, alt_text, figure, png
 from vigil.stats.figures import Statistics
 from vigil.stats.period import Period
-from vigil.stats.queries import statistics
+from vigil.stats.queries import first_finished_at, statistics
 from vigil.stats.sections import CAVEAT, CAVEAT_TITLE, WHAT_IT_MEASURES, headline, sections
 from vigil.store.accounts import Permission, Principal
-from vigil.store.models import IntakeReport, utcnow
+from vigil.store.models import utcnow
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/stats", include_in_schema=False)
@@ -43,7 +42,7 @@ def _statistics(request: Request, year: int) -> Statistics:
 def _years(request: Request, selected: int) -> list[int]:
     """From the first finished report's year to this year (and the one asked for)."""
     with service_state(request).database.transaction() as session:
-        first = session.scalar(select(func.min(IntakeReport.finished_at)))
+        first = first_finished_at(session)
     now = utcnow().year
     start = max(first.year if first else now, now - MAX_YEARS_LISTED + 1)
     return sorted(set(range(start, now + 1)) | {selected}, reverse=True)
