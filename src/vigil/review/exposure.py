@@ -87,6 +87,20 @@ def record_reveal(
     return item.reveals
 
 
+def record_received_file_reveal(
+    session: Session, user_id: int, *, now: datetime | None = None
+) -> None:
+    """Count one reveal of a file received by the clearinghouse: exposure to it counts
+    towards the person's daily limit like a case item's, though it belongs to no case
+    item (the view's audit record is the clearinghouse's, received_files.py)."""
+    session.add(
+        ExposureEvent(
+            user_id=user_id, at=now or utcnow(), kind=ExposureKind.REVEAL, item_id=None, seconds=0.0
+        )
+    )
+    session.flush()
+
+
 def record_media_time(
     session: Session, user_id: int, seconds: float, *, now: datetime | None = None
 ) -> float:

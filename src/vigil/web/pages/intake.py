@@ -5,43 +5,35 @@ way to see a received file unblurred, and labelling that makes the next copy kno
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from itertools import islice
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from vigil.clearinghouse.analyst_queue import headline, queued_reports
 from vigil.clearinghouse.assignment import AssignmentRefused, assign, deconflict, handler_of
 from vigil.clearinghouse.entities import Cluster, cluster, linked_reports
 from vigil.clearinghouse.labelling import InvalidClassification, UnknownIntakeFile, label_file
+from vigil.clearinghouse.received_files import (
+    open_report,
+    received_file,
+    record_file_view,
+    reveal_counts,
+)
 from vigil.http.auth import require
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
 from vigil.reporting.cybertipline.received import flag_names, leaves, read_report
 from vigil.reporting.cybertipline.xml_writer import xml_value
-from vigil.review.exposure import exposure_today
+from vigil.review.exposure import exposure_today, record_received_file_reveal
 from vigil.review.rendering import RenderError, RenderOptions, render_for
 from vigil.store.accounts import Permission, Principal
-from vigil.store.audit.log import AuditLog
-from vigil.store.models import (
-    FileVerdict,
-    IntakeEntityLink,
-    IntakeFile,
-    IntakeIncident,
-    IntakeReport,
-    IntakeState,
-    ReportingCompany,
-)
-from vigil.store.models.audit import AuditAction, AuditRecord
-from vigil.store.models.review import ExposureEvent, ExposureKind
-from vigil.store.shared.report_links import LINKING_VERDICTS, LIVE_STATES
+from vigil.store.models import FileVerdict, IntakeFile, IntakeReport
 from vigil.store.shared.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
 from vigil.web.protection import CHOICES, protection_choice, remember_choice, render_options
 from vigil.web.templating import templates
@@ -51,37 +43,10 @@ DECIDE = Depends(require(Permission.DECIDE))
 MEDIA = Depends(require(Permission.MEDIA_VIEW))
 TRIAGE = Depends(require(Permission.TRIAGE))
 QUEUE_LIMIT = 200
-MAX_LINK_PAIRS = 50_000  # rows read to count links for one queue page (viral files fan out)
 MAX_FIELDS = 200  # report fields listed on the report page
 MAX_SHOWN_CHARS = 1000  # of one report field
 CLASSIFICATIONS = [(value, CLASSIFICATION_MEANINGS[value]) for value in INDUSTRY_CLASSIFICATIONS]
 VerdictFilter = Literal["all", "new", "seen", "known"]
-
-
-@dataclass(frozen=True)
-class Headline:
-    files: int
-    known: int
-    seen: int
-    new: int
-
-    @property
-    def known_or_seen_share(self) -> float:
-        classified = self.known + self.seen + self.new
-        return (self.known + self.seen) / classified if classified else 0.0
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    report_id: int
-    company: str
-    received_at: datetime | None
-    new: int
-    seen: int
-    known: int
-    incident_id: int | None
-    incident_size: int
-    linked: int
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -93,13 +58,15 @@ def intake_queue(
 ) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
-        headline = _headline(session)
-        rows = _queue(session, None if verdict == "all" else FileVerdict(verdict))
+        counts = headline(session)
+        rows = queued_reports(
+            session, None if verdict == "all" else FileVerdict(verdict), limit=QUEUE_LIMIT
+        )
     return templates.TemplateResponse(
         request,
         "intake_queue.html",
         {
-            "headline": headline,
+            "headline": counts,
             "rows": rows,
             "verdict": verdict,
             "limit": QUEUE_LIMIT,
@@ -113,22 +80,21 @@ def intake_queue(
 def intake_report(request: Request, report_id: RowId, principal: Principal = DECIDE) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
-        report = session.get(IntakeReport, report_id)
-        if report is None or report.state is IntakeState.EXPIRED:
+        opened = open_report(session, report_id)
+        if opened is None:
             raise ApiError(404, "no such report")
-        company = session.get(ReportingCompany, report.company_id)
-        incident = session.get(IntakeIncident, report.incident_id) if report.incident_id else None
+        report = opened.report
         context: dict[str, Any] = {
             "report": report,
-            "company": company.name if company else "",
-            "incident": incident,
+            "company": opened.company,
+            "incident": opened.incident,
             "summary": _summary(report),
             "files": list(report.files),
             "linked": linked_reports(session, report.id),
             "deconflictions": deconflict(session, report.id),
             "handler": handler_of(session, report.id),
             "cluster": cluster(session, report.id),
-            "reveals": _reveals(session, report.files),
+            "reveals": reveal_counts(session, report.files),
         }
         context["drawing"] = _drawing(context["cluster"])
         exposure = (
@@ -195,8 +161,8 @@ def label(
             raise ApiError(404, "no such file") from None
         except InvalidClassification as exc:
             raise ApiError(422, str(exc), code="refused") from None
-        file = session.get(IntakeFile, file_id)
-        reveals = _reveals(session, [file])
+        file = received_file(session, file_id)
+        reveals = reveal_counts(session, [file])
     return templates.TemplateResponse(
         request,
         "_intake_file.html",
@@ -247,114 +213,6 @@ def _enabled(request: Request) -> ServiceState:
     return state
 
 
-def _count(verdict: FileVerdict) -> Any:
-    return func.coalesce(func.sum(case((IntakeFile.verdict == verdict, 1), else_=0)), 0)
-
-
-def _headline(session: Session) -> Headline:
-    row = session.execute(
-        select(
-            func.count(IntakeFile.id),
-            _count(FileVerdict.KNOWN),
-            _count(FileVerdict.SEEN),
-            _count(FileVerdict.NEW),
-        )
-    ).one()
-    return Headline(*(int(value or 0) for value in row))
-
-
-def _queue(session: Session, verdict: FileVerdict | None) -> list[QueueRow]:
-    new, seen, known = (
-        _count(FileVerdict.NEW),
-        _count(FileVerdict.SEEN),
-        _count(FileVerdict.KNOWN),
-    )
-    rank = case((new > 0, 0), (seen > 0, 1), else_=2)  # new material first
-    query = (
-        select(
-            IntakeReport.id,
-            ReportingCompany.name,
-            IntakeReport.finished_at,
-            IntakeReport.incident_id,
-            func.coalesce(IntakeIncident.report_count, 0),
-            new,
-            seen,
-            known,
-        )
-        .join(ReportingCompany, ReportingCompany.id == IntakeReport.company_id)
-        .outerjoin(IntakeFile, IntakeFile.report_id == IntakeReport.id)
-        .outerjoin(IntakeIncident, IntakeIncident.id == IntakeReport.incident_id)
-        .where(IntakeReport.state == IntakeState.FINISHED)
-        .group_by(
-            IntakeReport.id,
-            ReportingCompany.name,
-            IntakeReport.finished_at,
-            IntakeReport.incident_id,
-            IntakeIncident.report_count,
-        )
-        .order_by(rank, IntakeReport.finished_at.desc(), IntakeReport.id.desc())
-        .limit(QUEUE_LIMIT)
-    )
-    if verdict is not None:
-        query = query.having(_count(verdict) > 0)
-    rows = session.execute(query).all()
-    links = _link_counts(session, [row[0] for row in rows])
-    return [
-        QueueRow(
-            row[0],
-            row[1],
-            row[2],
-            int(row[5]),
-            int(row[6]),
-            int(row[7]),
-            row[3],
-            int(row[4]),
-            links.get(row[0], 0),
-        )
-        for row in rows
-    ]
-
-
-def _link_counts(session: Session, report_ids: list[int]) -> dict[int, int]:
-    """How many other live reports share an entity or a new/seen file with each report: the
-    same links as entities.linked_reports, counted for a whole page in two queries."""
-    if not report_ids:
-        return {}
-    mine, theirs = aliased(IntakeEntityLink), aliased(IntakeEntityLink)
-    other = aliased(IntakeReport)
-    by_entity = (
-        select(mine.report_id, theirs.report_id)
-        .join(theirs, theirs.entity_id == mine.entity_id)
-        .join(other, other.id == theirs.report_id)
-        .where(
-            mine.report_id.in_(report_ids),
-            theirs.report_id != mine.report_id,
-            other.state.in_(LIVE_STATES),
-        )
-        .distinct()
-        .limit(MAX_LINK_PAIRS)
-    )
-    mine_file, their_file = aliased(IntakeFile), aliased(IntakeFile)
-    by_file = (
-        select(mine_file.report_id, their_file.report_id)
-        .join(their_file, their_file.sha256 == mine_file.sha256)
-        .join(other, other.id == their_file.report_id)
-        .where(
-            mine_file.report_id.in_(report_ids),
-            mine_file.verdict.in_(LINKING_VERDICTS),
-            their_file.report_id != mine_file.report_id,
-            other.state.in_(LIVE_STATES),
-        )
-        .distinct()
-        .limit(MAX_LINK_PAIRS)
-    )
-    pairs: dict[int, set[int]] = defaultdict(set)
-    for query in (by_entity, by_file):
-        for report_id, linked in session.execute(query):
-            pairs[report_id].add(linked)
-    return {report_id: len(linked) for report_id, linked in pairs.items()}
-
-
 # --- one report ----------------------------------------------------------------------------
 
 
@@ -371,23 +229,6 @@ def _summary(report: IntakeReport) -> dict[str, Any]:
             (path, text[:MAX_SHOWN_CHARS]) for path, text in islice(leaves(document), MAX_FIELDS)
         ],
     }
-
-
-def _reveals(session: Session, files: Any) -> dict[int, int]:
-    ids = [str(file.id) for file in files if file is not None]
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(AuditRecord.subject_id, func.count())
-        .where(
-            AuditRecord.action == AuditAction.MEDIA_VIEWED,
-            AuditRecord.subject_type == "intake_file",
-            AuditRecord.subject_id.in_(ids),
-        )
-        .group_by(AuditRecord.subject_id)
-    )
-    # subject_id is nullable; these rows matched ids, so the filter drops nothing.
-    return {int(subject): int(count) for subject, count in rows if subject is not None}
 
 
 @dataclass(frozen=True)
@@ -426,7 +267,7 @@ def _drawing(graph: Cluster) -> Drawing | None:
 def _media(state: ServiceState, session: Session, file_id: int) -> tuple[IntakeFile, bytes]:
     if state.vault is None:
         raise ApiError(503, "the evidence store is not configured (no master key)")
-    file = session.get(IntakeFile, file_id)
+    file = received_file(session, file_id)
     if file is None or file.evidence_item_id is None:
         raise ApiError(404, "no such file")
     return file, state.vault.get(session, file.evidence_item_id)
@@ -448,22 +289,11 @@ def _reveal(state: ServiceState, file_id: int, principal: Principal) -> tuple[by
     with state.database.transaction(write=True) as session:
         file, content = _media(state, session, file_id)
         # Audited in the transaction that reads the media: no unrecorded view.
-        AuditLog(session).append(
-            AuditAction.MEDIA_VIEWED,
-            actor=principal.actor,
-            subject_type="intake_file",
-            subject_id=str(file.id),
-            details={"report_id": file.report_id},
-        )
+        record_file_view(session, file, actor=principal.actor)
         warning = ""
         if principal.kind == "user":  # exposure is tracked for people
-            session.add(
-                ExposureEvent(
-                    user_id=principal.id, kind=ExposureKind.REVEAL, item_id=None, seconds=0.0
-                )
-            )
-            session.flush()
+            record_received_file_reveal(session, principal.id)
             exposure = exposure_today(session, principal.id, settings=state.settings.review)
             warning = exposure.warning or ""
-        reveals = _reveals(session, [file]).get(file.id, 0)
+        reveals = reveal_counts(session, [file]).get(file.id, 0)
     return content, reveals, warning
