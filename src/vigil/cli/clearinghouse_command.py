@@ -10,10 +10,15 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.clearinghouse.companies import add_company
+from vigil.clearinghouse.companies import (
+    find_company,
+    list_companies,
+    register_company,
+    set_company_disabled,
+    set_company_password,
+)
 from vigil.cli.database_access import (
     default_actor,
     error_console,
@@ -21,9 +26,7 @@ from vigil.cli.database_access import (
     store_session,
 )
 from vigil.cli.password_input import read_new_password
-from vigil.store.accounts.passwords import check_password_policy, hash_password
-from vigil.store.audit import AuditAction, AuditLog
-from vigil.store.models import ReportingCompany, utcnow
+from vigil.store.models import ReportingCompany
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -45,17 +48,9 @@ def add_company_command(
     password = read_new_password(from_stdin=password_stdin)
     with store_session(console, write=True) as session:
         try:
-            company = add_company(session, name, username, password)
+            company = register_company(session, name, username, password, actor=default_actor())
         except ValueError as exc:  # the messages never contain the password
             fail(console, str(exc))
-        # A reporting company is a credentialed principal: audited as one, told apart by type.
-        AuditLog(session).append(
-            AuditAction.USER_CREATED,
-            actor=default_actor(),
-            subject_type="intake_company",
-            subject_id=str(company.id),
-            details={"name": company.name, "username": company.username},
-        )
         line = f"added reporting company {company.name} (username {company.username})"
     typer.echo(line)
 
@@ -65,7 +60,7 @@ def list_companies_command() -> None:
     """The reporting companies, with whether each may report."""
     console = error_console()
     with store_session(console) as session:
-        companies = list(session.scalars(select(ReportingCompany).order_by(ReportingCompany.id)))
+        companies = list_companies(session)
         table = Table("id", "name", "username", "created", "status")
         for company in companies:
             status = f"disabled {company.disabled_at:%Y-%m-%d}" if company.disabled_at else "active"
@@ -104,11 +99,9 @@ def set_password_command(
     with store_session(console, write=True) as session:
         company = _company(console, session, username)
         try:
-            check_password_policy(password, username=company.username)
+            set_company_password(session, company, password, actor=default_actor())
         except ValueError as exc:
             fail(console, str(exc))
-        company.password_hash = hash_password(password)
-        _audit(session, company, "password")
     typer.echo(f"new password set for {username}")
 
 
@@ -116,24 +109,12 @@ def _set_disabled(username: str, *, disabled: bool) -> None:
     console = error_console()
     with store_session(console, write=True) as session:
         company = _company(console, session, username)
-        company.disabled_at = utcnow() if disabled else None
-        _audit(session, company, "disabled" if disabled else "enabled")
+        set_company_disabled(session, company, disabled=disabled, actor=default_actor())
     typer.echo(f"{username} {'disabled' if disabled else 'enabled'}")
 
 
 def _company(console: Console, session: Session, username: str) -> ReportingCompany:
-    company = session.scalar(select(ReportingCompany).where(ReportingCompany.username == username))
+    company = find_company(session, username)
     if company is None:
         fail(console, f"no reporting company with username {username!r}")
     return company
-
-
-def _audit(session: Session, company: ReportingCompany, change: str) -> None:
-    session.flush()
-    AuditLog(session).append(
-        AuditAction.USER_CHANGED,
-        actor=default_actor(),
-        subject_type="intake_company",
-        subject_id=str(company.id),
-        details={"change": change, "username": company.username},
-    )

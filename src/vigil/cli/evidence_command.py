@@ -16,7 +16,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.agency.signing import default_signing_key_path
@@ -28,14 +27,12 @@ from vigil.cli.database_access import (
     fail,
 )
 from vigil.core.settings import Settings, load_settings
-from vigil.store.audit import AuditAction, AuditLog
-from vigil.store.evidence import (
-    EvidenceNotFound,
-    EvidenceVault,
-    HoldPolicy,
-    place_preservation_hold,
-    release_hold,
-    sweep_orphans,
+from vigil.store.evidence import EvidenceVault, HoldPolicy, sweep_orphans
+from vigil.store.evidence.holds import (
+    holds_of_item,
+    locked_hold,
+    preserve_item,
+    release_audited,
 )
 from vigil.store.evidence.keys import (
     default_master_key_path,
@@ -45,7 +42,7 @@ from vigil.store.evidence.keys import (
 )
 from vigil.store.evidence.retention_job import RetentionJob, items_due
 from vigil.store.key_rotation import BATCH_SIZE, RotationResult, rotate_master_key
-from vigil.store.models import EvidenceItem, LegalHold, utcnow
+from vigil.store.models import LegalHold, utcnow
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -164,14 +161,7 @@ def holds(item_id: str = typer.Argument(..., help="The evidence item's id.")) ->
     console = error_console()
     item_id = _checked_item_id(console, item_id)
     with _session(console) as session:
-        _existing_item(session, item_id)
-        rows = list(
-            session.scalars(
-                select(LegalHold)
-                .where(LegalHold.item_id == item_id)
-                .order_by(LegalHold.placed_at, LegalHold.id)
-            )
-        )
+        rows = holds_of_item(session, item_id)
     if not rows:
         typer.echo(f"no legal holds on evidence item {item_id}")
     now = utcnow()
@@ -205,26 +195,15 @@ def preserve(
     policy = HoldPolicy.from_settings(settings)
     if days is not None:
         policy = dataclasses.replace(policy, preservation_days=days)
-    actor = default_actor()
-    full_reason = f"{reason} (requested by {requested_by})" if requested_by else reason
     with _session(console, settings, write=True) as session:
-        # Item lock before the audit chain's lock: the order the retention job takes them.
-        _existing_item(session, item_id, lock=True)
-        AuditLog(session).append(
-            AuditAction.DECISION,
-            actor=actor,
-            subject_type="evidence_item",
-            subject_id=item_id,
-            details={
-                "decision": "preservation_hold",
-                "reason": reason,
-                "requested_by": requested_by,
-                "days": policy.preservation_days,
-            },
-        )
         # Commits the hold and the audit record together, or raises and rolls both back.
-        hold = place_preservation_hold(
-            session, item_id, placed_by=actor, reason=full_reason, policy=policy
+        hold = preserve_item(
+            session,
+            item_id,
+            actor=default_actor(),
+            reason=reason,
+            requested_by=requested_by,
+            policy=policy,
         )
     typer.echo(f"hold #{hold.id} on evidence item {item_id} until {_timestamp(hold.expires_at)}")
 
@@ -239,7 +218,7 @@ def release(
     reason = _checked_text(console, "--reason", reason, MAX_REASON)
     actor = default_actor()
     with _session(console, write=True) as session:
-        hold = session.get(LegalHold, hold_id, with_for_update=True)
+        hold = locked_hold(session, hold_id)
         if hold is None:
             fail(console, f"no legal hold #{hold_id}")
         if hold.released_at is not None:
@@ -248,19 +227,7 @@ def release(
                 f"{_timestamp(hold.released_at)} by {hold.released_by}"
             )
             return
-        AuditLog(session).append(
-            AuditAction.DECISION,
-            actor=actor,
-            subject_type="legal_hold",
-            subject_id=str(hold_id),
-            details={
-                "decision": "release_legal_hold",
-                "item_id": hold.item_id,
-                "kind": hold.kind.value,
-                "reason": reason,
-            },
-        )
-        hold = release_hold(session, hold_id, released_by=actor)  # commits both
+        hold = release_audited(session, hold, actor=actor, reason=reason)  # commits both
     typer.echo(f"hold #{hold_id} on evidence item {hold.item_id} released")
 
 
@@ -339,13 +306,6 @@ def _print_due(settings: Settings) -> None:
             f"would purge\t{item.item_id}\t{_timestamp(item.retain_until)}\t{item.retention_policy}"
         )
     typer.echo(f"{len(due)} evidence items would be purged (dry run: nothing destroyed)")
-
-
-def _existing_item(session: Session, item_id: str, *, lock: bool = False) -> EvidenceItem:
-    item = session.get(EvidenceItem, item_id, with_for_update=lock)
-    if item is None:
-        raise EvidenceNotFound(f"no evidence item {item_id}")
-    return item
 
 
 def _checked_item_id(console: Console, value: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from sqlalchemy import select, update
 
 from vigil.cli.database_access import (
     default_actor,
@@ -18,8 +17,13 @@ from vigil.cli.database_access import (
     store_session,
 )
 from vigil.core.settings import load_settings
-from vigil.store.models import ReportTriage, TriageWeightSet
-from vigil.triage.service import apply_weights, score_pending, triage_queue
+from vigil.triage.service import (
+    applied_weights,
+    apply_weights,
+    mark_all_stale,
+    score_pending,
+    triage_queue,
+)
 from vigil.triage.weights import Weights, WeightsRefused, load_weights
 
 app = typer.Typer(
@@ -59,13 +63,10 @@ def show(
     """Print the weights file (version, SHA-256, content); --applied: their history."""
     if applied:
         with store_session(error_console()) as session:
-            sets = list(
-                session.scalars(select(TriageWeightSet).order_by(TriageWeightSet.applied_at))
-            )
             lines = [
                 f"{s.version}\t{s.sha256}\t{s.applied_at:%Y-%m-%d %H:%M}\t"
                 f"{s.applied_by}\trescored {s.rescored}"
-                for s in sets
+                for s in applied_weights(session)
             ]
         typer.echo("\n".join(lines) if lines else "no weights applied yet")
         return
@@ -103,7 +104,7 @@ def rescore(
     total = 0
     with store_session(error_console(), write=True) as session:
         if everything:
-            session.execute(update(ReportTriage).values(stale=True))
+            mark_all_stale(session)
         while scored := score_pending(session, weights, limit=batch):
             total += len(scored)
     typer.echo(f"scored {total} reports with weights {weights.version}")

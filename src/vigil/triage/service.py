@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigil.store.audit.log import AuditLog
@@ -165,6 +165,18 @@ def active_weights(session: Session) -> Weights | None:
         select(TriageWeightSet).order_by(TriageWeightSet.applied_at.desc()).limit(1)
     )
     return parse_weights(bytes(latest.content)) if latest is not None else None
+
+
+def applied_weights(session: Session) -> list[TriageWeightSet]:
+    """Every weights version applied to this database, oldest first: the history."""
+    query = select(TriageWeightSet).order_by(TriageWeightSet.applied_at)
+    return list(session.scalars(query))
+
+
+def mark_all_stale(session: Session) -> None:
+    """Flag every triaged report for re-scoring, settled ones too: after it, score_pending
+    re-scores the whole history (``vigil triage rescore --all``)."""
+    session.execute(update(ReportTriage).values(stale=True))
 
 
 # --- people --------------------------------------------------------------------------------
