@@ -206,6 +206,12 @@ class Database:
         with self.session(write=write) as session, session.begin():
             yield session
 
+    def ping(self) -> None:
+        """Run the cheapest query there is (``SELECT 1``) in a transaction of its own; raises
+        what the driver raises when the database does not answer (the readiness check)."""
+        with self.transaction() as session:
+            session.execute(sqlalchemy.text("SELECT 1"))
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
 
 from vigil.api.answers.health import Liveness, Readiness
 from vigil.clearinghouse.readiness import intake_not_ready
@@ -39,8 +38,7 @@ def readiness(request: Request) -> dict[str, str]:
 
 def _database_answers(request: Request) -> bool:
     try:
-        with service_state(request).database.transaction() as session:
-            session.execute(text("SELECT 1"))
+        service_state(request).database.ping()
     except Exception:
         return False
     return True
