@@ -24,6 +24,8 @@ from vigil.store import open_database
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "vigil"
 # The jobs create_app started itself before the registry existed.
 SERVICE_JOBS = {"webhooks", "retention", "reports", "intake-expiry", "triage"}
+# The jobs added since (issue 16): hash exchanges' fetches and feedback.
+EXCHANGE_JOBS = {"exchanges", "exchange-feedback"}
 # Where threads may be started: the loop's daemon thread, used by the runner only.
 THREAD_STARTERS = {"core/periodic.py"}
 DAEMON_STARTERS = {"jobs/runner.py"}
@@ -52,7 +54,7 @@ def test_no_thread_or_job_is_started_outside_the_registry() -> None:
 
 def test_the_registry_declares_every_job_the_service_ran_once_each() -> None:
     names = [spec.name for spec in REGISTRY]
-    assert set(names) == SERVICE_JOBS and len(names) == len(set(names))
+    assert set(names) == SERVICE_JOBS | EXCHANGE_JOBS and len(names) == len(set(names))
     assert [spec.name for spec in REGISTRY if spec.exclusive] == ["triage"]
 
 
@@ -81,6 +83,7 @@ def test_why_a_job_cannot_run(tmp_path: Path) -> None:
         services = JobServices(settings, database, vault=None)
         reasons = {spec.name: why_not(spec, services) for spec in REGISTRY}
     assert "master key" in (reasons["webhooks"] or "")
+    assert all("master key" in (reasons[name] or "") for name in EXCHANGE_JOBS)
     assert "[clearinghouse] enabled" in (reasons["triage"] or "")
     assert "[clearinghouse] enabled" in (reasons["intake-expiry"] or "")
 

@@ -8,6 +8,11 @@ worker`` runs all or some of them apart from the web workers. Nothing else start
 Most jobs are safe in every process at once (the webhook dispatcher claims deliveries with a
 lease, the retention job and the report sender take row locks, intake expiry is one UPDATE).
 The triage round is ``exclusive``: two processes must not score or route the same report.
+The exchange fetch runs in every process too: each exchange is fetched under its own lock
+(vigil.exchanges.fetching), so a process finding one being fetched skips it and goes on to
+the next, and each exchange's next fetch is due after its interval plus a jitter
+(vigil.store.exchanges.fetch_state.next_fetch_at), so a fleet does not fetch at once. The
+exchange feedback sender claims items with a lease, as the webhook dispatcher does.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass
 from vigil.clearinghouse.expiry_job import IntakeExpiryJob
 from vigil.core.periodic import never_at_once
 from vigil.core.settings import Settings
+from vigil.exchanges.feedback_sending import full_round, send_due_feedback
+from vigil.exchanges.scheduled import fetch_due_exchanges
 from vigil.reporting.cybertipline.expiry import Windows
 from vigil.reporting.filing import ReportJob
 from vigil.screening.webhooks import WebhookDispatcher
@@ -29,6 +36,10 @@ from vigil.triage.job import TriageJob
 RETENTION_INTERVAL_SECONDS = 3600.0
 REPORTS_INTERVAL_SECONDS = 10.0
 INTAKE_EXPIRY_INTERVAL_SECONDS = 60.0
+EXCHANGES_INTERVAL_SECONDS = (
+    60.0  # how often due exchanges are looked for (each has its own interval)
+)
+EXCHANGE_FEEDBACK_INTERVAL_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,18 @@ def _triage(services: JobServices) -> Work:
     return Work(job.run_once, job.close)
 
 
+def _exchanges(services: JobServices) -> Work:
+    assert services.vault is not None  # needs_vault: credentials are sealed under the key
+    database, master_key = services.database, services.vault.master_key
+    return Work(lambda: fetch_due_exchanges(database, master_key))
+
+
+def _exchange_feedback(services: JobServices) -> Work:
+    assert services.vault is not None
+    database, master_key = services.database, services.vault.master_key
+    return Work(lambda: send_due_feedback(database, master_key), again_at_once=full_round)
+
+
 REGISTRY: tuple[JobSpec, ...] = (
     JobSpec(
         "webhooks",
@@ -140,6 +163,20 @@ REGISTRY: tuple[JobSpec, ...] = (
         exclusive=True,
         wanted=_clearinghouse,
         requires="[clearinghouse] enabled",
+    ),
+    JobSpec(
+        "exchanges",
+        "fetch every hash exchange whose interval has passed into its lists",
+        lambda _settings: EXCHANGES_INTERVAL_SECONDS,
+        _exchanges,
+        needs_vault=True,
+    ),
+    JobSpec(
+        "exchange-feedback",
+        "send reviewers' queued verdicts to the exchanges that shared the entries",
+        lambda _settings: EXCHANGE_FEEDBACK_INTERVAL_SECONDS,
+        _exchange_feedback,
+        needs_vault=True,
     ),
 )
 JOB_NAMES = tuple(spec.name for spec in REGISTRY)
