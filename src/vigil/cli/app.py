@@ -18,6 +18,7 @@ from vigil.cli.agency_command import app as agency_app
 from vigil.cli.audit_command import app as audit_app
 from vigil.cli.clearinghouse_command import app as clearinghouse_app
 from vigil.cli.evidence_command import app as evidence_app
+from vigil.cli.exchanges_command import app as exchanges_app
 from vigil.cli.package_command import app as package_app
 from vigil.cli.stats_command import app as stats_app
 from vigil.cli.triage_command import app as triage_app
@@ -34,6 +35,7 @@ app.command("scan")(scan_command.scan_files)
 app.command("serve")(serve_command.serve)
 app.command("worker")(worker_command.worker)
 app.add_typer(lists_command.app, name="lists")
+app.add_typer(exchanges_app, name="exchanges")
 app.add_typer(db_command.app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(admin_app, name="admin")
