@@ -42,21 +42,29 @@ def fetch_due_exchanges(
         names = [exchange.name for exchange in due_exchanges(session, now)]
     reports = []
     for name in names:
-        report = _fetch_one(database, name, master_key, client_for)
+        report = fetch_one(database, name, master_key, client_for)
         if report is not None:
             reports.append(report)
     return reports
 
 
-def _fetch_one(
-    database: Database, name: str, master_key: MasterKey, client_for: ClientFactory
+def fetch_one(
+    database: Database,
+    name: str,
+    master_key: MasterKey,
+    client_for: ClientFactory = build_client,
+    *,
+    actor: str = SCHEDULER,
 ) -> FetchReport | None:
+    """Fetch one exchange as the schedule does (also when an administrator asks for it over
+    HTTP); None when it did not run: disabled, removed, fetched elsewhere now, or its
+    credentials do not open (recorded on the exchange)."""
     try:
         with database.session() as session:
             exchange = get_exchange(session, name)
             exchange_id = exchange.id
             client = client_for(exchange, master_key)
-        return fetch_exchange(database, name, client, actor=SCHEDULER)
+        return fetch_exchange(database, name, client, actor=actor)
     except (FetchRefused, UnknownExchange):
         return None  # fetched elsewhere now, disabled or removed meanwhile
     except SealedSecretError as exc:

@@ -1,0 +1,208 @@
+"""/v1/admin/exchanges: administrators see each exchange's state, counts, errors and feedback
+queue, switch it off and on, and start a fetch (run in a worker thread after the answer)
+against the fake TAT service over loopback; everyone else is refused, and no answer holds a
+credential."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.api.service import PASSWORD as ACCOUNT_PASSWORD
+from tests.api.service import add_key, add_user, running, sign_in
+from tests.exchanges.fakes.serving import FakeService, serving
+from tests.exchanges.fakes.tat import CREDENTIALS, PASSWORD, FakeTat
+from vigil.core.settings import Settings
+from vigil.exchanges.fetching import fetch_lock_name
+from vigil.store import Database
+from vigil.store.audit import AuditRecord
+from vigil.store.evidence.keys import load_master_key
+from vigil.store.exchanges.catalogue import create_exchange, get_exchange
+from vigil.store.exchanges.feedback_queue import enqueue_feedback, mark_feedback_failed
+from vigil.store.job_locks import held_alone
+from vigil.store.lists.catalogue import create_list
+from vigil.store.models import Role
+
+ENTRIES = 7
+BASE = "/v1/admin/exchanges"
+
+
+@pytest.fixture
+def tat() -> Iterator[FakeService]:
+    fake = FakeTat(page_size=3)
+    for _ in range(ENTRIES):
+        fake.add("MD5", secrets.token_hex(16))
+        fake.tick()
+    with serving(fake) as service:
+        yield service
+
+
+@pytest.fixture
+def exchange(database: Database, settings: Settings, tat: FakeService) -> str:
+    with database.transaction(write=True) as session:
+        create_list(session, "tat-list", actor="admin")
+        create_exchange(
+            session,
+            "tat",
+            kind="tat",
+            base_url=tat.url(""),
+            credentials=CREDENTIALS,
+            list_names=["tat-list"],
+            master_key=load_master_key(settings),
+            actor="admin",
+        )
+    return "tat"
+
+
+@pytest.fixture
+def admin(settings: Settings, database: Database) -> Iterator[TestClient]:
+    add_user(database, "root", [Role.ADMIN])
+    for client in running(settings):
+        client.headers.update(sign_in(client, "root"))
+        yield client
+
+
+def _no_credentials(text: str) -> None:
+    assert PASSWORD not in text and CREDENTIALS["username"] not in text
+
+
+def test_an_administrator_sees_each_exchange_and_starts_a_fetch(
+    admin: TestClient, exchange: str, database: Database
+) -> None:
+    listed = admin.get(BASE)
+    assert listed.status_code == 200, listed.text
+    [shown] = listed.json()["exchanges"]
+    assert (shown["name"], shown["kind"], shown["state"], shown["lists"]) == (
+        "tat",
+        "tat",
+        "never",
+        ["tat-list"],
+    )
+    assert shown["feedback"] == {"pending": 0, "sent": 0, "failed": 0}
+    assert shown["has_checkpoint"] is False
+    started = admin.post(f"{BASE}/tat/fetch")
+    assert started.status_code == 202, started.text
+    assert started.json() == {
+        "exchange": "tat",
+        "started": True,
+        "runs_in": "a worker thread of this service process",
+    }
+    # TestClient returns once the background task has run.
+    after = admin.get(f"{BASE}/tat").json()
+    assert (after["state"], after["entries_fetched"], after["has_checkpoint"]) == (
+        "succeeded",
+        ENTRIES,
+        True,
+    )
+    assert after["last_fetch_succeeded_at"] is not None and after["last_error"] is None
+    _no_credentials(listed.text + repr(after))
+    with database.session() as session:
+        fetches = [
+            record.actor
+            for record in session.scalars(select(AuditRecord))
+            if record.details.get("change") == "fetch"
+        ]
+    assert fetches == ["user:root"]
+
+
+def test_a_fetch_is_refused_while_another_runs_or_the_exchange_is_disabled(
+    admin: TestClient, exchange: str, database: Database, tat: FakeService
+) -> None:
+    with database.session() as session:
+        exchange_id = get_exchange(session, exchange).id
+    with held_alone(database, fetch_lock_name(exchange_id)) as held:
+        assert held
+        busy = admin.post(f"{BASE}/tat/fetch")
+    assert busy.status_code == 409 and "being fetched" in busy.text
+    disabled = admin.post(f"{BASE}/tat/disable")
+    assert disabled.status_code == 200 and disabled.json()["enabled"] is False
+    refused = admin.post(f"{BASE}/tat/fetch")
+    assert refused.status_code == 409 and "disabled" in refused.text
+    assert tat.requests == []
+    enabled = admin.post(f"{BASE}/tat/enable")
+    assert enabled.status_code == 200 and enabled.json()["enabled"] is True
+    assert admin.post(f"{BASE}/tat/fetch").status_code == 202
+    assert admin.get(f"{BASE}/tat").json()["state"] == "succeeded"
+
+
+def test_the_feedback_queue_shows_pending_and_failed_items_with_the_reason(
+    admin: TestClient, exchange: str, database: Database
+) -> None:
+    with database.transaction(write=True) as session:
+        items = [
+            enqueue_feedback(
+                session,
+                exchange,
+                external_id=f"28{number:02d}",
+                signal_type="md5",
+                signal=secrets.token_hex(16),
+                verdict="negative",
+                reason="not terrorist content",
+                actor="reviewer",
+            )
+            for number in range(2)
+        ]
+        first = items[0]
+        assert first is not None
+        mark_feedback_failed(
+            session,
+            first.id,
+            error="unsupported: the TAT hash list takes no feedback",
+            retryable=False,
+        )
+    counts = admin.get(f"{BASE}/tat").json()["feedback"]
+    assert counts == {"pending": 1, "sent": 0, "failed": 1}
+    failed = admin.get(f"{BASE}/tat/feedback", params={"state": "failed"})
+    assert failed.status_code == 200, failed.text
+    [item] = failed.json()["feedback"]
+    assert (item["external_id"], item["state"], item["attempts"]) == ("2800", "failed", 1)
+    assert (
+        item["last_error"].startswith("unsupported") and item["reason"] == "not terrorist content"
+    )
+    everything = admin.get(f"{BASE}/tat/feedback").json()["feedback"]
+    assert [i["external_id"] for i in everything] == ["2801", "2800"]  # newest first
+    assert admin.get(f"{BASE}/tat/feedback", params={"state": "lost"}).status_code == 422
+
+
+def test_an_unknown_exchange_is_404_naming_it(admin: TestClient) -> None:
+    for method, path in (
+        ("GET", f"{BASE}/nope"),
+        ("POST", f"{BASE}/nope/enable"),
+        ("POST", f"{BASE}/nope/fetch"),
+        ("GET", f"{BASE}/nope/feedback"),
+    ):
+        answer = admin.request(method, path)
+        assert answer.status_code == 404 and "nope" in answer.text, (method, path)
+
+
+@pytest.mark.parametrize(
+    "role", [Role.REVIEWER, Role.LIST_CURATOR, Role.AUDITOR, Role.REPORT_SUBMITTER]
+)
+def test_people_who_are_not_administrators_are_refused(
+    role: Role, settings: Settings, database: Database, exchange: str, tat: FakeService
+) -> None:
+    add_user(database, "someone", [role])
+    for client in running(settings):
+        client.headers.update(sign_in(client, "someone", ACCOUNT_PASSWORD))
+        for method, path in (
+            ("GET", BASE),
+            ("GET", f"{BASE}/tat"),
+            ("POST", f"{BASE}/tat/disable"),
+            ("POST", f"{BASE}/tat/fetch"),
+            ("GET", f"{BASE}/tat/feedback"),
+        ):
+            assert client.request(method, path).status_code == 403, (role, method, path)
+    assert tat.requests == []
+
+
+def test_api_keys_and_anonymous_callers_are_refused(
+    client: TestClient, database: Database, exchange: str
+) -> None:
+    token = add_key(database, "platform", ["screen", "flag", "records:read", "lists:read"])
+    assert client.get(BASE, headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    assert client.get(BASE).status_code == 401
+    assert client.post(f"{BASE}/tat/fetch").status_code in {401, 403}
