@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
+from vigil.store.lists.bulk_rows import insert_rows
 from vigil.store.lists.change_feed import allocate_change_seqs
 from vigil.store.lists.import_records import EntryKey, EntryRecord, Metadata
 from vigil.store.models import EntryEvent, EntryFrame, EntryStatus, ListEntry, SignalType, utcnow
@@ -269,8 +270,7 @@ def _insert(
     now: datetime,
 ) -> None:
     plain = [_entry_row(context, r, next(seqs), now) for r in records if not r.frames]
-    if plain:
-        session.execute(_ENTRIES.insert(), plain)
+    insert_rows(session.connection(), _ENTRIES, plain)
     videos = [r for r in records if r.frames]
     if not videos:
         return
