@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from tests.api.service import PASSWORD as ACCOUNT_PASSWORD
 from tests.api.service import add_key, add_user, running, sign_in
 from tests.exchanges.fakes.serving import FakeService, serving
 from tests.exchanges.fakes.tat import CREDENTIALS, PASSWORD, FakeTat
-from vigil.core.settings import Settings
+from vigil.core.settings import Settings, load_settings
 from vigil.exchanges.fetching import fetch_lock_name
 from vigil.store import Database
 from vigil.store.audit import AuditRecord
@@ -206,3 +207,17 @@ def test_api_keys_and_anonymous_callers_are_refused(
     assert client.get(BASE, headers={"Authorization": f"Bearer {token}"}).status_code == 403
     assert client.get(BASE).status_code == 401
     assert client.post(f"{BASE}/tat/fetch").status_code in {401, 403}
+
+
+def test_a_fetch_needs_the_evidence_master_key(
+    database_url: str, tmp_path: Path, database: Database
+) -> None:
+    settings = load_settings(
+        data_dir=tmp_path / "keyless", database_url=database_url, api={"secure_cookies": False}
+    )
+    add_user(database, "root", [Role.ADMIN])
+    for client in running(settings):
+        client.headers.update(sign_in(client, "root"))
+        answer = client.post(f"{BASE}/anything/fetch")
+        assert answer.status_code == 503 and "master key" in answer.text
+        assert client.get(BASE).json() == {"exchanges": []}
