@@ -77,6 +77,13 @@ def test_jsonl_report_lists_matched_files(
         "signal_type": "sha1",
         "distance": None,
         "variant": None,
+        # provenance: a file's entry, so no exchange
+        "classification": "A1",
+        "exchange": None,
+        "exchange_kind": None,
+        "member": None,
+        "tags": [],
+        "source": "bank.csv",
     }
     [photo] = lines["turned.jpg"]["matches"]
     assert photo["external_id"] == "p-1" and photo["variant"] != "original"
@@ -92,6 +99,8 @@ def test_csv_report_with_every_file(tree: Path, database_url: str, tmp_path: Pat
     assert len(rows) == 5
     assert sorted(r["external_id"] for r in rows if r["list"]) == ["d-1", "p-1"]
     assert all(r["error"] == "" for r in rows)
+    assert {r["source"] for r in rows if r["list"]} == {"bank.csv"}
+    assert all(r["exchange"] == "" for r in rows)
 
 
 def test_report_inside_the_scanned_tree_is_not_scanned(

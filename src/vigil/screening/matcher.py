@@ -2,7 +2,8 @@
 
 Each list is searched with its own PDQ distance, and a photo hash of lower quality than a
 list's ``min_quality`` is not looked up in that list (weak hashes of flat images match
-unrelated content). Entry metadata comes from the database, one query per fingerprint.
+unrelated content). Entry metadata and provenance (exchange, entry id, member,
+classification, tags) come from the database, one query per fingerprint.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from vigil.core.settings import FloodGuardSettings
 from vigil.fingerprint.record import Fingerprint
 from vigil.index.changes import Kind
@@ -22,10 +21,11 @@ from vigil.index.video_match import Segment
 from vigil.screening.feed_changes import ListSettings
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.verdict import Hit, Verdict, decide
+from vigil.store.exchanges.provenance import EntryProvenance, entry_provenance
 from vigil.store.lists.flood_guard import RaisedSuspicion, enforce_flood_guard
 from vigil.store.lists.match_counts import record_matches
 from vigil.store.lists.suspicions import suspect_entry_ids
-from vigil.store.models import ListEntry, utcnow
+from vigil.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,13 @@ class ListMatch:
     segments: tuple[Segment, ...] = ()
     # the flood guard saw this entry's matches surge: a person must look before any action
     suspect: bool = False
+    # Provenance (vigil.store.exchanges.provenance): who shared the entry, with which tags;
+    # ``exchange`` is None for an entry from a file or added by hand (see ``source``).
+    member: str | None = None
+    tags: tuple[str, ...] = ()
+    exchange: str | None = None
+    exchange_kind: str | None = None
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,13 +157,8 @@ class Matcher:
         with self.live.database.transaction(write=counting) as session:
             # Counted first, so the match that tips an entry over is already flagged.
             suspected = self._count_matches(session, verdict.hits) if counting else []
-            rows = session.execute(
-                select(ListEntry.id, ListEntry.external_id, ListEntry.classification).where(
-                    ListEntry.id.in_(wanted)
-                )
-            ).all()
+            metadata = entry_provenance(session, wanted)
             suspects = suspect_entry_ids(session, [h.entry_id for h in verdict.hits])
-        metadata = {row.id: (row.external_id, row.classification) for row in rows}
         return Screening(
             self._named(verdict.hits, metadata, lists, suspects),
             self._named(verdict.suppressed_by, metadata, lists, suspects),
@@ -184,24 +186,37 @@ class Matcher:
     @staticmethod
     def _named(
         hits: list[Hit],
-        metadata: Mapping[int, tuple[str | None, str | None]],
+        metadata: Mapping[int, EntryProvenance],
         lists: Mapping[int, ListSettings],
         suspects: set[int],
     ) -> list[ListMatch]:
         named = []
         for hit in hits:
-            external_id, classification = metadata.get(hit.entry_id, (None, None))
+            origin = metadata.get(hit.entry_id)
             named.append(
                 ListMatch(
                     lists[hit.list_id].name,
                     hit.entry_id,
-                    external_id,
+                    origin.external_id if origin else None,
                     hit.signal_type,
                     hit.distance,
                     hit.variant,
-                    classification,
+                    origin.classification if origin else None,
                     hit.segments,
                     suspect=hit.entry_id in suspects,
+                    **_provenance(origin),
                 )
             )
         return named
+
+
+def _provenance(origin: EntryProvenance | None) -> dict[str, Any]:
+    if origin is None:
+        return {}
+    return {
+        "member": origin.member,
+        "tags": origin.tags,
+        "exchange": origin.exchange,
+        "exchange_kind": origin.exchange_kind,
+        "source": origin.source,
+    }

@@ -24,6 +24,9 @@ from vigil.store.models import ScanItemStatus
 
 LOOKUP_CHUNK = 256  # paths whose stored state is read in one query
 REPORTED_FIELDS = ("list", "entry_id", "external_id", "signal_type", "distance", "variant")
+# Where each matched entry came from (issue 16); after the fields above, so that the CSV
+# columns readers already know keep their places.
+PROVENANCE_FIELDS = ("classification", "exchange", "exchange_kind", "member", "tags", "source")
 
 ScanInput = Path | Fingerprint  # a file, or a failure met while listing files
 Emit = Callable[[dict[str, Any]], None]
@@ -65,7 +68,9 @@ def report_line(
 
 
 def _reported(match: ListMatch) -> dict[str, Any]:
-    return {name: getattr(match, name) for name in REPORTED_FIELDS}
+    reported = {name: getattr(match, name) for name in (*REPORTED_FIELDS, *PROVENANCE_FIELDS)}
+    reported["tags"] = list(match.tags)
+    return reported
 
 
 class Scan:

@@ -12,9 +12,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from vigil.screening.scan import REPORTED_FIELDS
+from vigil.screening.scan import PROVENANCE_FIELDS, REPORTED_FIELDS
 
-CSV_COLUMNS = ("path", *REPORTED_FIELDS, "error")
+CSV_COLUMNS = ("path", *REPORTED_FIELDS, "error", *PROVENANCE_FIELDS)
 
 
 class ReportFormat(StrEnum):
@@ -55,11 +55,14 @@ class CsvReport:
                     line["path"],
                     *(_cell(match.get(f)) for f in REPORTED_FIELDS),
                     _cell(line["error"]),
+                    *(_cell(match.get(f)) for f in PROVENANCE_FIELDS),
                 ]
             )
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, list | tuple):  # tags
+        return ";".join(str(each) for each in value)
     return "" if value is None else str(value)
 
 

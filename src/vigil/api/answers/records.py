@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from vigil.api.answers import Answer, Number, Time
@@ -21,6 +22,11 @@ class RecordHit(Answer):
     classification: str | None
     share: Number | None
     suspect: bool
+    exchange: str | None  # the exchange that shared the entry (null: a file or manual entry)
+    exchange_kind: str | None
+    member: str | None  # the exchange's member that shared it
+    tags: builtins.list[str]  # ``list`` is a field here
+    source: str | None  # the entry's source: a file name, "manual:<user>", "exchange:<name>"
 
 
 class MatchRecord(Answer):

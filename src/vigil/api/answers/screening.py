@@ -49,6 +49,13 @@ class ListMatch(Answer):
     classification: str | None
     segments: builtins.list[MatchedSegment]  # ``list`` is a field here
     suspect: bool
+    # Provenance: the exchange that shared the entry (null for a file or manual entry), its
+    # member and tags, and the entry's source ("exchange:<name>", a file name, "manual:...").
+    member: str | None
+    tags: builtins.list[str]
+    exchange: str | None
+    exchange_kind: str | None
+    source: str | None
 
 
 class ClassifierScore(Answer):

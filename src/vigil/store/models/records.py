@@ -104,5 +104,11 @@ class MatchHit(Base):
     share: Mapped[float | None] = mapped_column(Float)  # videos: matched share of frames
     # the flood guard held the entry as suspect: the hit went to review, not to action
     suspect: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Provenance (vigil.store.exchanges.provenance), frozen like the rest; NULL before 0015.
+    exchange: Mapped[str | None] = mapped_column(String(200))
+    exchange_kind: Mapped[str | None] = mapped_column(String(32))
+    member: Mapped[str | None] = mapped_column(String(255))
+    tags: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    entry_source: Mapped[str | None] = mapped_column(String(500))  # ListEntry.source
 
     record: Mapped[MatchRecord] = relationship(back_populates="hits")

@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.store.errors import StoreError
+from vigil.store.exchanges.provenance import EntryProvenance, entry_provenance
 from vigil.store.models import HashList, ListEntry, MatchHit, MatchRecord, RecordSource, Verdict
 
 MAX_PAGE = 500
@@ -181,6 +182,11 @@ def hit_summary(hit: MatchHit) -> dict[str, Any]:
         "classification": hit.classification,
         "share": hit.share,
         "suspect": hit.suspect,
+        "exchange": hit.exchange,
+        "exchange_kind": hit.exchange_kind,
+        "member": hit.member,
+        "tags": list(hit.tags or []),
+        "source": hit.entry_source,
     }
 
 
@@ -201,6 +207,7 @@ def _frozen_hits(session: Session, hits: Sequence[HitRow]) -> list[MatchHit]:
         .where(ListEntry.id.in_({hit.entry_id for hit in hits}))
     ).all()
     entries = {row.id: row for row in rows}
+    origins = entry_provenance(session, entries)
     frozen = []
     for hit in hits:
         entry = entries.get(hit.entry_id)
@@ -220,9 +227,22 @@ def _frozen_hits(session: Session, hits: Sequence[HitRow]) -> list[MatchHit]:
                 classification=entry.classification,
                 share=hit.share,
                 suspect=hit.suspect,
+                **_frozen_provenance(origins.get(hit.entry_id)),
             )
         )
     return frozen
+
+
+def _frozen_provenance(origin: EntryProvenance | None) -> dict[str, Any]:
+    if origin is None:
+        return {}
+    return {
+        "exchange": origin.exchange,
+        "exchange_kind": origin.exchange_kind,
+        "member": origin.member,
+        "tags": list(origin.tags) or None,
+        "entry_source": origin.source,
+    }
 
 
 def _frame_count(count: int | None) -> int | None:
