@@ -8,6 +8,10 @@
   same false positive does not come back; a case of false positives only is DISMISSED;
 * second opinion: flagged and unassigned, stays open; escalate: urgent.
 
+A confirmation or a false positive on an item that matched entries an exchange shared also
+queues affirmative or negative feedback (with the reason) for that exchange, where it takes
+feedback and its administrator left it on (vigil.store.exchanges.entry_feedback).
+
 Every decision appends a ReviewDecision (with the reveals it needed) and a DECISION audit
 record in the caller's transaction; the case row is locked meanwhile. No HTTP here.
 """
@@ -28,6 +32,7 @@ from vigil.core.settings import ReviewSettings
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
 from vigil.review.lookup import get_case, get_item
 from vigil.store.audit import AuditLog
+from vigil.store.exchanges.entry_feedback import queue_verdicts
 from vigil.store.lists.catalogue import create_list
 from vigil.store.lists.entry_status import disable_entry, get_entry
 from vigil.store.lists.errors import StatusChangeRefused
@@ -40,6 +45,7 @@ from vigil.store.models import (
     DecisionKind,
     EntryDisableRequest,
     EntryStatus,
+    FeedbackVerdict,
     HashList,
     ItemStatus,
     ListEntry,
@@ -210,6 +216,9 @@ def decide(
         applied = _second_opinion(case)
     else:
         applied = _escalate(case, imminent_danger)
+    if kind in ITEM_KINDS:
+        assert item is not None
+        applied.update(_tell_exchanges(session, item, kind, actor, reason))
     case.updated_at = when
     decision = ReviewDecision(
         case_id=case.id,
@@ -315,6 +324,22 @@ def _false_positive(
     case.second_opinion = False
     _settle(case, when)
     return applied
+
+
+def _tell_exchanges(
+    session: Session, item: CaseItem, kind: DecisionKind, actor: str, reason: str
+) -> dict[str, Any]:
+    """Queue the verdict for the exchanges that shared the matched entries (those taking
+    feedback, with it left on), in the decision's transaction: affirmative for a
+    confirmation, negative with the reviewer's reason for a false positive."""
+    record = session.get_one(MatchRecord, item.record_id)
+    verdict = (
+        FeedbackVerdict.AFFIRMATIVE if kind is DecisionKind.CONFIRM else FeedbackVerdict.NEGATIVE
+    )
+    queued = queue_verdicts(
+        session, {hit.entry_id for hit in record.hits}, verdict, actor=actor, reason=reason
+    )
+    return {"exchange_feedback": queued} if queued else {}
 
 
 def _second_opinion(case: Case) -> dict[str, Any]:
