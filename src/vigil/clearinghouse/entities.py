@@ -33,7 +33,6 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -54,6 +53,7 @@ from vigil.reporting.cybertipline.received import (
     role_of,
 )
 from vigil.store.models import (
+    EntityKind,
     IntakeEntity,
     IntakeEntityLink,
     IntakeReport,
@@ -70,16 +70,6 @@ _T = TypeVar("_T")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 _SPACE = re.compile(r"\s+")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
-
-
-class EntityKind(StrEnum):
-    EMAIL = "email"
-    SCREEN_NAME = "screen_name"
-    ESP_USER = "esp_user"
-    IP = "ip"
-    PHONE = "phone"
-    URL = "url"
-    DEVICE = "device"
 
 
 class FoundEntity(NamedTuple):

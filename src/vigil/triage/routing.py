@@ -26,6 +26,7 @@ from vigil.store.audit import AuditAction, AuditLog
 from vigil.store.models import (
     Agency,
     Disposition,
+    EntityKind,
     IntakeEntity,
     IntakeEntityLink,
     IntakeReport,
@@ -44,7 +45,6 @@ from vigil.triage.geolocation import Geolocator
 ROUTER = "routing"  # routed_by and audit actor of automatic routing
 MAX_REASON_CHARS = 2000
 MAX_CANDIDATE_ADDRESSES = 50  # IP capture events tried per report
-IP_KIND = "ip"  # clearinghouse EntityKind.IP (domain packages do not import each other)
 
 
 class RoutingError(ValueError):
@@ -212,7 +212,7 @@ def report_addresses(session: Session, report_id: int) -> list[str]:
     rows = session.execute(
         select(IntakeEntity.value, IntakeEntityLink.seen_at, IntakeEntityLink.context)
         .join(IntakeEntity, IntakeEntity.id == IntakeEntityLink.entity_id)
-        .where(IntakeEntityLink.report_id == report_id, IntakeEntity.kind == IP_KIND)
+        .where(IntakeEntityLink.report_id == report_id, IntakeEntity.kind == EntityKind.IP)
         .limit(MAX_CANDIDATE_ADDRESSES * 4)
     )
     ranked = []

@@ -41,6 +41,7 @@ from vigil.store.models.exchanges import (
 from vigil.store.models.feed import COUNTER_ROW_ID, ChangeCounter
 from vigil.store.models.imports import ImportJob, ImportStatus
 from vigil.store.models.intake import (
+    EntityKind,
     FileVerdict,
     IntakeEntity,
     IntakeEntityLink,
@@ -123,6 +124,7 @@ __all__ = [
     "DecisionKind",
     "DeliveryStatus",
     "Disposition",
+    "EntityKind",
     "EntryDisableRequest",
     "EntryEvent",
     "EntryFrame",

@@ -130,6 +130,19 @@ class IntakeIncident(Base):
     report_count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class EntityKind(StrEnum):
+    """What an IntakeEntity is (its ``kind`` column): written once here, where the
+    clearinghouse extracts them and triage reads the IP addresses back."""
+
+    EMAIL = "email"
+    SCREEN_NAME = "screen_name"
+    ESP_USER = "esp_user"
+    IP = "ip"
+    PHONE = "phone"
+    URL = "url"
+    DEVICE = "device"
+
+
 class IntakeEntity(Base):
     """A normalised identifier found in reports: email, screen name, ESP user id, IP,
     phone, URL, device id. Shared entities link reports across companies."""
