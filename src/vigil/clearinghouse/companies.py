@@ -71,6 +71,12 @@ def authenticate_company(session: Session, username: str, password: str) -> Repo
     return company if verify_password(company.password_hash, password) else None
 
 
+def attached_company(session: Session, company: ReportingCompany) -> ReportingCompany:
+    """The company as a row of ``session``, from a copy cached by another (the intake's
+    credential cache), without reading it again."""
+    return session.merge(company, load=False)
+
+
 def register_company(
     session: Session, name: str, username: str, password: str, *, actor: str
 ) -> ReportingCompany:

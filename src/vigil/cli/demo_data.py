@@ -27,10 +27,10 @@ from vigil.screening.submission import Submission
 from vigil.store import Database, open_database
 from vigil.store.accounts import create_user, find_user
 from vigil.store.evidence import EvidenceVault
-from vigil.store.lists.catalogue import create_list
+from vigil.store.lists.catalogue import create_list, list_exists
 from vigil.store.lists.importing import import_file
 from vigil.store.migrate import prepare_schema
-from vigil.store.models import HashList, RecordSource, Role
+from vigil.store.models import RecordSource, Role
 
 DEMO_LIST = "demo-known"
 DEMO_REVIEWER = "reviewer"
@@ -51,7 +51,7 @@ def seed_demo(settings: Settings, corpus: Path = DEFAULT_CORPUS) -> DemoSeed:
     with open_database(settings) as database:
         prepare_schema(settings, database)
         with database.transaction() as session:
-            if session.query(HashList).filter_by(name=DEMO_LIST).first() is not None:
+            if list_exists(session, DEMO_LIST):
                 return DemoSeed(False, None, 0)
         password = _reviewer(database)
         _list(database, pictures[: len(pictures) // 2])

@@ -167,6 +167,32 @@ def active_weights(session: Session) -> Weights | None:
     return parse_weights(bytes(latest.content)) if latest is not None else None
 
 
+@dataclass(frozen=True)
+class ReportUnderTriage:
+    """A finished report as its triage screen shows it."""
+
+    report: IntakeReport
+    company: str  # the reporting company's name; "" if the company is gone
+    triage: ReportTriage | None  # None until the job has scored it
+
+
+def finished_report(session: Session, report_id: int) -> IntakeReport | None:
+    """The report if it is finished (only finished reports are triaged); else None."""
+    report = session.get(IntakeReport, report_id)
+    return report if report is not None and report.state is IntakeState.FINISHED else None
+
+
+def report_under_triage(session: Session, report_id: int) -> ReportUnderTriage | None:
+    """The finished report with its company's name and its triage; None when unfinished
+    or unknown."""
+    report = finished_report(session, report_id)
+    if report is None:
+        return None
+    company = session.get(ReportingCompany, report.company_id)
+    triage = session.get(ReportTriage, report_id)
+    return ReportUnderTriage(report, company.name if company else "", triage)
+
+
 def applied_weights(session: Session) -> list[TriageWeightSet]:
     """Every weights version applied to this database, oldest first: the history."""
     query = select(TriageWeightSet).order_by(TriageWeightSet.applied_at)

@@ -37,7 +37,7 @@ from vigil.api.intake.documents import (
 )
 from vigil.clearinghouse import intake
 from vigil.clearinghouse.codes import IntakeRefused, ResponseCode
-from vigil.clearinghouse.companies import authenticate_company
+from vigil.clearinghouse.companies import attached_company, authenticate_company
 from vigil.fingerprint.limits import DecodersBusy
 from vigil.http.intake_sign_in import Verdict
 from vigil.http.state import ServiceState
@@ -239,7 +239,7 @@ def _retract(call: _Call) -> Response:
 
 
 def _attached(session: Session, company: ReportingCompany) -> ReportingCompany:
-    return session.merge(company, load=False)
+    return attached_company(session, company)
 
 
 # --- the request pipeline -------------------------------------------------------------------

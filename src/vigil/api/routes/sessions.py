@@ -35,6 +35,7 @@ from vigil.store.accounts import (
     end_session,
     resolve_session,
     start_session,
+    user_by_id,
 )
 from vigil.store.models import User
 
@@ -205,7 +206,7 @@ def _second_factor_available() -> Iterator[None]:
 
 
 def _user(session: Any, principal: Principal) -> User:
-    user = session.get(User, principal.id)
+    user = user_by_id(session, principal.id)
     if user is None:
         raise ApiError(401, "your account no longer exists")
     return user

@@ -70,6 +70,7 @@ from vigil.store.accounts.users import (
     parse_roles,
     set_password,
     set_roles,
+    user_by_id,
 )
 from vigil.store.models.accounts import AccessGrant, ApiKey, GrantState, Role, User, UserSession
 
@@ -132,6 +133,7 @@ __all__ = [
     "set_password",
     "set_roles",
     "start_session",
+    "user_by_id",
     "verify_api_key",
     "verify_password",
     "verify_totp",

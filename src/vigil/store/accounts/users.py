@@ -83,6 +83,11 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username.lower())).one_or_none()
 
 
+def user_by_id(session: Session, user_id: int) -> User | None:
+    """The account a signed-in principal stands for; None once it no longer exists."""
+    return session.get(User, user_id)
+
+
 def list_users(session: Session) -> list[User]:
     """Every user, disabled ones included, by name."""
     return list(session.scalars(select(User).order_by(User.username)))

@@ -97,6 +97,11 @@ def create_list(
     return hash_list
 
 
+def list_exists(session: Session, name: str) -> bool:
+    """Whether a list called ``name`` exists, enabled or not."""
+    return session.scalar(select(HashList.id).where(HashList.name == name.strip())) is not None
+
+
 def get_list(session: Session, name: str) -> HashList:
     """The list called ``name``; raises UnknownList naming the lists that do exist."""
     hash_list = session.scalar(select(HashList).where(HashList.name == name.strip()))

@@ -16,8 +16,8 @@ from vigil.store.accounts import (
     WeakPassword,
     change_own_password,
     start_session,
+    user_by_id,
 )
-from vigil.store.models import User
 from vigil.web.navigation import go_to
 from vigil.web.refusals import PASSWORD_PAGE, refusal_page
 from vigil.web.templating import templates
@@ -44,7 +44,7 @@ def change_password(
         return _form(request, principal, "The two new passwords are not the same.", 422)
     state = service_state(request)
     with state.database.transaction(write=True) as session:
-        user = session.get(User, principal.id)
+        user = user_by_id(session, principal.id)
         if user is None:
             return refusal_page(request, 401, "your account no longer exists")
         try:

@@ -14,7 +14,7 @@ from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
-from vigil.store.models import IntakeReport, IntakeState, ReportingCompany, ReportTriage
+from vigil.store.models import IntakeReport
 from vigil.triage.facts import UnknownReport
 from vigil.triage.scoring import REASON_TITLES
 from vigil.triage.service import (
@@ -24,8 +24,10 @@ from vigil.triage.service import (
     TriageRefused,
     add_note,
     clear_override,
+    finished_report,
     notes_of,
     override_priority,
+    report_under_triage,
     triage_queue,
 )
 from vigil.web.templating import templates
@@ -127,8 +129,8 @@ def _enabled(request: Request) -> ServiceState:
 
 
 def _finished(session: Session, report_id: int) -> IntakeReport:
-    report = session.get(IntakeReport, report_id)
-    if report is None or report.state is not IntakeState.FINISHED:
+    report = finished_report(session, report_id)
+    if report is None:
         raise ApiError(404, "no such report")
     return report
 
@@ -137,13 +139,14 @@ def _report_page(
     request: Request, state: ServiceState, report_id: int, principal: Principal, message: str = ""
 ) -> Response:
     with state.database.transaction() as session:
-        report = _finished(session, report_id)
-        company = session.get(ReportingCompany, report.company_id)
-        triage = session.get(ReportTriage, report_id)
+        shown = report_under_triage(session, report_id)
+        if shown is None:
+            raise ApiError(404, "no such report")
+        triage = shown.triage
         notes = notes_of(session, report_id)
         context = {
-            "report": report,
-            "company": company.name if company else "",
+            "report": shown.report,
+            "company": shown.company,
             "triage": triage,
             "reasons": list(triage.reasons or []) if triage else [],
             "notes": notes,
