@@ -15,6 +15,12 @@ Everything else is refused: ``import sqlalchemy`` in any form (it reaches every
 construct), any name from ``sqlalchemy`` itself or another of its modules (``select``,
 ``text``, ``func``, ``sqlalchemy.sql``...), and any call of ``select``, ``insert``,
 ``update`` or ``delete`` reached through SQLAlchemy, by name or by attribute.
+
+An interface opens a session and hands it to the domain; it does not use it itself: no
+``session.get``, ``add``, ``add_all``, ``delete``, ``merge``, ``execute``, ``scalar``,
+``scalars``, ``query``, ``refresh`` or ``flush`` (the receiver is recognised by its name,
+``session``, which is what every interface calls it; the session's owner, the ``with``
+block of ``Database.transaction``, still commits or rolls back).
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ import pytest
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "vigil"
 INTERFACES = ("api", "web", "cli", "http", "server")
 STATEMENTS = frozenset({"select", "insert", "update", "delete"})
+SESSION_WORK = frozenset(
+    {"get", "add", "add_all", "delete", "merge", "execute", "scalar", "scalars", "query"}
+    | {"refresh", "flush"}
+)
 ALLOWED = {
     "sqlalchemy.orm": frozenset({"Session"}),
     "sqlalchemy.exc": None,  # every name: database errors, caught at the edge
@@ -80,6 +90,16 @@ def _statement_call(node: ast.Call, bound: dict[str, str]) -> str | None:
     return None
 
 
+def _session_work(node: ast.Call) -> bool:
+    function = node.func
+    return (
+        isinstance(function, ast.Attribute)
+        and function.attr in SESSION_WORK
+        and isinstance(function.value, ast.Name)
+        and function.value.id == "session"
+    )
+
+
 def violations(source: str) -> list[str]:
     """What in ``source`` builds a query or imports what builds one."""
     tree = ast.parse(source)
@@ -92,6 +112,8 @@ def violations(source: str) -> list[str]:
             wrong += _refused_import(node)
         elif isinstance(node, ast.Call) and (call := _statement_call(node, bound)):
             wrong.append(call)
+        elif isinstance(node, ast.Call) and _session_work(node):
+            wrong.append(f"{ast.unparse(node.func)}(...)")
     return wrong
 
 
@@ -142,6 +164,12 @@ def test_the_rule_refuses_every_query_construct(source: str) -> None:
         ("import sqlalchemy\nsqlalchemy.sql.insert(t)", "sqlalchemy.sql.insert(...)"),
         ("from sqlalchemy import update\nupdate(t)", "update(...)"),
         ("from sqlalchemy import delete as remove\nremove(t)", "remove(...)"),
+        ("session.get(User, 1)", "session.get(...)"),
+        ("session.add(ExposureEvent(user_id=1))", "session.add(...)"),
+        ("session.execute(statement)", "session.execute(...)"),
+        ("session.scalars(query).all()", "session.scalars(...)"),
+        ("session.merge(company, load=False)", "session.merge(...)"),
+        ("session.query(HashList).first()", "session.query(...)"),
     ],
 )
 def test_the_rule_names_each_statement_built(source: str, expected: str) -> None:
@@ -157,6 +185,9 @@ def test_the_rule_names_each_statement_built(source: str, expected: str) -> None
         "settings.update(values)\nprogress.update(task, completed=1)\ncache.delete(key)",
         "from vigil.triage.service import select_weights\nselect_weights(session)",
         "def select(item):\n    return item\nselect(1)",
+        # handing the session on, and opening one, is what an interface does with it
+        "with database.transaction() as session:\n    list_users(session)",
+        "state.vault.get(session, item_id)\nrequest.session.get('next')",
         "from .queries import update\nupdate(session)",
     ],
 )
