@@ -3,6 +3,7 @@ nothing of the media itself (images are fetched separately, protected)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vigil.review.lookup import assignee_name, decisions_of, records_of
-from vigil.store.models import Case, CaseItem, ItemStatus, MatchRecord
+from vigil.store.exchanges.entry_feedback import FeedbackLine, feedback_lines
+from vigil.store.models import Case, CaseItem, ItemStatus, MatchHit, MatchRecord
 from vigil.store.shared.vocabulary import (
     ANNOTATION_KEYS,
     CLASSIFICATION_KEYS,
@@ -85,6 +87,7 @@ class CaseView:
 
 def case_view(session: Session, case: Case) -> CaseView:
     records = records_of(session, case.items)
+    feedback = hits_feedback(session, records.values())
     return CaseView(
         public_id=case.public_id,
         account=case.platform_account_id or case.account_key,
@@ -97,13 +100,25 @@ def case_view(session: Session, case: Case) -> CaseView:
         opened_at=case.opened_at,
         second_opinion=case.second_opinion,
         escalated=case.escalated,
-        items=[item_view(item, records[item.record_id]) for item in case.items],
+        items=[item_view(item, records[item.record_id], feedback) for item in case.items],
         decisions=_decisions(session, case),
         vocabulary=VOCABULARY,
     )
 
 
-def item_view(item: CaseItem, record: MatchRecord) -> ItemView:
+def hits_feedback(
+    session: Session, records: Iterable[MatchRecord]
+) -> Mapping[int, list[FeedbackLine]]:
+    """What became of the feedback sent on the entries these records matched, by entry."""
+    return feedback_lines(session, {hit.entry_id for record in records for hit in record.hits})
+
+
+def item_view(
+    item: CaseItem,
+    record: MatchRecord,
+    feedback: Mapping[int, list[FeedbackLine]] | None = None,
+) -> ItemView:
+    """``feedback``: hits_feedback of the record (none shown without it)."""
     return ItemView(
         id=item.id,
         status=item.status.value,
@@ -115,16 +130,7 @@ def item_view(item: CaseItem, record: MatchRecord) -> ItemView:
         received_at=record.received_at,
         content_id=record.platform_content_id,
         context=dict(record.context or {}),
-        hits=[
-            {
-                "list": hit.list_name,
-                "version": hit.list_version,
-                "entry": hit.external_id or hit.entry_id,
-                "distance": hit.distance,
-                "classification": hit.classification,
-            }
-            for hit in record.hits
-        ],
+        hits=[_hit(hit, (feedback or {}).get(hit.entry_id, [])) for hit in record.hits],
         classification=item.classification,
         inherited_classification=item.inherited_classification,
         inherited_from=item.inherited_from,
@@ -133,6 +139,24 @@ def item_view(item: CaseItem, record: MatchRecord) -> ItemView:
         has_media=record.evidence_item_id is not None,
         note=record.note,
     )
+
+
+def _hit(hit: MatchHit, feedback: list[FeedbackLine]) -> dict[str, Any]:
+    """One matched entry and where it came from: the exchange that shared it (its member
+    and tags), or the file it was imported from; with the feedback sent on it."""
+    return {
+        "list": hit.list_name,
+        "version": hit.list_version,
+        "entry": hit.external_id or hit.entry_id,
+        "distance": hit.distance,
+        "classification": hit.classification,
+        "exchange": hit.exchange,
+        "exchange_kind": hit.exchange_kind,
+        "member": hit.member,
+        "tags": list(hit.tags or []),
+        "source": hit.entry_source,
+        "feedback": [line.text for line in feedback],
+    }
 
 
 def _decisions(session: Session, case: Case) -> list[DecisionView]:

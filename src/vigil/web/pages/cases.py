@@ -26,7 +26,7 @@ from vigil.review.exposure import exposure_today, record_media_time, record_reve
 from vigil.review.lookup import get_case, get_item
 from vigil.review.rendering import RenderError, RenderOptions, render_for
 from vigil.store.accounts import Permission, Principal
-from vigil.web.case_view import case_view, item_view, record_of
+from vigil.web.case_view import case_view, hits_feedback, item_view, record_of
 from vigil.web.protection import (
     CHOICES,
     protection_choice,
@@ -103,7 +103,8 @@ def classify(
                 session, item_id, classification or None, annotations, actor=principal.actor
             )
         )
-        view = item_view(item, record_of(session, item))
+        record = record_of(session, item)
+        view = item_view(item, record, hits_feedback(session, [record]))
         case = case_view(session, item.case)
     return templates.TemplateResponse(
         request,
