@@ -383,6 +383,7 @@ PARSERS_ALLOWED = {
     "core/xml.py": "the hardened parser itself",
     "clearinghouse/intake.py": "receipt: validates the document and stores its parsed form",
     "reporting/sending.py": "Vigil's own outgoing file details, given their ids",
+    "exchanges/ncmec.py": "NCMEC Hash Sharing's status, members and feedback-reason answers",
 }
 
 
