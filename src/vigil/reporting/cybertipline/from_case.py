@@ -9,6 +9,8 @@ log, evidence media types) and writes nothing. What it states must be true:
   this flag to open a file without a warrant, so "not recorded" means "not viewed".
 * Hashes are the match record's, computed when Vigil first received the file.
 * IP capture events, emails and screen names come from the upload context the platform sent.
+* Each hash list match's provenance (list, entry, exchange and member, classification, tags)
+  is a ``<details type="HASH">`` of the file, as frozen on the match record.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from vigil.store.models import (
     CaseStatus,
     EvidenceItem,
     ItemStatus,
+    MatchHit,
     MatchRecord,
 )
 from vigil.store.shared.vocabulary import INCIDENT_TYPES, is_classification
@@ -351,7 +354,7 @@ def _file_document(each: _Reported, reporter: ReporterDetails) -> FileDocument:
             if getattr(record, name)
         ),
         ip_capture_event=_ip_event(each.context),
-        details=_pdq_details(record),
+        details=(*_pdq_details(record), *_hash_list_details(record)),
         additional_info=_file_notes(each.context),
     )
     return FileDocument(
@@ -385,6 +388,32 @@ def _pdq_details(record: MatchRecord) -> tuple[Details, ...]:
     if record.pdq_quality is not None:
         pairs.append(NameValuePair(name="PDQ quality", value=str(record.pdq_quality)))
     return (Details(type="HASH", name_value_pair=tuple(pairs)),)
+
+
+def _hash_list_details(record: MatchRecord) -> tuple[Details, ...]:
+    """Where each hash list match came from (Appendix C.3 metadata of type HASH, one
+    ``<details>`` per matched entry): the list and entry, the exchange that shared it with
+    its member, the entry's classification and tags, or the file it was imported from. As
+    frozen on the match record, so the report says what matched when the file came in."""
+    return tuple(
+        Details(type="HASH", name_value_pair=_provenance_pairs(hit)) for hit in record.hits
+    )
+
+
+def _provenance_pairs(hit: MatchHit) -> tuple[NameValuePair, ...]:
+    named = (
+        ("Hash list", hit.list_name),
+        ("Hash list version", hit.list_version),
+        ("Hash list entry", hit.external_id or str(hit.entry_id)),
+        ("Matched by", hit.signal_type),
+        ("Hash exchange", hit.exchange),
+        ("Hash exchange type", hit.exchange_kind),
+        ("Hash exchange member", hit.member),
+        ("Entry classification", hit.classification),
+        ("Entry tags", ", ".join(hit.tags or []) or None),
+        ("Entry source", None if hit.exchange else hit.entry_source),
+    )
+    return tuple(NameValuePair(name=name, value=value) for name, value in named if value)
 
 
 def _file_notes(context: Mapping[str, Any]) -> tuple[str, ...]:
