@@ -14,10 +14,10 @@ from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
-from vigil.store.audit import AuditLog
 from vigil.store.evidence import EvidenceError, EvidenceShredded
-from vigil.store.models import AuditAction, Verdict
+from vigil.store.models import Verdict
 from vigil.store.records.matches import RecordNotFound, get_record, list_records, record_summary
+from vigil.store.records.media import NoMediaKept, read_record_media
 
 router = APIRouter(prefix="/v1/records", tags=["records"], responses=RESOURCES)
 MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
@@ -84,18 +84,10 @@ def _fetch_audited(state: ServiceState, record_id: str, principal: Principal) ->
     if state.vault is None:
         raise ApiError(503, "the evidence store is not configured (no master key)")
     with state.database.transaction(write=True) as session:
-        row = get_record(session, record_id)
-        if row is None or row.evidence_item_id is None:
-            raise ApiError(404, "no media kept for this record")
-        AuditLog(session).append(
-            AuditAction.MEDIA_VIEWED,
-            actor=principal.actor,
-            subject_type="match_record",
-            subject_id=record_id,
-            details={"evidence_item": row.evidence_item_id},
-        )
         try:
-            return state.vault.get(session, row.evidence_item_id)
+            return read_record_media(session, state.vault, record_id, principal.actor)
+        except NoMediaKept:
+            raise ApiError(404, "no media kept for this record") from None
         except EvidenceShredded:
             raise ApiError(
                 410, "the media was destroyed under the retention policy", code="gone"
