@@ -21,6 +21,10 @@ An interface opens a session and hands it to the domain; it does not use it itse
 ``scalars``, ``query``, ``refresh`` or ``flush`` (the receiver is recognised by its name,
 ``session``, which is what every interface calls it; the session's owner, the ``with``
 block of ``Database.transaction``, still commits or rolls back).
+
+Nor does it write the audit log: a call ``<anything>.append(AuditAction.X, ...)`` is
+refused, since what is recorded must be decided where the act is done (reading the log,
+``AuditLog(session).recent``, is the audit page's job and allowed).
 """
 
 from __future__ import annotations
@@ -100,6 +104,17 @@ def _session_work(node: ast.Call) -> bool:
     )
 
 
+def _audit_write(node: ast.Call) -> bool:
+    function, first = node.func, node.args[0] if node.args else None
+    return (
+        isinstance(function, ast.Attribute)
+        and function.attr == "append"
+        and isinstance(first, ast.Attribute)
+        and isinstance(first.value, ast.Name)
+        and first.value.id == "AuditAction"
+    )
+
+
 def violations(source: str) -> list[str]:
     """What in ``source`` builds a query or imports what builds one."""
     tree = ast.parse(source)
@@ -114,6 +129,8 @@ def violations(source: str) -> list[str]:
             wrong.append(call)
         elif isinstance(node, ast.Call) and _session_work(node):
             wrong.append(f"{ast.unparse(node.func)}(...)")
+        elif isinstance(node, ast.Call) and _audit_write(node):
+            wrong.append(f"{ast.unparse(node.func)}(AuditAction...)")
     return wrong
 
 
@@ -193,3 +210,10 @@ def test_the_rule_names_each_statement_built(source: str, expected: str) -> None
 )
 def test_the_rule_allows_sessions_errors_and_other_names(source: str) -> None:
     assert not violations(source)
+
+
+def test_the_rule_refuses_an_audit_write_and_allows_reading_the_log() -> None:
+    assert violations("AuditLog(session).append(AuditAction.EXPORT, actor='a')")
+    assert violations("log.append(AuditAction.MEDIA_VIEWED)")
+    assert not violations("records = AuditLog(session).recent(10)")
+    assert not violations("items.append(value)")

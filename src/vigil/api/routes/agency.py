@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from vigil.agency import actions, info_requests
+from vigil.agency.exports import record_export
 from vigil.agency.package import build_referral_package
 from vigil.agency.queue import ReferralPage, agency_queue, referral_page
 from vigil.agency.scope import NoAgency, OutOfScope, agency_of, referral_for_agency
@@ -33,8 +34,7 @@ from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Permission, Principal
-from vigil.store.audit import AuditLog
-from vigil.store.models import AuditAction, InfoRequest, Referral
+from vigil.store.models import InfoRequest, Referral
 from vigil.store.models.agencies import Agency, OutcomeKind
 
 router = APIRouter(prefix="/v1/agency", tags=["agency"], responses=RESOURCES)
@@ -224,7 +224,7 @@ def vics(request: Request, referral_id: RowId, principal: Principal = WORK) -> d
 
     def export(session: Session, agency: Agency) -> dict[str, Any]:
         found = referral_for_agency(session, agency.id, referral_id)
-        _audit_export(session, found, principal, "vics", media=False)
+        record_export(session, found, actor=principal.actor, export_format="vics", media=False)
         return vics_export(session, found.id)
 
     return _scoped(request, principal, export, write=True)
@@ -238,27 +238,10 @@ def _package(
     if media and state.vault is None:
         raise ApiError(503, "the evidence store is not configured (no master key)")
     key = load_or_create_signing_key(default_signing_key_path(state.settings))
-    _audit_export(session, found, principal, "package", media=media)
+    record_export(session, found, actor=principal.actor, export_format="package", media=media)
     # With media, the package also audits each file it decrypts (MEDIA_VIEWED).
     return build_referral_package(
         session, state.vault, found.id, include_media=media, signing_key=key, actor=principal.actor
-    )
-
-
-def _audit_export(
-    session: Session, referral: Referral, principal: Principal, kind: str, *, media: bool
-) -> None:
-    AuditLog(session).append(
-        AuditAction.EXPORT,
-        actor=principal.actor,
-        subject_type="referral",
-        subject_id=str(referral.id),
-        details={
-            "format": kind,
-            "media": media,
-            "report_id": referral.report_id,
-            "agency_id": referral.agency_id,
-        },
     )
 
 
