@@ -19,6 +19,7 @@ from vigil.review.errors import DecisionRefused
 from vigil.store import Database
 from vigil.store.exchanges.catalogue import set_feedback_enabled
 from vigil.store.exchanges.entry_feedback import feedback_lines
+from vigil.store.exchanges.feedback_queue import mark_feedback_failed, mark_feedback_sent
 from vigil.store.models import (
     AuditRecord,
     DecisionKind,
@@ -176,3 +177,21 @@ def test_a_refused_decision_queues_no_feedback(env: ReviewEnv) -> None:
     with pytest.raises(DecisionRefused):  # decided already: nothing written, nothing queued
         run(env, DecisionKind.FALSE_POSITIVE, case_id, item_id, reason="changed my mind")
     assert [item.verdict for item in queued(env)] == [FeedbackVerdict.AFFIRMATIVE]
+
+
+def test_the_entry_shows_what_became_of_its_feedback(env: ReviewEnv) -> None:
+    for image, content in ((SHARED, "c-a"), (SHARED, "c-b")):
+        outcome = env.upload(image, account=content, content=content)
+        case_id, item_id = env.case_of(outcome.record_id)
+        run(env, DecisionKind.CONFIRM, case_id, item_id)
+    first, second = (item.id for item in queued(env))
+    with env.database.transaction(write=True) as session:
+        mark_feedback_sent(session, first)
+        mark_feedback_failed(session, second, error="refused: unknown entry", retryable=False)
+    entry_id = shared_entry_id(env)
+    with env.database.transaction() as session:
+        lines = [line.text for line in feedback_lines(session, [entry_id])[entry_id]]
+    assert lines == [
+        "affirmative feedback: sent",
+        "affirmative feedback: failed (refused: unknown entry)",
+    ]
