@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.answers.admin import (
@@ -26,7 +26,7 @@ from vigil.api.answers.admin import (
     NewUserAccount,
     UserAccounts,
 )
-from vigil.http.auth import require
+from vigil.http.dependencies import KeysManaging, UsersManaging
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
@@ -34,8 +34,6 @@ from vigil.store.accounts import (
     AccountError,
     DuplicateUser,
     GrantClosed,
-    Permission,
-    Principal,
     SecondApproverRequired,
     UnknownAccount,
     approve_grant,
@@ -56,8 +54,6 @@ from vigil.store.accounts import (
 from vigil.store.models import ApiKey, Role, User, utcnow
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=RESOURCES)
-USERS = Depends(require(Permission.USERS_MANAGE))
-KEYS = Depends(require(Permission.KEYS_MANAGE))
 MAX_GRANT_ID = 2**31 - 1
 
 
@@ -94,7 +90,7 @@ class NewApiKey(BaseModel):
     response_model=NewUserAccount,
     response_model_exclude_unset=True,
 )
-def add_user(body: NewUser, request: Request, principal: Principal = USERS) -> dict[str, Any]:
+def add_user(body: NewUser, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Create a person's account. They must choose their own password at first sign-in."""
     state = service_state(request)
     password = body.password or secrets.token_urlsafe(18)
@@ -121,7 +117,7 @@ def add_user(body: NewUser, request: Request, principal: Principal = USERS) -> d
 
 
 @router.get("/users", response_model=UserAccounts)
-def users(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
+def users(request: Request, _principal: UsersManaging) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         return {"users": [_user_summary(user) for user in list_users(session)]}
 
@@ -132,7 +128,7 @@ def change_user(
     body: UserChange,
     request: Request,
     response: Response,
-    principal: Principal = USERS,
+    principal: UsersManaging,
 ) -> dict[str, Any]:
     """Roles that would let an administrator view media are not applied but asked for: the
     answer is 202 with ``pending_grant``, which a second administrator approves."""
@@ -171,7 +167,7 @@ def _user_summary(user: User) -> dict[str, Any]:
 def add_api_key(
     body: NewApiKey,
     request: Request,
-    principal: Principal = KEYS,
+    principal: KeysManaging,
 ) -> dict[str, Any]:
     """A key for a machine; the token is in this answer only. A key with media:view works
     only once a second administrator approves its ``pending_grant``."""
@@ -198,13 +194,13 @@ def add_api_key(
 
 
 @router.get("/api-keys", response_model=ApiKeys)
-def api_keys(request: Request, _principal: Principal = KEYS) -> dict[str, Any]:
+def api_keys(request: Request, _principal: KeysManaging) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         return {"api_keys": [_key_summary(key) for key in list_api_keys(session)]}
 
 
 @router.delete("/api-keys/{prefix}", response_model=ApiKeySummary)
-def revoke_key(prefix: str, request: Request, principal: Principal = KEYS) -> dict[str, Any]:
+def revoke_key(prefix: str, request: Request, principal: KeysManaging) -> dict[str, Any]:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
         try:
@@ -217,7 +213,7 @@ def revoke_key(prefix: str, request: Request, principal: Principal = KEYS) -> di
 
 
 @router.get("/grants", response_model=AccessGrants)
-def grants(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
+def grants(request: Request, _principal: UsersManaging) -> dict[str, Any]:
     """Media access for administrators, pending first, then the latest decisions."""
     with service_state(request).database.transaction() as session:
         return {"grants": [grant_summary(grant) for grant in list_grants(session)]}
@@ -225,7 +221,7 @@ def grants(request: Request, _principal: Principal = USERS) -> dict[str, Any]:
 
 @router.post("/grants/{grant_id}/approve", response_model=AccessGrant)
 def approve(
-    request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID), principal: Principal = USERS
+    request: Request, *, grant_id: int = Path(ge=1, le=MAX_GRANT_ID), principal: UsersManaging
 ) -> dict[str, Any]:
     """By an administrator other than the one who asked (and not the one who would receive
     it, nor an account the asker created or made administrator); takes effect at once."""
@@ -238,7 +234,7 @@ def approve(
 
 @router.post("/grants/{grant_id}/refuse", response_model=AccessGrant)
 def refuse(
-    request: Request, grant_id: int = Path(ge=1, le=MAX_GRANT_ID), principal: Principal = USERS
+    request: Request, *, grant_id: int = Path(ge=1, le=MAX_GRANT_ID), principal: UsersManaging
 ) -> dict[str, Any]:
     """Any administrator, the asker included (withdrawing it); a waiting key is revoked."""
     state = service_state(request)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -28,17 +28,16 @@ from vigil.api.answers.agency import (
     ReferralState,
 )
 from vigil.api.answers.vics import VicsDocument
-from vigil.http.auth import require
+from vigil.http.dependencies import AgencyWorking
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Principal
 from vigil.store.models import InfoRequest, Referral
 from vigil.store.models.agencies import Agency, OutcomeKind
 
 router = APIRouter(prefix="/v1/agency", tags=["agency"], responses=RESOURCES)
-WORK = Depends(require(Permission.AGENCY_WORK))
 T = TypeVar("T")
 # The signed package is a zip file, not JSON: no model; the document names its media type.
 PACKAGE_ANSWER: dict[int | str, dict[str, Any]] = {
@@ -69,7 +68,7 @@ class QuestionBody(BaseModel):
 
 
 @router.get("/referrals", response_model=AgencyQueue)
-def referrals(request: Request, principal: Principal = WORK) -> dict[str, Any]:
+def referrals(request: Request, principal: AgencyWorking) -> dict[str, Any]:
     """The agency's live referrals, most urgent first, each with the reasons for it."""
 
     def read(session: Session, agency: Agency) -> dict[str, Any]:
@@ -96,7 +95,7 @@ def referrals(request: Request, principal: Principal = WORK) -> dict[str, Any]:
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralDetail)
-def referral(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
+def referral(request: Request, referral_id: RowId, principal: AgencyWorking) -> dict[str, Any]:
     def read(session: Session, agency: Agency) -> dict[str, Any]:
         found = referral_for_agency(session, agency.id, referral_id)
         return page_document(referral_page(session, agency, found))
@@ -105,7 +104,7 @@ def referral(request: Request, referral_id: RowId, principal: Principal = WORK) 
 
 
 @router.get("/info-requests", response_model=InfoRequests)
-def open_info_requests(request: Request, principal: Principal = WORK) -> dict[str, Any]:
+def open_info_requests(request: Request, principal: AgencyWorking) -> dict[str, Any]:
     """Open requests to reporting companies, the soonest due first; overdue ones flagged."""
 
     def read(session: Session, agency: Agency) -> dict[str, Any]:
@@ -123,7 +122,7 @@ def open_info_requests(request: Request, principal: Principal = WORK) -> dict[st
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralState)
-def accept(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
+def accept(request: Request, referral_id: RowId, principal: AgencyWorking) -> dict[str, Any]:
     return _scoped(
         request,
         principal,
@@ -136,7 +135,7 @@ def accept(request: Request, referral_id: RowId, principal: Principal = WORK) ->
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralState)
 def decline(
-    request: Request, body: DeclineBody, referral_id: RowId, principal: Principal = WORK
+    request: Request, body: DeclineBody, referral_id: RowId, principal: AgencyWorking
 ) -> dict[str, Any]:
     """Sends the report back: it will be routed again, never to this agency."""
     return _scoped(
@@ -151,7 +150,7 @@ def decline(
 
 @router.post("/referrals/{referral_id}/outcomes", status_code=201, response_model=ReferralOutcome)
 def outcome(
-    request: Request, body: OutcomeBody, referral_id: RowId, principal: Principal = WORK
+    request: Request, body: OutcomeBody, referral_id: RowId, principal: AgencyWorking
 ) -> dict[str, Any]:
     def act(session: Session, agency: Agency) -> dict[str, Any]:
         made = actions.record_outcome(
@@ -172,7 +171,7 @@ def outcome(
     "/referrals/{referral_id}/info-requests", status_code=201, response_model=AgencyInfoRequest
 )
 def ask(
-    request: Request, body: QuestionBody, referral_id: RowId, principal: Principal = WORK
+    request: Request, body: QuestionBody, referral_id: RowId, principal: AgencyWorking
 ) -> dict[str, Any]:
     """A question to the company that reported it; it answers through the intake."""
     days = body.due_days or service_state(request).settings.agency.info_request_due_days
@@ -192,7 +191,7 @@ def ask(
 
 
 @router.get("/referrals/{referral_id}/package", response_class=Response, responses=PACKAGE_ANSWER)
-async def package(request: Request, referral_id: RowId, principal: Principal = WORK) -> Response:
+async def package(request: Request, referral_id: RowId, principal: AgencyWorking) -> Response:
     """The signed referral archive; the files themselves only if the agency may receive
     media. Every download is in the audit log before a byte is sent."""
     state = service_state(request)
@@ -219,7 +218,7 @@ async def package(request: Request, referral_id: RowId, principal: Principal = W
     response_model=VicsDocument,
     response_model_exclude_unset=True,
 )
-def vics(request: Request, referral_id: RowId, principal: Principal = WORK) -> dict[str, Any]:
+def vics(request: Request, referral_id: RowId, principal: AgencyWorking) -> dict[str, Any]:
     """The referral as Project VIC VICS JSON (hashes and labels; never media)."""
 
     def export(session: Session, agency: Agency) -> dict[str, Any]:

@@ -4,30 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from vigil.api.answers.audit import AuditEntries, ChainVerification
-from vigil.http.auth import require
+from vigil.http.dependencies import AuditReading
 from vigil.http.error_answers import AUTHENTICATED
 from vigil.http.state import service_state
-from vigil.store.accounts import Permission, Principal
 from vigil.store.audit import AuditLog, verify_chain
 from vigil.store.models import AuditRecord
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=AUTHENTICATED)
-READ = Depends(require(Permission.AUDIT_READ))
 
 
 @router.get("", response_model=AuditEntries)
 def recent(
-    request: Request, limit: int = Query(50, ge=1, le=1000), _principal: Principal = READ
+    request: Request, *, limit: int = Query(50, ge=1, le=1000), _principal: AuditReading
 ) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         return {"records": [_record(row) for row in AuditLog(session).recent(limit)]}
 
 
 @router.get("/verify", response_model=ChainVerification)
-def verify(request: Request, _principal: Principal = READ) -> dict[str, Any]:
+def verify(request: Request, _principal: AuditReading) -> dict[str, Any]:
     """Recompute every hash and link; the first broken record, if any."""
     with service_state(request).database.transaction() as session:
         report = verify_chain(session)

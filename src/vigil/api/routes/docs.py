@@ -13,15 +13,16 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from vigil.http.auth import DOCS_PATH, require
+from vigil.http.auth import DOCS_PATH
+from vigil.http.dependencies import needs
 from vigil.http.security_headers import content_security_policy
 
-router = APIRouter(tags=["documentation"], dependencies=[Depends(require(None))])
+router = APIRouter(tags=["documentation"], dependencies=[needs(None)])
 ASSETS = f"{DOCS_PATH}/assets"
 SWAGGER_UI = Path(str(files("fastapi_offline") / "static"))
 # Swagger UI's own default would send every schema to an online validator.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from vigil.api.answers.exchanges import (
     ExchangeFeedback,
@@ -26,11 +26,11 @@ from vigil.api.answers.exchanges import (
 from vigil.exchanges.fetching import FetchAlreadyRunning, FetchRefused
 from vigil.exchanges.requested import check_fetch_can_start
 from vigil.exchanges.scheduled import fetch_one
-from vigil.http.auth import require
+from vigil.http.dependencies import UsersManaging
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Principal
 from vigil.store.exchanges.catalogue import set_exchange_enabled
 from vigil.store.exchanges.errors import UnknownExchange
 from vigil.store.exchanges.feedback_queue import feedback_of_exchange
@@ -40,37 +40,36 @@ from vigil.store.models import ExchangeFeedback as FeedbackRow
 from vigil.store.models import FeedbackState
 
 router = APIRouter(prefix="/v1/admin/exchanges", tags=["exchanges"], responses=RESOURCES)
-ADMIN = Depends(require(Permission.USERS_MANAGE))
 BACKGROUND_THREAD = "a worker thread of this service process"
 
 
 @router.get("", response_model=ExchangeStatuses)
-def exchanges(request: Request, _principal: Principal = ADMIN) -> dict[str, Any]:
+def exchanges(request: Request, _principal: UsersManaging) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         return {"exchanges": [_status(item) for item in exchange_statuses(session)]}
 
 
 @router.get("/{name}", response_model=ExchangeStatus)
-def exchange(name: str, request: Request, _principal: Principal = ADMIN) -> dict[str, Any]:
+def exchange(name: str, request: Request, _principal: UsersManaging) -> dict[str, Any]:
     with service_state(request).database.transaction() as session, _known():
         return _status(exchange_status(session, name))
 
 
 @router.post("/{name}/enable", response_model=ExchangeStatus)
-def enable(name: str, request: Request, principal: Principal = ADMIN) -> dict[str, Any]:
+def enable(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Fetch it again (on schedule and on demand) and send its queued feedback."""
     return _switch(request, name, True, principal)
 
 
 @router.post("/{name}/disable", response_model=ExchangeStatus)
-def disable(name: str, request: Request, principal: Principal = ADMIN) -> dict[str, Any]:
+def disable(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Stop fetching it and sending its feedback; its checkpoint and list entries stay."""
     return _switch(request, name, False, principal)
 
 
 @router.post("/{name}/fetch", status_code=202, response_model=FetchStarted)
 def fetch(
-    name: str, request: Request, tasks: BackgroundTasks, principal: Principal = ADMIN
+    name: str, request: Request, tasks: BackgroundTasks, principal: UsersManaging
 ) -> dict[str, Any]:
     """Start a fetch now, in a worker thread after this answer; its outcome is the
     exchange's state."""
@@ -95,9 +94,10 @@ def fetch(
 def feedback(
     name: str,
     request: Request,
+    *,
     state: FeedbackState | None = Query(None, description="Only items in this state."),
     limit: int = Query(100, ge=1, le=1000),
-    _principal: Principal = ADMIN,
+    _principal: UsersManaging,
 ) -> dict[str, Any]:
     """The exchange's feedback queue, newest first: pending, sent, failed (with the reason)."""
     with service_state(request).database.transaction() as session, _known():

@@ -11,28 +11,28 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.api.answers.screening import ScreeningOutcome
 from vigil.api.submissions import multipart_only, read_upload, submission_from
-from vigil.http.auth import require
+from vigil.http.dependencies import Flagging, needs
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
 from vigil.screening.submission import SubmissionInvalid, SubmittedHashes
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Permission
 from vigil.store.models import RecordSource
 
 router = APIRouter(prefix="/v1/flags", tags=["review intake"], responses=RESOURCES)
 MAX_NOTE = 4000
-FLAG = Depends(require(Permission.FLAG))
 SOURCES = {"user_report": RecordSource.USER_REPORT, "escalation": RecordSource.ESCALATION}
 
 
 @router.post(
     "",
-    dependencies=[FLAG, Depends(multipart_only)],  # permission first
+    dependencies=[needs(Permission.FLAG), Depends(multipart_only)],  # permission first
     response_model=ScreeningOutcome,
     response_model_exclude_unset=True,  # a classifier result without details has none
 )
 async def flag_content(
     request: Request,
+    *,
     source: Literal["user_report", "escalation"] = Form(),
     content_id: str = Form(max_length=255),
     account_id: str | None = Form(None, max_length=255),
@@ -40,7 +40,7 @@ async def flag_content(
     note: str | None = Form(None, max_length=MAX_NOTE, description="the reporter's words"),
     hashes: str | None = Form(None, description="JSON hashes, when no file is sent"),
     file: UploadFile | None = File(None),
-    principal: Principal = FLAG,
+    principal: Flagging,
 ) -> dict[str, Any]:
     """Send content to review: with the media (file) or only its hashes."""
     state = service_state(request)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from vigil.api.answers.lists import Lists, Suspects
-from vigil.http.auth import require
+from vigil.http.dependencies import ListsReading
 from vigil.http.error_answers import AUTHENTICATED
 from vigil.http.state import service_state
-from vigil.store.accounts import Permission, Principal
 from vigil.store.lists.catalogue import ListSummary, list_summaries
 from vigil.store.lists.suspicions import SuspectView, open_suspicions
 from vigil.store.models import EntryStatus
@@ -22,7 +21,7 @@ router = APIRouter(prefix="/v1/lists", tags=["lists"], responses=AUTHENTICATED)
 @router.get("", response_model=Lists)
 def lists(
     request: Request,
-    _principal: Principal = Depends(require(Permission.LISTS_READ)),
+    _principal: ListsReading,
 ) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         return {"lists": [_summary(item) for item in list_summaries(session)]}
@@ -31,7 +30,7 @@ def lists(
 @router.get("/suspects", response_model=Suspects)
 def suspects(
     request: Request,
-    _principal: Principal = Depends(require(Permission.LISTS_READ)),
+    _principal: ListsReading,
 ) -> dict[str, Any]:
     """Entries the flood guard holds as suspect: they match, but every match goes to review
     until a person confirms or quarantines them (`vigil lists confirm-suspect|quarantine`)."""

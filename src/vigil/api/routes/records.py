@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from vigil.api.answers.records import MatchRecord, MatchRecords
-from vigil.http.auth import require
+from vigil.http.dependencies import MediaViewing, RecordsReading
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.state import ServiceState, service_state
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Principal
 from vigil.store.evidence import EvidenceError, EvidenceShredded
 from vigil.store.models import Verdict
 from vigil.store.records.matches import RecordNotFound, get_record, list_records, record_summary
@@ -32,13 +32,14 @@ MEDIA_ANSWER: dict[int | str, dict[str, Any]] = {
 @router.get("", response_model=MatchRecords)
 def records(
     request: Request,
+    *,
     verdict: Verdict | None = None,
     content_id: str | None = Query(None, max_length=255),
     limit: int = Query(50, ge=1, le=500),
     before: str | None = Query(
         None, max_length=64, description="page: records older than this record id"
     ),
-    _principal: Principal = Depends(require(Permission.RECORDS_READ)),
+    _principal: RecordsReading,
 ) -> dict[str, Any]:
     """Newest first; metadata only, never media."""
     with service_state(request).database.transaction() as session:
@@ -55,7 +56,7 @@ def records(
 def record(
     request: Request,
     record_id: str,
-    _principal: Principal = Depends(require(Permission.RECORDS_READ)),
+    _principal: RecordsReading,
 ) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         row = get_record(session, record_id)
@@ -69,7 +70,7 @@ def record(
 async def record_media(
     request: Request,
     record_id: str,
-    principal: Principal = Depends(require(Permission.MEDIA_VIEW)),
+    principal: MediaViewing,
 ) -> Response:
     """The evidence media. Needs the media permission; every fetch is in the audit log."""
     state = service_state(request)

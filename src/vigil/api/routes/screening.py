@@ -16,15 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.api.answers.screening import ScreeningOutcome, ScreeningResults
 from vigil.api.submissions import multipart_only, read_upload, submission_from
-from vigil.http.auth import require
+from vigil.http.dependencies import Screening, needs
 from vigil.http.error_answers import UPLOADS
 from vigil.http.errors import ApiError
 from vigil.http.state import ServiceState, service_state
 from vigil.screening.submission import SubmissionInvalid, SubmittedHashes
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Permission
 
 router = APIRouter(prefix="/v1/screen", tags=["screening"], responses=UPLOADS)
-SCREEN = Depends(require(Permission.SCREEN))
 
 
 class HashItem(BaseModel):
@@ -45,12 +44,13 @@ class HashBatch(BaseModel):
 # response_model_exclude_unset: a classifier result without details has no "details".
 @router.post(
     "",
-    dependencies=[SCREEN, Depends(multipart_only)],  # permission first
+    dependencies=[needs(Permission.SCREEN), Depends(multipart_only)],  # permission first
     response_model=ScreeningOutcome,
     response_model_exclude_unset=True,
 )
 async def screen_upload(
     request: Request,
+    *,
     file: UploadFile = File(description="the media as uploaded to the platform"),
     content_id: str = Form(max_length=255, description="the platform's id for the content"),
     account_id: str | None = Form(None, max_length=255, description="the uploader's account"),
@@ -59,7 +59,7 @@ async def screen_upload(
         description="JSON: ip_address, port, ip_seen_at, "
         "uploaded_at, email, screen_name, conversation_id, visibility",
     ),
-    principal: Principal = SCREEN,
+    principal: Screening,
 ) -> dict[str, Any]:
     """Screen one upload (multipart). Verdict ``match``, ``review`` or ``no_match``."""
     started = time.monotonic()  # lists as committed now are what the answer reflects
@@ -78,15 +78,16 @@ async def screen_upload(
 
 @router.post(
     "/batch",
-    dependencies=[SCREEN, Depends(multipart_only)],
+    dependencies=[needs(Permission.SCREEN), Depends(multipart_only)],
     response_model=ScreeningResults,
     response_model_exclude_unset=True,
 )
 async def screen_upload_batch(
     request: Request,
+    *,
     files: list[UploadFile] = File(description="the media, in the order of `items`"),
     items: str = Form(description='JSON list: [{"content_id", "account_id", "context"}]'),
-    principal: Principal = SCREEN,
+    principal: Screening,
 ) -> dict[str, Any]:
     """Screen many uploads in one request; every item is validated before any is screened."""
     started = time.monotonic()
@@ -114,7 +115,7 @@ async def screen_upload_batch(
 def screen_hashes(
     batch: HashBatch,
     request: Request,
-    principal: Principal = SCREEN,
+    principal: Screening,
 ) -> dict[str, Any]:
     """Screen hashes the platform computed itself (MD5, SHA-1, SHA-256, PDQ), in batches."""
     started = time.monotonic()

@@ -15,11 +15,10 @@ from vigil.http.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
     clear_session_cookies,
-    current_principal,
     set_session_cookies,
-    signed_in_user,
 )
 from vigil.http.cross_site import refuse_cross_site
+from vigil.http.dependencies import AnyCaller, Person
 from vigil.http.error_answers import AUTHENTICATED
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
@@ -120,9 +119,7 @@ def _signed_in(user: User, csrf: str) -> dict[str, Any]:
 
 
 @router.post("/sign-out", response_model=Done)
-def sign_out(
-    request: Request, response: Response, _principal: Principal = Depends(signed_in_user)
-) -> dict[str, str]:
+def sign_out(request: Request, response: Response, _principal: Person) -> dict[str, str]:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
         user_session = resolve_session(
@@ -136,7 +133,7 @@ def sign_out(
 
 
 @router.get("/me", response_model=Caller)
-def me(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+def me(principal: AnyCaller) -> dict[str, Any]:
     """Who the credentials belong to and what they may do."""
     return {
         "kind": principal.kind,
@@ -146,9 +143,7 @@ def me(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
 
 
 @router.post("/password", response_model=Done)
-def change_password(
-    body: PasswordChange, request: Request, principal: Principal = Depends(signed_in_user)
-) -> dict[str, str]:
+def change_password(body: PasswordChange, request: Request, principal: Person) -> dict[str, str]:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
         try:
@@ -169,7 +164,7 @@ def change_password(
 @router.post("/totp/begin", response_model=TotpEnrolment)
 def totp_begin(
     request: Request,
-    principal: Principal = Depends(signed_in_user),
+    principal: Person,
 ) -> dict[str, str]:
     """Start enrolling an authenticator app; confirm with a code to switch it on."""
     state = service_state(request)
@@ -181,9 +176,7 @@ def totp_begin(
 
 
 @router.post("/totp/confirm", response_model=Done)
-def totp_confirm(
-    body: TotpCode, request: Request, principal: Principal = Depends(signed_in_user)
-) -> dict[str, str]:
+def totp_confirm(body: TotpCode, request: Request, principal: Person) -> dict[str, str]:
     state = service_state(request)
     with state.database.transaction(write=True) as session, _second_factor_available():
         if not confirm_totp(

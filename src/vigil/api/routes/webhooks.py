@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.answers.webhooks import (
@@ -19,14 +19,14 @@ from vigil.api.answers.webhooks import (
     WebhookDeliveries,
     WebhookEndpoints,
 )
-from vigil.http.auth import require
+from vigil.http.dependencies import WebhooksManaging
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import NarrowRowId
 from vigil.http.state import ServiceState, service_state
 from vigil.screening.webhooks.destinations import RefusedDestination, check_registration
 from vigil.screening.webhooks.endpoints import disable_audited, register_audited
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Principal
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.models import WebhookDelivery, WebhookEndpoint
 from vigil.store.records.outbox import (
@@ -38,7 +38,6 @@ from vigil.store.records.outbox import (
 )
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=RESOURCES)
-MANAGE = Depends(require(Permission.WEBHOOKS_MANAGE))
 
 
 class NewEndpoint(BaseModel):
@@ -53,7 +52,7 @@ class NewEndpoint(BaseModel):
 def add_endpoint(
     body: NewEndpoint,
     request: Request,
-    principal: Principal = MANAGE,
+    principal: WebhooksManaging,
 ) -> dict[str, Any]:
     state = service_state(request)
     master_key = _master_key(state)
@@ -77,7 +76,7 @@ def add_endpoint(
 
 
 @router.get("", response_model=WebhookEndpoints)
-def endpoints(request: Request, principal: Principal = MANAGE) -> dict[str, Any]:
+def endpoints(request: Request, principal: WebhooksManaging) -> dict[str, Any]:
     with service_state(request).database.transaction() as session:
         rows = list_endpoints(session, owner=_owner(principal))
         return {"endpoints": [endpoint_summary(row) for row in rows]}
@@ -87,7 +86,7 @@ def endpoints(request: Request, principal: Principal = MANAGE) -> dict[str, Any]
 def disable_endpoint(
     endpoint_id: NarrowRowId,
     request: Request,
-    principal: Principal = MANAGE,
+    principal: WebhooksManaging,
 ) -> dict[str, Any]:
     """Stop sending to the endpoint (kept, with its delivery log)."""
     with service_state(request).database.transaction(write=True) as session:
@@ -100,8 +99,9 @@ def disable_endpoint(
 def deliveries(
     endpoint_id: NarrowRowId,
     request: Request,
+    *,
     limit: int = Query(50, ge=1, le=500),
-    principal: Principal = MANAGE,
+    principal: WebhooksManaging,
 ) -> dict[str, Any]:
     """The delivery log: each event, its status and every attempt."""
     with service_state(request).database.transaction() as session:

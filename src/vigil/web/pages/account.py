@@ -4,10 +4,11 @@ and every page sends such a session here until it is done."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.http.auth import set_session_cookies, signed_in_user
+from vigil.http.auth import set_session_cookies
+from vigil.http.dependencies import Person
 from vigil.http.state import service_state
 from vigil.store.accounts import (
     MAX_PASSWORD_LENGTH,
@@ -23,22 +24,22 @@ from vigil.web.refusals import PASSWORD_PAGE, refusal_page
 from vigil.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-PERSON = Depends(signed_in_user)
 AFTER_CHANGE = "/"  # the role's landing page (pages/home.py)
 
 
 @router.get(PASSWORD_PAGE, response_class=HTMLResponse)
-def password_page(request: Request, principal: Principal = PERSON) -> Response:
+def password_page(request: Request, principal: Person) -> Response:
     return _form(request, principal, error=None, status=200)
 
 
 @router.post(PASSWORD_PAGE)
 def change_password(
     request: Request,
+    *,
     current_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
     new_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
     repeat_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
-    principal: Principal = PERSON,
+    principal: Person,
 ) -> Response:
     if new_password != repeat_password:
         return _form(request, principal, "The two new passwords are not the same.", 422)

@@ -8,30 +8,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from vigil.agency import actions, info_requests
 from vigil.agency.queue import agency_queue, referral_page
 from vigil.agency.scope import NoAgency, OutOfScope, agency_of, referral_for_agency
-from vigil.http.auth import require
+from vigil.http.dependencies import AgencyWorking
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import service_state
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Principal
 from vigil.store.models import utcnow
 from vigil.store.models.agencies import Agency, OutcomeKind
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/agency", include_in_schema=False)
-WORK = Depends(require(Permission.AGENCY_WORK))
 OUTCOMES = [(kind.value, kind.value.replace("_", " ").capitalize()) for kind in OutcomeKind]
 Act = Callable[[Session, Agency], object]
 
 
 @router.get("", response_class=HTMLResponse)
-def queue_page(request: Request, principal: Principal = WORK) -> Response:
+def queue_page(request: Request, principal: AgencyWorking) -> Response:
     with service_state(request).database.transaction() as session:
         agency = _agency(session, principal)
         entries = agency_queue(session, agency.id)
@@ -50,12 +49,12 @@ def queue_page(request: Request, principal: Principal = WORK) -> Response:
 
 
 @router.get("/referrals/{referral_id}", response_class=HTMLResponse)
-def referral_screen(request: Request, referral_id: RowId, principal: Principal = WORK) -> Response:
+def referral_screen(request: Request, referral_id: RowId, principal: AgencyWorking) -> Response:
     return _referral(request, principal, referral_id, problem=None)
 
 
 @router.post("/referrals/{referral_id}/accept")
-def accept(request: Request, referral_id: RowId, principal: Principal = WORK) -> Response:
+def accept(request: Request, referral_id: RowId, principal: AgencyWorking) -> Response:
     return _act(
         request,
         principal,
@@ -70,8 +69,9 @@ def accept(request: Request, referral_id: RowId, principal: Principal = WORK) ->
 def decline(
     request: Request,
     referral_id: RowId,
+    *,
     reason: str = Form("", max_length=actions.MAX_REASON_CHARS),
-    principal: Principal = WORK,
+    principal: AgencyWorking,
 ) -> Response:
     """Back to the queue: the referral has left it."""
     return _act(
@@ -89,9 +89,10 @@ def decline(
 def outcome(
     request: Request,
     referral_id: RowId,
+    *,
     kind: OutcomeKind = Form(),
     note: str = Form("", max_length=actions.MAX_NOTE_CHARS),
-    principal: Principal = WORK,
+    principal: AgencyWorking,
 ) -> Response:
     return _act(
         request,
@@ -107,9 +108,10 @@ def outcome(
 def ask(
     request: Request,
     referral_id: RowId,
+    *,
     question: str = Form("", max_length=info_requests.MAX_QUESTION_CHARS),
     due_days: int | None = Form(None, ge=1, le=info_requests.MAX_DUE_DAYS),
-    principal: Principal = WORK,
+    principal: AgencyWorking,
 ) -> Response:
     days = due_days or service_state(request).settings.agency.info_request_due_days
     return _act(

@@ -6,11 +6,11 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from vigil.http.auth import require
+from vigil.http.dependencies import Deciding, MediaViewing
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
@@ -25,7 +25,7 @@ from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownCase
 from vigil.review.exposure import exposure_today, record_media_time, record_reveal
 from vigil.review.lookup import get_case, get_item
 from vigil.review.rendering import RenderError, RenderOptions, render_for
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Principal
 from vigil.web.case_view import case_view, hits_feedback, item_view, record_of
 from vigil.web.protection import (
     CHOICES,
@@ -36,12 +36,10 @@ from vigil.web.protection import (
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/review", include_in_schema=False)
-DECIDE = Depends(require(Permission.DECIDE))
-MEDIA = Depends(require(Permission.MEDIA_VIEW))
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: str, principal: Principal = DECIDE) -> Response:
+def case_page(request: Request, case_id: str, principal: Deciding) -> Response:
     state = service_state(request)
     with state.database.transaction() as session:
         view = case_view(session, _case(session, case_id))
@@ -63,7 +61,7 @@ def case_page(request: Request, case_id: str, principal: Principal = DECIDE) -> 
 
 
 @router.get("/items/{item_id}/preview")
-async def preview(request: Request, item_id: RowId, principal: Principal = MEDIA) -> Response:
+async def preview(request: Request, item_id: RowId, principal: MediaViewing) -> Response:
     """The protected rendering, made here: the original bytes do not leave the server."""
     state = service_state(request)
     options = render_options(request, state.settings.review)
@@ -74,7 +72,7 @@ async def preview(request: Request, item_id: RowId, principal: Principal = MEDIA
 
 
 @router.post("/items/{item_id}/reveal")
-async def reveal(request: Request, item_id: RowId, principal: Principal = MEDIA) -> Response:
+async def reveal(request: Request, item_id: RowId, principal: MediaViewing) -> Response:
     """The original media, for one item, on an explicit request: counted and audited."""
     state = service_state(request)
     content, reveals, warning = await run_in_threadpool(_reveal, state, item_id, principal)
@@ -92,9 +90,10 @@ async def reveal(request: Request, item_id: RowId, principal: Principal = MEDIA)
 def classify(
     request: Request,
     item_id: RowId,
+    *,
     classification: str = Form(""),
     annotations: list[str] = Form([]),
-    principal: Principal = DECIDE,
+    principal: Deciding,
 ) -> Response:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
@@ -114,7 +113,7 @@ def classify(
 
 
 @router.post("/items/{item_id}/platform-list", response_class=HTMLResponse)
-def to_platform_list(request: Request, item_id: RowId, principal: Principal = DECIDE) -> str:
+def to_platform_list(request: Request, item_id: RowId, principal: Deciding) -> str:
     """A confirmed item's hashes join the platform's own list: re-uploads match at once."""
     state = service_state(request)
     with state.database.transaction(write=True) as session:
@@ -131,7 +130,7 @@ def to_platform_list(request: Request, item_id: RowId, principal: Principal = DE
 
 @router.post("/cases/{case_id}/incident-type", response_class=HTMLResponse)
 def incident_type(
-    request: Request, case_id: str, value: str = Form(""), principal: Principal = DECIDE
+    request: Request, case_id: str, *, value: str = Form(""), principal: Deciding
 ) -> Response:
     with service_state(request).database.transaction(write=True) as session:
         _changed(lambda: set_incident_type(session, case_id, value or None, actor=principal.actor))
@@ -142,13 +141,14 @@ def incident_type(
 def decide_case(
     request: Request,
     case_id: str,
+    *,
     kind: str = Form(max_length=32),
     item_id: int | None = Form(None),
     reason: str = Form("", max_length=2000),
     disable_entries: bool = Form(False),
     allow_list: bool = Form(False),
     imminent_danger: bool = Form(False),
-    principal: Principal = DECIDE,
+    principal: Deciding,
 ) -> Response:
     state = service_state(request)
     feedback = FalsePositiveFeedback(disable_entries=disable_entries, allow_list=allow_list)
@@ -174,7 +174,7 @@ def decide_case(
 
 @router.post("/exposure/time", status_code=204)
 def media_time(
-    request: Request, seconds: float = Body(embed=True, ge=0, le=300), principal: Principal = DECIDE
+    request: Request, *, seconds: float = Body(embed=True, ge=0, le=300), principal: Deciding
 ) -> Response:
     with service_state(request).database.transaction(write=True) as session:
         record_media_time(session, principal.id, seconds)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.http.auth import current_principal
+from vigil.http.dependencies import AnyCaller
 from vigil.http.state import service_state
 from vigil.store.accounts import Permission, Principal
 from vigil.web.navigation import go_to
@@ -155,7 +155,7 @@ API = (  # no screen yet: the API (documented at /docs) or the server's command 
 
 
 @router.get("/", response_class=HTMLResponse)
-def landing(request: Request, principal: Principal = Depends(current_principal)) -> Response:
+def landing(request: Request, principal: AnyCaller) -> Response:
     return go_to(request, first_screen(principal))
 
 
@@ -166,7 +166,7 @@ def first_screen(principal: Principal) -> str:
 
 
 @router.get(START_PAGE, response_class=HTMLResponse)
-def start_page(request: Request, principal: Principal = Depends(current_principal)) -> Response:
+def start_page(request: Request, principal: AnyCaller) -> Response:
     if principal.must_change_password:
         return go_to(request, PASSWORD_PAGE)
     clearinghouse = service_state(request).settings.clearinghouse.enabled

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +24,7 @@ from vigil.clearinghouse.received_files import (
     record_file_view,
     reveal_counts,
 )
-from vigil.http.auth import require
+from vigil.http.dependencies import Deciding, MediaViewing, Triaging
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
@@ -32,16 +32,13 @@ from vigil.reporting.cybertipline.received import flag_names, leaves, read_repor
 from vigil.reporting.cybertipline.xml_writer import xml_value
 from vigil.review.exposure import exposure_today, record_received_file_reveal
 from vigil.review.rendering import RenderError, RenderOptions, render_for
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Principal
 from vigil.store.models import FileVerdict, IntakeFile, IntakeReport
 from vigil.store.shared.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
 from vigil.web.protection import CHOICES, protection_choice, remember_choice, render_options
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/clearinghouse", include_in_schema=False)
-DECIDE = Depends(require(Permission.DECIDE))
-MEDIA = Depends(require(Permission.MEDIA_VIEW))
-TRIAGE = Depends(require(Permission.TRIAGE))
 QUEUE_LIMIT = 200
 MAX_FIELDS = 200  # report fields listed on the report page
 MAX_SHOWN_CHARS = 1000  # of one report field
@@ -54,7 +51,7 @@ VerdictFilter = Literal["all", "new", "seen", "known"]
 
 @router.get("", response_class=HTMLResponse)
 def intake_queue(
-    request: Request, verdict: VerdictFilter = "all", principal: Principal = DECIDE
+    request: Request, *, verdict: VerdictFilter = "all", principal: Deciding
 ) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
@@ -77,7 +74,7 @@ def intake_queue(
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def intake_report(request: Request, report_id: RowId, principal: Principal = DECIDE) -> Response:
+def intake_report(request: Request, report_id: RowId, principal: Deciding) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
         opened = open_report(session, report_id)
@@ -121,7 +118,7 @@ def intake_report(request: Request, report_id: RowId, principal: Principal = DEC
 
 
 @router.get("/files/{file_id}/preview")
-async def preview(request: Request, file_id: RowId, principal: Principal = MEDIA) -> Response:
+async def preview(request: Request, file_id: RowId, principal: MediaViewing) -> Response:
     """The protected rendering, made here: the original bytes do not leave the server."""
     state = _enabled(request)
     options = render_options(request, state.settings.review)
@@ -132,7 +129,7 @@ async def preview(request: Request, file_id: RowId, principal: Principal = MEDIA
 
 
 @router.post("/files/{file_id}/reveal")
-async def reveal(request: Request, file_id: RowId, principal: Principal = MEDIA) -> Response:
+async def reveal(request: Request, file_id: RowId, principal: MediaViewing) -> Response:
     """The original file, on an explicit request: counted and audited."""
     state = _enabled(request)
     content, reveals, warning = await run_in_threadpool(_reveal, state, file_id, principal)
@@ -150,8 +147,9 @@ async def reveal(request: Request, file_id: RowId, principal: Principal = MEDIA)
 def label(
     request: Request,
     file_id: RowId,
+    *,
     classification: str = Form("", max_length=8),
-    principal: Principal = DECIDE,
+    principal: Deciding,
 ) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
@@ -180,8 +178,9 @@ def label(
 def assign_report(
     request: Request,
     report_id: RowId,
+    *,
     action: Literal["take", "release"] = Form(...),
-    principal: Principal = TRIAGE,
+    principal: Triaging,
 ) -> Response:
     """An analyst takes a report (later linked reports then come to them) or releases it."""
     state = _enabled(request)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from vigil.http.auth import require
+from vigil.http.dependencies import EvidenceHolding, needs
 from vigil.http.errors import ApiError
 from vigil.http.state import ServiceState, service_state
 from vigil.reporting.legal_requests import (
@@ -26,11 +26,10 @@ from vigil.store.models import LegalRequestKind
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/legal", include_in_schema=False)
-HOLD = Depends(require(Permission.EVIDENCE_HOLD))
 
 
 @router.get("", response_class=HTMLResponse)
-def legal_page(request: Request, principal: Principal = HOLD) -> Response:
+def legal_page(request: Request, principal: EvidenceHolding) -> Response:
     with service_state(request).database.transaction() as session:
         board = dashboard(session)
     return templates.TemplateResponse(
@@ -47,10 +46,11 @@ def legal_page(request: Request, principal: Principal = HOLD) -> Response:
 @router.get("/lookup", response_class=HTMLResponse)
 def lookup(
     request: Request,
+    *,
     account_id: str = "",
     report_id: str = "",
     clearinghouse_id: str = "",
-    principal: Principal = HOLD,
+    principal: EvidenceHolding,
 ) -> Response:
     """What Vigil holds for an account or report: never "no records" for one it reported;
     after a purge, when and why each part was destroyed."""
@@ -83,6 +83,7 @@ def lookup(
 @router.post("")
 def record(
     request: Request,
+    *,
     agency: str = Form(min_length=1, max_length=300),
     agency_case_number: str = Form(min_length=1, max_length=200),
     kind: LegalRequestKind = Form(),
@@ -90,7 +91,7 @@ def record(
     account_id: str = Form("", max_length=255),
     report_id: str = Form("", max_length=32),
     notes: str = Form("", max_length=4000),
-    principal: Principal = HOLD,
+    principal: EvidenceHolding,
 ) -> Response:
     """Record a request and link it: linking extends the holds on everything it names."""
     state = service_state(request)
@@ -123,8 +124,8 @@ def record(
     return RedirectResponse("/legal", status_code=303)
 
 
-@router.post("/{request_id}/package", dependencies=[Depends(require(Permission.REPORTS_SUBMIT))])
-async def package(request: Request, request_id: str, principal: Principal = HOLD) -> Response:
+@router.post("/{request_id}/package", dependencies=[needs(Permission.REPORTS_SUBMIT)])
+async def package(request: Request, request_id: str, principal: EvidenceHolding) -> Response:
     """The response package (ZIP with manifest and chain of custody), built now. It holds
     the media, so it also needs the reporting permission: administrators (holds, no
     content) cannot produce one."""
@@ -141,7 +142,7 @@ async def package(request: Request, request_id: str, principal: Principal = HOLD
 
 
 @router.post("/{request_id}/answered")
-def answered(request: Request, request_id: str, principal: Principal = HOLD) -> Response:
+def answered(request: Request, request_id: str, principal: EvidenceHolding) -> Response:
     with service_state(request).database.session(write=True) as session:
         try:
             mark_answered(session, request_id, actor=principal.actor)

@@ -5,32 +5,31 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.http.auth import require
+from vigil.http.dependencies import Deciding, UsersManaging
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
 from vigil.review.errors import UnknownCase, UnknownReviewer
 from vigil.review.exposure import aggregate_exposure, exposure_today
 from vigil.review.queue import ANY, count_cases, queue
 from vigil.review.queue import assign as assign_case
-from vigil.store.accounts import Permission, Principal
 from vigil.web.case_view import PRIORITY_NAMES
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/review", include_in_schema=False)
-DECIDE = Depends(require(Permission.DECIDE))
 FILTERS = {"all": ANY, "unassigned": None}
 
 
 @router.get("", response_class=HTMLResponse)
 def queue_page(
     request: Request,
+    *,
     show: Literal["all", "mine", "unassigned"] = "all",
     priority: int | None = Query(None, ge=0, le=2),
     account: str | None = Query(None, max_length=255),
-    principal: Principal = DECIDE,
+    principal: Deciding,
 ) -> Response:
     state = service_state(request)
     assigned = principal.id if show == "mine" else FILTERS[show]
@@ -57,7 +56,7 @@ def queue_page(
 
 
 @router.post("/cases/{case_id}/assign")
-def take_case(request: Request, case_id: str, principal: Principal = DECIDE) -> Response:
+def take_case(request: Request, case_id: str, principal: Deciding) -> Response:
     with service_state(request).database.transaction(write=True) as session:
         try:
             assign_case(session, case_id, principal.id, actor=principal.actor)
@@ -69,8 +68,9 @@ def take_case(request: Request, case_id: str, principal: Principal = DECIDE) -> 
 @router.get("/exposure", response_class=HTMLResponse)
 def exposure_page(
     request: Request,
+    *,
     days: int = Query(7, ge=1, le=90),
-    principal: Principal = Depends(require(Permission.USERS_MANAGE)),
+    principal: UsersManaging,
 ) -> Response:
     with service_state(request).database.transaction() as session:
         rows = aggregate_exposure(session, days=days)

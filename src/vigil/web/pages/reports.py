@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from vigil.http.auth import require
+from vigil.http.dependencies import ReportsSubmitting
 from vigil.http.errors import ApiError
 from vigil.http.state import ServiceState, service_state
 from vigil.reporting.cybertipline import ReportRefused
@@ -25,18 +25,16 @@ from vigil.reporting.report_queue import (
 )
 from vigil.reporting.sending import ReportSender, ReportStateError
 from vigil.reporting.viral_filing import file_viral_report, viral_candidates
-from vigil.store.accounts import Permission, Principal
 from vigil.store.models import Report, ReportState
 from vigil.store.shared.vocabulary import INCIDENT_TYPES
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/reports", include_in_schema=False)
-SUBMIT = Depends(require(Permission.REPORTS_SUBMIT))
 QUEUE_LIMIT = 200
 
 
 @router.get("", response_class=HTMLResponse)
-def reports_page(request: Request, principal: Principal = SUBMIT) -> Response:
+def reports_page(request: Request, principal: ReportsSubmitting) -> Response:
     with service_state(request).database.transaction() as session:
         waiting = cases_awaiting_report(session)
         reports = latest_reports(session, QUEUE_LIMIT)
@@ -76,10 +74,11 @@ def _row(report: Report, cases: dict[int, str]) -> dict[str, Any]:
 @router.post("/file")
 async def file_report(
     request: Request,
+    *,
     case_id: str = Form(max_length=32),
     incident_type: str = Form("", max_length=100),
     supplemental: bool = Form(False),
-    principal: Principal = SUBMIT,
+    principal: ReportsSubmitting,
 ) -> Response:
     """Build, validate and queue the case's report, then try to send it at once."""
     state = service_state(request)
@@ -100,9 +99,10 @@ async def file_report(
 @router.post("/viral")
 async def file_viral(
     request: Request,
+    *,
     sha256: str = Form(pattern="^[0-9a-f]{64}$"),
     incident_type: str = Form(max_length=100),
-    principal: Principal = SUBMIT,
+    principal: ReportsSubmitting,
 ) -> Response:
     """One batched report for a viral or meme file shared by many accounts."""
     state = service_state(request)
@@ -140,7 +140,7 @@ async def _file_and_send(state: ServiceState, file: Callable[[Session], list[Rep
 
 
 @router.get("/{report_id}", response_class=HTMLResponse)
-def report_page(request: Request, report_id: str, principal: Principal = SUBMIT) -> Response:
+def report_page(request: Request, report_id: str, principal: ReportsSubmitting) -> Response:
     """One report: its state, files and every exchange with the destination."""
     with service_state(request).database.transaction() as session:
         report = report_by_public_id(session, report_id)
@@ -168,8 +168,9 @@ def report_page(request: Request, report_id: str, principal: Principal = SUBMIT)
 async def retract(
     request: Request,
     report_id: str,
+    *,
     reason: str = Form(min_length=1, max_length=2000),
-    principal: Principal = SUBMIT,
+    principal: ReportsSubmitting,
 ) -> Response:
     """Cancel a report that is not finished (with the reason, audited)."""
     state = service_state(request)
@@ -198,7 +199,7 @@ def _sender(state: Any, report_id: str) -> ReportSender:
 
 
 @router.post("/{report_id}/retry")
-async def retry(request: Request, report_id: str, principal: Principal = SUBMIT) -> Response:
+async def retry(request: Request, report_id: str, principal: ReportsSubmitting) -> Response:
     """A failed report, after a person has looked at why: back into the send queue."""
     state = service_state(request)
     sender = _sender(state, report_id)

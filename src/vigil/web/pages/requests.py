@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.http.auth import require
+from vigil.http.dependencies import Deciding
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import service_state
 from vigil.review.decisions import approve_request, pending_requests, reject_request
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
-from vigil.store.accounts import Permission, Principal
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/review/requests", include_in_schema=False)
-DECIDE = Depends(require(Permission.DECIDE))
 
 
 @router.get("", response_class=HTMLResponse)
-def requests_page(request: Request, principal: Principal = DECIDE) -> Response:
+def requests_page(request: Request, principal: Deciding) -> Response:
     with service_state(request).database.transaction() as session:
         waiting = pending_requests(session)
     return templates.TemplateResponse(
@@ -31,9 +29,10 @@ def requests_page(request: Request, principal: Principal = DECIDE) -> Response:
 def resolve(
     request: Request,
     request_id: RowId,
+    *,
     verdict: str = Form(pattern="^(approve|reject)$"),
     reason: str = Form("", max_length=2000),
-    principal: Principal = DECIDE,
+    principal: Deciding,
 ) -> Response:
     with service_state(request).database.transaction(write=True) as session:
         try:

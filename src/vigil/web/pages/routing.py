@@ -4,26 +4,24 @@ audited)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.http.auth import require
+from vigil.http.dependencies import Triaging
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
-from vigil.store.accounts import Permission, Principal
 from vigil.triage.agencies import active_agencies
 from vigil.triage.routing import MAX_REASON_CHARS, RoutingError, route_by_hand, routing_queue
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/clearinghouse/routing", include_in_schema=False)
-TRIAGE = Depends(require(Permission.TRIAGE))
 QUEUE_LIMIT = 200
 MAX_AGENCY_ID = 2**31 - 1
 
 
 @router.get("", response_class=HTMLResponse)
-def queue_page(request: Request, principal: Principal = TRIAGE) -> Response:
+def queue_page(request: Request, principal: Triaging) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
         waiting = routing_queue(session, limit=QUEUE_LIMIT)
@@ -46,9 +44,10 @@ def queue_page(request: Request, principal: Principal = TRIAGE) -> Response:
 def route(
     request: Request,
     report_id: RowId,
+    *,
     agency_id: int = Form(ge=1, le=MAX_AGENCY_ID),
     reason: str = Form(min_length=1, max_length=MAX_REASON_CHARS),
-    principal: Principal = TRIAGE,
+    principal: Triaging,
 ) -> Response:
     """Send the report to the agency; back to the queue on success."""
     state = _enabled(request)

@@ -9,12 +9,11 @@ from vigil.http.auth import (
     SESSION_COOKIE,
     clear_session_cookies,
     set_session_cookies,
-    signed_in_user,
 )
 from vigil.http.cross_site import refuse_cross_site
+from vigil.http.dependencies import Person
 from vigil.http.state import service_state
 from vigil.store.accounts import (
-    Principal,
     authenticate,
     end_session,
     resolve_session,
@@ -85,7 +84,7 @@ def sign_in(
 
 
 @router.post("/logout")
-def sign_out(request: Request, _person: Principal = Depends(signed_in_user)) -> Response:
+def sign_out(request: Request, _person: Person) -> Response:
     state = service_state(request)
     with state.database.transaction(write=True) as session:
         user_session = resolve_session(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.http.auth import require
+from vigil.http.dependencies import StatsReading
 from vigil.http.state import service_state
 from vigil.stats.annual_report import ReportFormat, render
 from vigil.stats.charts import SERIES, alt_text, figure, png
@@ -17,12 +17,10 @@ from vigil.stats.figures import Statistics
 from vigil.stats.period import Period
 from vigil.stats.queries import first_finished_at, statistics
 from vigil.stats.sections import CAVEAT, CAVEAT_TITLE, WHAT_IT_MEASURES, headline, sections
-from vigil.store.accounts import Permission, Principal
 from vigil.store.models import utcnow
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/stats", include_in_schema=False)
-STATS = Depends(require(Permission.STATS_READ))
 ChartName = Literal["months", "verdicts", "countries", "agencies", "outcomes"]
 MAX_YEARS_LISTED = 20
 # Figures, not content: the browser may keep them for a few minutes, never a shared cache.
@@ -51,8 +49,9 @@ def _years(request: Request, selected: int) -> list[int]:
 @router.get("", response_class=HTMLResponse)
 def dashboard(
     request: Request,
+    *,
     year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
-    principal: Principal = STATS,
+    principal: StatsReading,
 ) -> Response:
     chosen = _year(year)
     stats = _statistics(request, chosen)
@@ -78,9 +77,10 @@ def dashboard(
 @router.get("/charts/{name}.png")
 def chart(
     request: Request,
+    *,
     name: ChartName = Path(),
     year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
-    principal: Principal = STATS,
+    principal: StatsReading,
 ) -> Response:
     stats = _statistics(request, _year(year))
     image = png(figure(SERIES[name](stats)))
@@ -90,9 +90,10 @@ def chart(
 @router.get("/report.{extension}")
 def annual_report(
     request: Request,
+    *,
     extension: Literal["pdf", "html"] = Path(),
     year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR),
-    principal: Principal = STATS,
+    principal: StatsReading,
 ) -> Response:
     chosen = _year(year)
     report_format = ReportFormat(extension)

@@ -3,25 +3,23 @@ curator's decision on each: confirm (normal again) or quarantine (stops matching
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.http.auth import require
+from vigil.http.dependencies import ListsManaging, ListsReading
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import service_state
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Permission
 from vigil.store.lists.errors import StatusChangeRefused, UnknownEntry
 from vigil.store.lists.suspicions import confirm_suspect, open_suspicions, quarantine_suspect
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/lists/suspects", include_in_schema=False)
-READ = Depends(require(Permission.LISTS_READ))
-MANAGE = Depends(require(Permission.LISTS_MANAGE))
 
 
 @router.get("", response_class=HTMLResponse)
-def suspects_page(request: Request, principal: Principal = READ) -> Response:
+def suspects_page(request: Request, principal: ListsReading) -> Response:
     with service_state(request).database.transaction() as session:
         found = open_suspicions(session)
     return templates.TemplateResponse(
@@ -39,9 +37,10 @@ def suspects_page(request: Request, principal: Principal = READ) -> Response:
 def decide(
     request: Request,
     entry_id: RowId,
+    *,
     decision: str = Form(pattern="^(confirm|quarantine)$"),
     reason: str = Form(max_length=2000),
-    principal: Principal = MANAGE,
+    principal: ListsManaging,
 ) -> Response:
     decide_one = confirm_suspect if decision == "confirm" else quarantine_suspect
     with service_state(request).database.transaction(write=True) as session:

@@ -5,15 +5,15 @@ header the console script adds."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from vigil.http.auth import require
+from vigil.http.dependencies import Triaging
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
-from vigil.store.accounts import Permission, Principal
+from vigil.store.accounts import Principal
 from vigil.store.models import IntakeReport
 from vigil.triage.facts import UnknownReport
 from vigil.triage.scoring import REASON_TITLES
@@ -33,14 +33,13 @@ from vigil.triage.service import (
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/clearinghouse", include_in_schema=False)
-TRIAGE = Depends(require(Permission.TRIAGE))
 PAGE_SIZE = 100
 LEVELS = {1: "1 · a child may be in imminent danger", 2: "2", 3: "3", 4: "4 · informational"}
 
 
 @router.get("/triage", response_class=HTMLResponse)
 def queue_page(
-    request: Request, page: int = Query(1, ge=1, le=10_000), principal: Principal = TRIAGE
+    request: Request, *, page: int = Query(1, ge=1, le=10_000), principal: Triaging
 ) -> Response:
     state = _enabled(request)
     with state.database.transaction() as session:
@@ -61,7 +60,7 @@ def queue_page(
 
 
 @router.get("/reports/{report_id}/triage", response_class=HTMLResponse)
-def report_page(request: Request, report_id: RowId, principal: Principal = TRIAGE) -> Response:
+def report_page(request: Request, report_id: RowId, principal: Triaging) -> Response:
     return _report_page(request, _enabled(request), report_id, principal)
 
 
@@ -69,9 +68,10 @@ def report_page(request: Request, report_id: RowId, principal: Principal = TRIAG
 def override(
     request: Request,
     report_id: RowId,
+    *,
     priority: int = Form(..., ge=1, le=4),
     reason: str = Form("", max_length=MAX_REASON_CHARS + 100),
-    principal: Principal = TRIAGE,
+    principal: Triaging,
 ) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
@@ -86,7 +86,7 @@ def override(
 
 
 @router.post("/reports/{report_id}/triage/override/clear", response_class=HTMLResponse)
-def clear(request: Request, report_id: RowId, principal: Principal = TRIAGE) -> Response:
+def clear(request: Request, report_id: RowId, principal: Triaging) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
         _finished(session, report_id)
@@ -101,8 +101,9 @@ def clear(request: Request, report_id: RowId, principal: Principal = TRIAGE) -> 
 def note(
     request: Request,
     report_id: RowId,
+    *,
     text: str = Form("", max_length=MAX_NOTE_CHARS + 100),
-    principal: Principal = TRIAGE,
+    principal: Triaging,
 ) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
