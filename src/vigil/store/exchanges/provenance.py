@@ -14,9 +14,8 @@ capabilities (vigil.exchanges.protocol.Capability.FEEDBACK).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, literal, select
 from sqlalchemy.orm import Session
@@ -47,16 +46,6 @@ class EntryProvenance:
     def takes_feedback(self) -> bool:
         """Reviewers' verdicts on this entry may be queued for its exchange."""
         return self.exchange_kind in FEEDBACK_KINDS and self.feedback_enabled
-
-    def to_dict(self) -> dict[str, Any]:
-        """The provenance fields as JSON-ready data (the names match answers use)."""
-        return {
-            "exchange": self.exchange,
-            "exchange_kind": self.exchange_kind,
-            "member": self.member,
-            "tags": list(self.tags),
-            "source": self.source,
-        }
 
 
 def entry_provenance(session: Session, entry_ids: Collection[int]) -> dict[int, EntryProvenance]:
@@ -105,14 +94,6 @@ def entry_provenance(session: Session, entry_ids: Collection[int]) -> dict[int, 
             feedback_enabled=bool(row.feedback_enabled),
         )
     return found
-
-
-def provenance_fields(found: Mapping[int, EntryProvenance], entry_id: int) -> dict[str, Any]:
-    """The provenance fields of ``entry_id`` (all empty when it is unknown)."""
-    origin = found.get(entry_id)
-    if origin is None:
-        return {"exchange": None, "exchange_kind": None, "member": None, "tags": [], "source": None}
-    return origin.to_dict()
 
 
 def _tags(value: object) -> tuple[str, ...]:
