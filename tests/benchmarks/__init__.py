@@ -1,0 +1,1 @@
+"""Smoke tests of the benchmarks: each runs at a toy size so it cannot rot."""
