@@ -30,8 +30,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import decode_bombs
-
 from benchmarks import machine
 from benchmarks.bench_service import (
     free_port,
@@ -40,6 +38,7 @@ from benchmarks.bench_service import (
     service_env,
     wait_healthy,
 )
+from tests import decode_bombs
 
 BOMBS = {
     "png16": ("bomb.png", "image/png", decode_bombs.png16),

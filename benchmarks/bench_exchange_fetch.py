@@ -45,6 +45,8 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import text
+
+from benchmarks.machine import describe
 from tests.exchanges.fakes.ncmec import (
     MEMBERS,
     PASSWORD,
@@ -57,8 +59,6 @@ from tests.exchanges.fakes.ncmec import (
     _xml,
 )
 from tests.exchanges.fakes.serving import FakeRequest, FakeResponse, serving
-
-from benchmarks.machine import describe
 from vigil.exchanges.fetching import FetchProgress, fetch_exchange
 from vigil.exchanges.ncmec import NcmecExchange
 from vigil.exchanges.protocol import ExchangeConfig

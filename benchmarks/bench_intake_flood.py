@@ -36,7 +36,6 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from tests.clearinghouse.documented import report_xml
 
 from benchmarks.bench_service import (
     free_port,
@@ -47,6 +46,7 @@ from benchmarks.bench_service import (
     wait_healthy,
 )
 from benchmarks.machine import describe
+from tests.clearinghouse.documented import report_xml
 
 USERNAME = "flood-bench"
 REQUEST_TIMEOUT_S = 60.0

@@ -25,8 +25,8 @@ pin_single_thread()
 import numpy as np  # noqa: E402
 import pdqhash  # noqa: E402
 from PIL import Image  # noqa: E402
-from tests import media_factory  # noqa: E402
 
+from tests import media_factory  # noqa: E402
 from vigil.fingerprint import pdq, photo  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "images"

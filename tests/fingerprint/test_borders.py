@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from benchmarks import transforms
 from PIL import Image, ImageOps
 
+from benchmarks import transforms
 from tests.conftest import CORPUS
 from vigil.fingerprint import borders, decode, pdq, photo
 
