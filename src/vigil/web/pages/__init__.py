@@ -4,6 +4,7 @@ from vigil.web.pages import (
     account,
     agency,
     cases,
+    exchanges,
     home,
     intake,
     legal,
@@ -33,3 +34,4 @@ PAGE_ROUTERS = [
     stats.router,
 ]
 PAGE_ROUTERS.append(suspects.router)  # the flood guard's suspect entries
+PAGE_ROUTERS.append(exchanges.router)  # the administrator's exchanges (issue 16)
