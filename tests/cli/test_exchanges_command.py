@@ -358,3 +358,25 @@ def test_disable_enable_and_remove_waiting_for_pending_feedback(
     assert "no exchanges yet" in vigil("exchanges", "list").output
     unknown = vigil("exchanges", "status", "tat")
     assert unknown.exit_code == EXIT_FATAL and "no exchange named 'tat'" in unknown.stderr
+
+
+def _feedback_row(output: str) -> str:
+    rows = [line.split() for line in output.splitlines() if line.split()[:1] == ["Feedback:"]]
+    return " ".join(rows[0][1:]) if rows else ""
+
+
+def test_feedback_can_be_switched_off_and_on_per_exchange(
+    vigil: Vigil, service: FakeService, tmp_path: Path
+) -> None:
+    assert _add(vigil, tmp_path, service.url("")).exit_code == EXIT_OK
+    # TAT publishes no feedback: the switch is kept, and the status says nothing is sent.
+    assert _feedback_row(vigil("exchanges", "status", "tat").output).startswith("none")
+    switched = vigil("exchanges", "feedback", "tat", "off")
+    assert switched.output.startswith("feedback to 'tat' is now off")
+    assert "already off" in vigil("exchanges", "feedback", "tat", "off").output
+    assert vigil("exchanges", "feedback", "tat", "on").output.startswith(
+        "feedback to 'tat' is now on"
+    )
+    refused = vigil("exchanges", "feedback", "tat", "maybe")
+    assert refused.exit_code != EXIT_OK and "on or off" in refused.stderr
+    assert vigil("exchanges", "feedback", "nope", "off").exit_code != EXIT_OK

@@ -50,6 +50,7 @@ from vigil.store.exchanges.catalogue import (
     remove_exchange,
     replace_credentials,
     set_exchange_enabled,
+    set_feedback_enabled,
 )
 from vigil.store.exchanges.status import exchange_status, exchange_statuses
 from vigil.store.lists.errors import UnknownList
@@ -195,6 +196,26 @@ def enable(name: str = typer.Argument(..., help="The exchange.", show_default=Fa
 def disable(name: str = typer.Argument(..., help="The exchange.", show_default=False)) -> None:
     """Stop fetching it and sending its feedback; its checkpoint and list entries stay."""
     _switch(name, False)
+
+
+@app.command("feedback")
+def feedback(
+    name: str = typer.Argument(..., help="The exchange.", show_default=False),
+    switch: str = typer.Argument(..., help="on or off.", metavar="on|off", show_default=False),
+) -> None:
+    """Whether reviewers' verdicts on its entries are queued for it (on by default)."""
+    console = error_console()
+    if switch not in ("on", "off"):
+        fail(console, f"say on or off, not {switch!r}")
+    enabled = switch == "on"
+    with store_session(console, write=True) as session:
+        changed = set_feedback_enabled(session, name, enabled, actor=default_actor())
+    word = "on" if enabled else "off"
+    typer.echo(
+        f"feedback to {name.strip()!r} is now {word}"
+        if changed
+        else f"feedback to {name.strip()!r} was already {word}"
+    )
 
 
 @app.command("remove")

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vigil.exchanges.fetching import FetchProgress, FetchReport
+from vigil.store.exchanges.provenance import FEEDBACK_KINDS
 from vigil.store.exchanges.status import ExchangeStatus
 from vigil.store.models import FeedbackState
 
@@ -65,7 +66,7 @@ def print_status(console: Console, status: ExchangeStatus) -> None:
         ("Options", ", ".join(f"{k}={v}" for k, v in sorted(status.options.items())) or "-"),
         ("Lists", ", ".join(status.lists)),
         ("Enabled", "yes" if status.enabled else "no (disabled: not fetched, feedback held)"),
-        ("Feedback", "sent" if status.feedback_enabled else "off"),
+        ("Feedback", _feedback_switch(status)),
         ("Interval", f"{status.fetch_interval_seconds} s (plus up to a tenth, as jitter)"),
         ("State", _state(status)),
         ("Checkpoint", "stored" if status.has_checkpoint else "none: next fetch from the start"),
@@ -132,6 +133,12 @@ def fetch_progress(console: Console, name: str) -> Iterator[Callable[[FetchProgr
             )
 
         yield show
+
+
+def _feedback_switch(status: ExchangeStatus) -> str:
+    if status.kind not in FEEDBACK_KINDS:
+        return "none (this service takes no feedback)"
+    return "on: reviewers' verdicts are sent" if status.feedback_enabled else "off"
 
 
 def _state(status: ExchangeStatus) -> str:
