@@ -49,6 +49,7 @@ class MemoryExchange:
         self.on_page = on_page
         self.feedback: list[Feedback] = []
         self.fetched_from: list[str | None] = []
+        self.closed = 0  # how many times close() was called
 
     def check(self) -> ExchangeHealth:
         return ExchangeHealth(True, "in memory")
@@ -78,6 +79,9 @@ class MemoryExchange:
 
     def submit(self, submission: Submission) -> None:
         raise ExchangeError(FailureKind.UNSUPPORTED, "this exchange takes no submissions")
+
+    def close(self) -> None:
+        self.closed += 1
 
     def _start(self, checkpoint: str | None) -> int:
         if checkpoint is None:

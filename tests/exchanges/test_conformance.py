@@ -252,3 +252,13 @@ def test_no_credential_in_any_error_or_repr(subject: Subject, root: str) -> None
         for secret in secrets_of(subject):
             assert secret not in text, (secret, text)
         assert "Authorization" not in text and "Basic " not in text
+
+
+def test_close_lets_go_of_the_connection_and_is_idempotent(subject: Subject, root: str) -> None:
+    client = subject.client(root, subject.credentials)
+    assert client.check().reachable
+    transport = vars(client)["_transport"]
+    assert isinstance(transport, Transport) and not transport.is_closed
+    client.close()
+    client.close()
+    assert transport.is_closed

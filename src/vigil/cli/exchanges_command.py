@@ -11,6 +11,7 @@ is at the last stored page: run the fetch again to resume), 130 interrupted.
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import typer
@@ -261,7 +262,7 @@ def _fetch(console: Console, name: str, master_key: MasterKey) -> FetchReport:
     with configured_database() as database:
         with database.session() as session:
             client = build_client(get_exchange(session, name), master_key)
-        with fetch_progress(console, name.strip()) as show:
+        with closing(client), fetch_progress(console, name.strip()) as show:
 
             def progress(done: FetchProgress) -> None:
                 stored["pages"] = done.pages

@@ -76,6 +76,24 @@ def send_due_feedback(
         ]
     round_ = FeedbackRound()
     clients: dict[int, ExchangeClient | str] = {}
+    try:
+        _send_claimed(database, claimed, clients, round_, master_key, client_for, now)
+    finally:
+        for client in clients.values():  # each round's connections end with the round
+            if not isinstance(client, str):
+                client.close()
+    return round_
+
+
+def _send_claimed(
+    database: Database,
+    claimed: list[_Claimed],
+    clients: dict[int, ExchangeClient | str],
+    round_: FeedbackRound,
+    master_key: MasterKey,
+    client_for: ClientFactory,
+    now: datetime | None,
+) -> None:
     for item in claimed:
         client = clients.get(item.exchange_id)
         if client is None:
@@ -92,7 +110,6 @@ def send_due_feedback(
             _settle(database, item.id, round_, error=message, retryable=error.retryable, now=now)
         else:
             _settle(database, item.id, round_, error=None, retryable=False, now=now)
-    return round_
 
 
 def full_round(result: object) -> bool:

@@ -187,6 +187,10 @@ class NcmecExchange:
 
     # The service
 
+    def close(self) -> None:
+        """Close the transport's connection; safe to call again."""
+        self._transport.close()
+
     def check(self) -> ExchangeHealth:
         root = _xml(self._get("/v2/status"), "/v2/status")
         member = _first(root, "member")

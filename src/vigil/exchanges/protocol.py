@@ -152,3 +152,9 @@ class Exchange(Protocol):
     def submit(self, submission: Submission) -> None:
         """Share one hash; raises ExchangeError (UNSUPPORTED when the service takes none)."""
         ...
+
+    def close(self) -> None:
+        """Let go of the connection to the service; closing twice does nothing more.
+        Whoever builds a client for a round closes it when the round ends, so no socket
+        waits for garbage collection."""
+        ...

@@ -64,7 +64,10 @@ def fetch_one(
             exchange = get_exchange(session, name)
             exchange_id = exchange.id
             client = client_for(exchange, master_key)
-        return fetch_exchange(database, name, client, actor=actor)
+        try:
+            return fetch_exchange(database, name, client, actor=actor)
+        finally:
+            client.close()  # the round's connection, not left to garbage collection
     except (FetchRefused, UnknownExchange):
         return None  # fetched elsewhere now, disabled or removed meanwhile
     except SealedSecretError as exc:

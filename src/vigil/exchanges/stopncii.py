@@ -121,6 +121,10 @@ class StopNcii:
         self._config = config
         self._transport = transport or Transport(config)
 
+    def close(self) -> None:
+        """Close the transport's connection; safe to call again."""
+        self._transport.close()
+
     def check(self) -> ExchangeHealth:
         # No status endpoint is published: ask for one record changed from now on.
         params = {"startTimestamp": str(int(time.time())), "pageSize": "1"}

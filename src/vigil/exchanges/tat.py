@@ -82,6 +82,10 @@ class TechAgainstTerrorism:
         self._config = config
         self._transport = transport or Transport(config)
 
+    def close(self) -> None:
+        """Close the transport's connection; safe to call again."""
+        self._transport.close()
+
     def check(self) -> ExchangeHealth:
         self._sign_in()
         return ExchangeHealth(True, "signed in to TCAP")

@@ -129,6 +129,10 @@ class ThreatExchange:
         self._config = config
         self._transport = transport or Transport(config)
 
+    def close(self) -> None:
+        """Close the transport's connection; safe to call again."""
+        self._transport.close()
+
     def check(self) -> ExchangeHealth:
         group = self._privacy_group()
         params = {"fields": "id,name,threat_updates_enabled"}

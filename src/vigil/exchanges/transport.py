@@ -153,7 +153,12 @@ class Transport:
         return f"Transport({self.base_url!r})"
 
     def close(self) -> None:
+        """Close the connection pool; closing again does nothing more."""
         self._client.close()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._client.is_closed
 
     def __enter__(self) -> Transport:
         return self
