@@ -11,11 +11,13 @@ is at the last stored page: run the fetch again to resume), 130 interrupted.
 
 from __future__ import annotations
 
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from vigil.cli.database_access import (
     EXIT_OK,
@@ -41,8 +43,10 @@ from vigil.exchanges.configuring import (
     exchange_type,
     service_root,
 )
+from vigil.exchanges.fetch_liveness import with_live_states
 from vigil.exchanges.fetching import FetchProgress, FetchReport, fetch_exchange
 from vigil.exchanges.protocol import ExchangeType
+from vigil.store.database import Database
 from vigil.store.evidence.keys import MasterKey, load_master_key
 from vigil.store.exchanges.catalogue import (
     DEFAULT_FETCH_INTERVAL_SECONDS,
@@ -164,8 +168,8 @@ def fetch(name: str = typer.Argument(..., help="The exchange.", show_default=Fal
 def list_command() -> None:
     """Every exchange with its state, last success, counts and feedback queue."""
     console = error_console()
-    with store_session(console) as session:
-        print_exchanges(_stdout(), exchange_statuses(session))
+    with _status_reading(console) as (database, session):
+        print_exchanges(_stdout(), with_live_states(database, exchange_statuses(session)))
 
 
 @app.command("status")
@@ -177,8 +181,9 @@ def status(
     """State, last fetch times, counts, last error and its kind, and the feedback queue."""
     console = error_console()
     out = _stdout()
-    with store_session(console) as session:
+    with _status_reading(console) as (database, session):
         statuses = [exchange_status(session, name)] if name else exchange_statuses(session)
+        statuses = with_live_states(database, statuses)
         if not statuses:
             print_exchanges(out, [])
         for number, shown in enumerate(statuses):
@@ -254,6 +259,17 @@ def set_credentials(
             session, name, credentials, master_key=master_key, actor=default_actor()
         )
     typer.echo(f"replaced the credentials of {name.strip()!r}; the checkpoint is kept")
+
+
+@contextmanager
+def _status_reading(console: Console) -> Iterator[tuple[Database, Session]]:
+    """A read of the statuses with the database at hand, to probe the fetch locks."""
+    with (
+        command_errors(console),
+        configured_database() as database,
+        database.transaction() as session,
+    ):
+        yield database, session
 
 
 def _fetch(console: Console, name: str, master_key: MasterKey) -> FetchReport:

@@ -142,7 +142,9 @@ def _feedback_switch(status: ExchangeStatus) -> str:
 
 
 def _state(status: ExchangeStatus) -> str:
-    state = status.fetch_state.value
+    state = status.shown_fetch_state
+    if status.fetch_interrupted and status.last_fetch_started_at is not None:
+        return f"{state} (started {when(status.last_fetch_started_at)}; its process died)"
     if status.last_error_kind and state == "failed":
         return f"failed ({status.last_error_kind})"
     return state

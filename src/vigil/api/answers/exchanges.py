@@ -23,7 +23,7 @@ class ExchangeStatus(Answer):
     enabled: bool
     feedback_enabled: bool
     fetch_interval_seconds: int
-    state: str  # never, running, succeeded, failed
+    state: str  # never, running, interrupted (running, but its process died), succeeded, failed
     has_checkpoint: bool
     last_fetch_started_at: Time | None
     last_fetch_finished_at: Time | None

@@ -23,6 +23,7 @@ from vigil.api.answers.exchanges import (
     ExchangeStatuses,
     FetchStarted,
 )
+from vigil.exchanges.fetch_liveness import with_live_state, with_live_states
 from vigil.exchanges.fetching import FetchAlreadyRunning, FetchRefused
 from vigil.exchanges.requested import check_fetch_can_start
 from vigil.exchanges.scheduled import fetch_one
@@ -45,14 +46,17 @@ BACKGROUND_THREAD = "a worker thread of this service process"
 
 @router.get("", response_model=ExchangeStatuses)
 def exchanges(request: Request, _principal: UsersManaging) -> dict[str, Any]:
-    with service_state(request).database.transaction() as session:
-        return {"exchanges": [_status(item) for item in exchange_statuses(session)]}
+    database = service_state(request).database
+    with database.transaction() as session:
+        found = with_live_states(database, exchange_statuses(session))
+        return {"exchanges": [_status(item) for item in found]}
 
 
 @router.get("/{name}", response_model=ExchangeStatus)
 def exchange(name: str, request: Request, _principal: UsersManaging) -> dict[str, Any]:
-    with service_state(request).database.transaction() as session, _known():
-        return _status(exchange_status(session, name))
+    database = service_state(request).database
+    with database.transaction() as session, _known():
+        return _status(with_live_state(database, exchange_status(session, name)))
 
 
 @router.post("/{name}/enable", response_model=ExchangeStatus)
@@ -137,7 +141,7 @@ def _status(item: Status) -> dict[str, Any]:
         "enabled": item.enabled,
         "feedback_enabled": item.feedback_enabled,
         "fetch_interval_seconds": item.fetch_interval_seconds,
-        "state": item.fetch_state.value,
+        "state": item.shown_fetch_state,
         "has_checkpoint": item.has_checkpoint,
         "last_fetch_started_at": _time(item.last_fetch_started_at),
         "last_fetch_finished_at": _time(item.last_fetch_finished_at),

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from vigil.store.exchanges.catalogue import exchange_list_names, get_exchange, list_exchanges
 from vigil.store.models import Exchange, ExchangeFeedback, FeedbackState, FetchState
 
+INTERRUPTED = "interrupted"  # shown, never stored: see ExchangeStatus.fetch_interrupted
+
 
 @dataclass(frozen=True, slots=True)
 class ExchangeStatus:
@@ -40,6 +42,16 @@ class ExchangeStatus:
     created_at: datetime
     updated_at: datetime
     feedback: Mapping[FeedbackState, int] = field(default_factory=dict)
+    # "running" in the database with nobody holding the fetch lock: the fetching process
+    # died (vigil.exchanges.fetch_liveness finds it out; a read writes nothing).
+    fetch_interrupted: bool = False
+
+    @property
+    def shown_fetch_state(self) -> str:
+        """The state to show an operator: "interrupted" rather than a stale "running"."""
+        if self.fetch_interrupted and self.fetch_state is FetchState.RUNNING:
+            return INTERRUPTED
+        return self.fetch_state.value
 
     @property
     def pending_feedback(self) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from vigil.exchanges.fetch_liveness import with_live_states
 from vigil.http.dependencies import UsersManaging
 from vigil.http.state import service_state
 from vigil.store.accounts import Principal
@@ -57,8 +58,9 @@ def _page(
     refusal: str = "",
     status: int = 200,
 ) -> Response:
-    with service_state(request).database.transaction() as session:
-        found = exchange_statuses(session)
+    database = service_state(request).database
+    with database.transaction() as session:
+        found = with_live_states(database, exchange_statuses(session))
     return templates.TemplateResponse(
         request,
         "exchanges.html",
