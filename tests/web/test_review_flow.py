@@ -108,6 +108,9 @@ def test_review_a_case_end_to_end(
         item = session.get(CaseItem, _first_item(database, case_id))
         assert item is not None and item.status is ItemStatus.CONFIRMED
         assert item.classification == "A2"
+    # The confirmation swapped the page: a change fired before HTMX wired up the new form
+    # would send nothing (seen on a loaded machine), so wait for it as a person's eye would.
+    _settled(page)
     with page.expect_response(lambda answer: "incident-type" in answer.url) as answered:
         page.get_by_label("Incident type").select_option(INCIDENT_TYPES[6])
     assert answered.value.status in (200, 303), answered.value.status
