@@ -85,7 +85,9 @@ class Env:
             "base_url": self.server.base_url,
             "username": "usr123",
             "password": PASSWORD,
-            "timeout": 0.2,
+            # Headroom for an ordinary request on a loaded 2-core machine (0.2 s timed out
+            # uploads in a full CI run); the delay fault below waits longer than this.
+            "timeout": 1.0,
             "max_attempts": 4,
         }
         return DestinationConfig.model_validate({**base, **values})
@@ -237,7 +239,7 @@ FAULT_CASES = [
 def test_failure_at_every_step_resumes(env: Env, endpoint: str, skip: int, fault: str) -> None:
     public_id = env.report()
     sender = env.sender()
-    env.server.inject(endpoint, fault, skip=skip, delay=0.3)
+    env.server.inject(endpoint, fault, skip=skip, delay=1.3)  # past the client's timeout
     state = sender.advance(public_id)
     report = env.load(public_id)
     assert state is report.state and state is not ReportState.FINISHED
