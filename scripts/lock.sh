@@ -9,7 +9,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 "${PYTHON:-python3}" -m venv "$scratch/venv"
 "$scratch/venv/bin/python" -m pip install --quiet --upgrade pip
-"$scratch/venv/bin/python" -m pip install --quiet ".[test,bench,onnx,s3]"
+"$scratch/venv/bin/python" -m pip install --quiet ".[test,bench,onnx,s3,ray]"
 {
     echo "# Exact versions the test suite passed with; regenerate with scripts/lock.sh."
     "$scratch/venv/bin/python" -m pip freeze --exclude vigil
