@@ -91,6 +91,7 @@ from vigil.store.models.review import (
     RequestStatus,
     ReviewDecision,
 )
+from vigil.store.models.scan_jobs import ScanJob, ScanJobMatch, ScanJobStatus, ScanMatchState
 from vigil.store.models.scans import ScanItem, ScanItemStatus, ScanRun, ScanStatus
 from vigil.store.models.suspicions import FloodSuspicion, SuspicionState
 from vigil.store.models.triage import Disposition, ReportTriage, TriageNote, TriageWeightSet
@@ -186,6 +187,10 @@ __all__ = [
     "RoutingRule",
     "ScanItem",
     "ScanItemStatus",
+    "ScanJob",
+    "ScanJobMatch",
+    "ScanJobStatus",
+    "ScanMatchState",
     "ScanRun",
     "ScanStatus",
     "SignInLock",
