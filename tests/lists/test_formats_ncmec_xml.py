@@ -241,3 +241,58 @@ def test_unsupported_fingerprints_are_counted_once_per_type() -> None:
     items = list(read_ncmec_xml(as_stream(_page(f"<images>{body}</images>"))))
     [warning] = warnings_of(items)
     assert "'pdna'" in warning.message and "5 fingerprints ignored" in warning.message
+
+
+def _hostile_pages() -> dict[str, bytes]:
+    entities = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    flood = "<feedback>" + "<m/>" * 10_001 + "</feedback>"
+    return {
+        "xxe": b'<?xml version="1.0"?>\n'
+        b'<!DOCTYPE queryResult [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+        b"<queryResult><images><image><member id='1'/><id>&xxe;</id>"
+        b"<fingerprints><md5>" + md5_of(1).encode() + b"</md5></fingerprints>"
+        b"</image></images></queryResult>",
+        "external dtd": b'<!DOCTYPE r SYSTEM "http://192.0.2.1/evil.dtd">\n<queryResult/>',
+        "billion laughs": (
+            f'<?xml version="1.0"?>\n<!DOCTYPE queryResult [<!ENTITY l0 "lol">{entities}]>\n'
+            "<queryResult><images><image><id>&l9;</id></image></images></queryResult>"
+        ).encode(),
+        "deep": b"<queryResult>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</queryResult>",
+        "deep entry": b"<queryResult><images><image>"
+        + b"<x>" * 300
+        + b"</x>" * 300
+        + b"</image></images></queryResult>",
+        "element flood": _page(f"<images><image><id>x</id>{flood}</image></images>"),
+        "empty": b"",
+        "not utf-8": b"<queryResult><images><image><id>caf\xe9</id></image></images></queryResult>",
+        "wrong root": b"<status><member id='1'>x</member></status>",
+    }
+
+
+def test_the_page_reader_refuses_what_the_file_reader_refuses() -> None:
+    # The page reader parses a page whole rather than streaming it: the same hostile
+    # documents must fail the page, with nothing read from them or expanded into the error.
+    for name, hostile in _hostile_pages().items():
+        page = read_ncmec_page(as_stream(hostile))
+        assert page.failure is not None, name
+        assert page.items == () and page.next_link is None, name
+        assert "root:" not in page.failure.message and "lollol" not in page.failure.message
+        assert len(page.failure.message) < 500, name
+    big = read_ncmec_page(as_stream(SAMPLE), max_bytes=len(SAMPLE) - 1)
+    assert big.failure is not None and "larger than" in big.failure.message
+
+
+def test_the_page_reader_reads_what_the_file_reader_reads() -> None:
+    body = "".join(_image(f"e{n}", f"<md5>{md5_of(n)}</md5><pdna>1,2</pdna>") for n in range(5))
+    for document in (SAMPLE, _page(f"<images>{body}</images><paging><next>/n</next></paging>")):
+        streamed = [
+            item if not isinstance(item, ListRecord) else (item.signal, item.external_id)
+            for item in read_ncmec_xml(as_stream(document))
+        ]
+        page = read_ncmec_page(as_stream(document))
+        assert page.failure is None
+        parsed = [
+            item if not isinstance(item, ListRecord) else (item.signal, item.external_id)
+            for item in page.items
+        ]
+        assert parsed == streamed
