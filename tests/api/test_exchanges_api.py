@@ -169,10 +169,38 @@ def test_the_feedback_queue_shows_pending_and_failed_items_with_the_reason(
     assert admin.get(f"{BASE}/tat/feedback", params={"state": "lost"}).status_code == 422
 
 
+def test_feedback_is_switched_off_and_on_audited_under_the_person(
+    admin: TestClient, exchange: str, database: Database
+) -> None:
+    assert admin.get(f"{BASE}/tat").json()["feedback_enabled"] is True
+    off = admin.post(f"{BASE}/tat/feedback/off")
+    assert off.status_code == 200, off.text
+    assert (off.json()["name"], off.json()["feedback_enabled"]) == ("tat", False)
+    assert off.json()["enabled"] is True  # fetching is another switch
+    again = admin.post(f"{BASE}/tat/feedback/off")  # idempotent, and not audited twice
+    assert again.status_code == 200 and again.json()["feedback_enabled"] is False
+    with database.session() as session:
+        assert get_exchange(session, exchange).feedback_enabled is False
+    assert admin.get(BASE).json()["exchanges"][0]["feedback_enabled"] is False
+    on = admin.post(f"{BASE}/tat/feedback/on")
+    assert on.status_code == 200 and on.json()["feedback_enabled"] is True
+    with database.session() as session:
+        assert get_exchange(session, exchange).feedback_enabled is True
+        changes = [
+            (record.details.get("change"), record.actor)
+            for record in session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
+            if record.details.get("change") in {"feedback_disabled", "feedback_enabled"}
+        ]
+    assert changes == [("feedback_disabled", "user:root"), ("feedback_enabled", "user:root")]
+    assert admin.post(f"{BASE}/tat/feedback/maybe").status_code in {404, 405}
+    assert admin.get(f"{BASE}/tat/feedback/off").status_code in {404, 405}
+
+
 def test_an_unknown_exchange_is_404_naming_it(admin: TestClient) -> None:
     for method, path in (
         ("GET", f"{BASE}/nope"),
         ("POST", f"{BASE}/nope/enable"),
+        ("POST", f"{BASE}/nope/feedback/off"),
         ("POST", f"{BASE}/nope/fetch"),
         ("GET", f"{BASE}/nope/feedback"),
     ):
@@ -195,9 +223,12 @@ def test_people_who_are_not_administrators_are_refused(
             ("POST", f"{BASE}/tat/disable"),
             ("POST", f"{BASE}/tat/fetch"),
             ("GET", f"{BASE}/tat/feedback"),
+            ("POST", f"{BASE}/tat/feedback/off"),
         ):
             assert client.request(method, path).status_code == 403, (role, method, path)
     assert tat.requests == []
+    with database.session() as session:
+        assert get_exchange(session, exchange).feedback_enabled is True
 
 
 def test_api_keys_and_anonymous_callers_are_refused(
@@ -207,6 +238,11 @@ def test_api_keys_and_anonymous_callers_are_refused(
     assert client.get(BASE, headers={"Authorization": f"Bearer {token}"}).status_code == 403
     assert client.get(BASE).status_code == 401
     assert client.post(f"{BASE}/tat/fetch").status_code in {401, 403}
+    keyed = client.post(f"{BASE}/tat/feedback/off", headers={"Authorization": f"Bearer {token}"})
+    assert keyed.status_code == 403
+    assert client.post(f"{BASE}/tat/feedback/off").status_code in {401, 403}
+    with database.session() as session:
+        assert get_exchange(session, exchange).feedback_enabled is True
 
 
 def test_a_fetch_needs_the_evidence_master_key(

@@ -103,6 +103,36 @@ def test_an_administrator_sees_the_exchange_and_disables_it(
 
 
 @pytest.mark.browser
+def test_an_administrator_turns_feedback_off_and_on_and_sees_it(
+    page: Page, console: str, database: Database, exchange: str
+) -> None:
+    _sign_in(page, console, "root")
+    row = page.locator("tr.exchange-row", has_text="ncmec")
+    expect(row.locator("td.feedback-enabled")).to_have_text("on")
+
+    row.get_by_role("button", name="Turn feedback off").click()
+    expect(page.get_by_role("status")).to_contain_text("Feedback to ncmec is now off")
+    expect(row.locator("td.feedback-enabled")).to_have_text("off")
+    expect(row.locator("td.enabled")).to_have_text("yes")  # fetching is its own switch
+    page.wait_for_load_state("networkidle")  # HTMX wires the swapped-in forms
+    with database.transaction() as session:
+        assert get_exchange(session, "ncmec").feedback_enabled is False
+
+    row.get_by_role("button", name="Turn feedback on").click()
+    expect(page.get_by_role("status")).to_contain_text("Feedback to ncmec is now on")
+    expect(row.locator("td.feedback-enabled")).to_have_text("on")
+    expect(row.get_by_role("button", name="Turn feedback off")).to_be_visible()
+    with database.transaction() as session:
+        assert get_exchange(session, "ncmec").feedback_enabled is True
+        changes = [
+            (record.details.get("change"), record.actor)
+            for record in session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
+            if record.details.get("change") in {"feedback_disabled", "feedback_enabled"}
+        ]
+    assert changes == [("feedback_disabled", "user:root"), ("feedback_enabled", "user:root")]
+
+
+@pytest.mark.browser
 def test_a_reviewer_is_refused_the_page(
     page: Page, console: str, database: Database, exchange: str
 ) -> None:
@@ -145,6 +175,40 @@ def test_a_switch_that_changes_nothing_says_so(
     assert "Exchange ncmec is now enabled" in answer.text
     with database.transaction() as session:
         assert get_exchange(session, "ncmec").enabled is True
+
+
+def test_a_feedback_switch_says_what_happened_or_why_nothing_did(
+    client: TestClient, database: Database, exchange: str
+) -> None:
+    csrf = console_sign_in(client, "root")
+    already = client.post(
+        "/admin/exchanges/feedback", headers=csrf, data={"name": "ncmec", "feedback": "on"}
+    )
+    assert already.status_code == 200 and "Feedback to ncmec was already on." in already.text
+    missing = client.post(
+        "/admin/exchanges/feedback", headers=csrf, data={"name": "gone", "feedback": "off"}
+    )
+    assert missing.status_code == 404 and 'role="alert"' in missing.text
+    assert "Nothing changed: no exchange named" in missing.text
+    for form in ({"name": "ncmec", "feedback": "maybe"}, {"name": "ncmec"}, {"feedback": "off"}):
+        refused = client.post("/admin/exchanges/feedback", headers=csrf, data=form)
+        assert refused.status_code == 422, form
+    forged = client.post("/admin/exchanges/feedback", data={"name": "ncmec", "feedback": "off"})
+    assert forged.status_code == 403
+    reviewer = console_sign_in(client, "reviewer")
+    refused = client.post(
+        "/admin/exchanges/feedback", headers=reviewer, data={"name": "ncmec", "feedback": "off"}
+    )
+    assert refused.status_code == 403
+    with database.transaction() as session:
+        assert get_exchange(session, "ncmec").feedback_enabled is True
+    csrf = console_sign_in(client, "root")
+    off = client.post(
+        "/admin/exchanges/feedback", headers=csrf, data={"name": "ncmec", "feedback": "off"}
+    )
+    assert off.status_code == 200 and "Feedback to ncmec is now off" in off.text
+    with database.transaction() as session:
+        assert get_exchange(session, "ncmec").feedback_enabled is False
 
 
 @pytest.mark.parametrize(

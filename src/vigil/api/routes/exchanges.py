@@ -1,5 +1,6 @@
 """Hash exchanges over HTTP, for administrators: each exchange's state, last fetch, counts,
-errors and feedback queue; switching one off and on; starting a fetch now.
+errors and feedback queue; switching one off and on, and its feedback off and on; starting a
+fetch now.
 
 Administrators only (users:manage, which no API key can hold): an exchange's errors and
 feedback describe what reviewers decided. Credentials are set with `vigil exchanges add`
@@ -13,6 +14,7 @@ exchange's own lock like every fetch, so it never runs beside the scheduled one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
@@ -32,13 +34,16 @@ from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
 from vigil.store.accounts import Principal
-from vigil.store.exchanges.catalogue import set_exchange_enabled
+from vigil.store.exchanges.catalogue import set_exchange_enabled, set_feedback_enabled
 from vigil.store.exchanges.errors import UnknownExchange
 from vigil.store.exchanges.feedback_queue import feedback_of_exchange
 from vigil.store.exchanges.status import ExchangeStatus as Status
 from vigil.store.exchanges.status import exchange_status, exchange_statuses
 from vigil.store.models import ExchangeFeedback as FeedbackRow
 from vigil.store.models import FeedbackState
+
+# A store switch: (session, name, on, actor=...) -> whether anything changed (and was audited).
+Switch = Callable[..., bool]
 
 router = APIRouter(prefix="/v1/admin/exchanges", tags=["exchanges"], responses=RESOURCES)
 BACKGROUND_THREAD = "a worker thread of this service process"
@@ -62,13 +67,26 @@ def exchange(name: str, request: Request, _principal: UsersManaging) -> dict[str
 @router.post("/{name}/enable", response_model=ExchangeStatus)
 def enable(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Fetch it again (on schedule and on demand) and send its queued feedback."""
-    return _switch(request, name, True, principal)
+    return _switch(request, name, set_exchange_enabled, True, principal)
 
 
 @router.post("/{name}/disable", response_model=ExchangeStatus)
 def disable(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Stop fetching it and sending its feedback; its checkpoint and list entries stay."""
-    return _switch(request, name, False, principal)
+    return _switch(request, name, set_exchange_enabled, False, principal)
+
+
+@router.post("/{name}/feedback/on", response_model=ExchangeStatus)
+def feedback_on(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
+    """Queue reviewers' verdicts on its entries for it again (the default)."""
+    return _switch(request, name, set_feedback_enabled, True, principal)
+
+
+@router.post("/{name}/feedback/off", response_model=ExchangeStatus)
+def feedback_off(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
+    """Stop queueing reviewers' verdicts for it; items already queued wait, unsent, until
+    feedback is on again."""
+    return _switch(request, name, set_feedback_enabled, False, principal)
 
 
 @router.post("/{name}/fetch", status_code=202, response_model=FetchStarted)
@@ -109,9 +127,13 @@ def feedback(
         return {"exchange": name.strip(), "feedback": [_feedback(item) for item in items]}
 
 
-def _switch(request: Request, name: str, enabled: bool, principal: Principal) -> dict[str, Any]:
+def _switch(
+    request: Request, name: str, switch: Switch, on: bool, principal: Principal
+) -> dict[str, Any]:
+    """Both switches answer the status whether or not they changed anything (idempotent);
+    the store audits a change under the person's name, as the CLI's does."""
     with service_state(request).database.transaction(write=True) as session, _known():
-        set_exchange_enabled(session, name, enabled, actor=principal.actor)
+        switch(session, name, on, actor=principal.actor)
         return _status(exchange_status(session, name))
 
 

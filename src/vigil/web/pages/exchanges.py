@@ -1,8 +1,11 @@
 """The administrator's view of the hash exchanges: each one's state, last fetch, counts, last
-error and feedback queue, and a switch to stop or resume fetching. Same permission as
+error and feedback queue, a switch to stop or resume fetching and one to stop or resume its
+feedback (the store functions the CLI and the API switch with). Same permission as
 /v1/admin/exchanges; credentials and checkpoints are never shown (ExchangeStatus has neither)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,10 +14,13 @@ from vigil.exchanges.fetch_liveness import with_live_states
 from vigil.http.dependencies import UsersManaging
 from vigil.http.state import service_state
 from vigil.store.accounts import Principal
-from vigil.store.exchanges.catalogue import set_exchange_enabled
+from vigil.store.exchanges.catalogue import set_exchange_enabled, set_feedback_enabled
 from vigil.store.exchanges.errors import UnknownExchange
 from vigil.store.exchanges.status import exchange_statuses
 from vigil.web.templating import templates
+
+# A store switch: (session, name, on, actor=...) -> whether anything changed (and was audited).
+Switch = Callable[..., bool]
 
 router = APIRouter(prefix="/admin/exchanges", include_in_schema=False)
 
@@ -32,22 +38,70 @@ def switch(
     enabled: str = Form(pattern="^(on|off)$"),
     principal: UsersManaging,
 ) -> Response:
-    """Answers with the page itself and a sentence saying what happened, so a click that
-    changed nothing (already in that state, exchange removed meanwhile) is never silent.
-    The name travels in the form, not the path: any printable name, a slash included."""
+    """Stops or resumes fetching. The name travels in the form, not the path: any printable
+    name, a slash included."""
     wanted = enabled == "on"
     word = "enabled" if wanted else "disabled"
-    with service_state(request).database.transaction(write=True) as session:
-        try:
-            changed = set_exchange_enabled(session, name, wanted, actor=principal.actor)
-        except UnknownExchange as exc:
-            return _page(request, principal, refusal=f"Nothing changed: {exc}.", status=404)
-    if not changed:
-        return _page(request, principal, notice=f"Exchange {name} was already {word}.")
     effect = (
         "it fetches again on its schedule" if wanted else "it neither fetches nor sends feedback"
     )
-    return _page(request, principal, notice=f"Exchange {name} is now {word}: {effect}.")
+    return _switched(
+        request,
+        principal,
+        _flip(request, principal, name, set_exchange_enabled, wanted),
+        already=f"Exchange {name} was already {word}.",
+        now=f"Exchange {name} is now {word}: {effect}.",
+    )
+
+
+@router.post("/feedback", response_class=HTMLResponse)
+def feedback_switch(
+    request: Request,
+    *,
+    name: str = Form(min_length=1, max_length=200),
+    feedback: str = Form(pattern="^(on|off)$"),
+    principal: UsersManaging,
+) -> Response:
+    """Turns sending reviewers' verdicts to the exchange on or off; answered like the switch."""
+    wanted = feedback == "on"
+    effect = (
+        "reviewers' verdicts on its entries are queued and sent"
+        if wanted
+        else "reviewers' verdicts are no longer queued for it, and what is queued waits"
+    )
+    return _switched(
+        request,
+        principal,
+        _flip(request, principal, name, set_feedback_enabled, wanted),
+        already=f"Feedback to {name} was already {feedback}.",
+        now=f"Feedback to {name} is now {feedback}: {effect}.",
+    )
+
+
+def _flip(
+    request: Request, principal: Principal, name: str, switch: Switch, wanted: bool
+) -> bool | UnknownExchange:
+    """Whether the switch changed anything, or the exchange it could not find."""
+    with service_state(request).database.transaction(write=True) as session:
+        try:
+            return switch(session, name, wanted, actor=principal.actor)
+        except UnknownExchange as exc:
+            return exc
+
+
+def _switched(
+    request: Request,
+    principal: Principal,
+    outcome: bool | UnknownExchange,
+    *,
+    already: str,
+    now: str,
+) -> Response:
+    """The page itself with a sentence saying what happened: a click that changed nothing
+    (already in that state, exchange removed meanwhile) is never silent."""
+    if isinstance(outcome, UnknownExchange):
+        return _page(request, principal, refusal=f"Nothing changed: {outcome}.", status=404)
+    return _page(request, principal, notice=now if outcome else already)
 
 
 def _page(
