@@ -11,12 +11,11 @@ import pytest
 
 from tests import media_factory
 from tests.cli.vigil_cli import records, run_hash
-from vigil.cli import walk as walk_module
 from vigil.cli.hash_command import fingerprint_walk
-from vigil.cli.walk import count_files, walk
 from vigil.fingerprint.errors import FailureReason, FingerprintError
 from vigil.fingerprint.pipeline import FingerprintOptions
 from vigil.fingerprint.record import Fingerprint
+from vigil.fingerprint.walk import count_files, walk
 
 
 def _names(items: list[Path | Fingerprint], root: Path) -> list[str]:
@@ -70,7 +69,7 @@ def test_unreadable_folder_is_a_per_file_error(
             raise PermissionError(13, "Permission denied", str(folder))
         return real_listdir(folder)
 
-    monkeypatch.setattr(walk_module.os, "listdir", listdir)
+    monkeypatch.setattr("vigil.fingerprint.walk.os.listdir", listdir)
     result = run_hash(tmp_path, "--recursive", "-w", "1")
     assert result.exit_code == 1
     rows = records(result.stdout)

@@ -19,10 +19,10 @@ from rich.console import Console
 
 from vigil.cli import feedback
 from vigil.cli.output import OutputFormat, RecordWriter, open_writer
-from vigil.cli.walk import WalkItem, count_files, walk
 from vigil.fingerprint import batch, decode
 from vigil.fingerprint.pipeline import FingerprintOptions
 from vigil.fingerprint.record import Fingerprint
+from vigil.fingerprint.walk import WalkItem, count_files, walk
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

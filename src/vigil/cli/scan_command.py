@@ -21,10 +21,10 @@ from rich.console import Console
 from vigil.cli import feedback
 from vigil.cli.database_access import EXIT_OK, EXIT_REJECTED, error_console, fail
 from vigil.cli.match_command import LIST_OPTION_HELP, open_screener
-from vigil.cli.walk import WalkItem, count_files, walk
 from vigil.core.private_files import open_private
 from vigil.fingerprint import batch
 from vigil.fingerprint.pipeline import FingerprintOptions
+from vigil.fingerprint.walk import WalkItem, count_files, walk
 from vigil.screening.scan import Scan, ScanSettings, ScanStopped, ScanTally
 from vigil.screening.scan_report import ReportFormat, open_report, wanted
 from vigil.screening.scan_runs import ItemRecorder, finish_run, start_run

@@ -1,4 +1,5 @@
-"""Expand command-line paths into the files to fingerprint: lazily, in a stable order.
+"""Expand paths (command-line arguments, a backlog tree) into the files to fingerprint: lazily, in a
+stable order.
 
 Folders are listed in sorted name order, depth first, so output order does not depend on
 the filesystem. Hidden files are kept: junk such as ``.DS_Store`` is reported like any
