@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from vigil.fingerprint.errors import FailureReason, FingerprintError
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_path
@@ -45,6 +46,7 @@ from vigil.fingerprint.record import Fingerprint
 
 log = logging.getLogger(__name__)
 
+Task = TypeVar("Task")  # anything picklable
 Hasher = Callable[[Path, FingerprintOptions], Fingerprint]
 
 DEFAULT_TIMEOUT = 300.0  # seconds per file: long videos legitimately take minutes
@@ -75,14 +77,30 @@ def fingerprint_many(
     ``hasher`` must be a module-level function (workers import it by name). Close the
     generator when stopping early: that stops the workers at once.
     """
+    return fingerprint_tasks(
+        (Path(path) for path in paths), hasher, options, workers, timeout=timeout
+    )
+
+
+def fingerprint_tasks(
+    tasks: Iterable[Task],
+    hasher: Callable[[Task, FingerprintOptions], Fingerprint],
+    options: FingerprintOptions | None = None,
+    workers: int = 1,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Generator[Fingerprint, None, None]:
+    """:func:`fingerprint_many` for any picklable task a module-level ``hasher`` turns into a
+    Fingerprint (an object in a store, say); a failure the pool records (a timeout, a crash)
+    is labelled ``str(task)``."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, not {timeout}")
     options = options or FingerprintOptions()
     if workers == 1:
-        return (_hash_safely(hasher, Path(path), options) for path in paths)
-    return _Batch(paths, options, workers, timeout, hasher).run()
+        return (_hash_safely(hasher, task, options) for task in tasks)
+    return _Batch(tasks, options, workers, timeout, hasher).run()
 
 
 def default_workers() -> int:
@@ -93,19 +111,25 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _hash_safely(hasher: Hasher, path: Path, options: FingerprintOptions) -> Fingerprint:
+def _hash_safely(
+    hasher: Callable[[Task, FingerprintOptions], Fingerprint],
+    task: Task,
+    options: FingerprintOptions,
+) -> Fingerprint:
     try:
-        return hasher(path, options)
+        return hasher(task, options)
     except Exception as exc:  # fingerprint_path never raises; a custom hasher might
         detail = f"hashing failed: {exc!r}"
-        return Fingerprint(path=str(path)).fail(FingerprintError(FailureReason.CORRUPT, detail))
+        return Fingerprint(path=str(task)).fail(FingerprintError(FailureReason.CORRUPT, detail))
 
 
-def _serve(conn: Connection, options: FingerprintOptions, hasher: Hasher, log_level: int) -> None:
+def _serve(
+    conn: Connection, options: FingerprintOptions, hasher: Callable[..., Fingerprint], level: int
+) -> None:
     """Worker loop: one (index, path) in, one (index, Fingerprint) out, until told to stop."""
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.getLogger("vigil").setLevel(log_level)
+    logging.getLogger("vigil").setLevel(level)
     conn.send(_READY)
     while True:
         try:
@@ -114,8 +138,8 @@ def _serve(conn: Connection, options: FingerprintOptions, hasher: Hasher, log_le
             return
         if task is None:
             return
-        index, path = task
-        conn.send((index, _hash_safely(hasher, path, options)))
+        index, item = task
+        conn.send((index, _hash_safely(hasher, item, options)))
 
 
 @dataclass(slots=True)
@@ -124,21 +148,21 @@ class _Worker:
     conn: Connection
     started: float
     ready: bool = False
-    task: tuple[int, Path] | None = None
+    task: tuple[int, Any] | None = None
     deadline: float = 0.0
     done: int = 0
 
 
-class _Batch:
+class _Batch(Generic[Task]):
     def __init__(
         self,
-        paths: Iterable[Path],
+        tasks: Iterable[Task],
         options: FingerprintOptions,
         workers: int,
         timeout: float,
-        hasher: Hasher,
+        hasher: Callable[[Task, FingerprintOptions], Fingerprint],
     ) -> None:
-        self._paths = iter(paths)
+        self._tasks = iter(tasks)
         self._options = options
         self._size = workers
         self._timeout = timeout
@@ -147,7 +171,7 @@ class _Batch:
         self._context = multiprocessing.get_context("spawn")
         self._crew: list[_Worker] = []
         self._finished: dict[int, Fingerprint] = {}
-        self._queue: deque[tuple[int, Path]] = deque()  # pulled, not yet sent
+        self._queue: deque[tuple[int, Task]] = deque()  # pulled, not yet sent
         self._pulled = 0
         self._emitted = 0
         self._exhausted = False
@@ -187,11 +211,11 @@ class _Batch:
             and self._pulled - self._emitted < self._window
         ):
             try:
-                path = next(self._paths)
+                task = next(self._tasks)
             except StopIteration:
                 self._exhausted = True
                 return
-            self._queue.append((self._pulled, Path(path)))
+            self._queue.append((self._pulled, task))
             self._pulled += 1
 
     def _idle_worker(self) -> _Worker | None:
@@ -269,8 +293,8 @@ class _Batch:
 
     def _fail_task(self, worker: _Worker, reason: FailureReason, detail: str) -> None:
         assert worker.task is not None
-        index, path = worker.task
-        failed = Fingerprint(path=str(path)).fail(FingerprintError(reason, detail))
+        index, task = worker.task
+        failed = Fingerprint(path=str(task)).fail(FingerprintError(reason, detail))
         self._finished[index] = failed
         worker.task = None
 
