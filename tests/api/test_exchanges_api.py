@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -196,16 +197,70 @@ def test_feedback_is_switched_off_and_on_audited_under_the_person(
     assert admin.get(f"{BASE}/tat/feedback/off").status_code in {404, 405}
 
 
+@pytest.mark.parametrize(
+    "name", ["ncmec/esp", "partners / eu 50%", "a/enable/b", "deep/x/feedback/on"]
+)
+@pytest.mark.parametrize("slash", ["/", ""], ids=["slash-as-is", "slash-encoded"])
+def test_a_name_with_slashes_spaces_or_percent_reaches_every_route(
+    admin: TestClient,
+    database: Database,
+    settings: Settings,
+    tat: FakeService,
+    name: str,
+    slash: str,
+) -> None:
+    """Each route takes the whole name, written with "/" or with "%2F"; spaces and "%" are
+    percent-encoded as in any URL, and an action word inside the name is part of it."""
+    with database.transaction(write=True) as session:
+        create_list(session, "shared", actor="admin")
+        for stored in (name, name.split("/")[0]):  # a shorter name must not be taken instead
+            create_exchange(
+                session,
+                stored,
+                kind="tat",
+                base_url=tat.url(""),
+                credentials=CREDENTIALS,
+                list_names=["shared"],
+                master_key=load_master_key(settings),
+                actor="admin",
+            )
+    path = f"{BASE}/{quote(name, safe=slash)}"
+    assert admin.get(path).json()["name"] == name
+    assert admin.post(f"{path}/disable").json() == admin.get(path).json()
+    assert admin.get(path).json()["enabled"] is False
+    assert admin.post(f"{path}/enable").json()["enabled"] is True
+    assert admin.post(f"{path}/feedback/off").json()["feedback_enabled"] is False
+    assert admin.post(f"{path}/feedback/on").json()["feedback_enabled"] is True
+    queue = admin.get(f"{path}/feedback")
+    assert queue.status_code == 200 and queue.json() == {"exchange": name, "feedback": []}
+    started = admin.post(f"{path}/fetch")
+    assert started.status_code == 202 and started.json()["exchange"] == name
+    assert admin.get(path).json()["state"] == "succeeded"
+    with database.session() as session:
+        short = get_exchange(session, name.split("/")[0])
+        assert (short.enabled, short.feedback_enabled, short.entries_fetched) == (True, True, 0)
+        changed = {
+            str(record.details.get("change"))
+            for record in session.scalars(select(AuditRecord))
+            if record.actor == "user:root"
+        }
+    assert {"disabled", "enabled", "feedback_disabled", "feedback_enabled"} <= changed
+
+
 def test_an_unknown_exchange_is_404_naming_it(admin: TestClient) -> None:
-    for method, path in (
-        ("GET", f"{BASE}/nope"),
-        ("POST", f"{BASE}/nope/enable"),
-        ("POST", f"{BASE}/nope/feedback/off"),
-        ("POST", f"{BASE}/nope/fetch"),
-        ("GET", f"{BASE}/nope/feedback"),
+    for method, path, named in (
+        ("GET", f"{BASE}/nope", "'nope'"),
+        ("POST", f"{BASE}/nope/enable", "'nope'"),
+        ("POST", f"{BASE}/nope/feedback/off", "'nope'"),
+        ("POST", f"{BASE}/nope/fetch", "'nope'"),
+        ("GET", f"{BASE}/nope/feedback", "'nope'"),
+        ("GET", f"{BASE}/no/pe", "'no/pe'"),
+        ("POST", f"{BASE}/no%2Fpe/disable", "'no/pe'"),
+        ("POST", f"{BASE}/nope/feedback/off/enable", "'nope/feedback/off'"),
+        ("GET", f"{BASE}/" + "n" * 10_000, "'nnnn"),
     ):
         answer = admin.request(method, path)
-        assert answer.status_code == 404 and "nope" in answer.text, (method, path)
+        assert answer.status_code == 404 and named in answer.text, (method, path)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,12 @@ A fetch asked for here runs in a worker thread of this service process after the
 (FastAPI's background task), not in the request: a first fetch can take minutes. It is
 checked first (disabled: 409; being fetched by another process: 409) and then takes the
 exchange's own lock like every fetch, so it never runs beside the scheduled one.
+
+An exchange's name may hold "/" (e.g. "ncmec/esp"): ``{name:path}`` takes it whole, and as
+the match is greedy the last suffix is the action, so POST .../ncmec/esp/enable enables
+"ncmec/esp". Written as is or percent-encoded ("ncmec%2Fesp"), it is the same name. The one
+ambiguity: GET .../x/feedback is the feedback queue of "x", so an exchange called
+"x/feedback" is read through the list (GET /v1/admin/exchanges).
 """
 
 from __future__ import annotations
@@ -57,39 +63,32 @@ def exchanges(request: Request, _principal: UsersManaging) -> dict[str, Any]:
         return {"exchanges": [_status(item) for item in found]}
 
 
-@router.get("/{name}", response_model=ExchangeStatus)
-def exchange(name: str, request: Request, _principal: UsersManaging) -> dict[str, Any]:
-    database = service_state(request).database
-    with database.transaction() as session, _known():
-        return _status(with_live_state(database, exchange_status(session, name)))
-
-
-@router.post("/{name}/enable", response_model=ExchangeStatus)
+@router.post("/{name:path}/enable", response_model=ExchangeStatus)
 def enable(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Fetch it again (on schedule and on demand) and send its queued feedback."""
     return _switch(request, name, set_exchange_enabled, True, principal)
 
 
-@router.post("/{name}/disable", response_model=ExchangeStatus)
+@router.post("/{name:path}/disable", response_model=ExchangeStatus)
 def disable(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Stop fetching it and sending its feedback; its checkpoint and list entries stay."""
     return _switch(request, name, set_exchange_enabled, False, principal)
 
 
-@router.post("/{name}/feedback/on", response_model=ExchangeStatus)
+@router.post("/{name:path}/feedback/on", response_model=ExchangeStatus)
 def feedback_on(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Queue reviewers' verdicts on its entries for it again (the default)."""
     return _switch(request, name, set_feedback_enabled, True, principal)
 
 
-@router.post("/{name}/feedback/off", response_model=ExchangeStatus)
+@router.post("/{name:path}/feedback/off", response_model=ExchangeStatus)
 def feedback_off(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Stop queueing reviewers' verdicts for it; items already queued wait, unsent, until
     feedback is on again."""
     return _switch(request, name, set_feedback_enabled, False, principal)
 
 
-@router.post("/{name}/fetch", status_code=202, response_model=FetchStarted)
+@router.post("/{name:path}/fetch", status_code=202, response_model=FetchStarted)
 def fetch(
     name: str, request: Request, tasks: BackgroundTasks, principal: UsersManaging
 ) -> dict[str, Any]:
@@ -112,7 +111,7 @@ def fetch(
     return {"exchange": stored, "started": True, "runs_in": BACKGROUND_THREAD}
 
 
-@router.get("/{name}/feedback", response_model=ExchangeFeedback)
+@router.get("/{name:path}/feedback", response_model=ExchangeFeedback)
 def feedback(
     name: str,
     request: Request,
@@ -125,6 +124,15 @@ def feedback(
     with service_state(request).database.transaction() as session, _known():
         items = feedback_of_exchange(session, name, state, limit)
         return {"exchange": name.strip(), "feedback": [_feedback(item) for item in items]}
+
+
+# Declared last: "/{name:path}" matches every path below the prefix, so each route with a
+# suffix must be tried before it.
+@router.get("/{name:path}", response_model=ExchangeStatus)
+def exchange(name: str, request: Request, _principal: UsersManaging) -> dict[str, Any]:
+    database = service_state(request).database
+    with database.transaction() as session, _known():
+        return _status(with_live_state(database, exchange_status(session, name)))
 
 
 def _switch(
