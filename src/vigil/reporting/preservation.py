@@ -39,6 +39,7 @@ from vigil.reporting.preservation_errors import (
     ReportNotFiled,
     UnknownReport,
 )
+from vigil.store import audit
 from vigil.store.audit import AuditLog
 from vigil.store.evidence import (
     EvidenceBlobMissing,
@@ -61,7 +62,6 @@ PACKAGE_FORMAT = "vigil-report-package/1"
 REFERENCE_PREFIX = "report-package:"
 RETENTION_POLICY = "report package"
 REPORT_SUBJECT = "report"
-MAX_ACTOR = 200
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a manifest is a few KiB; refuse to parse anything huge
 
 
@@ -320,9 +320,8 @@ def part_name_of(reference: str | None, report_public_id: str) -> str | None:
 
 
 def checked_actor(actor: object) -> str:
-    if not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR:
-        raise InvalidRequest(f"the actor must be named in 1 to {MAX_ACTOR} characters")
-    return actor.strip()
+    """A person's name is refused when too long, not cut: the record must name them."""
+    return audit.checked_actor(actor, refusal=InvalidRequest, too_long="refuse")
 
 
 def file_part_name(file: ReportFile) -> str:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from vigil.core.settings import ReviewSettings
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
 from vigil.review.lookup import get_case, get_item
-from vigil.store.audit import AuditLog
+from vigil.store.audit import AuditLog, checked_actor
 from vigil.store.exchanges.entry_feedback import queue_verdicts
 from vigil.store.lists.catalogue import create_list
 from vigil.store.lists.entry_status import disable_entry, get_entry
@@ -67,7 +67,6 @@ from vigil.store.shared.vocabulary import (
 )
 
 MAX_REASON = 2000
-MAX_ACTOR = 200
 MAX_ANNOTATION_VALUES = 40  # more than the vocabulary holds: anything longer is hostile
 ITEM_KINDS = frozenset({DecisionKind.CONFIRM, DecisionKind.FALSE_POSITIVE})
 CASE_SUBJECT = "review_case"
@@ -658,9 +657,8 @@ def _require_pending(item: CaseItem) -> None:
 
 
 def _checked_actor(actor: object) -> str:
-    if not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR:
-        raise InvalidReviewInput(f"the reviewer must be named in 1 to {MAX_ACTOR} characters")
-    return actor.strip()
+    """A reviewer's name is refused when too long, not cut: the record must name them."""
+    return checked_actor(actor, refusal=InvalidReviewInput, too_long="refuse")
 
 
 def _checked_reason(reason: object, *, required: bool) -> str:

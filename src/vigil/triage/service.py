@@ -27,7 +27,7 @@ from vigil.store.models import (
     utcnow,
 )
 from vigil.store.models.agencies import LIVE_REFERRAL_STATES
-from vigil.store.models.audit import AuditAction
+from vigil.store.models.audit import MAX_ACTOR_CHARS, AuditAction
 from vigil.store.shared.rescoring import mark_for_rescore
 from vigil.triage.facts import UnknownReport, gather_facts
 from vigil.triage.scoring import TriageResult, score
@@ -124,7 +124,7 @@ def apply_weights(
         sha256=weights.sha256,
         content=weights.content,
         applied_at=now,
-        applied_by=actor[:200],
+        applied_by=actor[:MAX_ACTOR_CHARS],
     )
     session.add(applied)
     session.flush()
@@ -228,7 +228,7 @@ def override_priority(
     row = _triaged(session, report_id)
     previous = row.effective_priority
     row.override_priority, row.override_reason = priority, reason
-    row.override_by, row.override_at = actor[:200], now or utcnow()
+    row.override_by, row.override_at = actor[:MAX_ACTOR_CHARS], now or utcnow()
     row.effective_priority = priority
     session.flush()
     AuditLog(session).append(
@@ -275,7 +275,7 @@ def add_note(session: Session, report_id: int, text: str, actor: str) -> TriageN
     report = session.get(IntakeReport, report_id)
     if report is None or report.state is not IntakeState.FINISHED:
         raise UnknownReport(f"no finished report with id {report_id}")
-    note = TriageNote(report_id=report_id, author=actor[:200], text=text)
+    note = TriageNote(report_id=report_id, author=actor[:MAX_ACTOR_CHARS], text=text)
     session.add(note)
     session.flush()
     mark_for_rescore(session, [report_id])

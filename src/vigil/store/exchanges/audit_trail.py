@@ -13,21 +13,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vigil.store import audit
 from vigil.store.audit import AuditAction, AuditLog, AuditRecord
 from vigil.store.exchanges.errors import InvalidExchangeSetting
 
 EXCHANGE_SUBJECT = "exchange"
 FEEDBACK_SUBJECT = "exchange_feedback"
-MAX_ACTOR_CHARS = 200  # AuditRecord.actor
 MAX_TEXT_CHARS = 500
 
 
 def checked_actor(actor: str) -> str:
-    """``actor`` stripped; an empty one is refused, since the record must name someone."""
-    cleaned = actor.strip()
-    if not cleaned:
-        raise InvalidExchangeSetting("say who makes the change (actor)")
-    return cleaned[:MAX_ACTOR_CHARS]
+    """vigil.store.audit's check, refusing as exchange settings do: InvalidExchangeSetting."""
+    return audit.checked_actor(actor, refusal=InvalidExchangeSetting)
 
 
 def record_exchange_change(

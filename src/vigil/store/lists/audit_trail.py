@@ -14,22 +14,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vigil.store import audit
 from vigil.store.audit import AuditAction, AuditLog, AuditRecord
 from vigil.store.lists.errors import InvalidListSetting
 from vigil.store.lists.import_batch import BatchCounts
 
 LIST_SUBJECT = "hash_list"
 ENTRY_SUBJECT = "list_entry"
-MAX_ACTOR_CHARS = 200  # AuditRecord.actor
 MAX_TEXT_CHARS = 500  # free text (descriptions, reasons, file names) kept in details
 
 
 def checked_actor(actor: str) -> str:
-    """``actor`` stripped; an empty one is refused, since the record must name someone."""
-    cleaned = actor.strip()
-    if not cleaned:
-        raise InvalidListSetting("say who makes the change (actor)")
-    return cleaned[:MAX_ACTOR_CHARS]
+    """vigil.store.audit's check, refusing as list settings do: InvalidListSetting."""
+    return audit.checked_actor(actor, refusal=InvalidListSetting)
 
 
 def record_list_change(

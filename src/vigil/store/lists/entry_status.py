@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from vigil.store.audit import checked_actor
 from vigil.store.lists.audit_trail import record_entry_change
 from vigil.store.lists.errors import StatusChangeRefused, UnknownEntry
 from vigil.store.models import EntryStatus, HashList, ListEntry
 
-MAX_ACTOR_CHARS = 200
 _SHORTEST_HASH = 32  # md5; entry ids are shorter, so the two never mix up
 
 
@@ -102,7 +102,8 @@ def change_status(
     session = object_session(entry)
     if session is None:  # the audit record could not join the change's transaction
         raise StatusChangeRefused(f"entry {entry.id} is not loaded in a session")
-    old, actor, reason = entry.status, _checked_actor(actor), _clean(reason)
+    actor = checked_actor(actor, refusal=StatusChangeRefused)
+    old, reason = entry.status, _clean(reason)
     _check_transition(entry, status, reason)
     change = StatusChange(entry.id, entry.hash_list.name, old, status)
     if entry.set_status(status, actor=actor, reason=reason) is not None:
@@ -130,13 +131,6 @@ def _check_transition(entry: ListEntry, status: EntryStatus, reason: str | None)
         )
     if status is not EntryStatus.ACTIVE and not _clean(reason):
         raise StatusChangeRefused(f"give a reason to make entry {entry.id} {status}")
-
-
-def _checked_actor(actor: str) -> str:
-    cleaned = actor.strip()
-    if not cleaned:
-        raise StatusChangeRefused("say who makes the change (actor)")
-    return cleaned[:MAX_ACTOR_CHARS]
 
 
 def _clean(reason: str | None) -> str | None:

@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 
 from vigil.lists.formats import FormatWarning, ListRecord, ReadItem, RecordError
 from vigil.lists.sources import HashSource, LocalFileSource, SourceDelta, SourceError
+from vigil.store.audit import MAX_ACTOR_CHARS, checked_actor
 from vigil.store.database import Database
 from vigil.store.errors import DatabaseUnavailable, StoreError
-from vigil.store.lists.audit_trail import checked_actor, record_import
+from vigil.store.lists.audit_trail import record_import
 from vigil.store.lists.catalogue import get_list
-from vigil.store.lists.errors import ImportRefused, InvalidListSetting
+from vigil.store.lists.errors import ImportRefused
 from vigil.store.lists.import_batch import (
     BatchContext,
     BatchCounts,
@@ -43,7 +44,6 @@ from vigil.store.models import HashList, SignalType
 
 DEFAULT_BATCH_SIZE = 5000
 MAX_KEPT_ITEMS = 100  # errors and warnings kept with their positions; the rest are counted
-_MAX_ACTOR = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +230,7 @@ def _start(
             hash_list.id,
             job.id,
             source_name[:500],
-            f"import:{source_name}"[:_MAX_ACTOR],
+            f"import:{source_name}"[:MAX_ACTOR_CHARS],
             options.list_version,
         )
         report = ImportReport(
@@ -329,10 +329,7 @@ class _Run:
 
 def _import_actor(actor: str) -> str:
     """Refused before the source is read, like every other reason an import cannot run."""
-    try:
-        return checked_actor(actor)
-    except InvalidListSetting as exc:
-        raise ImportRefused(str(exc)) from None
+    return checked_actor(actor, refusal=ImportRefused)
 
 
 def _last_error(report: ImportReport) -> str | None:

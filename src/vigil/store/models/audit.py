@@ -19,6 +19,9 @@ from vigil.store.models.base import Base, BigId, utcnow
 
 CHAIN_HEAD_ROW_ID = 1
 GENESIS_HASH = "0" * 64  # what the first record's prev_hash is
+# AuditRecord.actor's length: every record names its actor in at most this many characters,
+# so whoever checks an actor name before an act (vigil.store.audit.actor) uses it too.
+MAX_ACTOR_CHARS = 200
 
 
 class AuditAction(StrEnum):
@@ -72,7 +75,8 @@ class AuditRecord(Base):
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(200))  # user, "apikey:<id>" or component name
+    # a user, "apikey:<id>" or a component name
+    actor: Mapped[str] = mapped_column(String(MAX_ACTOR_CHARS))
     action: Mapped[AuditAction] = mapped_column(_ACTION_TYPE)
     subject_type: Mapped[str | None] = mapped_column(String(64))
     subject_id: Mapped[str | None] = mapped_column(String(200))
