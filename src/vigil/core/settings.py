@@ -159,6 +159,17 @@ class ScreeningSettings(_Section):
     review_undecodable: bool = True
 
 
+class ScanningSettings(_Section):
+    """Backlog scans of object storage (issue 17, vigil.screening.backlog)."""
+
+    chunk_objects: int = Field(default=256, ge=1, le=100_000)  # objects per checkpointed chunk
+    max_object_bytes: int = Field(default=256 << 20, ge=1)  # larger objects are error rows
+    chunks_in_flight: int = Field(default=4, ge=1, le=1024)  # backpressure: chunks at once
+    # Objects released from scan matches into the review queue per hour; the rest wait in
+    # the order they were found (reviewers' capacity, not the scan's speed, sets the pace).
+    review_ceiling_per_hour: int = Field(default=200, ge=0)
+
+
 class DecodingSettings(_Section):
     """Bounds on decoding one upload (vigil.fingerprint.limits): decode bombs."""
 
@@ -285,6 +296,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     decoding: DecodingSettings = Field(default_factory=DecodingSettings)
+    scanning: ScanningSettings = Field(default_factory=ScanningSettings)
     classifiers: list[ClassifierConfig] = Field(default_factory=list)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from vigil.store.models import ScanJobMatch, ScanMatchState
+from vigil.store.models import ListEntry, ScanJobMatch, ScanMatchState
 
 CEILING_WINDOW = timedelta(hours=1)
 
@@ -68,7 +68,7 @@ def oldest_queued(session: Session, limit: int) -> list[QueuedObject]:
 
 
 def mark_released(
-    session: Session, rows: Sequence[ScanJobMatch], public_id: str, now: datetime
+    session: Session, rows: Sequence[ScanJobMatch], public_id: str | None, now: datetime
 ) -> None:
     session.execute(
         update(ScanJobMatch)
@@ -82,3 +82,14 @@ def queued_count(session: Session, job_id: int | None = None) -> int:
     if job_id is not None:
         query = query.where(ScanJobMatch.job_id == job_id)
     return int(session.scalar(query) or 0)
+
+
+def still_listed(session: Session, rows: Sequence[ScanJobMatch]) -> list[ScanJobMatch]:
+    """The rows whose entry is still in its list (a deleted entry has nothing to review)."""
+    pairs = session.execute(
+        select(ListEntry.id, ListEntry.list_id).where(
+            ListEntry.id.in_({row.entry_id for row in rows})
+        )
+    ).all()
+    present = {(entry_id, list_id) for entry_id, list_id in pairs}
+    return [row for row in rows if (row.entry_id, row.list_id) in present]
