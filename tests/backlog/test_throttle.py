@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import math
 import threading
+import time
+from typing import Any
 
 import pytest
 
+from vigil.screening.backlog.objects import ObjectRef
+from vigil.screening.backlog.s3_source import S3Source
 from vigil.screening.backlog.throttle import Throttle
 
 
@@ -143,3 +147,19 @@ def test_threads_share_one_budget() -> None:
         worker.join()
     expected = [(n - 10) / 10 for n in range(11, 101)]  # the 10-request burst, then debt
     assert sorted(waits) == pytest.approx(expected)
+
+
+def test_a_throttled_source_keeps_to_its_rate_over_a_real_socket(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="a.bin", Body=b"x" * 100)
+    rate = 5.0
+    source = S3Source(bucket, throttle=Throttle(requests_per_second=rate))
+    [ref] = [item for item in source.objects() if isinstance(item, ObjectRef)]
+    time.sleep(1.0)  # let the bucket refill after the listing's requests
+    start = time.monotonic()
+    reads = 0
+    while time.monotonic() - start < 1.0:
+        source.read(ref, 100)
+        reads += 1
+    elapsed = time.monotonic() - start
+    # Unthrottled, moto answers dozens of reads a second on this machine.
+    assert rate <= reads <= rate + rate * elapsed + 1
