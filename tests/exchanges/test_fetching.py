@@ -6,12 +6,14 @@ seeing fetched entries at once."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.exchanges.memory_exchange import Crash, MemoryExchange, deletion, md5, record
 from tests.screening.listed import fingerprint
+from vigil.exchanges import fetching
 from vigil.exchanges.fetching import (
     MAX_KEPT_ERRORS,
     FetchAlreadyRunning,
@@ -238,6 +240,57 @@ def test_an_internal_failure_is_recorded_and_raised(database: Database) -> None:
         assert (exchange.fetch_state, exchange.last_error_kind) == (FetchState.FAILED, "internal")
         assert exchange.last_error == "ValueError"  # only the type: messages may hold data
         assert exchange.checkpoint == "1"
+
+
+def _checkpoint(database: Database, name: str) -> str | None:
+    with database.session() as session:
+        return get_exchange(session, name).checkpoint
+
+
+def test_pages_are_stored_in_groups_with_the_last_pages_checkpoint(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four records a group: pages 1-2 (six records), then 3-4. Each progress call comes
+    # after its group committed, with the group's last checkpoint already stored.
+    monkeypatch.setattr(fetching, "GROUP_RECORDS", 4)
+    _exchange(database, "ncmec", "known")
+    stored: list[tuple[int, str | None]] = []
+
+    def progress(done: FetchProgress) -> None:
+        stored.append((done.pages, _checkpoint(database, "ncmec")))
+
+    report = _fetch(database, "ncmec", MemoryExchange(PAGES), on_progress=progress)
+    assert report.succeeded and report.pages == 4
+    assert stored == [(1, "2"), (2, "2"), (3, "4"), (4, "4")]
+
+
+@pytest.mark.parametrize("dies_in_page", [1, 2, 3, 4])
+def test_a_crash_inside_a_group_loses_nothing_and_resumes_to_the_same_list(
+    database: Database, monkeypatch: pytest.MonkeyPatch, dies_in_page: int
+) -> None:
+    # The process dies while writing a page of a group: the whole group is rolled back,
+    # the checkpoint is the previous group's, and the resumed fetch ends with the same list.
+    _exchange(database, "whole", "whole-list")
+    _fetch(database, "whole", MemoryExchange(PAGES))
+    monkeypatch.setattr(fetching, "GROUP_RECORDS", 4)
+    _exchange(database, "crashed", "crashed-list")
+    write_page = fetching._write_page
+    written: list[int] = []
+
+    def dying(*arguments: Any) -> None:
+        written.append(1)
+        if len(written) == dies_in_page:
+            raise Crash
+        write_page(*arguments)
+
+    monkeypatch.setattr(fetching, "_write_page", dying)
+    with pytest.raises(Crash):
+        _fetch(database, "crashed", MemoryExchange(PAGES))
+    assert _checkpoint(database, "crashed") == (None if dies_in_page <= 2 else "2")
+    monkeypatch.setattr(fetching, "_write_page", write_page)
+    report = _fetch(database, "crashed", MemoryExchange(PAGES))
+    assert report.succeeded and report.pages == (4 if dies_in_page <= 2 else 2)
+    assert _entries(database, "crashed-list") == _entries(database, "whole-list")
 
 
 def test_a_page_applied_twice_changes_nothing(database: Database) -> None:
