@@ -29,6 +29,7 @@ from vigil.cli.database_access import (
     fail,
     store_session,
 )
+from vigil.cli.list_entry_output import print_entry
 from vigil.cli.lists_output import (
     byte_progress,
     print_details,
@@ -41,6 +42,7 @@ from vigil.lists.formats import ListFormat, SignalType
 from vigil.lists.formats.signals import SignalError, signal_type_named
 from vigil.lists.sources import LocalFileSource
 from vigil.store import DatabaseUnavailable
+from vigil.store.exchanges.entry_record import entry_record
 from vigil.store.lists.activity import recent_events, recent_imports
 from vigil.store.lists.catalogue import (
     create_list,
@@ -236,10 +238,24 @@ def export_command(
 @app.command("show")
 def show(
     name: str | None = typer.Argument(None, help="One list to show in detail.", show_default=False),
+    entry: str | None = typer.Option(
+        None,
+        "--entry",
+        show_default=False,
+        help="Show only this entry (its id or its hash): where it came from and the feedback "
+        "on it.",
+    ),
 ) -> None:
-    """All lists with their entry counts, or one list's settings and recent activity."""
+    """All lists with their entry counts, or one list's settings and recent activity, or one
+    entry's origin and feedback."""
     console = error_console()
+    if entry is not None and name is None:
+        fail(console, "--entry needs the list: vigil lists show NAME --entry ENTRY")
     with store_session(console) as session:
+        if entry is not None:
+            assert name is not None  # checked above
+            print_entry(_stdout(), entry_record(session, name, entry))
+            return
         if name is None:
             print_summaries(_stdout(), list_summaries(session))
             return
