@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 from vigil.api.answers import Answer, Number, Time
+from vigil.api.answers.provenance import Provenance
 
 
-class RecordHit(Answer):
-    """One list entry the record matched, as it was when it matched."""
+class HitFields(Answer):
+    """A record hit's own fields; they come before its provenance (see RecordHit)."""
 
     entry_id: int
     list_id: int
@@ -22,11 +22,11 @@ class RecordHit(Answer):
     classification: str | None
     share: Number | None
     suspect: bool
-    exchange: str | None  # the exchange that shared the entry (null: a file or manual entry)
-    exchange_kind: str | None
-    member: str | None  # the exchange's member that shared it
-    tags: builtins.list[str]  # ``list`` is a field here
-    source: str | None  # the entry's source: a file name, "manual:<user>", "exchange:<name>"
+
+
+# Its own fields, then its provenance: a base listed first puts its fields last.
+class RecordHit(Provenance, HitFields):
+    """One list entry the record matched, as it was when it matched."""
 
 
 class MatchRecord(Answer):

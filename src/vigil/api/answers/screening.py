@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from vigil.api.answers import Answer, Number
+from vigil.api.answers.provenance import EntrySource, ExchangeOrigin, MemberOrigin
 
 
 class ScreenedFingerprint(Answer):
@@ -39,7 +40,9 @@ class MatchedSegment(Answer):
     frames: int
 
 
-class ListMatch(Answer):
+class MatchFields(Answer):
+    """A screening match's own fields; they come before its provenance (see ListMatch)."""
+
     list: str
     entry_id: int
     external_id: str | None
@@ -49,13 +52,13 @@ class ListMatch(Answer):
     classification: str | None
     segments: builtins.list[MatchedSegment]  # ``list`` is a field here
     suspect: bool
-    # Provenance: the exchange that shared the entry (null for a file or manual entry), its
-    # member and tags, and the entry's source ("exchange:<name>", a file name, "manual:...").
-    member: str | None
-    tags: builtins.list[str]
-    exchange: str | None
-    exchange_kind: str | None
-    source: str | None
+
+
+# Its own fields, then its provenance in the order screening has always sent it (member,
+# tags, exchange, exchange_kind, source): a base listed first puts its fields last. No
+# docstring: it would become the schema's description, which this answer never had.
+class ListMatch(EntrySource, ExchangeOrigin, MemberOrigin, MatchFields):
+    pass
 
 
 class ClassifierScore(Answer):
