@@ -168,6 +168,10 @@ class ScanningSettings(_Section):
     # Objects released from scan matches into the review queue per hour; the rest wait in
     # the order they were found (reviewers' capacity, not the scan's speed, sets the pace).
     review_ceiling_per_hour: int = Field(default=200, ge=0)
+    # Ceilings on one job's object-store traffic, so a scan does not hurt production; None:
+    # none. Shared out among the processes that read (vigil.screening.backlog.throttle).
+    requests_per_second: float | None = Field(default=None, gt=0)
+    bytes_per_second: float | None = Field(default=None, gt=0)
 
 
 class DecodingSettings(_Section):
