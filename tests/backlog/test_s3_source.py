@@ -213,9 +213,10 @@ def test_an_unreachable_store_fails_in_bounded_time(unused_endpoint: str) -> Non
     assert len(requests) == 2  # one logical request each, retried inside botocore
 
 
-def test_an_empty_bucket_name_is_refused() -> None:
-    with pytest.raises(ValueError):
-        S3Source("")
+@pytest.mark.parametrize("name", ["", "a/b", "..", "-x", "s3://x", "b\nx"])
+def test_a_bad_bucket_name_is_refused(name: str) -> None:
+    with pytest.raises(SourceError, match="not a bucket name"):
+        S3Source(name)
 
 
 def test_a_source_pickles_without_its_client(s3: Any, bucket: str) -> None:

@@ -105,14 +105,20 @@ def check_listed_size(ref: ObjectRef, max_bytes: int) -> None:
 def read_bounded(
     read_chunk: Callable[[int], bytes], max_bytes: int, throttle: Throttle | None
 ) -> bytes:
-    """Read a stream to its end, refusing it as soon as it passes ``max_bytes``: a size that
+    """A whole stream's bytes, at most ``max_bytes`` (see :func:`stream_bounded`)."""
+    return b"".join(stream_bounded(read_chunk, max_bytes, throttle))
+
+
+def stream_bounded(
+    read_chunk: Callable[[int], bytes], max_bytes: int, throttle: Throttle | None
+) -> Iterator[bytes]:
+    """A stream's chunks to its end, refused as soon as it passes ``max_bytes``: a size that
     lied (or an object that grew) costs at most one chunk over the limit, never the object."""
-    parts: list[bytes] = []
     total = 0
     while True:
         chunk = read_chunk(min(READ_CHUNK_BYTES, max_bytes - total + 1))
         if not chunk:
-            return b"".join(parts)
+            return
         total += len(chunk)
         if throttle is not None:
             throttle.acquire(request=0, nbytes=len(chunk))
@@ -120,4 +126,4 @@ def read_bounded(
             raise ObjectReadError(
                 ReadProblem.TOO_LARGE, f"more than {max_bytes} bytes read, over the limit"
             )
-        parts.append(chunk)
+        yield chunk

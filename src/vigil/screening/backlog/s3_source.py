@@ -24,6 +24,7 @@ unreachable store, a page that still fails after the retries); a read raises
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,7 +36,7 @@ from vigil.screening.backlog.objects import (
     ReadProblem,
     SourceError,
     check_listed_size,
-    read_bounded,
+    stream_bounded,
     too_large,
 )
 from vigil.screening.backlog.throttle import Throttle
@@ -45,6 +46,9 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 READ_TIMEOUT_SECONDS = 30.0
 PAGE_SIZE = 1000  # keys per listing request; S3's maximum
 
+# Wider than AWS's rules for new buckets (3-63 lowercase): old buckets and other stores allow
+# capitals and underscores. What matters is that the name cannot be empty, a path or a URL.
+_BUCKET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound", "NoSuchBucket"})
 _CHANGED = frozenset({"PreconditionFailed", "412"})
 _DENIED = frozenset(
@@ -89,8 +93,8 @@ class S3Source:
         throttle: Throttle | None = None,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        if not bucket:
-            raise ValueError("an S3 source needs a bucket name")
+        if not _BUCKET_NAME.fullmatch(bucket):
+            raise SourceError(f"not a bucket name: {bucket!r}")
         self.bucket = bucket
         self.prefix = prefix
         self.throttle = throttle
@@ -160,8 +164,26 @@ class S3Source:
             self.throttle.acquire(request=1)
 
 
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/key`` -> ``("bucket", "some/key")``; the key is kept exactly as given
+    (``..`` and ``//`` are characters of a key, not path steps)."""
+    if not uri.startswith("s3://"):
+        raise SourceError(f"not an s3:// address: {uri!r}")
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not _BUCKET_NAME.fullmatch(bucket):
+        raise SourceError(f"{uri!r}: the bucket name is missing or not a bucket name")
+    return bucket, key
+
+
 def read_object(client: Any, ref: ObjectRef, max_bytes: int, throttle: Throttle | None) -> bytes:
     """One object's bytes, bounded, in any bucket: S3 sources and manifests read alike."""
+    return b"".join(object_chunks(client, ref, max_bytes, throttle))
+
+
+def object_chunks(
+    client: Any, ref: ObjectRef, max_bytes: int, throttle: Throttle | None
+) -> Iterator[bytes]:
+    """One object's bytes in chunks, bounded: for files too large to hold (inventory data)."""
     if ref.source != S3_SOURCE:
         raise ValueError(f"not an S3 object: {ref.identity}")
     check_listed_size(ref, max_bytes)
@@ -174,7 +196,7 @@ def read_object(client: Any, ref: ObjectRef, max_bytes: int, throttle: Throttle 
             length = response.get("ContentLength")
             if isinstance(length, int) and length > max_bytes:
                 raise too_large(length, max_bytes)  # the listing was stale or silent
-            return read_bounded(body.read, max_bytes, throttle)
+            yield from stream_bounded(body.read, max_bytes, throttle)
         finally:
             body.close()
 
