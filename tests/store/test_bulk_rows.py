@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import Table, select, text
+from sqlalchemy.exc import IntegrityError
 
 from vigil.store import Database
 from vigil.store.lists.bulk_rows import insert_rows
@@ -18,7 +19,8 @@ from vigil.store.models import EntryStatus, ListEntry, SignalType
 
 _ENTRIES = cast(Table, ListEntry.__table__)
 _COMPARED = [c for c in _ENTRIES.c if c.name not in {"id", "list_id", "change_seq"}]
-HOSTILE = "x'); DROP TABLE list_entries; -- «ü» %(signal)s ?"
+# SQL, pyformat and qmark markers, and what COPY's text format escapes (tab, newline, \\N).
+HOSTILE = "x'); DROP TABLE list_entries; -- «ü» %(signal)s ?\t\n\\N \\ \r"
 
 
 def _rows(list_id: int, seqs: range, prefix: str) -> list[dict[str, Any]]:
@@ -86,6 +88,16 @@ def test_rows_are_stored_as_the_core_insert_stores_them(database: Database) -> N
             text("SELECT count(*) FROM list_entries WHERE tags IS NULL")
         ).scalar_one()
     assert nulls == 2  # no tags: SQL NULL, not the JSON text null
+
+
+def test_a_row_the_database_refuses_raises_sqlalchemys_error(database: Database) -> None:
+    with database.transaction(write=True) as session:
+        list_id = create_list(session, "bulk", actor="tester").id
+        rows = _rows(list_id, allocate_change_seqs(session, 4), "d")
+        insert_rows(session.connection(), _ENTRIES, rows[:1])
+    with pytest.raises(IntegrityError), database.transaction(write=True) as session:
+        insert_rows(session.connection(), _ENTRIES, rows)  # the first row's hash again
+    assert len(_stored(database, "d")) == 1
 
 
 def test_rows_lacking_a_column_are_refused(database: Database) -> None:
