@@ -20,6 +20,7 @@ from vigil.screening.backlog.fingerprint_store import (
     SCHEMA,
     VERSION_KEY,
     FingerprintStore,
+    Row,
     StoreError,
     pdq_column_words,
     valid_rows,
@@ -45,7 +46,7 @@ def video_fingerprint() -> Fingerprint:
 def test_rows_round_trip(tmp_path: Path, photos: list[Fingerprint]) -> None:
     store = FingerprintStore(tmp_path / "job")
     failed = Fingerprint(path="bad", size=5, md5="00" * 16, error="cannot decode")
-    rows = [
+    rows: list[Row] = [
         (ref("a.png"), photos[0]),
         (ref("clip.mp4"), video_fingerprint()),
         (ref("bad.png"), failed),
