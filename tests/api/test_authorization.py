@@ -94,7 +94,8 @@ def test_every_route_declares_what_it_needs() -> None:
 
 
 def test_the_matrix_covers_the_service() -> None:
-    paths = {path for _, path, _ in ROUTES}
+    # OpenAPI writes a path parameter without its converter: {name:path} is {name} there.
+    paths = {re.sub(r"\{(\w+):\w+\}", r"{\1}", path) for _, path, _ in ROUTES}
     assert set(create_app(background_jobs=False).openapi()["paths"]) <= paths
     assert {
         "/v1/screen",
