@@ -1,0 +1,253 @@
+"""Retroactive matching: stored fingerprints against the list entries changed since a
+checkpoint, without reading any media again.
+
+Only the delta is matched, never the whole lists: digests by set membership (Arrow's
+``is_in`` over each row group), photos (the PDQ and every stored variant) through
+vigil.index.delta_match at each list's distance and minimum quality, videos by vPDQ's share
+rule against an index of the changed videos only, after delta_match has picked the stored
+videos with at least one frame near one of theirs. The stored side streams from the Parquet
+parts in blocks, so memory stays bounded whatever the backlog's size. What lists matched
+before the checkpoint is not looked at: a match here is one the checkpoint had not seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vigil.fingerprint.video import FrameHash
+from vigil.index.codes import Words, pdq_words
+from vigil.index.delta_match import DEFAULT_BLOCK_ROWS, DeltaMatcher
+from vigil.index.distances import ListDistances
+from vigil.index.match_index import MatchIndex
+from vigil.screening.backlog.fingerprint_store import (
+    PDQ,
+    FingerprintStore,
+    pdq_column_words,
+)
+from vigil.screening.backlog.retro_delta import DIGEST_TYPES, ListDelta, read_delta
+from vigil.screening.backlog.scan_job import JOBS_DIR
+from vigil.screening.feed_changes import index_change
+from vigil.screening.matcher import ORIGINAL
+from vigil.store.database import Database
+from vigil.store.lists.change_feed import EntryChange
+from vigil.store.models import SignalType
+
+COLUMNS = ["identity", "md5", "sha1", "sha256", "pdq", "pdq_quality", "pdq_variants", "error"]
+VIDEO_COLUMNS = ["identity", "frames", "error"]
+IntArray = npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True, slots=True)
+class RetroMatch:
+    identity: str  # the stored object
+    list_id: int
+    entry_id: int
+    signal_type: str  # md5, sha1, sha256, pdq or video_pdq
+    distance: int | None = None  # PDQ: of the closest variant
+    variant: str | None = None  # PDQ: which stored hash came closest (the original wins ties)
+
+
+@dataclass(frozen=True, slots=True)
+class RetroResult:
+    since: int
+    checkpoint: int  # the next run's ``since``
+    entries: int  # changed entries matched against
+    matches: list[RetroMatch]
+
+
+def job_stores(data_dir: Path) -> list[FingerprintStore]:
+    """The fingerprint store of every scan job under the data directory."""
+    root = data_dir / JOBS_DIR
+    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    return [FingerprintStore(folder) for folder in folders]
+
+
+def run_retro(
+    database: Database,
+    stores: Sequence[FingerprintStore],
+    since: int,
+    *,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> RetroResult:
+    """Match every store against the entries changed after ``since``."""
+    with database.transaction() as session:
+        delta = read_delta(session, since)
+    matches = [m for store in stores for m in match_store(store, delta, block_rows=block_rows)]
+    return RetroResult(delta.since, delta.checkpoint, len(delta), matches)
+
+
+def match_store(
+    store: FingerprintStore, delta: ListDelta, *, block_rows: int = DEFAULT_BLOCK_ROWS
+) -> Iterator[RetroMatch]:
+    if not len(delta):
+        return
+    digests = _DigestDelta(delta)
+    photos = _PhotoDelta(delta, block_rows)
+    for batch in store.batches(COLUMNS):
+        yield from digests.match(batch)
+        yield from photos.add(batch)
+    yield from photos.flush()
+    if delta.of_type(SignalType.VIDEO_PDQ):
+        videos = _VideoDelta(delta)
+        for batch in store.batches(VIDEO_COLUMNS):
+            yield from videos.match(batch)
+
+
+class _DigestDelta:
+    def __init__(self, delta: ListDelta) -> None:
+        # One digest may be listed in several lists: every entry holding it matches.
+        self.entries: dict[SignalType, dict[bytes, list[EntryChange]]] = {}
+        for kind in DIGEST_TYPES:
+            by_value = self.entries.setdefault(kind, {})
+            for entry in delta.of_type(kind):
+                by_value.setdefault(bytes.fromhex(entry.signal), []).append(entry)
+        self.values = {
+            kind: pa.array(list(found), type=pa.binary(len(next(iter(found)))))
+            for kind, found in self.entries.items()
+            if found
+        }
+
+    def match(self, batch: pa.RecordBatch) -> Iterator[RetroMatch]:
+        for kind, values in self.values.items():
+            column = batch.column(kind.value)
+            hits = np.flatnonzero(pc.is_in(column, value_set=values).to_numpy(zero_copy_only=False))
+            for row in hits.tolist():
+                identity = str(batch.column("identity")[row].as_py())
+                for entry in self.entries[kind][column[row].as_py()]:
+                    yield RetroMatch(identity, entry.list_id, entry.entry_id, kind.value)
+
+
+@dataclass
+class _Queries:
+    """Stored PDQ hashes waiting for a block: each with its object and variant."""
+
+    words: list[Words]
+    owner: list[IntArray]  # row in ``identities``
+    rank: list[IntArray]  # 0: the original; i: the i-th variant
+    names: list[list[str]]  # variant name per query
+    quality: list[npt.NDArray[np.int16]]
+    identities: list[pa.Array]
+    rows: int = 0
+
+
+class _PhotoDelta:
+    def __init__(self, delta: ListDelta, block_rows: int) -> None:
+        entries = delta.of_type(SignalType.PDQ)
+        self.block_rows = block_rows
+        self.entry_ids = [e.entry_id for e in entries]
+        self.list_ids = [e.list_id for e in entries]
+        settings = [delta.lists[e.list_id] for e in entries]
+        self.min_quality = np.array([s.min_quality for s in settings], dtype=np.int16)
+        words = pdq_words([e.signal for e in entries])
+        radii = np.array([s.pdq_distance for s in settings], dtype=np.int16)
+        self.matcher = DeltaMatcher(words, radii) if entries else None
+        self.pending = _empty_queries()
+
+    def add(self, batch: pa.RecordBatch) -> Iterator[RetroMatch]:
+        if self.matcher is None:
+            return
+        _append_queries(self.pending, batch)
+        if self.pending.rows >= self.block_rows:
+            yield from self.flush()
+
+    def flush(self) -> Iterator[RetroMatch]:
+        queries, self.pending = self.pending, _empty_queries()
+        if self.matcher is None or not queries.words:
+            return
+        owner = np.concatenate(queries.owner)
+        rank = np.concatenate(queries.rank)
+        quality = np.concatenate(queries.quality)
+        names = [name for part in queries.names for name in part]
+        identities = pa.concat_arrays(queries.identities)
+        pairs = self.matcher.match(np.concatenate(queries.words))
+        keep = quality[pairs.query] >= self.min_quality[pairs.entry]
+        query, entry, distance = pairs.query[keep], pairs.entry[keep], pairs.distance[keep]
+        # Closest variant per (object, entry), the original first on a tie.
+        order = np.lexsort((rank[query], distance, entry, owner[query]))
+        seen: set[tuple[int, int]] = set()
+        for i in order.tolist():
+            key = (int(owner[query[i]]), int(entry[i]))
+            if key in seen:
+                continue
+            seen.add(key)
+            yield RetroMatch(
+                identities[key[0]].as_py(),
+                self.list_ids[key[1]],
+                self.entry_ids[key[1]],
+                SignalType.PDQ.value,
+                int(distance[i]),
+                names[int(query[i])],
+            )
+
+
+def _empty_queries() -> _Queries:
+    return _Queries([], [], [], [], [], [])
+
+
+def _append_queries(queries: _Queries, batch: pa.RecordBatch) -> None:
+    """The batch's matchable photos (hashed to the end: no error) as queries."""
+    pdq = batch.column("pdq")
+    usable = np.flatnonzero(
+        pc.and_(pdq.is_valid(), batch.column("error").is_null()).to_numpy(zero_copy_only=False)
+    )
+    if not len(usable):
+        return
+    first = sum(len(i) for i in queries.identities)
+    quality = batch.column("pdq_quality").fill_null(0).to_numpy(zero_copy_only=False)
+    queries.identities.append(batch.column("identity").take(pa.array(usable)))
+    queries.words.append(pdq_column_words(pdq)[usable])
+    queries.owner.append(first + np.arange(len(usable)))
+    queries.rank.append(np.zeros(len(usable), dtype=np.intp))
+    queries.names.append([ORIGINAL] * len(usable))
+    queries.quality.append(quality[usable].astype(np.int16))
+    variants = batch.column("pdq_variants").take(pa.array(usable))
+    flat = variants.flatten()
+    if len(flat):
+        parents = pc.list_parent_indices(variants).to_numpy(zero_copy_only=False).astype(np.intp)
+        offsets = variants.offsets.to_numpy()[:-1]
+        queries.words.append(pdq_column_words(flat.field("pdq").cast(PDQ)))
+        queries.owner.append(first + parents)
+        queries.rank.append(np.arange(len(flat)) - offsets[parents] + 1)
+        queries.names.append(flat.field("variant").to_pylist())
+        queries.quality.append(quality[usable][parents].astype(np.int16))
+    queries.rows += len(usable) + len(flat)
+
+
+class _VideoDelta:
+    """The changed videos in a small index of their own; stored videos go through vPDQ's
+    rule against it only when one of their frames is near one of its frames."""
+
+    def __init__(self, delta: ListDelta) -> None:
+        videos = delta.of_type(SignalType.VIDEO_PDQ)
+        self.distances = ListDistances.only(
+            {e.list_id: delta.lists[e.list_id].pdq_distance for e in videos}
+        )
+        self.index = MatchIndex.from_changes(index_change(e) for e in videos)
+        frames = self.index.video.live_rows()
+        radii = np.array(self.distances.limits())[frames.list_ids]
+        self.matcher = DeltaMatcher(frames.hashes, radii)
+
+    def match(self, batch: pa.RecordBatch) -> Iterator[RetroMatch]:
+        frames = batch.column("frames")
+        usable = pc.and_(frames.is_valid(), batch.column("error").is_null())
+        flat = frames.flatten()
+        if not len(flat) or not pc.any(usable).as_py():
+            return
+        parents = pc.list_parent_indices(frames).to_numpy(zero_copy_only=False)
+        pairs = self.matcher.match(pdq_column_words(flat.field("pdq").cast(PDQ)))
+        near = np.unique(parents[pairs.query])
+        for row in near[usable.to_numpy(zero_copy_only=False)[near]].tolist():
+            stored = [FrameHash(f["t"], f["pdq"].hex(), f["quality"]) for f in frames[row].as_py()]
+            identity = str(batch.column("identity")[row].as_py())
+            for found in self.index.match_video(stored, self.distances):
+                if found.is_match:  # vPDQ's share rule, as live screening applies it
+                    yield RetroMatch(
+                        identity, found.list_id, found.entry_id, SignalType.VIDEO_PDQ.value
+                    )
