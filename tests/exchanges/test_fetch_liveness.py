@@ -4,13 +4,17 @@ running while a fetch holds it, without writing anything. Runs on SQLite and Pos
 
 from __future__ import annotations
 
+import threading
+from contextlib import suppress
 from datetime import UTC, datetime
 
+import pytest
 from rich.console import Console
 
 from vigil.cli.exchanges_output import print_exchanges
 from vigil.exchanges.fetch_liveness import with_live_state, with_live_states
-from vigil.exchanges.fetching import fetch_lock_name
+from vigil.exchanges.fetching import FetchAlreadyRunning, fetch_lock_name
+from vigil.exchanges.requested import check_fetch_can_start
 from vigil.store import Database
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.exchanges.catalogue import create_exchange, get_exchange
@@ -93,3 +97,43 @@ def test_the_cli_lines_say_when_the_interrupted_fetch_started(database: Database
     console = Console(record=True, width=400, color_system=None)
     print_exchanges(console, [shown])
     assert "interrupted (started 2026-12-07 09:30:00 UTC" in console.export_text()
+
+
+def test_status_reads_never_make_a_starting_fetch_skip(database: Database) -> None:
+    """Reads in a loop in one thread; every fetch lock taken in another succeeds. The old
+    probe took the lock for an instant, so a fetch starting then was skipped."""
+    exchange_id = _exchange(database, "dead", running=True)
+    stop, shown = threading.Event(), set()
+
+    def read_statuses() -> None:
+        while not stop.is_set():
+            with database.session() as session:
+                shown.add(
+                    with_live_state(database, exchange_status(session, "dead")).shown_fetch_state
+                )
+            with suppress(FetchAlreadyRunning):  # while the other thread holds it
+                check_fetch_can_start(database, "dead")  # "fetch now" looks the same way
+
+    reader = threading.Thread(target=read_statuses)
+    reader.start()
+    try:
+        refused = 0
+        for _ in range(200):
+            with held_alone(database, fetch_lock_name(exchange_id)) as held:
+                refused += not held
+    finally:
+        stop.set()
+        reader.join(timeout=30)
+    assert refused == 0
+    assert "interrupted" in shown
+
+
+def test_asking_for_a_fetch_while_one_runs_is_refused_without_taking_the_lock(
+    database: Database,
+) -> None:
+    exchange_id = _exchange(database, "live", running=True)
+    with held_alone(database, fetch_lock_name(exchange_id)) as held:
+        assert held
+        with pytest.raises(FetchAlreadyRunning, match="being fetched now"):
+            check_fetch_can_start(database, "live")
+    assert check_fetch_can_start(database, "live") == "live"

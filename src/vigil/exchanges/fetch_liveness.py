@@ -2,11 +2,10 @@
 
 A fetch marks its exchange running and holds the exchange's fetch lock while it runs; the
 lock is let go by the kernel or the database server when the process dies, the state is not.
-So a status read probes the lock of each exchange stored as running: a lock that can be
-taken means no process is fetching, and the exchange is shown as interrupted (with the time
-its fetch started). The probe writes nothing; it holds the lock only for the instant of the
-check, like vigil.exchanges.requested (a fetch starting in that instant is skipped and runs
-at the next scheduled round).
+So a status read looks at the lock of each exchange stored as running: a lock nobody holds
+means no process is fetching, and the exchange is shown as interrupted (with the time its
+fetch started). The look writes nothing and never takes the lock (vigil.store.job_locks
+is_held), so a fetch starting at that instant is not skipped.
 """
 
 from __future__ import annotations
@@ -16,14 +15,13 @@ import dataclasses
 from vigil.exchanges.fetching import fetch_lock_name
 from vigil.store.database import Database
 from vigil.store.exchanges.status import ExchangeStatus
-from vigil.store.job_locks import held_alone
+from vigil.store.job_locks import is_held
 from vigil.store.models import FetchState
 
 
 def fetch_is_live(database: Database, exchange_id: int) -> bool:
     """True when some process (or thread) holds the exchange's fetch lock now."""
-    with held_alone(database, fetch_lock_name(exchange_id)) as taken:
-        return not taken
+    return is_held(database, fetch_lock_name(exchange_id))
 
 
 def with_live_state(database: Database, status: ExchangeStatus) -> ExchangeStatus:
