@@ -20,6 +20,7 @@ from vigil.cli.clearinghouse_command import app as clearinghouse_app
 from vigil.cli.evidence_command import app as evidence_app
 from vigil.cli.exchanges_command import app as exchanges_app
 from vigil.cli.package_command import app as package_app
+from vigil.cli.scan_jobs_command import app as scan_jobs_app
 from vigil.cli.stats_command import app as stats_app
 from vigil.cli.triage_command import app as triage_app
 from vigil.core.private_files import restrict_umask
@@ -44,6 +45,7 @@ app.add_typer(clearinghouse_app, name="clearinghouse")
 app.add_typer(agency_app, name="agency")
 app.add_typer(triage_app, name="triage")
 app.add_typer(stats_app, name="stats")
+app.add_typer(scan_jobs_app, name="scan-jobs")
 app.add_typer(package_app, name="package")
 
 

@@ -19,12 +19,15 @@ import typer
 from rich.console import Console
 
 from vigil.cli import feedback
+from vigil.cli.backlog_scan import is_object_source, scan_source
 from vigil.cli.database_access import EXIT_OK, EXIT_REJECTED, error_console, fail
 from vigil.cli.match_command import LIST_OPTION_HELP, open_screener
 from vigil.core.private_files import open_private
 from vigil.fingerprint import batch
 from vigil.fingerprint.pipeline import FingerprintOptions
 from vigil.fingerprint.walk import WalkItem, count_files, walk
+from vigil.screening.backlog.engine import ENGINES
+from vigil.screening.backlog.scan_session import EngineChoice
 from vigil.screening.scan import Scan, ScanSettings, ScanStopped, ScanTally
 from vigil.screening.scan_report import ReportFormat, open_report, wanted
 from vigil.screening.scan_runs import ItemRecorder, finish_run, start_run
@@ -32,8 +35,10 @@ from vigil.store.models import ScanStatus
 
 
 def scan_files(
-    directory: Path | None = typer.Argument(
-        None, help="Folder to scan (all levels).", show_default=False
+    source: str | None = typer.Argument(
+        None,
+        help="Folder to scan (all levels), s3://BUCKET/PREFIX, or manifest:PATH_OR_S3_URI.",
+        show_default=False,
     ),
     from_file: Path | None = typer.Option(
         None,
@@ -67,9 +72,36 @@ def scan_files(
     stop_after: int | None = typer.Option(
         None, "--stop-after", min=1, hidden=True, help="Stop after hashing this many files."
     ),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="Scan as a backlog job: local processes (default for s3:// and manifest:) or ray.",
+        show_default=False,
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="The Ray cluster to join (default: a local Ray)."
+    ),
+    stop_after_chunks: int | None = typer.Option(
+        None, "--stop-after-chunks", min=1, hidden=True, help="Stop after this many chunks."
+    ),
 ) -> None:
-    """Scan a folder tree or a file list against every enabled list; resumable."""
+    """Scan a folder tree, a file list, an S3 prefix or a manifest against every enabled
+    list; resumable."""
     console = error_console()
+    if source is not None and (engine is not None or is_object_source(source)):
+        kind = engine or "local"
+        if kind not in ENGINES:
+            fail(console, f"--engine must be one of {', '.join(ENGINES)}")
+        choice = EngineChoice(kind, workers or batch.default_workers(), ray_address)
+        scan_source(
+            console,
+            source,
+            choice,
+            lists=only_lists,
+            resume=resume,
+            stop_after_chunks=stop_after_chunks,
+        )
+    directory = Path(source) if source is not None else None
     root = _run_key(console, directory, from_file)
     settings = ScanSettings(
         FingerprintOptions(), workers or batch.default_workers(), timeout, stop_after

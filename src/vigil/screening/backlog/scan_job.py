@@ -31,7 +31,7 @@ EXPECTED = frozenset({FailureReason.NOT_MEDIA.value})  # digests only, as intend
 
 
 class PartStore(Protocol):
-    def write_part(self, number: int, rows: Sequence[tuple[Listed, Fingerprint]]) -> None: ...
+    def write_part(self, number: int, rows: Sequence[tuple[Listed, Fingerprint]]) -> object: ...
 
 
 class JobEnd(StrEnum):

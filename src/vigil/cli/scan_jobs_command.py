@@ -1,0 +1,154 @@
+"""`vigil scan-jobs list|status|resume|cancel|release`: backlog scan jobs (issue 17).
+
+A job left ``running`` by a process that died (kill -9, a lost node) shows as such and is
+resumed like an interrupted one: `vigil scan-jobs resume ID` continues after its checkpoint.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from vigil.cli.backlog_scan import run_started
+from vigil.cli.database_access import EXIT_OK, command_errors, configured_database, fail
+from vigil.core.settings import load_settings
+from vigil.fingerprint.batch import default_workers
+from vigil.screening.backlog.engine import ENGINES
+from vigil.screening.backlog.job_start import resume_by_id
+from vigil.screening.backlog.review_release import release_matches
+from vigil.screening.backlog.scan_session import EngineChoice, lock_name
+from vigil.store import Database
+from vigil.store.job_locks import is_held
+from vigil.store.models import ScanJob, ScanJobStatus
+from vigil.store.scan_jobs.jobs import (
+    ScanJobEnded,
+    cancel_job,
+    get_job,
+    list_jobs,
+)
+from vigil.store.scan_jobs.matches import queued_count
+
+app = typer.Typer(no_args_is_help=True, help="Backlog scan jobs: list, status, resume, cancel.")
+
+ENGINE_HELP = "Where hashing and matching run: local processes, or Ray."
+
+
+def _console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def shown_status(database: Database, job: ScanJob) -> str:
+    """``running`` only while a process holds the job's lock: else its process died."""
+    if job.status is ScanJobStatus.RUNNING and not is_held(database, lock_name(job.id)):
+        return "stopped (process gone; resume it)"
+    return job.status.value
+
+
+@app.command("list")
+def list_command(
+    limit: int = typer.Option(50, "--limit", min=1, max=500, help="Show at most this many jobs."),
+) -> None:
+    """The newest jobs first."""
+    console = Console(highlight=False, soft_wrap=True)
+    with command_errors(console), configured_database() as database:
+        with database.transaction() as session:
+            jobs = list_jobs(session, limit=limit)
+            table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+            for column in ("Job", "Status", "Engine", "Source", "Objects", "Errors", "Matches"):
+                table.add_column(column, overflow="fold")
+            for job in jobs:
+                table.add_row(
+                    str(job.id),
+                    shown_status(database, job),
+                    job.engine,
+                    job.source,
+                    f"{job.objects:,}",
+                    f"{job.errors:,}",
+                    f"{job.matches:,}",
+                )
+        console.print(table if jobs else "no scan jobs yet: start one with `vigil scan SOURCE`")
+
+
+@app.command("status")
+def status_command(job_id: int = typer.Argument(..., help="The job's number.")) -> None:
+    """One job: where it is, its counters, its checkpoint and its queued matches."""
+    console = Console(highlight=False, soft_wrap=True)
+    with command_errors(console), configured_database() as database:
+        with database.transaction() as session:
+            job = get_job(session, job_id)
+            lines = [
+                f"job {job.id}: {shown_status(database, job)} ({job.engine} engine)",
+                f"source: {job.source}",
+                f"objects: {job.objects:,}"
+                + (f" of {job.total:,}" if job.total is not None else ""),
+                f"bytes: {job.bytes:,}; errors: {job.errors:,}; matches: {job.matches:,}"
+                f" ({queued_count(session, job.id):,} waiting for review)",
+                f"chunks finished: {job.chunks:,}; checkpoint: {job.checkpoint or '-'}",
+                f"fingerprints: {job.store_dir}",
+                f"started {job.started_at:%Y-%m-%d %H:%M:%S} UTC, "
+                f"updated {job.updated_at:%Y-%m-%d %H:%M:%S} UTC",
+            ]
+            if job.last_error:
+                lines.append(f"last error: {job.last_error}")
+        for line in lines:
+            console.print(line, markup=False)
+
+
+@app.command("resume")
+def resume_command(
+    job_id: int = typer.Argument(..., help="The job's number."),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="A Ray cluster to join."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        show_default=False,
+        help="Hashing processes of the local engine (default: one per CPU).",
+    ),
+    stop_after_chunks: int | None = typer.Option(
+        None, "--stop-after-chunks", min=1, hidden=True, help="Stop after this many chunks."
+    ),
+) -> None:
+    """Continue a job after its checkpoint (interrupted, failed, or its process died)."""
+    console = _console()
+    if engine not in ENGINES:
+        fail(console, f"--engine must be one of {', '.join(ENGINES)}")
+    settings = load_settings()
+    choice = EngineChoice(engine, workers or default_workers(), ray_address)
+    with command_errors(console), configured_database(settings) as database:
+        try:
+            start = resume_by_id(database, job_id, engine)
+        except ScanJobEnded as exc:
+            fail(console, str(exc))
+        console.print(f"resuming scan job {job_id} ({engine} engine)", markup=False)
+        run_started(console, settings, database, start, choice, stop_after_chunks)
+
+
+@app.command("cancel")
+def cancel_command(job_id: int = typer.Argument(..., help="The job's number.")) -> None:
+    """Stop a job for good (a running one stops before its next chunk); results stay."""
+    console = _console()
+    with command_errors(console), configured_database() as database:
+        try:
+            with database.transaction(write=True) as session:
+                cancel_job(session, job_id)
+        except ScanJobEnded as exc:
+            fail(console, str(exc))
+    console.print(f"scan job {job_id} cancelled", markup=False)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command("release")
+def release_command() -> None:
+    """Release queued matches into review, up to [scanning] review_ceiling_per_hour."""
+    console = _console()
+    settings = load_settings()
+    with command_errors(console), configured_database(settings) as database:
+        released = release_matches(database, settings.scanning.review_ceiling_per_hour)
+        with database.transaction() as session:
+            waiting = queued_count(session)
+    console.print(f"{released} objects released to review, {waiting} matches waiting", markup=False)
