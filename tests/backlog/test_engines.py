@@ -60,11 +60,25 @@ def listed_bucket(
 
 
 @pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
+def ray_module() -> Iterator[Any]:
+    """Ray is started once per module (it takes seconds), by the first test that needs it."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
+    yield ray
     ray.shutdown()
+
+
+@pytest.fixture
+def local_ray(ray_module: Any, s3: Any) -> None:
+    """A local Ray whose workers see this test's S3 configuration (workers take the
+    environment Ray started with, not the test's later changes)."""
+    if not ray_module.is_initialized():
+        aws = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+        ray_module.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": aws | {"NO_PROXY": "127.0.0.1,localhost"}},
+        )
 
 
 def settings_for(tmp_path: Path, database_url: str, name: str) -> Settings:
