@@ -359,7 +359,19 @@ def _child_text(children: _Children, name: str) -> str | None:
 def _local_name(element: etree._Element) -> str:
     """The name without its namespace; "" for comments and processing instructions."""
     tag = element.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    if not isinstance(tag, str):
+        return ""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) < _MAX_LOCAL_NAMES:  # a hostile page cannot grow it unbounded
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+# Tag -> local name: a page asks about the same dozen tags ten times per entry.
+_LOCAL_NAMES: dict[str, str] = {}
+_MAX_LOCAL_NAMES = 256
 
 
 def _release(element: etree._Element) -> None:

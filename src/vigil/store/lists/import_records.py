@@ -129,7 +129,7 @@ def _metadata(record: ListRecord) -> Metadata:
         record.tags or None,
     )
     if metadata.tags is not None and (
-        len(metadata.tags) > MAX_TAGS or any(len(tag) > MAX_TAG_CHARS for tag in metadata.tags)
+        len(metadata.tags) > MAX_TAGS or max(map(len, metadata.tags)) > MAX_TAG_CHARS
     ):
         raise _Rejected(f"more than {MAX_TAGS} tags, or a tag longer than {MAX_TAG_CHARS}")
     for name, limit in _TEXT_LIMITS.items():
