@@ -35,7 +35,7 @@ import numpy.typing as npt  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from vigil.index.codes import WORDS, row_distances, words_hex  # noqa: E402
-from vigil.index.delta_match import DEFAULT_BLOCK_ROWS, DeltaMatcher  # noqa: E402
+from vigil.index.delta_match import DEFAULT_BLOCK_ROWS, DeltaMatcher, Strategy  # noqa: E402
 from vigil.screening.backlog.fingerprint_store import SCHEMA, FingerprintStore  # noqa: E402
 from vigil.screening.backlog.retro import RetroMatch, match_store  # noqa: E402
 from vigil.screening.backlog.retro_delta import ListDelta  # noqa: E402
@@ -146,8 +146,21 @@ def brute_force(sampled: Words, delta: Words) -> set[tuple[int, int]]:
     return found
 
 
+def reset_peak_rss() -> bool:
+    """Forget the set-up's peak (Linux 4.0+: writing 5 to clear_refs resets VmHWM)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+        return int(next(s for s in status if s.startswith("VmHWM:")).split()[1]) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -160,6 +173,12 @@ def main() -> None:
     parser.add_argument("--part-rows", type=int, default=1_000_000)
     parser.add_argument("--block-rows", type=int, default=DEFAULT_BLOCK_ROWS)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument(
+        "--strategy",
+        choices=[s.value for s in Strategy],
+        default=None,
+        help="force one way of joining (default: the cost model's choice per block)",
+    )
     parser.add_argument("--store-dir", type=Path, default=None, help="default: a temporary folder")
     args = parser.parse_args()
     pa.set_cpu_count(1)
@@ -184,16 +203,26 @@ def run(args: argparse.Namespace, root: Path) -> None:
         f"{DISTANCE}; {len(planted.rows):,} planted near-duplicates at 0-{PLANTED_MAX} bits"
     )
     queries = args.stored * (1 + args.variants)
-    strategy = DeltaMatcher(delta, DISTANCE).strategy_for(min(args.block_rows, queries))
-    print(f"join: blocks of {args.block_rows:,} stored hashes, {strategy.value} for a full block")
+    forced = Strategy(args.strategy) if args.strategy else None
+    strategy = DeltaMatcher(delta, DISTANCE, strategy=forced).strategy_for(
+        min(args.block_rows, queries)
+    )
+    how = "forced" if forced else "the cost model's choice"
+    print(f"join: blocks of {args.block_rows:,} stored hashes, {strategy.value} ({how})")
     load = os.getloadavg()
+    peak_of = (
+        f"since the match started at {peak_rss_mib():,.0f} MiB"
+        if reset_peak_rss()
+        else "of the whole process, set-up included"
+    )
     started = time.perf_counter()
-    matches = list(match_store(FingerprintStore(root), delta_of(delta), block_rows=args.block_rows))
+    store = FingerprintStore(root)
+    matches = list(match_store(store, delta_of(delta), block_rows=args.block_rows, strategy=forced))
     seconds = time.perf_counter() - started
     print(
         f"retroactive match: {seconds:.1f} s for {args.stored:,} stored objects "
         f"({queries:,} hashes) against {args.delta:,} entries, {len(matches):,} matches; "
-        f"{queries / seconds:,.0f} hashes/s; peak RSS {peak_rss_mib():,.0f} MiB; "
+        f"{queries / seconds:,.0f} hashes/s; peak RSS {peak_rss_mib():,.0f} MiB ({peak_of}); "
         f"load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f}"
     )
     report_exactness(matches, planted, sample, sampled, delta, args.variants)

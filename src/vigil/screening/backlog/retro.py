@@ -13,7 +13,7 @@ before the checkpoint is not looked at: a match here is one the checkpoint had n
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from vigil.fingerprint.video import FrameHash
 from vigil.index.codes import Words, pdq_words
-from vigil.index.delta_match import DEFAULT_BLOCK_ROWS, DeltaMatcher
+from vigil.index.delta_match import DEFAULT_BLOCK_ROWS, DeltaMatcher, Strategy
 from vigil.index.distances import ListDistances
 from vigil.index.match_index import MatchIndex
 from vigil.screening.backlog.fingerprint_store import (
@@ -84,12 +84,17 @@ def run_retro(
 
 
 def match_store(
-    store: FingerprintStore, delta: ListDelta, *, block_rows: int = DEFAULT_BLOCK_ROWS
+    store: FingerprintStore,
+    delta: ListDelta,
+    *,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+    strategy: Strategy | None = None,
 ) -> Iterator[RetroMatch]:
+    """``strategy``: force one way of joining photos (benchmarks); None picks the cheapest."""
     if not len(delta):
         return
     digests = _DigestDelta(delta)
-    photos = _PhotoDelta(delta, block_rows)
+    photos = _PhotoDelta(delta, block_rows, strategy)
     for batch in store.batches(COLUMNS):
         yield from digests.match(batch)
         yield from photos.add(batch)
@@ -126,19 +131,68 @@ class _DigestDelta:
 
 @dataclass
 class _Queries:
-    """Stored PDQ hashes waiting for a block: each with its object and variant."""
+    """Stored PDQ hashes waiting for a block: each with its object and variant. Identities and
+    variant names stay in Arrow until a match needs one (no Python string per hash)."""
 
-    words: list[Words]
-    owner: list[IntArray]  # row in ``identities``
-    rank: list[IntArray]  # 0: the original; i: the i-th variant
-    names: list[list[str]]  # variant name per query
-    quality: list[npt.NDArray[np.int16]]
-    identities: list[pa.Array]
-    rows: int = 0
+    words: list[Words] = field(default_factory=list)
+    owner: list[IntArray] = field(default_factory=list)  # object: position in ``identities``
+    rank: list[IntArray] = field(default_factory=list)  # 0: the original; i: its i-th variant
+    variant: list[IntArray] = field(default_factory=list)  # position in ``names``; -1: original
+    quality: list[npt.NDArray[np.int16]] = field(default_factory=list)
+    identities: list[pa.Array] = field(default_factory=list)
+    names: list[pa.Array] = field(default_factory=list)
+    hashes: int = 0
+    objects: int = 0
+    variants: int = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """The batch's matchable photos (hashed to the end: no error)."""
+        pdq = batch.column("pdq")
+        usable = np.flatnonzero(
+            pc.and_(pdq.is_valid(), batch.column("error").is_null()).to_numpy(zero_copy_only=False)
+        )
+        if not len(usable):
+            return
+        taken = pa.array(usable)
+        quality = batch.column("pdq_quality").fill_null(0).to_numpy(zero_copy_only=False)
+        quality = quality[usable].astype(np.int16)
+        self._add(pdq_column_words(pdq)[usable], np.arange(len(usable)), quality, None)
+        self.identities.append(batch.column("identity").take(taken))
+        variants = batch.column("pdq_variants").take(taken)
+        flat = variants.flatten()
+        if len(flat):
+            parents = pc.list_parent_indices(variants).to_numpy(zero_copy_only=False)
+            parents = parents.astype(np.intp)
+            starts = variants.offsets.to_numpy()[:-1] - variants.offsets[0].as_py()
+            rank = np.arange(len(flat)) - starts[parents] + 1
+            words = pdq_column_words(flat.field("pdq").cast(PDQ))
+            self._add(words, parents, quality[parents], rank)
+            self.names.append(flat.field("variant"))
+            self.variants += len(flat)
+        self.objects += len(usable)
+
+    def _add(
+        self,
+        words: Words,
+        objects: IntArray,
+        quality: npt.NDArray[np.int16],
+        rank: IntArray | None,
+    ) -> None:
+        self.words.append(words)
+        self.owner.append(self.objects + objects)
+        self.quality.append(quality)
+        count = len(words)
+        if rank is None:
+            self.rank.append(np.zeros(count, dtype=np.intp))
+            self.variant.append(np.full(count, -1, dtype=np.intp))
+        else:
+            self.rank.append(rank)
+            self.variant.append(self.variants + np.arange(count))
+        self.hashes += count
 
 
 class _PhotoDelta:
-    def __init__(self, delta: ListDelta, block_rows: int) -> None:
+    def __init__(self, delta: ListDelta, block_rows: int, strategy: Strategy | None) -> None:
         entries = delta.of_type(SignalType.PDQ)
         self.block_rows = block_rows
         self.entry_ids = [e.entry_id for e in entries]
@@ -147,28 +201,30 @@ class _PhotoDelta:
         self.min_quality = np.array([s.min_quality for s in settings], dtype=np.int16)
         words = pdq_words([e.signal for e in entries])
         radii = np.array([s.pdq_distance for s in settings], dtype=np.int16)
-        self.matcher = DeltaMatcher(words, radii) if entries else None
-        self.pending = _empty_queries()
+        self.matcher = DeltaMatcher(words, radii, strategy=strategy) if entries else None
+        self.pending = _Queries()
 
     def add(self, batch: pa.RecordBatch) -> Iterator[RetroMatch]:
         if self.matcher is None:
             return
-        _append_queries(self.pending, batch)
-        if self.pending.rows >= self.block_rows:
+        self.pending.add(batch)
+        if self.pending.hashes >= self.block_rows:
             yield from self.flush()
 
     def flush(self) -> Iterator[RetroMatch]:
-        queries, self.pending = self.pending, _empty_queries()
+        queries, self.pending = self.pending, _Queries()
         if self.matcher is None or not queries.words:
             return
-        owner = np.concatenate(queries.owner)
-        rank = np.concatenate(queries.rank)
-        quality = np.concatenate(queries.quality)
-        names = [name for part in queries.names for name in part]
-        identities = pa.concat_arrays(queries.identities)
-        pairs = self.matcher.match(np.concatenate(queries.words))
+        words = np.concatenate(queries.words)
+        queries.words.clear()  # the pieces go before the tables over the block are built
+        pairs = self.matcher.match(words)
+        del words
+        owner, rank = np.concatenate(queries.owner), np.concatenate(queries.rank)
+        quality, variant = np.concatenate(queries.quality), np.concatenate(queries.variant)
         keep = quality[pairs.query] >= self.min_quality[pairs.entry]
         query, entry, distance = pairs.query[keep], pairs.entry[keep], pairs.distance[keep]
+        identities = pa.chunked_array(queries.identities, pa.string())
+        names = pa.chunked_array(queries.names, pa.string())
         # Closest variant per (object, entry), the original first on a tie.
         order = np.lexsort((rank[query], distance, entry, owner[query]))
         seen: set[tuple[int, int]] = set()
@@ -177,47 +233,15 @@ class _PhotoDelta:
             if key in seen:
                 continue
             seen.add(key)
+            position = int(variant[query[i]])
             yield RetroMatch(
-                identities[key[0]].as_py(),
+                str(identities[key[0]].as_py()),
                 self.list_ids[key[1]],
                 self.entry_ids[key[1]],
                 SignalType.PDQ.value,
                 int(distance[i]),
-                names[int(query[i])],
+                ORIGINAL if position < 0 else str(names[position].as_py()),
             )
-
-
-def _empty_queries() -> _Queries:
-    return _Queries([], [], [], [], [], [])
-
-
-def _append_queries(queries: _Queries, batch: pa.RecordBatch) -> None:
-    """The batch's matchable photos (hashed to the end: no error) as queries."""
-    pdq = batch.column("pdq")
-    usable = np.flatnonzero(
-        pc.and_(pdq.is_valid(), batch.column("error").is_null()).to_numpy(zero_copy_only=False)
-    )
-    if not len(usable):
-        return
-    first = sum(len(i) for i in queries.identities)
-    quality = batch.column("pdq_quality").fill_null(0).to_numpy(zero_copy_only=False)
-    queries.identities.append(batch.column("identity").take(pa.array(usable)))
-    queries.words.append(pdq_column_words(pdq)[usable])
-    queries.owner.append(first + np.arange(len(usable)))
-    queries.rank.append(np.zeros(len(usable), dtype=np.intp))
-    queries.names.append([ORIGINAL] * len(usable))
-    queries.quality.append(quality[usable].astype(np.int16))
-    variants = batch.column("pdq_variants").take(pa.array(usable))
-    flat = variants.flatten()
-    if len(flat):
-        parents = pc.list_parent_indices(variants).to_numpy(zero_copy_only=False).astype(np.intp)
-        offsets = variants.offsets.to_numpy()[:-1]
-        queries.words.append(pdq_column_words(flat.field("pdq").cast(PDQ)))
-        queries.owner.append(first + parents)
-        queries.rank.append(np.arange(len(flat)) - offsets[parents] + 1)
-        queries.names.append(flat.field("variant").to_pylist())
-        queries.quality.append(quality[usable][parents].astype(np.int16))
-    queries.rows += len(usable) + len(flat)
 
 
 class _VideoDelta:
