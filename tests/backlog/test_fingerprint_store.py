@@ -93,6 +93,17 @@ def test_a_chunk_written_again_replaces_its_part(tmp_path: Path, photos: list[Fi
     assert len(store) == 3
 
 
+def test_fingerprints_of_some_objects(tmp_path: Path, photos: list[Fingerprint]) -> None:
+    store = FingerprintStore(tmp_path)
+    store.write_part(1, [(ref("a.png"), photos[0]), (ref("b.png"), photos[1])])
+    store.write_part(2, [(ref("c.png"), photos[2])])
+    wanted = [ref("c.png").identity, ref("a.png").identity, "s3://media/none#v1"]
+    found = store.fingerprints_of(wanted)
+    assert sorted(found) == sorted(wanted[:2])
+    assert found[ref("c.png").identity].pdq == photos[2].pdq
+    assert store.fingerprints_of([]) == {}
+
+
 def test_reads_are_bounded_by_row_groups(tmp_path: Path) -> None:
     store = FingerprintStore(tmp_path)
     rows = [(ref(f"{i}"), Fingerprint(path=str(i), md5=f"{i:032x}")) for i in range(70_000)]

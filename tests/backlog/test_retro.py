@@ -20,6 +20,8 @@ from vigil.screening.backlog.fingerprint_store import FingerprintStore
 from vigil.screening.backlog.objects import ObjectError, ObjectRef
 from vigil.screening.backlog.retro import RetroMatch, RetroResult, job_stores, run_retro
 from vigil.screening.backlog.scan_job import job_store_dir
+from vigil.screening.live_index import LiveIndex
+from vigil.screening.matcher import Matcher
 from vigil.store import Database
 from vigil.store.lists.catalogue import get_list, set_list_enabled, update_list_settings
 from vigil.store.lists.entry_status import disable_entry
@@ -122,6 +124,27 @@ def test_removed_entries_and_allow_lists_make_no_match(
     with database.transaction(write=True) as session:
         disable_entry(session, entry, actor="test", reason="false positive")
     assert retro(database, backlog, start.checkpoint).matches == []
+
+
+def test_allow_lists_silence_new_matches_as_live_screening_does(
+    database: Database, backlog: Backlog, tmp_path: Path
+) -> None:
+    img0, img1 = backlog.prints["img0"], backlog.prints["img1"]
+    make_list(
+        database, "allowed", [("sha256", img0.sha256, "stock photo")], tmp_path, is_allow_list=True
+    )
+    make_list(database, "bank", [], tmp_path)
+    start = retro(database, backlog, 0)
+    add(database, "bank", (SignalType.PDQ, img0.pdq), (SignalType.PDQ, img1.pdq))
+    plain = retro(database, backlog, start.checkpoint)
+    assert {m.identity for m in plain.matches} == {
+        backlog.identity("img0"),
+        backlog.identity("img1"),
+    }
+    with LiveIndex.open(database, tmp_path / "index") as live:
+        checked = run_retro(database, [backlog.store], start.checkpoint, matcher=Matcher(live))
+    assert [m.identity for m in checked.matches] == [backlog.identity("img1")]
+    assert [m.identity for m in checked.suppressed] == [backlog.identity("img0")]
 
 
 def test_each_list_keeps_its_distance_and_minimum_quality(

@@ -8,6 +8,8 @@ rule against an index of the changed videos only, after delta_match has picked t
 videos with at least one frame near one of theirs. The stored side streams from the Parquet
 parts in blocks, so memory stays bounded whatever the backlog's size. What lists matched
 before the checkpoint is not looked at: a match here is one the checkpoint had not seen.
+Given the live Matcher, the few objects that matched are screened whole once more, so an
+allow-list entry silences them as it would in live screening.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from vigil.screening.backlog.fingerprint_store import (
 from vigil.screening.backlog.retro_delta import DIGEST_TYPES, ListDelta, read_delta
 from vigil.screening.backlog.scan_job import JOBS_DIR
 from vigil.screening.feed_changes import index_change
-from vigil.screening.matcher import ORIGINAL
+from vigil.screening.matcher import ORIGINAL, Matcher
 from vigil.store.database import Database
 from vigil.store.lists.change_feed import EntryChange
 from vigil.store.models import SignalType
@@ -60,6 +62,8 @@ class RetroResult:
     checkpoint: int  # the next run's ``since``
     entries: int  # changed entries matched against
     matches: list[RetroMatch]
+    # matches of objects an allow-list entry silences, as live screening would (needs a Matcher)
+    suppressed: list[RetroMatch] = field(default_factory=list)
 
 
 def job_stores(data_dir: Path) -> list[FingerprintStore]:
@@ -75,12 +79,32 @@ def run_retro(
     since: int,
     *,
     block_rows: int = DEFAULT_BLOCK_ROWS,
+    matcher: Matcher | None = None,
 ) -> RetroResult:
-    """Match every store against the entries changed after ``since``."""
+    """Match every store against the entries changed after ``since``. With ``matcher`` (the
+    live index of every list), an object whose fingerprint an allow-list entry matches has
+    its matches moved to ``suppressed``: only the few objects that matched are screened."""
     with database.transaction() as session:
         delta = read_delta(session, since)
-    matches = [m for store in stores for m in match_store(store, delta, block_rows=block_rows)]
-    return RetroResult(delta.since, delta.checkpoint, len(delta), matches)
+    result = RetroResult(delta.since, delta.checkpoint, len(delta), [])
+    for store in stores:
+        found = list(match_store(store, delta, block_rows=block_rows))
+        allowed = _allowed(store, {m.identity for m in found}, matcher) if found else set()
+        result.matches.extend(m for m in found if m.identity not in allowed)
+        result.suppressed.extend(m for m in found if m.identity in allowed)
+    return result
+
+
+def _allowed(store: FingerprintStore, identities: set[str], matcher: Matcher | None) -> set[str]:
+    """The objects live screening would silence: an enabled allow-list entry matches them."""
+    if matcher is None:
+        return set()
+    prints = store.fingerprints_of(identities)
+    return {
+        identity
+        for identity, fingerprint in prints.items()
+        if matcher.screen(fingerprint.matchable()).suppressed_by
+    }
 
 
 def match_store(
