@@ -9,34 +9,18 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.screening.listed import fingerprint, make_list
+from tests.backlog.queued_matches import listed_entry, queue_matches
 from vigil.screening.backlog.review_release import content_id, release_matches
 from vigil.store import Database
-from vigil.store.models import CaseItem, ListEntry, MatchRecord, Verdict, utcnow
-from vigil.store.scan_jobs.jobs import ChunkTally, MatchRow, commit_chunk, start_job
+from vigil.store.models import CaseItem, MatchRecord, Verdict, utcnow
 from vigil.store.scan_jobs.matches import queued_count
-
-
-def _queue(database: Database, entry_id: int, list_id: int, keys: list[str]) -> int:
-    rows = [MatchRow(f"s3://b/{key}#v", "b", key, "v", list_id, entry_id, "sha256") for key in keys]
-    with database.transaction(write=True) as session:
-        job = start_job(session, source="s3://b/", engine="local", options={}, store_dir="x")
-        commit_chunk(session, job.id, ChunkTally(1, keys[-1], len(keys), 0, 0), rows)
-        return job.id
-
-
-def _listed_entry(database: Database, tmp_path: Path, image: Path) -> tuple[int, int]:
-    make_list(database, "bank", [("sha256", fingerprint(image).sha256, "case-1")], tmp_path)
-    with database.transaction() as session:
-        entry = session.scalars(select(ListEntry)).one()
-        return entry.id, entry.list_id
 
 
 def test_release_stops_at_the_ceiling_and_goes_on_an_hour_later(
     database: Database, tmp_path: Path, corpus_images: list[Path]
 ) -> None:
-    entry_id, list_id = _listed_entry(database, tmp_path, corpus_images[0])
-    job_id = _queue(database, entry_id, list_id, ["c", "a", "b"])
+    entry_id, list_id = listed_entry(database, tmp_path, corpus_images[0])
+    job_id = queue_matches(database, entry_id, list_id, ["c", "a", "b"])
     now = utcnow()
     assert release_matches(database, 2, now) == 2
     assert release_matches(database, 2, now + timedelta(minutes=30)) == 0
@@ -59,8 +43,8 @@ def test_release_stops_at_the_ceiling_and_goes_on_an_hour_later(
 def test_a_ceiling_of_zero_releases_nothing(
     database: Database, tmp_path: Path, corpus_images: list[Path]
 ) -> None:
-    entry_id, list_id = _listed_entry(database, tmp_path, corpus_images[0])
-    _queue(database, entry_id, list_id, ["a"])
+    entry_id, list_id = listed_entry(database, tmp_path, corpus_images[0])
+    queue_matches(database, entry_id, list_id, ["a"])
     assert release_matches(database, 0) == 0
     with database.transaction() as session:
         assert queued_count(session) == 1

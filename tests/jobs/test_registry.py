@@ -26,6 +26,8 @@ SOURCE = Path(__file__).resolve().parents[2] / "src" / "vigil"
 SERVICE_JOBS = {"webhooks", "retention", "reports", "intake-expiry", "triage"}
 # The jobs added since (issue 16): hash exchanges' fetches and feedback.
 EXCHANGE_JOBS = {"exchanges", "exchange-feedback"}
+# Backlog scans (issue 17): scan matches released into review under the hourly ceiling.
+BACKLOG_JOBS = {"scan-review"}
 # Where threads may be started: the loop's daemon thread, used by the runner only.
 THREAD_STARTERS = {"core/periodic.py"}
 DAEMON_STARTERS = {"jobs/runner.py"}
@@ -54,8 +56,9 @@ def test_no_thread_or_job_is_started_outside_the_registry() -> None:
 
 def test_the_registry_declares_every_job_the_service_ran_once_each() -> None:
     names = [spec.name for spec in REGISTRY]
-    assert set(names) == SERVICE_JOBS | EXCHANGE_JOBS and len(names) == len(set(names))
-    assert [spec.name for spec in REGISTRY if spec.exclusive] == ["triage"]
+    assert set(names) == SERVICE_JOBS | EXCHANGE_JOBS | BACKLOG_JOBS
+    assert len(names) == len(set(names))
+    assert [spec.name for spec in REGISTRY if spec.exclusive] == ["triage", "scan-review"]
 
 
 def test_intervals_come_from_the_settings_where_there_is_one() -> None:

@@ -13,6 +13,7 @@ The exchange fetch runs in every process too: each exchange is fetched under its
 the next, and each exchange's next fetch is due after its interval plus a jitter
 (vigil.store.exchanges.fetch_state.next_fetch_at), so a fleet does not fetch at once. The
 exchange feedback sender claims items with a lease, as the webhook dispatcher does.
+The release of backlog scan matches into review is ``exclusive``: the ceiling is one budget.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from vigil.exchanges.feedback_sending import full_round, send_due_feedback
 from vigil.exchanges.scheduled import fetch_due_exchanges
 from vigil.reporting.cybertipline.expiry import Windows
 from vigil.reporting.filing import ReportJob
+from vigil.screening.backlog.review_release import release_matches
 from vigil.screening.webhooks import WebhookDispatcher
 from vigil.store.database import Database
 from vigil.store.evidence import EvidenceVault
@@ -40,6 +42,7 @@ EXCHANGES_INTERVAL_SECONDS = (
     60.0  # how often due exchanges are looked for (each has its own interval)
 )
 EXCHANGE_FEEDBACK_INTERVAL_SECONDS = 30.0
+SCAN_REVIEW_INTERVAL_SECONDS = 60.0  # the ceiling is per hour: a minute's delay is nothing
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,11 @@ def _exchange_feedback(services: JobServices) -> Work:
     return Work(lambda: send_due_feedback(database, master_key), again_at_once=full_round)
 
 
+def _scan_review(services: JobServices) -> Work:
+    database, ceiling = services.database, services.settings.scanning.review_ceiling_per_hour
+    return Work(lambda: release_matches(database, ceiling))
+
+
 REGISTRY: tuple[JobSpec, ...] = (
     JobSpec(
         "webhooks",
@@ -177,6 +185,13 @@ REGISTRY: tuple[JobSpec, ...] = (
         lambda _settings: EXCHANGE_FEEDBACK_INTERVAL_SECONDS,
         _exchange_feedback,
         needs_vault=True,
+    ),
+    JobSpec(
+        "scan-review",
+        "release backlog scan matches into review, up to the hourly ceiling",
+        lambda _settings: SCAN_REVIEW_INTERVAL_SECONDS,
+        _scan_review,
+        exclusive=True,  # two releasers would each fill the same hour's room
     ),
 )
 JOB_NAMES = tuple(spec.name for spec in REGISTRY)
