@@ -1,4 +1,4 @@
-"""`vigil scan-jobs list|status|resume|cancel|release`: backlog scan jobs (issue 17).
+"""`vigil scan-jobs list|status|resume|cancel|retro|release`: backlog scan jobs (issue 17).
 
 A job left ``running`` by a process that died (kill -9, a lost node) shows as such and is
 resumed like an interrupted one: `vigil scan-jobs resume ID` continues after its checkpoint.
@@ -13,10 +13,12 @@ from rich.table import Table
 
 from vigil.cli.backlog_scan import run_started
 from vigil.cli.database_access import EXIT_OK, command_errors, configured_database, fail
+from vigil.cli.match_command import open_screener
 from vigil.core.settings import load_settings
 from vigil.fingerprint.batch import default_workers
 from vigil.screening.backlog.engine import ENGINES
 from vigil.screening.backlog.job_start import resume_by_id
+from vigil.screening.backlog.retro_round import retro_round
 from vigil.screening.backlog.review_release import release_matches
 from vigil.screening.backlog.scan_session import EngineChoice, lock_name
 from vigil.store import Database
@@ -140,6 +142,35 @@ def cancel_command(job_id: int = typer.Argument(..., help="The job's number.")) 
             fail(console, str(exc))
     console.print(f"scan job {job_id} cancelled", markup=False)
     raise typer.Exit(EXIT_OK)
+
+
+@app.command("retro")
+def retro_command(
+    since: int | None = typer.Option(
+        None,
+        "--since",
+        min=0,
+        show_default=False,
+        help="Change-feed number to start after (default: where the last round ended).",
+    ),
+) -> None:
+    """Match every job's stored fingerprints against the list entries changed since the
+    last round, without reading media again; new matches wait for review."""
+    console = Console(highlight=False, soft_wrap=True)
+    settings = load_settings()
+    with open_screener(_console()) as screener, command_errors(console):
+        done = retro_round(screener.database, settings.data_dir, screener.matcher, since)
+    for job_id, match in done.matches:
+        console.print(
+            f"job {job_id}: {match.identity} matches entry {match.entry_id} of list "
+            f"{match.list_id} ({match.signal_type})",
+            markup=False,
+        )
+    console.print(
+        f"{done.entries} changed entries since {done.since}: {len(done.matches)} matches, "
+        f"{done.queued} new for review; next round starts after {done.checkpoint}",
+        markup=False,
+    )
 
 
 @app.command("release")

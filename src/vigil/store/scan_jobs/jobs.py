@@ -150,6 +150,18 @@ def insert_matches(session: Session, job_id: int, matches: Sequence[MatchRow]) -
     return added
 
 
+def add_matches(session: Session, job_id: int, matches: Sequence[MatchRow]) -> int:
+    """Matches found after the job's chunks (retroactive matching); counted on the job."""
+    added = insert_matches(session, job_id, matches)
+    if added:
+        session.execute(
+            update(ScanJob)
+            .where(ScanJob.id == job_id)
+            .values(matches=ScanJob.matches + added, updated_at=utcnow())
+        )
+    return added
+
+
 def end_job(
     session: Session,
     job_id: int,
