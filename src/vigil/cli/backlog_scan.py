@@ -15,7 +15,7 @@ from vigil.cli.database_access import EXIT_OK, command_errors, configured_databa
 from vigil.core.settings import Settings, load_settings
 from vigil.screening.backlog.job_start import JobStart, job_options, start_or_resume
 from vigil.screening.backlog.object_hashing import throttle
-from vigil.screening.backlog.objects import ObjectSource
+from vigil.screening.backlog.objects import ObjectSource, SourceError
 from vigil.screening.backlog.scan_job import JobEnd
 from vigil.screening.backlog.scan_session import (
     EngineChoice,
@@ -25,6 +25,7 @@ from vigil.screening.backlog.scan_session import (
     run_scan,
 )
 from vigil.screening.backlog.source_uri import open_source
+from vigil.screening.backlog.throttle import Throttle
 from vigil.store import Database
 from vigil.store.lists.catalogue import get_list
 from vigil.store.scan_jobs.jobs import get_job
@@ -33,7 +34,8 @@ OBJECT_SCHEMES = ("s3://", "manifest:", "keys:")
 
 
 def is_object_source(source: str) -> bool:
-    return source.startswith(OBJECT_SCHEMES)
+    """Not a folder: a scheme the backlog sources know, or a URL they refuse by name."""
+    return source.startswith(OBJECT_SCHEMES) or "://" in source
 
 
 def scan_source(
@@ -48,7 +50,7 @@ def scan_source(
     settings = load_settings()
     with command_errors(console), configured_database(settings) as database:
         _check_lists(database, lists or [])
-        source = open_source(uri)
+        source = _opened(console, uri)
         start = start_or_resume(
             database,
             source=source.describe(),
@@ -73,7 +75,7 @@ def run_started(
 ) -> None:
     """Run a started or resumed job to its end, and say how it ended."""
     # The listing's requests count against the job's ceiling too.
-    source = open_source(str(start.options["source_uri"]), throttle=throttle(job_rates(start)))
+    source = _opened(console, str(start.options["source_uri"]), throttle(job_rates(start)))
     with database.transaction() as session:
         job = get_job(session, start.job_id)
         done, total = job.objects, job.total
@@ -108,13 +110,23 @@ def _summarise(console: Console, database: Database, job_id: int, end: JobEnd) -
     raise typer.Exit(EXIT_OK)
 
 
+def _opened(console: Console, uri: str, ceiling: Throttle | None = None) -> ObjectSource:
+    try:
+        return open_source(uri, throttle=ceiling)
+    except SourceError as exc:
+        fail(console, str(exc))
+
+
 def _counted(console: Console, source: ObjectSource) -> int | None:
     """How many objects, for the ETA: only for someone watching, and never by listing a
     bucket twice (a manifest or a folder is read again instead, which is cheap)."""
     if not console.is_terminal or source.describe().startswith("s3://"):
         return None
     with console.status("counting objects…"):
-        return sum(1 for _ in source.objects())
+        try:
+            return sum(1 for _ in source.objects())
+        except SourceError:
+            return None  # the scan's own listing fails the job with the reason
 
 
 def _check_lists(database: Database, names: list[str]) -> None:
