@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.agency.agency_rows import two_agencies
+from tests.api.scan_job_rows import make_jobs
 from tests.api.service import add_key, add_user, running, sign_in
 from tests.screening.listed import fingerprint, make_list
 from vigil.agency.queue import referral_page
@@ -282,6 +283,22 @@ def test_administration_and_webhook_answers_validate(service: TestClient) -> Non
         service, document, "DELETE /v1/webhooks/{endpoint_id}", f"/v1/webhooks/{endpoint['id']}"
     )
     assert stopped["enabled"] is False
+
+
+def test_scan_job_answers_validate(service: TestClient, database: Database) -> None:
+    """A job whose process died, an interrupted one, a completed one with matches, and a
+    cancel: each answer as published (issue 17)."""
+    jobs = make_jobs(database)
+    document = _document(service)
+    base = "/v1/admin/scan-jobs"
+    listed = _answer(service, document, f"GET {base}", base)
+    assert [job["id"] for job in listed["jobs"]] == [jobs.completed, jobs.interrupted, jobs.running]
+    for job_id in (jobs.running, jobs.interrupted, jobs.completed):
+        _answer(service, document, f"GET {base}/{{job_id}}", f"{base}/{job_id}")
+    cancelled = _answer(
+        service, document, f"POST {base}/{{job_id}}/cancel", f"{base}/{jobs.running}/cancel"
+    )
+    assert cancelled["status"] == "cancelled"
 
 
 def test_the_intakes_json_routes_declare_their_answers() -> None:
