@@ -12,6 +12,7 @@ from vigil.web.pages import (
     reports,
     requests,
     routing,
+    scan_jobs,
     sign_in,
     stats,
     suspects,
@@ -35,3 +36,4 @@ PAGE_ROUTERS = [
 ]
 PAGE_ROUTERS.append(suspects.router)  # the flood guard's suspect entries
 PAGE_ROUTERS.append(exchanges.router)  # the administrator's exchanges (issue 16)
+PAGE_ROUTERS.append(scan_jobs.router)  # the administrator's backlog scan jobs (issue 17)
