@@ -10,13 +10,9 @@ from collections.abc import Iterator
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from vigil.screening.backlog.job_overview import rate
 from vigil.screening.backlog.scan_job import Progress as JobProgress
 from vigil.screening.backlog.scan_job import Report
-
-
-def rate(objects: int, started_with: int, seconds: float) -> float:
-    """Objects per second of this run (the objects of earlier runs took other time)."""
-    return (objects - started_with) / seconds if seconds > 0 else 0.0
 
 
 @contextlib.contextmanager
