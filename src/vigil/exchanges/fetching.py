@@ -7,8 +7,13 @@
   list the exchange feeds) and the last of those pages' checkpoint are written in ONE
   transaction, so after a crash at any point the checkpoint names exactly what is stored and
   the next fetch goes on from there. Pages are grouped (``_Group``: up to GROUP_RECORDS
-  records or GROUP_SECONDS) because a commit per page cost a tenth of a fetch; no
-  transaction is open while the service is asked for a page.
+  records, for as long as the next page comes within NEXT_PAGE_SECONDS, GROUP_SECONDS at
+  most) because a commit per page cost a tenth of a fetch. Another thread reads the
+  client's pages a few ahead (vigil.exchanges.page_prefetch): the service's answers and
+  their parsing overlap the writes, and pages received are stored even while the service
+  hangs on the next one. No transaction is open while a page is waited for; a Ctrl-C
+  (held while a group is prepared or written) stores the pages received, closes the
+  client and stops the reader.
 * Idempotent: entries are written by the list import's bulk writer (upserts on the hash,
   deletions by the exchange's entry id), so a page applied twice changes nothing.
   Unlike a list file, an exchange's later record of an entry wins (an update may change a
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,6 +41,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vigil.core.periodic import safe_description
+from vigil.exchanges.held_interrupt import HeldInterrupt
+from vigil.exchanges.page_prefetch import PagePrefetch, Pending
 from vigil.exchanges.protocol import Exchange as ExchangeClient
 from vigil.exchanges.protocol import ExchangeError, FetchedPage
 from vigil.lists.formats import FormatWarning, ListRecord, RecordError
@@ -69,6 +76,7 @@ IN_CHUNK = 900  # external ids per IN (...) list
 INTERNAL_FAILURE = "internal"  # the kind recorded for a failure that is not the service's
 GROUP_RECORDS = 10_000  # records written in one transaction: about four NCMEC pages
 GROUP_SECONDS = 1.0  # nor does a page wait longer than this for the pages after it
+NEXT_PAGE_SECONDS = 0.05  # a group waits this long for a next page that has not come yet
 
 
 class FetchRefused(StoreError):
@@ -214,10 +222,9 @@ class _Run:
 
     def execute(self, client: ExchangeClient, on_progress: ProgressCallback | None) -> FetchReport:
         started = time.monotonic()
-        pages: Iterator[FetchedPage] | None = None
         try:
-            pages = client.fetch(self.checkpoint)
-            self._store_all(pages, on_progress)
+            with HeldInterrupt() as interrupt, PagePrefetch(client, self.checkpoint) as pages:
+                self._store_all(pages, interrupt, on_progress)
         except ExchangeError as error:
             self.report.failure = error
             self.report.seconds = time.monotonic() - started
@@ -227,32 +234,37 @@ class _Run:
             self.report.seconds = time.monotonic() - started
             self._finish_after_internal_failure(exc)
             raise
-        finally:
-            close = getattr(pages, "close", None)
-            if close is not None:
-                close()
         self.report.seconds = time.monotonic() - started
         self._finish(None, None)
         return self.report
 
     def _store_all(
-        self, pages: Iterator[FetchedPage], on_progress: ProgressCallback | None
+        self,
+        pages: PagePrefetch,
+        interrupt: HeldInterrupt,
+        on_progress: ProgressCallback | None,
     ) -> None:
-        """Pages in groups of a few, each group in one transaction (see _Group)."""
+        """Pages in groups of a few, each group in one transaction (see _Group); no
+        transaction is open while the next page is waited for, the one place a Ctrl-C
+        takes effect (vigil.exchanges.held_interrupt)."""
         group = _Group()
         while True:
             try:
-                page = next(pages)
-            except StopIteration:
-                break
+                with interrupt.waiting():
+                    page = pages.next_page(group.patience())
             except BaseException:
-                # The pages the client gave before it failed are whole: store them first.
+                # The pages the client gave before it failed (or before a Ctrl-C) are
+                # whole: store them first.
                 self._store(group, on_progress)
                 raise
-            group.add(self._prepared(page))
-            if group.due():
-                self._store(group, on_progress)
-                group = _Group()
+            if page is Pending.ENDED:
+                break
+            if page is not Pending.NOT_YET:
+                group.add(self._prepared(page))
+                if not group.due():
+                    continue
+            self._store(group, on_progress)
+            group = _Group()
         self._store(group, on_progress)
 
     def _prepared(self, page: FetchedPage) -> _Prepared:
@@ -410,9 +422,12 @@ class _Group:
     """Pages written in one transaction. A transaction per page cost a commit (an fsync on
     SQLite) and its bookkeeping per page; a few pages together cost it once, while the
     checkpoint stored is still the last written page's, in the transaction of its rows.
-    A group is written once it holds GROUP_RECORDS records or its first page has waited
-    GROUP_SECONDS, when the client ends or fails, and never across the wait for a page with
-    a transaction open (no write lock is held while the service answers)."""
+    A group is written once it holds GROUP_RECORDS records, once the next page has not come
+    within NEXT_PAGE_SECONDS (the service is slower than the writes, or hangs: a page
+    received is stored at once rather than lost to a kill while the service is waited for)
+    or its first page has waited GROUP_SECONDS, and when the client ends or fails. Pages
+    are read ahead by another thread (vigil.exchanges.page_prefetch), so the next pages
+    come while a group is written, and no transaction is open while one is waited for."""
 
     pages: list[_Prepared] = field(default_factory=list)
     records: int = 0
@@ -429,7 +444,17 @@ class _Group:
         self.errors += prepared.errors
 
     def due(self) -> bool:
-        return self.records >= GROUP_RECORDS or time.monotonic() - self.first_at >= GROUP_SECONDS
+        return self.records >= GROUP_RECORDS or self._age() >= GROUP_SECONDS
+
+    def patience(self) -> float | None:
+        """How long to wait for the next page before the group is written (None: an empty
+        group has nothing to write, so it waits as long as the service takes)."""
+        if not self.pages:
+            return None
+        return max(0.0, min(NEXT_PAGE_SECONDS, GROUP_SECONDS - self._age()))
+
+    def _age(self) -> float:
+        return time.monotonic() - self.first_at
 
 
 def _write_page(
