@@ -11,34 +11,22 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-REGION = "us-east-1"
+from tests.backlog.s3_server import UNSET, fake_aws_environment, loopback_s3
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """One server per test process (each xdist worker has its own), on a port the OS chose."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with loopback_s3() as endpoint:
+        yield endpoint
 
 
 def use_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, endpoint: str) -> None:
     """The standard boto3 configuration, all of it fake: nothing on this machine is used."""
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        "NO_PROXY": "127.0.0.1,localhost",
-    }.items():
+    for name, value in fake_aws_environment(endpoint, tmp_path).items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
+    for name in UNSET:
         monkeypatch.delenv(name, raising=False)
 
 
