@@ -174,6 +174,7 @@ def test_feedback_is_switched_off_and_on_audited_under_the_person(
     admin: TestClient, exchange: str, database: Database
 ) -> None:
     assert admin.get(f"{BASE}/tat").json()["feedback_enabled"] is True
+    assert admin.get(f"{BASE}/tat").json()["retro_after_fetch"] is False  # off by default
     off = admin.post(f"{BASE}/tat/feedback/off")
     assert off.status_code == 200, off.text
     assert (off.json()["name"], off.json()["feedback_enabled"]) == ("tat", False)

@@ -12,11 +12,12 @@ from typer.testing import CliRunner
 from tests.backlog.test_engines import job_matches, scan, settings_for
 from tests.screening.listed import cli_env, fingerprint, make_list
 from vigil.cli.app import app
-from vigil.screening.backlog.retro_round import read_checkpoint, split_identity
+from vigil.screening.backlog.retro_round import split_identity
 from vigil.screening.backlog.scan_session import EngineChoice
 from vigil.store import Database
 from vigil.store.models import ScanJob
 from vigil.store.scan_jobs.matches import queued_count
+from vigil.store.scan_jobs.retro_state import retro_summary
 
 
 def _retro(tmp_path: Path, url: str, *args: str) -> str:
@@ -49,7 +50,7 @@ def test_entries_listed_after_a_scan_match_its_stored_fingerprints(
         tmp_path,
     )
     output = _retro(tmp_path, database_url)
-    assert "2 matches, 2 new for review" in output
+    assert "2 matches of 2 stored objects, 2 new for review" in output
     assert sorted(signal for _, _, signal, _ in job_matches(database, job_id)) == [
         "pdq",
         "sha256",
@@ -57,9 +58,14 @@ def test_entries_listed_after_a_scan_match_its_stored_fingerprints(
     with database.transaction() as session:
         assert session.get_one(ScanJob, job_id).matches == 2
         assert queued_count(session, job_id) == 2
-    assert read_checkpoint(settings.data_dir) > 0
+    with database.transaction() as session:
+        summary = retro_summary(session)
+    assert summary.checkpoint > 0 and summary.last_matches == 2 and summary.last_error is None
+    assert not (settings.data_dir / "scan-jobs" / "retro.checkpoint").exists()  # no file
     assert "0 matches" in _retro(tmp_path, database_url)  # nothing changed since
-    assert "2 matches, 0 new for review" in _retro(tmp_path, database_url, "--since", "0")
+    assert "2 matches of 2 stored objects, 0 new for review" in _retro(
+        tmp_path, database_url, "--since", "0"
+    )
     with database.transaction() as session:
         assert queued_count(session, job_id) == 2
 

@@ -26,6 +26,7 @@ from tests.exchanges.fakes.tat import CREDENTIALS, PASSWORD, WRONG_CREDENTIALS, 
 from vigil.cli.app import app
 from vigil.cli.database_access import EXIT_FATAL, EXIT_OK
 from vigil.store import open_database
+from vigil.store.audit import AuditRecord
 from vigil.store.evidence import MasterKey
 from vigil.store.exchanges.feedback_queue import enqueue_feedback
 from vigil.store.models import EntryStatus, HashList, ListEntry
@@ -380,3 +381,38 @@ def test_feedback_can_be_switched_off_and_on_per_exchange(
     refused = vigil("exchanges", "feedback", "tat", "maybe")
     assert refused.exit_code != EXIT_OK and "on or off" in refused.stderr
     assert vigil("exchanges", "feedback", "nope", "off").exit_code != EXIT_OK
+
+
+def _row(output: str, label: str) -> str:
+    rows = [
+        line.partition(":")[2].strip() for line in output.splitlines() if line.startswith(label)
+    ]
+    return rows[0] if rows else ""
+
+
+def test_retro_after_fetch_is_off_by_default_switched_audited_and_shown(
+    vigil: Vigil, service: FakeService, tmp_path: Path, database_url: str
+) -> None:
+    assert _add(vigil, tmp_path, service.url("")).exit_code == EXIT_OK
+    assert _row(vigil("exchanges", "status", "tat").output, "Retro after fetch") == "off"
+    switched = vigil("exchanges", "retro", "tat", "on")
+    assert switched.output.startswith("retroactive matching after fetching 'tat' is now on")
+    assert "already on" in vigil("exchanges", "retro", "tat", "on").output
+    assert _row(vigil("exchanges", "status", "tat").output, "Retro after fetch").startswith("on")
+    assert "now off" in vigil("exchanges", "retro", "tat", "off").output
+    refused = vigil("exchanges", "retro", "tat", "yes")
+    assert refused.exit_code != EXIT_OK and "on or off" in refused.stderr
+    assert vigil("exchanges", "retro", "nope", "on").exit_code == EXIT_FATAL
+    database = open_database(database_url)
+    try:
+        with database.session() as session:
+            changes = [
+                record.details.get("change")
+                for record in session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
+            ]
+    finally:
+        database.dispose()
+    assert [c for c in changes if str(c).startswith("retro")] == [
+        "retro_after_fetch_enabled",
+        "retro_after_fetch_disabled",
+    ]

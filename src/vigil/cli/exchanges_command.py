@@ -11,7 +11,7 @@ is at the last stored page: run the fetch again to resume), 130 interrupted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -56,6 +56,7 @@ from vigil.store.exchanges.catalogue import (
     replace_credentials,
     set_exchange_enabled,
     set_feedback_enabled,
+    set_retro_after_fetch,
 )
 from vigil.store.exchanges.status import exchange_status, exchange_statuses
 from vigil.store.lists.errors import UnknownList
@@ -210,18 +211,29 @@ def feedback(
     switch: str = typer.Argument(..., help="on or off.", metavar="on|off", show_default=False),
 ) -> None:
     """Whether reviewers' verdicts on its entries are queued for it (on by default)."""
+    _on_off(name, switch, set_feedback_enabled, "feedback to {name}")
+
+
+@app.command("retro")
+def retro(
+    name: str = typer.Argument(..., help="The exchange.", show_default=False),
+    switch: str = typer.Argument(..., help="on or off.", metavar="on|off", show_default=False),
+) -> None:
+    """Whether each scheduled fetch of it that changes its lists is followed by retroactive
+    matching of the stored backlog fingerprints (off by default; see vigil scan-jobs retro)."""
+    _on_off(name, switch, set_retro_after_fetch, "retroactive matching after fetching {name}")
+
+
+def _on_off(name: str, switch: str, setter: Callable[..., bool], what: str) -> None:
+    """An administrator's on|off switch of one exchange, audited by the store's setter."""
     console = error_console()
     if switch not in ("on", "off"):
         fail(console, f"say on or off, not {switch!r}")
     enabled = switch == "on"
     with store_session(console, write=True) as session:
-        changed = set_feedback_enabled(session, name, enabled, actor=default_actor())
-    word = "on" if enabled else "off"
-    typer.echo(
-        f"feedback to {name.strip()!r} is now {word}"
-        if changed
-        else f"feedback to {name.strip()!r} was already {word}"
-    )
+        changed = setter(session, name, enabled, actor=default_actor())
+    subject = what.format(name=repr(name.strip()))
+    typer.echo(f"{subject} is now {switch}" if changed else f"{subject} was already {switch}")
 
 
 @app.command("remove")

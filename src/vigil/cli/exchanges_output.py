@@ -67,6 +67,7 @@ def print_status(console: Console, status: ExchangeStatus) -> None:
         ("Lists", ", ".join(status.lists)),
         ("Enabled", "yes" if status.enabled else "no (disabled: not fetched, feedback held)"),
         ("Feedback", _feedback_switch(status)),
+        ("Retro after fetch", _retro_switch(status)),
         ("Interval", f"{status.fetch_interval_seconds} s (plus up to a tenth, as jitter)"),
         ("State", _state(status)),
         ("Checkpoint", "stored" if status.has_checkpoint else "none: next fetch from the start"),
@@ -139,6 +140,12 @@ def _feedback_switch(status: ExchangeStatus) -> str:
     if status.kind not in FEEDBACK_KINDS:
         return "none (this service takes no feedback)"
     return "on: reviewers' verdicts are sent" if status.feedback_enabled else "off"
+
+
+def _retro_switch(status: ExchangeStatus) -> str:
+    if not status.retro_after_fetch:
+        return "off"
+    return "on: a fetch that changes its lists is followed by retroactive matching"
 
 
 def _state(status: ExchangeStatus) -> str:

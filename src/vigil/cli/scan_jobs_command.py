@@ -31,6 +31,7 @@ from vigil.store.scan_jobs.jobs import (
     list_jobs,
 )
 from vigil.store.scan_jobs.matches import queued_count
+from vigil.store.scan_jobs.retro_state import RetroSummary, retro_summary
 
 app = typer.Typer(no_args_is_help=True, help="Backlog scan jobs: list, status, resume, cancel.")
 
@@ -57,6 +58,7 @@ def list_command(
     with command_errors(console), configured_database() as database:
         with database.transaction() as session:
             jobs = list_jobs(session, limit=limit)
+            retro = retro_summary(session)
             table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
             for column in ("Job", "Status", "Engine", "Source", "Objects", "Errors", "Matches"):
                 table.add_column(column, overflow="fold")
@@ -71,6 +73,22 @@ def list_command(
                     f"{job.matches:,}",
                 )
         console.print(table if jobs else "no scan jobs yet: start one with `vigil scan SOURCE`")
+        console.print(retro_line(retro), markup=False)
+
+
+def retro_line(retro: RetroSummary) -> str:
+    """The last retroactive matching round, failed or not, and where the next one starts."""
+    if retro.last_at is None:
+        return "retroactive matching: no round yet (vigil scan-jobs retro)"
+    when = f"{retro.last_at:%Y-%m-%d %H:%M:%S} UTC by {retro.last_by}"
+    outcome = (
+        f"FAILED: {retro.last_error}"
+        if retro.last_error is not None
+        else f"{retro.last_matches:,} new matches for review"
+    )
+    return (
+        f"retroactive matching: last round {when}: {outcome}; next starts after {retro.checkpoint}"
+    )
 
 
 @app.command("status")
@@ -155,7 +173,8 @@ def retro_command(
     ),
 ) -> None:
     """Match every job's stored fingerprints against the list entries changed since the
-    last round, without reading media again; new matches wait for review."""
+    last round (its end is kept in the database), without reading media again; new matches
+    wait for review. One round at a time: a second one is refused."""
     console = Console(highlight=False, soft_wrap=True)
     settings = load_settings()
     with open_screener(_console()) as screener, command_errors(console):
@@ -167,8 +186,9 @@ def retro_command(
             markup=False,
         )
     console.print(
-        f"{done.entries} changed entries since {done.since}: {len(done.matches)} matches, "
-        f"{done.queued} new for review; next round starts after {done.checkpoint}",
+        f"{done.entries} changed entries since {done.since}: {len(done.matches)} matches "
+        f"of {done.objects} stored objects, {done.queued} new for review; next round starts "
+        f"after {done.checkpoint}",
         markup=False,
     )
 

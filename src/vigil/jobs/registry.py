@@ -12,7 +12,9 @@ The exchange fetch runs in every process too: each exchange is fetched under its
 (vigil.exchanges.fetching), so a process finding one being fetched skips it and goes on to
 the next, and each exchange's next fetch is due after its interval plus a jitter
 (vigil.store.exchanges.fetch_state.next_fetch_at), so a fleet does not fetch at once. The
-exchange feedback sender claims items with a lease, as the webhook dispatcher does.
+exchange feedback sender claims items with a lease, as the webhook dispatcher does. A fetch
+that changed the lists of an exchange with ``retro_after_fetch`` on is followed by a round of
+retroactive matching (vigil.jobs.exchange_retro), one process at a time under its own lock.
 The release of backlog scan matches into review is ``exclusive``: the ceiling is one budget.
 """
 
@@ -25,7 +27,7 @@ from vigil.clearinghouse.expiry_job import IntakeExpiryJob
 from vigil.core.periodic import never_at_once
 from vigil.core.settings import Settings
 from vigil.exchanges.feedback_sending import full_round, send_due_feedback
-from vigil.exchanges.scheduled import fetch_due_exchanges
+from vigil.jobs.exchange_retro import fetch_then_retro
 from vigil.reporting.cybertipline.expiry import Windows
 from vigil.reporting.filing import ReportJob
 from vigil.screening.backlog.review_release import release_matches
@@ -119,7 +121,8 @@ def _triage(services: JobServices) -> Work:
 def _exchanges(services: JobServices) -> Work:
     assert services.vault is not None  # needs_vault: credentials are sealed under the key
     database, master_key = services.database, services.vault.master_key
-    return Work(lambda: fetch_due_exchanges(database, master_key))
+    data_dir = services.settings.data_dir  # the scan jobs' stores, for retro after a fetch
+    return Work(lambda: fetch_then_retro(database, master_key, data_dir).reports)
 
 
 def _exchange_feedback(services: JobServices) -> Work:

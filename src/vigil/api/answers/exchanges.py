@@ -22,6 +22,7 @@ class ExchangeStatus(Answer):
     lists: list[str]
     enabled: bool
     feedback_enabled: bool
+    retro_after_fetch: bool  # retroactive matching of the backlog after a fetch that changed lists
     fetch_interval_seconds: int
     state: str  # never, running, interrupted (running, but its process died), succeeded, failed
     has_checkpoint: bool

@@ -170,6 +170,7 @@ def _status(item: Status) -> dict[str, Any]:
         "lists": list(item.lists),
         "enabled": item.enabled,
         "feedback_enabled": item.feedback_enabled,
+        "retro_after_fetch": item.retro_after_fetch,
         "fetch_interval_seconds": item.fetch_interval_seconds,
         "state": item.shown_fetch_state,
         "has_checkpoint": item.has_checkpoint,

@@ -1,11 +1,15 @@
-"""One round of retroactive matching for `vigil scan-jobs retro`: every job's stored
+"""One round of retroactive matching (`vigil scan-jobs retro`, and the round that follows an
+exchange's scheduled fetch when its administrator turned that on): every job's stored
 fingerprints against the list entries changed since the last round, the new matches queued
 for review like a scan's (under the same ceiling), the checkpoint kept for the next round.
 
-The checkpoint (a change-feed number) lives in ``<data_dir>/scan-jobs/retro.checkpoint``,
-beside the stores it belongs to; it moves only after the round's matches are stored, so a
-round that dies is done again, and the unique (job, object, entry) index keeps it from
-queueing a match twice.
+The checkpoint (a change-feed number) lives in the database (vigil.store.scan_jobs.
+retro_state), shared by every worker; it moves in the transaction that stores the round's
+matches, so a round that dies is done again, and the unique (job, object, entry) index keeps
+it from queueing a match twice. One round runs at a time (the job lock RETRO_LOCK): a second
+one is refused with RetroRunning, and its changes are matched by the next round, since the
+checkpoint has not passed them. A round that fails is recorded (time, by whom, the error)
+where `vigil scan-jobs list` and the console show it, and the checkpoint stays.
 """
 
 from __future__ import annotations
@@ -13,16 +17,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.core.files import replacing
-from vigil.screening.backlog.retro import RetroMatch, job_stores, run_retro
-from vigil.screening.backlog.scan_job import JOBS_DIR
+from vigil.screening.backlog.retro import RetroMatch, RetroResult, job_stores, run_retro
+from vigil.screening.live_index import LiveIndex, index_root
 from vigil.screening.matcher import Matcher
 from vigil.store.database import Database
+from vigil.store.errors import StoreError
+from vigil.store.job_locks import held_alone
 from vigil.store.models import ScanJob
 from vigil.store.scan_jobs.jobs import MatchRow, add_matches
+from vigil.store.scan_jobs.retro_state import (
+    RETRO_LOCK,
+    move_checkpoint,
+    record_failure,
+    retro_checkpoint,
+)
 
-CHECKPOINT_FILE = "retro.checkpoint"
 JOB_FOLDER_PREFIX = "job-"
+BY_COMMAND = "vigil scan-jobs retro"  # who ran a round, as the summary shows it
+
+
+class RetroRunning(StoreError):
+    """Another process runs a round now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,35 +48,75 @@ class RetroRound:
     matches: list[tuple[int, RetroMatch]]  # (job, match)
     queued: int  # new rows for review (a match queued before is not queued again)
 
-
-def checkpoint_path(data_dir: Path) -> Path:
-    return data_dir / JOBS_DIR / CHECKPOINT_FILE
-
-
-def read_checkpoint(data_dir: Path) -> int:
-    path = checkpoint_path(data_dir)
-    return int(path.read_text().strip()) if path.is_file() else 0
+    @property
+    def objects(self) -> int:
+        """Stored objects the round matched (one object may match several entries)."""
+        return len({(job_id, match.identity) for job_id, match in self.matches})
 
 
 def retro_round(
-    database: Database, data_dir: Path, matcher: Matcher | None, since: int | None = None
+    database: Database,
+    data_dir: Path,
+    matcher: Matcher | None,
+    since: int | None = None,
+    *,
+    by: str = BY_COMMAND,
 ) -> RetroRound:
-    start = read_checkpoint(data_dir) if since is None else since
-    found: list[tuple[int, RetroMatch]] = []
-    reached: list[int] = []  # each store's checkpoint: the feed may move between stores
-    entries, queued = 0, 0
+    """``since``: start after this change-feed number instead of the stored checkpoint.
+    Raises RetroRunning when another process runs a round; any other failure is recorded
+    on the retro state, then raised."""
+    with held_alone(database, RETRO_LOCK) as held:
+        if not held:
+            raise RetroRunning(
+                "another retroactive matching round is running; its end is where the next "
+                "round starts"
+            )
+        try:
+            return _round(database, data_dir, matcher, since, by)
+        except Exception as exc:
+            record_round_failure(database, exc, by)
+            raise
+
+
+def live_retro_round(database: Database, data_dir: Path, *, by: str) -> RetroRound:
+    """A round with the live match index of every list, so allow-lists apply (as the
+    command's round has); opening the index failing is recorded like a round failing."""
+    try:
+        live = LiveIndex.open(database, index_root(data_dir))
+    except Exception as exc:
+        record_round_failure(database, exc, by)
+        raise
+    with live:
+        return retro_round(database, data_dir, Matcher(live), by=by)
+
+
+def record_round_failure(database: Database, error: BaseException, by: str) -> None:
+    with database.transaction(write=True) as session:
+        record_failure(session, f"{type(error).__name__}: {error}", by=by)
+
+
+def _round(
+    database: Database, data_dir: Path, matcher: Matcher | None, since: int | None, by: str
+) -> RetroRound:
+    with database.transaction() as session:
+        start = retro_checkpoint(session) if since is None else since
+    results: list[tuple[int, RetroResult]] = []
     for store in job_stores(data_dir):
         job_id = _job_of(database, store.root)
-        if job_id is None:
-            continue  # a folder no job of this database owns
-        result = run_retro(database, [store], start, matcher=matcher)
-        reached.append(result.checkpoint)
-        entries = max(entries, result.entries)
-        found.extend((job_id, match) for match in result.matches)
-        with database.transaction(write=True) as session:
-            queued += add_matches(session, job_id, [match_row(m) for m in result.matches])
-    checkpoint = min(reached) if reached else _feed_end(database, start)
-    _write_checkpoint(data_dir, checkpoint)
+        if job_id is not None:  # else a folder no job of this database owns
+            results.append((job_id, run_retro(database, [store], start, matcher=matcher)))
+    # each store's checkpoint: the feed may move between stores, so the least is safe
+    reached = min((r.checkpoint for _, r in results), default=None)
+    if reached is None:
+        reached = _feed_end(database, start)
+    found = [(job_id, match) for job_id, result in results for match in result.matches]
+    with database.transaction(write=True) as session:
+        queued = sum(
+            add_matches(session, job_id, [match_row(m) for m in result.matches])
+            for job_id, result in results
+        )
+        checkpoint = move_checkpoint(session, reached, matches=queued, by=by)
+    entries = max((r.entries for _, r in results), default=0)
     return RetroRound(start, checkpoint, entries, found, queued)
 
 
@@ -99,10 +154,3 @@ def _feed_end(database: Database, start: int) -> int:
     """Where the feed is now, when there was no store to match (the next round need not
     look at changes nobody could match)."""
     return run_retro(database, [], start).checkpoint
-
-
-def _write_checkpoint(data_dir: Path, checkpoint: int) -> None:
-    path = checkpoint_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(path, temporary_prefix=f".{path.name}.") as out:
-        out.write(f"{checkpoint}\n".encode())

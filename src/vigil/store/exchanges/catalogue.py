@@ -118,6 +118,12 @@ def list_exchanges(session: Session) -> list[Exchange]:
     return list(session.scalars(select(Exchange).order_by(Exchange.name)))
 
 
+def retro_after_fetch_of(session: Session, names: Sequence[str]) -> list[str]:
+    """Those of ``names`` whose administrator wants retroactive matching after a fetch."""
+    chosen = select(Exchange.name).where(Exchange.name.in_(names), Exchange.retro_after_fetch)
+    return list(session.scalars(chosen.order_by(Exchange.name)))
+
+
 def exchange_list_names(exchange: Exchange) -> list[str]:
     return [link.hash_list.name for link in exchange.lists]
 
@@ -131,6 +137,12 @@ def set_exchange_enabled(session: Session, name: str, enabled: bool, *, actor: s
 def set_feedback_enabled(session: Session, name: str, enabled: bool, *, actor: str) -> bool:
     """Whether reviewers' verdicts are queued for this exchange; True if that changed."""
     return _switch(session, name, "feedback_enabled", enabled, actor)
+
+
+def set_retro_after_fetch(session: Session, name: str, enabled: bool, *, actor: str) -> bool:
+    """Whether each scheduled fetch of it that stored a change is followed by a round of
+    retroactive matching over the stored backlog fingerprints; True if that changed."""
+    return _switch(session, name, "retro_after_fetch", enabled, actor)
 
 
 def set_fetch_interval(session: Session, name: str, seconds: int, *, actor: str) -> bool:
@@ -233,6 +245,7 @@ def exchange_settings(exchange: Exchange) -> dict[str, Any]:
         "lists": exchange_list_names(exchange),
         "enabled": exchange.enabled,
         "feedback_enabled": exchange.feedback_enabled,
+        "retro_after_fetch": exchange.retro_after_fetch,
         "fetch_interval_seconds": exchange.fetch_interval_seconds,
     }
 
@@ -282,6 +295,14 @@ def checked_interval(seconds: int) -> int:
     return seconds
 
 
+# A switch's audit change is the prefix and "enabled" or "disabled".
+_SWITCH_AUDIT_PREFIX = {
+    "enabled": "",
+    "feedback_enabled": "feedback_",
+    "retro_after_fetch": "retro_after_fetch_",
+}
+
+
 def _switch(session: Session, name: str, setting: str, enabled: bool, actor: str) -> bool:
     actor = checked_actor(actor)
     exchange = get_exchange(session, name)
@@ -289,7 +310,7 @@ def _switch(session: Session, name: str, setting: str, enabled: bool, actor: str
         return False
     setattr(exchange, setting, enabled)
     session.flush()
-    prefix = "" if setting == "enabled" else "feedback_"
+    prefix = _SWITCH_AUDIT_PREFIX[setting]
     record_exchange_change(
         session,
         exchange.name,

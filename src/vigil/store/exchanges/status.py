@@ -27,6 +27,7 @@ class ExchangeStatus:
     lists: tuple[str, ...]
     enabled: bool
     feedback_enabled: bool
+    retro_after_fetch: bool  # a retroactive matching round after a fetch that stored a change
     fetch_interval_seconds: int
     fetch_state: FetchState
     has_checkpoint: bool  # False: the next fetch starts from the beginning
@@ -96,6 +97,7 @@ def _status(exchange: Exchange, feedback: Mapping[FeedbackState, int]) -> Exchan
         lists=tuple(exchange_list_names(exchange)),
         enabled=exchange.enabled,
         feedback_enabled=exchange.feedback_enabled,
+        retro_after_fetch=exchange.retro_after_fetch,
         fetch_interval_seconds=exchange.fetch_interval_seconds,
         fetch_state=FetchState(exchange.fetch_state),
         has_checkpoint=exchange.checkpoint is not None,

@@ -91,7 +91,14 @@ from vigil.store.models.review import (
     RequestStatus,
     ReviewDecision,
 )
-from vigil.store.models.scan_jobs import ScanJob, ScanJobMatch, ScanJobStatus, ScanMatchState
+from vigil.store.models.scan_jobs import (
+    RETRO_STATE_ROW_ID,
+    ScanJob,
+    ScanJobMatch,
+    ScanJobStatus,
+    ScanMatchState,
+    ScanRetroState,
+)
 from vigil.store.models.scans import ScanItem, ScanItemStatus, ScanRun, ScanStatus
 from vigil.store.models.suspicions import FloodSuspicion, SuspicionState
 from vigil.store.models.triage import Disposition, ReportTriage, TriageNote, TriageWeightSet
@@ -106,6 +113,7 @@ __all__ = [
     "AGENCY_HELD_STATES",
     "COUNTER_ROW_ID",
     "LIVE_REFERRAL_STATES",
+    "RETRO_STATE_ROW_ID",
     "SIGNAL_HEX_LENGTH",
     "AccessGrant",
     "Agency",
@@ -191,6 +199,7 @@ __all__ = [
     "ScanJobMatch",
     "ScanJobStatus",
     "ScanMatchState",
+    "ScanRetroState",
     "ScanRun",
     "ScanStatus",
     "SignInLock",

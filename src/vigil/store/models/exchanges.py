@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.models.base import Base, BigId, enum_column_type, utcnow
@@ -55,6 +55,8 @@ class Exchange(Base):
     checkpoint: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)
     feedback_enabled: Mapped[bool] = mapped_column(default=True)
+    # a retroactive matching round after each scheduled fetch that stored a change (issue 17)
+    retro_after_fetch: Mapped[bool] = mapped_column(default=False, server_default=false())
     fetch_interval_seconds: Mapped[int] = mapped_column(Integer)
     fetch_state: Mapped[FetchState] = mapped_column(
         enum_column_type(FetchState, "exchange_fetch_state"), default=FetchState.NEVER

@@ -13,7 +13,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.store.models.base import Base, BigId, enum_column_type, utcnow
@@ -85,3 +94,22 @@ class ScanJobMatch(Base):
     record_public_id: Mapped[str | None] = mapped_column(String(32))  # once released
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     released_at: Mapped[datetime | None]
+
+
+RETRO_STATE_ROW_ID = 1
+
+
+class ScanRetroState(Base):
+    """Retroactive matching's one row: the change-feed number the last round matched up to
+    (the next round's start), moved in the transaction that stores the round's matches, and
+    how the last round went, so an operator sees a failed automatic round."""
+
+    __tablename__ = "scan_retro_state"
+    __table_args__ = (CheckConstraint(f"id = {RETRO_STATE_ROW_ID}", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    checkpoint: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_retro_at: Mapped[datetime | None]
+    last_retro_by: Mapped[str | None] = mapped_column(String(200))  # "cli", "exchange NAME"
+    last_retro_matches: Mapped[int | None] = mapped_column(BigInteger)  # new for review
+    last_retro_error: Mapped[str | None] = mapped_column(Text)  # None: the round succeeded
