@@ -28,8 +28,10 @@ SERVICE_JOBS = {"webhooks", "retention", "reports", "intake-expiry", "triage"}
 EXCHANGE_JOBS = {"exchanges", "exchange-feedback"}
 # Backlog scans (issue 17): scan matches released into review under the hourly ceiling.
 BACKLOG_JOBS = {"scan-review"}
-# Where threads may be started: the loop's daemon thread, used by the runner only.
-THREAD_STARTERS = {"core/periodic.py"}
+# Where threads may be started: the loop's daemon thread, used by the runner only, and an
+# exchange fetch's page reader, which lives and dies within one fetch_exchange call (it is
+# no background job: it reads the next pages while the fetch writes the ones before).
+THREAD_STARTERS = {"core/periodic.py", "exchanges/page_prefetch.py"}
 DAEMON_STARTERS = {"jobs/runner.py"}
 
 
