@@ -50,8 +50,11 @@ def test_a_named_job_the_settings_disable_is_refused(tmp_path: Path) -> None:
 
 
 def test_with_nothing_to_run_the_worker_says_so(tmp_path: Path) -> None:
-    # No master key and no clearinghouse: every job is left out.
-    code, output = _invoke(VIGIL_DATA_DIR=str(tmp_path))
+    # No master key, no clearinghouse and no review room for scan matches: every job is
+    # left out.
+    code, output = _invoke(
+        VIGIL_DATA_DIR=str(tmp_path), VIGIL_SCANNING__REVIEW_CEILING_PER_HOUR="0"
+    )
     assert code == 2 and "no background job can run" in output
 
 

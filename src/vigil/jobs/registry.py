@@ -195,6 +195,8 @@ REGISTRY: tuple[JobSpec, ...] = (
         lambda _settings: SCAN_REVIEW_INTERVAL_SECONDS,
         _scan_review,
         exclusive=True,  # two releasers would each fill the same hour's room
+        wanted=lambda settings: settings.scanning.review_ceiling_per_hour > 0,
+        requires="[scanning] review_ceiling_per_hour above 0",
     ),
 )
 JOB_NAMES = tuple(spec.name for spec in REGISTRY)
