@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.api.scan_job_rows import RUNNING_SOURCE, Jobs, make_jobs
 from tests.api.service import add_key, add_user, sign_in
@@ -16,9 +17,10 @@ from vigil.screening.backlog.job_overview import PROCESS_GONE
 from vigil.screening.backlog.scan_session import lock_name
 from vigil.store import Database
 from vigil.store.accounts import API_KEY_SCOPES
+from vigil.store.audit import AuditRecord
 from vigil.store.job_locks import held_alone
 from vigil.store.models import Role, ScanJobStatus
-from vigil.store.scan_jobs.jobs import get_job
+from vigil.store.scan_jobs.jobs import SCAN_JOB_SUBJECT, get_job
 
 BASE = "/v1/admin/scan-jobs"
 
@@ -90,6 +92,13 @@ def test_cancelling_a_job_and_what_cannot_be_cancelled(
     assert answer.json()["status"] == "cancelled" and answer.json()["finished_at"]
     with database.transaction() as session:
         assert get_job(session, jobs.interrupted).status is ScanJobStatus.CANCELLED
+        audited = session.scalars(
+            select(AuditRecord.actor).where(
+                AuditRecord.subject_type == SCAN_JOB_SUBJECT,
+                AuditRecord.subject_id == str(jobs.interrupted),
+            )
+        ).all()
+    assert audited == ["user:root"]  # the person who cancelled
     again = client.post(f"{BASE}/{jobs.interrupted}/cancel", headers=csrf)
     assert again.status_code == 409 and again.json()["error"]["code"] == "scan_job_ended"
     done = client.post(f"{BASE}/{jobs.completed}/cancel", headers=csrf)

@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from vigil.store import Database
+from vigil.store.audit import AuditAction, AuditRecord
 from vigil.store.models import ScanJobMatch, ScanJobStatus, ScanMatchState, utcnow
 from vigil.store.scan_jobs.jobs import (
+    SCAN_JOB_SUBJECT,
     ChunkTally,
+    InvalidScanJobRequest,
     MatchRow,
     ScanJobEnded,
     ScanJobNotFound,
@@ -119,9 +122,9 @@ def test_the_unfinished_job_of_a_source_is_resumed_and_ended_ones_are_not(
 def test_a_cancelled_job_stays_cancelled(database: Database) -> None:
     job_id = _start(database)
     with database.transaction(write=True) as session:
-        assert cancel_job(session, job_id).status is ScanJobStatus.CANCELLED
+        assert cancel_job(session, job_id, actor="ada").status is ScanJobStatus.CANCELLED
         with pytest.raises(ScanJobEnded):
-            cancel_job(session, job_id)
+            cancel_job(session, job_id, actor="ada")
         with pytest.raises(ScanJobEnded):
             resume_job(session, job_id)
         assert latest_resumable(session, SOURCE) is None
@@ -151,3 +154,31 @@ def test_queued_matches_are_released_oldest_object_first(database: Database) -> 
         ]
         states = session.scalars(select(ScanJobMatch.state).order_by(ScanJobMatch.id)).all()
         assert states.count(ScanMatchState.RELEASED) == 3
+
+
+def test_a_cancellation_is_audited_under_the_person(database: Database) -> None:
+    job_id = _start(database)
+    with database.transaction(write=True) as session:
+        cancel_job(session, job_id, actor="  ada  ")
+    with database.transaction() as session:
+        [record] = session.scalars(
+            select(AuditRecord).where(AuditRecord.subject_type == SCAN_JOB_SUBJECT)
+        ).all()
+    assert (record.actor, record.action, record.subject_id) == (
+        "ada",
+        AuditAction.SETTING_CHANGED,
+        str(job_id),
+    )
+    assert record.details["change"] == "cancelled"
+    assert record.details["old"] == {"status": "running"}
+
+
+@pytest.mark.parametrize("actor", ["", "   "])
+def test_a_cancellation_without_a_person_is_refused_and_changes_nothing(
+    database: Database, actor: str
+) -> None:
+    job_id = _start(database)
+    with pytest.raises(InvalidScanJobRequest), database.transaction(write=True) as session:
+        cancel_job(session, job_id, actor=actor)
+    with database.transaction() as session:
+        assert get_job(session, job_id).status is ScanJobStatus.RUNNING

@@ -12,7 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from vigil.cli.backlog_scan import run_started
-from vigil.cli.database_access import EXIT_OK, command_errors, configured_database, fail
+from vigil.cli.database_access import (
+    EXIT_OK,
+    command_errors,
+    configured_database,
+    default_actor,
+    fail,
+)
 from vigil.cli.match_command import open_screener
 from vigil.core.settings import load_settings
 from vigil.fingerprint.batch import default_workers
@@ -155,7 +161,7 @@ def cancel_command(job_id: int = typer.Argument(..., help="The job's number.")) 
     with command_errors(console), configured_database() as database:
         try:
             with database.transaction(write=True) as session:
-                cancel_job(session, job_id)
+                cancel_job(session, job_id, actor=default_actor())
         except ScanJobEnded as exc:
             fail(console, str(exc))
     console.print(f"scan job {job_id} cancelled", markup=False)

@@ -43,13 +43,13 @@ def scan_job(job_id: NarrowRowId, request: Request, _principal: UsersManaging) -
 
 
 @router.post("/{job_id}/cancel", response_model=ScanJobStatus)
-def cancel(job_id: NarrowRowId, request: Request, _principal: UsersManaging) -> dict[str, Any]:
+def cancel(job_id: NarrowRowId, request: Request, principal: UsersManaging) -> dict[str, Any]:
     """Stop a job for good (a running process stops before its next chunk); its results
     stay. A completed or cancelled job: 409."""
     database = service_state(request).database
     try:
         with database.transaction(write=True) as session:
-            cancel_job(session, job_id)
+            cancel_job(session, job_id, actor=principal.actor)
     except ScanJobNotFound as exc:
         raise ApiError(404, str(exc), code="unknown_scan_job") from None
     except ScanJobEnded as exc:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from vigil.store.audit import AuditAction, AuditLog, checked_actor
 from vigil.store.errors import StoreError
 from vigil.store.models import ScanJob, ScanJobMatch, ScanJobStatus, utcnow
 
@@ -25,6 +26,7 @@ ENDED = (ScanJobStatus.COMPLETED, ScanJobStatus.CANCELLED)
 MAX_ERROR_CHARS = 2000
 MAX_PAGE = 500
 INSERT_BATCH = 500  # rows per INSERT: bounded statements whatever a chunk matched
+SCAN_JOB_SUBJECT = "scan_job"
 
 
 class ScanJobNotFound(StoreError, LookupError):
@@ -33,6 +35,10 @@ class ScanJobNotFound(StoreError, LookupError):
 
 class ScanJobEnded(StoreError):
     """The job is completed or cancelled: nothing to resume or cancel."""
+
+
+class InvalidScanJobRequest(StoreError, ValueError):
+    """A request about a scan job that cannot be taken as given (e.g. no actor)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,13 +186,23 @@ def end_job(
     return job
 
 
-def cancel_job(session: Session, job_id: int) -> ScanJob:
+def cancel_job(session: Session, job_id: int, *, actor: str) -> ScanJob:
     """Stop a job for good; its results so far stay. A running process sees it at its
-    next chunk and stops."""
+    next chunk and stops. Audited under ``actor``, in the same transaction."""
+    actor = checked_actor(actor, refusal=InvalidScanJobRequest)
     job = get_job(session, job_id)
     if job.status in ENDED:
         raise ScanJobEnded(f"scan job {job_id} is already {job.status.value}")
-    return end_job(session, job_id, ScanJobStatus.CANCELLED)
+    before = job.status.value
+    ended = end_job(session, job_id, ScanJobStatus.CANCELLED)
+    AuditLog(session).append(
+        AuditAction.SETTING_CHANGED,
+        actor=actor,
+        subject_type=SCAN_JOB_SUBJECT,
+        subject_id=str(job_id),
+        details={"change": "cancelled", "old": {"status": before}, "source": job.source[:200]},
+    )
+    return ended
 
 
 def job_status(session: Session, job_id: int) -> ScanJobStatus:

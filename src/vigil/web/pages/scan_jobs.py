@@ -41,7 +41,7 @@ def cancel(
     """The page with a sentence saying what happened, or why nothing did."""
     try:
         with service_state(request).database.transaction(write=True) as session:
-            cancel_job(session, job_id)
+            cancel_job(session, job_id, actor=principal.actor)
     except ScanJobNotFound as exc:
         return _page(request, principal, refusal=f"Nothing changed: {exc}.", status=404)
     except ScanJobEnded as exc:
