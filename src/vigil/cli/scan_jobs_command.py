@@ -23,13 +23,11 @@ from vigil.cli.match_command import open_screener
 from vigil.core.settings import load_settings
 from vigil.fingerprint.batch import default_workers
 from vigil.screening.backlog.engine import ENGINES
+from vigil.screening.backlog.job_overview import shown_status
 from vigil.screening.backlog.job_start import resume_by_id
 from vigil.screening.backlog.retro_round import retro_round
 from vigil.screening.backlog.review_release import release_matches
-from vigil.screening.backlog.scan_session import EngineChoice, lock_name
-from vigil.store import Database
-from vigil.store.job_locks import is_held
-from vigil.store.models import ScanJob, ScanJobStatus
+from vigil.screening.backlog.scan_session import EngineChoice
 from vigil.store.scan_jobs.jobs import (
     ScanJobEnded,
     cancel_job,
@@ -46,13 +44,6 @@ ENGINE_HELP = "Where hashing and matching run: local processes, or Ray."
 
 def _console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def shown_status(database: Database, job: ScanJob) -> str:
-    """``running`` only while a process holds the job's lock: else its process died."""
-    if job.status is ScanJobStatus.RUNNING and not is_held(database, lock_name(job.id)):
-        return "stopped (process gone; resume it)"
-    return job.status.value
 
 
 @app.command("list")
