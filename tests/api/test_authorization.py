@@ -102,6 +102,8 @@ def test_the_matrix_covers_the_service() -> None:
         "/v1/screen/hashes",
         "/v1/records/{record_id}/media",
         "/v1/admin/api-keys",
+        "/v1/admin/exchanges/{name}/retro/on",
+        "/v1/admin/exchanges/{name}/retro/off",
         "/v1/audit",
         "/docs",
         "/openapi.json",

@@ -18,8 +18,12 @@ from tests.api.service import PASSWORD as ACCOUNT_PASSWORD
 from tests.api.service import add_key, add_user, running, sign_in
 from tests.exchanges.fakes.serving import FakeService, serving
 from tests.exchanges.fakes.tat import CREDENTIALS, PASSWORD, FakeTat
+from tests.screening.listed import fingerprint
 from vigil.core.settings import Settings, load_settings
 from vigil.exchanges.fetching import fetch_lock_name
+from vigil.screening.backlog.fingerprint_store import FingerprintStore
+from vigil.screening.backlog.objects import ObjectRef
+from vigil.screening.backlog.scan_job import job_store_dir
 from vigil.store import Database
 from vigil.store.audit import AuditRecord
 from vigil.store.evidence.keys import load_master_key
@@ -27,19 +31,27 @@ from vigil.store.exchanges.catalogue import create_exchange, get_exchange
 from vigil.store.exchanges.feedback_queue import enqueue_feedback, mark_feedback_failed
 from vigil.store.job_locks import held_alone
 from vigil.store.lists.catalogue import create_list
-from vigil.store.models import Role
+from vigil.store.models import Role, ScanJobMatch
+from vigil.store.scan_jobs.jobs import start_job
+from vigil.store.scan_jobs.retro_state import retro_summary
 
 ENTRIES = 7
 BASE = "/v1/admin/exchanges"
+STORED = ObjectRef("s3", "media", "photos/cat.jpg", "v1", None)
 
 
 @pytest.fixture
-def tat() -> Iterator[FakeService]:
+def tat_entries() -> FakeTat:
     fake = FakeTat(page_size=3)
     for _ in range(ENTRIES):
         fake.add("MD5", secrets.token_hex(16))
         fake.tick()
-    with serving(fake) as service:
+    return fake
+
+
+@pytest.fixture
+def tat(tat_entries: FakeTat) -> Iterator[FakeService]:
+    with serving(tat_entries) as service:
         yield service
 
 
@@ -198,6 +210,75 @@ def test_feedback_is_switched_off_and_on_audited_under_the_person(
     assert admin.get(f"{BASE}/tat/feedback/off").status_code in {404, 405}
 
 
+def test_retro_after_fetch_is_switched_on_and_off_audited_under_the_person(
+    admin: TestClient, exchange: str, database: Database
+) -> None:
+    on = admin.post(f"{BASE}/tat/retro/on")
+    assert on.status_code == 200, on.text
+    assert (on.json()["name"], on.json()["retro_after_fetch"]) == ("tat", True)
+    assert (on.json()["enabled"], on.json()["feedback_enabled"]) == (True, True)  # other switches
+    again = admin.post(f"{BASE}/tat/retro/on")  # idempotent, and not audited twice
+    assert again.status_code == 200 and again.json()["retro_after_fetch"] is True
+    with database.session() as session:
+        assert get_exchange(session, exchange).retro_after_fetch is True
+    assert admin.get(BASE).json()["exchanges"][0]["retro_after_fetch"] is True
+    off = admin.post(f"{BASE}/tat/retro/off")
+    assert off.status_code == 200 and off.json()["retro_after_fetch"] is False
+    with database.session() as session:
+        assert get_exchange(session, exchange).retro_after_fetch is False
+        changes = [
+            (record.details.get("change"), record.actor)
+            for record in session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
+            if "retro" in str(record.details.get("change"))
+        ]
+    assert [actor for _, actor in changes] == ["user:root", "user:root"]
+    assert changes[0][0] != changes[1][0]
+    assert admin.post(f"{BASE}/tat/retro/maybe").status_code in {404, 405}
+    assert admin.get(f"{BASE}/tat/retro/on").status_code in {404, 405}
+
+
+@pytest.mark.parametrize("retro", [True, False], ids=["retro-on", "retro-off"])
+def test_a_fetch_started_over_http_runs_the_retro_round_when_the_switch_is_on(
+    admin: TestClient,
+    exchange: str,
+    database: Database,
+    settings: Settings,
+    tat_entries: FakeTat,
+    corpus_images: list[Path],
+    retro: bool,
+) -> None:
+    """A stored backlog fingerprint of a benign corpus image; the exchange shares its
+    SHA-256. With the switch on, the fetch started here queues the stored object for review
+    (the round the scheduled job runs); with it off nothing is matched."""
+    with database.transaction(write=True) as session:
+        job = start_job(session, source="s3://media/", engine="local", options={}, store_dir="")
+        job.store_dir = str(job_store_dir(settings.data_dir, job.id))
+        store = FingerprintStore(Path(job.store_dir))
+    stored = fingerprint(corpus_images[0])
+    assert stored.sha256 is not None
+    store.write_part(1, [(STORED, stored)])
+    tat_entries.add("SHA256", stored.sha256)
+    tat_entries.tick()
+    assert admin.post(f"{BASE}/tat/retro/{'on' if retro else 'off'}").status_code == 200
+    assert admin.post(f"{BASE}/tat/fetch").status_code == 202
+    # TestClient returns once the background task (fetch, then the round) has run.
+    assert admin.get(f"{BASE}/tat").json()["entries_fetched"] == ENTRIES + 1
+    with database.session() as session:
+        queued = [
+            (identity, str(signal))
+            for identity, signal in session.execute(
+                select(ScanJobMatch.identity, ScanJobMatch.signal_type)
+            )
+        ]
+        summary = retro_summary(session)
+    if retro:
+        assert queued == [(STORED.identity, "sha256")]
+        assert summary.last_matches == 1 and summary.last_error is None
+        assert summary.last_by is not None and "tat" in summary.last_by
+    else:
+        assert queued == [] and summary.last_at is None
+
+
 @pytest.mark.parametrize(
     "name", ["ncmec/esp", "partners / eu 50%", "a/enable/b", "deep/x/feedback/on"]
 )
@@ -232,6 +313,8 @@ def test_a_name_with_slashes_spaces_or_percent_reaches_every_route(
     assert admin.post(f"{path}/enable").json()["enabled"] is True
     assert admin.post(f"{path}/feedback/off").json()["feedback_enabled"] is False
     assert admin.post(f"{path}/feedback/on").json()["feedback_enabled"] is True
+    assert admin.post(f"{path}/retro/on").json()["retro_after_fetch"] is True
+    assert admin.post(f"{path}/retro/off").json()["retro_after_fetch"] is False
     queue = admin.get(f"{path}/feedback")
     assert queue.status_code == 200 and queue.json() == {"exchange": name, "feedback": []}
     started = admin.post(f"{path}/fetch")
@@ -240,6 +323,7 @@ def test_a_name_with_slashes_spaces_or_percent_reaches_every_route(
     with database.session() as session:
         short = get_exchange(session, name.split("/")[0])
         assert (short.enabled, short.feedback_enabled, short.entries_fetched) == (True, True, 0)
+        assert short.retro_after_fetch is False
         changed = {
             str(record.details.get("change"))
             for record in session.scalars(select(AuditRecord))
@@ -253,6 +337,8 @@ def test_an_unknown_exchange_is_404_naming_it(admin: TestClient) -> None:
         ("GET", f"{BASE}/nope", "'nope'"),
         ("POST", f"{BASE}/nope/enable", "'nope'"),
         ("POST", f"{BASE}/nope/feedback/off", "'nope'"),
+        ("POST", f"{BASE}/nope/retro/on", "'nope'"),
+        ("POST", f"{BASE}/no%2Fpe/retro/off", "'no/pe'"),
         ("POST", f"{BASE}/nope/fetch", "'nope'"),
         ("GET", f"{BASE}/nope/feedback", "'nope'"),
         ("GET", f"{BASE}/no/pe", "'no/pe'"),
@@ -280,11 +366,13 @@ def test_people_who_are_not_administrators_are_refused(
             ("POST", f"{BASE}/tat/fetch"),
             ("GET", f"{BASE}/tat/feedback"),
             ("POST", f"{BASE}/tat/feedback/off"),
+            ("POST", f"{BASE}/tat/retro/on"),
         ):
             assert client.request(method, path).status_code == 403, (role, method, path)
     assert tat.requests == []
     with database.session() as session:
-        assert get_exchange(session, exchange).feedback_enabled is True
+        found = get_exchange(session, exchange)
+        assert (found.feedback_enabled, found.retro_after_fetch) == (True, False)
 
 
 def test_api_keys_and_anonymous_callers_are_refused(
@@ -297,8 +385,12 @@ def test_api_keys_and_anonymous_callers_are_refused(
     keyed = client.post(f"{BASE}/tat/feedback/off", headers={"Authorization": f"Bearer {token}"})
     assert keyed.status_code == 403
     assert client.post(f"{BASE}/tat/feedback/off").status_code in {401, 403}
+    keyed = client.post(f"{BASE}/tat/retro/on", headers={"Authorization": f"Bearer {token}"})
+    assert keyed.status_code == 403
+    assert client.post(f"{BASE}/tat/retro/on").status_code in {401, 403}
     with database.session() as session:
-        assert get_exchange(session, exchange).feedback_enabled is True
+        found = get_exchange(session, exchange)
+        assert (found.feedback_enabled, found.retro_after_fetch) == (True, False)
 
 
 def test_a_fetch_needs_the_evidence_master_key(

@@ -133,6 +133,37 @@ def test_an_administrator_turns_feedback_off_and_on_and_sees_it(
 
 
 @pytest.mark.browser
+def test_an_administrator_turns_retro_after_fetch_on_and_off_and_sees_it(
+    page: Page, console: str, database: Database, exchange: str
+) -> None:
+    _sign_in(page, console, "root")
+    row = page.locator("tr.exchange-row", has_text="ncmec")
+    expect(row.locator("td.retro-after-fetch")).to_have_text("off")  # off by default
+
+    row.get_by_role("button", name="Turn retro on").click()
+    expect(page.get_by_role("status")).to_contain_text("Retro after fetching ncmec is now on")
+    expect(row.locator("td.retro-after-fetch")).to_have_text("on")
+    expect(row.locator("td.feedback-enabled")).to_have_text("on")  # its own switch
+    expect(row.locator("td.enabled")).to_have_text("yes")
+    page.wait_for_load_state("networkidle")  # HTMX wires the swapped-in forms
+    with database.transaction() as session:
+        assert get_exchange(session, "ncmec").retro_after_fetch is True
+
+    row.get_by_role("button", name="Turn retro off").click()
+    expect(page.get_by_role("status")).to_contain_text("Retro after fetching ncmec is now off")
+    expect(row.locator("td.retro-after-fetch")).to_have_text("off")
+    expect(row.get_by_role("button", name="Turn retro on")).to_be_visible()
+    with database.transaction() as session:
+        assert get_exchange(session, "ncmec").retro_after_fetch is False
+        actors = [
+            record.actor
+            for record in session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
+            if "retro" in str(record.details.get("change"))
+        ]
+    assert actors == ["user:root", "user:root"]
+
+
+@pytest.mark.browser
 def test_a_reviewer_is_refused_the_page(
     page: Page, console: str, database: Database, exchange: str
 ) -> None:
@@ -209,6 +240,40 @@ def test_a_feedback_switch_says_what_happened_or_why_nothing_did(
     assert off.status_code == 200 and "Feedback to ncmec is now off" in off.text
     with database.transaction() as session:
         assert get_exchange(session, "ncmec").feedback_enabled is False
+
+
+def test_a_retro_switch_says_what_happened_or_why_nothing_did(
+    client: TestClient, database: Database, exchange: str
+) -> None:
+    csrf = console_sign_in(client, "root")
+    already = client.post(
+        "/admin/exchanges/retro", headers=csrf, data={"name": "ncmec", "retro": "off"}
+    )
+    assert already.status_code == 200
+    assert "Retro after fetching ncmec was already off." in already.text
+    missing = client.post(
+        "/admin/exchanges/retro", headers=csrf, data={"name": "gone", "retro": "on"}
+    )
+    assert missing.status_code == 404 and 'role="alert"' in missing.text
+    assert "Nothing changed: no exchange named" in missing.text
+    for form in ({"name": "ncmec", "retro": "maybe"}, {"name": "ncmec"}, {"retro": "on"}):
+        refused = client.post("/admin/exchanges/retro", headers=csrf, data=form)
+        assert refused.status_code == 422, form
+    forged = client.post("/admin/exchanges/retro", data={"name": "ncmec", "retro": "on"})
+    assert forged.status_code == 403
+    reviewer = console_sign_in(client, "reviewer")
+    refused = client.post(
+        "/admin/exchanges/retro", headers=reviewer, data={"name": "ncmec", "retro": "on"}
+    )
+    assert refused.status_code == 403
+    with database.transaction() as session:
+        assert get_exchange(session, "ncmec").retro_after_fetch is False
+    csrf = console_sign_in(client, "root")
+    on = client.post("/admin/exchanges/retro", headers=csrf, data={"name": "ncmec", "retro": "on"})
+    assert on.status_code == 200 and "Retro after fetching ncmec is now on" in on.text
+    assert '<td class="retro-after-fetch">on</td>' in on.text
+    with database.transaction() as session:
+        assert get_exchange(session, "ncmec").retro_after_fetch is True
 
 
 @pytest.mark.parametrize(

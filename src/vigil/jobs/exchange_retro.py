@@ -12,6 +12,10 @@ logged with the exchanges' names and recorded on the retro state (time, by whom,
 error), where `vigil scan-jobs list` shows it; the checkpoint stays, so the next round does
 the changes again. A round already running elsewhere is left to finish: its end is where
 the next round starts, so no change is skipped.
+
+A fetch an administrator starts over HTTP is followed by the same step
+(``fetch_one_then_retro``): the switch means "after each fetch that stored a change",
+whoever started it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from vigil.exchanges.clients import build_client
 from vigil.exchanges.fetching import FetchReport
-from vigil.exchanges.scheduled import ClientFactory, fetch_due_exchanges
+from vigil.exchanges.scheduled import ClientFactory, fetch_due_exchanges, fetch_one
 from vigil.screening.backlog.retro_round import RetroRound, RetroRunning, live_retro_round
 from vigil.store.database import Database
 from vigil.store.evidence.keys import MasterKey
@@ -53,6 +57,26 @@ def fetch_then_retro(
     client_for: ClientFactory = build_client,
 ) -> FetchRound:
     reports = fetch_due_exchanges(database, master_key, now=now, client_for=client_for)
+    return after_fetching(database, data_dir, reports)
+
+
+def fetch_one_then_retro(
+    database: Database,
+    name: str,
+    master_key: MasterKey,
+    data_dir: Path,
+    *,
+    actor: str,
+    client_for: ClientFactory = build_client,
+) -> FetchRound:
+    """One exchange's fetch started by a person (over HTTP), then the scheduled job's step."""
+    report = fetch_one(database, name, master_key, client_for, actor=actor)
+    return after_fetching(database, data_dir, [] if report is None else [report])
+
+
+def after_fetching(database: Database, data_dir: Path, reports: list[FetchReport]) -> FetchRound:
+    """One retro round when a fetch in ``reports`` stored a change of an exchange whose
+    switch is on; a round that fails or runs elsewhere leaves the fetches as they are."""
     wanting = _wanting_retro(database, reports)
     if not wanting:
         return FetchRound(reports)

@@ -1,6 +1,6 @@
 """Hash exchanges over HTTP, for administrators: each exchange's state, last fetch, counts,
-errors and feedback queue; switching one off and on, and its feedback off and on; starting a
-fetch now.
+errors and feedback queue; switching one off and on, its feedback off and on, and its
+retroactive matching after a fetch off and on; starting a fetch now.
 
 Administrators only (users:manage, which no API key can hold): an exchange's errors and
 feedback describe what reviewers decided. Credentials are set with `vigil exchanges add`
@@ -9,7 +9,9 @@ and `set-credentials` only; no answer holds them.
 A fetch asked for here runs in a worker thread of this service process after the answer
 (FastAPI's background task), not in the request: a first fetch can take minutes. It is
 checked first (disabled: 409; being fetched by another process: 409) and then takes the
-exchange's own lock like every fetch, so it never runs beside the scheduled one.
+exchange's own lock like every fetch, so it never runs beside the scheduled one. Like a
+scheduled fetch, one that stored a change of an exchange with ``retro_after_fetch`` on is
+followed by a round of retroactive matching (vigil.jobs.exchange_retro).
 
 An exchange's name may hold "/" (e.g. "ncmec/esp"): ``{name:path}`` takes it whole, and as
 the match is greedy the last suffix is the action, so POST .../ncmec/esp/enable enables
@@ -34,13 +36,17 @@ from vigil.api.answers.exchanges import (
 from vigil.exchanges.fetch_liveness import with_live_state, with_live_states
 from vigil.exchanges.fetching import FetchAlreadyRunning, FetchRefused
 from vigil.exchanges.requested import check_fetch_can_start
-from vigil.exchanges.scheduled import fetch_one
 from vigil.http.dependencies import UsersManaging
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
+from vigil.jobs.exchange_retro import fetch_one_then_retro
 from vigil.store.accounts import Principal
-from vigil.store.exchanges.catalogue import set_exchange_enabled, set_feedback_enabled
+from vigil.store.exchanges.catalogue import (
+    set_exchange_enabled,
+    set_feedback_enabled,
+    set_retro_after_fetch,
+)
 from vigil.store.exchanges.errors import UnknownExchange
 from vigil.store.exchanges.feedback_queue import feedback_of_exchange
 from vigil.store.exchanges.status import ExchangeStatus as Status
@@ -88,6 +94,19 @@ def feedback_off(name: str, request: Request, principal: UsersManaging) -> dict[
     return _switch(request, name, set_feedback_enabled, False, principal)
 
 
+@router.post("/{name:path}/retro/on", response_model=ExchangeStatus)
+def retro_on(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
+    """Follow each fetch of it that stored a change with a round of retroactive matching
+    over the stored backlog fingerprints."""
+    return _switch(request, name, set_retro_after_fetch, True, principal)
+
+
+@router.post("/{name:path}/retro/off", response_model=ExchangeStatus)
+def retro_off(name: str, request: Request, principal: UsersManaging) -> dict[str, Any]:
+    """Fetch it without a retro round after (the default)."""
+    return _switch(request, name, set_retro_after_fetch, False, principal)
+
+
 @router.post("/{name:path}/fetch", status_code=202, response_model=FetchStarted)
 def fetch(
     name: str, request: Request, tasks: BackgroundTasks, principal: UsersManaging
@@ -107,7 +126,14 @@ def fetch(
             raise ApiError(409, str(exc), code="fetch_running") from None
         except FetchRefused as exc:
             raise ApiError(409, str(exc), code="exchange_disabled") from None
-    tasks.add_task(fetch_one, state.database, stored, master_key, actor=principal.actor)
+    tasks.add_task(
+        fetch_one_then_retro,
+        state.database,
+        stored,
+        master_key,
+        state.settings.data_dir,
+        actor=principal.actor,
+    )
     return {"exchange": stored, "started": True, "runs_in": BACKGROUND_THREAD}
 
 
@@ -138,7 +164,7 @@ def exchange(name: str, request: Request, _principal: UsersManaging) -> dict[str
 def _switch(
     request: Request, name: str, switch: Switch, on: bool, principal: Principal
 ) -> dict[str, Any]:
-    """Both switches answer the status whether or not they changed anything (idempotent);
+    """The switches answer the status whether or not they changed anything (idempotent);
     the store audits a change under the person's name, as the CLI's does."""
     with service_state(request).database.transaction(write=True) as session, _known():
         switch(session, name, on, actor=principal.actor)

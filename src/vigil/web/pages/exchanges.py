@@ -1,7 +1,8 @@
 """The administrator's view of the hash exchanges: each one's state, last fetch, counts, last
-error and feedback queue, a switch to stop or resume fetching and one to stop or resume its
-feedback (the store functions the CLI and the API switch with). Same permission as
-/v1/admin/exchanges; credentials and checkpoints are never shown (ExchangeStatus has neither)."""
+error and feedback queue, a switch to stop or resume fetching, one to stop or resume its
+feedback and one for retroactive matching after its fetches (the store functions the CLI
+and the API switch with). Same permission as /v1/admin/exchanges; credentials and
+checkpoints are never shown (ExchangeStatus has neither)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from vigil.exchanges.fetch_liveness import with_live_states
 from vigil.http.dependencies import UsersManaging
 from vigil.http.state import service_state
 from vigil.store.accounts import Principal
-from vigil.store.exchanges.catalogue import set_exchange_enabled, set_feedback_enabled
+from vigil.store.exchanges.catalogue import (
+    set_exchange_enabled,
+    set_feedback_enabled,
+    set_retro_after_fetch,
+)
 from vigil.store.exchanges.errors import UnknownExchange
 from vigil.store.exchanges.status import exchange_statuses
 from vigil.web.templating import templates
@@ -75,6 +80,31 @@ def feedback_switch(
         _flip(request, principal, name, set_feedback_enabled, wanted),
         already=f"Feedback to {name} was already {feedback}.",
         now=f"Feedback to {name} is now {feedback}: {effect}.",
+    )
+
+
+@router.post("/retro", response_class=HTMLResponse)
+def retro_switch(
+    request: Request,
+    *,
+    name: str = Form(min_length=1, max_length=200),
+    retro: str = Form(pattern="^(on|off)$"),
+    principal: UsersManaging,
+) -> Response:
+    """Turns retroactive matching after each fetch that stored a change on or off."""
+    wanted = retro == "on"
+    effect = (
+        "each fetch that stores a change is followed by retroactive matching of the stored "
+        "backlog fingerprints"
+        if wanted
+        else "its fetches are no longer followed by retroactive matching"
+    )
+    return _switched(
+        request,
+        principal,
+        _flip(request, principal, name, set_retro_after_fetch, wanted),
+        already=f"Retro after fetching {name} was already {retro}.",
+        now=f"Retro after fetching {name} is now {retro}: {effect}.",
     )
 
 
