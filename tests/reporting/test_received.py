@@ -384,6 +384,7 @@ PARSERS_ALLOWED = {
     "clearinghouse/intake.py": "receipt: validates the document and stores its parsed form",
     "reporting/sending.py": "Vigil's own outgoing file details, given their ids",
     "exchanges/ncmec.py": "NCMEC Hash Sharing's status, members and feedback-reason answers",
+    "lists/formats/ncmec_xml.py": "NCMEC Hash Sharing's pages of entries (hash lists)",
 }
 
 

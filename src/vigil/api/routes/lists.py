@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 
 from vigil.api.answers.lists import ListEntryRecord, Lists, Suspects
 from vigil.http.dependencies import ListsReading
-from vigil.http.error_answers import AUTHENTICATED
+from vigil.http.error_answers import AUTHENTICATED, answers
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
 from vigil.store.exchanges.entry_record import (
@@ -47,7 +47,9 @@ def suspects(
         return {"suspects": [_suspect(item) for item in open_suspicions(session)]}
 
 
-@router.get("/{list_name:path}/entries/{entry}", response_model=ListEntryRecord)
+@router.get(
+    "/{list_name:path}/entries/{entry}", response_model=ListEntryRecord, responses=answers(404)
+)
 def list_entry(
     request: Request,
     _principal: ListsReading,
