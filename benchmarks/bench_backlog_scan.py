@@ -39,7 +39,6 @@ import json
 import os
 import random
 import resource
-import secrets
 import statistics
 import subprocess
 import sys
@@ -57,24 +56,21 @@ if __package__ in (None, ""):
 import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
-import sqlalchemy
 from botocore.config import Config
 from PIL import Image, ImageEnhance
 from sqlalchemy import select
 
+from benchmarks.databases import fresh_database
 from benchmarks.machine import describe
 from tests.backlog.s3_server import UNSET, fake_aws_environment, loopback_s3
 from tests.screening.listed import make_list
 from vigil.core.settings import MatchingSettings, Settings
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
-from vigil.store import open_database, upgrade_database
+from vigil.store import open_database
 from vigil.store.models import ScanJobMatch
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "images"
-POSTGRES_ADMIN = os.environ.get(
-    "VIGIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BUCKET = "backlog-bench"
 LIST_NAME = "bench-list"
 TARGET_RATIO = 1.25
@@ -196,28 +192,6 @@ def noise_hashes(count: int) -> list[str]:
 
 
 # The database -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def fresh_database(backend: str, folder: Path) -> Iterator[str]:
-    """A fresh migrated database (PostgreSQL: one of its own, dropped at the end)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'vigil.db'}"
-        upgrade_database(url)
-        yield url
-        return
-    name = f"vigil_bench_backlog_{secrets.token_hex(4)}"
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-        upgrade_database(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def import_list(url: str, uploaded: Uploaded, noise: int, folder: Path) -> None:
@@ -623,7 +597,7 @@ def main(arguments: argparse.Namespace) -> int:
             f"max {max(sizes) / 1000:.1f} KB; made and uploaded in {uploaded.seconds:.1f} s "
             "(not timed)"
         )
-        with fresh_database(arguments.database, root) as url:
+        with fresh_database(arguments.database, root, "backlog") as url:
             import_list(url, uploaded, arguments.noise_entries, root)
             print(
                 f"database: {arguments.database}; list: {len(uploaded.listed):,} PDQ hashes of "

@@ -32,7 +32,6 @@ entries match (by entry id) and that no deleted one does.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import multiprocessing
 import os
 import secrets
@@ -51,6 +50,7 @@ import sqlalchemy
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
+from benchmarks.databases import fresh_database
 from benchmarks.machine import describe, pin_single_thread
 from vigil.exchanges.fetching import fetch_exchange
 from vigil.exchanges.protocol import (
@@ -68,7 +68,7 @@ from vigil.lists.formats import ListRecord, SignalType
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.matcher import Matcher
 from vigil.screening.submission import SubmittedHashes
-from vigil.store import Database, open_database, upgrade_database
+from vigil.store import Database, open_database
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.exchanges.catalogue import create_exchange
 from vigil.store.lists.catalogue import create_list
@@ -76,9 +76,6 @@ from vigil.store.lists.change_feed import allocate_change_seqs, last_committed_s
 from vigil.store.lists.planner_statistics import PlannerStatistics
 from vigil.store.models import EntryStatus, HashList, ListEntry, utcnow
 
-POSTGRES_ADMIN = os.environ.get(
-    "VIGIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 LIST, EXCHANGE, ACTOR = "exchange-delta", "bench-exchange", "bench"
 SAMPLE = 4_000  # listed hashes kept for lookups and deletions
 TARGET_SECONDS = 1.0
@@ -155,28 +152,6 @@ class ListPlan:
     def record_pages(self) -> Iterator[list[ListRecord]]:
         for page in self.pages():
             yield [_record(external_id, pdq) for external_id, pdq in page]
-
-
-@contextlib.contextmanager
-def _database(backend: str, folder: Path) -> Iterator[str]:
-    """A fresh migrated database (PostgreSQL: one of its own, dropped at the end)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'vigil.db'}"
-        upgrade_database(url)
-        yield url
-        return
-    name = f"vigil_bench_delta_{secrets.token_hex(4)}"
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-        upgrade_database(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _create_exchange(database: Database) -> None:
@@ -444,7 +419,10 @@ def main() -> None:
     if args.deletions > SAMPLE // 2 or args.entries < SAMPLE:
         parser.error(f"needs --entries >= {SAMPLE} and --deletions <= {SAMPLE // 2}")
     print(describe())
-    with tempfile.TemporaryDirectory() as scratch, _database(args.database, Path(scratch)) as url:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        fresh_database(args.database, Path(scratch), "delta") as url,
+    ):
         root = Path(scratch) / "index"
         with open_database(url) as database:
             listed = _set_up(database, args, root)

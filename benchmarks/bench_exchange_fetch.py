@@ -33,7 +33,6 @@ import json
 import multiprocessing
 import os
 import resource
-import secrets
 import signal
 import tempfile
 import time
@@ -43,9 +42,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy
 from sqlalchemy import text
 
+from benchmarks.databases import fresh_database
 from benchmarks.machine import describe
 from tests.exchanges.fakes.ncmec import (
     MEMBERS,
@@ -65,15 +64,12 @@ from vigil.exchanges.protocol import ExchangeConfig
 from vigil.lists.formats.records import ListRecord, SignalType
 from vigil.lists.formats.writers import write_json_lines
 from vigil.lists.sources import LocalFileSource
-from vigil.store import open_database, upgrade_database
+from vigil.store import open_database
 from vigil.store.evidence.keys import MasterKey
 from vigil.store.exchanges.catalogue import create_exchange
 from vigil.store.lists.catalogue import create_list
 from vigil.store.lists.importing import import_file
 
-POSTGRES_ADMIN = os.environ.get(
-    "VIGIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 ACTOR = "bench"
 TARGET = 20_000  # NCMEC entries a second
 RSS_MARKS = (0.1, 0.5, 1.0)
@@ -266,28 +262,6 @@ def _list_difference(db_url: str, one: str, other: str) -> tuple[int, int, int, 
 # The run -----------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _database(backend: str, folder: Path) -> Iterator[str]:
-    """A fresh migrated database (PostgreSQL: one of its own, dropped at the end)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'vigil.db'}"
-        upgrade_database(url)
-        yield url
-        return
-    name = f"vigil_bench_fetch_{secrets.token_hex(4)}"
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-        upgrade_database(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 def _rate(count: int, seconds: float) -> str:
     return f"{count / seconds:,.0f}" if seconds > 0 else "inf"
 
@@ -312,7 +286,7 @@ def run(arguments: argparse.Namespace) -> int:
     print(f"database: {arguments.database}; {entries:,} entries, pages of {page:,}")
     with (
         tempfile.TemporaryDirectory(prefix="vigil-bench-fetch-") as folder,
-        _database(arguments.database, Path(folder)) as db_url,
+        fresh_database(arguments.database, Path(folder), "fetch") as db_url,
     ):
         reference = Path(folder) / "reference.jsonl"
         parent_end, server_end = multiprocessing.Pipe()
