@@ -239,13 +239,15 @@ def test_a_malformed_manifest_is_a_clear_source_error(
     [
         (
             "d.csv.gz",
-            gzip.compress(b'"b","k","","true","false","1","","e"\n' * 100)[:-30],
+            gzip.compress(b'"b","k","","true","false","1","","e"\n' * 100, mtime=0)[:-30],
             "unreadable inventory",
         ),
         ("d.csv.gz", b"\x1f\x8b" + b"not really gzip" * 10, "unreadable inventory"),
         ("d.csv", b'"b","k\xff","","true","false","1","","e"\n', "unreadable inventory"),
         ("d.parquet", b"PAR1 but not parquet", "unreadable Parquet"),
     ],
+    # Named ids: pytest-xdist needs every worker to collect the same test names.
+    ids=["truncated gzip", "not gzip", "not UTF-8", "not Parquet"],
 )
 def test_a_broken_data_file_is_a_clear_source_error(
     tmp_path: Path, name: str, content: bytes, message: str
