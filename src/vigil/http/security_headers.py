@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# blob: the revealed picture lives in the page as an object URL (static/console.js);
+# blob: the revealed picture lives in the page as an object URL (static/protected_media.js);
 # data: the empty favicon (base.html) and the style sheets' small inline images.
 _IMAGES = "'self' data: blob:"
 # Every feature a page could ask for that Vigil never needs: no prompt can appear.
