@@ -145,6 +145,10 @@ class ApiSettings(_Section):
     lockout_after: int = Field(default=5, ge=1)  # failed sign-ins before a lockout
     lockout_minutes: int = Field(default=15, ge=1)
     min_password_length: int = Field(default=12, ge=8)
+    # Sign-in attempts a minute (vigil.http.sign_in_limits): per account name and address,
+    # and a higher ceiling per address, so a whole shift behind one NAT can still sign in.
+    sign_in_per_account_per_minute: int = Field(default=20, ge=1)
+    sign_in_per_address_per_minute: int = Field(default=300, ge=1)
 
 
 class ScreeningSettings(_Section):

@@ -21,6 +21,7 @@ from vigil.http.cross_site import refuse_cross_site
 from vigil.http.dependencies import AnyCaller, Person
 from vigil.http.error_answers import AUTHENTICATED
 from vigil.http.errors import ApiError
+from vigil.http.sign_in_limits import sign_in_wait
 from vigil.http.state import service_state
 from vigil.store.accounts import (
     InvalidCredentials,
@@ -39,7 +40,6 @@ from vigil.store.accounts import (
 from vigil.store.models import User
 
 router = APIRouter(prefix="/v1/auth", tags=["sign-in"], responses=AUTHENTICATED)
-SIGN_IN_PER_MINUTE = 20  # per client address, on top of the per-account lockout
 SECOND_FACTOR_UNAVAILABLE = (
     "second factors cannot be checked: the evidence master key they "
     "are sealed under is not configured; tell the operator"
@@ -72,7 +72,7 @@ def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any
     """Password (and TOTP code when enabled) for a session cookie and a CSRF token."""
     state = service_state(request)
     address = request.client.host if request.client else "unknown"
-    if state.limiter.acquire(f"sign-in:{address}", SIGN_IN_PER_MINUTE) is not None:
+    if sign_in_wait(state.limiter, state.settings.api, address, body.username) is not None:
         raise ApiError(
             429, "too many sign-in attempts; wait a minute", headers={"Retry-After": "60"}
         )

@@ -12,6 +12,7 @@ from vigil.http.auth import (
 )
 from vigil.http.cross_site import refuse_cross_site
 from vigil.http.dependencies import Person
+from vigil.http.sign_in_limits import sign_in_wait
 from vigil.http.state import service_state
 from vigil.store.accounts import (
     authenticate,
@@ -43,7 +44,7 @@ def sign_in(
 ) -> Response:
     state = service_state(request)
     address = request.client.host if request.client else "unknown"
-    if state.limiter.acquire(f"sign-in:{address}", 20) is not None:
+    if sign_in_wait(state.limiter, state.settings.api, address, username) is not None:
         return _refused(request, next, "Too many attempts. Wait a minute.", 429)
     with state.database.transaction(write=True) as session:
         outcome = authenticate(
