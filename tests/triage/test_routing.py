@@ -168,13 +168,14 @@ def test_unresolvable_reports_wait_in_the_routing_queue_with_the_reason(
     assert "places none" in why[unlisted.id] and "places none" in why[private.id]
     assert session.get(ReportLocation, private.id) is None
     queue = routing_queue(session)
-    assert [referral.report_id for referral, _ in queue] == [
+    assert [waiting.referral.report_id for waiting in queue] == [
         no_ip.id,
         brazil.id,
         unlisted.id,
         private.id,
-    ]  # oldest first
-    assert dict((r.report_id, loc.country if loc else None) for r, loc in queue)[brazil.id] == "BR"
+    ]  # oldest first: all at the same level
+    located = {w.referral.report_id: w.location.country if w.location else None for w in queue}
+    assert located[brazil.id] == "BR"
 
 
 def test_without_a_database_reports_wait_and_say_so(session: Session) -> None:
@@ -317,7 +318,7 @@ def test_reroute_after_a_rule_is_added(session: Session, geo: Geolocator) -> Non
     [referral] = _referrals(session, brazil.id)
     assert referral.state == ReferralState.ROUTED and referral.agency_id == liaison.id
     assert _referrals(session, nothing.id)[0].state == ReferralState.UNROUTED
-    assert [r.report_id for r, _ in routing_queue(session)] == [nothing.id]
+    assert [waiting.referral.report_id for waiting in routing_queue(session)] == [nothing.id]
     assert _routing_audits(session)[-1].details["rerouted"] is True
 
 

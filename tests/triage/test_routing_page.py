@@ -1,5 +1,5 @@
-"""The routing queue page over HTTP: waiting reports oldest first with why and where, routing
-one by hand (CSRF, reason required, audited), and who may see it."""
+"""The routing queue page over HTTP: waiting reports most urgent first, then oldest, with why
+and where, routing one by hand (CSRF, reason required, audited), and who may see it."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from vigil.store import Database
 from vigil.store.models import AuditRecord, Referral, ReferralState, Role
 from vigil.store.models.audit import AuditAction
 from vigil.triage.geolocation import Geolocator
+from vigil.triage.levels import LEVEL_NAMES, level_label
 from vigil.triage.routing import route_pending
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
@@ -157,3 +158,23 @@ def test_not_a_clearinghouse_means_no_page(
     with TestClient(app) as plain:
         console_sign_in(plain)
         assert plain.get("/clearinghouse/routing").status_code == 404
+
+
+def test_queue_puts_the_most_urgent_first_then_the_oldest(
+    client: TestClient, database: Database
+) -> None:
+    """An old level-3 report waits behind a newer level-1 one; within a level, oldest first."""
+    with database.transaction(write=True) as session:
+        company = company_row(session, "Example")
+        made = {}
+        for name, level in (("old_refer", 3), ("urgent", 1), ("new_refer", 3), ("soon", 2)):
+            made[name] = finished_report(session, company, document(), priority=level).id
+            route_pending(session, None)
+    console_sign_in(client)
+    page = client.get("/clearinghouse/routing").text
+    order = [int(n) for n in re.findall(r'id="waiting-(\d+)"', page)]
+    assert order == [made["urgent"], made["soon"], made["old_refer"], made["new_refer"]]
+    urgent_row = page.split(f'id="waiting-{made["urgent"]}"')[1].split("</tr>")[0]
+    assert level_label(1) in urgent_row
+    soon_row = page.split(f'id="waiting-{made["soon"]}"')[1].split("</tr>")[0]
+    assert LEVEL_NAMES[2] in soon_row

@@ -23,6 +23,7 @@ from vigil.store.models import (
     ReferralOutcome,
     ReferralState,
 )
+from vigil.triage.levels import level_label
 
 pytestmark = pytest.mark.browser
 
@@ -76,12 +77,12 @@ def test_an_investigator_works_the_queue(
     expect(rows).to_have_count(3)  # agency B's referral is not here
     assert [int(rows.nth(i).get_attribute("data-referral") or 0) for i in range(3)] == queue
     expect(rows.nth(0).locator("ul.reasons")).to_contain_text("synthetic reason for report")
-    expect(rows.nth(0).locator("td").first).to_contain_text("1")
+    expect(rows.nth(0).locator("td").first).to_contain_text(level_label(1))
 
     urgent, second = queue[0], queue[1]
     rows.nth(0).get_by_role("link").click()
     page.wait_for_url(f"{console}/agency/referrals/{urgent}")
-    expect(page.locator("#priority")).to_have_text("1")
+    expect(page.locator("#priority")).to_have_text(level_label(1))
     page.get_by_role("button", name="Accept").click()
     expect(page.locator("#referral-state")).to_have_text("accepted")
 

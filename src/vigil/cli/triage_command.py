@@ -17,6 +17,7 @@ from vigil.cli.database_access import (
     store_session,
 )
 from vigil.core.settings import load_settings
+from vigil.triage.levels import level_label
 from vigil.triage.service import (
     applied_weights,
     apply_weights,
@@ -42,7 +43,6 @@ FILE_OPTION = typer.Option(
     help="A weights file (TOML); default: the "
     "configured triage.weights_file, else the packaged default.",
 )
-LEVEL_NAMES = {1: "1 imminent", 2: "2", 3: "3", 4: "4 informational"}
 
 
 def _weights(path: Path | None) -> Weights:
@@ -129,6 +129,6 @@ def queue(
             f"{reason['name']} {reason['points']:+g}" for reason in entry.top_reasons()
         )
         typer.echo(
-            f"level {LEVEL_NAMES[entry.priority]}{marker}\tscore {entry.score:g}\t"
+            f"level {level_label(entry.priority)}{marker}\tscore {entry.score:g}\t"
             f"report {entry.report_id}\t{entry.company}\t{reasons}"
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -433,18 +433,29 @@ def reroute_unrouted(
     return routed
 
 
-def routing_queue(
-    session: Session, *, limit: int = 200
-) -> list[tuple[Referral, ReportLocation | None]]:
-    """UNROUTED referrals, oldest first, with where the report was placed (if anywhere)."""
+class WaitingReport(NamedTuple):
+    referral: Referral
+    location: ReportLocation | None  # where the report was placed, if anywhere
+    level: int | None  # its triage level now (an override wins)
+
+
+def routing_queue(session: Session, *, limit: int = 200) -> list[WaitingReport]:
+    """UNROUTED referrals, most urgent first (triage level, then oldest): a child who may be
+    in danger now must not wait behind last week's informational backlog."""
     rows = session.execute(
-        select(Referral, ReportLocation)
+        select(Referral, ReportLocation, ReportTriage.effective_priority)
         .outerjoin(ReportLocation, ReportLocation.report_id == Referral.report_id)
+        .outerjoin(ReportTriage, ReportTriage.report_id == Referral.report_id)
         .where(Referral.state == ReferralState.UNROUTED)
-        .order_by(Referral.created_at, Referral.id)
+        .order_by(
+            ReportTriage.effective_priority.is_(None),
+            ReportTriage.effective_priority,
+            Referral.created_at,
+            Referral.id,
+        )
         .limit(max(0, limit))
     ).all()
-    return [(referral, location) for referral, location in rows]
+    return [WaitingReport(*row) for row in rows]
 
 
 # --- by hand ---------------------------------------------------------------------------------

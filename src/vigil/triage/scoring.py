@@ -16,9 +16,9 @@ from vigil.store.models.intake import FileVerdict
 from vigil.store.models.triage import Disposition
 from vigil.store.shared.vocabulary import CLASSIFICATION_MEANINGS
 from vigil.triage.facts import ReportFacts
+from vigil.triage.levels import INFORMATIONAL
 from vigil.triage.weights import REASON_DIRECTIONS, Weights
 
-INFORMATIONAL = 4
 PREPUBESCENT = frozenset({"A1", "A2"})
 PUBESCENT = frozenset({"B1", "B2"})
 VIRAL_ANNOTATIONS = frozenset({"viral", "potentialMeme"})
@@ -50,6 +50,11 @@ REASON_TITLES = {
 }
 
 
+def reason_title(name: str) -> str:
+    """The words for a reason (a key of REASON_TITLES), on every screen that lists reasons."""
+    return REASON_TITLES.get(name, name.replace("_", " ").capitalize())
+
+
 @dataclass(frozen=True)
 class Reason:
     name: str
@@ -60,7 +65,7 @@ class Reason:
 
     @property
     def title(self) -> str:
-        return REASON_TITLES.get(self.name, self.name)
+        return reason_title(self.name)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -30,13 +30,13 @@ from vigil.store.models.agencies import LIVE_REFERRAL_STATES
 from vigil.store.models.audit import MAX_ACTOR_CHARS, AuditAction
 from vigil.store.shared.rescoring import mark_for_rescore
 from vigil.triage.facts import UnknownReport, gather_facts
+from vigil.triage.levels import LEVELS
 from vigil.triage.scoring import TriageResult, score
 from vigil.triage.weights import Weights, WeightsRefused, parse_weights
 
 MAX_NOTE_CHARS = 2000
 MAX_REASON_CHARS = 1000
 MAX_QUEUE = 500
-LEVELS = (1, 2, 3, 4)
 
 
 class TriageRefused(StoreError, ValueError):

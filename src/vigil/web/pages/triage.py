@@ -16,6 +16,8 @@ from vigil.http.state import ServiceState, service_state
 from vigil.store.accounts import Principal
 from vigil.store.models import IntakeReport
 from vigil.triage.facts import UnknownReport
+from vigil.triage.levels import LEVELS as TRIAGE_LEVELS
+from vigil.triage.levels import level_label
 from vigil.triage.scoring import REASON_TITLES
 from vigil.triage.service import (
     MAX_NOTE_CHARS,
@@ -34,7 +36,7 @@ from vigil.web.templating import templates
 
 router = APIRouter(prefix="/clearinghouse", include_in_schema=False)
 PAGE_SIZE = 100
-LEVELS = {1: "1 · a child may be in imminent danger", 2: "2", 3: "3", 4: "4 · informational"}
+LEVELS = {level: level_label(level) for level in TRIAGE_LEVELS}
 
 
 @router.get("/triage", response_class=HTMLResponse)
