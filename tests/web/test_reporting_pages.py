@@ -80,13 +80,18 @@ def _confirmed_case(client: TestClient, database: Database) -> Case:
     return case
 
 
+def _filing(case: Case) -> dict[str, str]:
+    """The filing form: the incident type is always the person's explicit choice."""
+    return {"case_id": case.public_id, "incident_type": INCIDENT_TYPES[0]}
+
+
 def test_a_confirmed_case_is_filed_preserved_and_not_filed_twice(
     console: TestClient, database: Database, settings: Settings
 ) -> None:
     case = _confirmed_case(console, database)
     csrf = console_sign_in(console, "filer")
     assert case.public_id[:8] in console.get("/reports").text
-    console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    console.post("/reports/file", headers=csrf, data=_filing(case))
     with database.transaction() as session:
         [report] = session.scalars(select(Report)).all()
         assert report.state is ReportState.FINISHED and report.package_sha256
@@ -96,7 +101,7 @@ def test_a_confirmed_case_is_filed_preserved_and_not_filed_twice(
     assert written.is_file() and b"<report" in written.read_bytes()
     assert files and not any(viewed for _, viewed in files)  # nobody revealed them
     assert all(any(h.kind is HoldKind.REPORT for h in item_holds) for item_holds in holds)
-    again = console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    again = console.post("/reports/file", headers=csrf, data=_filing(case))
     assert again.status_code == 422 and "already reported" in again.text
 
 
@@ -104,7 +109,7 @@ def test_an_unconfirmed_case_cannot_be_filed(console: TestClient, database: Data
     with database.transaction() as session:
         case = session.scalars(select(Case).where(Case.platform_account_id == "acct-2001")).one()
     csrf = console_sign_in(console, "filer")
-    answer = console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    answer = console.post("/reports/file", headers=csrf, data=_filing(case))
     assert answer.status_code == 422 and "cannot be filed" in answer.json()["error"]["message"]
     with database.transaction() as session:
         assert session.scalars(select(Report)).all() == []
@@ -113,7 +118,7 @@ def test_an_unconfirmed_case_cannot_be_filed(console: TestClient, database: Data
 def test_an_emergency_request_gets_its_package(console: TestClient, database: Database) -> None:
     case = _confirmed_case(console, database)
     csrf = console_sign_in(console, "filer")
-    console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    console.post("/reports/file", headers=csrf, data=_filing(case))
     console.post(
         "/legal",
         headers=csrf,
@@ -153,14 +158,14 @@ def test_filing_needs_the_reporter_configured(
     for client in running(settings):
         case = _confirmed_case(client, database)
         csrf = console_sign_in(client, "filer")
-        answer = client.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+        answer = client.post("/reports/file", headers=csrf, data=_filing(case))
         assert answer.status_code == 422 and "reporter_company" in answer.text
 
 
 def test_a_reported_account_always_has_records(console: TestClient, database: Database) -> None:
     case = _confirmed_case(console, database)
     csrf = console_sign_in(console, "filer")
-    console.post("/reports/file", headers=csrf, data={"case_id": case.public_id})
+    console.post("/reports/file", headers=csrf, data=_filing(case))
     found = console.get("/legal/lookup", params={"account_id": "acct-1001"})
     assert found.status_code == 200 and "preserved" in found.text
     unknown = console.get("/legal/lookup", params={"account_id": "never-seen"})

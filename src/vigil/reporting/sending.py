@@ -572,6 +572,11 @@ class FileDestination:
                 "sha256": {p.name: _sha256(p.read_bytes()) for p in written},
             }
         )
+        # Each file's details are now written beside the report: the file is as far as this
+        # destination takes it (left "pending", a finished report looked half sent).
+        for report_file in report.files:
+            if report_file.file_details_xml:
+                self.sender.update_file(report_file.id, state=FileState.DESCRIBED)
         now = self.sender.clock()
         self.sender.update(
             report.public_id,
