@@ -1,7 +1,10 @@
 """`vigil scan s3://...` killed with SIGKILL part way, then `vigil scan-jobs resume`: every
 object is in the Parquet store exactly once, no match is stored twice and none is lost, on
 SQLite and PostgreSQL. The scan runs as `python -m vigil` in a child process against moto's
-S3 server in this one; the resume runs in-process."""
+S3 server in this one; the resume runs in-process, listing only the keys after the checkpoint
+(its LIST requests recorded), in a plain and in a versioned bucket. Between the kill and the
+resume an object before the checkpoint is deleted and one is added: neither stops the resume,
+and the added one is not this job's (new uploads are screened on upload)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.backlog.listing_requests import ListingRequests
 from tests.backlog.test_engines import job_matches, parquet_rows
 from tests.screening.listed import cli_env, fingerprint, make_list
 from vigil.cli.app import app
@@ -38,6 +43,12 @@ def _committed_chunks(database: Database) -> int:
         return max(session.scalars(select(ScanJob.chunks)).all(), default=0)
 
 
+@pytest.mark.parametrize(
+    "versioned",
+    # Over a minute each; the versioned listing's start is also tested in test_resume_listing.
+    [False, pytest.param(True, marks=pytest.mark.slow)],
+    ids=["plain", "versioned"],
+)
 def test_a_killed_scan_resumes_with_every_object_once_and_no_match_lost(
     s3: Any,
     bucket: str,
@@ -45,10 +56,18 @@ def test_a_killed_scan_resumes_with_every_object_once_and_no_match_lost(
     database_url: str,
     tmp_path: Path,
     corpus_images: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
+    versioned: bool,
 ) -> None:
     keys = [f"media/{n:03d}.jpg" for n in range(OBJECTS)]
+    if versioned:  # every key has an older version (another image) the scan must pass over
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        for n, key in enumerate(keys):
+            s3.put_object(Bucket=bucket, Key=key, Body=corpus_images[(n + 1) % IMAGES].read_bytes())
+    current = {}
     for n, key in enumerate(keys):
-        s3.put_object(Bucket=bucket, Key=key, Body=corpus_images[n % IMAGES].read_bytes())
+        answer = s3.put_object(Bucket=bucket, Key=key, Body=corpus_images[n % IMAGES].read_bytes())
+        current[key] = answer.get("VersionId") or answer["ETag"]
     make_list(
         database,
         "bank",
@@ -79,7 +98,12 @@ def test_a_killed_scan_resumes_with_every_object_once_and_no_match_lost(
         job = session.scalars(select(ScanJob)).one()
         assert job.status is ScanJobStatus.RUNNING  # nobody could record the kill
         assert 3 <= job.chunks < OBJECTS // CHUNK, "the scan ended before the kill"
-        job_id = job.id
+        job_id, checkpoint = job.id, job.checkpoint
+    assert checkpoint is not None and checkpoint > keys[1]
+    s3.delete_object(Bucket=bucket, Key=keys[1])  # already scanned: its row stays
+    s3.put_object(Bucket=bucket, Key="media/000a.jpg", Body=corpus_images[0].read_bytes())
+    requests = ListingRequests()
+    requests.watch_sources(monkeypatch)
 
     listed = CliRunner().invoke(app, ["scan-jobs", "list"], env=env, catch_exceptions=False)
     assert "process gone" in listed.output
@@ -87,10 +111,16 @@ def test_a_killed_scan_resumes_with_every_object_once_and_no_match_lost(
         app, ["scan-jobs", "resume", str(job_id), "--workers", "1"], env=env
     )
     assert resumed.exit_code == 0, resumed.output + str(resumed.exception)
+    marker = "KeyMarker" if versioned else "StartAfter"
+    assert requests.asked and requests.asked[0][marker] == checkpoint
+    assert requests.answered and min(requests.answered) >= checkpoint  # none before it
 
     rows = parquet_rows(database, job_id)
     counts = Counter(row["key"] for row in rows)
-    assert sorted(counts) == keys and set(counts.values()) == {1}
+    assert sorted(counts) == keys and set(counts.values()) == {1}  # not media/000a.jpg
+    assert {row["identity"] for row in rows} == {
+        f"s3://{bucket}/{key}#{version}" for key, version in current.items()
+    }
     matches = job_matches(database, job_id)
     assert [key for key, *_ in matches] == expected  # none twice, none lost
     with database.transaction() as session:

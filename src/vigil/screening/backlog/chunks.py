@@ -2,8 +2,13 @@
 
 Chunks are cut from the listing in its order, so the same listing cut again gives the same
 chunks: a chunk redone after a crash replaces its own Parquet part and adds no match row.
-A resumed job skips the objects its finished chunks hold (``after_checkpoint``) and numbers
-its chunks on from the last finished one.
+A resumed job lists on from its checkpoint (``resumed_listing``) and numbers its chunks on
+from the last finished one. A source that can start its listing after a key (S3) is asked
+for the keys after the checkpoint: no request for the finished ones, and objects added or
+deleted before the checkpoint since the job started change nothing (added ones are not
+scanned by this job). Any other source (a manifest, a key list, a local tree) is listed from
+the start and its first ``done`` items skipped, which holds only if they are the same items:
+the last of them must be the checkpoint, else :class:`ListingChanged`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from vigil.screening.backlog.objects import ObjectError, ObjectRef
+from vigil.screening.backlog.objects import (
+    ObjectError,
+    ObjectRef,
+    ObjectSource,
+    ResumableSource,
+)
 
 Listed = ObjectRef | ObjectError
 
@@ -39,6 +49,22 @@ def chunked(items: Iterable[Listed], size: int, first_number: int = 1) -> Iterat
     while batch := tuple(islice(iterator, size)):
         yield Chunk(number, batch)
         number += 1
+
+
+def resumed_listing(source: ObjectSource, done: int, checkpoint: str | None) -> Iterator[Listed]:
+    """The source's listing less what the job's ``done`` finished items hold, ``checkpoint``
+    being the last of them: started after the checkpoint where the source can, else skipped."""
+    if done and checkpoint and isinstance(source, ResumableSource):
+        return after_key(source.objects_after(checkpoint), checkpoint)
+    return after_checkpoint(source.objects(), done, checkpoint)
+
+
+def after_key(items: Iterable[Listed], checkpoint: str) -> Iterator[Listed]:
+    """A listing started after ``checkpoint``, less any object at or before it: a store that
+    ignored the start marker costs the time to list them again, never a second scan."""
+    for item in items:
+        if isinstance(item, ObjectError) or item.key > checkpoint:
+            yield item
 
 
 def after_checkpoint(

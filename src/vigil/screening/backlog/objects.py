@@ -8,6 +8,10 @@ refused credentials, an unreadable manifest, a listing page that still fails aft
 raises :class:`SourceError` instead: an error row would let the job finish with objects never
 seen, while a failed job says so and resumes from its checkpoint once the cause is fixed.
 
+A source that can start its listing part way (S3: ``StartAfter``, ``KeyMarker``) is also a
+:class:`ResumableSource`: a resumed job asks it for the objects after its checkpoint instead
+of listing, and skipping, everything it already finished (see ``chunks.resumed_listing``).
+
 The identity of an object includes its version (the S3 version id, else the ETag, else a
 file's size and modification time): a re-run of the same objects writes no new rows, and an
 object overwritten since is a new object.
@@ -18,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from vigil.screening.backlog.throttle import Throttle
 
@@ -87,6 +91,23 @@ class ObjectSource(Protocol):
 
     def describe(self) -> str:
         """What was listed, e.g. ``s3://bucket/prefix``: the run key a job resumes by."""
+        ...
+
+
+@runtime_checkable
+class ResumableSource(ObjectSource, Protocol):
+    """A source whose listing can start after a key, without a request for the keys before.
+
+    Only a source whose listing is in key order (by code point, which is S3's UTF-8 byte
+    order) can be one: "after the checkpoint" must mean "not yet listed by the finished
+    chunks". A local tree is not (its walk is sorted per folder, and which of two links to
+    one folder is walked depends on what came before); a manifest is a fixed file, where
+    skipping by count costs no request and is checked (``chunks.after_checkpoint``).
+    """
+
+    def objects_after(self, checkpoint: str) -> Iterator[ObjectRef | ObjectError]:
+        """The objects whose keys sort after ``checkpoint``, in the order of ``objects()``.
+        The checkpoint need not exist any more: a deleted object does not stop a resume."""
         ...
 
 

@@ -11,6 +11,14 @@ the current version of each object is listed (``ListObjectVersions``, delete mar
 so that each object is read as the version that was listed; where the caller may not ask
 whether the bucket is versioned, ETags are used.
 
+Resuming: a job's checkpoint is the last key of its finished chunks, and the listing starts
+after it (``objects_after``): ``ListObjectsV2`` with ``StartAfter``, ``ListObjectVersions``
+with ``KeyMarker`` alone, which starts at the first version of the next key. All versions
+of the checkpoint's key are passed over, including its current one, which a finished chunk
+holds; every later key's versions are all listed, so its current one is neither skipped nor
+listed twice. No request is made for the keys before the checkpoint, and the checkpoint
+need not exist any more.
+
 An object's version is its version id, else its ETag exactly as S3 writes it, in double quotes
 (``"9b2cf5..."``); a version id never contains a quote, so a read knows which it has and
 asks for that version, or for that ETag with ``If-Match``: an object overwritten since the
@@ -118,12 +126,20 @@ class S3Source:
         return f"s3://{self.bucket}/{self.prefix}"
 
     def objects(self) -> Iterator[ObjectRef | ObjectError]:
+        return self._listing(after=None)
+
+    def objects_after(self, checkpoint: str) -> Iterator[ObjectRef | ObjectError]:
+        return self._listing(after=checkpoint)
+
+    def _listing(self, after: str | None) -> Iterator[ObjectRef | ObjectError]:
         if self._versioned():
-            for entry in self._pages("list_object_versions", "Versions"):
+            start = {"KeyMarker": after} if after else {}
+            for entry in self._pages("list_object_versions", "Versions", start):
                 if entry.get("IsLatest", True):
                     yield _ref(self.bucket, entry)
         else:
-            for entry in self._pages("list_objects_v2", "Contents"):
+            start = {"StartAfter": after} if after else {}
+            for entry in self._pages("list_objects_v2", "Contents", start):
                 yield _ref(self.bucket, entry)
 
     def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
@@ -142,13 +158,16 @@ class S3Source:
                 return False  # may read but not ask, or a store without versioning: ETags
         return answer.get("Status") in ("Enabled", "Suspended")
 
-    def _pages(self, operation: str, field: str) -> Iterator[dict[str, Any]]:
+    def _pages(self, operation: str, field: str, start: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """Every page's entries; ``start`` goes into the first request (the paginator then
+        follows the store's own markers)."""
         paginator = self.client.get_paginator(operation)
         pages = iter(
             paginator.paginate(
                 Bucket=self.bucket,
                 Prefix=self.prefix,
                 PaginationConfig={"PageSize": self.page_size},
+                **start,
             )
         )
         while True:

@@ -1,5 +1,6 @@
-"""Run a scan job: the source's listing after the checkpoint, in chunks, through an engine;
-each chunk's Parquet part written, then its matches and the checkpoint committed together.
+"""Run a scan job: the source's listing after the checkpoint (``chunks.resumed_listing``), in
+chunks, through an engine; each chunk's Parquet part written, then its matches and the
+checkpoint committed together.
 
 That order makes a kill at any point safe: a chunk whose part was written but not committed
 is done again on resume and replaces its own part (same number, same objects); its matches
@@ -19,7 +20,7 @@ from typing import Protocol
 from vigil.fingerprint.errors import FailureReason
 from vigil.fingerprint.record import Fingerprint
 from vigil.screening.backlog.chunk_matching import ChunkResult
-from vigil.screening.backlog.chunks import Listed, after_checkpoint, chunked
+from vigil.screening.backlog.chunks import Listed, chunked, resumed_listing
 from vigil.screening.backlog.engine import ScanEngine
 from vigil.screening.backlog.objects import ObjectSource
 from vigil.store.database import Database
@@ -74,7 +75,7 @@ def run_job(
     with database.transaction() as session:
         job = get_job(session, job_id)
         done, checkpoint, first = job.objects, job.checkpoint, job.chunks + 1
-    listing = after_checkpoint(source.objects(), done, checkpoint)
+    listing = resumed_listing(source, done, checkpoint)
     results = engine.run(chunked(listing, chunk_objects, first))
     with contextlib.closing(_closable(results)):
         for committed, result in enumerate(results, start=1):
