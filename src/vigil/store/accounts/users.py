@@ -185,6 +185,17 @@ def disable_user(session: Session, user: User, *, actor: str) -> None:
     _audit(session, AuditAction.USER_CHANGED, actor, user, change="disabled")
 
 
+def enable_user(session: Session, user: User, *, actor: str) -> bool:
+    """Let a disabled user sign in again (their password and roles as they were); False, and
+    no audit record, when the account was not disabled."""
+    if user.disabled_at is None:
+        return False
+    user.disabled_at = None
+    session.flush()
+    _audit(session, AuditAction.USER_CHANGED, actor, user, change="enabled")
+    return True
+
+
 def normalise_username(username: str) -> str:
     if not isinstance(username, str) or not _USERNAME.fullmatch(username):
         raise InvalidAccountInput(

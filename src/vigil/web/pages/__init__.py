@@ -2,6 +2,8 @@
 
 from vigil.web.pages import (
     account,
+    admin_keys,
+    admin_users,
     agency,
     cases,
     exchanges,
@@ -39,3 +41,5 @@ PAGE_ROUTERS = [
 PAGE_ROUTERS.append(suspects.router)  # the flood guard's suspect entries
 PAGE_ROUTERS.append(exchanges.router)  # the administrator's exchanges (issue 16)
 PAGE_ROUTERS.append(scan_jobs.router)  # the administrator's backlog scan jobs (issue 17)
+PAGE_ROUTERS.append(admin_users.router)  # people's accounts (issue 18)
+PAGE_ROUTERS.append(admin_keys.router)  # API keys (issue 18)

@@ -105,22 +105,22 @@ SCREENS = (
         "/review/exposure",
         "How much material each reviewer has seen, against the limits (no content).",
     ),
-)
-API = (  # no screen yet: the API (documented at /docs) or the server's command line
     Task(
         Permission.USERS_MANAGE,
         "Users",
-        "GET/POST /v1/admin/users",
-        "Create people with roles, change roles, disable accounts. On the server: "
-        "vigil admin create-user, vigil admin reset-password.",
+        "/admin/users",
+        "Create people with roles, change roles, disable and enable accounts, reset a "
+        "password (also GET/POST /v1/admin/users; on the server: vigil admin create-user).",
     ),
     Task(
         Permission.KEYS_MANAGE,
         "API keys",
-        "GET/POST /v1/admin/api-keys",
-        "Keys for the services that upload and flag content. On the server: "
-        "vigil admin create-api-key.",
+        "/admin/keys",
+        "Keys for the services that upload and flag content: create, see when each was "
+        "last used, revoke.",
     ),
+)
+API = (  # no screen yet: the API (documented at /docs) or the server's command line
     Task(
         Permission.WEBHOOKS_MANAGE,
         "Webhooks",

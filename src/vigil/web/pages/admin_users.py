@@ -1,0 +1,188 @@
+"""People's accounts for administrators: who has which roles and whether they may sign in;
+create an account, change its roles, disable or enable it, reset its password.
+
+The same permission (users:manage) and the same store functions as /v1/admin/users and the
+CLI, so every change is audited the same way; a password made up by Vigil is on the answer
+that made it and nowhere else. Roles that would let an administrator view media wait for a
+second administrator (vigil.store.accounts.grants), as over the API."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from vigil.http.dependencies import UsersManaging
+from vigil.http.errors import ApiError
+from vigil.http.state import service_state
+from vigil.store.accounts import (
+    AccountError,
+    DuplicateUser,
+    Principal,
+    UnknownAccount,
+    create_user,
+    disable_user,
+    find_user,
+    list_users,
+    pending_roles,
+    reset_password,
+    set_roles,
+)
+from vigil.store.accounts.users import enable_user
+from vigil.store.models import Role, User
+from vigil.web.notices import notify
+from vigil.web.templating import templates
+
+router = APIRouter(prefix="/admin/users", include_in_schema=False)
+
+# A username as the store spells it; anything else cannot name an account (404, not 422).
+Username = Annotated[str, Path(max_length=100)]
+
+
+@router.get("", response_class=HTMLResponse)
+def users_page(request: Request, principal: UsersManaging) -> Response:
+    return _page(request, principal)
+
+
+@router.post("", response_class=HTMLResponse)
+def add_user(
+    request: Request,
+    *,
+    username: str = Form(min_length=1, max_length=100),
+    display_name: str = Form("", max_length=200),
+    roles: list[str] = Form([], max_length=len(Role)),
+    password: str = Form("", max_length=1024),
+    principal: UsersManaging,
+) -> Response:
+    """Like POST /v1/admin/users: the person must choose their own password at first
+    sign-in; with no password given one is made up and shown once."""
+    state = service_state(request)
+    initial = password or secrets.token_urlsafe(18)
+    with state.database.transaction(write=True) as session:
+        try:
+            user = create_user(
+                session,
+                username,
+                initial,
+                roles,
+                actor=principal.actor,
+                display_name=display_name,
+                must_change_password=True,
+                min_password_length=state.settings.api.min_password_length,
+            )
+        except DuplicateUser:
+            raise ApiError(409, f"a user named {username.lower()!r} exists already") from None
+        except AccountError as exc:
+            raise ApiError(422, str(exc)) from None
+        name, waiting = user.username, pending_roles(session, user)
+    said = f"User {name} created; they choose their own password at first sign-in."
+    if waiting:
+        said += f" The roles {', '.join(waiting)} wait for a second administrator's approval."
+    secret = {"username": name, "password": initial} if not password else None
+    return notify(_page(request, principal, secret=secret), said)
+
+
+@router.post("/{username}/roles", response_class=HTMLResponse)
+def change_roles(
+    request: Request,
+    username: Username,
+    *,
+    roles: list[str] = Form([], max_length=len(Role)),
+    principal: UsersManaging,
+) -> Response:
+    with service_state(request).database.transaction(write=True) as session:
+        user = _other_user(session, username, principal)
+        try:
+            grant = set_roles(session, user, roles, actor=principal.actor)
+        except AccountError as exc:
+            raise ApiError(422, str(exc)) from None
+        name = user.username
+    if grant is not None:
+        said = (
+            f"The new roles of {name} would let an administrator view media: they wait for a "
+            "second administrator's approval (GET /v1/admin/grants)."
+        )
+    else:
+        said = f"Roles of {name} saved."
+    return notify(_page(request, principal), said)
+
+
+@router.post("/{username}/disable", response_class=HTMLResponse)
+def disable(request: Request, username: Username, principal: UsersManaging) -> Response:
+    with service_state(request).database.transaction(write=True) as session:
+        user = _other_user(session, username, principal)
+        disable_user(session, user, actor=principal.actor)
+        name = user.username
+    said = f"User {name} is disabled: signed out everywhere, and cannot sign in."
+    return notify(_page(request, principal), said)
+
+
+@router.post("/{username}/enable", response_class=HTMLResponse)
+def enable(request: Request, username: Username, principal: UsersManaging) -> Response:
+    with service_state(request).database.transaction(write=True) as session:
+        user = _other_user(session, username, principal)
+        changed = enable_user(session, user, actor=principal.actor)
+        name = user.username
+    said = f"User {name} can sign in again." if changed else f"User {name} was not disabled."
+    return notify(_page(request, principal), said)
+
+
+@router.post("/{username}/password", response_class=HTMLResponse)
+def new_password(request: Request, username: Username, principal: UsersManaging) -> Response:
+    """A one-time password (as `vigil admin reset-password`): shown once, to be replaced at
+    the next sign-in; the person's sessions end."""
+    with service_state(request).database.transaction(write=True) as session:
+        user = _other_user(session, username, principal)
+        try:
+            password = reset_password(session, user.username, actor=principal.actor)
+        except (AccountError, UnknownAccount) as exc:
+            raise ApiError(409, str(exc)) from None
+        name = user.username
+    said = f"User {name} has a new one-time password; their sessions ended."
+    secret = {"username": name, "password": password}
+    return notify(_page(request, principal, secret=secret), said)
+
+
+def _other_user(session: Session, username: str, principal: Principal) -> User:
+    """The account named, never the administrator's own: as over the API, one's own roles
+    and state change through another administrator, so the last one cannot lock everybody
+    out by demoting or disabling themselves."""
+    user = find_user(session, username)
+    if user is None:
+        raise ApiError(404, "no such user")
+    if user.id == principal.id:
+        raise ApiError(409, "change your own account through another administrator")
+    return user
+
+
+def _page(
+    request: Request, principal: Principal, *, secret: dict[str, str] | None = None
+) -> Response:
+    with service_state(request).database.transaction() as session:
+        people = [_row(session, user) for user in list_users(session)]
+    return templates.TemplateResponse(
+        request,
+        "admin_users.html",
+        {
+            "principal": principal,
+            "people": people,
+            "roles": [role.value for role in Role],
+            "secret": secret,
+        },
+    )
+
+
+def _row(session: Session, user: User) -> dict[str, object]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": sorted(role.value for role in user.role_set),
+        "pending": pending_roles(session, user) or [],
+        "disabled": user.disabled_at is not None,
+        "second_factor": user.totp_enabled,
+        "must_change_password": user.must_change_password,
+        "created_at": user.created_at,
+    }
