@@ -3,6 +3,9 @@ page-shaped refusals a browser gets."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
@@ -11,13 +14,31 @@ from vigil.web.pages import PAGE_ROUTERS
 from vigil.web.refusals import install_page_refusals
 from vigil.web.templating import STATIC_DIR
 
+log = logging.getLogger(__name__)
+# Fetched by scripts/web_assets.sh, not shipped: a wheel or `pip install` has none.
+HTMX_FILE = STATIC_DIR / "vendor" / "htmx.min.js"
+HTMX_MISSING = (
+    "The console's HTMX script is missing ({path}): buttons and forms that act in place "
+    "will do nothing. Install it with scripts/web_assets.sh (or copy htmx.min.js 2.x there) "
+    "and restart."
+)
+
 
 def mount_console(app: FastAPI) -> None:
+    app.state.htmx_missing = htmx_missing(HTMX_FILE)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in PAGE_ROUTERS:
         # One check for every screen, present and future: see people_only.
         app.include_router(router, dependencies=[Depends(people_only)])
     install_page_refusals(app)
+
+
+def htmx_missing(path: Path) -> bool:
+    """Checked once at start-up: logged here, and every page shows a banner (base.html)."""
+    if path.is_file():
+        return False
+    log.warning(HTMX_MISSING.format(path=path))
+    return True
 
 
 def people_only(request: Request) -> None:
