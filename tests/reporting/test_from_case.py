@@ -214,13 +214,23 @@ def test_an_escalated_case_asks_for_high_priority(env: ReviewEnv) -> None:
         "escalate",
         reviewer=env.alice,
         settings=SETTINGS,
+        reason="The account says it meets the child on Friday.",
         imminent_danger=True,
     )
     run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
     root = safe_parse(build(env, case_id, incident_type=INCIDENT_TYPES[3]).report_xml)
-    assert root.findtext("incidentSummary/escalateToHighPriority").startswith(
-        "A child may be in imminent danger."
+    assert root.findtext("incidentSummary/escalateToHighPriority") == (
+        "A child may be in imminent danger. The account says it meets the child on Friday."
     )
+
+
+def test_a_de_escalated_case_asks_for_no_high_priority(env: ReviewEnv) -> None:
+    case_id, item_id, _ = known_upload(env)
+    for kind, reason in (("escalate", "looked recent"), ("de_escalate", "an old, known image")):
+        run(env, decide, case_id, kind, reviewer=env.alice, settings=SETTINGS, reason=reason)
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
+    root = safe_parse(build(env, case_id, incident_type=INCIDENT_TYPES[3]).report_xml)
+    assert root.find("incidentSummary/escalateToHighPriority") is None
 
 
 # --- refusals ------------------------------------------------------------------------------

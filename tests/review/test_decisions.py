@@ -16,6 +16,7 @@ from vigil.review.decisions import (
     add_to_platform_list,
     approve_request,
     classify_item,
+    confirm_known,
     decide,
     pending_requests,
     reject_request,
@@ -247,7 +248,7 @@ def test_an_item_of_another_case_is_refused(env: ReviewEnv) -> None:
 @pytest.mark.parametrize("case_id", ["", "x" * 33, "0" * 32])
 def test_unknown_cases_are_refused(env: ReviewEnv, case_id: str) -> None:
     with pytest.raises(UnknownCase):
-        run(env, decide, case_id, "escalate", reviewer=env.alice, settings=SETTINGS)
+        run(env, decide, case_id, "escalate", reviewer=env.alice, settings=SETTINGS, reason="r")
 
 
 @pytest.mark.parametrize("kind", ["approve", "", "CONFIRM", "delete"])
@@ -513,6 +514,52 @@ def test_escalation_makes_the_case_urgent(env: ReviewEnv) -> None:
     assert case.status is CaseStatus.OPEN and "imminent" in case.priority_reason
     assert result.feedback == {"escalated": True, "imminent_danger": True}
     assert audit_records(env)[-1].details["kind"] == "escalate"
+    assert case.escalation_reason == "recent abuse, child may be at risk"
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_an_escalation_without_a_reason_is_refused(env: ReviewEnv, reason: str) -> None:
+    case_id, _ = matched(env)
+    with pytest.raises(InvalidReviewInput, match="give a reason"):
+        run(env, decide, case_id, "escalate", reviewer=env.alice, settings=SETTINGS, reason=reason)
+    case = env.case(case_id)
+    assert not case.escalated and case.escalation_reason is None and decisions(env) == []
+
+
+def test_de_escalation_undoes_the_escalation_and_is_audited(env: ReviewEnv) -> None:
+    case_id, _ = matched(env)
+    run(
+        env,
+        decide,
+        case_id,
+        "escalate",
+        reviewer=env.alice,
+        settings=SETTINGS,
+        reason="said in chat the child is alone tonight",
+        imminent_danger=True,
+    )
+    result = run(
+        env, decide, case_id, "de_escalate", reviewer=env.bob, settings=SETTINGS, reason="mistake"
+    )
+    case = env.case(case_id)
+    assert (case.escalated, case.imminent_danger, case.escalation_reason) == (False, False, None)
+    assert case.priority == CasePriority.KNOWN
+    assert result.feedback["undone_reason"] == "said in chat the child is alone tonight"
+    record = audit_records(env)[-1]
+    assert (record.actor, record.details["kind"]) == (env.bob.actor, "de_escalate")
+    with pytest.raises(DecisionRefused, match="not escalated"):
+        run(env, decide, case_id, "de_escalate", reviewer=env.bob, settings=SETTINGS)
+
+
+def test_confirm_known_confirms_only_the_known_items(env: ReviewEnv) -> None:
+    case_id, known_item = matched(env)
+    _, unknown_item = reported(env)
+    results = run(env, confirm_known, case_id, reviewer=env.alice, settings=SETTINGS)
+    assert [each.item_id for each in results] == [known_item]
+    statuses = {item.id: item.status for item in env.case(case_id).items}
+    assert statuses == {known_item: ItemStatus.CONFIRMED, unknown_item: ItemStatus.PENDING}
+    with pytest.raises(DecisionRefused, match="no pending item"):
+        run(env, confirm_known, case_id, reviewer=env.alice, settings=SETTINGS)
 
 
 # --- vocabulary ----------------------------------------------------------------------------

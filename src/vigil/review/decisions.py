@@ -6,7 +6,9 @@
   the list entries it matched (at once, or by a request a second reviewer approves when
   ``[review] two_reviewers_to_disable`` is on) and/or add its hashes to an allow-list, so the
   same false positive does not come back; a case of false positives only is DISMISSED;
-* second opinion: flagged and unassigned, stays open; escalate: urgent.
+* second opinion: flagged and unassigned, stays open;
+* escalate: urgent, with the person's mandatory reason, which the CyberTipline report
+  carries as escalateToHighPriority; de-escalate undoes it (reason, urgency, danger flag).
 
 A confirmation or a false positive on an item that matched entries an exchange shared also
 queues affirmative or negative feedback (with the reason) for that exchange, where it takes
@@ -69,6 +71,7 @@ from vigil.store.shared.vocabulary import (
 MAX_REASON = 2000
 MAX_ANNOTATION_VALUES = 40  # more than the vocabulary holds: anything longer is hostile
 ITEM_KINDS = frozenset({DecisionKind.CONFIRM, DecisionKind.FALSE_POSITIVE})
+REASONED_KINDS = frozenset({DecisionKind.FALSE_POSITIVE, DecisionKind.ESCALATE})
 CASE_SUBJECT = "review_case"
 REQUEST_SUBJECT = "entry_disable_request"
 
@@ -197,7 +200,7 @@ def decide(
     UnknownItem; nothing is written then."""
     kind = _kind(kind)
     actor = _checked_actor(reviewer.actor)
-    reason = _checked_reason(reason, required=kind is DecisionKind.FALSE_POSITIVE)
+    reason = _checked_reason(reason, required=kind in REASONED_KINDS)
     case = get_case(session, case_id, lock=True)
     _require_open(case)
     item = _item_of(case, item_id)
@@ -213,8 +216,10 @@ def decide(
         applied = _false_positive(session, case, item, actor, reason, feedback, settings, when)
     elif kind is DecisionKind.SECOND_OPINION:
         applied = _second_opinion(case)
+    elif kind is DecisionKind.ESCALATE:
+        applied = _escalate(case, reason, imminent_danger)
     else:
-        applied = _escalate(case, imminent_danger)
+        applied = _de_escalate(case)
     if kind in ITEM_KINDS:
         assert item is not None
         applied.update(_tell_exchanges(session, item, kind, actor, reason))
@@ -250,6 +255,40 @@ def decide(
     return DecisionResult(
         decision.id, case.public_id, case.status, decision.item_id, kind, reveals, applied
     )
+
+
+def confirm_known(
+    session: Session,
+    case_id: str,
+    *,
+    reviewer: Reviewer,
+    settings: ReviewSettings,
+    now: datetime | None = None,
+) -> list[DecisionResult]:
+    """Confirm, at once, every pending item whose classification a known list entry (or an
+    earlier decision) gave: one decision each, each audited, all or none. Refused when no
+    pending item is known."""
+    case = get_case(session, case_id, lock=True)
+    _require_open(case)
+    known = [
+        item.id
+        for item in case.items
+        if item.status is ItemStatus.PENDING and item.inherited_classification
+    ]
+    if not known:
+        raise DecisionRefused("no pending item of this case is known from a list")
+    return [
+        decide(
+            session,
+            case_id,
+            DecisionKind.CONFIRM,
+            reviewer=reviewer,
+            settings=settings,
+            item_id=item_id,
+            now=now,
+        )
+        for item_id in known
+    ]
 
 
 def _announce(
@@ -347,11 +386,28 @@ def _second_opinion(case: Case) -> dict[str, Any]:
     return {"second_opinion": True}
 
 
-def _escalate(case: Case, imminent_danger: bool) -> dict[str, Any]:
+def _escalate(case: Case, reason: str, imminent_danger: bool) -> dict[str, Any]:
     case.escalated = True
+    case.escalation_reason = reason  # a later escalation's words replace the earlier ones
     case.imminent_danger = case.imminent_danger or bool(imminent_danger)
     recompute_priority(case)
     return {"escalated": True, "imminent_danger": case.imminent_danger}
+
+
+def _de_escalate(case: Case) -> dict[str, Any]:
+    """Undo an escalation: the case is ordered by what it holds again, and the report asks
+    for no high priority. The undone reason stays in this decision's record."""
+    if not (case.escalated or case.imminent_danger):
+        raise DecisionRefused(f"case {case.public_id} is not escalated")
+    undone = {
+        "escalated": False,
+        "imminent_danger": False,
+        "undone_reason": (case.escalation_reason or "")[:500],
+        "undone_imminent_danger": case.imminent_danger,
+    }
+    case.escalated, case.imminent_danger, case.escalation_reason = False, False, None
+    recompute_priority(case)
+    return undone
 
 
 def _settle(case: Case, when: datetime) -> None:

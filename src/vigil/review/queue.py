@@ -79,6 +79,22 @@ def case_summary(session: Session, public_id: str, *, now: datetime | None = Non
     return _summary(row, now or utcnow())
 
 
+def next_case(session: Session, reviewer_id: int, *, after: str) -> str | None:
+    """The public id of the first open case in queue order, other than ``after``, that the
+    reviewer may take: unassigned or already theirs. None when there is none."""
+    query = (
+        select(Case.public_id)
+        .where(
+            Case.status == CaseStatus.OPEN,
+            Case.public_id != after,
+            (Case.assigned_to_id.is_(None)) | (Case.assigned_to_id == reviewer_id),
+        )
+        .order_by(Case.priority, Case.opened_at, Case.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
 def case_age(case_row: Case, now: datetime | None = None) -> timedelta:
     """How long the case has waited (until it closed, for a closed one)."""
     end = case_row.closed_at or now or utcnow()

@@ -76,6 +76,8 @@ class CaseView:
     opened_at: datetime
     second_opinion: bool
     escalated: bool
+    imminent_danger: bool
+    escalation_reason: str | None
     items: list[ItemView]
     decisions: list[DecisionView] = field(default_factory=list)
     vocabulary: dict[str, Any] = field(default_factory=dict)
@@ -83,6 +85,24 @@ class CaseView:
     @property
     def reveals(self) -> int:
         return sum(item.reveals for item in self.items)
+
+    @property
+    def pending_count(self) -> int:
+        return sum(1 for item in self.items if item.pending)
+
+    @property
+    def decided_count(self) -> int:
+        return len(self.items) - self.pending_count
+
+    @property
+    def known_pending_count(self) -> int:
+        """Pending items a known list entry classified: "confirm all known" takes them."""
+        return sum(1 for item in self.items if item.pending and not item.needs_viewing)
+
+    @property
+    def first_pending_id(self) -> int | None:
+        """The item current when the case opens."""
+        return next((item.id for item in self.items if item.pending), None)
 
 
 def case_view(session: Session, case: Case) -> CaseView:
@@ -100,6 +120,8 @@ def case_view(session: Session, case: Case) -> CaseView:
         opened_at=case.opened_at,
         second_opinion=case.second_opinion,
         escalated=case.escalated,
+        imminent_danger=case.imminent_danger,
+        escalation_reason=case.escalation_reason,
         items=[item_view(item, records[item.record_id], feedback) for item in case.items],
         decisions=_decisions(session, case),
         vocabulary=VOCABULARY,
@@ -183,3 +205,30 @@ VOCABULARY: dict[str, Any] = {
     "all_incident_types": list(INCIDENT_TYPES),
     "decisions": DECISION_KEYS,
 }
+
+# Shift+letter keys of the case screen: the lower-case letters are all taken.
+CONFIRM_KNOWN_KEY = "C"
+NEXT_CASE_KEY = "N"
+
+
+def shortcut_rows() -> list[tuple[list[str], str]]:
+    """The shortcut reference: (keys, what they do), in the order a reviewer works."""
+    return [
+        (["j", "↓"], "next item"),
+        (["k", "↑"], "previous item"),
+        (["r"], "reveal the current item (audited)"),
+        (["Esc"], "blur again, close a form"),
+        *(
+            ([key], f"classify as {value}: {meaning}")
+            for key, value, meaning in VOCABULARY["classifications"]
+        ),
+        (["c"], "confirm the current item (then the next pending item is current)"),
+        (["f"], "false positive: opens the form with the reason focused"),
+        *(([key], f"file annotation {value}") for key, value, _ in VOCABULARY["annotations"]),
+        ([f"Shift+{CONFIRM_KNOWN_KEY}"], "confirm all known items (one confirmation)"),
+        (["o"], "ask for a second opinion"),
+        (["u"], "escalate (reason and confirmation), or de-escalate"),
+        *(([key], f"incident type: {value}") for key, value in VOCABULARY["incident_types"]),
+        ([f"Shift+{NEXT_CASE_KEY}"], "next case in the queue you may take"),
+        (["?"], "this reference"),
+    ]

@@ -259,9 +259,11 @@ def _summary(
 
 
 def _escalation(case: Case) -> str | None:
+    """The reason for high priority: the words of the person who escalated, after the
+    danger sentence when they said a child may be in imminent danger."""
     if not (case.escalated or case.imminent_danger):
         return None
-    reason = (case.priority_reason or "").strip()[:1000]
+    reason = (case.escalation_reason or case.priority_reason or "").strip()[:2000]
     if case.imminent_danger:
         return f"A child may be in imminent danger. {reason}".strip()
     return reason or "Escalated by a reviewer as urgent."

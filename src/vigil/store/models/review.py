@@ -39,6 +39,7 @@ class DecisionKind(StrEnum):
     FALSE_POSITIVE = "false_positive"
     SECOND_OPINION = "second_opinion"
     ESCALATE = "escalate"
+    DE_ESCALATE = "de_escalate"  # a person's escalation undone (issue 18)
 
 
 class RequestStatus(StrEnum):
@@ -78,6 +79,8 @@ class Case(Base):
     priority_reason: Mapped[str] = mapped_column(Text, default="")
     imminent_danger: Mapped[bool] = mapped_column(default=False)
     escalated: Mapped[bool] = mapped_column(default=False)
+    # The words of the person who escalated: the report's escalateToHighPriority.
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
     second_opinion: Mapped[bool] = mapped_column(default=False)
     incident_type: Mapped[str | None] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,16 +14,29 @@ from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import service_state
 from vigil.review.decisions import (
+    DecisionResult,
     FalsePositiveFeedback,
     add_to_platform_list,
     classify_item,
+    confirm_known,
     decide,
     set_incident_type,
 )
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownCase, UnknownItem
 from vigil.review.exposure import exposure_today
-from vigil.review.lookup import get_case
-from vigil.web.case_view import case_view, hits_feedback, item_view, record_of
+from vigil.review.lookup import get_case, get_item
+from vigil.review.queue import next_case
+from vigil.store.models import CaseStatus, DecisionKind
+from vigil.web.case_view import (
+    CONFIRM_KNOWN_KEY,
+    NEXT_CASE_KEY,
+    case_view,
+    hits_feedback,
+    item_view,
+    record_of,
+    shortcut_rows,
+)
+from vigil.web.notices import done_then_go_to, notify, notify_after_redirect
 from vigil.web.protection import (
     CHOICES,
     protection_choice,
@@ -32,6 +45,14 @@ from vigil.web.protection import (
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/review", include_in_schema=False)
+SHORTCUTS_COOKIE = "vigil_shortcuts"  # "off": single-key shortcuts switched off (keyboard.js)
+DONE = {
+    DecisionKind.CONFIRM: "Item {item} confirmed.",
+    DecisionKind.FALSE_POSITIVE: "Item {item} recorded as a false positive.",
+    DecisionKind.SECOND_OPINION: "Second opinion requested: the case is back in the queue.",
+    DecisionKind.ESCALATE: "Case escalated as urgent; your reason goes into the report.",
+    DecisionKind.DE_ESCALATE: "Escalation undone: the case is no longer urgent.",
+}
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -50,10 +71,25 @@ def case_page(request: Request, case_id: str, principal: Deciding) -> Response:
             "protection": protection,
             "protection_labels": CHOICES,
             "principal": principal,
+            "current_id": view.first_pending_id,
+            "shortcuts_on": request.cookies.get(SHORTCUTS_COOKIE) != "off",
+            "shortcut_rows": shortcut_rows(),
+            "confirm_known_key": CONFIRM_KNOWN_KEY,
+            "next_case_key": NEXT_CASE_KEY,
         },
     )
     remember_choice(response, protection)
     return response
+
+
+@router.get("/cases/{case_id}/next")
+def go_to_next_case(request: Request, case_id: str, principal: Deciding) -> Response:
+    """The next case in the queue this reviewer may take (unassigned or theirs)."""
+    with service_state(request).database.transaction() as session:
+        following = next_case(session, principal.id, after=case_id[:64])
+    if following is None:
+        return done_then_go_to(request, "/review", "No other case is waiting for you.")
+    return RedirectResponse(f"/review/cases/{following}", status_code=303)
 
 
 @router.post("/items/{item_id}/classify", response_class=HTMLResponse)
@@ -79,6 +115,22 @@ def classify(
         request,
         "_item.html",
         {"item": view, "case": case, "protection": protection_choice(request), "current": True},
+    )
+
+
+@router.post("/cases/{case_id}/confirm-known")
+def confirm_known_items(request: Request, case_id: str, principal: Deciding) -> Response:
+    """Every pending item a known list entry classified, confirmed after one confirmation."""
+    state = service_state(request)
+    with state.database.transaction(write=True) as session:
+        confirmed = _changed(
+            lambda: confirm_known(
+                session, case_id, reviewer=principal, settings=state.settings.review
+            )
+        )
+    count = len(confirmed)
+    return _back_to_case(
+        request, case_id, f"Confirmed {count} known item{'s' if count != 1 else ''}."
     )
 
 
@@ -118,12 +170,19 @@ def decide_case(
     disable_entries: bool = Form(False),
     allow_list: bool = Form(False),
     imminent_danger: bool = Form(False),
+    confirmed: bool = Form(False),
     principal: Deciding,
 ) -> Response:
     state = service_state(request)
+    if kind == DecisionKind.ESCALATE and not confirmed:
+        raise ApiError(
+            422,
+            "tick 'I confirm' to escalate: the case becomes urgent and the report says why",
+            code="refused",
+        )
     feedback = FalsePositiveFeedback(disable_entries=disable_entries, allow_list=allow_list)
     with state.database.transaction(write=True) as session:
-        _changed(
+        result: DecisionResult = _changed(
             lambda: decide(
                 session,
                 case_id,
@@ -136,10 +195,47 @@ def decide_case(
                 imminent_danger=imminent_danger,
             )
         )
+        done = DONE[result.kind].format(item=result.item_id)
+        if _swaps_the_card(request, result):
+            return _decided_card(request, session, result, done)
+    return _back_to_case(request, case_id, done)
+
+
+def _swaps_the_card(request: Request, result: DecisionResult) -> bool:
+    """An item decided on an open case: only its card (and the counters) change."""
+    return (
+        bool(request.headers.get("hx-request"))
+        and result.item_id is not None
+        and result.case_status is CaseStatus.OPEN
+    )
+
+
+def _decided_card(request: Request, session: Any, result: DecisionResult, done: str) -> Response:
+    assert result.item_id is not None  # _swaps_the_card: an item decision
+    item = get_item(session, result.item_id)
+    record = record_of(session, item)
+    response = templates.TemplateResponse(
+        request,
+        "_item_decided.html",
+        {
+            "item": item_view(item, record, hits_feedback(session, [record])),
+            "case": case_view(session, item.case),
+            "protection": protection_choice(request),
+            "current": False,
+            "decided": True,
+        },
+    )
+    return notify(response, done)
+
+
+def _back_to_case(request: Request, case_id: str, done: str) -> Response:
+    """The whole case screen again (the case changed, or closed), with what was done."""
     target = f"/review/cases/{case_id}"
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    if not request.headers.get("hx-request"):
+        return done_then_go_to(request, target, done)
+    response = Response(status_code=204, headers={"HX-Redirect": target})
+    secure = service_state(request).settings.api.secure_cookies
+    return notify_after_redirect(response, done, secure=secure)
 
 
 def _case(session: Any, case_id: str) -> Any:

@@ -1,25 +1,128 @@
 "use strict";
 
-// Keyboard: shortcuts act on the current item; j/k (or arrows) move between items.
+// Keyboard on the case screen. One item is current (aria-current, outlined, its details and
+// controls shown; the others are compact cards). Single-key shortcuts act on it; j/k or the
+// arrows move between items. A decision swaps only the decided card (HTMX), after which the
+// next pending item becomes current and focused. Single-key shortcuts can be switched off
+// (WCAG 2.1.4): a cookie, so the choice stays with the reviewer's browser.
+const SHORTCUTS_COOKIE = "vigil_shortcuts";
+
 function items() { return [...document.querySelectorAll(".item")]; }
-function current() { return document.querySelector('.item[aria-current="true"]') || items()[0]; }
-function select(item) {
+function current() { return document.querySelector('.item[aria-current="true"]'); }
+
+function select(item, focus = true) {
   if (!item) return;
-  hideAll();
-  items().forEach((other) => other.setAttribute("aria-current", String(other === item)));
-  item.focus();
+  if (item !== current()) hideAll(); // a revealed item is blurred when the reviewer moves on
+  for (const other of items()) {
+    const isCurrent = other === item;
+    other.setAttribute("aria-current", String(isCurrent));
+    const controls = other.querySelector(".item-controls");
+    if (controls) controls.hidden = !isCurrent;
+  }
+  if (focus) item.focus();
+}
+
+// The first pending item after ``after``, wrapping round to the start of the case.
+function nextPending(after) {
+  const list = items();
+  const start = list.indexOf(after);
+  return [...list.slice(start + 1), ...list.slice(0, Math.max(start, 0))]
+    .find((item) => item.dataset.pending === "true");
+}
+
+function shortcutsOn() {
+  return !document.cookie.split("; ").includes(`${SHORTCUTS_COOKIE}=off`);
+}
+
+function showShortcutsSwitch(on) {
+  for (const button of document.querySelectorAll("[data-shortcuts-toggle]")) {
+    button.setAttribute("aria-pressed", String(on));
+    button.textContent = `Single-key shortcuts: ${on ? "on" : "off"}`;
+  }
+}
+
+function setShortcuts(on) {
+  document.cookie = `${SHORTCUTS_COOKIE}=${on ? "on" : "off"}; path=/; max-age=31536000; SameSite=Strict`;
+  showShortcutsSwitch(on);
+  announce(on ? "Single-key shortcuts are on." : "Single-key shortcuts are off: use Tab and the arrow keys.");
+}
+
+// A shortcut on a <summary> opens its form and puts the cursor where the person types
+// (the reason of a false positive or an escalation, or the confirming button).
+function activate(target) {
+  if (target.tagName === "SUMMARY") {
+    const details = target.parentElement;
+    details.open = true;
+    details.querySelector("textarea, input:not([type=hidden]), select, button")?.focus();
+    return;
+  }
+  target.click();
+}
+
+function shortcutTarget(key) {
+  const selector = `[data-shortcut="${CSS.escape(key)}"]`;
+  const inItem = current()?.querySelector(`.item-controls ${selector}`);
+  if (inItem) return inItem;
+  return [...document.querySelectorAll(`[data-case-screen] ${selector}`)]
+    .find((element) => !element.closest(".item"));
+}
+
+function closeForm(target) {
+  const details = target.closest("details[open]");
+  if (!details) return false;
+  details.open = false;
+  details.querySelector("summary")?.focus();
+  return true;
 }
 
 document.addEventListener("keydown", (event) => {
-  if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
-  if (event.key === "Escape") { hideAll(); return; }
+  if (!document.querySelector("[data-case-screen]") || document.querySelector("dialog[open]")) return;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape") {
+    hideAll();
+    if (closeForm(event.target)) event.preventDefault();
+    return;
+  }
+  if (event.target.closest("input, textarea, select")) return;
+  if (event.key.length === 1 && !shortcutsOn()) return; // character keys only (WCAG 2.1.4)
   const list = items();
   const index = list.indexOf(current());
   if (event.key === "j" || event.key === "ArrowDown") { select(list[index + 1]); event.preventDefault(); return; }
   if (event.key === "k" || event.key === "ArrowUp") { select(list[index - 1]); event.preventDefault(); return; }
-  const scope = current() || document;
-  const target = scope.querySelector(`[data-shortcut="${CSS.escape(event.key)}"]`)
-    || document.querySelector(`.case-actions [data-shortcut="${CSS.escape(event.key)}"]`);
-  if (target) { event.preventDefault(); target.click(); }
+  const target = shortcutTarget(event.key);
+  if (target) { event.preventDefault(); activate(target); }
 });
 
+// The answer to a decision is the decided card: move on to the next pending item, or, with
+// none left, to "next case". A re-classified card stays current: give it the focus back.
+document.addEventListener("htmx:load", (event) => {
+  const card = event.detail.elt;
+  if (!card.matches?.(".item")) return;
+  if (card.dataset.decided === "true") {
+    const next = nextPending(card);
+    if (next) select(next);
+    else { select(card, false); document.querySelector("[data-next-case]")?.focus(); }
+  } else if (card.getAttribute("aria-current") === "true") {
+    select(card);
+  }
+});
+
+// Mouse and Tab make an item current too (without moving the focus away from a control).
+document.addEventListener("focusin", (event) => {
+  const item = event.target.closest?.(".item");
+  if (item && item !== current()) select(item, false);
+});
+
+document.addEventListener("click", (event) => {
+  const item = event.target.closest(".item");
+  if (item && item !== current()) select(item, false);
+  const opener = event.target.closest("[data-opens-dialog]");
+  if (opener) document.getElementById(opener.dataset.opensDialog)?.showModal();
+  if (event.target.closest("[data-shortcuts-toggle]")) setShortcuts(!shortcutsOn());
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (!document.querySelector("[data-case-screen]")) return;
+  showShortcutsSwitch(shortcutsOn());
+  current()?.focus();
+});
