@@ -150,8 +150,11 @@ def test_reveal_is_audited(
     assert client.post(f"/clearinghouse/files/{file.id}/reveal").status_code == 403  # no CSRF
     answer = client.post(f"/clearinghouse/files/{file.id}/reveal", headers=csrf)
     assert answer.status_code == 200 and answer.content == original
-    assert answer.headers["x-vigil-reveals"] == "1"
     assert answer.headers["cache-control"] == "no-store"
+    # the view is recorded once the browser says it showed the file (issue 18)
+    check = {"check": answer.headers["x-vigil-view-check"]}
+    shown = client.post(f"/clearinghouse/files/{file.id}/viewed", headers=csrf, json=check)
+    assert shown.status_code == 200 and shown.json()["reveals"] == 1
     with database.transaction() as session:
         [record] = session.scalars(
             select(AuditRecord).where(

@@ -151,7 +151,10 @@ def test_pages_refuse_bad_input(console: TestClient, database: Database) -> None
 def test_administrators_see_exposure_not_content(console: TestClient, database: Database) -> None:
     _, item_id = _known_case(database)
     csrf = console_sign_in(console, "first")
-    assert console.post(f"/review/items/{item_id}/reveal", headers=csrf).status_code == 200
+    handed = console.post(f"/review/items/{item_id}/reveal", headers=csrf)
+    assert handed.status_code == 200
+    check = {"check": handed.headers["x-vigil-view-check"]}  # the browser showed it
+    assert console.post(f"/review/items/{item_id}/viewed", headers=csrf, json=check).is_success
     add_user(database, "boss", [Role.ADMIN])
     console_sign_in(console, "boss")
     landing = console.get("/", follow_redirects=False)

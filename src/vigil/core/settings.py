@@ -217,6 +217,9 @@ class ReviewSettings(_Section):
     platform_list: str = Field(default="platform-confirmed", min_length=1, max_length=200)
     blur_radius: int = Field(default=24, ge=4, le=200)  # default protective rendering
     preview_pixels: int = Field(default=320, ge=64, le=1024)  # longest side of a preview
+    # A revealed picture or video is blurred again after this long without a key, pointer
+    # or playback: a reveal left on screen is not an exposure the reviewer chose.
+    reveal_idle_seconds: int = Field(default=20, ge=1, le=600)
 
 
 class DestinationConfig(_Section):

@@ -46,6 +46,7 @@ def content_security_policy(
             f"script-src {scripts}",
             f"style-src {styles}",
             f"img-src {_IMAGES}",
+            "media-src 'self' blob:",  # a revealed video plays from an object URL too
             "connect-src 'self'",
             "font-src 'self'",
             "object-src 'none'",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
@@ -43,6 +43,16 @@ class Exposure:
 
 
 @dataclass(frozen=True, slots=True)
+class DailyExposure:
+    """One reviewer's UTC day: reveals (media shown) and minutes revealed media was visible."""
+
+    day: date
+    username: str
+    reveals: int
+    media_minutes: float
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewerExposure:
     """What administrators see: per reviewer, counts and minutes only."""
 
@@ -61,7 +71,9 @@ def record_reveal(
     actor: str | None = None,
 ) -> int:
     """Count one reveal of an item (unblurred view); returns the item's reveals so far.
-    With ``actor``, also append the MEDIA_VIEWED audit record (who, which item, when)."""
+    With ``actor``, also append the MEDIA_VIEWED audit record (who, which item, when). The
+    console counts a reveal only once the browser showed the media: it records the view
+    with vigil.review.media_views and calls this without ``actor``."""
     when = now or utcnow()
     item = get_item(session, item_id)
     # Incremented in SQL: two reviewers revealing at once must both be counted.
@@ -169,6 +181,35 @@ def aggregate_exposure(
         )
         for username, reveals, seconds, active in rows
     ]
+
+
+def daily_exposure(
+    session: Session, *, days: int = 7, now: datetime | None = None
+) -> list[DailyExposure]:
+    """Per reviewer and UTC day over the last ``days`` days, newest day first."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise InvalidReviewInput(f"days must be between 1 and {MAX_DAYS}")
+    when = now or utcnow()
+    since = datetime.combine(when.date() - timedelta(days=days - 1), time.min, tzinfo=when.tzinfo)
+    reveal = case((ExposureEvent.kind == ExposureKind.REVEAL, 1), else_=0)
+    media = case((ExposureEvent.kind == ExposureKind.MEDIA_TIME, ExposureEvent.seconds), else_=0.0)
+    day = func.date(ExposureEvent.at)
+    rows = session.execute(
+        select(day, User.username, func.sum(reveal), func.sum(media))
+        .join(User, User.id == ExposureEvent.user_id)
+        .where(ExposureEvent.at >= since)
+        .group_by(day, User.username)
+        .order_by(day.desc(), User.username)
+    ).all()
+    return [
+        DailyExposure(_as_date(on), username, int(reveals or 0), round(float(seconds or 0) / 60, 1))
+        for on, username, reveals, seconds in rows
+    ]
+
+
+def _as_date(value: date | str) -> date:
+    # PostgreSQL's date() gives a date, SQLite's the ISO text.
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _current_stretch(media: list[tuple[datetime, float]], now: datetime) -> float:

@@ -4,9 +4,12 @@ Reads the database only (the case, its confirmed items and their match records, 
 log, evidence media types) and writes nothing. What it states must be true:
 
 * ``fileViewedByEsp`` is true only when the audit log holds a MEDIA_VIEWED record for that
-  file (a reveal in the console, or a fetch of the record's media through the API). A file
-  confirmed from an inherited classification was never seen: false. Investigators rely on
-  this flag to open a file without a warrant, so "not recorded" means "not viewed".
+  file (a reveal in the console, written only once the browser confirmed it displayed the
+  media, see vigil.review.media_views; or a fetch of the record's media through the API).
+  Handing the bytes to the console (an EXPORT record) is not a view: media the browser
+  could not show stays unviewed. A file confirmed from an inherited classification was
+  never seen: false. Investigators rely on this flag to open a file without a warrant, so
+  "not recorded" means "not viewed".
 * Hashes are the match record's, computed when Vigil first received the file.
 * IP capture events, emails and screen names come from the upload context the platform sent.
 * Each hash list match's provenance (list, entry, exchange and member, classification, tags)

@@ -28,7 +28,8 @@ max_pixels=100_000_000)`` (frozen)
 ``render_for(media: bytes, media_type: str, options, *, pdq: str | None) -> RenderedMedia``
     Dispatches on ``media_type`` (``"photo"``, ``"video"`` or ``"animation"``); an animated
     photo becomes a contact sheet. ``FINGERPRINT_ONLY`` never decodes the media and needs
-    ``pdq`` (``ValueError`` without it).
+    ``pdq`` for a photo (``ValueError`` without it); a video or animation without one gets
+    a plain grey tile (``no_fingerprint_image``), never a broken picture.
 ``RenderedMedia(content: bytes, content_type: str, width: int, height: int)``
 ``RenderError(ValueError)``
     Undecodable or oversized media; ``reason`` is a stable ``FailureReason`` code
@@ -45,7 +46,7 @@ from PIL import Image
 
 from vigil.fingerprint import decode
 from vigil.fingerprint.errors import FailureReason
-from vigil.review.rendering.hashview import fingerprint_image
+from vigil.review.rendering.hashview import fingerprint_image, no_fingerprint_image
 from vigil.review.rendering.options import Protection, RenderError, RenderOptions
 from vigil.review.rendering.sheet import contact_sheet
 from vigil.review.rendering.still import content_type, render_protected, rendering_failures
@@ -79,6 +80,8 @@ def render_for(
     if media_type not in MEDIA_TYPES:
         raise ValueError(f"media_type must be one of {', '.join(MEDIA_TYPES)}")
     if options.protection is Protection.FINGERPRINT_ONLY:
+        if pdq is None and media_type != "photo":
+            return described(no_fingerprint_image(), "image/png")
         if pdq is None:
             raise ValueError("FINGERPRINT_ONLY needs the media's PDQ hash")
         return described(fingerprint_image(pdq), "image/png")

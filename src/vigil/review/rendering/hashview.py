@@ -34,3 +34,13 @@ def fingerprint_image(pdq_hex: str, *, scale: int = 16) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def no_fingerprint_image(*, scale: int = 16) -> bytes:
+    """A plain grey tile the size of a fingerprint grid: what "fingerprint only" shows for
+    a video or animation, which has frame hashes but no single picture hash to draw."""
+    if not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be in [1, {MAX_SCALE}]")
+    buffer = io.BytesIO()
+    Image.new("L", (GRID * scale, GRID * scale), 128).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Literal
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -19,9 +19,9 @@ from vigil.clearinghouse.assignment import AssignmentRefused, assign, deconflict
 from vigil.clearinghouse.entities import Cluster, cluster, linked_reports
 from vigil.clearinghouse.labelling import InvalidClassification, UnknownIntakeFile, label_file
 from vigil.clearinghouse.received_files import (
+    SUBJECT,
     open_report,
     received_file,
-    record_file_view,
     reveal_counts,
 )
 from vigil.http.dependencies import Deciding, MediaViewing, Triaging
@@ -31,10 +31,12 @@ from vigil.http.state import ServiceState, service_state
 from vigil.reporting.cybertipline.received import flag_names, leaves, read_report
 from vigil.reporting.cybertipline.xml_writer import xml_value
 from vigil.review.exposure import exposure_today, record_received_file_reveal
+from vigil.review.media_views import MAX_CHECK_CHARS, ViewRefused, record_view, release
 from vigil.review.rendering import RenderError, RenderOptions, render_for
 from vigil.store.accounts import Principal
 from vigil.store.models import FileVerdict, IntakeFile, IntakeReport
 from vigil.store.shared.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
+from vigil.web.media_hand_out import handed_out_headers, viewed_answer
 from vigil.web.protection import CHOICES, protection_choice, remember_choice, render_options
 from vigil.web.templating import templates
 
@@ -130,17 +132,49 @@ async def preview(request: Request, file_id: RowId, principal: MediaViewing) -> 
 
 @router.post("/files/{file_id}/reveal")
 async def reveal(request: Request, file_id: RowId, principal: MediaViewing) -> Response:
-    """The original file, on an explicit request: counted and audited."""
+    """The original file, on an explicit request: the hand-out is audited; the view is
+    recorded when the browser confirms it showed it (``viewed``)."""
     state = _enabled(request)
-    content, reveals, warning = await run_in_threadpool(_reveal, state, file_id, principal)
-    headers = {
-        "Cache-Control": "no-store",
-        "X-Vigil-Reveals": str(reveals),
-        "Content-Disposition": "inline",
-    }
-    if warning:
-        headers["X-Vigil-Exposure-Warning"] = warning
-    return Response(content, media_type="application/octet-stream", headers=headers)
+    content, media_type, check = await run_in_threadpool(_release, state, file_id, principal)
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers=handed_out_headers(media_type, check, state.settings.review),
+    )
+
+
+@router.post("/files/{file_id}/viewed")
+def viewed(
+    request: Request,
+    file_id: RowId,
+    *,
+    check: str = Body(embed=True, min_length=1, max_length=MAX_CHECK_CHARS),
+    principal: MediaViewing,
+) -> Response:
+    """The browser showed the file handed out with ``check``: audit the view (MEDIA_VIEWED)
+    and count it towards the person's exposure."""
+    state = _enabled(request)
+    with state.database.transaction(write=True) as session:
+        file = received_file(session, file_id)
+        if file is None:
+            raise ApiError(404, "no such file")
+        try:
+            record_view(
+                session,
+                actor=principal.actor,
+                subject_type=SUBJECT,
+                subject_id=str(file.id),
+                check=check,
+                details={"report_id": file.report_id},
+            )
+        except ViewRefused as exc:
+            raise ApiError(409, str(exc), code="view_refused") from None
+        exposure = None
+        if principal.kind == "user":  # exposure is tracked for people
+            record_received_file_reveal(session, principal.id)
+            exposure = exposure_today(session, principal.id, settings=state.settings.review)
+        reveals = reveal_counts(session, [file]).get(file.id, 0)
+    return viewed_answer(reveals, exposure)
 
 
 @router.post("/files/{file_id}/label", response_class=HTMLResponse)
@@ -284,15 +318,16 @@ def _render(state: ServiceState, file_id: int, options: RenderOptions) -> Any:
         ) from None
 
 
-def _reveal(state: ServiceState, file_id: int, principal: Principal) -> tuple[bytes, int, str]:
+def _release(state: ServiceState, file_id: int, principal: Principal) -> tuple[bytes, str, str]:
     with state.database.transaction(write=True) as session:
         file, content = _media(state, session, file_id)
-        # Audited in the transaction that reads the media: no unrecorded view.
-        record_file_view(session, file, actor=principal.actor)
-        warning = ""
-        if principal.kind == "user":  # exposure is tracked for people
-            record_received_file_reveal(session, principal.id)
-            exposure = exposure_today(session, principal.id, settings=state.settings.review)
-            warning = exposure.warning or ""
-        reveals = reveal_counts(session, [file]).get(file.id, 0)
-    return content, reveals, warning
+        # The hand-out is audited in the transaction that reads the media.
+        check = release(
+            session,
+            actor=principal.actor,
+            subject_type=SUBJECT,
+            subject_id=str(file.id),
+            details={"report_id": file.report_id},
+        )
+        media_type = file.media_type or "photo"
+    return content, media_type, check

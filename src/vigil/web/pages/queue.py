@@ -12,7 +12,7 @@ from vigil.http.dependencies import Deciding, UsersManaging
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
 from vigil.review.errors import UnknownCase, UnknownReviewer
-from vigil.review.exposure import aggregate_exposure, exposure_today
+from vigil.review.exposure import aggregate_exposure, daily_exposure, exposure_today
 from vigil.review.queue import ANY, count_cases, queue
 from vigil.review.queue import assign as assign_case
 from vigil.web.case_view import PRIORITY_NAMES
@@ -74,6 +74,9 @@ def exposure_page(
 ) -> Response:
     with service_state(request).database.transaction() as session:
         rows = aggregate_exposure(session, days=days)
+        daily = daily_exposure(session, days=days)
     return templates.TemplateResponse(
-        request, "exposure.html", {"rows": rows, "days": days, "principal": principal}
+        request,
+        "exposure.html",
+        {"rows": rows, "daily": daily, "days": days, "principal": principal},
     )
