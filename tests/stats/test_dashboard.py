@@ -25,7 +25,8 @@ pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return service_settings(database_url, tmp_path / "data")
+    """A clearinghouse: the figures shown are its intake's (test_stats_page.py: a platform)."""
+    return service_settings(database_url, tmp_path / "data", clearinghouse={"enabled": True})
 
 
 @pytest.fixture
@@ -106,3 +107,11 @@ def test_empty_year_and_report_download(client: TestClient) -> None:
     report = client.get("/stats/report.html", params={"year": 2031})
     assert report.status_code == 200 and CAVEAT_TITLE in report.text
     assert "attachment" in report.headers["content-disposition"]
+
+
+def test_a_clearinghouse_without_review_work_shows_no_platform_part(client: TestClient) -> None:
+    sign_in(client, "auditor")
+    html = client.get("/stats", params={"year": 2026}).text
+    assert 'id="clearinghouse"' in html and 'id="platform"' not in html
+    report = client.get("/stats/report.html", params={"year": 2026}).text
+    assert "<h1>Clearinghouse statistics 2026</h1>" in report

@@ -1,40 +1,48 @@
-"""The annual report, ready to publish: HTML (one self-contained file, charts embedded as data:
-URIs, no external resource) or PDF (matplotlib's PdfPages: text pages, then one page per
-figure with its chart and the table of the same numbers). Both say first that report volume
-does not measure prevalence."""
+"""The annual report, ready to publish, in two forms made from the same content:
+
+* HTML: one self-contained, accessible file (headings, captioned tables with header cells,
+  alt text that reads out every chart's numbers; charts embedded as data: URIs, no external
+  resource). This is the accessible version.
+* PDF: A4, drawn with matplotlib (vigil.stats.pdf_layout): a title page, then the figures
+  flowing down the pages (several tables to a page when they fit, tables as wide as their
+  content with wrapped cells), "Page N of M" on every page. matplotlib cannot write a tagged
+  PDF, so the HTML file is served beside it (docs/statistics.md).
+
+A platform's installation reports its own work; a clearinghouse its intake, triage and
+referrals; an installation doing both reports both. Volume is never presented as prevalence.
+"""
 
 from __future__ import annotations
 
 import base64
-import io
-import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from vigil.stats.charts import SERIES, Chart, all_charts, draw
+from vigil.stats.charts import SERIES, Chart, all_charts, figure, png
 from vigil.stats.figures import Statistics
+from vigil.stats.pdf_layout import CONTENT_WIDTH, PageFlow, save
+from vigil.stats.platform import PlatformFigures
 from vigil.stats.sections import (
     CAVEAT,
     CAVEAT_TITLE,
     METHODOLOGY,
+    PLATFORM_METHODOLOGY,
+    PLATFORM_NOTE,
+    PLATFORM_NOTE_TITLE,
     WHAT_IT_MEASURES,
     Section,
     headline,
+    platform_headline,
+    platform_sections,
     sections,
 )
 
-# matplotlib is imported when a PDF is made (see charts.py for why not at import time).
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-A4 = (8.27, 11.69)  # inches, portrait
-ROWS_WITH_CHART = 18  # table rows that fit under a chart on one page
-ROWS_ALONE = 40
-WRAP = 95  # characters per line of body text
+PDF_CHART_SIZE = (8.0, 3.4)  # inches: a chart and its table share a page
+PDF_CHART_DPI = 200
+CAVEAT_COLOUR = "#c05621"
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -54,165 +62,166 @@ class EmbeddedChart:
     data: str  # base64 PNG
 
 
-def title(stats: Statistics) -> str:
-    return f"Clearinghouse statistics {stats.period.label}"
+@dataclass(frozen=True)
+class Part:
+    """The platform's or the clearinghouse's figures."""
+
+    key: str
+    title: str
+    note_title: str
+    note: list[str]
+    empty_text: str | None  # shown when the period has nothing
+    headline: list[tuple[str, str]]
+    sections: list[Section]
 
 
-def render(stats: Statistics, report_format: ReportFormat) -> bytes:
+@dataclass(frozen=True)
+class Contents:
+    title: str
+    period: str
+    generated: str
+    parts: list[Part]
+    methodology: list[tuple[str, str]] = field(default_factory=list)
+
+
+def contents(
+    stats: Statistics, platform: PlatformFigures | None = None, *, clearinghouse: bool = True
+) -> Contents:
+    """What the report says: the platform part when there are platform figures, the
+    clearinghouse part when ``clearinghouse``."""
+    parts: list[Part] = []
+    methodology: list[tuple[str, str]] = []
+    if platform is not None:
+        parts.append(_platform_part(platform))
+        methodology.extend(PLATFORM_METHODOLOGY)
+    if clearinghouse or platform is None:
+        parts.append(_clearinghouse_part(stats))
+        methodology.extend(METHODOLOGY)
+    return Contents(
+        title=title(stats, platform, clearinghouse=clearinghouse),
+        period=stats.period.label,
+        generated=stats.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        parts=parts,
+        methodology=methodology,
+    )
+
+
+def title(
+    stats: Statistics, platform: PlatformFigures | None = None, *, clearinghouse: bool = True
+) -> str:
+    if platform is None:
+        kind = "Clearinghouse"
+    else:
+        kind = "Platform and clearinghouse" if clearinghouse else "Platform"
+    return f"{kind} statistics {stats.period.label}"
+
+
+def _platform_part(figures: PlatformFigures) -> Part:
+    return Part(
+        "platform",
+        "Platform: detection, review and reporting",
+        PLATFORM_NOTE_TITLE,
+        [PLATFORM_NOTE],
+        "No case was opened and no report filed in this period." if figures.empty else None,
+        platform_headline(figures),
+        platform_sections(figures),
+    )
+
+
+def _clearinghouse_part(stats: Statistics) -> Part:
+    return Part(
+        "clearinghouse",
+        "Clearinghouse: reports received, triage and referrals",
+        CAVEAT_TITLE,
+        [CAVEAT, WHAT_IT_MEASURES],
+        "No reports were received in this period." if stats.empty else None,
+        headline(stats),
+        sections(stats),
+    )
+
+
+def render(
+    stats: Statistics,
+    report_format: ReportFormat,
+    platform: PlatformFigures | None = None,
+    *,
+    clearinghouse: bool = True,
+) -> bytes:
     if report_format is ReportFormat.HTML:
-        return render_html(stats).encode()
-    return render_pdf(stats)
+        return render_html(stats, platform=platform, clearinghouse=clearinghouse).encode()
+    return render_pdf(stats, platform=platform, clearinghouse=clearinghouse)
 
 
-def render_html(stats: Statistics, charts: list[Chart] | None = None) -> str:
+def render_html(
+    stats: Statistics,
+    charts: list[Chart] | None = None,
+    *,
+    platform: PlatformFigures | None = None,
+    clearinghouse: bool = True,
+) -> str:
+    content = contents(stats, platform, clearinghouse=clearinghouse)
+    shown = any(part.key == "clearinghouse" for part in content.parts)
     embedded = {
         chart.name: EmbeddedChart(chart.alt, base64.b64encode(chart.png).decode())
-        for chart in (charts or all_charts(stats))
+        for chart in ((charts or all_charts(stats)) if shown else [])
     }
-    return _TEMPLATES.get_template("annual_report.html").render(
-        title=title(stats),
-        period=stats.period.label,
-        generated=_generated(stats),
-        caveat_title=CAVEAT_TITLE,
-        caveat=CAVEAT,
-        what_it_measures=WHAT_IT_MEASURES,
-        empty=stats.empty,
-        headline=headline(stats),
-        sections=sections(stats),
-        charts=embedded,
-        methodology=METHODOLOGY,
-    )
+    return _TEMPLATES.get_template("annual_report.html").render(content=content, charts=embedded)
 
 
-def render_pdf(stats: Statistics) -> bytes:
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    buffer = io.BytesIO()
+def render_pdf(
+    stats: Statistics, *, platform: PlatformFigures | None = None, clearinghouse: bool = True
+) -> bytes:
+    content = contents(stats, platform, clearinghouse=clearinghouse)
+    flow = PageFlow(f"{content.title} · Vigil")
+    _title_page(flow, content)
+    for part in content.parts:
+        flow.new_page()
+        flow.heading(part.title, 17)
+        for section in part.sections:
+            _section(flow, stats, section)
+    flow.heading("Methodology", 14)
+    for term, meaning in content.methodology:
+        flow.heading(term, 10.5, keep_with=24)
+        flow.paragraph(meaning, 9.5)
     # Fixed metadata (no creation date): the same statistics give the same file.
-    metadata = {
-        "Title": title(stats),
-        "Creator": "Vigil",
-        "Producer": "Vigil",
-        "CreationDate": None,
-    }
-    with PdfPages(buffer, metadata=metadata) as pdf:
-        pdf.savefig(_cover(stats))
-        pdf.savefig(_methodology())
-        for section in sections(stats):
-            for page in _section_pages(stats, section):
-                pdf.savefig(page)
-    return buffer.getvalue()
+    metadata = {"Title": content.title, "Creator": "Vigil", "Producer": "Vigil"}
+    return save(flow.finish(), {**metadata, "CreationDate": None})
 
 
-def _generated(stats: Statistics) -> str:
-    return stats.generated_at.strftime("%Y-%m-%d %H:%M UTC")
+def _title_page(flow: PageFlow, content: Contents) -> None:
+    flow.y -= 40
+    flow.heading(content.title, 24, keep_with=0)
+    flow.paragraph(f"Period: {content.period} (UTC). Generated {content.generated} by Vigil.", 11)
+    flow.y -= 6
+    for part in content.parts:
+        flow.boxed(part.note_title, part.note, CAVEAT_COLOUR)
+    for part in content.parts:
+        flow.heading(f"Summary: {part.title}", 13, keep_with=40)
+        if part.empty_text:
+            flow.paragraph(part.empty_text, 11, style="italic")
+        flow.pairs(part.headline)
+    flow.heading("In this report", 12, keep_with=40)
+    for part in content.parts:
+        flow.paragraph(f"{part.title}: " + "; ".join(s.title for s in part.sections) + ".", 10)
+    flow.paragraph("Methodology: what each figure counts and how.", 10)
 
 
-def _page() -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=A4)
-
-
-class _Writer:
-    """Lines of text down a page, top to bottom, in figure coordinates."""
-
-    def __init__(self, page: Figure, top: float = 0.94) -> None:
-        self.page, self.y = page, top
-
-    def heading(self, text: str, size: float = 16) -> None:
-        self.page.text(0.08, self.y, text, fontsize=size, weight="bold", va="top")
-        self.y -= 0.02 + size / 650
-
-    def paragraph(self, text: str, size: float = 10, width: int = WRAP) -> None:
-        for line in textwrap.wrap(text, width) or [""]:
-            self.page.text(0.08, self.y, line, fontsize=size, va="top")
-            self.y -= size / 620
-        self.y -= 0.012
-
-
-def _cover(stats: Statistics) -> Figure:
-    page = _page()
-    writer = _Writer(page)
-    writer.heading(title(stats), 20)
-    writer.paragraph(f"Period: {stats.period.label} (UTC). Generated {_generated(stats)} by Vigil.")
-    box_top = writer.y
-    writer.y -= 0.015
-    writer.heading(CAVEAT_TITLE, 13)
-    writer.paragraph(CAVEAT, width=WRAP - 5)
-    writer.paragraph(WHAT_IT_MEASURES, width=WRAP - 5)
-    from matplotlib.patches import FancyBboxPatch
-
-    page.add_artist(
-        FancyBboxPatch(
-            (0.06, writer.y),
-            0.88,
-            box_top - writer.y,
-            boxstyle="square,pad=0",
-            fill=False,
-            linewidth=2.5,
-            edgecolor="#c05621",
-            transform=page.transFigure,
+def _section(flow: PageFlow, stats: Statistics, section: Section) -> None:
+    chart_height = 0.0
+    if section.chart:
+        chart_height = CONTENT_WIDTH * PDF_CHART_SIZE[1] / PDF_CHART_SIZE[0]
+    flow.heading(section.title, 13, keep_with=chart_height + 40)
+    if section.chart:
+        series = SERIES[section.chart](stats)
+        width, height = PDF_CHART_SIZE
+        flow.image(
+            png(figure(series, PDF_CHART_SIZE), dpi=PDF_CHART_DPI),
+            int(width * PDF_CHART_DPI),
+            int(height * PDF_CHART_DPI),
         )
-    )
-    writer.y -= 0.03
-    if stats.empty:
-        writer.paragraph("No reports were received in this period.", size=12)
-    writer.heading("Summary", 14)
-    for label, value in headline(stats):
-        writer.paragraph(f"{label}: {value}", size=11)
-    return page
-
-
-def _methodology() -> Figure:
-    page = _page()
-    writer = _Writer(page)
-    writer.heading("Methodology")
-    for term, meaning in METHODOLOGY:
-        writer.heading(term, 11)
-        writer.paragraph(meaning)
-    return page
-
-
-def _section_pages(stats: Statistics, section: Section) -> list[Figure]:
-    rows = section.table.rows
-    first = ROWS_WITH_CHART if section.chart else ROWS_ALONE
-    chunks = [rows[:first]] + [
-        rows[i : i + ROWS_ALONE] for i in range(first, len(rows), ROWS_ALONE)
-    ]
-    pages = []
-    for number, chunk in enumerate(chunks):
-        page = _page()
-        writer = _Writer(page)
-        writer.heading(section.title + (" (continued)" if number else ""), 14)
-        table_top = writer.y
-        if section.chart and number == 0:
-            draw(page.add_axes((0.12, 0.50, 0.80, 0.36)), SERIES[section.chart](stats))
-            table_top = 0.42
-        _table(page, section, chunk, table_top)
-        pages.append(page)
-    return pages
-
-
-def _table(page: Figure, section: Section, rows: list[list[str]], top: float) -> None:
-    if not rows:
-        page.text(0.08, top, "No reports in this period.", fontsize=11, style="italic", va="top")
-        return
-    height = min(top - 0.08, 0.02 * (len(rows) + 1))
-    axes = page.add_axes((0.08, top - height, 0.84, height))
-    axes.axis("off")
-    table = axes.table(
-        cellText=[[_fit(cell) for cell in row] for row in rows],
-        colLabels=section.table.headers,
-        loc="upper center",
-        cellLoc="left",
-        colLoc="left",
-    )
-    table.auto_set_font_size(False)
-    table.set_fontsize(8)
+    if section.table.rows:
+        flow.table(section.table.headers, section.table.rows, section.title)
+    else:
+        flow.paragraph("Nothing to count in this period.", 10, style="italic")
     if section.note:
-        page.text(0.08, top - height - 0.02, section.note, fontsize=9, va="top")
-
-
-def _fit(cell: str, limit: int = 48) -> str:
-    return cell if len(cell) <= limit else cell[: limit - 1] + "…"
+        flow.paragraph(section.note, 9)

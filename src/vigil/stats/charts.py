@@ -129,11 +129,11 @@ SERIES: dict[str, Callable[[Statistics], Series]] = {
 }
 
 
-def figure(series: Series) -> Figure:
+def figure(series: Series, size: tuple[float, float] = (WIDTH, HEIGHT)) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     draw(fig.add_subplot(), series)
     return fig
@@ -212,9 +212,9 @@ def alt_text(series: Series) -> str:
     return f"{kind}. {series.title}.{unit and ' Counts of' + unit + '.'} {'; '.join(parts)}."
 
 
-def png(fig: Figure) -> bytes:
+def png(fig: Figure, dpi: float | None = None) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata=_PNG_METADATA)
+    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, metadata=_PNG_METADATA)
     return buffer.getvalue()
 
 

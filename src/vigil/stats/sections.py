@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from vigil.stats.charts import TOP_COUNTRIES, outcome_label
 from vigil.stats.figures import Durations, Statistics
+from vigil.stats.platform import PlatformFigures
 
 CAVEAT_TITLE = "Report volume does not measure prevalence"
 CAVEAT = (
@@ -21,6 +22,12 @@ WHAT_IT_MEASURES = (
     "What these figures do measure: the workload that reached the clearinghouse, how much of "
     "it was material already known, how quickly reports were triaged and acted on, and what "
     "law enforcement recorded as the result."
+)
+PLATFORM_NOTE_TITLE = "What these figures measure"
+PLATFORM_NOTE = (
+    "These figures count this platform's own detection, review and reporting work. They "
+    "reflect how much it detected and how fast it acted, not how much abuse takes place: "
+    "they rise when detection improves and fall when it stops."
 )
 METHODOLOGY = (
     (
@@ -248,3 +255,99 @@ def _hours(hours: float | None) -> str:
 
 def _share(fraction: float) -> str:
     return f"{fraction * 100:.1f}%"
+
+
+# --- a platform's own work -----------------------------------------------------------------
+
+PLATFORM_METHODOLOGY = (
+    (
+        "Cases and decisions",
+        "A case gathers what was flagged for one account. Cases count in the period they "
+        "were opened, and again where they were closed (confirmed: abuse confirmed and sent "
+        "to reporting; dismissed: nothing to report). Items count where a reviewer decided "
+        "them.",
+    ),
+    (
+        "Reveals",
+        "Each time a reviewer saw a picture or video unblurred in the console, and each "
+        "time media was fetched through the API, as recorded in the audit log.",
+    ),
+    (
+        "Time from detection to report",
+        "From the opening of the case (the first flagged upload of the account) to the "
+        "destination confirming the report, for reports filed in the period; a report "
+        "covering several cases counts from the earliest.",
+    ),
+    (
+        "Law-enforcement requests",
+        "Preservation requests, subpoenas, warrants and emergency requests received in the "
+        "period: answered, still open, overdue (open after the due date), late (answered "
+        "after it), and the time from receipt to answer.",
+    ),
+)
+
+
+def platform_headline(figures: PlatformFigures) -> list[tuple[str, str]]:
+    return [
+        ("Cases opened", f"{figures.cases_opened:,}"),
+        ("Items confirmed", f"{figures.items_confirmed:,}"),
+        ("Reports filed", f"{figures.reports_filed:,}"),
+        ("Median detection to report", _hours(figures.detection_to_report.median_hours)),
+        ("Law-enforcement requests", f"{figures.requests.received:,}"),
+    ]
+
+
+def platform_sections(figures: PlatformFigures) -> list[Section]:
+    return [_review(figures), _filing(figures), _requests(figures)]
+
+
+def _review(figures: PlatformFigures) -> Section:
+    rows = [
+        ["Cases opened", f"{figures.cases_opened:,}"],
+        ["Cases closed, abuse confirmed", f"{figures.cases_confirmed:,}"],
+        ["Cases closed, nothing to report", f"{figures.cases_dismissed:,}"],
+        ["Items confirmed", f"{figures.items_confirmed:,}"],
+        ["Items judged false positives", f"{figures.items_false_positive:,}"],
+        ["Media shown unblurred in the console (reveals)", f"{figures.reveals:,}"],
+        ["Media fetched through the API", f"{figures.api_media_fetches:,}"],
+    ]
+    return Section(
+        "platform-review", "Cases, decisions and reveals", Table(["Measure", "Count"], rows)
+    )
+
+
+def _filing(figures: PlatformFigures) -> Section:
+    rows = [_duration_row("Detection to report filed", figures.detection_to_report)]
+    return Section(
+        "platform-reports",
+        "Reports filed and time from detection to report",
+        Table(["Measure", "Reports", "Median", "90th pct."], rows),
+        note=(
+            f"{figures.reports_filed:,} report(s) filed in the period; "
+            f"{figures.reports_failed:,} of those created in it failed and wait for a person."
+        ),
+    )
+
+
+def _requests(figures: PlatformFigures) -> Section:
+    asked = figures.requests
+    rows = [
+        [
+            "Requests received",
+            f"{asked.received:,}",
+            f"{asked.answered:,}",
+            f"{asked.open:,}",
+            f"{asked.overdue:,}",
+            f"{asked.late:,}",
+            _hours(asked.time_to_answer.median_hours),
+            _hours(asked.time_to_answer.p90_hours),
+        ]
+    ]
+    return Section(
+        "platform-requests",
+        "Law-enforcement requests and time to answer",
+        Table(
+            ["Requests", "Received", "Answered", "Open", "Overdue", "Late", "Median", "90th pct."],
+            rows,
+        ),
+    )
