@@ -87,6 +87,7 @@ def test_a_platform_report_shows_the_platform_figures(
     assert "Clearinghouse: reports received" not in everything  # not a clearinghouse
     for section in platform_sections(platform):
         assert section.title in everything
+        assert " ".join(section.table.headers) in everything  # no header broken
         for row in section.table.rows:
             assert " ".join(row) in everything
     assert len(texts) <= 3

@@ -26,6 +26,7 @@ CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 LEADING = 1.35  # line height as a multiple of the font size
 CELL_PAD_X, CELL_PAD_Y = 5.0, 3.0
 TABLE_SIZE = 8.5
+FIT_TOLERANCE = 0.01  # points: a column as wide as its text must hold it despite rounding
 RULE_COLOUR, HEADER_FILL, TEXT_COLOUR = "#9aa5b1", "#e4e8ee", "#1a202c"
 
 
@@ -47,7 +48,7 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
         line = ""
         for word in paragraph.split():
             candidate = f"{line} {word}" if line else word
-            if text_width(candidate, size, bold) <= width:
+            if text_width(candidate, size, bold) <= width + FIT_TOLERANCE:
                 line = candidate
                 continue
             if line:
@@ -64,7 +65,7 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
 def _pieces(word: str, width: float, size: float, bold: bool) -> list[str]:
     pieces, piece = [], ""
     for letter in word:
-        if piece and text_width(piece + letter, size, bold) > width:
+        if piece and text_width(piece + letter, size, bold) > width + FIT_TOLERANCE:
             pieces.append(piece)
             piece = ""
         piece += letter
