@@ -7,7 +7,10 @@ import json
 from typing import Literal
 from urllib.parse import quote
 
-from fastapi.responses import Response
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from vigil.http.state import service_state
 
 NOTICE_EVENT = "vigil:notice"
 NOTICE_COOKIE = "vigil_notice"
@@ -19,9 +22,19 @@ NoticeKind = Literal["ok", "refused"]
 
 
 def notify(response: Response, text: str, kind: NoticeKind = "ok") -> Response:
-    """Shown in the live region of the page the request came from (HTMX requests)."""
-    response.headers["HX-Trigger"] = json.dumps({NOTICE_EVENT: _notice(text, kind)})
+    """Shown in the live region of the page the request came from (HTMX requests), once the
+    answer is swapped in: fired earlier, a whole page swapped into <body> would replace the
+    region that shows it. The answer must be swapped (not a 204)."""
+    response.headers["HX-Trigger-After-Settle"] = json.dumps({NOTICE_EVENT: _notice(text, kind)})
     return response
+
+
+def done_then_go_to(request: Request, target: str, text: str) -> Response:
+    """A change done, then the screen that shows it (303): the sentence rides the redirect,
+    whether a plain form or HTMX (which follows the redirect and swaps the page in) asked."""
+    response = RedirectResponse(target, status_code=303)
+    secure = service_state(request).settings.api.secure_cookies
+    return notify_after_redirect(response, text, secure=secure)
 
 
 def notify_after_redirect(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from vigil.agency import actions, info_requests
@@ -22,6 +22,7 @@ from vigil.http.state import service_state
 from vigil.store.accounts import Principal
 from vigil.store.models import utcnow
 from vigil.store.models.agencies import Agency, OutcomeKind
+from vigil.web.notices import done_then_go_to
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/agency", include_in_schema=False)
@@ -62,6 +63,7 @@ def accept(request: Request, referral_id: RowId, principal: AgencyWorking) -> Re
         lambda session, agency: actions.accept(
             session, agency.id, referral_id, actor=principal.actor
         ),
+        said=f"Referral {referral_id} accepted: it is your agency's case now.",
     )
 
 
@@ -81,6 +83,7 @@ def decline(
         lambda session, agency: actions.decline(
             session, agency.id, referral_id, reason, actor=principal.actor
         ),
+        said=f"Referral {referral_id} declined: the clearinghouse will route it again.",
         then="/agency",
     )
 
@@ -101,6 +104,7 @@ def outcome(
         lambda session, agency: actions.record_outcome(
             session, agency.id, referral_id, kind, note=note, actor=principal.actor
         ),
+        said=f"Outcome recorded: {kind.value.replace('_', ' ')}.",
     )
 
 
@@ -121,6 +125,7 @@ def ask(
         lambda session, agency: info_requests.ask(
             session, agency.id, referral_id, question, actor=principal.actor, due_days=days
         ),
+        said=f"Question sent to the reporting company, due in {days} days.",
     )
 
 
@@ -132,7 +137,13 @@ def _agency(session: Session, principal: Principal) -> Agency:
 
 
 def _act(
-    request: Request, principal: Principal, referral_id: int, act: Act, *, then: str | None = None
+    request: Request,
+    principal: Principal,
+    referral_id: int,
+    act: Act,
+    *,
+    said: str,
+    then: str | None = None,
 ) -> Response:
     """The act, then the next screen; a refused act shows the referral with the reason."""
     try:
@@ -142,7 +153,7 @@ def _act(
         raise ApiError(404, "no such referral") from None
     except actions.ActionRefused as exc:
         return _referral(request, principal, referral_id, problem=str(exc))
-    return RedirectResponse(then or f"/agency/referrals/{referral_id}", status_code=303)
+    return done_then_go_to(request, then or f"/agency/referrals/{referral_id}", said)
 
 
 def _referral(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from vigil.http.dependencies import EvidenceHolding, needs
@@ -23,6 +23,7 @@ from vigil.reporting.preserved_records import find_records
 from vigil.reporting.response_package import ResponsePackage, build_response_package
 from vigil.store.accounts import Permission, Principal
 from vigil.store.models import LegalRequestKind
+from vigil.web.notices import done_then_go_to
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/legal", include_in_schema=False)
@@ -121,7 +122,9 @@ def record(
                 )
         except (PreservationError, ValueError) as exc:
             raise ApiError(422, str(exc), code="refused") from None
-    return RedirectResponse("/legal", status_code=303)
+    linked = " and linked; its holds are extended" if account_id or report_id else ""
+    said = f"Request {agency_case_number} from {agency} recorded{linked}."
+    return done_then_go_to(request, "/legal", said)
 
 
 @router.post("/{request_id}/package", dependencies=[needs(Permission.REPORTS_SUBMIT)])
@@ -145,10 +148,11 @@ async def package(request: Request, request_id: str, principal: EvidenceHolding)
 def answered(request: Request, request_id: str, principal: EvidenceHolding) -> Response:
     with service_state(request).database.session(write=True) as session:
         try:
-            mark_answered(session, request_id, actor=principal.actor)
+            answered_request = mark_answered(session, request_id, actor=principal.actor)
         except (PreservationError, ValueError) as exc:
             raise ApiError(422, str(exc), code="refused") from None
-    return RedirectResponse("/legal", status_code=303)
+        said = f"Request {answered_request.agency_case_number} marked answered."
+    return done_then_go_to(request, "/legal", said)
 
 
 def _build(state: ServiceState, request_id: str, principal: Principal) -> ResponsePackage:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from vigil.http.dependencies import Deciding, UsersManaging
 from vigil.http.errors import ApiError
@@ -16,6 +16,7 @@ from vigil.review.exposure import aggregate_exposure, daily_exposure, exposure_t
 from vigil.review.queue import ANY, count_cases, queue
 from vigil.review.queue import assign as assign_case
 from vigil.web.case_view import PRIORITY_NAMES
+from vigil.web.notices import done_then_go_to
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/review", include_in_schema=False)
@@ -62,7 +63,7 @@ def take_case(request: Request, case_id: str, principal: Deciding) -> Response:
             assign_case(session, case_id, principal.id, actor=principal.actor)
         except (UnknownCase, UnknownReviewer):
             raise ApiError(404, "no such case") from None
-    return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+    return done_then_go_to(request, f"/review/cases/{case_id}", "You took this case.")
 
 
 @router.get("/exposure", response_class=HTMLResponse)

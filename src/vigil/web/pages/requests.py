@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from vigil.http.dependencies import Deciding
 from vigil.http.errors import ApiError
@@ -11,6 +11,7 @@ from vigil.http.row_ids import RowId
 from vigil.http.state import service_state
 from vigil.review.decisions import approve_request, pending_requests, reject_request
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
+from vigil.web.notices import done_then_go_to
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/review/requests", include_in_schema=False)
@@ -37,11 +38,13 @@ def resolve(
     with service_state(request).database.transaction(write=True) as session:
         try:
             if verdict == "approve":
-                approve_request(session, request_id, reviewer=principal)
+                resolved = approve_request(session, request_id, reviewer=principal)
+                said = f"Approved: entry {resolved.entry_id} no longer matches."
             else:
-                reject_request(session, request_id, reviewer=principal, reason=reason)
+                resolved = reject_request(session, request_id, reviewer=principal, reason=reason)
+                said = f"Rejected: entry {resolved.entry_id} stays active."
         except UnknownRequest:
             raise ApiError(404, "no such request") from None
         except (DecisionRefused, InvalidReviewInput) as exc:
             raise ApiError(422, str(exc), code="refused") from None
-    return RedirectResponse("/review/requests", status_code=303)
+    return done_then_go_to(request, "/review/requests", said)

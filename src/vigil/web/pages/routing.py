@@ -5,7 +5,7 @@ audited)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from vigil.http.dependencies import Triaging
 from vigil.http.errors import ApiError
@@ -13,6 +13,7 @@ from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
 from vigil.triage.agencies import active_agencies
 from vigil.triage.routing import MAX_REASON_CHARS, RoutingError, route_by_hand, routing_queue
+from vigil.web.notices import done_then_go_to
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/clearinghouse/routing", include_in_schema=False)
@@ -56,7 +57,10 @@ def route(
             route_by_hand(session, report_id, agency_id, reason, principal.actor)
         except RoutingError as exc:
             raise ApiError(422, str(exc), code="refused") from None
-    return RedirectResponse("/clearinghouse/routing", status_code=303)
+        # Refused above unless the agency is enabled, so it is among the active ones.
+        agency = next(a for a in active_agencies(session) if a.id == agency_id)
+        said = f"Report {report_id} routed to {agency.code}: {agency.name}."
+    return done_then_go_to(request, "/clearinghouse/routing", said)
 
 
 def _enabled(request: Request) -> ServiceState:

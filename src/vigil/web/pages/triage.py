@@ -32,6 +32,7 @@ from vigil.triage.service import (
     report_under_triage,
     triage_queue,
 )
+from vigil.web.notices import notify
 from vigil.web.templating import templates
 
 router = APIRouter(prefix="/clearinghouse", include_in_schema=False)
@@ -139,8 +140,9 @@ def _finished(session: Session, report_id: int) -> IntakeReport:
 
 
 def _report_page(
-    request: Request, state: ServiceState, report_id: int, principal: Principal, message: str = ""
+    request: Request, state: ServiceState, report_id: int, principal: Principal, said: str = ""
 ) -> Response:
+    """The report's triage; ``said``, what an action just did, goes to the live region."""
     with state.database.transaction() as session:
         shown = report_under_triage(session, report_id)
         if shown is None:
@@ -154,17 +156,18 @@ def _report_page(
             "reasons": list(triage.reasons or []) if triage else [],
             "notes": notes,
         }
-    return templates.TemplateResponse(
+    page = templates.TemplateResponse(
         request,
         "triage_report.html",
         {
             **context,
             "levels": LEVELS,
             "titles": REASON_TITLES,
-            "message": message,
+            "message": "",
             "max_note": MAX_NOTE_CHARS,
             "max_reason": MAX_REASON_CHARS,
             "principal": principal,
             "clearinghouse_enabled": True,
         },
     )
+    return notify(page, said) if said else page

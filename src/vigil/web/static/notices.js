@@ -6,11 +6,14 @@
 
 function announce(text, kind = "ok") {
   const region = document.getElementById(kind === "ok" ? "notices" : "alerts");
+  const other = document.getElementById(kind === "ok" ? "alerts" : "notices");
   if (!region || !text) return;
   const line = document.createElement("p");
   line.className = "notice notice-" + kind;
   line.textContent = text; // text, never HTML: messages may quote what a person typed
   region.replaceChildren(line); // a new node, so that a repeated message is announced again
+  // Only the latest outcome stands: an earlier refusal beside a later success would mislead.
+  if (other) other.replaceChildren();
 }
 
 // The message of a refused answer: the API's JSON {"error": {"message"}}, or the refusal
@@ -36,7 +39,8 @@ async function announceRefusal(answer, what) {
   announce(what + ": " + text, "refused");
 }
 
-// The server names a success with HX-Trigger: {"vigil:notice": {"text": ..., "kind": ...}}.
+// The server names a success with HX-Trigger-After-Settle: {"vigil:notice": {"text", "kind"}},
+// fired once the answer is swapped in, so that a whole page swapped into <body> keeps it.
 document.addEventListener("vigil:notice", (event) => announce(event.detail.text, event.detail.kind));
 
 // HTMX swaps nothing for an error answer: say why instead. A screen that answers a refusal
@@ -61,8 +65,9 @@ document.addEventListener("htmx:sendError", () => {
 });
 
 // A notice that must outlive a redirect travels in a short-lived cookie (set by the server,
-// read once here and cleared).
-document.addEventListener("DOMContentLoaded", () => {
+// read once and cleared): after a page load, and after HTMX followed a redirect and swapped
+// the page it led to into this one.
+function announceCarriedNotice() {
   const match = document.cookie.match(/(?:^|; )vigil_notice=([^;]*)/);
   if (!match) return;
   document.cookie = "vigil_notice=; Max-Age=0; path=/; SameSite=Strict";
@@ -70,4 +75,6 @@ document.addEventListener("DOMContentLoaded", () => {
     const notice = JSON.parse(decodeURIComponent(match[1]));
     announce(notice.text, notice.kind);
   } catch (_) { /* a damaged cookie: nothing to show */ }
-});
+}
+document.addEventListener("DOMContentLoaded", announceCarriedNotice);
+document.addEventListener("htmx:afterSettle", announceCarriedNotice);
