@@ -310,3 +310,38 @@ def _report_xml(database: Database, case_id: str) -> str:
             session, case_id, reporter=reporter, incident_type=INCIDENT_TYPES[0]
         )
         return document.report_xml.decode()
+
+
+def test_malformed_and_refused_case_actions_change_nothing(
+    reviewer_password: str, page: Page, console: str, database: Database
+) -> None:
+    case_id = case_of(database, ACCOUNT)  # user reports only: nothing known
+    open_case(page, console, reviewer_password, case_id)
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "vigil_csrf")
+    headers = {"X-CSRF-Token": csrf}
+    decide = f"{console}/review/cases/{case_id}/decide"
+    refused = [
+        (decide, {"kind": "de_escalate"}, "not escalated"),
+        (decide, {"kind": "escalate", "reason": "   ", "confirmed": "true"}, "give a reason"),
+        (decide, {"kind": "escalate", "reason": "x" * 2001, "confirmed": "true"}, ""),
+        (decide, {"kind": "escalate", "reason": "urgent"}, "I confirm"),
+        (f"{console}/review/cases/{case_id}/confirm-known", {}, "no pending item"),
+    ]
+    for url, form, message in refused:
+        answer = page.request.post(url, form=form, headers=headers, max_redirects=0)
+        assert answer.status == 422, (form, answer.status)
+        assert message in answer.text()
+    unknown = page.request.post(
+        f"{console}/review/cases/{'0' * 32}/confirm-known", headers=headers, max_redirects=0
+    )
+    assert unknown.status == 404
+    case = _case(database, case_id)
+    assert (case.escalated, case.escalation_reason) == (False, None)
+    assert {status for status, _ in statuses(database, case_id)} == {"pending"}
+    for odd in ("x" * 500, "%00", "0" * 32):
+        answer = page.request.get(f"{console}/review/cases/{odd}/next", max_redirects=0)
+        assert answer.status == 404, (odd, answer.status)
+    answer = page.request.get(f"{console}/review/cases/{case_id}/next", max_redirects=0)
+    assert answer.status == 303
+    assert answer.headers["location"].startswith("/review/cases/")
+    assert case_id not in answer.headers["location"]  # the next case is another one

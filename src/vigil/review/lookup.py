@@ -19,6 +19,8 @@ def get_case(session: Session, public_id: str, *, lock: bool = False) -> Case:
     attached meanwhile waits and then sees whether the case is still open."""
     if not isinstance(public_id, str) or not 0 < len(public_id) <= MAX_PUBLIC_ID:
         raise UnknownCase("no such case")
+    if "\x00" in public_id:  # PostgreSQL refuses NUL in text: no case has one
+        raise UnknownCase("no such case")
     query = select(Case).where(Case.public_id == public_id)
     if lock:
         query = query.with_for_update()

@@ -86,7 +86,7 @@ def case_page(request: Request, case_id: str, principal: Deciding) -> Response:
 def go_to_next_case(request: Request, case_id: str, principal: Deciding) -> Response:
     """The next case in the queue this reviewer may take (unassigned or theirs)."""
     with service_state(request).database.transaction() as session:
-        following = next_case(session, principal.id, after=case_id[:64])
+        following = next_case(session, principal.id, after=_case(session, case_id).public_id)
     if following is None:
         return done_then_go_to(request, "/review", "No other case is waiting for you.")
     return RedirectResponse(f"/review/cases/{following}", status_code=303)
