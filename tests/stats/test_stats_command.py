@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from tests.stats import platform_dataset
 from tests.stats.dataset import SECRET_EMAIL, insert
 from tests.stats.rendering import assert_not_blank, flat, pdf_pages
 from vigil.cli.app import app
@@ -18,11 +19,12 @@ from vigil.stats.sections import CAVEAT_TITLE
 from vigil.store import Database
 
 
-def _run(tmp_path: Path, database_url: str, *args: str) -> Result:
+def _run(tmp_path: Path, database_url: str, *args: str, clearinghouse: bool = True) -> Result:
     env = {
         "VIGIL_DATA_DIR": str(tmp_path / "data"),
         "VIGIL_DATABASE_URL": database_url,
         "VIGIL_CONFIG": None,
+        "VIGIL_CLEARINGHOUSE__ENABLED": "true" if clearinghouse else "false",
         "COLUMNS": "200",
     }
     result = CliRunner().invoke(app, ["stats", *args], env=env, catch_exceptions=False)
@@ -129,3 +131,25 @@ def test_no_arguments_means_this_year(tmp_path: Path, database_url: str) -> None
     assert result.exit_code == EXIT_OK, result.output
     assert f"Statistics {datetime.now(UTC).year}" in result.stdout
     assert "No reports were received in this period." in result.stdout
+
+
+def test_a_platform_install_reports_its_own_work(
+    tmp_path: Path, database_url: str, database: Database
+) -> None:
+    with database.transaction(write=True) as session:
+        platform_dataset.insert(session)
+    target = tmp_path / "platform.pdf"
+    result = _run(
+        tmp_path,
+        database_url,
+        "report",
+        "--year",
+        str(platform_dataset.YEAR),
+        "-o",
+        str(target),
+        clearinghouse=False,
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    first = flat(pdf_pages(target.read_bytes())[0][1])
+    assert first.startswith(f"Platform statistics {platform_dataset.YEAR}")
+    assert CAVEAT_TITLE not in first

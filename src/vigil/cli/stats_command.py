@@ -17,9 +17,11 @@ from rich.table import Table
 from rich.text import Text
 
 from vigil.cli.database_access import error_console, fail, store_session
+from vigil.core.settings import load_settings
 from vigil.stats.annual_report import ReportFormat, render
 from vigil.stats.figures import Statistics
 from vigil.stats.period import InvalidPeriod, Period
+from vigil.stats.platform import InstallationFigures, installation_figures
 from vigil.stats.queries import statistics
 from vigil.stats.sections import CAVEAT, CAVEAT_TITLE, headline, sections
 from vigil.store.models import utcnow
@@ -75,7 +77,8 @@ def report(
     period = _period(year, first, last)
     chosen = report_format or _format_of(output)
     target = output or Path(f"vigil-statistics-{period.label.replace(' ', '_')}.{chosen}")
-    content = render(_statistics(period), chosen)
+    figures = _installation_figures(period)
+    content = render(figures.stats, chosen, figures.platform, clearinghouse=figures.clearinghouse)
     try:
         target.write_bytes(content)
     except OSError as exc:
@@ -107,6 +110,14 @@ def _format_of(output: Path | None) -> ReportFormat:
     if output is not None and output.suffix.lower() in (".html", ".htm"):
         return ReportFormat.HTML
     return ReportFormat.PDF
+
+
+def _installation_figures(period: Period) -> InstallationFigures:
+    """The report's parts follow the installation: a platform's own work, the
+    clearinghouse's figures where it is enabled, both when both (docs/statistics.md)."""
+    settings = load_settings()
+    with store_session(error_console(), settings=settings) as session:
+        return installation_figures(session, period, clearinghouse=settings.clearinghouse.enabled)
 
 
 def _statistics(period: Period) -> Statistics:
