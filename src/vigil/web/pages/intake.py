@@ -28,15 +28,20 @@ from vigil.http.dependencies import Deciding, MediaViewing, Triaging
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
-from vigil.reporting.cybertipline.received import flag_names, leaves, read_report
+from vigil.reporting.cybertipline.received import ReceivedReport, flag_names, leaves, read_report
 from vigil.reporting.cybertipline.xml_writer import xml_value
 from vigil.review.exposure import exposure_today, record_received_file_reveal
 from vigil.review.media_views import MAX_CHECK_CHARS, ViewRefused, record_view, release
 from vigil.review.rendering import RenderError, RenderOptions, render_for
 from vigil.store.accounts import Principal
-from vigil.store.models import FileVerdict, IntakeFile, IntakeReport
+from vigil.store.models import FileVerdict, IntakeFile
 from vigil.store.shared.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
+from vigil.triage.outlook import levels_of, lowering_labels
+from vigil.triage.scoring import REASON_TITLES
+from vigil.triage.service import report_under_triage
+from vigil.web.analyst_lead import lead_of
 from vigil.web.media_hand_out import handed_out_headers, viewed_answer
+from vigil.web.pages.triage import LEVELS
 from vigil.web.protection import CHOICES, protection_choice, remember_choice, render_options
 from vigil.web.templating import templates
 
@@ -61,12 +66,15 @@ def intake_queue(
         rows = queued_reports(
             session, None if verdict == "all" else FileVerdict(verdict), limit=QUEUE_LIMIT
         )
+        levels = levels_of(session, [row.report_id for row in rows])
     return templates.TemplateResponse(
         request,
         "intake_queue.html",
         {
             "headline": counts,
             "rows": rows,
+            "levels": levels,
+            "level_names": LEVELS,
             "verdict": verdict,
             "limit": QUEUE_LIMIT,
             "principal": principal,
@@ -83,11 +91,15 @@ def intake_report(request: Request, report_id: RowId, principal: Deciding) -> Re
         if opened is None:
             raise ApiError(404, "no such report")
         report = opened.report
+        document = read_report(report.parsed, report.raw_xml)
+        under_triage = report_under_triage(session, report.id)
         context: dict[str, Any] = {
             "report": report,
             "company": opened.company,
             "incident": opened.incident,
-            "summary": _summary(report),
+            "summary": _summary(document),
+            "lead": lead_of(document, under_triage.triage if under_triage else None),
+            "lowering": lowering_labels(session, report.id),
             "files": list(report.files),
             "linked": linked_reports(session, report.id),
             "deconflictions": deconflict(session, report.id),
@@ -111,6 +123,8 @@ def intake_report(request: Request, report_id: RowId, principal: Deciding) -> Re
             "protection": protection,
             "protection_labels": CHOICES,
             "classifications": CLASSIFICATIONS,
+            "level_names": LEVELS,
+            "reason_titles": REASON_TITLES,
             "principal": principal,
             "clearinghouse_enabled": True,
         },
@@ -195,12 +209,15 @@ def label(
             raise ApiError(422, str(exc), code="refused") from None
         file = received_file(session, file_id)
         reveals = reveal_counts(session, [file])
+        lowering = lowering_labels(session, file.report_id) if file else {}
     return templates.TemplateResponse(
         request,
         "_intake_file.html",
         {
             "file": file,
             "reveals": reveals,
+            "lowering": lowering,
+            "level_names": LEVELS,
             "classifications": CLASSIFICATIONS,
             "protection": protection_choice(request),
             "labelled": True,
@@ -249,9 +266,8 @@ def _enabled(request: Request) -> ServiceState:
 # --- one report ----------------------------------------------------------------------------
 
 
-def _summary(report: IntakeReport) -> dict[str, Any]:
+def _summary(document: ReceivedReport) -> dict[str, Any]:
     """What the report says, as the typed reader reads it for triage and the agencies too."""
-    document = read_report(report.parsed, report.raw_xml)
     incident = document.incident_summary
     when = incident.incident_date_time
     return {

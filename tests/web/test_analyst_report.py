@@ -1,0 +1,199 @@
+"""The clearinghouse report page for analysts in a real browser (made-up reports and digests,
+no media): it leads with what matters (the company's escalation, the victim's age, the
+reported person's identifiers, the triage level and its reasons) above the full field
+table; the intake list shows each report's level; a one-click label that would lower the
+report's level asks first and says the level it falls to; and nothing on the page scrolls
+sideways at 1280 px, however long a hash or an identifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+from sqlalchemy import select
+
+from tests.api.service import PASSWORD, add_user, service_settings
+from tests.triage import triage_rows as rows
+from vigil.core.settings import Settings
+from vigil.store import Database
+from vigil.store.models import FileVerdict, IntakeFile, ReportTriage, Role
+from vigil.triage.scoring import REASON_TITLES
+from vigil.triage.service import score_pending
+from vigil.triage.weights import load_weights
+from vigil.web.pages.triage import LEVELS
+
+pytestmark = pytest.mark.browser
+ANALYST = "analyst-ida"
+ESCALATION = "He says he will meet her tonight at the station"
+LONG_PROFILE = "https://example.net/u/" + "x" * 300  # no place to break but anywhere
+
+
+@pytest.fixture
+def console_settings(database_url: str, tmp_path: Path) -> Settings:
+    """A clearinghouse's console (overrides tests/web/conftest.py's plain console)."""
+    return service_settings(database_url, tmp_path / "data", clearinghouse={"enabled": True})
+
+
+@pytest.fixture
+def reports(console: str, database: Database) -> dict[str, int]:
+    """An escalated report naming a victim and a suspect; a report of one new file that
+    every company marked viral (labelled, it would become informational)."""
+    add_user(database, ANALYST, [Role.REVIEWER])
+    with database.transaction(write=True) as session:
+        owner = rows.company(session, "Example Platform")
+        urgent = rows.report(session, owner, _urgent_document(), [(FileVerdict.NEW, "A1", [])])
+        viral = rows.report(session, owner, rows.document(), [(FileVerdict.NEW, None, ["viral"])])
+        score_pending(session, load_weights())
+        return {"urgent": urgent.id, "viral": viral.id}
+
+
+def test_the_report_page_leads_with_what_matters(
+    page: Page, console: str, database: Database, reports: dict[str, int]
+) -> None:
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse/reports/{reports['urgent']}")
+    lead = page.locator("#lead")
+    expect(lead.locator("#lead-escalation")).to_contain_text(ESCALATION)
+    expect(lead.locator("#lead-victims")).to_have_text("13 years old")
+    identifiers = lead.locator("#lead-identifiers")
+    for value in ("suspect-77", "dark_fox", "fox@example.net", "203.0.113.9"):
+        expect(identifiers).to_contain_text(value)
+    level = _level(database, reports["urgent"])
+    expect(lead.locator("#lead-level")).to_contain_text(LEVELS[level])
+    expect(lead.locator("#lead-reasons")).to_contain_text(REASON_TITLES["escalation"])
+    expect(lead.get_by_role("link", name="why, and override")).to_have_attribute(
+        "href", f"/clearinghouse/reports/{reports['urgent']}/triage"
+    )
+    # First on the page, and the full table is still there below it.
+    fields = page.get_by_text("All report fields")
+    expect(fields).to_be_visible()
+    lead_box, fields_box = lead.bounding_box(), fields.bounding_box()
+    assert lead_box and fields_box and lead_box["y"] < fields_box["y"]
+    expect(page.locator("#lead-escalation")).to_be_in_viewport()
+
+
+def test_the_intake_list_shows_each_reports_level(
+    page: Page, console: str, database: Database, reports: dict[str, int]
+) -> None:
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse")
+    for report_id in reports.values():
+        row = page.locator("tbody tr").filter(
+            has=page.get_by_role("link", name=f"Report {report_id}", exact=True)
+        )
+        expect(row.locator(".level-cell")).to_have_text(LEVELS[_level(database, report_id)])
+
+
+def test_a_label_that_lowers_the_level_asks_first(
+    page: Page, console: str, database: Database, reports: dict[str, int]
+) -> None:
+    report_id = reports["viral"]
+    before = _level(database, report_id)
+    assert before < 4  # new material: referred
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse/reports/{report_id}")
+    questions: list[str] = []
+
+    def answer(dialog: Dialog, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    chip = page.get_by_role("group", name="Label file").get_by_role("button", name="B2")
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    chip.click()
+    _wait_for(page, questions, 1)
+    assert LEVELS[4] in questions[0] and LEVELS[before] in questions[0]
+    assert _file(database, report_id) == (FileVerdict.NEW, None)  # nothing done
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    chip.click()
+    expect(page.locator(".intake-file").get_by_text("Labelled B2")).to_be_visible()
+    assert len(questions) == 2
+    assert _file(database, report_id) == (FileVerdict.KNOWN, "B2")
+
+
+def test_a_label_that_keeps_the_level_asks_nothing(
+    page: Page, console: str, reports: dict[str, int]
+) -> None:
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse/reports/{reports['viral']}")
+    chips = page.get_by_role("group", name="Label file").get_by_role("button")
+    lowering = chips.evaluate_all(
+        "buttons => buttons.map(b => [b.textContent.trim(), b.hasAttribute('hx-confirm')])"
+    )
+    # Every label makes this file known, so every one makes the report informational.
+    assert lowering == [[c, True] for c in ("A1", "A2", "B1", "B2")]
+    page.goto(f"{console}/clearinghouse/reports/{reports['urgent']}")
+    escalated = page.get_by_role("group", name="Label file").get_by_role("button")
+    kept = escalated.evaluate_all("buttons => buttons.filter(b => !b.hasAttribute('hx-confirm'))")
+    assert kept  # an escalation keeps the report referred whatever the label
+
+
+def test_nothing_scrolls_sideways_at_1280_px(
+    page: Page, console: str, reports: dict[str, int]
+) -> None:
+    _sign_in(page, console)
+    for path in (
+        f"/clearinghouse/reports/{reports['urgent']}",
+        f"/clearinghouse/reports/{reports['viral']}",
+        "/clearinghouse",
+        f"/clearinghouse/reports/{reports['urgent']}/triage",
+    ):
+        page.goto(f"{console}{path}")
+        width = page.evaluate(
+            "[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+        )
+        assert width[0] <= width[1] == 1280, (path, width)
+    page.goto(f"{console}/clearinghouse/reports/{reports['urgent']}")
+    hash_box = page.locator(".intake-file code").first.bounding_box()
+    card_box = page.locator(".intake-file").first.bounding_box()
+    assert hash_box and card_box
+    assert hash_box["x"] + hash_box["width"] <= card_box["x"] + card_box["width"] + 1
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _urgent_document() -> dict[str, Any]:
+    document = rows.document(incident_type=rows.ENTICEMENT, escalation=ESCALATION)
+    body = document["report"]
+    body["victim"] = {"victimPerson": {"firstName": "Test", "age": "13"}}
+    body["personOrUserReported"] = {
+        "personOrUserReportedPerson": {"email": "fox@example.net"},
+        "espIdentifier": "suspect-77",
+        "screenName": "dark_fox",
+        "profileUrl": LONG_PROFILE,
+        "ipCaptureEvent": {"ipAddress": "203.0.113.9"},
+    }
+    return document
+
+
+def _sign_in(page: Page, console: str) -> None:
+    page.goto(f"{console}/login?next=/clearinghouse")
+    page.get_by_label("Username").fill(ANALYST)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{console}/clearinghouse")
+
+
+def _level(database: Database, report_id: int) -> int:
+    with database.transaction() as session:
+        row = session.get(ReportTriage, report_id)
+        assert row is not None
+        return row.effective_priority
+
+
+def _file(database: Database, report_id: int) -> tuple[FileVerdict | None, str | None]:
+    with database.transaction() as session:
+        file = session.scalars(select(IntakeFile).where(IntakeFile.report_id == report_id)).one()
+        return file.verdict, file.classification
+
+
+def _wait_for(page: Page, questions: list[str], count: int) -> None:
+    for _ in range(100):  # the dialog's handler runs on Playwright's event loop
+        if len(questions) >= count:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"no confirmation asked: {questions}")
