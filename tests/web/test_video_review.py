@@ -189,6 +189,8 @@ def test_a_video_plays_on_request_and_only_a_shown_file_counts_as_viewed(
     expect(sheet).to_be_visible()
 
     broken_card = page.locator(f"#item-{broken_item}")
+    page.keyboard.press("j")  # the next item becomes current, with its reveal button
+    expect(broken_card).to_have_attribute("aria-current", "true")
     broken_card.get_by_role("button", name="Reveal this video").click()
     expect(page.locator("#alerts")).to_contain_text("This file could not be shown")
     expect(broken_card.locator("video")).to_have_count(0)
