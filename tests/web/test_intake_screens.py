@@ -127,6 +127,27 @@ def test_queue_shows_new_material_first_and_the_known_share(
 
 
 # --- one report: protection, reveal, labelling ----------------------------------------------
+def test_the_reveal_key_works_on_a_received_report(
+    reporters: tuple[Reporter, Reporter],
+    page: Page,
+    console: str,
+    database: Database,
+    corpus_images: list[Path],
+    watch: ConsoleWatch,
+) -> None:
+    """`r` reveals the current file here as on the case screen (the first file is current)."""
+    report = reporters[0].file([corpus_images[4].read_bytes(), corpus_images[5].read_bytes()])
+    first, second = _files(database, report)
+    _sign_in(page, console, ANALYST, "/clearinghouse")
+    page.goto(f"{console}/clearinghouse/reports/{report}")
+    expect(page.locator(f"#file-{first.id}")).to_have_attribute("aria-current", "true")
+    page.keyboard.press("r")
+    expect(page.locator(f"#file-{first.id} .reveal-count")).to_have_text("1")
+    assert _media_views(database) == [(f"user:{ANALYST}", str(first.id), report)]
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    expect(page.locator(f"#file-{second.id}")).to_have_attribute("aria-current", "true")
+    _assert_quiet(watch)
 
 
 def test_files_are_blurred_until_an_audited_reveal(

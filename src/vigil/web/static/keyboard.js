@@ -1,6 +1,7 @@
 "use strict";
 
-// Keyboard on the case screen. One item is current (aria-current, outlined, its details and
+// Keyboard on the screens of items (the case screen, a received report's files: each marks
+// itself data-keyboard-screen). One item is current (aria-current, outlined, its details and
 // controls shown; the others are compact cards). Single-key shortcuts act on it; j/k or the
 // arrows move between items. A decision swaps only the decided card (HTMX), after which the
 // next pending item becomes current and focused. Single-key shortcuts can be switched off
@@ -61,9 +62,11 @@ function activate(target) {
 
 function shortcutTarget(key) {
   const selector = `[data-shortcut="${CSS.escape(key)}"]`;
-  const inItem = current()?.querySelector(`.item-controls ${selector}`);
+  // A case item keeps its controls in .item-controls; a received file has them in itself.
+  const inItem = current()?.querySelector(`.item-controls ${selector}`)
+    ?? current()?.querySelector(selector);
   if (inItem) return inItem;
-  return [...document.querySelectorAll(`[data-case-screen] ${selector}`)]
+  return [...document.querySelectorAll(`[data-keyboard-screen] ${selector}`)]
     .find((element) => !element.closest(".item"));
 }
 
@@ -76,7 +79,7 @@ function closeForm(target) {
 }
 
 document.addEventListener("keydown", (event) => {
-  if (!document.querySelector("[data-case-screen]") || document.querySelector("dialog[open]")) return;
+  if (!document.querySelector("[data-keyboard-screen]") || document.querySelector("dialog[open]")) return;
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.key === "Escape") {
     hideAll();
@@ -122,7 +125,8 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("DOMContentLoaded", () => {
-  if (!document.querySelector("[data-case-screen]")) return;
+  if (!document.querySelector("[data-keyboard-screen]")) return;
   showShortcutsSwitch(shortcutsOn());
-  current()?.focus();
+  if (current()) current().focus();
+  else select(items()[0], false); // a screen that names no current item starts at the first
 });
