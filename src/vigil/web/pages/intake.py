@@ -41,6 +41,7 @@ from vigil.triage.scoring import REASON_TITLES
 from vigil.triage.service import report_under_triage
 from vigil.web.analyst_lead import lead_of
 from vigil.web.media_hand_out import handed_out_headers, viewed_answer
+from vigil.web.notices import notify
 from vigil.web.pages.triage import LEVELS
 from vigil.web.protection import CHOICES, protection_choice, remember_choice, render_options
 from vigil.web.templating import templates
@@ -210,7 +211,7 @@ def label(
         file = received_file(session, file_id)
         reveals = reveal_counts(session, [file])
         lowering = lowering_labels(session, file.report_id) if file else {}
-    return templates.TemplateResponse(
+    fragment = templates.TemplateResponse(
         request,
         "_intake_file.html",
         {
@@ -223,6 +224,7 @@ def label(
             "labelled": True,
         },
     )
+    return notify(fragment, f"Labelled {classification}: the next copy of this file is known.")
 
 
 @router.post("/reports/{report_id}/assign", response_class=HTMLResponse)
@@ -246,11 +248,16 @@ def assign_report(
         except AssignmentRefused as exc:
             raise ApiError(404 if "no finished" in str(exc) else 422, str(exc)) from None
         handler = handler_of(session, report_id)
-    return templates.TemplateResponse(
+    fragment = templates.TemplateResponse(
         request,
         "_intake_handler.html",
         {"report_id": report_id, "handler": handler, "principal": principal},
     )
+    said = {
+        "take": f"You took report {report_id}: reports linked to it come to you.",
+        "release": f"Released report {report_id}: nobody handles it now.",
+    }
+    return notify(fragment, said[action])
 
 
 # --- the queue -----------------------------------------------------------------------------
