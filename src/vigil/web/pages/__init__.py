@@ -3,8 +3,11 @@
 from vigil.web.pages import (
     account,
     admin_keys,
+    admin_lists,
+    admin_reporting,
     admin_users,
     agency,
+    audit_log,
     cases,
     exchanges,
     home,
@@ -43,3 +46,6 @@ PAGE_ROUTERS.append(exchanges.router)  # the administrator's exchanges (issue 16
 PAGE_ROUTERS.append(scan_jobs.router)  # the administrator's backlog scan jobs (issue 17)
 PAGE_ROUTERS.append(admin_users.router)  # people's accounts (issue 18)
 PAGE_ROUTERS.append(admin_keys.router)  # API keys (issue 18)
+PAGE_ROUTERS.append(audit_log.router)  # the audit log for auditors (issue 18)
+PAGE_ROUTERS.append(admin_lists.router)  # hash lists and their entries (issue 18)
+PAGE_ROUTERS.append(admin_reporting.router)  # reporting settings, read-only (issue 18)

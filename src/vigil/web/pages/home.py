@@ -12,12 +12,15 @@ from fastapi.responses import HTMLResponse, Response
 from vigil.http.dependencies import AnyCaller
 from vigil.http.state import service_state
 from vigil.store.accounts import Permission, Principal
+from vigil.store.audit import AuditLog
 from vigil.web.navigation import go_to
+from vigil.web.pages.audit_log import shown
 from vigil.web.refusals import PASSWORD_PAGE
 from vigil.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 START_PAGE = "/home"
+RECENT_AUDIT = 10
 LANDING = (  # the first screen of the people whose work is a queue; everyone else: START_PAGE
     (Permission.DECIDE, "/review"),
     (Permission.AGENCY_WORK, "/agency"),
@@ -119,6 +122,26 @@ SCREENS = (
         "Keys for the services that upload and flag content: create, see when each was "
         "last used, revoke.",
     ),
+    Task(
+        Permission.AUDIT_READ,
+        "Audit log",
+        "/audit",
+        "Every sign-in, decision and change, filtered by who, what, subject and dates; "
+        "GET /v1/audit/verify checks its hash chain.",
+    ),
+    Task(
+        Permission.LISTS_READ,
+        "Hash lists",
+        "/admin/lists",
+        "The lists, how many entries each holds, and their entries; list curators disable "
+        "and enable entries there (also GET /v1/lists).",
+    ),
+    Task(
+        Permission.USERS_MANAGE,
+        "Reporting settings",
+        "/admin/reporting",
+        "Who files reports and where they go (test or production), read from the configuration.",
+    ),
 )
 API = (  # no screen yet: the API (documented at /docs) or the server's command line
     Task(
@@ -126,18 +149,6 @@ API = (  # no screen yet: the API (documented at /docs) or the server's command 
         "Webhooks",
         "GET/POST /v1/webhooks",
         "Where match results are delivered, and the deliveries.",
-    ),
-    Task(
-        Permission.AUDIT_READ,
-        "Audit log",
-        "GET /v1/audit",
-        "Every sign-in, decision and change; GET /v1/audit/verify checks its hash chain.",
-    ),
-    Task(
-        Permission.LISTS_READ,
-        "Hash lists",
-        "GET /v1/lists",
-        "The lists and how many entries each holds.",
     ),
     Task(
         Permission.LISTS_MANAGE,
@@ -178,5 +189,21 @@ def start_page(request: Request, principal: AnyCaller) -> Response:
     api = [task for task in API if principal.can(task.needs)]
     docs = service_state(request).settings.api.docs
     return templates.TemplateResponse(
-        request, "home.html", {"principal": principal, "screens": screens, "api": api, "docs": docs}
+        request,
+        "home.html",
+        {
+            "principal": principal,
+            "screens": screens,
+            "api": api,
+            "docs": docs,
+            "recent": _recent_audit(request, principal),
+        },
     )
+
+
+def _recent_audit(request: Request, principal: Principal) -> list[dict[str, str | int]]:
+    """The newest audit records, for whoever may read the log (an auditor's first view)."""
+    if not principal.can(Permission.AUDIT_READ):
+        return []
+    with service_state(request).database.transaction() as session:
+        return [shown(record) for record in AuditLog(session).recent(RECENT_AUDIT)]
