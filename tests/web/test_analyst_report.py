@@ -74,6 +74,20 @@ def test_the_report_page_leads_with_what_matters(
     expect(page.locator("#lead-escalation")).to_be_in_viewport()
 
 
+def test_the_triage_page_leads_with_the_same_facts(
+    page: Page, console: str, reports: dict[str, int]
+) -> None:
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse/reports/{reports['urgent']}/triage")
+    lead = page.locator("#lead")
+    expect(lead.locator("#lead-escalation")).to_contain_text(ESCALATION)
+    expect(lead.locator("#lead-victims")).to_have_text("13 years old")
+    expect(lead.locator("#lead-identifiers")).to_contain_text("suspect-77")
+    lead_box = lead.bounding_box()
+    reasons_box = page.locator("#reasons").bounding_box()
+    assert lead_box and reasons_box and lead_box["y"] < reasons_box["y"]
+
+
 def test_the_intake_list_shows_each_reports_level(
     page: Page, console: str, database: Database, reports: dict[str, int]
 ) -> None:

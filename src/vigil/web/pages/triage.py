@@ -13,6 +13,7 @@ from vigil.http.dependencies import Triaging
 from vigil.http.errors import ApiError
 from vigil.http.row_ids import RowId
 from vigil.http.state import ServiceState, service_state
+from vigil.reporting.cybertipline.received import read_report
 from vigil.store.accounts import Principal
 from vigil.store.models import IntakeReport
 from vigil.triage.facts import UnknownReport
@@ -32,6 +33,7 @@ from vigil.triage.service import (
     report_under_triage,
     triage_queue,
 )
+from vigil.web.analyst_lead import lead_of
 from vigil.web.notices import notify
 from vigil.web.templating import templates
 
@@ -152,6 +154,7 @@ def _report_page(
         context = {
             "report": shown.report,
             "company": shown.company,
+            "lead": lead_of(read_report(shown.report.parsed, shown.report.raw_xml), triage),
             "triage": triage,
             "reasons": list(triage.reasons or []) if triage else [],
             "notes": notes,
@@ -162,6 +165,8 @@ def _report_page(
         {
             **context,
             "levels": LEVELS,
+            "level_names": LEVELS,
+            "on_triage_page": True,
             "titles": REASON_TITLES,
             "message": "",
             "max_note": MAX_NOTE_CHARS,
