@@ -16,6 +16,7 @@ from vigil.core.settings import Settings
 from vigil.store import Database
 from vigil.store.models import Role
 from vigil.web import console as console_module
+from vigil.web.pages import queue as queue_page
 
 pytestmark = pytest.mark.browser
 
@@ -60,6 +61,22 @@ def test_refused_pages_are_pages(people: None, page: Page, console: str) -> None
     answer = page.goto(f"{console}/review/requests/1")  # an address only for a form's POST
     assert answer is not None and answer.status == 405
     _shows_a_refusal_page(page, "Not possible here", "does not take that kind of request")
+
+
+def test_a_server_failure_is_a_page_saying_nothing_was_done(
+    people: None, monkeypatch: pytest.MonkeyPatch, page: Page, console: str
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in the queue")
+
+    _sign_in(page, console, "rev", "/review")
+    monkeypatch.setattr(queue_page, "queue", broken)  # the served app runs in this process
+    answer = page.goto(f"{console}/review")
+    assert answer is not None and answer.status == 500
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not done: the server failed")
+    expect(page.get_by_role("alert")).to_contain_text("what you asked was not done")
+    assert "a bug in the queue" not in page.content()  # no internals shown
+    assert '"error"' not in page.content()
 
 
 def test_a_refusal_page_does_not_echo_what_was_sent(people: None, page: Page, console: str) -> None:

@@ -25,8 +25,13 @@ _TITLES = {
     405: "Not possible here",
     422: "Not valid",
     429: "Too many requests",
+    500: "Not done: the server failed",
 }
 # Starlette's own refusals carry only the HTTP phrase ("Not Found"): say it plainly.
+SERVER_FAILED = (
+    "Something failed on the server and what you asked was not done; try again, and tell "
+    "an administrator if it keeps failing"
+)
 _PLAIN = {
     404: "There is no page at this address.",
     405: "This address does not take that kind of request.",
@@ -39,6 +44,8 @@ def install_page_refusals(app: FastAPI) -> None:
         # The API's handlers (vigil.http.errors) are all coroutines.
         api_answer = cast(Handler, app.exception_handlers[refusal])
         app.add_exception_handler(refusal, _page_or(api_answer))
+    unexpected = cast(Handler, app.exception_handlers[Exception])
+    app.add_exception_handler(Exception, _failure_page_or(unexpected))
 
 
 def _page_or(api_answer: Handler) -> Handler:
@@ -53,6 +60,19 @@ def _page_or(api_answer: Handler) -> Handler:
         return refusal_page(request, status, message)
 
     return refused
+
+
+def _failure_page_or(api_answer: Handler) -> Handler:
+    """An unexpected error: logged and answered by the API's handler as ever; a person's
+    browser gets a page saying that nothing was done instead of the JSON."""
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        answer = await api_answer(request, exc)
+        if not is_page_request(request.url.path, request.headers):
+            return answer
+        return refusal_page(request, answer.status_code, SERVER_FAILED)
+
+    return failed
 
 
 def refusal_page(request: Request, status: int, message: str) -> Response:
