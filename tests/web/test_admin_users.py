@@ -166,6 +166,11 @@ def test_hostile_or_mistaken_requests_change_nothing(
         ("/admin/users/root/disable", {}, 409),  # oneself: through another administrator
         ("/admin/users/root/roles", {"roles": ["auditor"]}, 409),
         ("/admin/users/reviewer/roles", {"roles": ["x" * 5000]}, 422),
+        ("/admin/users/grants/999/approve", {}, 404),
+        ("/admin/users/grants/999/refuse", {}, 404),
+        ("/admin/users/grants/0/approve", {}, 422),
+        (f"/admin/users/grants/{2**40}/approve", {}, 422),
+        ("/admin/users/grants/1/delete", {}, 422),
     ]
     for path, form, status in cases:
         answer = client.post(path, headers=csrf, data=form)
@@ -183,3 +188,34 @@ def test_hostile_or_mistaken_requests_change_nothing(
     as_page = {**reviewer_csrf, "Accept": "text/html"}
     refused = client.post("/admin/users/curator/disable", headers=as_page)
     assert refused.status_code == 403 and "Not for your account" in refused.text
+
+
+@pytest.mark.browser
+def test_media_access_for_an_administrator_waits_for_a_second_one(
+    page: Page, console: str, database: Database, people: None
+) -> None:
+    add_user(database, "second", [Role.ADMIN])
+    _sign_in(page, console, "root")
+    row = _row(page, "curator")
+    roles = row.get_by_role("group", name="Roles of curator")
+    roles.get_by_label("admin").check()
+    roles.get_by_label("reviewer").check()
+    row.get_by_role("button", name="Save roles").click()
+    expect(page.locator("#notices")).to_contain_text("wait for a second administrator")
+    expect(row.locator("td.roles")).to_contain_text("waiting for approval: admin")
+    grant = page.locator("li.grant", has_text="User curator")
+    grant.get_by_role("button", name="Approve").click()  # not by the one who asked
+    expect(page.locator("#alerts")).to_contain_text("Not done:")
+    page.get_by_role("button", name="Sign out").click()
+
+    _sign_in(page, console, "second")
+    page.locator("li.grant", has_text="User curator").get_by_role("button", name="Approve").click()
+    expect(page.locator("#notices")).to_have_text(
+        "Approved: curator has the media access asked for."
+    )
+    expect(_row(page, "curator").locator("td.roles")).to_have_text("admin, list_curator, reviewer")
+    expect(page.locator("li.grant")).to_have_count(0)
+    with database.transaction() as session:
+        user = find_user(session, "curator")
+        assert user is not None
+        assert user.role_set == {Role.ADMIN, Role.LIST_CURATOR, Role.REVIEWER}

@@ -21,18 +21,24 @@ from vigil.http.state import service_state
 from vigil.store.accounts import (
     AccountError,
     DuplicateUser,
+    GrantClosed,
     Principal,
+    SecondApproverRequired,
     UnknownAccount,
+    approve_grant,
     create_user,
     disable_user,
     find_user,
+    grant_summary,
+    list_grants,
     list_users,
     pending_roles,
+    refuse_grant,
     reset_password,
     set_roles,
 )
 from vigil.store.accounts.users import enable_user
-from vigil.store.models import Role, User
+from vigil.store.models import GrantState, Role, User
 from vigil.web.notices import notify
 from vigil.web.templating import templates
 
@@ -40,6 +46,7 @@ router = APIRouter(prefix="/admin/users", include_in_schema=False)
 
 # A username as the store spells it; anything else cannot name an account (404, not 422).
 Username = Annotated[str, Path(max_length=100)]
+GrantId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -146,6 +153,37 @@ def new_password(request: Request, username: Username, principal: UsersManaging)
     return notify(_page(request, principal, secret=secret), said)
 
 
+@router.post("/grants/{grant_id}/{decision}", response_class=HTMLResponse)
+def decide_grant(
+    request: Request,
+    grant_id: GrantId,
+    decision: Annotated[str, Path(pattern="^(approve|refuse)$")],
+    principal: UsersManaging,
+) -> Response:
+    """As /v1/admin/grants/{id}/approve|refuse: approving takes another administrator than
+    the one who asked; refusing (or withdrawing) any administrator."""
+    with service_state(request).database.transaction(write=True) as session:
+        try:
+            if decision == "approve":
+                approver = find_user(session, principal.name)
+                grant = approve_grant(session, grant_id, actor=principal.actor, approver=approver)
+            else:
+                grant = refuse_grant(session, grant_id, actor=principal.actor)
+        except UnknownAccount:
+            raise ApiError(404, "no such grant") from None
+        except SecondApproverRequired as exc:
+            raise ApiError(403, str(exc), code="second_approver_required") from None
+        except GrantClosed as exc:
+            raise ApiError(409, str(exc)) from None
+        whom = grant_summary(grant)["username"] or grant_summary(grant)["api_key"]
+    said = (
+        f"Approved: {whom} has the media access asked for."
+        if decision == "approve"
+        else f"Refused: {whom} does not get the media access asked for."
+    )
+    return notify(_page(request, principal), said)
+
+
 def _other_user(session: Session, username: str, principal: Principal) -> User:
     """The account named, never the administrator's own: as over the API, one's own roles
     and state change through another administrator, so the last one cannot lock everybody
@@ -163,6 +201,11 @@ def _page(
 ) -> Response:
     with service_state(request).database.transaction() as session:
         people = [_row(session, user) for user in list_users(session)]
+        waiting = [
+            grant_summary(grant)
+            for grant in list_grants(session)
+            if grant.state is GrantState.PENDING
+        ]
     return templates.TemplateResponse(
         request,
         "admin_users.html",
@@ -171,6 +214,7 @@ def _page(
             "people": people,
             "roles": [role.value for role in Role],
             "secret": secret,
+            "grants": waiting,
         },
     )
 
