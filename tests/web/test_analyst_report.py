@@ -7,6 +7,7 @@ sideways at 1280 px, however long a hash or an identifier."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,9 @@ def reports(console: str, database: Database) -> dict[str, int]:
         owner = rows.company(session, "Example Platform")
         urgent = rows.report(session, owner, _urgent_document(), [(FileVerdict.NEW, "A1", [])])
         viral = rows.report(session, owner, rows.document(), [(FileVerdict.NEW, None, ["viral"])])
+        two = rows.report(session, owner, rows.document(), [(FileVerdict.NEW, None, ["viral"])] * 2)
         score_pending(session, load_weights())
-        return {"urgent": urgent.id, "viral": viral.id}
+        return {"urgent": urgent.id, "viral": viral.id, "two viral": two.id}
 
 
 def test_the_report_page_leads_with_what_matters(
@@ -128,6 +130,27 @@ def test_a_label_that_lowers_the_level_asks_first(
     assert _file(database, report_id) == (FileVerdict.KNOWN, "B2")
 
 
+def test_after_a_label_the_other_files_ask_anew(
+    page: Page, console: str, database: Database, reports: dict[str, int]
+) -> None:
+    """Two new viral files: labelling the first leaves new material (no question); after it,
+    labelling the second would make the report informational, and its labels now ask."""
+    report_id = reports["two viral"]
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse/reports/{report_id}")
+    groups = page.get_by_role("group", name="Label file")
+    expect(groups.nth(1).locator("[hx-confirm]")).to_have_count(0)
+    groups.nth(0).get_by_role("button", name="A2").click()
+    expect(page.locator(".intake-file").get_by_text("Labelled A2")).to_be_visible()
+    second = groups.nth(1).get_by_role("button", name="B1")
+    expect(second).to_have_attribute("hx-confirm", re.compile(LEVELS[4]))
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    second.click()
+    _wait_for(page, questions, 1)
+    assert _files(database, report_id)[1] == (FileVerdict.NEW, None)
+
+
 def test_a_label_that_keeps_the_level_asks_nothing(
     page: Page, console: str, reports: dict[str, int]
 ) -> None:
@@ -203,6 +226,14 @@ def _file(database: Database, report_id: int) -> tuple[FileVerdict | None, str |
     with database.transaction() as session:
         file = session.scalars(select(IntakeFile).where(IntakeFile.report_id == report_id)).one()
         return file.verdict, file.classification
+
+
+def _files(database: Database, report_id: int) -> list[tuple[FileVerdict | None, str | None]]:
+    with database.transaction() as session:
+        files = session.scalars(
+            select(IntakeFile).where(IntakeFile.report_id == report_id).order_by(IntakeFile.id)
+        )
+        return [(file.verdict, file.classification) for file in files]
 
 
 def _wait_for(page: Page, questions: list[str], count: int) -> None:

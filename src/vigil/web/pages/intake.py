@@ -94,12 +94,14 @@ def intake_report(request: Request, report_id: RowId, principal: Deciding) -> Re
         report = opened.report
         document = read_report(report.parsed, report.raw_xml)
         under_triage = report_under_triage(session, report.id)
+        lead = lead_of(document, under_triage.triage if under_triage else None)
         context: dict[str, Any] = {
             "report": report,
             "company": opened.company,
             "incident": opened.incident,
             "summary": _summary(document),
-            "lead": lead_of(document, under_triage.triage if under_triage else None),
+            "lead": lead,
+            "current_level": lead.level,
             "lowering": lowering_labels(session, report.id),
             "files": list(report.files),
             "linked": linked_reports(session, report.id),
@@ -209,15 +211,22 @@ def label(
         except InvalidClassification as exc:
             raise ApiError(422, str(exc), code="refused") from None
         file = received_file(session, file_id)
+        if file is None:
+            raise ApiError(404, "no such file")
         reveals = reveal_counts(session, [file])
-        lowering = lowering_labels(session, file.report_id) if file else {}
+        opened = open_report(session, file.report_id)
+        others = [f for f in opened.report.files if f.id != file.id] if opened else []
+        lowering = lowering_labels(session, file.report_id)
+        current_level = levels_of(session, [file.report_id]).get(file.report_id)
     fragment = templates.TemplateResponse(
         request,
-        "_intake_file.html",
+        "_intake_labelled.html",
         {
             "file": file,
+            "others": others,
             "reveals": reveals,
             "lowering": lowering,
+            "current_level": current_level,
             "level_names": LEVELS,
             "classifications": CLASSIFICATIONS,
             "protection": protection_choice(request),
