@@ -68,7 +68,10 @@ def add_key(
         label, prefix, waiting = key.name, key.prefix, key.awaiting_approval
     said = f"API key {label} ({prefix}) created: copy its token now, it is not shown again."
     if waiting:
-        said += " It may fetch media, so it works once a second administrator approves it."
+        said += (
+            " It may fetch media, so it works once a second administrator approves it on "
+            "the Users page."
+        )
     secret = {"name": label, "token": token}
     return notify(_page(request, principal, secret=secret), said)
 

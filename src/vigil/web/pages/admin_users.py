@@ -110,7 +110,7 @@ def change_roles(
     if grant is not None:
         said = (
             f"The new roles of {name} would let an administrator view media: they wait for a "
-            "second administrator's approval (GET /v1/admin/grants)."
+            "second administrator's approval, listed below."
         )
     else:
         said = f"Roles of {name} saved."
