@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.http.dependencies import ReportsSubmitting
 from vigil.http.errors import ApiError
+from vigil.http.row_ids import NarrowRowId
 from vigil.http.state import ServiceState, service_state
 from vigil.reporting.cybertipline import ReportRefused
 from vigil.reporting.filing import destinations, file_case_report, send_now
@@ -265,7 +266,7 @@ def report_xml(request: Request, report_id: str, principal: ReportsSubmitting) -
 
 @router.get("/{report_id}/files/{index}/details.xml")
 def file_details_xml(
-    request: Request, report_id: str, index: int, principal: ReportsSubmitting
+    request: Request, report_id: str, index: NarrowRowId, principal: ReportsSubmitting
 ) -> Response:
     """One file's <fileDetails> as filed (the ids are filled in at the upload)."""
     with service_state(request).database.transaction() as session:
