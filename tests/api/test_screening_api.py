@@ -106,14 +106,54 @@ def test_evidence_is_served_to_reviewers_only_and_audited(
     sign_in(service, "curator")
     assert service.get(f"/v1/records/{record_id}/media").status_code == 403
     add_user(database, "reviewer", [Role.REVIEWER])
-    sign_in(service, "reviewer")
+    csrf = sign_in(service, "reviewer")
     answer = service.get(f"/v1/records/{record_id}/media")
     assert answer.status_code == 200 and answer.content == content
+    # A fetch is a hand-out, audited at once; it is not a view until the client says so.
+    assert _audited(database, AuditAction.EXPORT) == [("user:reviewer", record_id)]
+    assert _audited(database, AuditAction.MEDIA_VIEWED) == []
+    check = answer.headers["X-Vigil-View-Check"]
+    viewed = service.post(
+        f"/v1/records/{record_id}/media/viewed", json={"check": check}, headers=csrf
+    )
+    assert viewed.status_code == 200 and viewed.json()["record_id"] == record_id
+    assert _audited(database, AuditAction.MEDIA_VIEWED) == [("user:reviewer", record_id)]
+
+
+def test_a_media_view_needs_the_fetch_own_check_once(
+    service: TestClient, platform: dict, database: Database, listed: list[Path]
+) -> None:
+    record_id = _upload(service, platform, listed[0].read_bytes(), "post-4")["record_id"]
+    other = _upload(service, platform, listed[1].read_bytes(), "post-5")["record_id"]
+    add_user(database, "reviewer", [Role.REVIEWER])
+    add_user(database, "second", [Role.REVIEWER])
+    service.headers.update(sign_in(service, "reviewer"))
+    check = service.get(f"/v1/records/{record_id}/media").headers["X-Vigil-View-Check"]
+    viewed = f"/v1/records/{record_id}/media/viewed"
+    for refused in ["", "x" * 101]:
+        assert service.post(viewed, json={"check": refused}).status_code == 422
+    assert service.post(viewed, json={"check": "made-up"}).status_code == 409
+    # Another record, or another person, cannot use this fetch's check.
+    assert (
+        service.post(f"/v1/records/{other}/media/viewed", json={"check": check}).status_code == 409
+    )
+    assert service.post("/v1/records/nope/media/viewed", json={"check": check}).status_code == 404
+    service.headers.update(sign_in(service, "second"))
+    assert service.post(viewed, json={"check": check}).status_code == 409
+    service.headers.update(sign_in(service, "reviewer"))
+    assert service.post(viewed, json={"check": check}).status_code == 200
+    assert service.post(viewed, json={"check": check}).status_code == 409  # once
+    assert _audited(database, AuditAction.MEDIA_VIEWED) == [("user:reviewer", record_id)]
+
+
+def _audited(database: Database, action: AuditAction) -> list[tuple[str, str | None]]:
     with database.transaction() as session:
-        views = session.scalars(
-            select(AuditRecord).where(AuditRecord.action == AuditAction.MEDIA_VIEWED)
+        rows = session.scalars(
+            select(AuditRecord).where(
+                AuditRecord.action == action, AuditRecord.subject_type == "match_record"
+            )
         ).all()
-    assert [(v.actor, v.subject_id) for v in views] == [("user:reviewer", record_id)]
+    return [(row.actor, row.subject_id) for row in rows]
 
 
 def test_hash_only_batch(service: TestClient, platform: dict, listed: list[Path]) -> None:

@@ -44,9 +44,11 @@ def release(
     subject_type: str,
     subject_id: str,
     details: Mapping[str, Any] | None = None,
+    to: str = "console",
 ) -> str:
-    """Audit the hand-out of one file's original bytes to ``actor``'s browser; returns the
-    one-time view check the browser sends back once it has shown them."""
+    """Audit the hand-out of one file's original bytes to ``actor``'s browser (or, with
+    ``to="api"``, to an API client); returns the one-time view check sent back once the
+    bytes were shown to a person."""
     check = secrets.token_urlsafe(32)
     AuditLog(session).append(
         AuditAction.EXPORT,
@@ -55,7 +57,7 @@ def release(
         subject_id=subject_id,
         details={
             **(details or {}),
-            "to": "console",
+            "to": to,
             "purpose": RELEASE_PURPOSE,
             "display_check": _digest(check),
         },

@@ -34,7 +34,8 @@ from vigil.store.models.reports import LegalRequestStatus, ReportState
 from vigil.store.models.review import CaseStatus, ItemStatus
 
 # The audit log's subject types of a platform's media: a case item revealed in the console,
-# a match record's media fetched through the API (reporting/cybertipline/from_case.py).
+# a match record's media shown to a person through the API (confirmed with the fetch's
+# view check; reporting/cybertipline/from_case.py).
 CONSOLE_REVEAL = "review_item"
 API_MEDIA_FETCH = "match_record"
 
@@ -60,7 +61,7 @@ class PlatformFigures:
     items_confirmed: int
     items_false_positive: int
     reveals: int  # media shown unblurred in the console (audit log)
-    api_media_fetches: int  # media fetched through the API (audit log)
+    api_media_fetches: int  # API views a client confirmed (audit log)
     reports_filed: int  # confirmed by the destination
     reports_failed: int  # failed now, among those created in the period: a person must look
     detection_to_report: Durations

@@ -270,7 +270,8 @@ PLATFORM_METHODOLOGY = (
     (
         "Reveals",
         "Each time a reviewer saw a picture or video unblurred in the console, and each "
-        "time media was fetched through the API, as recorded in the audit log.",
+        "time an API client confirmed a person was shown a record's media, as recorded in "
+        "the audit log.",
     ),
     (
         "Time from detection to report",
@@ -309,7 +310,7 @@ def _review(figures: PlatformFigures) -> Section:
         ["Items confirmed", f"{figures.items_confirmed:,}"],
         ["Items judged false positives", f"{figures.items_false_positive:,}"],
         ["Media shown unblurred in the console (reveals)", f"{figures.reveals:,}"],
-        ["Media fetched through the API", f"{figures.api_media_fetches:,}"],
+        ["Media viewed through the API", f"{figures.api_media_fetches:,}"],
     ]
     return Section(
         "platform-review", "Cases, decisions and reveals", Table(["Measure", "Count"], rows)

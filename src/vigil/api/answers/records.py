@@ -55,3 +55,10 @@ class MatchRecord(Answer):
 
 class MatchRecords(Answer):
     records: list[MatchRecord]
+
+
+class MediaView(Answer):
+    """A recorded view of a record's media (MEDIA_VIEWED in the audit log)."""
+
+    record_id: str
+    viewed_at: Time
