@@ -8,8 +8,6 @@ under /v1/admin/grants (vigil.store.accounts.grants)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +24,7 @@ from vigil.api.answers.admin import (
     NewUserAccount,
     UserAccounts,
 )
+from vigil.http.account_admin import grant_errors, named_user, refuse_own_account
 from vigil.http.dependencies import KeysManaging, UsersManaging
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
@@ -33,8 +32,6 @@ from vigil.http.state import service_state
 from vigil.store.accounts import (
     AccountError,
     DuplicateUser,
-    GrantClosed,
-    SecondApproverRequired,
     UnknownAccount,
     approve_grant,
     create_api_key,
@@ -133,11 +130,9 @@ def change_user(
     """Roles that would let an administrator view media are not applied but asked for: the
     answer is 202 with ``pending_grant``, which a second administrator approves."""
     with service_state(request).database.transaction(write=True) as session:
-        user = find_user(session, username)
-        if user is None:
-            raise ApiError(404, "no such user")
-        if user.id == principal.id and (body.disabled or body.roles is not None):
-            raise ApiError(409, "change your own account through another administrator")
+        user = named_user(session, username)
+        if body.disabled or body.roles is not None:
+            refuse_own_account(user, principal)
         grant = None
         if body.roles is not None:
             grant = set_roles(session, user, body.roles, actor=principal.actor)
@@ -227,7 +222,7 @@ def approve(
     it, nor an account the asker created or made administrator); takes effect at once."""
     with service_state(request).database.transaction(write=True) as session:
         approver = find_user(session, principal.name) if principal.kind == "user" else None
-        with _grant_errors():
+        with grant_errors():
             grant = approve_grant(session, grant_id, actor=principal.actor, approver=approver)
         return grant_summary(grant)
 
@@ -239,21 +234,9 @@ def refuse(
     """Any administrator, the asker included (withdrawing it); a waiting key is revoked."""
     state = service_state(request)
     with state.database.transaction(write=True) as session:
-        with _grant_errors():
+        with grant_errors():
             grant = refuse_grant(session, grant_id, actor=principal.actor)
         return grant_summary(grant)
-
-
-@contextmanager
-def _grant_errors() -> Iterator[None]:
-    try:
-        yield
-    except UnknownAccount:
-        raise ApiError(404, "no such grant") from None
-    except SecondApproverRequired as exc:
-        raise ApiError(403, str(exc), code="second_approver_required") from None
-    except GrantClosed as exc:
-        raise ApiError(409, str(exc)) from None
 
 
 def _key_summary(key: ApiKey) -> dict[str, Any]:

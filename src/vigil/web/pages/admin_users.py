@@ -15,15 +15,14 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from vigil.http.account_admin import grant_errors, named_user, refuse_own_account
 from vigil.http.dependencies import UsersManaging
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
 from vigil.store.accounts import (
     AccountError,
     DuplicateUser,
-    GrantClosed,
     Principal,
-    SecondApproverRequired,
     UnknownAccount,
     approve_grant,
     create_user,
@@ -163,18 +162,12 @@ def decide_grant(
     """As /v1/admin/grants/{id}/approve|refuse: approving takes another administrator than
     the one who asked; refusing (or withdrawing) any administrator."""
     with service_state(request).database.transaction(write=True) as session:
-        try:
+        with grant_errors():
             if decision == "approve":
                 approver = find_user(session, principal.name)
                 grant = approve_grant(session, grant_id, actor=principal.actor, approver=approver)
             else:
                 grant = refuse_grant(session, grant_id, actor=principal.actor)
-        except UnknownAccount:
-            raise ApiError(404, "no such grant") from None
-        except SecondApproverRequired as exc:
-            raise ApiError(403, str(exc), code="second_approver_required") from None
-        except GrantClosed as exc:
-            raise ApiError(409, str(exc)) from None
         whom = grant_summary(grant)["username"] or grant_summary(grant)["api_key"]
     said = (
         f"Approved: {whom} has the media access asked for."
@@ -185,14 +178,9 @@ def decide_grant(
 
 
 def _other_user(session: Session, username: str, principal: Principal) -> User:
-    """The account named, never the administrator's own: as over the API, one's own roles
-    and state change through another administrator, so the last one cannot lock everybody
-    out by demoting or disabling themselves."""
-    user = find_user(session, username)
-    if user is None:
-        raise ApiError(404, "no such user")
-    if user.id == principal.id:
-        raise ApiError(409, "change your own account through another administrator")
+    """The account named, never the administrator's own (vigil.http.account_admin)."""
+    user = named_user(session, username)
+    refuse_own_account(user, principal)
     return user
 
 
