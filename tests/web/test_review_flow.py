@@ -5,7 +5,6 @@ false positive that disables the list entry, and no media for those without perm
 from __future__ import annotations
 
 import io
-import os
 import re
 from pathlib import Path
 
@@ -34,7 +33,6 @@ from vigil.store.models import (
 from vigil.store.shared.vocabulary import INCIDENT_TYPES
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -55,10 +53,8 @@ def _sign_in(page: Page, console: str, username: str, password: str) -> None:
 
 
 def _shoot(page: Page, name: str, tmp_path: Path) -> None:
+    """The screen renders to an image (docs/screenshots/ is made by scripts/screenshots.py)."""
     page.screenshot(path=str(tmp_path / name), full_page=False)
-    if os.environ.get("VIGIL_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
 
 
 def _case_id(database: Database, account: str) -> str:
