@@ -319,7 +319,7 @@ def test_without_exchanges_the_page_says_how_to_add_one(
     page = client.get("/admin/exchanges")
     assert page.status_code == 200
     assert "No exchange is configured yet" in page.text and "vigil exchanges add" in page.text
-    assert '<a href="/admin/exchanges">Exchanges</a>' in page.text
+    assert '<a href="/admin/exchanges" aria-current="page">Exchanges</a>' in page.text
 
 
 def test_an_awkward_name_is_shown_as_text_and_switched_by_its_form(

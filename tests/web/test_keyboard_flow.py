@@ -48,10 +48,11 @@ def sign_in(page: Page, console: str, password: str) -> None:
 def settled(page: Page) -> None:
     """HTMX has finished swapping and the page is loaded (after a redirect too)."""
     page.wait_for_load_state("load")
-    page.wait_for_function(
-        "() => !document.querySelector("
-        "'.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')"
-    )
+    # A locator, not wait_for_function: its predicate is evaluated with eval, which the
+    # console's Content-Security-Policy refuses once polling starts.
+    expect(
+        page.locator(".htmx-request, .htmx-settling, .htmx-swapping, .htmx-added")
+    ).to_have_count(0)
 
 
 def current_item(page: Page) -> str | None:
@@ -162,6 +163,33 @@ def test_a_decision_swaps_one_card_and_the_next_pending_item_becomes_current(
         ("false_positive", None),
         ("pending", None),
     ]
+
+
+def test_keys_pressed_while_htmx_is_busy_wait_for_it(
+    reviewer_password: str, page: Page, console: str, database: Database
+) -> None:
+    """A fast "3 c" on a slow link: "c" can come while the classification is still out or
+    its card is being swapped in. It must wait for the page to settle, not press the old
+    card's button (refused: not classified yet) or one HTMX has not wired up (nothing)."""
+    case_id = case_of(database, ACCOUNT)
+    first = page.locator(f"#item-{item_ids(database, case_id)[0]}")
+    open_case(page, console, reviewer_password, case_id)
+    page.keyboard.press("3")
+    expect(first.get_by_role("button", name="B1")).to_have_attribute("aria-pressed", "true")
+    settled(page)
+    # As HTMX marks a request in flight; then "c" must wait.
+    page.evaluate("document.body.classList.add('htmx-request')")
+    page.keyboard.press("c")
+    page.wait_for_timeout(500)
+    assert statuses(database, case_id)[0] == ("pending", "B1")
+    # The request ends: the waiting key acts on the page as it now is.
+    page.evaluate(
+        "document.body.classList.remove('htmx-request');"
+        "document.body.dispatchEvent(new CustomEvent('htmx:afterRequest', {bubbles: true}))"
+    )
+    expect(first).to_contain_text("Confirmed")
+    expect(page.locator("#alerts")).to_be_empty()
+    assert statuses(database, case_id)[0] == ("confirmed", "B1")
 
 
 def test_confirm_all_known_items_then_next_case(

@@ -118,7 +118,7 @@ def test_a_dead_process_and_the_navigation(client: TestClient, jobs: Jobs) -> No
     page = client.get(PAGE)
     assert page.status_code == 200
     assert PROCESS_GONE in page.text  # nobody holds the running job's lock
-    assert '<a href="/admin/scan-jobs">Scan jobs</a>' in page.text
+    assert '<a href="/admin/scan-jobs" aria-current="page">Scan jobs</a>' in page.text
     table = client.get(f"{PAGE}/table")
     assert table.status_code == 200
     assert 'id="scan-jobs"' in table.text and "<h1>" not in table.text

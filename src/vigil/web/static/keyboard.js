@@ -78,22 +78,53 @@ function closeForm(target) {
   return true;
 }
 
+const MOVES = { j: 1, ArrowDown: 1, k: -1, ArrowUp: -1 };
+
+// What a key does on the screen as it is now: move to another item, or press a control.
+function act(key) {
+  if (key in MOVES) {
+    const list = items();
+    select(list[list.indexOf(current()) + MOVES[key]]);
+    return;
+  }
+  const target = shortcutTarget(key);
+  if (target) activate(target);
+}
+
+function isShortcut(key) {
+  return key in MOVES
+    || document.querySelector(`[data-keyboard-screen] [data-shortcut="${CSS.escape(key)}"]`) !== null;
+}
+
+// A key pressed while HTMX is still sending or swapping in the card it acts on would press
+// a control that is about to be replaced or not yet wired up, and nothing would happen (a
+// fast "3 c" lost its "c"): such keys wait, in order, until the page has settled.
+const waiting = [];
+function busy() {
+  return document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added") !== null;
+}
+function actOnWaiting() {
+  while (waiting.length && !busy()) act(waiting.shift());
+}
+for (const settled of ["htmx:afterSettle", "htmx:afterRequest"]) {
+  document.addEventListener(settled, () => setTimeout(actOnWaiting, 0));
+}
+
 document.addEventListener("keydown", (event) => {
   if (!document.querySelector("[data-keyboard-screen]") || document.querySelector("dialog[open]")) return;
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.key === "Escape") {
+    waiting.length = 0;
     hideAll();
     if (closeForm(event.target)) event.preventDefault();
     return;
   }
   if (event.target.closest("input, textarea, select")) return;
   if (event.key.length === 1 && !shortcutsOn()) return; // character keys only (WCAG 2.1.4)
-  const list = items();
-  const index = list.indexOf(current());
-  if (event.key === "j" || event.key === "ArrowDown") { select(list[index + 1]); event.preventDefault(); return; }
-  if (event.key === "k" || event.key === "ArrowUp") { select(list[index - 1]); event.preventDefault(); return; }
-  const target = shortcutTarget(event.key);
-  if (target) { event.preventDefault(); activate(target); }
+  if (!isShortcut(event.key)) return;
+  event.preventDefault();
+  if (busy() || waiting.length) waiting.push(event.key);
+  else act(event.key);
 });
 
 // The answer to a decision is the decided card: move on to the next pending item, or, with
