@@ -14,23 +14,20 @@ from __future__ import annotations
 import argparse
 import base64
 import re
-import socket
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from vigil.cli.demo_data import DEMO_REVIEWER, seed_demo
 from vigil.core.settings import Settings, load_settings
 from vigil.server.app import create_app
+from vigil.server.loopback import serving
 from vigil.store import open_database
 from vigil.store.accounts import create_user
 from vigil.store.evidence import MasterKey
@@ -90,34 +87,6 @@ def case_id(settings: Settings, account: str) -> tuple[str, list[int]]:
     with open_database(settings) as database, database.transaction() as session:
         case = session.scalars(select(Case).where(Case.platform_account_id == account)).one()
         return case.public_id, sorted(item.id for item in case.items)
-
-
-@contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The console under uvicorn on a free loopback port; yields its base URL."""
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, background_jobs=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the console did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listening.close()
 
 
 class Camera:
@@ -239,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     expect.set_options(timeout=20_000)  # a loaded machine (CI beside it) answers slowly
     with tempfile.TemporaryDirectory(prefix="vigil-screenshots-") as folder:
         seeded = seed(Path(folder) / "data", args.corpus)
-        with serving(seeded.settings) as base_url, sync_playwright() as playwright:
+        console = create_app(seeded.settings, background_jobs=False)
+        with serving(console) as base_url, sync_playwright() as playwright:
             # --no-sandbox: as root (CI, containers) Chromium's sandbox refuses to start.
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), args=["--no-sandbox"]

@@ -4,20 +4,17 @@ or PostgreSQL), a real evidence vault under tmp_path, and credentials for every 
 from __future__ import annotations
 
 import base64
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from fastapi.testclient import TestClient
 
 from vigil.core.settings import Settings, load_settings
 from vigil.server.app import create_app
+from vigil.server.loopback import serving
 from vigil.store import Database
 from vigil.store.accounts import approve_grant, create_api_key, create_user, grant_for_key
 from vigil.store.evidence import MasterKey
@@ -85,31 +82,8 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict
 def live_service(settings: Settings) -> Iterator[str]:
     """The application served by uvicorn on a free local port (for real HTTP clients and
     browsers); yields its base URL."""
-    # The socket stays bound from here on and is handed to uvicorn: probing for a free port
-    # and binding it again later could race another test process (pytest-xdist workers).
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, background_jobs=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the service did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listening.close()
+    with serving(create_app(settings, background_jobs=False)) as base_url:
+        yield base_url
 
 
 def running(settings: Settings) -> Iterator[TestClient]:

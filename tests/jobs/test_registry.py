@@ -30,8 +30,9 @@ EXCHANGE_JOBS = {"exchanges", "exchange-feedback"}
 BACKLOG_JOBS = {"scan-review"}
 # Where threads may be started: the loop's daemon thread, used by the runner only, and an
 # exchange fetch's page reader, which lives and dies within one fetch_exchange call (it is
-# no background job: it reads the next pages while the fetch writes the ones before).
-THREAD_STARTERS = {"core/periodic.py", "exchanges/page_prefetch.py"}
+# no background job: it reads the next pages while the fetch writes the ones before), and
+# uvicorn's thread serving an application on loopback for browser tests and screenshots.
+THREAD_STARTERS = {"core/periodic.py", "exchanges/page_prefetch.py", "server/loopback.py"}
 DAEMON_STARTERS = {"jobs/runner.py"}
 
 
