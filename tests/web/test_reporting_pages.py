@@ -247,3 +247,27 @@ def test_a_report_page_shows_its_files_and_can_be_retracted(
 
 def _settings(client: TestClient) -> Settings:
     return client.app.state.vigil.settings  # type: ignore[attr-defined]
+
+
+def test_each_xml_download_is_in_the_audit_log(console: TestClient, database: Database) -> None:
+    """A submitter downloads the report's XML and a file's details; an auditor sees both
+    downloads in /audit, with the report and who downloaded it."""
+    add_user(database, "audrey", [Role.AUDITOR])
+    case = _confirmed_case(console, database)
+    csrf = console_sign_in(console, "filer")
+    console.post("/reports/file", headers=csrf, data=_filing(case))
+    with database.transaction() as session:
+        [report] = session.scalars(select(Report)).all()
+        report_id, details = report.public_id, report.files[0].file_details_xml
+    document = console.get(f"/reports/{report_id}/report.xml")
+    assert document.status_code == 200 and document.content.startswith(b"<")
+    assert "attachment" in document.headers["content-disposition"]
+    file_details = console.get(f"/reports/{report_id}/files/1/details.xml")
+    assert file_details.status_code == 200 and file_details.text == details
+    assert console.get(f"/reports/{report_id}/files/99/details.xml").status_code == 404
+    assert console.get(f"/reports/{'0' * 32}/report.xml").status_code == 404
+    console_sign_in(console, "audrey")
+    log = console.get(f"/audit?action=export&subject={report_id}", headers={"Accept": "text/html"})
+    assert log.status_code == 200 and log.text.count('class="audit-row"') == 2
+    assert log.text.count("user:filer") == 2
+    assert "manual_upload" in log.text and "file_details" in log.text

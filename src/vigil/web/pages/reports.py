@@ -29,6 +29,12 @@ from vigil.reporting.report_queue import (
 )
 from vigil.reporting.sending import ReportSender, ReportStateError
 from vigil.reporting.viral_filing import file_viral_report, viral_candidates
+from vigil.reporting.xml_downloads import (
+    NoSuchDocument,
+    XmlDocument,
+    download_file_details,
+    download_report_xml,
+)
 from vigil.store.models import FileState, Report, ReportState
 from vigil.store.shared.vocabulary import INCIDENT_TYPES
 from vigil.web.navigation import go_to
@@ -257,26 +263,33 @@ def _manual(state: ServiceState, report_id: str) -> bool:
 
 @router.get("/{report_id}/report.xml")
 def report_xml(request: Request, report_id: str, principal: ReportsSubmitting) -> Response:
-    """The report's XML as filed: the document a manual-upload destination writes."""
-    with service_state(request).database.transaction() as session:
-        report = _report(session, report_id)
-        content, name = report.xml, f"{report.public_id}.xml"
-    return _xml_download(content, name)
+    """The report's XML as filed: the document a manual-upload destination writes. Each
+    download is audited as handed out to the person."""
+    return _download(
+        request, lambda session: download_report_xml(session, report_id[:32], actor=principal.actor)
+    )
 
 
 @router.get("/{report_id}/files/{index}/details.xml")
 def file_details_xml(
     request: Request, report_id: str, index: NarrowRowId, principal: ReportsSubmitting
 ) -> Response:
-    """One file's <fileDetails> as filed (the ids are filled in at the upload)."""
-    with service_state(request).database.transaction() as session:
-        report = _report(session, report_id)
-        files = report.files
-        if not 0 < index <= len(files) or not files[index - 1].file_details_xml:
-            raise ApiError(404, "no such file in this report")
-        content = str(files[index - 1].file_details_xml)
-        name = f"{report.public_id}.file-{index:03d}.xml"
-    return _xml_download(content, name)
+    """One file's <fileDetails> as filed (the ids are filled in at the upload), audited."""
+    return _download(
+        request,
+        lambda session: download_file_details(
+            session, report_id[:32], index, actor=principal.actor
+        ),
+    )
+
+
+def _download(request: Request, read: Callable[[Session], XmlDocument]) -> Response:
+    with service_state(request).database.transaction(write=True) as session:
+        try:
+            document = read(session)
+        except NoSuchDocument as exc:
+            raise ApiError(404, str(exc)) from None
+    return _xml_download(document.content, document.file_name)
 
 
 def _xml_download(content: str, name: str) -> Response:
