@@ -15,7 +15,7 @@ from vigil.cli.app import app
 from vigil.cli.database_access import EXIT_FATAL, EXIT_OK
 from vigil.stats.period import Period
 from vigil.stats.queries import statistics
-from vigil.stats.sections import CAVEAT_TITLE
+from vigil.stats.sections import CAVEAT_TITLE, PLATFORM_NOTE
 from vigil.store import Database
 
 
@@ -153,3 +153,56 @@ def test_a_platform_install_reports_its_own_work(
     first = flat(pdf_pages(target.read_bytes())[0][1])
     assert first.startswith(f"Platform statistics {platform_dataset.YEAR}")
     assert CAVEAT_TITLE not in first
+
+
+PLATFORM_TITLE = "This platform: detection, review and reporting"
+CLEARINGHOUSE_TITLE = "Clearinghouse: reports received, triage and referrals"
+
+
+def _headline_value(output: str, label: str) -> str:
+    line = next(line for line in output.splitlines() if line.strip().startswith(label))
+    return line.strip().removeprefix(label).strip()
+
+
+@pytest.fixture
+def platform_work(database: Database) -> Database:
+    with database.transaction(write=True) as session:
+        platform_dataset.insert(session)
+    return database
+
+
+def test_summary_on_a_platform_install_prints_its_own_work(
+    tmp_path: Path, database_url: str, platform_work: Database
+) -> None:
+    """Plain `vigil stats` on a platform install: the platform's figures, as on /stats,
+    and none of the clearinghouse's."""
+    year = platform_dataset.YEAR
+    result = _run(tmp_path, database_url, "--year", str(year), clearinghouse=False)
+    assert result.exit_code == EXIT_OK, result.output
+    out = result.stdout
+    assert PLATFORM_TITLE in out and PLATFORM_NOTE in " ".join(out.split())
+    assert CLEARINGHOUSE_TITLE not in out and CAVEAT_TITLE not in out
+    opened = sum(1 for case in platform_dataset.CASES if case.opened_at.year == year)
+    received = sum(1 for ask in platform_dataset.REQUESTS if ask.received_at.year == year)
+    assert _headline_value(out, "Cases opened") == str(opened)
+    assert _headline_value(out, "Law-enforcement requests") == str(received)
+    for title in ("Cases, decisions and reveals", "Law-enforcement requests and time to answer"):
+        assert title in out
+    assert "No reports were received" not in out
+
+
+def test_summary_of_a_clearinghouse_that_also_reviews_prints_both(
+    tmp_path: Path, database_url: str, platform_work: Database
+) -> None:
+    result = _run(tmp_path, database_url, "--year", str(platform_dataset.YEAR))
+    assert result.exit_code == EXIT_OK, result.output
+    out = result.stdout
+    assert out.index(PLATFORM_TITLE) < out.index(CLEARINGHOUSE_TITLE) < out.index(CAVEAT_TITLE)
+
+
+def test_summary_of_a_clearinghouse_alone_prints_no_platform_part(
+    tmp_path: Path, database_url: str, loaded: Database
+) -> None:
+    result = _run(tmp_path, database_url, "--year", "2026")
+    assert result.exit_code == EXIT_OK, result.output
+    assert CLEARINGHOUSE_TITLE in result.stdout and PLATFORM_TITLE not in result.stdout

@@ -1,5 +1,6 @@
-"""`vigil stats`: the statistics of a period as tables on the terminal, and `vigil stats
-report`, the annual report as a PDF or self-contained HTML file ready to publish.
+"""`vigil stats`: the statistics of a period as tables on the terminal (the same sections as
+the console's /stats: a platform's own work, the clearinghouse's figures, or both), and `vigil
+stats report`, the annual report as a PDF or self-contained HTML file ready to publish.
 
 The period is a calendar year (--year, this year by default) or --from/--to (days, both
 included, UTC). Exit codes: 0 done, 2 nothing done (bad period, database unavailable).
@@ -21,9 +22,17 @@ from vigil.core.settings import load_settings
 from vigil.stats.annual_report import ReportFormat, render
 from vigil.stats.figures import Statistics
 from vigil.stats.period import InvalidPeriod, Period
-from vigil.stats.platform import InstallationFigures, installation_figures
-from vigil.stats.queries import statistics
-from vigil.stats.sections import CAVEAT, CAVEAT_TITLE, headline, sections
+from vigil.stats.platform import InstallationFigures, PlatformFigures, installation_figures
+from vigil.stats.sections import (
+    CAVEAT,
+    CAVEAT_TITLE,
+    PLATFORM_NOTE,
+    Section,
+    headline,
+    platform_headline,
+    platform_sections,
+    sections,
+)
 from vigil.store.models import utcnow
 
 app = typer.Typer(
@@ -50,8 +59,8 @@ def summary(
     """The figures of a period as tables (this year unless told otherwise)."""
     if ctx.invoked_subcommand is not None:
         return
-    stats = _statistics(_period(year, first, last))
-    _print(Console(highlight=False, soft_wrap=False), stats)
+    figures = _installation_figures(_period(year, first, last))
+    _print(Console(highlight=False, soft_wrap=False), figures)
 
 
 @app.command("report")
@@ -113,28 +122,50 @@ def _format_of(output: Path | None) -> ReportFormat:
 
 
 def _installation_figures(period: Period) -> InstallationFigures:
-    """The report's parts follow the installation: a platform's own work, the
-    clearinghouse's figures where it is enabled, both when both (docs/statistics.md)."""
+    """The summary's and the report's parts follow the installation: a platform's own work,
+    the clearinghouse's figures where it is enabled, both when both (docs/statistics.md)."""
     settings = load_settings()
     with store_session(error_console(), settings=settings) as session:
         return installation_figures(session, period, clearinghouse=settings.clearinghouse.enabled)
 
 
-def _statistics(period: Period) -> Statistics:
-    with store_session(error_console()) as session:
-        return statistics(session, period)
+def _print(console: Console, figures: InstallationFigures) -> None:
+    """The sections that apply to this installation, as on the console's /stats: the
+    platform's own work, then the clearinghouse's figures."""
+    console.print(f"[bold]Statistics {figures.stats.period.label}[/bold] (UTC)")
+    if figures.platform is not None:
+        _print_platform(console, figures.platform)
+    if figures.clearinghouse:
+        _print_clearinghouse(console, figures.stats)
 
 
-def _print(console: Console, stats: Statistics) -> None:
-    console.print(f"[bold]Statistics {stats.period.label}[/bold] (UTC)")
+def _print_platform(console: Console, platform: PlatformFigures) -> None:
+    console.rule("This platform: detection, review and reporting", align="left")
+    console.print(PLATFORM_NOTE, style="dim")
+    _print_headline(console, platform_headline(platform))
+    if platform.empty:
+        console.print("No case was opened and no report filed in this period.")
+    _print_sections(console, platform_sections(platform))
+
+
+def _print_clearinghouse(console: Console, stats: Statistics) -> None:
+    console.rule("Clearinghouse: reports received, triage and referrals", align="left")
     console.print(Panel(CAVEAT, title=CAVEAT_TITLE, border_style="yellow"))
-    figures = Table(show_header=False, box=None)
-    for label, value in headline(stats):
-        figures.add_row(label, Text(value))
-    console.print(figures)
+    _print_headline(console, headline(stats))
     if stats.empty:
         console.print("No reports were received in this period.")
-    for section in sections(stats):
+    _print_sections(console, sections(stats))
+
+
+def _print_headline(console: Console, pairs: list[tuple[str, str]]) -> None:
+    figures = Table(show_header=False, box=None)
+    for label, value in pairs:
+        figures.add_row(label, Text(value))
+    console.print(figures)
+
+
+def _print_sections(console: Console, chosen: list[Section]) -> None:
+    for section in chosen:
         table = Table(title=section.title, header_style="bold", title_justify="left")
         for index, header in enumerate(section.table.headers):
             table.add_column(header, justify="left" if index == 0 else "right")
