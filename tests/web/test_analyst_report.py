@@ -2,8 +2,8 @@
 no media): it leads with what matters (the company's escalation, the victim's age, the
 reported person's identifiers, the triage level and its reasons) above the full field
 table; the intake list shows each report's level; a one-click label that would lower the
-report's level asks first and says the level it falls to; and nothing on the page scrolls
-sideways at 1280 px, however long a hash or an identifier."""
+report's level asks first, in the page, and says the level it falls to; and nothing on the
+page scrolls sideways at 1280 px, however long a hash or an identifier."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.api.service import PASSWORD, add_user, service_settings
 from tests.triage import triage_rows as rows
+from tests.web.test_accessibility import axe_source, violations  # noqa: F401 (fixture)
 from vigil.core.settings import Settings
 from vigil.store import Database
 from vigil.store.models import FileVerdict, IntakeFile, ReportTriage, Role
@@ -102,32 +103,87 @@ def test_the_intake_list_shows_each_reports_level(
         expect(row.locator(".level-cell")).to_have_text(LEVELS[_level(database, report_id)])
 
 
-def test_a_label_that_lowers_the_level_asks_first(
+def test_a_label_that_lowers_the_level_asks_in_the_page(
     page: Page, console: str, database: Database, reports: dict[str, int]
 ) -> None:
+    """The question is a panel in the page naming both levels, never the browser's dialog:
+    Escape and "Keep level" change nothing and give the focus back to the label; "Lower it"
+    labels the file and the notice says the level it falls to."""
     report_id = reports["viral"]
     before = _level(database, report_id)
     assert before < 4  # new material: referred
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     _sign_in(page, console)
     page.goto(f"{console}/clearinghouse/reports/{report_id}")
-    questions: list[str] = []
-
-    def answer(dialog: Dialog, accept: bool) -> None:
-        questions.append(dialog.message)
-        dialog.accept() if accept else dialog.dismiss()
-
     chip = page.get_by_role("group", name="Label file").get_by_role("button", name="B2")
-    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    question = page.get_by_role("alertdialog")
+    keep = question.get_by_role("button", name="Keep level")
+
     chip.click()
-    _wait_for(page, questions, 1)
-    assert LEVELS[4] in questions[0] and LEVELS[before] in questions[0]
+    expect(question).to_contain_text(f"from level {LEVELS[before]} to level {LEVELS[4]}")
+    expect(question).to_contain_text(f"report {report_id}")
+    expect(keep).to_be_focused()  # a habitual Enter changes nothing
+    page.keyboard.press("Escape")
+    expect(question).to_have_count(0)
+    expect(chip).to_be_focused()
+
+    chip.press("Enter")  # by keyboard too
+    keep.press("Enter")
+    expect(question).to_have_count(0)
+    expect(chip).to_be_focused()
     assert _file(database, report_id) == (FileVerdict.NEW, None)  # nothing done
 
-    page.once("dialog", lambda dialog: answer(dialog, accept=True))
     chip.click()
+    question.get_by_role("button", name="Lower it").click()
+    notice = page.locator("#notices")
+    expect(notice).to_contain_text("Labelled B2")
+    expect(notice).to_contain_text(f"from level {LEVELS[before]} to level {LEVELS[4]}")
     expect(page.locator(".intake-file").get_by_text("Labelled B2")).to_be_visible()
-    assert len(questions) == 2
+    expect(question).to_have_count(0)
+    expect(chip).to_be_focused()  # the labelled card's chip, swapped in
+    expect(chip).to_have_attribute("aria-pressed", "true")
     assert _file(database, report_id) == (FileVerdict.KNOWN, "B2")
+    with database.transaction(write=True) as session:
+        score_pending(session, load_weights())  # what the triage job does next
+    page.reload()
+    expect(page.locator("#lead-level")).to_contain_text(LEVELS[4])
+    assert dialogs == []  # the browser's confirm() was never used
+
+
+def test_the_question_in_the_page_meets_wcag_21_aa(
+    page: Page,
+    console: str,
+    reports: dict[str, int],
+    axe_source: str,  # noqa: F811 (the fixture imported above)
+) -> None:
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse/reports/{reports['viral']}")
+    page.get_by_role("group", name="Label file").get_by_role("button", name="A1").click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert violations(page, axe_source) == []
+
+
+def test_a_question_stays_one_and_other_keys_wait(
+    page: Page, console: str, database: Database, reports: dict[str, int]
+) -> None:
+    """A second lowering label replaces the open question; keys typed in it are not the
+    screen's shortcuts ("r" reveals nothing)."""
+    report_id = reports["viral"]
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse/reports/{report_id}")
+    chips = page.get_by_role("group", name="Label file")
+    chips.get_by_role("button", name="A1").click()
+    chips.get_by_role("button", name="A2").click()
+    question = page.get_by_role("alertdialog")
+    expect(question).to_have_count(1)
+    expect(question).to_contain_text("A2 makes it known material")
+    question.get_by_role("button", name="Keep level").press("r")
+    expect(question).to_be_visible()
+    expect(page.locator(".reveal-count")).to_have_text("0")
+    question.get_by_role("button", name="Keep level").click()
+    expect(chips.get_by_role("button", name="A2")).to_be_focused()
+    assert _file(database, report_id) == (FileVerdict.NEW, None)
 
 
 def test_after_a_label_the_other_files_ask_anew(
@@ -139,15 +195,16 @@ def test_after_a_label_the_other_files_ask_anew(
     _sign_in(page, console)
     page.goto(f"{console}/clearinghouse/reports/{report_id}")
     groups = page.get_by_role("group", name="Label file")
-    expect(groups.nth(1).locator("[hx-confirm]")).to_have_count(0)
+    expect(groups.nth(1).locator("[data-confirm]")).to_have_count(0)
     groups.nth(0).get_by_role("button", name="A2").click()
     expect(page.locator(".intake-file").get_by_text("Labelled A2")).to_be_visible()
+    expect(page.get_by_role("alertdialog")).to_have_count(0)  # that one asked nothing
     second = groups.nth(1).get_by_role("button", name="B1")
-    expect(second).to_have_attribute("hx-confirm", re.compile(LEVELS[4]))
-    questions: list[str] = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    expect(second).to_have_attribute("data-confirm", re.compile(LEVELS[4]))
     second.click()
-    _wait_for(page, questions, 1)
+    question = page.get_by_role("alertdialog")
+    expect(question).to_contain_text(f"to level {LEVELS[4]}")
+    question.get_by_role("button", name="Keep level").click()
     assert _files(database, report_id)[1] == (FileVerdict.NEW, None)
 
 
@@ -158,14 +215,16 @@ def test_a_label_that_keeps_the_level_asks_nothing(
     page.goto(f"{console}/clearinghouse/reports/{reports['viral']}")
     chips = page.get_by_role("group", name="Label file").get_by_role("button")
     lowering = chips.evaluate_all(
-        "buttons => buttons.map(b => [b.textContent.trim(), b.hasAttribute('hx-confirm')])"
+        "buttons => buttons.map(b => [b.textContent.trim(), b.hasAttribute('data-confirm')])"
     )
     # Every label makes this file known, so every one makes the report informational.
     assert lowering == [[c, True] for c in ("A1", "A2", "B1", "B2")]
     page.goto(f"{console}/clearinghouse/reports/{reports['urgent']}")
-    escalated = page.get_by_role("group", name="Label file").get_by_role("button")
-    kept = escalated.evaluate_all("buttons => buttons.filter(b => !b.hasAttribute('hx-confirm'))")
-    assert kept  # an escalation keeps the report referred whatever the label
+    kept = page.get_by_role("group", name="Label file").locator("button:not([data-confirm])")
+    expect(kept).not_to_have_count(0)  # an escalation keeps the report referred
+    kept.first.click()
+    expect(page.locator("#notices")).to_contain_text("Labelled")
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
 
 
 def test_nothing_scrolls_sideways_at_1280_px(
@@ -234,11 +293,3 @@ def _files(database: Database, report_id: int) -> list[tuple[FileVerdict | None,
             select(IntakeFile).where(IntakeFile.report_id == report_id).order_by(IntakeFile.id)
         )
         return [(file.verdict, file.classification) for file in files]
-
-
-def _wait_for(page: Page, questions: list[str], count: int) -> None:
-    for _ in range(100):  # the dialog's handler runs on Playwright's event loop
-        if len(questions) >= count:
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError(f"no confirmation asked: {questions}")

@@ -36,6 +36,7 @@ from vigil.review.rendering import RenderError, RenderOptions, render_for
 from vigil.store.accounts import Principal
 from vigil.store.models import FileVerdict, IntakeFile
 from vigil.store.shared.vocabulary import CLASSIFICATION_MEANINGS, INDUSTRY_CLASSIFICATIONS
+from vigil.triage.levels import level_label
 from vigil.triage.outlook import levels_of, lowering_labels
 from vigil.triage.scoring import REASON_TITLES
 from vigil.triage.service import report_under_triage
@@ -204,6 +205,7 @@ def label(
 ) -> Response:
     state = _enabled(request)
     with state.database.transaction(write=True) as session:
+        fall = _fall(session, file_id, classification)
         try:
             label_file(session, file_id, classification, actor=principal.actor)
         except UnknownIntakeFile:
@@ -233,7 +235,13 @@ def label(
             "labelled": True,
         },
     )
-    return notify(fragment, f"Labelled {classification}: the next copy of this file is known.")
+    said = f"Labelled {classification}: the next copy of this file is known."
+    if fall is not None:  # the person was asked about this fall and went ahead
+        said += (
+            f" Report {file.report_id} goes from level {level_label(fall[0])}"
+            f" to level {level_label(fall[1])} as triage rescores it."
+        )
+    return notify(fragment, said)
 
 
 @router.post("/reports/{report_id}/assign", response_class=HTMLResponse)
@@ -267,6 +275,16 @@ def assign_report(
         "release": f"Released report {report_id}: nobody handles it now.",
     }
     return notify(fragment, said[action])
+
+
+def _fall(session: Session, file_id: int, classification: str) -> tuple[int, int] | None:
+    """(level now, level after) when this label lowers its report's level (outlook.py)."""
+    file = received_file(session, file_id)
+    if file is None:
+        return None
+    after = lowering_labels(session, file.report_id).get((file_id, classification))
+    now = levels_of(session, [file.report_id]).get(file.report_id)
+    return (now, after) if now is not None and after is not None else None
 
 
 # --- the queue -----------------------------------------------------------------------------

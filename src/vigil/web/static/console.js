@@ -38,3 +38,82 @@ document.addEventListener("submit", async (event) => {
   link.click();
   URL.revokeObjectURL(link.href);
 });
+
+// Questions asked in the page rather than in the browser's confirm() dialog, which cannot be
+// styled, reads poorly with a screen reader and is dismissed by habit. An element with
+// data-confirm asks before HTMX sends its request: a panel under it says what will happen,
+// offers the action (data-confirm-yes) and the way out (data-confirm-no, or Escape), and takes
+// the focus; the way out gives it back to the control that asked. One question at a time.
+let question = null; // { panel, asker, send }
+let focusAfterSwap = null; // the id of the control whose answer is on its way
+
+function closeQuestion(giveFocusBack) {
+  if (!question) return;
+  const { panel, asker } = question;
+  question = null;
+  panel.remove();
+  if (giveFocusBack && asker.isConnected) asker.focus();
+}
+
+function answerButton(text, answer) {
+  const button = document.createElement("button");
+  button.type = "button"; // inside a form it must not submit it
+  button.textContent = text;
+  button.dataset.confirmAnswer = answer;
+  if (answer === "yes") button.className = "danger";
+  return button;
+}
+
+function ask(source, asker, send) {
+  closeQuestion(false);
+  const panel = document.createElement("div");
+  panel.className = "confirm-panel";
+  panel.setAttribute("role", "alertdialog");
+  panel.setAttribute("aria-labelledby", "confirm-question");
+  const text = document.createElement("p");
+  text.id = "confirm-question";
+  text.textContent = source.dataset.confirm; // text, never HTML
+  const keep = answerButton(source.dataset.confirmNo || "Cancel", "no");
+  panel.append(text, answerButton(source.dataset.confirmYes || "Go ahead", "yes"), keep);
+  (asker.closest("[role=group]") ?? source).after(panel);
+  question = { panel, asker, send };
+  keep.focus(); // the answer that changes nothing: a habitual Enter does no harm
+}
+
+document.addEventListener("htmx:confirm", (event) => {
+  const source = event.detail.elt;
+  // A part of the page that refreshes itself would wipe an open question: it waits.
+  if (question && source.contains(question.panel)) { event.preventDefault(); return; }
+  if (!source.dataset?.confirm) return;
+  event.preventDefault();
+  const asker = event.detail.triggeringEvent?.submitter ?? source;
+  ask(source, asker, () => event.detail.issueRequest(true));
+});
+
+document.addEventListener("click", (event) => {
+  const answer = event.target.closest?.(".confirm-panel [data-confirm-answer]");
+  if (!answer || !question) return;
+  const { asker, send } = question;
+  if (answer.dataset.confirmAnswer === "no") { closeQuestion(true); return; }
+  closeQuestion(false);
+  // The answer replaces what asked: the focus goes to its successor (same id), if any.
+  if (asker.id) focusAfterSwap = asker.id;
+  send();
+});
+
+document.addEventListener("keydown", (event) => {
+  if (!question || !question.panel.contains(event.target)) return;
+  event.stopPropagation(); // the screen's single-key shortcuts wait while a question is open
+  if (event.key !== "Escape") return;
+  event.preventDefault();
+  closeQuestion(true);
+}, true);
+
+document.addEventListener("htmx:afterSettle", () => {
+  // The control that asked is gone (another answer replaced it): its question goes too.
+  if (question && !question.asker.isConnected) closeQuestion(false);
+  if (!focusAfterSwap) return;
+  const successor = document.getElementById(focusAfterSwap);
+  focusAfterSwap = null;
+  if (successor && (!document.activeElement || document.activeElement === document.body)) successor.focus();
+});
