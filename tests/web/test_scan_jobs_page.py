@@ -1,7 +1,7 @@
 """The administrator's scan-jobs page (issue 17): each backlog job's source, status (a job
 whose process died says so), progress with rate and ETA, errors and matches queued against
-released; the table refreshes itself; cancelling asks first and the person sees the new
-status; refusals are visible; a reviewer is refused."""
+released; the table refreshes itself; cancelling asks first, in the page, and the person sees
+the new status; refusals are visible; a reviewer is refused."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.api.scan_job_rows import RUNNING_SOURCE, Jobs, make_jobs
 from tests.api.service import PASSWORD, add_user, console_sign_in, running
@@ -45,12 +45,7 @@ def test_an_administrator_follows_a_job_and_cancels_it(
     page: Page, console: str, database: Database, jobs: Jobs
 ) -> None:
     dialogs: list[str] = []
-
-    def accept(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     with held_alone(database, lock_name(jobs.running)):  # its process is alive
         _sign_in(page, console, "root")
         row = page.locator(f'tr.scan-job-row[data-job="{jobs.running}"]')
@@ -74,28 +69,51 @@ def test_an_administrator_follows_a_job_and_cancels_it(
         page.wait_for_load_state("networkidle")  # HTMX wires the swapped-in form
 
         row.get_by_role("button", name="Cancel").click()
+        question = page.get_by_role("alertdialog")
+        expect(question).to_contain_text(f"This cancels scan job {jobs.running} for good")
+        question.get_by_role("button", name="Cancel the job").click()
         expect(page.get_by_role("status")).to_contain_text(f"Scan job {jobs.running} is cancelled")
         expect(row.locator("td.status")).to_have_text("cancelled")
         expect(row.locator("td.eta")).to_have_text("-")
         expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
-    assert dialogs and f"Cancel scan job {jobs.running} for good?" in dialogs[0]
+    assert dialogs == []  # asked in the page, never in the browser's confirm() dialog
     with database.transaction() as session:
         assert get_job(session, jobs.running).status is ScanJobStatus.CANCELLED
 
 
 @pytest.mark.browser
-def test_a_dismissed_confirmation_cancels_nothing(
+def test_keeping_the_job_cancels_nothing(
     page: Page, console: str, database: Database, jobs: Jobs
 ) -> None:
-    page.on("dialog", lambda dialog: dialog.dismiss())
+    """Escape or "Keep the job" close the question and give the focus back; while it is open
+    the table holds its refresh (which would wipe the question), and takes it up after."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     _sign_in(page, console, "root")
     row = page.locator(f'tr.scan-job-row[data-job="{jobs.interrupted}"]')
     expect(row.locator("td.status")).to_have_text("interrupted")
     expect(row.locator("td.progress")).to_contain_text("40 objects (total not known)")
     page.wait_for_load_state("networkidle")
-    row.get_by_role("button", name="Cancel").click()
-    page.wait_for_load_state("networkidle")
+    cancel = row.get_by_role("button", name="Cancel")
+    question = page.get_by_role("alertdialog")
+    cancel.click()
+    expect(question.get_by_role("button", name="Keep the job")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(question).to_have_count(0)
+    expect(cancel).to_be_focused()
+
+    cancel.click()
+    running = page.locator(f'tr.scan-job-row[data-job="{jobs.running}"] td.progress')
+    with database.transaction(write=True) as session:
+        commit_chunk(session, jobs.running, ChunkTally(2, "k500", 250, 1, 3), [])
+    page.wait_for_timeout(REFRESH_WAIT)  # a refresh or two would have come in this time
+    expect(question).to_be_visible()
+    expect(running).to_contain_text("250 of 1,000 objects")  # held
+    question.get_by_role("button", name="Keep the job").click()
+    expect(question).to_have_count(0)
+    expect(running).to_contain_text("500 of 1,000 objects", timeout=REFRESH_WAIT)  # taken up
     expect(row.locator("td.status")).to_have_text("interrupted")
+    assert dialogs == []
     with database.transaction() as session:
         assert get_job(session, jobs.interrupted).status is ScanJobStatus.INTERRUPTED
 
