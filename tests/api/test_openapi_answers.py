@@ -257,6 +257,18 @@ def test_administration_and_webhook_answers_validate(service: TestClient) -> Non
         json={"roles": ["auditor"]},
     )
     assert changed["pending_grant"] is None and changed["roles"] == ["auditor"]
+    enabled = _answer(
+        service,
+        document,
+        "POST /v1/admin/users/{username}/enable",
+        "/v1/admin/users/chosen/enable",
+    )
+    assert enabled["enabled"] is False  # it was not disabled
+    reset = "POST /v1/admin/users/{username}/password"
+    made_up = _answer(service, document, reset, "/v1/admin/users/chosen/password")
+    picked = {"password": "another long password 2"}
+    kept = _answer(service, document, reset, "/v1/admin/users/chosen/password", json=picked)
+    assert made_up["one_time_password"] and "one_time_password" not in kept
     _answer(service, document, "GET /v1/admin/users", "/v1/admin/users")
     key = _answer(
         service,

@@ -1,6 +1,7 @@
 """What the API and the console refuse alike when an administrator changes accounts: the
-named user must exist, one's own roles and state change only through another administrator
-(so the last one cannot lock everybody out), and a media-access grant's refusals."""
+named user must exist, one's own roles, state and password change only through another
+administrator (so the last one cannot lock everybody out), a password reset's refusals, and
+a media-access grant's refusals."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from vigil.http.errors import ApiError
 from vigil.store.accounts import (
+    AccountError,
     GrantClosed,
     Principal,
     SecondApproverRequired,
     UnknownAccount,
+    WeakPassword,
     find_user,
 )
 from vigil.store.models import User
@@ -42,4 +45,16 @@ def grant_errors() -> Iterator[None]:
     except SecondApproverRequired as exc:
         raise ApiError(403, str(exc), code="second_approver_required") from None
     except GrantClosed as exc:
+        raise ApiError(409, str(exc)) from None
+
+
+@contextmanager
+def password_reset_errors() -> Iterator[None]:
+    """A reset's refusals as answers: a chosen password the policy refuses (422), an account
+    that cannot take one now, such as a disabled one (409)."""
+    try:
+        yield
+    except WeakPassword as exc:
+        raise ApiError(422, str(exc), code="weak_password") from None
+    except AccountError as exc:
         raise ApiError(409, str(exc)) from None

@@ -56,6 +56,20 @@ class ChangedUserAccount(UserAccount):
     pending_grant: AccessGrant | None
 
 
+class EnabledUserAccount(UserAccount):
+    """``enabled`` is False when the account was not disabled (nothing changed, no record)."""
+
+    enabled: bool
+
+
+class ResetUserAccount(UserAccount):
+    """``one_time_password`` only when Vigil made it up (the route answers with
+    ``response_model_exclude_unset``); a password the client chose is never echoed. Either
+    must be replaced at the next sign-in."""
+
+    one_time_password: str | None = None
+
+
 class ApiKeySummary(Answer):
     prefix: str
     name: str

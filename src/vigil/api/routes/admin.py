@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,10 +21,17 @@ from vigil.api.answers.admin import (
     ApiKeySummary,
     ChangedUserAccount,
     CreatedApiKey,
+    EnabledUserAccount,
     NewUserAccount,
+    ResetUserAccount,
     UserAccounts,
 )
-from vigil.http.account_admin import grant_errors, named_user, refuse_own_account
+from vigil.http.account_admin import (
+    grant_errors,
+    named_user,
+    password_reset_errors,
+    refuse_own_account,
+)
 from vigil.http.dependencies import KeysManaging, UsersManaging
 from vigil.http.error_answers import RESOURCES
 from vigil.http.errors import ApiError
@@ -45,13 +52,17 @@ from vigil.store.accounts import (
     list_users,
     pending_roles,
     refuse_grant,
+    reset_password,
     revoke_api_key,
     set_roles,
 )
+from vigil.store.accounts.users import enable_user
 from vigil.store.models import ApiKey, Role, User, utcnow
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=RESOURCES)
 MAX_GRANT_ID = 2**31 - 1
+# A username as the store spells it (100 characters at most); a longer one is refused.
+Username = Annotated[str, Path(max_length=100)]
 
 
 class NewUser(BaseModel):
@@ -68,6 +79,12 @@ class UserChange(BaseModel):
 
     roles: list[Role] | None = Field(default=None, min_length=1)
     disabled: bool | None = None
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str | None = Field(default=None, max_length=1024)  # None: one is made up
 
 
 class NewApiKey(BaseModel):
@@ -144,6 +161,50 @@ def change_user(
             **_user_summary(user),
             "pending_grant": grant_summary(grant) if grant is not None else None,
         }
+
+
+@router.post("/users/{username}/enable", response_model=EnabledUserAccount)
+def enable(username: Username, request: Request, principal: UsersManaging) -> dict[str, Any]:
+    """Let a disabled person sign in again, with their password and roles as they were (as
+    the console and `vigil admin enable`); one's own account through another administrator."""
+    with service_state(request).database.transaction(write=True) as session:
+        user = named_user(session, username)
+        refuse_own_account(user, principal)
+        enabled = enable_user(session, user, actor=principal.actor)
+        return {**_user_summary(user), "enabled": enabled}
+
+
+@router.post(
+    "/users/{username}/password",
+    response_model=ResetUserAccount,
+    response_model_exclude_unset=True,
+)
+def new_password(
+    username: Username,
+    request: Request,
+    principal: UsersManaging,
+    body: PasswordReset | None = None,
+) -> dict[str, Any]:
+    """A new password to be replaced at the next sign-in (as the console and `vigil admin
+    reset-password`): made up and answered once, or the one given if the policy accepts
+    it. The person's sessions end; a disabled account is refused (enable it first)."""
+    state = service_state(request)
+    chosen = body.password if body is not None else None
+    with state.database.transaction(write=True) as session:
+        user = named_user(session, username)
+        refuse_own_account(user, principal)
+        with password_reset_errors():
+            password = reset_password(
+                session,
+                user.username,
+                actor=principal.actor,
+                chosen=chosen,
+                min_password_length=state.settings.api.min_password_length,
+            )
+        answer = _user_summary(user)
+    if chosen is None:
+        answer["one_time_password"] = password
+    return answer
 
 
 def _user_summary(user: User) -> dict[str, Any]:

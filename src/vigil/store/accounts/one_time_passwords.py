@@ -26,16 +26,26 @@ def one_time_password(username: str) -> str:
         return password
 
 
-def reset_password(session: Session, username: str, *, actor: str) -> str:
+def reset_password(
+    session: Session,
+    username: str,
+    *,
+    actor: str,
+    chosen: str | None = None,
+    min_password_length: int = 12,
+) -> str:
     """Give the user a new one-time password (returned, never stored in clear), end their
     sessions and lift a lockout; they must replace it at their next sign-in. For a person
-    who forgot theirs, or whose first password was lost before anyone saw it."""
+    who forgot theirs, or whose first password was lost before anyone saw it. ``chosen``
+    (an API client's) is used instead of a made-up one once it passes the policy."""
     user = find_user(session, username)
     if user is None:
         raise UnknownAccount(f"no user named {username[:100]!r}")
     if user.disabled_at is not None:
         raise InvalidAccountInput(f"user {user.username!r} is disabled; enable it first")
-    password = one_time_password(user.username)
+    if chosen is not None:
+        check_password_policy(chosen, username=user.username, min_length=min_password_length)
+    password = one_time_password(user.username) if chosen is None else chosen
     user.password_hash = hash_password(password)
     user.must_change_password = True
     user.failed_sign_ins = 0
@@ -47,6 +57,10 @@ def reset_password(session: Session, username: str, *, actor: str) -> str:
         actor=actor,
         subject_type="user",
         subject_id=str(user.id),
-        details={"username": user.username, "change": "password reset"},
+        details={
+            "username": user.username,
+            "change": "password reset",
+            "generated": chosen is None,
+        },
     )
     return password

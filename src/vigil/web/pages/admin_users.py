@@ -15,7 +15,12 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from vigil.http.account_admin import grant_errors, named_user, refuse_own_account
+from vigil.http.account_admin import (
+    grant_errors,
+    named_user,
+    password_reset_errors,
+    refuse_own_account,
+)
 from vigil.http.dependencies import UsersManaging
 from vigil.http.errors import ApiError
 from vigil.http.state import service_state
@@ -23,7 +28,6 @@ from vigil.store.accounts import (
     AccountError,
     DuplicateUser,
     Principal,
-    UnknownAccount,
     approve_grant,
     create_user,
     disable_user,
@@ -142,10 +146,8 @@ def new_password(request: Request, username: Username, principal: UsersManaging)
     the next sign-in; the person's sessions end."""
     with service_state(request).database.transaction(write=True) as session:
         user = _other_user(session, username, principal)
-        try:
+        with password_reset_errors():
             password = reset_password(session, user.username, actor=principal.actor)
-        except (AccountError, UnknownAccount) as exc:
-            raise ApiError(409, str(exc)) from None
         name = user.username
     said = f"User {name} has a new one-time password; their sessions ended."
     secret = {"username": name, "password": password}
