@@ -1,8 +1,9 @@
 """Issue 18, item 2: a video is reviewed by its protected contact sheet, then played on
-request; a reveal is recorded (counted, MEDIA_VIEWED, fileViewedByEsp) only once the
-browser showed the media. A file the browser cannot show is handed out (audited as such)
-but never recorded as seen, and the person is told. Benign media only: a slideshow of
-corpus pictures made with PyAV, and random bytes."""
+request (protected first: test_video_protected_playback.py); a reveal is recorded (counted,
+MEDIA_VIEWED, fileViewedByEsp) only once the browser showed the media clearly. A file the
+browser cannot show is handed out (audited as such) but never recorded as seen, and the
+person is told. Benign media only: a slideshow of corpus pictures made with PyAV, and
+random bytes."""
 
 from __future__ import annotations
 
@@ -132,6 +133,11 @@ def _audit(database: Database, action: AuditAction, subject_type: str) -> list[s
 def _confirm_and_report(database: Database, case_id: str, items: list[int]) -> dict[int, str]:
     """Confirm every item as a reviewer would and build the CyberTipline report; returns
     each file's fileViewedByEsp as written in its fileDetails ("" when absent), by item."""
+    confirm_items(database, case_id, items)
+    return viewed_by_esp(database, case_id)
+
+
+def confirm_items(database: Database, case_id: str, items: list[int]) -> None:
     with database.transaction(write=True) as session:
         user = session.scalars(select(User).where(User.username == DEMO_REVIEWER)).one()
         reviewer = ReviewerRef(user.id, f"user:{DEMO_REVIEWER}")
@@ -146,6 +152,10 @@ def _confirm_and_report(database: Database, case_id: str, items: list[int]) -> d
                 settings=ReviewSettings(),
             )
         set_incident_type(session, case_id, INCIDENT_TYPES[0], actor=reviewer.actor)
+
+
+def viewed_by_esp(database: Database, case_id: str) -> dict[int, str]:
+    """Each file's fileViewedByEsp in the case's CyberTipline report ("" when absent)."""
     with database.transaction() as session:
         document = build_case_report(session, case_id, reporter=REPORTER)
     return {
@@ -178,6 +188,7 @@ def test_a_video_plays_on_request_and_only_a_shown_file_counts_as_viewed(
         arg=video.element_handle(),
     )
     expect(sheet).to_be_hidden()
+    video_card.get_by_role("button", name="Show clearly").click()  # protected until then
     expect(video_card.locator(".reveal-count")).to_have_text("1")
     expect(page.locator("#case-reveals")).to_have_text("1")  # the counters agree
     expect(page.locator("#exposure-reveals")).to_have_text("1")
@@ -309,6 +320,7 @@ def test_the_intake_screen_plays_a_received_video_and_records_only_what_it_showe
     page.wait_for_function(
         "video => video.readyState >= 2 && video.currentTime > 0", arg=video.element_handle()
     )
+    card.get_by_role("button", name="Show clearly").click()  # protected until then
     expect(card.locator(".reveal-count")).to_have_text("1")
     assert _audit(database, AuditAction.MEDIA_VIEWED, "intake_file") == [str(video_file.id)]
 

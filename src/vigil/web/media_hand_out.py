@@ -8,6 +8,8 @@ from fastapi.responses import JSONResponse, Response
 
 from vigil.core.settings import ReviewSettings
 from vigil.review.exposure import Exposure
+from vigil.review.rendering.options import REFERENCE_SIDE
+from vigil.review.rendering.still import STRONG_FACTOR
 
 
 def viewed_answer(
@@ -27,11 +29,21 @@ def viewed_answer(
 
 def handed_out_headers(media_type: str, check: str, settings: ReviewSettings) -> dict[str, str]:
     """What the browser needs beside the bytes: how to show them, the one-time check that
-    records the view, and when to blur them again. Shared with the clearinghouse screen."""
+    records the view, when to blur them again, and how strongly a video playing protected
+    is blurred. Shared with the clearinghouse screen."""
     return {
         "Cache-Control": "no-store",
         "Content-Disposition": "inline",
         "X-Vigil-Media-Type": media_type,
         "X-Vigil-View-Check": check,
         "X-Vigil-Reveal-Idle": str(settings.reveal_idle_seconds),
+        "X-Vigil-Protected-Blur": f"{protected_playback_blur(settings):.4f}",
     }
+
+
+def protected_playback_blur(settings: ReviewSettings) -> float:
+    """The blur of a video playing protected, as a fraction of the longer side it is shown
+    at: the default still protection's (strong, grayscale) blur, scaled the same way, so a
+    playing frame is as unrecognisable as a frame of the contact sheet. A browser filter
+    cannot pixelate, so this holds whatever protection the reviewer picked for stills."""
+    return settings.blur_radius * STRONG_FACTOR / REFERENCE_SIDE

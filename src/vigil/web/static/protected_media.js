@@ -2,16 +2,24 @@
 
 // Reveal: the unblurred bytes come only from an explicit POST (the hand-out, audited on the
 // server) and live in this page as a temporary object URL until the item is hidden again.
-// The view is recorded only once the browser has shown them: a picture that decoded, a
-// video with a frame to show. Then this page sends back the one-time check the hand-out
-// came with. Media that cannot be shown is never recorded as seen.
+// The view is recorded only once the browser has shown them clearly: a picture that
+// decoded; a video once "Show clearly" took its protective filter off and a frame was
+// painted without it. Then this page sends back the one-time check the hand-out came with.
+// Media that cannot be shown, or a video only ever played protected, is never recorded as
+// seen.
+//
+// A revealed video plays protected first (blurred and grayscale by a CSS filter as strong as
+// the still renderings' blur, X-Vigil-Protected-Blur); "Show clearly" and "Protect again"
+// switch the filter, and the reveal key (data-shortcut, which keyboard.js presses) moves to
+// whichever of the two comes next.
 //
 // Exposure: the seconds a revealed item was on screen in a visible tab are sent when it is
-// hidden again (re-blur, another item, Escape, tab hidden, page left), never page time.
-// A reveal is blurred again after the server's idle time without a key, pointer or playback.
+// hidden again (re-blur, another item, Escape, tab hidden, page left), never page time;
+// protected playback counts too. After the server's idle time without a key, pointer or
+// playback a clear video is protected again and paused; after another, any reveal is hidden.
 
 const MAX_POST_SECONDS = 300; // what one exposure report may carry (the server's bound)
-const revealed = new Map(); // .item element -> {img, video, url, shownAt}
+const revealed = new Map(); // .item element -> what is shown of it (see reveal())
 let generation = 0; // a reveal answered after another started is discarded
 let idleSeconds = 20; // replaced by the server's [review] reveal_idle_seconds on a reveal
 let lastActivity = performance.now();
@@ -30,7 +38,10 @@ function hide(item) {
   if (!shown) return;
   revealed.delete(item);
   if (shown.shownAt !== null) postVisibleTime((performance.now() - shown.shownAt) / 1000);
+  shown.resizing?.disconnect();
   shown.video?.remove();
+  for (const control of [shown.clearly, shown.again]) if (control) control.hidden = true;
+  giveKey(shown, shown.button);
   shown.img.style.display = "";
   shown.img.src = shown.img.dataset.protectedSrc;
   URL.revokeObjectURL(shown.url);
@@ -66,12 +77,71 @@ function cannotShow(item) {
   announce("This file could not be shown.", "refused");
 }
 
+function startExposure(shown) {
+  if (shown.shownAt !== null) return;
+  shown.shownAt = performance.now();
+  lastActivity = shown.shownAt;
+}
+
 function onDisplayed(item, button, check) {
   const shown = revealed.get(item);
   if (!shown || shown.shownAt !== null) return;
-  shown.shownAt = performance.now();
-  lastActivity = shown.shownAt;
+  startExposure(shown);
   recordView(item, button, check);
+}
+
+// keyboard.js presses the current item's control that carries the reveal key: give it to
+// the step a revealed video would take next, and back to the reveal button when hidden.
+function giveKey(shown, target) {
+  if (!shown.key) return;
+  for (const control of [shown.button, shown.clearly, shown.again]) {
+    if (control) delete control.dataset.shortcut;
+  }
+  (target ?? shown.button).dataset.shortcut = shown.key;
+}
+
+// The blur is a fraction of the longer side the video is shown at (kept when it is resized,
+// fullscreen included), as the still renderings' blur is of theirs.
+function protectiveFilter(shown) {
+  const video = shown.video;
+  const side = Math.max(video.clientWidth, video.clientHeight, video.width);
+  return `blur(${(shown.blur * side).toFixed(1)}px) grayscale(1)`;
+}
+
+function setProtected(shown, on) {
+  shown.clear = !on;
+  shown.video.style.filter = on ? protectiveFilter(shown) : "none";
+  shown.video.setAttribute("aria-label", `${shown.label}, ${on ? "protected (blurred, grayscale)" : "shown clearly"}`);
+  shown.clearly.hidden = !on;
+  shown.again.hidden = on;
+  giveKey(shown, on ? shown.clearly : shown.again);
+}
+
+// The view: once a frame has been painted without the filter (two animation frames: the
+// one that applies the change and the one after it, which a hidden tab never gets).
+function recordClearView(shown) {
+  const video = shown.video;
+  const confirm = () => requestAnimationFrame(() => requestAnimationFrame(() => {
+    if (revealed.get(shown.item) !== shown || !shown.clear || shown.viewed || video.readyState < 2) return;
+    shown.viewed = true;
+    recordView(shown.item, shown.button, shown.check);
+  }));
+  if (video.readyState >= 2) confirm(); else video.addEventListener("loadeddata", confirm, { once: true });
+}
+
+function showClearly(item) {
+  const shown = revealed.get(item);
+  if (!shown?.video || shown.clear) return;
+  setProtected(shown, false);
+  lastActivity = performance.now();
+  if (!shown.viewed) recordClearView(shown);
+}
+
+function protectAgain(item, pause) {
+  const shown = revealed.get(item);
+  if (!shown?.video || !shown.clear) return;
+  setProtected(shown, true);
+  if (pause) shown.video.pause();
 }
 
 function showPicture(item, button, shown, check) {
@@ -84,22 +154,30 @@ function showPicture(item, button, shown, check) {
   img.src = shown.url;
 }
 
-function showVideo(item, button, shown, check) {
+function showVideo(item, shown) {
+  if (!shown.clearly || !shown.again) { cannotShow(item); return; } // no way to view it clearly
   const video = document.createElement("video");
   video.muted = true;
   video.controls = true;
   video.playsInline = true;
+  // Neither would show the bytes where the filter and the re-blur reach: a download or a
+  // picture-in-picture window. Fullscreen keeps the filter (and its scale, below).
+  video.controlsList?.add("nodownload", "noremoteplayback"); // Chromium's controls offer both
+  video.disablePictureInPicture = true;
   video.className = "revealed-video";
   video.width = shown.img.width || 320; // where the contact sheet was: the pointer stays on the item
-  video.setAttribute("aria-label", shown.img.alt.replace(/^Protected [a-z ]+ of/, "Revealed video of"));
+  shown.video = video;
+  shown.label = shown.img.alt.replace(/^Protected [a-z ]+ of/, "Revealed video of");
+  setProtected(shown, true); // before it has a frame to paint
+  shown.resizing = new ResizeObserver(() => { if (!shown.clear) video.style.filter = protectiveFilter(shown); });
+  shown.resizing.observe(video);
   video.addEventListener("loadeddata", () => {
     if (revealed.get(item) !== shown) return;
-    onDisplayed(item, button, check);
+    startExposure(shown); // protected playback is exposure, not yet a view
     video.play().catch(() => {}); // muted: allowed; the controls are there if not
   }, { once: true });
   video.addEventListener("error", () => { if (revealed.get(item) === shown) cannotShow(item); }, { once: true });
   video.addEventListener("timeupdate", () => { if (!video.paused) lastActivity = performance.now(); });
-  shown.video = video;
   shown.img.style.display = "none"; // the contact sheet makes way (a style rule may show [hidden])
   shown.img.after(video);
   video.src = shown.url;
@@ -121,19 +199,32 @@ async function reveal(button) {
   if (mine !== generation || !img) return; // another reveal or a hide came first
   const idle = Number(answer.headers.get("X-Vigil-Reveal-Idle"));
   if (idle > 0) idleSeconds = idle;
-  const shown = { img, video: null, url: URL.createObjectURL(bytes), shownAt: null };
+  const blur = Number(answer.headers.get("X-Vigil-Protected-Blur"));
+  const check = answer.headers.get("X-Vigil-View-Check") || "";
+  const shown = {
+    item, img, button, check, video: null, url: URL.createObjectURL(bytes), shownAt: null,
+    blur: blur > 0 ? blur : 1, // no strength given: blur by the whole side rather than not at all
+    key: button.dataset.shortcut,
+    clearly: item.querySelector("[data-show-clearly]"),
+    again: item.querySelector("[data-protect-again]"),
+    clear: false, viewed: false, resizing: null, label: "",
+  };
   revealed.set(item, shown);
   item.classList.add("revealed");
   lastActivity = performance.now();
-  const check = answer.headers.get("X-Vigil-View-Check") || "";
   const kind = answer.headers.get("X-Vigil-Media-Type");
-  if (kind === "video") showVideo(item, button, shown, check); else showPicture(item, button, shown, check);
+  if (kind === "video") showVideo(item, shown); else showPicture(item, button, shown, check);
   item.addEventListener("mouseleave", () => { if (revealed.get(item) === shown) hide(item); }, { once: true });
 }
 
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-reveal-url]");
-  if (button) { event.preventDefault(); reveal(button); }
+  if (button) { event.preventDefault(); reveal(button); return; }
+  const clarity = event.target.closest("[data-show-clearly], [data-protect-again]");
+  if (!clarity) return;
+  event.preventDefault();
+  const item = clarity.closest(".item");
+  if (clarity.matches("[data-show-clearly]")) showClearly(item); else protectAgain(item, false);
 });
 document.addEventListener("visibilitychange", () => { if (document.hidden) hideAll(); });
 window.addEventListener("blur", hideAll);
@@ -146,8 +237,14 @@ for (const kind of ["keydown", "pointermove", "pointerdown", "wheel"]) {
   document.addEventListener(kind, () => { lastActivity = performance.now(); }, { passive: true, capture: true });
 }
 setInterval(() => {
-  if (revealed.size && performance.now() - lastActivity >= idleSeconds * 1000) {
-    hideAll();
-    announce(`Blurred again after ${idleSeconds} seconds without activity.`);
+  if (!revealed.size || performance.now() - lastActivity < idleSeconds * 1000) return;
+  const clear = [...revealed.keys()].filter((item) => revealed.get(item).clear);
+  if (clear.length) { // first back to protected, paused; hidden after another idle time
+    for (const item of clear) protectAgain(item, true);
+    lastActivity = performance.now();
+    announce(`Protected again after ${idleSeconds} seconds without activity.`);
+    return;
   }
+  hideAll();
+  announce(`Blurred again after ${idleSeconds} seconds without activity.`);
 }, 500);
