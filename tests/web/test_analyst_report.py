@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from tests.api.service import PASSWORD, add_user, service_settings
@@ -227,6 +227,36 @@ def test_a_label_that_keeps_the_level_asks_nothing(
     expect(page.get_by_role("alertdialog")).to_have_count(0)
 
 
+def test_a_notice_hides_nothing_on_a_scrolled_page(
+    page: Page, console: str, reports: dict[str, int]
+) -> None:
+    """The notice region sticks to the top of the window: a notice that comes over the focused
+    label, focus moved under a notice, and an #anchor all leave the element in view below it."""
+    page.set_viewport_size({"width": 1280, "height": 500})  # the page is long
+    _sign_in(page, console)
+    page.goto(f"{console}/clearinghouse/reports/{reports['viral']}")
+    chips = page.get_by_role("group", name="Label file")
+    chip = chips.get_by_role("button", name="B2")
+    chip.evaluate("chip => chip.scrollIntoView({block: 'start'})")  # the label at the very top
+    assert page.evaluate("window.scrollY") > 0
+    chip.click()
+    page.get_by_role("button", name="Lower it").click()
+    notice = page.locator("#notices .notice")
+    expect(notice).to_contain_text("Labelled B2")
+    expect(chip).to_be_focused()
+    _assert_clear(notice, chip)
+
+    other = chips.get_by_role("button", name="A1")  # under the notice, then focused
+    other.evaluate("chip => chip.scrollIntoView({block: 'start'})")
+    other.focus()
+    _assert_clear(notice, other)
+
+    heading = page.get_by_role("heading", name="Incident", exact=True)
+    page.evaluate("location.hash = '#summary-title'")
+    expect(heading).to_be_in_viewport()
+    _assert_clear(notice, heading)
+
+
 def test_nothing_scrolls_sideways_at_1280_px(
     page: Page, console: str, reports: dict[str, int]
 ) -> None:
@@ -293,3 +323,14 @@ def _files(database: Database, report_id: int) -> list[tuple[FileVerdict | None,
             select(IntakeFile).where(IntakeFile.report_id == report_id).order_by(IntakeFile.id)
         )
         return [(file.verdict, file.classification) for file in files]
+
+
+def _assert_clear(notice: Locator, element: Locator) -> None:
+    """The element is in the window and the notice's box does not overlap it."""
+    over, under = notice.bounding_box(), element.bounding_box()
+    assert over and under, (over, under)
+    assert under["y"] >= 0, under
+    assert under["y"] >= over["y"] + over["height"] or under["y"] + under["height"] <= over["y"], (
+        over,
+        under,
+    )

@@ -14,7 +14,34 @@ function announce(text, kind = "ok") {
   region.replaceChildren(line); // a new node, so that a repeated message is announced again
   // Only the latest outcome stands: an earlier refusal beside a later success would mislead.
   if (other) other.replaceChildren();
+  keepClearOfNotices();
 }
+
+// The regions stick to the top of the window while the page scrolls (console.css), so that a
+// notice stays in view; they must never hide what the person works on. The page keeps their
+// height free at the top when it scrolls to an element (scroll-padding-top: #anchors, focus),
+// and the element with the focus (or the current item) that a notice covers, because the
+// notice came or the focus moved under it, is scrolled to just below it.
+const CLEARANCE = 8; // px between a notice and what it would have covered
+
+function noticesBottom() {
+  let bottom = 0;
+  for (const id of ["notices", "alerts"]) {
+    const region = document.getElementById(id);
+    if (region && region.childElementCount) bottom = Math.max(bottom, region.getBoundingClientRect().bottom);
+  }
+  return bottom;
+}
+
+function keepClearOfNotices(element = document.activeElement) {
+  const bottom = noticesBottom();
+  document.documentElement.style.setProperty("--notices-bottom", `${bottom ? bottom + CLEARANCE : 0}px`);
+  const target = element && element !== document.body ? element : document.querySelector('.item[aria-current="true"]');
+  if (!bottom || !target) return;
+  const box = target.getBoundingClientRect();
+  if (box.height && box.top < bottom && box.bottom > 0) window.scrollBy(0, box.top - bottom - CLEARANCE);
+}
+document.addEventListener("focusin", (event) => keepClearOfNotices(event.target));
 
 // The message of a refused answer: the API's JSON {"error": {"message"}}, or the refusal
 // page's alert (page routes answer with a page), or the status alone.
