@@ -1,7 +1,7 @@
 """Received reports and files as an analyst opens them: a report that is still there (an
-expired one is gone for the analyst as for the company), one received file, how often each
-file was seen unblurred, and the audit record of a view, written in the transaction that
-reads the media so that no view goes unrecorded."""
+expired one is gone for the analyst as for the company), one received file, and how often
+each file was seen unblurred. A view's audit record is written by vigil.review.media_views,
+once the browser confirms the person was shown the file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigil.store.audit.log import AuditLog
 from vigil.store.models import (
     IntakeFile,
     IntakeIncident,
@@ -65,14 +64,3 @@ def reveal_counts(session: Session, files: Iterable[IntakeFile | None]) -> dict[
     )
     # subject_id is nullable; these rows matched ids, so the filter drops nothing.
     return {int(subject): int(count) for subject, count in rows if subject is not None}
-
-
-def record_file_view(session: Session, file: IntakeFile, *, actor: str) -> None:
-    """Audit that ``actor`` saw ``file`` unblurred (MEDIA_VIEWED, with its report)."""
-    AuditLog(session).append(
-        AuditAction.MEDIA_VIEWED,
-        actor=actor,
-        subject_type=SUBJECT,
-        subject_id=str(file.id),
-        details={"report_id": file.report_id},
-    )
