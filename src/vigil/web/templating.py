@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from vigil.clearinghouse.entity_words import entity_words
 from vigil.triage.levels import level_label, level_name
 from vigil.triage.scoring import reason_title
+from vigil.web.main_nav import main_nav
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -22,4 +23,5 @@ templates.env.globals.update(
     level_label=level_label,
     reason_title=reason_title,
     entity_words=entity_words,
+    main_nav=main_nav,  # the navigation's links, written once
 )
