@@ -10,12 +10,13 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.api.service import PASSWORD, add_user, service_settings
 from tests.web.intake_filing import Reporter, enrol
 from tests.web.review_cases import case_of, item_ids
 from tests.web.test_accessibility import axe_source, violations
+from tests.web.test_exposure_time import _media_seconds, _wait_for_media_time
 from tests.web.test_video_review import (
     ACCOUNT,
     ANALYST,
@@ -39,6 +40,7 @@ pytestmark = pytest.mark.browser
 __all__ = ["axe_source", "clearinghouse", "clearinghouse_settings", "reviewer_password"]
 
 PROTECTED = re.compile(r"^blur\((\d+(?:\.\d+)?)px\) grayscale\(1\)$")
+CLIP_SECONDS = 3  # benign_video: three pictures, a second each
 PLAYBACK = 15_000  # ms: the three-second clip played to its end, and an idle time after it
 
 
@@ -182,6 +184,48 @@ def test_a_protected_playback_screen_meets_wcag_21_aa(
     card.get_by_role("button", name="Show clearly").click()
     expect(card.get_by_role("button", name="Protect again")).to_be_visible()
     assert violations(page, axe_source) == []
+
+
+def test_protected_playback_is_exposure_time_though_not_a_view(
+    reviewer_password: str, page: Page, console: str, database: Database
+) -> None:
+    _, video_item = _case_video(page, console, database, reviewer_password)
+    card = page.locator(f"#item-{video_item}")
+    card.get_by_role("button", name="Reveal this video").click()
+    video = card.locator("video")
+    _protected_blur(video)
+    expect(video).to_have_js_property("ended", True, timeout=PLAYBACK)
+    assert _media_seconds(database) == []  # sent when hidden
+    page.keyboard.press("Escape")
+    expect(video).to_have_count(0)
+    [seconds] = _wait_for_media_time(database, 1)
+    assert seconds >= CLIP_SECONDS - 0.5  # the whole protected playback was on screen
+    assert _audit(database, AuditAction.MEDIA_VIEWED, "review_item") == []
+    expect(card.locator(".reveal-count")).to_have_text("0")
+
+
+def test_a_clear_view_the_server_refuses_to_record_does_not_stay_on_screen(
+    reviewer_password: str, page: Page, console: str, database: Database
+) -> None:
+    """A hand-out whose check the server does not know (forged here; expired in life): the
+    clear view is taken away as soon as the server refuses it, and nothing is recorded."""
+
+    def forged_check(route: Route) -> None:
+        answer = route.fetch()
+        route.fulfill(response=answer, headers={**answer.headers, "x-vigil-view-check": "forged"})
+
+    page.route(re.compile(r"/review/items/\d+/reveal$"), forged_check)
+    _, video_item = _case_video(page, console, database, reviewer_password)
+    card = page.locator(f"#item-{video_item}")
+    card.get_by_role("button", name="Reveal this video").click()
+    video = card.locator("video")
+    _protected_blur(video)
+    card.get_by_role("button", name="Show clearly").click()
+    expect(page.locator("#alerts")).to_contain_text("View not recorded")
+    expect(video).to_have_count(0)
+    expect(card.get_by_role("img", name=re.compile("Protected contact sheet"))).to_be_visible()
+    expect(card.locator(".reveal-count")).to_have_text("0")
+    assert _audit(database, AuditAction.MEDIA_VIEWED, "review_item") == []
 
 
 def test_the_intake_screen_plays_a_received_video_protected_until_shown_clearly(

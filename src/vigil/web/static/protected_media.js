@@ -58,18 +58,20 @@ function setText(element, text) {
 }
 
 // The browser showed it: record the view (counted, audited) and bring the counters along.
+// Whether the server recorded it.
 async function recordView(item, button, check) {
   const answer = await fetch(button.dataset.viewedUrl, {
     method: "POST", credentials: "same-origin",
     headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/json" },
     body: JSON.stringify({ check }),
   });
-  if (!answer.ok) { await announceRefusal(answer, "View not recorded"); return; }
+  if (!answer.ok) { await announceRefusal(answer, "View not recorded"); return false; }
   const view = await answer.json();
   setText(item.querySelector(".reveal-count"), view.reveals);
   setText(document.getElementById("case-reveals"), view.case_reveals);
   setText(document.getElementById("exposure-reveals"), view.today_reveals);
   if (view.warning) setText(document.getElementById("exposure-warning"), view.warning);
+  return true;
 }
 
 function cannotShow(item) {
@@ -121,10 +123,14 @@ function setProtected(shown, on) {
 // one that applies the change and the one after it, which a hidden tab never gets).
 function recordClearView(shown) {
   const video = shown.video;
-  const confirm = () => requestAnimationFrame(() => requestAnimationFrame(() => {
+  const confirm = () => requestAnimationFrame(() => requestAnimationFrame(async () => {
     if (revealed.get(shown.item) !== shown || !shown.clear || shown.viewed || video.readyState < 2) return;
     shown.viewed = true;
-    recordView(shown.item, shown.button, shown.check);
+    // A clear view the server refused to record (its check expired during a long protected
+    // playback, say) does not stay on screen: the audit log would not know of it.
+    if (!(await recordView(shown.item, shown.button, shown.check)) && revealed.get(shown.item) === shown) {
+      hide(shown.item);
+    }
   }));
   if (video.readyState >= 2) confirm(); else video.addEventListener("loadeddata", confirm, { once: true });
 }
