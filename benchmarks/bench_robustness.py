@@ -11,7 +11,17 @@ near-duplicates in the corpus count as false positives on both sides.
 Originals are the corpus files at full resolution. --max-side N reduces larger ones
 first (Lanczos) for a quicker run; the reduced image is then "the original" throughout.
 
-    python benchmarks/bench_robustness.py [--max-side N] [--workers 2]
+Transforms fall into families (``crop_5``/``crop_10``/``crop_20`` are ``crop``, every
+app layout is ``chrome``); recall, hashes per query and the cost of hashing a copy
+with and without the variants are printed per family.
+
+False pairs are also counted on many distinct pictures (benchmarks/distinct.py):
+non-overlapping tiles of the corpus images and seeded synthetic images, each the
+original of one list entry; some tiles are also screenshotted inside app chrome, as
+queries only. A pair is false when a query's hash is within reach of the reference
+PDQ of a picture from another source.
+
+    python benchmarks/bench_robustness.py [--max-side N] [--workers 2] [--distinct N]
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import numpy as np  # noqa: E402
 import pdqhash  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from benchmarks import distinct  # noqa: E402
 from benchmarks.transforms import TRANSFORMS, Group  # noqa: E402
 from vigil.fingerprint import pdq, photo  # noqa: E402
 
@@ -41,11 +52,15 @@ CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "
 MATCH_DISTANCE = 31
 DIHEDRAL_SHARE_OF_UNTOUCHED = 0.95
 FRAMING_RECALL = 0.80
+CHROME_RECALL = 0.80  # issue 19, with lists holding only reference PDQ hashes
+SMALL_ROTATION_RECALL = 0.60
 FP_RATIO_LIMIT = 2.0
 TRIMMED_ROTATIONS = frozenset(
     f"{photo.TRIMMED}_{d.value}" for d in pdq.Dihedral if d is not pdq.Dihedral.ORIGINAL
 )
 MAIN = "main"
+DISTINCT_CHUNK = 4096  # query hashes per distance matrix: bounds its memory
+DISTINCT_SHOWN = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +71,29 @@ class Item:
     transform: str  # "original" for the original itself
     reference: str
     vigil: dict[str, str]  # variant name (MAIN for the main hash) -> hex
+    plain_ms: float = 0.0  # hashing the copy without variants, then with them
+    variants_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DistinctItem:
+    """One of the many distinct pictures (benchmarks/distinct.py), hashed as a copy travels."""
+
+    source: int
+    name: str
+    reference: str
+    quality: int
+    vigil: dict[str, str]
+    target: bool
 
 
 def reference_pdq(image: Image.Image) -> str:
-    bits, _ = pdqhash.compute(np.ascontiguousarray(np.asarray(image.convert("RGB"))))
-    return np.packbits(bits.astype(np.uint8)).tobytes().hex()
+    return reference_pdq_quality(image)[0]
+
+
+def reference_pdq_quality(image: Image.Image) -> tuple[str, int]:
+    bits, quality = pdqhash.compute(np.ascontiguousarray(np.asarray(image.convert("RGB"))))
+    return np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality)
 
 
 def vigil_hashes(data: bytes) -> dict[str, str]:
@@ -90,8 +123,84 @@ def hash_image_and_copies(job: tuple[int, Path, int]) -> list[Item]:
         data = transform.encode(transform.edit(original, rng))
         with Image.open(io.BytesIO(data)) as copy:
             reference = reference_pdq(copy)
-        items.append(Item(index, transform.name, reference, vigil_hashes(data)))
+        started = time.perf_counter()
+        photo.hash_photo(data, variants=False)
+        plain = time.perf_counter() - started
+        started = time.perf_counter()
+        hashes = vigil_hashes(data)
+        timed = time.perf_counter() - started
+        items.append(Item(index, transform.name, reference, hashes, 1000 * plain, 1000 * timed))
     return items
+
+
+def hash_distinct(job: tuple[str, int, str]) -> list[DistinctItem]:
+    """A corpus image's tiles (and their screenshots), or one synthetic picture."""
+    kind, source, detail = job
+    if kind == "tiles":
+        pictures = distinct.corpus_tiles(source, Path(detail))
+    else:
+        pictures = [distinct.synthetic(source, int(detail))]
+    items = []
+    for picture in pictures:
+        buffer = io.BytesIO()
+        picture.image.save(buffer, format="JPEG", quality=90)
+        data = buffer.getvalue()
+        with Image.open(io.BytesIO(data)) as copy:
+            reference, quality = reference_pdq_quality(copy)
+        items.append(
+            DistinctItem(
+                picture.source, picture.name, reference, quality, vigil_hashes(data), picture.target
+            )
+        )
+    return items
+
+
+def distinct_false_pairs(items: list[DistinctItem]) -> None:
+    """(query, list entry) pairs within reach between pictures of different sources.
+
+    Weak pictures (reference quality < 50) are left out on both sides: lists do not
+    hold them and matching ignores them.
+    """
+    strong = [item for item in items if item.quality >= pdq.WEAK_QUALITY]
+    targets = [item for item in strong if item.target]
+    screenshots = sum(not item.target for item in strong)
+    tiles = sum(item.target and "[" in item.name for item in strong)
+    print(
+        f"distinct pictures: {len(targets)} list entries ({tiles} corpus tiles, "
+        f"{len(targets) - tiles} synthetic) and {screenshots} chrome screenshots of tiles "
+        f"as extra queries; {len(items) - len(strong)} weak pictures left out"
+    )
+    target_hexes = [item.reference for item in targets]
+    target_sources = np.array([item.source for item in targets])
+    query_sources = np.array([item.source for item in strong])
+    plain = distances([item.reference for item in strong], target_hexes) <= MATCH_DISTANCE
+    plain &= query_sources[:, None] != target_sources[None, :]
+    owners, names, hexes = [], [], []
+    for row, item in enumerate(strong):
+        for name, value in item.vigil.items():
+            owners.append(row)
+            names.append(name)
+            hexes.append(value)
+    vigil = np.zeros(plain.shape, dtype=bool)
+    by_variant: dict[str, int] = {}
+    owner_array = np.array(owners)
+    for start in range(0, len(hexes), DISTINCT_CHUNK):
+        stop = start + DISTINCT_CHUNK
+        close = distances(hexes[start:stop], target_hexes) <= MATCH_DISTANCE
+        close &= query_sources[owner_array[start:stop], None] != target_sources[None, :]
+        np.logical_or.at(vigil, owner_array[start:stop], close)
+        for offset in np.flatnonzero(close.any(axis=1)):
+            name = names[start + offset]
+            by_variant[name] = by_variant.get(name, 0) + int(close[offset].sum())
+    print(
+        f"false pairs at distance <= {MATCH_DISTANCE}: plain PDQ {int(plain.sum())}, "
+        f"Vigil (any hash) {int(vigil.sum())}; hash-level by variant: "
+        f"{dict(sorted(by_variant.items())) or 'none'}"
+    )
+    for query, target in list(zip(*np.nonzero(vigil), strict=True))[:DISTINCT_SHOWN]:
+        print(f"  {strong[query].name} -> {targets[target].name}")
+    hashes = [len(item.vigil) for item in strong]
+    print(f"Vigil hashes per distinct query: mean {np.mean(hashes):.1f}, max {max(hashes)}")
 
 
 def bit_matrix(hexes: list[str]) -> np.ndarray:
@@ -134,7 +243,7 @@ def recall_table(
     ref_own, vigil_own = reference[rows, own], vigil[rows, own]
     plain_own = vigil_plain[rows, own]
     print(
-        f"{'transform':<14} {'group':<10} {'n':>3} {'ref PDQ':>8} {'Vigil':>8} "
+        f"{'transform':<20} {'group':<14} {'n':>3} {'ref PDQ':>8} {'Vigil':>8} "
         f"{'Vigil w/o trimmed rotations':>28}"
     )
     found = {}
@@ -142,11 +251,41 @@ def recall_table(
         mask = np.array([item.transform == transform.name for item in items])
         found[transform.name] = vigil_own[mask]
         print(
-            f"{transform.name:<14} {transform.group:<10} {mask.sum():>3} "
+            f"{transform.name:<20} {transform.group:<14} {mask.sum():>3} "
             f"{ref_own[mask].mean():>8.1%} {vigil_own[mask].mean():>8.1%} "
             f"{plain_own[mask].mean():>28.1%}"
         )
     return found
+
+
+def family_table(items: list[Item], reference: np.ndarray, vigil: np.ndarray) -> None:
+    """Recall, hashes per query and hashing cost per family of transforms."""
+    own = np.array([item.image for item in items])
+    rows = np.arange(len(items))
+    ref_own, vigil_own = reference[rows, own], vigil[rows, own]
+    family_of = {transform.name: transform.family for transform in TRANSFORMS}
+    families = list(dict.fromkeys(family_of.values()))
+    print(
+        f"{'family':<16} {'n':>4} {'ref PDQ':>8} {'Vigil':>8} {'hashes':>7} "
+        f"{'ms plain':>9} {'ms variants':>12}"
+    )
+    for family in families:
+        mask = np.array([family_of.get(item.transform) == family for item in items])
+        chosen = [item for item in items if family_of.get(item.transform) == family]
+        print(
+            f"{family:<16} {mask.sum():>4} {ref_own[mask].mean():>8.1%} "
+            f"{vigil_own[mask].mean():>8.1%} "
+            f"{np.mean([len(item.vigil) for item in chosen]):>7.1f} "
+            f"{np.mean([item.plain_ms for item in chosen]):>9.1f} "
+            f"{np.mean([item.variants_ms for item in chosen]):>12.1f}"
+        )
+    copies = [item for item in items if item.transform != "original"]
+    print(
+        f"{'all copies':<16} {len(copies):>4} {'':>8} {'':>8} "
+        f"{np.mean([len(item.vigil) for item in copies]):>7.1f} "
+        f"{np.mean([item.plain_ms for item in copies]):>9.1f} "
+        f"{np.mean([item.variants_ms for item in copies]):>12.1f}"
+    )
 
 
 def verdicts(found: dict[str, np.ndarray], names: list[str]) -> bool:
@@ -169,6 +308,18 @@ def verdicts(found: dict[str, np.ndarray], names: list[str]) -> bool:
             f"{'PASS' if passed else 'FAIL'}; missed: {missed or 'none'}"
         )
     return ok
+
+
+def issue_targets(found: dict[str, np.ndarray]) -> None:
+    """Issue 19's targets for reference-only lists, per family (reported, not yet gating)."""
+    for group, target in (
+        (Group.CHROME, CHROME_RECALL),
+        (Group.SMALL_ROTATION, SMALL_ROTATION_RECALL),
+    ):
+        names = [transform.name for transform in TRANSFORMS if transform.group is group]
+        recall = float(np.concatenate([found[name] for name in names]).mean())
+        verdict = "PASS" if recall >= target - 1e-9 else "FAIL"
+        print(f"target {group.value:<15} Vigil recall {recall:6.1%} >= {target:6.1%} {verdict}")
 
 
 def false_positives(
@@ -202,6 +353,13 @@ def main() -> int:
     )
     parser.add_argument("--max-side", type=int, default=0, help="0: full resolution")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--distinct",
+        type=int,
+        default=3200,
+        help="pictures made for the false-pair count (corpus tiles, then synthetic); "
+        "weak ones are left out, about a third",
+    )
     args = parser.parse_args()
     paths = sorted(CORPUS.glob("*.jpg"))
     if not paths:
@@ -224,7 +382,10 @@ def main() -> int:
     print()
     found = recall_table(items, reference, vigil, vigil_plain)
     print()
+    family_table(items, reference, vigil)
+    print()
     ok = verdicts(found, names)
+    issue_targets(found)
     print()
     print("near-duplicate originals (reference PDQ of one original vs another):")
     pairwise = distances(originals, originals)
@@ -251,6 +412,16 @@ def main() -> int:
         print()
     hashes = [len(item.vigil) for item in items]
     print(f"Vigil hashes per query: mean {np.mean(hashes):.1f}, max {max(hashes)}")
+    print()
+    synthetic_count = max(0, args.distinct - len(paths) * distinct.GRID**2)
+    distinct_jobs = [("tiles", index, str(path)) for index, path in enumerate(paths)] + [
+        ("synthetic", len(paths) + seed, str(seed)) for seed in range(synthetic_count)
+    ]
+    with Pool(args.workers) as pool:
+        distinct_items = [
+            item for batch in pool.imap(hash_distinct, distinct_jobs, chunksize=8) for item in batch
+        ]
+    distinct_false_pairs(distinct_items)
     print(f"elapsed {time.perf_counter() - start:.0f} s; overall {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 Edit = Callable[[Image.Image, np.random.Generator], Image.Image]
 
@@ -36,6 +36,8 @@ class Group(StrEnum):
     UNTOUCHED = "untouched"
     DIHEDRAL = "dihedral"
     FRAMING = "framing"
+    CHROME = "chrome"  # screenshots with mixed-colour app chrome (issue 19)
+    SMALL_ROTATION = "small_rotation"
     OTHER = "other"
 
 
@@ -45,6 +47,12 @@ class Transform:
     group: Group
     edit: Edit
     jpeg_quality: int | None = 90  # None: saved losslessly as PNG
+
+    @property
+    def family(self) -> str:
+        """Transforms of one kind at different strengths or layouts: ``crop_5`` and
+        ``crop_20`` are both ``crop``, every ``chrome_*`` layout is ``chrome``."""
+        return FAMILIES.get(self.name, self.name)
 
     def encode(self, image: Image.Image) -> bytes:
         buffer = io.BytesIO()
@@ -156,11 +164,74 @@ def reduce_half(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     )
 
 
-def crop_ten_percent(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """Keep the central 90% of each side (5% off every edge)."""
+def cropper(percent: int) -> Edit:
+    """``percent`` of each side cut off, split at random between its two edges (a person
+    cropping keeps what matters, rarely the exact centre)."""
+
+    def crop(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+        width, height = image.size
+        cut_x, cut_y = width * percent / 100, height * percent / 100
+        left, top = round(cut_x * rng.uniform(0.2, 0.8)), round(cut_y * rng.uniform(0.2, 0.8))
+        right, bottom = width - round(cut_x) + left, height - round(cut_y) + top
+        return image.crop((left, top, right, bottom))
+
+    return crop
+
+
+def small_rotation(degrees: float) -> Edit:
+    """Turned a few degrees either way at the same size (``expand=False``): the corners
+    that leave the frame are lost and the uncovered corners are black or white, as when
+    a tilted picture is re-posted or screenshotted on a plain background."""
+
+    def rotate(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+        sign = 1 if rng.integers(2) else -1
+        fill = (0, 0, 0) if rng.integers(2) else (255, 255, 255)
+        return image.rotate(
+            sign * degrees, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=fill
+        )
+
+    return rotate
+
+
+def caption_bar(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A solid bar with a line of text over the top or bottom 10-14% of the picture."""
+    image = image.copy()
     width, height = image.size
-    dx, dy = round(width * 0.05), round(height * 0.05)
-    return image.crop((dx, dy, width - dx, height - dy))
+    bar = max(4, round(height * rng.uniform(0.10, 0.14)))
+    dark = bool(rng.integers(2))
+    fill = (20, 20, 20) if dark else (245, 245, 245)
+    ink = (245, 245, 245) if dark else (20, 20, 20)
+    top = 0 if rng.integers(2) else height - bar
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, top, width, top + bar), fill=fill)
+    font = ImageFont.load_default(size=max(6, bar // 2))
+    words = ("look at this", "no way", "saved from the group", "lol", "repost if you agree")
+    text = words[int(rng.integers(len(words)))]
+    draw.text((round(width * 0.04), top + bar // 4), text, font=font, fill=ink)
+    return image
+
+
+def watermark(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A site's translucent name and round logo over a part of the picture (30-55% opaque)."""
+    base = image.convert("RGBA")
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    width, height = base.size
+    alpha = int(255 * rng.uniform(0.30, 0.55))
+    ink = (255, 255, 255, alpha) if rng.integers(2) else (0, 0, 0, alpha)
+    size = max(8, round(min(width, height) * rng.uniform(0.08, 0.14)))
+    font = ImageFont.load_default(size=size)
+    x = round(width * rng.uniform(0.05, 0.35))
+    y = round(height * rng.uniform(0.35, 0.75))
+    draw.ellipse((x, y, x + size * 2, y + size * 2), outline=ink, width=max(1, size // 5))
+    draw.text((x + size // 2, y + size // 2), "V", font=font, fill=ink)
+    draw.text((x + size * 2 + size // 2, y + size // 2), "sharesite.example", font=font, fill=ink)
+    return Image.alpha_composite(base, layer).convert("RGB")
+
+
+def contrast_strong(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Contrast doubled (clipping highlights and shadows), as a punchy filter does."""
+    return ImageEnhance.Contrast(image).enhance(2.0)
 
 
 def blur(image: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -250,6 +321,505 @@ def _navigation_bar(
     )
 
 
+class Layout(StrEnum):
+    """App screens a picture is screenshotted from (issue 19): mixed-colour chrome."""
+
+    CHAT = "chat"  # toolbar, text bubbles, the picture in a bubble, input field
+    FEED = "feed"  # app title, post header, picture, actions, caption, bottom navigation
+    VIEWER = "viewer"  # gallery viewer: title bar, picture, labelled action bar
+    BROWSER = "browser"  # address bar, heading, picture with margins, paragraph text
+
+
+class Theme(StrEnum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    background: tuple[int, int, int]
+    bar: tuple[int, int, int]
+    accent: tuple[int, int, int]  # an app's brand colour: toolbars, sent bubbles
+    bubble: tuple[int, int, int]
+    ink: tuple[int, int, int]
+    faint: tuple[int, int, int]  # secondary text and icons
+
+    @classmethod
+    def pick(cls, theme: Theme, rng: np.random.Generator) -> Palette:
+        """Colours near a theme's usual ones, jittered so no layout has one exact look."""
+
+        def shade(base: tuple[int, int, int], spread: int = 6) -> tuple[int, int, int]:
+            offsets = rng.integers(-spread, spread + 1, 3)
+            return tuple(int(np.clip(c + o, 0, 255)) for c, o in zip(base, offsets, strict=True))
+
+        accents = ((0, 128, 105), (33, 150, 243), (103, 58, 183), (230, 81, 0), (56, 142, 60))
+        accent = accents[int(rng.integers(len(accents)))]
+        if theme is Theme.LIGHT:
+            return cls(
+                shade((250, 250, 250), 5),
+                shade((238, 238, 242)),
+                shade(accent, 12),
+                shade((220, 248, 198), 10),
+                shade((25, 25, 30)),
+                shade((115, 115, 120)),
+            )
+        return cls(
+            shade((12, 12, 14), 6),
+            shade((32, 33, 36)),
+            shade(accent, 12),
+            shade((5, 92, 75), 10),
+            shade((235, 235, 235)),
+            shade((150, 150, 155)),
+        )
+
+
+WORDS = (
+    "the",
+    "weekend",
+    "photos",
+    "from",
+    "our",
+    "trip",
+    "are",
+    "finally",
+    "here",
+    "and",
+    "look",
+    "at",
+    "this",
+    "view",
+    "morning",
+    "coffee",
+    "with",
+    "friends",
+    "new",
+    "post",
+    "shared",
+    "album",
+    "see",
+    "you",
+    "soon",
+    "thanks",
+    "everyone",
+    "who",
+    "came",
+    "by",
+)
+
+
+@dataclass
+class Screen:
+    """A phone screen being drawn: its size, the scale of its UI and its colours."""
+
+    image: Image.Image
+    unit: float  # pixels per density-independent pixel / 3, as on a 1080-wide screen
+    palette: Palette
+    rng: np.random.Generator
+
+    @property
+    def draw(self) -> ImageDraw.ImageDraw:
+        return ImageDraw.Draw(self.image)
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height
+
+    def px(self, value: float) -> int:
+        return max(1, round(value * self.unit))
+
+    def font(self, size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+        return ImageFont.load_default(size=self.px(size))
+
+    def words(self, low: int, high: int) -> str:
+        count = int(self.rng.integers(low, high + 1))
+        return " ".join(WORDS[int(i)] for i in self.rng.integers(len(WORDS), size=count))
+
+    def text(self, xy: tuple[int, int], text: str, size: float, fill: tuple[int, int, int]) -> None:
+        self.draw.text(xy, text, font=self.font(size), fill=fill)
+
+    def paste(
+        self, picture: Image.Image, box: tuple[int, int, int, int]
+    ) -> tuple[int, int, int, int]:
+        """The picture fitted into ``box`` and centred there; returns where it landed."""
+        left, top, right, bottom = box
+        size = _fitted_size(picture.size, (right - left, bottom - top))
+        x, y = left + (right - left - size[0]) // 2, top + (bottom - top - size[1]) // 2
+        self.image.paste(picture.resize(size, Image.Resampling.LANCZOS), (x, y))
+        return x, y, x + size[0], y + size[1]
+
+
+def app_screenshot(layout: Layout, theme: Theme) -> Edit:
+    """The picture as an app shows it, screenshotted on a phone of a random common size."""
+
+    def edit(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+        width = int(rng.choice((720, 1080, 1170, 1440)))
+        height = round(width * rng.uniform(2.0, 2.22))
+        palette = Palette.pick(theme, rng)
+        screen = Screen(
+            Image.new("RGB", (width, height), palette.background), width / 1080, palette, rng
+        )
+        top = _chrome_status_bar(screen)
+        bottom = _chrome_system_bar(screen)
+        LAYOUTS[layout](screen, image, top, bottom)
+        return screen.image
+
+    return edit
+
+
+def _chrome_status_bar(screen: Screen) -> int:
+    """Clock, notification icons, signal, battery; on the bar colour or the background."""
+    height = screen.px(rng_between(screen.rng, 72, 96))
+    fill = screen.palette.bar if screen.rng.integers(2) else screen.palette.background
+    draw, ink = screen.draw, screen.palette.ink
+    draw.rectangle((0, 0, screen.width, height), fill=fill)
+    clock = f"{int(screen.rng.integers(0, 24))}:{int(screen.rng.integers(0, 60)):02d}"
+    screen.text((screen.px(48), height // 4), clock, 32, ink)
+    for i in range(int(screen.rng.integers(1, 4))):  # notification icons
+        x = screen.px(170 + 46 * i)
+        draw.rounded_rectangle((x, height // 3, x + screen.px(30), height * 2 // 3), 4, ink)
+    right = screen.width - screen.px(40)
+    draw.rectangle(
+        (right - screen.px(52), height // 3, right, height * 2 // 3),
+        outline=ink,
+        width=screen.px(3),
+    )
+    screen.text(
+        (right - screen.px(150), height // 4), f"{int(screen.rng.integers(5, 100))}%", 30, ink
+    )
+    for i in range(4):
+        x = right - screen.px(220 - 14 * i)
+        draw.rectangle(
+            (x, height * 2 // 3 - screen.px(7 * (i + 1)), x + screen.px(9), height * 2 // 3),
+            fill=ink,
+        )
+    return height
+
+
+def _chrome_system_bar(screen: Screen) -> int:
+    """The gesture pill or three buttons at the bottom; returns where the bar starts."""
+    height = screen.px(rng_between(screen.rng, 48, 132))
+    top = screen.height - height
+    fill = screen.palette.bar if screen.rng.integers(2) else screen.palette.background
+    draw, ink, middle = screen.draw, screen.palette.ink, screen.height - height // 2
+    draw.rectangle((0, top, screen.width, screen.height), fill=fill)
+    if height < screen.px(90):
+        half = screen.px(110)
+        draw.rounded_rectangle(
+            (
+                screen.width // 2 - half,
+                middle - screen.px(5),
+                screen.width // 2 + half,
+                middle + screen.px(5),
+            ),
+            5,
+            ink,
+        )
+        return top
+    for i, shape in enumerate(("triangle", "circle", "square")):
+        x, r = screen.width * (2 * i + 1) // 6, screen.px(20)
+        _icon(draw, shape, (x - r, middle - r, x + r, middle + r), ink, screen.px(4))
+    return top
+
+
+def _icon(
+    draw: ImageDraw.ImageDraw,
+    shape: str,
+    box: tuple[int, int, int, int],
+    ink: tuple[int, int, int],
+    width: int,
+) -> None:
+    left, top, right, bottom = box
+    if shape == "circle":
+        draw.ellipse(box, outline=ink, width=width)
+    elif shape == "square":
+        draw.rounded_rectangle(box, radius=width, outline=ink, width=width)
+    elif shape == "triangle":
+        draw.polygon(
+            [(right, top), (right, bottom), (left, (top + bottom) // 2)], outline=ink, width=width
+        )
+    elif shape == "house":
+        middle = (left + right) // 2
+        draw.polygon(
+            [
+                (left, (top + bottom) // 2),
+                (middle, top),
+                (right, (top + bottom) // 2),
+                (right, bottom),
+                (left, bottom),
+            ],
+            outline=ink,
+            width=width,
+        )
+    elif shape == "heart":
+        middle = (left + right) // 2
+        draw.polygon(
+            [
+                (left, top + (bottom - top) // 3),
+                (middle, bottom),
+                (right, top + (bottom - top) // 3),
+                (right - (right - left) // 4, top),
+                (middle, top + (bottom - top) // 4),
+                (left + (right - left) // 4, top),
+            ],
+            outline=ink,
+            width=width,
+        )
+    else:  # "dots": an overflow menu
+        step = (bottom - top) // 3
+        for i in range(3):
+            y = top + step * i + step // 2
+            draw.ellipse((right - width * 2, y - width, right, y + width), fill=ink)
+
+
+ICONS = ("house", "circle", "square", "heart", "triangle")
+
+
+def _toolbar(screen: Screen, top: int, title: str, *, accent: bool) -> int:
+    """Back arrow, title, one or two icons; in the brand colour or the bar colour."""
+    height = screen.px(rng_between(screen.rng, 130, 170))
+    fill = screen.palette.accent if accent else screen.palette.bar
+    ink = (255, 255, 255) if accent else screen.palette.ink
+    screen.draw.rectangle((0, top, screen.width, top + height), fill=fill)
+    middle, r = top + height // 2, screen.px(20)
+    _icon(
+        screen.draw,
+        "triangle",
+        (screen.px(40), middle - r, screen.px(40) + 2 * r, middle + r),
+        ink,
+        screen.px(4),
+    )
+    screen.text((screen.px(120), middle - screen.px(24)), title, 46, ink)
+    for i in range(int(screen.rng.integers(1, 3))):
+        x = screen.width - screen.px(80 + 100 * i)
+        _icon(
+            screen.draw,
+            ("dots", "circle")[i],
+            (x - r, middle - r, x + r, middle + r),
+            ink,
+            screen.px(4),
+        )
+    return top + height
+
+
+def _bottom_navigation(screen: Screen, bottom: int, *, labels: bool) -> int:
+    """Four or five icons (with labels under them, sometimes) above ``bottom``."""
+    height = screen.px(
+        rng_between(screen.rng, 140, 190) if labels else rng_between(screen.rng, 110, 150)
+    )
+    top = bottom - height
+    screen.draw.rectangle((0, top, screen.width, bottom), fill=screen.palette.bar)
+    count = int(screen.rng.integers(4, 6))
+    r = screen.px(26)
+    for i in range(count):
+        x = screen.width * (2 * i + 1) // (2 * count)
+        y = top + (height // 3 if labels else height // 2)
+        ink = screen.palette.accent if i == 0 else screen.palette.faint
+        _icon(screen.draw, ICONS[i % len(ICONS)], (x - r, y - r, x + r, y + r), ink, screen.px(4))
+        if labels:
+            screen.text((x - screen.px(50), y + r + screen.px(12)), screen.words(1, 1), 26, ink)
+    return top
+
+
+def _paragraph(
+    screen: Screen, box: tuple[int, int, int, int], size: float, fill: tuple[int, int, int]
+) -> int:
+    """Lines of words filling ``box`` from its top, as far as they fit; returns the end."""
+    left, top, right, bottom = box
+    line = screen.px(size * 1.45)
+    per_line = max(1, int((right - left) / (size * screen.unit * 0.55 * 6)))
+    y = top
+    while y + line <= bottom:
+        screen.text((left, y), screen.words(max(1, per_line - 3), per_line), size, fill)
+        y += line
+    return y
+
+
+def _chat(screen: Screen, picture: Image.Image, top: int, bottom: int) -> None:
+    palette, rng = screen.palette, screen.rng
+    y = _toolbar(screen, top, screen.words(1, 2).title(), accent=bool(rng.integers(2)))
+    field = screen.px(rng_between(rng, 110, 150))
+    screen.draw.rounded_rectangle(
+        (
+            screen.px(24),
+            bottom - field - screen.px(12),
+            screen.width - screen.px(150),
+            bottom - screen.px(12),
+        ),
+        radius=field // 2,
+        fill=palette.bar,
+    )
+    screen.text((screen.px(70), bottom - field // 2 - screen.px(30)), "Message", 34, palette.faint)
+    r = field // 2 - screen.px(4)
+    cx, cy = screen.width - screen.px(75), bottom - screen.px(12) - field // 2
+    screen.draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=palette.accent)
+    bottom -= field + screen.px(36)
+    y += screen.px(24)
+    for _ in range(int(rng.integers(0, 3))):  # text bubbles above the picture
+        height = screen.px(96)
+        mine = bool(rng.integers(2))
+        left = screen.width - screen.px(600) if mine else screen.px(30)
+        colour = palette.bubble if mine else palette.bar
+        screen.draw.rounded_rectangle(
+            (left, y, left + screen.px(560), y + height), screen.px(30), fill=colour
+        )
+        screen.text((left + screen.px(30), y + screen.px(24)), screen.words(2, 5), 34, palette.ink)
+        y += height + screen.px(16)
+    pad = screen.px(rng_between(rng, 8, 16))
+    bubble_width = round(screen.width * rng.uniform(0.62, 0.8))
+    mine = bool(rng.integers(2))
+    left = screen.width - bubble_width - screen.px(30) if mine else screen.px(30)
+    stamp = screen.px(50)
+    room = (left + pad, y + pad, left + bubble_width - pad, bottom - pad - stamp)
+    # Fitted first, to know the bubble's size; the bubble is drawn round it, then the
+    # picture is put back on top.
+    start_x, start_y, end_x, end_y = screen.paste(picture, room)
+    fitted = screen.image.crop((start_x, start_y, end_x, end_y))
+    colour = palette.bubble if mine else palette.bar
+    screen.draw.rounded_rectangle(
+        (start_x - pad, start_y - pad, end_x + pad, end_y + pad + stamp),
+        radius=screen.px(30),
+        fill=colour,
+    )
+    screen.image.paste(fitted, (start_x, start_y))
+    screen.text(
+        (end_x - screen.px(110), end_y + screen.px(8)),
+        f"{int(rng.integers(0, 24))}:{int(rng.integers(0, 60)):02d}",
+        26,
+        palette.faint,
+    )
+
+
+def _feed(screen: Screen, picture: Image.Image, top: int, bottom: int) -> None:
+    palette, rng = screen.palette, screen.rng
+    y = top + screen.px(rng_between(rng, 100, 140))
+    screen.text((screen.px(40), top + screen.px(24)), "Snapfeed", 56, palette.ink)
+    _icon(
+        screen.draw,
+        "heart",
+        (
+            screen.width - screen.px(110),
+            top + screen.px(30),
+            screen.width - screen.px(50),
+            top + screen.px(90),
+        ),
+        palette.ink,
+        screen.px(4),
+    )
+    bottom = _bottom_navigation(screen, bottom, labels=bool(rng.integers(2)))
+    r = screen.px(36)
+    screen.draw.ellipse(
+        (screen.px(30), y + screen.px(14), screen.px(30) + 2 * r, y + screen.px(14) + 2 * r),
+        fill=palette.accent,
+    )
+    screen.text(
+        (screen.px(130), y + screen.px(20)), screen.words(1, 2).replace(" ", "_"), 34, palette.ink
+    )
+    screen.text(
+        (screen.px(130), y + screen.px(62)), f"{int(rng.integers(1, 23))} h", 26, palette.faint
+    )
+    y += screen.px(110)
+    margin = screen.px(int(rng.choice((0, 0, 24, 40))))
+    *_, end_y = screen.paste(
+        picture,
+        (
+            margin,
+            y,
+            screen.width - margin,
+            y + min(round(screen.width * 1.25), bottom - y - screen.px(300)),
+        ),
+    )
+    y = end_y + screen.px(20)
+    for i, shape in enumerate(("heart", "circle", "triangle")):
+        x = screen.px(40 + 90 * i)
+        _icon(
+            screen.draw,
+            shape,
+            (x, y, x + screen.px(56), y + screen.px(56)),
+            palette.ink,
+            screen.px(4),
+        )
+    y += screen.px(80)
+    screen.text((screen.px(40), y), f"{int(rng.integers(2, 9999)):,} likes", 32, palette.ink)
+    _paragraph(
+        screen,
+        (screen.px(40), y + screen.px(50), screen.width - screen.px(40), bottom),
+        32,
+        palette.ink,
+    )
+
+
+def _viewer(screen: Screen, picture: Image.Image, top: int, bottom: int) -> None:
+    rng = screen.rng
+    name = f"IMG_{int(rng.integers(1000, 9999))}.jpg"
+    y = _toolbar(screen, top, name, accent=False)
+    bottom = _bottom_navigation(screen, bottom, labels=True)
+    gap = screen.px(rng_between(rng, 0, 60))
+    screen.paste(picture, (0, y + gap, screen.width, bottom - gap))
+
+
+def _browser(screen: Screen, picture: Image.Image, top: int, bottom: int) -> None:
+    palette, rng = screen.palette, screen.rng
+    height = screen.px(rng_between(rng, 130, 160))
+    screen.draw.rectangle((0, top, screen.width, top + height), fill=palette.bar)
+    screen.draw.rounded_rectangle(
+        (
+            screen.px(30),
+            top + screen.px(22),
+            screen.width - screen.px(130),
+            top + height - screen.px(22),
+        ),
+        radius=screen.px(40),
+        fill=palette.background,
+    )
+    url = f"forum.example/t/{int(rng.integers(1000, 99999))}"
+    screen.text((screen.px(80), top + height // 2 - screen.px(20)), url, 34, palette.faint)
+    toolbar = screen.px(rng_between(rng, 120, 150))
+    screen.draw.rectangle((0, bottom - toolbar, screen.width, bottom), fill=palette.bar)
+    for i in range(5):
+        x, r = screen.width * (2 * i + 1) // 10, screen.px(22)
+        _icon(
+            screen.draw,
+            ICONS[(i + 2) % len(ICONS)],
+            (x - r, bottom - toolbar // 2 - r, x + r, bottom - toolbar // 2 + r),
+            palette.faint,
+            screen.px(4),
+        )
+    bottom -= toolbar
+    margin = screen.px(rng_between(rng, 24, 64))
+    y = top + height + screen.px(30)
+    y = _paragraph(screen, (margin, y, screen.width - margin, y + screen.px(150)), 52, palette.ink)
+    screen.text(
+        (margin, y),
+        f"posted by {screen.words(1, 1)} {int(rng.integers(2, 30))} days ago",
+        28,
+        palette.faint,
+    )
+    y += screen.px(70)
+    *_, end_y = screen.paste(
+        picture,
+        (margin, y, screen.width - margin, y + min(screen.width, bottom - y - screen.px(200))),
+    )
+    _paragraph(
+        screen, (margin, end_y + screen.px(30), screen.width - margin, bottom), 34, palette.ink
+    )
+
+
+def rng_between(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(rng.uniform(low, high))
+
+
+LAYOUTS: dict[Layout, Callable[[Screen, Image.Image, int, int], None]] = {
+    Layout.CHAT: _chat,
+    Layout.FEED: _feed,
+    Layout.VIEWER: _viewer,
+    Layout.BROWSER: _browser,
+}
+
+
 TRANSFORMS: tuple[Transform, ...] = (
     Transform("untouched", Group.UNTOUCHED, untouched, jpeg_quality=None),
     Transform("rotate90", Group.DIHEDRAL, transposer(Image.Transpose.ROTATE_90)),
@@ -266,7 +836,30 @@ TRANSFORMS: tuple[Transform, ...] = (
     Transform("rotate90_pad", Group.OTHER, rotate_then_pad),
     Transform("jpeg_q50", Group.OTHER, untouched, jpeg_quality=50),
     Transform("resize_50", Group.OTHER, reduce_half),
-    Transform("crop_10", Group.OTHER, crop_ten_percent),
+    Transform("crop_5", Group.OTHER, cropper(5)),
+    Transform("crop_10", Group.OTHER, cropper(10)),
+    Transform("crop_20", Group.OTHER, cropper(20)),
     Transform("blur", Group.OTHER, blur),
     Transform("text_overlay", Group.OTHER, text_overlay),
+    *(
+        Transform(f"rotate_small_{degrees}", Group.SMALL_ROTATION, small_rotation(degrees))
+        for degrees in (1, 2, 3, 5)
+    ),
+    Transform("caption_bar", Group.OTHER, caption_bar),
+    Transform("watermark", Group.OTHER, watermark),
+    Transform("contrast_strong", Group.OTHER, contrast_strong),
+    *(
+        Transform(f"chrome_{layout}_{theme}", Group.CHROME, app_screenshot(layout, theme))
+        for layout in Layout
+        for theme in Theme
+    ),
 )
+FAMILIES = {
+    f"{prefix}_{suffix}": prefix
+    for prefix, suffixes in (
+        ("crop", ("5", "10", "20")),
+        ("rotate_small", ("1", "2", "3", "5")),
+        ("chrome", tuple(f"{layout}_{theme}" for layout in Layout for theme in Theme)),
+    )
+    for suffix in suffixes
+}
