@@ -224,6 +224,66 @@ def test_an_escalated_case_asks_for_high_priority(env: ReviewEnv) -> None:
     )
 
 
+NOTE = "The uploader wrote that the child is with him this weekend."
+
+
+def escalated_at_intake(env: ReviewEnv) -> tuple[str, int]:
+    """Listed material the platform flags as urgent, with its note: the flag escalates the
+    case as it is created."""
+    outcome = env.service().flag(
+        Submission("c-urgent", "acct-7", UploadContext(visibility="private")),
+        source=RecordSource.ESCALATION,
+        submitted_by=SUBMITTER,
+        content=env.images[0].read_bytes(),
+        note=NOTE,
+    )
+    case_id, item_id = env.case_of(outcome.record_id)
+    assert env.case(case_id).escalated
+    return case_id, item_id
+
+
+def _confirmed_high_priority(env: ReviewEnv, case_id: str, item_id: int) -> str | None:
+    run(env, decide, case_id, "confirm", item_id=item_id, reviewer=env.alice, settings=SETTINGS)
+    root = safe_parse(build(env, case_id, incident_type=INCIDENT_TYPES[3]).report_xml)
+    return root.findtext("incidentSummary/escalateToHighPriority")
+
+
+def test_an_escalation_at_intake_says_what_escalated_it(env: ReviewEnv) -> None:
+    """Not a system sentence: the flag with its note, the rule that fired and the list
+    entry's classification, stored on the case and sent in the report."""
+    case_id, item_id = escalated_at_intake(env)
+    stored = env.case(case_id).escalation_reason
+    sent = _confirmed_high_priority(env, case_id, item_id)
+    assert sent == stored
+    assert sent == (
+        "Flagged as urgent by the platform when received (content ID c-urgent), with the "
+        f'note: "{NOTE}". Screening: sha256 digest on list ncmec. '
+        "List ncmec entry case-1 classifies it as A1."
+    )
+    assert SUBMITTER not in sent  # who inside Vigil sent the flag means nothing to NCMEC
+
+
+def test_a_reviewers_reason_replaces_the_intake_one(env: ReviewEnv) -> None:
+    case_id, item_id = escalated_at_intake(env)
+    words = "The account asked to meet the child tonight."
+    run(env, decide, case_id, "escalate", reviewer=env.alice, settings=SETTINGS, reason=words)
+    assert env.case(case_id).escalation_reason == words
+    assert _confirmed_high_priority(env, case_id, item_id) == words
+
+
+def test_a_second_flag_keeps_the_first_reason(env: ReviewEnv) -> None:
+    case_id, _ = escalated_at_intake(env)
+    first = env.case(case_id).escalation_reason
+    again = env.service().flag(
+        Submission("c-urgent-2", "acct-7", UploadContext(visibility="private")),
+        source=RecordSource.ESCALATION,
+        submitted_by=SUBMITTER,
+        content=env.images[UNLISTED].read_bytes(),
+    )
+    assert env.case_of(again.record_id)[0] == case_id
+    assert env.case(case_id).escalation_reason == first
+
+
 def test_a_de_escalated_case_asks_for_no_high_priority(env: ReviewEnv) -> None:
     case_id, item_id, _ = known_upload(env)
     for kind, reason in (("escalate", "looked recent"), ("de_escalate", "an old, known image")):

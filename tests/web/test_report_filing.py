@@ -68,7 +68,7 @@ def filer_page(page: Page, console: str, database: Database) -> Iterator[Page]:
         assert answer.ok, answer.text()
     with database.transaction(write=True) as session:
         case = session.scalars(select(Case).where(Case.public_id == case_id)).one()
-        case.escalated, case.priority_reason = True, REASON
+        case.escalated, case.escalation_reason = True, REASON
     page.goto(f"{console}/reports")
     yield page
 

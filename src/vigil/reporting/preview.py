@@ -25,7 +25,7 @@ class Urgency:
     """How urgent a case is, in words: None when it is neither escalated nor in danger."""
 
     label: str  # "A child may be in imminent danger" or "Escalated"
-    reason: str  # the reviewer's words, "" when none were given
+    reason: str  # the reviewer's words or what escalated it at intake; "" when none
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class ReportPreview:
 
 def urgency_of(case: Case) -> Urgency | None:
     """The one wording of a case's urgency for the reporting screens."""
-    reason = (case.priority_reason or "").strip()
+    reason = (case.escalation_reason or "").strip()
     if case.imminent_danger:
         return Urgency("A child may be in imminent danger", reason)
     if case.escalated:

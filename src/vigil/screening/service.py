@@ -31,6 +31,7 @@ from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
 from vigil.screening.classifiers.base import Classifier, ClassifierResult
 from vigil.screening.classifiers.factory import classify_all
+from vigil.screening.escalation import intake_escalation_reason
 from vigil.screening.matcher import ListMatch, Matcher, Screening
 from vigil.screening.rules import VerdictDecision, decide, unjudged_reason
 from vigil.screening.submission import Submission, SubmissionInvalid, SubmittedHashes
@@ -259,8 +260,8 @@ class ScreeningService:
                     session.add(evidence)
                     session.flush()
                 record = self._save(session, item, decision, public_id, evidence)
-                if decision.verdict in REVIEWABLE:
-                    attach_record(session, record)  # one case per account, same commit
+                if decision.verdict in REVIEWABLE:  # one case per account, same commit
+                    attach_record(session, record, escalation_reason=_escalation(item, decision))
                 enqueue_event(session, "verdict", _event_payload(record))
                 if item.source is RecordSource.ESCALATION:
                     AuditLog(session).append(
@@ -326,6 +327,18 @@ class ScreeningService:
 
 
 # --- pure pieces ---------------------------------------------------------------------------
+
+
+def _escalation(item: _Item, decision: VerdictDecision) -> str | None:
+    """What escalates the item's case at intake, in words; None when it is no escalation."""
+    if item.source is not RecordSource.ESCALATION:
+        return None
+    return intake_escalation_reason(
+        content_id=item.submission.content_id,
+        note=item.note,
+        reasons=decision.reasons,
+        matches=item.screening.matches,
+    )
 
 
 def _submitter(submitted_by: str) -> str:

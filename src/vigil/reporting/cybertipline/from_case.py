@@ -262,14 +262,15 @@ def _summary(
 
 
 def _escalation(case: Case) -> str | None:
-    """The reason for high priority: the words of the person who escalated, after the
-    danger sentence when they said a child may be in imminent danger."""
+    """The reason for high priority as stored when the case was escalated: the words of the
+    person who escalated (after the danger sentence when they said a child may be in
+    imminent danger), or what escalated it at intake (vigil.screening.escalation)."""
     if not (case.escalated or case.imminent_danger):
         return None
-    reason = (case.escalation_reason or case.priority_reason or "").strip()[:2000]
+    reason = (case.escalation_reason or "").strip()[:2000]
     if case.imminent_danger:
         return f"A child may be in imminent danger. {reason}".strip()
-    return reason or "Escalated by a reviewer as urgent."
+    return reason or "Escalated as urgent; no reason was recorded."
 
 
 def _reported_users(

@@ -58,10 +58,16 @@ def account_key(record: MatchRecord) -> str:
 
 
 def attach_record(
-    session: Session, record: MatchRecord, *, now: datetime | None = None
+    session: Session,
+    record: MatchRecord,
+    *,
+    now: datetime | None = None,
+    escalation_reason: str | None = None,
 ) -> CaseItem:
     """Add ``record`` to its account's open case (opened if there is none); flushed, not
-    committed. Call it in the transaction that saves the record."""
+    committed. Call it in the transaction that saves the record. An escalation flag
+    escalates the case with ``escalation_reason`` (what caused it, in words), unless the
+    case already has one: a reviewer's words, or the first flag's, are not overwritten."""
     if record.id is None:
         session.flush()
     when = now or utcnow()
@@ -77,6 +83,7 @@ def attach_record(
     session.add(item)
     if record.source is RecordSource.ESCALATION:
         case.escalated = True
+        case.escalation_reason = case.escalation_reason or escalation_reason
     recompute_priority(case)
     case.updated_at = when
     session.flush()
