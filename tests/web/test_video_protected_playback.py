@@ -92,6 +92,8 @@ def test_a_revealed_video_plays_protected_and_only_its_clear_view_is_a_view(
     expected = protected_playback_blur(ReviewSettings()) * max(box["width"], box["height"])
     assert _protected_blur(video) == pytest.approx(expected, abs=0.1)
     expect(video).to_have_attribute("aria-label", re.compile(r"protected \(blurred, grayscale\)"))
+    expect(video).to_have_css("clip-path", "inset(0px)")  # the blur does not spill over
+    expect(video).to_have_js_property("controls", False)  # they would be blurred past reading
     expect(clearly).to_be_visible()
     expect(again).to_be_hidden()
     expect(video).to_have_js_property("ended", True, timeout=PLAYBACK)  # it played, protected
@@ -105,6 +107,7 @@ def test_a_revealed_video_plays_protected_and_only_its_clear_view_is_a_view(
 
     clearly.click()
     expect(video).to_have_css("filter", "none")
+    expect(video).to_have_js_property("controls", True)
     expect(video).to_have_attribute("aria-label", re.compile(r"shown clearly$"))
     expect(card.locator(".reveal-count")).to_have_text("1")
     expect(page.locator("#case-reveals")).to_have_text("1")
@@ -132,6 +135,7 @@ def test_the_reveal_key_steps_a_video_from_protected_to_clear_and_back(
     video = card.locator("video")
     _protected_blur(video)
     expect(card.get_by_role("button", name="Show clearly")).to_have_attribute("data-shortcut", "r")
+    expect(card.get_by_role("button", name="Reveal this video").locator("kbd")).to_be_hidden()
     page.keyboard.press("r")  # show clearly
     expect(video).to_have_css("filter", "none")
     expect(card.locator(".reveal-count")).to_have_text("1")

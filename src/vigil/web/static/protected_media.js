@@ -96,10 +96,13 @@ function onDisplayed(item, button, check) {
 // the step a revealed video would take next, and back to the reveal button when hidden.
 function giveKey(shown, target) {
   if (!shown.key) return;
+  const holder = target ?? shown.button;
   for (const control of [shown.button, shown.clearly, shown.again]) {
-    if (control) delete control.dataset.shortcut;
+    if (!control) continue;
+    delete control.dataset.shortcut;
+    control.querySelector("kbd")?.toggleAttribute("hidden", control !== holder); // says where r is
   }
-  (target ?? shown.button).dataset.shortcut = shown.key;
+  holder.dataset.shortcut = shown.key;
 }
 
 // The blur is a fraction of the longer side the video is shown at (kept when it is resized,
@@ -113,6 +116,9 @@ function protectiveFilter(shown) {
 function setProtected(shown, on) {
   shown.clear = !on;
   shown.video.style.filter = on ? protectiveFilter(shown) : "none";
+  // The filter would blur the player's own controls too, past reading: a protected video
+  // plays by itself, and the controls come with the clear view.
+  shown.video.controls = !on;
   shown.video.setAttribute("aria-label", `${shown.label}, ${on ? "protected (blurred, grayscale)" : "shown clearly"}`);
   shown.clearly.hidden = !on;
   shown.again.hidden = on;
@@ -164,8 +170,8 @@ function showVideo(item, shown) {
   if (!shown.clearly || !shown.again) { cannotShow(item); return; } // no way to view it clearly
   const video = document.createElement("video");
   video.muted = true;
-  video.controls = true;
   video.playsInline = true;
+  video.style.clipPath = "inset(0)"; // the blur stays inside the video's box (clipped after filtering)
   // Neither would show the bytes where the filter and the re-blur reach: a download or a
   // picture-in-picture window. Fullscreen keeps the filter (and its scale, below).
   video.controlsList?.add("nodownload", "noremoteplayback"); // Chromium's controls offer both
@@ -180,7 +186,7 @@ function showVideo(item, shown) {
   video.addEventListener("loadeddata", () => {
     if (revealed.get(item) !== shown) return;
     startExposure(shown); // protected playback is exposure, not yet a view
-    video.play().catch(() => {}); // muted: allowed; the controls are there if not
+    video.play().catch(() => {}); // muted: allowed; if not, "Show clearly" brings the controls
   }, { once: true });
   video.addEventListener("error", () => { if (revealed.get(item) === shown) cannotShow(item); }, { once: true });
   video.addEventListener("timeupdate", () => { if (!video.paused) lastActivity = performance.now(); });
