@@ -71,6 +71,12 @@ def _skip_link(page: Page) -> None:
     page.locator(".skip:focus").wait_for()
 
 
+def _selection(page: Page) -> None:
+    """A label for a selection: every pending item ticked, the bulk control enabled."""
+    page.keyboard.press("Shift+A")
+    page.get_by_role("button", name="Label selected").and_(page.locator(":enabled")).wait_for()
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -87,6 +93,7 @@ SCREENS = [
     Screen("review queue", REVIEWER, "/review"),
     Screen("skip link shown", REVIEWER, "/review", _skip_link),
     Screen("case with items", REVIEWER, "/review/cases/{case}"),
+    Screen("case with a selection", REVIEWER, "/review/cases/{case}", _selection),
     Screen("entries to disable", REVIEWER, "/review/requests"),
     Screen("reports", SUBMITTER, "/reports"),
     Screen("law enforcement", SUBMITTER, "/legal"),

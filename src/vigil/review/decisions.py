@@ -136,7 +136,7 @@ def classify_item(
     actor: str,
     now: datetime | None = None,
 ) -> CaseItem:
-    """Set an item's industry classification (None clears it) and file annotations."""
+    """Set a pending item's industry classification (None clears it) and file annotations."""
     actor = _checked_actor(actor)
     if classification is not None and not is_classification(classification):
         raise InvalidReviewInput(
@@ -145,6 +145,7 @@ def classify_item(
     chosen = _checked_annotations(annotations)
     item = get_item(session, item_id, lock=True)
     _require_open(item.case)
+    require_pending(item)
     item.classification, item.annotations = classification, chosen
     item.case.updated_at = now or utcnow()
     session.flush()
@@ -316,7 +317,7 @@ def _announce(
 
 
 def _confirm(case: Case, item: CaseItem, actor: str, when: datetime) -> dict[str, Any]:
-    _require_pending(item)
+    require_pending(item)
     classification = item.classification or item.inherited_classification
     if not classification:
         raise DecisionRefused(f"classify item {item.id} before confirming it")
@@ -342,7 +343,7 @@ def _false_positive(
     settings: ReviewSettings,
     when: datetime,
 ) -> dict[str, Any]:
-    _require_pending(item)
+    require_pending(item)
     chosen = feedback or FalsePositiveFeedback()
     record = session.get_one(MatchRecord, item.record_id)
     entries = _entries_to_disable(record, chosen) if chosen.disable_entries else []
@@ -707,9 +708,18 @@ def _require_open(case: Case) -> None:
         raise DecisionRefused(f"case {case.public_id} is {case.status.value}")
 
 
-def _require_pending(item: CaseItem) -> None:
-    if item.status is not ItemStatus.PENDING:
-        raise DecisionRefused(f"item {item.id} was already decided ({item.status.value})")
+def require_pending(*items: CaseItem) -> None:
+    """Only a pending item is classified or decided: a decision already taken, audited and
+    perhaps reported, is not changed underneath. Names every decided item."""
+    decided = [
+        f"{item.id} ({item.status.value})"
+        for item in items
+        if item.status is not ItemStatus.PENDING
+    ]
+    if len(decided) == 1:
+        raise DecisionRefused(f"item {decided[0]} was already decided")
+    if decided:
+        raise DecisionRefused(f"items {', '.join(decided)} were already decided")
 
 
 def _checked_actor(actor: object) -> str:

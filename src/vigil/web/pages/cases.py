@@ -4,14 +4,15 @@ decisions and the one audited way to see an item unblurred."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from vigil.http.dependencies import Deciding
 from vigil.http.errors import ApiError
-from vigil.http.row_ids import RowId
+from vigil.http.row_ids import MAX_ROW_ID, RowId
 from vigil.http.state import service_state
 from vigil.review.decisions import (
     DecisionResult,
@@ -24,12 +25,14 @@ from vigil.review.decisions import (
 )
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownCase, UnknownItem
 from vigil.review.exposure import exposure_today
-from vigil.review.lookup import get_case, get_item
+from vigil.review.lookup import get_case, get_item, records_of
 from vigil.review.queue import next_case
+from vigil.review.selection import MAX_SELECTION, classify_selection
 from vigil.store.models import CaseStatus, DecisionKind
 from vigil.web.case_view import (
     CONFIRM_KNOWN_KEY,
     NEXT_CASE_KEY,
+    VOCABULARY,
     case_view,
     hits_feedback,
     item_view,
@@ -53,6 +56,17 @@ DONE = {
     DecisionKind.ESCALATE: "Case escalated as urgent; your reason goes into the report.",
     DecisionKind.DE_ESCALATE: "Escalation undone: the case is no longer urgent.",
 }
+# A label for a selection: Space (on the current card) selects it; Shift+letters below.
+SELECT_ALL_KEY = "A"
+LABEL_SELECTION_KEY = "L"
+SELECTION_SHORTCUTS = [
+    (["Space"], "select or unselect the current item (a label for several items)"),
+    ([f"Shift+{SELECT_ALL_KEY}"], "select all pending items"),
+    ([f"Shift+{LABEL_SELECTION_KEY}"], "choose the classification of the selected items"),
+]
+SELECTION_KEYS = {"select_all_key": SELECT_ALL_KEY, "label_selection_key": LABEL_SELECTION_KEY}
+# A selected item's id, as bounded as an id in a URL (vigil.http.row_ids).
+SelectedId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -73,9 +87,11 @@ def case_page(request: Request, case_id: str, principal: Deciding) -> Response:
             "principal": principal,
             "current_id": view.first_pending_id,
             "shortcuts_on": request.cookies.get(SHORTCUTS_COOKIE) != "off",
-            "shortcut_rows": shortcut_rows(),
+            "shortcut_rows": [*shortcut_rows(), *SELECTION_SHORTCUTS],
             "confirm_known_key": CONFIRM_KNOWN_KEY,
             "next_case_key": NEXT_CASE_KEY,
+            "incident": _incident(view.public_id, view.incident_type),
+            **SELECTION_KEYS,
         },
     )
     remember_choice(response, protection)
@@ -155,8 +171,59 @@ def incident_type(
     request: Request, case_id: str, *, value: str = Form(""), principal: Deciding
 ) -> Response:
     with service_state(request).database.transaction(write=True) as session:
-        _changed(lambda: set_incident_type(session, case_id, value or None, actor=principal.actor))
-    return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+        case = _changed(
+            lambda: set_incident_type(session, case_id, value or None, actor=principal.actor)
+        )
+        public_id, chosen = case.public_id, case.incident_type
+    if not request.headers.get("hx-request"):
+        return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+    # Only the form changes: the rest of the screen, and the current item, stay as they are.
+    response = templates.TemplateResponse(
+        request, "_case_incident.html", {"incident": _incident(public_id, chosen)}
+    )
+    return notify(response, f"Incident type: {chosen}." if chosen else "Incident type cleared.")
+
+
+@router.post("/cases/{case_id}/classify-selected", response_class=HTMLResponse)
+def classify_selected(
+    request: Request,
+    case_id: str,
+    *,
+    item_ids: list[SelectedId] = Form([], max_length=MAX_SELECTION),
+    classification: str = Form("", max_length=16),
+    principal: Deciding,
+) -> Response:
+    """A label for a selection: one classification for every selected item of the case."""
+    with service_state(request).database.transaction(write=True) as session:
+        items = _changed(
+            lambda: classify_selection(
+                session, case_id, item_ids, classification or None, actor=principal.actor
+            )
+        )
+        records = records_of(session, items)
+        feedback = hits_feedback(session, records.values())
+        labelled = [item_view(item, records[item.record_id], feedback) for item in items]
+        case = case_view(session, items[0].case)
+    count = len(labelled)
+    done = f"{count} item{'s' if count != 1 else ''} labelled {classification}."
+    if not request.headers.get("hx-request"):
+        return done_then_go_to(request, f"/review/cases/{case_id}", done)
+    response = templates.TemplateResponse(
+        request,
+        "_selection_labelled.html",
+        {
+            "case": case,
+            "labelled": labelled,
+            "protection": protection_choice(request),
+            **SELECTION_KEYS,
+        },
+    )
+    return notify(response, done)
+
+
+def _incident(case_id: str, value: str | None) -> dict[str, Any]:
+    """The incident-type form's values (_case_incident.html)."""
+    return {"case_id": case_id, "value": value, "choices": VOCABULARY["all_incident_types"]}
 
 
 @router.post("/cases/{case_id}/decide")

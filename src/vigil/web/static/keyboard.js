@@ -4,7 +4,8 @@
 // itself data-keyboard-screen). One item is current (aria-current, outlined, its details and
 // controls shown; the others are compact cards). Single-key shortcuts act on it; j/k or the
 // arrows move between items. A decision swaps only the decided card (HTMX), after which the
-// next pending item becomes current and focused. Single-key shortcuts can be switched off
+// next pending item becomes current and focused. Space selects the current card for a label
+// given to several items at once. Single-key shortcuts can be switched off
 // (WCAG 2.1.4): a cookie, so the choice stays with the reviewer's browser.
 const SHORTCUTS_COOKIE = "vigil_shortcuts";
 
@@ -49,8 +50,13 @@ function setShortcuts(on) {
 }
 
 // A shortcut on a <summary> opens its form and puts the cursor where the person types
-// (the reason of a false positive or an escalation, or the confirming button).
+// (the reason of a false positive or an escalation, or the confirming button); one on a
+// list (the selection's classification) moves the focus to it, to choose with the arrows.
 function activate(target) {
+  if (target.tagName === "SELECT") {
+    target.focus();
+    return;
+  }
   if (target.tagName === "SUMMARY") {
     const details = target.parentElement;
     details.open = true;
@@ -77,6 +83,59 @@ function closeForm(target) {
   details.querySelector("summary")?.focus();
   return true;
 }
+
+// A label for a selection (_case_selection.html): each pending card has a checkbox of the
+// selection form; the count is shown and the button works only when something is selected.
+function selectionBoxes() { return [...document.querySelectorAll("[data-selects-item]")]; }
+
+function showSelection() {
+  const count = selectionBoxes().filter((box) => box.checked).length;
+  const shown = document.querySelector("[data-selection-count]");
+  if (shown) shown.textContent = `${count} selected`;
+  const submit = document.querySelector("[data-selection-submit]");
+  if (submit) submit.disabled = count === 0;
+}
+
+function toggleSelected(card) {
+  const box = card.querySelector("[data-selects-item]");
+  if (!box) {
+    announce(`Item ${card.dataset.itemId} is decided: only pending items can be labelled.`, "refused");
+    return;
+  }
+  box.checked = !box.checked;
+  showSelection();
+}
+
+function selectAll(checked) {
+  for (const box of selectionBoxes()) box.checked = checked;
+  showSelection();
+}
+
+// A card swapped in anew (a classification of that item alone) keeps its place in the
+// selection; a decided card has no checkbox, so it leaves the selection.
+const stillSelected = new Set();
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const card = event.detail.target;
+  if (event.detail.xhr.status >= 400) return; // refused: the card stays as it is
+  if (card?.matches?.(".item") && card.querySelector("[data-selects-item]")?.checked) {
+    stillSelected.add(card.id);
+  }
+});
+
+// Answers that replace part of the screen but not the items (the incident type, a label for
+// a selection) give the item current before the request its place and the focus back.
+let returnTo = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.closest?.("[data-returns-to-item]")) returnTo = current()?.id ?? null;
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (!event.detail.successful) returnTo = null; // refused: nothing was swapped, nothing moved
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (returnTo) select(document.getElementById(returnTo));
+  returnTo = null;
+  showSelection();
+});
 
 const MOVES = { j: 1, ArrowDown: 1, k: -1, ArrowUp: -1 };
 
@@ -120,6 +179,13 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   if (event.target.closest("input, textarea, select")) return;
+  // Space on the focused card itself (not on one of its buttons) selects it; a key that
+  // acts only where the focus is stays on when single-key shortcuts are off (WCAG 2.1.4).
+  if (event.key === " " && event.target.matches(".item")) {
+    event.preventDefault();
+    toggleSelected(event.target);
+    return;
+  }
   if (event.key.length === 1 && !shortcutsOn()) return; // character keys only (WCAG 2.1.4)
   if (!isShortcut(event.key)) return;
   event.preventDefault();
@@ -132,6 +198,10 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("htmx:load", (event) => {
   const card = event.detail.elt;
   if (!card.matches?.(".item")) return;
+  if (stillSelected.delete(card.id)) {
+    const box = card.querySelector("[data-selects-item]");
+    if (box) box.checked = true;
+  }
   if (card.dataset.decided === "true") {
     const next = nextPending(card);
     if (next) select(next);
@@ -141,15 +211,27 @@ document.addEventListener("htmx:load", (event) => {
   }
 });
 
-// Mouse and Tab make an item current too (without moving the focus away from a control).
+// Mouse and Tab make an item current too (without moving the focus away from a control);
+// ticking a card's checkbox only selects it: the current item stays.
+function makesCurrent(target) {
+  const item = target.closest?.(".item");
+  return item && !target.closest(".select-item") ? item : null;
+}
+
 document.addEventListener("focusin", (event) => {
-  const item = event.target.closest?.(".item");
+  const item = makesCurrent(event.target);
   if (item && item !== current()) select(item, false);
 });
 
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-selects-item]")) showSelection();
+});
+
 document.addEventListener("click", (event) => {
-  const item = event.target.closest(".item");
+  const item = makesCurrent(event.target);
   if (item && item !== current()) select(item, false);
+  if (event.target.closest("[data-select-pending]")) selectAll(true);
+  if (event.target.closest("[data-select-none]")) selectAll(false);
   const opener = event.target.closest("[data-opens-dialog]");
   if (opener) document.getElementById(opener.dataset.opensDialog)?.showModal();
   if (event.target.closest("[data-shortcuts-toggle]")) setShortcuts(!shortcutsOn());
@@ -158,6 +240,7 @@ document.addEventListener("click", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   if (!document.querySelector("[data-keyboard-screen]")) return;
   showShortcutsSwitch(shortcutsOn());
+  showSelection(); // the browser may have restored ticked boxes (back, reload)
   if (current()) current().focus();
   else select(items()[0], false); // a screen that names no current item starts at the first
 });
