@@ -28,7 +28,8 @@ ITEMS = 8
 PRESSES_BEFORE = 42
 PRESSES_NOW = 15  # j once, then 2 and c for each of the seven items
 HEIGHT_BEFORE = 2711
-# Now 1,441 px (1280x800 window): compact cards, the current item spanning the row.
+# Now 1,489 px (1280x800 window): compact cards, the current item spanning the row,
+# and the selection bar (1,441 px before it).
 
 
 @pytest.fixture

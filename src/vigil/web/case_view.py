@@ -217,6 +217,7 @@ def shortcut_rows() -> list[tuple[list[str], str]]:
         (["j", "↓"], "next item"),
         (["k", "↑"], "previous item"),
         (["r"], "reveal the current item (audited)"),
+        (["r"], "on a revealed video: show it clearly (a recorded view), or protect it again"),
         (["Esc"], "blur again, close a form"),
         *(
             ([key], f"classify as {value}: {meaning}")
