@@ -6,6 +6,7 @@ Every setting is documented in docs/configuration.md; keep the two in step.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import tomllib
 from collections.abc import Iterator
@@ -199,6 +200,38 @@ class ClassifierConfig(_Section):
     model_path: Path | None = None  # onnx
 
 
+class DescriptorConfig(_Section):
+    """A copy-detection descriptor (docs/matching.md, "Embedding descriptors"): the built-in
+    colour layout, or the operator's own ONNX model (never downloaded by Vigil)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["onnx", "colour_layout"]
+    threshold: float = Field(default=0.9, gt=0, le=1)  # cosine similarity that makes a match
+    model_path: Path | None = None  # onnx
+    input_size: tuple[int, int] | None = None  # onnx: (height, width) when the model leaves it open
+    input_name: str | None = None  # onnx: None = the model's only input
+    output_name: str | None = None  # onnx: None = the model's first output
+    mean: tuple[float, ...] = (0.0,)  # onnx: subtracted from pixels in 0..1, per channel or all
+    std: tuple[float, ...] = (1.0,)  # onnx: then divided by, per channel or all
+    dimension: int | None = Field(default=None, ge=1, le=4096)  # onnx: checked against the model
+    max_model_megabytes: int = Field(default=1024, ge=1, le=65536)  # a larger file is refused
+
+    @model_validator(mode="after")
+    def _usable(self) -> DescriptorConfig:
+        if self.kind == "onnx" and self.model_path is None:
+            raise ValueError(f"descriptor {self.name!r} (onnx) needs a model_path")
+        if self.input_size is not None and not all(0 < side <= 4096 for side in self.input_size):
+            raise ValueError("input_size: both sides must be within 1..4096")
+        for label, values in (("mean", self.mean), ("std", self.std)):
+            if len(values) not in (1, 3):
+                raise ValueError(f"{label}: give 1 value, or 3 (red, green, blue)")
+        if not all(math.isfinite(value) for value in self.mean):
+            raise ValueError("mean: every value must be a finite number")
+        if not all(0 < value < math.inf for value in self.std):
+            raise ValueError("std: every value must be a finite number above zero")
+        return self
+
+
 class WebhookSettings(_Section):
     max_attempts: int = Field(default=8, ge=1)
     backoff_seconds: float = Field(default=5.0, gt=0)  # doubles after each failed attempt
@@ -309,6 +342,7 @@ class Settings(BaseSettings):
     decoding: DecodingSettings = Field(default_factory=DecodingSettings)
     scanning: ScanningSettings = Field(default_factory=ScanningSettings)
     classifiers: list[ClassifierConfig] = Field(default_factory=list)
+    descriptors: list[DescriptorConfig] = Field(default_factory=list)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     reporting: ReportingSettings = Field(default_factory=ReportingSettings)
