@@ -30,3 +30,7 @@ class CorruptIndexError(VigilIndexError):
 
 class SequenceError(VigilIndexError, ValueError):
     """Changes arrived out of order, or a snapshot is older than what it should replace."""
+
+
+class InvalidVectorError(VigilIndexError, ValueError):
+    """A descriptor vector of the wrong length, not finite, or zero."""
