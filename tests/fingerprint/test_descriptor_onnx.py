@@ -40,7 +40,7 @@ def test_the_vector_is_the_normalised_projection_of_the_normalised_pixels(
 ) -> None:
     model = OnnxDescriptor("p", projection_model(tmp_path / "p.onnx"), mean=(0.5,), std=(0.25,))
     picture = gradient(100, 80, seed=1)
-    grey = picture.convert("L").resize((SIDE, SIDE), Image.Resampling.BILINEAR)
+    grey = picture.resize((SIDE, SIDE), Image.Resampling.BILINEAR).convert("L")
     pixels = (np.asarray(grey, dtype=np.float64) / 255 - 0.5) / 0.25
     expected = pixels.ravel() @ projection_weights(1).astype(np.float64)
     expected /= np.linalg.norm(expected)

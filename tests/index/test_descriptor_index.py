@@ -299,3 +299,12 @@ def test_a_failed_save_keeps_the_previous_file(
         index.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["copies.vdi"]  # no temporary left
+
+
+def test_an_id_given_twice_in_one_add_keeps_the_last() -> None:
+    first, second, other = unit(np.random.default_rng(3), 3)
+    index = DescriptorIndex("copies", DIMENSION)
+    index.add([5, 6, 5], np.stack([first, other, second]), [1, 2, 3])
+    assert len(index) == 2
+    np.testing.assert_allclose(index.vector(5), second, atol=1e-6)
+    assert index.search(second, k=1).list_id.tolist() == [3]

@@ -211,8 +211,9 @@ class OnnxDescriptor:
     def _tensor(self, image: Image.Image) -> np.ndarray:
         size = (self._input.width, self._input.height)
         try:
-            picture = rgb(image) if self._input.channels == 3 else rgb(image).convert("L")
-            resized = picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+            resized = rgb(image).resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+            if self._input.channels == 1:  # after the resize: converting a photo costs more
+                resized = resized.convert("L")
         except RESIZE_ERRORS as exc:
             raise DescriptorError(
                 f"descriptor {self.name!r}: cannot resize the picture: {exc}"
