@@ -101,6 +101,7 @@ def test_implements_the_plug_point(descriptor: CopyDescriptor) -> None:
     assert isinstance(descriptor, CopyDescriptor)
     assert descriptor.name
     assert 0 < descriptor.dimension <= 4096
+    assert descriptor.version and len(descriptor.version.encode()) <= 200
 
 
 def test_vectors_have_the_dimension_unit_length_and_are_finite(

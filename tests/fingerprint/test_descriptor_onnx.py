@@ -48,6 +48,19 @@ def test_the_vector_is_the_normalised_projection_of_the_normalised_pixels(
     assert model.dimension == DIMENSION
 
 
+def test_the_version_changes_with_the_model_file_and_the_input_settings(
+    tmp_path: Path,
+) -> None:
+    path = projection_model(tmp_path / "p.onnx")
+    version = OnnxDescriptor("d", path).version
+    assert version == OnnxDescriptor("other-name", path).version  # the name is not the model
+    assert version.startswith("onnx/sha256:")
+    assert OnnxDescriptor("d", path, mean=(0.5,)).version != version
+    assert OnnxDescriptor("d", path, std=(0.5,)).version != version
+    retrained = projection_model(tmp_path / "q.onnx", scale=2.0)
+    assert OnnxDescriptor("d", retrained).version.split("/")[1] != version.split("/")[1]
+
+
 def test_a_missing_model_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(DescriptorError, match=r"'d'.*model file not found.*absent\.onnx"):
         OnnxDescriptor("d", tmp_path / "absent.onnx")

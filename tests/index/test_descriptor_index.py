@@ -274,13 +274,18 @@ def test_a_damaged_file_is_never_searched(tmp_path: Path) -> None:
             DescriptorIndex.load(path)
 
 
-def test_a_file_of_another_descriptor_is_refused(tmp_path: Path) -> None:
-    index, _ = filled(4, 5)
+def test_a_file_of_another_descriptor_or_model_is_refused(tmp_path: Path) -> None:
+    index = DescriptorIndex("copies", DIMENSION, version="onnx/sha256:ab/cd")
+    index.add([1], unit(np.random.default_rng(0), 1))
     path = index.save(tmp_path / "copies.vdi")
-    with pytest.raises(CorruptIndexError, match="holds 'copies' vectors, not 'other'"):
+    with pytest.raises(CorruptIndexError, match="holds descriptor 'copies', not 'other'"):
         DescriptorIndex.load(path, signal="other")
-    with pytest.raises(CorruptIndexError, match="holds 8 values per vector, not 64"):
+    with pytest.raises(CorruptIndexError, match="holds dimension 8, not 64"):
         DescriptorIndex.load(path, dimension=64)
+    with pytest.raises(CorruptIndexError, match="holds version 'onnx/sha256:ab/cd', not 'x'"):
+        DescriptorIndex.load(path, version="x")
+    same = DescriptorIndex.load(path, signal="copies", dimension=8, version="onnx/sha256:ab/cd")
+    assert same.version == "onnx/sha256:ab/cd" and len(same) == 1
 
 
 def test_a_failed_save_keeps_the_previous_file(

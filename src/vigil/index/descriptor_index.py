@@ -12,10 +12,11 @@ upload at 100 uploads/s, an approximate index (FAISS IVF or HNSW; faiss-cpu is a
 bench extra) would replace ``search`` behind the same signature, its recall measured
 against this one.
 
-Freshness follows the PDQ index's contract (vigil.index.match_index): changes carry the feed's
-sequence numbers, each applies once and in order, and ``seq`` is the version the index holds,
-so a reload asks only for what came after it. The snapshot file is written atomically
-(vigil.core.files) and checked on load (size and SHA-256): a damaged one is never searched.
+Freshness follows the PDQ index's contract (vigil.index.match_index): changes carry the
+feed's sequence numbers, each applies once and in order, and ``seq`` is how far the index
+has followed the feed, so a reload asks only for what came after it. The file is written
+atomically (vigil.core.files) and checked on load (size, SHA-256, and the descriptor's name,
+dimension and version when the caller gives them): a damaged or foreign one is never searched.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from vigil.index.errors import CorruptIndexError, InvalidVectorError, SequenceEr
 
 MAGIC = b"VIGILDSC"
 FORMAT_VERSION = 1
-_HEADER = struct.Struct("<8sIIQQH")  # magic, format, dimension, rows, seq, signal length
+# magic, format, dimension, rows, seq, then the byte lengths of the signal and its version
+_HEADER = struct.Struct("<8sIIQQHH")
 _DIGEST_BYTES = 32
 MAX_DIMENSION = 4096
 MAX_SIGNAL_BYTES = 200
@@ -123,14 +125,17 @@ class DescriptorIndex:
     """Unit vectors of one descriptor by entry id; not thread-safe for writes (the caller
     holds a lock around ``apply``, as for the PDQ index), searches only read."""
 
-    def __init__(self, signal: str, dimension: int, *, seq: int = 0) -> None:
+    def __init__(self, signal: str, dimension: int, *, version: str = "", seq: int = 0) -> None:
         if not 0 < dimension <= MAX_DIMENSION:
             raise ValueError(f"dimension {dimension} outside 1..{MAX_DIMENSION}")
         if not 0 < len(signal.encode()) <= MAX_SIGNAL_BYTES:
             raise ValueError(f"the signal name must be 1 to {MAX_SIGNAL_BYTES} bytes")
-        self.signal = signal  # the descriptor's name: its vectors fit no other model
+        if len(version.encode()) > MAX_SIGNAL_BYTES:
+            raise ValueError(f"the version must be at most {MAX_SIGNAL_BYTES} bytes")
+        self.signal = signal  # the descriptor's name: says in a match which signal matched
+        self.version = version  # what made the vectors (e.g. the model's digest): no other fit
         self.dimension = dimension
-        self.seq = seq  # the version: last change applied
+        self.seq = seq  # how far along the feed: the last change applied
         self._vectors = np.empty((0, dimension), dtype=np.float32)
         self._ids = np.empty(0, dtype=np.int64)
         self._lists = np.empty(0, dtype=np.int32)
@@ -323,14 +328,20 @@ class DescriptorIndex:
 
     def save(self, path: Path) -> Path:
         """Write the whole index to ``path`` atomically: the old file or the new, never half."""
-        signal = self.signal.encode()
+        signal, version = self.signal.encode(), self.version.encode()
         digest = hashlib.sha256()
         with replacing(path) as out:
             head = _HEADER.pack(
-                MAGIC, FORMAT_VERSION, self.dimension, self._count, self.seq, len(signal)
+                MAGIC,
+                FORMAT_VERSION,
+                self.dimension,
+                self._count,
+                self.seq,
+                len(signal),
+                len(version),
             )
             for part in (
-                head + signal,
+                head + signal + version,
                 self._ids[: self._count].astype(_ID).tobytes(),
                 self._lists[: self._count].astype(_LIST).tobytes(),
             ):
@@ -343,30 +354,46 @@ class DescriptorIndex:
 
     @classmethod
     def load(
-        cls, path: Path, *, signal: str | None = None, dimension: int | None = None
+        cls,
+        path: Path,
+        *,
+        signal: str | None = None,
+        dimension: int | None = None,
+        version: str | None = None,
     ) -> DescriptorIndex:
-        """The index saved at ``path``; CorruptIndexError if it fails its checks, or if it
-        belongs to another descriptor than ``signal``/``dimension`` (when given)."""
+        """The index saved at ``path``; CorruptIndexError if it fails its checks, or if its
+        vectors come from another descriptor than ``signal``, ``dimension`` and ``version``
+        (each checked when given): those would be compared with meaningless scores."""
         data = _read(path)
         if len(data) < _HEADER.size + _DIGEST_BYTES:
             raise CorruptIndexError(str(path), "too short for a descriptor index")
-        magic, version, dims, count, seq, signal_bytes = _HEADER.unpack_from(data)
-        if magic != MAGIC or version != FORMAT_VERSION:
+        magic, form, dims, count, seq, signal_bytes, version_bytes = _HEADER.unpack_from(data)
+        if magic != MAGIC or form != FORMAT_VERSION:
             raise CorruptIndexError(str(path), "not a descriptor index of this version")
-        if not (0 < dims <= MAX_DIMENSION and 0 < signal_bytes <= MAX_SIGNAL_BYTES):
+        if not (
+            0 < dims <= MAX_DIMENSION
+            and 0 < signal_bytes <= MAX_SIGNAL_BYTES
+            and version_bytes <= MAX_SIGNAL_BYTES
+        ):
             raise CorruptIndexError(str(path), "header out of range")
-        body = _HEADER.size + signal_bytes + count * (_ID.itemsize + _LIST.itemsize)
-        expected = body + count * dims * _VALUE.itemsize + _DIGEST_BYTES
+        names = _HEADER.size + signal_bytes + version_bytes
+        expected = names + count * (_ID.itemsize + _LIST.itemsize + dims * _VALUE.itemsize)
+        expected += _DIGEST_BYTES
         if len(data) != expected:
             raise CorruptIndexError(str(path), f"{len(data)} bytes where {expected} belong")
         if hashlib.sha256(data[:-_DIGEST_BYTES]).digest() != data[-_DIGEST_BYTES:]:
-            raise CorruptIndexError(str(path), "checksum mismatch", last_good_seq=None)
-        index = cls(_decode_signal(path, data, signal_bytes), dims, seq=seq)
-        if signal is not None and index.signal != signal:
-            raise CorruptIndexError(str(path), f"holds {index.signal!r} vectors, not {signal!r}")
-        if dimension is not None and dims != dimension:
-            raise CorruptIndexError(str(path), f"holds {dims} values per vector, not {dimension}")
-        index._fill(path, data, _HEADER.size + signal_bytes, count)
+            raise CorruptIndexError(str(path), "checksum mismatch")
+        stored_signal = _text(path, data[_HEADER.size : _HEADER.size + signal_bytes])
+        stored_version = _text(path, data[_HEADER.size + signal_bytes : names])
+        index = cls(stored_signal, dims, version=stored_version, seq=seq)
+        for label, wanted, held in (
+            ("descriptor", signal, index.signal),
+            ("version", version, index.version),
+            ("dimension", dimension, index.dimension),
+        ):
+            if wanted is not None and wanted != held:
+                raise CorruptIndexError(str(path), f"holds {label} {held!r}, not {wanted!r}")
+        index._fill(path, data, names, count)
         return index
 
     def _fill(self, path: Path, data: memoryview, offset: int, count: int) -> None:
@@ -422,8 +449,8 @@ def _read(path: Path) -> memoryview:
         raise CorruptIndexError(str(path), f"cannot be read: {exc.strerror}") from exc
 
 
-def _decode_signal(path: Path, data: memoryview, length: int) -> str:
+def _text(path: Path, raw: memoryview) -> str:
     try:
-        return bytes(data[_HEADER.size : _HEADER.size + length]).decode()
+        return bytes(raw).decode()
     except UnicodeDecodeError:
-        raise CorruptIndexError(str(path), "the signal name is not UTF-8") from None
+        raise CorruptIndexError(str(path), "a name in the header is not UTF-8") from None

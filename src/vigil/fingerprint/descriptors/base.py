@@ -30,6 +30,9 @@ class DescriptorError(Exception):
 class CopyDescriptor(Protocol):
     name: str  # the configured name: says in a match which signal matched
     dimension: int
+    # What makes two vectors comparable: vectors of different versions (another model
+    # file, other input settings) are never compared; an index is rebuilt instead.
+    version: str
 
     def describe(self, image: Image.Image) -> Vector:
         """The picture's unit-length float32 vector of ``dimension`` values; the picture

@@ -56,6 +56,7 @@ class ColourLayoutDescriptor:
     """Needs nothing but the picture; ``describe`` is thread-safe."""
 
     dimension = DIMENSION
+    version = "colour_layout/1"  # change it with anything that changes the vectors
 
     def __init__(self, name: str = "colour-layout") -> None:
         self.name = name

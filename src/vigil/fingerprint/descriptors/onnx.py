@@ -14,6 +14,7 @@ descriptor, so the service refuses to start rather than match with a broken mode
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class OnnxDescriptor:
         self._output = self._output_name(output_name)
         self._mean, self._std = self._normalisation(mean, std)
         self.dimension = self._probe_dimension()
+        self.version = self._version()
         if dimension is not None and dimension != self.dimension:
             raise self._bad_model(
                 f"it gives vectors of {self.dimension} values, not the {dimension} configured"
@@ -200,6 +202,20 @@ class OnnxDescriptor:
             )
         unit_vector(raw, self.name, raw.size)  # finite and not zero, or DescriptorError
         return int(raw.size)
+
+    def _version(self) -> str:
+        """The model file's SHA-256 plus a digest of the input settings: either changes the
+        vectors, so either makes an index of the old ones unusable."""
+        model = hashlib.sha256()
+        with self.model_path.open("rb") as source:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                model.update(block)
+        spec = self._input
+        normalisation = [self._mean.ravel().tolist(), self._std.ravel().tolist()]
+        shaping = repr([spec.name, spec.channels, spec.height, spec.width, self._output])
+        shaping += repr(normalisation)
+        inputs = hashlib.sha256(shaping.encode()).hexdigest()[:12]
+        return f"onnx/sha256:{model.hexdigest()}/{inputs}"
 
     def _bad_model(self, problem: str) -> DescriptorError:
         return DescriptorError(
