@@ -1,13 +1,16 @@
 """Match structures over fingerprints: exact PDQ range search (multi-index hashing), digest
-lookup, vPDQ video matching; kept as memory-mapped snapshots plus a change log, not in the database.
+lookup, vPDQ video matching; kept as memory-mapped snapshots plus a change log, not in the
+database. Copy descriptors (exact cosine search) are kept in one checked file each.
 """
 
 from vigil.index.changes import Change, Kind, Op
+from vigil.index.descriptor_index import DescriptorChange, DescriptorIndex, DescriptorMatch
 from vigil.index.digest_index import DigestIndex, DigestMatches
 from vigil.index.distances import DEFAULT_DISTANCE, MAX_DISTANCE, ListDistances
 from vigil.index.errors import (
     CorruptIndexError,
     InvalidHashError,
+    InvalidVectorError,
     SequenceError,
     VigilIndexError,
 )
@@ -21,9 +24,13 @@ __all__ = [
     "MAX_DISTANCE",
     "Change",
     "CorruptIndexError",
+    "DescriptorChange",
+    "DescriptorIndex",
+    "DescriptorMatch",
     "DigestIndex",
     "DigestMatches",
     "InvalidHashError",
+    "InvalidVectorError",
     "Kind",
     "ListDistances",
     "MatchIndex",

@@ -11,6 +11,7 @@ from vigil.fingerprint.descriptors.base import (
 )
 from vigil.fingerprint.descriptors.colour_layout import ColourLayoutDescriptor
 from vigil.fingerprint.descriptors.factory import build_descriptor, build_descriptors
+from vigil.fingerprint.descriptors.media import describe_photo
 from vigil.fingerprint.descriptors.onnx import OnnxDescriptor
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "build_descriptor",
     "build_descriptors",
     "describe_all",
+    "describe_photo",
     "unit_vector",
 ]
