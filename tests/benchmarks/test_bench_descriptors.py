@@ -33,3 +33,5 @@ def test_the_benchmark_runs_at_a_toy_size() -> None:
     for dimension in (16, 64):
         assert re.search(rf"3,000 x {dimension} .* 1 query .* 8 at once", output), output
     assert "load (checked)" in output
+    assert re.search(r"of [\d,]+ pairs of distinct pictures .*, \d+ at 0\.9", output), output
+    assert re.search(r"JPEG quality 40 +median [\d.]+; +[\d.]+% at 0\.9", output), output
