@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from vigil.fingerprint import borders, decode, pdq
+from vigil.fingerprint import borders, content_region, decode, pdq
 from vigil.fingerprint.limits import DecodeBudget, process_limits
 
 # Fall back to the exact path when more coefficients than this sit within
@@ -16,6 +16,11 @@ AMBIGUITY_TOLERANCE = 1.0
 AMBIGUITY_LIMIT = 32
 TRIMMED = "trimmed"  # variant hashed on the picture without its frame
 TRIMMED_NESTED = "trimmed_nested"  # ... and without a second frame inside it
+# Variants hashed on a picture found inside app chrome (content_region.py): "chrome_region",
+# then "chrome_region_2" for a second picture on the same screen.
+REGION = "chrome_region"
+# A region within this many luma pixels of a trimmed box on every side hashes the same.
+SAME_BOX_PIXELS = 2
 QUALITY_MARGIN = 5
 
 
@@ -116,7 +121,8 @@ def _needs_exact(luma: decode.LumaImage, digest: pdq.PdqHash, coefficients: pdq.
 
 def query_variants(luma: decode.LumaImage, hashes: DihedralHashes) -> tuple[VariantHash, ...]:
     """Extra hashes to query with; lists hold only the hash of the original."""
-    return _named(hashes) + _trimmed_variants(luma)
+    trimmed = borders.content_boxes(luma.luma)
+    return _named(hashes) + _trimmed_variants(luma, trimmed) + _region_variants(luma, trimmed)
 
 
 def _named(hashes: DihedralHashes, prefix: str = "") -> tuple[VariantHash, ...]:
@@ -127,14 +133,16 @@ def _named(hashes: DihedralHashes, prefix: str = "") -> tuple[VariantHash, ...]:
     )
 
 
-def _trimmed_variants(luma: decode.LumaImage) -> tuple[VariantHash, ...]:
+def _trimmed_variants(
+    luma: decode.LumaImage, boxes: tuple[borders.ContentBox, ...]
+) -> tuple[VariantHash, ...]:
     """The picture inside padding, letterbox bars or screenshot framing, if any.
 
     The outer trim also gets its dihedral variants: a turned picture re-shared
     inside a frame is found by neither the plain trim nor the plain rotations.
     """
     variants: list[VariantHash] = []
-    for box in borders.content_boxes(luma.luma):
+    for box in boxes:
         cropped = luma.luma[box.top : box.bottom, box.left : box.right]
         full_shape = box.full_shape(luma.row_block, luma.col_block, luma.full_shape)
         if variants:
@@ -145,3 +153,31 @@ def _trimmed_variants(luma: decode.LumaImage) -> tuple[VariantHash, ...]:
         variants.append(VariantHash(TRIMMED, hashes[pdq.Dihedral.ORIGINAL][0].hex))
         variants.extend(_named(hashes, prefix=f"{TRIMMED}_"))
     return tuple(variants)
+
+
+def _region_variants(
+    luma: decode.LumaImage, trimmed: tuple[borders.ContentBox, ...]
+) -> tuple[VariantHash, ...]:
+    """The picture inside app chrome (status and tool bars, text, a message bubble).
+
+    Only the plain hash of each region: its rotations would cost as much again and
+    double its chances of a false match, for screenshots of turned pictures, which
+    are rare. A region the border trim already found is not hashed twice.
+    """
+    variants: list[VariantHash] = []
+    for box in content_region.content_regions(luma.luma):
+        if any(_same_box(box, other) for other in trimmed):
+            continue
+        cropped = luma.luma[box.top : box.bottom, box.left : box.right]
+        full_shape = box.full_shape(luma.row_block, luma.col_block, luma.full_shape)
+        digest, _ = pdq.hash_luma(cropped, luma.row_block, luma.col_block, full_shape)
+        name = REGION if not variants else f"{REGION}_{len(variants) + 1}"
+        variants.append(VariantHash(name, digest.hex))
+    return tuple(variants)
+
+
+def _same_box(a: borders.ContentBox, b: borders.ContentBox) -> bool:
+    return all(
+        abs(x - y) <= SAME_BOX_PIXELS
+        for x, y in ((a.top, b.top), (a.left, b.left), (a.bottom, b.bottom), (a.right, b.right))
+    )
