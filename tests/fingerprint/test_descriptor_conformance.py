@@ -162,6 +162,13 @@ def test_any_picture_gives_a_unit_vector_or_a_descriptor_error(
     assert np.array_equal(vector, descriptor.describe(picture))
 
 
+def test_a_picture_without_pixels_is_a_descriptor_error(descriptor: CopyDescriptor) -> None:
+    with pytest.raises(DescriptorError, match="no pixels"):
+        descriptor.describe(Image.new("RGB", (0, 0)))
+    with pytest.raises(DescriptorError, match="no pixels"):
+        descriptor.describe(Image.new("L", (10, 0)))
+
+
 @pytest.mark.parametrize("case", ["one-pixel", "line-wide", "line-tall", "uniform-grey"])
 def test_tiny_thin_and_uniform_pictures_are_described(
     descriptor: CopyDescriptor, case: str

@@ -72,9 +72,12 @@ def unit_vector(raw: npt.ArrayLike, name: str, dimension: int) -> Vector:
     return (values / norm).astype(np.float32)
 
 
-def rgb(image: Image.Image) -> Image.Image:
+def rgb(image: Image.Image, name: str) -> Image.Image:
     """The picture in RGB, whatever its mode. Transparency is dropped as Pillow does (the
-    colour under it stays), 16-bit grey is scaled rather than clipped to white."""
+    colour under it stays), 16-bit grey is scaled rather than clipped to white. A picture
+    without pixels is a DescriptorError: it has nothing to describe."""
+    if image.width < 1 or image.height < 1:
+        raise DescriptorError(f"descriptor {name!r}: the picture has no pixels")
     if image.mode == "RGB":
         return image
     if image.mode.startswith("I;16"):

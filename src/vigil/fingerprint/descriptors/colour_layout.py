@@ -73,7 +73,7 @@ class ColourLayoutDescriptor:
     def describe(self, image: Image.Image) -> Vector:
         # BOX averages every source pixel, so a 1-pixel line or a huge picture both work;
         # reducing_gap shrinks by whole factors first, which keeps huge pictures cheap.
-        small = rgb(image).resize((SIDE, SIDE), Image.Resampling.BOX, reducing_gap=3.0)
+        small = rgb(image, self.name).resize((SIDE, SIDE), Image.Resampling.BOX, reducing_gap=3.0)
         pixels = np.asarray(small, dtype=np.float64) / 255
         planes = np.einsum("hwc,pc->phw", pixels, _TO_YCBCR)
         layout = [

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from PIL import Image, ImageOps
 
 from vigil.fingerprint.decode import DEFAULT_MAX_PIXELS, MediaSource, open_image
-from vigil.fingerprint.descriptors.base import CopyDescriptor, Vector, rgb
+from vigil.fingerprint.descriptors.base import CopyDescriptor, Vector
 from vigil.fingerprint.errors import FailureReason, FingerprintError
 from vigil.fingerprint.limits import DecodeBudget, process_limits
 
@@ -34,13 +34,15 @@ def describe_photo(
 
 
 def upright_picture(source: MediaSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """The picture decoded in RGB, turned as its EXIF orientation says (as people see it)."""
+    """The picture decoded, turned as its EXIF orientation says (as people see it); each
+    descriptor converts its mode as it needs (vigil.fingerprint.descriptors.base.rgb)."""
     image = open_image(source, max_pixels)
     try:
         image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))
         DecodeBudget(process_limits()).admit_still(image.width, image.height, image.mode)
         upright = ImageOps.exif_transpose(image)
-        return rgb(upright)
+        upright.load()  # decoded here, inside the budget, not lazily by the first descriptor
+        return upright
     except DECODE_ERRORS as exc:
         raise FingerprintError(FailureReason.CORRUPT, f"cannot decode the photo: {exc}") from exc
     finally:

@@ -227,7 +227,8 @@ class OnnxDescriptor:
     def _tensor(self, image: Image.Image) -> np.ndarray:
         size = (self._input.width, self._input.height)
         try:
-            resized = rgb(image).resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+            picture = rgb(image, self.name)
+            resized = picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
             if self._input.channels == 1:  # after the resize: converting a photo costs more
                 resized = resized.convert("L")
         except RESIZE_ERRORS as exc:
