@@ -16,7 +16,7 @@ from PIL import Image
 
 from tests.conftest import CORPUS
 from tests.fingerprint.oracle import reference_pdq
-from vigil.fingerprint import decode, pdq, small_rotations
+from vigil.fingerprint import decode, pdq, photo, small_rotations
 
 MATCH_DISTANCE = 31
 PHOTO = "aitzgorri_by_aitzol_berasategi.jpg"
@@ -190,3 +190,16 @@ def test_the_number_of_hypotheses_is_bounded(corpus_images: list) -> None:
         for name, _ in small_rotations.hypotheses(shared_luma(original(path.name)))
     }
     assert len(max(names, key=len, default="")) <= 32  # the matches table's variant column
+
+
+def test_a_turned_copy_s_photo_hashes_carry_the_named_hypothesis() -> None:
+    """What screening queries with: photo.hash_photo's variants, names and all."""
+    picture = original()
+    reference, _ = reference_pdq(picture)
+    buffer = io.BytesIO()
+    clipped(picture, 3.0, (255, 255, 255)).save(buffer, format="JPEG", quality=90)
+    hashes = photo.hash_photo(buffer.getvalue())
+    assert pdq.hamming(hashes.pdq.hex, reference) > MATCH_DISTANCE
+    found = {v.variant: v.pdq for v in hashes.variants if v.variant.startswith("rot_")}
+    assert [name for name in found if name.endswith("_clipped")], found
+    assert min(pdq.hamming(value, reference) for value in found.values()) <= MATCH_DISTANCE

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from vigil.fingerprint import borders, content_region, decode, pdq
+from vigil.fingerprint import borders, content_region, decode, pdq, small_rotations
 from vigil.fingerprint.limits import DecodeBudget, process_limits
 
 # Fall back to the exact path when more coefficients than this sit within
@@ -122,7 +122,19 @@ def _needs_exact(luma: decode.LumaImage, digest: pdq.PdqHash, coefficients: pdq.
 def query_variants(luma: decode.LumaImage, hashes: DihedralHashes) -> tuple[VariantHash, ...]:
     """Extra hashes to query with; lists hold only the hash of the original."""
     trimmed = borders.content_boxes(luma.luma)
-    return _named(hashes) + _trimmed_variants(luma, trimmed) + _region_variants(luma, trimmed)
+    return (
+        _named(hashes)
+        + _trimmed_variants(luma, trimmed)
+        + _region_variants(luma, trimmed)
+        + _turned_back(luma)
+    )
+
+
+def _turned_back(luma: decode.LumaImage) -> tuple[VariantHash, ...]:
+    """The picture turned back by a few degrees (rot_<angle>_<kind>, small_rotations.py)."""
+    return tuple(
+        VariantHash(name, digest.hex) for name, digest in small_rotations.hypotheses(luma.luma)
+    )
 
 
 def _named(hashes: DihedralHashes, prefix: str = "") -> tuple[VariantHash, ...]:
