@@ -74,6 +74,8 @@ def content_regions(luma: Luma) -> tuple[ContentBox, ...]:
         return ()
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         return ()
+    if not _bar_with_ink(array):
+        return ()
     work = _reduce(array)
     if not np.isfinite(work.pixels).all() or not _any_chrome(work.pixels):
         return ()
@@ -101,13 +103,41 @@ class _Span:
         return self.stop - self.start
 
 
+def _block(luma: Luma) -> int:
+    return max(1, -(-max(luma.shape) // WORK_SIDE))
+
+
 def _reduce(luma: Luma) -> _Work:
     """Block means over square blocks, so the longer side is at most WORK_SIDE."""
-    block = max(1, -(-max(luma.shape) // WORK_SIDE))
+    block = _block(luma)
+    return _Work(_reduce_by(luma, block), block)
+
+
+def _reduce_by(luma: Luma, block: int) -> Lines:
     rows, cols = (side // block for side in luma.shape)
     trimmed = np.asarray(luma[: rows * block, : cols * block], dtype=np.float32)
-    pixels = trimmed.reshape(rows, block, cols, block).mean(axis=(1, 3), dtype=np.float32)
-    return _Work(pixels, block)
+    return trimmed.reshape(rows, block, cols, block).mean(axis=(1, 3), dtype=np.float32)
+
+
+def _bar_with_ink(luma: Luma) -> bool:
+    """Whether a flat row near the top or bottom carries text or icons (a status bar's
+    clock, a toolbar's title, a navigation bar's buttons): the cheap first look, which
+    most photographs fail, on block means of those two bands only."""
+    block = _block(luma)
+    band = max(1, int(len(luma) * INK_BAND) // block) * block
+    bands = (luma[:band], luma[len(luma) - band :])
+    return any(_inked(_reduce_by(lines, block)) for lines in bands)
+
+
+def _inked(lines: Lines) -> bool:
+    if lines.size == 0 or not np.isfinite(lines).all():
+        return False
+    shares, colours = _flat_shares(lines)
+    flat = shares >= FLAT_SHARE
+    if not flat.any():
+        return False
+    ink = np.abs(lines[flat] - colours[flat, None].astype(np.float32)) >= INK_CONTRAST
+    return bool((ink.mean(axis=1) >= INK_SHARE).any())
 
 
 def _any_chrome(work: Lines) -> bool:
