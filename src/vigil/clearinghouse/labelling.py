@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from vigil.clearinghouse.known_or_new import own_list
 from vigil.store.audit.log import AuditLog
 from vigil.store.errors import StoreError
+from vigil.store.evidence import EvidenceVault
 from vigil.store.lists.manual_entries import NewSignal, add_entries
 from vigil.store.models import FileVerdict, IntakeFile, ListEntry, SignalType
 from vigil.store.models.audit import AuditAction
+from vigil.store.records.held_regions import HeldOwner, hold_evidence
 from vigil.store.shared.rescoring import mark_for_rescore
 from vigil.store.shared.vocabulary import (
     CLEARINGHOUSE_LABELS_LIST,
@@ -45,9 +47,12 @@ def label_file(
     list_name: str = LABELS_LIST,
     series: str | None = None,
     victim_identified: bool | None = None,
+    vault: EvidenceVault | None = None,
 ) -> list[int]:
     """Label file ``file_id``: its hashes join ``list_name`` with ``classification`` and the
-    file becomes known. Returns the list entry ids. Flushes; the caller commits."""
+    file becomes known. With ``vault``, its kept picture is also held as region hashes
+    (vigil.store.records.held_regions). Returns the list entry ids. Flushes; the caller
+    commits."""
     if not is_classification(classification):
         raise InvalidClassification(
             f"classification must be one of {', '.join(INDUSTRY_CLASSIFICATIONS)}"
@@ -71,6 +76,8 @@ def label_file(
     file.verdict, file.classification = FileVerdict.KNOWN, classification
     file.matched_entry_id = _preferred(entries)
     session.flush()
+    owner = HeldOwner(intake_file_id=file.id)
+    hold_evidence(session, vault, owner, file.evidence_item_id, file.media_type)
     mark_for_rescore(session, [file.report_id])  # a label is a new fact for triage
     AuditLog(session).append(
         AuditAction.DECISION,

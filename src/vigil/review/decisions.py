@@ -34,6 +34,7 @@ from vigil.core.settings import ReviewSettings
 from vigil.review.errors import DecisionRefused, InvalidReviewInput, UnknownRequest
 from vigil.review.lookup import get_case, get_item
 from vigil.store.audit import AuditLog, checked_actor
+from vigil.store.evidence import EvidenceVault
 from vigil.store.exchanges.entry_feedback import queue_verdicts
 from vigil.store.lists.catalogue import create_list
 from vigil.store.lists.entry_status import disable_entry, get_entry
@@ -58,6 +59,7 @@ from vigil.store.models import (
     utcnow,
 )
 from vigil.store.records.cases import recompute_priority
+from vigil.store.records.held_regions import HeldOwner, hold_evidence
 from vigil.store.records.outbox import enqueue_event
 from vigil.store.shared.vocabulary import (
     FILE_ANNOTATIONS,
@@ -195,10 +197,13 @@ def decide(
     feedback: FalsePositiveFeedback | None = None,
     imminent_danger: bool = False,
     now: datetime | None = None,
+    vault: EvidenceVault | None = None,
 ) -> DecisionResult:
     """Decide on an item (confirm, false positive: ``item_id`` required) or on the case
     (second opinion, escalate). Raises InvalidReviewInput, DecisionRefused, UnknownCase,
-    UnknownItem; nothing is written then."""
+    UnknownItem; nothing is written then. With ``vault``, a confirmed item's kept picture is
+    also held as region hashes (vigil.store.records.held_regions) for the second screening
+    stage."""
     kind = _kind(kind)
     actor = _checked_actor(reviewer.actor)
     reason = _checked_reason(reason, required=kind in REASONED_KINDS)
@@ -212,6 +217,7 @@ def decide(
     if kind is DecisionKind.CONFIRM:
         assert item is not None
         applied = _confirm(case, item, actor, when)
+        _hold_picture(session, vault, item)
     elif kind is DecisionKind.FALSE_POSITIVE:
         assert item is not None
         applied = _false_positive(session, case, item, actor, reason, feedback, settings, when)
@@ -265,6 +271,7 @@ def confirm_known(
     reviewer: Reviewer,
     settings: ReviewSettings,
     now: datetime | None = None,
+    vault: EvidenceVault | None = None,
 ) -> list[DecisionResult]:
     """Confirm, at once, every pending item whose classification a known list entry (or an
     earlier decision) gave: one decision each, each audited, all or none. Refused when no
@@ -287,6 +294,7 @@ def confirm_known(
             settings=settings,
             item_id=item_id,
             now=now,
+            vault=vault,
         )
         for item_id in known
     ]
@@ -331,6 +339,14 @@ def _confirm(case: Case, item: CaseItem, actor: str, when: datetime) -> dict[str
         "annotations": list(item.annotations or []),
         "inherited_from": item.inherited_from if item.inherited_classification else None,
     }
+
+
+def _hold_picture(session: Session, vault: EvidenceVault | None, item: CaseItem) -> None:
+    """Confirmed content Vigil keeps is held as region hashes, so captioned or watermarked
+    copies of it are found later; never a condition of the decision."""
+    record = session.get_one(MatchRecord, item.record_id)
+    owner = HeldOwner(case_item_id=item.id)
+    hold_evidence(session, vault, owner, record.evidence_item_id, record.media_type)
 
 
 def _false_positive(

@@ -39,6 +39,7 @@ from vigil.store.models.exchanges import (
     FetchState,
 )
 from vigil.store.models.feed import COUNTER_ROW_ID, ChangeCounter
+from vigil.store.models.held_regions import HeldRegionHash
 from vigil.store.models.imports import ImportJob, ImportStatus
 from vigil.store.models.intake import (
     EntityKind,
@@ -154,6 +155,7 @@ __all__ = [
     "GrantKind",
     "GrantState",
     "HashList",
+    "HeldRegionHash",
     "HoldKind",
     "ImportJob",
     "ImportStatus",

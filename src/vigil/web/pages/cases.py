@@ -141,7 +141,11 @@ def confirm_known_items(request: Request, case_id: str, principal: Deciding) -> 
     with state.database.transaction(write=True) as session:
         confirmed = _changed(
             lambda: confirm_known(
-                session, case_id, reviewer=principal, settings=state.settings.review
+                session,
+                case_id,
+                reviewer=principal,
+                settings=state.settings.review,
+                vault=state.vault,
             )
         )
     count = len(confirmed)
@@ -260,6 +264,7 @@ def decide_case(
                 reason=reason,
                 feedback=feedback,
                 imminent_danger=imminent_danger,
+                vault=state.vault,
             )
         )
         done = DONE[result.kind].format(item=result.item_id)

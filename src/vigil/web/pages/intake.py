@@ -207,7 +207,7 @@ def label(
     with state.database.transaction(write=True) as session:
         fall = _fall(session, file_id, classification)
         try:
-            label_file(session, file_id, classification, actor=principal.actor)
+            label_file(session, file_id, classification, actor=principal.actor, vault=state.vault)
         except UnknownIntakeFile:
             raise ApiError(404, "no such file") from None
         except InvalidClassification as exc:
