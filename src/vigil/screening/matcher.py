@@ -9,16 +9,18 @@ classification, tags) come from the database, one query per fingerprint.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vigil.core.settings import FloodGuardSettings
+from vigil.fingerprint.held_regions import RegionHash
 from vigil.fingerprint.record import Fingerprint
 from vigil.index.changes import Kind
 from vigil.index.distances import ListDistances
 from vigil.index.video_match import Segment
 from vigil.screening.feed_changes import ListSettings
+from vigil.screening.held_scan import HeldMatch, held_matches
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.verdict import Hit, Verdict, decide
 from vigil.store.exchanges.provenance import EntryProvenance, entry_provenance
@@ -62,6 +64,8 @@ class Screening:
     suppressed_by: list[ListMatch]  # allow-list entries that silenced the matches
     # entries this screening pushed over the flood guard: they match on, as suspects
     suspected: list[RaisedSuspicion] = field(default_factory=list)
+    # the second stage: held pictures the upload's regions came within reach of
+    held: list[HeldMatch] = field(default_factory=list)
 
 
 class Matcher:
@@ -90,16 +94,26 @@ class Matcher:
     def match(self, fingerprint: Fingerprint) -> list[ListMatch]:
         return self.screen(fingerprint).matches
 
-    def screen(self, fingerprint: Fingerprint, started: float | None = None) -> Screening:
+    def screen(
+        self,
+        fingerprint: Fingerprint,
+        started: float | None = None,
+        held_regions: Sequence[RegionHash] = (),
+    ) -> Screening:
         """Thread-safe, and current: every list change committed before ``started`` (a
         ``time.monotonic()`` value, default now) is applied first (the freshness contract of
         ``LiveIndex``). Only the index lookup holds the index's lock; the database work
-        after it runs in parallel."""
+        after it runs in parallel. After the list match, the upload's ``held_regions``
+        (vigil.fingerprint.held_regions.query_region_hashes) are compared with the pictures
+        Vigil holds (vigil.screening.held_scan), outside the lock."""
         with self.live.lock:
             self.live.ensure_current(started)
             verdict = decide(self.hits(fingerprint), self.live.lists)
             lists = self.live.lists
-        return self._describe(verdict, lists)
+        screening = self._describe(verdict, lists)
+        if fingerprint.ok and held_regions:
+            screening.held.extend(held_matches(self.live.database, held_regions))
+        return screening
 
     def hits(self, fingerprint: Fingerprint) -> Iterator[Hit]:
         if not fingerprint.ok:

@@ -1,0 +1,126 @@
+"""The second screening stage (issue 19): after a reviewer confirms a picture Vigil keeps, a
+captioned copy of it, which its whole-picture PDQ does not reach, is found through a held
+region, named with the region and the confirmed item; a distinct picture is not."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.review.review_env import ReviewEnv, review_env
+from tests.screening.listed import fingerprint
+from vigil.core.settings import ReviewSettings, Settings
+from vigil.fingerprint import pdq
+from vigil.fingerprint.held_regions import (
+    HELD_REGION_DISTANCE,
+    SIGNAL,
+    RegionHash,
+    query_region_hashes,
+)
+from vigil.fingerprint.record import Fingerprint
+from vigil.review.decisions import classify_item, decide
+from vigil.screening.held_scan import HeldMatch, scan
+from vigil.screening.matcher import Matcher
+from vigil.screening.service import ScreeningService
+from vigil.screening.submission import Submission, UploadContext
+from vigil.store import Database
+from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
+from vigil.store.models import DecisionKind, RecordSource
+from vigil.store.records.held_regions import HeldOwner, HeldTable
+
+HELD, DISTINCT = 10, 35  # corpus photographs on no list
+
+
+@pytest.fixture
+def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterator[ReviewEnv]:
+    with review_env(database, tmp_path, corpus_images) as made:
+        yield made
+
+
+def confirm_kept(env: ReviewEnv, content: bytes) -> int:
+    vault = EvidenceVault(
+        LocalEvidenceBackend(env.root / "evidence"),
+        MasterKey.generate(),
+        max_bytes=64 << 20,
+        retention=timedelta(days=90),
+    )
+    service = ScreeningService(
+        env.database, Matcher(env.live), settings=Settings(data_dir=env.root / "data"), vault=vault
+    )
+    outcome = service.flag(
+        Submission("r-1", "acct-1", UploadContext()),
+        source=RecordSource.USER_REPORT,
+        submitted_by="key:test0001",
+        content=content,
+    )
+    case_id, item_id = env.case_of(outcome.record_id)
+    with env.database.transaction(write=True) as session:
+        classify_item(session, item_id, "A1", actor=env.alice.actor)
+        decide(
+            session,
+            case_id,
+            DecisionKind.CONFIRM,
+            reviewer=env.alice,
+            settings=ReviewSettings(),
+            item_id=item_id,
+            vault=vault,
+        )
+    return item_id
+
+
+def captioned(path: Path) -> bytes:
+    """The picture with a caption bar of text over its top 12%, as a site would add one."""
+    with Image.open(path) as opened:
+        image = opened.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    bar = round(image.height * 0.12)
+    draw.rectangle((0, 0, image.width, bar), fill=(250, 250, 250))
+    draw.text((8, bar // 3), "when you see it... share before it's gone", fill=(10, 10, 10))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def screened(env: ReviewEnv, content: bytes, name: str) -> tuple[Fingerprint, list[HeldMatch]]:
+    upload = env.root / name
+    upload.write_bytes(content)
+    record = fingerprint(upload)
+    screening = Matcher(env.live).screen(record, held_regions=query_region_hashes(content))
+    return record, screening.held
+
+
+def test_a_captioned_copy_of_a_confirmed_picture_is_found_through_a_held_region(
+    env: ReviewEnv,
+) -> None:
+    item_id = confirm_kept(env, env.images[HELD].read_bytes())
+    record, [found] = screened(env, captioned(env.images[HELD]), "copy.jpg")
+    # out of the whole-picture hash's reach, so only the held region finds it
+    assert pdq.hamming(record.pdq or "", env.fingerprint(HELD).pdq or "") > 31
+    assert found.signal == SIGNAL
+    assert found.region in {"bottom_third", "centre_70"}  # the regions the bar is out of
+    assert found.distance <= HELD_REGION_DISTANCE
+    assert (found.case_item_id, found.intake_file_id) == (item_id, None)
+    assert found.to_dict()["signal"] == "held_region"
+
+
+def test_a_distinct_picture_matches_nothing_held(env: ReviewEnv) -> None:
+    confirm_kept(env, env.images[HELD].read_bytes())
+    assert screened(env, env.images[DISTINCT].read_bytes(), "other.jpg")[1] == []
+
+
+def test_weak_or_differently_named_regions_never_match() -> None:
+    strong = pdq.PdqHash("f" * 64, 100)
+    ones = np.full((1, 4), np.iinfo(np.uint64).max, dtype=np.uint64)
+    table = HeldTable((HeldOwner(intake_file_id=1),), np.array(["top_half"]), ones)
+    assert scan(table, [RegionHash("top_half", strong)]) == [HeldMatch("top_half", 0, None, 1)]
+    assert scan(table, [RegionHash("top_half", pdq.PdqHash("f" * 63 + "0", 100))])[0].distance == 4
+    assert scan(table, [RegionHash("top_third", strong)]) == []
+    assert scan(table, [RegionHash("top_half", pdq.PdqHash("f" * 64, 10))]) == []
+    empty = HeldTable((), np.array([], dtype=np.str_), np.zeros((0, 4), dtype=np.uint64))
+    assert scan(empty, [RegionHash("top_half", strong)]) == []
