@@ -31,8 +31,9 @@ from vigil.screening.service import ScreeningService
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
-from vigil.store.models import DecisionKind, RecordSource
+from vigil.store.models import DecisionKind, RecordSource, Verdict
 from vigil.store.records.held_regions import HeldOwner, HeldTable
+from vigil.store.records.matches import get_record
 
 HELD, DISTINCT = 10, 35  # corpus photographs on no list
 
@@ -124,3 +125,31 @@ def test_weak_or_differently_named_regions_never_match() -> None:
     assert scan(table, [RegionHash("top_half", pdq.PdqHash("f" * 64, 10))]) == []
     empty = HeldTable((), np.array([], dtype=np.str_), np.zeros((0, 4), dtype=np.uint64))
     assert scan(empty, [RegionHash("top_half", strong)]) == []
+
+
+def test_the_service_sends_a_captioned_copy_of_held_content_to_review(env: ReviewEnv) -> None:
+    item_id = confirm_kept(env, env.images[HELD].read_bytes())
+    outcome = env.service().screen_upload(
+        Submission("c-9", "acct-2", UploadContext()),
+        captioned(env.images[HELD]),
+        submitted_by="key:test0001",
+    )
+    assert outcome.verdict is Verdict.REVIEW and outcome.matches == ()
+    [found] = outcome.to_dict()["held_matches"]
+    assert (found["signal"], found["case_item_id"]) == ("held_region", item_id)
+    assert any(
+        r.startswith(f"held_region: region {found['region']}") and f"review item {item_id}" in r
+        for r in outcome.reasons
+    )
+    with env.database.session() as session:
+        record = get_record(session, outcome.record_id or "")
+        assert record is not None and record.reasons == list(outcome.reasons)
+
+
+def test_the_service_skips_the_held_stage_while_nothing_is_held(env: ReviewEnv) -> None:
+    outcome = env.service().screen_upload(
+        Submission("c-9", "acct-2", UploadContext()),
+        captioned(env.images[HELD]),
+        submitted_by="key:test0001",
+    )
+    assert outcome.verdict is Verdict.NO_MATCH and outcome.held_matches == ()

@@ -21,7 +21,7 @@ import numpy as np
 
 from vigil.fingerprint.held_regions import HELD_REGION_DISTANCE, SIGNAL, RegionHash
 from vigil.store import Database
-from vigil.store.records.held_regions import HeldOwner, HeldTable, load_all
+from vigil.store.records.held_regions import HeldOwner, HeldTable, holds_any, load_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,13 @@ def scan(
                     region.region, int(distance), owner.case_item_id, owner.intake_file_id
                 )
     return sorted(best.values(), key=lambda m: (m.distance, m.region))
+
+
+def any_held(database: Database) -> bool:
+    """Whether Vigil holds any picture: only then is an upload's region hashing worth its
+    few milliseconds."""
+    with database.transaction() as session:
+        return holds_any(session)
 
 
 def held_matches(database: Database, query: Sequence[RegionHash]) -> list[HeldMatch]:

@@ -20,6 +20,7 @@ from vigil.core.settings import ScreeningSettings
 from vigil.fingerprint.errors import FailureReason
 from vigil.fingerprint.record import Fingerprint
 from vigil.screening.classifiers.base import ClassifierResult
+from vigil.screening.held_scan import HeldMatch
 from vigil.screening.matcher import ListMatch
 from vigil.store.models import RecordSource, Verdict
 
@@ -55,10 +56,14 @@ def decide(
     flag: RecordSource | None = None,
     classifier_results: Sequence[ClassifierResult] = (),
     unjudged: str | None = None,
+    held: Sequence[HeldMatch] = (),
 ) -> VerdictDecision:
     """``matches`` are the matcher's (allow-list suppression already applied); ``unjudged``
-    says why the content could not be judged in full (:func:`unjudged_reason`)."""
+    says why the content could not be judged in full (:func:`unjudged_reason`); ``held``
+    are the second stage's matches with pictures Vigil holds, which send the item to review
+    (a region of a picture is less than the whole: a person judges it)."""
     judged = [judge_match(match, settings) for match in matches]
+    judged.extend((Verdict.REVIEW, held_reason(match)) for match in held)
     if unjudged is not None and settings.review_undecodable:
         judged.append((Verdict.REVIEW, unjudged))
     if flag is not None:
@@ -72,6 +77,15 @@ def decide(
         return VerdictDecision(Verdict.NO_MATCH, [])
     verdict = Verdict.MATCH if any(v is Verdict.MATCH for v, _ in judged) else Verdict.REVIEW
     return VerdictDecision(verdict, [reason for _, reason in judged])
+
+
+def held_reason(match: HeldMatch) -> str:
+    owner = (
+        f"confirmed review item {match.case_item_id}"
+        if match.case_item_id is not None
+        else f"labelled intake file {match.intake_file_id}"
+    )
+    return f"{match.signal}: region {match.region} at distance {match.distance} of {owner}"
 
 
 def judge_match(match: ListMatch, settings: ScreeningSettings) -> tuple[Verdict, str]:

@@ -26,12 +26,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vigil.core.settings import Settings
-from vigil.fingerprint.limits import DecodeLimits
+from vigil.fingerprint.errors import FingerprintError
+from vigil.fingerprint.held_regions import RegionHash, query_region_hashes
+from vigil.fingerprint.limits import DecodeBudget, DecodeLimits
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
 from vigil.screening.classifiers.base import Classifier, ClassifierResult
 from vigil.screening.classifiers.factory import classify_all
 from vigil.screening.escalation import intake_escalation_reason
+from vigil.screening.held_scan import HeldMatch, any_held
 from vigil.screening.matcher import ListMatch, Matcher, Screening
 from vigil.screening.rules import VerdictDecision, decide, unjudged_reason
 from vigil.screening.submission import Submission, SubmissionInvalid, SubmittedHashes
@@ -57,6 +60,7 @@ MAX_SUBMITTER = 200  # MatchRecord.submitted_by
 MAX_NOTE = 10_000
 MAX_ERROR = 300
 VIDEO = "video_pdq"
+PHOTO = "photo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class ScreeningOutcome:
     fingerprint: dict[str, Any]
     matches: tuple[ListMatch, ...] = ()
     suppressed_by: tuple[ListMatch, ...] = ()  # allow-list matches that silenced the rest
+    held_matches: tuple[HeldMatch, ...] = ()  # pictures Vigil holds, by a region
     classifier: tuple[ClassifierResult, ...] = ()
     classifier_errors: tuple[dict[str, str], ...] = ()
     evidence_item_id: str | None = None
@@ -84,6 +89,7 @@ class ScreeningOutcome:
             "fingerprint": dict(self.fingerprint),
             "matches": [m.to_dict() for m in self.matches],
             "suppressed_by": [m.to_dict() for m in self.suppressed_by],
+            "held_matches": [m.to_dict() for m in self.held_matches],
             "classifier": [r.to_dict() for r in self.classifier],
             "classifier_errors": [dict(e) for e in self.classifier_errors],
             "evidence_item_id": self.evidence_item_id,
@@ -215,9 +221,14 @@ class ScreeningService:
     def _process(self, item: _Item) -> ScreeningOutcome:
         flag = item.source if item.source in FLAG_SOURCES else None
         unjudged = unjudged_reason(item.fingerprint)  # undecodable media: review, not no_match
-        item.screening, item.list_ids = self._match(item.fingerprint, item.started)
+        item.screening, item.list_ids = self._match(item, item.started)
+        held = item.screening.held
         decision = decide(
-            item.screening.matches, self.settings.screening, flag=flag, unjudged=unjudged
+            item.screening.matches,
+            self.settings.screening,
+            flag=flag,
+            unjudged=unjudged,
+            held=held,
         )
         if decision.verdict is not Verdict.MATCH:
             # Classifiers are slow and only ever send to review: skip them once the lists
@@ -229,17 +240,37 @@ class ScreeningService:
                 flag=flag,
                 classifier_results=item.results,
                 unjudged=unjudged,
+                held=held,
             )
         if decision.verdict is Verdict.NO_MATCH and not self.settings.screening.keep_unmatched:
             return _outcome(item, decision, None, None)
         return self._record(item, decision)
 
-    def _match(
-        self, fingerprint: Fingerprint, started: float | None
-    ) -> tuple[Screening, dict[str, int]]:
+    def _match(self, item: _Item, started: float | None) -> tuple[Screening, dict[str, int]]:
         # content that could not be decoded still matches on its digests
-        screening = self.matcher.screen(fingerprint.matchable(), started)  # thread-safe
+        fingerprint = item.fingerprint.matchable()
+        regions = self._held_query(item)
+        screening = self.matcher.screen(fingerprint, started, regions)  # thread-safe
         return screening, {lst.name: lst.list_id for lst in self.matcher.live.lists.values()}
+
+    def _held_query(self, item: _Item) -> tuple[RegionHash, ...]:
+        """The upload's region hashes for the second stage: photos only, and only while
+        Vigil holds some picture (the hashing costs a few milliseconds a photo)."""
+        fingerprint = item.fingerprint
+        if item.content is None or not fingerprint.ok or fingerprint.media_type != PHOTO:
+            return ()
+        if not any_held(self.database):
+            return ()
+        try:
+            return query_region_hashes(
+                item.content, max_pixels=self.options.max_pixels, budget=self._budget()
+            )
+        except FingerprintError as error:  # hashed whole already: a region failing is odd
+            log.warning("held regions of an upload not hashed: %s", error)
+            return ()
+
+    def _budget(self) -> DecodeBudget | None:
+        return DecodeBudget(self.options.limits) if self.options.limits else None
 
     def _classify(self, item: _Item) -> None:
         media_type = item.fingerprint.media_type
@@ -456,6 +487,7 @@ def _outcome(
         fingerprint=_fingerprint_summary(fingerprint),
         matches=tuple(item.screening.matches),
         suppressed_by=tuple(item.screening.suppressed_by),
+        held_matches=tuple(item.screening.held),
         classifier=tuple(item.results),
         classifier_errors=tuple(item.errors),
         evidence_item_id=evidence.id if evidence is not None else None,

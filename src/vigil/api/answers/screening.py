@@ -61,6 +61,17 @@ class ListMatch(EntrySource, ExchangeOrigin, MemberOrigin, MatchFields):
     pass
 
 
+class HeldMatch(Answer):
+    """A picture Vigil holds (a confirmed review item or a labelled intake file) that one
+    region of the item came within reach of: the second screening stage."""
+
+    signal: str  # "held_region"
+    region: str
+    distance: int
+    case_item_id: int | None
+    intake_file_id: int | None
+
+
 class ClassifierScore(Answer):
     name: str
     score: Number
@@ -86,6 +97,7 @@ class ScreeningOutcome(Answer):
     fingerprint: ScreenedFingerprint
     matches: list[ListMatch]
     suppressed_by: list[ListMatch]
+    held_matches: list[HeldMatch]
     classifier: list[ClassifierScore]
     classifier_errors: list[ClassifierFailure]
     evidence_item_id: str | None

@@ -93,6 +93,10 @@ def of_owner(session: Session, owner: HeldOwner) -> tuple[RegionHash, ...]:
     return tuple(RegionHash(r.region, pdq.PdqHash(r.pdq, r.quality)) for r in rows)
 
 
+def holds_any(session: Session) -> bool:
+    return session.scalar(select(HeldRegionHash.id).limit(1)) is not None
+
+
 def load_all(session: Session, *, min_quality: int = pdq.WEAK_QUALITY) -> HeldTable:
     """Every held region strong enough to match (weak hashes of flat regions never do)."""
     rows = session.execute(
