@@ -7,11 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.api.service import live_service, service_settings
 from tests.db import in_ci
 from vigil.core.settings import Settings
+
+# Waits, not measurements: a full parallel run on two shared cores once needed more than
+# Playwright's 5 s for Swagger UI to draw and more than 10 s for a page to load. A
+# broken feature still fails, only later.
+expect.set_options(timeout=15_000)
+PAGE_TIMEOUT_MS = 30_000
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -50,6 +56,6 @@ def console(console_settings: Settings) -> Iterator[str]:
 def page(browser: Browser, console: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()

@@ -25,6 +25,7 @@ from tests.clearinghouse.intake_rows import company_row
 from tests.conftest import REPO
 from tests.db import in_ci
 from tests.store.samples import add_entry, add_list
+from tests.web.conftest import PAGE_TIMEOUT_MS
 from vigil.cli.demo_data import seed_demo
 from vigil.core.settings import FloodGuardSettings, Settings
 from vigil.store import Database, open_database
@@ -217,7 +218,7 @@ def _open(browser: Browser, installation: Installation, screen: Screen) -> Page:
     state = installation.sessions.get(screen.who) if screen.who else None
     context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=state)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     base = installation.base_url
     if screen.who and state is None:
         # Signed in once per person: the sign-in limit counts attempts per address.
