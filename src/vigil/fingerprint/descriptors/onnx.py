@@ -15,11 +15,9 @@ descriptor, so the service refuses to start rather than match with a broken mode
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -32,6 +30,7 @@ from vigil.fingerprint.descriptors.base import (
     rgb,
     unit_vector,
 )
+from vigil.fingerprint.onnx_models import first_line, open_session
 
 MAX_INPUT_SIDE = 4096
 DEFAULT_MAX_MODEL_BYTES = 1 << 30
@@ -102,31 +101,13 @@ class OnnxDescriptor:
     # --- loading -------------------------------------------------------------------------
 
     def _load(self) -> Any:
-        runtime = onnxruntime()
-        if not self.model_path.is_file():
-            raise DescriptorError(
-                f"descriptor {self.name!r}: model file not found: {self.model_path}"
-            )
-        size = self.model_path.stat().st_size
-        if size > self.max_model_bytes:
-            raise DescriptorError(
-                f"descriptor {self.name!r}: the model {self.model_path.name} is {size} bytes, "
-                f"more than the {self.max_model_bytes} allowed (max_model_megabytes)"
-            )
-        options = runtime.SessionOptions()
-        # One thread each: screening describes many uploads side by side.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: warnings would flood the service log
-        try:
-            return runtime.InferenceSession(
-                str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # ONNX Runtime raises its own, undocumented, hierarchy
-            raise DescriptorError(
-                f"descriptor {self.name!r}: cannot load the model "
-                f"{self.model_path.name}: {_first_line(exc)}"
-            ) from exc
+        return open_session(
+            self.model_path,
+            plugins="descriptors",
+            owner=f"descriptor {self.name!r}",
+            refuse=DescriptorError,
+            max_bytes=self.max_model_bytes,
+        )
 
     def _input_spec(self, wanted: str | None, size: tuple[int, int] | None) -> InputSpec:
         inputs = {model_input.name: model_input for model_input in self._session.get_inputs()}
@@ -245,7 +226,7 @@ class OnnxDescriptor:
             return np.asarray(output, dtype=np.float64).ravel()
         except Exception as exc:  # ONNX Runtime's own hierarchy, or a non-numeric output
             raise DescriptorError(
-                f"descriptor {self.name!r}: the model failed: {_first_line(exc)}"
+                f"descriptor {self.name!r}: the model failed: {first_line(exc)}"
             ) from exc
 
 
@@ -254,19 +235,3 @@ def _probe_picture() -> Image.Image:
     ys, xs = np.mgrid[0:64, 0:64]
     planes = [xs * 4, ys * 4, (xs + ys) * 2]
     return Image.fromarray(np.stack(planes, axis=-1).astype(np.uint8), "RGB")
-
-
-def onnxruntime() -> ModuleType:
-    """The ONNX Runtime module, or a DescriptorError saying how to install it."""
-    try:
-        return importlib.import_module("onnxruntime")
-    except ImportError:
-        raise DescriptorError(
-            "ONNX descriptors need ONNX Runtime: install the extra "
-            "vigil[onnx] (pip install 'vigil[onnx]')"
-        ) from None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__

@@ -8,13 +8,11 @@ scored on up to ``max_frames`` frames spread over their length; the highest scor
 
 from __future__ import annotations
 
-import importlib
 import io
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import av
@@ -32,6 +30,7 @@ from vigil.fingerprint.frames import (
 )
 from vigil.fingerprint.limits import DecodeBudget, process_limits
 from vigil.fingerprint.media import SNIFF_BYTES, MediaKind, sniff_bytes
+from vigil.fingerprint.onnx_models import first_line, open_session
 from vigil.screening.classifiers.base import ClassifierError, ClassifierResult
 
 DEFAULT_MAX_FRAMES = 8
@@ -112,25 +111,12 @@ class OnnxClassifier:
     # --- loading -------------------------------------------------------------------------
 
     def _load(self) -> Any:
-        runtime = onnxruntime()
-        if not self.model_path.is_file():
-            raise ClassifierError(
-                f"classifier {self.name!r}: model file not found: {self.model_path}"
-            )
-        options = runtime.SessionOptions()
-        # One thread each: screening runs many requests side by side, which beats threads.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: warnings would flood the service log
-        try:
-            return runtime.InferenceSession(
-                str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # ONNX Runtime raises its own, undocumented, hierarchy
-            raise ClassifierError(
-                f"classifier {self.name!r}: cannot load the model "
-                f"{self.model_path.name}: {_first_line(exc)}"
-            ) from exc
+        return open_session(
+            self.model_path,
+            plugins="classifiers",
+            owner=f"classifier {self.name!r}",
+            refuse=ClassifierError,
+        )
 
     def _input_spec(self) -> InputSpec:
         inputs = self._session.get_inputs()
@@ -178,7 +164,7 @@ class OnnxClassifier:
             scores = np.asarray(output, dtype=np.float64).ravel()
         except Exception as exc:  # ONNX Runtime's own hierarchy, or a non-numeric output
             raise ClassifierError(
-                f"classifier {self.name!r}: the model failed: {_first_line(exc)}"
+                f"classifier {self.name!r}: the model failed: {first_line(exc)}"
             ) from exc
         if not 0 < scores.size <= MAX_OUTPUTS:
             raise ClassifierError(
@@ -295,19 +281,3 @@ def spread(count: int, samples: int) -> list[int]:
     if count <= samples:
         return list(range(count))
     return sorted({index * count // samples for index in range(samples)})
-
-
-def onnxruntime() -> ModuleType:
-    """The ONNX Runtime module, or a ClassifierError saying how to install it."""
-    try:
-        return importlib.import_module("onnxruntime")
-    except ImportError:
-        raise ClassifierError(
-            "ONNX classifiers need ONNX Runtime: install the extra "
-            "vigil[onnx] (pip install 'vigil[onnx]')"
-        ) from None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
