@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vigil.core.errors import ConfigurationError
+from vigil.core.plugins import build_each
 from vigil.core.settings import DescriptorConfig
 from vigil.fingerprint.descriptors.base import CopyDescriptor, DescriptorError
 from vigil.fingerprint.descriptors.colour_layout import ColourLayoutDescriptor
@@ -16,19 +17,7 @@ MEGABYTE = 1 << 20
 
 def build_descriptors(configs: Sequence[DescriptorConfig]) -> list[CopyDescriptor]:
     """One descriptor per config, in order; ConfigurationError names the one that is wrong."""
-    seen: set[str] = set()
-    descriptors: list[CopyDescriptor] = []
-    for config in configs:
-        # Names say in a match which signal matched, so two must never look alike.
-        key = config.name.strip().casefold()
-        if key in seen:
-            raise ConfigurationError(f"descriptors: the name {config.name!r} is used twice")
-        seen.add(key)
-        try:
-            descriptors.append(build_descriptor(config))
-        except DescriptorError as exc:
-            raise ConfigurationError(f"descriptors: {exc}") from exc
-    return descriptors
+    return build_each(configs, build_descriptor, section="descriptors", refusal=DescriptorError)
 
 
 def build_descriptor(config: DescriptorConfig) -> CopyDescriptor:

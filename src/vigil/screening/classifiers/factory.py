@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vigil.core.errors import ConfigurationError
+from vigil.core.plugins import build_each
 from vigil.core.settings import ClassifierConfig
 from vigil.screening.classifiers.base import Classifier, ClassifierError, ClassifierResult
 from vigil.screening.classifiers.http import HttpClassifier
@@ -23,19 +24,7 @@ log = logging.getLogger(__name__)
 
 def build_classifiers(configs: Sequence[ClassifierConfig]) -> list[Classifier]:
     """One classifier per config, in order; ConfigurationError names the one that is wrong."""
-    seen: set[str] = set()
-    classifiers: list[Classifier] = []
-    for config in configs:
-        # Names label results in reviews and audit records, so two must never look alike.
-        key = config.name.strip().casefold()
-        if key in seen:
-            raise ConfigurationError(f"classifiers: the name {config.name!r} is used twice")
-        seen.add(key)
-        try:
-            classifiers.append(build_classifier(config))
-        except ClassifierError as exc:
-            raise ConfigurationError(f"classifiers: {exc}") from exc
-    return classifiers
+    return build_each(configs, build_classifier, section="classifiers", refusal=ClassifierError)
 
 
 def build_classifier(config: ClassifierConfig) -> Classifier:
