@@ -54,6 +54,21 @@ def open_session(
         ) from exc
 
 
+def nchw_float_input(model_input: Any, bad_model: Callable[[str], Exception]) -> list[Any]:
+    """The (batch, channels, height, width) of a float32 NCHW input whose batch is 1 or
+    dynamic (a symbol, not an int); anything else is ``bad_model``'s refusal. Channels and
+    sides stay the caller's to check: what each plug-in accepts differs."""
+    if model_input.type != "tensor(float)":
+        raise bad_model(f"the input must be float32, not {model_input.type}")
+    shape = list(model_input.shape)
+    if len(shape) != 4:
+        raise bad_model(f"the input must be NCHW (rank 4), not rank {len(shape)}")
+    batch = shape[0]
+    if isinstance(batch, int) and batch != 1:
+        raise bad_model(f"the input batch size must be 1 or dynamic, not {batch}")
+    return shape
+
+
 def first_line(exc: BaseException) -> str:
     """An exception's first line, bounded: model errors can quote whole graphs."""
     text = str(exc).strip().splitlines()

@@ -30,7 +30,7 @@ from vigil.fingerprint.descriptors.base import (
     rgb,
     unit_vector,
 )
-from vigil.fingerprint.onnx_models import first_line, open_session
+from vigil.fingerprint.onnx_models import first_line, nchw_float_input, open_session
 
 MAX_INPUT_SIDE = 4096
 DEFAULT_MAX_MODEL_BYTES = 1 << 30
@@ -116,14 +116,7 @@ class OnnxDescriptor:
         if wanted is not None and wanted not in inputs:
             raise self._bad_model(f"no input named {wanted!r} (it has {sorted(inputs)})")
         model_input = inputs[wanted] if wanted is not None else next(iter(inputs.values()))
-        if model_input.type != "tensor(float)":
-            raise self._bad_model(f"the input must be float32, not {model_input.type}")
-        shape = list(model_input.shape)
-        if len(shape) != 4:
-            raise self._bad_model(f"the input must be NCHW (rank 4), not rank {len(shape)}")
-        batch, channels, height, width = shape
-        if isinstance(batch, int) and batch != 1:
-            raise self._bad_model(f"the input batch size must be 1 or dynamic, not {batch}")
+        batch, channels, height, width = nchw_float_input(model_input, self._bad_model)
         if channels not in (1, 3):
             raise self._bad_model(f"the input must have 1 or 3 channels, not {channels}")
         height, width = self._input_sides(height, width, size)

@@ -30,7 +30,7 @@ from vigil.fingerprint.frames import (
 )
 from vigil.fingerprint.limits import DecodeBudget, process_limits
 from vigil.fingerprint.media import SNIFF_BYTES, MediaKind, sniff_bytes
-from vigil.fingerprint.onnx_models import first_line, open_session
+from vigil.fingerprint.onnx_models import first_line, nchw_float_input, open_session
 from vigil.screening.classifiers.base import ClassifierError, ClassifierResult
 
 DEFAULT_MAX_FRAMES = 8
@@ -123,14 +123,7 @@ class OnnxClassifier:
         if len(inputs) != 1:
             raise self._bad_model(f"expected one input, found {len(inputs)}")
         model_input = inputs[0]
-        if model_input.type != "tensor(float)":
-            raise self._bad_model(f"the input must be float32, not {model_input.type}")
-        shape = list(model_input.shape)
-        if len(shape) != 4:
-            raise self._bad_model(f"the input must be NCHW (rank 4), not rank {len(shape)}")
-        batch, channels, height, width = shape
-        if isinstance(batch, int) and batch != 1:
-            raise self._bad_model(f"the input batch size must be 1 or dynamic, not {batch}")
+        _, channels, height, width = nchw_float_input(model_input, self._bad_model)
         if channels != 3:
             raise self._bad_model(f"the input must have 3 (RGB) channels, not {channels}")
         if not all(
