@@ -53,10 +53,11 @@ def scan(
             continue
         words = np.frombuffer(bytes.fromhex(region.pdq.hex), dtype=">u8").astype(np.uint64)
         distances = np.bitwise_count(table.bits[rows] ^ words).sum(axis=1)
-        for row, distance in zip(rows.tolist(), distances.tolist(), strict=True):
+        near = distances <= limit  # only the few within reach go through Python
+        for row, distance in zip(rows[near].tolist(), distances[near].tolist(), strict=True):
             owner = table.owners[row]
             known = best.get(owner)
-            if distance <= limit and (known is None or distance < known.distance):
+            if known is None or distance < known.distance:
                 best[owner] = HeldMatch(
                     region.region, int(distance), owner.case_item_id, owner.intake_file_id
                 )
