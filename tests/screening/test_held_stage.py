@@ -5,6 +5,7 @@ region, named with the region and the confirmed item; a distinct picture is not.
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from vigil.fingerprint.held_regions import (
     RegionHash,
     query_region_hashes,
 )
+from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
 from vigil.review.decisions import classify_item, decide
 from vigil.screening.held_scan import HeldMatch, scan
@@ -32,7 +34,7 @@ from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
 from vigil.store.models import DecisionKind, RecordSource, Verdict
-from vigil.store.records.held_regions import HeldOwner, HeldTable
+from vigil.store.records.held_regions import HeldOwner, HeldTable, remove
 from vigil.store.records.matches import get_record
 
 HELD, DISTINCT = 10, 35  # corpus photographs on no list
@@ -92,8 +94,8 @@ def screened(env: ReviewEnv, content: bytes, name: str) -> tuple[Fingerprint, li
     upload = env.root / name
     upload.write_bytes(content)
     record = fingerprint(upload)
-    screening = Matcher(env.live).screen(record, held_regions=query_region_hashes(content))
-    return record, screening.held
+    record.held_regions = query_region_hashes(content)
+    return record, Matcher(env.live).screen(record).held
 
 
 def test_a_captioned_copy_of_a_confirmed_picture_is_found_through_a_held_region(
@@ -153,3 +155,38 @@ def test_the_service_skips_the_held_stage_while_nothing_is_held(env: ReviewEnv) 
         submitted_by="key:test0001",
     )
     assert outcome.verdict is Verdict.NO_MATCH and outcome.held_matches == ()
+
+
+def test_a_service_running_before_a_picture_is_held_finds_its_copies_after(
+    env: ReviewEnv,
+) -> None:
+    """The held table is cached per process: a hold committed after it was loaded must be
+    seen by the next upload, and a hold let go must stop matching (no stale answer)."""
+    service = env.service()
+    copy = captioned(env.images[HELD])
+
+    def upload() -> tuple[HeldMatch, ...]:
+        submission = Submission("c-9", "acct-2", UploadContext())
+        started = time.monotonic()
+        return service.screen_upload(
+            submission, copy, submitted_by="key:test0001", started=started
+        ).held_matches
+
+    assert upload() == ()
+    item_id = confirm_kept(env, env.images[HELD].read_bytes())
+    assert [m.case_item_id for m in upload()] == [item_id]
+    with env.database.transaction(write=True) as session:
+        remove(session, HeldOwner(case_item_id=item_id))
+    assert upload() == ()
+
+
+def test_the_upload_is_region_hashed_only_while_something_is_held(env: ReviewEnv) -> None:
+    matcher = Matcher(env.live)
+    assert not matcher.held.holds_any()
+    confirm_kept(env, env.images[HELD].read_bytes())
+    assert matcher.held.holds_any(time.monotonic())
+    content = captioned(env.images[HELD])
+    asked = fingerprint_bytes(content, FingerprintOptions(held_regions=True))
+    assert asked.held_regions == query_region_hashes(content)  # from the same decode
+    assert fingerprint_bytes(content).held_regions == ()
+    assert "held_regions" not in asked.to_dict()  # query-side only, never stored

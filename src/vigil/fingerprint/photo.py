@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from vigil.fingerprint import borders, content_region, decode, pdq, small_rotations
+from vigil.fingerprint import borders, content_region, decode, held_regions, pdq, small_rotations
 from vigil.fingerprint.limits import DecodeBudget, process_limits
 
 # Fall back to the exact path when more coefficients than this sit within
@@ -37,6 +37,9 @@ class PhotoHashes:
     exact: bool  # whether the reference's full decode was used
     width: int
     height: int
+    # Named region hashes for the held-content stage (held_regions.py), when asked for:
+    # from the same luma as the main hash, so the upload is decoded once.
+    regions: tuple[held_regions.RegionHash, ...] = ()
 
 
 def hash_photo(
@@ -45,10 +48,18 @@ def hash_photo(
     variants: bool = True,
     max_pixels: int = decode.DEFAULT_MAX_PIXELS,
     budget: DecodeBudget | None = None,
+    regions: bool = False,
 ) -> PhotoHashes:
     """Hash a still image, taking the fast path unless the result would be ambiguous."""
     with decode.open_image(source, max_pixels) as image:
-        return hash_image(image, source, variants=variants, max_pixels=max_pixels, budget=budget)
+        return hash_image(
+            image,
+            source,
+            variants=variants,
+            max_pixels=max_pixels,
+            budget=budget,
+            regions=regions,
+        )
 
 
 def hash_image(
@@ -58,7 +69,9 @@ def hash_image(
     variants: bool,
     max_pixels: int,
     budget: DecodeBudget | None = None,
+    regions: bool = False,
 ) -> PhotoHashes:
+    """``regions``: also the held-region hashes (held_regions.region_hashes)."""
     budget = budget or DecodeBudget(process_limits())
     width, height = image.size
     luma = decode.fast_luma(image, budget)
@@ -66,7 +79,8 @@ def hash_image(
     if _needs_exact(luma, *hashes[pdq.Dihedral.ORIGINAL]):
         luma, hashes = _exact_if_affordable(source, max_pixels, budget, luma, hashes, variants)
     extra = query_variants(luma, hashes) if variants else ()
-    return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, luma.exact, width, height)
+    held = held_regions.region_hashes(luma) if regions else ()
+    return PhotoHashes(hashes[pdq.Dihedral.ORIGINAL][0], extra, luma.exact, width, height, held)
 
 
 def _exact_if_affordable(

@@ -28,6 +28,7 @@ class FingerprintOptions:
     video_fps: float = video.DEFAULT_FPS
     dedupe_distance: int = video.DEFAULT_DEDUPE_DISTANCE
     limits: limits.DecodeLimits | None = None  # None: the process's (limits.process_limits)
+    held_regions: bool = False  # also a photo's held-region hashes (Fingerprint.held_regions)
 
 
 def fingerprint_path(path: Path, options: FingerprintOptions | None = None) -> Fingerprint:
@@ -172,6 +173,7 @@ def _fill_image(
                 variants=options.variants,
                 max_pixels=options.max_pixels,
                 budget=budget,
+                regions=options.held_regions,
             ),
         )
 
@@ -188,6 +190,7 @@ def _fill_photo(record: Fingerprint, hashes: photo.PhotoHashes) -> None:
         hashes.pdq.weak,
     )
     record.pdq_variants = list(hashes.variants)
+    record.held_regions = hashes.regions
     record.width, record.height = hashes.width, hashes.height
 
 

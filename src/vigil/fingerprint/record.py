@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vigil.fingerprint.errors import FingerprintError
+from vigil.fingerprint.held_regions import RegionHash
 from vigil.fingerprint.photo import VariantHash
 from vigil.fingerprint.video import FrameHash
 
@@ -34,6 +35,9 @@ class Fingerprint:
     # hashes stand, and ``partial_reason`` says what was missing.
     partial: bool = False
     partial_reason: str | None = None
+    # A photo's held-region hashes, only when the caller asked (FingerprintOptions): the
+    # query side of the held-content stage, never stored or printed with the rest.
+    held_regions: tuple[RegionHash, ...] = field(default=(), repr=False)
 
     @property
     def ok(self) -> bool:
@@ -58,4 +62,6 @@ class Fingerprint:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        as_dict = asdict(self)
+        del as_dict["held_regions"]
+        return as_dict

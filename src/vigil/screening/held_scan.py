@@ -6,13 +6,17 @@ overlaid band left out, is not (vigil.fingerprint.held_regions). Regions are com
 with held regions of the same name, by a NumPy Hamming scan over every held row: linear in
 the held set, fine for the thousands a platform or a clearinghouse holds.
 
-The held table is loaded per screening rather than cached: it changes with every
-confirmation and label, and one query of a few thousand rows costs less than keeping a cache
-current; a cache kept fresh by the change feed would replace it when the held set grows.
+The held table is kept in memory by HeldCatalogue and is as current as the lists: before an
+upload is compared, one small query on a bare connection (count, newest id and time of the
+held rows) says whether anything was held or let go since the table was loaded, and only
+then is it loaded again. An upload of a service that holds nothing is not region-hashed at
+all: the same query says so.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -21,7 +25,13 @@ import numpy as np
 
 from vigil.fingerprint.held_regions import HELD_REGION_DISTANCE, SIGNAL, RegionHash
 from vigil.store import Database
-from vigil.store.records.held_regions import HeldOwner, HeldTable, holds_any, load_all
+from vigil.store.records.held_regions import (
+    HeldOwner,
+    HeldStamp,
+    HeldTable,
+    held_stamp,
+    load_all,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +74,50 @@ def scan(
     return sorted(best.values(), key=lambda m: (m.distance, m.region))
 
 
-def any_held(database: Database) -> bool:
-    """Whether Vigil holds any picture: only then is an upload's region hashing worth its
-    few milliseconds."""
-    with database.transaction() as session:
-        return holds_any(session)
+class HeldCatalogue:
+    """The held table of one process, reloaded only when the held set changed.
 
+    Current like the list index (vigil.screening.live_index): every hold committed before
+    ``started`` (a ``time.monotonic()`` value of the request; default now) is seen, and
+    within one request later calls cost nothing. Thread-safe."""
 
-def held_matches(database: Database, query: Sequence[RegionHash]) -> list[HeldMatch]:
-    """The held pictures ``query`` matches, from the held table as committed now."""
-    if not query:
-        return []
-    with database.transaction() as session:
-        table = load_all(session)
-    return scan(table, query)
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._lock = threading.Lock()
+        self._table: HeldTable | None = None
+        self._stamp: HeldStamp | None = None
+        self._checked = float("-inf")
+
+    def holds_any(self, started: float | None = None) -> bool:
+        """Whether Vigil holds any picture now: only then is an upload worth the region
+        hashes (a few milliseconds a photo)."""
+        return self._stamped(started)[0] > 0
+
+    def matches(self, query: Sequence[RegionHash], started: float | None = None) -> list[HeldMatch]:
+        """The held pictures ``query`` matches, from the held set as committed at
+        ``started``."""
+        if not query:
+            return []
+        self._stamped(started)
+        with self._lock:
+            table = self._table
+        return scan(table, query) if table is not None else []
+
+    def _stamped(self, started: float | None) -> HeldStamp:
+        with self._lock:
+            if self._stamp is not None and started is not None and self._checked >= started:
+                return self._stamp
+            checked = time.monotonic()
+            with self.database.engine.connect() as connection:
+                stamp = held_stamp(connection)
+            if stamp != self._stamp:
+                self._table, stamp = self._load()
+            self._stamp, self._checked = stamp, checked
+            return stamp
+
+    def _load(self) -> tuple[HeldTable, HeldStamp]:
+        # The stamp is read before the rows: rows newer than their stamp only cost one more
+        # load at the next check, while a stamp newer than its rows would hide a change.
+        with self.database.transaction() as session:
+            stamp = held_stamp(session.connection())
+            return load_all(session), stamp

@@ -9,18 +9,17 @@ classification, tags) come from the database, one query per fingerprint.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vigil.core.settings import FloodGuardSettings
-from vigil.fingerprint.held_regions import RegionHash
 from vigil.fingerprint.record import Fingerprint
 from vigil.index.changes import Kind
 from vigil.index.distances import ListDistances
 from vigil.index.video_match import Segment
 from vigil.screening.feed_changes import ListSettings
-from vigil.screening.held_scan import HeldMatch, held_matches
+from vigil.screening.held_scan import HeldCatalogue, HeldMatch
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.verdict import Hit, Verdict, decide
 from vigil.store.exchanges.provenance import EntryProvenance, entry_provenance
@@ -90,6 +89,7 @@ class Matcher:
         self.count_for_flood_guard = count_for_flood_guard
         self.only_lists = frozenset(only_lists) if only_lists is not None else None
         self.skip_lists = frozenset(skip_lists)
+        self.held = HeldCatalogue(live.database)  # the second stage's pictures Vigil holds
 
     def match(self, fingerprint: Fingerprint) -> list[ListMatch]:
         return self.screen(fingerprint).matches
@@ -98,21 +98,20 @@ class Matcher:
         self,
         fingerprint: Fingerprint,
         started: float | None = None,
-        held_regions: Sequence[RegionHash] = (),
     ) -> Screening:
         """Thread-safe, and current: every list change committed before ``started`` (a
         ``time.monotonic()`` value, default now) is applied first (the freshness contract of
         ``LiveIndex``). Only the index lookup holds the index's lock; the database work
-        after it runs in parallel. After the list match, the upload's ``held_regions``
-        (vigil.fingerprint.held_regions.query_region_hashes) are compared with the pictures
-        Vigil holds (vigil.screening.held_scan), outside the lock."""
+        after it runs in parallel. After the list match, the upload's region hashes
+        (Fingerprint.held_regions, when it has them) are compared with the pictures Vigil holds
+        (vigil.screening.held_scan), outside the lock, as current as the lists."""
         with self.live.lock:
             self.live.ensure_current(started)
             verdict = decide(self.hits(fingerprint), self.live.lists)
             lists = self.live.lists
         screening = self._describe(verdict, lists)
-        if fingerprint.ok and held_regions:
-            screening.held.extend(held_matches(self.live.database, held_regions))
+        if fingerprint.ok and fingerprint.held_regions:
+            screening.held.extend(self.held.matches(fingerprint.held_regions, started))
         return screening
 
     def hits(self, fingerprint: Fingerprint) -> Iterator[Hit]:

@@ -20,21 +20,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from vigil.core.settings import Settings
-from vigil.fingerprint.errors import FingerprintError
-from vigil.fingerprint.held_regions import RegionHash, query_region_hashes
-from vigil.fingerprint.limits import DecodeBudget, DecodeLimits
+from vigil.fingerprint.limits import DecodeLimits
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
 from vigil.screening.classifiers.base import Classifier, ClassifierResult
 from vigil.screening.classifiers.factory import classify_all
 from vigil.screening.escalation import intake_escalation_reason
-from vigil.screening.held_scan import HeldMatch, any_held
+from vigil.screening.held_scan import HeldMatch
 from vigil.screening.matcher import ListMatch, Matcher, Screening
 from vigil.screening.rules import VerdictDecision, decide, unjudged_reason
 from vigil.screening.submission import Submission, SubmissionInvalid, SubmittedHashes
@@ -60,7 +58,6 @@ MAX_SUBMITTER = 200  # MatchRecord.submitted_by
 MAX_NOTE = 10_000
 MAX_ERROR = 300
 VIDEO = "video_pdq"
-PHOTO = "photo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +147,7 @@ class ScreeningService:
             submission,
             RecordSource.UPLOAD,
             _submitter(submitted_by),
-            self._fingerprint(content),
+            self._fingerprint(content, started),
             content,
             started=started,
         )
@@ -193,7 +190,7 @@ class ScreeningService:
         if note is not None and len(note) > MAX_NOTE:
             raise SubmissionInvalid("note", f"at most {MAX_NOTE} characters")
         if content is not None:
-            fingerprint = self._fingerprint(content)
+            fingerprint = self._fingerprint(content, None)
         elif hashes is not None:
             fingerprint = self._from_hashes(hashes)
         else:
@@ -203,10 +200,14 @@ class ScreeningService:
 
     # --- the steps -------------------------------------------------------------------------
 
-    def _fingerprint(self, content: bytes) -> Fingerprint:
+    def _fingerprint(self, content: bytes, started: float | None) -> Fingerprint:
         if not isinstance(content, bytes):
             raise SubmissionInvalid("content", "must be bytes")
-        fingerprint = fingerprint_bytes(content, self.options)
+        # A photo's region hashes for the held-content stage, only while Vigil holds some
+        # picture: they cost a few milliseconds, from the luma the main hash decoded.
+        held = self.matcher.held.holds_any(started)
+        options = replace(self.options, held_regions=held)
+        fingerprint = fingerprint_bytes(content, options)
         limit = self.settings.screening.max_frames_per_video
         if fingerprint.frames and len(fingerprint.frames) > limit:
             fingerprint.frames = fingerprint.frames[:limit]  # bounds matching work
@@ -249,28 +250,8 @@ class ScreeningService:
     def _match(self, item: _Item, started: float | None) -> tuple[Screening, dict[str, int]]:
         # content that could not be decoded still matches on its digests
         fingerprint = item.fingerprint.matchable()
-        regions = self._held_query(item)
-        screening = self.matcher.screen(fingerprint, started, regions)  # thread-safe
+        screening = self.matcher.screen(fingerprint, started)  # thread-safe
         return screening, {lst.name: lst.list_id for lst in self.matcher.live.lists.values()}
-
-    def _held_query(self, item: _Item) -> tuple[RegionHash, ...]:
-        """The upload's region hashes for the second stage: photos only, and only while
-        Vigil holds some picture (the hashing costs a few milliseconds a photo)."""
-        fingerprint = item.fingerprint
-        if item.content is None or not fingerprint.ok or fingerprint.media_type != PHOTO:
-            return ()
-        if not any_held(self.database):
-            return ()
-        try:
-            return query_region_hashes(
-                item.content, max_pixels=self.options.max_pixels, budget=self._budget()
-            )
-        except FingerprintError as error:  # hashed whole already: a region failing is odd
-            log.warning("held regions of an upload not hashed: %s", error)
-            return ()
-
-    def _budget(self) -> DecodeBudget | None:
-        return DecodeBudget(self.options.limits) if self.options.limits else None
 
     def _classify(self, item: _Item) -> None:
         media_type = item.fingerprint.media_type

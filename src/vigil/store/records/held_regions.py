@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Connection, delete, func, select
 from sqlalchemy.orm import Session
 
 from vigil.fingerprint import pdq
@@ -93,8 +93,22 @@ def of_owner(session: Session, owner: HeldOwner) -> tuple[RegionHash, ...]:
     return tuple(RegionHash(r.region, pdq.PdqHash(r.pdq, r.quality)) for r in rows)
 
 
-def holds_any(session: Session) -> bool:
-    return session.scalar(select(HeldRegionHash.id).limit(1)) is not None
+HeldStamp = tuple[int, int | None, object]
+
+
+def held_stamp(connection: Connection) -> HeldStamp:
+    """What changes whenever the held set does: its size, its newest id and its newest
+    time. The newest time catches a row removed and another added under a reused id
+    (SQLite hands out the highest id again once it is gone); a cascade from a deleted
+    review item or intake file changes the size."""
+    count, newest, latest = connection.execute(
+        select(
+            func.count(HeldRegionHash.id),
+            func.max(HeldRegionHash.id),
+            func.max(HeldRegionHash.created_at),
+        )
+    ).one()
+    return int(count), newest, latest
 
 
 def load_all(session: Session, *, min_quality: int = pdq.WEAK_QUALITY) -> HeldTable:
