@@ -1,5 +1,6 @@
 """`vigil triage`: the weights in force, applying a new weights version (audited with the OS
-user as actor; re-scores the open queue), re-scoring pending reports, and the queue.
+user as actor; re-scores the open queue), re-scoring pending reports, the queue, and the
+calibration commands (`labels export`, `refit`: vigil.cli.triage_calibration_command).
 
 Which weights: --file, else [triage] weights_file, else the packaged default.
 """
@@ -16,7 +17,7 @@ from vigil.cli.database_access import (
     fail,
     store_session,
 )
-from vigil.core.settings import load_settings
+from vigil.cli.triage_calibration_command import configured_weights, labels_app, refit
 from vigil.triage.levels import level_label
 from vigil.triage.service import (
     applied_weights,
@@ -25,7 +26,7 @@ from vigil.triage.service import (
     score_pending,
     triage_queue,
 )
-from vigil.triage.weights import Weights, WeightsRefused, load_weights
+from vigil.triage.weights import WeightsRefused
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -45,14 +46,6 @@ FILE_OPTION = typer.Option(
 )
 
 
-def _weights(path: Path | None) -> Weights:
-    console = error_console()
-    try:
-        return load_weights(path or load_settings().triage.weights_file)
-    except WeightsRefused as exc:
-        fail(console, str(exc))
-
-
 @weights_app.command("show")
 def show(
     path: Path | None = FILE_OPTION,
@@ -70,7 +63,7 @@ def show(
             ]
         typer.echo("\n".join(lines) if lines else "no weights applied yet")
         return
-    weights = _weights(path)
+    weights = configured_weights(path)
     typer.echo(f"# version {weights.version}  sha256 {weights.sha256}")
     typer.echo(weights.content.decode("utf-8"), nl=False)
 
@@ -79,7 +72,7 @@ def show(
 def apply(path: Path | None = FILE_OPTION) -> None:
     """Apply a new weights version: stored, audited, and every open report re-scored."""
     console = error_console()
-    weights = _weights(path)
+    weights = configured_weights(path)
     with store_session(console, write=True) as session:
         try:
             rescored = apply_weights(session, weights, default_actor())
@@ -100,7 +93,7 @@ def rescore(
     ),
 ) -> None:
     """Score finished reports not scored yet and stale ones (--all: every one)."""
-    weights = _weights(path)
+    weights = configured_weights(path)
     total = 0
     with store_session(error_console(), write=True) as session:
         if everything:
@@ -132,3 +125,7 @@ def queue(
             f"level {level_label(entry.priority)}{marker}\tscore {entry.score:g}\t"
             f"report {entry.report_id}\t{entry.company}\t{reasons}"
         )
+
+
+app.add_typer(labels_app, name="labels")
+app.command("refit")(refit)
