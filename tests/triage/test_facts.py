@@ -20,6 +20,7 @@ from vigil.store.models import (
     TriageNote,
     utcnow,
 )
+from vigil.triage.contact import contact_signs
 from vigil.triage.facts import UnknownReport, gather_facts
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -56,7 +57,7 @@ def test_the_report_document_gives_escalation_type_time_victim_and_annotations(
     assert facts.files[0].annotations == {"infant", "liveStreaming"}
     assert facts.files[0].classification == "B1"  # the reporter's own classification
     assert facts.files[1].classification == "A2"
-    assert len(facts.contact_signals) == 3
+    assert len(contact_signs(facts).signs) == 3
 
 
 def test_an_analysts_label_is_recognised(database: Database) -> None:

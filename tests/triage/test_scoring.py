@@ -44,7 +44,11 @@ CHANGES = {
     "file_count": {"files": (SEEN,) * 30},
     "recent_incident": {"incident_time": NOW - timedelta(days=1)},
     "analyst_note": {"note_texts": ("looked at it",)},
-    "imminent_note": {"note_texts": ("the meeting is imminent",)},
+    "danger_now": {"note_texts": ("the meeting is imminent",)},
+    "serious": {"texts": (("additional information", "a large volume of files"),)},
+    "old_material": {"texts": (("additional information", "an old meme"),)},
+    "peer_minors": {"report_annotations": frozenset({"minorToMinorInteraction"})},
+    "resolved": {"texts": (("additional information", "the child is now safe"),)},
     "known_only": {"files": (FileFacts(FileVerdict.KNOWN, None),) * 2},
     "viral_bundle": {"viral_bundle_size": 12},
     "generative_ai": {
@@ -116,7 +120,8 @@ def test_a_viral_bundle_with_nothing_new_is_informational() -> None:
     "urgent",
     [
         {"escalation": "a child is at risk"},
-        {"victim": True},
+        # A named victim alone is no longer a sign of danger now (issue 20): fresh contact is.
+        {"incident_type": "Online Enticement of Children for Sexual Acts", "incident_time": NOW},
         {"files": (FileFacts(FileVerdict.NEW, None, frozenset({"viral"})),)},
     ],
 )

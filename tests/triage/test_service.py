@@ -42,8 +42,8 @@ from vigil.triage.weights import WeightsRefused, load_weights, parse_weights
 WEIGHTS = load_weights()
 
 
-def _changed(version: str, old: bytes = b"escalation = 45.0", new: bytes = b"escalation = 0.0"):
-    content = WEIGHTS.content.replace(b'version = "2026-11-1"', f'version = "{version}"'.encode())
+def _changed(version: str, old: bytes = b"escalation = 20.0", new: bytes = b"escalation = 0.0"):
+    content = WEIGHTS.content.replace(b'version = "2026-12-1"', f'version = "{version}"'.encode())
     return parse_weights(content.replace(old, new))
 
 
@@ -101,7 +101,7 @@ def test_a_stale_report_is_rescored_keeping_its_first_time(database: Database) -
         row = session.get(ReportTriage, quiet.id)
         assert row.computations == 2 and not row.stale
         assert row.first_computed_at == first and row.computed_at > first
-        assert {"analyst_note", "imminent_note"} <= {r["name"] for r in row.reasons}
+        assert {"analyst_note", "danger_now"} <= {r["name"] for r in row.reasons}
         assert row.priority < 3  # the note lifted the known-only cap
 
 
@@ -148,7 +148,7 @@ def test_applying_new_weights_rescores_open_reports_and_is_audited(database: Dat
         assert apply_weights(session, lighter, "operator") == 0  # the same file again
         with pytest.raises(WeightsRefused, match="new version"):
             apply_weights(
-                session, _changed("2026-11-2", b"contact = 50.0", b"contact = 1.0"), "operator"
+                session, _changed("2026-11-2", b"contact = 60.0", b"contact = 1.0"), "operator"
             )
         assert len(_audits(session, AuditAction.TRIAGE_WEIGHTS)) == 1
 

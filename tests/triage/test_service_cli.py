@@ -51,19 +51,19 @@ def test_show_rescore_queue_and_apply(
     urgent, quiet = _reports(database)
     shown = _run(tmp_path, database_url, "weights", "show")
     assert shown.exit_code == 0 and DEFAULT.sha256 in shown.output
-    assert 'version = "2026-11-1"' in shown.output
+    assert 'version = "2026-12-1"' in shown.output
 
     scored = _run(tmp_path, database_url, "rescore")
     assert scored.exit_code == 0 and "scored 2 reports" in scored.output
     queue = _run(tmp_path, database_url, "queue", "--limit", "5")
     lines = queue.output.splitlines()
     assert f"report {urgent}" in lines[0] and f"report {quiet}" in lines[1]
-    assert "escalation +45" in lines[0]
+    assert "escalation +20" in lines[0]
 
     changed = tmp_path / "weights.toml"
     changed.write_bytes(
-        DEFAULT.content.replace(b'"2026-11-1"', b'"local-1"').replace(
-            b"escalation = 45.0", b"escalation = 5.0"
+        DEFAULT.content.replace(b'"2026-12-1"', b'"local-1"').replace(
+            b"escalation = 20.0", b"escalation = 5.0"
         )
     )
     applied = _run(tmp_path, database_url, "weights", "apply", "--file", changed)
@@ -84,7 +84,7 @@ def test_show_rescore_queue_and_apply(
 
 def test_a_broken_weights_file_fails_in_one_line(tmp_path: Path, database_url: str) -> None:
     broken = tmp_path / "weights.toml"
-    broken.write_bytes(DEFAULT.content.replace(b"escalation = 45.0", b"escalation = -3"))
+    broken.write_bytes(DEFAULT.content.replace(b"escalation = 20.0", b"escalation = -3"))
     result = _run(tmp_path, database_url, "weights", "apply", "--file", broken)
     assert result.exit_code == EXIT_FATAL
     assert result.stderr.strip().startswith("error: weights file: weights.escalation")

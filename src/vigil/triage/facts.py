@@ -1,7 +1,8 @@
 """The facts triage scores, read from the store only: the report as the typed reader reads
 it (vigil.reporting.cybertipline.received, as the console and the agencies do), its files'
-verdicts, classifications and annotations, its viral bundle, the reports and companies it
-links to, and analysts' notes. Nothing here judges; scoring.py does, from these facts alone.
+verdicts, classifications, annotations and relevance, its free text (additional information,
+chat excerpts), its viral bundle and how far it spread, the reports and companies it links to,
+and analysts' notes. Nothing here judges; scoring.py does, from these facts alone.
 
 The clearinghouse package is a sibling and is not imported: links come from
 vigil.store.shared.report_links (shared entities, shared new or seen files)."""
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from vigil.reporting.cybertipline.model import FileAnnotations
 from vigil.reporting.cybertipline.received import (
     ReceivedFileDetails,
+    ReceivedReport,
     flag_names,
     read_file_details,
     read_report,
@@ -37,25 +39,10 @@ from vigil.store.shared.vocabulary import CLEARINGHOUSE_LABELS_LIST, FILE_ANNOTA
 
 ANALYSTS_LABELS_LIST = CLEARINGHOUSE_LABELS_LIST  # an entry there is an analyst's label
 MAX_NOTES_READ = 200
-MAX_TEXT = 2000
-
-# Incident types and report annotations that mean someone was in contact with a child.
-CONTACT_INCIDENT_TYPES = frozenset(
-    {
-        "Online Enticement of Children for Sexual Acts",
-        "Child Sex Trafficking",
-        "Child Sexual Molestation",
-        "Child Sex Tourism",
-        "Unsolicited Obscene Material Sent to a Child",
-    }
-)
-CONTACT_REPORT_ANNOTATIONS = frozenset(
-    {
-        "sextortion",
-        "sadisticOnlineExploitation",
-        "csamSolicitation",
-    }
-)
+MAX_TEXT = 3000  # the schema's limit for most free-text fields
+MAX_TEXTS = 40  # free-text fields read from one report
+MAX_BUNDLE_READ = 5000  # reports of one viral incident read for its spread
+SUPPLEMENTAL = "Supplemental Reported"  # fileRelevance: context, not the reported material
 
 
 class UnknownReport(StoreError, LookupError):
@@ -68,6 +55,7 @@ class FileFacts:
     classification: str | None
     annotations: frozenset[str] = frozenset()
     analyst_label: bool = False  # the classification comes from a clearinghouse label
+    supplemental: bool = False  # fileRelevance "Supplemental Reported": context, e.g. a chat
 
 
 @dataclass(frozen=True)
@@ -79,28 +67,20 @@ class ReportFacts:
     escalation: str = ""
     incident_type: str = ""
     incident_time: datetime | None = None
+    received_at: datetime | None = None  # when the company finished it: its text's "now"
     report_annotations: frozenset[str] = frozenset()
     victim: bool = False
     batched: bool = False
     files: tuple[FileFacts, ...] = ()
     viral_bundle_size: int = 0  # reports in its viral incident; 0: in none
-    linked_reports: int = 0
-    other_companies: int = 0
+    bundle_companies: int = 0  # distinct companies among them (this one's included)
+    bundle_linked: int = 0  # of them, reports sharing an account or identifier with this one
+    linked_reports: int = 0  # other live reports sharing an account, identifier or file
+    entity_linked: int = 0  # of them, those sharing an account or identifier
+    other_companies: int = 0  # distinct other companies among the linked reports
+    entity_companies: int = 0  # ... among the reports sharing an account or identifier
+    texts: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (where, free text)
     note_texts: tuple[str, ...] = field(default=(), repr=False)  # analysts' notes, oldest first
-
-    @property
-    def contact_signals(self) -> list[str]:
-        """Plain descriptions of every sign of contact with a child."""
-        signals = []
-        if self.incident_type in CONTACT_INCIDENT_TYPES:
-            signals.append(f"incident type {self.incident_type}")
-        signals += [
-            f"report annotated {name}"
-            for name in sorted(self.report_annotations & CONTACT_REPORT_ANNOTATIONS)
-        ]
-        if self.victim:
-            signals.append("a victim is named in the report")
-        return signals
 
     def count(self, verdict: FileVerdict) -> int:
         return sum(1 for file in self.files if file.verdict is verdict)
@@ -116,23 +96,58 @@ def gather_facts(session: Session, report_id: int, now: datetime) -> ReportFacts
         raise UnknownReport(f"no report with id {report_id}")
     document = read_report(report.parsed, report.raw_xml)
     summary = document.incident_summary
-    linked, companies = _links(session, report)
-    texts = _note_texts(session, report_id)
+    links = _links(session, report)
+    bundle = _bundle(session, report.incident_id, links.entity_ids)
+    files = [(file, read_file_details(file.details, file.details_xml)) for file in report.files]
     return ReportFacts(
         report_id=report.id,
         now=now,
         escalation=(summary.escalate_to_high_priority or "")[:MAX_TEXT],
         incident_type=(summary.incident_type or "")[:200],
         incident_time=summary.incident_date_time,
+        received_at=report.finished_at,
         report_annotations=frozenset(flag_names(summary.report_annotations)),
         victim=bool(document.victim),
         batched=report.batched,
-        files=tuple(_file_facts(session, report.files)),
-        viral_bundle_size=_bundle_size(session, report.incident_id),
-        linked_reports=linked,
-        other_companies=companies,
-        note_texts=texts,
+        files=tuple(_file_facts(session, files)),
+        viral_bundle_size=bundle[0],
+        bundle_companies=bundle[1],
+        bundle_linked=bundle[2],
+        linked_reports=links.reports,
+        entity_linked=len(links.entity_ids),
+        other_companies=links.companies,
+        entity_companies=links.entity_companies,
+        texts=free_texts(document, [details for _, details in files]),
+        note_texts=_note_texts(session, report_id),
     )
+
+
+def free_texts(
+    document: ReceivedReport, files: Iterable[ReceivedFileDetails]
+) -> tuple[tuple[str, str], ...]:
+    """(where, text) for every free-text field a person wrote in the report, besides the
+    escalation: additional information, the incident time's description, chat, e-mail and
+    game content, the people's and the files' additional information."""
+    summary = document.incident_summary
+    found = [
+        ("additional information", document.additional_info),
+        ("incident time", summary.incident_date_time_description),
+    ]
+    for details in document.internet_details:
+        incident = details.incident
+        found.append(("incident content", getattr(incident, "content", None)))
+        found.append(("incident information", incident.additional_info))
+    for section, people in (
+        ("reported person", document.person_or_user_reported),
+        ("victim", document.victim),
+    ):
+        found += [(section, person.additional_info) for person in people]
+    for recipient in document.intended_recipient:
+        found += [("intended recipient", text) for text in recipient.additional_info]
+    for file in files:
+        found += [("file information", text) for text in file.additional_info]
+    texts = ((where, text.strip()[:MAX_TEXT]) for where, text in found if isinstance(text, str))
+    return tuple((where, text) for where, text in texts if text)[:MAX_TEXTS]
 
 
 # --- a file's details ----------------------------------------------------------------------
@@ -151,17 +166,19 @@ def _file_annotations(details: ReceivedFileDetails) -> frozenset[str]:
 # --- the store -----------------------------------------------------------------------------
 
 
-def _file_facts(session: Session, files: list[IntakeFile]) -> Iterable[FileFacts]:
+def _file_facts(
+    session: Session, files: list[tuple[IntakeFile, ReceivedFileDetails]]
+) -> Iterable[FileFacts]:
     labelled = _analyst_labelled(
-        session, [f.matched_entry_id for f in files if f.matched_entry_id is not None]
+        session, [f.matched_entry_id for f, _ in files if f.matched_entry_id is not None]
     )
-    for file in files:
-        details = read_file_details(file.details, file.details_xml)
+    for file, details in files:
         yield FileFacts(
             verdict=file.verdict,
             classification=file.classification or details.industry_classification or None,
             annotations=_file_annotations(details),
             analyst_label=file.matched_entry_id in labelled,
+            supplemental=details.file_relevance == SUPPLEMENTAL,
         )
 
 
@@ -177,25 +194,50 @@ def _analyst_labelled(session: Session, entry_ids: list[int]) -> set[int]:
     )
 
 
-def _bundle_size(session: Session, incident_id: int | None) -> int:
+def _bundle(
+    session: Session, incident_id: int | None, entity_ids: set[int]
+) -> tuple[int, int, int]:
+    """(reports in the viral incident, their distinct companies, how many of them share an
+    account or identifier with this report); zeros outside incidents."""
     if incident_id is None:
-        return 0
+        return 0, 0, 0
     incident = session.get(IntakeIncident, incident_id)
-    return int(incident.report_count) if incident is not None else 0
+    if incident is None:
+        return 0, 0, 0
+    members = session.execute(
+        select(IntakeReport.id, IntakeReport.company_id)
+        .where(IntakeReport.incident_id == incident_id)
+        .limit(MAX_BUNDLE_READ)
+    ).all()
+    companies = len({company for _, company in members})
+    return int(incident.report_count), companies, len({id_ for id_, _ in members} & entity_ids)
 
 
-def _links(session: Session, report: IntakeReport) -> tuple[int, int]:
-    """(other live reports sharing an entity or a new/seen file, their distinct companies
-    other than this report's own)."""
-    linked = list(shared_with(session, report.id, near_copies=False))
+@dataclass(frozen=True)
+class _Links:
+    reports: int  # other live reports sharing an entity or a new/seen file
+    companies: int  # their distinct companies other than this report's own
+    entity_ids: set[int]  # those sharing an account or identifier (not only a file)
+    entity_companies: int  # their distinct other companies
+
+
+def _links(session: Session, report: IntakeReport) -> _Links:
+    linked = shared_with(session, report.id, near_copies=False)
     if not linked:
-        return 0, 0
-    companies = set(
-        session.scalars(
-            select(IntakeReport.company_id).distinct().where(IntakeReport.id.in_(linked))
-        )
+        return _Links(0, 0, set(), 0)
+    by_entity = {other for other, shared in linked.items() if any(s.kind != "file" for s in shared)}
+    company_of = dict(
+        session.execute(
+            select(IntakeReport.id, IntakeReport.company_id).where(
+                IntakeReport.id.in_(list(linked))
+            )
+        ).all()
     )
-    return len(linked), len(companies - {report.company_id})
+    others = {company for company in company_of.values() if company != report.company_id}
+    entity_others = {company_of[id_] for id_ in by_entity if id_ in company_of} - {
+        report.company_id
+    }
+    return _Links(len(linked), len(others), by_entity, len(entity_others))
 
 
 def _note_texts(session: Session, report_id: int) -> tuple[str, ...]:

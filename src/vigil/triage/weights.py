@@ -29,6 +29,8 @@ REASON_DIRECTIONS: Mapping[str, int] = MappingProxyType(
     {
         "escalation": 1,
         "contact": 1,
+        "danger_now": 1,
+        "serious": 1,
         "infant": 1,
         "prepubescent": 1,
         "pubescent": 1,
@@ -41,10 +43,12 @@ REASON_DIRECTIONS: Mapping[str, int] = MappingProxyType(
         "file_count": 1,
         "recent_incident": 1,
         "analyst_note": 1,
-        "imminent_note": 1,
         "known_only": -1,
         "viral_bundle": -1,
         "generative_ai": -1,
+        "old_material": -1,
+        "peer_minors": -1,
+        "resolved": -1,
     }
 )
 LEVEL_ONE_REASONS = frozenset(REASON_DIRECTIONS)
@@ -52,6 +56,7 @@ LEVEL_ONE_REASONS = frozenset(REASON_DIRECTIONS)
 Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 Cap = Annotated[int, Field(ge=1, le=100_000, strict=True)]
 Word = Annotated[str, Field(min_length=3, max_length=60)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 class WeightsRefused(StoreError, ValueError):
@@ -67,6 +72,12 @@ class _Scales(_Strict):
     other_companies_cap: Cap = 3
     file_count_cap: Cap = 100
     recent_incident_days: Cap = 30
+    recency_half_life_days: Cap = 7
+    contact_half_life_days: Cap = 14
+    contact_floor: Fraction = 0.3
+    urgent_contact: Fraction = 0.5
+    viral_reports_cap: Cap = 10
+    viral_companies_min: Cap = 2
 
 
 class _Priority(_Strict):
@@ -85,6 +96,7 @@ class _Priority(_Strict):
 
 class _Disposition(_Strict):
     viral_without_new_is_informational: StrictBool = True
+    viral_informational_value: Fraction = 0.5
     known_only_best_level: Annotated[int, Field(ge=1, le=3, strict=True)] = 3
 
 
@@ -131,10 +143,17 @@ class Weights:
     other_companies_cap: int
     file_count_cap: int
     recent_incident_days: int
+    recency_half_life_days: int
+    contact_half_life_days: int
+    contact_floor: float
+    urgent_contact: float
+    viral_reports_cap: int
+    viral_companies_min: int
     level_1: float
     level_2: float
     level_1_needs: frozenset[str]
     viral_without_new_is_informational: bool
+    viral_informational_value: float
     known_only_best_level: int
     imminent_words: tuple[str, ...]
     content: bytes
@@ -195,10 +214,17 @@ def _weights(parsed: _File, content: bytes) -> Weights:
         other_companies_cap=parsed.scales.other_companies_cap,
         file_count_cap=parsed.scales.file_count_cap,
         recent_incident_days=parsed.scales.recent_incident_days,
+        recency_half_life_days=parsed.scales.recency_half_life_days,
+        contact_half_life_days=parsed.scales.contact_half_life_days,
+        contact_floor=parsed.scales.contact_floor,
+        urgent_contact=parsed.scales.urgent_contact,
+        viral_reports_cap=parsed.scales.viral_reports_cap,
+        viral_companies_min=parsed.scales.viral_companies_min,
         level_1=parsed.priority.level_1,
         level_2=parsed.priority.level_2,
         level_1_needs=frozenset(parsed.priority.level_1_needs),
         viral_without_new_is_informational=parsed.disposition.viral_without_new_is_informational,
+        viral_informational_value=parsed.disposition.viral_informational_value,
         known_only_best_level=parsed.disposition.known_only_best_level,
         imminent_words=tuple(word.casefold() for word in parsed.notes.imminent_words),
         content=bytes(content),
