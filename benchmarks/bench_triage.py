@@ -13,8 +13,13 @@ scenario that made them, never from the scorer. Measured:
   (precision at K, which equals recall at K here), recall within 2K, and the same at K=50;
 * pairwise ordering accuracy (pairs of different levels in the right order) and
   Goodman-Kruskal gamma, for the queue and for arrival order, and their ratio;
+* the reliability table: of the reports placed at level N, how many are level N in truth,
+  and how their true levels spread (vigil.triage.calibration);
 * scoring time per report, in the job's batches (score_pending, limit --batch), and for one
   report alone: a report is scored within poll_seconds + that time of its /finish.
+
+Another evaluation set is measured the same way with ``evaluate(database, levels)``: its
+reports already scored in ``database``, ``levels`` mapping each report id to its true level.
 
 SQLite runs in a temporary directory; PostgreSQL in a fresh database at 127.0.0.1:5432
 (dropped at the end, as in bench_intake.py).
@@ -28,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -39,10 +44,11 @@ from sqlalchemy import select
 from benchmarks.machine import describe
 from vigil.core.settings import load_settings
 from vigil.store import Database, open_database, upgrade_database
-from vigil.store.models import ReportTriage
+from vigil.store.models import IntakeReport, ReportTriage
+from vigil.triage.calibration import reliability, render_reliability
 from vigil.triage.evaluation import Ordering, measure
 from vigil.triage.service import score_pending, triage_queue
-from vigil.triage.synthetic import SyntheticReport, generate
+from vigil.triage.synthetic import generate
 from vigil.triage.weights import Weights, load_weights
 
 
@@ -76,15 +82,37 @@ def score_all(database: Database, weights: Weights, batch: int) -> tuple[int, fl
         scored, total, slowest = scored + len(done), total + elapsed, max(slowest, elapsed)
 
 
-def queue_order(database: Database, count: int) -> list[int]:
+def queue_order(database: Database, levels: Mapping[int, int]) -> list[int]:
+    """The queue as an investigator reads it, keeping only the reports in ``levels``."""
     order: list[int] = []
+    read = 0
     with database.transaction() as session:
-        while len(order) < count:
-            page = triage_queue(session, limit=500, offset=len(order))
-            if not page:
-                break
-            order += [entry.report_id for entry in page]
+        while page := triage_queue(session, limit=500, offset=read):
+            read += len(page)
+            order += [entry.report_id for entry in page if entry.report_id in levels]
     return order
+
+
+def arrival_order(database: Database, levels: Mapping[int, int]) -> list[int]:
+    """The reports in ``levels`` in the order they were finished: a unit without triage."""
+    with database.transaction() as session:
+        rows = session.execute(
+            select(IntakeReport.id)
+            .where(IntakeReport.id.in_(list(levels)))
+            .order_by(IntakeReport.finished_at, IntakeReport.id)
+        )
+        return [report_id for (report_id,) in rows]
+
+
+def computed_levels(database: Database, levels: Mapping[int, int]) -> dict[int, int]:
+    """The level the scorer gave each report in ``levels`` (not a person's override)."""
+    with database.transaction() as session:
+        rows = session.execute(
+            select(ReportTriage.report_id, ReportTriage.priority).where(
+                ReportTriage.report_id.in_(list(levels))
+            )
+        )
+        return {report_id: priority for report_id, priority in rows}
 
 
 def one_report_seconds(database: Database, weights: Weights, seed: int) -> float:
@@ -96,22 +124,51 @@ def one_report_seconds(database: Database, weights: Weights, seed: int) -> float
     return time.perf_counter() - started
 
 
-def share_in_top(order: list[int], levels: dict[int, int], k: int) -> float:
+def share_in_top(order: Sequence[int], levels: Mapping[int, int], k: int) -> float:
     urgent = sum(1 for level in levels.values() if level == 1)
-    return sum(1 for report_id in order[:k] if levels[report_id] == 1) / min(k, urgent)
+    found = sum(1 for report_id in order[:k] if levels[report_id] == 1)
+    return found / min(k, urgent) if urgent else 0.0
 
 
-def confusion(database: Database, made: list[SyntheticReport]) -> list[str]:
-    with database.transaction() as session:
-        computed = dict(
-            session.execute(select(ReportTriage.report_id, ReportTriage.priority)).all()
-        )
-    counts = Counter((report.level, computed.get(report.report_id)) for report in made)
+def confusion(levels: Mapping[int, int], computed: Mapping[int, int]) -> list[str]:
+    counts = Counter((truth, computed.get(report_id)) for report_id, truth in levels.items())
     lines = ["ground truth -> computed level (reports)"]
     for truth in (1, 2, 3, 4):
         row = "  ".join(f"{level}:{counts[(truth, level)]:>4}" for level in (1, 2, 3, 4))
         lines.append(f"  level {truth}:  {row}")
     return lines
+
+
+def reliability_lines(levels: Mapping[int, int], computed: Mapping[int, int]) -> list[str]:
+    """Of the reports placed at level N, how many are level N in truth (unscored left out)."""
+    pairs = [(computed[r], truth) for r, truth in levels.items() if r in computed]
+    return [
+        "reliability: computed level -> true level (reports)",
+        render_reliability(reliability(pairs)),
+    ]
+
+
+def evaluate(
+    database: Database, levels: Mapping[int, int], arrival: Sequence[int] | None = None
+) -> list[str]:
+    """The queue of the scored reports in ``levels`` (report id -> true level) against
+    arrival order (``arrival``; default: finished time): ordering, level-1 reports in the top
+    50, the confusion table and the reliability table, as printed lines."""
+    order = queue_order(database, levels)
+    arrival = list(arrival) if arrival is not None else arrival_order(database, levels)
+    triaged, baseline = measure(order, levels), measure(arrival, levels)
+    computed = computed_levels(database, levels)
+    return [
+        ordering_line("triage queue", triaged),
+        ordering_line("arrival order", baseline),
+        f"ratio (queue / arrival): level-1 in top K "
+        f"{ratio(triaged.precision_at_k, baseline.precision_at_k)}, "
+        f"pairwise {ratio(triaged.pairwise, baseline.pairwise)}",
+        f"level-1 in the top 50: queue {share_in_top(order, levels, 50):.1%}, "
+        f"arrival {share_in_top(arrival, levels, 50):.1%}",
+        *confusion(levels, computed),
+        *reliability_lines(levels, computed),
+    ]
 
 
 def ordering_line(name: str, result: Ordering) -> str:
@@ -159,21 +216,8 @@ def main() -> None:
                 f"{args.batch}: {slowest * 1000:.0f} ms"
             )
             levels = {report.report_id: report.level for report in made}
-            order = queue_order(database, len(made))
             arrival = [r.report_id for r in sorted(made, key=lambda r: r.finished_at)]
-            triaged, baseline = measure(order, levels), measure(arrival, levels)
-            print(ordering_line("triage queue", triaged))
-            print(ordering_line("arrival order", baseline))
-            print(
-                f"ratio (queue / arrival): level-1 in top K "
-                f"{ratio(triaged.precision_at_k, baseline.precision_at_k)}, "
-                f"pairwise {ratio(triaged.pairwise, baseline.pairwise)}"
-            )
-            print(
-                f"level-1 in the top 50: queue {share_in_top(order, levels, 50):.1%}, "
-                f"arrival {share_in_top(arrival, levels, 50):.1%}"
-            )
-            print("\n".join(confusion(database, made)))
+            print("\n".join(evaluate(database, levels, arrival)))
             single = one_report_seconds(database, weights, args.seed)
             print(
                 f"one report alone: {single * 1000:.1f} ms to score; with the job's default "
