@@ -79,6 +79,7 @@ def test_refit_shows_the_change_and_applies_nothing_by_default(
     assert lines[before + 2].split()[:5] == ["level", "1", "20", "10", "50.0%"]
     assert lines[after + 2].split()[:5] == ["level", "1", "10", "10", "100.0%"]
     assert "nothing applied" in result.output
+    assert "kept by the rules below their true level (no threshold helps): 0" in result.output
     with database.transaction() as session:
         assert session.scalars(select(TriageWeightSet)).all() == []
 

@@ -17,11 +17,14 @@ from vigil.triage.calibration import (
     CalibrationRefused,
     Example,
     fit_thresholds,
+    out_of_reach,
     placed_level,
     placements,
     reliability,
     render_reliability,
 )
+from vigil.triage.refitted import refitted_weights
+from vigil.triage.weights import WeightsRefused, load_weights, parse_weights
 
 scores = st.floats(min_value=0, max_value=400, allow_nan=False).map(lambda s: round(s, 2))
 examples = st.builds(
@@ -79,6 +82,11 @@ def test_a_report_is_never_placed_better_than_its_rules_allow() -> None:
     assert placed_level(Example(500.0, 4, 1), 65.0, 40.0) == 4
     assert placed_level(Example(65.0, 1, 1), 65.0, 40.0) == 1  # at the threshold: level 1
     assert placed_level(Example(39.99, 1, 1), 65.0, 40.0) == 3
+
+
+def test_reports_the_rules_keep_below_their_true_level_are_counted() -> None:
+    labelled = [Example(90.0, 2, 1), Example(90.0, 3, 2), Example(90.0, 2, 2), Example(5.0, 1, 3)]
+    assert out_of_reach(labelled) == 2
 
 
 # --- the fit -------------------------------------------------------------------------------
@@ -180,3 +188,29 @@ def test_too_few_reports_of_a_level_are_refused_naming_it(dropped: int, named: s
 def test_no_labels_at_all_are_refused() -> None:
     with pytest.raises(CalibrationRefused):
         fit_thresholds([], 65.0, 40.0)
+
+
+# --- the refitted weights file -------------------------------------------------------------
+
+
+def test_refitted_weights_change_the_version_and_thresholds_only() -> None:
+    packaged = load_weights()
+    content = packaged.content.replace(b"[priority]", b"[priority]  # the levels", 1)
+    original = parse_weights(content)
+    refitted = refitted_weights(original, 70.25, 33.5, "refit-7")
+    assert (refitted.version, refitted.level_1, refitted.level_2) == ("refit-7", 70.25, 33.5)
+    assert refitted.weights == original.weights
+    assert refitted.content.count(b"#") == original.content.count(b"#")  # comments kept
+
+
+def test_a_weights_file_the_rewrite_cannot_follow_is_refused() -> None:
+    packaged = load_weights()
+    quoted = parse_weights(packaged.content.replace(b"\nlevel_1 =", b'\n"level_1" =', 1))
+    with pytest.raises(WeightsRefused, match="no line"):
+        refitted_weights(quoted, 70.0, 30.0, "refit-7")
+
+
+def test_refitted_weights_need_a_new_version() -> None:
+    packaged = load_weights()
+    with pytest.raises(WeightsRefused, match="new version"):
+        refitted_weights(packaged, 70.0, 30.0, packaged.version)

@@ -21,6 +21,7 @@ from vigil.triage.calibration import (
     Fit,
     LevelFit,
     fit_thresholds,
+    out_of_reach,
     placements,
     reliability,
     render_reliability,
@@ -135,6 +136,8 @@ def _shown(labels: Labels, weights: Weights, fit: Fit) -> str:
             f"{'proposed':<10}{fit.level_1.threshold:>9g}{fit.level_2.threshold:>9g}",
             _objective("level 1", fit.level_1),
             _objective("levels 1-2", fit.level_2),
+            f"kept by the rules below their true level (no threshold helps): "
+            f"{out_of_reach(examples)}",
             "before (current thresholds):",
             render_reliability(before),
             "after (proposed thresholds):",

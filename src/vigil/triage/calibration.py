@@ -105,6 +105,12 @@ def placements(
     return [(placed_level(e, level_1, level_2), e.true_level) for e in examples]
 
 
+def out_of_reach(examples: Iterable[Example]) -> int:
+    """Examples the rules keep below their true level: no threshold can place them right,
+    only a change of weights or rules."""
+    return sum(1 for example in examples if example.true_level < example.best_level)
+
+
 # --- the fit -------------------------------------------------------------------------------
 
 
