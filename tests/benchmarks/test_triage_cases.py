@@ -122,6 +122,22 @@ def test_viral_material_spreads_over_unrelated_companies(cases: list[Case]) -> N
     assert companies and all(len(names) >= 3 for names in companies.values())
 
 
+def test_viral_reporters_share_no_identifier_and_linked_reposts_do(cases: list[Case]) -> None:
+    """Unrelated means unrelated: no account identifier of a viral report appears in any other
+    case, while every linked re-post shares one with an earlier case."""
+    seen: dict[str, set[str]] = {}
+    for case in cases:
+        for account in case.reported:
+            for value in (account.email, account.ip, account.phone, account.screen_name):
+                if value:
+                    seen.setdefault(value, set()).add(case.id)
+    shared = {case_id for ids in seen.values() if len(ids) > 1 for case_id in ids}
+    viral = {case.id for case in cases if "truly-viral" in case.patterns}
+    reposts = {case.id for case in cases if "reposted-by-linked-account" in case.patterns}
+    assert viral and not viral & shared
+    assert reposts and reposts <= shared
+
+
 def test_the_check_command_prints_counts(
     cases: list[Case], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -262,6 +278,21 @@ def test_each_meme_is_bundled_into_one_incident_across_companies(
                 )
             )
             assert len(incidents) == 1 and None not in incidents, ref
+
+
+def test_viral_reports_are_linked_by_files_only(
+    loaded: tuple[Database, dict[int, int]], cases: list[Case]
+) -> None:
+    database, levels = loaded
+    viral = [rid for rid, case in zip(levels, cases, strict=True) if "truly-viral" in case.patterns]
+    with database.session() as session:
+        kinds = {
+            shared.kind
+            for report_id in viral
+            for linked in linked_reports(session, report_id)
+            for shared in linked.shared
+        }
+    assert kinds == {"file"}
 
 
 def test_a_shared_account_links_reports_and_an_unrelated_one_does_not(
