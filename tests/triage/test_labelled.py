@@ -30,6 +30,7 @@ from vigil.triage.labelled import (
     stated_levels,
 )
 from vigil.triage.labels_file import (
+    MAX_EXAMPLES,
     MAX_FILE_BYTES,
     LabelledReport,
     Labels,
@@ -264,6 +265,11 @@ def test_a_huge_labels_file_is_refused_without_reading_it_all(tmp_path: Path) ->
         out.write(b"\n")
     with pytest.raises(LabelsRefused, match="larger than"):
         read_labels(path)
+
+
+def test_too_many_lines_are_refused_before_any_is_read() -> None:
+    with pytest.raises(LabelsRefused, match=f"more than {MAX_EXAMPLES} reports"):
+        parse_labels(b"\n".join([b"{}"] * (MAX_EXAMPLES + 2)))
 
 
 def test_a_missing_labels_file_is_refused(tmp_path: Path) -> None:
