@@ -71,7 +71,7 @@ RULES: tuple[_Rule, ...] = (
         r"\bstill (?:happening|going on|abusing|in contact|contacting|messaging|grooming)\b",
         r"\b(?:is|are|appears? to be|currently) (?:abusing|grooming|exploiting|molesting)\b",
         r"\b(?:plans?|planned|planning|arranged|arranging|agreed|going|intends?) to meet\b",
-        r"\bmeet(?:ing)? (?:up )?(?:tonight|tomorrow|today|this (?:weekend|week|evening))\b",
+        rf"\bmeet(?:s|ing)?\b[^.;]{{0,40}}\b{_SOON}\b",
         r"\bmeeting (?:is |was )?(?:planned|arranged|set up|scheduled)\b",
         r"\bthreat(?:en(?:s|ed|ing)?|s)?\b",
         r"\b(?:self-harm|suicid\w*)\b",
@@ -178,8 +178,15 @@ def read_signals(
 def _clause_signals(clause: str, rules: tuple[_Rule, ...], source: str) -> Iterable[Signal]:
     if not clause or not clause.strip():
         return
+    taken: list[tuple[str, int, int]] = []  # a phrase inside a longer one is not counted
     for rule in rules:
         for match in rule.pattern.finditer(clause):
+            if any(
+                name == rule.signal and start <= match.start() and match.end() <= end
+                for name, start, end in taken
+            ):
+                continue
+            taken.append((rule.signal, match.start(), match.end()))
             negation = _negation_before(clause, match.start())
             words = " ".join(match.group(0).split())[:MAX_QUOTE]
             if negation is None:
