@@ -141,6 +141,26 @@ def test_the_fit_does_not_depend_on_order(
     assert fit_thresholds(labelled, *current) == fit_thresholds(shuffled, *current)
 
 
+@settings(max_examples=100, deadline=None)
+@given(labelled_sets, thresholds)
+def test_a_threshold_that_cannot_meet_the_target_stays_where_it_is(
+    labelled: list[Example], current: tuple[float, float]
+) -> None:
+    labelled = labelled + _separable()
+    fit = fit_thresholds(labelled, *current)
+    if not fit.level_1.met:
+        assert fit.level_1.threshold == current[0]
+    if not fit.level_2.met:
+        assert fit.level_2.threshold == min(current[1], fit.level_1.threshold)
+
+
+def test_scores_that_do_not_separate_the_levels_change_nothing() -> None:
+    labelled = [Example(5.0, 1, 1 + index % 3) for index in range(60)]
+    fit = fit_thresholds(labelled, 65.0, 40.0)
+    assert not fit.met
+    assert (fit.level_1.threshold, fit.level_2.threshold) == (65.0, 40.0)
+
+
 def test_current_thresholds_are_kept_when_they_are_among_the_best() -> None:
     # level 1 at 200..209, level 2 at 180..189, level 3 at 80..89: 195 and 150 separate them
     fit = fit_thresholds(_separable(), 195.0, 150.0)

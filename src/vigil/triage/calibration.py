@@ -10,7 +10,8 @@ The objective, level 1 first, then level 2 with level_1 fixed:
 
 * level 1: of the reports placed at level 1, at least ``TARGET_SHARE`` are level 1 in truth;
   among the thresholds that meet it, the one placing the most true level-1 reports at
-  level 1 (recall), then the highest share. When none meets it, the highest share.
+  level 1 (recall), then the highest share. When none meets it, the current threshold stays
+  (a threshold that misses the target is no better than the one people already know).
 * level 2: the same for the reports placed at level 1 or 2 and true levels 1 or 2.
 * ties: the threshold nearest the current one (kept when it is among the best), then the
   higher one. Any threshold between two neighbouring scores places the reports alike, so a
@@ -197,7 +198,9 @@ def _rank(
     share = right / placed if placed else 0.0
     met = placed > 0 and share >= TARGET_SHARE
     recall = right / reachable if reachable else 0.0
-    return met, recall if met else share, share, -abs(threshold - current), threshold
+    if not met:  # worse than any that meets; among themselves, the nearest the current one
+        recall = share = 0.0
+    return met, recall, share, -abs(threshold - current), threshold
 
 
 def _candidates(
