@@ -106,6 +106,9 @@ def test_refit_apply_writes_a_new_version_and_applies_it_audited(
         if old != new
     ]
     assert changed == ["version", "level_1"]  # level_2 stays at 40; every comment is kept
+    line = next(line for line in out.read_text().splitlines() if line.startswith("level_1"))
+    base = next(line for line in BASE.content.decode().splitlines() if line.startswith("level_1"))
+    assert line.index("#") == base.index("#") and line.startswith("level_1 = 89.5 ")
     with database.transaction() as session:
         assert session.get(TriageWeightSet, "refit-1").sha256 == written.sha256
         assert session.get(ReportTriage, report_id).weights_version == "refit-1"

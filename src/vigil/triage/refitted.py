@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import fields
 
+from vigil.triage.calibration import PLACES
 from vigil.triage.weights import Weights, WeightsRefused, parse_weights
 
 # what may differ between the original and the refitted weights
@@ -24,8 +25,12 @@ def refitted_weights(weights: Weights, level_1: float, level_2: float, version: 
         raise WeightsRefused(f"give the refitted weights a new version, not {version}")
     lines = weights.content.decode("utf-8").split("\n")
     _set(lines, None, "version", _quoted(version))
-    _set(lines, "priority", "level_1", f"{level_1:.2f}")
-    _set(lines, "priority", "level_2", f"{level_2:.2f}")
+    for key, old, new in (
+        ("level_1", weights.level_1, level_1),
+        ("level_2", weights.level_2, level_2),
+    ):
+        if round(new, PLACES) != old:  # an unchanged line stays as the operator wrote it
+            _set(lines, "priority", key, _number(new))
     refitted = parse_weights("\n".join(lines).encode("utf-8"))
     _same_but_thresholds(weights, refitted, level_1, level_2, version)
     return refitted
@@ -37,8 +42,15 @@ def _quoted(version: str) -> str:
     return f'"{version}"'
 
 
+def _number(value: float) -> str:
+    """Two decimals at most, always a float in TOML: 24.06, 24.5, 65.0."""
+    text = f"{value:.{PLACES}f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
 def _set(lines: list[str], table: str | None, key: str, value: str) -> None:
-    """Replace ``key = ...`` in ``table`` (None: before any table), keeping a comment."""
+    """Replace ``key = ...`` in ``table`` (None: before any table), keeping a comment in
+    its column."""
     current: str | None = None
     pattern = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)([^#]*?)(\s*#.*)?$")
     for index, line in enumerate(lines):
@@ -48,7 +60,10 @@ def _set(lines: list[str], table: str | None, key: str, value: str) -> None:
             continue
         found = pattern.match(line) if current == table else None
         if found:
-            lines[index] = found.group(1) + value + (found.group(3) or "")
+            comment = (found.group(3) or "").lstrip()
+            width = len(found.group(2)) + len(found.group(3) or "") - len(comment)
+            padding = " " * max(1, width - len(value)) if comment else ""
+            lines[index] = found.group(1) + value + padding + comment
             return
     where = f"[{table}] " if table else ""
     raise WeightsRefused(
@@ -66,7 +81,7 @@ def _same_but_thresholds(
         if field.name not in CHANGED
         and getattr(original, field.name) != getattr(refitted, field.name)
     ]
-    wanted = (version, round(level_1, 2), round(level_2, 2))
+    wanted = (version, round(level_1, PLACES), round(level_2, PLACES))
     if differs or (refitted.version, refitted.level_1, refitted.level_2) != wanted:
         raise WeightsRefused(
             "rewriting the thresholds changed more than them"
