@@ -65,7 +65,9 @@ def test_the_report_page_leads_with_what_matters(
         expect(identifiers).to_contain_text(value)
     level = _level(database, reports["urgent"])
     expect(lead.locator("#lead-level")).to_contain_text(LEVELS[level])
-    expect(lead.locator("#lead-reasons")).to_contain_text(REASON_TITLES["escalation"])
+    # What the escalation says leads, quoted (issue 20), not that there is one.
+    expect(lead.locator("#lead-reasons")).to_contain_text(REASON_TITLES["danger_now"])
+    expect(lead.locator("#lead-reasons")).to_contain_text("meet her tonight")
     expect(lead.get_by_role("link", name="why, and override")).to_have_attribute(
         "href", f"/clearinghouse/reports/{reports['urgent']}/triage"
     )
