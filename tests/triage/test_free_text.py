@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from vigil.triage.free_text import (
     DANGER_NOW,
+    MAX_TOTAL_CHARS,
     OLD_MATERIAL,
     PEER_MINORS,
     RESOLVED,
@@ -127,6 +128,19 @@ def test_no_stated_contact_or_a_bad_date_gives_none() -> None:
     assert last_contact_days(["The incident was 4 months ago."], WRITTEN) is None
     assert last_contact_days(["The chat stopped on 2026-13-45."], WRITTEN) is None
     assert last_contact_days(["The chat stopped on 2026-05-02."], None) is None
+
+
+def test_text_whose_lower_case_changes_length_is_quoted_as_written() -> None:
+    # "İ" lowers to two characters: spans are taken from a case-blind match instead.
+    [signal] = read_signals([("x", "İİİ The abuse is ONGOING.")])
+    assert (signal.name, signal.words) == (DANGER_NOW, "ONGOING")
+
+
+def test_the_reading_stops_at_its_budget_in_the_order_given() -> None:
+    filler = "nothing to see here " * 150  # 3000 characters
+    texts = [("note", filler)] * (MAX_TOTAL_CHARS // len(filler) + 1) + [("late", "ongoing")]
+    assert read_signals(texts) == ()
+    assert read_signals([("early", "ongoing"), *texts])[0].source == "early"
 
 
 def test_huge_and_odd_text_is_read_within_bounds() -> None:

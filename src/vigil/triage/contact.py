@@ -88,7 +88,7 @@ def reported_at(facts: ReportFacts) -> datetime:
 def last_contact(facts: ReportFacts) -> LastContact:
     """How long before the report contact last happened, as far as the report says: a date
     or age in its text ("last contact 3 months ago"), else the incident time."""
-    texts = [facts.escalation, *(text for _, text in facts.texts), *facts.note_texts]
+    texts = [facts.escalation, *facts.note_texts, *(text for _, text in facts.texts)]
     written = reported_at(facts)
     stated = last_contact_days(texts, written)
     if stated is not None:

@@ -22,6 +22,7 @@ for, and every signal it gives can be checked against the quoted words.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ RESOLVED = "resolved"
 SIGNAL_NAMES = (DANGER_NOW, OLD_MATERIAL, SERIOUS, PEER_MINORS, RESOLVED)
 
 MAX_CHARS = 6000  # read of one text: the schema allows 3000 in most fields
+MAX_TOTAL_CHARS = 20_000  # of one report's texts in all: scoring stays within a few ms
 MAX_QUOTE = 80
 NEGATION_WINDOW_WORDS = 6  # how far before a phrase a negation still governs it
 
@@ -51,11 +53,15 @@ _UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 30.0, "year": 365.0}
 @dataclass(frozen=True)
 class _Rule:
     signal: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # written in lower case, matched against lowered text (faster)
+    any_case: re.Pattern[str]  # for the rare text whose lowered form changes length
 
 
 def _rules(signal: str, *patterns: str) -> tuple[_Rule, ...]:
-    return tuple(_Rule(signal, re.compile(pattern, re.IGNORECASE)) for pattern in patterns)
+    """One rule matching any of ``patterns``: one pass over a text per signal, and where two
+    phrases overlap the leftmost (then the first listed) counts once."""
+    union = "|".join(f"(?:{pattern})" for pattern in patterns)
+    return (_Rule(signal, re.compile(union), re.compile(union, re.IGNORECASE)),)
 
 
 RULES: tuple[_Rule, ...] = (
@@ -165,49 +171,55 @@ def read_signals(
     texts: Iterable[tuple[str, str]], extra_danger: tuple[str, ...] = ()
 ) -> tuple[Signal, ...]:
     """Every signal in ``texts`` ((source, text) pairs), in reading order, each phrase once.
-    ``extra_danger``: an operator's own danger phrases (plain words, case-insensitive)."""
+    ``extra_danger``: an operator's own danger phrases (plain words, case-insensitive).
+    At most MAX_TOTAL_CHARS are read in all, in the order given."""
     rules = RULES + _extra_rules(extra_danger)
     found: dict[tuple[str, str], Signal] = {}
+    budget = MAX_TOTAL_CHARS
     for source, text in texts:
-        for clause in _CLAUSES.split(text[:MAX_CHARS]):
-            for signal in _clause_signals(clause, rules, source):
-                found.setdefault((signal.name, signal.words.casefold()), signal)
+        read = text[: min(MAX_CHARS, budget)]
+        budget -= len(read)
+        for signal in _text_signals(read, rules, source):
+            found.setdefault((signal.name, signal.words.casefold()), signal)
+        if budget <= 0:
+            break
     return tuple(found.values())
 
 
-def _clause_signals(clause: str, rules: tuple[_Rule, ...], source: str) -> Iterable[Signal]:
-    if not clause or not clause.strip():
+def _text_signals(text: str, rules: tuple[_Rule, ...], source: str) -> Iterable[Signal]:
+    if not text.strip():
         return
-    taken: list[tuple[str, int, int]] = []  # a phrase inside a longer one is not counted
+    breaks = [(found.start(), found.end()) for found in _CLAUSES.finditer(text)]
+    starts, ends = [start for start, _ in breaks], [end for _, end in breaks]
+    lowered = text.lower()
+    same_length = len(lowered) == len(text)  # then a match's span is the same in both
     for rule in rules:
-        for match in rule.pattern.finditer(clause):
-            if any(
-                name == rule.signal and start <= match.start() and match.end() <= end
-                for name, start, end in taken
-            ):
-                continue
-            taken.append((rule.signal, match.start(), match.end()))
-            negation = _negation_before(clause, match.start())
-            words = " ".join(match.group(0).split())[:MAX_QUOTE]
+        matches = rule.pattern.finditer(lowered) if same_length else rule.any_case.finditer(text)
+        for match in matches:
+            first_break = bisect_right(starts, match.start())
+            if first_break < len(starts) and starts[first_break] < match.end():
+                continue  # the phrase runs across two clauses
+            clause_start = ends[first_break - 1] if first_break else 0
+            negation = _negation_before(text[clause_start : match.start()])
+            words = " ".join(text[match.start() : match.end()].split())[:MAX_QUOTE]
             if negation is None:
                 yield Signal(rule.signal, words, source)
             elif rule.signal in NEGATED_AS:
                 yield Signal(NEGATED_AS[rule.signal], f"{negation} ... {words}", source)
 
 
-def _negation_before(clause: str, start: int) -> str | None:
-    """The negation governing the phrase at ``start``, or None."""
-    before = _WORD.findall(clause[:start])[-NEGATION_WINDOW_WORDS:]
-    window = " ".join(before)
+def _negation_before(before_in_clause: str) -> str | None:
+    """The negation governing a phrase preceded by these words of its clause, or None."""
+    window = " ".join(_WORD.findall(before_in_clause[-400:])[-NEGATION_WINDOW_WORDS:])
     found = list(_NEGATION.finditer(window))
     return " ".join(window[found[-1].start() :].split()[:4]) if found else None
 
 
 @lru_cache(maxsize=8)
 def _extra_rules(words: tuple[str, ...]) -> tuple[_Rule, ...]:
-    return tuple(
-        _Rule(DANGER_NOW, re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE)) for word in words
-    )
+    if not words:
+        return ()
+    return _rules(DANGER_NOW, *(rf"\b{re.escape(word.lower())}\b" for word in words))
 
 
 def last_contact_days(texts: Iterable[str], written: datetime | None) -> float | None:
@@ -215,8 +227,13 @@ def last_contact_days(texts: Iterable[str], written: datetime | None) -> float |
     with the child ended or last happened: "last contact 3 months ago", "the chat stopped
     on 2026-01-04". The most recent such statement wins; None when the text says nothing."""
     found: list[float] = []
+    budget = MAX_TOTAL_CHARS
     for text in texts:
-        for match in _LAST_CONTACT.finditer(text[:MAX_CHARS]):
+        read = text[: min(MAX_CHARS, budget)]
+        budget -= len(read)
+        if budget < 0:
+            break
+        for match in _LAST_CONTACT.finditer(read):
             days = _days(match, written)
             if days is not None:
                 found.append(days)

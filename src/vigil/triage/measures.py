@@ -61,8 +61,9 @@ class Reading:
 
 
 def read(facts: ReportFacts, weights: Weights) -> Reading:
-    texts = [(ESCALATION, facts.escalation), *facts.texts]
-    texts += [(NOTE, note) for note in facts.note_texts]
+    # People's reasons first: the text read is bounded (free_text.MAX_TOTAL_CHARS).
+    texts = [(ESCALATION, facts.escalation), *((NOTE, note) for note in facts.note_texts)]
+    texts += facts.texts
     return Reading(
         facts,
         weights,
