@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vigil.store.models import Disposition, FileVerdict
 from vigil.triage.facts import FileFacts, ReportFacts
@@ -235,3 +237,68 @@ def test_new_material_alone_is_not_level_1_however_many_files() -> None:
     result = _scored(files=many, linked_reports=5, entity_linked=5, other_companies=3)
     assert result.score >= WEIGHTS.level_1 and result.priority == 2
     assert "rule_level_1_needs" in _reasons(result)
+
+
+def test_what_level_1_needs_is_the_weights_files_choice() -> None:
+    lenient = replace(WEIGHTS, level_1_needs=frozenset({"new_material"}))
+    many = (FileFacts(FileVerdict.NEW, "A1", frozenset({"infant"})),) * 5
+    assert score(replace(REPORT, files=many), WEIGHTS).priority == 2
+    assert score(replace(REPORT, files=many), lenient).priority == 1
+    faded = replace(REPORT, incident_type=ENTICEMENT, incident_time=NOW - timedelta(days=200))
+    contact_only = replace(WEIGHTS, level_1_needs=frozenset({"contact"}))
+    assert score(replace(faded, files=many), contact_only).priority == 2  # contact is old
+
+
+PHRASES = [
+    "",
+    "The child is with the uploader now.",
+    "This is an old meme.",
+    "The victim is now safe.",
+    "No indication the abuse is ongoing.",
+    "Repeat offender.",
+    "Two minors of similar age.",
+    "Last contact was 5 months ago.",
+]
+any_report = st.builds(
+    replace,
+    st.just(REPORT),
+    escalation=st.sampled_from(PHRASES),
+    incident_type=st.sampled_from(["", ENTICEMENT]),
+    incident_time=st.sampled_from([None, NOW, NOW - timedelta(days=90)]),
+    report_annotations=st.frozensets(
+        st.sampled_from(["sextortion", "csamSolicitation", "minorToMinorInteraction"])
+    ),
+    victim=st.booleans(),
+    files=st.lists(
+        st.sampled_from(
+            [
+                NEW,
+                NEW_B1,
+                KNOWN_A1,
+                SEEN_A2,
+                SCREENSHOT,
+                FileFacts(FileVerdict.NEW, None, frozenset({"liveStreaming"})),
+            ]
+        ),
+        max_size=4,
+    ).map(tuple),
+    texts=st.lists(
+        st.tuples(st.just("additional information"), st.sampled_from(PHRASES)), max_size=2
+    ).map(tuple),
+    viral_bundle_size=st.sampled_from([0, 2, 40]),
+    bundle_companies=st.sampled_from([1, 4]),
+    bundle_linked=st.sampled_from([0, 1]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_report)
+def test_every_level_1_report_names_the_facts_that_put_it_there(facts: ReportFacts) -> None:
+    result = score(facts, WEIGHTS)
+    if result.priority == 1:
+        _explained_level_1(result)
+        assert (
+            "resolved" not in _reasons(result)
+            or "danger_now" in _reasons(result)
+            or any(r.name == "live_streaming" for r in result.reasons)
+        )

@@ -151,7 +151,9 @@ def _disposition(reading: Reading, fired: Fired, rules: list[Reason]) -> Disposi
 def _level(total: float, weights: Weights, fired: Fired, rules: list[Reason]) -> int:
     level = 1 if total >= weights.level_1 else 2 if total >= weights.level_2 else 3
     signs = _signs_of_danger_now(weights, fired)
-    if level == 1 and weights.level_1_needs and not signs & weights.level_1_needs:
+    # A listed reason counts when it fired; contact only as a sign of danger now.
+    needs = {name for name in weights.level_1_needs if name in fired and name != "contact"}
+    if level == 1 and weights.level_1_needs and not (needs | signs) & weights.level_1_needs:
         level = 2
         rules.append(
             _rule(
