@@ -202,6 +202,18 @@ def test_sextortion_today_with_a_new_picture_is_level_1() -> None:
     assert "supplemental" in _reasons(result)["new_material"]
 
 
+def test_threats_in_a_chat_that_ended_months_ago_are_not_level_1() -> None:
+    chat = "He threatened to publish the pictures. The chat stopped 5 months ago."
+    result = _scored(
+        incident_type=ENTICEMENT,
+        report_annotations=frozenset({"sextortion"}),
+        files=(NEW_B1, FileFacts(FileVerdict.NEW, "A1", frozenset({"infant", "physicalHarm"}))),
+        texts=(("incident content", chat),),
+    )
+    assert result.score >= WEIGHTS.level_1 and result.priority == 2
+    assert "150 days ago (from the text)" in _reasons(result)["danger_now"]
+
+
 def test_time_spent_waiting_in_the_queue_does_not_lower_a_report() -> None:
     facts = replace(REPORT, incident_type=ENTICEMENT, victim=True, files=(NEW_B1,))
     later = replace(facts, now=NOW + timedelta(days=60))

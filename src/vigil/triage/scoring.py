@@ -120,7 +120,10 @@ def _signs_of_danger_now(weights: Weights, fired: Fired) -> set[str]:
     """The reasons that say a child may be in danger now: the text says so, something was
     streamed live, or contact strong and fresh enough (urgent_contact), unless the report
     also says the child is safe or the exchange was between minors."""
-    signs: set[str] = {name for name in ("danger_now", "live_streaming") if name in fired}
+    signs = {"live_streaming"} & set(fired)
+    danger = fired.get("danger_now")  # faded when the text says contact ended long ago
+    if danger and danger.value >= weights.urgent_contact:
+        signs.add("danger_now")
     contact = fired.get("contact")
     if contact and contact.value >= weights.urgent_contact and not set(CALMING) & set(fired):
         signs.add("contact")
@@ -151,8 +154,8 @@ def _disposition(reading: Reading, fired: Fired, rules: list[Reason]) -> Disposi
 def _level(total: float, weights: Weights, fired: Fired, rules: list[Reason]) -> int:
     level = 1 if total >= weights.level_1 else 2 if total >= weights.level_2 else 3
     signs = _signs_of_danger_now(weights, fired)
-    # A listed reason counts when it fired; contact only as a sign of danger now.
-    needs = {name for name in weights.level_1_needs if name in fired and name != "contact"}
+    # A listed reason counts when it fired; contact and danger_now only as signs of danger now.
+    needs = {n for n in weights.level_1_needs if n in fired and n not in ("contact", "danger_now")}
     if level == 1 and weights.level_1_needs and not (needs | signs) & weights.level_1_needs:
         level = 2
         rules.append(
