@@ -11,11 +11,10 @@ import pytest
 
 from tests.clearinghouse.intake_rows import add_report, company_row, corpus_fingerprint
 from vigil.clearinghouse.labelling import label_file
-from vigil.fingerprint.held_regions import held_region_hashes
 from vigil.store import Database
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
 from vigil.store.models import FileVerdict, IntakeFile
-from vigil.store.records.held_regions import HeldOwner, of_owner
+from vigil.store.records.held_regions import HeldOwner, held_hashes, of_owner
 
 
 def _labelled(database: Database, vault: EvidenceVault, image: Path, kept: bytes) -> int:
@@ -48,7 +47,7 @@ def test_a_labelled_file_is_held_as_its_region_hashes(
     content = corpus_images[10].read_bytes()
     file_id = _labelled(database, vault, corpus_images[10], content)
     with database.session() as session:
-        assert of_owner(session, HeldOwner(intake_file_id=file_id)) == held_region_hashes(content)
+        assert of_owner(session, HeldOwner(intake_file_id=file_id)) == held_hashes(content)
 
 
 def test_a_kept_file_that_is_no_picture_is_labelled_anyway(

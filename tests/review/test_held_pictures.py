@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import delete
 
 from tests.review.review_env import ReviewEnv, review_env
 from vigil.core.settings import ReviewSettings, Settings
-from vigil.fingerprint.held_regions import HELD_REGIONS, held_region_hashes
+from vigil.fingerprint.held_regions import HELD_REGIONS
+from vigil.fingerprint.held_windows import WINDOWS
 from vigil.review.decisions import classify_item, decide
 from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningService
@@ -29,7 +31,7 @@ from vigil.store.models import (
     RecordSource,
     ReviewDecision,
 )
-from vigil.store.records.held_regions import HeldOwner, load_all, of_owner
+from vigil.store.records.held_regions import HeldOwner, held_hashes, load_all, of_owner
 
 UNLISTED = 8  # a corpus image on no list
 
@@ -84,11 +86,16 @@ def test_a_confirmed_picture_is_held_as_its_region_hashes(
     with env.database.session() as session:
         held = of_owner(session, HeldOwner(case_item_id=item_id))
         table = load_all(session)
-    assert [r.region for r in held] == [r.name for r in HELD_REGIONS]
-    assert held == held_region_hashes(content)
-    assert len(table) == len(HELD_REGIONS)
+    names = [r.name for r in HELD_REGIONS] + [w.name for w in WINDOWS]
+    assert [r.region for r in held] == names
+    assert held == held_hashes(content)
+    assert all(
+        np.allclose(a.vector, b.vector) if b.vector is not None else a.vector is None
+        for a, b in zip(held, held_hashes(content), strict=True)
+    )
+    assert len(table) == len(names) and int(table.windows.sum()) == len(WINDOWS)
     assert set(table.owners) == {HeldOwner(case_item_id=item_id)}
-    assert table.bits.shape == (len(HELD_REGIONS), 4)
+    assert table.bits.shape == (len(names), 4)
 
 
 def test_a_held_item_deleted_takes_its_regions(env: ReviewEnv, vault: EvidenceVault) -> None:

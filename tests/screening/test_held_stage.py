@@ -5,6 +5,7 @@ region, named with the region and the confirmed item; a distinct picture is not.
 from __future__ import annotations
 
 import io
+import logging
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from sqlalchemy import update
 
 from tests.review.review_env import ReviewEnv, review_env
 from tests.screening.listed import fingerprint
@@ -27,13 +29,13 @@ from vigil.fingerprint.held_regions import (
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
 from vigil.review.decisions import classify_item, decide
-from vigil.screening.held_scan import HeldMatch, scan
+from vigil.screening.held_scan import HeldMatch, HeldQuery, scan
 from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningService
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
 from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
-from vigil.store.models import DecisionKind, RecordSource, Verdict
+from vigil.store.models import DecisionKind, HeldRegionHash, RecordSource, Verdict
 from vigil.store.records.held_regions import HeldOwner, HeldTable, remove
 from vigil.store.records.matches import get_record
 
@@ -121,12 +123,19 @@ def test_weak_or_differently_named_regions_never_match() -> None:
     strong = pdq.PdqHash("f" * 64, 100)
     ones = np.full((1, 4), np.iinfo(np.uint64).max, dtype=np.uint64)
     table = HeldTable((HeldOwner(intake_file_id=1),), np.array(["top_half"]), ones)
-    assert scan(table, [RegionHash("top_half", strong)]) == [HeldMatch("top_half", 0, None, 1)]
-    assert scan(table, [RegionHash("top_half", pdq.PdqHash("f" * 63 + "0", 100))])[0].distance == 4
-    assert scan(table, [RegionHash("top_third", strong)]) == []
-    assert scan(table, [RegionHash("top_half", pdq.PdqHash("f" * 64, 10))]) == []
+    assert scan(table, HeldQuery([RegionHash("top_half", strong)])) == [
+        HeldMatch("top_half", 0, None, 1)
+    ]
+    assert (
+        scan(table, HeldQuery([RegionHash("top_half", pdq.PdqHash("f" * 63 + "0", 100))]))[
+            0
+        ].distance
+        == 4
+    )
+    assert scan(table, HeldQuery([RegionHash("top_third", strong)])) == []
+    assert scan(table, HeldQuery([RegionHash("top_half", pdq.PdqHash("f" * 64, 10))])) == []
     empty = HeldTable((), np.array([], dtype=np.str_), np.zeros((0, 4), dtype=np.uint64))
-    assert scan(empty, [RegionHash("top_half", strong)]) == []
+    assert scan(empty, HeldQuery([RegionHash("top_half", strong)])) == []
 
 
 def test_the_service_sends_a_captioned_copy_of_held_content_to_review(env: ReviewEnv) -> None:
@@ -190,3 +199,55 @@ def test_the_upload_is_region_hashed_only_while_something_is_held(env: ReviewEnv
     assert asked.held_regions == query_region_hashes(content)  # from the same decode
     assert fingerprint_bytes(content).held_regions == ()
     assert "held_regions" not in asked.to_dict()  # query-side only, never stored
+
+
+def cropped_copy(path: Path) -> bytes:
+    """The picture with 10% of each side cut off, 30/70 between the edges."""
+    with Image.open(path) as opened:
+        image = opened.convert("RGB")
+    width, height = image.size
+    left, top = round(width * 0.03), round(height * 0.07)
+    out = io.BytesIO()
+    image.crop((left, top, left + round(width * 0.9), top + round(height * 0.9))).save(
+        out, "JPEG", quality=85
+    )
+    return out.getvalue()
+
+
+def test_a_cropped_copy_of_a_confirmed_picture_is_found_through_a_held_window(
+    env: ReviewEnv,
+) -> None:
+    item_id = confirm_kept(env, env.images[HELD].read_bytes())
+    copy = cropped_copy(env.images[HELD])
+    outcome = env.service().screen_upload(
+        Submission("c-10", "acct-2", UploadContext()), copy, submitted_by="key:test0001"
+    )
+    assert outcome.verdict is Verdict.REVIEW and outcome.matches == ()
+    [found] = outcome.held_matches
+    assert (found.signal, found.case_item_id) == ("held_window", item_id)
+    assert found.region.startswith("window_") and found.similarity is not None
+    assert found.similarity >= 0.9 and found.distance <= 96
+    # out of the whole-picture hash's reach: only the window finds it
+    copy_pdq = fingerprint_bytes(copy).pdq or ""
+    assert pdq.hamming(copy_pdq, env.fingerprint(HELD).pdq or "") > 31
+    assert any(r.startswith(f"held_window: {found.region}") for r in outcome.reasons)
+
+
+def test_windows_of_another_descriptor_version_are_left_out_and_said(
+    env: ReviewEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    confirm_kept(env, env.images[HELD].read_bytes())
+    with env.database.transaction(write=True) as session:
+        session.execute(
+            update(HeldRegionHash)
+            .where(HeldRegionHash.vector.is_not(None))
+            .values(descriptor="colour_layout/0")
+        )
+    with caplog.at_level(logging.WARNING):
+        outcome = env.service().screen_upload(
+            Submission("c-11", "acct-2", UploadContext()),
+            cropped_copy(env.images[HELD]),
+            submitted_by="key:test0001",
+        )
+    assert all(match.signal != "held_window" for match in outcome.held_matches)
+    assert any("another descriptor version" in r.getMessage() for r in caplog.records)

@@ -18,11 +18,12 @@ measurement (``benchmarks/bench_held_regions.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image
 
 from vigil.fingerprint import decode, pdq
+from vigil.fingerprint.descriptors.base import Vector
 from vigil.fingerprint.limits import DecodeBudget, process_limits
 
 SIGNAL = "held_region"
@@ -47,6 +48,8 @@ class Region:
 class RegionHash:
     region: str
     pdq: pdq.PdqHash
+    # A held window's colour layout (held_windows.py); None for a region, compared by PDQ.
+    vector: Vector | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

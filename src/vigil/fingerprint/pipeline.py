@@ -11,7 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from vigil.fingerprint import crypto, decode, limits, media, photo, video
+from vigil.fingerprint import crypto, decode, held_windows, limits, media, photo, video
+from vigil.fingerprint.descriptors.base import DescriptorError, Vector
 from vigil.fingerprint.errors import FailureReason, FingerprintError, PixelsFailed
 from vigil.fingerprint.record import Fingerprint
 
@@ -176,6 +177,19 @@ def _fill_image(
                 regions=options.held_regions,
             ),
         )
+    if options.held_regions:
+        record.held_vector = _held_vector(source, options)
+
+
+def _held_vector(source: decode.MediaSource, options: FingerprintOptions) -> Vector:
+    """The photo's colour layout for the held windows (held_windows.py). A picture the
+    descriptor refuses fails the fingerprint: the held stage is never skipped unsaid."""
+    try:
+        return held_windows.query_vector(source, options.max_pixels)
+    except DescriptorError as error:
+        raise FingerprintError(
+            FailureReason.CORRUPT, f"cannot describe the photo: {error}"
+        ) from error
 
 
 def _is_animated(image: Image.Image) -> bool:

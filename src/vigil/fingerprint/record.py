@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from vigil.fingerprint.descriptors.base import Vector
 from vigil.fingerprint.errors import FingerprintError
 from vigil.fingerprint.held_regions import RegionHash
 from vigil.fingerprint.photo import VariantHash
@@ -38,6 +39,7 @@ class Fingerprint:
     # A photo's held-region hashes, only when the caller asked (FingerprintOptions): the
     # query side of the held-content stage, never stored or printed with the rest.
     held_regions: tuple[RegionHash, ...] = field(default=(), repr=False)
+    held_vector: Vector | None = field(default=None, repr=False)  # for held windows
 
     @property
     def ok(self) -> bool:
@@ -63,5 +65,5 @@ class Fingerprint:
 
     def to_dict(self) -> dict[str, Any]:
         as_dict = asdict(self)
-        del as_dict["held_regions"]
+        del as_dict["held_regions"], as_dict["held_vector"]
         return as_dict

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from vigil.fingerprint import held_windows, pdq
+from vigil.fingerprint.descriptors.base import Vector
 from vigil.fingerprint.held_regions import HELD_REGION_DISTANCE, SIGNAL, RegionHash
+from vigil.fingerprint.record import Fingerprint
 from vigil.store import Database
 from vigil.store.records.held_regions import (
     HeldOwner,
@@ -36,42 +40,107 @@ from vigil.store.records.held_regions import (
 
 @dataclass(frozen=True, slots=True)
 class HeldMatch:
-    """A held picture an upload's region came within reach of, and which region: what a
-    reviewer needs to judge it."""
+    """A held picture an upload came within reach of, by which signal and part: a region
+    (``held_region``: the same named region of both) or a window (``held_window``: the
+    whole upload against a window of the held picture, with the colour layout's
+    ``similarity``). What a reviewer needs to judge it."""
 
     region: str
     distance: int
     case_item_id: int | None
     intake_file_id: int | None
     signal: str = SIGNAL
+    similarity: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def strength(self) -> tuple[int, float]:
+        """Smaller is stronger: a region match before a window's, then the closest."""
+        if self.similarity is None:
+            return 0, self.distance
+        return 1, -self.similarity
 
-def scan(
-    table: HeldTable, query: Sequence[RegionHash], limit: int = HELD_REGION_DISTANCE
-) -> list[HeldMatch]:
-    """Each held picture within ``limit`` of a same-named strong region of ``query``, by its
-    closest region, closest first."""
+
+@dataclass(frozen=True, slots=True)
+class HeldQuery:
+    """What an upload brings to the held stage: its region hashes, and its whole-picture
+    PDQ and colour layout for the windows (None when there are none)."""
+
+    regions: Sequence[RegionHash] = ()
+    pdq: pdq.PdqHash | None = None
+    vector: Vector | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.regions) or (self.pdq is not None and self.vector is not None)
+
+
+def held_query(fingerprint: Fingerprint) -> HeldQuery:
+    """The held stage's query from a fingerprint made with held regions asked for."""
+    whole = None
+    if fingerprint.pdq is not None and fingerprint.held_vector is not None:
+        whole = pdq.PdqHash(fingerprint.pdq, fingerprint.pdq_quality or 0)
+    return HeldQuery(fingerprint.held_regions, whole, fingerprint.held_vector)
+
+
+def scan(table: HeldTable, query: HeldQuery, limit: int = HELD_REGION_DISTANCE) -> list[HeldMatch]:
+    """Each held picture that a same-named strong region of ``query`` is within ``limit``
+    of, or one of whose windows the whole query matches, by its strongest match, strongest
+    first."""
     best: dict[HeldOwner, HeldMatch] = {}
-    for region in query:
-        if region.pdq.weak or not len(table):
+    if not len(table):
+        return []
+    for match in [*_region_matches(table, query, limit), *_window_matches(table, query)]:
+        owner = HeldOwner(match.case_item_id, match.intake_file_id)
+        known = best.get(owner)
+        if known is None or match.strength < known.strength:
+            best[owner] = match
+    return sorted(best.values(), key=lambda m: (m.strength, m.region))
+
+
+def _words(digest: pdq.PdqHash) -> NDArray[np.uint64]:
+    return np.frombuffer(bytes.fromhex(digest.hex), dtype=">u8").astype(np.uint64)
+
+
+def _region_matches(table: HeldTable, query: HeldQuery, limit: int) -> Iterator[HeldMatch]:
+    for region in query.regions:
+        if region.pdq.weak:
             continue
         rows = np.flatnonzero(table.regions == region.region)
         if not rows.size:
             continue
-        words = np.frombuffer(bytes.fromhex(region.pdq.hex), dtype=">u8").astype(np.uint64)
-        distances = np.bitwise_count(table.bits[rows] ^ words).sum(axis=1)
+        distances = np.bitwise_count(table.bits[rows] ^ _words(region.pdq)).sum(axis=1)
         near = distances <= limit  # only the few within reach go through Python
         for row, distance in zip(rows[near].tolist(), distances[near].tolist(), strict=True):
             owner = table.owners[row]
-            known = best.get(owner)
-            if known is None or distance < known.distance:
-                best[owner] = HeldMatch(
-                    region.region, int(distance), owner.case_item_id, owner.intake_file_id
-                )
-    return sorted(best.values(), key=lambda m: (m.distance, m.region))
+            yield HeldMatch(region.region, int(distance), owner.case_item_id, owner.intake_file_id)
+
+
+def _window_matches(table: HeldTable, query: HeldQuery) -> Iterator[HeldMatch]:
+    """Both tests of held_windows.matches, over every window row at once."""
+    if query.pdq is None or query.vector is None or query.pdq.weak:
+        return
+    rows = np.flatnonzero(table.windows)
+    if not rows.size:
+        return
+    distances = np.bitwise_count(table.bits[rows] ^ _words(query.pdq)).sum(axis=1)
+    similarities = table.vectors[rows] @ query.vector.astype(np.float32)
+    near = (distances <= held_windows.WINDOW_DISTANCE) & (
+        similarities >= held_windows.WINDOW_SIMILARITY
+    )
+    for row, distance, alike in zip(
+        rows[near].tolist(), distances[near].tolist(), similarities[near].tolist(), strict=True
+    ):
+        owner = table.owners[row]
+        yield HeldMatch(
+            str(table.regions[row]),
+            int(distance),
+            owner.case_item_id,
+            owner.intake_file_id,
+            held_windows.SIGNAL,
+            round(float(alike), 3),
+        )
 
 
 class HeldCatalogue:
@@ -93,7 +162,7 @@ class HeldCatalogue:
         hashes (a few milliseconds a photo)."""
         return self._stamped(started)[0] > 0
 
-    def matches(self, query: Sequence[RegionHash], started: float | None = None) -> list[HeldMatch]:
+    def matches(self, query: HeldQuery, started: float | None = None) -> list[HeldMatch]:
         """The held pictures ``query`` matches, from the held set as committed at
         ``started``."""
         if not query:

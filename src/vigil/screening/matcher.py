@@ -19,7 +19,7 @@ from vigil.index.changes import Kind
 from vigil.index.distances import ListDistances
 from vigil.index.video_match import Segment
 from vigil.screening.feed_changes import ListSettings
-from vigil.screening.held_scan import HeldCatalogue, HeldMatch
+from vigil.screening.held_scan import HeldCatalogue, HeldMatch, held_query
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.verdict import Hit, Verdict, decide
 from vigil.store.exchanges.provenance import EntryProvenance, entry_provenance
@@ -110,8 +110,9 @@ class Matcher:
             verdict = decide(self.hits(fingerprint), self.live.lists)
             lists = self.live.lists
         screening = self._describe(verdict, lists)
-        if fingerprint.ok and fingerprint.held_regions:
-            screening.held.extend(self.held.matches(fingerprint.held_regions, started))
+        query = held_query(fingerprint)
+        if fingerprint.ok and query:
+            screening.held.extend(self.held.matches(query, started))
         return screening
 
     def hits(self, fingerprint: Fingerprint) -> Iterator[Hit]:

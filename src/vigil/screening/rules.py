@@ -85,7 +85,12 @@ def held_reason(match: HeldMatch) -> str:
         if match.case_item_id is not None
         else f"labelled intake file {match.intake_file_id}"
     )
-    return f"{match.signal}: region {match.region} at distance {match.distance} of {owner}"
+    if match.similarity is None:
+        return f"{match.signal}: region {match.region} at distance {match.distance} of {owner}"
+    return (
+        f"{match.signal}: {match.region} at distance {match.distance}, colour layout "
+        f"{match.similarity:.2f}, of {owner}"
+    )
 
 
 def judge_match(match: ListMatch, settings: ScreeningSettings) -> tuple[Verdict, str]:

@@ -62,14 +62,18 @@ class ListMatch(EntrySource, ExchangeOrigin, MemberOrigin, MatchFields):
 
 
 class HeldMatch(Answer):
-    """A picture Vigil holds (a confirmed review item or a labelled intake file) that one
-    region of the item came within reach of: the second screening stage."""
+    """A picture Vigil holds (a confirmed review item or a labelled intake file) that the
+    item came within reach of: the second screening stage. ``held_region``: the same named
+    region of both within ``distance`` bits; ``held_window``: the whole item against a
+    window of the held picture (``region`` names it), PDQ within ``distance`` bits and
+    colour layout ``similarity`` (0-1) at least 0.9."""
 
-    signal: str  # "held_region"
+    signal: str  # "held_region" or "held_window"
     region: str
     distance: int
     case_item_id: int | None
     intake_file_id: int | None
+    similarity: float | None = None
 
 
 class ClassifierScore(Answer):

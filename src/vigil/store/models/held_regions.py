@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.store.models.base import Base, BigId, utcnow
@@ -33,4 +40,8 @@ class HeldRegionHash(Base):
     region: Mapped[str] = mapped_column(String(32))  # a vigil.fingerprint.held_regions name
     pdq: Mapped[str] = mapped_column(String(64))
     quality: Mapped[int] = mapped_column(SmallInteger)
+    # A window's colour layout (vigil.fingerprint.held_windows), float32 bytes, and the
+    # descriptor version it was made with; None for a region compared by PDQ alone.
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+    descriptor: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

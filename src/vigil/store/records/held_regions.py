@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import ColumnElement, Connection, delete, func, select
 from sqlalchemy.orm import Session
 
-from vigil.fingerprint import pdq
+from vigil.fingerprint import held_windows, pdq
+from vigil.fingerprint.descriptors.base import DescriptorError
 from vigil.fingerprint.errors import FingerprintError
 from vigil.fingerprint.held_regions import RegionHash, held_region_hashes
 from vigil.store.evidence import EvidenceVault
@@ -60,6 +62,11 @@ class HeldTable:
     owners: tuple[HeldOwner, ...]
     regions: NDArray[np.str_]
     bits: NDArray[np.uint64]
+    # Row i's window colour layout (held_windows.py) when ``windows[i]``; zeros otherwise.
+    vectors: NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros((0, held_windows.DESCRIPTOR.dimension), np.float32)
+    )
+    windows: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def __len__(self) -> int:
         return len(self.owners)
@@ -75,6 +82,8 @@ def add(session: Session, owner: HeldOwner, hashes: Sequence[RegionHash]) -> int
             region=digest.region,
             pdq=digest.pdq.hex,
             quality=digest.pdq.quality,
+            vector=None if digest.vector is None else digest.vector.astype("<f4").tobytes(),
+            descriptor=None if digest.vector is None else held_windows.version(),
         )
         for digest in hashes
     )
@@ -90,7 +99,20 @@ def remove(session: Session, owner: HeldOwner) -> int:
 
 def of_owner(session: Session, owner: HeldOwner) -> tuple[RegionHash, ...]:
     rows = session.scalars(select(HeldRegionHash).where(owner.where()).order_by(HeldRegionHash.id))
-    return tuple(RegionHash(r.region, pdq.PdqHash(r.pdq, r.quality)) for r in rows)
+    return tuple(
+        RegionHash(
+            r.region,
+            pdq.PdqHash(r.pdq, r.quality),
+            None if r.vector is None else np.frombuffer(r.vector, dtype="<f4").astype(np.float32),
+        )
+        for r in rows
+    )
+
+
+def held_hashes(picture: bytes) -> tuple[RegionHash, ...]:
+    """What Vigil holds of a picture: its regions (held_regions.py) and its windows
+    (held_windows.py). Raises FingerprintError or DescriptorError."""
+    return held_region_hashes(picture) + held_windows.held_window_hashes(picture)
 
 
 HeldStamp = tuple[int, int | None, object]
@@ -112,22 +134,44 @@ def held_stamp(connection: Connection) -> HeldStamp:
 
 
 def load_all(session: Session, *, min_quality: int = pdq.WEAK_QUALITY) -> HeldTable:
-    """Every held region strong enough to match (weak hashes of flat regions never do)."""
+    """Every held region strong enough to match (weak hashes of flat regions never do).
+    A window whose vector another descriptor version made is left out, with a warning:
+    comparing it would answer wrongly, and re-holding the picture makes it current."""
     rows = session.execute(
         select(
             HeldRegionHash.case_item_id,
             HeldRegionHash.intake_file_id,
             HeldRegionHash.region,
             HeldRegionHash.pdq,
+            HeldRegionHash.vector,
+            HeldRegionHash.descriptor,
         )
         .where(HeldRegionHash.quality >= min_quality)
         .order_by(HeldRegionHash.id)
     ).all()
-    owners = tuple(HeldOwner(item, file) for item, file, _, _ in rows)
-    regions = np.array([region for _, _, region, _ in rows], dtype=np.str_)
-    raw = b"".join(bytes.fromhex(hex_) for _, _, _, hex_ in rows)
+    current = held_windows.version()
+    stale = [row for row in rows if row.vector is not None and row.descriptor != current]
+    if stale:
+        log.warning("held windows: %d made by another descriptor version, left out", len(stale))
+        rows = [row for row in rows if row.vector is None or row.descriptor == current]
+    owners = tuple(HeldOwner(row.case_item_id, row.intake_file_id) for row in rows)
+    regions = np.array([row.region for row in rows], dtype=np.str_)
+    raw = b"".join(bytes.fromhex(row.pdq) for row in rows)
     bits = np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(len(rows), 4)
-    return HeldTable(owners, regions, bits)
+    return HeldTable(owners, regions, bits, *_vectors(rows))
+
+
+def _vectors(rows: Sequence[Any]) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    dimension = held_windows.DESCRIPTOR.dimension
+    vectors = np.zeros((len(rows), dimension), dtype=np.float32)
+    windows = np.zeros(len(rows), dtype=np.bool_)
+    for index, row in enumerate(rows):
+        if row.vector is None:
+            continue
+        vector = np.frombuffer(row.vector, dtype="<f4")
+        if vector.size == dimension:  # a damaged row is never compared
+            vectors[index], windows[index] = vector, True
+    return vectors, windows
 
 
 def hold_evidence(
@@ -147,8 +191,8 @@ def hold_evidence(
         log.info("held regions: %s is a %s, not a photo; skipped", owner, media_type)
         return 0
     try:
-        hashes = held_region_hashes(vault.get(session, evidence_item_id))
-    except (EvidenceError, FingerprintError) as error:
+        hashes = held_hashes(vault.get(session, evidence_item_id))
+    except (EvidenceError, FingerprintError, DescriptorError) as error:
         log.warning("held regions: %s not hashed: %s", owner, error)
         return 0
     return add(session, owner, hashes)
