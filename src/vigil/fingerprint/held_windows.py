@@ -38,8 +38,9 @@ WINDOW_PREFIX = "window_"
 WINDOW_SIMILARITY = 0.9
 WINDOW_DISTANCE = 96
 # Where each window's cut goes: a person cropping keeps what matters, rarely the centre
-# exactly, so the cut is split 20/80, 50/50 or 80/20 between two edges. The 95% windows
-# at the corners added nothing over the 90% ones and the centre (measured).
+# exactly, so the cut is split 20/80, 50/50 or 80/20 between two edges. Measured: without
+# the 95% windows 5%-crops fell from 100% to 90%; the four 95% windows cut at the middle of
+# an edge added nothing, so only the centre and the corners are kept.
 _SPLITS_90 = tuple((x, y) for x in (0.2, 0.5, 0.8) for y in (0.2, 0.5, 0.8))
 _SPLITS_95 = ((0.5, 0.5), (0.2, 0.2), (0.2, 0.8), (0.8, 0.2), (0.8, 0.8))
 MIN_WINDOW_SIDE = 32  # pixels: a smaller picture has no windows worth storing
