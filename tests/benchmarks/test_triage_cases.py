@@ -18,25 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from benchmarks.triage_cases.__main__ import main
-from benchmarks.triage_cases.case import Case, CaseError, load_cases, parse_case, parse_cases
+from benchmarks.triage_cases.case import (
+    MISLEADING,
+    Case,
+    CaseError,
+    load_cases,
+    parse_case,
+    parse_cases,
+)
 from benchmarks.triage_cases.load import load
 from vigil.clearinghouse.entities import linked_reports
 from vigil.store import Database, open_database
 from vigil.store.models import FileVerdict, IntakeReport, IntakeState
 
-MISLEADING = (
-    "reposted-by-linked-account",
-    "linked-offenders-sharing",
-    "truly-viral",
-    "escalation-says-meme",
-    "escalation-volume-or-repeat",
-    "minor-peer-exchange",
-    "coerced-teen-now-safe",
-    "ended-months-ago-supplemental",
-    "new-material-no-context",
-    "new-with-child-now-free-text",
-    "negation",
-)
 INCIDENT = "Child Pornography (possession, manufacture, and distribution)"
 
 

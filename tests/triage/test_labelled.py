@@ -7,7 +7,6 @@ a cut or oversized file are refused naming the problem."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from tests.triage import triage_rows as rows
 from tests.triage.routing_rows import agency_row
 from vigil.agency.actions import accept, decline, record_outcome
 from vigil.store import Database
-from vigil.store.models import FileVerdict, Referral, ReferralState, ReportTriage, utcnow
+from vigil.store.models import Referral, ReferralState, ReportTriage
 from vigil.store.models.agencies import OutcomeKind
 from vigil.triage.calibration import placed_level
 from vigil.triage.labelled import (
@@ -97,21 +96,6 @@ def test_agency_decisions_imply_a_level_or_say_why_not(
 # --- the export from the store -------------------------------------------------------------
 
 
-def _urgent(session, owner):
-    return rows.report(
-        session,
-        owner,
-        rows.document(
-            incident_type=rows.ENTICEMENT, victim=True, when=utcnow() - timedelta(hours=3)
-        ),
-        [(FileVerdict.NEW, "B1", [])],
-    )
-
-
-def _quiet(session, owner):
-    return rows.report(session, owner, files=[(FileVerdict.KNOWN, "B2", [])])
-
-
 def _referral(session, report_id: int, agency_id: int) -> int:
     referral = Referral(
         report_id=report_id, agency_id=agency_id, state=ReferralState.ROUTED, routed_by="t"
@@ -126,13 +110,13 @@ def _decided(database: Database) -> dict[str, int]:
     with database.transaction(write=True) as session:
         owner = rows.company(session)
         made = {
-            "overridden": _urgent(session, owner).id,
-            "not urgent": _quiet(session, owner).id,
-            "jurisdiction": _quiet(session, owner).id,
-            "arrest": _urgent(session, owner).id,
-            "in danger": _urgent(session, owner).id,
-            "routed only": _urgent(session, owner).id,
-            "undecided": _quiet(session, owner).id,
+            "overridden": rows.urgent_report(session, owner).id,
+            "not urgent": rows.quiet_report(session, owner).id,
+            "jurisdiction": rows.quiet_report(session, owner).id,
+            "arrest": rows.urgent_report(session, owner).id,
+            "in danger": rows.urgent_report(session, owner).id,
+            "routed only": rows.urgent_report(session, owner).id,
+            "undecided": rows.quiet_report(session, owner).id,
         }
         score_pending(session, WEIGHTS)
         agency = agency_row(session, "ICAC1")
@@ -195,7 +179,7 @@ def test_the_export_is_bounded_and_counts_what_it_did_not_read(database: Databas
 
 def test_no_decisions_give_an_empty_export(database: Database) -> None:
     with database.transaction(write=True) as session:
-        _quiet(session, rows.company(session))
+        rows.quiet_report(session, rows.company(session))
         score_pending(session, WEIGHTS)
     with database.transaction() as session:
         labels = export_labels(session, WEIGHTS)

@@ -47,21 +47,6 @@ def _changed(version: str, old: bytes = b"escalation = 20.0", new: bytes = b"esc
     return parse_weights(content.replace(old, new))
 
 
-def _urgent(session, owner):
-    return rows.report(
-        session,
-        owner,
-        rows.document(
-            incident_type=rows.ENTICEMENT, victim=True, when=utcnow() - timedelta(hours=3)
-        ),
-        [(FileVerdict.NEW, "B1", [])],
-    )
-
-
-def _quiet(session, owner):
-    return rows.report(session, owner, files=[(FileVerdict.KNOWN, "B2", [])])
-
-
 def _audits(session, action: AuditAction) -> list[AuditRecord]:
     return list(
         session.scalars(
@@ -73,7 +58,7 @@ def _audits(session, action: AuditAction) -> list[AuditRecord]:
 def test_finished_reports_are_scored_once_and_only_finished_ones(database: Database) -> None:
     with database.transaction(write=True) as session:
         owner = rows.company(session)
-        urgent, quiet = _urgent(session, owner), _quiet(session, owner)
+        urgent, quiet = rows.urgent_report(session, owner), rows.quiet_report(session, owner)
         still_open = rows.report(session, owner, state=IntakeState.OPEN)
     with database.transaction(write=True) as session:
         scored = score_pending(session, WEIGHTS)
@@ -90,7 +75,7 @@ def test_finished_reports_are_scored_once_and_only_finished_ones(database: Datab
 
 def test_a_stale_report_is_rescored_keeping_its_first_time(database: Database) -> None:
     with database.transaction(write=True) as session:
-        quiet = _quiet(session, rows.company(session))
+        quiet = rows.quiet_report(session, rows.company(session))
     first = utcnow() - timedelta(minutes=5)
     with database.transaction(write=True) as session:
         score_pending(session, WEIGHTS, now=first)
@@ -109,7 +94,7 @@ def test_the_limit_bounds_one_poll(database: Database) -> None:
     with database.transaction(write=True) as session:
         owner = rows.company(session)
         for _ in range(5):
-            _quiet(session, owner)
+            rows.quiet_report(session, owner)
     with database.transaction(write=True) as session:
         assert len(score_pending(session, WEIGHTS, limit=2)) == 2
         assert len(score_pending(session, WEIGHTS, limit=10)) == 3
@@ -155,7 +140,7 @@ def test_applying_new_weights_rescores_open_reports_and_is_audited(database: Dat
 
 def test_an_override_wins_is_audited_and_survives_rescoring(database: Database) -> None:
     with database.transaction(write=True) as session:
-        quiet = _quiet(session, rows.company(session))
+        quiet = rows.quiet_report(session, rows.company(session))
         score_pending(session, WEIGHTS)
         row = override_priority(
             session, quiet.id, 1, "Police called: the child is known.", "analyst"
@@ -186,7 +171,7 @@ def test_bad_overrides_are_refused(
     database: Database, priority: int, reason: str, words: str
 ) -> None:
     with database.transaction(write=True) as session:
-        quiet = _quiet(session, rows.company(session))
+        quiet = rows.quiet_report(session, rows.company(session))
         score_pending(session, WEIGHTS)
         with pytest.raises(TriageRefused, match=words):
             override_priority(session, quiet.id, priority, reason, "analyst")
@@ -195,7 +180,7 @@ def test_bad_overrides_are_refused(
 
 def test_an_unscored_report_cannot_be_overridden(database: Database) -> None:
     with database.transaction(write=True) as session:
-        quiet = _quiet(session, rows.company(session))
+        quiet = rows.quiet_report(session, rows.company(session))
         with pytest.raises(NotTriaged):
             override_priority(session, quiet.id, 1, "why", "analyst")
 
@@ -203,7 +188,7 @@ def test_an_unscored_report_cannot_be_overridden(database: Database) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "x" * 2001])
 def test_bad_notes_are_refused(database: Database, text: str) -> None:
     with database.transaction(write=True) as session:
-        quiet = _quiet(session, rows.company(session))
+        quiet = rows.quiet_report(session, rows.company(session))
         with pytest.raises(TriageRefused):
             add_note(session, quiet.id, text, "analyst")
 
@@ -219,7 +204,7 @@ def test_the_queue_orders_by_priority_then_score(database: Database) -> None:
     with database.transaction(write=True) as session:
         owner = rows.company(session)
         quiet = rows.report(session, owner, files=[(FileVerdict.SEEN, "B2", [])])
-        urgent = _urgent(session, owner)
+        urgent = rows.urgent_report(session, owner)
         viral = rows.report(session, owner, files=[(FileVerdict.KNOWN, "B2", ["viral"])])
         bigger = rows.report(session, owner, files=[(FileVerdict.SEEN, "B2", [])] * 30)
         score_pending(session, WEIGHTS)

@@ -106,3 +106,18 @@ def add_file(
     session.add(file)
     session.flush()
     return file
+
+
+def urgent_report(session: Session, owner: ReportingCompany) -> IntakeReport:
+    """Enticement three hours ago, a named victim, one new B1 file: urgent by any reading."""
+    return report(
+        session,
+        owner,
+        document(incident_type=ENTICEMENT, victim=True, when=utcnow() - timedelta(hours=3)),
+        [(FileVerdict.NEW, "B1", [])],
+    )
+
+
+def quiet_report(session: Session, owner: ReportingCompany) -> IntakeReport:
+    """One known B2 file and nothing else."""
+    return report(session, owner, files=[(FileVerdict.KNOWN, "B2", [])])
