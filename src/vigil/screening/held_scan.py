@@ -84,14 +84,48 @@ def held_query(fingerprint: Fingerprint) -> HeldQuery:
     return HeldQuery(fingerprint.held_regions, whole, fingerprint.held_vector)
 
 
-def scan(table: HeldTable, query: HeldQuery, limit: int = HELD_REGION_DISTANCE) -> list[HeldMatch]:
+@dataclass(frozen=True, slots=True)
+class HeldIndex:
+    """A held table arranged for the per-upload scan, once per load: each region name's rows
+    and bits, and the window rows' bits and vectors, contiguous. Slicing them out of the
+    whole table on every upload cost more than the comparisons (about 10 ms an upload at
+    10,000 held pictures, benchmarks/bench_held_regions.py)."""
+
+    owners: tuple[HeldOwner, ...]
+    regions: dict[str, tuple[NDArray[np.intp], NDArray[np.uint64]]]
+    window_rows: NDArray[np.intp]
+    window_bits: NDArray[np.uint64]
+    window_vectors: NDArray[np.float32]
+    names: NDArray[np.str_]
+
+    @classmethod
+    def of(cls, table: HeldTable) -> HeldIndex:
+        windows = np.flatnonzero(table.windows) if len(table.windows) else np.zeros(0, np.intp)
+        plain = np.setdiff1d(np.arange(len(table)), windows)
+        regions = {
+            str(name): (rows, np.ascontiguousarray(table.bits[rows]))
+            for name in np.unique(table.regions[plain])
+            for rows in [plain[table.regions[plain] == name]]
+        }
+        return cls(
+            table.owners,
+            regions,
+            windows,
+            np.ascontiguousarray(table.bits[windows]),
+            np.ascontiguousarray(table.vectors[windows], dtype=np.float32),
+            table.regions,
+        )
+
+
+def scan(
+    table: HeldTable | HeldIndex, query: HeldQuery, limit: int = HELD_REGION_DISTANCE
+) -> list[HeldMatch]:
     """Each held picture that a same-named strong region of ``query`` is within ``limit``
     of, or one of whose windows the whole query matches, by its strongest match, strongest
     first."""
+    index = table if isinstance(table, HeldIndex) else HeldIndex.of(table)
     best: dict[HeldOwner, HeldMatch] = {}
-    if not len(table):
-        return []
-    for match in [*_region_matches(table, query, limit), *_window_matches(table, query)]:
+    for match in [*_region_matches(index, query, limit), *_window_matches(index, query)]:
         owner = HeldOwner(match.case_item_id, match.intake_file_id)
         known = best.get(owner)
         if known is None or match.strength < known.strength:
@@ -103,38 +137,34 @@ def _words(digest: pdq.PdqHash) -> NDArray[np.uint64]:
     return np.frombuffer(bytes.fromhex(digest.hex), dtype=">u8").astype(np.uint64)
 
 
-def _region_matches(table: HeldTable, query: HeldQuery, limit: int) -> Iterator[HeldMatch]:
+def _region_matches(index: HeldIndex, query: HeldQuery, limit: int) -> Iterator[HeldMatch]:
     for region in query.regions:
-        if region.pdq.weak:
+        if region.pdq.weak or region.region not in index.regions:
             continue
-        rows = np.flatnonzero(table.regions == region.region)
-        if not rows.size:
-            continue
-        distances = np.bitwise_count(table.bits[rows] ^ _words(region.pdq)).sum(axis=1)
+        rows, bits = index.regions[region.region]
+        distances = np.bitwise_count(bits ^ _words(region.pdq)).sum(axis=1)
         near = distances <= limit  # only the few within reach go through Python
         for row, distance in zip(rows[near].tolist(), distances[near].tolist(), strict=True):
-            owner = table.owners[row]
+            owner = index.owners[row]
             yield HeldMatch(region.region, int(distance), owner.case_item_id, owner.intake_file_id)
 
 
-def _window_matches(table: HeldTable, query: HeldQuery) -> Iterator[HeldMatch]:
+def _window_matches(index: HeldIndex, query: HeldQuery) -> Iterator[HeldMatch]:
     """Both tests of held_windows.matches, over every window row at once."""
-    if query.pdq is None or query.vector is None or query.pdq.weak:
+    if query.pdq is None or query.vector is None or query.pdq.weak or not index.window_rows.size:
         return
-    rows = np.flatnonzero(table.windows)
-    if not rows.size:
-        return
-    distances = np.bitwise_count(table.bits[rows] ^ _words(query.pdq)).sum(axis=1)
-    similarities = table.vectors[rows] @ query.vector.astype(np.float32)
+    distances = np.bitwise_count(index.window_bits ^ _words(query.pdq)).sum(axis=1)
+    similarities = index.window_vectors @ query.vector.astype(np.float32)
     near = (distances <= held_windows.WINDOW_DISTANCE) & (
         similarities >= held_windows.WINDOW_SIMILARITY
     )
+    rows = index.window_rows[near]
     for row, distance, alike in zip(
-        rows[near].tolist(), distances[near].tolist(), similarities[near].tolist(), strict=True
+        rows.tolist(), distances[near].tolist(), similarities[near].tolist(), strict=True
     ):
-        owner = table.owners[row]
+        owner = index.owners[row]
         yield HeldMatch(
-            str(table.regions[row]),
+            str(index.names[row]),
             int(distance),
             owner.case_item_id,
             owner.intake_file_id,
@@ -153,7 +183,7 @@ class HeldCatalogue:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._lock = threading.Lock()
-        self._table: HeldTable | None = None
+        self._index: HeldIndex | None = None
         self._stamp: HeldStamp | None = None
         self._checked = float("-inf")
 
@@ -169,8 +199,8 @@ class HeldCatalogue:
             return []
         self._stamped(started)
         with self._lock:
-            table = self._table
-        return scan(table, query) if table is not None else []
+            index = self._index
+        return scan(index, query) if index is not None else []
 
     def _stamped(self, started: float | None) -> HeldStamp:
         with self._lock:
@@ -180,7 +210,8 @@ class HeldCatalogue:
             with self.database.engine.connect() as connection:
                 stamp = held_stamp(connection)
             if stamp != self._stamp:
-                self._table, stamp = self._load()
+                table, stamp = self._load()
+                self._index = HeldIndex.of(table)
             self._stamp, self._checked = stamp, checked
             return stamp
 
