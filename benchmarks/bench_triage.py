@@ -3,6 +3,7 @@ weights, against reading them in arrival order (a unit without triage).
 
     python benchmarks/bench_triage.py [--set synthetic|independent|both] [--reports 2000]
         [--seed 1] [--batch 200] [--backend sqlite|postgresql] [--weights FILE]
+        [--cases FILE]
 
 The sets (each in its own fresh database, scored by score_pending as the job does):
 
@@ -10,7 +11,8 @@ The sets (each in its own fresh database, scored by score_pending as the job doe
   verdicts, classifications and annotations, viral incidents, shared identifiers; no media),
   each report's level from the scenario that made it, never from the scorer;
 * independent: benchmarks/triage_cases, 267 cases written apart from the synthetic set and
-  the scorer, sent through the clearinghouse intake (load.py), each with its author's level.
+  the scorer, sent through the clearinghouse intake (load.py), each with its author's level;
+  ``--cases FILE`` measures another case file of the same schema (e.g. heldout.json).
 
 Their true levels are for measuring only: nothing is tuned on either set here, and
 bench_triage_calibration.py fits the thresholds on one set and measures them on the other.
@@ -60,7 +62,8 @@ if __package__ in (None, ""):
 from sqlalchemy import select, update
 
 from benchmarks.machine import describe
-from benchmarks.triage_cases.case import Case
+from benchmarks.triage_cases.case import CASES_FILE, Case
+from benchmarks.triage_cases.case import load_cases as read_cases
 from benchmarks.triage_cases.load import load as load_cases
 from vigil.core.settings import load_settings
 from vigil.store import Database, open_database, upgrade_database
@@ -162,10 +165,12 @@ def _summary(how: str, levels: Mapping[int, int], started: float) -> str:
     )
 
 
-def set_loader(name: str, reports: int, seed: int) -> Callable[[Database], Loaded]:
+def set_loader(
+    name: str, reports: int, seed: int, cases_file: Path = CASES_FILE
+) -> Callable[[Database], Loaded]:
     if name == "synthetic":
         return lambda database: load_synthetic(database, reports, seed)
-    return load_independent
+    return lambda database: load_independent(database, read_cases(cases_file))
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -405,9 +410,10 @@ def target_lines(name: str, result: Measured, timing: Timing | None, backend: st
 
 def run_set(name: str, args: argparse.Namespace, weights: Weights) -> None:
     """Load one set into a fresh database, score it, measure it and print the lines."""
-    print(f"\n== {name} set ({args.backend}) ==")
+    source = f", {args.cases.name}" if name == "independent" else ""
+    print(f"\n== {name} set ({args.backend}{source}) ==")
     with database_for(args.backend) as database:
-        loaded = set_loader(name, args.reports, args.seed)(database)
+        loaded = set_loader(name, args.reports, args.seed, args.cases)(database)
         print(loaded.summary)
         timing = timed_scoring(database, weights, args.batch, loaded.arrival)
         result = measured(database, loaded.levels, loaded.arrival)
@@ -423,6 +429,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=200, help="score_pending limit per poll")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--weights", type=Path, default=None, help="default: packaged")
+    parser.add_argument("--cases", type=Path, default=CASES_FILE, help="the independent cases")
     return parser.parse_args(argv)
 
 
