@@ -156,3 +156,98 @@ def test_any_text_gives_known_signals_quoting_its_own_words(texts: list) -> None
         assert signal.name in SIGNAL_NAMES and signal.words
         assert any(signal.source == source for source, _ in texts)
     last_contact_days([text for _, text in texts], WRITTEN)
+
+
+# --- issue 20's rule families: each with a phrase it reads and a near one it must not ------
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("chat: boy is here w me rn", "with me"),
+        ("caption: he stays with me till friday", "with me until"),
+        ("caption: hes here tonight", "here now"),
+        ("note: got him until sunday", "have the child until"),
+        ("note: i get her again after school", "have the child again"),
+        ("chat: the kid is napping upstairs, more later", "asleep nearby"),
+        ("message: nephew sleeps over this weekend", "sleepover"),
+        ("caption: mum is away, parents pick him up at 9", "parents away"),
+        ("The girl is at the suspect's flat.", "the child in the suspect's home"),
+        ("text: at his dad's house all week", "at the child's home"),
+        ("comment: i babysit him each afternoon", "babysitting"),
+        ("comment: round two tomorrow", "repeat plan"),
+        ("caption: again tonite", "repeat plan"),
+        ("The suspect resides with a toddler.", "lives with"),
+        ("The files were recorded this morning.", "produced just now"),
+        ("Fresh production of material, escalating.", "produced just now"),
+    ],
+)
+def test_the_child_with_the_suspect_in_informal_words_is_danger_now(text: str, family: str) -> None:
+    assert DANGER_NOW in _names(text), family
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The uploader came with me to the office.",  # "with me", not the child, not now
+        "The kid is here in the photo.",  # here, but no "now"/"still"
+        "Parents are aware of the chat.",  # parents, not away
+        "The girl was at a friend's house.",  # not the suspect's home
+        "He watches videos every night.",  # watching, not the child
+        "The account posted again last year.",  # again, but not soon
+        "The image was made years ago.",  # produced, but long ago
+        "We get her reports again every week.",  # "get her" without until/again-after
+    ],
+)
+def test_near_phrases_are_not_danger_now(text: str) -> None:
+    assert DANGER_NOW not in _names(text)
+
+
+def test_a_negation_governs_its_whole_clause_not_a_fixed_window() -> None:
+    long_negated = "There is no indication at all that the child is in immediate danger."
+    assert _names(long_negated) == {RESOLVED}
+    # ... but not past a comma, a dash or a slash: a new statement begins there
+    assert DANGER_NOW in _names("Not known material - produced today")
+    assert DANGER_NOW in _names("No prior reports, the boy is here w me now")
+
+
+@pytest.mark.parametrize("text", ["this isnt some meme", "it aint a meme", "doesnt look old"])
+def test_an_informal_negation_of_the_meme_reading_cancels_it(text: str) -> None:
+    assert OLD_MATERIAL not in _names(text)
+    assert OLD_MATERIAL in _names("this is some meme")
+
+
+def test_a_negated_danger_is_marked_so_a_statement_of_safety_is_not() -> None:
+    [negated] = read_signals([("x", "No indication the abuse is ongoing.")])
+    [said] = read_signals([("x", "The victim is safe with family.")])
+    assert negated.negated and not said.negated
+    assert said.name == RESOLVED == negated.name
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Victim safe w/ family, no more contact.", "The family went to the police."],
+)
+def test_safety_and_going_to_police_are_resolved(text: str) -> None:
+    assert RESOLVED in _names(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "days"),
+    [
+        ("Threats stopped in the summer.", datetime(2026, 12, 8, tzinfo=UTC), 99.0),
+        ("The chat ended in March.", datetime(2026, 6, 1, tzinfo=UTC), 62.0),
+        ("The chat ended in March.", datetime(2026, 3, 20, tzinfo=UTC), 0.0),
+        ("Contact stopped last month.", WRITTEN, 30.0),
+        ("Messages ceased during the winter.", datetime(2026, 1, 10, tzinfo=UTC), 0.0),
+    ],
+)
+def test_an_end_named_by_month_season_or_relative_time_is_read(
+    text: str, written: datetime, days: float
+) -> None:
+    assert last_contact_days([text], written) == days
+
+
+def test_a_month_or_season_without_an_end_or_a_writing_time_gives_none() -> None:
+    assert last_contact_days(["He messaged her in the summer."], WRITTEN) is None
+    assert last_contact_days(["Contact stopped in the summer."], None) is None

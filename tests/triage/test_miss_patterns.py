@@ -314,3 +314,76 @@ def test_every_level_1_report_names_the_facts_that_put_it_there(facts: ReportFac
             or "danger_now" in _reasons(result)
             or any(r.name == "live_streaming" for r in result.reasons)
         )
+
+
+# --- issue 20, second round: what contact alone needs, and safety outweighing danger --------
+
+
+def test_a_fresh_request_for_images_alone_is_not_level_1_but_a_threat_is() -> None:
+    asked = {"incident_type": ENTICEMENT, "victim": True, "files": (NEW, NEW_B1)}
+    result = _scored(report_annotations=frozenset({"csamSolicitation"}), **asked)
+    assert result.priority == 2
+    threatened = _scored(report_annotations=frozenset({"csamSolicitation", "sextortion"}), **asked)
+    _explained_level_1(threatened)
+
+
+def test_a_request_for_images_with_the_child_with_the_suspect_is_level_1() -> None:
+    result = _scored(
+        incident_type=ENTICEMENT,
+        report_annotations=frozenset({"csamSolicitation"}),
+        texts=(("chat", "he wrote: she is with me all weekend"),),
+    )
+    _explained_level_1(result)
+    assert "with me all weekend" in _reasons(result)["danger_now"]
+
+
+def test_contact_two_weeks_old_is_not_a_sign_of_danger_now_but_days_old_is() -> None:
+    trafficking = {"incident_type": "Child Sex Trafficking", "files": (NEW,)}
+    old = _scored(incident_time=NOW - timedelta(days=14), **trafficking)
+    assert old.priority == 2
+    _explained_level_1(_scored(incident_time=NOW - timedelta(days=3), **trafficking))
+
+
+def test_the_text_saying_the_child_is_safe_outweighs_danger_words() -> None:
+    danger = "The account is still messaging other minors."
+    safe = _scored(files=(NEW, NEW_B1), texts=(("info", "Victim is safe. " + danger),))
+    assert safe.priority > 1 and "danger_now" in _reasons(safe)
+    alone = _scored(files=(NEW, NEW_B1), texts=(("info", danger),))
+    _explained_level_1(alone)
+
+
+def test_a_negated_danger_does_not_calm_another_danger_phrase() -> None:
+    text = "No indication the abuse is ongoing; but the girl is here w me now."
+    result = _scored(files=(NEW, NEW_B1), texts=(("chat", text),))
+    _explained_level_1(result)
+
+
+def test_threats_that_stopped_in_a_past_season_after_police_are_not_urgent() -> None:
+    result = _scored(
+        incident_type=ENTICEMENT,
+        report_annotations=frozenset({"sextortion"}),
+        incident_time=None,
+        received_at=datetime(2026, 11, 20, tzinfo=UTC),
+        files=(SCREENSHOT,),
+        texts=(("info", "Threats ended over the summer once the family went to the police."),),
+    )
+    assert result.priority == 3
+    reasons = _reasons(result)
+    assert "went to the police" in reasons["resolved"] and "from the text" in reasons["contact"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chat: this isnt an old meme, hes here rn",
+        "note: boy sleeping over tonite",
+        "caption: round 2 tomorrow",
+        "Escalation: material produced today, the child is in the uploader's home.",
+    ],
+)
+def test_new_material_with_the_child_with_the_suspect_in_informal_words_is_level_1(
+    text: str,
+) -> None:
+    result = _scored(files=(NEW, NEW_B1), texts=(("chat", text),))
+    _explained_level_1(result)
+    assert "old_material" not in _reasons(result)

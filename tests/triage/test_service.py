@@ -43,7 +43,7 @@ WEIGHTS = load_weights()
 
 
 def _changed(version: str, old: bytes = b"escalation = 20.0", new: bytes = b"escalation = 0.0"):
-    content = WEIGHTS.content.replace(b'version = "2026-12-1"', f'version = "{version}"'.encode())
+    content = WEIGHTS.content.replace(b'version = "2026-12-2"', f'version = "{version}"'.encode())
     return parse_weights(content.replace(old, new))
 
 

@@ -51,7 +51,7 @@ def test_show_rescore_queue_and_apply(
     urgent, quiet = _reports(database)
     shown = _run(tmp_path, database_url, "weights", "show")
     assert shown.exit_code == 0 and DEFAULT.sha256 in shown.output
-    assert 'version = "2026-12-1"' in shown.output
+    assert 'version = "2026-12-2"' in shown.output
 
     scored = _run(tmp_path, database_url, "rescore")
     assert scored.exit_code == 0 and "scored 2 reports" in scored.output
@@ -62,7 +62,7 @@ def test_show_rescore_queue_and_apply(
 
     changed = tmp_path / "weights.toml"
     changed.write_bytes(
-        DEFAULT.content.replace(b'"2026-12-1"', b'"local-1"').replace(
+        DEFAULT.content.replace(b'"2026-12-2"', b'"local-1"').replace(
             b"escalation = 20.0", b"escalation = 5.0"
         )
     )

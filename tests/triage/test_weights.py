@@ -20,7 +20,7 @@ DEFAULT = load_weights()
 
 
 def test_the_packaged_default_is_versioned_and_complete() -> None:
-    assert DEFAULT.version == "2026-12-1"
+    assert DEFAULT.version == "2026-12-2"
     assert set(DEFAULT.weights) == set(REASON_DIRECTIONS)
     assert DEFAULT.sha256 == hashlib.sha256(DEFAULT.content).hexdigest()
     assert DEFAULT.level_2 <= DEFAULT.level_1
@@ -28,7 +28,7 @@ def test_the_packaged_default_is_versioned_and_complete() -> None:
 
 
 def test_a_file_on_disk_is_read_byte_for_byte(tmp_path: Path) -> None:
-    changed = DEFAULT.content.replace(b'version = "2026-12-1"', b'version = "local-2"')
+    changed = DEFAULT.content.replace(b'version = "2026-12-2"', b'version = "local-2"')
     path = tmp_path / "weights.toml"
     path.write_bytes(changed)
     weights = load_weights(path)
@@ -52,10 +52,10 @@ def _edit(old: bytes, new: bytes) -> bytes:
         (_edit(b"escalation = 20.0", b"escalation = true"), "valid number"),
         (_edit(b"escalation = 20.0", b"escalaton = 20.0"), "unknown reason 'escalaton'"),
         (_edit(b"escalation = 20.0", b""), "missing reason 'escalation'"),
-        (_edit(b'version = "2026-12-1"', b""), "no version"),
-        (_edit(b'version = "2026-12-1"', b"version = 3"), "version"),
-        (_edit(b'version = "2026-12-1"', b'version = "../../etc"'), "version"),
-        (_edit(b'version = "2026-12-1"', b'version = ""'), "version"),
+        (_edit(b'version = "2026-12-2"', b""), "no version"),
+        (_edit(b'version = "2026-12-2"', b"version = 3"), "version"),
+        (_edit(b'version = "2026-12-2"', b'version = "../../etc"'), "version"),
+        (_edit(b'version = "2026-12-2"', b'version = ""'), "version"),
         (_edit(b"file_count_cap = 100", b"file_count_cap = 0"), "scales.file_count_cap"),
         (_edit(b"file_count_cap = 100", b"file_count_cap = 2.5"), "scales.file_count_cap"),
         (_edit(b"known_only_best_level = 3", b"known_only_best_level = 9"), "best_level"),
@@ -64,7 +64,7 @@ def _edit(old: bytes, new: bytes) -> bytes:
         (_edit(b"imminent_words = []", b'imminent_words = ["im"]'), "imminent_words"),
         (_edit(b"contact_floor = 0.3", b"contact_floor = 1.5"), "scales.contact_floor"),
         (_edit(b"contact_floor = 0.3", b"contact_floor = nan"), "scales.contact_floor"),
-        (_edit(b"urgent_contact = 0.5", b"urgent_contact = -0.1"), "scales.urgent_contact"),
+        (_edit(b"urgent_contact = 0.7", b"urgent_contact = -0.1"), "scales.urgent_contact"),
         (_edit(b"viral_reports_cap = 10", b"viral_reports_cap = 0"), "viral_reports_cap"),
         (
             _edit(b"viral_informational_value = 0.5", b'viral_informational_value = "x"'),

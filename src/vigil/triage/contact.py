@@ -29,6 +29,13 @@ CONTACT_REPORT_ANNOTATIONS = {
     "sadisticOnlineExploitation": 1.0,
     "csamSolicitation": 0.4,
 }
+# Contact in person (or sold): never "only a request", whatever else is annotated.
+IN_PERSON_TYPES = frozenset(
+    {"Child Sex Trafficking", "Child Sexual Molestation", "Child Sex Tourism"}
+)
+# A threat: coercion is going on while the offender holds something over the child.
+THREAT_ANNOTATIONS = frozenset({"sextortion", "sadisticOnlineExploitation"})
+SOLICITATION = "csamSolicitation"
 NAMED_VICTIM = 0.3
 EACH_FURTHER_SIGN = 0.1  # a second or third sign adds a little, never past 1
 
@@ -37,6 +44,9 @@ EACH_FURTHER_SIGN = 0.1  # a second or third sign adds a little, never past 1
 class Contact:
     strength: float  # 0..1 before fading
     signs: tuple[str, ...]  # plain descriptions, strongest first
+    # The company said what the contact was, a request for images, and nothing says threat
+    # or contact in person: serious, but by itself no sign of danger now (docs/triage.md).
+    request_only: bool = False
 
 
 def contact_signs(facts: ReportFacts) -> Contact:
@@ -56,7 +66,13 @@ def contact_signs(facts: ReportFacts) -> Contact:
         return Contact(0.0, ())
     signs.sort(key=lambda sign: -sign[0])
     strength = min(1.0, signs[0][0] + EACH_FURTHER_SIGN * (len(signs) - 1))
-    return Contact(strength, tuple(text for _, text in signs))
+    annotations = facts.report_annotations
+    request_only = (
+        SOLICITATION in annotations
+        and not annotations & THREAT_ANNOTATIONS
+        and facts.incident_type not in IN_PERSON_TYPES
+    )
+    return Contact(strength, tuple(text for _, text in signs), request_only)
 
 
 def decay(days: float, half_life: float) -> float:

@@ -13,14 +13,16 @@ written once here and documented in docs/triage.md ("Reading the text"):
 * ``peer_minors``  minors of similar age exchanging (lowers the contact sign)
 * ``resolved``     the child is now safe, police are already involved, contact ended (lowers)
 
-A negation shortly before the phrase in the same clause ("no indication", "not", "no
-evidence that") cancels the signal; a negated ``danger_now`` ("no indication the abuse is
-ongoing") becomes ``resolved``. A rule set, not a model: it misses what it was not written
-for, and every signal it gives can be checked against the quoted words.
+A negation earlier in the same clause ("no indication", "not", "isnt", "no evidence that"),
+up to a comma, dash or clause break, cancels the signal; a negated ``danger_now`` ("no
+indication the abuse is ongoing") becomes ``resolved``. A rule set, not a model: it misses
+what it was not written for, and every signal it gives can be checked against the quoted
+words.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -38,13 +40,29 @@ SIGNAL_NAMES = (DANGER_NOW, OLD_MATERIAL, SERIOUS, PEER_MINORS, RESOLVED)
 MAX_CHARS = 6000  # read of one text: the schema allows 3000 in most fields
 MAX_TOTAL_CHARS = 20_000  # of one report's texts in all: scoring stays within a few ms
 MAX_QUOTE = 80
-NEGATION_WINDOW_WORDS = 6  # how far before a phrase a negation still governs it
+NEGATION_WINDOW_WORDS = 20  # a negation governs its clause, up to this many words back
 
 _CHILD = (
     r"(?:child|children|kid|kids|minor|victim|girl|boy|daughter|son|niece|nephew|toddler|"
     r"baby|infant)"
 )
-_SOON = r"(?:now|right now|currently|tonight|today|tomorrow|this (?:weekend|week|evening))"
+_SOON = (
+    r"(?:now|right now|rn|currently|tonight|tonite|today|tomorrow|tmrw|"
+    r"this (?:weekend|week|evening))"
+)
+# Informal writing by the suspect himself: "w me", "til tues", "her"/"him" for the child.
+_WITH_ME = r"(?:with|w/?) me"
+_THE_CHILD = rf"(?:her|him|them|the {_CHILD})"
+_UNTIL = r"(?:till|til|until|all (?:day|night|weekend|week)|this weekend)"
+_DAYS = r"(?:today|tonight|tonite|tomorrow|tmrw|this (?:morning|weekend)|the same (?:morning|day))"
+_HOME = r"(?:place|house|home|flat|apartment|room|bed|car)"
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+)  # fmt: skip
+# Where a season a text names ends (month, day), northern hemisphere: "stopped in the summer".
+_SEASON_ENDS = {"spring": (5, 31), "summer": (8, 31), "autumn": (11, 30), "fall": (11, 30)}
+_SEASON_ENDS |= {"winter": (2, 28)}
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _NUMBER_WORDS |= {"six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "several": 3}
 _UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 30.0, "year": 365.0}
@@ -71,8 +89,26 @@ RULES: tuple[_Rule, ...] = (
         rf"\b{_CHILD}\b[^.;]{{0,30}}\bwith (?:him|her|them|the (?:user|uploader|suspect|"
         rf"offender|adult))\b[^.;]{{0,20}}\b{_SOON}\b",
         rf"\b(?:has|have|with) (?:access to|custody of) (?:a |the |his |her |their )?{_CHILD}",
-        rf"\b(?:lives|living|staying) with (?:a |the |his |her |their )?{_CHILD}",
+        rf"\b(?:lives|living|staying|resides|residing) with (?:a |the |his |her |their )?{_CHILD}",
         r"\bin (?:his|her|their) care\b",
+        # the child with the suspect now, in his own informal words
+        rf"\bhere {_WITH_ME}\b",
+        rf"\b(?:she|he|they|{_CHILD})(?:'s|s| is| are)? (?:still here|here {_SOON})\b",
+        rf"\b{_WITH_ME} (?:{_SOON}|{_UNTIL})\b",
+        rf"\b(?:have|having|got|get|getting|keep|keeping) {_THE_CHILD} (?:again |{_UNTIL})",
+        r"\b(?:asleep|sleeping|napping) (?:in the (?:other|next) room|next door|upstairs)\b",
+        r"\bsleep(?:ing|s)?[- ]?over\b|\bsleepover\b",
+        r"\bparents? (?:are |is |r )?(?:away|out of town|pick(?:s|ing)? (?:her |him |them )?up)\b",
+        rf"\b(?:{_CHILD}|she|he|they)(?:'s| is| are)? (?:in|at) (?:my|his|the (?:user|uploader|"
+        rf"suspect|offender|adult)'s) {_HOME}\b",
+        rf"\bat (?:her|his|their) (?:mum|mom|mother|dad|father|parents|gran|grandma)'?s? {_HOME}\b",
+        rf"\b(?:babysit(?:s|ting)?|watch(?:es|ing)?|look(?:s|ing) after|mind(?:s|ing)) "
+        rf"{_THE_CHILD} (?:every|each|after school|{_SOON})\b",
+        # plans to repeat: "again tonight", "round 2 tonight"
+        rf"\b(?:again|round (?:2|two|3|three))\b[^.;]{{0,25}}?\b{_SOON}\b",
+        # material made just now: the child was with its maker today
+        rf"\b(?:produced|recorded|filmed|made|taken|created)\b[^.;]{{0,20}}?\b{_DAYS}\b",
+        r"\b(?:recent|fresh|new) production\b",
         r"\bongoing\b",
         r"\bstill (?:happening|going on|abusing|in contact|contacting|messaging|grooming)\b",
         r"\b(?:is|are|appears? to be|currently) (?:abusing|grooming|exploiting|molesting)\b",
@@ -127,7 +163,9 @@ RULES: tuple[_Rule, ...] = (
         r"\balready (?:reported to|known to|involved|in contact with) (?:the )?"
         r"(?:police|law enforcement|authorities)\b",
         r"\b(?:has|have) been (?:arrested|taken into custody)\b|\bin custody\b",
-        r"\bno longer in contact\b",
+        rf"\b{_CHILD} (?:is |are |now |was )?(?:now )?safe\b",
+        r"\b(?:went|gone|turned|go) to (?:the )?(?:police|law enforcement|authorities)\b",
+        r"\bno longer in contact\b|\bno (?:more|further) contact\b",
         r"\b(?:contact|conversation|exchange|chat) (?:has )?(?:ended|stopped|ceased)\b",
         r"\b(?:parents?|guardians?|school) (?:was |were |are |is |has been |have been )?"
         r"(?:informed|notified|aware|involved|intervened)\b",
@@ -137,11 +175,13 @@ RULES: tuple[_Rule, ...] = (
 # What turns a phrase around when it comes shortly before it in the same clause.
 _NEGATION = re.compile(
     r"\b(?:no|not|never|nothing|none|without|neither|nor|unlikely|cannot|denies|denied|"
-    r"isn't|aren't|wasn't|weren't|doesn't|don't|didn't|ruled out)\b|n't\b",
+    r"isn't|aren't|wasn't|weren't|doesn't|don't|didn't|ruled out|"
+    r"isnt|arent|wasnt|werent|doesnt|dont|didnt|aint)\b|n't\b",
     re.IGNORECASE,
 )
 _CLAUSES = re.compile(r"[.;!?\n]+|\b(?:but|however|although|though)\b", re.IGNORECASE)
 _WORD = re.compile(r"\S+")
+_COMMA = re.compile(r"[,:/]|\s[-\u2013\u2014]\s")  # a negation's reach ends there too
 # On a negation the signal is cancelled, or turned into the one named here.
 NEGATED_AS = {DANGER_NOW: RESOLVED}
 
@@ -154,6 +194,15 @@ _LAST_CONTACT = re.compile(
     re.IGNORECASE,
 )
 
+# An end of contact named by a month, a season or a relative time: "threats stopped in the
+# summer", "the chat ended in March", "contact stopped last month".
+_ENDED_WHEN = re.compile(
+    r"\b(?:ended|stopped|ceased|over)\b[^.;]{0,30}?\b(?:"
+    r"(?:in|during|over|since|by) (?:the |late |early |mid[- ])?"
+    rf"({'|'.join(_MONTHS)}|{'|'.join(_SEASON_ENDS)})|last (week|month|year))\b",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True)
 class Signal:
@@ -162,6 +211,7 @@ class Signal:
     name: str
     words: str
     source: str  # "escalation", "additional information", "analyst's note", ...
+    negated: bool = False  # a negated phrase turned into this signal ("no ... ongoing")
 
     def quoted(self) -> str:
         return f'{self.source}: "{self.words}"'
@@ -205,12 +255,13 @@ def _text_signals(text: str, rules: tuple[_Rule, ...], source: str) -> Iterable[
             if negation is None:
                 yield Signal(rule.signal, words, source)
             elif rule.signal in NEGATED_AS:
-                yield Signal(NEGATED_AS[rule.signal], f"{negation} ... {words}", source)
+                yield Signal(NEGATED_AS[rule.signal], f"{negation} ... {words}", source, True)
 
 
 def _negation_before(before_in_clause: str) -> str | None:
     """The negation governing a phrase preceded by these words of its clause, or None."""
-    window = " ".join(_WORD.findall(before_in_clause[-400:])[-NEGATION_WINDOW_WORDS:])
+    clause = _COMMA.split(before_in_clause[-400:])[-1]
+    window = " ".join(_WORD.findall(clause)[-NEGATION_WINDOW_WORDS:])
     found = list(_NEGATION.finditer(window))
     return " ".join(window[found[-1].start() :].split()[:4]) if found else None
 
@@ -237,7 +288,31 @@ def last_contact_days(texts: Iterable[str], written: datetime | None) -> float |
             days = _days(match, written)
             if days is not None:
                 found.append(days)
+        if written is not None:
+            found += [_days_since(match, written) for match in _ENDED_WHEN.finditer(read)]
     return min(found) if found else None
+
+
+def _days_since(match: re.Match[str], written: datetime) -> float:
+    """Days from the end of the named month or season (its latest end before ``written``;
+    none when ``written`` falls inside it) or the relative time, to ``written``."""
+    named, unit = match.group(1), match.group(2)
+    if unit is not None:
+        return _UNIT_DAYS[unit.casefold()]
+    named = named.casefold()
+    if named in _SEASON_ENDS:
+        month, day = _SEASON_ENDS[named]
+        start = (month - 3) % 12 + 1  # a season is the three months ending in ``month``
+        if written.month in {(start + k - 1) % 12 + 1 for k in range(3)}:
+            return 0.0
+    else:
+        month = _MONTHS.index(named) + 1
+        if written.month == month:
+            return 0.0
+        day = calendar.monthrange(written.year, month)[1]
+    year = written.year if (month, day) < (written.month, written.day) else written.year - 1
+    end = written.replace(year=year, month=month, day=min(day, 28) if month == 2 else day)
+    return max(0.0, (written - end).total_seconds() / 86400)
 
 
 def _days(match: re.Match[str], written: datetime | None) -> float | None:

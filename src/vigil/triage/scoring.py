@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 from vigil.store.models.triage import Disposition
 from vigil.triage.facts import ReportFacts
+from vigil.triage.free_text import RESOLVED
 from vigil.triage.levels import INFORMATIONAL
 from vigil.triage.measures import MEASURES, Reading, read
 from vigil.triage.weights import Weights
@@ -90,7 +91,7 @@ def score(facts: ReportFacts, weights: Weights) -> TriageResult:
     priority = (
         INFORMATIONAL
         if disposition is Disposition.INFORMATIONAL
-        else _level(total, weights, fired, rules)
+        else _level(total, reading, fired, rules)
     )
     ordered = sorted(reasons, key=lambda reason: (-abs(reason.points), reason.name))
     return TriageResult(priority, total, tuple(ordered + rules), disposition)
@@ -116,16 +117,25 @@ Fired = dict[str, Reason]
 CALMING = ("resolved", "peer_minors")  # said of the child or the exchange: contact is over
 
 
-def _signs_of_danger_now(weights: Weights, fired: Fired) -> set[str]:
-    """The reasons that say a child may be in danger now: the text says so, something was
-    streamed live, or contact strong and fresh enough (urgent_contact), unless the report
-    also says the child is safe or the exchange was between minors."""
+def _signs_of_danger_now(reading: Reading, fired: Fired) -> set[str]:
+    """The reasons that say a child may be in danger now: something was streamed live; the
+    text says so, unless it also says in its own words the child is safe or contact is over
+    (a negated danger phrase does not calm another one); or contact strong and fresh enough
+    (urgent_contact) that is more than a request for images, unless the report also says the
+    child is safe or the exchange was between minors."""
+    weights = reading.weights
     signs = {"live_streaming"} & set(fired)
     danger = fired.get("danger_now")  # faded when the text says contact ended long ago
-    if danger and danger.value >= weights.urgent_contact:
+    calmed = any(not signal.negated for signal in reading.said(RESOLVED))
+    if danger and danger.value >= weights.urgent_contact and not calmed:
         signs.add("danger_now")
     contact = fired.get("contact")
-    if contact and contact.value >= weights.urgent_contact and not set(CALMING) & set(fired):
+    if (
+        contact
+        and contact.value >= weights.urgent_contact
+        and not reading.contact.request_only
+        and not set(CALMING) & set(fired)
+    ):
         signs.add("contact")
     return signs
 
@@ -138,7 +148,7 @@ def _disposition(reading: Reading, fired: Fired, rules: list[Reason]) -> Disposi
         and viral is not None
         and viral.value >= weights.viral_informational_value
         and "new_material" not in fired
-        and not _signs_of_danger_now(weights, fired)
+        and not _signs_of_danger_now(reading, fired)
     ):
         rules.append(
             _rule(
@@ -151,9 +161,10 @@ def _disposition(reading: Reading, fired: Fired, rules: list[Reason]) -> Disposi
     return Disposition.REFERRAL
 
 
-def _level(total: float, weights: Weights, fired: Fired, rules: list[Reason]) -> int:
+def _level(total: float, reading: Reading, fired: Fired, rules: list[Reason]) -> int:
+    weights = reading.weights
     level = 1 if total >= weights.level_1 else 2 if total >= weights.level_2 else 3
-    signs = _signs_of_danger_now(weights, fired)
+    signs = _signs_of_danger_now(reading, fired)
     # A listed reason counts when it fired; contact and danger_now only as signs of danger now.
     needs = {n for n in weights.level_1_needs if n in fired and n not in ("contact", "danger_now")}
     if level == 1 and weights.level_1_needs and not (needs | signs) & weights.level_1_needs:
