@@ -180,6 +180,9 @@ def test_any_text_gives_known_signals_quoting_its_own_words(texts: list) -> None
         ("The suspect resides with a toddler.", "lives with"),
         ("The files were recorded this morning.", "produced just now"),
         ("Fresh production of material, escalating.", "produced just now"),
+        ("msg: booked a hotel for us sat", "meeting arranged"),
+        ("He sent her train directions to his town.", "meeting arranged"),
+        ("He offered to pay for her bus on Sunday.", "meeting arranged"),
     ],
 )
 def test_the_child_with_the_suspect_in_informal_words_is_danger_now(text: str, family: str) -> None:
@@ -197,6 +200,8 @@ def test_the_child_with_the_suspect_in_informal_words_is_danger_now(text: str, f
         "The account posted again last year.",  # again, but not soon
         "The image was made years ago.",  # produced, but long ago
         "We get her reports again every week.",  # "get her" without until/again-after
+        "The room in the picture is a bedroom.",  # a room, not one booked
+        "He paid for a game subscription.",  # paying, not for a journey
     ],
 )
 def test_near_phrases_are_not_danger_now(text: str) -> None:

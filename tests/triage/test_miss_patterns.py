@@ -337,6 +337,15 @@ def test_a_request_for_images_with_the_child_with_the_suspect_is_level_1() -> No
     assert "with me all weekend" in _reasons(result)["danger_now"]
 
 
+def test_a_request_for_images_with_a_journey_arranged_is_level_1() -> None:
+    result = _scored(
+        incident_type=ENTICEMENT,
+        report_annotations=frozenset({"csamSolicitation"}),
+        texts=(("chat", "he offered to buy her train ticket for friday"),),
+    )
+    _explained_level_1(result)
+
+
 def test_contact_two_weeks_old_is_not_a_sign_of_danger_now_but_days_old_is() -> None:
     trafficking = {"incident_type": "Child Sex Trafficking", "files": (NEW,)}
     old = _scored(incident_time=NOW - timedelta(days=14), **trafficking)

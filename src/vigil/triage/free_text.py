@@ -114,6 +114,12 @@ RULES: tuple[_Rule, ...] = (
         r"\b(?:is|are|appears? to be|currently) (?:abusing|grooming|exploiting|molesting)\b",
         r"\b(?:plans?|planned|planning|arranged|arranging|agreed|going|intends?) to meet\b",
         rf"\bmeet(?:s|ing)?\b[^.;]{{0,40}}\b{_SOON}\b",
+        # a meeting being arranged in other words: a room booked, the journey paid or shown
+        r"\b(?:got|get|booked|book|booking|rented|reserved) (?:us |a |the )*"
+        r"(?:room|hotel|motel|airbnb)\b",
+        r"\b(?:transit|bus|train|travel) (?:directions|fare|ticket)s?\b",
+        r"\b(?:cover|pay|paid|pays|paying|buy|bought) (?:for )?(?:the |her |his |your |ur |a )?"
+        r"(?:fare|ticket|bus|train|uber|taxi|ride)s?\b",
         r"\bmeeting (?:is |was )?(?:planned|arranged|set up|scheduled)\b",
         r"\bthreat(?:en(?:s|ed|ing)?|s)?\b",
         r"\b(?:self-harm|suicid\w*)\b",
