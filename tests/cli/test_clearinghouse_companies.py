@@ -45,10 +45,12 @@ def _changes(database: Database) -> list[str]:
         return [
             record.details["change"]
             for record in session.scalars(
-                select(AuditRecord).where(
+                select(AuditRecord)
+                .where(
                     AuditRecord.action == AuditAction.USER_CHANGED,
                     AuditRecord.subject_type == "intake_company",
                 )
+                .order_by(AuditRecord.seq)  # without it PostgreSQL may return any order
             )
         ]
 

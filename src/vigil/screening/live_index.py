@@ -38,6 +38,10 @@ from vigil.store.lists.change_feed import last_committed_seq as committed_seq
 from vigil.store.models import EntryFrame, HashList
 
 INDEX_DIR = "index"
+# How long a reader waits for a writer that has just taken the lock to write its first
+# snapshot (building from a large feed takes seconds), and how often it looks.
+FIRST_SNAPSHOT_WAIT_SECONDS = 120.0
+FIRST_SNAPSHOT_POLL_SECONDS = 0.2
 
 
 class LiveIndex:
@@ -189,7 +193,21 @@ def _open_index(root: Path) -> tuple[MatchIndex, bool]:
     try:
         return MatchIndex.open(root, writable=True, repair=True), True
     except PermissionError:  # another process holds the lock: follow its log
-        return MatchIndex.open(root), False
+        return _follow(root), False
+
+
+def _follow(root: Path) -> MatchIndex:
+    """The writer's index, read-only. A writer that took the lock a moment ago may still be
+    folding the feed into its first snapshot (two backlog workers starting together): wait
+    for it, within a bound, rather than fail the worker."""
+    deadline = time.monotonic() + FIRST_SNAPSHOT_WAIT_SECONDS
+    while True:
+        try:
+            return MatchIndex.open(root)
+        except FileNotFoundError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(FIRST_SNAPSHOT_POLL_SECONDS)
 
 
 def _build(database: Database, root: Path, limit: int) -> bool:
