@@ -4,15 +4,15 @@ kept bytes are not a picture is labelled all the same."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.clearinghouse.intake_rows import add_report, company_row, corpus_fingerprint
+from tests.review.review_env import kept_evidence_vault
 from vigil.clearinghouse.labelling import label_file
 from vigil.store import Database
-from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
+from vigil.store.evidence import EvidenceVault
 from vigil.store.models import FileVerdict, IntakeFile
 from vigil.store.records.held_regions import HeldOwner, held_hashes, of_owner
 
@@ -33,12 +33,7 @@ def _labelled(database: Database, vault: EvidenceVault, image: Path, kept: bytes
 
 @pytest.fixture
 def vault(tmp_path: Path) -> EvidenceVault:
-    return EvidenceVault(
-        LocalEvidenceBackend(tmp_path / "evidence"),
-        MasterKey.generate(),
-        max_bytes=64 << 20,
-        retention=timedelta(days=90),
-    )
+    return kept_evidence_vault(tmp_path)
 
 
 def test_a_labelled_file_is_held_as_its_region_hashes(

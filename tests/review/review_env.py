@@ -10,21 +10,23 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from tests.screening.listed import fingerprint as fingerprint_file
 from tests.screening.listed import make_list
-from vigil.core.settings import Settings
+from vigil.core.settings import ReviewSettings, Settings
 from vigil.fingerprint.record import Fingerprint
-from vigil.review.decisions import ReviewerRef
+from vigil.review.decisions import ReviewerRef, classify_item, decide
 from vigil.screening.live_index import LiveIndex
 from vigil.screening.matcher import Matcher
 from vigil.screening.service import ScreeningOutcome, ScreeningService
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.models import Case, CaseItem, User
+from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
+from vigil.store.models import Case, CaseItem, DecisionKind, RecordSource, User
 from vigil.store.records.matches import get_record
 
 SUBMITTER = "key:test0001"
@@ -40,13 +42,36 @@ class ReviewEnv:
     alice: ReviewerRef
     bob: ReviewerRef
 
-    def service(self) -> ScreeningService:
+    def service(self, vault: EvidenceVault | None = None) -> ScreeningService:
         return ScreeningService(
             self.database,
             Matcher(self.live),
             settings=Settings(data_dir=self.root / "data"),
-            vault=None,
+            vault=vault,
         )
+
+    def confirm(self, content: bytes, vault: EvidenceVault | None = None) -> int:
+        """A user report of ``content`` (kept as evidence when there is a ``vault``),
+        classified A1 and confirmed by alice; its item id."""
+        outcome = self.service(vault).flag(
+            Submission("r-1", "acct-1", UploadContext()),
+            source=RecordSource.USER_REPORT,
+            submitted_by=SUBMITTER,
+            content=content,
+        )
+        case_id, item_id = self.case_of(outcome.record_id)
+        with self.database.transaction(write=True) as session:
+            classify_item(session, item_id, "A1", actor=self.alice.actor)
+            decide(
+                session,
+                case_id,
+                DecisionKind.CONFIRM,
+                reviewer=self.alice,
+                settings=ReviewSettings(),
+                item_id=item_id,
+                vault=vault,
+            )
+        return item_id
 
     def upload(
         self, image: int | Path, account: str | None = "acct-1", content: str = "c-1"
@@ -76,6 +101,16 @@ class ReviewEnv:
     def case(self, public_id: str) -> Case:
         with self.database.transaction() as session:
             return session.scalars(select(Case).where(Case.public_id == public_id)).one()
+
+
+def kept_evidence_vault(root: Path) -> EvidenceVault:
+    """An evidence vault under ``root`` with a fresh master key: what confirmations keep."""
+    return EvidenceVault(
+        LocalEvidenceBackend(root / "evidence"),
+        MasterKey.generate(),
+        max_bytes=64 << 20,
+        retention=timedelta(days=90),
+    )
 
 
 def add_user(database: Database, username: str) -> ReviewerRef:

@@ -6,29 +6,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import delete
 
-from tests.review.review_env import ReviewEnv, review_env
-from vigil.core.settings import ReviewSettings, Settings
+from tests.review.review_env import ReviewEnv, kept_evidence_vault, review_env
 from vigil.fingerprint.held_regions import HELD_REGIONS
 from vigil.fingerprint.held_windows import WINDOWS
-from vigil.review.decisions import classify_item, decide
-from vigil.screening.matcher import Matcher
-from vigil.screening.service import ScreeningService
-from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
+from vigil.store.evidence import EvidenceVault
 from vigil.store.models import (
     CaseItem,
-    DecisionKind,
     HeldRegionHash,
     ItemStatus,
-    RecordSource,
     ReviewDecision,
 )
 from vigil.store.records.held_regions import HeldOwner, held_hashes, load_all, of_owner
@@ -44,45 +36,14 @@ def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterat
 
 @pytest.fixture
 def vault(tmp_path: Path) -> EvidenceVault:
-    return EvidenceVault(
-        LocalEvidenceBackend(tmp_path / "evidence"),
-        MasterKey.generate(),
-        max_bytes=64 << 20,
-        retention=timedelta(days=90),
-    )
-
-
-def confirmed(env: ReviewEnv, vault: EvidenceVault, content: bytes) -> int:
-    """A user report of ``content`` kept as evidence, classified and confirmed; its item id."""
-    service = ScreeningService(
-        env.database, Matcher(env.live), settings=Settings(data_dir=env.root / "data"), vault=vault
-    )
-    outcome = service.flag(
-        Submission("r-1", "acct-1", UploadContext()),
-        source=RecordSource.USER_REPORT,
-        submitted_by="key:test0001",
-        content=content,
-    )
-    case_id, item_id = env.case_of(outcome.record_id)
-    with env.database.transaction(write=True) as session:
-        classify_item(session, item_id, "A1", actor=env.alice.actor)
-        decide(
-            session,
-            case_id,
-            DecisionKind.CONFIRM,
-            reviewer=env.alice,
-            settings=ReviewSettings(),
-            item_id=item_id,
-            vault=vault,
-        )
-    return item_id
+    return kept_evidence_vault(tmp_path)
 
 
 def test_a_confirmed_picture_is_held_as_its_region_hashes(
     env: ReviewEnv, vault: EvidenceVault
 ) -> None:
     content = env.images[UNLISTED].read_bytes()
-    item_id = confirmed(env, vault, content)
+    item_id = env.confirm(content, vault)
     with env.database.session() as session:
         held = of_owner(session, HeldOwner(case_item_id=item_id))
         table = load_all(session)
@@ -99,7 +60,7 @@ def test_a_confirmed_picture_is_held_as_its_region_hashes(
 
 
 def test_a_held_item_deleted_takes_its_regions(env: ReviewEnv, vault: EvidenceVault) -> None:
-    item_id = confirmed(env, vault, env.images[UNLISTED].read_bytes())
+    item_id = env.confirm(env.images[UNLISTED].read_bytes(), vault)
     with env.database.transaction(write=True) as session:
         session.execute(delete(ReviewDecision).where(ReviewDecision.item_id == item_id))
         session.execute(delete(CaseItem).where(CaseItem.id == item_id))
@@ -112,7 +73,7 @@ def test_undecodable_evidence_does_not_stand_in_the_way_of_the_decision(
 ) -> None:
     broken = env.images[UNLISTED].read_bytes()[:300]  # a JPEG cut short in its header
     with caplog.at_level(logging.WARNING, "vigil.store.records.held_regions"):
-        item_id = confirmed(env, vault, broken)
+        item_id = env.confirm(broken, vault)
     assert env.item(item_id).status is ItemStatus.CONFIRMED
     with env.database.session() as session:
         assert of_owner(session, HeldOwner(case_item_id=item_id)) == ()
@@ -120,23 +81,7 @@ def test_undecodable_evidence_does_not_stand_in_the_way_of_the_decision(
 
 
 def test_without_kept_evidence_nothing_is_held(env: ReviewEnv) -> None:
-    outcome = env.service().flag(
-        Submission("r-2", "acct-1", UploadContext()),
-        source=RecordSource.USER_REPORT,
-        submitted_by="key:test0001",
-        content=env.images[UNLISTED].read_bytes(),
-    )
-    case_id, item_id = env.case_of(outcome.record_id)
-    with env.database.transaction(write=True) as session:
-        classify_item(session, item_id, "A1", actor=env.alice.actor)
-        decide(
-            session,
-            case_id,
-            DecisionKind.CONFIRM,
-            reviewer=env.alice,
-            settings=ReviewSettings(),
-            item_id=item_id,
-        )
+    item_id = env.confirm(env.images[UNLISTED].read_bytes())
     assert env.item(item_id).status is ItemStatus.CONFIRMED
     with env.database.session() as session:
         assert len(load_all(session)) == 0

@@ -8,7 +8,6 @@ import io
 import logging
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +15,8 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import update
 
-from tests.review.review_env import ReviewEnv, review_env
+from tests.review.review_env import ReviewEnv, kept_evidence_vault, review_env
 from tests.screening.listed import fingerprint
-from vigil.core.settings import ReviewSettings, Settings
 from vigil.fingerprint import pdq
 from vigil.fingerprint.held_regions import (
     HELD_REGION_DISTANCE,
@@ -28,14 +26,11 @@ from vigil.fingerprint.held_regions import (
 )
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
-from vigil.review.decisions import classify_item, decide
 from vigil.screening.held_scan import HeldMatch, HeldQuery, scan
 from vigil.screening.matcher import Matcher
-from vigil.screening.service import ScreeningService
 from vigil.screening.submission import Submission, UploadContext
 from vigil.store import Database
-from vigil.store.evidence import EvidenceVault, LocalEvidenceBackend, MasterKey
-from vigil.store.models import DecisionKind, HeldRegionHash, RecordSource, Verdict
+from vigil.store.models import HeldRegionHash, Verdict
 from vigil.store.records.held_regions import HeldOwner, HeldTable, remove
 from vigil.store.records.matches import get_record
 
@@ -49,34 +44,7 @@ def env(database: Database, tmp_path: Path, corpus_images: list[Path]) -> Iterat
 
 
 def confirm_kept(env: ReviewEnv, content: bytes) -> int:
-    vault = EvidenceVault(
-        LocalEvidenceBackend(env.root / "evidence"),
-        MasterKey.generate(),
-        max_bytes=64 << 20,
-        retention=timedelta(days=90),
-    )
-    service = ScreeningService(
-        env.database, Matcher(env.live), settings=Settings(data_dir=env.root / "data"), vault=vault
-    )
-    outcome = service.flag(
-        Submission("r-1", "acct-1", UploadContext()),
-        source=RecordSource.USER_REPORT,
-        submitted_by="key:test0001",
-        content=content,
-    )
-    case_id, item_id = env.case_of(outcome.record_id)
-    with env.database.transaction(write=True) as session:
-        classify_item(session, item_id, "A1", actor=env.alice.actor)
-        decide(
-            session,
-            case_id,
-            DecisionKind.CONFIRM,
-            reviewer=env.alice,
-            settings=ReviewSettings(),
-            item_id=item_id,
-            vault=vault,
-        )
-    return item_id
+    return env.confirm(content, kept_evidence_vault(env.root))
 
 
 def captioned(path: Path) -> bytes:
