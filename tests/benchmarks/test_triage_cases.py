@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from benchmarks.triage_cases.__main__ import main
 from benchmarks.triage_cases.case import (
@@ -27,9 +25,15 @@ from benchmarks.triage_cases.case import (
     parse_cases,
 )
 from benchmarks.triage_cases.load import load
+from tests.benchmarks.case_files import (
+    Loaded,
+    assert_one_finished_report_per_case,
+    loaded_cases,
+    reports_of,
+)
 from vigil.clearinghouse.entities import linked_reports
-from vigil.store import Database, open_database
-from vigil.store.models import FileVerdict, IntakeReport, IntakeState
+from vigil.store import Database
+from vigil.store.models import FileVerdict, IntakeReport
 
 INCIDENT = "Child Pornography (possession, manufacture, and distribution)"
 
@@ -63,15 +67,9 @@ def cases() -> list[Case]:
 @pytest.fixture(scope="module")
 def loaded(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, cases: list[Case]
-) -> Iterator[tuple[Database, dict[int, int]]]:
-    """The whole case file sent through the intake once, into a fresh migrated SQLite."""
-    folder = tmp_path_factory.mktemp("triage-cases")
-    shutil.copyfile(sqlite_template, folder / "vigil.db")
-    database = open_database(f"sqlite:///{folder / 'vigil.db'}")
-    try:
-        yield database, load(database, folder / "work", cases)
-    finally:
-        database.dispose()
+) -> Iterator[Loaded]:
+    with loaded_cases(sqlite_template, tmp_path_factory.mktemp("triage-cases"), cases) as made:
+        yield made
 
 
 # --- the case file -------------------------------------------------------------------------
@@ -208,38 +206,17 @@ def test_a_broken_case_file_is_refused_by_the_check(tmp_path: Path) -> None:
 # --- the loader ----------------------------------------------------------------------------
 
 
-def test_the_loader_writes_one_finished_report_per_case(
-    loaded: tuple[Database, dict[int, int]], cases: list[Case]
-) -> None:
-    database, levels = loaded
-    assert list(levels.values()) == [case.level for case in cases]
-    with database.session() as session:
-        reports = session.scalars(
-            select(IntakeReport)
-            .options(selectinload(IntakeReport.files))
-            .where(IntakeReport.id.in_(list(levels)))
-            .order_by(IntakeReport.id)
-        ).all()
-        assert len(reports) == len(cases)
-        for report, case in zip(reports, cases, strict=True):
-            assert report.state is IntakeState.FINISHED
-            assert report.batched is case.batched
-            assert len(report.files) == len(case.files)
-            assert all(f.details is not None and f.verdict is not None for f in report.files)
+def test_the_loader_writes_one_finished_report_per_case(loaded: Loaded, cases: list[Case]) -> None:
+    assert_one_finished_report_per_case(loaded, cases)
 
 
 def test_known_files_are_known_with_their_class_and_repeats_are_seen(
-    loaded: tuple[Database, dict[int, int]], cases: list[Case]
+    loaded: Loaded, cases: list[Case]
 ) -> None:
     database, levels = loaded
     first_report: dict[str, int] = {}
     with database.session() as session:
-        reports = session.scalars(
-            select(IntakeReport)
-            .options(selectinload(IntakeReport.files))
-            .where(IntakeReport.id.in_(list(levels)))
-            .order_by(IntakeReport.id)
-        ).all()
+        reports = reports_of(session, levels)
         for report, case in zip(reports, cases, strict=True):
             for record, file in zip(
                 sorted(report.files, key=lambda f: f.id), case.files, strict=True
@@ -256,7 +233,7 @@ def test_known_files_are_known_with_their_class_and_repeats_are_seen(
 
 
 def test_each_meme_is_bundled_into_one_incident_across_companies(
-    loaded: tuple[Database, dict[int, int]], cases: list[Case]
+    loaded: Loaded, cases: list[Case]
 ) -> None:
     database, levels = loaded
     by_ref: dict[str, list[int]] = {}
@@ -274,9 +251,7 @@ def test_each_meme_is_bundled_into_one_incident_across_companies(
             assert len(incidents) == 1 and None not in incidents, ref
 
 
-def test_viral_reports_are_linked_by_files_only(
-    loaded: tuple[Database, dict[int, int]], cases: list[Case]
-) -> None:
+def test_viral_reports_are_linked_by_files_only(loaded: Loaded, cases: list[Case]) -> None:
     database, levels = loaded
     viral = [rid for rid, case in zip(levels, cases, strict=True) if "truly-viral" in case.patterns]
     with database.session() as session:

@@ -6,14 +6,11 @@ the issue gives them, and the loader writes each case as one finished intake rep
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from benchmarks.bench_triage import parse_args
 from benchmarks.triage_cases.__main__ import main
@@ -25,9 +22,11 @@ from benchmarks.triage_cases.case import (
     CaseError,
     load_cases,
 )
-from benchmarks.triage_cases.load import load
-from vigil.store import Database, open_database
-from vigil.store.models import IntakeReport, IntakeState
+from tests.benchmarks.case_files import (
+    Loaded,
+    assert_one_finished_report_per_case,
+    loaded_cases,
+)
 
 HELDOUT = CASES_FILE.with_name("heldout.json")
 PREFIX = "ho-"
@@ -56,15 +55,9 @@ def cases() -> list[Case]:
 @pytest.fixture(scope="module")
 def loaded(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, cases: list[Case]
-) -> Iterator[tuple[Database, dict[int, int]]]:
-    """The held-out file sent through the intake once, into a fresh migrated SQLite."""
-    folder = tmp_path_factory.mktemp("triage-heldout")
-    shutil.copyfile(sqlite_template, folder / "vigil.db")
-    database = open_database(f"sqlite:///{folder / 'vigil.db'}")
-    try:
-        yield database, load(database, folder / "work", cases)
-    finally:
-        database.dispose()
+) -> Iterator[Loaded]:
+    with loaded_cases(sqlite_template, tmp_path_factory.mktemp("triage-heldout"), cases) as made:
+        yield made
 
 
 def test_the_heldout_file_parses_with_a_realistic_level_mix(cases: list[Case]) -> None:
@@ -157,21 +150,5 @@ def test_the_benchmark_measures_the_file_named_by_cases() -> None:
     assert parse_args(["--cases", str(HELDOUT)]).cases == HELDOUT
 
 
-def test_the_loader_writes_one_finished_report_per_case(
-    loaded: tuple[Database, dict[int, int]], cases: list[Case]
-) -> None:
-    database, levels = loaded
-    assert list(levels.values()) == [case.level for case in cases]
-    with database.session() as session:
-        reports = session.scalars(
-            select(IntakeReport)
-            .options(selectinload(IntakeReport.files))
-            .where(IntakeReport.id.in_(list(levels)))
-            .order_by(IntakeReport.id)
-        ).all()
-        assert len(reports) == len(cases)
-        for report, case in zip(reports, cases, strict=True):
-            assert report.state is IntakeState.FINISHED
-            assert report.batched is case.batched
-            assert len(report.files) == len(case.files)
-            assert all(f.details is not None and f.verdict is not None for f in report.files)
+def test_the_loader_writes_one_finished_report_per_case(loaded: Loaded, cases: list[Case]) -> None:
+    assert_one_finished_report_per_case(loaded, cases)
