@@ -55,6 +55,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from benchmarks import distinct  # noqa: E402
+from benchmarks.transforms import watermark  # noqa: E402
 from vigil.fingerprint import decode, held_regions, held_windows, pdq, photo  # noqa: E402
 from vigil.fingerprint.held_regions import Region, RegionHash  # noqa: E402
 from vigil.screening import held_scan  # noqa: E402
@@ -159,23 +160,6 @@ def caption_bar(edge: str) -> Edit:
         return image
 
     return edit
-
-
-def watermark(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """A site's translucent name and round logo over a part of the picture (30-55% opaque)."""
-    base = image.convert("RGBA")
-    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    width, height = base.size
-    alpha = int(255 * rng.uniform(0.30, 0.55))
-    ink = (255, 255, 255, alpha) if rng.integers(2) else (0, 0, 0, alpha)
-    size = max(8, round(min(width, height) * rng.uniform(0.08, 0.14)))
-    font = ImageFont.load_default(size=size)
-    x, y = round(width * rng.uniform(0.05, 0.35)), round(height * rng.uniform(0.35, 0.75))
-    draw.ellipse((x, y, x + size * 2, y + size * 2), outline=ink, width=max(1, size // 5))
-    draw.text((x + size // 2, y + size // 2), "V", font=font, fill=ink)
-    draw.text((x + size * 5 // 2, y + size // 2), "sharesite.example", font=font, fill=ink)
-    return Image.alpha_composite(base, layer).convert("RGB")
 
 
 def corner_watermark(image: Image.Image, rng: np.random.Generator) -> Image.Image:
