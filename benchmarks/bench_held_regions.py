@@ -247,7 +247,7 @@ def query(source: int, name: str, data: bytes) -> Query | None:
     if hashes.pdq.weak:
         return None  # matching ignores weak query hashes
     with Image.open(io.BytesIO(data)) as image:
-        luma = decode.fast_luma(image)  # as held_regions.query_region_hashes decodes
+        luma = decode.fast_luma(image)  # as an upload's fingerprint decodes it
     regions = {
         r.region: r.pdq.hex for r in held_regions.region_hashes(luma, CANDIDATES) if not r.pdq.weak
     }

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import update
 
+from tests.fingerprint.test_held_regions import query_regions
 from tests.review.review_env import ReviewEnv, kept_evidence_vault, review_env
 from tests.screening.listed import fingerprint
 from vigil.fingerprint import pdq
@@ -22,7 +23,6 @@ from vigil.fingerprint.held_regions import (
     HELD_REGION_DISTANCE,
     SIGNAL,
     RegionHash,
-    query_region_hashes,
 )
 from vigil.fingerprint.pipeline import FingerprintOptions, fingerprint_bytes
 from vigil.fingerprint.record import Fingerprint
@@ -64,7 +64,7 @@ def screened(env: ReviewEnv, content: bytes, name: str) -> tuple[Fingerprint, li
     upload = env.root / name
     upload.write_bytes(content)
     record = fingerprint(upload)
-    record.held_regions = query_region_hashes(content)
+    record.held_regions = query_regions(content)
     return record, Matcher(env.live).screen(record).held
 
 
@@ -164,7 +164,7 @@ def test_the_upload_is_region_hashed_only_while_something_is_held(env: ReviewEnv
     assert matcher.held.holds_any(time.monotonic())
     content = captioned(env.images[HELD])
     asked = fingerprint_bytes(content, FingerprintOptions(held_regions=True))
-    assert asked.held_regions == query_region_hashes(content)  # from the same decode
+    assert asked.held_regions == query_regions(content)  # from the same decode
     assert fingerprint_bytes(content).held_regions == ()
     assert "held_regions" not in asked.to_dict()  # query-side only, never stored
 

@@ -17,10 +17,8 @@ measurement (``benchmarks/bench_held_regions.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-from PIL import Image
 
 from vigil.fingerprint import decode, pdq
 from vigil.fingerprint.descriptors.base import Vector
@@ -86,29 +84,11 @@ def held_region_hashes(
     budget: DecodeBudget | None = None,
 ) -> tuple[RegionHash, ...]:
     """Region hashes of a picture Vigil keeps: from the reference's own luma when the decode
-    budget allows (stored once, so worth the exact decode), block averages otherwise."""
-    return _from_source(source, max_pixels, budget, decode.bounded_luma)
-
-
-def query_region_hashes(
-    source: decode.MediaSource,
-    *,
-    max_pixels: int = decode.DEFAULT_MAX_PIXELS,
-    budget: DecodeBudget | None = None,
-) -> tuple[RegionHash, ...]:
-    """Region hashes of an uploaded picture, from the fast decode the main hash uses (within
-    a few bits of the exact one)."""
-    return _from_source(source, max_pixels, budget, decode.fast_luma)
-
-
-def _from_source(
-    source: decode.MediaSource,
-    max_pixels: int,
-    budget: DecodeBudget | None,
-    luma_of: Callable[[Image.Image, DecodeBudget], decode.LumaImage],
-) -> tuple[RegionHash, ...]:
+    budget allows (stored once, so worth the exact decode), block averages otherwise. An
+    upload's own regions come with its fingerprint, from the luma its main hash used
+    (photo.hash_image with ``regions``)."""
     with decode.open_image(source, max_pixels) as image:
-        luma = luma_of(image, budget or DecodeBudget(process_limits()))
+        luma = decode.bounded_luma(image, budget or DecodeBudget(process_limits()))
     return region_hashes(luma)
 
 
