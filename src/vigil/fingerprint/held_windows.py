@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 from vigil.fingerprint import decode, pdq
@@ -116,9 +117,18 @@ def version() -> str:
     return DESCRIPTOR.version
 
 
+def within_reach(
+    distances: npt.NDArray[np.integer] | int, similarities: npt.NDArray[np.floating] | float
+) -> npt.NDArray[np.bool_]:
+    """The rule, for one window or many at once (vigil.screening.held_scan): both tests."""
+    return np.logical_and(
+        np.asarray(distances) <= WINDOW_DISTANCE, np.asarray(similarities) >= WINDOW_SIMILARITY
+    )
+
+
 def matches(query_pdq: pdq.PdqHash, vector: Vector, held: RegionHash) -> bool:
     """Whether a query (its PDQ and colour layout) matches one held window."""
     if query_pdq.weak or held.vector is None or held.pdq.weak:
         return False
-    close = pdq.hamming(query_pdq.hex, held.pdq.hex) <= WINDOW_DISTANCE
-    return close and similarity(vector, held.vector) >= WINDOW_SIMILARITY
+    distance = pdq.hamming(query_pdq.hex, held.pdq.hex)
+    return bool(within_reach(distance, similarity(vector, held.vector)))

@@ -102,11 +102,10 @@ class HeldIndex:
     def of(cls, table: HeldTable) -> HeldIndex:
         windows = np.flatnonzero(table.windows) if len(table.windows) else np.zeros(0, np.intp)
         plain = np.setdiff1d(np.arange(len(table)), windows)
-        regions = {
-            str(name): (rows, np.ascontiguousarray(table.bits[rows]))
-            for name in np.unique(table.regions[plain])
-            for rows in [plain[table.regions[plain] == name]]
-        }
+        regions = {}
+        for name in np.unique(table.regions[plain]):
+            rows = plain[table.regions[plain] == name]
+            regions[str(name)] = (rows, np.ascontiguousarray(table.bits[rows]))
         return cls(
             table.owners,
             regions,
@@ -150,14 +149,12 @@ def _region_matches(index: HeldIndex, query: HeldQuery, limit: int) -> Iterator[
 
 
 def _window_matches(index: HeldIndex, query: HeldQuery) -> Iterator[HeldMatch]:
-    """Both tests of held_windows.matches, over every window row at once."""
+    """held_windows' rule (within_reach), over every window row at once."""
     if query.pdq is None or query.vector is None or query.pdq.weak or not index.window_rows.size:
         return
     distances = np.bitwise_count(index.window_bits ^ _words(query.pdq)).sum(axis=1)
     similarities = index.window_vectors @ query.vector.astype(np.float32)
-    near = (distances <= held_windows.WINDOW_DISTANCE) & (
-        similarities >= held_windows.WINDOW_SIMILARITY
-    )
+    near = held_windows.within_reach(distances, similarities)
     rows = index.window_rows[near]
     for row, distance, alike in zip(
         rows.tolist(), distances[near].tolist(), similarities[near].tolist(), strict=True

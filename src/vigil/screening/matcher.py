@@ -94,11 +94,7 @@ class Matcher:
     def match(self, fingerprint: Fingerprint) -> list[ListMatch]:
         return self.screen(fingerprint).matches
 
-    def screen(
-        self,
-        fingerprint: Fingerprint,
-        started: float | None = None,
-    ) -> Screening:
+    def screen(self, fingerprint: Fingerprint, started: float | None = None) -> Screening:
         """Thread-safe, and current: every list change committed before ``started`` (a
         ``time.monotonic()`` value, default now) is applied first (the freshness contract of
         ``LiveIndex``). Only the index lookup holds the index's lock; the database work
