@@ -219,3 +219,23 @@ def test_windows_of_another_descriptor_version_are_left_out_and_said(
         )
     assert all(match.signal != "held_window" for match in outcome.held_matches)
     assert any("another descriptor version" in r.getMessage() for r in caplog.records)
+
+
+def test_windows_with_a_damaged_vector_are_left_out_and_said(
+    env: ReviewEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    confirm_kept(env, env.images[HELD].read_bytes())
+    with env.database.transaction(write=True) as session:
+        session.execute(
+            update(HeldRegionHash)
+            .where(HeldRegionHash.vector.is_not(None))
+            .values(vector=b"\x00\x01\x02")
+        )
+    with caplog.at_level(logging.WARNING):
+        outcome = env.service().screen_upload(
+            Submission("c-12", "acct-2", UploadContext()),
+            cropped_copy(env.images[HELD]),
+            submitted_by="key:test0001",
+        )
+    assert all(match.signal != "held_window" for match in outcome.held_matches)
+    assert any("damaged vector" in r.getMessage() for r in caplog.records)

@@ -165,12 +165,17 @@ def _vectors(rows: Sequence[Any]) -> tuple[NDArray[np.float32], NDArray[np.bool_
     dimension = held_windows.DESCRIPTOR.dimension
     vectors = np.zeros((len(rows), dimension), dtype=np.float32)
     windows = np.zeros(len(rows), dtype=np.bool_)
+    damaged = 0
     for index, row in enumerate(rows):
         if row.vector is None:
             continue
-        vector = np.frombuffer(row.vector, dtype="<f4")
-        if vector.size == dimension:  # a damaged row is never compared
-            vectors[index], windows[index] = vector, True
+        vector = np.frombuffer(row.vector, dtype="<f4") if len(row.vector) % 4 == 0 else None
+        if vector is None or vector.size != dimension:  # never compared, but said
+            damaged += 1
+            continue
+        vectors[index], windows[index] = vector, True
+    if damaged:
+        log.warning("held windows: %d with a damaged vector, left out", damaged)
     return vectors, windows
 
 
