@@ -30,6 +30,7 @@ from vigil.fingerprint.descriptors.base import Vector
 from vigil.fingerprint.descriptors.colour_layout import ColourLayoutDescriptor
 from vigil.fingerprint.descriptors.media import upright_picture
 from vigil.fingerprint.held_regions import RegionHash
+from vigil.fingerprint.limits import DecodeBudget
 from vigil.fingerprint.photo import hash_pil
 
 SIGNAL = "held_window"
@@ -103,9 +104,12 @@ def window_hashes(picture: Image.Image) -> tuple[RegionHash, ...]:
     return tuple(hashes)
 
 
-def query_vector(source: decode.MediaSource, max_pixels: int) -> Vector:
-    """The upload's colour layout, compared with the held windows'."""
-    return DESCRIPTOR.describe(upright_picture(source, max_pixels))
+def query_vector(
+    source: decode.MediaSource, max_pixels: int, budget: DecodeBudget | None = None
+) -> Vector:
+    """The upload's colour layout, compared with the held windows'; decoded within the
+    fingerprint's ``budget`` when given."""
+    return DESCRIPTOR.describe(upright_picture(source, max_pixels, budget))
 
 
 def similarity(a: Vector, b: Vector) -> float:

@@ -178,14 +178,16 @@ def _fill_image(
             ),
         )
     if options.held_regions:
-        record.held_vector = _held_vector(source, options)
+        record.held_vector = _held_vector(source, options, budget)
 
 
-def _held_vector(source: decode.MediaSource, options: FingerprintOptions) -> Vector:
+def _held_vector(
+    source: decode.MediaSource, options: FingerprintOptions, budget: limits.DecodeBudget
+) -> Vector:
     """The photo's colour layout for the held windows (held_windows.py). A picture the
     descriptor refuses fails the fingerprint: the held stage is never skipped unsaid."""
     try:
-        return held_windows.query_vector(source, options.max_pixels)
+        return held_windows.query_vector(source, options.max_pixels, budget)
     except DescriptorError as error:
         raise FingerprintError(
             FailureReason.CORRUPT, f"cannot describe the photo: {error}"

@@ -33,13 +33,20 @@ def describe_photo(
     return {descriptor.name: descriptor.describe(picture) for descriptor in descriptors}
 
 
-def upright_picture(source: MediaSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def upright_picture(
+    source: MediaSource,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    budget: DecodeBudget | None = None,
+) -> Image.Image:
     """The picture decoded, turned as its EXIF orientation says (as people see it); each
-    descriptor converts its mode as it needs (vigil.fingerprint.descriptors.base.rgb)."""
+    descriptor converts its mode as it needs (vigil.fingerprint.descriptors.base.rgb).
+    ``budget``: the caller's decode budget (the fingerprint's, with the service's limits);
+    the process's limits otherwise."""
     image = open_image(source, max_pixels)
     try:
         image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))
-        DecodeBudget(process_limits()).admit_still(image.width, image.height, image.mode)
+        budget = budget or DecodeBudget(process_limits())
+        budget.admit_still(image.width, image.height, image.mode)
         upright = ImageOps.exif_transpose(image)
         upright.load()  # decoded here, inside the budget, not lazily by the first descriptor
         return upright
